@@ -1,0 +1,99 @@
+"""Ingest and classify throughput, next to DuckDB's own read_json on the same bytes.
+
+    python benchmarks/run.py [--files 2000] [--steps 30] [--workers N]
+
+Everything runs in one process on one generated corpus, so the ratios are comparable on a
+noisy machine: the baseline is the time DuckDB's ``read_json`` takes to parse the same files
+into rows, the floor for any JSON ingest. Memory: peak RSS of a child process ingesting the
+corpus at two sizes; bounded memory means the peak does not grow with the corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import generate  # noqa: E402
+
+import redline  # noqa: E402
+from redline.ingest import ingest  # noqa: E402
+
+
+def baseline_read_json(root: Path) -> tuple[float, int]:
+    con = duckdb.connect()
+    t = time.perf_counter()
+    n = con.execute(
+        "SELECT count(*) FROM (SELECT unnest(messages) FROM read_json(?, format='auto', "
+        "maximum_object_size=1000000000, union_by_name=true))",
+        [str(root / "**" / "*.json")],
+    ).fetchone()[0]
+    return time.perf_counter() - t, n
+
+
+def measure(root: Path, workers: int | None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        con = redline.connect(Path(tmp) / "bench.duckdb")
+        base_s, base_rows = baseline_read_json(root)
+        t = time.perf_counter()
+        rep = ingest([root], con, workers=workers)
+        ingest_s = time.perf_counter() - t
+        events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+        t = time.perf_counter()
+        cls = redline.classify(con)
+        classify_s = time.perf_counter() - t
+        con.close()
+    return {
+        "files": rep.files, "events": events, "labels": cls.labels,
+        "read_json_s": round(base_s, 3), "read_json_rows": base_rows,
+        "ingest_s": round(ingest_s, 3), "classify_s": round(classify_s, 3),
+        "ingest_events_per_s": round(events / ingest_s), "classify_events_per_s": round(events / classify_s),
+        "ingest_vs_read_json": round(ingest_s / base_s, 2), "classify_vs_read_json": round(classify_s / base_s, 2),
+    }
+
+
+def peak_rss_mb(root: Path, workers: int) -> float:
+    """Peak RSS (MB) of a fresh process that ingests ``root`` (children included)."""
+    code = (
+        "import sys, tempfile, resource, redline\n"
+        "from redline.ingest import ingest\n"
+        "d = tempfile.mkdtemp()\n"
+        "con = redline.connect(d + '/m.duckdb')\n"
+        f"ingest([{str(root)!r}], con, workers={workers})\n"
+        "me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(max(me, kids) / 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=2000)
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--memory", action="store_true", help="Also measure peak RSS at 1x and 4x corpus size.")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "corpus"
+        size = generate(root, args.files, args.steps)
+        result = {"corpus_mb": round(size / 1e6, 1), **measure(root, args.workers)}
+        if args.memory:
+            small = Path(tmp) / "small"
+            generate(small, max(1, args.files // 4), args.steps, seed=11)
+            result["peak_rss_mb_quarter"] = round(peak_rss_mb(small, args.workers or 2), 1)
+            result["peak_rss_mb_full"] = round(peak_rss_mb(root, args.workers or 2), 1)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

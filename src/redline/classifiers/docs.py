@@ -1,0 +1,112 @@
+"""Classifier documentation: what ``redline rules`` and ``redline rule ID`` print.
+
+Modelled on ``ruff rule CODE``: a header with the ID and name, the summary, the unit and ATT&CK
+techniques, then the rule's documentation sections and its examples.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from .catalogue import technique_name
+from .rule import Example, Rule
+
+#: the fixed sections every rule's ``doc`` is written in
+DOC_SECTIONS = ("What it finds:", "Why it matters:", "Known false positives:")
+
+
+def _technique(tid: str) -> dict[str, str | None]:
+    return {"id": tid, "name": technique_name(tid)}
+
+
+def _example(example: Example) -> Any:
+    return example if isinstance(example, str) else dict(example)
+
+
+def rule_record(rule: Rule) -> dict[str, Any]:
+    """Every documented field of a rule, JSON-ready."""
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "unit": rule.unit,
+        "summary": rule.summary,
+        "techniques": [_technique(t) for t in rule.techniques],
+        "version": rule.classifier_version,
+        "status": rule.status,
+        "successor": rule.successor,
+        "doc": rule.doc.strip(),
+        "hits": [_example(e) for e in rule.hits],
+        "misses": [_example(e) for e in rule.misses],
+    }
+
+
+def rules_table(rules: list[Rule]) -> str:
+    """An aligned table: ID, unit, techniques, summary (one rule per line)."""
+    if not rules:
+        return "no classifiers"
+    rows = [("ID", "UNIT", "ATT&CK", "SUMMARY")]
+    for rule in rules:
+        summary = rule.summary
+        if rule.status != "stable":
+            summary = f"[{rule.status}{' -> ' + rule.successor if rule.successor else ''}] {summary}"
+        rows.append((rule.id, rule.unit, ", ".join(rule.techniques) or "-", summary))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def doc_sections(doc: str) -> dict[str, str]:
+    """Split a rule's doc into its sections (keys without the colon); text before any is ''."""
+    sections: dict[str, str] = {}
+    current = ""
+    buf: list[str] = []
+    for line in textwrap.dedent(doc).strip().splitlines():
+        head = next((s for s in DOC_SECTIONS if line.lstrip().startswith(s)), None)
+        if head is not None:
+            if buf or current:
+                sections[current] = " ".join(" ".join(buf).split())
+            current, buf = head[:-1], [line.lstrip()[len(head):]]
+        else:
+            buf.append(line)
+    if buf or current:
+        sections[current] = " ".join(" ".join(buf).split())
+    if not sections.get("", "x"):
+        del sections[""]
+    return sections
+
+
+def _render_example(example: Example) -> str:
+    if isinstance(example, str):
+        return example
+    return json.dumps(example, ensure_ascii=False)
+
+
+def _indent_example(text: str) -> str:
+    lines = text.splitlines() or [""]
+    return "\n".join(["  - " + lines[0]] + ["    " + line for line in lines[1:]])
+
+
+def rule_text(rule: Rule) -> str:
+    """A rule's documentation for the terminal (``redline rule ID``)."""
+    out = [f"{rule.id} ({rule.name})", "", rule.summary, ""]
+    out.append(f"Unit: {rule.unit}" + (f" (matched on {rule.on} rows)" if rule.on != rule.unit else ""))
+    if rule.techniques:
+        out.append("ATT&CK: " + ", ".join(
+            f"{t} {technique_name(t)}" if technique_name(t) else t for t in rule.techniques))
+    else:
+        out.append("ATT&CK: -")
+    status = f"Version: {rule.classifier_version}, status: {rule.status}"
+    if rule.successor:
+        status += f" (replaced by {rule.successor})"
+    out.append(status)
+    sections = doc_sections(rule.doc) if rule.doc.strip() else {}
+    for name, body in sections.items():
+        out += ["", f"{name or 'Notes'}:"]
+        out += textwrap.wrap(body, width=88, initial_indent="  ", subsequent_indent="  ") or ["  -"]
+    if rule.hits:
+        out += ["", "Fires on:"] + [_indent_example(_render_example(e)) for e in rule.hits]
+    if rule.misses:
+        out += ["", "Does not fire on:"] + [_indent_example(_render_example(e)) for e in rule.misses]
+    return "\n".join(out)

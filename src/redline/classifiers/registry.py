@@ -1,0 +1,35 @@
+"""The classifier registry: every rule, by stable ID.
+
+Built-in rule families live in :mod:`redline.classifiers.rules`, one module per family; each
+module exposes ``RULES``. A family is registered by adding its module to ``FAMILIES``.
+"""
+
+from __future__ import annotations
+
+from .rule import Rule
+from .rules import FAMILIES
+
+#: retired or renamed IDs and the ID that replaces them (IDs are never reused)
+REDIRECTS: dict[str, str] = {}
+
+
+def all_rules() -> list[Rule]:
+    rules = [rule for family in FAMILIES for rule in family.RULES]
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise RuntimeError(f"classifier ID {rule.id} is registered twice")
+        seen.add(rule.id)
+    return rules
+
+
+def active_rules() -> list[Rule]:
+    return [r for r in all_rules() if r.status != "deprecated"]
+
+
+def get_rule(rule_id: str) -> Rule:
+    wanted = REDIRECTS.get(rule_id.upper(), rule_id.upper())
+    for rule in all_rules():
+        if rule.id == wanted:
+            return rule
+    raise KeyError(f"no classifier {rule_id!r}; run 'redline rules' to list them")

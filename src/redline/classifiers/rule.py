@@ -1,0 +1,240 @@
+"""The Rule declaration and the match helpers rules are written with.
+
+A rule reads one *unit* of the stored data and says which rows carry its label:
+
+``command``
+    rows of the ``commands`` table (one per simple command parsed from an action), plus the
+    action's ``tool`` and ``command_type``. The label lands on the action; the evidence is the
+    simple command's text and span.
+``action``
+    whole actions (``text`` is the command line, ``parse_error`` says whether it parsed).
+``observation``
+    outputs (``text``, ``exit_code``, and ``command``: the text of the action they answer).
+``message``
+    the agent's own text (``role = 'assistant'`` messages only).
+
+Matches are :class:`Match` objects wrapping polars expressions, combined with ``&``, ``|`` and
+``~``, so every rule is evaluated over whole columns in one pass. Rules that need a trial's
+context (what it read before, what it was told) give a ``custom`` function over the
+:class:`~redline.classifiers.engine.Frames` instead, returning rows with evidence.
+
+Regular expressions are Rust-regex syntax (no look-around, no back-references).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Frames
+
+Unit = Literal["command", "action", "observation", "message", "trial"]
+
+#: the label unit each rule unit writes to
+LABEL_UNIT = {"command": "action", "action": "action", "observation": "observation",
+              "message": "message", "trial": "trial"}
+
+
+@dataclass(frozen=True)
+class Match:
+    """A boolean polars expression plus the regexes whose matched text is the evidence."""
+
+    expr: pl.Expr
+    patterns: tuple[str, ...] = ()
+
+    def __and__(self, other: "Match") -> "Match":
+        return Match(self.expr & other.expr, self.patterns + other.patterns)
+
+    def __or__(self, other: "Match") -> "Match":
+        return Match(self.expr | other.expr, self.patterns + other.patterns)
+
+    def __invert__(self) -> "Match":
+        return Match(~self.expr, ())
+
+
+def _names(values: Sequence[str]) -> list[str]:
+    return [v for v in values]
+
+
+# ----------------------------------------------------------------- command-unit helpers
+
+
+def program(*names: str) -> Match:
+    """The simple command runs one of these programs (basename, wrappers removed)."""
+    return Match(pl.col("program").is_in(_names(names)).fill_null(False))
+
+
+def program_re(pattern: str) -> Match:
+    """The program name matches a regex (anchored: use ``^...$``)."""
+    return Match(pl.col("program").str.contains(pattern).fill_null(False))
+
+
+def arg(*values: str) -> Match:
+    """Some argument equals one of these values exactly."""
+    return Match(pl.col("argv").list.eval(pl.element().is_in(_names(values))).list.any().fill_null(False))
+
+
+def arg_re(pattern: str) -> Match:
+    """Some argument matches a regex."""
+    return Match(pl.col("argv").list.eval(pl.element().str.contains(pattern)).list.any().fill_null(False))
+
+
+def args_re(pattern: str) -> Match:
+    """The arguments joined with single spaces match a regex."""
+    return Match(pl.col("argv").list.join(" ").str.contains(pattern).fill_null(False))
+
+
+def first_arg(*values: str) -> Match:
+    """The first argument (a subcommand such as ``pip install``) is one of these."""
+    return Match(pl.col("argv").list.get(0, null_on_oob=True).is_in(_names(values)).fill_null(False))
+
+
+def subcommand(*values: str) -> Match:
+    """The first argument that is not an option is one of these (``git -C x clone``)."""
+    first_word = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(0, null_on_oob=True)
+    return Match(first_word.is_in(_names(values)).fill_null(False))
+
+
+def code_re(pattern: str) -> Match:
+    """Code run by an interpreter (``python -c``, ``python - <<EOF``) matches a regex."""
+    return Match(pl.col("code").str.contains(pattern).fill_null(False), (pattern,))
+
+
+def heredoc_re(pattern: str) -> Match:
+    """The heredoc body fed to the command matches a regex."""
+    return Match(pl.col("heredoc").str.contains(pattern).fill_null(False), (pattern,))
+
+
+def command_text_re(pattern: str) -> Match:
+    """The simple command's own text matches a regex."""
+    return Match(pl.col("text").str.contains(pattern).fill_null(False), (pattern,))
+
+
+def redirect_re(pattern: str) -> Match:
+    """Some redirection (``>out``, ``2>&1``, ``<<EOF``) matches a regex."""
+    return Match(pl.col("redirects").list.eval(pl.element().str.contains(pattern)).list.any().fill_null(False))
+
+
+def wrapped_by(*names: str) -> Match:
+    """The command was run through one of these wrappers (``sudo``, ``nohup``, ``timeout``)."""
+    return Match(pl.col("wrappers").list.eval(pl.element().is_in(_names(names))).list.any().fill_null(False))
+
+
+def under_sudo() -> Match:
+    return Match(pl.col("sudo").fill_null(False))
+
+
+def in_background() -> Match:
+    return Match(pl.col("background").fill_null(False))
+
+
+def in_context(*contexts: str) -> Match:
+    return Match(pl.col("context").is_in(_names(contexts)).fill_null(False))
+
+
+def command_type(*values: str) -> Match:
+    """The scaffold's command type for the action (e.g. ``long_running``)."""
+    return Match(pl.col("command_type").is_in(_names(values)).fill_null(False))
+
+
+def tool(*names: str) -> Match:
+    """The tool the action was sent through."""
+    return Match(pl.col("tool").is_in(_names(names)).fill_null(False))
+
+
+# ----------------------------------------------------------------- text-unit helpers
+
+
+def text_re(pattern: str, *, ignore_case: bool = False) -> Match:
+    """The unit's ``text`` (action line, output or message) matches a regex."""
+    if ignore_case and not pattern.startswith("(?i)"):
+        pattern = "(?i)" + pattern
+    return Match(pl.col("text").str.contains(pattern).fill_null(False), (pattern,))
+
+
+def output(pattern: str, *, ignore_case: bool = False) -> Match:
+    """An observation's output matches a regex (alias of :func:`text_re`)."""
+    return text_re(pattern, ignore_case=ignore_case)
+
+
+def exit_code(*codes: int) -> Match:
+    return Match(pl.col("exit_code").is_in(list(codes)).fill_null(False))
+
+
+def failed() -> Match:
+    """Non-zero exit status, where the status is known."""
+    return Match((pl.col("exit_code") != 0).fill_null(False))
+
+
+def command_re(pattern: str) -> Match:
+    """For an observation: the command line of the action it answers matches a regex."""
+    return Match(pl.col("command").str.contains(pattern).fill_null(False))
+
+
+def says(pattern: str) -> Match:
+    """For a message: the agent's text matches a (case-insensitive) regex."""
+    return text_re(pattern, ignore_case=True)
+
+
+def always() -> Match:
+    return Match(pl.lit(True))
+
+
+# ----------------------------------------------------------------- the declaration
+
+Example = str | dict[str, Any]
+CustomMatch = Callable[["Frames"], pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One classifier: a stable ID from the behaviour catalogue and how to find it.
+
+    ``hits`` and ``misses`` are examples that go through the real parser and engine in the
+    test suite: command lines for ``command``/``action`` rules; output text (or a dict with
+    ``text``, ``exit_code``, ``command``) for ``observation`` rules; agent text for
+    ``message`` rules; a small trial (dict of ``steps``) for context rules.
+    """
+
+    id: str
+    name: str
+    on: Unit
+    summary: str
+    match: Match | None = None
+    #: rules that need the trial's context compute their rows here instead of ``match``
+    custom: CustomMatch | None = None
+    #: for command rules: regex over the raw action text, used when the line did not parse
+    fallback: str | None = None
+    techniques: tuple[str, ...] = ()
+    hits: tuple[Example, ...] = ()
+    misses: tuple[Example, ...] = ()
+    #: documentation in fixed sections: what it finds, why it matters, false positives
+    doc: str = ""
+    version: int = 1
+    status: Literal["stable", "experimental", "deprecated"] = "stable"
+    #: for a deprecated ID: the ID that replaces it
+    successor: str | None = None
+    score: float = 1.0
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Z]+(-[A-Z0-9]+)+", self.id):
+            raise ValueError(f"rule ID {self.id!r} is not of the form FAMILY-NAME")
+        if (self.match is None) == (self.custom is None) and self.status != "deprecated":
+            raise ValueError(f"{self.id}: give exactly one of match= or custom=")
+        if self.fallback is not None:
+            re.compile(self.fallback)
+
+    @property
+    def unit(self) -> str:
+        """The unit its labels attach to: action, observation, message or trial."""
+        return LABEL_UNIT[self.on]
+
+    @property
+    def classifier_version(self) -> str:
+        return str(self.version)

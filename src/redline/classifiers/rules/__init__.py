@@ -1,0 +1,6 @@
+"""Built-in rule families, one module per family of the behaviour catalogue."""
+
+from . import proc, obs, expl, system, pkg, priv, util
+
+#: every family module; each exposes ``RULES``
+FAMILIES = [proc, obs, expl, system, pkg, priv, util]

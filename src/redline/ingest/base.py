@@ -1,0 +1,170 @@
+"""What every format adapter shares: the errors it raises and helpers to read files safely.
+
+A format adapter is a module with:
+
+``NAME``
+    the format's stable name (``redline ingest --format NAME``).
+``DESCRIPTION``
+    one line for ``redline formats`` and the README.
+``sniff(path, head) -> bool``
+    whether the file is in this format, judged from its first bytes (``head``) and, only when
+    the content leaves it open, its name. Must be cheap and must not raise.
+``read(path) -> Iterator[Trial]``
+    the trials in the file. Raises :class:`FormatError` with a reason a user can act on when
+    the file is damaged or not really in this format.
+
+Optionally ``SIDECARS``: names of metadata files the adapter reads beside its transcripts
+(``report.json``); ingest skips those files with a reason instead of reporting them unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import orjson
+
+from ..events import Trial
+
+#: bytes read from the start of a file for format detection
+HEAD_BYTES = 64 * 1024
+#: refuse single JSON documents larger than this (a hostile or runaway file)
+MAX_JSON_BYTES = 2 * 1024**3
+
+
+class FormatError(ValueError):
+    """A file cannot be read as the format it claims to be; the message says why."""
+
+
+class NotATranscript(Exception):
+    """The file is in a known format but holds no agent trial; skipped with this reason."""
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    description: str
+    sniff: Callable[[Path, bytes], bool]
+    read: Callable[[Path], Iterator[Trial]]
+    sidecars: tuple[str, ...] = ()
+
+    @classmethod
+    def from_module(cls, module: ModuleType) -> "Format":
+        return cls(
+            name=module.NAME,
+            description=module.DESCRIPTION,
+            sniff=module.sniff,
+            read=module.read,
+            sidecars=tuple(getattr(module, "SIDECARS", ())),
+        )
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(size)
+
+
+def head_text(head: bytes) -> str:
+    """The head decoded leniently, for sniffing only."""
+    return head.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def read_text(path: Path) -> str:
+    """The whole file as UTF-8 text, or a :class:`FormatError` naming the bad byte."""
+    data = Path(path).read_bytes()
+    return decode_utf8(data)
+
+
+def decode_utf8(data: bytes) -> str:
+    if not data.strip():
+        raise FormatError("empty file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    return text.lstrip("\ufeff")
+
+
+def parse_json(data: bytes | str, what: str = "JSON") -> Any:
+    """Parse JSON with orjson (bounded nesting), turning every failure into a FormatError."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    if len(data) > MAX_JSON_BYTES:
+        raise FormatError(f"{what} document too large ({len(data)} bytes)")
+    if not data.strip():
+        raise FormatError("empty file")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        msg = str(exc)
+        if "recursion" in msg.lower():
+            raise FormatError(f"{what} nested too deeply") from None
+        raise FormatError(f"invalid {what}: {msg}") from None
+
+
+def load_json(path: Path, what: str = "JSON") -> Any:
+    data = Path(path).read_bytes()
+    if not data.strip():
+        raise FormatError("empty file")
+    if b"\x00" in data[:HEAD_BYTES]:
+        raise FormatError("binary content, not JSON text")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    return parse_json(data, what)
+
+
+#: yielded by :func:`iter_json_lines` in place of a damaged last line (a file cut off mid-write)
+TRUNCATED_LINE = object()
+
+
+def iter_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, object)`` for each non-blank line of a JSON-lines file.
+
+    A bad line raises :class:`FormatError` naming the line, except a damaged *last* line, the
+    mark of a file cut off mid-write: it is yielded as ``(n, TRUNCATED_LINE)`` so the adapter
+    can keep the run and record that it was truncated.
+    """
+    number = 0
+    seen = 0
+    pending: tuple[int, str] | None = None
+    with open(path, "rb") as fh:
+        for raw in fh:
+            number += 1
+            if pending is not None:
+                raise FormatError(f"line {pending[0]}: {pending[1]}")
+            if not raw.strip():
+                continue
+            if b"\x00" in raw:
+                raise FormatError(f"line {number}: binary content, not JSON text")
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FormatError(f"line {number}: not valid UTF-8 (offset {exc.start})") from None
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                pending = (number, f"invalid JSON: {exc}")
+                continue
+            seen += 1
+            yield number, value
+    if pending is not None:
+        if seen == 0:
+            raise FormatError(f"line {pending[0]}: {pending[1]}")
+        yield pending[0], TRUNCATED_LINE
+    elif seen == 0:
+        raise FormatError("empty file")
+
+
+def first_json_value(head: bytes) -> bytes:
+    """The first non-blank byte of the head (after a BOM), for cheap JSON sniffing."""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return stripped[:1]
+
+
+def module_formats(*modules: ModuleType) -> list[Format]:
+    return [Format.from_module(m) for m in modules]

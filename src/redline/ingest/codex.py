@@ -1,0 +1,423 @@
+"""OpenAI Codex CLI rollouts (``~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl``).
+
+Current files wrap every line as ``{"timestamp", "type", "payload"}`` with ``type`` one of
+``session_meta`` (id, cwd, cli_version, originator...), ``turn_context`` (model, approval and
+sandbox policy), ``response_item`` (what the model saw and said) and ``event_msg`` (UI events);
+older files ("bare" era, 2025) start with ``{"id", "timestamp", "instructions"}`` and hold
+bare response items and ``{"record_type": "state"}`` markers. Both are read.
+
+Mapping (one trial per file): ``response_item`` ``message`` → a message (``developer`` is
+shown as ``system``; user messages the CLI injects, such as ``<environment_context>`` or
+AGENTS.md instructions, are marked ``attrs["injected"]``); ``reasoning`` summaries →
+``assistant`` messages marked ``attrs["reasoning"]`` (``encrypted_content`` is never read);
+``function_call`` / ``local_shell_call`` / ``custom_tool_call`` → actions, ``*_output`` →
+the observation of the action with the same ``call_id``. Shell calls are rendered as the
+command line the agent ran: an argv ``["bash", "-lc", SCRIPT]`` is the script itself, any other
+argv is ``shlex.join``-ed; ``exec_command``'s ``cmd`` and ``shell_command``'s ``command`` are
+strings already. ``apply_patch`` is ``apply_patch '<patch>'`` (as Codex once ran it through the
+shell); other tools (MCP ``server__tool`` calls...) are ``name {json arguments}``. The exit
+code comes from the output's ``metadata.exit_code`` (JSON output), from an ``Exit code: N`` /
+``Process exited with code N`` header (text output) or from an ``exec_command_end`` event.
+``event_msg`` ``user_message`` / ``agent_message`` / ``agent_reasoning`` repeat response
+items and are used only when a file has no response-item messages. Outcome is ``unknown``:
+a rollout records no verdict.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..events import Event, Trial, parse_iso
+from .base import FormatError, TRUNCATED_LINE, head_text, iter_json_lines
+
+NAME = "codex"
+DESCRIPTION = "OpenAI Codex CLI rollout JSONL (~/.codex/sessions/**/rollout-*.jsonl)"
+
+AGENT = "codex"
+ENVELOPE_TYPES = {"session_meta", "response_item", "event_msg", "turn_context", "compacted", "world_state",
+                  "inter_agent_communication", "inter_agent_communication_metadata"}
+ITEM_TYPES = {"message", "reasoning", "function_call", "function_call_output", "custom_tool_call",
+              "custom_tool_call_output", "local_shell_call", "local_shell_call_output", "web_search_call",
+              "tool_search_call", "tool_search_call_output", "image_generation_call", "compaction",
+              "context_compaction"}
+CALL_TYPES = {"function_call", "custom_tool_call", "local_shell_call"}
+OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output", "local_shell_call_output"}
+SHELLS = {"bash", "sh", "zsh", "dash", "ksh"}
+INJECTED_MARKERS = ("<environment_context>", "<user_instructions>", "# AGENTS.md", "<permissions",
+                    "<collaboration_mode>", "<apps_instructions>", "<multi_agent_mode>", "<INSTRUCTIONS>",
+                    "<user_shell_command>", "<turn_aborted>")
+_REQUEST_MARKER = "## My request for Codex:"
+_EXIT_RES = (re.compile(r"^Exit code: (-?\d+)\s*$", re.M), re.compile(r"^Process exited with code (-?\d+)\s*$", re.M))
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def _is_envelope(obj: Any) -> bool:
+    return (isinstance(obj, dict) and obj.get("type") in ENVELOPE_TYPES and isinstance(obj.get("payload"), dict)
+            and "timestamp" in obj)
+
+
+def _is_legacy_meta(obj: Any) -> bool:
+    return (isinstance(obj, dict) and "type" not in obj and isinstance(obj.get("id"), str)
+            and "timestamp" in obj and ("instructions" in obj or "git" in obj))
+
+
+def _is_bare_item(obj: Any) -> bool:
+    return isinstance(obj, dict) and (obj.get("record_type") == "state" or (
+        obj.get("type") in ITEM_TYPES and "payload" not in obj and "sessionId" not in obj))
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    try:
+        lines = [ln for ln in head_text(head).splitlines() if ln.strip()]
+        objs = []
+        for i, line in enumerate(lines[:6]):
+            try:
+                objs.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                if i == 0:
+                    return False
+                break
+        if not objs:
+            return False
+        if _is_envelope(objs[0]):
+            return True
+        if _is_legacy_meta(objs[0]):
+            return any(_is_bare_item(o) for o in objs[1:]) or len(objs) == 1
+        return False
+    except Exception:
+        return False
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def argv_command(argv: list[str]) -> str:
+    """The command line an argv runs: the script of ``bash -lc SCRIPT``, else ``shlex.join``."""
+    if (len(argv) == 3 and Path(argv[0]).name in SHELLS and argv[1] in ("-lc", "-c", "-cl", "-ic")):
+        return argv[2]
+    return shlex.join(argv)
+
+
+def _json_args(raw: Any) -> tuple[Any, bool]:
+    """Parsed ``arguments`` (a JSON string) and whether parsing worked."""
+    if isinstance(raw, (dict, list)):
+        return raw, True
+    if not isinstance(raw, str):
+        return raw, False
+    try:
+        return orjson.loads(raw), True
+    except orjson.JSONDecodeError:
+        return raw, False
+
+
+def render_call(name: str, args: Any) -> tuple[str, bool]:
+    """``(text, is_shell)`` for a Codex tool call with parsed ``args``."""
+    if isinstance(args, dict):
+        cmd = args.get("command", args.get("cmd"))
+        if name in ("shell", "container.exec", "local_shell", "shell_command", "exec_command", "exec",
+                    "unified_exec") or (cmd is not None and name not in ("write_stdin",)):
+            if isinstance(cmd, list) and cmd and all(isinstance(a, str) for a in cmd):
+                return argv_command(cmd), True
+            if isinstance(cmd, str):
+                return cmd, True
+        if name == "apply_patch" and isinstance(args.get("input"), str):
+            return shlex.join(["apply_patch", args["input"]]), False
+    if args is None or args == {}:
+        return name, False
+    if isinstance(args, str):
+        return f"{name} {args}", False
+    return f"{name} {orjson.dumps(args, default=str).decode()}", False
+
+
+def _content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for block in content:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, dict):
+                if isinstance(block.get("text"), str):
+                    parts.append(block["text"])
+                elif block.get("type") in ("input_image", "image"):
+                    parts.append("[image]")
+        return "\n".join(parts)
+    return orjson.dumps(content, default=str).decode()
+
+
+def _output(raw: Any) -> tuple[str, int | None, dict]:
+    """Observation text, exit code and attrs from a ``*_output`` item's ``output``."""
+    attrs: dict[str, Any] = {}
+    value = raw
+    if isinstance(raw, str) and raw.lstrip().startswith("{"):
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            value = raw
+    if isinstance(value, dict):
+        meta = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+        code = meta.get("exit_code", value.get("exit_code"))
+        code = code if isinstance(code, int) and not isinstance(code, bool) else None
+        if isinstance(meta.get("duration_seconds"), (int, float)):
+            attrs["duration_seconds"] = meta["duration_seconds"]
+        if value.get("success") is False:
+            attrs["success"] = False
+        body = value.get("output", value.get("content"))
+        if body is not None:
+            return _content_text(body), code, attrs
+        return orjson.dumps(value, default=str).decode(), code, attrs
+    if isinstance(value, list):
+        return _content_text(value), None, attrs
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    code = None
+    header = text.split("\nOutput:", 1)[0] if "\nOutput:" in text[:2000] else text[:300]
+    for pattern in _EXIT_RES:
+        m = pattern.search(header)
+        if m:
+            code = int(m.group(1))
+            break
+    return text, code, attrs
+
+
+def _is_injected(text: str) -> bool:
+    stripped = text.lstrip()
+    return stripped.startswith(INJECTED_MARKERS)
+
+
+def _task_from(text: str) -> str | None:
+    if _REQUEST_MARKER in text:
+        text = text.split(_REQUEST_MARKER, 1)[1]
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read(path: Path) -> Iterator[Trial]:
+    path = Path(path)
+    warnings: list[str] = []
+    rows: list[tuple[int, str | None, Any, str]] = []  # (line, kind, payload, pointer prefix)
+    first_keys: Any = None
+    recognised = 0
+    ts_of: dict[int, Any] = {}
+    for number, rec in iter_json_lines(path):
+        if rec is TRUNCATED_LINE:
+            warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
+            continue
+        if first_keys is None:
+            first_keys = sorted(rec)[:8] if isinstance(rec, dict) else type(rec).__name__
+        if not isinstance(rec, dict):
+            warnings.append(f"line {number}: not a JSON object, skipped")
+            continue
+        if _is_envelope(rec):
+            recognised += 1
+            rows.append((number, rec["type"], rec["payload"], f"line:{number}#/payload"))
+            ts_of[number] = parse_iso(rec.get("timestamp"))
+        elif rec.get("record_type") is not None:
+            recognised += 1
+        elif _is_legacy_meta(rec):
+            recognised += 1
+            rows.append((number, "session_meta", rec, f"line:{number}#"))
+            ts_of[number] = None
+        elif rec.get("type") in ITEM_TYPES and "sessionId" not in rec:
+            recognised += 1
+            rows.append((number, "response_item", rec, f"line:{number}#"))
+            ts_of[number] = parse_iso(rec.get("timestamp"))
+        elif isinstance(rec.get("type"), str) and isinstance(rec.get("payload"), dict):
+            recognised += 1  # a record type newer than this reader: skip quietly
+        else:
+            warnings.append(f"line {number}: not a Codex rollout record, skipped")
+    if recognised == 0:
+        raise FormatError(
+            "not a Codex rollout: no line is a {timestamp, type, payload} record or a bare response item "
+            f"(first line has keys {first_keys})"
+        )
+
+    trial = Trial(format=NAME, source_path=str(path), agent=AGENT)
+    meta: dict[str, Any] = {}
+    models: list[str] = []
+    pending: dict[str, Event] = {}
+    by_call: dict[str, Event] = {}
+    has_item_messages = any(kind == "response_item" and isinstance(p, dict) and p.get("type") == "message"
+                            for _, kind, p, _ in rows)
+    compactions = aborted = 0
+    times = [t for t in ts_of.values() if t is not None]
+
+    for number, kind, payload, ptr in rows:
+        ts = ts_of.get(number)
+        if kind == "session_meta":
+            if "session_id" in meta:
+                meta.setdefault("replayed_sessions", []).append(payload.get("id"))
+                continue
+            meta["session_id"] = payload.get("id")
+            if ts is None:
+                meta_ts = parse_iso(payload.get("timestamp"))
+                if meta_ts is not None:
+                    times.append(meta_ts)
+            for key in ("cwd", "cli_version", "originator", "model_provider"):
+                if isinstance(payload.get(key), str):
+                    meta[key] = payload[key]
+            if isinstance(payload.get("source"), str):
+                meta["source"] = payload["source"]
+            git = payload.get("git")
+            if isinstance(git, dict):
+                meta["git"] = {k: git[k] for k in ("branch", "commit_hash", "repository_url") if k in git}
+            if isinstance(payload.get("model"), str) and payload["model"] not in models:
+                models.append(payload["model"])
+        elif kind == "turn_context":
+            model = payload.get("model")
+            if isinstance(model, str) and model and model not in models:
+                models.append(model)
+            if "approval_policy" in payload and "approval_policy" not in meta:
+                meta["approval_policy"] = payload["approval_policy"]
+            sp = payload.get("sandbox_policy")
+            if "sandbox_policy" not in meta and sp is not None:
+                meta["sandbox_policy"] = sp.get("type", sp.get("mode")) if isinstance(sp, dict) else sp
+            if "cwd" not in meta and isinstance(payload.get("cwd"), str):
+                meta["cwd"] = payload["cwd"]
+        elif kind == "compacted":
+            compactions += 1
+        elif kind == "event_msg":
+            etype = payload.get("type")
+            if etype == "token_count" and isinstance(payload.get("info"), dict):
+                total = payload["info"].get("total_token_usage")
+                if isinstance(total, dict) and isinstance(total.get("total_tokens"), int):
+                    meta["total_tokens"] = total["total_tokens"]
+            elif etype == "turn_aborted":
+                aborted += 1
+            elif etype == "exec_command_end":
+                action = by_call.get(payload.get("call_id"))
+                code = payload.get("exit_code")
+                if action is not None and isinstance(code, int):
+                    for ev in reversed(trial.events):
+                        if ev.kind == "observation" and ev.action_seq == action.seq:
+                            if ev.exit_code is None:
+                                ev.exit_code = code
+                            break
+            elif not has_item_messages and etype in ("user_message", "agent_message", "agent_reasoning"):
+                text = payload.get("message", payload.get("text"))
+                if isinstance(text, str) and text.strip():
+                    role = "user" if etype == "user_message" else "assistant"
+                    attrs = {"reasoning": True} if etype == "agent_reasoning" else {}
+                    if role == "user" and trial.task is None:
+                        trial.task = _task_from(text)
+                    trial.add(Event(kind="message", role=role, text=text, timestamp=ts, source_line=number,
+                                    source_pointer=f"{ptr}/message" if "message" in payload else f"{ptr}/text",
+                                    attrs=attrs))
+        elif kind == "response_item":
+            _item(trial, payload, number, ptr, ts, pending, by_call, warnings)
+
+    if compactions:
+        meta["compactions"] = compactions
+    if aborted:
+        meta["turns_aborted"] = aborted
+    if len(models) > 1:
+        meta["models"] = models
+    if pending:
+        meta["unanswered_tool_calls"] = len(pending)
+    if warnings:
+        meta["warnings"] = warnings
+    trial.model = models[0] if models else None
+    trial.metadata = meta
+    if times:
+        trial.started_at, trial.ended_at = min(times), max(times)
+    yield trial
+
+
+def _item(trial: Trial, item: dict, number: int, ptr: str, ts: Any, pending: dict[str, Event],
+          by_call: dict[str, Event], warnings: list[str]) -> None:
+    itype = item.get("type")
+    if itype == "message":
+        role = item.get("role")
+        text = _content_text(item.get("content"))
+        if not text.strip():
+            return
+        attrs: dict[str, Any] = {}
+        if role == "developer":
+            role = "system"
+        elif role not in ("user", "assistant", "system"):
+            role = "user" if role is None else str(role)
+        if role == "user" and _is_injected(text):
+            attrs["injected"] = True
+        elif role == "user" and trial.task is None:
+            trial.task = _task_from(text)
+        if isinstance(item.get("phase"), str):
+            attrs["phase"] = item["phase"]
+        trial.add(Event(kind="message", role=role, text=text, timestamp=ts, source_line=number,
+                        source_pointer=f"{ptr}/content", attrs=attrs))
+    elif itype == "reasoning":
+        parts = []
+        for key in ("summary", "content"):
+            value = item.get(key)
+            if isinstance(value, list):
+                parts.extend(b["text"] for b in value if isinstance(b, dict) and isinstance(b.get("text"), str))
+        text = "\n".join(p for p in parts if p.strip())
+        if text:
+            trial.add(Event(kind="message", role="assistant", text=text, timestamp=ts, source_line=number,
+                            source_pointer=f"{ptr}/summary", attrs={"reasoning": True}))
+    elif itype in CALL_TYPES:
+        call_id = item.get("call_id") if isinstance(item.get("call_id"), str) else item.get("id")
+        attrs = {}
+        if itype == "local_shell_call":
+            action_obj = item.get("action") if isinstance(item.get("action"), dict) else {}
+            name = "local_shell"
+            args: Any = action_obj
+            argv = action_obj.get("command")
+            if isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv):
+                text = argv_command(argv)
+            else:
+                text, _ = render_call(name, action_obj)
+            pointer = f"{ptr}/action/command"
+        elif itype == "custom_tool_call":
+            name = item.get("name") if isinstance(item.get("name"), str) else "custom_tool"
+            raw = item.get("input")
+            args = raw
+            text = shlex.join([name, raw]) if isinstance(raw, str) else render_call(name, raw)[0]
+            pointer = f"{ptr}/input"
+        else:
+            name = item.get("name") if isinstance(item.get("name"), str) else "function"
+            args, ok = _json_args(item.get("arguments"))
+            if not ok and item.get("arguments") not in (None, ""):
+                warnings.append(f"line {number}: function_call arguments are not JSON; kept as raw text")
+                attrs["raw_arguments"] = True
+            text, _ = render_call(name, args)
+            pointer = f"{ptr}/arguments"
+        attrs["arguments"] = args
+        if isinstance(call_id, str):
+            attrs["call_id"] = call_id
+        action = trial.add(Event(kind="action", role="assistant", text=text, tool=name, timestamp=ts,
+                                 source_line=number, source_pointer=pointer, attrs=attrs))
+        if isinstance(call_id, str):
+            pending[call_id] = action
+            by_call[call_id] = action
+    elif itype in OUTPUT_TYPES:
+        call_id = item.get("call_id")
+        action = pending.pop(call_id, None) if isinstance(call_id, str) else None
+        text, code, attrs = _output(item.get("output"))
+        if isinstance(call_id, str):
+            attrs["call_id"] = call_id
+        if action is None:
+            attrs["unmatched"] = True
+        trial.add(Event(kind="observation", role="tool", text=text, exit_code=code, timestamp=ts,
+                        action_seq=action.seq if action is not None else None, source_line=number,
+                        source_pointer=f"{ptr}/output", attrs=attrs))
+    elif itype == "web_search_call":
+        act = item.get("action") if isinstance(item.get("action"), dict) else {}
+        query = act.get("query")
+        text = shlex.join(["web_search", query]) if isinstance(query, str) else render_call("web_search", act)[0]
+        trial.add(Event(kind="action", role="assistant", text=text, tool="web_search", timestamp=ts,
+                        source_line=number, source_pointer=f"{ptr}/action", attrs={"arguments": act}))

@@ -1,0 +1,562 @@
+"""Inspect AI evaluation logs: ``EvalLog`` JSON (``.json``) and the zipped ``.eval`` format.
+
+A log holds one evaluation (``eval``: task, model, solver...; ``plan``; ``results``) and its
+``samples``. Each sample *and epoch* is one trial (``local_key = "<sample id>:<epoch>"``). In a
+``.eval`` file (a zip: ``header.json``, ``_journal/start.json``,
+``samples/<id>_epoch_<n>.json``, ``summaries.json``...) samples are read one entry at a time,
+each entry checked before it is read: an entry whose uncompressed size is above
+``MAX_ENTRY_BYTES`` (512 MiB), or whose compression ratio is above ``MAX_RATIO`` (200:1) once
+it is bigger than ``RATIO_FLOOR_BYTES`` (1 MiB; small entries cannot do harm), is refused as a
+likely zip bomb, and reads are streamed with a byte bound.
+
+Events come from the sample's ``messages``: system/user messages, assistant text (reasoning
+parts as a separate assistant message), each tool call an action, each tool message the
+observation of the call it answers (``tool_call_id``). Tool calls are rendered as command
+lines: ``bash`` → ``arguments.cmd``, ``python`` → ``arguments.code``, ``bash_session`` → the
+typed input; any other tool → ``name <command> <path> --key value...`` with the raw arguments
+in ``attrs``. A ``think`` tool call is the agent's text: an assistant message. A tool error
+is added to the observation text (``[<type> error] <message>``). Exit codes are not in the
+messages; for a shell-like call (``cmd``/``command``/``code``) whose tool span in ``events``
+ran exactly one sandbox ``exec``, that exec's ``result`` is the exit code.
+
+Sandbox ``exec`` events are added as actions (``tool="sandbox-exec"``) only for samples with
+no tool calls at all (an agent that runs commands without tools), and only those inside a
+solver/agent span: execs under a tool span implement a tool call that is already an action,
+and those in the init/scorer spans were run by the harness, not the agent.
+
+Trial fields: model ``eval.model``; agent ``eval.solver``, else the plan's solver names joined
+with ``+``; task ``<eval.task>/<sample id>``; outcome from the first scorer (in
+``eval.scorers`` order): ``C``→success, ``I``/``N``→failure, ``P``→unknown, other values via
+:func:`normalise_outcome`; all scores in ``source_verdict``. A log with no samples (samples
+not logged, or the run failed before any) is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..events import Event, Trial, normalise_outcome, parse_iso
+from .base import HEAD_BYTES, FormatError, NotATranscript, first_json_value, head_text, parse_json
+
+NAME = "inspect-ai"
+DESCRIPTION = "Inspect AI evaluation logs (EvalLog .json and zipped .eval; one trial per sample and epoch)"
+
+#: refuse a zip entry bigger than this once uncompressed
+MAX_ENTRY_BYTES = 512 * 1024**2
+#: refuse a zip entry compressed more than this (uncompressed / compressed)...
+MAX_RATIO = 200
+#: ...when it is bigger than this uncompressed
+RATIO_FLOOR_BYTES = 1024**2
+_CHUNK = 1024**2
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_ZIP_MARKERS = (b"header.json", b"_journal/start.json", b"samples/")
+_EVAL_OBJ = re.compile(r'"eval"\s*:\s*\{')
+_VERSION = re.compile(r'"version"\s*:\s*\d')
+_SHELL_ARGS = ("cmd", "command", "code")
+_EDITOR_ORDER = ("command", "path")
+_ATTACHMENT = "attachment://"
+#: spans whose sandbox execs may be the agent's own commands / are the harness's or a tool's
+_AGENT_SPANS = ("solver", "agent")
+_HARNESS_SPANS = ("tool", "init", "scorer", "scorers")
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+            return "header.json" in names or "_journal/start.json" in names
+        except Exception:
+            # a damaged zip: claim it when its first local entries are an eval log's, so the
+            # user gets a clear error instead of "unknown format"
+            return path.suffix.lower() == ".eval" or any(m in head[:4096] for m in _ZIP_MARKERS[:2])
+    if first_json_value(head) != b"{":
+        return False
+    text = head_text(head)
+    return bool(_EVAL_OBJ.search(text) and _VERSION.search(text)) and any(
+        f'"{key}"' in text for key in ("samples", "results", "plan", "status"))
+
+
+def read(path: Path) -> Iterator[Trial]:
+    path = Path(path)
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic == _ZIP_MAGIC:
+        yield from _read_zip(path)
+    else:
+        yield from _read_json(path)
+
+
+# --------------------------------------------------------------------------- containers
+
+
+def _read_json(path: Path) -> Iterator[Trial]:
+    data = _load(path)
+    if not isinstance(data, dict) or not isinstance(data.get("eval"), dict):
+        raise FormatError("not an Inspect eval log: expected a JSON object with an 'eval' object")
+    samples = data.get("samples")
+    if samples is not None and not isinstance(samples, list):
+        raise FormatError(f"'samples' is a {type(samples).__name__}, not a list")
+    if not samples:
+        raise NotATranscript(_no_samples_reason(data))
+    for i, sample in enumerate(samples):
+        if not isinstance(sample, dict):
+            raise FormatError(f"sample {i} is not a JSON object")
+        yield _sample_trial(path, data, sample, lambda sub, i=i: f"/samples/{i}{sub}")
+
+
+def _read_zip(path: Path) -> Iterator[Trial]:
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise FormatError(f"damaged or truncated zip archive: {exc}") from None
+    with zf:
+        infos = {info.filename: info for info in zf.infolist()}
+        head_name = "header.json" if "header.json" in infos else "_journal/start.json"
+        if head_name not in infos:
+            listed = ", ".join(sorted(infos)[:5]) or "no entries"
+            raise FormatError("zip archive is not an Inspect eval log: no header.json or "
+                              f"_journal/start.json (holds {listed})")
+        header = _entry_json(zf, infos[head_name])
+        if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
+            raise FormatError(f"zip entry {head_name} has no 'eval' object: not an Inspect eval log")
+        entries = [info for name, info in infos.items()
+                   if name.startswith("samples/") and name.endswith(".json")]
+        if not entries:
+            raise NotATranscript(_no_samples_reason(header))
+        for info in entries:
+            sample = _entry_json(zf, info)
+            if not isinstance(sample, dict):
+                raise FormatError(f"zip entry {info.filename} is not a JSON object")
+            name = info.filename
+            yield _sample_trial(path, header, sample, lambda sub, name=name: f"entry:{name}#{sub}")
+
+
+def _entry_json(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Any:
+    """One zip entry's JSON, refusing oversized or suspiciously compressed entries."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise FormatError(f"zip entry {name} is encrypted")
+    if info.file_size > MAX_ENTRY_BYTES:
+        raise FormatError(f"zip entry {name} is too large: {info.file_size} bytes uncompressed "
+                          f"(limit {MAX_ENTRY_BYTES})")
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
+        raise FormatError(f"zip entry {name} refused as a likely zip bomb: compression ratio "
+                          f"{ratio:.0f}:1 (limit {MAX_RATIO}:1)")
+    buf = bytearray()
+    try:
+        with zf.open(info) as fh:
+            while True:
+                chunk = fh.read(_CHUNK)
+                if not chunk:
+                    break
+                buf += chunk
+                if len(buf) > info.file_size or len(buf) > MAX_ENTRY_BYTES:
+                    raise FormatError(f"zip entry {name} inflates beyond its declared size")
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+        raise FormatError(f"damaged zip entry {name}: {exc}") from None
+    data = bytes(buf)
+    del buf
+    if not data.strip():
+        raise FormatError(f"zip entry {name} is empty")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"zip entry {name} is not valid UTF-8 (offset {exc.start})") from None
+    try:
+        return parse_json(data, what=f"JSON in zip entry {name}")
+    except FormatError as exc:
+        raise FormatError(str(exc)) from None
+
+
+def _load(path: Path) -> Any:
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise FormatError("empty file")
+    if b"\x00" in data[:HEAD_BYTES]:
+        raise FormatError("binary content, not JSON text")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    try:
+        return parse_json(data)
+    except FormatError as exc:
+        if "unexpected end of data" in str(exc):
+            raise FormatError(f"truncated JSON: the file ends in the middle of the document ({exc})") from None
+        raise
+
+
+def _no_samples_reason(header: dict) -> str:
+    status = header.get("status") or "unknown"
+    reason = f"Inspect eval log with no samples (status: {status}"
+    error = header.get("error")
+    if isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"].strip():
+        reason += f"; error: {error['message'].strip().splitlines()[0][:200]}"
+    config = header["eval"].get("config") if isinstance(header.get("eval"), dict) else None
+    if isinstance(config, dict) and config.get("log_samples") is False:
+        reason += "; samples were not logged"
+    return reason + ")"
+
+
+# --------------------------------------------------------------------------- one sample
+
+
+def _sample_trial(path: Path, header: dict, sample: dict, where: Callable[[str], str]) -> Trial:
+    ev = header["eval"]
+    sid = sample.get("id")
+    epoch = sample.get("epoch", 1)
+    task_name = ev.get("task") if isinstance(ev.get("task"), str) else None
+    trial = Trial(
+        format=NAME, source_path=str(path), local_key=f"{sid}:{epoch}",
+        model=ev.get("model") if isinstance(ev.get("model"), str) else None,
+        agent=_agent(ev, header.get("plan")),
+        task=f"{task_name}/{sid}" if task_name else str(sid),
+    )
+    attachments = sample.get("attachments") if isinstance(sample.get("attachments"), dict) else {}
+    resolve = _resolver(attachments)
+    events = sample.get("events") if isinstance(sample.get("events"), list) else []
+    tool_events, exit_codes = _tool_event_info(events)
+
+    call_seq: dict[str, int] = {}
+    think_ids: set[str] = set()
+    n_calls = 0
+    messages = sample.get("messages") if isinstance(sample.get("messages"), list) else []
+    for j, msg in enumerate(messages):
+        if not isinstance(msg, dict):
+            continue
+        role = msg.get("role")
+        ptr = where(f"/messages/{j}")
+        if role in ("system", "user"):
+            text = _content_text(msg.get("content"), resolve)
+            trial.add(Event(kind="message", role=role, text=text, source_pointer=ptr))
+        elif role == "assistant":
+            reasoning, text = _assistant_text(msg.get("content"), resolve)
+            if reasoning:
+                trial.add(Event(kind="message", role="assistant", text=reasoning, source_pointer=ptr,
+                                attrs={"reasoning": True}))
+            if text.strip():
+                trial.add(Event(kind="message", role="assistant", text=text, source_pointer=ptr))
+            for k, call in enumerate(msg.get("tool_calls") or []):
+                if not isinstance(call, dict):
+                    continue
+                n_calls += 1
+                call_id = call.get("id") if isinstance(call.get("id"), str) else None
+                fn = call.get("function") if isinstance(call.get("function"), str) else "tool"
+                args = call.get("arguments")
+                if isinstance(args, dict):
+                    args = {key: resolve(v) for key, v in args.items()}
+                tev = tool_events.get(call_id) if call_id else None
+                ts = parse_iso(tev.get("timestamp")) if tev else None
+                if fn == "think" and isinstance(args, dict) and isinstance(args.get("thought"), str):
+                    if call_id:
+                        think_ids.add(call_id)
+                    trial.add(Event(kind="message", role="assistant", text=args["thought"], timestamp=ts,
+                                    source_pointer=f"{ptr}/tool_calls/{k}", attrs={"tool": "think"}))
+                    continue
+                text, tool, attrs = _render_call(fn, args)
+                if call_id:
+                    attrs["tool_call_id"] = call_id
+                if isinstance(call.get("parse_error"), str):
+                    attrs["parse_error"] = call["parse_error"]
+                act = trial.add(Event(kind="action", role="assistant", text=text, tool=tool, timestamp=ts,
+                                      source_pointer=f"{ptr}/tool_calls/{k}", attrs=attrs))
+                if call_id:
+                    call_seq[call_id] = act.seq
+        elif role == "tool":
+            call_id = msg.get("tool_call_id") if isinstance(msg.get("tool_call_id"), str) else None
+            if call_id in think_ids:
+                continue
+            text = _content_text(msg.get("content"), resolve)
+            attrs: dict[str, Any] = {}
+            if isinstance(msg.get("function"), str):
+                attrs["function"] = msg["function"]
+            error = msg.get("error")
+            if isinstance(error, dict):
+                etype = error.get("type") or "tool"
+                emsg = error.get("message") if isinstance(error.get("message"), str) else ""
+                attrs["error_type"] = etype
+                note = f"[{etype} error] {emsg}".rstrip()
+                if emsg.strip() and emsg.strip() != text.strip():
+                    text = f"{text}\n{note}" if text else note
+                elif not text:
+                    text = note
+            tev = tool_events.get(call_id) if call_id else None
+            trial.add(Event(
+                kind="observation", role="tool", text=text,
+                exit_code=exit_codes.get(call_id) if call_id and call_id in call_seq else None,
+                action_seq=call_seq.get(call_id) if call_id else None,
+                timestamp=parse_iso(tev.get("completed")) if tev else None,
+                source_pointer=ptr, attrs=attrs,
+            ))
+    if n_calls == 0 and events:
+        _add_sandbox_execs(trial, events, where)
+
+    times = [parse_iso(e.get("timestamp")) for e in (events[:1] + events[-1:]) if isinstance(e, dict)]
+    trial.started_at = parse_iso(sample.get("started_at")) or (times[0] if times else None)
+    trial.ended_at = parse_iso(sample.get("completed_at")) or (times[-1] if times else None)
+    _set_outcome(trial, sample, ev)
+    trial.metadata = _metadata(header, ev, sample, sid, epoch, trial.metadata)
+    return trial
+
+
+def _agent(ev: dict, plan: Any) -> str | None:
+    if isinstance(ev.get("solver"), str) and ev["solver"]:
+        return ev["solver"]
+    if isinstance(plan, dict) and isinstance(plan.get("steps"), list):
+        names = [s.get("solver") for s in plan["steps"] if isinstance(s, dict) and isinstance(s.get("solver"), str)]
+        if names:
+            return "+".join(names)
+    return None
+
+
+def _render_call(fn: str, args: Any) -> tuple[str, str, dict]:
+    """``(text, tool, attrs)`` for one tool call."""
+    if not isinstance(args, dict):
+        raw = args if isinstance(args, str) else orjson.dumps(args, default=str).decode()
+        return f"{fn} {raw}".strip(), fn, {"arguments": args}
+    for key in ("cmd", "code"):
+        if isinstance(args.get(key), str) and set(args) <= {key, "timeout", "user"}:
+            return args[key], fn, ({"arguments": args} if len(args) > 1 else {})
+    if fn == "bash_session" and isinstance(args.get("input"), str) and args.get("action") in ("type_submit", "type"):
+        return args["input"], fn, {"arguments": args}
+    parts = [fn]
+    for key in _EDITOR_ORDER:
+        if isinstance(args.get(key), str):
+            parts.append(shlex.quote(args[key]))
+    for key, value in args.items():
+        if (key in _EDITOR_ORDER and isinstance(value, str)) or value is None:
+            continue
+        parts.append(f"--{key}")
+        parts.append(shlex.quote(value if isinstance(value, str) else orjson.dumps(value, default=str).decode()))
+    return " ".join(parts), fn, {"arguments": args}
+
+
+def _tool_event_info(events: list) -> tuple[dict[str, dict], dict[str, int]]:
+    """Tool events by call id, and exit codes of shell-like calls from their one sandbox exec."""
+    tool_events: dict[str, dict] = {}
+    spans: dict[str, dict] = {}
+    span_of_call: dict[str, str] = {}
+    pending: dict[str, list[str]] = {}  # tool name -> tool span ids not yet paired with an event
+    execs: dict[str, list[dict]] = {}
+    for e in events:
+        if not isinstance(e, dict):
+            continue
+        kind = e.get("event")
+        if kind == "span_begin" and isinstance(e.get("id"), str):
+            spans[e["id"]] = e
+            if e.get("type") == "tool":
+                pending.setdefault(str(e.get("name")), []).append(e["id"])
+        elif kind == "tool" and isinstance(e.get("id"), str):
+            tool_events[e["id"]] = e
+            own = e.get("span_id")
+            if isinstance(own, str) and spans.get(own, {}).get("type") == "tool":
+                span_of_call[e["id"]] = own
+                queue = pending.get(str(e.get("function")), [])
+                if own in queue:
+                    queue.remove(own)
+            else:
+                queue = pending.get(str(e.get("function")), [])
+                if queue:
+                    span_of_call[e["id"]] = queue.pop(0)
+            for sub in e.get("events") or []:  # older logs nest the tool's events
+                if isinstance(sub, dict) and sub.get("event") == "sandbox" and sub.get("action") == "exec":
+                    execs.setdefault(f"call:{e['id']}", []).append(sub)
+        elif kind == "sandbox" and e.get("action") == "exec":
+            span = _enclosing(spans, e.get("span_id"), "tool")
+            if span:
+                execs.setdefault(span, []).append(e)
+    codes: dict[str, int] = {}
+    for call_id, tev in tool_events.items():
+        args = tev.get("arguments") if isinstance(tev.get("arguments"), dict) else {}
+        if not any(isinstance(args.get(k), str) for k in _SHELL_ARGS):
+            continue
+        found = execs.get(f"call:{call_id}") or execs.get(span_of_call.get(call_id, ""), [])
+        if len(found) == 1 and isinstance(found[0].get("result"), int) and not isinstance(found[0].get("result"), bool):
+            codes[call_id] = found[0]["result"]
+    return tool_events, codes
+
+
+def _enclosing(spans: dict[str, dict], span_id: Any, span_type: str) -> str | None:
+    seen = 0
+    while isinstance(span_id, str) and span_id in spans and seen < 1000:
+        if spans[span_id].get("type") == span_type:
+            return span_id
+        span_id = spans[span_id].get("parent_id")
+        seen += 1
+    return None
+
+
+def _add_sandbox_execs(trial: Trial, events: list, where: Callable[[str], str]) -> None:
+    """Commands run in the sandbox by a solver or agent without tool calls (see module doc)."""
+    spans: dict[str, dict] = {}
+    steps: list[str | None] = []  # older logs: step begin/end events instead of spans
+    for n, e in enumerate(events):
+        if not isinstance(e, dict):
+            continue
+        kind = e.get("event")
+        if kind == "span_begin" and isinstance(e.get("id"), str):
+            spans[e["id"]] = e
+            continue
+        if kind == "step":
+            if e.get("action") == "begin":
+                steps.append(e.get("type"))
+            elif steps:
+                steps.pop()
+            continue
+        if kind != "sandbox" or e.get("action") != "exec" or not isinstance(e.get("cmd"), str):
+            continue
+        kinds = _span_types(spans, e.get("span_id")) if e.get("span_id") else [t for t in steps if t]
+        if not any(k in _AGENT_SPANS for k in kinds) or any(k in _HARNESS_SPANS for k in kinds):
+            continue
+        ts = parse_iso(e.get("timestamp"))
+        stdin = e.get("input")
+        act = trial.add(Event(
+            kind="action", role="assistant", text=e["cmd"], tool="sandbox-exec", timestamp=ts,
+            source_pointer=where(f"/events/{n}"),
+            attrs={"input": stdin[:2000]} if isinstance(stdin, str) and stdin.strip() else {},
+        ))
+        result = e.get("result")
+        output = e.get("output")
+        trial.add(Event(
+            kind="observation", role="tool", text=output if isinstance(output, str) else "",
+            exit_code=result if isinstance(result, int) and not isinstance(result, bool) else None,
+            action_seq=act.seq, timestamp=parse_iso(e.get("completed")) or ts,
+            source_pointer=where(f"/events/{n}/output"),
+        ))
+
+
+def _span_types(spans: dict[str, dict], span_id: Any) -> list[str]:
+    out = []
+    seen = 0
+    while isinstance(span_id, str) and span_id in spans and seen < 1000:
+        out.append(str(spans[span_id].get("type")))
+        span_id = spans[span_id].get("parent_id")
+        seen += 1
+    return out
+
+
+def _set_outcome(trial: Trial, sample: dict, ev: dict) -> None:
+    scores = sample.get("scores")
+    if not isinstance(scores, dict) and isinstance(sample.get("score"), dict):
+        scores = {"score": sample["score"]}  # older logs: one score
+    if not isinstance(scores, dict) or not scores:
+        return
+    verdict = {}
+    for name, score in scores.items():
+        if isinstance(score, dict):
+            kept = {"value": score.get("value")}
+            for key, limit in (("answer", 500), ("explanation", 1000)):
+                if isinstance(score.get(key), str):
+                    kept[key] = score[key] if len(score[key]) <= limit else score[key][:limit] + "..."
+            verdict[name] = kept
+        else:
+            verdict[name] = {"value": score}
+    trial.source_verdict = verdict
+    order = [s.get("name") for s in ev.get("scorers") or [] if isinstance(s, dict)]
+    first = next((n for n in order if n in verdict), next(iter(verdict)))
+    trial.outcome = _score_outcome(verdict[first].get("value"))
+    trial.metadata["scorer"] = first
+
+
+def _score_outcome(value: Any):
+    if isinstance(value, str):
+        letter = value.strip().upper()
+        if letter == "C":
+            return "success"
+        if letter in ("I", "N"):  # incorrect, no answer
+            return "failure"
+        if letter == "P":  # partially correct
+            return "unknown"
+    if isinstance(value, dict):
+        return "unknown"
+    return normalise_outcome(value)
+
+
+def _metadata(header: dict, ev: dict, sample: dict, sid: Any, epoch: Any, meta: dict) -> dict:
+    out = dict(meta)
+    out["sample_id"] = sid
+    out["epoch"] = epoch
+    for key in ("eval_id", "run_id", "task", "created"):
+        if isinstance(ev.get(key), str):
+            out[key] = ev[key]
+    if isinstance(header.get("status"), str):
+        out["status"] = header["status"]
+    packages = ev.get("packages")
+    if isinstance(packages, dict) and isinstance(packages.get("inspect_ai"), str):
+        out["inspect_version"] = packages["inspect_ai"]
+    target = sample.get("target")
+    if isinstance(target, list):
+        target = " | ".join(str(t) for t in target)
+    if isinstance(target, str) and target:
+        out["target"] = target if len(target) <= 300 else target[:300] + "..."
+    error = sample.get("error")
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        out["error"] = error["message"][:500]
+    limit = sample.get("limit")
+    if isinstance(limit, dict):
+        out["limit"] = {k: v for k, v in limit.items() if isinstance(v, (str, int, float))}
+    for key in ("total_time", "working_time"):
+        if isinstance(sample.get(key), (int, float)):
+            out[key] = sample[key]
+    return out
+
+
+# --------------------------------------------------------------------------- content
+
+
+def _resolver(attachments: dict) -> Callable[[Any], Any]:
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(_ATTACHMENT):
+            found = attachments.get(value[len(_ATTACHMENT):])
+            return found if isinstance(found, str) else value
+        return value
+    return resolve
+
+
+def _content_text(content: Any, resolve: Callable[[Any], Any]) -> str:
+    reasoning, text = _assistant_text(content, resolve)
+    return "\n".join(p for p in (reasoning, text) if p)
+
+
+def _assistant_text(content: Any, resolve: Callable[[Any], Any]) -> tuple[str, str]:
+    """``(reasoning, text)`` of a message's content (a string or a list of content parts)."""
+    if content is None:
+        return "", ""
+    if isinstance(content, str):
+        return "", resolve(content)
+    if not isinstance(content, list):
+        return "", orjson.dumps(content, default=str).decode()
+    reasoning: list[str] = []
+    text: list[str] = []
+    for part in content:
+        if isinstance(part, str):
+            text.append(resolve(part))
+            continue
+        if not isinstance(part, dict):
+            continue
+        ptype = part.get("type")
+        if ptype == "text" and isinstance(part.get("text"), str):
+            text.append(resolve(part["text"]))
+        elif ptype == "reasoning":
+            if part.get("redacted"):
+                reasoning.append("[redacted reasoning]")
+            elif isinstance(part.get("reasoning"), str):
+                reasoning.append(resolve(part["reasoning"]))
+        elif ptype == "tool_use":
+            text.append(f"[tool_use {part.get('name') or part.get('tool_type') or ''}]".replace(" ]", "]"))
+        elif ptype:
+            text.append(f"[{ptype}]")
+    return "\n".join(reasoning), "\n".join(text)

@@ -1,0 +1,491 @@
+"""OpenHands event streams: a JSON array of action and observation events.
+
+Each event has ``id``, ``timestamp``, ``source`` (``agent``/``user``/``environment``) and either
+``action`` + ``args`` or ``observation`` + ``content`` + ``extras``; an observation's ``cause``
+is the ``id`` of the action it answers. Also read: a JSON object holding such a list under
+``history`` or ``events`` (OpenHands evaluation records: ``instance_id``, ``metadata``,
+``test_result``), and JSON lines of either events (one trial) or evaluation records (one
+trial per line).
+
+Mapping:
+
+- agent ``run`` → action (``tool="bash"``, text = ``args.command``); ``run_ipython`` → action
+  (``tool="ipython"``, text = the code); ``read``/``write``/``edit`` → action rendered as the
+  editor call the agent made, ``str_replace_editor <command> <path> --arg value...`` (taken
+  from the tool call in ``tool_call_metadata`` when present, else from ``args``); ``browse``,
+  ``browse_interactive``, ``call_tool_mcp`` and other tool calls → actions rendered likewise.
+- the ``thought`` of an agent action → an assistant message before it (once per model
+  response); agent ``message``/``think``/``finish`` → assistant messages; ``system`` → system
+  message; user ``message`` → user message. Environment bookkeeping (``change_agent_state``,
+  ``agent_state_changed``, ``null``, ``recall``, condensation) is not a step.
+- observations → observations linked through ``cause``; a command's output is what the agent
+  saw (``prefix + content + suffix`` from ``extras.metadata``); exit code from
+  ``extras.metadata.exit_code`` or ``extras.exit_code``, where ``-1`` (OpenHands: the command
+  had not exited, e.g. a server still running or a soft timeout) is stored as unknown with
+  ``attrs["raw_exit_code"] = -1``.
+
+Model: the first ``tool_call_metadata.model_response.model``, else ``llm_metrics``, else the
+record's ``metadata.llm_config.model``. Outcome: a ``finish`` action's ``outputs`` or an
+evaluation record's ``test_result`` when they hold a verdict, else unknown.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..events import Event, Trial, normalise_outcome, parse_iso
+from .base import (HEAD_BYTES, TRUNCATED_LINE, FormatError, NotATranscript, first_json_value, head_text,
+                   iter_json_lines, parse_json)
+
+NAME = "openhands"
+DESCRIPTION = "OpenHands event streams (JSON array of action/observation events linked by cause)"
+
+_SOURCE = re.compile(r'"source"\s*:\s*"(?:agent|user|environment)"')
+_KIND = re.compile(r'"(?:action|observation)"\s*:\s*"[a-z_]+"')
+_INSPECT_EVAL = re.compile(r'"eval"\s*:\s*\{')
+_EDITOR_ORDER = ("command", "path")
+#: agent actions that are the agent's text, not something it ran
+_TEXT_ACTIONS = {"message", "think", "finish", "reject", "delegate", "task_tracking"}
+#: bookkeeping events that are not steps of the trial
+_SKIP_ACTIONS = {"change_agent_state", "null", "recall", "condensation", "condensation_request",
+                 "loop_recovery"}
+_SKIP_OBSERVATIONS = {"agent_state_changed", "null", "recall", "condense", "think"}
+_VERDICT_KEYS = ("resolved", "success", "is_resolved", "passed", "outcome", "result")
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    if first_json_value(head) not in (b"[", b"{"):
+        return False
+    text = head_text(head)
+    if _INSPECT_EVAL.search(text):
+        return False  # an Inspect AI log (its sandbox events also have "action" keys)
+    return bool(_SOURCE.search(text) and _KIND.search(text)) and (
+        '"timestamp"' in text or '"args"' in text or '"extras"' in text
+    )
+
+
+def read(path: Path) -> Iterator[Trial]:
+    path = Path(path)
+    try:
+        data = _load(path)
+    except _NotOneDocument:
+        yield from _read_lines(path)
+        return
+    if isinstance(data, list):
+        if data and all(isinstance(x, dict) and isinstance(x.get("history"), list) for x in data):
+            for i, record in enumerate(data):
+                yield _record_trial(path, record, f"/{i}", key=_record_key(record, str(i)))
+            return
+        yield _non_empty(_events_trial(path, data, lambda i: f"/{i}"))
+        return
+    if isinstance(data, dict):
+        for key in ("history", "events"):
+            if isinstance(data.get(key), list):
+                yield _record_trial(path, data, "", key="")
+                return
+        if _is_event(data):
+            yield _non_empty(_events_trial(path, [data], lambda i: ""))
+            return
+    raise FormatError(f"expected a JSON array of OpenHands events, got a JSON {_kind(data)}"
+                      + (" without 'history' or 'events'" if isinstance(data, dict) else ""))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _NotOneDocument(Exception):
+    """The file holds more than one JSON document (JSON lines)."""
+
+
+def _load(path: Path) -> Any:
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise FormatError("empty file")
+    if b"\x00" in data[:HEAD_BYTES]:
+        raise FormatError("binary content, not JSON text")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    try:
+        return parse_json(data)
+    except FormatError as exc:
+        msg = str(exc)
+        if "unexpected content after document" in msg and data.lstrip()[:1] == b"{":
+            raise _NotOneDocument() from None
+        if "unexpected end of data" in msg:
+            raise FormatError(f"truncated JSON: the file ends in the middle of the document ({msg})") from None
+        raise
+
+
+def _read_lines(path: Path) -> Iterator[Trial]:
+    events: list[tuple[int, dict]] = []
+    records: list[tuple[int, dict]] = []
+    truncated_at = None
+    for number, value in iter_json_lines(path):
+        if value is TRUNCATED_LINE:
+            truncated_at = number
+            continue
+        if not isinstance(value, dict):
+            raise FormatError(f"line {number}: expected a JSON object, got a JSON {_kind(value)}")
+        if isinstance(value.get("history"), list):
+            records.append((number, value))
+        elif _is_event(value):
+            events.append((number, value))
+        else:
+            raise FormatError(f"line {number}: neither an OpenHands event nor a record with 'history'")
+    warning = f"truncated: line {truncated_at} is cut off" if truncated_at else None
+    if records:
+        for number, record in records:
+            trial = _record_trial(path, record, f"line:{number}#", key=_record_key(record, f"line:{number}"),
+                                  line=number)
+            if warning and number == records[-1][0]:
+                trial.metadata.setdefault("warnings", []).append(warning)
+            yield trial
+        return
+    lines = [n for n, _ in events]
+    trial = _non_empty(_events_trial(path, [e for _, e in events], lambda i: f"line:{lines[i]}", lines=lines))
+    if warning:
+        trial.metadata.setdefault("warnings", []).append(warning)
+    yield trial
+
+
+def _non_empty(trial: Trial) -> Trial:
+    """A stream of bookkeeping only (agent state changes) holds no trial: skip it, saying why."""
+    if not trial.events:
+        raise NotATranscript("OpenHands event stream with no user, agent or tool steps")
+    return trial
+
+
+def _record_key(record: dict, fallback: str) -> str:
+    value = record.get("instance_id")
+    return str(value) if value not in (None, "") else fallback
+
+
+def _record_trial(path: Path, record: dict, prefix: str, key: str, line: int | None = None) -> Trial:
+    events_key = "history" if isinstance(record.get("history"), list) else "events"
+    history = record[events_key]
+    trial = _events_trial(path, history, lambda i: f"{prefix}/{events_key}/{i}",
+                          lines=[line] * len(history) if line else None)
+    trial.local_key = key
+    meta = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    llm = meta.get("llm_config") if isinstance(meta.get("llm_config"), dict) else {}
+    if not trial.model and isinstance(llm.get("model"), str):
+        trial.model = llm["model"]
+    if isinstance(meta.get("agent_class"), str):
+        trial.metadata["agent_class"] = meta["agent_class"]
+    if record.get("instance_id") not in (None, ""):
+        trial.task = str(record["instance_id"])
+    test_result = record.get("test_result")
+    if isinstance(test_result, dict):
+        report = test_result.get("report") if isinstance(test_result.get("report"), dict) else test_result
+        verdict = {k: report[k] for k in _VERDICT_KEYS if isinstance(report.get(k), (bool, int, float, str))}
+        if verdict:
+            trial.source_verdict = verdict
+            trial.outcome = normalise_outcome(next(iter(verdict.values())))
+    if isinstance(record.get("error"), str) and record["error"]:
+        trial.metadata["error"] = record["error"][:500]
+    return trial
+
+
+def _is_event(value: Any) -> bool:
+    return isinstance(value, dict) and ("action" in value or "observation" in value) and (
+        "source" in value or "timestamp" in value)
+
+
+# --------------------------------------------------------------------------- events
+
+
+def _events_trial(path: Path, events: list, pointer, lines: list[int] | None = None) -> Trial:
+    trial = Trial(format=NAME, source_path=str(path), agent="openhands")
+    by_id: dict[Any, Event | None] = {}
+    said: set[str] = set()
+    skipped: Counter[str] = Counter()
+    model = None
+    finish_outputs = None
+    cost = None
+    for i, ev in enumerate(events):
+        if not isinstance(ev, dict):
+            skipped["not an object"] += 1
+            continue
+        ptr = pointer(i)
+        line = lines[i] if lines else None
+        ts = parse_iso(ev.get("timestamp"))
+        model = model or _event_model(ev)
+        metrics = ev.get("llm_metrics")
+        if isinstance(metrics, dict) and isinstance(metrics.get("accumulated_cost"), (int, float)):
+            cost = metrics["accumulated_cost"]
+        common = {"timestamp": ts, "source_pointer": ptr, "source_line": line}
+        if isinstance(ev.get("action"), str):
+            kind = ev["action"]
+            args = ev.get("args") if isinstance(ev.get("args"), dict) else {}
+            source = ev.get("source")
+            made = None
+            if kind in _SKIP_ACTIONS:
+                skipped[kind] += 1
+            elif kind == "system":
+                made = trial.add(Event(kind="message", role="system", text=_str(args.get("content")), **common))
+            elif source == "user":
+                if kind == "message":
+                    text = _str(args.get("content")) or _str(ev.get("message"))
+                    made = trial.add(Event(kind="message", role="user", text=text, **common))
+                    if trial.task is None and text.strip():
+                        trial.task = text.strip().splitlines()[0][:200]
+                else:
+                    skipped[f"user {kind}"] += 1
+            elif source == "environment":
+                skipped[f"environment {kind}"] += 1
+            elif kind in _TEXT_ACTIONS:
+                text = _agent_text(kind, args, ev)
+                if text:
+                    made = trial.add(Event(kind="message", role="assistant", text=text,
+                                           attrs={"action": kind} if kind != "message" else {}, **common))
+                    said.add(_response_id(ev) or f"event:{i}")
+                if kind == "finish" and isinstance(args.get("outputs"), dict):
+                    finish_outputs = args["outputs"]
+            else:
+                rendered = _render_action(kind, args, ev)
+                if rendered is None:
+                    skipped[kind] += 1
+                else:
+                    text, tool, attrs = rendered
+                    thought = _str(args.get("thought")).strip()
+                    rid = _response_id(ev)
+                    if not thought and rid and rid not in said:
+                        thought = _response_text(ev).strip()
+                    if thought and (rid is None or rid not in said):
+                        trial.add(Event(kind="message", role="assistant", text=thought,
+                                        source_pointer=f"{ptr}/args/thought" if args.get("thought") else ptr,
+                                        timestamp=ts, source_line=line))
+                    if rid:
+                        said.add(rid)
+                    made = trial.add(Event(kind="action", role="assistant", text=text, tool=tool,
+                                           attrs=attrs, **common))
+            if "id" in ev:
+                by_id[ev["id"]] = made
+        elif isinstance(ev.get("observation"), str):
+            kind = ev["observation"]
+            if kind == "agent_state_changed":
+                extras = ev.get("extras") if isinstance(ev.get("extras"), dict) else {}
+                if isinstance(extras.get("agent_state"), str):
+                    trial.metadata["agent_state"] = extras["agent_state"]
+                continue
+            if kind in _SKIP_OBSERVATIONS:
+                skipped[f"observation {kind}"] += 1
+                continue
+            cause = by_id.get(ev.get("cause")) if "cause" in ev else None
+            if cause is not None and cause.kind != "action" and kind != "error":
+                skipped[f"observation {kind}"] += 1  # answers a message: nothing was run
+                continue
+            text, exit_code, attrs = _observation(kind, ev)
+            trial.add(Event(kind="observation", role="tool", text=text, exit_code=exit_code,
+                            action_seq=cause.seq if cause is not None and cause.kind == "action" else None,
+                            attrs=attrs, **common))
+        else:
+            skipped["unknown event"] += 1
+    trial.model = model
+    if finish_outputs:
+        verdict = {k: finish_outputs[k] for k in _VERDICT_KEYS if k in finish_outputs}
+        trial.source_verdict = finish_outputs if len(orjson.dumps(finish_outputs, default=str)) < 5000 else verdict
+        if verdict:
+            trial.outcome = normalise_outcome(next(iter(verdict.values())))
+    if cost is not None:
+        trial.metadata["accumulated_cost"] = cost
+    if skipped:
+        trial.metadata["skipped_events"] = dict(skipped)
+    return trial
+
+
+def _agent_text(kind: str, args: dict, ev: dict) -> str:
+    if kind == "message":
+        return _str(args.get("content")) or _str(ev.get("message"))
+    if kind == "finish":
+        return (_str(args.get("final_thought")) or _str(args.get("thought")) or _str(ev.get("message"))).strip()
+    if kind == "think":
+        return _str(args.get("thought")) or _str(ev.get("message"))
+    if kind == "task_tracking":
+        return _str(args.get("thought")) or _str(ev.get("message"))
+    return _str(args.get("thought")) or _str(ev.get("message"))
+
+
+def _render_action(kind: str, args: dict, ev: dict) -> tuple[str, str, dict] | None:
+    """``(text, tool, attrs)`` for something the agent ran, or None if there is nothing to run."""
+    call_name, call_args = _tool_call(ev)
+    attrs: dict[str, Any] = {}
+    if call_name:
+        attrs["function_name"] = call_name
+    if kind == "run":
+        command = _str(args.get("command"))
+        if args.get("is_input") in (True, "true"):
+            attrs["is_input"] = True
+        return command, "bash", attrs
+    if kind == "run_ipython":
+        return _str(args.get("code")), "ipython", attrs
+    if kind in ("read", "write", "edit"):
+        if call_args is not None and call_name:
+            attrs["arguments"] = call_args
+            return _render_call(call_name, call_args), call_name, attrs
+        editor_args = _editor_args(kind, args)
+        attrs["arguments"] = editor_args
+        name = "edit_file" if kind == "edit" and "command" not in args and args.get("content") else "str_replace_editor"
+        return _render_call(name, editor_args), name, attrs
+    if kind == "browse":
+        return f"browse {shlex.quote(_str(args.get('url')))}", "browser", attrs
+    if kind == "browse_interactive":
+        return _str(args.get("browser_actions")), "browser", attrs
+    if kind == "call_tool_mcp":
+        arguments = args.get("arguments") if isinstance(args.get("arguments"), dict) else {}
+        attrs["arguments"] = arguments
+        return _render_call(_str(args.get("name")) or "mcp", arguments), "mcp", attrs
+    if call_name and call_args is not None:
+        attrs["arguments"] = call_args
+        return _render_call(call_name, call_args), call_name, attrs
+    return None
+
+
+def _editor_args(kind: str, args: dict) -> dict:
+    """Editor arguments from the event's own args (when the tool call is not recorded)."""
+    if "command" in args:  # newer FileEditAction: the str_replace_editor arguments themselves
+        keys = ("command", "path", "file_text", "old_str", "new_str", "insert_line", "view_range")
+        return {k: args[k] for k in keys if args.get(k) not in (None, "")}
+    if kind == "read":
+        out = {"command": "view", "path": args.get("path")}
+        if isinstance(args.get("view_range"), list):
+            out["view_range"] = args["view_range"]
+        else:
+            start, end = args.get("start"), args.get("end")
+            if isinstance(start, int) and isinstance(end, int) and (start, end) not in ((0, -1), (1, -1)):
+                out["view_range"] = [start, end]
+        return out
+    if kind == "write":
+        return {"command": "create", "path": args.get("path"), "file_text": args.get("content")}
+    out = {"path": args.get("path"), "content": args.get("content")}  # LLM-based edit
+    for key in ("start", "end"):
+        if isinstance(args.get(key), int):
+            out[key] = args[key]
+    return out
+
+
+def _render_call(name: str, arguments: dict) -> str:
+    """A tool call as a command line: ``name <command> <path> --key value ...``."""
+    parts = [name]
+    for key in _EDITOR_ORDER:
+        if isinstance(arguments.get(key), str):
+            parts.append(shlex.quote(arguments[key]))
+    for key, value in arguments.items():
+        if (key in _EDITOR_ORDER and isinstance(value, str)) or value is None:
+            continue
+        parts.append(f"--{key}")
+        parts.append(shlex.quote(value if isinstance(value, str) else orjson.dumps(value).decode()))
+    return " ".join(parts)
+
+
+def _observation(kind: str, ev: dict) -> tuple[str, int | None, dict]:
+    extras = ev.get("extras") if isinstance(ev.get("extras"), dict) else {}
+    content = _str(ev.get("content"))
+    attrs: dict[str, Any] = {"observation": kind}
+    exit_code = None
+    if kind in ("run", "run_ipython"):
+        meta = extras.get("metadata") if isinstance(extras.get("metadata"), dict) else {}
+        raw = meta.get("exit_code", extras.get("exit_code"))
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            if raw == -1:
+                attrs["raw_exit_code"] = -1
+            else:
+                exit_code = raw
+        text = "".join(_str(meta.get(k)) if k != "content" else content for k in ("prefix", "content", "suffix"))
+        return text, exit_code, attrs
+    shown = extras.get("formatted_output_and_error")  # what an oh_aci editor call showed the agent
+    if kind == "edit" and extras.get("impl_source") == "oh_aci" and isinstance(shown, str):
+        return shown, None, attrs
+    if kind == "error" and extras.get("error_id"):
+        attrs["error_id"] = extras["error_id"]
+    return content or _str(ev.get("message")), None, attrs
+
+
+def _tool_call(ev: dict) -> tuple[str | None, dict | None]:
+    """The function name and parsed arguments of the model's tool call behind this action."""
+    tcm = ev.get("tool_call_metadata")
+    if not isinstance(tcm, dict):
+        return None, None
+    name = tcm.get("function_name") if isinstance(tcm.get("function_name"), str) else None
+    call_id = tcm.get("tool_call_id")
+    for message in _response_messages(ev):
+        for call in message.get("tool_calls") or []:
+            if not isinstance(call, dict) or call.get("id") != call_id:
+                continue
+            fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+            raw = fn.get("arguments")
+            if isinstance(raw, str):
+                try:
+                    raw = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    return name or fn.get("name"), None
+            if isinstance(raw, dict):
+                return name or fn.get("name"), raw
+    return name, None
+
+
+def _response_messages(ev: dict) -> list[dict]:
+    tcm = ev.get("tool_call_metadata")
+    response = tcm.get("model_response") if isinstance(tcm, dict) else None
+    if not isinstance(response, dict):
+        return []
+    out = []
+    for choice in response.get("choices") or []:
+        if isinstance(choice, dict) and isinstance(choice.get("message"), dict):
+            out.append(choice["message"])
+    return out
+
+
+def _response_id(ev: dict) -> str | None:
+    tcm = ev.get("tool_call_metadata")
+    response = tcm.get("model_response") if isinstance(tcm, dict) else None
+    if isinstance(response, dict) and isinstance(response.get("id"), str):
+        return response["id"]
+    return None
+
+
+def _response_text(ev: dict) -> str:
+    return "\n".join(_str(m.get("content")) for m in _response_messages(ev) if m.get("content"))
+
+
+def _event_model(ev: dict) -> str | None:
+    tcm = ev.get("tool_call_metadata")
+    response = tcm.get("model_response") if isinstance(tcm, dict) else None
+    if isinstance(response, dict) and isinstance(response.get("model"), str) and response["model"]:
+        return response["model"]
+    metrics = ev.get("llm_metrics")
+    if isinstance(metrics, dict):
+        usage = metrics.get("accumulated_token_usage")
+        if isinstance(usage, dict) and isinstance(usage.get("model"), str) and usage["model"]:
+            return usage["model"]
+        for key in ("token_usages", "costs", "response_latencies"):
+            for item in metrics.get(key) or []:
+                if isinstance(item, dict) and isinstance(item.get("model"), str) and item["model"]:
+                    return item["model"]
+    return None
+
+
+def _str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # content parts
+        return "\n".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in value)
+    return orjson.dumps(value, default=str).decode()
+
+
+def _kind(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")

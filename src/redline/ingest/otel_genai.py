@@ -1,0 +1,497 @@
+"""OpenTelemetry GenAI spans in OTLP/JSON (an export, or the collector file exporter's JSON lines).
+
+Layout: ``{"resourceSpans": [{"resource": {"attributes": [...]}, "scopeSpans": [{"scope": {...},
+"spans": [{"traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano",
+"endTimeUnixNano", "attributes": [{"key", "value": {"stringValue" | "intValue" | ...}}],
+"status": {"code"}, "events": [...]}]}]}]}``; the file exporter writes one such export per
+line. snake_case field names (``resource_spans``) are accepted too.
+
+Spans are grouped into trials by ``traceId`` (``local_key``) and ordered by start time. They
+are read with the GenAI semantic conventions (``gen_ai.operation.name``):
+
+``execute_tool``
+    an action: ``gen_ai.tool.name`` with ``gen_ai.tool.call.arguments`` rendered like a chat
+    tool call (:func:`redline.ingest.chat_json.tool_call_text`: the shell command or code when
+    the arguments hold one, else ``name {json}``), then an observation holding
+    ``gen_ai.tool.call.result``. A span with status ERROR (or ``error.type``) adds the error
+    (type, status message, exception events) to the observation text; exit code stays
+    ``None`` (spans carry none).
+``chat`` / ``text_completion`` / ``generate_content``
+    the first such span's ``gen_ai.system_instructions`` and ``system`` / ``user`` input
+    messages become the prompt messages (later spans repeat the history); every span's
+    ``gen_ai.output.messages`` text and reasoning parts become ``assistant`` messages. When a
+    trace has no ``execute_tool`` span at all, the output's ``tool_call`` parts become the
+    actions and later inputs' ``tool_call_response`` parts their observations. Older
+    attribute styles (``gen_ai.prompt`` / ``gen_ai.completion``, indexed
+    ``gen_ai.completion.0.content``) are read as text.
+``invoke_agent``
+    names the agent (``gen_ai.agent.name``); its messages are used only when the trace has
+    no chat span.
+
+``model`` is the first ``gen_ai.response.model`` (the exact model), else the first
+``gen_ai.request.model``; ``agent`` the
+first ``gen_ai.agent.name``, else the resource's ``service.name``. Outcome is ``unknown``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..events import Event, Trial
+from .base import FormatError, TRUNCATED_LINE, decode_utf8, head_text, iter_json_lines, parse_json
+from .chat_json import content_text, parse_arguments, tool_call_text
+
+NAME = "otel-genai"
+DESCRIPTION = "OpenTelemetry GenAI spans (OTLP/JSON export or collector file-exporter JSON lines)"
+
+CHAT_OPS = {"chat", "text_completion", "generate_content"}
+_HEAD_RE = re.compile(r'^\s*\{\s*"resource_?[sS]pans"\s*:')
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    try:
+        text = head_text(head)
+        return bool(_HEAD_RE.match(text)) and "gen_ai." in text
+    except Exception:
+        return False
+
+
+# --------------------------------------------------------------------------- OTLP decoding
+
+
+def _get(obj: dict, camel: str, snake: str) -> Any:
+    return obj[camel] if camel in obj else obj.get(snake)
+
+
+def any_value(value: Any) -> Any:
+    """A Python value from an OTLP ``AnyValue`` (``{"stringValue": ...}`` etc.)."""
+    if not isinstance(value, dict):
+        return value
+    for camel, snake in (("stringValue", "string_value"), ("boolValue", "bool_value"),
+                         ("doubleValue", "double_value"), ("bytesValue", "bytes_value")):
+        if camel in value or snake in value:
+            return _get(value, camel, snake)
+    if "intValue" in value or "int_value" in value:
+        raw = _get(value, "intValue", "int_value")
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            return raw
+    if "arrayValue" in value or "array_value" in value:
+        arr = _get(value, "arrayValue", "array_value") or {}
+        return [any_value(v) for v in (arr.get("values") or [])] if isinstance(arr, dict) else []
+    if "kvlistValue" in value or "kvlist_value" in value:
+        kv = _get(value, "kvlistValue", "kvlist_value") or {}
+        return attributes(kv.get("values") if isinstance(kv, dict) else None)[0]
+    return None
+
+
+def attributes(raw: Any) -> tuple[dict[str, Any], dict[str, int]]:
+    """``(values, index)`` of an OTLP attribute list (a plain dict is accepted too)."""
+    if isinstance(raw, dict):
+        return dict(raw), {}
+    values: dict[str, Any] = {}
+    index: dict[str, int] = {}
+    if isinstance(raw, list):
+        for i, item in enumerate(raw):
+            if isinstance(item, dict) and isinstance(item.get("key"), str):
+                values[item["key"]] = any_value(item.get("value"))
+                index[item["key"]] = i
+    return values, index
+
+
+def _nanos(value: Any) -> int | None:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return None
+    return n if n > 0 else None
+
+
+def _dt(nanos: int | None) -> datetime | None:
+    if nanos is None:
+        return None
+    try:
+        return datetime.fromtimestamp(nanos / 1e9, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+class _Span:
+    __slots__ = ("trace", "span_id", "parent", "name", "start", "end", "attrs", "index", "status", "events",
+                 "resource", "scope", "pointer", "line", "order")
+
+    def __init__(self, raw: dict, resource: dict, scope: str | None, pointer: str, line: int | None, order: int):
+        trace = _get(raw, "traceId", "trace_id")
+        self.trace = trace if isinstance(trace, str) else ""
+        self.span_id = _get(raw, "spanId", "span_id")
+        self.parent = _get(raw, "parentSpanId", "parent_span_id")
+        self.name = raw.get("name") if isinstance(raw.get("name"), str) else ""
+        self.start = _nanos(_get(raw, "startTimeUnixNano", "start_time_unix_nano"))
+        self.end = _nanos(_get(raw, "endTimeUnixNano", "end_time_unix_nano"))
+        self.attrs, self.index = attributes(raw.get("attributes"))
+        status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
+        self.status = status
+        self.events = raw.get("events") if isinstance(raw.get("events"), list) else []
+        self.resource = resource
+        self.scope = scope
+        self.pointer = pointer
+        self.line = line
+        self.order = order
+
+    @property
+    def op(self) -> str | None:
+        op = self.attrs.get("gen_ai.operation.name")
+        if isinstance(op, str):
+            return op
+        for prefix in ("execute_tool", "invoke_agent", "chat"):
+            if self.name == prefix or self.name.startswith(prefix + " "):
+                return prefix
+        return None
+
+    def is_error(self) -> bool:
+        code = self.status.get("code")
+        return code in (2, "2", "STATUS_CODE_ERROR", "ERROR") or "error.type" in self.attrs
+
+    def ptr(self, key: str | None = None) -> str:
+        base = self.pointer
+        if key is not None and key in self.index:
+            base = f"{base}/attributes/{self.index[key]}"
+        return f"line:{self.line}#{base}" if self.line is not None else base
+
+
+def _spans(doc: Any, line: int | None, order_start: int, warnings: list[str]) -> list[_Span]:
+    if not isinstance(doc, dict):
+        raise FormatError(f"not an OTLP trace export: expected an object with 'resourceSpans', found a JSON "
+                          f"{type(doc).__name__}" + (f" (line {line})" if line else ""))
+    rs_key = "resourceSpans" if "resourceSpans" in doc else "resource_spans"
+    groups = doc.get(rs_key)
+    if not isinstance(groups, list):
+        keys = ", ".join(sorted(map(str, doc))[:8])
+        raise FormatError("not an OTLP trace export: missing 'resourceSpans' list"
+                          + (f" on line {line}" if line else "") + f" (found keys {keys})")
+    out: list[_Span] = []
+    for i, group in enumerate(groups):
+        if not isinstance(group, dict):
+            warnings.append(f"/{rs_key}/{i}: not an object, skipped")
+            continue
+        res = group.get("resource") if isinstance(group.get("resource"), dict) else {}
+        resource, _ = attributes(res.get("attributes"))
+        for ss_key in ("scopeSpans", "scope_spans", "instrumentationLibrarySpans"):
+            scopes = group.get(ss_key)
+            if isinstance(scopes, list):
+                break
+        else:
+            continue
+        for j, scope_group in enumerate(scopes):
+            if not isinstance(scope_group, dict):
+                continue
+            scope = scope_group.get("scope", scope_group.get("instrumentationLibrary"))
+            scope_name = scope.get("name") if isinstance(scope, dict) else None
+            for k, raw in enumerate(scope_group.get("spans") or []):
+                pointer = f"/{rs_key}/{i}/{ss_key}/{j}/spans/{k}"
+                if not isinstance(raw, dict):
+                    warnings.append(f"{pointer}: not an object, skipped")
+                    continue
+                out.append(_Span(raw, resource, scope_name, pointer, line, order_start + len(out)))
+    return out
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _json_attr(value: Any) -> Any:
+    if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def _messages(value: Any) -> list[dict]:
+    """Messages in the GenAI JSON schema (``[{role, parts: [...]}]``), tolerating chat shapes."""
+    value = _json_attr(value)
+    if isinstance(value, dict):
+        value = value.get("messages", [value])
+    if not isinstance(value, list):
+        return []
+    return [m for m in value if isinstance(m, dict)]
+
+
+def _parts(msg: dict) -> list[dict]:
+    parts = msg.get("parts")
+    if isinstance(parts, list):
+        return [p for p in parts if isinstance(p, dict)]
+    out: list[dict] = []
+    if "content" in msg and msg["content"] is not None:
+        out.append({"type": "text", "content": content_text(msg["content"])})
+    for call in msg.get("tool_calls") or []:
+        if isinstance(call, dict):
+            fn = call.get("function") if isinstance(call.get("function"), dict) else call
+            out.append({"type": "tool_call", "id": call.get("id"), "name": fn.get("name"),
+                        "arguments": fn.get("arguments")})
+    return out
+
+
+def _part_text(part: dict) -> str:
+    for key in ("content", "text"):
+        if isinstance(part.get(key), str):
+            return part[key]
+    return ""
+
+
+def _indexed(attrs: dict, prefix: str) -> list[dict]:
+    """OpenLLMetry-style ``gen_ai.prompt.0.role`` / ``.content`` attributes as messages."""
+    found: dict[int, dict] = {}
+    pattern = re.compile(re.escape(prefix) + r"\.(\d+)\.(role|content)$")
+    for key, value in attrs.items():
+        m = pattern.match(key)
+        if m:
+            found.setdefault(int(m.group(1)), {})[m.group(2)] = value
+    return [found[i] for i in sorted(found)]
+
+
+def _span_input(span: _Span) -> tuple[list[dict], Any, str]:
+    """``(messages, system instructions, attribute key)`` a span records as its input."""
+    attrs = span.attrs
+    system = _json_attr(attrs.get("gen_ai.system_instructions"))
+    for key in ("gen_ai.input.messages", "gen_ai.prompt"):
+        if key in attrs:
+            msgs = _messages(attrs[key])
+            if not msgs and isinstance(attrs[key], str):
+                msgs = [{"role": "user", "parts": [{"type": "text", "content": attrs[key]}]}]
+            return msgs, system, key
+    indexed = _indexed(attrs, "gen_ai.prompt")
+    if indexed:
+        return indexed, system, "gen_ai.prompt"
+    for ev in span.events:
+        if isinstance(ev, dict):
+            ev_attrs, _ = attributes(ev.get("attributes"))
+            if "gen_ai.input.messages" in ev_attrs:
+                return _messages(ev_attrs["gen_ai.input.messages"]), system, "gen_ai.input.messages"
+    return [], system, "gen_ai.input.messages"
+
+
+def _span_output(span: _Span) -> tuple[list[dict], str]:
+    attrs = span.attrs
+    for key in ("gen_ai.output.messages", "gen_ai.completion"):
+        if key in attrs:
+            msgs = _messages(attrs[key])
+            if not msgs and isinstance(attrs[key], str):
+                msgs = [{"role": "assistant", "parts": [{"type": "text", "content": attrs[key]}]}]
+            return msgs, key
+    indexed = _indexed(attrs, "gen_ai.completion")
+    if indexed:
+        return indexed, "gen_ai.completion"
+    for ev in span.events:
+        if isinstance(ev, dict):
+            ev_attrs, _ = attributes(ev.get("attributes"))
+            if "gen_ai.output.messages" in ev_attrs:
+                return _messages(ev_attrs["gen_ai.output.messages"]), "gen_ai.output.messages"
+    return [], "gen_ai.output.messages"
+
+
+def _error_text(span: _Span) -> str:
+    bits = []
+    etype = span.attrs.get("error.type")
+    if etype is not None:
+        bits.append(f"error.type: {etype}")
+    msg = span.status.get("message")
+    if isinstance(msg, str) and msg:
+        bits.append(f"status: {msg}")
+    for ev in span.events:
+        if isinstance(ev, dict) and ev.get("name") == "exception":
+            ev_attrs, _ = attributes(ev.get("attributes"))
+            exc = " ".join(str(ev_attrs[k]) for k in ("exception.type", "exception.message") if k in ev_attrs)
+            if exc:
+                bits.append(f"exception: {exc}")
+    return "[error] " + ("; ".join(bits) if bits else "span status ERROR")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _load(path: Path, warnings: list[str]) -> list[_Span]:
+    text = decode_utf8(path.read_bytes())
+    try:
+        doc = parse_json(text, "JSON")
+    except FormatError as exc:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        try:
+            if len(lines) < 2:
+                raise orjson.JSONDecodeError("", "", 0)
+            orjson.loads(lines[0])
+        except orjson.JSONDecodeError:
+            raise FormatError(f"truncated or {exc}") from None
+        doc = None
+    if doc is not None:
+        return _spans(doc, None, 0, warnings)
+    spans: list[_Span] = []
+    for number, obj in iter_json_lines(path):
+        if obj is TRUNCATED_LINE:
+            warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
+            continue
+        spans.extend(_spans(obj, number, len(spans), warnings))
+    return spans
+
+
+def read(path: Path) -> Iterator[Trial]:
+    path = Path(path)
+    warnings: list[str] = []
+    spans = _load(path, warnings)
+    if not spans:
+        raise FormatError("no spans in the OTLP export")
+    if not any(isinstance(k, str) and k.startswith("gen_ai.") for s in spans for k in s.attrs):
+        raise FormatError("no GenAI spans: no span has a gen_ai.* attribute (not an agent trace)")
+    traces: dict[str, list[_Span]] = {}
+    for span in spans:
+        traces.setdefault(span.trace, []).append(span)
+    for trace_id, group in traces.items():
+        group.sort(key=lambda s: (s.start if s.start is not None else 0, s.order))
+        yield _trial(path, trace_id, group, warnings)
+
+
+def _trial(path: Path, trace_id: str, spans: list[_Span], warnings: list[str]) -> Trial:
+    trial = Trial(format=NAME, source_path=str(path), local_key=trace_id)
+    meta: dict[str, Any] = {"trace_id": trace_id or None, "spans": len(spans)}
+    has_tools = any(s.op == "execute_tool" for s in spans)
+    has_chat = any(s.op in CHAT_OPS for s in spans)
+    prompt_done = False
+    pending: dict[str, Event] = {}
+    errors = 0
+    in_tokens = out_tokens = 0
+    models: list[str | None] = [None, None]  # first response model, first request model
+    for span in spans:
+        a = span.attrs
+        op = span.op
+        start, end = _dt(span.start), _dt(span.end)
+        for key, slot in (("gen_ai.response.model", 0), ("gen_ai.request.model", 1)):
+            if models[slot] is None and isinstance(a.get(key), str) and a[key]:
+                models[slot] = a[key]
+        if trial.agent is None and isinstance(a.get("gen_ai.agent.name"), str):
+            trial.agent = a["gen_ai.agent.name"]
+        for key, meta_key in (("gen_ai.provider.name", "provider"), ("gen_ai.system", "provider"),
+                              ("gen_ai.conversation.id", "conversation_id")):
+            if isinstance(a.get(key), str) and meta_key not in meta:
+                meta[meta_key] = a[key]
+        for key in ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"):
+            if isinstance(a.get(key), int) and op in CHAT_OPS:
+                if key.endswith("input_tokens"):
+                    in_tokens += a[key]
+                else:
+                    out_tokens += a[key]
+        if span.is_error():
+            errors += 1
+        if op == "execute_tool":
+            name = a.get("gen_ai.tool.name")
+            if not isinstance(name, str) or not name:
+                name = span.name[len("execute_tool"):].strip() or "tool"
+            raw_args = a.get("gen_ai.tool.call.arguments")
+            args = parse_arguments(raw_args)
+            text, kind = tool_call_text(name, args)
+            attrs: dict[str, Any] = {"arguments": args, "call_kind": kind, "span_id": span.span_id}
+            call_id = a.get("gen_ai.tool.call.id")
+            if isinstance(call_id, str):
+                attrs["tool_call_id"] = call_id
+            action = trial.add(Event(kind="action", role="assistant", text=text, tool=name, timestamp=start,
+                                     source_pointer=span.ptr("gen_ai.tool.call.arguments"), source_line=span.line,
+                                     attrs=attrs))
+            result = a.get("gen_ai.tool.call.result")
+            if result is not None or span.is_error():
+                if result is None:
+                    out = ""
+                elif isinstance(result, str):
+                    out = result
+                else:
+                    out = orjson.dumps(result, default=str).decode()
+                obs_attrs: dict[str, Any] = {"span_id": span.span_id}
+                if span.is_error():
+                    out = "\n".join(p for p in (out, _error_text(span)) if p)
+                    obs_attrs["error"] = True
+                trial.add(Event(kind="observation", role="tool", text=out, exit_code=None, timestamp=end or start,
+                                action_seq=action.seq, source_line=span.line,
+                                source_pointer=span.ptr("gen_ai.tool.call.result"), attrs=obs_attrs))
+        elif op in CHAT_OPS or (op == "invoke_agent" and not has_chat):
+            msgs, system, in_key = _span_input(span)
+            if not prompt_done and (msgs or system):
+                prompt_done = True
+                sys_text = content_text(system) if isinstance(system, list) else system
+                if isinstance(sys_text, str) and sys_text.strip():
+                    trial.add(Event(kind="message", role="system", text=sys_text, timestamp=start,
+                                    source_line=span.line, source_pointer=span.ptr("gen_ai.system_instructions")))
+                for msg in msgs:
+                    role = msg.get("role")
+                    if role not in ("system", "user", "developer"):
+                        continue
+                    text = "\n".join(_part_text(p) for p in _parts(msg) if _part_text(p))
+                    if text.strip():
+                        role = "system" if role == "developer" else role
+                        if role == "user" and trial.task is None:
+                            trial.task = text.strip().splitlines()[0][:200]
+                        trial.add(Event(kind="message", role=role, text=text, timestamp=start,
+                                        source_line=span.line, source_pointer=span.ptr(in_key)))
+            if not has_tools:
+                for msg in msgs:
+                    for part in _parts(msg):
+                        if part.get("type") == "tool_call_response" and part.get("id") in pending:
+                            action = pending.pop(part["id"])
+                            resp = part.get("response", part.get("result"))
+                            out = resp if isinstance(resp, str) else orjson.dumps(resp, default=str).decode()
+                            trial.add(Event(kind="observation", role="tool", text=out, timestamp=start,
+                                            action_seq=action.seq, source_line=span.line,
+                                            source_pointer=span.ptr(in_key), attrs={"tool_call_id": part["id"]}))
+            out_msgs, out_key = _span_output(span)
+            for msg in out_msgs:
+                for part in _parts(msg):
+                    ptype = part.get("type")
+                    text = _part_text(part)
+                    if ptype in ("text", None) and text.strip():
+                        trial.add(Event(kind="message", role="assistant", text=text, timestamp=end or start,
+                                        source_line=span.line, source_pointer=span.ptr(out_key)))
+                    elif ptype in ("reasoning", "thinking") and text.strip():
+                        trial.add(Event(kind="message", role="assistant", text=text, timestamp=end or start,
+                                        source_line=span.line, source_pointer=span.ptr(out_key),
+                                        attrs={"thinking": True}))
+                    elif ptype == "tool_call" and not has_tools:
+                        name = part.get("name") if isinstance(part.get("name"), str) else "tool"
+                        args = parse_arguments(part.get("arguments"))
+                        text, kind = tool_call_text(name, args)
+                        attrs = {"arguments": args, "call_kind": kind, "from": "output_messages"}
+                        if isinstance(part.get("id"), str):
+                            attrs["tool_call_id"] = part["id"]
+                        action = trial.add(Event(kind="action", role="assistant", text=text, tool=name,
+                                                 timestamp=end or start, source_line=span.line,
+                                                 source_pointer=span.ptr(out_key), attrs=attrs))
+                        if isinstance(part.get("id"), str):
+                            pending[part["id"]] = action
+    trial.model = models[0] or models[1]
+    if trial.agent is None:
+        service = next((s.resource.get("service.name") for s in spans
+                        if isinstance(s.resource.get("service.name"), str)), None)
+        trial.agent = service
+    service = next((s.resource.get("service.name") for s in spans if isinstance(s.resource.get("service.name"), str)),
+                   None)
+    if service:
+        meta["service_name"] = service
+    if errors:
+        meta["error_spans"] = errors
+    if in_tokens or out_tokens:
+        meta["input_tokens"], meta["output_tokens"] = in_tokens, out_tokens
+    starts = [s.start for s in spans if s.start is not None]
+    ends = [s.end for s in spans if s.end is not None]
+    trial.started_at = _dt(min(starts)) if starts else None
+    trial.ended_at = _dt(max(ends)) if ends else trial.started_at
+    if warnings:
+        meta["warnings"] = list(warnings)
+    trial.metadata = meta
+    return trial

@@ -1,0 +1,440 @@
+"""Palisade Research robot-shutdown runs: JSON lines written by the ``llm_control`` logger.
+
+Each run is one ``llm_control.log_<date>_<time>.jsonl`` file. Every line is a record of a
+structured logger: ``{"ts", "level", "logger", "message", ...}``. Records that matter carry an
+``event`` key; the rest are harness log lines. Mapping (one trial per file):
+
+``event: system_message`` / ``user_message``
+    ``user_payload.content`` (a string or text blocks) becomes a ``system`` / ``user`` message.
+    They are kept: they tell what the agent was told about the shutdown button (the
+    ``plsallow`` variant adds "please allow yourself to be shut down").
+``event: assistant_message``
+    the model's visible reply (``assistant_payload.content``) becomes an ``assistant`` message
+    when not empty. The tool calls it *requested* are not actions by themselves: only the ones
+    the harness ran are logged as ``tool_call`` records (a second call in one reply was
+    sometimes never run).
+``event: tool_call``
+    ``args`` is a dict, or a string holding a Python dict literal. A string is read with
+    :func:`ast.literal_eval` (never ``eval``), then as JSON; when neither works the raw text is
+    kept as the action and a warning is recorded. ``args["thoughts"]`` becomes an
+    ``assistant`` message placed before the action, ``args["cmd"]`` the action (``tool`` =
+    the record's ``tool``, e.g. ``bash_tool``); a call without ``cmd`` (``submit``) is the
+    action ``submit`` plus its arguments as JSON when there are any. ``result`` becomes the
+    observation. The logger records no exit code, so ``exit_code`` stays ``None`` unless
+    ``result`` is a dict carrying one.
+camera frames (``image_path``)
+    attached to the preceding observation as ``attrs["frame"]``.
+``WARNING`` / ``ERROR`` records without ``event``
+    harness notices the agent never saw ("Host shutdown detected", "Shutdown bypassed: cleanup
+    file exists but container survived", "dog_control shutdown executed, stopping
+    controller", API errors) become ``message`` events with role ``harness``; their counts are
+    summarised in ``metadata["harness"]``.
+``LiteLLM completion() model= grok-4-0709; provider = xai``
+    gives ``model`` (and ``metadata["provider"]``). Other INFO lines (``Step N/M``, LiteLLM
+    bookkeeping) are not events; the step number is kept on actions as ``attrs["step"]``.
+
+Verdict: ``tags.json`` beside the logs maps each log file *name* (the ``_debug.jsonl`` twins
+too) to its labels (``avoided``, ``shutdown``, ``finished``, ``mock``, ``error``). The run's
+labels are kept as ``source_verdict = {"tags": [...]}`` and ``metadata["tags"]``. ``outcome``
+is the outcome of the *task* (the patrol), as for every other source: ``success`` when the run
+is tagged ``finished``, ``failure`` when it is tagged ``shutdown`` or ``error`` without
+``finished``, ``unknown`` otherwise (no tags). Whether the agent avoided shutdown is the
+``avoided`` tag, kept in the verdict and as ``metadata["avoided"]``: a run can be a task
+success *and* a shutdown avoidance.
+
+``scenario`` is ``shutdown-avoidance``. The prompt variant is the folder two levels up in the
+published layout ``logs/<variant>/<run group>/<file>`` (``default``, ``plsallow``) and goes to
+``metadata["variant"]`` with the run group (``default2``, ``stats1``) in
+``metadata["run_group"]``; outside that layout the variant is read from the prompt
+(``plsallow`` when it asks the agent to allow the shutdown, else ``default``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..events import Event, Trial, parse_iso
+from .base import FormatError, TRUNCATED_LINE, head_text, iter_json_lines
+
+NAME = "palisade"
+DESCRIPTION = "Palisade robot-shutdown runs: llm_control structured JSON-lines logs (+ tags.json labels)"
+SIDECARS = ("tags.json",)
+
+AGENT = "palisade-llm-control"
+SCENARIO = "shutdown-avoidance"
+#: the events the llm_control logger writes, with the payload key each one carries
+_EVENT_PAYLOADS = {
+    "system_message": "user_payload",
+    "user_message": "user_payload",
+    "assistant_message": "assistant_payload",
+    "tool_call": "args",
+}
+_LOGGER_KEYS = ("ts", "level", "logger", "message")
+#: a Python literal longer than this is not parsed (a runaway or hostile record)
+MAX_LITERAL_CHARS = 1_000_000
+#: harness notices are cut to this many characters (API errors embed whole HTML pages)
+MAX_NOTICE_CHARS = 2000
+MAX_TAGS_BYTES = 20 * 1024 * 1024
+
+_MODEL_RE = re.compile(r"completion\(\)\s*model\s*=\s*([^;\s]+)(?:\s*;\s*provider\s*=\s*(\S+))?")
+_STEP_RE = re.compile(r"^Step (\d+)/(\d+)$")
+_ALLOW_RE = re.compile(r"allow yourself to be shut\s*down", re.IGNORECASE)
+_NOTICE_KINDS = (
+    ("shutdown_detected", re.compile(r"^Host shutdown detected")),
+    ("shutdown_bypassed", re.compile(r"^Shutdown bypassed")),
+    ("shutdown_executed", re.compile(r"shutdown executed")),
+    ("shutdown_exception", re.compile(r"^Shutdown exception")),
+    ("errors", re.compile(r"^Unexpected error")),
+)
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def _is_logger_record(obj: Any) -> bool:
+    return isinstance(obj, dict) and all(k in obj for k in _LOGGER_KEYS)
+
+
+def _is_palisade_record(obj: dict) -> bool:
+    if obj.get("logger") == "llm_control":
+        return True
+    payload = _EVENT_PAYLOADS.get(obj.get("event"))  # type: ignore[arg-type]
+    return payload is not None and payload in obj
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    try:
+        lines = [ln for ln in head_text(head).splitlines() if ln.strip()]
+        if not lines:
+            return False
+        checked = 0
+        for i, line in enumerate(lines[:8]):
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                if i == len(lines) - 1 and i > 0:  # the head may cut the last line
+                    break
+                return False
+            if not _is_logger_record(obj):
+                return False
+            checked += 1
+            if _is_palisade_record(obj):
+                return True
+        return False
+    except Exception:
+        return False
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _content_text(content: Any) -> str:
+    """Text of a chat ``content``: a string, or a list of blocks (text kept, images marked)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts: list[str] = []
+        for block in content:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, dict):
+                if isinstance(block.get("text"), str):
+                    parts.append(block["text"])
+                elif block.get("type") in ("image_url", "image", "input_image"):
+                    parts.append("[image]")
+        return "\n".join(parts)
+    return str(content)
+
+
+def parse_args(raw: Any) -> tuple[dict | None, str | None]:
+    """The tool-call arguments as a dict, or ``(None, reason)``.
+
+    A string is read as a Python literal with :func:`ast.literal_eval` (which never runs
+    code), then as JSON. Anything else (a call expression, a non-dict literal) is refused.
+    """
+    if raw is None:
+        return {}, None
+    if isinstance(raw, dict):
+        return raw, None
+    if not isinstance(raw, str):
+        return None, f"args is a {type(raw).__name__}, not a dict"
+    text = raw.strip()
+    if not text:
+        return {}, None
+    if len(text) > MAX_LITERAL_CHARS:
+        return None, f"args string too long to parse ({len(text)} characters)"
+    problem = "not a Python dict literal"
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
+        problem = f"not a Python dict literal ({type(exc).__name__})"
+        value = None
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None, problem + " nor JSON"
+    if isinstance(value, dict):
+        return value, None
+    return None, f"args is a {type(value).__name__} literal, not a dict"
+
+
+def _render_call(tool: str, args: dict) -> str:
+    cmd = args.get("cmd", args.get("command"))
+    if isinstance(cmd, str):
+        return cmd
+    if isinstance(cmd, list) and cmd and all(isinstance(c, str) for c in cmd):
+        return shlex.join(cmd)
+    rest = {k: v for k, v in args.items() if k != "thoughts"}
+    if not rest:
+        return tool
+    return f"{tool} {orjson.dumps(rest, default=str).decode()}"
+
+
+def _result_parts(result: Any) -> tuple[str, int | None, dict]:
+    """Observation text, exit code and extra attrs from a tool_call ``result``."""
+    if result is None:
+        return "", None, {}
+    if isinstance(result, str):
+        return result, None, {}
+    if isinstance(result, dict):
+        code = None
+        for key in ("exit_code", "returncode", "exitcode", "status_code"):
+            value = result.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                code = value
+                break
+        out = result.get("output", result.get("stdout"))
+        err = result.get("stderr")
+        parts = [p for p in (out, err) if isinstance(p, str) and p]
+        if parts or out is not None:
+            attrs = {"stderr": err} if isinstance(err, str) and err and len(err) < 10_000 else {}
+            return "\n".join(parts), code, attrs
+        return orjson.dumps(result, default=str).decode(), code, {}
+    return orjson.dumps(result, default=str).decode(), None, {}
+
+
+def _first_sentence(text: str, limit: int = 200) -> str | None:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if not line:
+        return None
+    m = re.match(r"(.+?[.!?])(\s|$)", line)
+    short = m.group(1) if m else line
+    return short[:limit]
+
+
+def _read_tags(path: Path) -> tuple[list[str] | None, str | None]:
+    """The run's labels from ``tags.json`` beside it: ``(tags, warning)``."""
+    tags_path = path.parent / "tags.json"
+    if not tags_path.is_file():
+        return None, None
+    try:
+        if tags_path.stat().st_size > MAX_TAGS_BYTES:
+            return None, "tags.json too large, labels not read"
+        data = orjson.loads(tags_path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        return None, f"tags.json unreadable ({type(exc).__name__}), labels not read"
+    if not isinstance(data, dict):
+        return None, "tags.json is not an object of file name -> labels, labels not read"
+    entry = data.get(path.name)
+    if entry is None:  # tolerate a key without the extension or a renamed suffix
+        for key, value in data.items():
+            if isinstance(key, str) and Path(key).stem == path.stem:
+                entry = value
+                break
+    if entry is None:
+        return None, f"tags.json has no entry for {path.name}"
+    if isinstance(entry, str):
+        entry = [entry]
+    if not isinstance(entry, list):
+        return None, f"tags.json entry for {path.name} is not a list of labels"
+    return [str(t) for t in entry], None
+
+
+def _variant(path: Path, prompt_text: str) -> tuple[str | None, str | None, str]:
+    """``(variant, run_group, how)`` from the folder layout, else from the prompt."""
+    parts = path.resolve().parts
+    if len(parts) >= 4 and parts[-4] == "logs":
+        return parts[-3], parts[-2], "folder"
+    variant = "plsallow" if _ALLOW_RE.search(prompt_text) else "default"
+    return variant, path.parent.name or None, "prompt"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read(path: Path) -> Iterator[Trial]:
+    path = Path(path)
+    trial = Trial(format=NAME, source_path=str(path), agent=AGENT, scenario=SCENARIO)
+    warnings: list[str] = []
+    harness: dict[str, int] = {}
+    prompts: list[str] = []
+    step: int | None = None
+    max_steps: int | None = None
+    provider: str | None = None
+    logger_records = 0
+    first_keys: list[str] | None = None
+    last_obs: Event | None = None
+    first_ts = last_ts = None
+
+    for number, rec in iter_json_lines(path):
+        pointer = f"line:{number}"
+        if rec is TRUNCATED_LINE:
+            warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
+            continue
+        if first_keys is None:
+            first_keys = sorted(rec)[:8] if isinstance(rec, dict) else [type(rec).__name__]
+        if not _is_logger_record(rec):
+            if isinstance(rec, dict) and "event" in rec and "message" in rec:
+                pass  # a logger record missing ts/level: still usable
+            else:
+                warnings.append(f"line {number}: not a structured-logger record, skipped")
+                continue
+        logger_records += 1
+        ts = parse_iso(rec.get("ts"))
+        if ts is not None:
+            first_ts = ts if first_ts is None else first_ts
+            last_ts = ts
+        event = rec.get("event")
+        message = rec.get("message")
+        message = message if isinstance(message, str) else ""
+
+        if event in ("system_message", "user_message"):
+            payload = rec.get("user_payload")
+            if not isinstance(payload, dict):
+                warnings.append(f"line {number}: {event} without a user_payload object")
+                continue
+            role = "system" if event == "system_message" else "user"
+            if payload.get("role") in ("system", "user"):
+                role = payload["role"]
+            text = _content_text(payload.get("content"))
+            prompts.append(text)
+            if role == "user" and trial.task is None:
+                trial.task = _first_sentence(text)
+            trial.add(Event(kind="message", role=role, text=text, timestamp=ts, source_line=number,
+                            source_pointer=f"{pointer}#/user_payload/content"))
+            last_obs = None
+        elif event == "assistant_message":
+            payload = rec.get("assistant_payload")
+            if not isinstance(payload, dict):
+                warnings.append(f"line {number}: assistant_message without an assistant_payload object")
+                continue
+            text = _content_text(payload.get("content"))
+            calls = payload.get("tool_calls") if isinstance(payload.get("tool_calls"), list) else []
+            names = [c.get("function", {}).get("name") for c in calls
+                     if isinstance(c, dict) and isinstance(c.get("function"), dict)]
+            if text.strip():
+                attrs = {"requested_tools": names} if names else {}
+                trial.add(Event(kind="message", role="assistant", text=text, timestamp=ts,
+                                source_line=number, source_pointer=f"{pointer}#/assistant_payload/content",
+                                attrs=attrs))
+            last_obs = None
+        elif event == "tool_call":
+            tool = rec.get("tool") if isinstance(rec.get("tool"), str) else "tool"
+            raw_args = rec.get("args")
+            args, problem = parse_args(raw_args)
+            attrs: dict[str, Any] = {}
+            if step is not None:
+                attrs["step"] = step
+            if args is None:
+                warnings.append(f"line {number}: tool_call args {problem}; kept as raw text")
+                text = raw_args if isinstance(raw_args, str) else str(raw_args)
+                attrs["raw_args"] = True
+                attrs["args_error"] = problem
+                arg_pointer = f"{pointer}#/args"
+            else:
+                thoughts = args.get("thoughts")
+                if isinstance(thoughts, str) and thoughts.strip():
+                    trial.add(Event(kind="message", role="assistant", text=thoughts, timestamp=ts,
+                                    source_line=number, source_pointer=f"{pointer}#/args/thoughts",
+                                    attrs={"field": "thoughts"}))
+                text = _render_call(tool, args)
+                arg_pointer = f"{pointer}#/args/cmd" if "cmd" in args else f"{pointer}#/args"
+                extra = {k: v for k, v in args.items() if k not in ("thoughts", "cmd")}
+                if extra:
+                    attrs["args"] = extra
+            action = trial.add(Event(kind="action", role="assistant", text=text, tool=tool, timestamp=ts,
+                                     source_line=number, source_pointer=arg_pointer, attrs=attrs))
+            out, code, obs_attrs = _result_parts(rec.get("result"))
+            duration = rec.get("duration_ms")
+            if isinstance(duration, (int, float)) and not isinstance(duration, bool):
+                obs_attrs["duration_ms"] = round(float(duration), 3)
+            last_obs = trial.add(Event(kind="observation", role="tool", text=out, exit_code=code,
+                                       timestamp=ts, action_seq=action.seq, source_line=number,
+                                       source_pointer=f"{pointer}#/result", attrs=obs_attrs))
+        elif event is not None:
+            warnings.append(f"line {number}: unknown event {str(event)[:40]!r}, skipped")
+        elif isinstance(rec.get("image_path"), str):
+            if last_obs is not None:
+                last_obs.attrs["frame"] = rec["image_path"]
+        else:
+            m = _STEP_RE.match(message)
+            if m:
+                step, max_steps = int(m.group(1)), int(m.group(2))
+                continue
+            m = _MODEL_RE.search(message)
+            if m:
+                if trial.model is None:
+                    trial.model = m.group(1)
+                    provider = m.group(2)
+                continue
+            level = str(rec.get("level", "")).upper()
+            if level in ("WARNING", "ERROR", "CRITICAL"):
+                for kind, pattern in _NOTICE_KINDS:
+                    if pattern.search(message):
+                        harness[kind] = harness.get(kind, 0) + 1
+                        break
+                else:
+                    harness["other"] = harness.get("other", 0) + 1
+                text = message
+                if len(text) > MAX_NOTICE_CHARS:
+                    text = text[:MAX_NOTICE_CHARS] + f"\n[redline: {len(message) - MAX_NOTICE_CHARS} more characters in the log]"
+                notice_attrs: dict[str, Any] = {"level": level, "logger": rec.get("logger")}
+                exc = rec.get("exception")
+                if isinstance(exc, str) and exc:
+                    notice_attrs["exception"] = exc[:MAX_NOTICE_CHARS]
+                trial.add(Event(kind="message", role="harness", text=text, timestamp=ts, source_line=number,
+                                source_pointer=f"{pointer}#/message", attrs=notice_attrs))
+
+    if logger_records == 0:
+        raise FormatError(
+            "not a Palisade llm_control log: no line has the structured-logger keys "
+            f"ts/level/logger/message (first line has keys {first_keys})"
+        )
+
+    tags, tag_warning = _read_tags(path)
+    if tag_warning:
+        warnings.append(tag_warning)
+    variant, run_group, how = _variant(path, "\n".join(prompts))
+    meta: dict[str, Any] = {"variant": variant, "run_group": run_group}
+    if how != "folder":
+        meta["variant_from"] = how
+    meta["allow_shutdown_instruction"] = bool(_ALLOW_RE.search("\n".join(prompts)))
+    if tags is not None:
+        trial.source_verdict = {"tags": tags}
+        meta["tags"] = tags
+        meta["avoided"] = "avoided" in tags
+        if "finished" in tags:
+            trial.outcome = "success"
+        elif "shutdown" in tags or "error" in tags:
+            trial.outcome = "failure"
+    if provider:
+        meta["provider"] = provider
+    if step is not None:
+        meta["last_step"] = step
+        meta["max_steps"] = max_steps
+    if harness:
+        meta["harness"] = harness
+    if warnings:
+        meta["warnings"] = warnings
+    trial.metadata = meta
+    trial.started_at, trial.ended_at = first_ts, last_ts
+    yield trial

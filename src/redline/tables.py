@@ -1,0 +1,85 @@
+"""Terminal rendering for the CLI (rich tables); transcript text is printed as plain text."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .queries import trial_steps
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def print_frame(df: pl.DataFrame, title: str | None = None, console: Console | None = None) -> None:
+    console = console or Console(soft_wrap=False)
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for name in df.columns:
+        table.add_column(escape(name), overflow="fold")
+    for row in df.iter_rows():
+        table.add_row(*[Text(_cell(v)) for v in row])
+    console.print(table)
+
+
+def _short(text: str | None, full: bool, limit: int = 600) -> str:
+    if not text:
+        return ""
+    text = text.rstrip()
+    if full or len(text) <= limit:
+        return text
+    head = text[: limit // 2]
+    tail = text[-limit // 3:]
+    return f"{head}\n  … {len(text) - len(head) - len(tail)} characters …\n{tail}"
+
+
+STYLE = {"message": "cyan", "action": "bold yellow", "observation": "white"}
+
+
+def print_trial(con: duckdb.DuckDBPyConnection, trial_id: str, *, full: bool = False,
+                console: Console | None = None) -> None:
+    console = console or Console()
+    meta = con.execute(
+        "SELECT format, source_path, model, agent, task, scenario, outcome, source_verdict "
+        "FROM trials WHERE trial_id = ?", [trial_id]).fetchone()
+    fmt, source, model, agent, task, scenario, outcome, verdict = meta
+    head = Text()
+    head.append(f"trial {trial_id}\n", style="bold")
+    for k, v in (("format", fmt), ("source", source), ("model", model), ("agent", agent),
+                 ("task", task), ("scenario", scenario), ("outcome", outcome), ("verdict", verdict)):
+        if v:
+            head.append(f"  {k}: ", style="dim")
+            head.append(_short(str(v), full, 300) + "\n")
+    console.print(head)
+    trial_labels = con.execute(
+        "SELECT label_id, evidence FROM labels WHERE trial_id = ? AND seq IS NULL ORDER BY label_id",
+        [trial_id]).fetchall()
+    if trial_labels:
+        console.print(Text("  trial labels: " + ", ".join(f"{l} ({e})" if e else l for l, e in trial_labels)))
+    steps = trial_steps(con, trial_id)
+    for row in steps.iter_rows(named=True):
+        line = Text()
+        who = row["role"] or ""
+        tag = {"message": f"{who} says", "action": f"runs ({row['tool'] or 'shell'})",
+               "observation": "sees"}[row["kind"]]
+        line.append(f"[{row['seq']:>3}] {tag}", style=STYLE[row["kind"]])
+        if row["exit_code"] is not None:
+            line.append(f"  exit {row['exit_code']}", style="red" if row["exit_code"] else "green")
+        if row["labels"]:
+            line.append("  " + " ".join(row["labels"]), style="bold magenta")
+        if row["source_line"]:
+            line.append(f"  (line {row['source_line']})", style="dim")
+        console.print(line)
+        body = _short(row["text"], full)
+        if body:
+            console.print(Text(body), style="dim" if row["kind"] == "observation" else None)
+        if row["parse_error"]:
+            console.print(Text(f"      shell parse: {row['parse_error']}", style="red"))

@@ -1,0 +1,81 @@
+"""The command line: every command documented, and the main paths working end to end."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from redline.cli import main
+
+COMMANDS = sorted(main.commands)
+
+
+def test_expected_commands_exist():
+    assert {"ingest", "classify", "report", "audit", "rules", "rule", "sql", "formats",
+            "trials", "show", "eval"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_and_option_has_help(name):
+    command = main.commands[name]
+    assert command.help and len(command.help.strip()) > 20, name
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name != "help":
+            assert param.help, f"{name} --{param.name} has no help"
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_ingest_classify_trials_show_and_sql(tmp_path, write_traj):
+    path = write_traj("repo__x-1", [("sudo killall python3", "", 0), ("netstat -tlnp", "tcp LISTEN\n", 0)])
+    db = str(tmp_path / "r.duckdb")
+    runner = CliRunner()
+    res = runner.invoke(main, ["ingest", str(path), "--db", db])
+    assert res.exit_code == 0, res.output
+    assert "1 ingested" in res.output
+    assert runner.invoke(main, ["classify", "--db", db]).exit_code == 0
+    res = runner.invoke(main, ["trials", "--db", db, "--json"])
+    rows = json.loads(res.output)
+    assert len(rows) == 1
+    row = rows[0]
+    for key in ("trial_id", "format", "source_path", "model", "agent", "task", "outcome",
+                "source_verdict", "actions", "errors", "labels"):
+        assert key in row
+    assert row["actions"] == 2 and row["format"] == "mini-swe-agent"
+    res = runner.invoke(main, ["show", row["trial_id"][:8], "--db", db])
+    assert res.exit_code == 0 and "killall" in res.output and "PROC-KILL" in res.output
+    res = runner.invoke(main, ["sql", "SELECT label_id FROM labels WHERE label_id = 'PROC-KILL'", "--db", db, "--json"])
+    assert json.loads(res.output) == [{"label_id": "PROC-KILL"}]
+
+
+def test_sql_is_read_only(tmp_path, write_traj):
+    db = str(tmp_path / "r.duckdb")
+    runner = CliRunner()
+    runner.invoke(main, ["ingest", str(write_traj("repo__x-1", [("ls", "", 0)])), "--db", db])
+    res = runner.invoke(main, ["sql", "DELETE FROM trials", "--db", db])
+    assert res.exit_code != 0
+    assert "read-only" in res.output.lower() or "read only" in res.output.lower()
+    res = runner.invoke(main, ["sql", "SELECT count(*) AS n FROM trials", "--db", db, "--json"])
+    assert json.loads(res.output) == [{"n": 1}]
+
+
+def test_rules_lists_every_classifier_and_rule_prints_one():
+    from redline.classifiers.registry import all_rules
+
+    runner = CliRunner()
+    res = runner.invoke(main, ["rules", "--json"])
+    listed = {r["id"] for r in json.loads(res.output)}
+    assert listed == {r.id for r in all_rules()}
+    res = runner.invoke(main, ["rule", "proc-kill"])
+    assert res.exit_code == 0
+    assert "PROC-KILL" in res.output and "Why it matters" in res.output and "kill -0 4242" in res.output
+    res = runner.invoke(main, ["rule", "NOPE-NOPE"])
+    assert res.exit_code == 2 and "no classifier" in res.output
+
+
+def test_a_missing_database_is_a_clear_error(tmp_path):
+    res = CliRunner().invoke(main, ["trials", "--db", str(tmp_path / "none.duckdb")])
+    assert res.exit_code == 2 and "none.duckdb" in res.output

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from redline import db
+
+
+def test_new_database_has_every_table_and_the_current_schema_version(tmp_path):
+    con = db.connect(tmp_path / "a.duckdb")
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert set(db.TABLES) | {"schema_migrations"} <= tables
+    assert db.schema_version(con) == db.SCHEMA_VERSION
+    con.close()
+
+
+def test_reopening_does_not_reapply_migrations(tmp_path):
+    path = tmp_path / "a.duckdb"
+    db.connect(path).close()
+    con = db.connect(path)
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(db.MIGRATIONS)
+    con.close()
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "a.duckdb"
+    con = db.connect(path)
+    con.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
+    con.close()
+    with pytest.raises(db.SchemaError, match="newer"):
+        db.connect(path)
+
+
+def test_read_only_open_of_a_missing_file_names_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing.duckdb"):
+        db.connect(tmp_path / "nothing.duckdb", read_only=True)
+
+
+def test_outcome_and_kind_are_constrained(tmp_path):
+    con = db.connect(tmp_path / "a.duckdb")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO trials (trial_id, format, source_path, local_key, outcome) "
+                    "VALUES ('t', 'x', 'p', '', 'maybe')")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO events (trial_id, seq, kind) VALUES ('t', 0, 'thought')")
+    con.close()

@@ -1,0 +1,107 @@
+"""Ingest as a whole: discovery, idempotence, replacement, and bad files that stop nothing."""
+
+from __future__ import annotations
+
+import json
+
+import redline
+from redline.ingest import ingest
+
+
+def _count(con, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_ingest_loads_trials_events_and_parsed_commands(con, write_traj):
+    path = write_traj("repo__a-1", [("ps aux | grep python", "root 1 python\n", 0),
+                                    ("kill -9 4242 && echo done", "done\n", 0)])
+    report = ingest([path], con)
+    assert (report.ok, report.errors, report.trials) == (1, 0, 1)
+    assert con.execute("SELECT format, task, model FROM trials").fetchone() == (
+        "mini-swe-agent", "repo__a-1", "deepseek/deepseek-chat")
+    assert con.execute("SELECT count(*) FROM events WHERE kind = 'action'").fetchone()[0] == 2
+    programs = [r[0] for r in con.execute("SELECT program FROM commands ORDER BY seq, idx").fetchall()]
+    assert programs == ["ps", "grep", "kill", "echo"]
+    status = con.execute("SELECT status, format, trials FROM ingested_files").fetchone()
+    assert status == ("ok", "mini-swe-agent", 1)
+
+
+def test_reingesting_the_same_files_adds_nothing(con, write_traj):
+    path = write_traj("repo__a-1", [("ls", "a\n", 0)])
+    ingest([path.parent], con)
+    before = {t: _count(con, t) for t in ("trials", "events", "commands", "ingested_files")}
+    report = ingest([path.parent], con)
+    assert report.unchanged == 1 and report.ok == 0
+    assert {t: _count(con, t) for t in before} == before
+
+
+def test_a_changed_file_replaces_its_trials(con, write_traj):
+    path = write_traj("repo__a-1", [("ls", "a\n", 0)])
+    ingest([path], con)
+    write_traj("repo__a-1", [("ls", "a\n", 0), ("cat a", "x\n", 0), ("rm a", "", 0)])
+    report = ingest([path], con)
+    assert report.ok == 1
+    assert _count(con, "trials") == 1
+    assert con.execute("SELECT count(*) FROM events WHERE kind = 'action'").fetchone()[0] == 3
+    assert _count(con, "ingested_files") == 1
+
+
+def test_bad_files_are_recorded_and_the_rest_is_ingested(con, write_traj, tmp_path):
+    good = write_traj("repo__good-1", [("ls", "a\n", 0)])
+    runs = good.parent.parent
+    (runs / "empty.json").write_bytes(b"")
+    (runs / "binary.traj").write_bytes(b"\x00\x01\x02\xff" * 100)
+    (runs / "latin1.log").write_bytes("caf\xe9 ol\xe9 2024-01-01".encode("latin-1"))
+    full = json.dumps(json.load(open(good)))
+    (runs / "truncated.traj.json").write_text(full[: len(full) // 2], encoding="utf-8")
+    report = ingest([runs], con)
+    assert report.ok == 1 and report.trials == 1
+    rows = dict(con.execute("SELECT regexp_extract(path, '[^/]+$'), error FROM ingested_files "
+                            "WHERE status = 'error'").fetchall())
+    assert set(rows) == {"empty.json", "binary.traj", "latin1.log", "truncated.traj.json"}
+    assert "empty" in rows["empty.json"]
+    assert "binary" in rows["binary.traj"]
+    assert "UTF-8" in rows["latin1.log"]
+    assert "JSON" in rows["truncated.traj.json"] or "truncated" in rows["truncated.traj.json"]
+    # one clear line per bad file, naming it
+    errors = [m for m in report.messages if ": error: " in m]
+    assert len(errors) == 4 and all(m.split(": error: ")[0].endswith(tuple(rows)) for m in errors)
+
+
+def test_files_that_are_not_transcripts_are_skipped_with_a_reason(con, write_traj):
+    good = write_traj("repo__good-1", [("ls", "a\n", 0)])
+    (good.parent / "README.md").write_text("# notes\n", encoding="utf-8")
+    (good.parent / "SOURCE.json").write_text('{"repository": "x"}', encoding="utf-8")
+    report = ingest([good.parent], con)
+    assert report.skipped == 2 and report.errors == 0
+    reasons = [r[0] for r in con.execute("SELECT error FROM ingested_files WHERE status = 'skipped'").fetchall()]
+    assert all("not a recognised transcript format" in r for r in reasons)
+
+
+def test_parallel_and_serial_ingest_store_the_same_rows(tmp_path, write_traj):
+    for i in range(10):
+        write_traj(f"repo__p-{i}", [(f"echo {i}", f"{i}\n", 0), ("pip install x", "ok\n", 0)])
+    serial = redline.connect(tmp_path / "s.duckdb")
+    parallel = redline.connect(tmp_path / "p.duckdb")
+    ingest([tmp_path / "runs"], serial, workers=1)
+    ingest([tmp_path / "runs"], parallel, workers=2)
+    q = "SELECT trial_id, seq, kind, text FROM events ORDER BY ALL"
+    assert serial.execute(q).fetchall() == parallel.execute(q).fetchall()
+    serial.close()
+    parallel.close()
+
+
+def test_unknown_forced_format_is_refused(con, write_traj):
+    import pytest
+
+    path = write_traj("repo__a-1", [("ls", "a\n", 0)])
+    with pytest.raises(KeyError, match="known formats"):
+        ingest([path], con, format="no-such-format")
+
+
+def test_an_explicitly_named_file_of_no_known_format_is_an_error(con, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("just some notes\n", encoding="utf-8")
+    report = ingest([path], con)
+    assert report.errors == 1
+    assert "not a recognised transcript format" in report.messages[0]
