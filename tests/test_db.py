@@ -18,7 +18,7 @@ def test_reopening_does_not_reapply_migrations(tmp_path):
     path = tmp_path / "a.duckdb"
     db.connect(path).close()
     con = db.connect(path)
-    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(db.MIGRATIONS)
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchall()[0][0] == len(db.MIGRATIONS)
     con.close()
 
 

@@ -9,7 +9,7 @@ from redline.ingest import ingest
 
 
 def _count(con, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 
 def test_ingest_loads_trials_events_and_parsed_commands(con, write_traj):
@@ -17,12 +17,12 @@ def test_ingest_loads_trials_events_and_parsed_commands(con, write_traj):
                                     ("kill -9 4242 && echo done", "done\n", 0)])
     report = ingest([path], con)
     assert (report.ok, report.errors, report.trials) == (1, 0, 1)
-    assert con.execute("SELECT format, task, model FROM trials").fetchone() == (
+    assert con.execute("SELECT format, task, model FROM trials").fetchall()[0] == (
         "mini-swe-agent", "repo__a-1", "deepseek/deepseek-chat")
-    assert con.execute("SELECT count(*) FROM events WHERE kind = 'action'").fetchone()[0] == 2
+    assert con.execute("SELECT count(*) FROM events WHERE kind = 'action'").fetchall()[0][0] == 2
     programs = [r[0] for r in con.execute("SELECT program FROM commands ORDER BY seq, idx").fetchall()]
     assert programs == ["ps", "grep", "kill", "echo"]
-    status = con.execute("SELECT status, format, trials FROM ingested_files").fetchone()
+    status = con.execute("SELECT status, format, trials FROM ingested_files").fetchall()[0]
     assert status == ("ok", "mini-swe-agent", 1)
 
 
@@ -42,7 +42,7 @@ def test_a_changed_file_replaces_its_trials(con, write_traj):
     report = ingest([path], con)
     assert report.ok == 1
     assert _count(con, "trials") == 1
-    assert con.execute("SELECT count(*) FROM events WHERE kind = 'action'").fetchone()[0] == 3
+    assert con.execute("SELECT count(*) FROM events WHERE kind = 'action'").fetchall()[0][0] == 3
     assert _count(con, "ingested_files") == 1
 
 

@@ -146,7 +146,7 @@ def _run_classify(db_path: str, only: tuple[str, ...] = ()) -> None:
             _fail(str(exc.args[0]))
     con = _open(db_path)
     try:
-        total = con.execute("SELECT count(*) FROM trials").fetchone()[0]
+        total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
         with _progress("classify", total) as bar:
             report = run(con, rules, on_batch=bar.advance)
     finally:

@@ -172,10 +172,10 @@ def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = Fals
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return 0
-    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
@@ -209,3 +209,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 
 
 TABLES = ("ingested_files", "trials", "events", "commands", "labels")
+
+
+def frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None):
+    """Run a query and return the result as a polars DataFrame (any DuckDB version)."""
+    rel = con.sql(query, params=params) if params else con.sql(query)
+    return rel.pl()

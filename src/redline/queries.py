@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from .db import frame as dbframe
+
 #: labels as the newest classifier version of each ID wrote them
 CURRENT_LABELS = """
     SELECT l.* FROM labels l
@@ -22,7 +24,7 @@ def trial_summaries(con: duckdb.DuckDBPyConnection, *, fmt: str | None = None) -
     """
     where = "WHERE t.format = ?" if fmt else ""
     params = [fmt] if fmt else []
-    return con.execute(
+    return dbframe(con, 
         f"""
         WITH cur AS ({CURRENT_LABELS}),
         counts AS (
@@ -60,7 +62,7 @@ def trial_summaries(con: duckdb.DuckDBPyConnection, *, fmt: str | None = None) -
         ORDER BY t.format, t.model NULLS LAST, t.task NULLS LAST, t.source_path, t.trial_id
         """,
         params,
-    ).pl()
+    )
 
 
 def resolve_trial(con: duckdb.DuckDBPyConnection, key: str) -> str:
@@ -81,7 +83,7 @@ def resolve_trial(con: duckdb.DuckDBPyConnection, key: str) -> str:
 
 def trial_steps(con: duckdb.DuckDBPyConnection, trial_id: str) -> pl.DataFrame:
     """The trial's events in order, each with its labels (ID list) and label evidence."""
-    return con.execute(
+    return dbframe(con, 
         f"""
         WITH cur AS ({CURRENT_LABELS})
         SELECT e.seq, e.ts, e.kind, e.role, e.tool, e.text, e.exit_code, e.action_seq,
@@ -96,4 +98,4 @@ def trial_steps(con: duckdb.DuckDBPyConnection, trial_id: str) -> pl.DataFrame:
         ORDER BY e.seq
         """,
         [trial_id],
-    ).pl()
+    )

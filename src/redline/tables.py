@@ -49,7 +49,7 @@ def print_trial(con: duckdb.DuckDBPyConnection, trial_id: str, *, full: bool = F
     console = console or Console()
     meta = con.execute(
         "SELECT format, source_path, model, agent, task, scenario, outcome, source_verdict "
-        "FROM trials WHERE trial_id = ?", [trial_id]).fetchone()
+        "FROM trials WHERE trial_id = ?", [trial_id]).fetchall()[0]
     fmt, source, model, agent, task, scenario, outcome, verdict = meta
     head = Text()
     head.append(f"trial {trial_id}\n", style="bold")

@@ -461,3 +461,31 @@ def test_a_written_spec_reads_back_to_the_expected_events(tmp_path):
     assert trial.events[4].attrs["gaps"] == "Which ports are used?"
     assert trial.actions()[2].attrs == {"command_type": "long_running", "terminal_id": "2", "round": 3}
     assert trial.events[9].attrs["terminal_info"].startswith("Terminal 1: Idle\nTerminal 2: Busy\n")
+
+
+def test_cut_inside_a_utf8_character(tmp_path):
+    text = FULL.read_text(encoding="utf-8")
+    head = text[: text.index("Round 7:")]
+    data = (head + "Round 7:********************\n"
+            "2025-02-03 10:15:02 - Chatbot - INFO - response:Explain: Caf").encode("utf-8") + "é".encode("utf-8")[:1]
+    path = tmp_path / "cut.log"
+    path.write_bytes(data)
+    result = process_file(str(path))
+    assert result.status == "ok"
+    trial = _read(path)
+    assert trial.events[-1].text == "Explain: Caf"
+    assert trial.metadata["warnings"] == ["truncated: file ends inside a UTF-8 character"]
+    assert len(trial.actions()) == 6
+
+
+def test_a_critique_line_inside_literal_output_does_not_cut_the_result(tmp_path):
+    text = FULL.read_text(encoding="utf-8")
+    old = "'stdout': '', 'stderr': '  File \"<string>\", line 1\n"
+    assert old in text
+    path = tmp_path / "critique.log"
+    path.write_text(text.replace(old, "'stdout': 'Critique: none\n', 'stderr': '  File \"<string>\", line 1\n"),
+                    encoding="utf-8")
+    trial = _read(path)
+    obs = [e for e in trial.events if e.kind == "observation"][2]
+    assert obs.text == "Critique: none\n" + SYNTAX_ERROR
+    assert obs.attrs["critique"] == CRITIQUE

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 import polars as pl
+
+from ..db import frame as dbframe
 import pyarrow as pa
 
 from .rule import Rule
@@ -62,6 +64,14 @@ class Frames:
         self.messages = ev.filter(pl.col("kind") == "message").select("trial_id", "seq", "role", "text")
         self.commands = self.commands.join(
             self.actions.select("trial_id", "seq", "tool", "command_type"), on=["trial_id", "seq"], how="left")
+        # scripts written earlier and run here add their commands (context 'script'); their
+        # evidence points at the step that wrote them (evidence_seq), null for ordinary rows
+        from .scripts import script_commands
+
+        scripts = script_commands(self)
+        self.commands = self.commands.with_columns(pl.lit(None, pl.Int32).alias("evidence_seq"))
+        if not scripts.is_empty():
+            self.commands = pl.concat([self.commands, scripts], how="diagonal_relaxed")
 
     @classmethod
     def from_arrow(cls, trials: pa.Table, events: pa.Table, commands: pa.Table) -> "Frames":
@@ -72,16 +82,16 @@ class Frames:
         ids = pa.table({"trial_id": pa.array(list(trial_ids), pa.string())})
         con.register("_classify_ids", ids)
         try:
-            trials = con.execute("SELECT * FROM trials WHERE trial_id IN (SELECT trial_id FROM _classify_ids)").pl()
-            events = con.execute(
+            trials = dbframe(con, "SELECT * FROM trials WHERE trial_id IN (SELECT trial_id FROM _classify_ids)")
+            events = dbframe(con, 
                 "SELECT trial_id, seq, ts, kind, role, text, tool, exit_code, action_seq, parse_error, "
                 "attrs->>'command_type' AS command_type, attrs FROM events "
                 "WHERE trial_id IN (SELECT trial_id FROM _classify_ids) ORDER BY trial_id, seq"
-            ).pl()
-            commands = con.execute(
+            )
+            commands = dbframe(con, 
                 "SELECT * FROM commands WHERE trial_id IN (SELECT trial_id FROM _classify_ids) "
                 "ORDER BY trial_id, seq, idx"
-            ).pl()
+            )
         finally:
             con.unregister("_classify_ids")
         return cls(trials, events, commands)
@@ -141,7 +151,7 @@ def _run_rule(rule: Rule, frames: Frames) -> pl.DataFrame:
                 hit.sort("idx").group_by(["trial_id", "seq"], maintain_order=True).first().select(
                     "trial_id", "seq",
                     pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
-                    "span_start", "span_end",
+                    "span_start", "span_end", pl.col("evidence_seq").cast(pl.Int32),
                 )
             )
         if rule.fallback:
@@ -157,7 +167,8 @@ def _run_rule(rule: Rule, frames: Frames) -> pl.DataFrame:
             parts.append(hit.select("trial_id", "seq", *_evidence_columns(rule.match.patterns)))
     if not parts:
         return _empty_labels()
-    out = pl.concat([p.with_columns(pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32)) for p in parts])
+    out = pl.concat([p.with_columns(pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32)) for p in parts],
+                    how="diagonal_relaxed")
     out = out.with_columns(pl.lit(rule.score).alias("score"))
     return _finish(out, rule)
 

@@ -151,7 +151,7 @@ def content_text(content: Any) -> str:
 
 
 def _is_message(obj: Any) -> bool:
-    return (isinstance(obj, dict) and obj.get("role") in ROLES
+    return (isinstance(obj, dict) and isinstance(obj.get("role"), str) and obj["role"] in ROLES
             and ("content" in obj or "tool_calls" in obj or "function_call" in obj))
 
 

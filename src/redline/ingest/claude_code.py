@@ -190,9 +190,13 @@ def read(path: Path) -> Iterator[Trial]:
             warnings.append(f"line {number}: not a JSON object, skipped")
             continue
         kind = rec.get("type")
+        if not isinstance(kind, str):
+            warnings.append(f"line {number}: record without a string 'type', skipped")
+            continue
         if kind == "summary":
             if isinstance(rec.get("summary"), str):
-                summaries.append((rec.get("leafUuid"), rec["summary"]))
+                leaf = rec.get("leafUuid")
+                summaries.append((leaf if isinstance(leaf, str) else None, rec["summary"]))
                 records += 1
             continue
         if kind == "system":

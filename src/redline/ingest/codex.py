@@ -59,8 +59,13 @@ _EXIT_RES = (re.compile(r"^Exit code: (-?\d+)\s*$", re.M), re.compile(r"^Process
 # --------------------------------------------------------------------------- detection
 
 
+def _stype(obj: dict) -> str | None:
+    value = obj.get("type")
+    return value if isinstance(value, str) else None
+
+
 def _is_envelope(obj: Any) -> bool:
-    return (isinstance(obj, dict) and obj.get("type") in ENVELOPE_TYPES and isinstance(obj.get("payload"), dict)
+    return (isinstance(obj, dict) and _stype(obj) in ENVELOPE_TYPES and isinstance(obj.get("payload"), dict)
             and "timestamp" in obj)
 
 
@@ -71,7 +76,7 @@ def _is_legacy_meta(obj: Any) -> bool:
 
 def _is_bare_item(obj: Any) -> bool:
     return isinstance(obj, dict) and (obj.get("record_type") == "state" or (
-        obj.get("type") in ITEM_TYPES and "payload" not in obj and "sessionId" not in obj))
+        _stype(obj) in ITEM_TYPES and "payload" not in obj and "sessionId" not in obj))
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -233,7 +238,7 @@ def read(path: Path) -> Iterator[Trial]:
             recognised += 1
             rows.append((number, "session_meta", rec, f"line:{number}#"))
             ts_of[number] = None
-        elif rec.get("type") in ITEM_TYPES and "sessionId" not in rec:
+        elif _stype(rec) in ITEM_TYPES and "sessionId" not in rec:
             recognised += 1
             rows.append((number, "response_item", rec, f"line:{number}#"))
             ts_of[number] = parse_iso(rec.get("timestamp"))
@@ -340,7 +345,7 @@ def read(path: Path) -> Iterator[Trial]:
 
 def _item(trial: Trial, item: dict, number: int, ptr: str, ts: Any, pending: dict[str, Event],
           by_call: dict[str, Event], warnings: list[str]) -> None:
-    itype = item.get("type")
+    itype = _stype(item)
     if itype == "message":
         role = item.get("role")
         text = _content_text(item.get("content"))

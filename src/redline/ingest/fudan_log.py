@@ -89,7 +89,7 @@ _SECTION = re.compile(
     r"^[ \t]*(?:\*\*|#{1,4}[ \t]*)?(Explain|Gaps|Findings|Plan|Action)(?:\*\*)?[ \t]*:(?:\*\*)?[ \t]?",
     re.M | re.I,
 )
-_CRITIQUE = re.compile(r"^[ \t]*Critique:[ \t]?(.*)", re.M | re.S)
+_CRITIQUE = re.compile(r"^[ \t]*Critique:[ \t]?(.*)", re.M | re.S)  # one match runs to the end
 _MODEL_IN_RECORD = re.compile(
     r"""(?i)\bmodel(?:[ _-]?(?:name|path|id))?['"]?\s*[:=]\s*['"]?([^'",\s}{)\]]+)"""
 )
@@ -367,15 +367,14 @@ def _split_user_input(body: str) -> tuple[str | None, str, str | None]:
     if m:
         last = m.group(1).strip()
     critique = None
-    crit = None
-    for crit in _CRITIQUE.finditer(result):
-        pass
-    if crit is not None:
+    starts = [m.start() for m in _CRITIQUE.finditer(result)]
+    if starts:  # the last one: a literal output may hold a line starting "Critique:" too
+        crit = _CRITIQUE.match(result, starts[-1])
         lines = [ln.strip() for ln in crit.group(1).split("\n")]
         while lines and lines[-1] in ("", "."):
             lines.pop()
         critique = "\n".join(lines) or None
-        result = result[: crit.start()]
+        result = result[: starts[-1]]
     result = result.strip()
     if result.endswith("\n."):
         result = result[:-2].rstrip()
@@ -674,12 +673,30 @@ class _Reader:
         return trial
 
 
+def _decode(path: Path) -> tuple[str, bool]:
+    """The file's text, and whether it ends inside a UTF-8 character (a file cut mid-write)."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise FormatError("empty file")
+    try:
+        return read_text(path), False
+    except FormatError:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+                return data[: exc.start].decode("utf-8").lstrip("\ufeff"), True
+        raise
+
+
 def read(path: Path) -> Iterator[Trial]:
     path = Path(path)
-    text = read_text(path)
+    text, cut_char = _decode(path)
     if "\x00" in text[:65536]:
         raise FormatError("binary content, not a log file")
     reader = _Reader(path)
+    if cut_char:
+        reader.warnings.append("truncated: file ends inside a UTF-8 character")
     last: Record | None = None
     for rec in iter_records(text):
         reader.feed(rec)

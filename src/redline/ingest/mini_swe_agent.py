@@ -42,6 +42,7 @@ trajectory's run folder wins). Without a report the outcome is ``unknown``.
 from __future__ import annotations
 
 import glob
+import json
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -176,7 +177,7 @@ def parse_observation(content: str, extra: dict) -> tuple[str, int | None, dict[
     return text, code, attrs
 
 
-def _is_reply(msg: dict, content: str, extra: dict) -> bool:
+def _is_reply(content: str, extra: dict) -> bool:
     """Whether a ``user`` message is the output of a command (v1 and text-based v2)."""
     return ("returncode" in extra or "<returncode>" in content
             or bool(_V1_TIMEOUT.search(content[:500])))
@@ -292,8 +293,6 @@ def find_report(traj_path: Path, instance_id: str | None, model: str | None = No
 
 def _recover_truncated(data: bytes) -> tuple[dict, int] | None:
     """The leading complete parts of a trajectory cut off mid-write: ``(doc, n_messages)``."""
-    import json
-
     text = data.decode("utf-8", "replace")
     decoder = json.JSONDecoder()
     doc: dict[str, Any] = {}
@@ -328,16 +327,32 @@ def _recover_truncated(data: bytes) -> tuple[dict, int] | None:
     return doc, len(messages)
 
 
+def _cut_in_a_character(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.reason == "unexpected end of data" and exc.start >= len(data) - 3
+    return False
+
+
 def _load(path: Path) -> tuple[dict, list[str]]:
     warnings: list[str] = []
     try:
         data = load_json(path, "trajectory JSON")
     except FormatError as exc:
         if "unexpected end of data" not in str(exc):
-            raise
-        recovered = _recover_truncated(Path(path).read_bytes())
+            if not str(exc).startswith("not valid UTF-8"):
+                raise
+            raw = Path(path).read_bytes()
+            if not _cut_in_a_character(raw):
+                raise
+            raise_as = f"truncated JSON: file ends inside a UTF-8 character ({len(raw)} bytes)"
+        else:
+            raw = Path(path).read_bytes()
+            raise_as = f"truncated JSON: {exc}"
+        recovered = _recover_truncated(raw)
         if recovered is None:
-            raise FormatError(f"truncated JSON: {exc}") from None
+            raise FormatError(raise_as) from None
         data, n = recovered
         warnings.append(f"truncated: file ends after message {n - 1}; kept {n} complete messages")
     if not isinstance(data, dict):
@@ -397,7 +412,7 @@ def read(path: Path) -> Iterator[Trial]:
                 pending.append(ev)
                 if call_id:
                     by_call[call_id] = ev
-        elif role == "tool" or (role == "user" and pending and _is_reply(msg, content, extra)):
+        elif role == "tool" or (role == "user" and pending and _is_reply(content, extra)):
             action = None
             call_id = msg.get("tool_call_id")
             if isinstance(call_id, str) and call_id in by_call:
@@ -494,7 +509,7 @@ def _actions(msg: dict, extra: dict, content: str, i: int, messages: list, last_
     answered = False
     if isinstance(nxt, dict) and nxt.get("role") in ("user", "tool"):
         nxt_extra = nxt.get("extra") if isinstance(nxt.get("extra"), dict) else {}
-        answered = nxt.get("role") == "tool" or _is_reply(nxt, _content_text(nxt.get("content")), nxt_extra)
+        answered = nxt.get("role") == "tool" or _is_reply(_content_text(nxt.get("content")), nxt_extra)
     if answered or (i == last_assistant and len(blocks) == 1):
         for j, block in enumerate(blocks):
             yield block.strip("\n"), "bash", None, f"/messages/{i}/content", None

@@ -82,10 +82,13 @@ def any_value(value: Any) -> Any:
             return _get(value, camel, snake)
     if "intValue" in value or "int_value" in value:
         raw = _get(value, "intValue", "int_value")
-        try:
-            return int(raw)
-        except (TypeError, ValueError):
+        if isinstance(raw, bool) or not isinstance(raw, (int, str)):
             return raw
+        try:
+            number = int(raw)
+        except ValueError:
+            return raw
+        return number if -2**63 <= number < 2**63 else str(raw)
     if "arrayValue" in value or "array_value" in value:
         arr = _get(value, "arrayValue", "array_value") or {}
         return [any_value(v) for v in (arr.get("values") or [])] if isinstance(arr, dict) else []
@@ -197,7 +200,12 @@ def _spans(doc: Any, line: int | None, order_start: int, warnings: list[str]) ->
                 continue
             scope = scope_group.get("scope", scope_group.get("instrumentationLibrary"))
             scope_name = scope.get("name") if isinstance(scope, dict) else None
-            for k, raw in enumerate(scope_group.get("spans") or []):
+            raw_spans = scope_group.get("spans")
+            if not isinstance(raw_spans, list):
+                if raw_spans is not None:
+                    warnings.append(f"/{rs_key}/{i}/{ss_key}/{j}/spans: not a list, skipped")
+                continue
+            for k, raw in enumerate(raw_spans):
                 pointer = f"/{rs_key}/{i}/{ss_key}/{j}/spans/{k}"
                 if not isinstance(raw, dict):
                     warnings.append(f"{pointer}: not an object, skipped")
@@ -443,7 +451,8 @@ def _trial(path: Path, trace_id: str, spans: list[_Span], warnings: list[str]) -
             if not has_tools:
                 for msg in msgs:
                     for part in _parts(msg):
-                        if part.get("type") == "tool_call_response" and part.get("id") in pending:
+                        if part.get("type") == "tool_call_response" and isinstance(part.get("id"), str) \
+                                and part["id"] in pending:
                             action = pending.pop(part["id"])
                             resp = part.get("response", part.get("result"))
                             out = resp if isinstance(resp, str) else orjson.dumps(resp, default=str).decode()

@@ -183,8 +183,23 @@ def parse_args(raw: Any) -> tuple[dict | None, str | None]:
         except orjson.JSONDecodeError:
             return None, problem + " nor JSON"
     if isinstance(value, dict):
-        return value, None
+        return _json_safe(value), None
     return None, f"args is a {type(value).__name__} literal, not a dict"
+
+
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """A literal made storable as JSON: big integers, bytes, sets and the like become strings."""
+    if depth > 50:
+        return repr(value)[:1000]
+    if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
+        return value
+    if isinstance(value, int):
+        return value if -2**63 <= value < 2**63 else str(value)
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v, depth + 1) for v in value]
+    return repr(value)[:1000]
 
 
 def _render_call(tool: str, args: dict) -> str:

@@ -16,6 +16,8 @@ from typing import Any
 
 import duckdb
 import polars as pl
+
+from ..db import frame as dbframe
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
@@ -142,20 +144,20 @@ def timeline(con: duckdb.DuckDBPyConnection, trial_id: str) -> list[Step]:
 
 def build_report_data(con: duckdb.DuckDBPyConnection, title: str | None = None) -> dict[str, Any]:
     trials = trial_summaries(con)
-    label_counts = con.execute(
+    label_counts = dbframe(con, 
         f"""
         WITH cur AS ({CURRENT_LABELS})
         SELECT coalesce(t.model, '(unknown model)') AS model, l.label_id, count(*) AS n
         FROM cur l JOIN trials t USING (trial_id)
         WHERE l.seq IS NOT NULL GROUP BY ALL ORDER BY model, n DESC
         """
-    ).pl()
-    step_labels = con.execute(
+    )
+    step_labels = dbframe(con, 
         f"""
         WITH cur AS ({CURRENT_LABELS})
         SELECT l.trial_id, l.seq, l.label_id FROM cur l WHERE l.seq IS NOT NULL ORDER BY l.trial_id, l.seq
         """
-    ).pl()
+    )
     files = con.execute(
         "SELECT status, count(*) AS n FROM ingested_files GROUP BY status ORDER BY status").fetchall()
     problems = con.execute(

@@ -16,10 +16,10 @@ def _init_script() -> Match:
 
 
 def _really_in_background() -> Match:
-    """Sent to the background with ``&``, unless that ``&`` is an HTML-escaped ``&amp;`` that a
-    transcript kept (``a &amp;&amp; b`` parses as ``a &`` followed by a command ``amp``)."""
+    """Sent to the background with ``&``, unless that ``&`` starts an HTML entity a transcript kept
+    escaped (``a &amp;&amp; b`` parses as ``a &`` followed by a command ``amp``; ``cat &lt;&lt;EOF``)."""
     following = pl.col("program").shift(-1).over(["trial_id", "seq"], order_by="idx")
-    return in_background() & Match((following != "amp").fill_null(True))
+    return in_background() & Match(~following.str.contains(r"^(amp|lt|gt|quot|apos|#\d+)$").fill_null(False))
 
 
 PROC_KILL = Rule(

@@ -1,0 +1,257 @@
+"""Scripts the agent wrote and then ran: classify the run by what the script contains.
+
+``cat > fix.sh <<EOF ... EOF`` followed (in the same step or later) by ``bash fix.sh`` runs the
+commands of the heredoc. :func:`script_commands` finds such pairs over a whole batch and returns
+extra rows for the ``commands`` frame: the script's own commands (a shell script, parsed with
+the real shell parser) or its code (a Python, Node, Perl... script, kept in ``code``), attached
+to the step that *runs* the script (``seq``) with ``context = 'script'`` and ``evidence_seq`` =
+the step that *wrote* it. Their spans are offsets in the writer's text when the body can be
+found there.
+
+Writers recognised: a heredoc into a file (``cat > f <<EOF``, ``cat <<EOF > f``, ``tee f <<EOF``,
+``>>`` appends), ``echo``/``printf ... > f``, ``str_replace_editor create f --file_text ...``,
+SWE-agent ``create f`` followed by ``edit``/``insert``/``append`` of the open file, and Claude Code
+``Write``/``Edit`` tool calls (``file_path`` / ``content`` / ``new_string`` in the action's attrs).
+Runners recognised: ``bash f``/``sh f``/``source f``/``. f``, ``python f`` (and other
+interpreters), and ``./f`` (any path to the file). Files are matched by base name; the latest
+writer before the run wins, and appends since the last full write are concatenated.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Frames
+
+#: first ``idx`` used for rows found in scripts (parsed commands keep their small indices)
+SCRIPT_IDX_BASE = 100_000
+#: rows kept per script
+MAX_SCRIPT_COMMANDS = 999
+#: characters of a script body that are parsed or kept as code
+MAX_SCRIPT_CHARS = 200_000
+
+_SHELLS = ["bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "source", "."]
+_INTERPRETER = r"^(python[0-9.]*[a-z]?|pypy[0-9.]*|node|nodejs|deno|bun|ts-node|perl|ruby|php|lua|Rscript)$"
+_WRITE_REDIRECT = r"^(\d*|&)>>?\|?[^&>]"
+_DEV = r"^(\d*|&)>>?\|?\s*/dev/"
+
+
+def _basename(expr: pl.Expr) -> pl.Expr:
+    return expr.str.strip_chars("'\"").str.replace(r"^.*/", "")
+
+
+def _first_operand(expr_argv: pl.Expr) -> pl.Expr:
+    return expr_argv.list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(
+        0, null_on_oob=True)
+
+
+def _writers(commands: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
+    """Rows (trial_id, seq, idx, key, body, append) for every write of a file's content."""
+    el = pl.element()
+    cmd = commands.select("trial_id", "seq", "idx", "program", "argv", "redirects", "heredoc", "tool")
+    targets = pl.col("redirects").list.eval(
+        el.filter(el.str.contains(_WRITE_REDIRECT) & ~el.str.contains(_DEV)))
+    cmd = cmd.with_columns(targets.alias("_targets"))
+    has_target = pl.col("_targets").list.len() > 0
+    appends = pl.col("_targets").list.get(0, null_on_oob=True).str.contains(r"^(\d*|&)>>")
+    first_target = pl.col("_targets").list.get(0, null_on_oob=True).str.replace(r"^(\d*|&)>>?\|?\s*", "")
+    parts: list[pl.DataFrame] = []
+    # heredoc into a file: cat > f <<EOF / cat <<EOF > f / tee [-a] f <<EOF
+    here = cmd.filter(pl.col("heredoc").is_not_null())
+    if here.height:
+        tee_file = _first_operand(pl.col("argv"))
+        parts.append(here.filter(has_target | (pl.col("program") == "tee") & tee_file.is_not_null()).select(
+            "trial_id", "seq", "idx",
+            pl.when(has_target).then(first_target).otherwise(tee_file).alias("path"),
+            pl.col("heredoc").alias("body"),
+            pl.when(has_target).then(appends).otherwise(pl.col("argv").list.contains("-a")).alias("append"),
+        ))
+    # echo / printf 'text' > f (literal \n read as a newline: the agent means a line break)
+    echo = cmd.filter(pl.col("program").is_in(["echo", "printf"]) & has_target & pl.col("heredoc").is_null())
+    if echo.height:
+        words = pl.col("argv").list.eval(el.filter(~el.str.contains(r"^-[neE]+$")))
+        parts.append(echo.select(
+            "trial_id", "seq", "idx", first_target.alias("path"),
+            words.list.join(" ").str.replace_all(r"\\n", "\n").alias("body"), appends.alias("append"),
+        ))
+    # str_replace_editor create PATH --file_text BODY / str_replace ... --new_str BODY
+    sre = cmd.filter(pl.col("program").is_in(["str_replace_editor", "edit_file"]))
+    if sre.height:
+        argv = pl.col("argv")
+        sub = argv.list.get(0, null_on_oob=True)
+        def after(flag: str) -> pl.Expr:
+            at = argv.list.eval(el == flag).list.arg_max()
+            return pl.when(argv.list.contains(flag)).then(argv.list.get(at + 1, null_on_oob=True))
+
+        body = pl.coalesce(after("--file_text"), after("--new_str"))
+        parts.append(sre.filter(sub.is_in(["create", "str_replace", "insert"])).select(
+            "trial_id", "seq", "idx", argv.list.get(1, null_on_oob=True).alias("path"), body.alias("body"),
+            (sub != "create").alias("append"),
+        ).filter(pl.col("body").is_not_null()))
+    # SWE-agent: create F (opens F), open F, then edit/insert/append bodies go to the open file
+    acts = actions.select("trial_id", "seq", "tool", "text").filter(
+        pl.col("tool").is_in(["create", "open", "edit", "insert", "append"]))
+    if acts.height:
+        first_line = pl.col("text").str.extract(r"^\s*\S+\s+([^\n]*)", 1)
+        opened = acts.filter(pl.col("tool").is_in(["create", "open"])).select(
+            "trial_id", "seq", first_line.str.extract(r"^\s*(\"[^\"]+\"|'[^']+'|\S+)", 1)
+            .str.strip_chars("'\"").alias("path"), (pl.col("tool") == "create").alias("_create"))
+        edits = acts.filter(pl.col("tool").is_in(["edit", "insert", "append"])).with_columns(
+            pl.when(pl.col("text").str.contains(r"\n"))
+            .then(pl.col("text").str.replace(r"^[^\n]*\n", "").str.replace(r"\n?\s*end_of_\w+\s*$", ""))
+            .otherwise(pl.col("text").str.replace(r"^\s*\S+\s*", "").str.strip_chars(" '\""))
+            .alias("body"))
+        if opened.height:
+            parts.append(opened.filter(pl.col("_create")).select(
+                "trial_id", "seq", pl.lit(0, pl.Int32).alias("idx"), "path", pl.lit("").alias("body"),
+                pl.lit(False).alias("append")))
+        if opened.height and edits.height:
+            edits = edits.sort("trial_id", "seq").join_asof(
+                opened.sort("trial_id", "seq").select("trial_id", pl.col("seq").alias("_oseq"), "path",
+                                                      pl.col("seq").alias("_k")),
+                left_on="seq", right_on="_k", by="trial_id", strategy="backward", check_sortedness=False)
+            parts.append(edits.filter(pl.col("path").is_not_null()).select(
+                "trial_id", "seq", pl.lit(0, pl.Int32).alias("idx"), "path", "body", pl.lit(True).alias("append")))
+    # Claude Code Write / Edit (content in the action's attrs)
+    if "attrs" in actions.columns:
+        cc = actions.filter(pl.col("tool").is_in(["Write", "Edit"]) & pl.col("attrs").is_not_null())
+        if cc.height:
+            parts.append(cc.select(
+                "trial_id", "seq", pl.lit(0, pl.Int32).alias("idx"),
+                pl.col("attrs").str.json_path_match("$.input.file_path").alias("path"),
+                pl.coalesce(pl.col("attrs").str.json_path_match("$.input.content"),
+                            pl.col("attrs").str.json_path_match("$.input.new_string")).alias("body"),
+                (pl.col("tool") == "Edit").alias("append"),
+            ).filter(pl.col("path").is_not_null() & pl.col("body").is_not_null()))
+    if not parts:
+        return pl.DataFrame(schema={"trial_id": pl.Utf8, "seq": pl.Int32, "idx": pl.Int32, "key": pl.Utf8,
+                                    "body": pl.Utf8, "append": pl.Boolean})
+    out = pl.concat([p.with_columns(pl.col("seq").cast(pl.Int32), pl.col("idx").cast(pl.Int32),
+                                    pl.col("path").cast(pl.Utf8), pl.col("body").cast(pl.Utf8),
+                                    pl.col("append").cast(pl.Boolean).fill_null(False)) for p in parts])
+    return out.with_columns(_basename(pl.col("path")).alias("key")).filter(
+        pl.col("key").is_not_null() & (pl.col("key") != "")).drop("path")
+
+
+def _runners(commands: pl.DataFrame) -> pl.DataFrame:
+    """Rows that run a file: (trial_id, seq, idx, key, lang) plus the runner's own columns."""
+    argv = pl.col("argv")
+    first = _first_operand(argv)
+    prog = pl.col("program")
+    is_shell = prog.is_in(_SHELLS) & ~argv.list.eval(pl.element().str.contains(r"^-[a-zA-Z]*c[a-zA-Z]*$")).list.any()
+    is_interp = prog.str.contains(_INTERPRETER).fill_null(False) & ~argv.list.get(0, null_on_oob=True).fill_null(
+        "").str.contains(r"^-[cme]")
+    direct = pl.col("path").fill_null("").str.contains("/")
+    lang = (pl.when(is_shell).then(pl.lit("sh"))
+            .when(prog.str.contains(r"^(python|pypy)").fill_null(False) & is_interp).then(pl.lit("py"))
+            .when(is_interp).then(pl.lit("code"))
+            .when(direct).then(pl.lit("direct")))
+    key = pl.when(is_shell | is_interp).then(_basename(first)).when(direct).then(prog)
+    return commands.with_columns(lang.alias("_lang"), key.alias("key")).filter(
+        pl.col("_lang").is_not_null() & pl.col("key").is_not_null())
+
+
+def script_commands(frames: "Frames") -> pl.DataFrame:
+    """Extra ``commands`` rows for scripts written earlier in the trial and run at this step."""
+    commands, actions = frames.commands, frames.actions
+    if "attrs" in frames.events.columns:
+        actions = actions.join(frames.events.filter(pl.col("kind") == "action").select("trial_id", "seq", "attrs"),
+                               on=["trial_id", "seq"], how="left")
+    empty = commands.clear().with_columns(pl.lit(None, pl.Int32).alias("evidence_seq"))
+    if commands.is_empty() and actions.is_empty():
+        return empty
+    writers = _writers(commands, actions)
+    if writers.is_empty():
+        return empty
+    runners = _runners(commands)
+    if runners.is_empty():
+        return empty
+    pos = (pl.col("seq").cast(pl.Int64) * 1_000_000 + pl.col("idx").cast(pl.Int64))
+    writers = writers.with_columns(pos.alias("_wpos"))
+    pairs = runners.select("trial_id", "key", pl.col("seq").alias("_rseq"), pl.col("idx").alias("_ridx"),
+                           pos.alias("_rpos")).join(writers, on=["trial_id", "key"], how="inner").filter(
+        pl.col("_wpos") < pl.col("_rpos"))
+    if pairs.is_empty():
+        return empty
+    # the content at run time: the last full write before the run, plus the appends after it
+    last_full = pairs.filter(~pl.col("append")).group_by("trial_id", "_rseq", "_ridx").agg(
+        pl.col("_wpos").max().alias("_full"))
+    pairs = pairs.join(last_full, on=["trial_id", "_rseq", "_ridx"], how="left").filter(
+        pl.col("_wpos") >= pl.col("_full").fill_null(-1))
+    scripts = pairs.sort("_wpos").group_by("trial_id", "_rseq", "_ridx", maintain_order=True).agg(
+        pl.col("body").str.join("\n").alias("body"), pl.col("seq").last().alias("_wseq"),
+        pl.col("body").last().alias("_last_body"), pl.col("key").first())
+    scripts = scripts.filter(pl.col("body").str.strip_chars() != "")
+    if scripts.is_empty():
+        return empty
+    runner_rows = runners.rename({"seq": "_rseq", "idx": "_ridx"}).drop("key")
+    scripts = scripts.join(runner_rows, on=["trial_id", "_rseq", "_ridx"], how="left")
+    writer_text = actions.select("trial_id", pl.col("seq").alias("_wseq"), pl.col("text").alias("_wtext"))
+    scripts = scripts.join(writer_text, on=["trial_id", "_wseq"], how="left")
+    return _script_rows(scripts, commands.schema)
+
+
+def _language(lang: str, key: str, body: str) -> str:
+    if lang != "direct":
+        return lang
+    first = body.lstrip()[:200].split("\n", 1)[0]
+    if first.startswith("#!"):
+        if re.search(r"python|pypy", first):
+            return "py"
+        if re.search(r"\b(ba|z|da|k)?sh\b", first):
+            return "sh"
+        return "code"
+    if key.endswith(".py"):
+        return "py"
+    if re.search(r"\.(js|mjs|ts|pl|rb|php|lua|R)$", key):
+        return "code"
+    return "sh"
+
+
+def _script_rows(scripts: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    from ..ingest.shell import parse
+
+    cols: dict[str, list] = {name: [] for name in schema}
+    cols["evidence_seq"] = []
+    cache: dict[str, list] = {}
+
+    def add(**values: object) -> None:
+        for name in cols:
+            cols[name].append(values.get(name))
+
+    for row in scripts.iter_rows(named=True):  # one iteration per script run, not per event
+        body = (row["body"] or "")[:MAX_SCRIPT_CHARS]
+        lang = _language(row["_lang"], row["key"] or "", body)
+        wtext = row["_wtext"] or ""
+        last = row["_last_body"] or ""
+        found = wtext.find(last) if last else -1
+        base = SCRIPT_IDX_BASE + int(row["_ridx"]) * (MAX_SCRIPT_COMMANDS + 1)
+        common = {
+            "trial_id": row["trial_id"], "seq": row["_rseq"], "tool": row.get("tool"),
+            "command_type": row.get("command_type"), "evidence_seq": row["_wseq"], "context": "script",
+        }
+        if lang == "sh":
+            if body not in cache:
+                cache[body] = parse(body).commands[:MAX_SCRIPT_COMMANDS]
+            offset = found - (len(body) - len(last)) if found >= 0 else None
+            for c in cache[body]:
+                span = (offset + c.span_start, offset + c.span_end) if offset is not None and offset + c.span_start >= 0 else (None, None)
+                add(**common, idx=base + c.idx,
+                    parent_idx=row["_ridx"] if c.parent_idx is None else base + c.parent_idx,
+                    depth=(row.get("depth") or 0) + 1 + c.depth, program=c.program, path=c.path,
+                    argv=list(c.argv), wrappers=list(c.wrappers), sudo=bool(c.sudo or row.get("sudo")),
+                    background=bool(c.background), operator=c.operator, redirects=list(c.redirects),
+                    heredoc=c.heredoc, code=c.code, text=c.text, span_start=span[0], span_end=span[1])
+        else:
+            add(**common, idx=base, parent_idx=row["_ridx"], depth=(row.get("depth") or 0) + 1,
+                program=row.get("program"), path=row.get("path"), argv=row.get("argv") or [],
+                wrappers=row.get("wrappers") or [], sudo=bool(row.get("sudo")), background=False,
+                operator=None, redirects=[], heredoc=None, code=body, text=body,
+                span_start=found if found >= 0 else None, span_end=found + len(last) if found >= 0 else None)
+    out_schema = dict(schema)
+    out_schema["evidence_seq"] = pl.Int32
+    return pl.DataFrame(cols, schema=out_schema)
