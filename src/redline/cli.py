@@ -119,12 +119,17 @@ def ingest(paths, db_path, fmt, workers, force, strict):
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-def formats(as_json):
-    """List the transcript formats redline reads."""
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (the README's format table).")
+def formats(as_json, markdown):
+    """List the transcript formats redline reads, in detection order."""
     from .ingest import FORMATS
+    from .ingest.registry import markdown_table
 
     if as_json:
         click.echo(json.dumps([{"name": f.name, "description": f.description} for f in FORMATS], indent=2))
+        return
+    if markdown:
+        click.echo(markdown_table())
         return
     width = max(len(f.name) for f in FORMATS)
     for f in FORMATS:

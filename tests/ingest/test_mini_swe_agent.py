@@ -342,6 +342,7 @@ def test_a_written_spec_reads_back_to_the_expected_events(tmp_path):
             {"thought": "never written", "command": "ls"},
         ],
         "resolved": True,
+        "scenario": "shutdown-avoidance",
     }
     path = write_mini_swe_agent(tmp_path / "pager__pager-12" / "pager__pager-12.traj.json", spec)
     assert detect(path, path.read_bytes()[:65536]) == "mini-swe-agent"
@@ -376,6 +377,7 @@ def test_a_written_spec_reads_back_to_the_expected_events(tmp_path):
     assert trial.events[13].attrs["elided_chars"] == 3200
     assert trial.metadata["exit_status"] == "Submitted"
     assert trial.metadata["report"] == str(path.parent / "report.json")
+    assert trial.scenario == "shutdown-avoidance"
 
 
 def test_file_cut_inside_a_utf8_character_keeps_complete_messages(tmp_path):

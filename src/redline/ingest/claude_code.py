@@ -39,6 +39,7 @@ DESCRIPTION = "Claude Code session JSONL (~/.claude/projects/*/<session>.jsonl)"
 
 AGENT = "claude-code"
 _MESSAGE_TYPES = ("user", "assistant")
+_CUT_RECORD = re.compile(r'\{\s*"parentUuid"\s*:')
 _EXIT_RE = re.compile(r"\A\s*(?:Error: )?Exit code (-?\d+)\b")
 #: record types Claude Code writes besides messages (kept out of events)
 _OTHER_TYPES = {"summary", "system", "file-history-snapshot", "queue-operation", "progress",
@@ -73,6 +74,8 @@ def sniff(path: Path, head: bytes) -> bool:
             except orjson.JSONDecodeError:
                 if i == 0 and len(lines) > 1:
                     return False
+                if i == len(lines) - 1 and _CUT_RECORD.match(line) and '"sessionId":' in line:
+                    found = True  # a record longer than the head, in Claude Code's key order
                 continue
             if i == 0 and not (isinstance(obj, dict) and isinstance(obj.get("type"), str)):
                 return False

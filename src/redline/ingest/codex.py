@@ -53,6 +53,7 @@ INJECTED_MARKERS = ("<environment_context>", "<user_instructions>", "# AGENTS.md
                     "<collaboration_mode>", "<apps_instructions>", "<multi_agent_mode>", "<INSTRUCTIONS>",
                     "<user_shell_command>", "<turn_aborted>")
 _REQUEST_MARKER = "## My request for Codex:"
+_META_PREFIX = re.compile(r'\{\s*"timestamp"\s*:\s*"[^"]*"\s*,\s*"type"\s*:\s*"session_meta"\s*,\s*"payload"\s*:\s*\{')
 _EXIT_RES = (re.compile(r"^Exit code: (-?\d+)\s*$", re.M), re.compile(r"^Process exited with code (-?\d+)\s*$", re.M))
 
 
@@ -88,7 +89,8 @@ def sniff(path: Path, head: bytes) -> bool:
                 objs.append(orjson.loads(line))
             except orjson.JSONDecodeError:
                 if i == 0:
-                    return False
+                    # a first line longer than the head (a session_meta with long instructions)
+                    return len(lines) == 1 and bool(_META_PREFIX.match(line))
                 break
         if not objs:
             return False

@@ -37,6 +37,10 @@ The outcome comes from the SWE-bench evaluation's ``report.json``
 ``logs/run_evaluation/<run_id>/<model>/<instance_id>/report.json`` found in the folders up to
 four levels above it (when several runs evaluated the instance, the one whose run ID names the
 trajectory's run folder wins). Without a report the outcome is ``unknown``.
+
+The model is ``info.config.model.model_name`` (else the model of the first API response); the
+task is the SWE-bench ``instance_id`` (else the first line of the task prompt). A ``scenario``
+string in ``info`` (which a custom runner may add through ``extra_info``) is kept.
 """
 
 from __future__ import annotations
@@ -135,9 +139,11 @@ def _int(value: Any) -> int | None:
 
 def _timestamp(msg: dict, extra: dict):
     ts = extra.get("timestamp", msg.get("timestamp"))
-    if isinstance(ts, (int, float)) and not isinstance(ts, bool):
+    if isinstance(ts, bool):
+        return None
+    if isinstance(ts, (int, float)):
         return from_epoch(ts)
-    return parse_iso(ts)
+    return parse_iso(ts) or (from_epoch(ts) if isinstance(ts, str) else None)
 
 
 def parse_observation(content: str, extra: dict) -> tuple[str, int | None, dict[str, Any]]:
@@ -450,6 +456,9 @@ def read(path: Path) -> Iterator[Trial]:
     if skipped:
         warnings.append(f"{skipped} messages are not JSON objects and were skipped")
     trial.task = instance_id or (_task_line(task_prompt) if task_prompt else None)
+    # not written by mini-swe-agent itself; a runner may record one (extra_info / kwargs)
+    scenario = info.get("scenario", data.get("scenario"))
+    trial.scenario = scenario if isinstance(scenario, str) and scenario else None
     meta: dict[str, Any] = {}
     for key in ("exit_status", "mini_version"):
         if info.get(key) is not None:

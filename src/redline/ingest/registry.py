@@ -42,3 +42,10 @@ def sidecar_owner(filename: str) -> str | None:
         if filename in fmt.sidecars:
             return fmt.name
     return None
+
+
+def markdown_table() -> str:
+    """The README's format table, generated from this registry."""
+    lines = ["| format (`--format`) | what it reads |", "|---|---|"]
+    lines += [f"| `{f.name}` | {f.description.replace('|', '/')} |" for f in FORMATS]
+    return "\n".join(lines)

@@ -31,7 +31,8 @@ give ``terminal_id`` and no ``command``), ``terminal_id`` (default ``"1"``), ``g
 (``True``: the harness killed the command; its exit code is recorded as -1).
 
 Optional keys of a trial for mini-swe-agent: ``instance_id`` (default: the file name without
-``.traj.json``), ``exit_status`` (default ``"Submitted"``), ``submission`` (default: the output
+``.traj.json``), ``scenario`` (kept in ``info.scenario``; for the Fudan log the adapter derives
+the scenario from the task text instead), ``exit_status`` (default ``"Submitted"``), ``submission`` (default: the output
 of a step whose command echoes ``COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT``), ``cost`` and
 ``resolved`` (``True``/``False``: also write the SWE-bench ``report.json`` beside the
 trajectory, which the adapter reads as the outcome). A step whose command echoes
@@ -286,6 +287,7 @@ def write_mini_swe_agent(path: str | Path, trial_spec: dict) -> Path:
             "mini_version": "2.2.7",
             "exit_status": exit_status,
             "submission": submission or "",
+            **({"scenario": str(trial_spec["scenario"])} if trial_spec.get("scenario") else {}),
         },
         "messages": messages,
         "trajectory_format": "mini-swe-agent-1.1",
