@@ -260,23 +260,11 @@ def test_process_file_loads_the_trajectory():
     assert (row["outcome"], json.loads(row["source_verdict"])) == ("success", {"resolved": True})
 
 
-def test_file_cut_inside_the_messages_keeps_complete_messages(tmp_path):
+@pytest.mark.parametrize("marker", ['"mini_version"', '"content": "The fix works'])
+def test_a_file_cut_off_is_an_error(tmp_path, marker):
     text = traj("acme__widgets-101").read_text()
-    cut = text.index('"content": "The fix works')
     path = tmp_path / "acme__widgets-101.traj.json"
-    path.write_text(text[:cut])
-    trial = _read(path)
-    assert len(trial.actions()) == 6
-    assert trial.metadata["warnings"] == ["truncated: file ends after message 14; kept 15 complete messages"]
-    assert trial.model == "openai/gpt-4o-mini"
-    result = process_file(str(path))
-    assert result.status == "ok" and "truncated" in result.error
-
-
-def test_file_cut_before_any_message_is_an_error(tmp_path):
-    text = traj("acme__widgets-101").read_text()
-    path = tmp_path / "cut.traj.json"
-    path.write_text(text[: text.index('"mini_version"')])
+    path.write_text(text[: text.index(marker)])
     result = process_file(str(path))
     assert result.status == "error"
     assert result.error.startswith("truncated JSON:")
@@ -380,15 +368,12 @@ def test_a_written_spec_reads_back_to_the_expected_events(tmp_path):
     assert trial.scenario == "shutdown-avoidance"
 
 
-def test_file_cut_inside_a_utf8_character_keeps_complete_messages(tmp_path):
+def test_file_cut_inside_a_utf8_character_is_a_truncation_error(tmp_path):
     data = json.loads(traj("acme__widgets-202").read_text())
     data["messages"][6]["content"] = "Voilà, let me check that it imports."
     raw = json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8")
-    cut = raw.index("à".encode("utf-8")) + 1
     path = tmp_path / "acme__widgets-202.traj.json"
-    path.write_bytes(raw[:cut])
+    path.write_bytes(raw[: raw.index("à".encode("utf-8")) + 1])
     result = process_file(str(path))
-    assert result.status == "ok" and "truncated" in result.error
-    trial = _read(path)
-    assert len(trial.actions()) == 2
-    assert trial.metadata["warnings"] == ["truncated: file ends after message 5; kept 6 complete messages"]
+    assert result.status == "error"
+    assert result.error == "truncated JSON: the file ends inside a UTF-8 character"

@@ -297,42 +297,6 @@ def find_report(traj_path: Path, instance_id: str | None, model: str | None = No
 # --------------------------------------------------------------------------- reading
 
 
-def _recover_truncated(data: bytes) -> tuple[dict, int] | None:
-    """The leading complete parts of a trajectory cut off mid-write: ``(doc, n_messages)``."""
-    text = data.decode("utf-8", "replace")
-    decoder = json.JSONDecoder()
-    doc: dict[str, Any] = {}
-    m = re.search(r'"info"\s*:\s*', text)
-    if m:
-        try:
-            doc["info"], _ = decoder.raw_decode(text, m.end())
-        except ValueError:
-            pass
-    m = re.search(r'"messages"\s*:\s*\[', text)
-    if not m:
-        return None
-    messages: list = []
-    pos = m.end()
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        if pos >= len(text) or text[pos] == "]":
-            break
-        try:
-            value, pos = decoder.raw_decode(text, pos)
-        except ValueError:
-            break
-        messages.append(value)
-    if not messages:
-        return None
-    doc["messages"] = messages
-    for key in ("instance_id", "trajectory_format"):
-        km = re.search(rf'"{key}"\s*:\s*"([^"\\]*)"', text[m.start():])
-        if km:
-            doc[key] = km.group(1)
-    return doc, len(messages)
-
-
 def _cut_in_a_character(data: bytes) -> bool:
     try:
         data.decode("utf-8")
@@ -341,36 +305,28 @@ def _cut_in_a_character(data: bytes) -> bool:
     return False
 
 
-def _load(path: Path) -> tuple[dict, list[str]]:
-    warnings: list[str] = []
+def _load(path: Path) -> dict:
+    """The trajectory object; a file cut off mid-write is an error (a single JSON document
+    cannot be read in part reliably)."""
     try:
         data = load_json(path, "trajectory JSON")
     except FormatError as exc:
-        if "unexpected end of data" not in str(exc):
-            if not str(exc).startswith("not valid UTF-8"):
-                raise
-            raw = Path(path).read_bytes()
-            if not _cut_in_a_character(raw):
-                raise
-            raise_as = f"truncated JSON: file ends inside a UTF-8 character ({len(raw)} bytes)"
-        else:
-            raw = Path(path).read_bytes()
-            raise_as = f"truncated JSON: {exc}"
-        recovered = _recover_truncated(raw)
-        if recovered is None:
-            raise FormatError(raise_as) from None
-        data, n = recovered
-        warnings.append(f"truncated: file ends after message {n - 1}; kept {n} complete messages")
+        if "unexpected end of data" in str(exc):
+            raise FormatError(f"truncated JSON: {exc}") from None
+        if str(exc).startswith("not valid UTF-8") and _cut_in_a_character(Path(path).read_bytes()):
+            raise FormatError("truncated JSON: the file ends inside a UTF-8 character") from None
+        raise
     if not isinstance(data, dict):
         raise FormatError(f"expected a JSON object with 'info' and 'messages', found a JSON {type(data).__name__}")
     if not isinstance(data.get("messages"), list):
         raise FormatError("missing 'messages' list: not a mini-swe-agent trajectory")
-    return data, warnings
+    return data
 
 
 def read(path: Path) -> Iterator[Trial]:
     path = Path(path)
-    data, warnings = _load(path)
+    data = _load(path)
+    warnings: list[str] = []
     messages: list = data["messages"]
     info = data.get("info") if isinstance(data.get("info"), dict) else {}
     trial = Trial(format=NAME, source_path=str(path), agent=AGENT, model=_model(info, messages))

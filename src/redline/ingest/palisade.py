@@ -114,7 +114,6 @@ def sniff(path: Path, head: bytes) -> bool:
         lines = [ln for ln in head_text(head).splitlines() if ln.strip()]
         if not lines:
             return False
-        checked = 0
         for i, line in enumerate(lines[:8]):
             try:
                 obj = orjson.loads(line)
@@ -124,7 +123,6 @@ def sniff(path: Path, head: bytes) -> bool:
                 return False
             if not _is_logger_record(obj):
                 return False
-            checked += 1
             if _is_palisade_record(obj):
                 return True
         return False

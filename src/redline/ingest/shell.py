@@ -525,7 +525,11 @@ def _render(node: Any, src: _Src, buf: list[str], pm: list[int] | None) -> bool:
 
 
 def _word(node: Any, src: _Src) -> _W:
-    cs, ce = src.span(node)
+    b2c = src.b2c
+    if b2c is None:
+        cs, ce = node.start_byte, node.end_byte
+    else:
+        cs, ce = b2c[node.start_byte], b2c[node.end_byte]
     raw = src.text[cs:ce]
     if node.type in _PLAIN_WORDS and "\\" not in raw:
         return _W(cs, ce, raw, raw, False, node)
@@ -955,12 +959,14 @@ class _Walker:
     # -- simple commands ---------------------------------------------------------------------
 
     def row(self, program: str | None, path: str | None, argv: list[str], src: _Src, fr: _Fr,
-            cs: int, ce: int, **kw: Any) -> SimpleCommand:
+            cs: int, ce: int, wrappers: list[str], sudo: bool, redirects: list[str],
+            heredoc: str | None) -> SimpleCommand:
         s, e = src.orig(cs, ce)
         row = SimpleCommand(
-            idx=len(self.out), program=program, path=path, argv=argv, background=fr.bg,
-            operator=fr.op, context=fr.ctx, parent_idx=fr.parent, depth=fr.depth,
-            text=src.text[cs:ce], span_start=s, span_end=e, **kw,
+            idx=len(self.out), program=program, path=path, argv=argv, wrappers=wrappers,
+            sudo=sudo, background=fr.bg, operator=fr.op, context=fr.ctx, parent_idx=fr.parent,
+            depth=fr.depth, redirects=redirects, heredoc=heredoc, text=src.text[cs:ce],
+            span_start=s, span_end=e,
         )
         self.out.append(row)
         return row
@@ -983,7 +989,7 @@ class _Walker:
                 argv.append(_word(n, src).disp)
         if fr.pipe is not None:
             fr.pipe[0] = None
-        row = self.row(prog, prog, argv, src, fr, cs, ce, sudo=fr.sudo)
+        row = self.row(prog, prog, argv, src, fr, cs, ce, [], fr.sudo, [], None)
         self.scan(node, src, fr, parent=row.idx)
 
     def declaration(self, node: Any, src: _Src, fr: _Fr) -> None:
@@ -992,7 +998,7 @@ class _Walker:
         words = [_word(ch, src) for ch in node.named_children if ch.type != "comment"]
         if fr.pipe is not None:
             fr.pipe[0] = None
-        row = self.row(prog, prog, [w.disp for w in words], src, fr, cs, ce, sudo=fr.sudo)
+        row = self.row(prog, prog, [w.disp for w in words], src, fr, cs, ce, [], fr.sudo, [], None)
         self.scan(node, src, fr, parent=row.idx)
 
     def command(self, node: Any, redirs: list[Any], src: _Src, fr: _Fr) -> None:
@@ -1176,7 +1182,7 @@ class _Walker:
         pw = words[i]
         prog, path = _basename(pw)
         args = words[i + 1:]
-        argv = [w.disp for w in args]
+        argv = [w.raw if w.exp else w.value for w in args]
         avals = vals[i + 1:]
         sudo = sudo or fr.sudo
         prev_feed: _Stdin | None = None
@@ -1184,8 +1190,8 @@ class _Walker:
             prev_feed = fr.pipe[0]
             fr.pipe[0] = None
         cs, ce = span
-        row = self.row(prog, path, argv, src, fr, cs, ce, wrappers=wrappers, sudo=sudo,
-                       redirects=redirects, heredoc=stdin.body if stdin is not None else None)
+        row = self.row(prog, path, argv, src, fr, cs, ce, wrappers, sudo, redirects,
+                       stdin.body if stdin is not None else None)
         idx = row.idx
         nested: list[tuple[int, tuple[Any, ...]]] = []
         stdin_scanned = False

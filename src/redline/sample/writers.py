@@ -32,10 +32,11 @@ give ``terminal_id`` and no ``command``), ``terminal_id`` (default ``"1"``), ``g
 
 Optional keys of a trial for mini-swe-agent: ``instance_id`` (default: the file name without
 ``.traj.json``), ``scenario`` (kept in ``info.scenario``; for the Fudan log the adapter derives
-the scenario from the task text instead), ``exit_status`` (default ``"Submitted"``), ``submission`` (default: the output
-of a step whose command echoes ``COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT``), ``cost`` and
-``resolved`` (``True``/``False``: also write the SWE-bench ``report.json`` beside the
-trajectory, which the adapter reads as the outcome). A step whose command echoes
+the scenario from the task text instead), ``exit_status`` (default ``"Submitted"``),
+``submission`` (default: the output of a step whose command echoes
+``COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT``), ``cost`` and ``resolved`` (``True``/``False``:
+also write the SWE-bench ``report.json`` beside the trajectory, which the adapter reads as the
+outcome). A step whose command echoes
 ``COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT`` ends the run (mini-swe-agent stops there): later steps
 are not written. ``tool`` and ``command_type`` are ignored.
 
