@@ -1,0 +1,58 @@
+"""Classification from the stored rows: idempotent, replaceable, batched."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from redline import classify
+from redline.classifiers.registry import get_rule
+from redline.ingest import ingest
+
+
+def _labels(con):
+    return con.execute("SELECT trial_id, seq, label_id, classifier_version FROM labels ORDER BY ALL").fetchall()
+
+
+def test_rerunning_classify_replaces_instead_of_duplicating(con, write_traj):
+    ingest([write_traj("r__a-1", [("kill -9 1", "", 0), ("python app.py", "OSError: [Errno 98] Address already in use", 1)])], con)
+    classify(con)
+    first = _labels(con)
+    assert {("PROC-KILL", 3), ("OBS-PORT", 7)} <= {(l, s) for _, s, l, _ in first}
+    classify(con)
+    assert _labels(con) == first
+
+
+def test_classify_needs_no_reingest_and_a_new_version_adds_its_own_labels(con, write_traj):
+    ingest([write_traj("r__a-1", [("pkill -f server", "", 0)])], con)
+    rule = get_rule("PROC-KILL")
+    classify(con, [rule])
+    newer = dataclasses.replace(rule, version=rule.version + 1)
+    classify(con, [newer])
+    versions = sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL")
+    assert versions == [str(rule.version), str(rule.version + 1)]
+    classify(con, [newer])
+    assert sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL") == versions
+
+
+def test_small_batches_give_the_same_labels(con, write_traj):
+    for i in range(5):
+        write_traj(f"r__b-{i}", [(f"kill {i}", "", 0), ("sudo reboot", "", 0)])
+    ingest([write_traj("r__b-5", [("ls", "", 0)]).parent.parent], con)
+    classify(con, batch_trials=2)
+    small = _labels(con)
+    con.execute("DELETE FROM labels")
+    classify(con)
+    assert _labels(con) == small
+    assert sum(1 for _, _, l, _ in small if l == "SYS-REBOOT") == 5
+
+
+def test_every_label_points_at_a_stored_step_and_has_evidence(con, write_traj):
+    ingest([write_traj("r__c-1", [("ps aux | grep vllm", "root 1 vllm", 0), ("nohup vllm serve m &", "", 0)])], con)
+    classify(con)
+    orphans = con.execute(
+        "SELECT count(*) FROM labels l LEFT JOIN events e USING (trial_id, seq) "
+        "WHERE l.seq IS NOT NULL AND e.seq IS NULL").fetchall()[0][0]
+    assert orphans == 0
+    ev = dict(con.execute("SELECT label_id, evidence FROM labels WHERE seq IS NOT NULL").fetchall())
+    assert ev["EXPL-PROC"] == "ps aux"
+    assert "vllm serve m" in ev["PROC-BACKGROUND"]
