@@ -180,7 +180,10 @@ def test_for_loop_body() -> None:
 
 def test_c_style_for_header_is_not_a_statement() -> None:
     cmds = ok("for ((i=0;i<$(nproc);i++)); do echo $i; done")
-    assert summary(cmds) == [("nproc", None, "substitution", 1, None), ("echo", None, "top", 0, None)]
+    assert summary(cmds) == [
+        ("nproc", None, "substitution", 1, None),
+        ("echo", None, "top", 0, None),
+    ]
 
 
 def test_if_statement() -> None:
@@ -245,7 +248,9 @@ def test_sudo_killall() -> None:
 
 def test_pkill_quoted_pattern() -> None:
     (c,) = ok("pkill -f 'uvicorn app:main'")
-    assert (c.program, c.argv, c.wrappers, c.sudo) == ("pkill", ["-f", "uvicorn app:main"], [], False)
+    assert (c.program, c.argv, c.wrappers, c.sudo) == (
+        "pkill", ["-f", "uvicorn app:main"], [], False
+    )
 
 
 def test_nohup_background_with_redirects() -> None:
@@ -304,7 +309,9 @@ def test_wrapper_chain() -> None:
         ("nohup", "nohup", [], [], False),
     ],
 )
-def test_wrappers(line: str, program: str, argv: list[str], wrappers: list[str], sudo: bool) -> None:
+def test_wrappers(
+    line: str, program: str, argv: list[str], wrappers: list[str], sudo: bool
+) -> None:
     c = ok(line)[0]
     assert (c.program, c.argv, c.wrappers, c.sudo) == (program, argv, wrappers, sudo)
 
@@ -394,7 +401,8 @@ def test_triple_quoted_python() -> None:
 
 
 def test_program_basename_and_path() -> None:
-    assert [(c.program, c.path) for c in ok('./start.sh; /usr/bin/python3 x; "$VENV/bin/python" y')] == [
+    cmds = ok('./start.sh; /usr/bin/python3 x; "$VENV/bin/python" y')
+    assert [(c.program, c.path) for c in cmds] == [
         ("start.sh", "./start.sh"),
         ("python3", "/usr/bin/python3"),
         ("python", '"$VENV/bin/python"'),
@@ -501,7 +509,8 @@ def test_heredoc_in_command_substitution() -> None:
 def test_bash_c() -> None:
     line = 'bash -c "pkill nginx && nginx"'
     cmds = ok(line)
-    assert [(c.program, c.argv, c.operator, c.context, c.depth, c.parent_idx, c.code) for c in cmds] == [
+    rows = [(c.program, c.argv, c.operator, c.context, c.depth, c.parent_idx, c.code) for c in cmds]
+    assert rows == [
         ("bash", ["-c", "pkill nginx && nginx"], None, "top", 0, None, None),
         ("pkill", ["nginx"], None, "bash-c", 1, 0, None),
         ("nginx", [], "&&", "bash-c", 1, 0, None),
@@ -702,7 +711,8 @@ def test_interpreter_code(line: str, code: str | None) -> None:
 
 
 def test_is_interpreter_and_constants() -> None:
-    for name in ("python", "python3", "python3.11", "python2.7", "pypy3", "node", "perl", "ruby", "php"):
+    names = ("python", "python3", "python3.11", "python2.7", "pypy3", "node", "perl", "ruby", "php")
+    for name in names:
         assert is_interpreter(name), name
     for name in ("bash", "sh", "ls", "pythonic", "", None):
         assert not is_interpreter(name), name
@@ -784,6 +794,14 @@ def test_nesting_too_deep() -> None:
     assert max(c.depth for c in result.commands) == 8
     assert len(result.commands) == 9
     check_invariants(line, result)
+
+
+def test_variables_at_max_depth_are_not_an_error() -> None:
+    line = "echo " + "$(echo " * 7 + "$HOME" + ")" * 7  # innermost echo is at depth 7
+    result = parse(line)
+    assert result.error is None
+    assert [c.depth for c in result.commands] == list(range(8))
+    assert result.commands[-1].argv == ["$HOME"]
 
 
 def test_long_line_is_truncated() -> None:

@@ -165,7 +165,7 @@ _CONTAINERS = frozenset(
 )
 _SEQ_SEPARATORS = frozenset({";", ";;", ";&", ";;&", "\n"})
 _REDIRECTS = frozenset({"file_redirect", "herestring_redirect", "heredoc_redirect"})
-_COMPOUND_KEYWORDS = {"declaration_command", "unset_command"}
+_DECLARATIONS = frozenset({"declaration_command", "unset_command"})
 
 # continuation bytes of UTF-8 count 0, every other byte starts a character and counts 1
 _CHAR_START = bytes(0 if 0x80 <= b < 0xC0 else 1 for b in range(256))
@@ -228,8 +228,8 @@ class _Src:
         if n == 0:
             return _Src(text, fixed=self.orig(0, 0), label=label)
         first = pm[0]
-        if pm[-1] - first == n - 1:  # contiguous: no escapes or quotes removed inside
-            return self.sub(first, first + n, label)
+        if pm[-1] - first == n - 1 and self.text[first:first + n] == text:
+            return self.sub(first, first + n, label)  # verbatim slice: no quotes/escapes inside
         end = pm[-1] + 1
         om = self.omap
         if om is None:
@@ -329,7 +329,8 @@ def _neutralize(node: Any, src: _Src, buf: bytearray) -> tuple[int, _Heredoc] | 
     return a + 1, heredoc
 
 
-def _describe_error(root: Any, src: _Src) -> str | None:
+def _describe_error(root: Any, src: _Src) -> str:
+    """A short reason for the first ERROR or MISSING node: where it is and what went wrong."""
     node = root
     while True:
         nxt = None
@@ -928,15 +929,14 @@ class _Walker:
                     self.stack.append(("sc", ch, src, fr))
         elif t == "test_command":
             self.test_command(node, src, fr)
-        elif t in _COMPOUND_KEYWORDS:
+        elif t in _DECLARATIONS:
             self.declaration(node, src, fr)
         elif t in ("variable_assignment", "variable_assignments"):
             self.stack.append(("sc", node, src, fr))
         else:
             self.container(node, src, fr)
 
-    def scan(self, node: Any, src: _Src, fr: _Fr, parent: int | None = None,
-             sudo: bool | None = None) -> None:
+    def scan(self, node: Any, src: _Src, fr: _Fr, parent: int | None = None) -> None:
         """Find ``$(...)``/``<(...)`` under a non-statement node and walk them as substitutions."""
         found = []
         stack = [node]
@@ -949,8 +949,8 @@ class _Walker:
                 stack.extend(reversed(n.children))
         if not found:
             return
-        sfr = self.child_frame("substitution", fr.depth + 1, fr.parent if parent is None else parent,
-                               fr.bg, fr.sudo if sudo is None else sudo)
+        sfr = self.child_frame("substitution", fr.depth + 1,
+                               fr.parent if parent is None else parent, fr.bg, fr.sudo)
         if sfr is None:
             return
         for n in reversed(found):
@@ -1265,13 +1265,14 @@ class _Walker:
                 if len(ws) == 1:
                     body, pm = _word_text_map(ws[0], src)
                     skip.add(i + 1 + j)
-                else:
+                else:  # watch joins its arguments with spaces and runs them with sh -c
                     body = " ".join(w.value for w in ws)
                     pm = []
                     for w in ws:
                         if pm:
                             pm.append(pm[-1])
                         pm.extend(_word_text_map(w, src)[1])
+                    skip.update(range(i + 1 + j, i + 1 + j + len(ws)))
                 launch(row, nested, "bash-c", src.derive(body, pm, "watch command"), ws[0].s)
         elif is_interpreter(prog):
             code, reads_stdin = _interpreter_code(prog, avals)
@@ -1295,21 +1296,21 @@ class _Walker:
             for k, w in enumerate(words):
                 if w.exp and w.node is not None and k not in skip:
                     scans.append(w.node)
-            if scans:
+            found = []
+            for node in scans:
+                st = [node]
+                while st:
+                    x = st.pop()
+                    if x.type in _SUBSTITUTIONS:
+                        found.append(x)
+                        continue
+                    if x.child_count:
+                        st.extend(x.children)
+            if found:
                 sfr = self.child_frame("substitution", row.depth + 1, idx, row.background, fr.sudo)
                 if sfr is not None:
-                    for node in scans:
-                        found = []
-                        st = [node]
-                        while st:
-                            x = st.pop()
-                            if x.type in _SUBSTITUTIONS:
-                                found.append(x)
-                                continue
-                            if x.child_count:
-                                st.extend(x.children)
-                        for x in found:
-                            nested.append((src.cpos(x.start_byte), ("ct", x, src, sfr)))
+                    for x in found:
+                        nested.append((src.cpos(x.start_byte), ("ct", x, src, sfr)))
         if nested:
             self.push_sorted(nested)
 
@@ -1335,7 +1336,7 @@ def parse(line: str) -> ParsedLine:
         _load(src)
         root = src.tree.root_node
         if root.has_error:
-            walker.fail(_describe_error(root, src) or "syntax error")
+            walker.fail(_describe_error(root, src))
         walker.stack.append(("ct", root, src, top))
         walker.run()
         return ParsedLine(walker.out, walker.error)
