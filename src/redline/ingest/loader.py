@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -262,11 +263,24 @@ def _json(value) -> str | None:
     return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+@lru_cache(maxsize=16384)
+def _parse_cached(line: str):
+    """Agent corpora repeat many identical command lines: parse each distinct one once."""
+    return parse_shell(line)
+
+
+def _int32(value: int | None) -> int | None:
+    return value if value is None or -2**31 <= value < 2**31 else None
+
+
 def trials_to_arrow(trials: list[Trial]) -> tuple[pa.Table, pa.Table, pa.Table]:
     """Columns for the trials, events and commands tables; command lines are parsed here."""
     t_cols: dict[str, list] = {name: [] for name in TRIALS_SCHEMA.names}
     e_cols: dict[str, list] = {name: [] for name in EVENTS_SCHEMA.names}
     c_cols: dict[str, list] = {name: [] for name in COMMANDS_SCHEMA.names}
+    t_add = {name: col.append for name, col in t_cols.items()}
+    e_add = {name: col.append for name, col in e_cols.items()}
+    c_add = {name: col.append for name, col in c_cols.items()}
     seen: set[str] = set()
     for trial in trials:
         tid = trial.trial_id
@@ -276,44 +290,58 @@ def trials_to_arrow(trials: list[Trial]) -> tuple[pa.Table, pa.Table, pa.Table]:
         times = [e.timestamp for e in trial.events if e.timestamp is not None]
         started = trial.started_at or (min(times, key=_utc) if times else None)
         ended = trial.ended_at or (max(times, key=_utc) if times else None)
-        for name, value in (
-            ("trial_id", tid), ("format", trial.format), ("source_path", trial.source_path),
-            ("local_key", trial.local_key), ("model", clean_text(trial.model, 500)),
-            ("agent", clean_text(trial.agent, 500)), ("task", clean_text(trial.task, 2000)),
-            ("scenario", clean_text(trial.scenario, 500)), ("started_at", _utc(started)),
-            ("ended_at", _utc(ended)), ("outcome", trial.outcome),
-            ("source_verdict", _json(trial.source_verdict)), ("metadata", _json(trial.metadata)),
-        ):
-            t_cols[name].append(value)
+        t_add["trial_id"](tid)
+        t_add["format"](trial.format)
+        t_add["source_path"](trial.source_path)
+        t_add["local_key"](trial.local_key)
+        t_add["model"](clean_text(trial.model, 500))
+        t_add["agent"](clean_text(trial.agent, 500))
+        t_add["task"](clean_text(trial.task, 2000))
+        t_add["scenario"](clean_text(trial.scenario, 500))
+        t_add["started_at"](_utc(started))
+        t_add["ended_at"](_utc(ended))
+        t_add["outcome"](trial.outcome)
+        t_add["source_verdict"](_json(trial.source_verdict))
+        t_add["metadata"](_json(trial.metadata))
         for ev in trial.events:
             parse_error = None
             if ev.kind == "action" and ev.text:
-                parsed = parse_shell(ev.text[:MAX_TEXT_CHARS])
+                parsed = _parse_cached(ev.text[:MAX_TEXT_CHARS])
                 parse_error = parsed.error
                 for cmd in parsed.commands:
-                    for name, value in (
-                        ("trial_id", tid), ("seq", ev.seq), ("idx", cmd.idx),
-                        ("parent_idx", cmd.parent_idx), ("depth", cmd.depth),
-                        ("program", clean_text(cmd.program, 1000)), ("path", clean_text(cmd.path, 4000)),
-                        ("argv", [clean_text(a, 100_000) for a in cmd.argv]),
-                        ("wrappers", list(cmd.wrappers)), ("sudo", bool(cmd.sudo)),
-                        ("background", bool(cmd.background)), ("operator", cmd.operator),
-                        ("context", cmd.context), ("redirects", [clean_text(r, 4000) for r in cmd.redirects]),
-                        ("heredoc", clean_text(cmd.heredoc)), ("code", clean_text(cmd.code)),
-                        ("text", clean_text(cmd.text)), ("span_start", cmd.span_start),
-                        ("span_end", cmd.span_end),
-                    ):
-                        c_cols[name].append(value)
-            for name, value in (
-                ("trial_id", tid), ("seq", ev.seq), ("ts", _utc(ev.timestamp)), ("kind", ev.kind),
-                ("role", ev.role), ("text", clean_text(ev.text)), ("tool", clean_text(ev.tool, 500)),
-                ("exit_code", ev.exit_code if ev.exit_code is None or -2**31 <= ev.exit_code < 2**31 else None),
-                ("action_seq", ev.action_seq), ("parse_error", parse_error),
-                ("source_file", ev.source_file or trial.source_path), ("source_line", ev.source_line),
-                ("source_pointer", clean_text(ev.source_pointer, 2000)),
-                ("attrs", _json(ev.attrs) if ev.attrs else None),
-            ):
-                e_cols[name].append(value)
+                    c_add["trial_id"](tid)
+                    c_add["seq"](ev.seq)
+                    c_add["idx"](cmd.idx)
+                    c_add["parent_idx"](cmd.parent_idx)
+                    c_add["depth"](cmd.depth)
+                    c_add["program"](clean_text(cmd.program, 1000))
+                    c_add["path"](clean_text(cmd.path, 4000))
+                    c_add["argv"]([clean_text(a, 100_000) for a in cmd.argv])
+                    c_add["wrappers"](list(cmd.wrappers))
+                    c_add["sudo"](bool(cmd.sudo))
+                    c_add["background"](bool(cmd.background))
+                    c_add["operator"](cmd.operator)
+                    c_add["context"](cmd.context)
+                    c_add["redirects"]([clean_text(r, 4000) for r in cmd.redirects])
+                    c_add["heredoc"](clean_text(cmd.heredoc))
+                    c_add["code"](clean_text(cmd.code))
+                    c_add["text"](clean_text(cmd.text))
+                    c_add["span_start"](cmd.span_start)
+                    c_add["span_end"](cmd.span_end)
+            e_add["trial_id"](tid)
+            e_add["seq"](ev.seq)
+            e_add["ts"](_utc(ev.timestamp))
+            e_add["kind"](ev.kind)
+            e_add["role"](ev.role)
+            e_add["text"](clean_text(ev.text))
+            e_add["tool"](clean_text(ev.tool, 500))
+            e_add["exit_code"](_int32(ev.exit_code))
+            e_add["action_seq"](ev.action_seq)
+            e_add["parse_error"](parse_error)
+            e_add["source_file"](ev.source_file or trial.source_path)
+            e_add["source_line"](_int32(ev.source_line))
+            e_add["source_pointer"](clean_text(ev.source_pointer, 2000))
+            e_add["attrs"](_json(ev.attrs) if ev.attrs else None)
     return (
         pa.Table.from_pydict(t_cols, schema=TRIALS_SCHEMA),
         pa.Table.from_pydict(e_cols, schema=EVENTS_SCHEMA),
