@@ -4,7 +4,7 @@ Works from Python and notebooks as well as from the ``redline`` command::
 
     import redline
     con = redline.connect("audit.duckdb")
-    redline.ingest(["runs/"], con)
+    redline.ingest.ingest(["runs/"], con)
     redline.classify(con)
     redline.write_html(con, "report.html")
     con.sql("SELECT label_id, count(*) FROM labels GROUP BY ALL").show()
@@ -14,16 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import ingest  # the subpackage: redline.ingest.ingest(paths, con) reads transcripts
 from .db import connect
 
 __all__ = ["audit", "classify", "connect", "ingest", "trial_summaries", "write_html"]
-
-
-def ingest(paths, con, **kwargs):
-    """Read transcripts into an open database (see :func:`redline.ingest.loader.ingest`)."""
-    from .ingest.loader import ingest as _ingest
-
-    return _ingest(paths, con, **kwargs)
 
 
 def classify(con, rules=None, **kwargs):
@@ -51,7 +45,7 @@ def audit(paths, db_path: str = "redline.duckdb", out: str = "report.html", **kw
     """Ingest, classify and report in one go; returns the report's path."""
     con = connect(db_path)
     try:
-        ingest(paths, con, **kwargs)
+        ingest.ingest(paths, con, **kwargs)
         classify(con)
         return write_html(con, out)
     finally:
