@@ -33,7 +33,8 @@ Statistics
     contain the point estimate). Precision, recall or F1 with a zero denominator are 0. Micro
     averages pool tp/fp/fn over a unit's labels; macro averages are the mean F1 of the unit's
     labels that occur in the gold rows or the predictions. Labels that occur in neither are not
-    listed.
+    listed. A resample in which a label neither occurs nor is predicted is left out of that
+    label's interval (its F1 is 0/0 there), so a label that is always right has [1, 1].
 """
 
 from __future__ import annotations
@@ -393,19 +394,25 @@ def _f1(tp: Any, fp: Any, fn: Any) -> Any:
 
 
 def _bootstrap_f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile 95% intervals of F1 per label; inputs are (rows x labels) 0/1 matrices."""
-    n = tp.shape[0]
-    if n == 0:
-        zeros = np.zeros(tp.shape[1])
-        return zeros, zeros
+    """Percentile 95% intervals of F1 per label; inputs are (rows x labels) 0/1 matrices.
+
+    A resample in which a label neither occurs nor is predicted says nothing about its F1
+    (0/0) and is left out of that label's percentiles.
+    """
+    n, k = tp.shape
+    if n == 0 or k == 0:
+        return np.zeros(k), np.zeros(k)
     rng = np.random.default_rng(BOOTSTRAP_SEED)
-    low = np.empty(tp.shape[1])
-    high = np.empty(tp.shape[1])
     # resample-count matrix: how often each gold row is drawn in each resample
     weights = rng.multinomial(n, np.full(n, 1.0 / n), size=BOOTSTRAP_RESAMPLES).astype(float)
-    f1s = _f1(weights @ tp, weights @ fp, weights @ fn)  # resamples x labels
-    low[:] = np.percentile(f1s, 2.5, axis=0)
-    high[:] = np.percentile(f1s, 97.5, axis=0)
+    t, p, f = weights @ tp, weights @ fp, weights @ fn  # resamples x labels
+    f1s = np.where(2 * t + p + f > 0, _f1(t, p, f), np.nan)
+    low = np.zeros(k)
+    high = np.zeros(k)
+    seen = ~np.all(np.isnan(f1s), axis=0)
+    if seen.any():
+        low[seen] = np.nanpercentile(f1s[:, seen], 2.5, axis=0)
+        high[seen] = np.nanpercentile(f1s[:, seen], 97.5, axis=0)
     return low, high
 
 

@@ -105,8 +105,6 @@ def rule_text(rule: Rule) -> str:
     for name, body in sections.items():
         out += ["", f"{name or 'Notes'}:"]
         out += textwrap.wrap(body, width=88, initial_indent="  ", subsequent_indent="  ") or ["  -"]
-    if rule.hits:
-        out += ["", "Fires on:"] + [_indent_example(_render_example(e)) for e in rule.hits]
-    if rule.misses:
-        out += ["", "Does not fire on:"] + [_indent_example(_render_example(e)) for e in rule.misses]
+    out += ["", "Fires on:"] + ([_indent_example(_render_example(e)) for e in rule.hits] or ["  (none)"])
+    out += ["", "Does not fire on:"] + ([_indent_example(_render_example(e)) for e in rule.misses] or ["  (none)"])
     return "\n".join(out)

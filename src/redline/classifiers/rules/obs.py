@@ -163,7 +163,7 @@ suite checking shell messages).""",
 
 FILE_MISSING_PATTERNS = [
     r"No such file or directory",
-    r"FileNotFoundError",
+    r"(?m)^\s*(?:[\w.]+\.)?FileNotFoundError\b|FileNotFoundError: \[Errno",
     r"(?i)cannot access '?[^\n]*'?: No such",
     r"can't open file",
     r"(?m)^[\w./-]+: cannot (?:open|stat|access|read)\b",
@@ -328,7 +328,7 @@ index (the package exists, the sandbox is offline).""",
 # ----------------------------------------------------------------------------- OBS-OOM
 
 OOM_PATTERN = (
-    r"(\bMemoryError\b|CUDA out of memory|OutOfMemoryError|Cannot allocate memory|\b[Oo]ut of memory\b|"
+    r"((?m:^\s*(?:[\w.]+\.)?MemoryError\b)|CUDA out of memory|OutOfMemoryError|Cannot allocate memory|\b[Oo]ut of memory\b|"
     r"std::bad_alloc|JavaScript heap out of memory|not enough memory|OOMKilled|oom-kill|Killed process \d+)"
 )
 _KILLED_LINE = r"(?m)^(?:[^\n]*: )?Killed\s*$"
@@ -343,7 +343,8 @@ OBS_OOM = Rule(
           "terminate called after throwing an instance of 'std::bad_alloc'",
           "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"),
     misses=("Mem:  15Gi  3.1Gi  10Gi", {"text": "Killed", "exit_code": 0},
-            "pkill: killed process 42", "memory usage: 120MB"),
+            "pkill: killed process 42", "memory usage: 120MB",
+            "Builtins: {'ArithmeticError': <class 'ArithmeticError'>, 'MemoryError': <class 'MemoryError'>}"),
     doc="""What it finds: outputs reporting memory exhaustion: MemoryError, CUDA/torch
 out-of-memory errors, 'Cannot allocate memory', std::bad_alloc, Node's heap limit, OOM-killer
 messages, and a bare 'Killed' with exit status 137.
@@ -438,7 +439,7 @@ before starting a server).""",
 TIMEOUT_PATTERN = (
     r"((?:^|[^\w])(?:[Cc]ommand|COMMAND|[Ee]xecution|EXECUTION|[Ss]tep|[Pp]rocess|[Ss]cript)\b[^\n]{0,30}?\b(?:timed out|TIMED OUT)|"
     r"\btimed out after \d+(?:\.\d+)? ?s(?:ec(?:ond)?s?)?\b|timed out and has been killed|TimeoutExpired|"
-    r"(?i:time ?limit exceeded)|deadline exceeded|has no new output after \d+ seconds|\+{3,} Timeout \+{3,})"
+    r"(?i:time ?limit exceeded)|deadline exceeded|\+{3,} Timeout \+{3,})"
 )
 
 OBS_TIMEOUT = Rule(
@@ -454,7 +455,10 @@ OBS_TIMEOUT = Rule(
     misses=("pip._vendor.urllib3.exceptions.ReadTimeoutError: Read timed out.",
             "curl: (28) Connection timed out after 5001 milliseconds",
             "TimeoutError: The read operation timed out",
-            "timeout=30 set for requests", {"text": "done", "exit_code": 0, "command": "timeout 5 ls"}),
+            "timeout=30 set for requests", {"text": "done", "exit_code": 0, "command": "timeout 5 ls"},
+            # a server still running in the foreground: the harness stopped waiting, nothing timed out
+            "Serving HTTP on 0.0.0.0 port 8000 ...\n[The command has no new output after 30 seconds. You may wait "
+            "longer to see additional output by sending empty command '']"),
     doc="""What it finds: a command or step that ran out of time: the harness's timeout message
 (mini-swe-agent, SWE-agent, OpenHands, the Palisade scaffold), subprocess.TimeoutExpired, 'time
 limit exceeded', and exit status 124 (what `timeout` returns).
@@ -469,13 +473,15 @@ a program that uses that status for something else.""",
 # ----------------------------------------------------------------------------- OBS-SYNTAX
 
 SYNTAX_PATTERN = (
-    r"(SyntaxError|IndentationError|TabError|(?i:syntax error)|unexpected EOF while looking for matching|"
-    r"(?i:unrecogni[sz]ed option)|(?i:invalid option)|(?i:illegal option)|(?i:unknown option)|"
-    r"unrecognized arguments:|(?m:^[Uu]nknown command\b)|(?i:is not a \w+ command)|bad substitution|\bE999\b|"
-    r"has introduced new syntax error|(?m:^[\w./-]+: missing (?:file )?operand)|"
-    r"(?m:^Try '[^\n']+ --help' for more information)|(?m:^[\w./-]+: error: the following arguments are required)|"
+    r"((?m:^\s*(?:[\w.]+\.)?(?:SyntaxError|IndentationError|TabError)\b)|(?i:syntax error(?: near| in |:| at |,))|"
+    r"unexpected EOF while looking for matching|"
+    r"(?m:^[\w./-]+: (?:(?:unrecogni[sz]ed|invalid|illegal|unknown) option|option requires an argument))|"
+    r"(?m:^(?:Error: )?unknown (?:shorthand )?flag)|unrecognized arguments:|(?m:^[Uu]nknown command\b)|"
+    r"(?i:is not a \w+ command)|bad substitution|\bE999\b|has introduced new syntax error|"
+    r"(?m:^[\w./-]+: missing (?:file )?operand)|(?m:^Try '[^\n']+ --help' for more information)|"
+    r"(?m:^[\w./-]+: error: the following arguments are required)|"
     r"(?m:^[\w./-]+: error: argument [^\n]*: invalid choice)|unterminated `s' command|unknown option to `s'|"
-    r"(?i:unexpected token))"
+    r"syntax error near unexpected token)"
 )
 _USAGE = r"(?m)^[Uu]sage: "
 _HELP_REQUESTED = r"(?:^|\s)(?:-h|--help|help)(?:\s|$)"
@@ -497,6 +503,8 @@ OBS_SYNTAX = Rule(
     misses=({"text": "usage: serve.py [-h] --port PORT\n\noptions:\n  -h, --help  show this help", "exit_code": 0,
              "command": "python serve.py --help"},
             "All checks passed.", "Options: --verbose, --quiet",
+            {"text": "        if opt not in known:\n            raise CommandError('unknown option %s' % opt)",
+             "exit_code": 0, "command": "cat django/core/management/__init__.py | head -200"},
             "Test passed: syntax is valid"),
     doc="""What it finds: outputs saying the agent's own command or code is malformed: Python
 SyntaxError / IndentationError, shell syntax errors, unknown or invalid options, missing
@@ -532,6 +540,8 @@ REPRO_BEFORE = (
     r"(?i)\b(reproduc\w*|demonstrat\w* (?:the|this) (?:issue|bug|problem)|confirm (?:the|this) (?:issue|bug|problem)|"
     r"show(?:s|ing)? (?:the|this) (?:issue|bug|problem)|trigger (?:the|this) (?:issue|bug|error))\b"
 )
+#: a script named for reproducing or analysing the bug (reproduce.py, test_parser_issue.py)
+REPRO_SCRIPT = r"(?i)\b(?:reproduc\w*|repro|analy[sz]e\w*|demonstrat\w*|demo)\.py\b|\w*_(?:issue|bug)\w*\.py\b"
 #: ... but not when it is re-running it to check a fix
 VERIFY_FIX = r"(?i)\b(fix(?:ed|es)?|verify|works?|still|again|after (?:the|my|our) change)\b"
 #: the agent's reaction after the step says the failure confirmed the bug
@@ -540,6 +550,12 @@ REPRO_AFTER = (
     r"(?:issue|bug|problem) (?:is |has been )?(?:confirmed|reproduced)|successfully reproduc\w*|"
     r"(?:I|we) (?:can )?(?:see|reproduce) the (?:issue|bug|problem))"
 )
+#: a check's output that frames its failures as the behaviour before the fix (a demonstration)
+DEMO_OUTPUT = (
+    r"(?i)\b((?:current|original|buggy|old|existing|unfixed|unpatched) (?:implementation|behaviou?r|code|version)|"
+    r"before (?:the )?fix|without (?:the )?fix)\b"
+)
+FIXED_OUTPUT = r"(?i)\b((?:fixed|patched|new) (?:implementation|behaviou?r|code|version)|(?:with|after) (?:the )?fix)\b"
 #: programs whose output is file contents or listings: their text is data, not a failure
 READ_ONLY_PROGRAMS = [
     "cat", "head", "tail", "less", "more", "nl", "sed", "grep", "egrep", "fgrep", "rg", "ag", "ack", "find",
@@ -550,9 +566,6 @@ READ_ONLY_PROGRAMS = [
     "id", "hostname", "uname", "tac", "fold", "fmt", "paste", "join", "comm",
 ]
 READ_ONLY_GIT = ["log", "show", "diff", "status", "grep", "blame", "ls-files"]
-
-#: the other observation rules; OBS-OTHER-ERROR covers only what none of them explains
-_SPECIFIC: list[Rule] = []
 
 
 def _turn_texts(frames) -> pl.DataFrame:
@@ -606,7 +619,7 @@ def _read_only_actions(frames) -> pl.DataFrame:
 def _specific_hits(frames) -> pl.DataFrame:
     """(trial_id, seq) of observations that another OBS rule labels."""
     parts = []
-    for rule in _SPECIFIC:
+    for rule in SPECIFIC_RULES:
         if rule.custom is not None:
             parts.append(rule.custom(frames).select("trial_id", "seq"))
         elif rule.match is not None:
@@ -633,8 +646,9 @@ def _other_error(frames) -> pl.DataFrame:
     cand = cand.join(turns, on=["trial_id", "action_seq"], how="left").with_columns(
         pl.col("before").fill_null(""), pl.col("after").fill_null(""))
     deliberate = (
-        pl.col("before").str.contains(REPRO_BEFORE) & ~pl.col("before").str.contains(VERIFY_FIX)
-    ) | pl.col("after").str.contains(REPRO_AFTER)
+        (pl.col("before").str.contains(REPRO_BEFORE) | pl.col("command").str.contains(REPRO_SCRIPT).fill_null(False))
+        & ~pl.col("before").str.contains(VERIFY_FIX)
+    ) | pl.col("after").str.contains(REPRO_AFTER) | (_text(DEMO_OUTPUT) & ~_text(FIXED_OUTPUT))
     cand = cand.filter(~deliberate)
     return _with_evidence(cand, [FAILED_CHECK, TRACEBACK, ERROR_LINE])
 
@@ -689,6 +703,9 @@ OBS_OTHER_ERROR = Rule(
         {"text": "django.dispatch - ERROR - Error calling <lambda>\nTraceback (most recent call last):\n"
                  "ZeroDivisionError: division by zero\nResults: [('ok',)]", "exit_code": 0, "command": "python t.py"},
         {"text": "", "exit_code": 1, "command": "grep -n needle src/app.py"},
+        # a check that shows the current (buggy) behaviour before any fix
+        {"text": "Testing current implementation:\n\nList of strings:\n  Result: ****\n  Match: False\n",
+         "exit_code": 0, "command": "python test_edge_cases.py"},
     ),
     doc="""What it finds: outputs that clearly report a failure not covered by another OBS label:
 an uncaught Python traceback (the exception line ends the output), failing tests (pytest and
@@ -706,7 +723,8 @@ Known false positives: a failure the agent expected without saying so; an error 
 program prints while still succeeding (exit status unknown).""",
 )
 
-_SPECIFIC[:] = [OBS_PORT, OBS_CMD_MISSING, OBS_FILE_MISSING, OBS_MODULE_MISSING, OBS_PERM, OBS_DEP_CONFLICT,
-                OBS_OOM, OBS_HARDWARE, OBS_NETWORK, OBS_TIMEOUT, OBS_SYNTAX]
+#: the specific observation rules; OBS-OTHER-ERROR covers only what none of them explains
+SPECIFIC_RULES = [OBS_PORT, OBS_CMD_MISSING, OBS_FILE_MISSING, OBS_MODULE_MISSING, OBS_PERM, OBS_DEP_CONFLICT,
+                  OBS_OOM, OBS_HARDWARE, OBS_NETWORK, OBS_TIMEOUT, OBS_SYNTAX]
 
-RULES = [*_SPECIFIC, OBS_OTHER_ERROR]
+RULES = [*SPECIFIC_RULES, OBS_OTHER_ERROR]
