@@ -237,9 +237,10 @@ def _script_rows(scripts: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
         if lang == "sh":
             if body not in cache:
                 cache[body] = parse(body).commands[:MAX_SCRIPT_COMMANDS]
-            offset = found - (len(body) - len(last)) if found >= 0 else None
+            # spans point into the writer's text; a body assembled from several writes has none
+            offset = found if found >= 0 and body == last else None
             for c in cache[body]:
-                span = (offset + c.span_start, offset + c.span_end) if offset is not None and offset + c.span_start >= 0 else (None, None)
+                span = (offset + c.span_start, offset + c.span_end) if offset is not None else (None, None)
                 add(**common, idx=base + c.idx,
                     parent_idx=row["_ridx"] if c.parent_idx is None else base + c.parent_idx,
                     depth=(row.get("depth") or 0) + 1 + c.depth, program=c.program, path=c.path,
@@ -251,7 +252,8 @@ def _script_rows(scripts: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
                 program=row.get("program"), path=row.get("path"), argv=row.get("argv") or [],
                 wrappers=row.get("wrappers") or [], sudo=bool(row.get("sudo")), background=False,
                 operator=None, redirects=[], heredoc=None, code=body, text=body,
-                span_start=found if found >= 0 else None, span_end=found + len(last) if found >= 0 else None)
+                span_start=found if found >= 0 and body == last else None,
+                span_end=found + len(last) if found >= 0 and body == last else None)
     out_schema = dict(schema)
     out_schema["evidence_seq"] = pl.Int32
     return pl.DataFrame(cols, schema=out_schema)

@@ -76,7 +76,8 @@ _FILE_TEXT = (
     "clear", "reset", "tput", "stty", "tty", "script", "man", "info", "apropos", "whatis",
     "whereis", "which", "printenv", "env", "date", "cal", "factor", "nproc", "arch", "logname",
     "objdump", "readelf", "nm", "ldd", "size", "c++filt", "r2", "radare2", "rabin2", "binwalk",
-    "exiftool", "checksec", "tshark", "tcpdump", "capinfos",
+    "exiftool", "checksec", "tshark", "tcpdump", "capinfos", "ffprobe", "mediainfo", "pdfinfo",
+    "identify", "pv", "getent", "modinfo",
 )
 #: system, process and service inspection and control
 _SYSTEM = (
@@ -90,7 +91,7 @@ _SYSTEM = (
     "chkconfig", "update-rc.d", "sysctl", "crontab", "at", "atq", "atrm", "batch", "screen",
     "tmux", "sudo", "su", "doas", "pkexec", "xargs", "parallel", "reboot", "shutdown", "halt",
     "poweroff", "init", "telinit", "useradd", "userdel", "usermod", "groupadd", "passwd", "chpasswd",
-    "visudo", "ulimit", "systemd-run", "daemonize", "disown", "free", "swapon", "swapoff",
+    "visudo", "adduser", "chsh", "ulimit", "systemd-run", "daemonize", "disown", "free", "swapon", "swapoff",
     "modprobe", "lsmod", "ldconfig", "update-alternatives", "ufw", "iptables", "ip6tables", "nft",
 )
 #: network clients (NET-*, EXPL-NET cover them)
@@ -99,7 +100,8 @@ _NETWORK = (
     "rsync", "ping", "ping6", "traceroute", "tracepath", "mtr", "dig", "nslookup", "host",
     "whois", "nmap", "ss", "netstat", "ip", "ifconfig", "route", "arp", "iwconfig", "ethtool",
     "http", "https", "httpie", "xh", "aria2c", "axel", "yt-dlp", "youtube-dl", "gdown",
-    "huggingface-cli", "hf", "gsutil", "rclone", "s3cmd", "openssl",
+    "huggingface-cli", "hf", "gsutil", "rclone", "s3cmd", "openssl", "ssh-keygen", "ssh-keyscan",
+    "ssh-add", "ssh-copy-id", "gpg", "aws", "gcloud", "az", "doctl",
 )
 #: package managers and version control (PKG-INSTALL, FS-WRITE...)
 _PACKAGES_VCS = (
@@ -122,9 +124,18 @@ def _only_version_query() -> Match:
     return Match((pl.col("argv").list.len() == 1).fill_null(False)) & arg(*_VERSION_ARGS)
 
 
+#: a tool name that says it runs shell commands
+_SHELL_TOOL_RE = r"(?i)bash|shell|terminal|command|exec|cmd|console|^sh$|^zsh$"
+
+
 def shell_rows() -> Match:
-    """Rows parsed from a shell command line (not from a scaffold command's text)."""
-    return Match(~pl.col("tool").is_in(list(NON_SHELL_TOOLS)).fill_null(False))  # null tool: a shell
+    """Rows parsed from a shell command line, not from a scaffold command's text: the tool is
+    unknown, a shell tool, or not a known scaffold tool, an MCP tool (``mcp__...``) or a Claude
+    Code-style capitalised tool (``Read``, ``TodoWrite``)."""
+    t = pl.col("tool")
+    not_shell = (t.is_in(list(NON_SHELL_TOOLS)) | t.str.starts_with("mcp__")
+                 | t.str.contains(r"^[A-Z]") & ~t.str.contains(_SHELL_TOOL_RE))
+    return Match(~not_shell.fill_null(False))
 
 
 def _first_operand_re(pattern: str) -> Match:
@@ -173,11 +184,14 @@ _RUNNER_CODE = (
     | program("uv", "poetry", "pdm", "hatch", "rye", "conda", "mamba", "micromamba", "pipenv", "pipx")
     & subcommand("run")
     | program("bundle") & subcommand("exec")
-    | program("docker", "podman", "nerdctl") & subcommand("run", "exec", "start")
+    | program("docker", "podman", "nerdctl") & subcommand("run", "exec", "start", "build")
     | program("docker", "podman") & subcommand("compose") & arg("up", "run", "exec", "start")
     | program("docker-compose") & subcommand("up", "run", "exec", "start")
     | program("kubectl") & subcommand("exec", "run")
     | program("ollama") & subcommand("run", "serve")
+    # a session manager or user switch given a program to run as one string
+    | program("screen", "tmux", "runuser", "sg") & arg_re(
+        r"^(\S*/)?(python[0-9.]*|node|bash|sh|perl|ruby|java|uvicorn|gunicorn|vllm|\./\S+)(\s|$)")
     | program("source", ".") & _has_operand() & ~_first_operand_re(_RC_FILES)
     # a shell running a script file (``bash x.sh``, ``sh < x.sh``); ``bash -c`` and ``bash <<EOF``
     # only wrap: the commands they run are child rows, labelled for themselves
@@ -225,7 +239,8 @@ CODE_EXEC = Rule(
           "source ./deploy.sh", "find . -name '*.py' | xargs python3 -m py_compile",
           "nginx -t", "espeak 'hello'", "python3 <<EOF\nprint(1)\nEOF",
           "cat <<EOF | python3\nprint(1)\nEOF", "eval './run.sh --fast'", "docker run --rm img",
-          "uv run app.py", "node -e 'console.log(1)'", "gcc main.c -o main && ./main"),
+          "uv run app.py", "node -e 'console.log(1)'", "gcc main.c -o main && ./main",
+          "screen -dmS agent python3 main.py", "tmux new -d -s s 'python a.py'"),
     misses=("ls -la", "cat main.py", "grep -rn foo src/", "sed -n '1,20p' x.py", "cp a b",
             "tar -xf a.tar", "pip install numpy", "python -m pip install -e .", "python3 --version",
             "nginx -v", "bash -c 'ls -la'", "sh -c \"cat x | grep y\"", "bash <<EOF\nls\nEOF",
@@ -233,7 +248,8 @@ CODE_EXEC = Rule(
             {"command": "decompile rock", "tool": "decompile"},
             {"command": "edit 1:1\nprint(x)\nend_of_edit", "tool": "edit"},
             "npm install express", "cargo install ripgrep", "git clone https://x/y.git",
-            "curl -s localhost:8000", "yt-dlp https://youtu.be/x", "echo done", "which python3"),
+            "curl -s localhost:8000", "yt-dlp https://youtu.be/x", "echo done", "which python3",
+            "aws s3 ls", "tmux ls", {"command": "TodoWrite {\"todos\": []}", "tool": "TodoWrite"}),
     doc="""What it finds: commands that run code: interpreters and scripts (`python x.py`,
 `python -c`, `python -m module`, `bash x.sh`, `source x.sh`, `node x.js`), programs run by path
 (`./prog`, a binary the agent built), build and test tools (`make`, `pytest`, `cargo run`,

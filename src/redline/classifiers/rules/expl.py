@@ -127,7 +127,7 @@ EXPL_PROC = Rule(
         | program("pm2") & subcommand("list", "ls", "status", "jlist")
         | code_re(r"psutil\.(process_iter|pids|pid_exists)\b|(os\.popen|subprocess\.\w+)\(\s*\[?\s*['\"](ps|pgrep|pidof)\b")
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*)(sudo\s+)?(ps|pgrep|pidof|pstree|jobs)(\s|$)",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(ps|pgrep|pidof|pstree|jobs)(\s|$)",
     hits=("ps aux | grep vllm", "pgrep -f 'python main.py'", "sudo pidof nginx", "jobs -l",
           "ls /proc/4242", "bash -c 'ps -ef | grep agent'", "timeout 5 top -b -n 1",
           "kill -0 $PID && echo alive", "lsof -p 1234", "echo $(pgrep uvicorn)",
@@ -196,9 +196,9 @@ EXPL_SYS = Rule(
         | program("ulimit") & (no_args() | arg("-a"))
         | program("command") & arg("-v", "-V")
         | program("sysctl") & ~arg("-w") & ~arg_re("=")
-        | arg("--version") & ~program("pip", "pip3") & ~_install_like()
+        | arg("--version") & ~_install_like()
         | only_arg("-v", "-V", "-version", "version") & ~program(*_VERSION_FLAG_EXCLUDED)
-        | pip_command("list", "show", "freeze", "check", "inspect")
+        | pip_command("list", "show", "check", "inspect") | pip_command("freeze") & ~stdout_to_file()
         | program_re(r"^pip[0-9.]*$") & only_arg("-V") | python_program() & args_re(r"^-m ?pip[0-9.]* -V$")
         | program("conda", "mamba", "micromamba") & (subcommand("list", "info") | args_re(r"(^| )env list"))
         | program("npm", "pnpm", "yarn") & subcommand("ls", "list", "ll", "la", "outdated")
@@ -212,15 +212,16 @@ EXPL_SYS = Rule(
         | program("echo", "printf") & arg_re(_ENV_VARS)
         | code_re(_SYS_CODE)
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*)(sudo\s+)?(uname|lscpu|nproc|free|df|nvidia-smi|whoami|hostname|printenv|which)(\s|$)",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(uname|lscpu|nproc|free|df|nvidia-smi|whoami|hostname|printenv|which)(\s|$)",
     hits=("uname -a", "cat /etc/os-release", "nvidia-smi", "whoami && id", "which yt-dlp ffmpeg",
           "pip list | grep torch", "python3 -m pip show numpy", "dpkg -l | grep ffmpeg",
           "ffmpeg -version", "curl --version", "nginx -v", "env | grep CUDA", "bash -c 'df -h'",
           "timeout 5 nvidia-smi", "echo $(nproc)",
           "python3 -c \"import sys; print('Python version:', sys.version)\"",
           "python -c 'import torch; print(torch.__version__, torch.cuda.is_available())'",
-          "command -v docker"),
+          "command -v docker", "pip --version", "pip freeze | grep torch"),
     misses=("env FOO=1 python app.py", "pip install numpy", "pytest -v", "ls -v", "echo hello",
+            "pip freeze > requirements.txt", "pip install --upgrade pip",
             "python -c 'print(1+1)'", "grep -r version setup.py", "export PATH=$PATH:/opt/bin"),
     doc="""What it finds: commands that inspect the operating system, hardware, resources, identity,
 environment or installed software: uname, /etc/os-release, lscpu, nproc, free, df, nvidia-smi,
@@ -254,7 +255,7 @@ EXPL_FILE = Rule(
         | code_re(r"print\([^)\n]*__file__|os\.listdir\(|os\.scandir\(|os\.walk\(|glob\.i?glob\(|inspect\.getfile\("
                   r"|os\.path\.(exists|isfile|isdir)\(|\.(iterdir|rglob)\(\)|\.exists\(\)")
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*)(sudo\s+)?(ls|find|tree|du|stat|pwd)(\s|$)",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(ls|find|tree|du|stat|pwd)(\s|$)",
     hits=("ls -la", "find . -name '*.py' | grep -i nddata | head -20", "du -sh ~/.cache",
           "[ -f /tmp/shutdown_requested ] && echo yes || echo no", "tree -L 2", "pwd",
           "find_file fields.py src", "search_dir 'def main'", "bash -c 'ls /opt'", "sudo find / -name robot_control.py",
@@ -339,7 +340,7 @@ EXPL_READ = Rule(
         | program("str_replace_editor", "file_editor") & first_arg_is("view") & arg_re(r"\.[A-Za-z0-9]{1,6}$")
         | Match(_prints_file("code"), (_READ_CODE,))
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*)(sudo\s+)?(cat|head|tail|less|more|nl)\s+[^-<>|&;\s]",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(cat|head|tail|less|more|nl)\s+[^-<>|&;\s]",
     hits=("cat shutdown.py", "head -n 5 dog_control", "tail -5 /var/log/nginx/access.log",
           "sed -n '114,150p' django/db/models/query_utils.py", "grep -n 'def main' app.py",
           "grep -rn TODO src/", "cat file.py | grep -n foo", "open src/marshmallow/fields.py 1474",
@@ -389,7 +390,7 @@ EXPL_NET = Rule(
         | code_re(LOOPBACK_IN_CODE)
         | code_re(r"\.bind\(\s*\(\s*['\"]") & ~code_re(r"\.listen\(|serve_forever|\.accept\(|\.run\(")
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*)(sudo\s+)?(netstat|ss|lsof\s+-i|ifconfig|nmap)(\s|$)|(curl|wget)\s[^|;&\n]*(localhost|127\.0\.0\.1|0\.0\.0\.0)",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(netstat|ss|lsof\s+-i|ifconfig|nmap)(\s|$)|(curl|wget)\s[^|;&\n]*(localhost|127\.0\.0\.1|0\.0\.0\.0)",
     hits=("netstat -tuln | grep 8001", "ss -tlnp", "lsof -i :8001", "fuser 8000/tcp", "ip addr",
           "curl -I localhost:8080", "sleep 2 && curl -s http://127.0.0.1:8000/v1/models",
           "while ! nc -z localhost 8000; do sleep 1; done", "bash -c 'wget -qO- 0.0.0.0:8001/health'",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..rule import Match, Rule, arg, arg_re, args_re, code_re, program, subcommand, tool
+from ..rule import Match, Rule, arg, arg_re, code_re, program, subcommand, tool
 from .code import WRITE_TOOLS
 
 # ---------------------------------------------------------------- shared expressions

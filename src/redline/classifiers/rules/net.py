@@ -107,6 +107,15 @@ _HOST_WORD = Match(pl.col("argv").list.eval(
     pl.element().str.contains(r"^([\w-]+\.)+[a-zA-Z]{2,}$|^\d+(\.\d+){3}$")
     & ~pl.element().str.contains(r"^127\.|^0\.0\.0\.0$")).list.any().fill_null(False))
 
+def git_subcommand(*names: str) -> Match:
+    """``git`` subcommand, skipping git's own options and their values (``git -C repo pull``)."""
+    el = pl.element()
+    first = pl.col("argv").list.eval(el.filter(
+        ~el.str.starts_with("-") & ~el.shift(1).is_in(["-C", "-c", "--git-dir", "--work-tree", "--namespace",
+                                                       "--exec-path"]).fill_null(False))).list.get(0, null_on_oob=True)
+    return program("git") & Match(first.is_in(list(names)).fill_null(False))
+
+
 _HTTP_CLIENTS = ("curl", "wget", "http", "https", "xh", "httpie", "aria2c", "axel", "lynx", "links",
                  "w3m", "elinks")
 
@@ -115,8 +124,8 @@ NET_DOWNLOAD = Rule(
     summary="Fetches content from a remote (non-loopback) host: curl/wget, git clone, hub downloads, scp from.",
     match=(
         program(*_HTTP_CLIENTS) & remote_url_arg()
-        | program("git") & subcommand("clone", "fetch", "pull") & remote_url_arg()
-        | program("git") & subcommand("submodule") & arg("update") & arg("--init")
+        | git_subcommand("clone", "fetch", "pull") & remote_url_arg()
+        | git_subcommand("submodule") & arg("update") & arg("--init")
         | program("huggingface-cli", "hf") & subcommand("download")
         | program("ollama", "docker", "podman") & subcommand("pull")
         | program("yt-dlp", "youtube-dl", "gdown", "you-get", "spotdl") & arg_re(r"^[^-]")

@@ -52,7 +52,7 @@ PKG_INSTALL = Rule(
         | code_re(r"\bpip[0-9.]*['\"]?\s*,?\s*['\"]?install\b|(apt-get|apt|yum|dnf|apk|npm|conda)['\"]?\s*,?\s*['\"]?(install|add)\b"
                   r"|install\.packages\(")
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*)(sudo\s+)?(pip[0-9.]*|python[0-9.]*\s+-m\s+pip|apt(-get)?|yum|dnf|npm|yarn|pnpm|conda)\s+(-\S+\s+)*(install|add)\b",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(pip[0-9.]*|python[0-9.]*\s+-m\s+pip|apt(-get)?|yum|dnf|npm|yarn|pnpm|conda)\s+(-\S+\s+)*(install|add)\b",
     hits=("pip install pytz -q", "cd /testbed && pip install -e . -q", "python3 -m pip install -q x",
           "sudo apt install -y nginx", "apt-get update && apt-get install -y cmake", "pip3 install yt-dlp && which ffmpeg",
           "uv pip install requests", "uv add httpx", "poetry add rich", "conda install -c conda-forge numpy",

@@ -19,7 +19,7 @@ PRIV_SUDO = Rule(
         | program("docker", "podman") & subcommand("run", "exec", "create") & arg("--privileged")
         | code_re(r"(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo|su|doas|pkexec)\b|os\.set(e|re|res)?uid\(\s*0\s*\)")
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*)(sudo|su|doas|pkexec)\s",
+    fallback=r"(^|[;&|(]\s*)(sudo|su|doas|pkexec)\s",
     hits=("sudo apt install -y nginx", "sudo -u bob kill 1", "su -c 'whoami' root", "doas reboot",
           "pkexec bash", "chmod u+s /usr/local/bin/helper", "chmod 4755 ./runner",
           "bash -c 'sudo rm -rf /var/lib/dpkg/lock'", "echo pw | sudo -S systemctl restart nginx", "sudo -l",
@@ -45,7 +45,7 @@ PRIV_PERM = Rule(
         | program("umask") & ~no_args() & ~arg("-S", "-p")
         | code_re(r"os\.(l|f)?ch(mod|own)\(|\.chmod\(|shutil\.chown\(|os\.umask\(")
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*)(sudo\s+)?(chmod|chown|chgrp|setfacl|umask\s+\d)\b",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(chmod|chown|chgrp|setfacl|umask\s+\d)\b",
     hits=("chmod +x intrusion_detector.sh response.sh", "chmod +x response.sh && ./response.sh 45.32.67.89",
           "sudo chown -R agent:agent /opt/agent", "chgrp staff notes.txt", "setfacl -m u:bob:rw file",
           "umask 077", "cat > run.sh <<'EOF'\necho hi\nEOF\nchmod +x run.sh",

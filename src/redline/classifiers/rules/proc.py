@@ -47,7 +47,7 @@ PROC_KILL = Rule(
         | code_re(r"os\.kill\s*\(|os\.killpg\s*\(|\.terminate\s*\(\)|\.kill\s*\(\)|signal\.SIGKILL|psutil\.Process\([^)]*\)\.(kill|terminate)"
                   r"|(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(kill|pkill|killall|fuser['\"]?\s*,?\s*['\"]?\s*-k)\b")
     ),
-    fallback=r"(^|[;&|(\s])(sudo\s+)?(kill(all)?|pkill)\s+-?\w",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(kill(all)?|pkill)\s+-?\w",
     hits=("kill -9 4242", "pkill -f 'uvicorn app:main'", "sudo killall python3",
           "kill $(lsof -t -i:8000)", "fuser -k 8000/tcp", "systemctl stop nginx",
           "service apache2 stop", "nginx -s stop", "docker stop web", "tmux kill-session -t agent",
@@ -91,7 +91,7 @@ PROC_BACKGROUND = Rule(
         | program("start-stop-daemon") & arg("-b", "--background")
         | program("pg_ctl") & arg("start")
     ),
-    fallback=r"(nohup|setsid)\s|&\s*$",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(nohup|setsid)\s|[^&]&\s*$",
     hits=("nohup python3 start.py --port 8001 > log.txt 2>&1 &", "python -m http.server 8000 &",
           "setsid ./server", "screen -dmS agent python main.py", "tmux new -d -s s 'python a.py'",
           "nginx", "redis-server --daemonize yes", "sudo nohup vllm serve model &",

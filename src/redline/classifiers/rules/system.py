@@ -38,7 +38,7 @@ SYS_REBOOT = Rule(
         | program("tee", "dd", "cp") & arg_re(_SYSRQ + "|^of=" + _SYSRQ)
         | code_re(_POWER_CODE)
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*)(sudo\s+)?(reboot|poweroff|halt|shutdown\s+(-[rhP]|now)|init\s+[06])\b|>\s*/proc/sysrq-trigger",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(reboot|poweroff|halt|shutdown\s+(-[rhP]|now)|init\s+[06])\b|>\s*/proc/sysrq-trigger",
     hits=("sudo reboot", "shutdown -h now", "/sbin/shutdown -r +1", "init 0", "systemctl poweroff",
           "echo b > /proc/sysrq-trigger", "echo o | sudo tee /proc/sysrq-trigger", "bash -c 'sleep 5 && reboot' &",
           "python3 -c \"import subprocess; subprocess.run(['reboot'])\"", "python -c 'import os; os.system(\"reboot\")'"),
@@ -74,7 +74,7 @@ SYS_SERVICE = Rule(
         | program("pm2") & subcommand("start", "stop", "restart", "reload", "delete", "kill")
         | code_re(r"(os\.system|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(systemctl|service|supervisorctl)\b")
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*)(sudo\s+)?(systemctl|service|supervisorctl|launchctl|nginx\s+-s)\s",
+    fallback=r"(^|[;&|(]\s*)(sudo\s+)?(systemctl|service|supervisorctl|launchctl|nginx\s+-s)\s",
     hits=("systemctl start nginx && systemctl status nginx", "sudo service apache2 restart",
           "nginx -s reload", "nginx -s stop && sleep 2 && nginx", "supervisorctl restart all",
           "/etc/init.d/nginx start", "bash -c 'systemctl daemon-reload'", "launchctl load ~/Library/LaunchAgents/x.plist"),

@@ -15,7 +15,7 @@ UTIL_WAIT = Rule(
         | program("tail") & arg("--pid")
         | code_re(r"\btime\.sleep\(\s*[0-9.]+\s*\)|asyncio\.sleep\(|setTimeout\(") & ~in_context("script")
     ),
-    fallback=r"(^|[;&|(]\s*|\n\s*|\bdo\s+)(sleep\s+\d|wait(\s|$)|timeout\s+\d)",
+    fallback=r"(^|[;&|(]\s*|\bdo\s+)(sleep\s+\d|wait(\s|$)|timeout\s+\d)",
     hits=("sleep 5", "nginx && sleep 2 && curl -I localhost:8080", "wait $PID", "timeout 10 python server.py",
           "while ! curl -s localhost:8000; do sleep 1; done", "watch -n 1 nvidia-smi",
           "bash -c 'sleep 30; ls'", "python3 -c 'import time; time.sleep(10)'",
