@@ -26,6 +26,8 @@ NON_SHELL_TOOLS = (
     "disassemble", "debug_start", "debug_add_breakpoint", "debug_continue", "debug_step",
     "debug_exec", "debug_stop", "connect_start", "connect_sendline", "connect_exec",
     "connect_stop", "exit_forfeit",
+    # Fudan scaffold: reads a long-running command's output, runs nothing
+    "receive_data_of_long_term_command_from_terminal",
     # OpenHands / Claude Code / Codex / Inspect
     "edit_file", "write_file", "read_file", "view", "Read", "Write", "Edit", "MultiEdit",
     "NotebookEdit", "NotebookRead", "Glob", "Grep", "LS", "WebFetch", "WebSearch", "TodoWrite",
