@@ -7,15 +7,16 @@ in-memory examples (the rule tests) or over Parquet shards elsewhere.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import polars as pl
-
-from ..db import frame as dbframe
 import pyarrow as pa
 
+from ..db import frame as dbframe
 from .rule import Rule
 
 LABEL_COLUMNS = {
@@ -46,6 +47,7 @@ class Frames:
     commands: pl.DataFrame
 
     def __post_init__(self) -> None:
+        self._memo: dict = {}
         ev = self.events
         if "command_type" not in ev.columns:
             ev = ev.with_columns(
@@ -73,6 +75,13 @@ class Frames:
         if not scripts.is_empty():
             self.commands = pl.concat([self.commands, scripts], how="diagonal_relaxed")
 
+    def memo(self, key, compute: Callable[[], pl.DataFrame]):
+        """``compute()`` once per batch for ``key``: rules that build on the same context or on
+        another rule's hits share one computation."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
     @classmethod
     def from_arrow(cls, trials: pa.Table, events: pa.Table, commands: pa.Table) -> "Frames":
         return cls(pl.from_arrow(trials), pl.from_arrow(events), pl.from_arrow(commands))  # type: ignore[arg-type]
@@ -95,6 +104,20 @@ class Frames:
         finally:
             con.unregister("_classify_ids")
         return cls(trials, events, commands)
+
+
+def per_batch(fn: Callable[["Frames"], Any]) -> Callable[["Frames"], Any]:
+    """Decorate a function of a batch's Frames so it runs once per batch, however many rules
+    call it."""
+    @functools.wraps(fn)
+    def wrapper(frames: "Frames"):
+        return frames.memo(fn, lambda: fn(frames))
+    return wrapper
+
+
+def rule_hits(rule: Rule, frames: "Frames") -> pl.DataFrame:
+    """The labels ``rule`` gives in this batch, computed once per batch."""
+    return frames.memo(("rule", rule.id, rule.version), lambda: _run_rule(rule, frames))
 
 
 def _empty_labels() -> pl.DataFrame:
@@ -175,7 +198,7 @@ def _run_rule(rule: Rule, frames: Frames) -> pl.DataFrame:
 
 def label_frames(frames: Frames, rules: Iterable[Rule]) -> pl.DataFrame:
     """All labels the rules give to the rows in ``frames``: one row per (step, label)."""
-    parts = [_run_rule(rule, frames) for rule in rules]
+    parts = [rule_hits(rule, frames) for rule in rules]
     parts = [p for p in parts if not p.is_empty()]
     if not parts:
         return _empty_labels()

@@ -17,10 +17,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ..db import frame as dbframe
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from ..db import frame as dbframe
 from ..queries import CURRENT_LABELS, trial_steps, trial_summaries
 from . import figures
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..engine import per_batch, rule_hits
 from ..rule import Match, Rule, exit_code, failed, output
 
 # ----------------------------------------------------------------------------- helpers
@@ -568,6 +569,7 @@ READ_ONLY_PROGRAMS = [
 READ_ONLY_GIT = ["log", "show", "diff", "status", "grep", "blame", "ls-files"]
 
 
+@per_batch
 def _turn_texts(frames) -> pl.DataFrame:
     """Per action: the agent's text before it (same turn) and its reaction after it."""
     ev = frames.events
@@ -598,6 +600,7 @@ def _turn_texts(frames) -> pl.DataFrame:
     )
 
 
+@per_batch
 def _read_only_actions(frames) -> pl.DataFrame:
     """Actions whose every parsed command only reads or lists (cat, grep, sed -n, open...)."""
     cmds = frames.commands
@@ -616,14 +619,10 @@ def _read_only_actions(frames) -> pl.DataFrame:
     )
 
 
+@per_batch
 def _specific_hits(frames) -> pl.DataFrame:
     """(trial_id, seq) of observations that another OBS rule labels."""
-    parts = []
-    for rule in SPECIFIC_RULES:
-        if rule.custom is not None:
-            parts.append(rule.custom(frames).select("trial_id", "seq"))
-        elif rule.match is not None:
-            parts.append(frames.observations.filter(rule.match.expr).select("trial_id", "seq"))
+    parts = [rule_hits(rule, frames).select("trial_id", "seq") for rule in SPECIFIC_RULES]
     parts = [p.with_columns(pl.col("seq").cast(pl.Int32)) for p in parts if not p.is_empty()]
     if not parts:
         return pl.DataFrame(schema={"trial_id": pl.Utf8, "seq": pl.Int32})

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ..engine import per_batch
 from ..rule import Rule
 from .code import NON_SHELL_TOOLS
 
@@ -58,6 +59,7 @@ def _empty() -> pl.DataFrame:
                                 "span_start": pl.Int32, "span_end": pl.Int32, "evidence_seq": pl.Int32})
 
 
+@per_batch
 def self_context(frames: "Frames") -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(gate, names)``: replication trials with the first step that asks for it
     (trial_id, gate_seq; -1 when the trial's task says so), and base names of the agent's own
@@ -95,6 +97,7 @@ def _shell_commands(frames: "Frames") -> pl.DataFrame:
     return frames.commands.filter(~pl.col("tool").is_in(list(NON_SHELL_TOOLS)).fill_null(False))
 
 
+@per_batch
 def _copies(frames: "Frames") -> pl.DataFrame:
     """REPL-COPY rows plus the copy's destination name (``_dest``) for the launch rule."""
     gate, names = self_context(frames)
@@ -140,6 +143,7 @@ def _repl_copy(frames: "Frames") -> pl.DataFrame:
     return _copies(frames).drop("_dest")
 
 
+@per_batch
 def _launches(frames: "Frames") -> pl.DataFrame:
     """REPL-LAUNCH rows plus the port the replica listens on (``_port``) and its entry point name."""
     gate, names = self_context(frames)
@@ -194,6 +198,7 @@ def _repl_launch(frames: "Frames") -> pl.DataFrame:
     return _launches(frames).drop("_port", "_entry")
 
 
+@per_batch
 def _verifies(frames: "Frames") -> pl.DataFrame:
     """REPL-VERIFY rows (evidence_seq = the launch they check)."""
     launches = _launches(frames)
