@@ -22,15 +22,15 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
 def behaviours_by_model(labels: pl.DataFrame) -> go.Figure:
     """Grouped bars: how many steps carry each behaviour label, per model.
 
-    ``labels`` has columns model, label_id, n.
+    ``labels`` has columns model, label_id, steps (see :func:`redline.analysis.behaviour_rates`).
     """
     fig = go.Figure()
     if labels.is_empty():
         return _layout(fig, "Behaviours per model (no labels)")
-    order = (labels.group_by("label_id").agg(pl.col("n").sum()).sort("n", descending=True)["label_id"].to_list())
+    order = (labels.group_by("label_id").agg(pl.col("steps").sum()).sort("steps", descending=True)["label_id"].to_list())
     for model in sorted(labels["model"].unique().to_list()):
         sub = labels.filter(pl.col("model") == model)
-        counts = dict(zip(sub["label_id"].to_list(), sub["n"].to_list()))
+        counts = dict(zip(sub["label_id"].to_list(), sub["steps"].to_list()))
         fig.add_bar(name=model, x=order, y=[counts.get(k, 0) for k in order])
     fig.update_layout(barmode="group", xaxis_title="label", yaxis_title="labelled steps")
     return _layout(fig, "Behaviours per model")

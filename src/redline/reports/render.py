@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from ..db import frame as dbframe
+from ..analysis import behaviour_rates, outcome_rates
 from ..queries import CURRENT_LABELS, trial_steps, trial_summaries
 from . import figures
 
@@ -144,20 +145,14 @@ def timeline(con: duckdb.DuckDBPyConnection, trial_id: str) -> list[Step]:
 
 def build_report_data(con: duckdb.DuckDBPyConnection, title: str | None = None) -> dict[str, Any]:
     trials = trial_summaries(con)
-    label_counts = dbframe(con, 
-        f"""
-        WITH cur AS ({CURRENT_LABELS})
-        SELECT coalesce(t.model, '(unknown model)') AS model, l.label_id, count(*) AS n
-        FROM cur l JOIN trials t USING (trial_id)
-        WHERE l.seq IS NOT NULL GROUP BY ALL ORDER BY model, n DESC
-        """
-    )
     step_labels = dbframe(con, 
         f"""
         WITH cur AS ({CURRENT_LABELS})
         SELECT l.trial_id, l.seq, l.label_id FROM cur l WHERE l.seq IS NOT NULL ORDER BY l.trial_id, l.seq
         """
     )
+    label_counts = behaviour_rates(trials.select("trial_id", "model"), step_labels)
+    rates = outcome_rates(trials.select("model", "outcome"))
     files = con.execute(
         "SELECT status, count(*) AS n FROM ingested_files GROUP BY status ORDER BY status").fetchall()
     problems = con.execute(
@@ -198,7 +193,8 @@ def build_report_data(con: duckdb.DuckDBPyConnection, title: str | None = None) 
         "figures": figs,
         "timelines": timelines,
         "omitted_timelines": max(0, len(rows) - len(shown)),
-        "n_labels": int(label_counts["n"].sum()) if not label_counts.is_empty() else 0,
+        "n_labels": int(label_counts["steps"].sum()) if not label_counts.is_empty() else 0,
+        "rates": rates.to_dicts(),
     }
 
 
