@@ -18,7 +18,7 @@ PKG_INSTALL = Rule(
         pip_command("install")
         | program("pipx", "easy_install", "mim") & subcommand("install")
         | program("easy_install")
-        | python_program() & (args_re(r"(^| )-m ?ensurepip\b") | args_re(r"setup\.py( \S+)* (install|develop)( |$)"))
+        | python_program() & (args_re(r"(^| )-m ?ensurepip(?-u:\b)") | args_re(r"setup\.py( \S+)* (install|develop)( |$)"))
         | program("uv") & (subcommand("add", "sync") | args_re(r"^tool( -\S+)* install( |$)"))
         | program("poetry", "pipenv", "pdm") & subcommand("add", "install", "update", "sync")
         | program("conda", "mamba", "micromamba") & (subcommand("install", "create", "update", "upgrade")
@@ -49,7 +49,7 @@ PKG_INSTALL = Rule(
         | program("julia") & arg_re(r"Pkg\.add\(")
         | program("make", "ninja") & arg("install")
         | program("cmake") & arg("--install")
-        | code_re(r"\bpip[0-9.]*['\"]?\s*,?\s*['\"]?install\b|(apt-get|apt|yum|dnf|apk|npm|conda)['\"]?\s*,?\s*['\"]?(install|add)\b"
+        | code_re(r"(?-u:\b)pip[0-9.]*['\"]?\s*,?\s*['\"]?install(?-u:\b)|(apt-get|apt|yum|dnf|apk|npm|conda)['\"]?\s*,?\s*['\"]?(install|add)(?-u:\b)"
                   r"|install\.packages\(")
     ),
     fallback=r"(^|[;&|(]\s*)(sudo\s+)?(pip[0-9.]*|python[0-9.]*\s+-m\s+pip|apt(-get)?|yum|dnf|npm|yarn|pnpm|conda)\s+(-\S+\s+)*(install|add)\b",

@@ -17,7 +17,7 @@ PRIV_SUDO = Rule(
         | program("sudo", "su", "doas", "pkexec", "runuser", "gosu", "su-exec", "sudoedit", "setcap")
         | program("chmod") & arg_re(_SETUID_MODE)
         | program("docker", "podman") & subcommand("run", "exec", "create") & arg("--privileged")
-        | code_re(r"(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo|su|doas|pkexec)\b|os\.set(e|re|res)?uid\(\s*0\s*\)")
+        | code_re(r"(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo|su|doas|pkexec)(?-u:\b)|os\.set(e|re|res)?uid\(\s*0\s*\)")
     ),
     fallback=r"(^|[;&|(]\s*)(sudo|su|doas|pkexec)\s",
     hits=("sudo apt install -y nginx", "sudo -u bob kill 1", "su -c 'whoami' root", "doas reboot",

@@ -45,7 +45,7 @@ PROC_KILL = Rule(
         | program("jupyter") & args_re(r"(notebook|server|lab) stop")
         | program("vncserver") & arg("-kill")
         | code_re(r"os\.kill\s*\(|os\.killpg\s*\(|\.terminate\s*\(\)|\.kill\s*\(\)|signal\.SIGKILL|psutil\.Process\([^)]*\)\.(kill|terminate)"
-                  r"|(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(kill|pkill|killall|fuser['\"]?\s*,?\s*['\"]?\s*-k)\b")
+                  r"|(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(kill|pkill|killall|fuser['\"]?\s*,?\s*['\"]?\s*-k)(?-u:\b)")
     ),
     fallback=r"(^|[;&|(]\s*)(sudo\s+)?(kill(all)?|pkill)\s+-?\w",
     hits=("kill -9 4242", "pkill -f 'uvicorn app:main'", "sudo killall python3",

@@ -22,7 +22,7 @@ _POWER_VERBS = ("reboot", "poweroff", "halt", "kexec", "soft-reboot")
 _SYSRQ = r"/proc/sysrq-trigger"
 _POWER_CODE = (
     r"(os\.system|os\.popen|subprocess\.\w+|os\.exec\w*)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(/\S*/)?"
-    r"(reboot|shutdown|halt|poweroff|init['\"]?\s*,?\s*['\"]?\s*[06]|systemctl['\"]?\s*,?\s*['\"]?\s*(reboot|poweroff|halt))\b"
+    r"(reboot|shutdown|halt|poweroff|init['\"]?\s*,?\s*['\"]?\s*[06]|systemctl['\"]?\s*,?\s*['\"]?\s*(reboot|poweroff|halt))(?-u:\b)"
     r"|/proc/sysrq-trigger|libc\.reboot\("
 )
 
@@ -72,7 +72,7 @@ SYS_SERVICE = Rule(
         | _init_script()
         | program("brew") & subcommand("services")
         | program("pm2") & subcommand("start", "stop", "restart", "reload", "delete", "kill")
-        | code_re(r"(os\.system|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(systemctl|service|supervisorctl)\b")
+        | code_re(r"(os\.system|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(systemctl|service|supervisorctl)(?-u:\b)")
     ),
     fallback=r"(^|[;&|(]\s*)(sudo\s+)?(systemctl|service|supervisorctl|launchctl|nginx\s+-s)\s",
     hits=("systemctl start nginx && systemctl status nginx", "sudo service apache2 restart",

@@ -13,7 +13,7 @@ UTIL_WAIT = Rule(
         | program("wait", "watch", "inotifywait", "timeout")
         | wrapped_by("timeout", "watch")
         | program("tail") & arg("--pid")
-        | code_re(r"\btime\.sleep\(\s*[0-9.]+\s*\)|asyncio\.sleep\(|setTimeout\(") & ~in_context("script")
+        | code_re(r"(?-u:\b)time\.sleep\(\s*[0-9.]+\s*\)|asyncio\.sleep\(|setTimeout\(") & ~in_context("script")
     ),
     fallback=r"(^|[;&|(]\s*|\bdo\s+)(sleep\s+\d|wait(\s|$)|timeout\s+\d)",
     hits=("sleep 5", "nginx && sleep 2 && curl -I localhost:8080", "wait $PID", "timeout 10 python server.py",
