@@ -6,6 +6,7 @@ module exposes ``RULES``. A family is registered by adding its module to ``FAMIL
 
 from __future__ import annotations
 
+from .catalogue import CATALOGUE
 from .rule import Rule
 from .rules import FAMILIES
 
@@ -14,7 +15,10 @@ REDIRECTS: dict[str, str] = {}
 
 
 def all_rules() -> list[Rule]:
-    rules = [rule for family in FAMILIES for rule in family.RULES]
+    """Every registered rule, in the behaviour catalogue's order (IDs outside it last)."""
+    order = {rule_id: n for n, rule_id in enumerate(CATALOGUE)}
+    rules = sorted((rule for family in FAMILIES for rule in family.RULES),
+                   key=lambda r: order.get(r.id, len(order)))
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
