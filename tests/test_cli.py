@@ -79,3 +79,10 @@ def test_rules_lists_every_classifier_and_rule_prints_one():
 def test_a_missing_database_is_a_clear_error(tmp_path):
     res = CliRunner().invoke(main, ["trials", "--db", str(tmp_path / "none.duckdb")])
     assert res.exit_code == 2 and "none.duckdb" in res.output
+
+
+def test_progress_output_stays_quiet_when_not_a_terminal(tmp_path, write_traj):
+    path = write_traj("repo__q-1", [("ls", "", 0)])
+    res = CliRunner().invoke(main, ["ingest", str(path), "--db", str(tmp_path / "q.duckdb")])
+    assert res.exit_code == 0
+    assert res.output.strip().splitlines() == ["1 files: 1 ingested, 0 unchanged, 0 skipped, 0 errors; 1 trials, 5 events"]

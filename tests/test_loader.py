@@ -105,3 +105,19 @@ def test_an_explicitly_named_file_of_no_known_format_is_an_error(con, tmp_path):
     report = ingest([path], con)
     assert report.errors == 1
     assert "not a recognised transcript format" in report.messages[0]
+
+
+def test_globs_expand_and_a_pattern_matching_nothing_is_reported(con, write_traj, tmp_path):
+    write_traj("repo__g-1", [("ls", "", 0)])
+    write_traj("repo__g-2", [("ls", "", 0)])
+    report = ingest([str(tmp_path / "runs" / "*" / "*.traj.json"), str(tmp_path / "nothing" / "*.json")], con)
+    assert report.ok == 2 and report.trials == 2
+    assert any("no files match" in m and "nothing" in m for m in report.messages)
+
+
+def test_each_event_points_back_to_its_file_and_record(con, write_traj):
+    path = write_traj("repo__p-1", [("ls", "a\n", 0)])
+    ingest([path], con)
+    rows = con.execute("SELECT kind, source_file, source_pointer FROM events ORDER BY seq").fetchall()
+    assert all(r[1] == str(path.resolve()) for r in rows)
+    assert all(r[2] for r in rows)  # a JSON pointer or line reference for every step
