@@ -403,11 +403,15 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
 
 
 def _worker_count(requested: int | None, n_files: int) -> int:
+    """Worker processes for parsing. The parent also needs a core for DuckDB's inserts, and
+    shipping each file's tables between processes costs a copy: on two cores, parsing in the
+    parent measured faster (benchmarks/run.py), so parallel parsing starts at three cores."""
     if requested is not None:
         return max(1, requested)
-    if n_files < 8:
+    cores = os.cpu_count() or 1
+    if n_files < 8 or cores <= 2:
         return 1
-    return max(1, min(os.cpu_count() or 1, 8))
+    return min(cores - 1, 8)
 
 
 def _results(
