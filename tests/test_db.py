@@ -44,3 +44,13 @@ def test_outcome_and_kind_are_constrained(tmp_path):
     with pytest.raises(duckdb.ConstraintException):
         con.execute("INSERT INTO events (trial_id, seq, kind) VALUES ('t', 0, 'thought')")
     con.close()
+
+
+def test_connections_cap_duckdb_memory(tmp_path):
+    ref = duckdb.connect()
+    default = ref.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    ref.execute(f"SET memory_limit = '{db.MEMORY_LIMIT}'")
+    expected = ref.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con = db.connect(tmp_path / "a.duckdb")
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == expected != default
+    con.close()

@@ -149,13 +149,26 @@ class SchemaError(RuntimeError):
     """The database was written by a newer redline, or is not a redline database."""
 
 
+#: DuckDB's memory cap for redline's connections (it spills to disk beyond it); without one,
+#: DuckDB may cache up to 80% of RAM while a large corpus is loaded
+MEMORY_LIMIT = os.environ.get("REDLINE_MEMORY_LIMIT", "1GB")
+
+
+def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return con
+
+
 def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) a redline database and bring its schema up to date."""
+    """Open (creating if needed) a redline database and bring its schema up to date.
+
+    Memory is capped at :data:`MEMORY_LIMIT` (``REDLINE_MEMORY_LIMIT`` in the environment).
+    """
     path = str(path)
     if read_only:
         if path != ":memory:" and not Path(path).exists():
             raise FileNotFoundError(f"{path}: no such database (run 'redline ingest' first)")
-        con = duckdb.connect(path, read_only=True)
+        con = _configure(duckdb.connect(path, read_only=True))
         version = schema_version(con)
         if version != SCHEMA_VERSION:
             con.close()
@@ -164,7 +177,7 @@ def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = Fals
                 "open it once without read-only access to migrate"
             )
         return con
-    con = duckdb.connect(path)
+    con = _configure(duckdb.connect(path))
     migrate(con)
     return con
 
