@@ -56,3 +56,16 @@ def test_every_label_points_at_a_stored_step_and_has_evidence(con, write_traj):
     ev = dict(con.execute("SELECT label_id, evidence FROM labels WHERE seq IS NOT NULL").fetchall())
     assert ev["EXPL-PROC"] == "ps aux"
     assert "vllm serve m" in ev["PROC-BACKGROUND"]
+
+
+def test_a_huge_output_is_classified_by_head_and_tail_with_true_offsets(con, write_traj):
+    from redline.classifiers.engine import OUTPUT_WINDOW
+
+    tail = "OSError: [Errno 98] Address already in use\n"
+    output = "starting server\n" + "x" * (5 * OUTPUT_WINDOW) + "\n" + tail
+    ingest([write_traj("r__h-1", [("python app.py", output, 1)])], con)
+    classify(con)
+    start, end, evidence = con.execute(
+        "SELECT span_start, span_end, evidence FROM labels WHERE label_id = 'OBS-PORT'").fetchall()[0]
+    stored = con.execute("SELECT text FROM events WHERE kind = 'observation'").fetchall()[0][0]
+    assert stored[start:end] == evidence and "Errno 98" in evidence

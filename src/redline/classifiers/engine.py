@@ -27,6 +27,10 @@ LABEL_COLUMNS = {
 
 #: characters of evidence kept per label (the span offsets locate the full match)
 EVIDENCE_CHARS = 500
+#: characters of a long output's head and tail that observation rules read
+OUTPUT_WINDOW = 32_768
+#: what stands for the unread middle of a long output
+WINDOW_GAP = "\n[... output elided for classification ...]\n"
 #: trials per classification batch (memory stays bounded by batch size)
 BATCH_TRIALS = 2000
 
@@ -58,11 +62,19 @@ class Frames:
         self.actions = ev.filter(pl.col("kind") == "action").select(
             "trial_id", "seq", "text", "tool", "parse_error", "command_type")
         acts = self.actions.select("trial_id", pl.col("seq").alias("action_seq"), pl.col("text").alias("command"))
-        self.observations = (
-            ev.filter(pl.col("kind") == "observation")
-            .select("trial_id", "seq", "text", "exit_code", "action_seq")
-            .join(acts, on=["trial_id", "action_seq"], how="left")
-        )
+        obs = ev.filter(pl.col("kind") == "observation").select(
+            "trial_id", "seq", "text", "exit_code", "action_seq")
+        # rules read a long output's head and tail only: cost per row stays bounded, and spans
+        # found in the tail are shifted back to offsets in the stored text (see _unwindow)
+        length = pl.col("text").str.len_chars()
+        long = length > 2 * OUTPUT_WINDOW + len(WINDOW_GAP)
+        self.observations = obs.with_columns(
+            pl.when(long).then(pl.concat_str([pl.col("text").str.slice(0, OUTPUT_WINDOW), pl.lit(WINDOW_GAP),
+                                              pl.col("text").str.slice(-OUTPUT_WINDOW)]))
+            .otherwise(pl.col("text")).alias("text"),
+        ).join(acts, on=["trial_id", "action_seq"], how="left")
+        self._tail_shift = obs.filter(long).select(
+            "trial_id", "seq", (length - 2 * OUTPUT_WINDOW - len(WINDOW_GAP)).cast(pl.Int32).alias("_shift"))
         self.messages = ev.filter(pl.col("kind") == "message").select("trial_id", "seq", "role", "text")
         self.commands = self.commands.join(
             self.actions.select("trial_id", "seq", "tool", "command_type"), on=["trial_id", "seq"], how="left")
@@ -155,7 +167,24 @@ def _finish(df: pl.DataFrame, rule: Rule) -> pl.DataFrame:
               else pl.lit(None, dtype).alias(name) for name, dtype in LABEL_COLUMNS.items()])
 
 
+def _unwindow(labels: pl.DataFrame, frames: Frames) -> pl.DataFrame:
+    """Shift observation spans found in a long output's tail back to stored-text offsets."""
+    if labels.is_empty() or frames._tail_shift.is_empty():
+        return labels
+    tail_start = OUTPUT_WINDOW + len(WINDOW_GAP)
+    in_tail = pl.col("span_start").is_not_null() & (pl.col("span_start") >= tail_start) & pl.col("_shift").is_not_null()
+    return labels.join(frames._tail_shift, on=["trial_id", "seq"], how="left").with_columns(
+        pl.when(in_tail).then(pl.col("span_start") + pl.col("_shift")).otherwise(pl.col("span_start")).alias("span_start"),
+        pl.when(in_tail).then(pl.col("span_end") + pl.col("_shift")).otherwise(pl.col("span_end")).alias("span_end"),
+    ).drop("_shift")
+
+
 def _run_rule(rule: Rule, frames: Frames) -> pl.DataFrame:
+    out = _run_rule_unshifted(rule, frames)
+    return _unwindow(out, frames) if rule.unit == "observation" else out
+
+
+def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
     if rule.status == "deprecated":
         return _empty_labels()
     if rule.custom is not None:
