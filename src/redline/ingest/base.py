@@ -1,4 +1,5 @@
-"""What every format adapter shares: the errors it raises and helpers to read files safely.
+"""What every format adapter shares: the errors it raises, helpers to read files safely and to
+turn message content into text.
 
 A format adapter is a module with:
 
@@ -33,6 +34,10 @@ from ..events import Trial
 HEAD_BYTES = 64 * 1024
 #: refuse single JSON documents larger than this (a hostile or runaway file)
 MAX_JSON_BYTES = 2 * 1024**3
+#: the UTF-8 byte order mark some editors put at the start of a file
+BOM = b"\xef\xbb\xbf"
+#: content-part types that :func:`content_text` shows as ``[image]`` unless told otherwise
+IMAGE_TYPES = ("image", "image_url", "input_image")
 
 
 class FormatError(ValueError):
@@ -106,7 +111,11 @@ def parse_json(data: bytes | str, what: str = "JSON") -> Any:
 
 
 def load_json(path: Path, what: str = "JSON") -> Any:
+    """The file's one JSON document (after a BOM), with FormatErrors that say 'empty file',
+    'binary content', 'not valid UTF-8 text' or 'truncated JSON' (the file ends mid-document)."""
     data = Path(path).read_bytes()
+    if data.startswith(BOM):
+        data = data[len(BOM):]
     if not data.strip():
         raise FormatError("empty file")
     if b"\x00" in data[:HEAD_BYTES]:
@@ -115,7 +124,80 @@ def load_json(path: Path, what: str = "JSON") -> Any:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
-    return parse_json(data, what)
+    try:
+        return parse_json(data, what)
+    except FormatError as exc:
+        if "unexpected end of data" in str(exc):
+            raise FormatError(f"truncated JSON: the file ends in the middle of the document ({exc})") from None
+        raise
+
+
+def json_document_or_lines(text: str) -> Any:
+    """The text's one JSON document, or ``None`` when it reads as JSON lines (two or more
+    non-blank lines, the first a JSON value; a ``null`` document also gives ``None``).
+
+    Anything else raises ``FormatError("truncated or invalid JSON: ...")``.
+    """
+    try:
+        return parse_json(text, "JSON")
+    except FormatError as exc:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) >= 2:
+            try:
+                orjson.loads(lines[0])
+                return None
+            except orjson.JSONDecodeError:
+                pass
+        raise FormatError(f"truncated or {exc}") from None
+
+
+def json_text(value: Any) -> str:
+    """A value as compact JSON text (what JSON cannot hold, as ``str``)."""
+    return orjson.dumps(value, default=str).decode()
+
+
+def content_text(content: Any, *, images: tuple[str, ...] = IMAGE_TYPES, tag_types: bool = False,
+                 loose: bool = False, fallback: Callable[[Any], str] = json_text) -> str:
+    """Text of a message ``content``: a string, or a list of parts joined by newlines.
+
+    A part is a string or an object whose ``text`` string is kept; other parts are dropped,
+    except that a part whose ``type`` is in ``images`` is shown as ``[image]`` and, with
+    ``tag_types``, any other typed part as ``[its type]``. ``loose`` (chat JSON of any dialect)
+    also reads a part's ``content`` string and a content that is one ``{"text": ...}`` object.
+    Any other content becomes ``fallback(content)``.
+    """
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts: list[str] = []
+        for part in content:
+            if isinstance(part, str):
+                parts.append(part)
+            elif isinstance(part, dict):
+                ptype = part.get("type")
+                if isinstance(part.get("text"), str):
+                    parts.append(part["text"])
+                elif loose and isinstance(part.get("content"), str):
+                    parts.append(part["content"])
+                elif ptype in images:
+                    parts.append("[image]")
+                elif tag_types and ptype:
+                    parts.append(f"[{ptype}]")
+        return "\n".join(parts)
+    if loose and isinstance(content, dict) and isinstance(content.get("text"), str):
+        return content["text"]
+    return fallback(content)
+
+
+def first_int(obj: dict, keys: tuple[str, ...]) -> int | None:
+    """The value of the first of ``keys`` that holds an integer (not a bool) in ``obj``."""
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
 
 
 #: yielded by :func:`iter_json_lines` in place of a damaged last line (a file cut off mid-write)

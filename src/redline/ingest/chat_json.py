@@ -32,13 +32,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
-from .base import HEAD_BYTES, FormatError, TRUNCATED_LINE, decode_utf8, head_text, iter_json_lines, parse_json
+from .base import (HEAD_BYTES, FormatError, TRUNCATED_LINE, content_text, decode_utf8, first_int, head_text,
+                   iter_json_lines, json_document_or_lines)
 from .codex import argv_command
 
 NAME = "chat-json"
@@ -116,35 +118,12 @@ def observation_exit_code(text: str) -> int | None:
         except orjson.JSONDecodeError:
             return None
         if isinstance(value, dict):
-            for key in ("exit_code", "returncode", "exitCode"):
-                code = value.get(key)
-                if isinstance(code, int) and not isinstance(code, bool):
-                    return code
+            return first_int(value, ("exit_code", "returncode", "exitCode"))
     return None
 
 
-def content_text(content: Any) -> str:
-    """Text of a message ``content``: a string or a list of text/image parts."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for block in content:
-            if isinstance(block, str):
-                parts.append(block)
-            elif isinstance(block, dict):
-                if isinstance(block.get("text"), str):
-                    parts.append(block["text"])
-                elif isinstance(block.get("content"), str):
-                    parts.append(block["content"])
-                elif block.get("type") in ("image", "image_url", "input_image"):
-                    parts.append("[image]")
-        return "\n".join(parts)
-    if isinstance(content, dict) and isinstance(content.get("text"), str):
-        return content["text"]
-    return orjson.dumps(content, default=str).decode()
+#: message content as text, as every chat dialect writes it (parts, nested ``content``, a bare ``{text}``)
+chat_text = partial(content_text, loose=True)
 
 
 # --------------------------------------------------------------------------- detection
@@ -301,8 +280,8 @@ def _build_trial(path: Path, conv: Any, local_key: str, base: str, line: int | N
         return f"line:{line}#{suffix}" if line is not None else (suffix or "/")
 
     system = obj.get("system")
-    if isinstance(system, (str, list)) and content_text(system).strip():
-        trial.add(Event(kind="message", role="system", text=content_text(system), source_line=line,
+    if isinstance(system, (str, list)) and chat_text(system).strip():
+        trial.add(Event(kind="message", role="system", text=chat_text(system), source_line=line,
                         source_pointer=where(f"{base}/system")))
     pending: dict[str, Event] = {}
     last_function: Event | None = None
@@ -319,7 +298,7 @@ def _build_trial(path: Path, conv: Any, local_key: str, base: str, line: int | N
             action = pending.pop(call_id, None) if isinstance(call_id, str) else None
             if action is None and role == "function" and last_function is not None:
                 action, last_function = last_function, None
-            text = content_text(content)
+            text = chat_text(content)
             attrs: dict[str, Any] = {}
             if isinstance(call_id, str):
                 attrs["tool_call_id"] = call_id
@@ -337,7 +316,7 @@ def _build_trial(path: Path, conv: Any, local_key: str, base: str, line: int | N
                 continue
             if isinstance(block, str) or (isinstance(block, dict) and block.get("type") in (
                     None, "text", "input_text", "output_text", "image", "image_url", "input_image")):
-                text = content_text([block]) if not isinstance(block, str) else block
+                text = chat_text([block]) if not isinstance(block, str) else block
                 if not text.strip():
                     continue
                 if out_role == "user" and trial.task is None:
@@ -363,7 +342,7 @@ def _build_trial(path: Path, conv: Any, local_key: str, base: str, line: int | N
             elif isinstance(block, dict) and block.get("type") == "tool_result":
                 use_id = block.get("tool_use_id")
                 action = pending.pop(use_id, None) if isinstance(use_id, str) else None
-                text = content_text(block.get("content"))
+                text = chat_text(block.get("content"))
                 attrs = {"tool_call_id": use_id} if isinstance(use_id, str) else {}
                 if block.get("is_error") is True:
                     attrs["is_error"] = True
@@ -375,7 +354,7 @@ def _build_trial(path: Path, conv: Any, local_key: str, base: str, line: int | N
             elif isinstance(block, dict) and block.get("type") == "redacted_thinking":
                 continue
             else:
-                text = content_text([block])
+                text = chat_text([block])
                 if text.strip():
                     trial.add(Event(kind="message", role=out_role, text=text, timestamp=ts, source_line=line,
                                     source_pointer=where(b_ptr)))
@@ -457,20 +436,7 @@ def read(path: Path) -> Iterator[Trial]:
     text = decode_utf8(data)
     warnings: list[str] = []
     trials: list[Trial] = []
-    try:
-        doc = parse_json(text, "JSON")
-    except FormatError as exc:
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        first_ok = False
-        if len(lines) >= 2:
-            try:
-                orjson.loads(lines[0])
-                first_ok = True
-            except orjson.JSONDecodeError:
-                pass
-        if not first_ok:
-            raise FormatError(f"truncated or {exc}") from None
-        doc = None
+    doc = json_document_or_lines(text)
     if doc is not None:
         pairs = _conversations(doc)
         seen: set[str] = set()

@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, parse_iso
-from .base import FormatError, TRUNCATED_LINE, head_text, iter_json_lines
+from .base import FormatError, TRUNCATED_LINE, content_text, head_text, iter_json_lines
 
 NAME = "claude-code"
 DESCRIPTION = "Claude Code session JSONL (~/.claude/projects/*/<session>.jsonl)"
@@ -121,25 +121,6 @@ def render_tool(name: str, tool_input: Any) -> str:
     if tool_input is None or tool_input == {}:
         return name
     return f"{name} {orjson.dumps(tool_input, default=str).decode()}"
-
-
-def _result_text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for block in content:
-            if isinstance(block, str):
-                parts.append(block)
-            elif isinstance(block, dict):
-                if isinstance(block.get("text"), str):
-                    parts.append(block["text"])
-                elif block.get("type") == "image":
-                    parts.append("[image]")
-        return "\n".join(parts)
-    return orjson.dumps(content, default=str).decode()
 
 
 def _first_line(text: str, limit: int = 200) -> str | None:
@@ -291,7 +272,7 @@ def read(path: Path) -> Iterator[Trial]:
             elif btype == "tool_result":
                 use_id = block.get("tool_use_id")
                 action = s.pending.pop(use_id, None) if isinstance(use_id, str) else None
-                text = _result_text(block.get("content"))
+                text = content_text(block.get("content"), images=("image",))
                 attrs = dict(extra)
                 code = None
                 if block.get("is_error") is True:

@@ -28,13 +28,14 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ..events import Event, Trial, parse_iso
-from .base import FormatError, TRUNCATED_LINE, head_text, iter_json_lines
+from .base import FormatError, TRUNCATED_LINE, content_text, head_text, iter_json_lines
 
 NAME = "codex"
 DESCRIPTION = "OpenAI Codex CLI rollout JSONL (~/.codex/sessions/**/rollout-*.jsonl)"
@@ -144,23 +145,8 @@ def render_call(name: str, args: Any) -> tuple[str, bool]:
     return f"{name} {orjson.dumps(args, default=str).decode()}", False
 
 
-def _content_text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for block in content:
-            if isinstance(block, str):
-                parts.append(block)
-            elif isinstance(block, dict):
-                if isinstance(block.get("text"), str):
-                    parts.append(block["text"])
-                elif block.get("type") in ("input_image", "image"):
-                    parts.append("[image]")
-        return "\n".join(parts)
-    return orjson.dumps(content, default=str).decode()
+#: message or tool-output content as text (the Responses API marks images ``input_image``)
+_content_text = partial(content_text, images=("input_image", "image"))
 
 
 def _output(raw: Any) -> tuple[str, int | None, dict]:

@@ -66,7 +66,7 @@ from pathlib import Path
 from typing import Any
 
 from ..events import Event, Trial
-from .base import FormatError, head_text, read_text
+from .base import FormatError, first_int, head_text, read_text
 
 NAME = "fudan-log"
 DESCRIPTION = "Fudan self-replication study scaffold log (Python logging text, Round N banners)"
@@ -580,11 +580,7 @@ class _Reader:
                                           else info[:MAX_ATTR_TERMINAL_INFO] + "…")
             if stderr.strip():
                 attrs["stderr"] = stderr if len(stderr) < MAX_ATTR_STDERR else True
-            for key in ("returncode", "exit_code", "return_code"):
-                value = result.get(key)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    exit_code = value
-                    break
+            exit_code = first_int(result, ("returncode", "exit_code", "return_code"))
         if critique:
             attrs["critique"] = critique[:1000]
         self.add(rec, kind="observation", role="tool", text=out, exit_code=exit_code,

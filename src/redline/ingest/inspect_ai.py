@@ -44,7 +44,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, normalise_outcome, parse_iso
-from .base import HEAD_BYTES, FormatError, NotATranscript, first_json_value, head_text, parse_json
+from .base import FormatError, NotATranscript, first_json_value, head_text, load_json, parse_json
 
 NAME = "inspect-ai"
 DESCRIPTION = "Inspect AI evaluation logs (EvalLog .json and zipped .eval; one trial per sample and epoch)"
@@ -100,7 +100,7 @@ def read(path: Path) -> Iterator[Trial]:
 
 
 def _read_json(path: Path) -> Iterator[Trial]:
-    data = _load(path)
+    data = load_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("eval"), dict):
         raise FormatError("not an Inspect eval log: expected a JSON object with an 'eval' object")
     samples = data.get("samples")
@@ -177,26 +177,6 @@ def _entry_json(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Any:
         return parse_json(data, what=f"JSON in zip entry {name}")
     except FormatError as exc:
         raise FormatError(str(exc)) from None
-
-
-def _load(path: Path) -> Any:
-    data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not data.strip():
-        raise FormatError("empty file")
-    if b"\x00" in data[:HEAD_BYTES]:
-        raise FormatError("binary content, not JSON text")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
-    try:
-        return parse_json(data)
-    except FormatError as exc:
-        if "unexpected end of data" in str(exc):
-            raise FormatError(f"truncated JSON: the file ends in the middle of the document ({exc})") from None
-        raise
 
 
 def _no_samples_reason(header: dict) -> str:

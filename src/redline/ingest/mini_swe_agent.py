@@ -46,17 +46,17 @@ string in ``info`` (which a custom runner may add through ``extra_info``) is kep
 from __future__ import annotations
 
 import glob
-import json
 import re
 from collections import deque
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
-from .base import FormatError, first_json_value, head_text, load_json
+from .base import FormatError, content_text, first_json_value, head_text, load_json
 
 NAME = "mini-swe-agent"
 DESCRIPTION = "mini-swe-agent trajectory (.traj.json: info + OpenAI-style messages, v1 and v2)"
@@ -104,22 +104,8 @@ def sniff(path: Path, head: bytes) -> bool:
 # --------------------------------------------------------------------------- helpers
 
 
-def _content_text(content: Any) -> str:
-    """Message content as text (a string, or OpenAI content parts)."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for part in content:
-            if isinstance(part, dict):
-                if isinstance(part.get("text"), str):
-                    parts.append(part["text"])
-            elif isinstance(part, str):
-                parts.append(part)
-        return "\n".join(parts)
-    return str(content)
+#: message content as text: text parts only, anything but a string or a list as ``str``
+_content_text = partial(content_text, images=(), fallback=str)
 
 
 def _tag(name: str, text: str) -> str | None:
@@ -311,8 +297,6 @@ def _load(path: Path) -> dict:
     try:
         data = load_json(path, "trajectory JSON")
     except FormatError as exc:
-        if "unexpected end of data" in str(exc):
-            raise FormatError(f"truncated JSON: {exc}") from None
         if str(exc).startswith("not valid UTF-8") and _cut_in_a_character(Path(path).read_bytes()):
             raise FormatError("truncated JSON: the file ends inside a UTF-8 character") from None
         raise

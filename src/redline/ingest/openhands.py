@@ -41,8 +41,8 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, normalise_outcome, parse_iso
-from .base import (HEAD_BYTES, TRUNCATED_LINE, FormatError, NotATranscript, first_json_value, head_text,
-                   iter_json_lines, parse_json)
+from .base import (TRUNCATED_LINE, FormatError, NotATranscript, first_json_value, head_text, iter_json_lines,
+                   load_json, read_head)
 
 NAME = "openhands"
 DESCRIPTION = "OpenHands event streams (JSON array of action/observation events linked by cause)"
@@ -105,25 +105,12 @@ class _NotOneDocument(Exception):
 
 
 def _load(path: Path) -> Any:
-    data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not data.strip():
-        raise FormatError("empty file")
-    if b"\x00" in data[:HEAD_BYTES]:
-        raise FormatError("binary content, not JSON text")
+    """The file's one JSON document; :class:`_NotOneDocument` when objects follow one another."""
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
-    try:
-        return parse_json(data)
+        return load_json(path)
     except FormatError as exc:
-        msg = str(exc)
-        if "unexpected content after document" in msg and data.lstrip()[:1] == b"{":
+        if "unexpected content after document" in str(exc) and first_json_value(read_head(path)) == b"{":
             raise _NotOneDocument() from None
-        if "unexpected end of data" in msg:
-            raise FormatError(f"truncated JSON: the file ends in the middle of the document ({msg})") from None
         raise
 
 

@@ -44,8 +44,8 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial
-from .base import FormatError, TRUNCATED_LINE, decode_utf8, head_text, iter_json_lines, parse_json
-from .chat_json import content_text, parse_arguments, tool_call_text
+from .base import FormatError, TRUNCATED_LINE, decode_utf8, head_text, iter_json_lines, json_document_or_lines
+from .chat_json import chat_text, parse_arguments, tool_call_text
 
 NAME = "otel-genai"
 DESCRIPTION = "OpenTelemetry GenAI spans (OTLP/JSON export or collector file-exporter JSON lines)"
@@ -242,7 +242,7 @@ def _parts(msg: dict) -> list[dict]:
         return [p for p in parts if isinstance(p, dict)]
     out: list[dict] = []
     if "content" in msg and msg["content"] is not None:
-        out.append({"type": "text", "content": content_text(msg["content"])})
+        out.append({"type": "text", "content": chat_text(msg["content"])})
     for call in msg.get("tool_calls") or []:
         if isinstance(call, dict):
             fn = call.get("function") if isinstance(call.get("function"), dict) else call
@@ -330,18 +330,7 @@ def _error_text(span: _Span) -> str:
 
 
 def _load(path: Path, warnings: list[str]) -> list[_Span]:
-    text = decode_utf8(path.read_bytes())
-    try:
-        doc = parse_json(text, "JSON")
-    except FormatError as exc:
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        try:
-            if len(lines) < 2:
-                raise orjson.JSONDecodeError("", "", 0)
-            orjson.loads(lines[0])
-        except orjson.JSONDecodeError:
-            raise FormatError(f"truncated or {exc}") from None
-        doc = None
+    doc = json_document_or_lines(decode_utf8(path.read_bytes()))
     if doc is not None:
         return _spans(doc, None, 0, warnings)
     spans: list[_Span] = []
@@ -433,7 +422,7 @@ def _trial(path: Path, trace_id: str, spans: list[_Span], warnings: list[str]) -
             msgs, system, in_key = _span_input(span)
             if not prompt_done and (msgs or system):
                 prompt_done = True
-                sys_text = content_text(system) if isinstance(system, list) else system
+                sys_text = chat_text(system) if isinstance(system, list) else system
                 if isinstance(sys_text, str) and sys_text.strip():
                     trial.add(Event(kind="message", role="system", text=sys_text, timestamp=start,
                                     source_line=span.line, source_pointer=span.ptr("gen_ai.system_instructions")))

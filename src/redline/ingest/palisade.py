@@ -55,13 +55,14 @@ import ast
 import re
 import shlex
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ..events import Event, Trial, parse_iso
-from .base import FormatError, TRUNCATED_LINE, head_text, iter_json_lines
+from .base import FormatError, TRUNCATED_LINE, content_text, first_int, head_text, iter_json_lines
 
 NAME = "palisade"
 DESCRIPTION = "Palisade robot-shutdown runs: llm_control structured JSON-lines logs (+ tags.json labels)"
@@ -133,24 +134,8 @@ def sniff(path: Path, head: bytes) -> bool:
 # --------------------------------------------------------------------------- helpers
 
 
-def _content_text(content: Any) -> str:
-    """Text of a chat ``content``: a string, or a list of blocks (text kept, images marked)."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts: list[str] = []
-        for block in content:
-            if isinstance(block, str):
-                parts.append(block)
-            elif isinstance(block, dict):
-                if isinstance(block.get("text"), str):
-                    parts.append(block["text"])
-                elif block.get("type") in ("image_url", "image", "input_image"):
-                    parts.append("[image]")
-        return "\n".join(parts)
-    return str(content)
+#: a chat ``content`` as text (text kept, images marked); anything but a string or a list as ``str``
+_content_text = partial(content_text, fallback=str)
 
 
 def parse_args(raw: Any) -> tuple[dict | None, str | None]:
@@ -219,12 +204,7 @@ def _result_parts(result: Any) -> tuple[str, int | None, dict]:
     if isinstance(result, str):
         return result, None, {}
     if isinstance(result, dict):
-        code = None
-        for key in ("exit_code", "returncode", "exitcode", "status_code"):
-            value = result.get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
-                code = value
-                break
+        code = first_int(result, ("exit_code", "returncode", "exitcode", "status_code"))
         out = result.get("output", result.get("stdout"))
         err = result.get("stderr")
         parts = [p for p in (out, err) if isinstance(p, str) and p]

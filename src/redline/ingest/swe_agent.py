@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ..events import Event, Trial, normalise_outcome
-from .base import HEAD_BYTES, FormatError, first_json_value, head_text, parse_json
+from .base import FormatError, content_text, first_int, first_json_value, head_text, load_json
 
 NAME = "swe-agent"
 DESCRIPTION = "SWE-agent trajectories (.traj JSON: trajectory of action/observation/thought steps)"
@@ -81,29 +82,8 @@ def sniff(path: Path, head: bytes) -> bool:
     return False
 
 
-def load_document(path: Path) -> Any:
-    """The file's JSON, with FormatErrors that say 'empty', 'not UTF-8' or 'truncated'."""
-    data = Path(path).read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not data.strip():
-        raise FormatError("empty file")
-    if b"\x00" in data[:HEAD_BYTES]:
-        raise FormatError("binary content, not JSON text")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
-    try:
-        return parse_json(data)
-    except FormatError as exc:
-        if "unexpected end of data" in str(exc):
-            raise FormatError(f"truncated JSON: the file ends in the middle of the document ({exc})") from None
-        raise
-
-
 def read(path: Path) -> Iterator[Trial]:
-    data = load_document(path)
+    data = load_json(path)
     if not isinstance(data, dict):
         raise FormatError(f"expected a JSON object with a 'trajectory' list, got a JSON {_kind(data)}")
     traj = data.get("trajectory")
@@ -254,23 +234,8 @@ def _tool_for(action: str) -> str:
     return first if first in SCAFFOLD_COMMANDS else "bash"
 
 
-def _content_text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
-        parts = []
-        for part in content:
-            if isinstance(part, dict):
-                if isinstance(part.get("text"), str):
-                    parts.append(part["text"])
-                elif part.get("type"):
-                    parts.append(f"[{part['type']}]")
-            elif isinstance(part, str):
-                parts.append(part)
-        return "\n".join(parts)
-    return orjson.dumps(content, default=str).decode()
+#: message content as text: every part that is not text shown as ``[its type]``
+_content_text = partial(content_text, images=(), tag_types=True)
 
 
 def _state(value: Any) -> dict | None:
@@ -289,10 +254,9 @@ def _state(value: Any) -> dict | None:
 def _exit_code(step: dict, state: dict | None) -> int | None:
     extra = step.get("extra_info") if isinstance(step.get("extra_info"), dict) else {}
     for src in (step, extra, state or {}):
-        for key in ("exit_code", "returncode", "return_code"):
-            value = src.get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
+        code = first_int(src, ("exit_code", "returncode", "return_code"))
+        if code is not None:
+            return code
     return None
 
 
