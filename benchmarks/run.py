@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -61,18 +60,29 @@ def measure(root: Path, workers: int | None) -> dict:
     }
 
 
+_PEAK_SCRIPT = """
+import sys
+from redline.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    status = open('/proc/self/status').read()
+    print([l for l in status.splitlines() if l.startswith('VmHWM')][0].split()[1], file=sys.stderr)
+"""
+
+
 def peak_rss_mb(root: Path, workers: int | None) -> float:
-    """Peak RSS (MB) of a fresh ``redline ingest`` of ``root``, read from wait4's rusage."""
+    """Peak RSS (MB) of ``redline ingest`` of ``root`` in a fresh process (Linux: VmHWM).
+
+    VmHWM belongs to the new address space made at exec, so unlike rusage's ru_maxrss it does
+    not count the memory of the benchmark process that forked it.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "redline.cli", "ingest", str(root), "--db", str(Path(tmp) / "m.duckdb")]
+        cmd = [sys.executable, "-c", _PEAK_SCRIPT, "ingest", str(root), "--db", str(Path(tmp) / "m.duckdb")]
         if workers:
             cmd += ["--workers", str(workers)]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            raise RuntimeError(f"ingest failed with status {proc.returncode}")
-        return usage.ru_maxrss / 1024
+        out = subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        return int(out.stderr.strip().splitlines()[-1]) / 1024
 
 
 def main() -> None:
