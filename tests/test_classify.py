@@ -69,3 +69,16 @@ def test_a_huge_output_is_classified_by_head_and_tail_with_true_offsets(con, wri
         "SELECT span_start, span_end, evidence FROM labels WHERE label_id = 'OBS-PORT'").fetchall()[0]
     stored = con.execute("SELECT text FROM events WHERE kind = 'observation'").fetchall()[0][0]
     assert stored[start:end] == evidence and "Errno 98" in evidence
+
+
+def test_an_unparsable_command_line_is_stored_flagged_and_still_classified(con, write_traj):
+    broken = "kill -9 $(cat /tmp/pid && echo \"unterminated"
+    report = ingest([write_traj("r__u-1", [(broken, "", 1), ("ls", "a\n", 0)])], con)
+    assert report.ok == 1 and report.errors == 0
+    text, error = con.execute(
+        "SELECT text, parse_error FROM events WHERE kind = 'action' ORDER BY seq LIMIT 1").fetchall()[0]
+    assert text == broken and error
+    classify(con)
+    labels = {r[0] for r in con.execute(
+        "SELECT label_id FROM labels l JOIN events e USING (trial_id, seq) WHERE e.text = ?", [broken]).fetchall()}
+    assert "PROC-KILL" in labels
