@@ -121,3 +121,22 @@ def test_each_event_points_back_to_its_file_and_record(con, write_traj):
     rows = con.execute("SELECT kind, source_file, source_pointer FROM events ORDER BY seq").fetchall()
     assert all(r[1] == str(path.resolve()) for r in rows)
     assert all(r[2] for r in rows)  # a JSON pointer or line reference for every step
+
+
+def test_deeply_nested_json_is_an_error_not_a_crash(con, write_traj, tmp_path):
+    good = write_traj("repo__n-1", [("ls", "", 0)])
+    nested = good.parent / "nested.traj.json"
+    nested.write_text('{"info": {"mini_version": "2"}, "messages": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                      encoding="utf-8")
+    report = ingest([good.parent], con, format="mini-swe-agent")
+    assert report.ok == 1 and report.errors == 1
+    assert any("nested.traj.json" in m and "nested too deeply" in m for m in report.messages)
+
+
+def test_an_overlong_output_is_stored_cut_with_a_note(con, write_traj, monkeypatch):
+    from redline.ingest import loader
+
+    monkeypatch.setattr(loader, "MAX_TEXT_CHARS", 1000)
+    ingest([write_traj("repo__l-1", [("cat big.log", "y" * 5000, 0)])], con)
+    text = con.execute("SELECT text FROM events WHERE kind = 'observation'").fetchall()[0][0]
+    assert text.startswith("y" * 1000) and text.endswith("[redline: 4000 more characters not stored]")

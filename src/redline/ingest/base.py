@@ -105,7 +105,7 @@ def parse_json(data: bytes | str, what: str = "JSON") -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         msg = str(exc)
-        if "recursion" in msg.lower():
+        if "recursion" in msg.lower() or "depth limit" in msg.lower():
             raise FormatError(f"{what} nested too deeply") from None
         raise FormatError(f"invalid {what}: {msg}") from None
 

@@ -233,10 +233,12 @@ def _warnings(trials: list[Trial]) -> str | None:
 # --------------------------------------------------------------------------- conversion
 
 
-def clean_text(value: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
+def clean_text(value: str | None, limit: int | None = None) -> str | None:
     """Make a transcript string safe to store: valid UTF-8, bounded length."""
     if value is None:
         return None
+    if limit is None:
+        limit = MAX_TEXT_CHARS
     if not isinstance(value, str):
         value = str(value)
     if len(value) > limit:
