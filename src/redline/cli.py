@@ -316,7 +316,14 @@ def trials(db_path, as_json, fmt):
         return
     from .tables import print_frame
 
-    print_frame(rows.drop("source_path", "source_verdict", "labels"), title=f"{rows.height} trials")
+    import polars as pl
+
+    shown = rows.select(
+        pl.col("trial_id").str.slice(0, 12).alias("trial"), "format", "model", "agent",
+        pl.col("task").str.slice(0, 40).alias("task"), "scenario", "outcome", "actions", "errors",
+        pl.col("labels").list.join(" ").alias("trial labels"),
+    )
+    print_frame(shown, title=f"{rows.height} trials")
 
 
 @main.command()
