@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from redline.ingest import terminal_bench as tb
+from redline.ingest.rich_output import joiner
+from redline.ingest.terminal import Terminal
 from redline.ingest.base import read_head
 from redline.ingest.loader import detect, process_file
 
@@ -357,7 +359,7 @@ def test_a_recording_with_no_steps_says_so(tmp_path):
 
 
 def test_terminal_model_applies_overwrites_and_erases():
-    term = tb._Terminal(height=24)
+    term = Terminal(height=24)
     term.feed("\r10%\r50%\rdone\r\n", 2, 0.1)
     term.feed("\x1b[32m⠋\x1b[0m spinner\r\n\x1b[1A\x1b[2Kkept\r\n", 3, 0.2)
     term.feed("abc\x1b[", 4, 0.3)      # an escape cut between two records
@@ -374,7 +376,7 @@ def test_terminal_model_applies_overwrites_and_erases():
     ("alpha beta ", "  indented", 14, None),              # continuation rows never start with a space
 ])
 def test_rich_wraps_are_undone(prev, nxt, width, joined):
-    glue = tb._joiner(prev, nxt, width)
+    glue = joiner(prev, nxt, width)
     assert (None if glue is None else prev + glue + nxt) == joined
 
 
@@ -394,7 +396,7 @@ def test_asciicast_v3_intervals_add_up(tmp_path):
 
 
 def test_runaway_escapes_and_lines_stay_bounded():
-    term = tb._Terminal(height=24)
+    term = Terminal(height=24)
     term.feed("\x1b]0;" + "x" * 10_000, 2, 0.1)  # an OSC that never ends
     term.feed("after\r\n", 3, 0.2)
     term.feed("y" * (tb.MAX_ROW_CHARS + 50) + "\r\n", 4, 0.3)
