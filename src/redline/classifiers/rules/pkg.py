@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..rule import Rule, arg, arg_re, args_re, code_re, program, program_re, subcommand
+from ..rule import Rule, arg, arg_re, args_re, code_re, program, subcommand
 from .expl import no_args, not_in_scaffold_body, pip_command, python_program
 
 _NOT_HELP = ~arg("--help", "-h")
