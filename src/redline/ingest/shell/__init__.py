@@ -1,0 +1,96 @@
+"""Parse a shell command line into the simple commands it runs.
+
+Built on the maintained ``tree-sitter`` + ``tree-sitter-bash`` grammar (no hand-written splitting):
+tree-sitter gives the syntax tree, this package walks it and turns every simple command into a
+:class:`~redline.ingest.shell_types.SimpleCommand`, in source order, pre-order (a command comes
+before the commands nested in it: ``$(...)``, ``bash -c "..."``, ``eval``, heredocs fed to a
+shell, the command ``xargs`` runs).
+
+Main entry point: :func:`parse`. It never raises.
+
+Decisions worth knowing when writing rules on top of it:
+
+* ``context`` is where a command came from: ``top``, ``pipeline`` (a member of a pipeline whose
+  surrounding context would otherwise be ``top``), ``subshell`` (``( ... )`` and ``{ ...; }``),
+  ``substitution`` (``$(...)``, backticks, ``<(...)``/``>(...)``), ``bash-c`` (``bash -c``,
+  ``sh -c``, ``su -c``, and ``watch 'a | b'``), ``eval``, ``heredoc`` (script fed to a shell on
+  stdin: ``bash <<EOF``, ``cat <<EOF | bash``, ``echo 'cmd' | sh``) and ``xargs`` (the command
+  ``xargs`` runs; also the command of ``find -exec ... ;``).
+* ``xargs`` keeps its own row (``program='xargs'``, full argv) and the command it runs is a child
+  row (``context='xargs'``, ``parent_idx`` = the xargs row). Same for ``find -exec``.
+* Compound statements (``if``/``while``/``for``/``case``/function bodies) do not add depth; the
+  first command inside a compound statement or subshell inherits the operator that joins the
+  compound to the previous command (``true && (rm x)`` gives ``rm`` the operator ``&&``).
+* ``sudo`` is also set on every command launched *by* a privileged command (the children of
+  ``sudo bash -c "..."``, ``su -c "..."``, ``sudo xargs rm``), not on ``$(...)`` children, which
+  the calling shell runs.
+* ``text``/``span`` of a command cover its words and redirections but not a heredoc body (the
+  body is in ``heredoc``). For nested commands ``text`` is the text inside the nested string and
+  the span is mapped back to the original line character by character (escapes included).
+* A ``$(...)`` inside the command string of ``bash -c "..."``/``eval "..."`` is reported once,
+  from the nested parse (its parent is the nested command), not also at the outer level.
+
+Modules:
+
+* :mod:`.vocabulary`: what is known about programs (shells, interpreters, wrappers and their
+  option specs) and the limits; :mod:`.options` reads a program's argv with it.
+* :mod:`.grammar`: the shared tree-sitter parser and the node types the walk dispatches on.
+* :mod:`.source`: a piece of text being parsed (the line or a nested string) and the mapping of
+  its offsets back to the line; :mod:`.heredocs`: the pre-pass that blanks heredocs out before
+  the real parse.
+* :mod:`.words`: quote and backslash removal with a position map.
+* :mod:`.walker` (structure: statements, pipelines, lists), :mod:`.commands` (a simple
+  command's words and redirections) and :mod:`.emit` (wrapper peeling, the row, what the command
+  launches): the walk, three layers of one class.
+* :mod:`.errors`: describing a syntax error.
+"""
+
+from __future__ import annotations
+
+from ..shell_types import ParsedLine, SimpleCommand  # noqa: F401 - importable from here too
+from .emit import Frame
+from .errors import describe_error
+from .source import Source, load
+from .vocabulary import INTERPRETERS, MAX_DEPTH, MAX_LINE_CHARS, SHELLS, WRAPPERS, is_interpreter
+from .walker import Walker
+
+__all__ = [
+    "INTERPRETERS",
+    "MAX_DEPTH",
+    "MAX_LINE_CHARS",
+    "ParsedLine",
+    "SHELLS",
+    "SimpleCommand",
+    "WRAPPERS",
+    "is_interpreter",
+    "parse",
+]
+
+
+def parse(line: str) -> ParsedLine:
+    """Every simple command in a shell command line, in source order (pre-order for nesting).
+
+    Never raises: a syntax error is reported in ``ParsedLine.error`` next to whatever commands
+    could be recovered; an internal failure gives ``ParsedLine([], "parser failure: ...")``.
+    """
+    try:
+        if not isinstance(line, str):
+            line = str(line)
+        if not line.strip():
+            return ParsedLine([], None)
+        walker = Walker()
+        if len(line) > MAX_LINE_CHARS:
+            line = line[:MAX_LINE_CHARS]
+            walker.fail(f"command line too long; parsed first {MAX_LINE_CHARS} characters")
+        src = Source(line)
+        top = Frame("top", 0, None, None, False, False)
+        # the top-level source is loaded here so its syntax error wins over nested ones
+        load(src)
+        root = src.tree.root_node
+        if root.has_error:
+            walker.fail(describe_error(root, src))
+        walker.stack.append(("ct", root, src, top))
+        walker.run()
+        return ParsedLine(walker.out, walker.error)
+    except Exception as exc:  # noqa: BLE001 - parse must never raise
+        return ParsedLine([], error=f"parser failure: {exc}")
