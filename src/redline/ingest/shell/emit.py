@@ -61,6 +61,21 @@ class Stdin(NamedTuple):
     node: Any = None  # unquoted heredoc body of the first parse: its $(...) run in this shell
 
 
+def substitutions_under(nodes: list[Any]) -> list[Any]:
+    """The outermost ``$(...)``/``<(...)`` nodes under ``nodes``, in document order."""
+    found = []
+    for node in nodes:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.type in SUBSTITUTIONS:
+                found.append(n)
+                continue
+            if n.child_count:
+                stack.extend(reversed(n.children))
+    return found
+
+
 class Emitter:
     """The walk's state and output, and the emission of one simple command's row.
 
@@ -104,15 +119,7 @@ class Emitter:
 
     def scan(self, node: Any, src: Source, fr: Frame, parent: int | None = None) -> None:
         """Find ``$(...)``/``<(...)`` under a non-statement node and walk them as substitutions."""
-        found = []
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            if n.type in SUBSTITUTIONS:
-                found.append(n)
-                continue
-            if n.child_count:
-                stack.extend(reversed(n.children))
+        found = substitutions_under([node])
         if not found:
             return
         sfr = self.child_frame("substitution", fr.depth + 1,
@@ -294,16 +301,7 @@ class Emitter:
             for k, w in enumerate(words):
                 if w.exp and w.node is not None and k not in skip:
                     scans.append(w.node)
-            found = []
-            for node in scans:
-                st = [node]
-                while st:
-                    x = st.pop()
-                    if x.type in SUBSTITUTIONS:
-                        found.append(x)
-                        continue
-                    if x.child_count:
-                        st.extend(x.children)
+            found = substitutions_under(scans)
             if found:
                 sfr = self.child_frame("substitution", row.depth + 1, idx, row.background, fr.sudo)
                 if sfr is not None:
