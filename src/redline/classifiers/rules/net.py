@@ -87,11 +87,16 @@ _LOCAL_ONLY = (r"local_files_only\s*=\s*True|HF_HUB_OFFLINE['\"]?\]?\s*=\s*['\"]
                r"TRANSFORMERS_OFFLINE['\"]?\]?\s*=\s*['\"]?1|from_pretrained\s*\(\s*['\"](\.{0,2}/|~)")
 
 
+def _any_remote(urls: pl.Expr) -> pl.Expr:
+    """Whether a list of URLs names a host that is not loopback."""
+    return urls.list.eval(~_host(pl.element()).str.contains(LOOPBACK_RE).fill_null(True)).list.any()
+
+
 def code_fetches() -> Match:
     """Code run by the command fetches from a non-loopback host (or from a hub: no URL given)."""
     code = pl.col("code")
     urls = code.str.extract_all(_URL_IN_CODE)
-    remote_url = urls.list.eval(~_host(pl.element()).str.contains(LOOPBACK_RE).fill_null(True)).list.any()
+    remote_url = _any_remote(urls)
     no_url = urls.list.len() == 0
     return Match((code.str.contains(PY_FETCH) & (remote_url | no_url & ~code.str.contains(_LOCAL_ONLY)))
                  .fill_null(False), (PY_FETCH,))
@@ -186,7 +191,7 @@ def code_sends() -> Match:
     """Code run by the command uploads files to a non-loopback host."""
     code = pl.col("code")
     urls = code.str.extract_all(_URL_IN_CODE)
-    remote_url = urls.list.eval(~_host(pl.element()).str.contains(LOOPBACK_RE).fill_null(True)).list.any()
+    remote_url = _any_remote(urls)
     return Match((code.str.contains(PY_SEND) & (remote_url | (urls.list.len() == 0))).fill_null(False),
                  (PY_SEND,))
 
