@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from .. import db as dbmod
 from ..events import Trial
+from ..text import truncate
 from . import registry
 from .base import FormatError, NotATranscript, head_text, read_head
 from .shell import parse as parse_shell
@@ -241,9 +242,7 @@ def clean_text(value: str | None, limit: int | None = None) -> str | None:
         limit = MAX_TEXT_CHARS
     if not isinstance(value, str):
         value = str(value)
-    if len(value) > limit:
-        cut = len(value) - limit
-        value = value[:limit] + f"\n[redline: {cut} more characters not stored]"
+    value = truncate(value, limit)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

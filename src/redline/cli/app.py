@@ -1,0 +1,72 @@
+"""The ``redline`` command group and what its commands share: the ``--db`` option, progress
+bars, failing with one line, opening the database."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+import click
+
+from .. import db as dbmod
+
+DB_HELP = f"DuckDB database file (default: ./{dbmod.DEFAULT_DB})."
+
+
+def db_option(f):
+    return click.option("--db", "db_path", default=dbmod.DEFAULT_DB, show_default=True,
+                        type=click.Path(dir_okay=False), help=DB_HELP)(f)
+
+
+def interactive() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def progress(description: str, total: int | None = None):
+    """A rich progress bar on a terminal; nothing when output is not a terminal."""
+    if not interactive():
+        class _Quiet:
+            def advance(self, n: int = 1) -> None: ...
+            def total(self, n: int) -> None: ...
+        yield _Quiet()
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), transient=True, console=None) as progress:
+        task = progress.add_task(description, total=total)
+
+        class _Bar:
+            def advance(self, n: int = 1) -> None:
+                progress.advance(task, n)
+
+            def total(self, n: int) -> None:
+                progress.update(task, total=n)
+
+        yield _Bar()
+
+
+def fail(message: str) -> None:
+    click.echo(f"redline: {message}", err=True)
+    sys.exit(2)
+
+
+def open_db(db_path: str, read_only: bool = False):
+    try:
+        return dbmod.connect(db_path, read_only=read_only)
+    except (FileNotFoundError, dbmod.SchemaError) as exc:
+        fail(str(exc))
+    except Exception as exc:  # duckdb.IOException and friends: say which file
+        fail(f"{db_path}: cannot open database: {exc}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="redline")
+def main() -> None:
+    """Audit recorded AI-agent trials.
+
+    redline reads agent transcripts into a DuckDB database (ingest), labels the behaviours on
+    every step (classify), and writes a self-contained HTML report (report). `redline audit`
+    does all three. Open the database with any DuckDB client, or query it with `redline sql`.
+    """

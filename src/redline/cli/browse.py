@@ -1,0 +1,94 @@
+"""``redline sql``, ``redline trials`` and ``redline show``: reading the database."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .app import db_option, fail, main, open_db
+
+
+
+@main.command()
+@click.argument("query")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print rows as a JSON array of objects.")
+@click.option("--limit", default=200, show_default=True, help="Rows to print at most (0: all).")
+def sql(query, db_path, as_json, limit):
+    """Run a read-only SQL QUERY against the database and print the result.
+
+    Example: redline sql "SELECT label_id, count(*) FROM labels GROUP BY ALL ORDER BY 2 DESC"
+    """
+    import duckdb
+
+    con = open_db(db_path, read_only=True)
+    try:
+        try:
+            rel = con.sql(query)
+        except duckdb.Error as exc:
+            fail(str(exc).splitlines()[0])
+        if rel is None:
+            click.echo("ok")
+            return
+        df = rel.pl()
+    finally:
+        con.close()
+    shown = df if not limit else df.head(limit)
+    if as_json:
+        click.echo(json.dumps(shown.to_dicts(), indent=2, default=str))
+        return
+    from ..tables import print_frame
+
+    print_frame(shown)
+    if limit and df.height > limit:
+        click.echo(f"({df.height - limit} more rows; use --limit 0 to print all)", err=True)
+
+
+
+@main.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of trial objects.")
+@click.option("--format", "fmt", metavar="NAME", help="Only trials of this format.")
+def trials(db_path, as_json, fmt):
+    """List trials with model, agent, task, outcome and counts."""
+    from ..queries import trial_summaries
+
+    con = open_db(db_path, read_only=True)
+    try:
+        rows = trial_summaries(con, fmt=fmt)
+    finally:
+        con.close()
+    if as_json:
+        click.echo(json.dumps(rows.to_dicts(), indent=2, default=str))
+        return
+    from ..tables import print_frame
+
+    import polars as pl
+
+    shown = rows.select(
+        pl.col("trial_id").str.slice(0, 12).alias("trial"), "format", "model", "agent",
+        pl.col("task").str.slice(0, 40).alias("task"), "scenario", "outcome", "actions", "errors",
+        pl.col("labels").list.join(" ").alias("trial labels"),
+    )
+    print_frame(shown, title=f"{rows.height} trials")
+
+
+@main.command()
+@click.argument("trial")
+@db_option
+@click.option("--full", is_flag=True, help="Do not shorten long texts.")
+def show(trial, db_path, full):
+    """Print one TRIAL's steps readably (TRIAL: an ID or a unique ID prefix)."""
+    from ..queries import resolve_trial
+    from ..tables import print_trial
+
+    con = open_db(db_path, read_only=True)
+    try:
+        try:
+            trial_id = resolve_trial(con, trial)
+        except LookupError as exc:
+            fail(str(exc))
+        print_trial(con, trial_id, full=full)
+    finally:
+        con.close()

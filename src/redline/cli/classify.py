@@ -1,0 +1,102 @@
+"""``redline classify``, ``redline rules``, ``redline rule`` and ``redline eval``: the classifiers."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .app import db_option, fail, main, open_db, progress
+
+
+
+def run_classify(db_path: str, only: tuple[str, ...] = ()) -> None:
+    from ..classifiers import classify as run
+    from ..classifiers.registry import active_rules, get_rule
+
+    rules = active_rules()
+    if only:
+        try:
+            rules = [get_rule(r) for r in only]
+        except KeyError as exc:
+            fail(str(exc.args[0]))
+    con = open_db(db_path)
+    try:
+        total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
+        with progress("classify", total) as bar:
+            report = run(con, rules, on_batch=bar.advance)
+    finally:
+        con.close()
+    click.echo(report.summary())
+
+
+@main.command()
+@db_option
+@click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
+def classify(db_path, only):
+    """Label behaviours on the stored steps.
+
+    Works from the database alone (no re-ingest). Re-running replaces the labels of the same
+    classifier versions, so it never duplicates them.
+    """
+    run_classify(db_path, only)
+
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array with every field.")
+@click.option("--unit", type=click.Choice(["action", "observation", "message", "trial"]), help="Only this unit.")
+def rules(as_json, unit):
+    """List every classifier with its ID, unit, techniques and summary."""
+    from ..classifiers.docs import rule_record, rules_table
+    from ..classifiers.registry import all_rules
+
+    selected = [r for r in all_rules() if unit is None or r.unit == unit]
+    if as_json:
+        click.echo(json.dumps([rule_record(r) for r in selected], indent=2))
+    else:
+        click.echo(rules_table(selected))
+
+
+@main.command()
+@click.argument("rule_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the classifier as a JSON object.")
+def rule(rule_id, as_json):
+    """Print one classifier's documentation and examples (e.g. `redline rule PROC-KILL`)."""
+    from ..classifiers.docs import rule_record, rule_text
+    from ..classifiers.registry import get_rule
+
+    try:
+        r = get_rule(rule_id)
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    click.echo(json.dumps(rule_record(r), indent=2) if as_json else rule_text(r))
+
+
+
+@main.command(name="eval")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False))
+@db_option
+@click.option("--root", type=click.Path(exists=True, file_okay=False),
+              help="Folder the gold file's `file` paths are relative to.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--worst", default=15, show_default=True, help="Misses to list in the confusion list.")
+def eval_(gold, db_path, root, as_json, worst):
+    """Compare the database's labels with a GOLD.jsonl file of human labels.
+
+    Prints support, precision, recall and F1 (with 95% intervals) per label, micro and macro
+    averages per unit, and the worst misses with their commands.
+    """
+    from ..evaluation import evaluate, render_text
+
+    con = open_db(db_path, read_only=True)
+    try:
+        result = evaluate(con, gold, root=root)
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        con.close()
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        click.echo(render_text(result, worst=worst))

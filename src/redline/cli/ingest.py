@@ -1,0 +1,68 @@
+"""``redline ingest``, ``redline formats`` and ``redline audit``: reading transcripts in."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .app import db_option, fail, main, open_db, progress
+
+
+
+def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool) -> int:
+    from ..ingest import ingest
+
+    con = open_db(db_path)
+    try:
+        with progress("ingest") as bar:
+            report = ingest(paths, con, format=fmt, workers=workers, force=force,
+                            on_file=lambda _r: bar.advance(), on_total=bar.total)
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    finally:
+        con.close()
+    for line in report.messages:
+        click.echo(line, err=True)
+    click.echo(report.summary())
+    return report.errors
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@click.option("--format", "fmt", metavar="NAME", help="Read every file as this format (see `redline formats`).")
+@click.option("--workers", "-j", type=click.IntRange(min=1), help="Parallel worker processes (default: up to the CPU count).")
+@click.option("--force", is_flag=True, help="Re-read files even when their content hash is unchanged.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when any file could not be read.")
+def ingest(paths, db_path, fmt, workers, force, strict):
+    """Read transcripts into the database.
+
+    PATHS are files, directories (read recursively) or glob patterns. Formats are detected by
+    content. Unchanged files are skipped by content hash; a changed file replaces its trials.
+    A file that cannot be read is reported with the reason and recorded in `ingested_files`;
+    the rest are still ingested.
+    """
+    errors = run_ingest(paths, db_path, fmt, workers, force)
+    if strict and errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (the README's format table).")
+def formats(as_json, markdown):
+    """List the transcript formats redline reads, in detection order."""
+    from ..ingest import FORMATS
+    from ..ingest.registry import markdown_table
+
+    if as_json:
+        click.echo(json.dumps([{"name": f.name, "description": f.description} for f in FORMATS], indent=2))
+        return
+    if markdown:
+        click.echo(markdown_table())
+        return
+    width = max(len(f.name) for f in FORMATS)
+    for f in FORMATS:
+        click.echo(f"{f.name:<{width}}  {f.description}")
