@@ -213,7 +213,7 @@ def _language(lang: str, key: str, body: str) -> str:
 
 
 def _script_rows(scripts: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    from ..ingest.shell import parse
+    from ..shell import parse
 
     cols: dict[str, list] = {name: [] for name in schema}
     cols["evidence_seq"] = []

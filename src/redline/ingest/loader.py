@@ -26,7 +26,7 @@ from ..events import Trial
 from ..text import truncate
 from . import registry
 from .base import FormatError, NotATranscript, head_text, read_head
-from .shell import parse as parse_shell
+from ..shell import parse as parse_shell
 
 #: characters of one event's text kept in the database; longer texts are cut with a marker
 MAX_TEXT_CHARS = 1_000_000
