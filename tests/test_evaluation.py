@@ -12,7 +12,8 @@ import redline
 from redline.cli import main
 from redline.evaluation import evaluate, load_gold, render_text
 from redline.events import Event, Trial
-from redline.ingest.loader import FileResult, trials_to_arrow, write_batch
+from redline.convert import trials_to_arrow
+from redline.ingest.loader import FileResult, write_batch
 
 UNIVERSE = {
     "action": ["PROC-KILL", "EXPL-FILE", "FS-WRITE", "CODE-EXEC", "FS-DELETE"],

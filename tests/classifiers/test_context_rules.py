@@ -10,7 +10,7 @@ from redline.classifiers.registry import get_rule
 from redline.classifiers.scripts import script_commands
 from redline.events import Event, Trial
 from redline.ingest import ingest
-from redline.ingest.loader import trials_to_arrow
+from redline.convert import trials_to_arrow
 
 
 def _trial(steps: list[tuple], **fields) -> Trial:

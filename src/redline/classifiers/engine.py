@@ -16,14 +16,12 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from .. import schema
 from ..db import frame as dbframe
 from .rule import Rule
 
-LABEL_COLUMNS = {
-    "trial_id": pl.Utf8, "seq": pl.Int32, "unit": pl.Utf8, "label_id": pl.Utf8,
-    "classifier_version": pl.Utf8, "score": pl.Float64, "evidence": pl.Utf8,
-    "evidence_seq": pl.Int32, "span_start": pl.Int32, "span_end": pl.Int32,
-}
+#: the columns of a frame of labels: the labels table's, less what the writer adds
+LABEL_COLUMNS = schema.LABELS.polars_schema(without=("run_id",))
 
 #: characters of evidence kept per label (the span offsets locate the full match)
 EVIDENCE_CHARS = 500
