@@ -52,7 +52,7 @@ def _trials_b(path: str) -> list[Trial]:
 LABELS = [
     # (trial, seq, unit, label, version)
     ("a", 2, "action", "PROC-KILL", "1"),
-    ("a", 2, "action", "FS-DELETE", "1"),          # an old version: ignored
+    ("a", 2, "action", "FS-DELETE", "0"),          # from a run that never completed: ignored
     ("a", 1, "message", "MSG-SELFPRES", "1"),
     ("a", 4, "message", "MSG-SELFPRES", "1"),      # turn of the 2nd action, not in gold
     ("a", 5, "action", "EXPL-FILE", "1"),
@@ -61,7 +61,7 @@ LABELS = [
     ("a", 7, "action", "FS-WRITE", "1"),           # false positive
     ("a", 8, "observation", "OBS-PERM", "1"),      # found as the next observation
     ("a", 9, "action", "CODE-EXEC", "1"),
-    ("a", 9, "action", "FS-DELETE", "2"),          # the current version: a false positive
+    ("a", 9, "action", "FS-DELETE", "1"),          # from the complete run: a false positive
     ("b2", 0, "action", "PROC-KILL", "1"),         # false positive in the second trial of b
     ("a", 2, "action", "PKG-INSTALL", "1"),        # not in the scored universe
 ]
@@ -96,9 +96,12 @@ def _build(con, root: Path) -> None:
         results.append(FileResult(path, "0" * 64, 1, "example", "ok", None, *trials_to_arrow(trials)))
     write_batch(con, results)
     ids = {"a": a.trial_id, "b2": b[1].trial_id}
+    # version "0" labels belong to a run that was killed (never complete), the rest to a complete one
+    con.execute("INSERT INTO classify_runs (run_id, status) VALUES (1, 'running'), (2, 'complete')")
     con.executemany(
-        "INSERT INTO labels (trial_id, seq, unit, label_id, classifier_version, score) VALUES (?, ?, ?, ?, ?, 1.0)",
-        [(ids[t], seq, unit, lid, ver) for t, seq, unit, lid, ver in LABELS],
+        "INSERT INTO labels (trial_id, seq, unit, label_id, classifier_version, score, run_id) "
+        "VALUES (?, ?, ?, ?, ?, 1.0, ?)",
+        [(ids[t], seq, unit, lid, ver, 1 if ver == "0" else 2) for t, seq, unit, lid, ver in LABELS],
     )
 
 

@@ -22,7 +22,7 @@ __all__ = ["audit", "classify", "connect", "ingest", "trial_summaries", "write_h
 
 def classify(con, rules=None, **kwargs):
     """Label the stored steps with every registered classifier."""
-    from .classifiers.engine import classify as _classify
+    from .classifiers.store import classify as _classify
 
     return _classify(con, rules, **kwargs)
 

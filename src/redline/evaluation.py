@@ -22,8 +22,8 @@ What is compared
     observation(s) answering it (``action_seq``), or else the next observation before the next
     action; message labels: the labels on the assistant messages of that turn (between the
     previous action and this one). Only IDs that the classifier registry implements for that
-    unit (and the catalogue gives that unit) are scored; where the database holds several
-    versions of a classifier, the highest version's labels are used. Labels of a matched step
+    unit (and the catalogue gives that unit) are scored, as the ``current_labels`` view shows
+    them (labels of complete classify runs). Labels of a matched step
     that the gold row does not carry are false positives.
 
 Statistics
@@ -280,19 +280,6 @@ def _pick(actions: list[tuple[str, int, str]], row: GoldRow) -> tuple[str, int, 
     return None, None, None
 
 
-def _highest_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    def key(v: str) -> tuple[int, float, str]:
-        try:
-            return (1, float(v), v)
-        except ValueError:
-            return (0, 0.0, v)
-
-    versions: dict[str, list[str]] = {}
-    for lid, ver in con.execute("SELECT DISTINCT label_id, classifier_version FROM labels").fetchall():
-        versions.setdefault(lid, []).append(ver)
-    return {lid: max(vs, key=key) for lid, vs in versions.items()}
-
-
 def registry_universe() -> dict[str, tuple[str, ...]]:
     """Label IDs scored per unit: implemented by an active rule and given that unit by the catalogue."""
     from .classifiers.registry import active_rules
@@ -312,16 +299,14 @@ def _step_predictions(
         return {}
     import pyarrow as pa
 
-    versions = _highest_versions(con)
-    wanted = [(lid, unit, versions[lid]) for unit, ids in universe.items() for lid in ids if lid in versions]
+    wanted = [(lid, unit) for unit, ids in universe.items() for lid in ids]
     result: dict[tuple[str, int], dict[str, set[str]]] = {s: {u: set() for u in UNITS} for s in steps}
     if not wanted:
         return {s: {u: frozenset() for u in UNITS} for s in steps}
     con.register("_eval_steps", pa.table({
         "trial_id": [s[0] for s in steps], "seq": pa.array([s[1] for s in steps], pa.int32())}))
     con.register("_eval_labels", pa.table({
-        "label_id": [w[0] for w in wanted], "unit": [w[1] for w in wanted],
-        "classifier_version": [w[2] for w in wanted]}))
+        "label_id": [w[0] for w in wanted], "unit": [w[1] for w in wanted]}))
     try:
         rows = con.execute(
             """
@@ -366,9 +351,8 @@ def _step_predictions(
             )
             SELECT DISTINCT t.trial_id, t.step, t.unit, l.label_id
             FROM targets t
-            JOIN labels l ON l.trial_id = t.trial_id AND l.seq = t.target AND l.unit = t.unit
+            JOIN current_labels l ON l.trial_id = t.trial_id AND l.seq = t.target AND l.unit = t.unit
             JOIN _eval_labels w ON w.label_id = l.label_id AND w.unit = l.unit
-                               AND w.classifier_version = l.classifier_version
             """
         ).fetchall()
     finally:

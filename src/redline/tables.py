@@ -60,7 +60,7 @@ def print_trial(con: duckdb.DuckDBPyConnection, trial_id: str, *, full: bool = F
             head.append(_short(str(v), full, 300) + "\n")
     console.print(head)
     trial_labels = con.execute(
-        "SELECT label_id, evidence FROM labels WHERE trial_id = ? AND seq IS NULL ORDER BY label_id",
+        "SELECT label_id, evidence FROM current_labels WHERE trial_id = ? AND seq IS NULL ORDER BY label_id",
         [trial_id]).fetchall()
     if trial_labels:
         console.print(Text("  trial labels: " + ", ".join(f"{l} ({e})" if e else l for l, e in trial_labels)))

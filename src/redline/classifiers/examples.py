@@ -24,7 +24,8 @@ import polars as pl
 
 from ..events import Event, Trial
 from ..convert import trials_to_arrow
-from .engine import Frames, label_frames
+from .engine import label_frames
+from .frames import Frames
 from .rule import Example, Rule
 
 

@@ -16,7 +16,7 @@ A rule reads one *unit* of the stored data and says which rows carry its label:
 Matches are :class:`Match` objects wrapping polars expressions, combined with ``&``, ``|`` and
 ``~``, so every rule is evaluated over whole columns in one pass. Rules that need a trial's
 context (what it read before, what it was told) give a ``custom`` function over the
-:class:`~redline.classifiers.engine.Frames` instead, returning rows with evidence.
+:class:`~redline.classifiers.frames.Frames` instead, returning rows with evidence.
 
 Regular expressions are Rust-regex syntax (no look-around, no back-references).
 """
@@ -26,12 +26,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import polars as pl
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Frames
+from .frames import Frames
 
 Unit = Literal["command", "action", "observation", "message", "trial"]
 

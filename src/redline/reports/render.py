@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from ..db import frame as dbframe
 from ..analysis import behaviour_rates, outcome_rates
-from ..queries import CURRENT_LABELS, trial_steps, trial_summaries
+from ..queries import trial_steps, trial_summaries
 from . import figures
 
 #: characters of an output or a message shown per step
@@ -146,9 +146,8 @@ def timeline(con: duckdb.DuckDBPyConnection, trial_id: str) -> list[Step]:
 def build_report_data(con: duckdb.DuckDBPyConnection, title: str | None = None) -> dict[str, Any]:
     trials = trial_summaries(con)
     step_labels = dbframe(con, 
-        f"""
-        WITH cur AS ({CURRENT_LABELS})
-        SELECT l.trial_id, l.seq, l.label_id FROM cur l WHERE l.seq IS NOT NULL ORDER BY l.trial_id, l.seq
+        """
+        SELECT trial_id, seq, label_id FROM current_labels WHERE seq IS NOT NULL ORDER BY trial_id, seq
         """
     )
     label_counts = behaviour_rates(trials.select("trial_id", "model"), step_labels)
