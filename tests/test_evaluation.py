@@ -249,3 +249,31 @@ def test_cli_eval(tmp_path):
     bad.write_text('{"item_id": 1}\n', encoding="utf-8")
     res = runner.invoke(main, ["eval", str(bad), "--db", str(db)])
     assert res.exit_code == 2 and "bad.jsonl:1:" in res.output
+
+
+def test_precision_recall_and_f1_agree_with_scikit_learn(built):
+    import numpy as np
+    from sklearn.metrics import precision_recall_fscore_support
+
+    con, root, gold = built
+    result = evaluate(con, gold, root=root, universe=UNIVERSE)
+    for unit in ("action", "observation", "message"):
+        listed = [lid for lid, s in result.labels.items() if s.unit == unit]
+        if not listed:
+            continue
+        truth = np.array([[lid in r.gold.labels[unit] for lid in listed] for r in result.rows], dtype=int)
+        pred = np.array([[lid in r.predicted[unit] for lid in listed] for r in result.rows], dtype=int)
+        for j, lid in enumerate(listed):
+            p, r, f, _ = precision_recall_fscore_support(truth[:, j], pred[:, j], average="binary", zero_division=0)
+            s = result.labels[lid]
+            assert (s.precision, s.recall, s.f1, s.support) == pytest.approx((p, r, f, truth[:, j].sum()))
+        # one column reads as a binary problem to scikit-learn, several as multi-label
+        shape = {"average": "binary"} if len(listed) == 1 else {"average": "micro"}
+        micro = precision_recall_fscore_support(truth.squeeze(1) if len(listed) == 1 else truth,
+                                                pred.squeeze(1) if len(listed) == 1 else pred,
+                                                zero_division=0, **shape)
+        m = result.micro[unit]
+        assert (m["precision"], m["recall"], m["f1"]) == pytest.approx(micro[:3])
+        if len(listed) > 1:
+            macro = precision_recall_fscore_support(truth, pred, average="macro", zero_division=0)
+            assert result.macro[unit]["f1"] == pytest.approx(macro[2])
