@@ -1,5 +1,10 @@
 """The ``redline`` command group and what its commands share: the ``--db`` option, progress
-bars, failing with one line, opening the database."""
+bars, printing, failing with one line, opening the database.
+
+Commands print through :func:`echo` (and tables through :mod:`redline.tables`), which makes
+every control character visible (:func:`redline.text.for_terminal`): file names, error
+messages and transcript text can all come from a hostile transcript.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from contextlib import contextmanager
 import click
 
 from .. import db as dbmod
+from ..text import for_terminal
 
 DB_HELP = f"DuckDB database file (default: ./{dbmod.DEFAULT_DB})."
 
@@ -47,8 +53,13 @@ def progress(description: str, total: int | None = None):
         yield _Bar()
 
 
+def echo(message: str = "", err: bool = False) -> None:
+    """Print one message, control characters made visible."""
+    click.echo(for_terminal(message), err=err)
+
+
 def fail(message: str) -> None:
-    click.echo(f"redline: {message}", err=True)
+    echo(f"redline: {message}", err=True)
     sys.exit(2)
 
 

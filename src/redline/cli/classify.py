@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .app import db_option, fail, main, open_db, progress
+from .app import db_option, echo, fail, main, open_db, progress
 
 
 
@@ -27,7 +27,7 @@ def run_classify(db_path: str, only: tuple[str, ...] = ()) -> None:
             report = run(con, rules, on_batch=bar.advance)
     finally:
         con.close()
-    click.echo(report.summary())
+    echo(report.summary())
 
 
 @main.command()
@@ -54,9 +54,9 @@ def rules(as_json, unit):
 
     selected = [r for r in all_entries() if unit is None or r.unit == unit]
     if as_json:
-        click.echo(json.dumps([rule_record(r) for r in selected], indent=2))
+        echo(json.dumps([rule_record(r) for r in selected], indent=2))
     else:
-        click.echo(rules_table(selected))
+        echo(rules_table(selected))
 
 
 @main.command()
@@ -71,7 +71,7 @@ def rule(rule_id, as_json):
         r = get_entry(rule_id)
     except KeyError as exc:
         fail(str(exc.args[0]))
-    click.echo(json.dumps(rule_record(r), indent=2) if as_json else rule_text(r))
+    echo(json.dumps(rule_record(r), indent=2) if as_json else rule_text(r))
 
 
 
@@ -98,6 +98,6 @@ def eval_(gold, db_path, root, as_json, worst):
     finally:
         con.close()
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        echo(json.dumps(result.to_json(), indent=2))
     else:
-        click.echo(render_text(result, worst=worst))
+        echo(render_text(result, worst=worst))

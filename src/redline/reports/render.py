@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from ..db import frame as dbframe
 from ..analysis import behaviour_rates, outcome_rates
 from ..queries import trial_steps, trial_summaries
+from ..text import shorten
 from . import figures
 
 #: characters of an output or a message shown per step
@@ -39,13 +40,10 @@ def _safe_json(fig) -> Markup:
 
 
 def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """A step's text for the page: its head and tail when longer than ``limit``."""
     if not text:
         return ""
-    text = text.rstrip()
-    if len(text) <= limit:
-        return text
-    head, tail = text[: limit * 2 // 3], text[-limit // 3:]
-    return f"{head}\n… [{len(text) - len(head) - len(tail)} characters omitted] …\n{tail}"
+    return shorten(text.rstrip(), limit)
 
 
 def highlight(text: str | None, spans: list[tuple[int, int]]) -> Markup:
