@@ -35,6 +35,7 @@ def progress(description: str, total: int | None = None):
         class _Quiet:
             def advance(self, n: int = 1) -> None: ...
             def total(self, n: int) -> None: ...
+            def stage(self, name: str, total: int | None = None) -> None: ...
         yield _Quiet()
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -49,6 +50,10 @@ def progress(description: str, total: int | None = None):
 
             def total(self, n: int) -> None:
                 progress.update(task, total=n)
+
+            def stage(self, name: str, total: int | None = None) -> None:
+                """Start the next stage of the same command on the same bar."""
+                progress.reset(task, total=total, description=name)
 
         yield _Bar()
 
