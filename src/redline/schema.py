@@ -120,12 +120,6 @@ class Table:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def column(self, name: str) -> Column:
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(f"{self.name} has no column {name}")
-
     def written(self, without: tuple[str, ...] = ()) -> list[Column]:
         """The columns a writer supplies: all but those the database fills and ``without``."""
         return [c for c in self.columns if not c.auto and c.name not in without]

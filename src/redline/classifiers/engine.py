@@ -25,6 +25,9 @@ LABEL_COLUMNS = schema.LABELS.polars_schema(without=("run_id",))
 
 #: characters of evidence kept per label (the span offsets locate the full match)
 EVIDENCE_CHARS = 500
+#: the score of a rule's label (a rule either finds the behaviour or does not); learned
+#: classifiers and custom rules may give their own in a ``score`` column
+RULE_SCORE = 1.0
 
 
 def rule_hits(rule: Rule, frames: Frames) -> pl.DataFrame:
@@ -95,7 +98,7 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
         if out.is_empty():
             return _empty_labels()
         if "score" not in out.columns:
-            out = out.with_columns(pl.lit(rule.score).alias("score"))
+            out = out.with_columns(pl.lit(RULE_SCORE).alias("score"))
         return _finish(out, rule)
     assert rule.match is not None
     parts: list[pl.DataFrame] = []
@@ -124,7 +127,7 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
         return _empty_labels()
     out = pl.concat([p.with_columns(pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32)) for p in parts],
                     how="diagonal_relaxed")
-    out = out.with_columns(pl.lit(rule.score).alias("score"))
+    out = out.with_columns(pl.lit(RULE_SCORE).alias("score"))
     return _finish(out, rule)
 
 

@@ -24,8 +24,8 @@ Regular expressions are Rust-regex syntax (no look-around, no back-references).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import polars as pl
@@ -56,16 +56,12 @@ class Match:
         return Match(~self.expr, ())
 
 
-def _names(values: Sequence[str]) -> list[str]:
-    return [v for v in values]
-
-
 # ----------------------------------------------------------------- command-unit helpers
 
 
 def program(*names: str) -> Match:
     """The simple command runs one of these programs (basename, wrappers removed)."""
-    return Match(pl.col("program").is_in(_names(names)).fill_null(False))
+    return Match(pl.col("program").is_in(list(names)).fill_null(False))
 
 
 def program_re(pattern: str) -> Match:
@@ -75,7 +71,7 @@ def program_re(pattern: str) -> Match:
 
 def arg(*values: str) -> Match:
     """Some argument equals one of these values exactly."""
-    return Match(pl.col("argv").list.eval(pl.element().is_in(_names(values))).list.any().fill_null(False))
+    return Match(pl.col("argv").list.eval(pl.element().is_in(list(values))).list.any().fill_null(False))
 
 
 def arg_re(pattern: str) -> Match:
@@ -88,15 +84,10 @@ def args_re(pattern: str) -> Match:
     return Match(pl.col("argv").list.join(" ").str.contains(pattern).fill_null(False))
 
 
-def first_arg(*values: str) -> Match:
-    """The first argument (a subcommand such as ``pip install``) is one of these."""
-    return Match(pl.col("argv").list.get(0, null_on_oob=True).is_in(_names(values)).fill_null(False))
-
-
 def subcommand(*values: str) -> Match:
     """The first argument that is not an option is one of these (``git -C x clone``)."""
     first_word = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(0, null_on_oob=True)
-    return Match(first_word.is_in(_names(values)).fill_null(False))
+    return Match(first_word.is_in(list(values)).fill_null(False))
 
 
 def code_re(pattern: str) -> Match:
@@ -121,7 +112,7 @@ def redirect_re(pattern: str) -> Match:
 
 def wrapped_by(*names: str) -> Match:
     """The command was run through one of these wrappers (``sudo``, ``nohup``, ``timeout``)."""
-    return Match(pl.col("wrappers").list.eval(pl.element().is_in(_names(names))).list.any().fill_null(False))
+    return Match(pl.col("wrappers").list.eval(pl.element().is_in(list(names))).list.any().fill_null(False))
 
 
 def under_sudo() -> Match:
@@ -133,17 +124,17 @@ def in_background() -> Match:
 
 
 def in_context(*contexts: str) -> Match:
-    return Match(pl.col("context").is_in(_names(contexts)).fill_null(False))
+    return Match(pl.col("context").is_in(list(contexts)).fill_null(False))
 
 
 def command_type(*values: str) -> Match:
     """The scaffold's command type for the action (e.g. ``long_running``)."""
-    return Match(pl.col("command_type").is_in(_names(values)).fill_null(False))
+    return Match(pl.col("command_type").is_in(list(values)).fill_null(False))
 
 
 def tool(*names: str) -> Match:
     """The tool the action was sent through."""
-    return Match(pl.col("tool").is_in(_names(names)).fill_null(False))
+    return Match(pl.col("tool").is_in(list(names)).fill_null(False))
 
 
 # ----------------------------------------------------------------- text-unit helpers
@@ -170,24 +161,10 @@ def failed() -> Match:
     return Match((pl.col("exit_code") != 0).fill_null(False))
 
 
-def command_re(pattern: str) -> Match:
-    """For an observation: the command line of the action it answers matches a regex."""
-    return Match(pl.col("command").str.contains(pattern).fill_null(False))
-
-
-def says(pattern: str) -> Match:
-    """For a message: the agent's text matches a (case-insensitive) regex."""
-    return text_re(pattern, ignore_case=True)
-
-
-def always() -> Match:
-    return Match(pl.lit(True))
-
-
 # ----------------------------------------------------------------- the declaration
 
 Example = str | dict[str, Any]
-CustomMatch = Callable[["Frames"], pl.DataFrame]
+CustomMatch = Callable[[Frames], pl.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -218,8 +195,6 @@ class Rule:
     status: Literal["stable", "experimental", "deprecated"] = "stable"
     #: for a deprecated ID: the ID that replaces it
     successor: str | None = None
-    score: float = 1.0
-    tags: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Z]+(-[A-Z0-9]+)+", self.id):

@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "IngestReport": "loader", "discover": "loader", "ingest": "loader", "ingest_path": "loader",
+    "IngestReport": "loader", "discover": "loader", "ingest": "loader",
     "process_file": "loader", "FORMATS": "registry", "get_format": "registry",
     "format_names": "registry",
 }

@@ -18,7 +18,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from .. import db as dbmod
 from .. import schema
 from ..convert import ConversionError, TableBuilder
 from . import registry
@@ -350,11 +349,3 @@ def ingest(
     write_batch(con, batch)
     return report
 
-
-def ingest_path(paths: Iterable[str | os.PathLike[str]], db_path: str | os.PathLike[str] = dbmod.DEFAULT_DB, **kwargs) -> IngestReport:
-    """Convenience for notebooks: open ``db_path``, ingest, close."""
-    con = dbmod.connect(db_path)
-    try:
-        return ingest(paths, con, **kwargs)
-    finally:
-        con.close()
