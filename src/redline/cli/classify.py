@@ -9,10 +9,20 @@ import click
 from .app import db_option, echo, fail, main, open_db, progress
 
 
+@main.command()
+@db_option
+@click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
+@click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
+              help="Trials read and labelled at a time; fewer use less memory (default 2000).")
+def classify(db_path, only, batch_trials):
+    """Label behaviours on the stored steps.
 
-def run_classify(db_path: str, only: tuple[str, ...] = ()) -> None:
-    from ..classifiers import classify as run
+    Works from the database alone (no re-ingest). Each run is recorded in classify_runs; when it
+    completes, its labels replace the earlier labels of the same classifiers, so re-running
+    never duplicates them, and a run that is interrupted leaves the earlier labels in place.
+    """
     from ..classifiers.registry import active_rules, get_rule
+    from ..classifiers.store import BATCH_TRIALS, classify as run
 
     rules = active_rules()
     if only:
@@ -24,23 +34,10 @@ def run_classify(db_path: str, only: tuple[str, ...] = ()) -> None:
     try:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
         with progress("classify", total) as bar:
-            report = run(con, rules, on_batch=bar.advance)
+            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or BATCH_TRIALS)
     finally:
         con.close()
     echo(report.summary())
-
-
-@main.command()
-@db_option
-@click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
-def classify(db_path, only):
-    """Label behaviours on the stored steps.
-
-    Works from the database alone (no re-ingest). Re-running replaces the labels of the same
-    classifier versions, so it never duplicates them.
-    """
-    run_classify(db_path, only)
-
 
 
 @main.command()
@@ -72,7 +69,6 @@ def rule(rule_id, as_json):
     except KeyError as exc:
         fail(str(exc.args[0]))
     echo(json.dumps(rule_record(r), indent=2) if as_json else rule_text(r))
-
 
 
 @main.command(name="eval")
