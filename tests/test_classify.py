@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from redline import classify
 from redline.classifiers.registry import get_rule
@@ -122,3 +123,20 @@ def test_an_interrupted_run_shows_nothing_and_the_next_run_cleans_it_up(con, wri
         (1, "complete"), (2, "abandoned"), (3, "complete")]
     assert con.execute("SELECT DISTINCT run_id FROM labels").fetchall() == [(3,)]
     assert con.execute("SELECT trial_id, seq, label_id FROM current_labels ORDER BY ALL").fetchall() == before
+
+
+def test_a_rules_structured_detail_is_stored_and_other_labels_have_none(con, write_traj):
+    import polars as pl
+
+    from redline.classifiers.rule import Rule
+
+    def kills_with_target(frames):
+        return frames.commands.filter(pl.col("program") == "kill").select(
+            "trial_id", "seq", pl.col("text").alias("evidence"),
+            pl.lit('{"target": "unknown"}').alias("detail"))
+
+    detailed = Rule(id="PROC-KILL", name="process-kill", on="command", summary="kills", custom=kills_with_target)
+    ingest([write_traj("r__d-1", [("kill 42", "", 0), ("sudo reboot", "", 0)])], con)
+    classify(con, [detailed, get_rule("SYS-REBOOT")])
+    rows = dict(con.execute("SELECT label_id, detail FROM current_labels").fetchall())
+    assert json.loads(rows["PROC-KILL"]) == {"target": "unknown"} and rows["SYS-REBOOT"] is None

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from .strategies import STRATEGIES  # noqa: F401 - strategy names, declared in strategies.py
+
 #: the version of the behaviour catalogue this table transcribes
 CATALOGUE_VERSION = "1.2"
 
