@@ -13,7 +13,8 @@ whenever a migration ran.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -145,8 +146,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         )
     if current == SCHEMA_VERSION:
         return current
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if current == 0:
             _create(con)
         else:
@@ -156,11 +156,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
                     apply(con)
                     con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
         _refresh_derived(con)
-        con.execute("COMMIT")
-    except Exception:
+    return SCHEMA_VERSION
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Everything in the block commits together, or (on an exception) not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
         con.execute("ROLLBACK")
         raise
-    return SCHEMA_VERSION
+    con.execute("COMMIT")
 
 
 def _create(con: duckdb.DuckDBPyConnection) -> None:

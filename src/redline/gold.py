@@ -56,11 +56,15 @@ class GoldRow:
 class Match:
     """Where a gold row's action is stored; ``matched_by`` is None when it was not found."""
 
-    row: GoldRow
+    gold: GoldRow
     trial_id: str | None = None
     seq: int | None = None
     #: "text" (command text equal), "ordinal" (fallback to the position) or None (unmatched)
     matched_by: str | None = None
+
+    @property
+    def matched(self) -> bool:
+        return self.matched_by is not None
 
 
 def normalise_command(text: str | None) -> str:

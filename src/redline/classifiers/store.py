@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from ..db import frame as dbframe
+from ..db import transaction
 from .engine import LABEL_COLUMNS, label_frames
 from .frames import Frames, build_frames
 from .registry import active_rules
@@ -65,58 +66,40 @@ class ClassifyReport:
         return f"{self.labels} labels from {self.rules} classifiers over {self.trials} trials"
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], None]) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        work()
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-
-
 def _start_run(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], n_trials: int) -> int:
     """Clean up runs that never completed and record a new running one; return its ID."""
-    run_id: list[int] = []
-
-    def work() -> None:
+    with transaction(con):
         con.execute("DELETE FROM labels WHERE run_id IN (SELECT run_id FROM classify_runs WHERE status = 'running')")
         con.execute("UPDATE classify_runs SET status = 'abandoned', ended_at = current_timestamp "
                     "WHERE status = 'running'")
-        run_id.append(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM classify_runs").fetchall()[0][0])
+        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM classify_runs").fetchall()[0][0]
         versions = json.dumps({r.id: r.classifier_version for r in rules})
         con.execute("INSERT INTO classify_runs (run_id, status, rules, trials) VALUES (?, 'running', ?, ?)",
-                    [run_id[0], versions, n_trials])
-
-    _in_transaction(con, work)
-    return run_id[0]
+                    [run_id, versions, n_trials])
+    return run_id
 
 
 def _complete_run(con: duckdb.DuckDBPyConnection, run_id: int, rules: Sequence[Rule],
                   trial_ids: Sequence[str] | None) -> int:
     """Delete what the run supersedes and mark it complete, atomically; return its label count."""
-    count: list[int] = []
-
-    def work() -> None:
-        con.register("_run_ids", pa.table({"label_id": pa.array([r.id for r in rules], pa.string())}))
-        scope = ""
-        if trial_ids is not None:
-            con.register("_run_trials", pa.table({"trial_id": pa.array(list(trial_ids), pa.string())}))
-            scope = "AND trial_id IN (SELECT trial_id FROM _run_trials)"
-        con.execute(
-            f"DELETE FROM labels WHERE run_id IS DISTINCT FROM ? "
-            f"AND label_id IN (SELECT label_id FROM _run_ids) {scope}", [run_id])
-        count.append(con.execute("SELECT count(*) FROM labels WHERE run_id = ?", [run_id]).fetchall()[0][0])
-        con.execute("UPDATE classify_runs SET status = 'complete', ended_at = current_timestamp, labels = ? "
-                    "WHERE run_id = ?", [count[0], run_id])
-
+    con.register("_run_ids", pa.table({"label_id": pa.array([r.id for r in rules], pa.string())}))
+    scope = ""
+    if trial_ids is not None:
+        con.register("_run_trials", pa.table({"trial_id": pa.array(list(trial_ids), pa.string())}))
+        scope = "AND trial_id IN (SELECT trial_id FROM _run_trials)"
     try:
-        _in_transaction(con, work)
+        with transaction(con):
+            con.execute(
+                f"DELETE FROM labels WHERE run_id IS DISTINCT FROM ? "
+                f"AND label_id IN (SELECT label_id FROM _run_ids) {scope}", [run_id])
+            count = con.execute("SELECT count(*) FROM labels WHERE run_id = ?", [run_id]).fetchall()[0][0]
+            con.execute("UPDATE classify_runs SET status = 'complete', ended_at = current_timestamp, labels = ? "
+                        "WHERE run_id = ?", [count, run_id])
     finally:
         con.unregister("_run_ids")
         if trial_ids is not None:
             con.unregister("_run_trials")
-    return count[0]
+    return count
 
 
 def _write_labels(con: duckdb.DuckDBPyConnection, labels, run_id: int) -> None:

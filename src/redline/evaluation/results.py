@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..gold import GoldRow
+from ..gold import Match
 
 
 def _r(x: float) -> float:
@@ -13,19 +13,10 @@ def _r(x: float) -> float:
 
 
 @dataclass
-class RowResult:
-    """One gold row and what the database says about its step."""
+class RowResult(Match):
+    """One gold row, where it is stored, and the labels the database gives its steps (per unit)."""
 
-    gold: GoldRow
-    trial_id: str | None = None
-    seq: int | None = None
-    #: "text" (command text equal), "ordinal" (fallback to the position) or None (unmatched)
-    matched_by: str | None = None
     predicted: dict[str, frozenset[str]] = field(default_factory=dict)
-
-    @property
-    def matched(self) -> bool:
-        return self.matched_by is not None
 
 
 @dataclass

@@ -74,7 +74,7 @@ def evaluate(
     rows = load_gold(gold_path)
     scored = (registry_universe() if universe is None
               else {u: tuple(universe.get(u, ())) for u in UNITS})
-    results = [RowResult(m.row, m.trial_id, m.seq, m.matched_by) for m in goldmod.match_rows(con, rows, root)]
+    results = [RowResult(m.gold, m.trial_id, m.seq, m.matched_by) for m in goldmod.match_rows(con, rows, root)]
     steps = sorted({(r.trial_id, r.seq) for r in results if r.matched})  # type: ignore[misc]
     preds = _step_predictions(con, steps, scored)
     for r in results:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from .. import db as dbmod
 from .. import schema
 from ..convert import ConversionError, TableBuilder
 from . import registry
@@ -223,8 +224,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
         "status": [r.status for r in results], "error": [r.error for r in results],
         "trials": [r.n_trials for r in results], "events": [r.n_events for r in results],
     }, schema=schema.INGESTED_FILES.arrow_schema())
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with dbmod.transaction(con):
         con.register("_batch_paths", paths)
         con.execute("CREATE OR REPLACE TEMP TABLE _old AS SELECT trial_id FROM trials WHERE source_path IN (SELECT path FROM _batch_paths)")
         for table in ("labels", "commands", "events", "trials"):
@@ -243,10 +243,6 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
         con.unregister("_batch_files")
         con.unregister("_batch_paths")
         con.execute("DROP TABLE IF EXISTS _old")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _worker_count(requested: int | None, n_files: int) -> int:
