@@ -28,13 +28,15 @@ def test_classify_needs_no_reingest_and_a_new_version_replaces_the_older_labels(
     rule = get_rule("PROC-KILL")
     classify(con)
     others = {(t, s, l, v) for t, s, l, v in _labels(con) if l != "PROC-KILL"}
-    newer = dataclasses.replace(rule, version=rule.version + 1)
-    classify(con, [newer])
-    assert sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL") == [str(rule.version + 1)]
+    newer = dataclasses.replace(rule, misses=rule.misses + ("kill -l",))  # new logic, new version
+    assert newer.classifier_version != rule.classifier_version
+    report = classify(con, [newer])
+    assert report.changed == [("PROC-KILL", rule.classifier_version, newer.classifier_version)]
+    assert sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL") == [newer.classifier_version]
     # a run of one classifier leaves the other classifiers' labels alone
     assert {(t, s, l, v) for t, s, l, v in _labels(con) if l != "PROC-KILL"} == others
-    classify(con, [newer])
-    assert sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL") == [str(rule.version + 1)]
+    assert classify(con, [newer]).changed == []
+    assert sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL") == [newer.classifier_version]
     runs = con.execute("SELECT run_id, status FROM classify_runs ORDER BY run_id").fetchall()
     assert runs == [(1, "complete"), (2, "complete"), (3, "complete")]
     assert con.execute("SELECT count(*) FROM current_labels").fetchall() == con.execute(

@@ -28,7 +28,7 @@ TABLES = ("trials", "events", "commands", "labels")
 VOLATILE = {"created_at", "run_id"}
 
 
-def snapshot_lines(folder: str) -> list[str]:
+def snapshot_lines(folder: str, ignore: set[str] = frozenset()) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         con = redline.connect(Path(tmp) / "snapshot.duckdb")
         try:
@@ -42,7 +42,7 @@ def snapshot_lines(folder: str) -> list[str]:
             for table in TABLES:
                 columns = [name for (name,) in con.execute(
                     "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                    "ORDER BY ordinal_position", [table]).fetchall() if name not in VOLATILE]
+                    "ORDER BY ordinal_position", [table]).fetchall() if name not in VOLATILE | ignore]
                 kept = [c for c in columns
                         if con.execute(f'SELECT count("{c}") FROM {table}').fetchall()[0][0] > 0]
                 select = ", ".join(f'"{c}"' for c in kept)
@@ -55,21 +55,33 @@ def snapshot_lines(folder: str) -> list[str]:
             con.close()
 
 
+def _without(line: str, ignore: set[str]) -> str:
+    """A snapshot line written earlier, without the ignored columns."""
+    if not ignore:
+        return line
+    table, row = json.loads(line)
+    return json.dumps([table, {k: v for k, v in row.items() if k not in ignore}], ensure_ascii=False, sort_keys=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", help="folder of transcripts to ingest and classify")
     parser.add_argument("-o", "--out", help="write the snapshot to this file")
     parser.add_argument("--compare", metavar="FILE", help="compare with a snapshot written earlier")
+    parser.add_argument("--ignore", metavar="COLUMN", action="append", default=[],
+                        help="leave this column out of the comparison too (repeatable), e.g. "
+                             "classifier_version when the rules' versions are expected to change")
     args = parser.parse_args(argv)
     if not Path(args.folder).is_dir():
         print(f"{args.folder}: no such folder", file=sys.stderr)
         return 2
-    lines = snapshot_lines(args.folder)
+    lines = snapshot_lines(args.folder, set(args.ignore))
     if args.out:
         Path(args.out).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         print(f"wrote {len(lines)} rows to {args.out}", file=sys.stderr)
     if args.compare:
-        old = Path(args.compare).read_text(encoding="utf-8").splitlines()
+        old = sorted(_without(line, set(args.ignore)) for line in Path(args.compare).read_text(encoding="utf-8").splitlines())
+        lines = sorted(lines)
         if old == lines:
             print(f"identical: {len(lines)} rows", file=sys.stderr)
             return 0

@@ -39,11 +39,14 @@ column's description as its comment):
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import polars as pl
-import pyarrow as pa
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .events import EVENT_KINDS, OUTCOMES
+
+if TYPE_CHECKING:  # pragma: no cover - imported when a schema is asked for (see _types)
+    import polars as pl
+    import pyarrow as pa
 
 #: what ``ingested_files.status`` may say about a file
 FILE_STATUSES: tuple[str, ...] = ("ok", "error", "skipped")
@@ -52,18 +55,29 @@ LABEL_UNITS: tuple[str, ...] = ("action", "observation", "message", "trial")
 #: the states of a classify run: only a ``complete`` run's labels are current
 RUN_STATUSES: tuple[str, ...] = ("running", "complete", "abandoned")
 
-#: DuckDB type -> (Arrow type, polars type)
-_TYPES: dict[str, tuple[pa.DataType, pl.DataType]] = {
-    "VARCHAR": (pa.string(), pl.Utf8()),
-    "JSON": (pa.string(), pl.Utf8()),
-    "INTEGER": (pa.int32(), pl.Int32()),
-    "BIGINT": (pa.int64(), pl.Int64()),
-    "DOUBLE": (pa.float64(), pl.Float64()),
-    "BOOLEAN": (pa.bool_(), pl.Boolean()),
-    "TIMESTAMP": (pa.timestamp("us"), pl.Datetime("us")),
-    "TIMESTAMPTZ": (pa.timestamp("us", tz="UTC"), pl.Datetime("us", "UTC")),
-    "VARCHAR[]": (pa.list_(pa.string()), pl.List(pl.Utf8())),
-}
+#: the DuckDB types columns may have
+SQL_TYPES: tuple[str, ...] = ("VARCHAR", "JSON", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP",
+                              "TIMESTAMPTZ", "VARCHAR[]")
+
+
+@lru_cache(maxsize=1)
+def _types() -> dict[str, tuple[pa.DataType, pl.DataType]]:
+    """DuckDB type -> (Arrow type, polars type). pyarrow and polars are imported here, when a
+    schema is first asked for, so that opening a database (every command) does not load them."""
+    import polars as pl
+    import pyarrow as pa
+
+    return {
+        "VARCHAR": (pa.string(), pl.Utf8()),
+        "JSON": (pa.string(), pl.Utf8()),
+        "INTEGER": (pa.int32(), pl.Int32()),
+        "BIGINT": (pa.int64(), pl.Int64()),
+        "DOUBLE": (pa.float64(), pl.Float64()),
+        "BOOLEAN": (pa.bool_(), pl.Boolean()),
+        "TIMESTAMP": (pa.timestamp("us"), pl.Datetime("us")),
+        "TIMESTAMPTZ": (pa.timestamp("us", tz="UTC"), pl.Datetime("us", "UTC")),
+        "VARCHAR[]": (pa.list_(pa.string()), pl.List(pl.Utf8())),
+    }
 
 
 @dataclass(frozen=True)
@@ -83,7 +97,7 @@ class Column:
     auto: bool = False
 
     def __post_init__(self) -> None:
-        if self.type not in _TYPES:
+        if self.type not in SQL_TYPES:
             raise ValueError(f"column {self.name}: unknown type {self.type}")
 
     def sql(self) -> str:
@@ -101,11 +115,11 @@ class Column:
 
     @property
     def arrow(self) -> pa.DataType:
-        return _TYPES[self.type][0]
+        return _types()[self.type][0]
 
     @property
     def polars(self) -> pl.DataType:
-        return _TYPES[self.type][1]
+        return _types()[self.type][1]
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,8 @@ class Table:
 
     def arrow_schema(self, without: tuple[str, ...] = ()) -> pa.Schema:
         """The Arrow schema of a batch written to this table."""
+        import pyarrow as pa
+
         return pa.schema([(c.name, c.arrow) for c in self.written(without)])
 
     def polars_schema(self, without: tuple[str, ...] = ()) -> dict[str, pl.DataType]:

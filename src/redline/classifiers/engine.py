@@ -32,7 +32,7 @@ RULE_SCORE = 1.0
 
 def rule_hits(rule: Rule, frames: Frames) -> pl.DataFrame:
     """The labels ``rule`` gives in this batch, computed once per batch."""
-    return frames.memo(("rule", rule.id, rule.version), lambda: _run_rule(rule, frames))
+    return frames.memo(("rule", rule.id, rule.classifier_version), lambda: _run_rule(rule, frames))
 
 
 def _empty_labels() -> pl.DataFrame:

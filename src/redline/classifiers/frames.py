@@ -36,6 +36,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from .. import schema
 from .scripts import script_commands
 
 #: characters of a long output's head and tail that observation rules read
@@ -149,3 +150,18 @@ def build_frames(trials: pl.DataFrame, events: pl.DataFrame, commands: pl.DataFr
     expanded = expand_scripts(steps.commands, steps.actions, steps.events)
     return Frames(trials=trials, events=steps.events, commands=expanded, actions=steps.actions,
                   observations=observations, messages=steps.messages, output_shift=shift)
+
+
+def empty_frames() -> Frames:
+    """The frames of a batch with no trials: every frame with its columns and no rows."""
+    return build_frames(pl.DataFrame(schema=schema.TRIALS.polars_schema()),
+                        pl.DataFrame(schema=schema.EVENTS.polars_schema()),
+                        pl.DataFrame(schema=schema.COMMANDS.polars_schema()))
+
+
+@functools.lru_cache(maxsize=1)
+def unit_columns() -> dict[str, tuple[str, ...]]:
+    """The columns a rule of each unit reads (``command``, ``action``, ``observation``, ``message``)."""
+    frames = empty_frames()
+    return {"command": tuple(frames.commands.columns), "action": tuple(frames.actions.columns),
+            "observation": tuple(frames.observations.columns), "message": tuple(frames.messages.columns)}

@@ -4,7 +4,9 @@ Entries are the rules (one module per family in :mod:`redline.classifiers.rules`
 ``RULES``; a family is registered by adding its module to ``FAMILIES``) and the other catalogue
 entries (the ``RES-*`` strategies, :mod:`redline.classifiers.strategies`). The code table
 (:mod:`redline.classifiers.catalogue`) lists every ID once with its severity; the registry
-checks that each ID in it has exactly one entry and each entry's ID is in it.
+checks that each ID in it has exactly one entry and each entry's ID is in it, and, when this
+module is imported, that every custom rule's regexes and columns are sound
+(:meth:`~redline.classifiers.rule.Rule.check_custom`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from functools import lru_cache
 
 from .catalogue import CODES, REDIRECTS, Severity
 from .entry import Entry
+from .frames import empty_frames
 from .rule import Rule
 from .rules import FAMILIES
 from .strategies import ENTRIES as STRATEGY_ENTRIES
@@ -34,6 +37,10 @@ def _entries() -> tuple[CatalogueEntry, ...]:
     missing = [cid for cid in CODES if cid not in seen]
     if missing:
         raise RuntimeError(f"catalogue IDs without an entry: {', '.join(missing)}")
+    frames = empty_frames()
+    for entry in entries:
+        if isinstance(entry, Rule):
+            entry.check_custom(frames)
     order = {cid: n for n, cid in enumerate(CODES)}
     return tuple(sorted(entries, key=lambda e: order[e.id]))
 
@@ -85,3 +92,6 @@ def severity(entry_id: str) -> Severity:
 def units() -> dict[str, str]:
     """Catalogue ID -> the unit its labels attach to (``episode`` for strategies)."""
     return {e.id: e.unit for e in _entries()}
+
+
+_entries()  # a broken entry or a bad regex fails here, at import, naming the entry

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -61,9 +61,31 @@ class ClassifyReport:
     rules: int = 0
     #: the run that wrote the labels (``classify_runs.run_id``)
     run_id: int | None = None
+    #: (ID, version the database was last labelled with, version now) of every classifier whose
+    #: logic changed since then
+    changed: list[tuple[str, str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         return f"{self.labels} labels from {self.rules} classifiers over {self.trials} trials"
+
+
+def labelled_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Classifier ID -> the version the latest complete run that ran it had."""
+    versions: dict[str, str] = {}
+    for (rules,) in con.execute(
+            "SELECT rules FROM classify_runs WHERE status = 'complete' ORDER BY run_id DESC").fetchall():
+        for rule_id, version in json.loads(rules or "{}").items():
+            versions.setdefault(rule_id, version)
+    return versions
+
+
+def changed_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None) -> list[tuple[str, str, str]]:
+    """(ID, version labelled with, version now) of the classifiers (default: every active one)
+    whose logic changed since the database was last labelled with them: their stored labels are
+    stale until the next classify."""
+    previous = labelled_versions(con)
+    return [(r.id, previous[r.id], r.classifier_version) for r in (active_rules() if rules is None else rules)
+            if r.id in previous and previous[r.id] != r.classifier_version]
 
 
 def _start_run(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], n_trials: int) -> int:
@@ -126,14 +148,16 @@ def classify(
 
     ``rules`` defaults to every active classifier; ``trial_ids`` to every trial. The run's
     labels replace, for those trials, every earlier label of the same classifier IDs.
-    ``on_batch`` is called with the number of trials of each finished batch.
+    ``on_batch`` is called with the number of trials of each finished batch. The report names
+    the classifiers whose logic changed since the database was last labelled with them.
     """
     rules = active_rules() if rules is None else list(rules)
     ids = trial_ids
     if ids is None:
         ids = [r[0] for r in con.execute("SELECT trial_id FROM trials ORDER BY trial_id").fetchall()]
+    changed = changed_rules(con, rules)
     run_id = _start_run(con, rules, len(ids))
-    report = ClassifyReport(rules=len(rules), run_id=run_id)
+    report = ClassifyReport(rules=len(rules), run_id=run_id, changed=changed)
     for start in range(0, len(ids), batch_trials):
         chunk = list(ids[start:start + batch_trials])
         labels = label_frames(read_frames(con, chunk), rules)

@@ -20,6 +20,8 @@ def classify(db_path, only, batch_trials):
     Works from the database alone (no re-ingest). Each run is recorded in classify_runs; when it
     completes, its labels replace the earlier labels of the same classifiers, so re-running
     never duplicates them, and a run that is interrupted leaves the earlier labels in place.
+    A classifier's version is a fingerprint of its logic; the command names the classifiers
+    that changed since the database was last labelled.
     """
     from ..classifiers.registry import active_rules, get_rule
     from ..classifiers.store import BATCH_TRIALS, classify as run
@@ -37,6 +39,9 @@ def classify(db_path, only, batch_trials):
             report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or BATCH_TRIALS)
     finally:
         con.close()
+    if report.changed:
+        echo(f"{len(report.changed)} classifiers changed since the database was last labelled: "
+             + ", ".join(f"{rule_id} ({old} -> {new})" for rule_id, old, new in report.changed))
     echo(report.summary())
 
 

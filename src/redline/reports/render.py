@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from ..db import frame as dbframe
 from ..analysis import behaviour_rates, outcome_rates
+from ..classifiers.store import changed_rules
 from ..queries import trial_steps, trial_summaries
 from ..text import shorten
 from . import figures
@@ -192,6 +193,8 @@ def build_report_data(con: duckdb.DuckDBPyConnection, title: str | None = None) 
         "omitted_timelines": max(0, len(rows) - len(shown)),
         "n_labels": int(label_counts["steps"].sum()) if not label_counts.is_empty() else 0,
         "rates": rates.to_dicts(),
+        #: classifiers whose stored labels an older version of them wrote
+        "stale": [rule_id for rule_id, _, _ in changed_rules(con)],
     }
 
 
