@@ -39,8 +39,9 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
-from .base import (HEAD_BYTES, FormatError, TRUNCATED_LINE, content_text, decode_utf8, first_int, head_text,
-                   iter_json_lines, json_document_or_lines)
+from .base import (Adapter, HEAD_BYTES, FormatError, content_text, decode_utf8, first_int, head_text,
+                   json_document_or_lines)
+from .records import TRUNCATED_LINE, iter_json_lines
 from .codex import argv_command
 
 NAME = "chat-json"
@@ -463,3 +464,5 @@ def read(path: Path) -> Iterator[Trial]:
         for trial in trials:
             trial.metadata["warnings"] = list(warnings)
     yield from trials
+
+FORMAT = Adapter(NAME, DESCRIPTION, 1000, sniff, read)

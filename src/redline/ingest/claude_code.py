@@ -32,8 +32,8 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, parse_iso
-from .base import FormatError, TRUNCATED_LINE, content_text, head_text, iter_json_lines
-
+from .base import Adapter, FormatError, content_text, head_text
+from .records import TRUNCATED_LINE, iter_json_lines
 NAME = "claude-code"
 DESCRIPTION = "Claude Code session JSONL (~/.claude/projects/*/<session>.jsonl)"
 
@@ -327,3 +327,5 @@ def read(path: Path) -> Iterator[Trial]:
             meta["warnings"] = list(warnings)
         trial.metadata = meta
         yield trial
+
+FORMAT = Adapter(NAME, DESCRIPTION, 80, sniff, read)

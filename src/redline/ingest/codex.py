@@ -35,8 +35,8 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, parse_iso
-from .base import FormatError, TRUNCATED_LINE, content_text, head_text, iter_json_lines
-
+from .base import Adapter, FormatError, content_text, head_text
+from .records import TRUNCATED_LINE, iter_json_lines
 NAME = "codex"
 DESCRIPTION = "OpenAI Codex CLI rollout JSONL (~/.codex/sessions/**/rollout-*.jsonl)"
 
@@ -414,3 +414,5 @@ def _item(trial: Trial, item: dict, number: int, ptr: str, ts: Any, pending: dic
         text = shlex.join(["web_search", query]) if isinstance(query, str) else render_call("web_search", act)[0]
         trial.add(Event(kind="action", role="assistant", text=text, tool="web_search", timestamp=ts,
                         source_line=number, source_pointer=f"{ptr}/action", attrs={"arguments": act}))
+
+FORMAT = Adapter(NAME, DESCRIPTION, 90, sniff, read)

@@ -66,7 +66,7 @@ from pathlib import Path
 from typing import Any
 
 from ..events import Event, Trial
-from .base import FormatError, first_int, head_text, read_text
+from .base import Adapter, FormatError, first_int, head_text, read_text
 
 NAME = "fudan-log"
 DESCRIPTION = "Fudan self-replication study scaffold log (Python logging text, Round N banners)"
@@ -708,3 +708,5 @@ def read(path: Path) -> Iterator[Trial]:
             "not a Fudan scaffold log"
         )
     yield reader.finish(last)
+
+FORMAT = Adapter(NAME, DESCRIPTION, 10, sniff, read)

@@ -44,7 +44,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, normalise_outcome, parse_iso
-from .base import FormatError, NotATranscript, first_json_value, head_text, load_json, parse_json
+from .base import Adapter, FormatError, NotATranscript, first_json_value, head_text, load_json, parse_json
 
 NAME = "inspect-ai"
 DESCRIPTION = "Inspect AI evaluation logs (EvalLog .json and zipped .eval; one trial per sample and epoch)"
@@ -540,3 +540,5 @@ def _assistant_text(content: Any, resolve: Callable[[Any], Any]) -> tuple[str, s
         elif ptype:
             text.append(f"[{ptype}]")
     return "\n".join(reasoning), "\n".join(text)
+
+FORMAT = Adapter(NAME, DESCRIPTION, 40, sniff, read)

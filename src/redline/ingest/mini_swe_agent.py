@@ -56,7 +56,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
-from .base import FormatError, content_text, first_json_value, head_text, load_json
+from .base import Adapter, FormatError, content_text, first_json_value, head_text, load_json
 
 NAME = "mini-swe-agent"
 DESCRIPTION = "mini-swe-agent trajectory (.traj.json: info + OpenAI-style messages, v1 and v2)"
@@ -462,3 +462,5 @@ def _actions(msg: dict, extra: dict, content: str, i: int, messages: list, last_
     if answered or (i == last_assistant and len(blocks) == 1):
         for j, block in enumerate(blocks):
             yield block.strip("\n"), "bash", None, f"/messages/{i}/content", None
+
+FORMAT = Adapter(NAME, DESCRIPTION, 20, sniff, read, SIDECARS)

@@ -41,8 +41,8 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, normalise_outcome, parse_iso
-from .base import (TRUNCATED_LINE, FormatError, NotATranscript, first_json_value, head_text, iter_json_lines,
-                   load_json, read_head)
+from .base import Adapter, FormatError, NotATranscript, first_json_value, head_text, load_json, read_head
+from .records import TRUNCATED_LINE, iter_json_lines
 
 NAME = "openhands"
 DESCRIPTION = "OpenHands event streams (JSON array of action/observation events linked by cause)"
@@ -476,3 +476,5 @@ def _str(value: Any) -> str:
 def _kind(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), "number")
+
+FORMAT = Adapter(NAME, DESCRIPTION, 60, sniff, read)

@@ -44,7 +44,8 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial
-from .base import FormatError, TRUNCATED_LINE, decode_utf8, head_text, iter_json_lines, json_document_or_lines
+from .base import Adapter, FormatError, decode_utf8, head_text, json_document_or_lines
+from .records import TRUNCATED_LINE, iter_json_lines
 from .chat_json import chat_text, parse_arguments, tool_call_text
 
 NAME = "otel-genai"
@@ -493,3 +494,5 @@ def _trial(path: Path, trace_id: str, spans: list[_Span], warnings: list[str]) -
         meta["warnings"] = list(warnings)
     trial.metadata = meta
     return trial
+
+FORMAT = Adapter(NAME, DESCRIPTION, 100, sniff, read)

@@ -62,8 +62,8 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, parse_iso
-from .base import FormatError, TRUNCATED_LINE, content_text, first_int, head_text, iter_json_lines
-
+from .base import Adapter, FormatError, content_text, first_int, head_text
+from .records import TRUNCATED_LINE, iter_json_lines
 NAME = "palisade"
 DESCRIPTION = "Palisade robot-shutdown runs: llm_control structured JSON-lines logs (+ tags.json labels)"
 SIDECARS = ("tags.json",)
@@ -431,3 +431,5 @@ def read(path: Path) -> Iterator[Trial]:
     trial.metadata = meta
     trial.started_at, trial.ended_at = first_ts, last_ts
     yield trial
+
+FORMAT = Adapter(NAME, DESCRIPTION, 70, sniff, read, SIDECARS)

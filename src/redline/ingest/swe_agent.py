@@ -40,7 +40,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, normalise_outcome
-from .base import FormatError, content_text, first_int, first_json_value, head_text, load_json
+from .base import Adapter, FormatError, content_text, first_int, first_json_value, head_text, load_json
 
 NAME = "swe-agent"
 DESCRIPTION = "SWE-agent trajectories (.traj JSON: trajectory of action/observation/thought steps)"
@@ -330,3 +330,5 @@ def _metadata(data: dict, info: dict, model_source: str | None, from_history: bo
 def _kind(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), "number")
+
+FORMAT = Adapter(NAME, DESCRIPTION, 50, sniff, read)

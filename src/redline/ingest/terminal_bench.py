@@ -35,7 +35,7 @@ from typing import Any
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
 from . import mini_swe_agent_console as mini
 from .asciicast import Cast, looks_like_cast, pointer, read_cast
-from .base import FormatError, NotATranscript, load_json
+from .base import Adapter, FormatError, NotATranscript, load_json
 from .rich_output import trim
 from .terminal import KEY_NAMES, MAX_ROW_CHARS, SHELL_PROMPT_RE, Row, Terminal, rows_text, typed_lines
 
@@ -269,3 +269,5 @@ def _task_from_folder(path: Path) -> str | None:
     name = _trial_dir(path).name
     m = re.match(r"^(.+?)\.\d+-of-\d+\.", name)
     return m.group(1) if m else None
+
+FORMAT = Adapter(NAME, DESCRIPTION, 30, sniff, read, SIDECARS)
