@@ -44,5 +44,7 @@ MAX_TERMINAL_ROWS = 1_000_000
 
 #: a Python literal (Palisade tool-call arguments) longer than this is not parsed
 MAX_LITERAL_CHARS = 1_000_000
-#: metadata files read beside a transcript (tags.json, report.json, results.json) up to this size
+#: a harness notice (Palisade WARNING/ERROR lines) is cut to this many characters
+MAX_NOTICE_CHARS = 2000
+#: a labels file beside the transcripts (Palisade tags.json) larger than this is not read
 MAX_SIDECAR_BYTES = 20 * 1024**2
