@@ -3,11 +3,10 @@
 A log holds one evaluation (``eval``: task, model, solver...; ``plan``; ``results``) and its
 ``samples``. Each sample *and epoch* is one trial (``local_key = "<sample id>:<epoch>"``). In a
 ``.eval`` file (a zip: ``header.json``, ``_journal/start.json``,
-``samples/<id>_epoch_<n>.json``, ``summaries.json``...) samples are read one entry at a time,
-each entry checked before it is read: an entry whose uncompressed size is above
-``MAX_ENTRY_BYTES`` (512 MiB), or whose compression ratio is above ``MAX_RATIO`` (200:1) once
-it is bigger than ``RATIO_FLOOR_BYTES`` (1 MiB; small entries cannot do harm), is refused as a
-likely zip bomb, and reads are streamed with a byte bound.
+``samples/<id>_epoch_<n>.json``, ``summaries.json``...; entries deflated or, as current Inspect
+writes them, zstd-compressed) samples are read one entry at a time through :mod:`.safezip`,
+which refuses oversized entries, zip bombs (alone or many small entries together) and entries
+that inflate past their declared size.
 
 Events come from the sample's ``messages``: system/user messages, assistant text (reasoning
 parts as a separate assistant message), each tool call an action, each tool message the
@@ -35,8 +34,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,19 +42,12 @@ import orjson
 
 from ..events import Event, Trial, normalise_outcome, parse_iso
 from .base import Adapter, FormatError, NotATranscript, first_json_value, head_text, load_json, parse_json
+from .safezip import MAGIC as ZIP_MAGIC
+from .safezip import SafeZip, entry_names
 
 NAME = "inspect-ai"
 DESCRIPTION = "Inspect AI evaluation logs (EvalLog .json and zipped .eval; one trial per sample and epoch)"
 
-#: refuse a zip entry bigger than this once uncompressed
-MAX_ENTRY_BYTES = 512 * 1024**2
-#: refuse a zip entry compressed more than this (uncompressed / compressed)...
-MAX_RATIO = 200
-#: ...when it is bigger than this uncompressed
-RATIO_FLOOR_BYTES = 1024**2
-_CHUNK = 1024**2
-
-_ZIP_MAGIC = b"PK\x03\x04"
 _ZIP_MARKERS = (b"header.json", b"_journal/start.json", b"samples/")
 _EVAL_OBJ = re.compile(r'"eval"\s*:\s*\{')
 _VERSION = re.compile(r'"version"\s*:\s*\d')
@@ -70,15 +60,13 @@ _HARNESS_SPANS = ("tool", "init", "scorer", "scorers")
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    if head.startswith(_ZIP_MAGIC):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
+    if head.startswith(ZIP_MAGIC):
+        names = entry_names(path)
+        if names is not None:
             return "header.json" in names or "_journal/start.json" in names
-        except Exception:
-            # a damaged zip: claim it when its first local entries are an eval log's, so the
-            # user gets a clear error instead of "unknown format"
-            return path.suffix.lower() == ".eval" or any(m in head[:4096] for m in _ZIP_MARKERS[:2])
+        # a damaged zip: claim it when its first local entries are an eval log's, so the
+        # user gets a clear error instead of "unknown format"
+        return path.suffix.lower() == ".eval" or any(m in head[:4096] for m in _ZIP_MARKERS[:2])
     if first_json_value(head) != b"{":
         return False
     text = head_text(head)
@@ -90,7 +78,7 @@ def read(path: Path) -> Iterator[Trial]:
     path = Path(path)
     with open(path, "rb") as fh:
         magic = fh.read(4)
-    if magic == _ZIP_MAGIC:
+    if magic == ZIP_MAGIC:
         yield from _read_zip(path)
     else:
         yield from _read_json(path)
@@ -115,68 +103,36 @@ def _read_json(path: Path) -> Iterator[Trial]:
 
 
 def _read_zip(path: Path) -> Iterator[Trial]:
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise FormatError(f"damaged or truncated zip archive: {exc}") from None
-    with zf:
-        infos = {info.filename: info for info in zf.infolist()}
-        head_name = "header.json" if "header.json" in infos else "_journal/start.json"
-        if head_name not in infos:
-            listed = ", ".join(sorted(infos)[:5]) or "no entries"
+    with SafeZip(path) as zf:
+        names = zf.names()
+        head_name = "header.json" if "header.json" in names else "_journal/start.json"
+        if head_name not in names:
+            listed = ", ".join(sorted(names)[:5]) or "no entries"
             raise FormatError("zip archive is not an Inspect eval log: no header.json or "
                               f"_journal/start.json (holds {listed})")
-        header = _entry_json(zf, infos[head_name])
+        header = _entry_json(zf, head_name)
         if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
             raise FormatError(f"zip entry {head_name} has no 'eval' object: not an Inspect eval log")
-        entries = [info for name, info in infos.items()
-                   if name.startswith("samples/") and name.endswith(".json")]
+        entries = [name for name in names if name.startswith("samples/") and name.endswith(".json")]
         if not entries:
             raise NotATranscript(_no_samples_reason(header))
-        for info in entries:
-            sample = _entry_json(zf, info)
+        for name in entries:
+            sample = _entry_json(zf, name)
             if not isinstance(sample, dict):
-                raise FormatError(f"zip entry {info.filename} is not a JSON object")
-            name = info.filename
+                raise FormatError(f"zip entry {name} is not a JSON object")
             yield _sample_trial(path, header, sample, lambda sub, name=name: f"entry:{name}#{sub}")
 
 
-def _entry_json(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Any:
-    """One zip entry's JSON, refusing oversized or suspiciously compressed entries."""
-    name = info.filename
-    if info.flag_bits & 0x1:
-        raise FormatError(f"zip entry {name} is encrypted")
-    if info.file_size > MAX_ENTRY_BYTES:
-        raise FormatError(f"zip entry {name} is too large: {info.file_size} bytes uncompressed "
-                          f"(limit {MAX_ENTRY_BYTES})")
-    ratio = info.file_size / max(info.compress_size, 1)
-    if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
-        raise FormatError(f"zip entry {name} refused as a likely zip bomb: compression ratio "
-                          f"{ratio:.0f}:1 (limit {MAX_RATIO}:1)")
-    buf = bytearray()
-    try:
-        with zf.open(info) as fh:
-            while True:
-                chunk = fh.read(_CHUNK)
-                if not chunk:
-                    break
-                buf += chunk
-                if len(buf) > info.file_size or len(buf) > MAX_ENTRY_BYTES:
-                    raise FormatError(f"zip entry {name} inflates beyond its declared size")
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-        raise FormatError(f"damaged zip entry {name}: {exc}") from None
-    data = bytes(buf)
-    del buf
+def _entry_json(zf: SafeZip, name: str) -> Any:
+    """One zip entry's JSON (read within :mod:`.safezip`'s limits)."""
+    data = zf.read(name)
     if not data.strip():
         raise FormatError(f"zip entry {name} is empty")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(f"zip entry {name} is not valid UTF-8 (offset {exc.start})") from None
-    try:
-        return parse_json(data, what=f"JSON in zip entry {name}")
-    except FormatError as exc:
-        raise FormatError(str(exc)) from None
+    return parse_json(data, what=f"JSON in zip entry {name}")
 
 
 def _no_samples_reason(header: dict) -> str:

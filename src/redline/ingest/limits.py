@@ -26,6 +26,8 @@ MAX_RATIO = 200
 RATIO_FLOOR_BYTES = 1024**2
 #: inflate at most this much from one archive, all entries together (small ones count too)
 MAX_ARCHIVE_BYTES = 1024**3
+#: the largest zstd window (decoder memory) an entry may ask for
+MAX_ZSTD_WINDOW_BYTES = 128 * 1024**2
 
 # --------------------------------------------------------------------------- terminal recordings
 
