@@ -35,8 +35,8 @@ MAX_ZSTD_WINDOW_BYTES = 128 * 1024**2
 MAX_ESCAPE_CHARS = 4096
 #: characters kept per rendered terminal row (a runaway line without newlines is cut)
 MAX_ROW_CHARS = 100_000
-#: the widest terminal believed from a recording's header (cursor moves stop at the margin)
-MAX_TERMINAL_COLUMNS = 1000
+#: the widest and tallest terminal believed from a recording's header (cursor moves stop there)
+MAX_TERMINAL_SIZE = 1000
 #: rendered characters kept from one recording, all rows together; output past it is dropped
 MAX_TERMINAL_CELLS = 20_000_000
 #: rendered rows kept from one recording; output past it is dropped

@@ -79,13 +79,13 @@ class SafeZip:
             self._check_entry(info)
         total = sum(info.file_size for info in self.infos.values())
         packed = sum(info.compress_size for info in self.infos.values())
-        if total > MAX_ARCHIVE_BYTES:
-            raise FormatError(f"zip archive refused: its entries inflate to {total} bytes together "
-                              f"(limit {MAX_ARCHIVE_BYTES})")
         ratio = total / max(packed, 1)
         if total > RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
             raise FormatError(f"zip archive refused as a likely zip bomb: its {len(self.infos)} entries "
                               f"compress {ratio:.0f}:1 together (limit {MAX_RATIO}:1)")
+        if total > MAX_ARCHIVE_BYTES:
+            raise FormatError(f"zip archive refused: its entries inflate to {total} bytes together "
+                              f"(limit {MAX_ARCHIVE_BYTES})")
 
     def read(self, name: str) -> bytes:
         """One entry's bytes, refused or cut short by the limits."""

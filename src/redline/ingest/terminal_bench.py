@@ -37,7 +37,8 @@ from . import mini_swe_agent_console as mini
 from .asciicast import Cast, looks_like_cast, pointer, read_cast
 from .base import Adapter, FormatError, NotATranscript, load_json
 from .rich_output import trim
-from .terminal import KEY_NAMES, MAX_ROW_CHARS, SHELL_PROMPT_RE, Row, Terminal, rows_text, typed_lines
+from .limits import MAX_ROW_CHARS, MAX_TERMINAL_CELLS, MAX_TERMINAL_ROWS
+from .terminal import KEY_NAMES, SHELL_PROMPT_RE, Row, Terminal, rows_text, typed_lines
 
 NAME = "terminal-bench"
 DESCRIPTION = "Terminal-Bench trial recordings (asciinema v2 sessions/agent.cast beside results.json)"
@@ -120,9 +121,13 @@ def read(path: Path) -> Iterator[Trial]:
 
 def _render(cast: Cast) -> list[Row]:
     """The cast's output replayed through the terminal model (over-long rows are warned of)."""
-    term = Terminal(int(cast.header["height"]))
+    term = Terminal(int(cast.header["height"]), int(cast.header["width"]))
     for line, t, data in cast.outputs:
         term.feed(data, line, t)
+        if term.full:
+            cast.warnings.append(f"terminal output from cast line {line} on was not rendered: the recording "
+                                 f"passes {MAX_TERMINAL_CELLS} characters or {MAX_TERMINAL_ROWS} lines")
+            break
     rows = term.finish()
     if term.cut_rows:
         cast.warnings.append(f"{len(term.cut_rows)} terminal lines longer than {MAX_ROW_CHARS} characters were cut")
