@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import jiter
 import orjson
 
 from ..events import Trial
@@ -204,6 +205,19 @@ def first_int(obj: dict, keys: tuple[str, ...]) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     return None
+
+
+def partial_json(data: bytes | str) -> Any:
+    """The first JSON value in ``data`` as far as it goes: a document cut anywhere (a file's head,
+    a record longer than it) gives what it holds so far, a cut string as far as it goes. ``None``
+    when ``data`` does not start like JSON. For sniffing: a format is recognised from its first
+    bytes without reading its first record whole."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    try:
+        return jiter.from_json(data.lstrip(BOM + b" \t\r\n"), partial_mode="trailing-strings")
+    except ValueError:
+        return None
 
 
 def first_json_value(head: bytes) -> bytes:

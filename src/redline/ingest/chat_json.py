@@ -29,7 +29,6 @@ tag, an ``Exit code: N`` first line or a JSON reply's ``exit_code`` / ``returnco
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from functools import partial
@@ -39,8 +38,8 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
-from .base import (Adapter, HEAD_BYTES, FormatError, content_text, decode_utf8, first_int, head_text,
-                   json_document_or_lines)
+from .base import (Adapter, FormatError, content_text, decode_utf8, first_int, head_text, json_document_or_lines,
+                   partial_json)
 from .records import TRUNCATED_LINE, iter_json_lines
 from .codex import argv_command
 
@@ -57,7 +56,6 @@ _RETURNCODE_RE = re.compile(r"<returncode>\s*(-?\d+)\s*</returncode>")
 _EXIT_RE = re.compile(r"\A\s*(?:Error: )?Exit code:? (-?\d+)\b", re.I)
 _OTHER_FORMAT_KEYS = {"trajectory_format", "trajectory", "resourceSpans", "resource_spans", "samples", "eval",
                       "payload", "sessionId"}
-_decoder = json.JSONDecoder()
 
 
 # --------------------------------------------------------------------------- tool calls
@@ -149,71 +147,22 @@ def _is_conversation(obj: Any) -> bool:
     return False
 
 
-def _skip_ws(text: str, i: int) -> int:
-    while i < len(text) and text[i] in " \t\r\n":
-        i += 1
-    return i
-
-
-def _peek_object(text: str) -> dict[str, Any] | None:
-    """Top-level keys of a (possibly cut) JSON object; ``messages`` holds its first element."""
-    i = _skip_ws(text, 0)
-    if text[i:i + 1] != "{":
-        return None
-    i += 1
-    found: dict[str, Any] = {}
-    while True:
-        i = _skip_ws(text, i)
-        if i >= len(text) or text[i] == "}":
-            return found
-        try:
-            key, i = _decoder.raw_decode(text, i)
-        except ValueError:
-            return found
-        i = _skip_ws(text, i)
-        if text[i:i + 1] != ":":
-            return found
-        i = _skip_ws(text, i + 1)
-        if key == "messages" and text[i:i + 1] == "[":
-            try:
-                first, _ = _decoder.raw_decode(text, _skip_ws(text, i + 1))
-                found["messages"] = [first]
-            except ValueError:
-                found["messages"] = []
-        try:
-            value, i = _decoder.raw_decode(text, i)
-        except ValueError:
-            found.setdefault(str(key), None)
-            return found
-        found.setdefault(str(key), value)
-        i = _skip_ws(text, i)
-        if text[i:i + 1] == ",":
-            i += 1
-
-
 def sniff(path: Path, head: bytes) -> bool:
+    """A conversation (or JSON lines of them), judged from the head alone: the first record may
+    be far longer than the head (a 200 MB transcript), so it is read as far as the head goes."""
     try:
         text = head_text(head).lstrip()
         if not text or text[0] not in "[{":
             return False
-        first_line = text.split("\n", 1)[0]
-        try:
-            obj = orjson.loads(first_line)
-            if _is_conversation(obj):
-                return True
-        except orjson.JSONDecodeError:
-            pass
-        if len(head) < HEAD_BYTES:
-            try:
-                return _is_conversation(orjson.loads(text))
-            except orjson.JSONDecodeError:
-                pass
-        if text[0] == "{":
-            keys = _peek_object(text)
-            return keys is not None and _is_conversation(keys)
-        i = _skip_ws(text, 1)
-        first, _ = _decoder.raw_decode(text, i)
-        return _is_message(first) or _is_conversation(first)
+        first = partial_json(text.split("\n", 1)[0])  # a JSON-lines record, maybe cut
+        if _is_conversation(first):
+            return True
+        value = partial_json(text)
+        if isinstance(value, dict):
+            return _is_conversation(value)
+        if isinstance(value, list) and value:
+            return _is_message(value[0]) or _is_conversation(value[0])
+        return False
     except Exception:
         return False
 

@@ -63,7 +63,7 @@ import orjson
 
 from ..events import Event, Trial, parse_iso
 from ..text import truncate
-from .base import Adapter, FormatError, content_text, first_int, head_text
+from .base import Adapter, FormatError, content_text, first_int, head_text, partial_json
 from .builder import TrialBuilder
 from .limits import MAX_LITERAL_CHARS, MAX_NOTICE_CHARS, MAX_SIDECAR_BYTES
 from .records import JsonLines
@@ -119,9 +119,10 @@ def sniff(path: Path, head: bytes) -> bool:
             try:
                 obj = orjson.loads(line)
             except orjson.JSONDecodeError:
-                if i == len(lines) - 1 and i > 0:  # the head may cut the last line
-                    break
-                return False
+                if i < len(lines) - 1:
+                    return False
+                obj = partial_json(line)  # the head cut this record: judge what it holds so far
+                return _is_logger_record(obj) and _is_palisade_record(obj)
             if not _is_logger_record(obj):
                 return False
             if _is_palisade_record(obj):
