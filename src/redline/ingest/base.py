@@ -106,7 +106,7 @@ def parse_json(data: bytes | str, what: str = "JSON") -> Any:
         data = data.encode("utf-8", "surrogatepass")
     if len(data) > MAX_JSON_BYTES:
         raise FormatError(f"{what} document too large ({len(data)} bytes)")
-    if not data.strip():
+    if not data or data.isspace():
         raise FormatError("empty file")
     try:
         return orjson.loads(data)
@@ -117,38 +117,47 @@ def parse_json(data: bytes | str, what: str = "JSON") -> Any:
         raise FormatError(f"invalid {what}: {msg}") from None
 
 
-def load_json(path: Path, what: str = "JSON") -> Any:
-    """The file's one JSON document (after a BOM), with FormatErrors that say 'empty file',
-    'binary content', 'not valid UTF-8 text' or 'truncated JSON' (the file ends mid-document)."""
-    data = Path(path).read_bytes()
-    if data.startswith(BOM):
-        data = data[len(BOM):]
-    if not data.strip():
-        raise FormatError("empty file")
-    if b"\x00" in data[:HEAD_BYTES]:
-        raise FormatError("binary content, not JSON text")
+def check_utf8(data: bytes) -> None:
+    """Raise a FormatError naming the first byte that is not UTF-8 text, if there is one."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
+def load_json(path: Path, what: str = "JSON") -> Any:
+    """The file's one JSON document (after a BOM), with FormatErrors that say 'empty file',
+    'binary content', 'not valid UTF-8 text' or 'truncated JSON' (the file ends mid-document).
+    The bytes are parsed as they are (no decoded copy of a large file is made)."""
+    data = Path(path).read_bytes().removeprefix(BOM)
+    if not data or data.isspace():
+        raise FormatError("empty file")
+    if b"\x00" in data[:HEAD_BYTES]:
+        raise FormatError("binary content, not JSON text")
     try:
         return parse_json(data, what)
     except FormatError as exc:
+        check_utf8(data)
         if "unexpected end of data" in str(exc):
             raise FormatError(f"truncated JSON: the file ends in the middle of the document ({exc})") from None
         raise
 
 
-def json_document_or_lines(text: str) -> Any:
-    """The text's one JSON document, or ``None`` when it reads as JSON lines (two or more
-    non-blank lines, the first a JSON value; a ``null`` document also gives ``None``).
+def json_document_or_lines(data: bytes) -> Any:
+    """The file content's one JSON document, or ``None`` when it reads as JSON lines (two or
+    more non-blank lines, the first a JSON value; a ``null`` document also gives ``None``).
 
-    Anything else raises ``FormatError("truncated or invalid JSON: ...")``.
+    Raises ``FormatError`` for an empty file or bytes that are not UTF-8, and
+    ``FormatError("truncated or invalid JSON: ...")`` for anything else.
     """
+    data = data.removeprefix(BOM)
+    if not data or data.isspace():
+        raise FormatError("empty file")
     try:
-        return parse_json(text, "JSON")
+        return parse_json(data, "JSON")
     except FormatError as exc:
-        lines = [ln for ln in text.splitlines() if ln.strip()]
+        check_utf8(data)
+        lines = _first_lines(data, 2)
         if len(lines) >= 2:
             try:
                 orjson.loads(lines[0])
@@ -156,6 +165,19 @@ def json_document_or_lines(text: str) -> Any:
             except orjson.JSONDecodeError:
                 pass
         raise FormatError(f"truncated or {exc}") from None
+
+
+def _first_lines(data: bytes, n: int) -> list[bytes]:
+    """The first ``n`` non-blank lines, found without splitting the whole of ``data``."""
+    lines: list[bytes] = []
+    start = 0
+    while len(lines) < n and start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        if data[start:end].strip():
+            lines.append(data[start:end])
+        start = end + 1
+    return lines
 
 
 def json_text(value: Any) -> str:

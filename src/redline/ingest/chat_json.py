@@ -38,7 +38,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
-from .base import (Adapter, FormatError, content_text, decode_utf8, first_int, head_text, json_document_or_lines,
+from .base import (Adapter, FormatError, content_text, first_int, head_text, json_document_or_lines,
                    partial_json)
 from .records import TRUNCATED_LINE, iter_json_lines
 from .codex import argv_command
@@ -382,11 +382,9 @@ def _key(conv: Any, fallback: str, seen: set[str]) -> str:
 
 def read(path: Path) -> Iterator[Trial]:
     path = Path(path)
-    data = path.read_bytes()
-    text = decode_utf8(data)
     warnings: list[str] = []
     trials: list[Trial] = []
-    doc = json_document_or_lines(text)
+    doc = json_document_or_lines(path.read_bytes())
     if doc is not None:
         pairs = _conversations(doc)
         seen: set[str] = set()

@@ -44,7 +44,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial
-from .base import Adapter, FormatError, decode_utf8, head_text, json_document_or_lines
+from .base import Adapter, FormatError, head_text, json_document_or_lines
 from .records import TRUNCATED_LINE, iter_json_lines
 from .chat_json import chat_text, parse_arguments, tool_call_text
 
@@ -331,7 +331,7 @@ def _error_text(span: _Span) -> str:
 
 
 def _load(path: Path, warnings: list[str]) -> list[_Span]:
-    doc = json_document_or_lines(decode_utf8(path.read_bytes()))
+    doc = json_document_or_lines(path.read_bytes())
     if doc is not None:
         return _spans(doc, None, 0, warnings)
     spans: list[_Span] = []
