@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .limits import MAX_ESCAPE_CHARS, MAX_ROW_CHARS, MAX_TERMINAL_CELLS, MAX_TERMINAL_SIZE, MAX_TERMINAL_ROWS
 
@@ -277,32 +278,58 @@ SHELL_PROMPT_RE = re.compile(r"^[\w.-]+@[\w.-]+:[^\n]*?[#$] ")
 # --------------------------------------------------------------------------- keystrokes
 
 
-#: control keys that end a typed line, kept by name in :func:`typed_lines`
-KEY_NAMES = {"\x03": "C-c", "\x04": "C-d", "\x1a": "C-z", "\x1c": "C-\\"}
-_INPUT_ESC_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|O.|.)?")
+#: control keys that end a typed line, kept by name in :func:`typed_lines` (C-x, C-o and C-s
+#: are how nano and emacs save and exit; a lone ESC leaves vim's insert mode)
+KEY_NAMES = {"\x03": "C-c", "\x04": "C-d", "\x1a": "C-z", "\x1c": "C-\\", "\x18": "C-x", "\x0f": "C-o",
+             "\x13": "C-s", "\x1b": "Esc"}
+#: tmux's prefix key: with the key after it, a command to tmux (``C-b d`` detaches)
+TMUX_PREFIX = "\x02"
+#: escape sequences in the input that are not keys to keep: arrows and function keys (CSI, SS3)
+#: and the terminal's answers to a program's queries (OSC and DCS strings)
+_INPUT_SEQ_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|O.|\][^\x07\x1b]*(?:\x07|\x1b\\)?|P[^\x1b]*(?:\x1b\\)?)")
 
 
-def typed_lines(inputs: list[tuple[int, float, str]]) -> list[tuple[int, float, str]]:
-    """The lines typed into the pane: ``(cast line, time, text)`` per Enter or control key.
+class Typed(NamedTuple):
+    """A line typed into the pane (ended by Enter), or a named key (``key`` is True)."""
+
+    line: int      # cast line of the record holding its first character
+    time: float    # that record's time offset
+    text: str      # the line, or the key's name (``C-c``, ``Esc``, ``C-b d``)
+    key: bool = False
+
+
+def typed_lines(inputs: list[tuple[int, float, str]]) -> list[Typed]:
+    """The lines typed into the pane, one per Enter, and the control keys between them.
 
     A line may span several records (long keystroke batches are split) and hold newlines
-    typed inside quotes; arrow keys and other escapes are dropped, backspaces applied.
+    typed inside quotes; arrow keys and the terminal's answers to queries are dropped,
+    backspaces applied. A control key of :data:`KEY_NAMES` (or tmux's prefix and the key after
+    it) ends the line typed so far and is kept by name.
     """
-    typed: list[tuple[int, float, str]] = []
+    typed: list[Typed] = []
     buf: list[str] = []
     start: tuple[int, float] | None = None
+    prefix = False
+
+    def flush() -> None:
+        nonlocal buf, start
+        if start is not None and "".join(buf).strip():
+            typed.append(Typed(start[0], start[1], "".join(buf)))
+        buf, start = [], None
+
     for line, t, data in inputs:
-        data = _INPUT_ESC_RE.sub("", data)
-        for ch in data:
-            if ch == "\r":
-                if start is not None and "".join(buf).strip():
-                    typed.append((start[0], start[1], "".join(buf)))
-                buf, start = [], None
+        for ch in _INPUT_SEQ_RE.sub("", data):
+            if prefix:
+                typed.append(Typed(line, t, f"C-b {ch if ch >= ' ' else repr(ch)}", True))
+                prefix = False
+            elif ch == TMUX_PREFIX:
+                flush()
+                prefix = True
+            elif ch == "\r":
+                flush()
             elif ch in KEY_NAMES:
-                if start is not None and "".join(buf).strip():
-                    typed.append((start[0], start[1], "".join(buf)))
-                typed.append((line, t, KEY_NAMES[ch]))
-                buf, start = [], None
+                flush()
+                typed.append(Typed(line, t, KEY_NAMES[ch], True))
             elif ch in "\x7f\b":
                 if buf:
                     buf.pop()
@@ -310,6 +337,5 @@ def typed_lines(inputs: list[tuple[int, float, str]]) -> list[tuple[int, float, 
                 if start is None:
                     start = (line, t)
                 buf.append(ch)
-    if start is not None and "".join(buf).strip():
-        typed.append((start[0], start[1], "".join(buf)))
+    flush()
     return typed

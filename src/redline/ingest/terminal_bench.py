@@ -22,7 +22,11 @@ is harness set-up; its keystrokes are kept in ``metadata["harness_commands"]``.
 
 Recordings of other agents (no mini-swe-agent markers) fall back to the keystrokes sent into
 the pane (``"i"`` records): each line typed after the harness set-up is an action and the
-output up to the next keystroke its observation.
+output up to the next one its observation. Keys typed into an editor the agent started
+(``vim``, ``nano``, ``emacs``) are not commands: they belong to the editor's action, which is
+an ``edit_file`` action when they saved the file (:mod:`.editor_keys`). A full-screen program
+(``tmux attach``, an editor) draws on a page of its own in the terminal model, so what it shows
+never overwrites the earlier steps.
 """
 
 from __future__ import annotations
@@ -33,12 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
+from ..text import truncate
+from . import editor_keys
 from . import mini_swe_agent_console as mini
 from .asciicast import Cast, looks_like_cast, pointer, read_cast
 from .base import Adapter, FormatError, NotATranscript, load_json
 from .rich_output import trim
 from .limits import MAX_ROW_CHARS, MAX_TERMINAL_CELLS, MAX_TERMINAL_ROWS
-from .terminal import KEY_NAMES, SHELL_PROMPT_RE, Row, Terminal, rows_text, typed_lines
+from .terminal import SHELL_PROMPT_RE, Row, Terminal, Typed, rows_text, typed_lines
 
 NAME = "terminal-bench"
 DESCRIPTION = "Terminal-Bench trial recordings (asciinema v2 sessions/agent.cast beside results.json)"
@@ -91,7 +97,8 @@ def read(path: Path) -> Iterator[Trial]:
     trial = Trial(format=NAME, source_path=str(path))
     warnings = list(cast.warnings) + meta_warnings
     metadata: dict[str, Any] = {}
-    harness = [_WAIT_SUFFIX_RE.sub("", d).strip()[:MAX_HARNESS_CHARS] for _, _, d in typed_lines(cast.inputs)]
+    harness = [truncate(_WAIT_SUFFIX_RE.sub("", x.text).strip(), MAX_HARNESS_CHARS, "")
+               for x in typed_lines(cast.inputs)]
 
     found = mini.find_sections(rows)
     if found is not None:
@@ -170,22 +177,29 @@ def _short(text: Any, limit: int = 200) -> str | None:
 
 
 def _keystroke_events(trial: Trial, cast: Cast, rows: list[Row], when) -> int:
-    """Actions from the lines typed into the pane (agents that drive tmux directly)."""
-    typed = [x for x in typed_lines(cast.inputs) if x[2] not in KEY_NAMES.values()]
-    n = 0
-    for k, (line, t, text) in enumerate(typed):
-        command = _WAIT_SUFFIX_RE.sub("", text).strip()
-        if _HARNESS_INPUT_RE.match(command):
-            continue
+    """Actions from the lines typed into the pane (agents that drive tmux directly). Keys typed
+    into an editor belong to the editor's action (:mod:`.editor_keys`), whose tool is
+    ``edit_file`` when they saved the file."""
+    def command(entry: Typed) -> str:
+        return _WAIT_SUFFIX_RE.sub("", entry.text).strip()
+
+    found = [x for x in editor_keys.steps(typed_lines(cast.inputs), command, lambda e: bool(_WAIT_SUFFIX_RE.search(e.text)))
+             if not _HARNESS_INPUT_RE.match(x.command if isinstance(x, editor_keys.Session) else command(x))]
+    for k, step in enumerate(found):
+        start = step.start if isinstance(step, editor_keys.Session) else step
+        text = step.command if isinstance(step, editor_keys.Session) else command(step)
+        tool, attrs = "keystrokes", {}
+        if isinstance(step, editor_keys.Session):
+            tool, attrs = ("edit_file" if step.saved else "keystrokes"), step.attrs()
         action = trial.add(Event(
-            kind="action", role="assistant", text=command, tool="keystrokes", timestamp=when(t),
-            source_line=line, source_pointer=pointer(line, t),
+            kind="action", role="assistant", text=text, tool=tool, timestamp=when(start.time),
+            source_line=start.line, source_pointer=pointer(start.line, start.time), attrs=attrs,
         ))
-        n += 1
-        until = typed[k + 1][0] if k + 1 < len(typed) else None
-        out = [r for r in rows if r.line is not None and r.line > line and (until is None or r.line < until)]
+        nxt = found[k + 1] if k + 1 < len(found) else None
+        until = (nxt.start if isinstance(nxt, editor_keys.Session) else nxt).line if nxt is not None else None
+        out = [r for r in rows if r.line is not None and r.line > start.line and (until is None or r.line < until)]
         out = [r for r in trim(out) if not SHELL_PROMPT_RE.match(r.text)]
-        if out and "\n" not in text and out[0].text.rstrip().endswith(text.strip()):
+        if out and "\n" not in start.text and out[0].text.rstrip().endswith(start.text.strip()):
             out = trim(out[1:])  # the shell's echo of what was typed
         if out:
             trial.add(Event(
@@ -193,7 +207,7 @@ def _keystroke_events(trial: Trial, cast: Cast, rows: list[Row], when) -> int:
                 timestamp=when(out[0].time), source_line=out[0].line,
                 source_pointer=pointer(out[0].line, out[0].time),
             ))
-    return n
+    return len(found)
 
 
 # --------------------------------------------------------------------------- trial folder
