@@ -18,6 +18,7 @@ import jiter
 import orjson
 
 from ..events import Trial
+from ..text import truncate
 from .limits import HEAD_BYTES, MAX_JSON_BYTES
 #: the UTF-8 byte order mark some editors put at the start of a file
 BOM = b"\xef\xbb\xbf"
@@ -218,6 +219,14 @@ def content_text(content: Any, *, images: tuple[str, ...] = IMAGE_TYPES, tag_typ
     if loose and isinstance(content, dict) and isinstance(content.get("text"), str):
         return content["text"]
     return fallback(content)
+
+
+def first_line(text: str, limit: int = 200) -> str | None:
+    """The first non-blank line of ``text``, stripped and cut to ``limit`` characters (a title)."""
+    for line in text.splitlines():
+        if line.strip():
+            return truncate(line.strip(), limit, "")
+    return None
 
 
 def first_int(obj: dict, keys: tuple[str, ...]) -> int | None:

@@ -33,7 +33,7 @@ import orjson
 
 from ..events import Trial, parse_iso
 from ..text import truncate
-from .base import Adapter, FormatError, content_text, head_text
+from .base import Adapter, FormatError, content_text, first_line, head_text
 from .builder import TrialBuilder
 from .records import JsonLines
 NAME = "claude-code"
@@ -123,13 +123,6 @@ def render_tool(name: str, tool_input: Any) -> str:
     if tool_input is None or tool_input == {}:
         return name
     return f"{name} {orjson.dumps(tool_input, default=str).decode()}"
-
-
-def _first_line(text: str, limit: int = 200) -> str | None:
-    for line in text.splitlines():
-        if line.strip():
-            return truncate(line.strip(), limit, "")
-    return None
 
 
 # --------------------------------------------------------------------------- reading
@@ -282,7 +275,7 @@ class _Block:
         trial = self.build.trial
         if (self.role == "user" and trial.task is None and not self.extra.get("meta")
                 and (caveat_ok or not text.startswith("Caveat:"))):
-            trial.task = _first_line(text)
+            trial.task = first_line(text)
         self.build.message(self.role, text, pointer, attrs=dict(self.extra))
 
     def text_block(self, block: dict) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, parse_iso
-from .base import Adapter, FormatError, content_text, head_text
+from .base import Adapter, FormatError, content_text, first_line, head_text
 from .builder import TrialBuilder
 from .records import JsonLines
 
@@ -193,10 +193,7 @@ def _is_injected(text: str) -> bool:
 def _task_from(text: str) -> str | None:
     if _REQUEST_MARKER in text:
         text = text.split(_REQUEST_MARKER, 1)[1]
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:200]
-    return None
+    return first_line(text)
 
 
 # --------------------------------------------------------------------------- reading

@@ -66,7 +66,8 @@ from pathlib import Path
 from typing import Any
 
 from ..events import Event, Trial
-from .base import Adapter, FormatError, first_int, head_text, read_text
+from ..text import truncate
+from .base import Adapter, FormatError, first_int, first_line, head_text, read_text
 
 NAME = "fudan-log"
 DESCRIPTION = "Fudan self-replication study scaffold log (Python logging text, Round N banners)"
@@ -434,8 +435,7 @@ class _Reader:
         self.add(rec, kind="message", role="user", text=body)
         if not self.task_done:
             self.task_done = True
-            first = next((ln.strip() for ln in body.split("\n") if ln.strip()), "")
-            self.trial.task = first[:500]
+            self.trial.task = first_line(body, 500) or ""
             self.trial.scenario = _scenario(body)
 
     def emit_action(self, tool: str, args: dict[str, Any], *, line: int | None,
@@ -576,13 +576,12 @@ class _Reader:
             info = result.get("terminal_info")
             if info is not None:
                 info = str(info)
-                attrs["terminal_info"] = (info if len(info) <= MAX_ATTR_TERMINAL_INFO
-                                          else info[:MAX_ATTR_TERMINAL_INFO] + "…")
+                attrs["terminal_info"] = truncate(info, MAX_ATTR_TERMINAL_INFO, "…")
             if stderr.strip():
                 attrs["stderr"] = stderr if len(stderr) < MAX_ATTR_STDERR else True
             exit_code = first_int(result, ("returncode", "exit_code", "return_code"))
         if critique:
-            attrs["critique"] = critique[:1000]
+            attrs["critique"] = truncate(critique, 1000, "")
         self.add(rec, kind="observation", role="tool", text=out, exit_code=exit_code,
                  action_seq=action.seq if action is not None else None, attrs=attrs)
         self.pending = None

@@ -41,7 +41,8 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, normalise_outcome, parse_iso
-from .base import Adapter, FormatError, NotATranscript, first_json_value, head_text, load_json, parse_json
+from ..text import truncate
+from .base import Adapter, FormatError, NotATranscript, first_json_value, first_line, head_text, load_json, parse_json
 from .safezip import MAGIC as ZIP_MAGIC
 from .safezip import SafeZip, entry_names
 
@@ -140,7 +141,7 @@ def _no_samples_reason(header: dict) -> str:
     reason = f"Inspect eval log with no samples (status: {status}"
     error = header.get("error")
     if isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"].strip():
-        reason += f"; error: {error['message'].strip().splitlines()[0][:200]}"
+        reason += f"; error: {first_line(error['message'])}"
     config = header["eval"].get("config") if isinstance(header.get("eval"), dict) else None
     if isinstance(config, dict) and config.get("log_samples") is False:
         reason += "; samples were not logged"
@@ -362,7 +363,7 @@ def _add_sandbox_execs(trial: Trial, events: list, where: Callable[[str], str]) 
         act = trial.add(Event(
             kind="action", role="assistant", text=e["cmd"], tool="sandbox-exec", timestamp=ts,
             source_pointer=where(f"/events/{n}"),
-            attrs={"input": stdin[:2000]} if isinstance(stdin, str) and stdin.strip() else {},
+            attrs={"input": truncate(stdin, 2000, "")} if isinstance(stdin, str) and stdin.strip() else {},
         ))
         result = e.get("result")
         output = e.get("output")
@@ -396,7 +397,7 @@ def _set_outcome(trial: Trial, sample: dict, ev: dict) -> None:
             kept = {"value": score.get("value")}
             for key, limit in (("answer", 500), ("explanation", 1000)):
                 if isinstance(score.get(key), str):
-                    kept[key] = score[key] if len(score[key]) <= limit else score[key][:limit] + "..."
+                    kept[key] = truncate(score[key], limit, "...")
             verdict[name] = kept
         else:
             verdict[name] = {"value": score}
@@ -437,10 +438,10 @@ def _metadata(header: dict, ev: dict, sample: dict, sid: Any, epoch: Any, meta: 
     if isinstance(target, list):
         target = " | ".join(str(t) for t in target)
     if isinstance(target, str) and target:
-        out["target"] = target if len(target) <= 300 else target[:300] + "..."
+        out["target"] = truncate(target, 300, "...")
     error = sample.get("error")
     if isinstance(error, dict) and isinstance(error.get("message"), str):
-        out["error"] = error["message"][:500]
+        out["error"] = truncate(error["message"], 500, "")
     limit = sample.get("limit")
     if isinstance(limit, dict):
         out["limit"] = {k: v for k, v in limit.items() if isinstance(v, (str, int, float))}

@@ -57,6 +57,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
+from ..text import truncate
 from .base import Adapter, FormatError, content_text, first_json_value, head_text, load_json
 
 NAME = "mini-swe-agent"
@@ -219,7 +220,7 @@ def _task_line(prompt: str) -> str | None:
         line = line.strip()
         if not line or re.fullmatch(r"</?[\w-]+>", line) or line.endswith("following PR description:"):
             continue
-        return line[:200]
+        return truncate(line, 200, "")
     return None
 
 

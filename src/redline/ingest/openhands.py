@@ -41,6 +41,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, normalise_outcome, parse_iso
+from ..text import truncate
 from .base import Adapter, FormatError, NotATranscript, first_json_value, head_text, load_json, read_head
 from .records import TRUNCATED_LINE, iter_json_lines
 
@@ -180,7 +181,7 @@ def _record_trial(path: Path, record: dict, prefix: str, key: str, line: int | N
             trial.source_verdict = verdict
             trial.outcome = normalise_outcome(next(iter(verdict.values())))
     if isinstance(record.get("error"), str) and record["error"]:
-        trial.metadata["error"] = record["error"][:500]
+        trial.metadata["error"] = truncate(record["error"], 500, "")
     return trial
 
 
