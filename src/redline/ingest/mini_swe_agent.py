@@ -59,6 +59,7 @@ import orjson
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
 from ..text import truncate
 from .base import Adapter, FormatError, content_text, first_json_value, head_text, load_json
+from .builder import TrialBuilder
 
 NAME = "mini-swe-agent"
 DESCRIPTION = "mini-swe-agent trajectory (.traj.json: info + OpenAI-style messages, v1 and v2)"
@@ -324,98 +325,101 @@ def _load(path: Path) -> dict:
     return data
 
 
-def read(path: Path) -> Iterator[Trial]:
-    path = Path(path)
-    data = _load(path)
-    warnings: list[str] = []
-    messages: list = data["messages"]
-    info = data.get("info") if isinstance(data.get("info"), dict) else {}
-    trial = Trial(format=NAME, source_path=str(path), agent=AGENT, model=_model(info, messages))
+class _Run:
+    """One trajectory's messages, in order, into its trial."""
 
-    instance_id = data.get("instance_id") or info.get("instance_id")
-    if not isinstance(instance_id, str) or not instance_id:
-        stem = path.name.removesuffix(".json").removesuffix(".traj")
-        instance_id = stem if _SWEBENCH_ID.match(stem) else None
+    def __init__(self, path: Path, data: dict):
+        self.messages: list = data["messages"]
+        self.info = data.get("info") if isinstance(data.get("info"), dict) else {}
+        self.build = TrialBuilder(Trial(format=NAME, source_path=str(path), agent=AGENT,
+                                        model=_model(self.info, self.messages)))
+        # the last assistant message (a v1 reply's block with no answer ran only if it is the last)
+        self.last_assistant = max((i for i, m in enumerate(self.messages)
+                                   if isinstance(m, dict) and m.get("role") == "assistant"), default=-1)
+        self.pending: deque[Event] = deque()  # actions waiting for their output, in order
+        self.task_prompt: str | None = None
 
-    # which assistant messages are followed by a later assistant turn (for v1 blocks)
-    assistant_idx = [i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"]
-    last_assistant = assistant_idx[-1] if assistant_idx else -1
+    def read(self) -> Trial:
+        skipped = 0
+        for i, msg in enumerate(self.messages):
+            if isinstance(msg, dict):
+                self.message(i, msg)
+            else:
+                skipped += 1
+        if skipped:
+            self.build.warn(f"{skipped} messages are not JSON objects and were skipped")
+        return self.build.trial
 
-    pending: deque[Event] = deque()
-    by_call: dict[str, Event] = {}
-    task_prompt: str | None = None
-    skipped = 0
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, dict):
-            skipped += 1
-            continue
+    def message(self, i: int, msg: dict) -> None:
         role = msg.get("role")
         extra = msg.get("extra") if isinstance(msg.get("extra"), dict) else {}
         content = _content_text(msg.get("content"))
-        ts = _timestamp(msg, extra)
+        self.build.at(ts=_timestamp(msg, extra))
         ptr = f"/messages/{i}"
         if role == "assistant":
-            text = content.strip()
-            reasoning = msg.get("reasoning_content")
-            attrs: dict[str, Any] = {}
-            if isinstance(reasoning, str) and reasoning.strip():
-                if not text:
-                    text = reasoning.strip()
-                elif len(reasoning) < MAX_ATTR_CHARS:
-                    attrs["reasoning"] = reasoning
-            if text:
-                trial.add(Event(kind="message", role="assistant", text=text, timestamp=ts,
-                                source_pointer=f"{ptr}/content", attrs=attrs))
-            for cmd, tool, call_id, aptr, raw_args in _actions(msg, extra, content, i, messages, last_assistant):
-                attrs = {"tool_call_id": call_id} if call_id else {}
-                if raw_args is not None:
-                    attrs["args"] = raw_args
-                ev = trial.add(Event(kind="action", role="assistant", text=cmd, tool=tool,
-                                     timestamp=ts, source_pointer=aptr, attrs=attrs))
-                pending.append(ev)
-                if call_id:
-                    by_call[call_id] = ev
-        elif role == "tool" or (role == "user" and pending and _is_reply(content, extra)):
-            action = None
-            call_id = msg.get("tool_call_id")
-            if isinstance(call_id, str) and call_id in by_call:
-                action = by_call.pop(call_id)
-                if action in pending:
-                    pending.remove(action)
-            elif pending:
-                action = pending.popleft()
-            text, code, attrs = parse_observation(content, extra)
-            if isinstance(call_id, str):
-                attrs["tool_call_id"] = call_id
-            trial.add(Event(kind="observation", role="tool", text=text, exit_code=code, timestamp=ts,
-                            action_seq=action.seq if action is not None else None,
-                            source_pointer=ptr, attrs=attrs))
-        elif role == "exit" or (role == "user" and pending and i == len(messages) - 1):
-            # the run's end: for a final submit it holds the command's output (the submission)
-            attrs = {}
-            status = extra.get("exit_status") or info.get("exit_status")
-            if status:
-                attrs["exit_status"] = str(status)
-            if pending:
-                action = pending.popleft()
-                trial.add(Event(kind="observation", role="tool", text=content.rstrip("\n"), timestamp=ts,
-                                action_seq=action.seq, source_pointer=ptr, attrs={**attrs, "final": True}))
-            elif content.strip():
-                trial.add(Event(kind="message", role="system", text=content, timestamp=ts,
-                                source_pointer=ptr, attrs=attrs))
+            self.assistant(i, msg, extra, content, ptr)
+        elif role == "tool" or (role == "user" and self.pending and _is_reply(content, extra)):
+            self.reply(msg, extra, content, ptr)
+        elif role == "exit" or (role == "user" and self.pending and i == len(self.messages) - 1):
+            self.exit(extra, content, ptr)
         else:
             role_name = str(role) if role else "user"
-            if role_name == "user" and task_prompt is None:
-                task_prompt = content
-            trial.add(Event(kind="message", role=role_name, text=content, timestamp=ts,
-                            source_pointer=ptr))
+            if role_name == "user" and self.task_prompt is None:
+                self.task_prompt = content
+            self.build.message(role_name, content, ptr)
 
-    if skipped:
-        warnings.append(f"{skipped} messages are not JSON objects and were skipped")
-    trial.task = instance_id or (_task_line(task_prompt) if task_prompt else None)
-    # not written by mini-swe-agent itself; a runner may record one (extra_info / kwargs)
-    scenario = info.get("scenario", data.get("scenario"))
-    trial.scenario = scenario if isinstance(scenario, str) and scenario else None
+    def assistant(self, i: int, msg: dict, extra: dict, content: str, ptr: str) -> None:
+        text = content.strip()
+        reasoning = msg.get("reasoning_content")
+        attrs: dict[str, Any] = {}
+        if isinstance(reasoning, str) and reasoning.strip():
+            if not text:
+                text = reasoning.strip()
+            elif len(reasoning) < MAX_ATTR_CHARS:
+                attrs["reasoning"] = reasoning
+        if text:
+            self.build.message("assistant", text, f"{ptr}/content", attrs=attrs)
+        for cmd, tool, call_id, aptr, raw_args in _actions(msg, extra, content, i, self.messages, self.last_assistant):
+            attrs = {"tool_call_id": call_id} if call_id else {}
+            if raw_args is not None:
+                attrs["args"] = raw_args
+            self.pending.append(self.build.action(cmd, aptr, call_id=call_id or None, tool=tool, attrs=attrs))
+
+    def reply(self, msg: dict, extra: dict, content: str, ptr: str) -> None:
+        """A command's output: the action with its call id, else the oldest one waiting."""
+        call_id = msg.get("tool_call_id")
+        action = self.build.call(call_id)
+        if action is not None:
+            if action in self.pending:
+                self.pending.remove(action)
+        elif self.pending:
+            action = self.pending.popleft()
+        text, code, attrs = parse_observation(content, extra)
+        if isinstance(call_id, str):
+            attrs["tool_call_id"] = call_id
+        self.build.result(text, ptr, action=action, exit_code=code, attrs=attrs)
+
+    def exit(self, extra: dict, content: str, ptr: str) -> None:
+        """The run's end: for a final submit it holds the command's output (the submission)."""
+        attrs = {}
+        status = extra.get("exit_status") or self.info.get("exit_status")
+        if status:
+            attrs["exit_status"] = str(status)
+        if self.pending:
+            self.build.result(content.rstrip("\n"), ptr, action=self.pending.popleft(), attrs={**attrs, "final": True})
+        elif content.strip():
+            self.build.message("system", content, ptr, attrs=attrs)
+
+
+def _instance_id(path: Path, data: dict, info: dict) -> str | None:
+    instance_id = data.get("instance_id") or info.get("instance_id")
+    if isinstance(instance_id, str) and instance_id:
+        return instance_id
+    stem = path.name.removesuffix(".json").removesuffix(".traj")
+    return stem if _SWEBENCH_ID.match(stem) else None
+
+
+def _metadata(data: dict, info: dict, instance_id: str | None) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for key in ("exit_status", "mini_version"):
         if info.get(key) is not None:
@@ -429,6 +433,21 @@ def read(path: Path) -> Iterator[Trial]:
         meta["trajectory_format"] = data["trajectory_format"]
     if instance_id:
         meta["instance_id"] = instance_id
+    return meta
+
+
+def read(path: Path) -> Iterator[Trial]:
+    path = Path(path)
+    data = _load(path)
+    run = _Run(path, data)
+    trial = run.read()
+    info = run.info
+    instance_id = _instance_id(path, data, info)
+    trial.task = instance_id or (_task_line(run.task_prompt) if run.task_prompt else None)
+    # not written by mini-swe-agent itself; a runner may record one (extra_info / kwargs)
+    scenario = info.get("scenario", data.get("scenario"))
+    trial.scenario = scenario if isinstance(scenario, str) and scenario else None
+    meta = _metadata(data, info, instance_id)
     found = find_report(path, instance_id, trial.model)
     if found is not None:
         report_path, entry = found
@@ -436,10 +455,7 @@ def read(path: Path) -> Iterator[Trial]:
         trial.source_verdict = {"resolved": resolved}
         trial.outcome = normalise_outcome(resolved if isinstance(resolved, bool) else None)
         meta["report"] = str(report_path)
-    if warnings:
-        meta["warnings"] = warnings
-    trial.metadata = meta
-    yield trial
+    yield run.build.finish(meta, span=False)
 
 
 def _actions(msg: dict, extra: dict, content: str, i: int, messages: list, last_assistant: int):
