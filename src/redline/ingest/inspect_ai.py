@@ -43,6 +43,7 @@ import orjson
 from ..events import Event, Trial, normalise_outcome, parse_iso
 from ..text import truncate
 from .base import Adapter, FormatError, NotATranscript, first_json_value, first_line, head_text, load_json, parse_json
+from .builder import TrialBuilder
 from .safezip import MAGIC as ZIP_MAGIC
 from .safezip import SafeZip, entry_names
 
@@ -162,83 +163,13 @@ def _sample_trial(path: Path, header: dict, sample: dict, where: Callable[[str],
         agent=_agent(ev, header.get("plan")),
         task=f"{task_name}/{sid}" if task_name else str(sid),
     )
-    attachments = sample.get("attachments") if isinstance(sample.get("attachments"), dict) else {}
-    resolve = _resolver(attachments)
     events = sample.get("events") if isinstance(sample.get("events"), list) else []
-    tool_events, exit_codes = _tool_event_info(events)
-
-    call_seq: dict[str, int] = {}
-    think_ids: set[str] = set()
-    n_calls = 0
     messages = sample.get("messages") if isinstance(sample.get("messages"), list) else []
+    reader = _Sample(trial, sample, events, where)
     for j, msg in enumerate(messages):
-        if not isinstance(msg, dict):
-            continue
-        role = msg.get("role")
-        ptr = where(f"/messages/{j}")
-        if role in ("system", "user"):
-            text = _content_text(msg.get("content"), resolve)
-            trial.add(Event(kind="message", role=role, text=text, source_pointer=ptr))
-        elif role == "assistant":
-            reasoning, text = _assistant_text(msg.get("content"), resolve)
-            if reasoning:
-                trial.add(Event(kind="message", role="assistant", text=reasoning, source_pointer=ptr,
-                                attrs={"reasoning": True}))
-            if text.strip():
-                trial.add(Event(kind="message", role="assistant", text=text, source_pointer=ptr))
-            for k, call in enumerate(msg.get("tool_calls") or []):
-                if not isinstance(call, dict):
-                    continue
-                n_calls += 1
-                call_id = call.get("id") if isinstance(call.get("id"), str) else None
-                fn = call.get("function") if isinstance(call.get("function"), str) else "tool"
-                args = call.get("arguments")
-                if isinstance(args, dict):
-                    args = {key: resolve(v) for key, v in args.items()}
-                tev = tool_events.get(call_id) if call_id else None
-                ts = parse_iso(tev.get("timestamp")) if tev else None
-                if fn == "think" and isinstance(args, dict) and isinstance(args.get("thought"), str):
-                    if call_id:
-                        think_ids.add(call_id)
-                    trial.add(Event(kind="message", role="assistant", text=args["thought"], timestamp=ts,
-                                    source_pointer=f"{ptr}/tool_calls/{k}", attrs={"tool": "think"}))
-                    continue
-                text, tool, attrs = _render_call(fn, args)
-                if call_id:
-                    attrs["tool_call_id"] = call_id
-                if isinstance(call.get("parse_error"), str):
-                    attrs["parse_error"] = call["parse_error"]
-                act = trial.add(Event(kind="action", role="assistant", text=text, tool=tool, timestamp=ts,
-                                      source_pointer=f"{ptr}/tool_calls/{k}", attrs=attrs))
-                if call_id:
-                    call_seq[call_id] = act.seq
-        elif role == "tool":
-            call_id = msg.get("tool_call_id") if isinstance(msg.get("tool_call_id"), str) else None
-            if call_id in think_ids:
-                continue
-            text = _content_text(msg.get("content"), resolve)
-            attrs: dict[str, Any] = {}
-            if isinstance(msg.get("function"), str):
-                attrs["function"] = msg["function"]
-            error = msg.get("error")
-            if isinstance(error, dict):
-                etype = error.get("type") or "tool"
-                emsg = error.get("message") if isinstance(error.get("message"), str) else ""
-                attrs["error_type"] = etype
-                note = f"[{etype} error] {emsg}".rstrip()
-                if emsg.strip() and emsg.strip() != text.strip():
-                    text = f"{text}\n{note}" if text else note
-                elif not text:
-                    text = note
-            tev = tool_events.get(call_id) if call_id else None
-            trial.add(Event(
-                kind="observation", role="tool", text=text,
-                exit_code=exit_codes.get(call_id) if call_id and call_id in call_seq else None,
-                action_seq=call_seq.get(call_id) if call_id else None,
-                timestamp=parse_iso(tev.get("completed")) if tev else None,
-                source_pointer=ptr, attrs=attrs,
-            ))
-    if n_calls == 0 and events:
+        if isinstance(msg, dict):
+            reader.message(msg, where(f"/messages/{j}"))
+    if reader.n_calls == 0 and events:
         _add_sandbox_execs(trial, events, where)
 
     times = [parse_iso(e.get("timestamp")) for e in (events[:1] + events[-1:]) if isinstance(e, dict)]
@@ -247,6 +178,87 @@ def _sample_trial(path: Path, header: dict, sample: dict, where: Callable[[str],
     _set_outcome(trial, sample, ev)
     trial.metadata = _metadata(header, ev, sample, sid, epoch, trial.metadata)
     return trial
+
+
+class _Sample:
+    """One sample's messages, in order, into its trial."""
+
+    def __init__(self, trial: Trial, sample: dict, events: list, where: Callable[[str], str]):
+        self.build = TrialBuilder(trial)
+        attachments = sample.get("attachments") if isinstance(sample.get("attachments"), dict) else {}
+        self.resolve = _resolver(attachments)
+        self.tool_events, self.exit_codes = _tool_event_info(events)
+        self.call_seq: dict[str, int] = {}
+        self.think_ids: set[str] = set()
+        self.n_calls = 0
+
+    def message(self, msg: dict, ptr: str) -> None:
+        role = msg.get("role")
+        self.build.at()
+        if role in ("system", "user"):
+            self.build.message(role, _content_text(msg.get("content"), self.resolve), ptr)
+        elif role == "assistant":
+            reasoning, text = _assistant_text(msg.get("content"), self.resolve)
+            if reasoning:
+                self.build.message("assistant", reasoning, ptr, attrs={"reasoning": True})
+            if text.strip():
+                self.build.message("assistant", text, ptr)
+            for k, call in enumerate(msg.get("tool_calls") or []):
+                if isinstance(call, dict):
+                    self.tool_call(call, f"{ptr}/tool_calls/{k}")
+        elif role == "tool":
+            self.tool_message(msg, ptr)
+
+    def tool_call(self, call: dict, ptr: str) -> None:
+        self.n_calls += 1
+        call_id = call.get("id") if isinstance(call.get("id"), str) else None
+        fn = call.get("function") if isinstance(call.get("function"), str) else "tool"
+        args = call.get("arguments")
+        if isinstance(args, dict):
+            args = {key: self.resolve(v) for key, v in args.items()}
+        tev = self.tool_events.get(call_id) if call_id else None
+        ts = parse_iso(tev.get("timestamp")) if tev else None
+        if fn == "think" and isinstance(args, dict) and isinstance(args.get("thought"), str):
+            if call_id:
+                self.think_ids.add(call_id)
+            self.build.message("assistant", args["thought"], ptr, timestamp=ts, attrs={"tool": "think"})
+            return
+        text, tool, attrs = _render_call(fn, args)
+        if call_id:
+            attrs["tool_call_id"] = call_id
+        if isinstance(call.get("parse_error"), str):
+            attrs["parse_error"] = call["parse_error"]
+        act = self.build.action(text, ptr, tool=tool, timestamp=ts, attrs=attrs)
+        if call_id:
+            self.call_seq[call_id] = act.seq
+
+    def tool_message(self, msg: dict, ptr: str) -> None:
+        call_id = msg.get("tool_call_id") if isinstance(msg.get("tool_call_id"), str) else None
+        if call_id in self.think_ids:
+            return
+        text = _content_text(msg.get("content"), self.resolve)
+        attrs: dict[str, Any] = {}
+        if isinstance(msg.get("function"), str):
+            attrs["function"] = msg["function"]
+        error = msg.get("error")
+        if isinstance(error, dict):
+            text = _with_error(text, error, attrs)
+        tev = self.tool_events.get(call_id) if call_id else None
+        seq = self.call_seq.get(call_id) if call_id else None
+        self.build.add("observation", text, ptr, role="tool", action_seq=seq,
+                       exit_code=self.exit_codes.get(call_id) if call_id and call_id in self.call_seq else None,
+                       timestamp=parse_iso(tev.get("completed")) if tev else None, attrs=attrs)
+
+
+def _with_error(text: str, error: dict, attrs: dict[str, Any]) -> str:
+    """A tool's output with its error added (``[<type> error] <message>``), unless it says it already."""
+    etype = error.get("type") or "tool"
+    emsg = error.get("message") if isinstance(error.get("message"), str) else ""
+    attrs["error_type"] = etype
+    note = f"[{etype} error] {emsg}".rstrip()
+    if emsg.strip() and emsg.strip() != text.strip():
+        return f"{text}\n{note}" if text else note
+    return text or note
 
 
 def _agent(ev: dict, plan: Any) -> str | None:
