@@ -194,12 +194,22 @@ class Terminal:
             return
         nums = [int(p) if p.isdigit() else 0 for p in params.split(";")] if params else []
         n = nums[0] if nums else 0
-        row = self._cur()
         if final == "m":
             self.style = "" if not params or params == "0" else params
         elif final == "K":
-            self._erase_line(row, n)
-        elif final == "A":
+            self._erase_line(self._cur(), n)
+        elif final == "J":
+            self._erase_display(self._cur(), n)
+        elif final == "r":
+            top, bottom = (nums + [0, 0])[:2]
+            self._region = None if not nums or (top <= 1 and bottom in (0, self.height)) else (
+                max(top, 1) - 1, (bottom or self.height) - 1)
+        elif final in "ABCDGHfd":
+            self._move(final, nums, n)
+
+    def _move(self, final: str, nums: list[int], n: int) -> None:
+        """Cursor moves: up/down stay on the screen, right stops at the margin."""
+        if final == "A":
             self.row = max(self.row - max(n, 1), self._screen_top())
         elif final == "B":
             self.row = min(self.row + max(n, 1), len(self.rows) - 1)
@@ -209,17 +219,11 @@ class Terminal:
             self.col = max(0, self.col - max(n, 1))
         elif final == "G":
             self.col = min(max(n, 1) - 1, self._margin())
-        elif final in "Hf":
-            self._goto_row((nums[0] if nums and nums[0] else 1) - 1)
-            self.col = min((nums[1] if len(nums) > 1 and nums[1] else 1) - 1, self._margin())
         elif final == "d":
             self._goto_row((n or 1) - 1)
-        elif final == "r":
-            top, bottom = (nums + [0, 0])[:2]
-            self._region = None if not nums or (top <= 1 and bottom in (0, self.height)) else (
-                max(top, 1) - 1, (bottom or self.height) - 1)
-        elif final == "J":
-            self._erase_display(row, n)
+        else:  # H, f
+            self._goto_row((nums[0] if nums and nums[0] else 1) - 1)
+            self.col = min((nums[1] if len(nums) > 1 and nums[1] else 1) - 1, self._margin())
 
     def _erase_line(self, row: Row, n: int) -> None:
         before = len(row.chars)

@@ -180,27 +180,18 @@ def _keystroke_events(trial: Trial, cast: Cast, rows: list[Row], when) -> int:
     """Actions from the lines typed into the pane (agents that drive tmux directly). Keys typed
     into an editor belong to the editor's action (:mod:`.editor_keys`), whose tool is
     ``edit_file`` when they saved the file."""
-    def command(entry: Typed) -> str:
-        return _WAIT_SUFFIX_RE.sub("", entry.text).strip()
-
-    found = [x for x in editor_keys.steps(typed_lines(cast.inputs), command, lambda e: bool(_WAIT_SUFFIX_RE.search(e.text)))
-             if not _HARNESS_INPUT_RE.match(x.command if isinstance(x, editor_keys.Session) else command(x))]
+    found = [x for x in editor_keys.steps(typed_lines(cast.inputs), _command, _waited_on)
+             if not _HARNESS_INPUT_RE.match(_step_command(x))]
     for k, step in enumerate(found):
-        start = step.start if isinstance(step, editor_keys.Session) else step
-        text = step.command if isinstance(step, editor_keys.Session) else command(step)
+        start = _step_start(step)
         tool, attrs = "keystrokes", {}
         if isinstance(step, editor_keys.Session):
             tool, attrs = ("edit_file" if step.saved else "keystrokes"), step.attrs()
         action = trial.add(Event(
-            kind="action", role="assistant", text=text, tool=tool, timestamp=when(start.time),
+            kind="action", role="assistant", text=_step_command(step), tool=tool, timestamp=when(start.time),
             source_line=start.line, source_pointer=pointer(start.line, start.time), attrs=attrs,
         ))
-        nxt = found[k + 1] if k + 1 < len(found) else None
-        until = (nxt.start if isinstance(nxt, editor_keys.Session) else nxt).line if nxt is not None else None
-        out = [r for r in rows if r.line is not None and r.line > start.line and (until is None or r.line < until)]
-        out = [r for r in trim(out) if not SHELL_PROMPT_RE.match(r.text)]
-        if out and "\n" not in start.text and out[0].text.rstrip().endswith(start.text.strip()):
-            out = trim(out[1:])  # the shell's echo of what was typed
+        out = _output_rows(rows, start, _step_start(found[k + 1]).line if k + 1 < len(found) else None)
         if out:
             trial.add(Event(
                 kind="observation", role="tool", text=rows_text(out), action_seq=action.seq,
@@ -208,6 +199,34 @@ def _keystroke_events(trial: Trial, cast: Cast, rows: list[Row], when) -> int:
                 source_pointer=pointer(out[0].line, out[0].time),
             ))
     return len(found)
+
+
+def _command(entry: Typed) -> str:
+    """The command a typed line runs (without the harness's wait suffix)."""
+    return _WAIT_SUFFIX_RE.sub("", entry.text).strip()
+
+
+def _waited_on(entry: Typed) -> bool:
+    """The harness waits on the line: it went to the shell, whatever was open before."""
+    return bool(_WAIT_SUFFIX_RE.search(entry.text))
+
+
+def _step_start(step: Typed | editor_keys.Session) -> Typed:
+    return step.start if isinstance(step, editor_keys.Session) else step
+
+
+def _step_command(step: Typed | editor_keys.Session) -> str:
+    return step.command if isinstance(step, editor_keys.Session) else _command(step)
+
+
+def _output_rows(rows: list[Row], start: Typed, until: int | None) -> list[Row]:
+    """The rows a typed step printed: written after it and before the next step, without shell
+    prompts and the shell's echo of what was typed."""
+    out = [r for r in rows if r.line is not None and r.line > start.line and (until is None or r.line < until)]
+    out = [r for r in trim(out) if not SHELL_PROMPT_RE.match(r.text)]
+    if out and "\n" not in start.text and out[0].text.rstrip().endswith(start.text.strip()):
+        out = trim(out[1:])
+    return out
 
 
 # --------------------------------------------------------------------------- trial folder
