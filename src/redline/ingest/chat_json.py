@@ -385,35 +385,48 @@ def _key(conv: Any, fallback: str, seen: set[str]) -> str:
 
 
 def read(path: Path) -> Iterator[Trial]:
+    """Each conversation's trial, yielded as soon as it is read; a trial's warnings are its own,
+    and what concerns the whole file (a cut last line, lines of another shape) goes with the last."""
     path = Path(path)
-    warnings: list[str] = []
-    trials: list[Trial] = []
     doc = json_document_or_lines(path.read_bytes())
-    if doc is not None:
-        pairs = _conversations(doc)
-        seen: set[str] = set()
-        for base, conv in pairs:
-            key = "" if len(pairs) == 1 else _key(conv, base.lstrip("/"), seen)
-            trials.append(_build_trial(path, conv, key, base, None, warnings))
-    else:
-        seen = set()
-        shape_errors: list[str] = []
-        for number, obj in iter_json_lines(path):
-            if obj is TRUNCATED_LINE:
-                warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
-                continue
-            if not _is_conversation(obj):
-                shape_errors.append(f"line {number}")
-                continue
-            trials.append(_build_trial(path, obj, _key(obj, f"line:{number}", seen), "", number, warnings))
-        if not trials:
-            raise FormatError("not a chat transcript: no line is a list of {role, content} messages or an "
-                              f"object with a 'messages' list ({', '.join(shape_errors[:3])} have another shape)")
-        if shape_errors:
-            warnings.append(f"{len(shape_errors)} lines are not conversations, skipped ({', '.join(shape_errors[:5])})")
+    if doc is None:
+        yield from _read_lines(path)
+        return
+    pairs = _conversations(doc)
+    seen: set[str] = set()
+    for base, conv in pairs:
+        key = "" if len(pairs) == 1 else _key(conv, base.lstrip("/"), seen)
+        yield _with_warnings(_build_trial(path, conv, key, base, None, warnings := []), warnings)
+
+
+def _read_lines(path: Path) -> Iterator[Trial]:
+    seen: set[str] = set()
+    shape_errors: list[str] = []
+    file_warnings: list[str] = []
+    held: Trial | None = None  # the latest trial: the file's own warnings are known only at the end
+    for number, obj in iter_json_lines(path):
+        if obj is TRUNCATED_LINE:
+            file_warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
+            continue
+        if not _is_conversation(obj):
+            shape_errors.append(f"line {number}")
+            continue
+        if held is not None:
+            yield held
+        held = _with_warnings(_build_trial(path, obj, _key(obj, f"line:{number}", seen), "", number,
+                                           warnings := []), warnings)
+    if held is None:
+        raise FormatError("not a chat transcript: no line is a list of {role, content} messages or an "
+                          f"object with a 'messages' list ({', '.join(shape_errors[:3])} have another shape)")
+    if shape_errors:
+        file_warnings.append(f"{len(shape_errors)} lines are not conversations, skipped ({', '.join(shape_errors[:5])})")
+    yield _with_warnings(held, file_warnings)
+
+
+def _with_warnings(trial: Trial, warnings: list[str]) -> Trial:
     if warnings:
-        for trial in trials:
-            trial.metadata["warnings"] = list(warnings)
-    yield from trials
+        trial.metadata.setdefault("warnings", []).extend(warnings)
+    return trial
+
 
 FORMAT = Adapter(NAME, DESCRIPTION, 1000, sniff, read)

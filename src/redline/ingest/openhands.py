@@ -117,8 +117,9 @@ def _load(path: Path) -> Any:
 
 
 def _read_lines(path: Path) -> Iterator[Trial]:
+    """JSON lines of evaluation records (a trial each, yielded as read) or of events (one trial)."""
     events: list[tuple[int, dict]] = []
-    records: list[tuple[int, dict]] = []
+    held: Trial | None = None  # the latest record's trial: a cut last line is said on it
     truncated_at = None
     for number, value in iter_json_lines(path):
         if value is TRUNCATED_LINE:
@@ -127,25 +128,22 @@ def _read_lines(path: Path) -> Iterator[Trial]:
         if not isinstance(value, dict):
             raise FormatError(f"line {number}: expected a JSON object, got a JSON {_kind(value)}")
         if isinstance(value.get("history"), list):
-            records.append((number, value))
+            if held is not None:
+                yield held
+            held = _record_trial(path, value, f"line:{number}#", key=_record_key(value, f"line:{number}"), line=number)
         elif _is_event(value):
             events.append((number, value))
         else:
             raise FormatError(f"line {number}: neither an OpenHands event nor a record with 'history'")
-    warning = f"truncated: line {truncated_at} is cut off" if truncated_at else None
-    if records:
-        for number, record in records:
-            trial = _record_trial(path, record, f"line:{number}#", key=_record_key(record, f"line:{number}"),
-                                  line=number)
-            if warning and number == records[-1][0]:
-                trial.metadata.setdefault("warnings", []).append(warning)
-            yield trial
-        return
+    last = held if held is not None else _lines_trial(path, events)
+    if truncated_at:
+        last.metadata.setdefault("warnings", []).append(f"truncated: line {truncated_at} is cut off")
+    yield last
+
+
+def _lines_trial(path: Path, events: list[tuple[int, dict]]) -> Trial:
     lines = [n for n, _ in events]
-    trial = _non_empty(_events_trial(path, [e for _, e in events], lambda i: f"line:{lines[i]}", lines=lines))
-    if warning:
-        trial.metadata.setdefault("warnings", []).append(warning)
-    yield trial
+    return _non_empty(_events_trial(path, [e for _, e in events], lambda i: f"line:{lines[i]}", lines=lines))
 
 
 def _non_empty(trial: Trial) -> Trial:
