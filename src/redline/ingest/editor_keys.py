@@ -24,13 +24,12 @@ import shlex
 from dataclasses import dataclass, field
 
 from ..text import truncate
+from .limits import MAX_SESSION_KEYS
 from .terminal import Typed
 
 #: editor programs by the family whose keys they take
 EDITORS = {"vi": "vi", "vim": "vi", "nvim": "vi", "vim.basic": "vi", "vim.tiny": "vi", "nano": "nano",
            "pico": "nano", "emacs": "emacs"}
-#: keys typed into one session that are kept in the action's attrs
-MAX_SESSION_KEYS = 50
 _WRAPPERS = {"sudo", "env", "command", "exec", "nohup"}
 _INFO_FLAGS = {"--version", "-h", "--help", "-v", "--usage"}
 _VI_WRITE = re.compile(r"^:\s*(?:\d+,\d+\s*)?(?:w|wq|wqa|wqall|x|xa|xall|xit|exi|exit|up|update|sav|saveas|write)!?(?:\s|$)")

@@ -68,6 +68,7 @@ from typing import Any
 from ..events import Event, Trial
 from ..text import truncate
 from .base import Adapter, FormatError, first_int, first_line, head_text, read_text
+from .limits import MAX_ATTR_CHARS, MAX_TERMINAL_INFO_CHARS
 
 NAME = "fudan-log"
 DESCRIPTION = "Fudan self-replication study scaffold log (Python logging text, Round N banners)"
@@ -76,9 +77,6 @@ AGENT = "fudan-scaffold"
 EXEC_TOOL = "execute_command_in_terminal"
 RECEIVE_TOOL = "receive_data_of_long_term_command_from_terminal"
 END_MARKER = "_end_of_command_execution_"
-#: attrs keep ``stderr`` / ``terminal_info`` only below these sizes
-MAX_ATTR_STDERR = 10_000
-MAX_ATTR_TERMINAL_INFO = 1_000
 
 _HEADER = re.compile(
     r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:[,.]\d{1,6})? - (\S(?:.*?\S)?) - "
@@ -576,9 +574,9 @@ class _Reader:
             info = result.get("terminal_info")
             if info is not None:
                 info = str(info)
-                attrs["terminal_info"] = truncate(info, MAX_ATTR_TERMINAL_INFO, "…")
+                attrs["terminal_info"] = truncate(info, MAX_TERMINAL_INFO_CHARS, "…")
             if stderr.strip():
-                attrs["stderr"] = stderr if len(stderr) < MAX_ATTR_STDERR else True
+                attrs["stderr"] = stderr if len(stderr) < MAX_ATTR_CHARS else True
             exit_code = first_int(result, ("returncode", "exit_code", "return_code"))
         if critique:
             attrs["critique"] = truncate(critique, 1000, "")

@@ -50,3 +50,11 @@ MAX_LITERAL_CHARS = 1_000_000
 MAX_NOTICE_CHARS = 2000
 #: a labels file beside the transcripts (Palisade tags.json) larger than this is not read
 MAX_SIDECAR_BYTES = 20 * 1024**2
+#: a side text (a reasoning, a command's stderr) is kept in an event's attrs only below this size
+MAX_ATTR_CHARS = 10_000
+#: the Fudan scaffold's terminal_info is kept in attrs cut to this many characters
+MAX_TERMINAL_INFO_CHARS = 1_000
+#: each command the Terminal-Bench harness typed is kept in metadata cut to this many characters
+MAX_HARNESS_CHARS = 300
+#: keys typed into one editor session kept in its action's attrs
+MAX_SESSION_KEYS = 50

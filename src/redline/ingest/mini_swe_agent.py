@@ -60,6 +60,7 @@ from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
 from ..text import truncate
 from .base import Adapter, FormatError, content_text, first_json_value, head_text, load_json
 from .builder import TrialBuilder
+from .limits import MAX_ATTR_CHARS
 
 NAME = "mini-swe-agent"
 DESCRIPTION = "mini-swe-agent trajectory (.traj.json: info + OpenAI-style messages, v1 and v2)"
@@ -68,7 +69,6 @@ SIDECARS = ("report.json",)
 AGENT = "mini-swe-agent"
 #: how many folders above the trajectory's own folder are searched for an evaluation report
 REPORT_SEARCH_LEVELS = 4
-MAX_ATTR_CHARS = 10_000
 
 _FIRST_KEY = re.compile(r'^\s*\{\s*"(?:info|messages|trajectory_format|instance_id)"\s*:')
 _MARKERS = re.compile(

@@ -43,7 +43,7 @@ from . import mini_swe_agent_console as mini
 from .asciicast import Cast, looks_like_cast, pointer, read_cast
 from .base import Adapter, FormatError, NotATranscript, load_json
 from .rich_output import trim
-from .limits import MAX_ROW_CHARS, MAX_TERMINAL_CELLS, MAX_TERMINAL_ROWS
+from .limits import MAX_HARNESS_CHARS, MAX_ROW_CHARS, MAX_TERMINAL_CELLS, MAX_TERMINAL_ROWS
 from .terminal import SHELL_PROMPT_RE, Row, Terminal, Typed, rows_text, typed_lines
 
 NAME = "terminal-bench"
@@ -57,8 +57,6 @@ SIDECARS = (
 
 #: the harness's recording of its own test run
 TESTS_CAST = "tests.cast"
-#: keystrokes kept per harness command in metadata
-MAX_HARNESS_CHARS = 300
 #: keystrokes the Terminal-Bench harness itself sends before the agent's own
 _HARNESS_INPUT_RE = re.compile(
     r"^(?:clear|asciinema rec\b.*|source /installed-agent/.*|bash\s+/tests/run-tests\.sh.*|exit)$"
