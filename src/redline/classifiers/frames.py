@@ -75,8 +75,8 @@ class Frames:
             self._memo[key] = compute()
         return self._memo[key]
 
-    @classmethod
-    def from_arrow(cls, trials: pa.Table, events: pa.Table, commands: pa.Table) -> "Frames":
+    @staticmethod
+    def from_arrow(trials: pa.Table, events: pa.Table, commands: pa.Table) -> Frames:
         """Frames of Arrow tables shaped like the database's (see :func:`redline.convert.trials_to_arrow`)."""
         return build_frames(pl.from_arrow(trials), pl.from_arrow(events), pl.from_arrow(commands))  # type: ignore[arg-type]
 
