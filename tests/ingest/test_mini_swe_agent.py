@@ -12,7 +12,7 @@ import pytest
 
 from redline.ingest import mini_swe_agent
 from redline.ingest.loader import detect, process_file
-from redline.sample.writers import write_mini_swe_agent, write_swebench_report
+from tools.sample.writers import write_mini_swe_agent, write_swebench_report
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mini-swe-agent"
 RUN = FIXTURES / "swebench-run"

@@ -46,8 +46,8 @@ What becomes of it:
 Timestamps are the records' local times, stored as given (the log names no time zone).
 
 The model is not stated in the published log. It is taken from a record that names it (e.g.
-``Model config: {'model_name': 'Qwen2.5-72B-Instruct'}``, which
-:func:`redline.sample.writers.write_fudan_log` writes), else from the file name when it holds a
+``Model config: {'model_name': 'Qwen2.5-72B-Instruct'}``, which the repository's sample
+generator writes, ``tools/sample/writers.py``), else from the file name when it holds a
 known model family with a size (``qwen2.5-72b-replication.log`` → ``qwen2.5-72b``), else it is
 left unknown. ``metadata["model_source"]`` says which. The log carries no verdict, so the
 outcome is ``unknown``.

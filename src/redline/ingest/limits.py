@@ -3,8 +3,8 @@ states each one).
 
 A transcript is hostile input: these bounds keep one crafted file from taking the memory, the
 disk or the time of a whole run. A file over a limit is refused with a reason that names the
-limit, or read in part with a warning saying what was left out. The loader's own limit on the
-size of a stored text lives with the loader.
+limit, or read in part with a warning saying what was left out. The limit on the size of a
+stored text lives with the conversion every stored text goes through (``redline.convert``).
 """
 
 from __future__ import annotations
