@@ -26,12 +26,22 @@ def _cell(value) -> str:
 
 
 def print_frame(df: pl.DataFrame, title: str | None = None, console: Console | None = None) -> None:
+    print_rows(df.columns, df.iter_rows(), title=title, console=console)
+
+
+def print_rows(columns: list[str], rows, title: str | None = None, console: Console | None = None,
+               cell_chars: int | None = None) -> None:
+    """A table of ``rows`` (tuples) under ``columns``; each cell cut to ``cell_chars`` (head and
+    tail kept, the cut named) when given."""
     console = console or Console(soft_wrap=False)
     table = Table(title=title, show_lines=False, header_style="bold")
-    for name in df.columns:
+    for name in columns:
         table.add_column(escape(for_terminal(name)), overflow="fold")
-    for row in df.iter_rows():
-        table.add_row(*[Text(_cell(v)) for v in row])
+    for row in rows:
+        cells = [_cell(v) for v in row]
+        if cell_chars is not None:
+            cells = [shorten(c, cell_chars) for c in cells]
+        table.add_row(*[Text(c) for c in cells])
     console.print(table)
 
 

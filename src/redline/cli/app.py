@@ -58,9 +58,9 @@ def progress(description: str, total: int | None = None):
         yield _Bar()
 
 
-def echo(message: str = "", err: bool = False) -> None:
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
     """Print one message, control characters made visible."""
-    click.echo(for_terminal(message), err=err)
+    click.echo(for_terminal(message), err=err, nl=nl)
 
 
 def fail(message: str, code: int = 2) -> None:

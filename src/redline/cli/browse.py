@@ -6,42 +6,98 @@ import json
 
 import click
 
+from .. import db as dbmod
+from ..sql import one_line
 from .app import db_option, echo, fail, main, open_db
+
+
+#: characters of one cell shown in a table (--json prints every cell whole)
+CELL_CHARS = 2000
 
 
 @main.command()
 @click.argument("query")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print rows as a JSON array of objects.")
-@click.option("--limit", default=200, show_default=True, help="Rows to print at most (0: all).")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(min=0),
+              help="Rows to print at most (0: all, streamed).")
 def sql(query, db_path, as_json, limit):
-    """Run a read-only SQL QUERY against the database and print the result.
+    """Run one read-only SQL QUERY against the database and print the result.
+
+    Only a query runs (SELECT, WITH, VALUES, FROM, TABLE, DESCRIBE, SHOW, SUMMARIZE, UNPIVOT,
+    EXPLAIN), on the database attached read-only, with no access to files, URLs or extensions;
+    anything else is refused with one line (exit status 2). Rows are fetched as they are
+    printed, so --limit bounds the memory used. A table shows each cell cut to 2,000
+    characters; --json prints cells whole.
 
     Example: redline sql "SELECT label_id, count(*) FROM current_labels GROUP BY ALL ORDER BY 2 DESC"
     """
-    import duckdb
+    from ..sql import CHUNK_ROWS, ReadOnlyDatabase, SqlError
 
-    con = open_db(db_path, read_only=True)
     try:
-        try:
-            rel = con.sql(query)
-        except duckdb.Error as exc:
-            fail(str(exc).splitlines()[0])
-        if rel is None:
-            echo("ok")
-            return
-        df = rel.pl()
+        db = ReadOnlyDatabase(db_path)
+    except (FileNotFoundError, dbmod.SchemaError) as exc:
+        fail(str(exc))
+    except Exception as exc:  # duckdb's own: say which file
+        fail(f"{db_path}: cannot open database: {one_line(exc)}")
+    try:
+        cursor = db.execute(query)
+        first = cursor.fetch(min(limit, CHUNK_ROWS) if limit else CHUNK_ROWS)
+        if as_json:
+            _print_json(cursor, first, limit)
+        else:
+            _print_table(cursor, first, limit)
+    except SqlError as exc:
+        fail(str(exc))
     finally:
-        con.close()
-    shown = df if not limit else df.head(limit)
-    if as_json:
-        echo(json.dumps(shown.to_dicts(), indent=2, default=str))
-        return
-    from ..tables import print_frame
+        db.close()
 
-    print_frame(shown)
-    if limit and df.height > limit:
-        echo(f"({df.height - limit} more rows; use --limit 0 to print all)", err=True)
+
+def _rest(cursor, first: list[tuple], limit: int):
+    """The first chunk, then chunks up to ``limit`` rows in all (0: every row)."""
+    from ..sql import CHUNK_ROWS
+
+    shown = len(first)
+    if first:
+        yield first
+    while not limit or shown < limit:
+        rows = cursor.fetch(min(CHUNK_ROWS, limit - shown) if limit else CHUNK_ROWS)
+        if not rows:
+            return
+        shown += len(rows)
+        yield rows
+
+
+def _print_json(cursor, first: list[tuple], limit: int) -> None:
+    """A JSON array printed object by object, as the rows arrive."""
+    cols = cursor.columns
+    opened = False
+    for chunk in _rest(cursor, first, limit):
+        for row in chunk:
+            text = json.dumps(dict(zip(cols, row)), default=str)
+            echo(("[\n  " if not opened else ",\n  ") + text, nl=False)
+            opened = True
+    echo("\n]" if opened else "[]")
+    if limit and cursor.fetch(1):
+        echo(f"(more rows than --limit {limit}; use --limit 0 to print all)", err=True)
+
+
+def _print_table(cursor, first: list[tuple], limit: int) -> None:
+    """Up to ``limit`` rows in one table; with no limit, one table per chunk of rows."""
+    from ..tables import print_rows
+
+    if limit:
+        rows = [row for chunk in _rest(cursor, first, limit) for row in chunk]
+        print_rows(cursor.columns, rows, cell_chars=CELL_CHARS)
+        if cursor.fetch(1):
+            echo(f"(more rows than --limit {limit}; use --limit 0 to print all)", err=True)
+        return
+    printed = False
+    for chunk in _rest(cursor, first, 0):
+        print_rows(cursor.columns, chunk, cell_chars=CELL_CHARS)
+        printed = True
+    if not printed:
+        print_rows(cursor.columns, [])
 
 
 @main.command()
