@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import jiter
 import orjson
 import pyarrow as pa
 
@@ -34,7 +35,7 @@ from .. import schema
 from ..convert import ConversionError, TableBuilder, clean_path, clean_text
 from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES
 from . import registry
-from .base import BOM, FormatError, NotATranscript, head_text, partial_json
+from .base import BOM, FormatError, NotATranscript, head_text
 from .discovery import BadLink, Discovery, NotRegular, discover, examine, open_regular
 from .limits import HEAD_BYTES
 from .reasons import describe, os_error
@@ -189,8 +190,10 @@ def _why_damaged(path: Path, head: bytes, size: int) -> str | None:
         except orjson.JSONDecodeError as exc:
             what = "first line" if kind == "lines" else "document"
             return f"damaged: its {what} is truncated or invalid JSON ({exc})"
-    if partial_json(data) is None:
-        return "damaged: it does not start like JSON"
+    try:
+        jiter.from_json(data, partial_mode="trailing-strings")
+    except ValueError as exc:
+        return f"damaged: not valid JSON as far as its first {len(head)} bytes go ({exc})"
     return None
 
 
