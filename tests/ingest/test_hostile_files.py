@@ -20,12 +20,22 @@ from redline.ingest.loader import process_file
 #: every hostile file must be handled in less memory than this
 PEAK_RSS_BOUND = 1024**3
 
+# process_file runs in a child forked from a fresh interpreter and its peak RSS is read by
+# wait4: a process started from pytest inherits pytest's own peak (Linux keeps it across exec).
 _MEASURE = """
-import json, resource, sys
+import json, os, sys
 from redline.ingest.loader import process_file
-result = process_file(sys.argv[1])
-print(json.dumps({"status": result.status, "error": result.error, "events": result.n_events,
-                  "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(r)
+    result = process_file(sys.argv[1])
+    os.write(w, json.dumps({"status": result.status, "error": result.error, "events": result.n_events}).encode())
+    os._exit(0)
+os.close(w)
+data = b"".join(iter(lambda: os.read(r, 1 << 16), b""))
+_, _, usage = os.wait4(pid, 0)
+print(json.dumps({**json.loads(data), "peak_rss": usage.ru_maxrss * 1024}))
 """
 
 
