@@ -204,6 +204,9 @@ def _special(corpus: Corpus) -> None:
     evil = root / "evil\x1b]0;owned\x07\x1b[2J.traj.json"
     shutil.copyfile(good, evil)
     expect(evil, "name-with-escapes", "ok", "")
+    evil_damaged = root / "damaged\x1b]0;owned\x07\x1b[2J.json"
+    evil_damaged.write_bytes(b'{"messages": [')
+    expect(evil_damaged, "name-with-escapes", "error", "damaged")
     (root / "folder.json").mkdir()
     (root / "folder.json" / "notes.txt").write_text("not a transcript\n", encoding="utf-8")
     expect(root / "folder.json" / "notes.txt", "folder-named-json", "skipped", "not a recognised")

@@ -108,6 +108,7 @@ def test_ingest_records_every_file_and_stores_the_good_ones_whole(corpus, measur
     db, out = ingested
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Traceback" not in out.stderr
+    assert "\x1b" not in out.stderr + out.stdout  # file names with escapes are printed visibly
     con = redline.connect(db, read_only=True)
     try:
         rows = {p: (s, t, e) for p, s, t, e in con.execute(
