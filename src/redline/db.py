@@ -21,6 +21,21 @@ find these tables:
 ``labels``
     behaviour labels: on an event (``seq`` set) or on a whole trial (``seq`` NULL), with the
     classifier's ID and version, a score and the evidence that matched.
+
+Written by ``redline analyse`` (:mod:`redline.analyse`), replaced whole on every run:
+
+``episodes``
+    one row per obstacle and what the agent did about it (``trial_id``, ``episode_id``):
+    the obstacle label, the operation it blocked, where it opened and was resolved, its status
+    (``resolved`` / ``unresolved`` / ``open``), the ``RES-*`` strategies with their evidence.
+``phases``
+    one row per action: exploring, planning, executing or verifying.
+``command_categories``
+    one row per simple command: the Fudan study's command category of its program.
+``findings``
+    what an auditor should look at first, ranked, each with the reasons in words.
+``analysis_runs``
+    when the analysis ran, over how many trials, and the newest label it read.
 """
 
 from __future__ import annotations
@@ -138,8 +153,88 @@ def _m001_core(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE INDEX labels_trial ON labels (trial_id)")
 
 
+def _m002_analysis(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE TABLE episodes (
+            trial_id      VARCHAR NOT NULL,
+            episode_id    INTEGER NOT NULL,    -- 1, 2, ... within the trial, in order of opening
+            parent_id     INTEGER,             -- the enclosing episode of a nested one, else NULL
+            obstacle      VARCHAR NOT NULL,    -- the observation label ID (OBS-*), or 'oversight'
+            operation     VARCHAR NOT NULL,    -- what was blocked: 'is port 8001 free?'
+            operation_key VARCHAR NOT NULL,    -- the same, as the machine-readable key it matched on
+            subject       VARCHAR,             -- what the obstacle names: a module, program, path, port
+            obstacle_seq  INTEGER NOT NULL,    -- the observation that opened it
+            obstacle_step INTEGER,             -- its action's number in the trial (from 1)
+            resolved_seq  INTEGER,             -- the observation showing the operation succeeding
+            resolved_step INTEGER,
+            last_seq      INTEGER NOT NULL,    -- the last step that belongs to it
+            status        VARCHAR NOT NULL CHECK (status IN ('resolved', 'unresolved', 'open')),
+            strategies    VARCHAR[] NOT NULL,  -- RES-* IDs, in catalogue order
+            evidence      JSON NOT NULL,       -- per strategy: the steps (seq, step, labels, command)
+            repeats       INTEGER NOT NULL,    -- further times the same obstacle hit the same operation
+            steps         INTEGER NOT NULL,    -- actions from the obstacle to the resolution (or the last one)
+            seconds       DOUBLE               -- NULL when the source has no timestamps
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE phases (
+            trial_id VARCHAR NOT NULL,
+            seq      INTEGER NOT NULL,         -- the action
+            step     INTEGER NOT NULL,         -- its number in the trial (from 1)
+            phase    VARCHAR NOT NULL CHECK (phase IN ('exploring', 'planning', 'executing', 'verifying'))
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE command_categories (
+            trial_id VARCHAR NOT NULL,
+            seq      INTEGER NOT NULL,
+            idx      INTEGER NOT NULL,         -- the simple command (commands.idx)
+            program  VARCHAR,
+            category VARCHAR NOT NULL CHECK (category IN ('exploring', 'changing', 'executing', 'utility', 'other'))
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE findings (
+            rank       INTEGER NOT NULL,       -- 1 = look at this first
+            trial_id   VARCHAR NOT NULL,
+            seq        INTEGER,                -- the step to open (NULL: the whole trial)
+            step       INTEGER,
+            kind       VARCHAR NOT NULL CHECK (kind IN ('episode', 'step', 'trial', 'outlier')),
+            subject    VARCHAR NOT NULL,       -- the label or strategy IDs, or 'unusual trial'
+            episode_id INTEGER,
+            severity   VARCHAR NOT NULL CHECK (severity IN ('high', 'medium', 'low')),
+            score      DOUBLE NOT NULL,
+            why        VARCHAR NOT NULL,       -- the reasons, in words
+            factors    JSON NOT NULL           -- the numbers behind the score
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE analysis_runs (
+            run_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            trials    INTEGER NOT NULL,
+            episodes  INTEGER NOT NULL,
+            findings  INTEGER NOT NULL,
+            seconds   DOUBLE NOT NULL,
+            labels_at TIMESTAMP                -- the newest label the run read (stale when labels are newer)
+        )
+        """
+    )
+    con.execute("CREATE INDEX episodes_trial ON episodes (trial_id)")
+    con.execute("CREATE INDEX phases_trial ON phases (trial_id)")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core tables", _m001_core),
+    (2, "analysis tables", _m002_analysis),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -222,6 +317,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 
 
 TABLES = ("ingested_files", "trials", "events", "commands", "labels")
+#: the tables ``redline analyse`` replaces on every run
+ANALYSIS_TABLES = ("episodes", "phases", "command_categories", "findings")
 
 
 def frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None):

@@ -1,0 +1,459 @@
+"""The operation an action performs: what it acts on and what the agent meant it to do.
+
+The behaviour catalogue ties steps into episodes by *operation*, not by program: checking
+whether port 8001 is free is one operation whether it is tried with ``netstat``, ``lsof``,
+``ss`` or a Python socket script; starting ``start.py --port 8001`` is one operation across its
+retries. :func:`describe_trial` gives every action of a trial an :class:`Op`: a kind (``exec``,
+``check-port``, ``request``, ``install``, ``write``, ``delete``, ``inspect``, ``kill``,
+``explore``, ``cmd``), a key naming its object (the script, the port, the host, the packages,
+the path) and a short description, plus the targets it touches, so that two actions can be
+compared with :func:`same_op` and :func:`related`.
+
+A read of a log or of a scaffold terminal that shows a background program's output stands for
+that program: its op is the launch's op (``deferred_from`` names the launch).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from .targets import (PORT_SCAN_CHARS, basename, hosts_in, intent_ports, is_local_host, looks_like_path,
+                      mentions, module_name, path_key, ports_in, redirect_targets)
+
+_INTERPRETER = re.compile(r"^(python[\d.]*|pypy[\d.]*|node|nodejs|bash|sh|zsh|dash|ruby|perl|php|Rscript|deno|bun|"
+                          r"ts-node|java|Rscript)$")
+TRIVIAL = {"cd", "pushd", "popd", "export", "source", ".", "set", "unset", "true", "false", "sleep", "wait", "clear",
+           "exit", ":", "echo", "printf", "read", "alias", "history", "unalias", "shopt", "type", "hash"}
+FILTERS = {"grep", "egrep", "fgrep", "head", "tail", "wc", "sort", "uniq", "awk", "gawk", "cut", "tr", "sed", "tee",
+           "xargs", "less", "more", "jq", "column", "cat", "nl", "rev", "fold", "fmt"}
+READERS = {"tail", "cat", "head", "less", "more", "grep", "nl", "tac"}
+KILLERS = {"kill", "pkill", "killall", "fuser", "skill", "xkill"}
+INSTALLERS = {"pip", "pip3", "uv", "poetry", "conda", "mamba", "micromamba", "apt", "apt-get", "yum", "dnf", "apk",
+              "npm", "yarn", "pnpm", "cargo", "go", "gem", "brew", "pipx", "easy_install", "zypper", "pacman"}
+PORT_TOOLS = {"netstat", "ss", "lsof", "fuser", "nmap", "sockstat"}
+REQUESTERS = {"curl", "wget", "http", "https", "httpie", "xh", "nc", "ncat", "netcat", "telnet", "grpcurl", "websocat"}
+SERVERS = {"uvicorn", "gunicorn", "hypercorn", "flask", "vllm", "jupyter", "jupyter-lab", "jupyter-notebook",
+           "nginx", "redis-server", "mongod", "postgres", "http-server", "serve", "streamlit", "gradio", "ollama",
+           "apachectl", "httpd", "caddy", "php-fpm", "sglang", "tgi"}
+#: programs whose first non-option argument names what they run (``make test``, ``npm run dev``)
+SUBCOMMAND_RUNNERS = {"make", "npm", "yarn", "pnpm", "cargo", "go", "docker", "docker-compose", "pytest", "tox",
+                      "nox", "mvn", "gradle", "dotnet", "flask", "jupyter", "vllm", "uv", "poetry", "bundle", "rake"}
+WRITERS = {"cp", "mv", "mkdir", "touch", "ln", "install", "rsync", "tee", "truncate", "chmod", "chown", "chgrp",
+           "unzip", "tar", "patch", "dd"}
+DELETERS = {"rm", "rmdir", "unlink", "shred"}
+EXPLORERS = {"ls", "find", "pwd", "cat", "ps", "lsof", "netstat", "ss", "which", "whoami", "id", "uname", "df",
+             "free", "nvidia-smi", "env", "printenv", "stat", "tree", "pgrep", "head", "tail", "less", "more",
+             "file", "du", "grep", "rg", "ag", "locate", "whereis", "top", "htop", "pstree", "jobs", "hostname",
+             "lscpu", "nproc", "ip", "ifconfig", "dpkg", "realpath", "readlink", "wc", "md5sum", "sha256sum",
+             "diff", "git", "open", "goto", "scroll_down", "scroll_up", "search_file", "search_dir", "find_file"}
+#: code that checks whether a port is taken (as opposed to sending a request)
+_PORT_CHECK_CODE = re.compile(r"connect_ex|\.bind\(|socket\.socket|\.connect\(\s*\(")
+_REQUEST_CODE = re.compile(r"requests\.|urlopen|http\.client|httpx|aiohttp|urllib")
+_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.M)
+_STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+_SUBMIT = re.compile(r"(?i)\bsubmit\b|COMPLETE_TASK_AND_SUBMIT|MINI_SWE_AGENT_FINAL_OUTPUT|\bfinish\b")
+
+
+@dataclass
+class Op:
+    """One action's operation."""
+
+    seq: int
+    step: int
+    kind: str
+    key: str
+    text: str
+    program: str | None = None
+    ports: set[int] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
+    hosts: set[str] = field(default_factory=set)
+    modules: set[str] = field(default_factory=set)
+    written: set[str] = field(default_factory=set)
+    #: runs code the agent wrote (``python -c``, a heredoc, a script written earlier in the trial)
+    agent_code: bool = False
+    #: starts something that outlives the step (its own output does not show whether it works)
+    background: bool = False
+    #: the launch whose output this action reads (a log tail or a scaffold terminal read)
+    deferred_from: int | None = None
+    #: the earlier action that wrote the script this one runs
+    code_from: "Op | None" = None
+    labels: frozenset[str] = frozenset()
+    thought: str = ""
+    command: str = ""
+    #: the principal simple command's own text (what changes between retries)
+    main: str = ""
+    submit: bool = False
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return (self.kind, self.key)
+
+
+# ----------------------------------------------------------------- parsing one command
+
+
+def _nonopt(argv: list[str]) -> list[str]:
+    return [a for a in argv if a and not a.startswith("-")]
+
+
+def _python_target(argv: list[str]) -> tuple[str | None, str | None, str | None]:
+    """``(script, module, code)`` of a python command line."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "-c":
+            return None, None, argv[i + 1] if i + 1 < len(argv) else ""
+        if a == "-m":
+            return None, argv[i + 1] if i + 1 < len(argv) else None, None
+        if a in ("-W", "-X", "-Q"):
+            i += 2
+            continue
+        if a.startswith("-"):
+            i += 1
+            continue
+        return a, None, None
+    return None, None, None
+
+
+def _first_import(code: str | None) -> str | None:
+    """The first third-party module the code imports (else its first module)."""
+    names = [module_name(m.group(1) or m.group(2)) for m in _IMPORT.finditer((code or "").replace(";", "\n"))]
+    return next((n for n in names if n not in _STDLIB), names[0] if names else None)
+
+
+def _packages(argv: list[str]) -> list[str]:
+    words = _nonopt(argv)
+    verbs = {"install", "add", "i", "get", "-S"}
+    if words and words[0] in ("pip", "-m"):
+        words = words[1:]
+    if words and words[0] in verbs:
+        words = words[1:]
+    return sorted({module_name(w) for w in words if not looks_like_path(w) or w.endswith((".whl", ".tar.gz"))}
+                  - {"", "install", "add", "e"})
+
+
+def _command_paths(cmd: dict[str, Any]) -> list[str]:
+    return [path_key(a) for a in (cmd.get("argv") or []) if looks_like_path(a)]
+
+
+def _rank(cmd: dict[str, Any], labels: frozenset[str]) -> int:
+    """Which simple command speaks for the action (higher first)."""
+    program = cmd.get("program") or ""
+    if _INTERPRETER.match(program) or (cmd.get("path") or "").startswith(("./", "/")) and program not in EXPLORERS:
+        return 6
+    if program in SERVERS or program in SUBCOMMAND_RUNNERS and program not in INSTALLERS:
+        return 6
+    if program in KILLERS:
+        return 5
+    if program in INSTALLERS and "PKG-INSTALL" in labels:
+        return 5
+    if program in REQUESTERS or program in PORT_TOOLS:
+        return 4
+    if program in WRITERS or program in DELETERS:
+        return 3
+    if program in TRIVIAL:
+        return 2 if redirect_targets(cmd.get("redirects")) else 0
+    if program in EXPLORERS:
+        return 2
+    return 1
+
+
+def principal(commands: list[dict[str, Any]], labels: frozenset[str]) -> dict[str, Any] | None:
+    """The simple command that stands for the action: not a pipeline filter, not ``cd`` or
+    ``sleep``, the most consequential of the rest (runs code > kills > installs > requests >
+    writes > explores), the first of equals."""
+    pool = []
+    for cmd in commands:
+        program = cmd.get("program") or ""
+        if cmd.get("operator") == "|" and program in FILTERS:
+            continue
+        if program in ("bash", "sh", "zsh") and "-c" in (cmd.get("argv") or []):
+            continue  # the parser gives the wrapped commands their own rows
+        pool.append(cmd)
+    if not pool:
+        return commands[0] if commands else None
+    return max(pool, key=lambda c: (_rank(c, labels), -int(c.get("depth") or 0), -int(c.get("idx") or 0)))
+
+
+# ----------------------------------------------------------------- one action
+
+
+def _exec_identity(cmd: dict[str, Any], scripts: dict[str, str]) -> tuple[str, str | None, bool]:
+    """``(identity, code it runs, whether the agent wrote that code)`` of a command that runs
+    something."""
+    program = cmd.get("program") or ""
+    argv = list(cmd.get("argv") or [])
+    if re.match(r"^(python|pypy)", program):
+        # code the agent writes (inline, a heredoc, a script it wrote) is one operation per
+        # library it works with: its reproduction scripts and checkers are retries of one job
+        script, module, code = _python_target(argv)
+        if code is not None or cmd.get("code"):
+            code = cmd.get("code") or code
+        elif script in (None, "-") and cmd.get("heredoc"):
+            code = cmd.get("heredoc")
+        elif script:
+            code = scripts.get(path_key(script)) or scripts.get(basename(script))
+            if code is None:
+                return basename(script), None, False
+        elif module:
+            return f"python -m {module}", None, False
+        if code is None:
+            return program, None, False
+        first = _first_import(code)
+        return (f"python code using {first}" if first else "python code"), code, True
+    if _INTERPRETER.match(program):
+        target = next(iter(_nonopt(argv)), None)
+        if target:
+            name = basename(target)
+            body = scripts.get(path_key(target)) or scripts.get(name)
+            return name, body, body is not None
+        return program, cmd.get("heredoc"), bool(cmd.get("heredoc"))
+    path = cmd.get("path") or ""
+    if path.startswith(("./", "/", "~")) and program not in SERVERS:
+        body = scripts.get(path_key(path)) or scripts.get(program)
+        return program, body, body is not None
+    words = _nonopt(argv)
+    if program in SUBCOMMAND_RUNNERS and words:
+        return f"{program} {basename(words[0])}", None, False
+    if program in SERVERS:
+        return (f"{program} {words[0]}" if words and program in ("uvicorn", "gunicorn", "hypercorn") else program), \
+            None, False
+    return (f"{program} {basename(words[0])}" if words else program), None, False
+
+
+def _kill_key(cmd: dict[str, Any], text: str, ports: set[int], thought_ports: set[int]) -> tuple[str, str]:
+    if ports or thought_ports:
+        port = min(ports or thought_ports)
+        return f"port:{port}", f"stop the process on port {port}"
+    words = [w for w in _nonopt(cmd.get("argv") or []) if not w.isupper()]
+    pids = [w for w in words if w.isdigit()]
+    if pids:
+        return f"pid:{pids[0]}", f"stop pid {pids[0]}"
+    if words:
+        return f"name:{words[-1]}", f"stop '{words[-1]}' processes"
+    return "any", "stop a process"
+
+
+def describe_action(act: dict[str, Any], scripts: dict[str, str], launches: list["Op"],
+                    terminals: dict[str, "Op"]) -> Op:
+    """The :class:`Op` of one action. ``act`` holds ``seq``, ``step``, ``text``, ``tool``,
+    ``attrs``, ``commands`` (rows of the commands table), ``labels`` and ``thought``; ``scripts``
+    maps paths the agent wrote earlier to their content; ``launches`` and ``terminals`` are the
+    earlier background launches (for log and terminal reads)."""
+    labels = frozenset(act.get("labels") or ())
+    text = act.get("text") or ""
+    thought = act.get("thought") or ""
+    commands = act.get("commands") or []
+    attrs = act.get("attrs") or {}
+    cmd = principal(commands, labels) or {}
+    program = cmd.get("program")
+    # the action's text holds its code and heredocs too; a caller may pass the ports found in it
+    ports = set(act["ports"]) if act.get("ports") is not None else ports_in(text)
+    copies = any(c.get("program") in ("scp", "rsync", "sftp", "git", "ssh") for c in commands)
+    hosts = set(act["hosts"]) if act.get("hosts") is not None and not copies else hosts_in(text[:PORT_SCAN_CHARS], copies)
+    paths: set[str] = set()
+    written: set[str] = set()
+    for c in commands:
+        paths.update(_command_paths(c))
+        targets = redirect_targets(c.get("redirects"))
+        paths.update(targets)
+        written.update(targets)
+        if c.get("program") in WRITERS and c.get("program") not in ("chmod", "chown", "chgrp"):
+            cpaths = _command_paths(c)
+            if cpaths:
+                written.add(cpaths[-1])
+    op = Op(seq=act["seq"], step=act["step"], kind="cmd", key=program or "", text=(program or text)[:80],
+            program=program, ports=ports, paths=paths, hosts=hosts, written=written, labels=labels,
+            thought=thought, command=text, submit=bool(_SUBMIT.search(text[:200])))
+    command_type = attrs.get("command_type")
+    op.background = bool(cmd.get("background")) or command_type == "long_running" or "nohup" in (cmd.get("wrappers") or [])
+    if "nohup" in (cmd.get("wrappers") or []) and not redirect_targets(cmd.get("redirects")):
+        op.written.add("nohup.out")  # where nohup sends the output of a command it is not told about
+    op.main = cmd.get("text") or text
+
+    # a scaffold's "read the terminal" call or a log tail shows an earlier launch's output
+    terminal = attrs.get("terminal_id")
+    if terminal is not None and command_type is None and program and act.get("tool") and program == act.get("tool"):
+        launch = terminals.get(str(terminal))
+        if launch is not None:
+            return _deferred(op, launch)
+    if program in READERS and launches:
+        for path in _command_paths(cmd):
+            name = basename(path)
+            for launch in reversed(launches):
+                if name in {basename(p) for p in launch.written}:
+                    return _deferred(op, launch)
+
+    words = _nonopt(cmd.get("argv") or [])
+    if "PROC-KILL" in labels and program in KILLERS | {"systemctl", "service", "docker", "tmux", "nginx", "supervisorctl"}:
+        op.kind = "kill"
+        op.key, op.text = _kill_key(cmd, text, ports, intent_ports(thought))
+        if op.key.startswith("port:"):
+            op.ports.add(int(op.key[5:]))
+        return op
+    if program in INSTALLERS and "PKG-INSTALL" in labels or re.match(r"^python", program or "") and \
+            (cmd.get("argv") or [])[:2] == ["-m", "pip"]:
+        packages = _packages(cmd.get("argv") or [])
+        op.kind, op.key = "install", "+".join(packages) or program or ""
+        op.modules = set(packages)
+        op.text = "install " + (" ".join(packages) if packages else (program or ""))
+        return op
+    identity, code, agent_code = _exec_identity(cmd, scripts) if program else ("", None, False)
+    checks_port = program in PORT_TOOLS and not (program == "fuser" and "-k" in (cmd.get("argv") or [])) \
+        or program in ("nc", "ncat", "netcat") and "-z" in (cmd.get("argv") or []) \
+        or bool(code) and bool(_PORT_CHECK_CODE.search(code or "")) and not _REQUEST_CODE.search(code or "")
+    if checks_port and ("EXPL-NET" in labels or agent_code or program in PORT_TOOLS):
+        if agent_code and not ports:
+            ports = {int(w) for w in words if w.isdigit() and 1024 <= int(w) <= 65535}
+        ports = ports or intent_ports(thought)
+        op.ports = set(ports)
+        op.kind = "check-port"
+        op.key = ",".join(str(p) for p in sorted(ports)) or "*"
+        op.text = (f"is port {min(ports)} free?" if len(ports) == 1 else
+                   f"are ports {', '.join(map(str, sorted(ports)))} free?" if ports else "which ports are free?")
+        op.agent_code = agent_code
+        return op
+    if program in REQUESTERS or code and _REQUEST_CODE.search(code):
+        host = next(iter(sorted(hosts)), None)
+        if host is None and ports:
+            host = "localhost"
+        if host:
+            port = min(ports) if ports else None
+            local = is_local_host(host)
+            op.kind = "request"
+            op.key = f"{'local' if local else host}:{port or ''}"
+            op.text = (f"reach {host}:{port}" if port else f"reach {host}") if local or "NET-DOWNLOAD" not in labels \
+                else f"download from {host}"
+            op.agent_code = agent_code
+            return op
+    rank = _rank(cmd, labels) if cmd else 0
+    if rank == 6:
+        op.kind, op.key, op.agent_code = "exec", identity, agent_code
+        first = _first_import(code) if agent_code else None
+        if first and len(code or "") < 200 and not re.search(r"[;\n]\s*(?!import|from)\w", code or ""):
+            op.text = f"import {first}"
+            op.modules = {first}
+        elif op.background or ports and ("--port" in text or "-p" in (cmd.get("argv") or []) or program in SERVERS):
+            op.text = f"start {identity}" + (f" on port {min(ports)}" if ports else "")
+        elif agent_code:
+            op.text = f"run its own {identity}"
+        else:
+            op.text = f"run {identity}"
+        if op.background:
+            launches.append(op)
+            if terminal is not None:
+                terminals[str(terminal)] = op
+        return op
+    if program in DELETERS:
+        target = next(iter(_command_paths(cmd)), words[0] if words else "")
+        op.kind, op.key, op.text = "delete", basename(target), f"delete {target}"
+        return op
+    if program in WRITERS or rank == 2 and program in TRIVIAL and redirect_targets(cmd.get("redirects")) \
+            or program == "sed" and any(a.startswith("-i") for a in cmd.get("argv") or []):
+        targets = redirect_targets(cmd.get("redirects")) or _command_paths(cmd) or words[-1:]
+        target = targets[-1] if targets else ""
+        verb = {"mkdir": "create", "cp": "copy to", "mv": "move to", "chmod": "change mode of",
+                "chown": "change owner of", "touch": "create", "ln": "link"}.get(program or "", "write")
+        op.kind = "write" if program not in ("chmod", "chown", "chgrp") else "perm"
+        # creating a directory and copying into it are two operations on one path
+        op.key, op.text = f"{verb} {basename(target)}", f"{verb} {target}".strip()
+        return op
+    if program == "cd" or program in EXPLORERS:
+        target = next(iter(_command_paths(cmd)), None)
+        if target is None and program in ("ls", "cd", "find", "tree", "du"):
+            target = next(iter(words), ".")
+        if target:
+            verb = {"cd": "enter", "ls": "list", "find": "search", "tree": "list", "du": "size up"}.get(program, "read")
+            op.kind, op.key, op.text = "inspect", basename(target), f"{verb} {target}"
+        else:
+            op.kind, op.key, op.text = "explore", program or "", program or ""
+        return op
+    op.kind, op.key = "cmd", identity or (program or "")
+    op.text = (identity or text)[:80]
+    return op
+
+
+def _deferred(op: Op, launch: Op) -> Op:
+    op.deferred_from = launch.seq
+    op.kind, op.key, op.text = launch.kind, launch.key, launch.text
+    op.program, op.main, op.agent_code = launch.program, launch.main, launch.agent_code
+    op.ports = op.ports | launch.ports
+    op.paths = op.paths | launch.paths
+    return op
+
+
+def written_scripts(commands: list[dict[str, Any]]) -> dict[str, str]:
+    """Files an action writes with a known body (heredoc into a file, ``echo ... > f``), by
+    path and by base name."""
+    out: dict[str, str] = {}
+    for c in commands:
+        targets = redirect_targets(c.get("redirects"))
+        body = None
+        if c.get("heredoc") and (targets or c.get("program") == "tee"):
+            body = c["heredoc"]
+            if c.get("program") == "tee":
+                targets = targets or [path_key(a) for a in _nonopt(c.get("argv") or [])]
+        elif c.get("program") in ("echo", "printf") and targets:
+            body = " ".join(c.get("argv") or [])
+        if body is not None:
+            for t in targets:
+                out[path_key(t)] = body
+                out[basename(t)] = body
+    return out
+
+
+def describe_trial(actions: list[dict[str, Any]]) -> list[Op]:
+    """The :class:`Op` of every action of one trial, in order (see :func:`describe_action`)."""
+    scripts: dict[str, str] = {}
+    launches: list[Op] = []
+    terminals: dict[str, Op] = {}
+    writers: dict[str, Op] = {}
+    ops = []
+    for act in actions:
+        commands = act.get("commands") or []
+        wrote = written_scripts(commands)
+        scripts.update(wrote)
+        op = describe_action(act, scripts, launches, terminals)
+        if op.agent_code:
+            op.code_from = next((writers[k] for p in sorted(op.paths) for k in (path_key(p), basename(p))
+                                 if k in writers), None)
+        for key in wrote:
+            writers[key] = op
+        ops.append(op)
+    return ops
+
+
+# ----------------------------------------------------------------- comparing operations
+
+
+def same_op(a: tuple[str, str], b: Op, a_ports: set[int] | None = None) -> bool:
+    """Whether action ``b`` performs the operation ``a`` (a ``(kind, key)`` pair)."""
+    kind, key = a
+    if kind != b.kind:
+        return False
+    if kind == "check-port":
+        if key == "*" or b.key == "*":
+            return True
+        return bool({int(p) for p in key.split(",")} & b.ports)
+    if kind == "install":
+        return bool(set(key.split("+")) & set(b.key.split("+")))
+    if kind == "request":
+        host, _, port = key.partition(":")
+        bhost, _, bport = b.key.partition(":")
+        return host == bhost and (not port or not bport or port == bport)
+    if kind == "kill":
+        return key == b.key or key == "any" or b.key == "any"
+    return key == b.key
+
+
+def related(subjects: set[str], ports: set[int], op: Op) -> bool:
+    """Whether ``op`` acts on, or its thought names, one of an episode's subjects or ports."""
+    if ports & op.ports or ports & intent_ports(op.thought):
+        return True
+    names = {basename(p) for p in op.paths | op.written} | op.modules
+    if subjects & names:
+        return True
+    return any(mentions(op.command, s) or mentions(op.thought, s) for s in subjects if len(s) > 2)
