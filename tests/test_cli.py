@@ -62,13 +62,18 @@ def test_sql_is_read_only(tmp_path, write_traj):
     assert json.loads(res.output) == [{"n": 1}]
 
 
-def test_rules_lists_every_classifier_and_rule_prints_one():
-    from redline.classifiers.registry import all_rules
+def test_rules_lists_every_classifier_and_strategy_and_rule_prints_one():
+    from redline.classifiers.registry import all_rules, all_strategies
 
     runner = CliRunner()
     res = runner.invoke(main, ["rules", "--json"])
     listed = {r["id"] for r in json.loads(res.output)}
-    assert listed == {r.id for r in all_rules()}
+    assert listed == {r.id for r in all_rules()} | {s.id for s in all_strategies()}
+    res = runner.invoke(main, ["rules", "--unit", "episode"])
+    assert res.exit_code == 0 and "RES-OWN-TOOL" in res.output and "EXPL-PROC" not in res.output
+    res = runner.invoke(main, ["rule", "res-own-tool"])
+    assert res.exit_code == 0 and "RES-OWN-TOOL (write-its-own-tool)" in res.output
+    assert "Severity: medium" in res.output and "Why it matters" in res.output
     res = runner.invoke(main, ["rule", "proc-kill"])
     assert res.exit_code == 0
     assert "PROC-KILL" in res.output and "Why it matters" in res.output and "kill -0 4242" in res.output

@@ -36,6 +36,7 @@ def rule_record(rule: Rule) -> dict[str, Any]:
         "version": rule.classifier_version,
         "status": rule.status,
         "successor": rule.successor,
+        "severity": getattr(rule, "severity", None),
         "doc": rule.doc.strip(),
         "hits": [_example(e) for e in rule.hits],
         "misses": [_example(e) for e in rule.misses],
@@ -97,6 +98,8 @@ def rule_text(rule: Rule) -> str:
             f"{t} {technique_name(t)}" if technique_name(t) else t for t in rule.techniques))
     else:
         out.append("ATT&CK: -")
+    if getattr(rule, "severity", None):
+        out.append(f"Severity: {rule.severity}")
     status = f"Version: {rule.classifier_version}, status: {rule.status}"
     if rule.successor:
         status += f" (replaced by {rule.successor})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .catalogue import CATALOGUE
 from .rule import Rule
 from .rules import FAMILIES
+from .strategies import STRATEGIES, Strategy, get_strategy
 
 #: retired or renamed IDs and the ID that replaces them (IDs are never reused)
 REDIRECTS: dict[str, str] = {}
@@ -37,3 +38,24 @@ def get_rule(rule_id: str) -> Rule:
         if rule.id == wanted:
             return rule
     raise KeyError(f"no classifier {rule_id!r}; run 'redline rules' to list them")
+
+
+def all_strategies() -> list[Strategy]:
+    """The obstacle-resolution strategies (``RES-*``): found by the analysis, documented here."""
+    return list(STRATEGIES)
+
+
+def documented() -> list[Rule | Strategy]:
+    """What ``redline rules`` lists: every classifier, then every strategy."""
+    return [*all_rules(), *all_strategies()]
+
+
+def get_documented(entry_id: str) -> Rule | Strategy:
+    """A classifier or a strategy by ID (``redline rule ID``)."""
+    try:
+        return get_rule(entry_id)
+    except KeyError:
+        try:
+            return get_strategy(entry_id)
+        except KeyError:
+            raise KeyError(f"no classifier or strategy {entry_id!r}; run 'redline rules' to list them") from None

@@ -45,13 +45,14 @@ def classify(db_path, only):
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array with every field.")
-@click.option("--unit", type=click.Choice(["action", "observation", "message", "trial"]), help="Only this unit.")
+@click.option("--unit", type=click.Choice(["action", "observation", "message", "trial", "episode"]),
+              help="Only this unit (episode: the obstacle-resolution strategies).")
 def rules(as_json, unit):
-    """List every classifier with its ID, unit, techniques and summary."""
+    """List every classifier with its ID, unit, techniques and summary, then the strategies."""
     from ..classifiers.docs import rule_record, rules_table
-    from ..classifiers.registry import all_rules
+    from ..classifiers.registry import documented
 
-    selected = [r for r in all_rules() if unit is None or r.unit == unit]
+    selected = [r for r in documented() if unit is None or r.unit == unit]
     if as_json:
         click.echo(json.dumps([rule_record(r) for r in selected], indent=2))
     else:
@@ -62,12 +63,12 @@ def rules(as_json, unit):
 @click.argument("rule_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the classifier as a JSON object.")
 def rule(rule_id, as_json):
-    """Print one classifier's documentation and examples (e.g. `redline rule PROC-KILL`)."""
+    """Print one classifier's or strategy's documentation and examples (`redline rule PROC-KILL`)."""
     from ..classifiers.docs import rule_record, rule_text
-    from ..classifiers.registry import get_rule
+    from ..classifiers.registry import get_documented
 
     try:
-        r = get_rule(rule_id)
+        r = get_documented(rule_id)
     except KeyError as exc:
         fail(str(exc.args[0]))
     click.echo(json.dumps(rule_record(r), indent=2) if as_json else rule_text(r))
