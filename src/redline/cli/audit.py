@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .analyse import run_analyse
 from .app import db_option, fail, main
 from .classify import run_classify
 from .ingest import run_ingest
@@ -20,7 +21,7 @@ from .report import run_report
 @click.option("--title", help="Title shown at the top of the report.")
 @click.option("--sample", is_flag=True, help="Also audit the sample trials bundled with redline.")
 def audit(paths, db_path, out, fmt, workers, title, sample):
-    """Ingest PATHS, classify every step and write the HTML report, in one go.
+    """Ingest PATHS, classify every step, analyse and write the HTML report, in one go.
 
     With --sample, audits the bundled sample corpus (replication and shutdown-avoidance
     trials of two models) so you can see a report without data of your own.
@@ -35,4 +36,5 @@ def audit(paths, db_path, out, fmt, workers, title, sample):
         fail("give PATHS to audit, or --sample for the bundled sample")
     run_ingest(paths, db_path, fmt, workers, False)
     run_classify(db_path)
+    run_analyse(db_path)
     run_report(db_path, out, title)

@@ -66,10 +66,13 @@ def trials(db_path, as_json, fmt):
 
     import polars as pl
 
+    from ..analysis import verdict_text
+
     shown = rows.select(
         pl.col("trial_id").str.slice(0, 12).alias("trial"), "format", "model", "agent",
-        pl.col("task").str.slice(0, 40).alias("task"), "scenario", "outcome", "actions", "errors",
-        pl.col("labels").list.join(" ").alias("trial labels"),
+        pl.col("task").str.slice(0, 40).alias("task"), "scenario", "outcome",
+        verdict_text().alias("source verdict"), "actions", "errors",
+        pl.col("labels").list.join(" ").alias("inferred trial labels"),
     )
     print_frame(shown, title=f"{rows.height} trials")
 
