@@ -6,6 +6,7 @@ Works from Python and notebooks as well as from the ``redline`` command::
     con = redline.connect("audit.duckdb")
     redline.ingest.ingest(["runs/"], con)
     redline.classify(con)
+    redline.analyse(con)                  # episodes, phases, findings (redline.analysis for frames)
     redline.write_html(con, "report.html")
     con.sql("SELECT label_id, count(*) FROM labels GROUP BY ALL").show()
 """
@@ -17,7 +18,7 @@ from typing import Any
 from . import ingest  # the subpackage: redline.ingest.ingest(paths, con) reads transcripts
 from .db import connect
 
-__all__ = ["audit", "classify", "connect", "ingest", "trial_summaries", "write_html"]
+__all__ = ["analyse", "audit", "classify", "connect", "ingest", "trial_summaries", "write_html"]
 
 
 def classify(con, rules=None, **kwargs):
@@ -25,6 +26,13 @@ def classify(con, rules=None, **kwargs):
     from .classifiers.engine import classify as _classify
 
     return _classify(con, rules, **kwargs)
+
+
+def analyse(con):
+    """Find episodes, phases, command categories and findings, and store them."""
+    from .analysis_tables import analyse as _analyse
+
+    return _analyse(con)
 
 
 def write_html(con, out="report.html", title: str | None = None):
@@ -47,6 +55,7 @@ def audit(paths, db_path: str = "redline.duckdb", out: str = "report.html", **kw
     try:
         ingest.ingest(paths, con, **kwargs)
         classify(con)
+        analyse(con)
         return write_html(con, out)
     finally:
         con.close()

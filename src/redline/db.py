@@ -22,7 +22,7 @@ find these tables:
     behaviour labels: on an event (``seq`` set) or on a whole trial (``seq`` NULL), with the
     classifier's ID and version, a score and the evidence that matched.
 
-Written by ``redline analyse`` (:mod:`redline.analyse`), replaced whole on every run:
+Written by ``redline analyse`` (:mod:`redline.analysis_tables`), replaced whole on every run:
 
 ``episodes``
     one row per obstacle and what the agent did about it (``trial_id``, ``episode_id``):

@@ -1,10 +1,10 @@
 """Analysis: pure functions from polars frames to frames (no I/O), for reports and notebooks.
 
-Build the inputs from a database with :func:`redline.analyse.load_inputs` (or from frames of
-your own with :class:`Inputs`), then::
+Build the inputs from a database with :func:`redline.analysis_tables.load_inputs` (or from
+frames of your own with :class:`Inputs`), then::
 
     from redline import analysis
-    inputs = redline.analyse.load_inputs(con)
+    inputs = redline.analysis_tables.load_inputs(con)
     eps = analysis.episodes(inputs)                       # obstacle -> resolution episodes
     cats = analysis.command_categories(inputs.command_rows, inputs.events)
     steps = analysis.phases(inputs, cats)                 # exploring / planning / executing / verifying

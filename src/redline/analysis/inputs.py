@@ -1,7 +1,7 @@
 """The frames the analysis reads, and the per-action view every analysis step shares.
 
 :class:`Inputs` holds four polars frames shaped like redline's tables (``trials``, ``events``,
-``commands`` and the *current* ``labels``); :mod:`redline.analyse` reads them from a database,
+``commands`` and the *current* ``labels``); :mod:`redline.analysis_tables` reads them from a database,
 and a notebook or a test can build them from anything else (``Inputs.from_frames``). Nothing
 here does I/O.
 """

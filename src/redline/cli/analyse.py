@@ -12,7 +12,7 @@ _NOT_RUN = "no analysis stored in {db}: run 'redline analyse --db {db}' (or 'red
 
 
 def run_analyse(db_path: str) -> None:
-    from ..analyse import analyse as run
+    from ..analysis_tables import analyse as run
 
     con = open_db(db_path)
     try:
@@ -23,7 +23,7 @@ def run_analyse(db_path: str) -> None:
 
 
 def _checked(con, db_path: str) -> None:
-    from ..analyse import last_run
+    from ..analysis_tables import last_run
 
     run = last_run(con)
     if run is None:
@@ -68,7 +68,7 @@ def episodes(db_path, trial, as_json):
     """
     import polars as pl
 
-    from ..analyse import stored
+    from ..analysis_tables import stored
     from ..queries import resolve_trial
 
     con = open_db(db_path, read_only=True)
@@ -117,7 +117,7 @@ def findings(db_path, limit, as_json):
 
     Each finding links to its trial and step (open it with `redline show TRIAL`).
     """
-    from ..analyse import stored
+    from ..analysis_tables import stored
 
     con = open_db(db_path, read_only=True)
     try:
@@ -160,7 +160,7 @@ def compare(db_path, by, as_json):
     """
     import polars as pl
 
-    from ..analyse import load_inputs, stored
+    from ..analysis_tables import load_inputs, stored
     from ..analysis import compare as run_compare
     from ..analysis import verdict_checks
 

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 import orjson
 
-from ..analyse import stored
+from ..analysis_tables import stored
 from ..db import frame as dbframe
 from ..analysis import behaviour_rates, outcome_rates
 from ..queries import CURRENT_LABELS, trial_steps, trial_summaries

@@ -1,4 +1,4 @@
-"""``redline analyse``: read the labelled steps, run the analysis, store its tables.
+"""The analysis tables: read the labelled steps, run the analysis, store what it found (``redline analyse``).
 
 The analysis itself is pure (:mod:`redline.analysis`, frames in, frames out); this module is
 the I/O around it: :func:`load_inputs` reads the frames from a database, :func:`analyse` runs
