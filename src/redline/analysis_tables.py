@@ -20,10 +20,8 @@ import polars as pl
 from . import analysis
 from .db import ANALYSIS_TABLES
 from .db import frame as dbframe
+from .analysis.inputs import TEXT_EDGE
 from .queries import CURRENT_LABELS
-
-#: characters of an event's text read for the analysis (head and tail of longer ones)
-TEXT_EDGE = 8000
 
 
 def _labels_query() -> str:

@@ -13,7 +13,9 @@ from functools import cached_property
 
 import polars as pl
 
-#: characters of an output's head and of its tail the analysis reads (errors sit at either end)
+#: characters of an event text's head and of its tail read from the database for the analysis
+TEXT_EDGE = 8000
+#: characters of an output's head and of its tail the episode analysis reads (errors sit at either end)
 OUTPUT_EDGE = 4000
 #: characters of a thought the analysis reads
 THOUGHT_CHARS = 4000
