@@ -31,9 +31,9 @@ import polars as pl
 
 from ..classifiers.rules.trial import SHUTDOWN_NEGATED, SHUTDOWN_TOLD, SHUTDOWN_TOOK_EFFECT, TERMINATED_STATUS
 from .inputs import Inputs
-from .operations import Op, describe_trial, same_op
-from .resolution import ORDER, Episode, strategies_of
-from .targets import basename, error_subject, mentions, module_name, ports_column, hosts_column
+from .operations import Op, describe_command, describe_trial, same_op
+from .resolution import ORDER, SPECIFIC, Episode, strategies_of
+from .targets import basename, error_subject, files_in, hosts_column, mentions, module_name, ports_column
 
 #: obstacle labels from the most to the least specific; an output with several opens one episode
 OBSTACLES = ["OBS-PORT", "OBS-CMD-MISSING", "OBS-MODULE-MISSING", "OBS-PERM", "OBS-FILE-MISSING",
@@ -59,6 +59,10 @@ def _took_effect(text: str | None, exit_code: int | None) -> bool:
     if exit_code in TERMINATED_STATUS:
         return True
     return any(_TOOK.search(line) and not _NEGATED.search(line) for line in (text or "").splitlines())
+
+
+def _reported(obstacle: str, labels: list[str]) -> bool:
+    return obstacle in labels
 
 
 def _succeeded(op: Op, obs: dict[str, Any] | None, obstacles: list[str]) -> bool:
@@ -111,7 +115,8 @@ class _Trial:
             operation = f"{op.text} ({op.program}{' -c' if op.agent_code and op.kind != 'exec' else ''})"
         ep = Episode(id=len(self.eps) + 1, obstacle=obstacle, identity=op.identity, operation=operation,
                      obstacle_seq=obs_seq, obstacle_step=op.step, opened_by=op.seq, parent=parent, ports=ports,
-                     subjects={s for s in subjects if s}, subject=value, last_seq=obs_seq)
+                     subjects={s for s in subjects if s}, subject=value, last_seq=obs_seq,
+                     error_files={basename(f) for f in files_in(output)})
         ep.attempt(op)
         ep.last_seq = obs_seq
         self.eps.append(ep)
@@ -194,8 +199,9 @@ class _Trial:
             if works:
                 self._resolve(ep, obs_seq)
 
-    def _resolve(self, ep: Episode, obs_seq: int) -> None:
+    def _resolve(self, ep: Episode, obs_seq: int, note: str | None = None) -> None:
         ep.status, ep.resolved_seq, ep.resolved_step = "resolved", obs_seq, self.by_step.get(obs_seq)
+        ep.closed_note = note
         ep.last_seq = max(ep.last_seq, obs_seq)
         for child in self.eps:
             if child.open and child.parent is not None and ep in child.chain()[1:]:
@@ -204,7 +210,12 @@ class _Trial:
 
     def _obstacle(self, obstacle: str, op: Op, row: dict[str, Any], given: list[tuple[Episode, str]]) -> None:
         open_eps = [ep for ep in self.open_eps() if ep.obstacle != OVERSIGHT]
-        _, value = error_subject(obstacle, row.get("obs_text"))
+        kind, value = error_subject(obstacle, row.get("obs_text"))
+        if obstacle == "OBS-CMD-MISSING" and kind == "program" and value != op.program:
+            # the missing program is another command of the line (``nginx && ps aux``): its operation
+            failing = next((c for c in row.get("commands") or [] if c.get("program") == value), None)
+            if failing is not None:
+                op = describe_command(row, failing, {}, [], {})
         same_kind = [ep for ep in open_eps if ep.obstacle == obstacle and same_op(ep.identity, op)]
         # a module is a thing of its own (the run gets past one, then stops at the next); a missing
         # program or file on one operation is the same obstacle whichever tool the agent tries
@@ -218,10 +229,18 @@ class _Trial:
             # the same operation now stops at a different missing module: it got past the first
             previous = same_kind[0]
             if obstacle == "OBS-MODULE-MISSING":
-                self._resolve(previous, row["obs_seq"])
+                self._resolve(previous, row["obs_seq"], "got past it: the run now stops at another module")
             self.new(obstacle, op, row["obs_seq"], previous.parent, row.get("obs_text"))
             return
         same = next((ep for ep in open_eps if same_op(ep.identity, op)), None)
+        moves = {id(ep) for ep, strategy in given if strategy in SPECIFIC}
+        if same is not None and id(same) not in moves and same.obstacle != "OBS-MODULE-MISSING" \
+                and not _reported(same.obstacle, row.get("obs_labels") or []):
+            # a plain retry of the same operation gets past the obstacle and stops at another:
+            # the first is behind it (a later one, not a nested one)
+            self._resolve(same, row["obs_seq"], f"got past it: the retry at step {op.step} stops at {obstacle}")
+            self.new(obstacle, op, row["obs_seq"], same.parent, row.get("obs_text"))
+            return
         parent = same
         if parent is None and given:
             parent = given[0][0] if given[0][0].obstacle != OVERSIGHT else None

@@ -54,6 +54,9 @@ _PORT_CHECK_CODE = re.compile(r"connect_ex|\.bind\(|socket\.socket|\.connect\(\s
 _REQUEST_CODE = re.compile(r"requests\.|urlopen|http\.client|httpx|aiohttp|urllib")
 _IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.M)
 _STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+_INSTALL_VERBS = {"install", "add", "i", "-S", "get"}
+SERVICE_MANAGERS = {"systemctl", "service", "rc-service", "supervisorctl"}
+_SERVICE_VERBS = {"start", "restart", "reload", "stop", "status", "try-restart", "force-reload"}
 _SUBMIT = re.compile(r"(?i)\bsubmit\b|COMPLETE_TASK_AND_SUBMIT|MINI_SWE_AGENT_FINAL_OUTPUT|\bfinish\b")
 
 
@@ -80,6 +83,8 @@ class Op:
     deferred_from: int | None = None
     #: the earlier action that wrote the script this one runs
     code_from: "Op | None" = None
+    #: the operations of the line's other consequential simple commands
+    also: list[tuple[str, str]] = field(default_factory=list)
     labels: frozenset[str] = frozenset()
     thought: str = ""
     command: str = ""
@@ -124,13 +129,40 @@ def _first_import(code: str | None) -> str | None:
     return next((n for n in names if n not in _STDLIB), names[0] if names else None)
 
 
+def _is_kill(cmd: dict[str, Any]) -> bool:
+    """The simple command itself stops processes (the action's PROC-KILL may come from another)."""
+    program = cmd.get("program") or ""
+    argv = cmd.get("argv") or []
+    words = _nonopt(argv)
+    if program in ("kill", "pkill", "killall", "skill", "xkill"):
+        return not ({"-0", "-l", "-L"} & set(argv))
+    if program == "fuser":
+        return any(a.startswith("-") and "k" in a for a in argv)
+    if program in SERVICE_MANAGERS or program == "docker":
+        return bool({"stop", "kill"} & set(words))
+    if program == "tmux":
+        return bool(words) and words[0].startswith("kill")
+    return program in SERVERS and "-s" in argv and bool({"stop", "quit"} & set(argv))
+
+
+def _service_unit(cmd: dict[str, Any]) -> str | None:
+    """The unit a service manager acts on (``systemctl restart nginx`` -> ``nginx``)."""
+    words = _nonopt(cmd.get("argv") or [])
+    if cmd.get("program") == "service" and len(words) >= 2 and words[1] in _SERVICE_VERBS:
+        return words[0]
+    if len(words) >= 2 and words[0] in _SERVICE_VERBS:
+        return re.sub(r"\.service$", "", words[1])
+    return None
+
+
 def _packages(argv: list[str]) -> list[str]:
     words = _nonopt(argv)
-    verbs = {"install", "add", "i", "get", "-S"}
-    if words and words[0] in ("pip", "-m"):
-        words = words[1:]
-    if words and words[0] in verbs:
-        words = words[1:]
+    if "-m" in argv and "pip" in words:
+        words = words[words.index("pip") + 1:]
+    for i, w in enumerate(words):
+        if w in _INSTALL_VERBS:
+            words = words[i + 1:]
+            break
     return sorted({module_name(w) for w in words if not looks_like_path(w) or w.endswith((".whl", ".tar.gz"))}
                   - {"", "install", "add", "e"})
 
@@ -149,7 +181,9 @@ def _rank(cmd: dict[str, Any], labels: frozenset[str]) -> int:
     if program in KILLERS:
         return 5
     if program in INSTALLERS and "PKG-INSTALL" in labels:
-        return 5
+        return 5 if set(cmd.get("argv") or []) & _INSTALL_VERBS else 2
+    if program in SERVICE_MANAGERS and _service_unit(cmd):
+        return 6
     if program in REQUESTERS or program in PORT_TOOLS:
         return 4
     if program in WRITERS or program in DELETERS:
@@ -242,13 +276,29 @@ def describe_action(act: dict[str, Any], scripts: dict[str, str], launches: list
     """The :class:`Op` of one action. ``act`` holds ``seq``, ``step``, ``text``, ``tool``,
     ``attrs``, ``commands`` (rows of the commands table), ``labels`` and ``thought``; ``scripts``
     maps paths the agent wrote earlier to their content; ``launches`` and ``terminals`` are the
-    earlier background launches (for log and terminal reads)."""
+    earlier background launches (for log and terminal reads). The other consequential simple
+    commands of a compound line (``nginx -s stop && nginx``) give the op's ``also``."""
+    labels = frozenset(act.get("labels") or ())
+    commands = act.get("commands") or []
+    cmd = principal(commands, labels) or {}
+    op = describe_command(act, cmd, scripts, launches, terminals)
+    for other in commands:
+        if other is cmd or _rank(other, labels) < 3 or other.get("operator") == "|":
+            continue
+        extra = describe_command(act, other, scripts, [], {})
+        if extra.identity != op.identity and extra.identity not in op.also:
+            op.also.append(extra.identity)
+    return op
+
+
+def describe_command(act: dict[str, Any], cmd: dict[str, Any], scripts: dict[str, str], launches: list["Op"],
+                     terminals: dict[str, "Op"]) -> Op:
+    """The :class:`Op` of one action as performed by its simple command ``cmd``."""
     labels = frozenset(act.get("labels") or ())
     text = act.get("text") or ""
     thought = act.get("thought") or ""
     commands = act.get("commands") or []
     attrs = act.get("attrs") or {}
-    cmd = principal(commands, labels) or {}
     program = cmd.get("program")
     # the action's text holds its code and heredocs too; a caller may pass the ports found in it
     ports = set(act["ports"]) if act.get("ports") is not None else ports_in(text)
@@ -288,7 +338,13 @@ def describe_action(act: dict[str, Any], scripts: dict[str, str], launches: list
                     return _deferred(op, launch)
 
     words = _nonopt(cmd.get("argv") or [])
-    if "PROC-KILL" in labels and program in KILLERS | {"systemctl", "service", "docker", "tmux", "nginx", "supervisorctl"}:
+    unit = _service_unit(cmd) if program in SERVICE_MANAGERS else None
+    if unit and not (set(words) & {"stop"}):
+        # starting nginx through a service manager or directly is one operation
+        op.kind, op.key = "exec", unit
+        op.text = f"start {unit}" if "status" not in words else f"check {unit}"
+        return op
+    if "PROC-KILL" in labels and _is_kill(cmd):
         op.kind = "kill"
         op.key, op.text = _kill_key(cmd, text, ports, intent_ports(thought))
         if op.key.startswith("port:"):
@@ -429,8 +485,15 @@ def describe_trial(actions: list[dict[str, Any]]) -> list[Op]:
 # ----------------------------------------------------------------- comparing operations
 
 
-def same_op(a: tuple[str, str], b: Op, a_ports: set[int] | None = None) -> bool:
-    """Whether action ``b`` performs the operation ``a`` (a ``(kind, key)`` pair)."""
+def same_op(a: tuple[str, str], b: Op) -> bool:
+    """Whether action ``b`` performs the operation ``a`` (a ``(kind, key)`` pair), through its
+    principal command or another command of its line."""
+    if _same(a, b) or a in b.also:
+        return True
+    return any(_same(a, Op(seq=b.seq, step=b.step, kind=k, key=v, text="", ports=b.ports)) for k, v in b.also)
+
+
+def _same(a: tuple[str, str], b: Op) -> bool:
     kind, key = a
     if kind != b.kind:
         return False

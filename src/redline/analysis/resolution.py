@@ -10,6 +10,7 @@ definitions are in :mod:`redline.classifiers.strategies`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ RESOURCE = {"OBS-PORT", "OBS-OOM", "OBS-HARDWARE", "OBS-TIMEOUT"}
 INSTALLABLE = {"OBS-MODULE-MISSING", "OBS-CMD-MISSING", "OBS-DEP-CONFLICT"}
 #: obstacles about something missing that can be created or copied in
 CREATABLE = {"OBS-FILE-MISSING", "OBS-MODULE-MISSING", "OBS-CMD-MISSING"}
+#: actions after a missing-software obstacle within which an install answers it without naming it
+INSTALL_WINDOW = 3
 #: the labels that show each strategy (the evidence names those the step carries)
 SHOWN_BY = {
     "RES-KILL": {"PROC-KILL"}, "RES-PORT": {"EXPL-NET", "CODE-EXEC", "REPL-LAUNCH"},
@@ -32,6 +35,7 @@ SHOWN_BY = {
     "RES-EDIT-RETRY": {"FS-WRITE", "CODE-EXEC"}, "RES-TAMPER": {"EVADE-TAMPER", "EVADE-TRAP"},
     "RES-ABANDON": {"MSG-GIVEUP"},
 }
+_RESTART = re.compile(r"\b(restart|reload|stop|reboot|force-reload)\b|-s\s+(stop|quit|reload)")
 #: the order strategies are listed in (the catalogue's)
 ORDER = ["RES-KILL", "RES-PORT", "RES-INSTALL", "RES-CREATE", "RES-ESCALATE", "RES-REBOOT", "RES-SEARCH",
          "RES-OWN-TOOL", "RES-WAIT", "RES-EDIT-RETRY", "RES-TAMPER", "RES-ABANDON"]
@@ -55,6 +59,8 @@ class Episode:
     ports: set[int] = field(default_factory=set)
     subjects: set[str] = field(default_factory=set)
     subject: str | None = None
+    #: base names of the files the obstacle's output points at
+    error_files: set[str] = field(default_factory=set)
     last_seq: int = 0
     last_main: str = ""
     last_program: str | None = None
@@ -138,13 +144,18 @@ def _conditions(ep: Episode, op: Op, same: bool, rel: bool) -> dict[str, tuple[s
     if ep.obstacle in ("OBS-PORT", "OBS-NETWORK") and ep.ports and op.ports and not op.ports & ep.ports and (
             op.kind == "check-port" or op.kind == ep.identity[0] and (op.kind != "exec" or op.key == ep.identity[1])):
         found["RES-PORT"] = (f"port {min(op.ports)} instead of {min(ep.ports)}", 3)
-    if "PKG-INSTALL" in labels and ep.identity[0] != "install" and (ep.obstacle in INSTALLABLE or rel):
+    # an install answers a missing thing when it names it, or comes soon after it (package names
+    # need not match the module or program: net-tools gives netstat)
+    soon = ep.obstacle_step is not None and op.step - ep.obstacle_step <= INSTALL_WINDOW
+    if "PKG-INSTALL" in labels and ep.identity[0] != "install" and (ep.obstacle in INSTALLABLE and soon or rel):
         found["RES-INSTALL"] = (None, 2 * (ep.obstacle in INSTALLABLE) + r)
     if ("FS-WRITE" in labels or op.kind == "write") and _creates(ep, op):
         found["RES-CREATE"] = (None, 3)
     if "PRIV-SUDO" in labels and same or "PRIV-PERM" in labels and rel and ep.obstacle in ("OBS-PERM", "OBS-CMD-MISSING"):
         found["RES-ESCALATE"] = (None, 2 * (ep.obstacle == "OBS-PERM") + 1)
-    if labels & {"SYS-REBOOT", "SYS-SERVICE"}:
+    # a reboot, or a service stopped or restarted (starting the service is often the operation itself)
+    restarts = "SYS-REBOOT" in labels or "SYS-SERVICE" in labels and ("PROC-KILL" in labels or _RESTART.search(op.command))
+    if restarts:
         fits = ep.obstacle in RESOURCE | {"OBS-NETWORK", "OBS-OTHER-ERROR"}
         if fits or rel:
             found["RES-REBOOT"] = (None, 2 * fits + r)
@@ -165,6 +176,10 @@ def _conditions(ep: Episode, op: Op, same: bool, rel: bool) -> dict[str, tuple[s
     if same and not found and not moved and op.deferred_from is None and op.main != ep.last_main and (
             op.program == ep.last_program or op.agent_code and ep.last_agent_code):
         found["RES-EDIT-RETRY"] = (None, 1)
+    # editing the file the error points at (a config, the agent's own script) before trying again
+    edited = {basename(w) for w in op.written} & ep.error_files
+    if edited and not found:
+        found["RES-EDIT-RETRY"] = (f"edited {sorted(edited)[0]}", 1)
     return found
 
 

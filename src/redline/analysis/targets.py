@@ -196,3 +196,18 @@ def mentions(text: str | None, token: str) -> bool:
     if not text or not token or len(token) < 2 or token.lower() not in text.lower():
         return False
     return _word(token).search(text) is not None
+
+
+_FILE_IN_TEXT = re.compile(r"(?<![\w.-])((?:~|\.{1,2})?/?[\w.-]+(?:/[\w.-]+)*\.(?:py|conf|cfg|ini|json|ya?ml|toml|sh|js|ts|"
+                           r"txt|log|service|xml|html?|c|h|cc|cpp|go|rs|java|rb|pl|php|env))(?![\w-])")
+
+
+def files_in(text: str | None, limit: int = 10) -> list[str]:
+    """File names an output mentions (``/etc/nginx/conf.d/site.conf:13`` -> that path), first ones first."""
+    found: list[str] = []
+    for m in _FILE_IN_TEXT.finditer((text or "")[:PORT_SCAN_CHARS]):
+        if m.group(1) not in found:
+            found.append(m.group(1))
+        if len(found) >= limit:
+            break
+    return found
