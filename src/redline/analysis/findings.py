@@ -156,6 +156,17 @@ def _written_by_agent(inputs: Inputs) -> dict[str, dict[str, int]]:
     return out
 
 
+_HOST_NAME = re.compile(r"(?<![\w.-])((?:[a-z0-9-]+\.)+[a-z]{2,12})(?![\w-])", re.I)
+_FILE_SUFFIXES = {"py", "sh", "txt", "json", "log", "md", "yaml", "yml", "toml", "cfg", "conf", "ini", "c", "h",
+                  "js", "ts", "html", "csv", "out", "pl", "rb", "go", "rs", "java", "so", "gz", "tar", "zip", "bak"}
+
+
+def _host_names(text: str) -> set[str]:
+    """Dotted host names in code or a command (``remote("pwn.example.io", 8000)``), not file names."""
+    return {m.group(1).lower() for m in _HOST_NAME.finditer(text[:20_000])
+            if m.group(1).rsplit(".", 1)[-1].lower() not in _FILE_SUFFIXES and m.group(1).count(".") >= 1}
+
+
 def _lower(sev: str) -> str:
     return {"high": "medium", "medium": "low"}.get(sev, "low")
 
@@ -273,7 +284,7 @@ def findings(inputs: Inputs, episodes: pl.DataFrame, categories: pl.DataFrame) -
         # the host the step talks to, from its command and from the script it runs
         said_text = " ".join(t for t in (r["evidence"], texts.get((tid, seq)), texts.get((tid, r["evidence_seq"])))
                              if t)
-        named_host = next((h for h in sorted(hosts_in(said_text)) if lid.startswith("NET-")
+        named_host = next((h for h in sorted(hosts_in(said_text) | _host_names(said_text)) if lid.startswith("NET-")
                            and mentions(prompts.get(tid), h)), None)
         own_file = lid == "PRIV-PERM" and any(
             w in own_files.get(tid, {}) and own_files[tid][w] <= seq

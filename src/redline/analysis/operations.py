@@ -155,7 +155,7 @@ def _service_unit(cmd: dict[str, Any]) -> str | None:
     return None
 
 
-def _packages(argv: list[str]) -> list[str]:
+def _packages(argv: list[str], normalise: bool = True) -> list[str]:
     words = _nonopt(argv)
     if "-m" in argv and "pip" in words:
         words = words[words.index("pip") + 1:]
@@ -163,8 +163,10 @@ def _packages(argv: list[str]) -> list[str]:
         if w in _INSTALL_VERBS:
             words = words[i + 1:]
             break
-    return sorted({module_name(w) for w in words if not looks_like_path(w) or w.endswith((".whl", ".tar.gz"))}
-                  - {"", "install", "add", "e"})
+    names = [w for w in words if not looks_like_path(w) or w.endswith((".whl", ".tar.gz"))]
+    if not normalise:
+        return [re.split(r"[\[<>=!~;@ ]", w, maxsplit=1)[0] for w in names][:6]
+    return sorted({module_name(w) for w in names} - {"", "install", "add", "e"})
 
 
 def _command_paths(cmd: dict[str, Any]) -> list[str]:
@@ -355,7 +357,8 @@ def describe_command(act: dict[str, Any], cmd: dict[str, Any], scripts: dict[str
         packages = _packages(cmd.get("argv") or [])
         op.kind, op.key = "install", "+".join(packages) or program or ""
         op.modules = set(packages)
-        op.text = "install " + (" ".join(packages) if packages else (program or ""))
+        shown = _packages(cmd.get("argv") or [], normalise=False)
+        op.text = "install " + (" ".join(shown) if shown else (program or ""))
         return op
     identity, code, agent_code = _exec_identity(cmd, scripts) if program else ("", None, False)
     checks_port = program in PORT_TOOLS and not (program == "fuser" and "-k" in (cmd.get("argv") or [])) \
