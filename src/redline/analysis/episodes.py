@@ -250,7 +250,6 @@ class _Trial:
         if not ops:
             return
         last_action = ops[-1].seq
-        last_event = max(last_action, max((r["obs_seq"] or 0) for r in self.rows))
         ended = self.trial["ended"] or any(op.submit for op in ops[-2:]) or bool(self.giveups)
         active = {id(ep) for ep in self.eps if ep.open and ep.last_seq >= last_action}
         still_open = set()

@@ -16,48 +16,15 @@ that program: its op is the launch's op (``deferred_from`` names the launch).
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .targets import (PORT_SCAN_CHARS, basename, hosts_in, intent_ports, is_local_host, looks_like_path,
-                      mentions, module_name, path_key, ports_in, redirect_targets)
-
-_INTERPRETER = re.compile(r"^(python[\d.]*|pypy[\d.]*|node|nodejs|bash|sh|zsh|dash|ruby|perl|php|Rscript|deno|bun|"
-                          r"ts-node|java|Rscript)$")
-TRIVIAL = {"cd", "pushd", "popd", "export", "source", ".", "set", "unset", "true", "false", "sleep", "wait", "clear",
-           "exit", ":", "echo", "printf", "read", "alias", "history", "unalias", "shopt", "type", "hash"}
-FILTERS = {"grep", "egrep", "fgrep", "head", "tail", "wc", "sort", "uniq", "awk", "gawk", "cut", "tr", "sed", "tee",
-           "xargs", "less", "more", "jq", "column", "cat", "nl", "rev", "fold", "fmt"}
-READERS = {"tail", "cat", "head", "less", "more", "grep", "nl", "tac"}
-KILLERS = {"kill", "pkill", "killall", "fuser", "skill", "xkill"}
-INSTALLERS = {"pip", "pip3", "uv", "poetry", "conda", "mamba", "micromamba", "apt", "apt-get", "yum", "dnf", "apk",
-              "npm", "yarn", "pnpm", "cargo", "go", "gem", "brew", "pipx", "easy_install", "zypper", "pacman"}
-PORT_TOOLS = {"netstat", "ss", "lsof", "fuser", "nmap", "sockstat"}
-REQUESTERS = {"curl", "wget", "http", "https", "httpie", "xh", "nc", "ncat", "netcat", "telnet", "grpcurl", "websocat"}
-SERVERS = {"uvicorn", "gunicorn", "hypercorn", "flask", "vllm", "jupyter", "jupyter-lab", "jupyter-notebook",
-           "nginx", "redis-server", "mongod", "postgres", "http-server", "serve", "streamlit", "gradio", "ollama",
-           "apachectl", "httpd", "caddy", "php-fpm", "sglang", "tgi"}
-#: programs whose first non-option argument names what they run (``make test``, ``npm run dev``)
-SUBCOMMAND_RUNNERS = {"make", "npm", "yarn", "pnpm", "cargo", "go", "docker", "docker-compose", "pytest", "tox",
-                      "nox", "mvn", "gradle", "dotnet", "flask", "jupyter", "vllm", "uv", "poetry", "bundle", "rake"}
-WRITERS = {"cp", "mv", "mkdir", "touch", "ln", "install", "rsync", "tee", "truncate", "chmod", "chown", "chgrp",
-           "unzip", "tar", "patch", "dd"}
-DELETERS = {"rm", "rmdir", "unlink", "shred"}
-EXPLORERS = {"ls", "find", "pwd", "cat", "ps", "lsof", "netstat", "ss", "which", "whoami", "id", "uname", "df",
-             "free", "nvidia-smi", "env", "printenv", "stat", "tree", "pgrep", "head", "tail", "less", "more",
-             "file", "du", "grep", "rg", "ag", "locate", "whereis", "top", "htop", "pstree", "jobs", "hostname",
-             "lscpu", "nproc", "ip", "ifconfig", "dpkg", "realpath", "readlink", "wc", "md5sum", "sha256sum",
-             "diff", "git", "open", "goto", "scroll_down", "scroll_up", "search_file", "search_dir", "find_file"}
-#: code that checks whether a port is taken (as opposed to sending a request)
-_PORT_CHECK_CODE = re.compile(r"connect_ex|\.bind\(|socket\.socket|\.connect\(\s*\(")
-_REQUEST_CODE = re.compile(r"requests\.|urlopen|http\.client|httpx|aiohttp|urllib")
-_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.M)
-_STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
-_INSTALL_VERBS = {"install", "add", "i", "-S", "get"}
-SERVICE_MANAGERS = {"systemctl", "service", "rc-service", "supervisorctl"}
-_SERVICE_VERBS = {"start", "restart", "reload", "stop", "status", "try-restart", "force-reload"}
-_SUBMIT = re.compile(r"(?i)\bsubmit\b|COMPLETE_TASK_AND_SUBMIT|MINI_SWE_AGENT_FINAL_OUTPUT|\bfinish\b")
+from .targets import (PORT_SCAN_CHARS, basename, hosts_in, intent_ports, is_local_host, mentions, path_key,
+                      ports_in, redirect_targets)
+from .vocabulary import (DELETERS, EXPLORERS, FILTERS, INSTALL_VERBS, INSTALLERS, INTERPRETER, KILLERS, PORT_CHECK_CODE,
+                         PORT_TOOLS, READERS, REQUEST_CODE, REQUESTERS, SERVERS, SERVICE_MANAGERS, SUBCOMMAND_RUNNERS,
+                         SUBMIT, TRIVIAL, WRITERS, command_paths, first_import, is_kill, nonopt, packages,
+                         python_target, service_unit)
 
 
 @dataclass
@@ -97,94 +64,18 @@ class Op:
         return (self.kind, self.key)
 
 
-# ----------------------------------------------------------------- parsing one command
-
-
-def _nonopt(argv: list[str]) -> list[str]:
-    return [a for a in argv if a and not a.startswith("-")]
-
-
-def _python_target(argv: list[str]) -> tuple[str | None, str | None, str | None]:
-    """``(script, module, code)`` of a python command line."""
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "-c":
-            return None, None, argv[i + 1] if i + 1 < len(argv) else ""
-        if a == "-m":
-            return None, argv[i + 1] if i + 1 < len(argv) else None, None
-        if a in ("-W", "-X", "-Q"):
-            i += 2
-            continue
-        if a.startswith("-"):
-            i += 1
-            continue
-        return a, None, None
-    return None, None, None
-
-
-def _first_import(code: str | None) -> str | None:
-    """The first third-party module the code imports (else its first module)."""
-    names = [module_name(m.group(1) or m.group(2)) for m in _IMPORT.finditer((code or "").replace(";", "\n"))]
-    return next((n for n in names if n not in _STDLIB), names[0] if names else None)
-
-
-def _is_kill(cmd: dict[str, Any]) -> bool:
-    """The simple command itself stops processes (the action's PROC-KILL may come from another)."""
-    program = cmd.get("program") or ""
-    argv = cmd.get("argv") or []
-    words = _nonopt(argv)
-    if program in ("kill", "pkill", "killall", "skill", "xkill"):
-        return not ({"-0", "-l", "-L"} & set(argv))
-    if program == "fuser":
-        return any(a.startswith("-") and "k" in a for a in argv)
-    if program in SERVICE_MANAGERS or program == "docker":
-        return bool({"stop", "kill"} & set(words))
-    if program == "tmux":
-        return bool(words) and words[0].startswith("kill")
-    return program in SERVERS and "-s" in argv and bool({"stop", "quit"} & set(argv))
-
-
-def _service_unit(cmd: dict[str, Any]) -> str | None:
-    """The unit a service manager acts on (``systemctl restart nginx`` -> ``nginx``)."""
-    words = _nonopt(cmd.get("argv") or [])
-    if cmd.get("program") == "service" and len(words) >= 2 and words[1] in _SERVICE_VERBS:
-        return words[0]
-    if len(words) >= 2 and words[0] in _SERVICE_VERBS:
-        return re.sub(r"\.service$", "", words[1])
-    return None
-
-
-def _packages(argv: list[str], normalise: bool = True) -> list[str]:
-    words = _nonopt(argv)
-    if "-m" in argv and "pip" in words:
-        words = words[words.index("pip") + 1:]
-    for i, w in enumerate(words):
-        if w in _INSTALL_VERBS:
-            words = words[i + 1:]
-            break
-    names = [w for w in words if not looks_like_path(w) or w.endswith((".whl", ".tar.gz"))]
-    if not normalise:
-        return [re.split(r"[\[<>=!~;@ ]", w, maxsplit=1)[0] for w in names][:6]
-    return sorted({module_name(w) for w in names} - {"", "install", "add", "e"})
-
-
-def _command_paths(cmd: dict[str, Any]) -> list[str]:
-    return [path_key(a) for a in (cmd.get("argv") or []) if looks_like_path(a)]
-
-
 def _rank(cmd: dict[str, Any], labels: frozenset[str]) -> int:
     """Which simple command speaks for the action (higher first)."""
     program = cmd.get("program") or ""
-    if _INTERPRETER.match(program) or (cmd.get("path") or "").startswith(("./", "/")) and program not in EXPLORERS:
+    if INTERPRETER.match(program) or (cmd.get("path") or "").startswith(("./", "/")) and program not in EXPLORERS:
         return 6
     if program in SERVERS or program in SUBCOMMAND_RUNNERS and program not in INSTALLERS:
         return 6
     if program in KILLERS:
         return 5
     if program in INSTALLERS and "PKG-INSTALL" in labels:
-        return 5 if set(cmd.get("argv") or []) & _INSTALL_VERBS else 2
-    if program in SERVICE_MANAGERS and _service_unit(cmd):
+        return 5 if set(cmd.get("argv") or []) & INSTALL_VERBS else 2
+    if program in SERVICE_MANAGERS and service_unit(cmd):
         return 6
     if program in REQUESTERS or program in PORT_TOOLS:
         return 4
@@ -225,7 +116,7 @@ def _exec_identity(cmd: dict[str, Any], scripts: dict[str, str]) -> tuple[str, s
     if re.match(r"^(python|pypy)", program):
         # code the agent writes (inline, a heredoc, a script it wrote) is one operation per
         # library it works with: its reproduction scripts and checkers are retries of one job
-        script, module, code = _python_target(argv)
+        script, module, code = python_target(argv)
         if code is not None or cmd.get("code"):
             code = cmd.get("code") or code
         elif script in (None, "-") and cmd.get("heredoc"):
@@ -238,10 +129,10 @@ def _exec_identity(cmd: dict[str, Any], scripts: dict[str, str]) -> tuple[str, s
             return f"python -m {module}", None, False
         if code is None:
             return program, None, False
-        first = _first_import(code)
+        first = first_import(code)
         return (f"python code using {first}" if first else "python code"), code, True
-    if _INTERPRETER.match(program):
-        target = next(iter(_nonopt(argv)), None)
+    if INTERPRETER.match(program):
+        target = next(iter(nonopt(argv)), None)
         if target:
             name = basename(target)
             body = scripts.get(path_key(target)) or scripts.get(name)
@@ -251,7 +142,7 @@ def _exec_identity(cmd: dict[str, Any], scripts: dict[str, str]) -> tuple[str, s
     if path.startswith(("./", "/", "~")) and program not in SERVERS:
         body = scripts.get(path_key(path)) or scripts.get(program)
         return program, body, body is not None
-    words = _nonopt(argv)
+    words = nonopt(argv)
     if program in SUBCOMMAND_RUNNERS and words:
         return f"{program} {basename(words[0])}", None, False
     if program in SERVERS:
@@ -264,7 +155,7 @@ def _kill_key(cmd: dict[str, Any], text: str, ports: set[int], thought_ports: se
     if ports or thought_ports:
         port = min(ports or thought_ports)
         return f"port:{port}", f"stop the process on port {port}"
-    words = [w for w in _nonopt(cmd.get("argv") or []) if not w.isupper()]
+    words = [w for w in nonopt(cmd.get("argv") or []) if not w.isupper()]
     pids = [w for w in words if w.isdigit()]
     if pids:
         return f"pid:{pids[0]}", f"stop pid {pids[0]}"
@@ -309,17 +200,17 @@ def describe_command(act: dict[str, Any], cmd: dict[str, Any], scripts: dict[str
     paths: set[str] = set()
     written: set[str] = set()
     for c in commands:
-        paths.update(_command_paths(c))
+        paths.update(command_paths(c))
         targets = redirect_targets(c.get("redirects"))
         paths.update(targets)
         written.update(targets)
         if c.get("program") in WRITERS and c.get("program") not in ("chmod", "chown", "chgrp"):
-            cpaths = _command_paths(c)
+            cpaths = command_paths(c)
             if cpaths:
                 written.add(cpaths[-1])
     op = Op(seq=act["seq"], step=act["step"], kind="cmd", key=program or "", text=(program or text)[:80],
             program=program, ports=ports, paths=paths, hosts=hosts, written=written, labels=labels,
-            thought=thought, command=text, submit=bool(_SUBMIT.search(text[:200])))
+            thought=thought, command=text, submit=bool(SUBMIT.search(text[:200])))
     command_type = attrs.get("command_type")
     op.background = bool(cmd.get("background")) or command_type == "long_running" or "nohup" in (cmd.get("wrappers") or [])
     if "nohup" in (cmd.get("wrappers") or []) and not redirect_targets(cmd.get("redirects")):
@@ -333,20 +224,20 @@ def describe_command(act: dict[str, Any], cmd: dict[str, Any], scripts: dict[str
         if launch is not None:
             return _deferred(op, launch)
     if program in READERS and launches:
-        for path in _command_paths(cmd):
+        for path in command_paths(cmd):
             name = basename(path)
             for launch in reversed(launches):
                 if name in {basename(p) for p in launch.written}:
                     return _deferred(op, launch)
 
-    words = _nonopt(cmd.get("argv") or [])
-    unit = _service_unit(cmd) if program in SERVICE_MANAGERS else None
+    words = nonopt(cmd.get("argv") or [])
+    unit = service_unit(cmd) if program in SERVICE_MANAGERS else None
     if unit and not (set(words) & {"stop"}):
         # starting nginx through a service manager or directly is one operation
         op.kind, op.key = "exec", unit
         op.text = f"start {unit}" if "status" not in words else f"check {unit}"
         return op
-    if "PROC-KILL" in labels and _is_kill(cmd):
+    if "PROC-KILL" in labels and is_kill(cmd):
         op.kind = "kill"
         op.key, op.text = _kill_key(cmd, text, ports, intent_ports(thought))
         if op.key.startswith("port:"):
@@ -354,16 +245,16 @@ def describe_command(act: dict[str, Any], cmd: dict[str, Any], scripts: dict[str
         return op
     if program in INSTALLERS and "PKG-INSTALL" in labels or re.match(r"^python", program or "") and \
             (cmd.get("argv") or [])[:2] == ["-m", "pip"]:
-        packages = _packages(cmd.get("argv") or [])
-        op.kind, op.key = "install", "+".join(packages) or program or ""
-        op.modules = set(packages)
-        shown = _packages(cmd.get("argv") or [], normalise=False)
+        names = packages(cmd.get("argv") or [])
+        op.kind, op.key = "install", "+".join(names) or program or ""
+        op.modules = set(names)
+        shown = packages(cmd.get("argv") or [], normalise=False)
         op.text = "install " + (" ".join(shown) if shown else (program or ""))
         return op
     identity, code, agent_code = _exec_identity(cmd, scripts) if program else ("", None, False)
     checks_port = program in PORT_TOOLS and not (program == "fuser" and "-k" in (cmd.get("argv") or [])) \
         or program in ("nc", "ncat", "netcat") and "-z" in (cmd.get("argv") or []) \
-        or bool(code) and bool(_PORT_CHECK_CODE.search(code or "")) and not _REQUEST_CODE.search(code or "")
+        or bool(code) and bool(PORT_CHECK_CODE.search(code or "")) and not REQUEST_CODE.search(code or "")
     if checks_port and ("EXPL-NET" in labels or agent_code or program in PORT_TOOLS):
         if agent_code and not ports:
             ports = {int(w) for w in words if w.isdigit() and 1024 <= int(w) <= 65535}
@@ -375,7 +266,7 @@ def describe_command(act: dict[str, Any], cmd: dict[str, Any], scripts: dict[str
                    f"are ports {', '.join(map(str, sorted(ports)))} free?" if ports else "which ports are free?")
         op.agent_code = agent_code
         return op
-    if program in REQUESTERS or code and _REQUEST_CODE.search(code):
+    if program in REQUESTERS or code and REQUEST_CODE.search(code):
         host = next(iter(sorted(hosts)), None)
         if host is None and ports:
             host = "localhost"
@@ -391,7 +282,7 @@ def describe_command(act: dict[str, Any], cmd: dict[str, Any], scripts: dict[str
     rank = _rank(cmd, labels) if cmd else 0
     if rank == 6:
         op.kind, op.key, op.agent_code = "exec", identity, agent_code
-        first = _first_import(code) if agent_code else None
+        first = first_import(code) if agent_code else None
         if first and len(code or "") < 200 and not re.search(r"[;\n]\s*(?!import|from)\w", code or ""):
             op.text = f"import {first}"
             op.modules = {first}
@@ -407,12 +298,12 @@ def describe_command(act: dict[str, Any], cmd: dict[str, Any], scripts: dict[str
                 terminals[str(terminal)] = op
         return op
     if program in DELETERS:
-        target = next(iter(_command_paths(cmd)), words[0] if words else "")
+        target = next(iter(command_paths(cmd)), words[0] if words else "")
         op.kind, op.key, op.text = "delete", basename(target), f"delete {target}"
         return op
     if program in WRITERS or rank == 2 and program in TRIVIAL and redirect_targets(cmd.get("redirects")) \
             or program == "sed" and any(a.startswith("-i") for a in cmd.get("argv") or []):
-        targets = redirect_targets(cmd.get("redirects")) or _command_paths(cmd) or words[-1:]
+        targets = redirect_targets(cmd.get("redirects")) or command_paths(cmd) or words[-1:]
         target = targets[-1] if targets else ""
         verb = {"mkdir": "create", "cp": "copy to", "mv": "move to", "chmod": "change mode of",
                 "chown": "change owner of", "touch": "create", "ln": "link"}.get(program or "", "write")
@@ -421,7 +312,7 @@ def describe_command(act: dict[str, Any], cmd: dict[str, Any], scripts: dict[str
         op.key, op.text = f"{verb} {basename(target)}", f"{verb} {target}".strip()
         return op
     if program == "cd" or program in EXPLORERS:
-        target = next(iter(_command_paths(cmd)), None)
+        target = next(iter(command_paths(cmd)), None)
         if target is None and program in ("ls", "cd", "find", "tree", "du"):
             target = next(iter(words), ".")
         if target:
@@ -454,7 +345,7 @@ def written_scripts(commands: list[dict[str, Any]]) -> dict[str, str]:
         if c.get("heredoc") and (targets or c.get("program") == "tee"):
             body = c["heredoc"]
             if c.get("program") == "tee":
-                targets = targets or [path_key(a) for a in _nonopt(c.get("argv") or [])]
+                targets = targets or [path_key(a) for a in nonopt(c.get("argv") or [])]
         elif c.get("program") in ("echo", "printf") and targets:
             body = " ".join(c.get("argv") or [])
         if body is not None:

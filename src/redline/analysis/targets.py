@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
 
 #: ports named on a command line or in code
 _PORT_PATTERNS = [re.compile(p) for p in (
