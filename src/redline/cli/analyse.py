@@ -103,7 +103,7 @@ def episodes(db_path, trial, as_json):
             for strategy, steps in json.loads(row["evidence"]).items():
                 for e in steps:
                     where = f"step {e['step']}" if e.get("step") is not None else f"seq {e['seq']}"
-                    what = e.get("command") or ", ".join(e.get("labels") or [])
+                    what = " ".join((e.get("command") or ", ".join(e.get("labels") or [])).split())
                     note = f" ({e['note']})" if e.get("note") else ""
                     click.echo(f"  {strategy:<15} {where:<9} {what[:90]}{note}")
 
