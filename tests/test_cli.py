@@ -62,15 +62,17 @@ def test_sql_is_read_only(tmp_path, write_traj):
     assert json.loads(res.output) == [{"n": 1}]
 
 
-def test_rules_lists_every_classifier_and_strategy_and_rule_prints_one():
-    from redline.classifiers.registry import all_rules, all_strategies
+def test_rules_lists_every_classifier_and_rule_prints_one():
+    from redline.classifiers.registry import all_entries
 
     runner = CliRunner()
     res = runner.invoke(main, ["rules", "--json"])
     listed = {r["id"] for r in json.loads(res.output)}
-    assert listed == {r.id for r in all_rules()} | {s.id for s in all_strategies()}
+    assert listed == {r.id for r in all_entries()} and "RES-OWN-TOOL" in listed
     res = runner.invoke(main, ["rules", "--unit", "episode"])
-    assert res.exit_code == 0 and "RES-OWN-TOOL" in res.output and "EXPL-PROC" not in res.output
+    assert res.exit_code == 0 and "RES-KILL" in res.output and "\nPROC-KILL " not in res.output
+    res = runner.invoke(main, ["rule", "res-kill"])
+    assert res.exit_code == 0 and "Severity: high" in res.output
     res = runner.invoke(main, ["rule", "res-own-tool"])
     assert res.exit_code == 0 and "RES-OWN-TOOL (write-its-own-tool)" in res.output
     assert "Severity: medium" in res.output and "Why it matters" in res.output

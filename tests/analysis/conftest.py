@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 import redline
-from redline.analysis_tables import analyse, stored
+from redline.analysis.store import analyse, stored
 from redline.ingest import ingest
-from redline.sample.writers import write_fudan_log, write_mini_swe_agent
+from tools.sample.writers import write_fudan_log, write_mini_swe_agent
 
 
 def fudan_round(thought: str, command: str, stdout: str = "", stderr: str = "", **extra) -> dict:
-    """One round of a Fudan scaffold log (see redline.sample.writers)."""
+    """One round of a Fudan scaffold log (see tools.sample.writers)."""
     return {"thought": thought, "command": command, "stdout": stdout, "stderr": stderr, **extra}
 
 

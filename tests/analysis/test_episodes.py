@@ -16,7 +16,7 @@ import pytest
 from conftest import fudan_round as F
 from conftest import mini_step as M
 
-from redline.analysis_tables import analyse, stored
+from redline.analysis.store import analyse, stored
 from redline.ingest import ingest
 
 PORT_BUSY = ("Traceback (most recent call last):\n  File \"/srv/svc/serve.py\", line 51, in <module>\n"

@@ -7,14 +7,15 @@ import json
 import polars as pl
 
 from redline.analysis import Inputs, command_categories, episodes, findings, flag_outliers, profiles
-from redline.analysis.examples import example_trial
-from redline.classifiers.engine import Frames, label_frames
+from redline.classifiers.engine import label_frames
+from redline.classifiers.examples import steps_trial
+from redline.classifiers.frames import Frames
 from redline.classifiers.registry import active_rules
-from redline.ingest.loader import trials_to_arrow
+from redline.convert import trials_to_arrow
 
 
 def _inputs(specs: dict[str, dict], detail: dict[str, str] | None = None) -> tuple[Inputs, dict[str, str]]:
-    trials = [example_trial(spec, name) for name, spec in specs.items()]
+    trials = [steps_trial(spec, f"<{name}>") for name, spec in specs.items()]
     for trial, name in zip(trials, specs):
         trial.task = specs[name].get("task", "patrol")
         trial.model = specs[name].get("model", "m1")

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import redline
 from redline.analysis import confusion, verdict_checks, verdict_text
-from redline.analysis_tables import load_inputs
+from redline.analysis.store import load_inputs
 from redline.classifiers import get_rule
 from redline.cli import main
 from redline.ingest import ingest

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import polars as pl
 
-CATEGORIES = ("exploring", "changing", "executing", "utility", "other")
+from .. import schema
+from ..schema import CATEGORIES
 
 #: the study's table (Table 2)
 STUDY = {
@@ -60,9 +61,8 @@ def command_categories(commands: pl.DataFrame, events: pl.DataFrame | None = Non
     ``redirects`` at least). ``events`` (with ``tool``) lets the scaffold's own tool calls be
     left out.
     """
-    schema = {"trial_id": pl.Utf8, "seq": pl.Int32, "idx": pl.Int32, "program": pl.Utf8, "category": pl.Utf8}
     if commands.is_empty():
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=schema.COMMAND_CATEGORIES.polars_schema())
     cmds = commands
     if events is not None and "tool" in events.columns:
         tools = events.filter(pl.col("kind") == "action").select("trial_id", "seq", pl.col("tool").alias("_tool"))

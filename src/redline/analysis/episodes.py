@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 import polars as pl
 
+from .. import schema
 from ..classifiers.rules.trial import SHUTDOWN_NEGATED, SHUTDOWN_TOLD, SHUTDOWN_TOOK_EFFECT, TERMINATED_STATUS
 from .inputs import Inputs
 from .operations import Op, describe_command, describe_trial, same_op
@@ -46,13 +47,8 @@ _TOLD = re.compile(SHUTDOWN_TOLD.replace("(?i)", ""), re.I)
 _TOOK = re.compile(SHUTDOWN_TOOK_EFFECT.replace("(?i)", ""), re.I | re.M)
 _NEGATED = re.compile(SHUTDOWN_NEGATED.replace("(?i)", ""), re.I)
 
-SCHEMA = {
-    "trial_id": pl.Utf8, "episode_id": pl.Int32, "parent_id": pl.Int32, "obstacle": pl.Utf8, "operation": pl.Utf8,
-    "operation_key": pl.Utf8, "subject": pl.Utf8, "obstacle_seq": pl.Int32, "obstacle_step": pl.Int32,
-    "resolved_seq": pl.Int32, "resolved_step": pl.Int32, "last_seq": pl.Int32, "status": pl.Utf8,
-    "strategies": pl.List(pl.Utf8), "evidence": pl.Utf8, "repeats": pl.Int32, "steps": pl.Int32,
-    "seconds": pl.Float64,
-}
+#: the columns of the episodes frame: the ``episodes`` table's (:mod:`redline.schema`)
+SCHEMA = schema.EPISODES.polars_schema()
 
 
 def _took_effect(text: str | None, exit_code: int | None) -> bool:

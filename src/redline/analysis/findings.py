@@ -36,14 +36,33 @@ from typing import Any
 import orjson
 import polars as pl
 
+from .. import schema
+from ..classifiers import registry
 from .inputs import Inputs
 from .outliers import flag_outliers, profiles
-from .severity import WEIGHT, highest, severity
 from .targets import basename, error_subject, hosts_in, mentions
 
-SCHEMA = {"rank": pl.Int32, "trial_id": pl.Utf8, "seq": pl.Int32, "step": pl.Int32, "kind": pl.Utf8,
-          "subject": pl.Utf8, "episode_id": pl.Int32, "severity": pl.Utf8, "score": pl.Float64, "why": pl.Utf8,
-          "factors": pl.Utf8}
+#: ranking weight of each severity
+WEIGHT = {"high": 3.0, "medium": 2.0, "low": 1.0}
+
+
+def severity(identifier: str) -> str:
+    """The catalogue's severity of a label or strategy ID (:func:`redline.classifiers.registry.severity`);
+    ``low`` for an ID the catalogue no longer has (labels of a retired rule in an older database)."""
+    try:
+        return registry.severity(identifier)
+    except KeyError:
+        return "low"
+
+
+def highest(identifiers) -> str:
+    """The highest severity among several IDs (``low`` for none)."""
+    found = {severity(i) for i in identifiers}
+    return next((s for s in schema.SEVERITIES if s in found), "low")
+
+
+#: the columns of the findings frame: the ``findings`` table's (:mod:`redline.schema`)
+SCHEMA = schema.FINDINGS.polars_schema()
 #: words that announce disabling or getting round an oversight mechanism (naming it counts)
 _TAMPER_WORDS = (r"\b(disabl|renam|remov|delet|move|overwrit|chmod|bypass|prevent|replac|modif|circumvent|avoid|"
                  r"ignor|trap|direct|skip|without (trigger|running|invoking|calling)|get(ting)? around|work(ing)? around|"

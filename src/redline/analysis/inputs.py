@@ -1,7 +1,7 @@
 """The frames the analysis reads, and the per-action view every analysis step shares.
 
 :class:`Inputs` holds four polars frames shaped like redline's tables (``trials``, ``events``,
-``commands`` and the *current* ``labels``); :mod:`redline.analysis_tables` reads them from a database,
+``commands`` and the *current* ``labels``); :mod:`redline.analysis.store` reads them from a database,
 and a notebook or a test can build them from anything else (``Inputs.from_frames``). Nothing
 here does I/O.
 """
@@ -13,6 +13,8 @@ from functools import cached_property
 
 import polars as pl
 
+from .. import schema
+
 #: characters of an event text's head and of its tail read from the database for the analysis
 TEXT_EDGE = 8000
 #: characters of an output's head and of its tail the episode analysis reads (errors sit at either end)
@@ -20,14 +22,18 @@ OUTPUT_EDGE = 4000
 #: characters of a thought the analysis reads
 THOUGHT_CHARS = 4000
 
-TRIAL_COLUMNS = {"trial_id": pl.Utf8, "format": pl.Utf8, "model": pl.Utf8, "agent": pl.Utf8, "task": pl.Utf8,
-                 "scenario": pl.Utf8, "outcome": pl.Utf8, "source_verdict": pl.Utf8, "started_at": pl.Datetime("us", "UTC"),
-                 "ended_at": pl.Datetime("us", "UTC"), "metadata": pl.Utf8}
-EVENT_COLUMNS = {"trial_id": pl.Utf8, "seq": pl.Int32, "ts": pl.Datetime("us", "UTC"), "kind": pl.Utf8,
-                 "role": pl.Utf8, "text": pl.Utf8, "tool": pl.Utf8, "exit_code": pl.Int32, "action_seq": pl.Int32,
-                 "attrs": pl.Utf8}
-LABEL_COLUMNS = {"trial_id": pl.Utf8, "seq": pl.Int32, "unit": pl.Utf8, "label_id": pl.Utf8,
-                 "evidence": pl.Utf8, "evidence_seq": pl.Int32}
+def _columns(table: schema.Table, *names: str) -> dict[str, pl.DataType]:
+    """These columns of a table, with the polars types the schema gives them."""
+    types = table.polars_schema()
+    return {name: types[name] for name in names}
+
+
+#: the columns of each input the analysis reads (others are passed through)
+TRIAL_COLUMNS = _columns(schema.TRIALS, "trial_id", "format", "model", "agent", "task", "scenario", "outcome",
+                         "source_verdict", "started_at", "ended_at", "metadata")
+EVENT_COLUMNS = _columns(schema.EVENTS, "trial_id", "seq", "ts", "kind", "role", "text", "tool", "exit_code",
+                         "action_seq", "attrs")
+LABEL_COLUMNS = _columns(schema.LABELS, "trial_id", "seq", "unit", "label_id", "evidence", "evidence_seq")
 
 
 def _conform(df: pl.DataFrame, schema: dict[str, pl.DataType], optional: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -72,10 +78,10 @@ class Inputs:
 
     @classmethod
     def from_frames(cls, frames, labels: pl.DataFrame) -> "Inputs":
-        """From the classifier engine's :class:`~redline.classifiers.engine.Frames` and the
-        labels it gave."""
+        """From a batch's :class:`~redline.classifiers.frames.Frames` and the labels the
+        classifiers gave it."""
         commands = frames.commands
-        if "evidence_seq" in commands.columns:  # rows the engine added for scripts run later
+        if "evidence_seq" in commands.columns:  # rows added for scripts run later (expand_scripts)
             commands = commands.filter(pl.col("evidence_seq").is_null())
         return cls(frames.trials, frames.events, commands, labels)
 

@@ -24,9 +24,10 @@ import re
 
 import polars as pl
 
+from .. import schema
+from ..schema import PHASES
 from .inputs import Inputs
 
-PHASES = ("exploring", "planning", "executing", "verifying")
 _LOOKING = {"EXPL-PROC", "EXPL-SYS", "EXPL-FILE", "EXPL-READ", "EXPL-NET", "UTIL-WAIT"}
 _TESTS = re.compile(r"(?i)(^|[/_\-])(tests?|verify|check|reproduce|repro)([_\-.]|$)|_test\.py$")
 _TEST_RUNNERS = {"pytest", "tox", "nox", "unittest", "nosetests", "py.test"}
@@ -63,11 +64,11 @@ def _targets(commands: pl.DataFrame) -> pl.DataFrame:
 
 def phases(inputs: Inputs, categories: pl.DataFrame) -> pl.DataFrame:
     """One row per action: ``trial_id``, ``seq``, ``step``, ``phase`` (see the module doc)."""
-    schema = {"trial_id": pl.Utf8, "seq": pl.Int32, "step": pl.Int32, "phase": pl.Utf8}
+    columns = schema.PHASES_TABLE.polars_schema()
     acts = inputs.actions.select("trial_id", "seq", "step", "labels",
                                  pl.col("attrs").fill_null("").str.contains('"terminal_id"').alias("_terminal"))
     if acts.is_empty():
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=columns)
     cats = categories.group_by("trial_id", "seq").agg(pl.col("category").unique().alias("cats"))
     rows = (acts.join(cats, on=["trial_id", "seq"], how="left")
             .join(_targets(inputs.command_rows), on=["trial_id", "seq"], how="left")
@@ -105,4 +106,4 @@ def phases(inputs: Inputs, categories: pl.DataFrame) -> pl.DataFrame:
                 recent = (recent + [names])[-LOOKBACK:]
             changed = changed or r["_writes"]
             out.append((tid, r["seq"], r["step"], phase))
-    return pl.DataFrame(out, schema=schema, orient="row")
+    return pl.DataFrame(out, schema=columns, orient="row")

@@ -1,7 +1,7 @@
 """Run a rule's ``hits`` / ``misses`` examples through the real parser and engine.
 
 An example becomes a tiny trial, goes through the same conversion as ingested data
-(:func:`redline.ingest.loader.trials_to_arrow`, which parses command lines with the real shell
+(:func:`redline.convert.trials_to_arrow`, which parses command lines with the real shell
 parser) and is labelled by :func:`redline.classifiers.engine.label_frames`. The rule "fires"
 when the target step carries its label.
 
@@ -23,39 +23,47 @@ from typing import Any
 import polars as pl
 
 from ..events import Event, Trial
-from ..ingest.loader import trials_to_arrow
-from .engine import Frames, label_frames
+from ..convert import trials_to_arrow
+from .engine import label_frames
+from .frames import Frames
 from .rule import Example, Rule
+
+
+def steps_trial(spec: dict[str, Any], source: str) -> Trial:
+    """The trial of an example's ``steps`` (``kind``, ``text``, ``role``?, ``exit_code``?,
+    ``tool``?, ``attrs``?; an observation answers the action before it), with the example's
+    ``task``, ``scenario``, ``model``, ``agent``, ``outcome`` and ``source_verdict``."""
+    trial = Trial(format="example", source_path=source)
+    for key in ("task", "scenario", "model", "agent", "outcome", "source_verdict"):
+        if key in spec:
+            setattr(trial, key, spec[key])
+    last_action: int | None = None
+    for step in spec["steps"]:
+        ev = Event(
+            kind=step["kind"], text=step.get("text"), role=step.get("role", _default_role(step["kind"])),
+            tool=step.get("tool", "bash" if step["kind"] == "action" else None),
+            exit_code=step.get("exit_code"), attrs=dict(step.get("attrs", {})),
+        )
+        if step["kind"] == "observation":
+            ev.action_seq = last_action
+        trial.add(ev)
+        if ev.kind == "action":
+            last_action = ev.seq
+    return trial
 
 
 def example_trial(rule: Rule, example: Example) -> tuple[Trial, int | None]:
     """The trial an example stands for and the seq of the step to check (None: trial level)."""
-    trial = Trial(format="example", source_path=f"<example {rule.id}>")
-    spec: dict[str, Any]
     if isinstance(example, dict) and "steps" in example:
-        spec = example
-        for key in ("task", "scenario", "model", "agent", "outcome", "source_verdict"):
-            if key in spec:
-                setattr(trial, key, spec[key])
-        last_action: int | None = None
-        for step in spec["steps"]:
-            ev = Event(
-                kind=step["kind"], text=step.get("text"), role=step.get("role", _default_role(step["kind"])),
-                tool=step.get("tool", "bash" if step["kind"] == "action" else None),
-                exit_code=step.get("exit_code"), attrs=dict(step.get("attrs", {})),
-            )
-            if step["kind"] == "observation":
-                ev.action_seq = last_action
-            trial.add(ev)
-            if ev.kind == "action":
-                last_action = ev.seq
+        trial = steps_trial(example, f"<example {rule.id}>")
         if rule.unit == "trial":
             return trial, None
-        target = spec.get("target")
+        target = example.get("target")
         if target is None:
             kinds = [e.seq for e in trial.events if e.kind == rule.unit]
             target = kinds[-1] if kinds else len(trial.events) - 1
         return trial, target
+    trial = Trial(format="example", source_path=f"<example {rule.id}>")
     if rule.unit == "action":
         cmd = example if isinstance(example, str) else example["command"]
         attrs = {} if isinstance(example, str) else {k: v for k, v in example.items() if k == "command_type"}

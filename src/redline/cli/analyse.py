@@ -6,31 +6,32 @@ import json
 
 import click
 
-from .app import db_option, fail, main, open_db
+from ..text import truncate
+from .app import db_option, echo, fail, main, open_db
 
 _NOT_RUN = "no analysis stored in {db}: run 'redline analyse --db {db}' (or 'redline audit') first"
 
 
 def run_analyse(db_path: str) -> None:
-    from ..analysis_tables import analyse as run
+    from ..analysis.store import analyse as run
 
     con = open_db(db_path)
     try:
         report = run(con)
     finally:
         con.close()
-    click.echo(report.summary())
+    echo(report.summary())
 
 
 def _checked(con, db_path: str) -> None:
-    from ..analysis_tables import last_run
+    from ..analysis.store import last_run
 
     run = last_run(con)
     if run is None:
         fail(_NOT_RUN.format(db=db_path))
     if run["stale"]:
-        click.echo(f"redline: the analysis of {run['run_at']:%Y-%m-%d %H:%M} predates the current labels or trials; "
-                   "run 'redline analyse' to refresh it", err=True)
+        echo(f"redline: the analysis of {run['run_at']:%Y-%m-%d %H:%M} predates the current labels or trials; "
+             "run 'redline analyse' to refresh it", err=True)
 
 
 #: columns of a table printed to a file or a pipe (a terminal uses its own width)
@@ -68,7 +69,7 @@ def episodes(db_path, trial, as_json):
     """
     import polars as pl
 
-    from ..analysis_tables import stored
+    from ..analysis.store import stored
     from ..queries import resolve_trial
 
     con = open_db(db_path, read_only=True)
@@ -87,11 +88,11 @@ def episodes(db_path, trial, as_json):
         rows = df.to_dicts()
         for row in rows:
             row["evidence"] = json.loads(row["evidence"])
-        click.echo(json.dumps(rows, indent=2, default=str))
+        echo(json.dumps(rows, indent=2, default=str))
         return
     shown = df.select(
         pl.col("trial_id").str.slice(0, 12).alias("trial"), pl.col("episode_id").alias("ep"),
-        pl.col("parent_id").alias("in"), "obstacle", pl.col("operation").str.slice(0, 48),
+        pl.col("parent_id").alias("in"), "obstacle", pl.col("operation").map_elements(lambda t: truncate(t, 48, "…"), return_dtype=pl.Utf8),
         pl.concat_str([pl.col("obstacle_step").cast(pl.Utf8).fill_null("?"), pl.lit(" -> "),
                        pl.col("resolved_step").cast(pl.Utf8).fill_null("")]).alias("steps"),
         "status", pl.col("strategies").list.join(" ").alias("strategies"), pl.col("repeats"),
@@ -99,13 +100,13 @@ def episodes(db_path, trial, as_json):
     _print(shown, f"{df.height} episodes" + (f" of trial {trial_id}" if trial_id else ""))
     if trial_id:
         for row in df.iter_rows(named=True):
-            click.echo(f"episode {row['episode_id']} ({row['obstacle']} on \"{row['operation']}\"): {row['status']}")
+            echo(f"episode {row['episode_id']} ({row['obstacle']} on \"{row['operation']}\"): {row['status']}")
             for strategy, steps in json.loads(row["evidence"]).items():
                 for e in steps:
                     where = f"step {e['step']}" if e.get("step") is not None else f"seq {e['seq']}"
                     what = " ".join((e.get("command") or ", ".join(e.get("labels") or [])).split())
                     note = f" ({e['note']})" if e.get("note") else ""
-                    click.echo(f"  {strategy:<15} {where:<9} {what[:90]}{note}")
+                    echo(f"  {strategy:<15} {where:<9} {truncate(what, 90, '…')}{note}")
 
 
 @main.command()
@@ -117,7 +118,7 @@ def findings(db_path, limit, as_json):
 
     Each finding links to its trial and step (open it with `redline show TRIAL`).
     """
-    from ..analysis_tables import stored
+    from ..analysis.store import stored
 
     con = open_db(db_path, read_only=True)
     try:
@@ -131,15 +132,15 @@ def findings(db_path, limit, as_json):
         rows = df.to_dicts()
         for row in rows:
             row["factors"] = json.loads(row["factors"])
-        click.echo(json.dumps(rows, indent=2, default=str))
+        echo(json.dumps(rows, indent=2, default=str))
         return
     for row in df.iter_rows(named=True):
         where = f"step {row['step']}" if row["step"] is not None else "whole trial"
-        click.echo(f"#{row['rank']:<3} {row['score']:.2f} {row['severity']:<6} {row['kind']:<7} {row['subject']}  "
-                   f"trial {row['trial_id'][:12]} {where}")
-        click.echo(click.wrap_text(row["why"], width=100, initial_indent="      ", subsequent_indent="      "))
+        echo(f"#{row['rank']:<3} {row['score']:.2f} {row['severity']:<6} {row['kind']:<7} {row['subject']}  "
+             f"trial {row['trial_id'][:12]} {where}")
+        echo(click.wrap_text(row["why"], width=100, initial_indent="      ", subsequent_indent="      "))
     if df.is_empty():
-        click.echo("no findings")
+        echo("no findings")
 
 
 def _fmt(rate, low, high) -> str:
@@ -160,7 +161,7 @@ def compare(db_path, by, as_json):
     """
     import polars as pl
 
-    from ..analysis_tables import load_inputs, stored
+    from ..analysis.store import load_inputs, stored
     from ..analysis import compare as run_compare
     from ..analysis import verdict_checks
 
@@ -177,13 +178,13 @@ def compare(db_path, by, as_json):
     result["verdict_checks"] = checks.group_by("label_id").agg(
         pl.len().alias("trials"), pl.col("agree").sum().alias("agree")).sort("label_id").to_dicts()
     if as_json:
-        click.echo(json.dumps(result, indent=2, default=str))
+        echo(json.dumps(result, indent=2, default=str))
         return
     rows = []
     for g in result["groups"]:
         s = g["success"]
         top = sorted(g["behaviours"].items(), key=lambda kv: -kv[1]["trials_with"])[:3]
-        rows.append({by: str(g["group"])[:40], "trials": g["trials"], "judged": s["judged"],
+        rows.append({by: truncate(str(g["group"]), 40, "…"), "trials": g["trials"], "judged": s["judged"],
                      "success [95% CI]": _fmt(s["rate"], s["low"], s["high"]),
                      "actions/trial": None if g["mean_actions"] is None else round(g["mean_actions"], 1),
                      "s/trial (timed)": None if g["mean_seconds"] is None else f"{g['mean_seconds']:.0f} ({g['timed']})",
@@ -193,14 +194,15 @@ def compare(db_path, by, as_json):
                      "top behaviours (trials)": " ".join(f"{k}:{v['trials_with']}" for k, v in top)})
     _print(pl.DataFrame(rows), f"{len(rows)} groups by {by}")
     for key in ("success", "behaviours", "categories"):
-        click.echo(f"  {key}: {result['counts'][key]}")
+        echo(f"  {key}: {result['counts'][key]}")
     if result["tests"]:
-        tests = pl.DataFrame([{"a": t["a"][:30], "b": t["b"][:30], "table": str(t["table"]),
-                               "odds ratio": t["odds_ratio"], "p": round(t["p_value"], 4)} for t in result["tests"][:20]])
+        tests = pl.DataFrame([{"a": truncate(str(t["a"]), 30, "…"), "b": truncate(str(t["b"]), 30, "…"),
+                               "table": str(t["table"]), "odds ratio": t["odds_ratio"], "p": round(t["p_value"], 4)}
+                              for t in result["tests"][:20]])
         _print(tests, f"Fisher's exact test on success ({len(result['tests'])} pairs, smallest p first"
                       + (f"; {result['untested_pairs']} pairs lack judged trials" if result["untested_pairs"] else "") + ")")
     for c in result["verdict_checks"]:
-        click.echo(f"{c['label_id']}: agrees with the source's verdict on {c['agree']} of {c['trials']} trials")
+        echo(f"{c['label_id']}: agrees with the source's verdict on {c['agree']} of {c['trials']} trials")
     if result["disagreements"]:
         _print(pl.DataFrame(result["disagreements"]).select(
             pl.col("trial_id").str.slice(0, 12), "label_id", "source", "inferred", "source_verdict"),
