@@ -34,6 +34,14 @@ def _checked(con, db_path: str) -> None:
              "run 'redline analyse' to refresh it", err=True)
 
 
+def _echo_json(df, json_column: str) -> None:
+    """The rows as a JSON array of objects, ``json_column`` (stored JSON text) decoded."""
+    rows = df.to_dicts()
+    for row in rows:
+        row[json_column] = json.loads(row[json_column])
+    echo(json.dumps(rows, indent=2, default=str))
+
+
 #: columns of a table printed to a file or a pipe (a terminal uses its own width)
 PIPE_WIDTH = 200
 
@@ -85,14 +93,12 @@ def episodes(db_path, trial, as_json):
     finally:
         con.close()
     if as_json:
-        rows = df.to_dicts()
-        for row in rows:
-            row["evidence"] = json.loads(row["evidence"])
-        echo(json.dumps(rows, indent=2, default=str))
+        _echo_json(df, "evidence")
         return
     shown = df.select(
         pl.col("trial_id").str.slice(0, 12).alias("trial"), pl.col("episode_id").alias("ep"),
-        pl.col("parent_id").alias("in"), "obstacle", pl.col("operation").map_elements(lambda t: truncate(t, 48, "…"), return_dtype=pl.Utf8),
+        pl.col("parent_id").alias("in"), "obstacle",
+        pl.col("operation").map_elements(lambda t: truncate(t, 48, "…"), return_dtype=pl.Utf8),
         pl.concat_str([pl.col("obstacle_step").cast(pl.Utf8).fill_null("?"), pl.lit(" -> "),
                        pl.col("resolved_step").cast(pl.Utf8).fill_null("")]).alias("steps"),
         "status", pl.col("strategies").list.join(" ").alias("strategies"), pl.col("repeats"),
@@ -129,10 +135,7 @@ def findings(db_path, limit, as_json):
     if limit:
         df = df.head(limit)
     if as_json:
-        rows = df.to_dicts()
-        for row in rows:
-            row["factors"] = json.loads(row["factors"])
-        echo(json.dumps(rows, indent=2, default=str))
+        _echo_json(df, "factors")
         return
     for row in df.iter_rows(named=True):
         where = f"step {row['step']}" if row["step"] is not None else "whole trial"
