@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 from conftest import mini_step as M
 
+import redline
 from redline.cli import main
 
 PORT_BUSY = "OSError: [Errno 98] Address already in use\n"
@@ -61,6 +62,15 @@ def test_commands_say_when_no_analysis_is_stored_or_it_is_stale(tmp_path, write_
     runner.invoke(main, ["classify", "--db", db])
     res = runner.invoke(main, ["episodes", "--db", db])
     assert res.exit_code == 0 and "predates the current labels" in res.output
+    runner.invoke(main, ["analyse", "--db", db])
+    assert "predates" not in runner.invoke(main, ["episodes", "--db", db]).output
+    # a classify that never completed changes no current label: the analysis is still current
+    con = redline.connect(db)
+    con.execute("INSERT INTO classify_runs (run_id, status) VALUES (99, 'running')")
+    con.execute("INSERT INTO labels (trial_id, seq, unit, label_id, classifier_version, score, run_id) "
+                "SELECT trial_id, 0, 'action', 'EXPL-FILE', 'x', 1, 99 FROM trials")
+    con.close()
+    assert "predates" not in runner.invoke(main, ["episodes", "--db", db]).output
 
 
 def test_audit_runs_the_analysis_and_the_report_shows_episodes(tmp_path, write_traj):
