@@ -24,8 +24,8 @@ import orjson
 
 from ..analysis import behaviour_rates, outcome_rates
 from ..analysis.store import stored
-from ..db import frame as dbframe
 from ..classifiers.store import changed_rules
+from ..db import frame as dbframe
 from ..queries import trial_steps, trial_summaries
 from ..text import shorten
 from . import figures
