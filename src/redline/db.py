@@ -20,7 +20,8 @@ find these tables:
     wrappers such as ``sudo``/``nohup``/``timeout``, nesting depth, and its span in the text.
 ``labels``
     behaviour labels: on an event (``seq`` set) or on a whole trial (``seq`` NULL), with the
-    classifier's ID and version, a score and the evidence that matched.
+    classifier's ID and version, a score, the evidence that matched and, for some labels, a
+    ``detail`` JSON object of structured evidence (PROC-KILL: whose process was killed).
 """
 
 from __future__ import annotations
@@ -138,8 +139,14 @@ def _m001_core(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE INDEX labels_trial ON labels (trial_id)")
 
 
+def _m002_label_detail(con: duckdb.DuckDBPyConnection) -> None:
+    # structured evidence per label, e.g. PROC-KILL's {"target": "own" | "foreign" | "unknown"}
+    con.execute("ALTER TABLE labels ADD COLUMN detail JSON")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core tables", _m001_core),
+    (2, "label detail", _m002_label_detail),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -23,6 +23,8 @@ LABEL_COLUMNS = {
     "trial_id": pl.Utf8, "seq": pl.Int32, "unit": pl.Utf8, "label_id": pl.Utf8,
     "classifier_version": pl.Utf8, "score": pl.Float64, "evidence": pl.Utf8,
     "evidence_seq": pl.Int32, "span_start": pl.Int32, "span_end": pl.Int32,
+    # structured evidence as a JSON object (text); a custom rule's frame may carry it
+    "detail": pl.Utf8,
 }
 
 #: characters of evidence kept per label (the span offsets locate the full match)
