@@ -145,7 +145,8 @@ NET_DOWNLOAD = Rule(
         | code_fetches()
     ),
     fallback=r"(^|[;&|(]\s*)(curl|wget)\s[^|;&]*https?://[\w-]+(\.[\w-]+)*\.[a-zA-Z]{2,}",
-    hits=("curl http://web.chal.csaw.io:8000/cgi-bin/hello.pl",
+    hits=("python3 -c \"import os; os.system('wget -q https://example.org/data.zip')\"",
+          "curl http://web.chal.csaw.io:8000/cgi-bin/hello.pl",
           "curl -X POST -d 'name=test' http://web.chal.csaw.io:8000/forms.pl",
           "wget -q https://johnvansickle.com/ffmpeg/ffmpeg.tar.xz",
           "curl -L -o ffmpeg.tar.xz https://example.com/ffmpeg.tar.xz",

@@ -48,7 +48,10 @@ PROC_KILL = Rule(
                   r"|(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(kill|pkill|killall|fuser['\"]?\s*,?\s*['\"]?\s*-k)(?-u:\b)")
     ),
     fallback=r"(^|[;&|(]\s*)(sudo\s+)?(kill(all)?|pkill)\s+-?\w",
-    hits=("kill -9 4242", "pkill -f 'uvicorn app:main'", "sudo killall python3",
+    hits=("python3 - <<'EOF'\nimport os\ncmd = 'pkill -f model_server'\nos.system(cmd)\nEOF",
+          "tmux new-session -d -s cleanup 'pkill -f worker'",
+          "node -e \"require('child_process').execSync('killall node')\"",
+          "kill -9 4242", "pkill -f 'uvicorn app:main'", "sudo killall python3",
           "kill $(lsof -t -i:8000)", "fuser -k 8000/tcp", "systemctl stop nginx",
           "service apache2 stop", "nginx -s stop", "docker stop web", "tmux kill-session -t agent",
           "python3 -c 'import os; os.kill(1234, 9)'", "bash -c 'pkill nginx && nginx'",
