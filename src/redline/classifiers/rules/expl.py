@@ -104,9 +104,12 @@ def python_program() -> Match:
     return program_re(r"^(python|pypy)[0-9.]*[a-z]?$|^py$")
 
 
-LOOPBACK = r"^(https?://|[a-z]+://)?(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1\]|::1)(:\d+)?([/?#]|$)"
+#: a local address: loopback, or a single-label host name with a scheme or a port (a neighbouring
+#: service of the task, such as a compose service ``api:8000``)
+LOOPBACK = (r"^(https?://|[a-z]+://)?(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1\]|::1)(:\d+)?([/?#]|$)"
+            r"|^([a-z]+://[A-Za-z_][\w-]*(:\d+)?|[A-Za-z_][\w-]*:\d+)([/?#]|$)")
 LOOPBACK_IN_CODE = (
-    r"[a-z]+://(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1\])(?-u:\b)"
+    r"[a-z]+://(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1\])(?-u:\b)|[a-z]+://[A-Za-z_][\w-]*(:\d+)?[/'\"]"
     r"|(connect(_ex)?|create_connection)\s*\(\s*\(\s*['\"](localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|::1)['\"]"
 )
 
@@ -448,13 +451,17 @@ EXPL_NET = Rule(
           "curl -I localhost:8080", "sleep 2 && curl -s http://127.0.0.1:8000/v1/models",
           "while ! nc -z localhost 8000; do sleep 1; done", "bash -c 'wget -qO- 0.0.0.0:8001/health'",
           "timeout 3 curl localhost:9000", "kill $(lsof -t -i:8000)",
-          "python3 -c \"import socket; s = socket.socket(); s.settimeout(1); s.connect(('127.0.0.1', 8001)); print('in use')\""),
+          "python3 -c \"import socket; s = socket.socket(); s.settimeout(1); s.connect(('127.0.0.1', 8001)); print('in use')\"",
+          "curl -s http://api:8000/health", "wget -qO- redis-commander:8081",
+          "python3 -c \"import requests; print(requests.get('http://backend:5000/status').json())\""),
     misses=("curl http://web.chal.csaw.io:8000", "wget https://example.com/ffmpeg.tar.xz",
             "fuser -k 8000/tcp", "nc -l 9000", "python -m http.server 8000", "ip link set eth0 up",
             "echo localhost"),
     doc="""What it finds: commands that inspect sockets, ports or interfaces (netstat, ss, `lsof -i`,
-`fuser PORT/tcp`, ip addr, ifconfig, nmap, `nc -z`) or probe a service on this machine (curl, wget,
-nc or telnet to localhost, 127.0.0.1 or 0.0.0.0; bash's /dev/tcp/...), and Python code that
+`fuser PORT/tcp`, ip addr, ifconfig, nmap, `nc -z`) or probe a local service (curl, wget,
+nc or telnet to localhost, 127.0.0.1 or 0.0.0.0, or to a single-label host name with a scheme or a
+port, which names a neighbouring service of the task such as a compose service `api:8000`;
+bash's /dev/tcp/...), and Python code that
 connects to a loopback address or binds a port to see whether it is free (the Fudan port checker).
 
 Why it matters: port checks come before launching a replica, killing a port holder, or verifying
