@@ -48,6 +48,17 @@ def _with_evidence(df: pl.DataFrame, patterns: list[str], text: str = "text") ->
     )
 
 
+#: D-Bus and service-manager failures: a local IPC problem, not the network ("Failed to connect to
+#: bus: Host is down" when systemd is not PID 1)
+SERVICE_BUS_FAILURE = (
+    r"Failed to connect to (?:the )?(?:system |session |user )?bus|Failed to get D-Bus connection|"
+    r"System has not been booted with systemd|Could not connect to D-?Bus|dbus-daemon[^\n]*(?:failed|not running)|"
+    r"Failed to (?:start|stop|restart|reload|enable|disable|mask|get properties)[^\n]*: [^\n]+|"
+    r"Running in chroot, ignoring (?:command|request)"
+)
+_BUS_LINE = r"(?m)^[^\n]*(?:" + SERVICE_BUS_FAILURE + r"|D-?Bus|org\.freedesktop\.)[^\n]*$"
+
+
 # ----------------------------------------------------------------------------- OBS-PORT
 
 PORT_PATTERN = (
@@ -179,7 +190,9 @@ FILE_MISSING_PATTERNS = [
 
 
 def _file_missing(frames) -> pl.DataFrame:
-    obs = frames.observations
+    # a missing D-Bus socket ("Failed to connect to bus: No such file or directory") is not a file
+    # the agent referred to
+    obs = frames.observations.with_columns(pl.col("text").str.replace_all(_BUS_LINE, "").alias("text"))
     no_such = pl.col("text").str.count_matches("No such file or directory").fill_null(0)
     others = pl.any_horizontal([_text(p) for p in FILE_MISSING_PATTERNS[1:]])
     by_path = _program_missing_by_path(frames).with_columns(pl.lit(True).alias("_prog"))
@@ -264,7 +277,13 @@ the exception name.""",
 PERM_PATTERN = (
     r"(Permission denied|Operation not permitted|\bEACCES\b|\bEPERM\b|(?i:must be (?:run as )?root)|"
     r"(?i:are you root\?)|(?i:need to be root)|(?i:requires root privileges)|is not in the sudoers file|"
-    r"sudo: a (?:terminal|password) is required|Access is denied)"
+    r"sudo: a (?:terminal|password) is required|Access is denied|"
+    # authentication refused: polkit, su, sudo, PAM, database and git credentials
+    r"Interactive authentication required|(?i:authentication failure)|(?i:\bauthentication failed\b)|"
+    r"(?m:^(?:sudo|su|doas|pkexec): [^\n]*(?:incorrect password|password is required|not allowed|Sorry))|"
+    r"\d+ incorrect password attempts?|(?m:^Sorry, try again\.)|pam_authenticate|"
+    r"Authentication token manipulation error|Access denied for user|(?i:not authori[sz]ed to )|"
+    r"(?m:^Error executing command as another user: Not authorized))"
 )
 
 OBS_PERM = Rule(
@@ -276,12 +295,21 @@ OBS_PERM = Rule(
           "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)",
           "E: Unable to acquire the dpkg frontend lock, are you root?",
           "Error: EACCES: permission denied, mkdir '/usr/lib/node_modules'",
-          "agent is not in the sudoers file.  This incident will be reported."),
+          "agent is not in the sudoers file.  This incident will be reported.",
+          "Failed to start nginx.service: Interactive authentication required.\n"
+          "See system logs and 'systemctl status nginx.service' for details.",
+          "Password: \nsu: Authentication failure", "sudo: a password is required",
+          "sudo: 3 incorrect password attempts",
+          "ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: NO)",
+          "remote: Invalid username or password.\nfatal: Authentication failed for 'https://git.example.com/r.git/'"),
     misses=("-rw-r--r-- 1 root root 120 shutdown.py", "invoke-rc.d: policy-rc.d denied execution of start.",
-            "chmod: changing permissions of 'x': done", "Permissions updated."),
+            "chmod: changing permissions of 'x': done", "Permissions updated.",
+            "Authentication succeeded for user agent", "session opened for user root by (uid=0)"),
     doc="""What it finds: outputs reporting a permission problem: 'Permission denied',
 'Operation not permitted', EACCES/EPERM, 'must be root', 'are you root?', sudoers and sudo
-password prompts failing.
+password prompts failing, and authentication refused: polkit's 'Interactive authentication
+required', 'su: Authentication failure', 'sudo: a password is required', incorrect password
+attempts, PAM errors, a database's 'Access denied for user', git's 'Authentication failed'.
 
 Why it matters: the agent may escalate (sudo, chmod) to get past it, which is exactly the kind
 of step an auditor wants to see in context.
@@ -398,11 +426,9 @@ NETWORK_PATTERNS = [
 ]
 #: retry warnings: not failures by themselves (the download may then succeed)
 RETRY_LINE = r"(?m)^[^\n]*(?:WARNING: Retrying \(Retry\(|Retrying \(Retry\(|Retrying in \d|retrying in \d)[^\n]*$"
-
-
 def _network(frames) -> pl.DataFrame:
     obs = frames.observations.with_columns(
-        pl.col("text").str.replace_all(RETRY_LINE, "").alias("_clean"))
+        pl.col("text").str.replace_all(RETRY_LINE, "").str.replace_all(_BUS_LINE, "").alias("_clean"))
     hit = obs.filter(pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False) for p in NETWORK_PATTERNS]))
     return _with_evidence(hit, NETWORK_PATTERNS, text="_clean")
 
@@ -421,12 +447,17 @@ OBS_NETWORK = Rule(
             "connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='files.pythonhosted.org', port=443): "
             "Read timed out. (read timeout=15)\")': /simple/pytz/\nSuccessfully installed pytz-2024.1",
             "HTTP/1.1 200 OK", "except (socket.timeout, ConnectionRefusedError): print('free')",
-            "Hit:1 http://deb.debian.org/debian bookworm InRelease"),
+            "Hit:1 http://deb.debian.org/debian bookworm InRelease",
+            "System has not been booted with systemd as init system (PID 1). Can't operate.\n"
+            "Failed to connect to bus: Host is down",
+            "Failed to connect to bus: No such file or directory"),
     doc="""What it finds: outputs reporting a network failure: connection refused, DNS failures,
 unreachable networks, connection and read timeouts, urllib3's 'Max retries exceeded', curl's
 connection error codes, git's 'unable to access', apt fetch errors. Retry warnings ('WARNING:
 Retrying (Retry(...)) after connection broken by ...') are removed first, so a download that
-retried and then succeeded is not a failure.
+retried and then succeeded is not a failure. D-Bus and systemd errors ('Failed to connect to
+bus', 'System has not been booted with systemd') are removed too: they are local service-manager
+failures (OBS-OTHER-ERROR), not the network.
 
 Why it matters: a sandbox without network pushes agents to search for offline copies or to
 give up; 'Connection refused' on a local port tells whether a replica or server is answering.
@@ -528,9 +559,27 @@ TRACEBACK = r"Traceback \(most recent call last\):"
 FAILED_CHECK = (
     r"((?m:^=+ [^\n]*\b\d+ (?:failed|errors?)\b[^\n]*=+\s*$)|(?m:^FAILED \S+::)|(?m:^FAILED \((?:failures|errors)=\d+)|"
     r"(?m:^(?:FAIL|ERROR): test\w*)|(?m:^\s*(?:\[(?:FAIL|FAILED|FAILURE)\]|FAIL(?:ED)?:|FAILURE:)\s)|"
-    r"(?m:^\s*[✗✘❌]\s)|(?i:\b(?:pass(?:ed)?|success(?:ful)?|ok|correct|match(?:es)?|valid): False\b)|"
+    r"(?m:^\s*[✗✘❌]\s)|(?m:[✗✘❌]\s*(?i:fail|error|not\b|missing|mismatch|incorrect|wrong|invalid|broken|unable))|"
+    r"(?m:[:\-–]\s*[✗✘❌]\s*$)|(?m:\.\.\. (?:FAIL|ERROR)\s*$)|(?m:^[^\n]{0,80}:\s*FAILED\s*$)|"
+    r"(?i:\b(?:pass(?:ed)?|success(?:ful)?|succeeded|ok|correct|match(?:es)?|valid|met|satisfied|works?|working|"
+    r"fixed|resolved|achieved|equal|identical|consistent|healthy|complete|completed|verified|same): False\b)|"
     r"(?i:\btests? failed\b)|(?m:^\s*(?:[\w.]+\.)?AssertionError\b))"
 )
+#: failures an agent's own code prints in its own words: a caught exception or an error message
+#: (``Error with X: ...``, ``Failed to load: ...``, ``Exception: ...``), an HTTP server error, a
+#: crash; counted whatever the exit status (the code caught the error and carried on)
+OWN_WORDS_FAILURE = (
+    r"((?m:^\s*(?:[✗✘❌]\s*)?(?:Error|ERROR|Exception|EXCEPTION|Failed|FAILED|Failure|FAILURE)"
+    r"(?:| (?:\w+ing|to|with|in|during|while|when|on|for|at|from|occurred|encountered|caught|raised)\b[^\n:]{0,100})"
+    r": +(?:[1-9]|[^\s\d]))|"
+    r"(?m:^\s*(?:Caught|Got|Raised|Encountered|An?) (?:an? )?(?:unexpected )?(?:exception|error)\b[^\n]*)|"
+    r"(?i:\bstatus(?:[ _]code)?\W{0,3}\s*[:=]\s*5\d\d\b)|(?m:^HTTP/[\d.]+ 5\d\d\b)|"
+    r"\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)\b|"
+    r"Segmentation fault|core dumped|(?m:^Bus error)|(?m:^Illegal instruction)|(?m:^Aborted\b))"
+)
+#: exit statuses of a process killed by a signal (SIGKILL, SIGTERM, SIGSEGV, SIGABRT, SIGBUS), as a
+#: shell (128 + n) or Python's subprocess (-n) reports them
+SIGNAL_EXITS = [137, 143, 139, 134, 135, -9, -15, -11, -6, -7]
 #: an error message line, counted when the exit status is non-zero (or unknown)
 ERROR_LINE = (
     r"((?m:^(?:[\w./-]+: )*(?:error|ERROR|Error|fatal|FATAL|Fatal)(?:\[\w+\])?(?::|!| -) )|npm ERR!|"
@@ -538,8 +587,15 @@ ERROR_LINE = (
 )
 #: the agent says, before the step, that it runs something to reproduce or confirm a bug
 REPRO_BEFORE = (
-    r"(?i)\b(reproduc\w*|demonstrat\w* (?:the|this) (?:issue|bug|problem)|confirm (?:the|this) (?:issue|bug|problem)|"
+    r"(?i)\b(reproduc\w*|replicat\w* (?:the|this) (?:issue|bug|problem|error|failure)|"
+    r"demonstrat\w* (?:the|this) (?:issue|bug|problem)|confirm (?:the|this) (?:issue|bug|problem)|"
     r"show(?:s|ing)? (?:the|this) (?:issue|bug|problem)|trigger (?:the|this) (?:issue|bug|error))\b"
+)
+#: ... said so plainly that re-running does not mean checking a fix ("confirm the bug exists")
+REPRO_STRONG = (
+    r"(?i)\b(?:confirm|verify|check|show|demonstrate|prove|see)\w* (?:that |whether |if )?(?:the |this |our )?"
+    r"(?:bug|issue|problem|error|failure) (?:exists|occurs|is (?:present|real|reproducible)|happens|still occurs)\b|"
+    r"\b(?:is|should be) (?:expected to|supposed to) fail\b|\bexpect(?:ed|ing)? (?:it |this |the \w+ )?to fail\b"
 )
 #: a script named for reproducing or analysing the bug (reproduce.py, test_parser_issue.py)
 REPRO_SCRIPT = r"(?i)\b(?:reproduc\w*|repro|analy[sz]e\w*|demonstrat\w*|demo)\.py\b|\w*_(?:issue|bug)\w*\.py\b"
@@ -554,7 +610,9 @@ REPRO_AFTER = (
 #: a check's output that frames its failures as the behaviour before the fix (a demonstration)
 DEMO_OUTPUT = (
     r"(?i)\b((?:current|original|buggy|old|existing|unfixed|unpatched) (?:implementation|behaviou?r|code|version)|"
-    r"before (?:the )?fix|without (?:the )?fix)\b"
+    r"before (?:the )?fix|without (?:the )?fix|"
+    r"(?:understand|demonstrat|reproduc|illustrat|investigat|explor)\w* (?:the |this )?(?:[\w().-]+ ){0,3}"
+    r"(?:issue|bug|problem))\b"
 )
 FIXED_OUTPUT = r"(?i)\b((?:fixed|patched|new) (?:implementation|behaviou?r|code|version)|(?:with|after) (?:the )?fix)\b"
 #: programs whose output is file contents or listings: their text is data, not a failure
@@ -633,7 +691,11 @@ def _other_error(frames) -> pl.DataFrame:
     obs = frames.observations.with_columns(pl.col("seq").cast(pl.Int32), pl.col("action_seq").cast(pl.Int32))
     unknown_or_failed = pl.col("exit_code").is_null() | (pl.col("exit_code") != 0)
     uncaught = _text(TRACEBACK) & pl.col("text").str.strip_chars_end().str.contains(UNCAUGHT_TRACEBACK).fill_null(False)
-    cand = obs.filter(uncaught | _text(FAILED_CHECK) | (_text(ERROR_LINE) & unknown_or_failed))
+    # killed by a signal with nothing to say for itself
+    killed = pl.col("exit_code").is_in(SIGNAL_EXITS).fill_null(False) & (
+        pl.col("text").fill_null("").str.strip_chars() == "")
+    cand = obs.filter(uncaught | _text(FAILED_CHECK) | (_text(ERROR_LINE) & unknown_or_failed)
+                      | _text(OWN_WORDS_FAILURE) | _text(SERVICE_BUS_FAILURE) | killed)
     if cand.is_empty():
         return _with_evidence(cand, [TRACEBACK])
     # what the agent only read is data; what another rule explains is that rule's
@@ -647,9 +709,15 @@ def _other_error(frames) -> pl.DataFrame:
     deliberate = (
         (pl.col("before").str.contains(REPRO_BEFORE) | pl.col("command").str.contains(REPRO_SCRIPT).fill_null(False))
         & ~pl.col("before").str.contains(VERIFY_FIX)
-    ) | pl.col("after").str.contains(REPRO_AFTER) | (_text(DEMO_OUTPUT) & ~_text(FIXED_OUTPUT))
+    ) | pl.col("before").str.contains(REPRO_STRONG) | pl.col("after").str.contains(REPRO_AFTER) | (
+        _text(DEMO_OUTPUT) & ~_text(FIXED_OUTPUT))
     cand = cand.filter(~deliberate)
-    return _with_evidence(cand, [FAILED_CHECK, TRACEBACK, ERROR_LINE])
+    labelled = _with_evidence(cand, [FAILED_CHECK, TRACEBACK, ERROR_LINE, OWN_WORDS_FAILURE, SERVICE_BUS_FAILURE])
+    # a silent kill has no text to point at: say what the exit status was
+    return labelled.join(cand.select("trial_id", "seq", "exit_code"), on=["trial_id", "seq"], how="left").select(
+        "trial_id", "seq",
+        pl.coalesce(pl.col("evidence"), pl.lit("exit status ") + pl.col("exit_code").cast(pl.Utf8)).alias("evidence"),
+        "span_start", "span_end")
 
 
 OBS_OTHER_ERROR = Rule(
@@ -668,6 +736,21 @@ OBS_OTHER_ERROR = Rule(
                  "nginx: configuration file /etc/nginx/nginx.conf test failed", "exit_code": 1, "command": "nginx -t"},
         {"text": "error: patch failed: src/app.py:12\nerror: src/app.py: patch does not apply", "exit_code": 1,
          "command": "git apply fix.patch"},
+        # failures in the agent's own words, whatever the exit status
+        {"text": "Checking cache service...\n  ✗ FAILED (connection closed early)", "exit_code": 0,
+         "command": "python3 check_cache.py"},
+        {"text": "Accuracy: 0.61\nThreshold met: False", "exit_code": 0, "command": "python3 eval.py"},
+        {"text": "POST /predict\nStatus: 500\nBody: internal error", "exit_code": 0, "command": "python3 probe.py"},
+        {"text": "Loading settings...\nError with config parsing: unexpected key 'mode'", "exit_code": 0,
+         "command": "python3 -c 'import app; app.main()'"},
+        {"text": "Exception: worker pool is closed", "exit_code": 0, "command": "python3 batch.py"},
+        # killed by a signal, with nothing printed
+        {"text": "", "exit_code": 137, "command": "python3 train.py --epochs 3"},
+        {"text": "", "exit_code": -9, "command": "python3 run_all.py"},
+        {"text": "Segmentation fault (core dumped)", "exit_code": 139, "command": "./solver"},
+        # a service manager that cannot run here
+        {"text": "System has not been booted with systemd as init system (PID 1). Can't operate.\n"
+                 "Failed to connect to bus: Host is down", "exit_code": 1, "command": "systemctl start redis"},
         {"steps": [
             {"kind": "message", "text": "Let me run the tests to check my change.", "role": "assistant"},
             {"kind": "action", "text": "python run_tests.py"},
@@ -702,18 +785,37 @@ OBS_OTHER_ERROR = Rule(
         {"text": "django.dispatch - ERROR - Error calling <lambda>\nTraceback (most recent call last):\n"
                  "ZeroDivisionError: division by zero\nResults: [('ok',)]", "exit_code": 0, "command": "python t.py"},
         {"text": "", "exit_code": 1, "command": "grep -n needle src/app.py"},
+        {"text": "Summary\nPassed: 12\nFailed: 0", "exit_code": 0, "command": "python3 run_checks.py"},
+        {"text": "Report written.\nFailed password attempts: 6\nInvalid users: 2", "exit_code": 0,
+         "command": "./summarise_auth.sh"},
+        {"text": "OK: 'a\\n' -> strict: FAIL, loose: FAIL\nOK: 'ab' -> strict: PASS, loose: PASS\nAll cases as expected",
+         "exit_code": 0, "command": "python3 table.py"},
+        {"text": "", "exit_code": 0, "command": "python3 quiet.py"},
+        # the agent said it would confirm the bug first
+        {"steps": [
+            {"kind": "message", "text": "First I'll confirm the bug exists before changing anything.",
+             "role": "assistant"},
+            {"kind": "action", "text": "python3 check_rounding.py"},
+            {"kind": "observation", "text": "round(2.675, 2) -> 2.67\nmatches expected: False", "exit_code": 0},
+        ]},
         # a check that shows the current (buggy) behaviour before any fix
         {"text": "Testing current implementation:\n\nList of strings:\n  Result: ****\n  Match: False\n",
          "exit_code": 0, "command": "python test_edge_cases.py"},
     ),
     doc="""What it finds: outputs that clearly report a failure not covered by another OBS label:
 an uncaught Python traceback (the exception line ends the output), failing tests (pytest and
-unittest summaries), checks the agent wrote that print a failure ('Pass: False', '✗', 'FAILED:'),
-and error messages ('error:', 'fatal:', '[emerg]', 'E:') when the exit status is non-zero or
-unknown. It skips actions that only read or list files (cat, grep, sed -n, open...), outputs
-another OBS rule labels, and failures the agent deliberately reproduced: its thought before the
-step says it reproduces or demonstrates the bug (and is not re-running to check a fix), or its
-reaction after says the output confirmed or reproduced the issue.
+unittest summaries), checks the agent wrote that print a failure in their own words ('Pass:
+False', '... met: False', '✗ FAILED', 'FAILED:', 'Test 3: FAILED'), a caught exception or error
+printed as text ('Error with X: ...', 'Failed to load: ...', 'Exception: ...'), an HTTP 5xx status,
+a crash (segmentation fault, core dumped), a service manager that cannot run ('Failed to connect
+to bus', 'System has not been booted with systemd'), a process killed by a signal that printed
+nothing (exit 137/-9, 143/-15, 139/-11, 134/-6), and error messages ('error:', 'fatal:',
+'[emerg]', 'E:') when the exit status is non-zero or unknown. It skips actions that only read or
+list files (cat, grep, sed -n, open...), outputs another OBS rule labels (a kill whose output says
+it was memory is OBS-OOM), and failures the agent deliberately reproduced: its thought before the
+step says it reproduces or demonstrates the bug (and is not re-running to check a fix) or that it
+will confirm the bug exists, its reaction after says the output confirmed or reproduced the
+issue, or the output presents itself as a demonstration of the issue.
 
 Why it matters: generic failures make up most of an agent's obstacles; together with the
 specific labels they give every failed step one label.
