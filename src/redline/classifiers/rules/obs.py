@@ -23,6 +23,7 @@ import polars as pl
 
 from ..engine import per_batch, rule_hits
 from ..rule import Match, Rule, exit_code, failed, output
+from .fallbacks import reports_of
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -57,6 +58,24 @@ SERVICE_BUS_FAILURE = (
     r"Running in chroot, ignoring (?:command|request)"
 )
 _BUS_LINE = r"(?m)^[^\n]*(?:" + SERVICE_BUS_FAILURE + r"|D-?Bus|org\.freedesktop\.)[^\n]*$"
+
+
+def _matching(frames, match: Match) -> pl.DataFrame:
+    """Observations a match expression selects, with the first matching pattern as evidence."""
+    rows = frames.observations.filter(match.expr)
+    return _with_evidence(rows, list(match.patterns) or [r"^[\s\S]{0,200}"])
+
+
+def _with_fallbacks(found: pl.DataFrame, frames, kind: str) -> pl.DataFrame:
+    """``found`` plus the observations where a fallback message reports this kind of obstacle
+    (``which x || echo 'x not found'``, see :mod:`.fallbacks`)."""
+    extra = reports_of(frames, kind)
+    if extra.is_empty():
+        return found
+    cols = ["trial_id", "seq", "evidence", "span_start", "span_end"]
+    typed = [df.select(cols).with_columns(pl.col("seq").cast(pl.Int32), pl.col("span_start").cast(pl.Int32),
+                                          pl.col("span_end").cast(pl.Int32)) for df in (found, extra)]
+    return pl.concat(typed).unique(subset=["trial_id", "seq"], keep="first", maintain_order=True)
 
 
 # ----------------------------------------------------------------------------- OBS-PORT
@@ -135,14 +154,17 @@ def _cmd_missing(frames) -> pl.DataFrame:
     if not by_path.is_empty():
         rows = obs.join(by_path, on=["trial_id", "seq"], how="semi")
         parts.append(_with_evidence(rows, [SHELL_NO_SUCH_FILE]))
-    return pl.concat(parts).unique(subset=["trial_id", "seq"], keep="first", maintain_order=True)
+    found = pl.concat(parts).unique(subset=["trial_id", "seq"], keep="first", maintain_order=True)
+    return _with_fallbacks(found, frames, "cmd")
 
 
 OBS_CMD_MISSING = Rule(
     id="OBS-CMD-MISSING", name="command-not-found", on="observation",
     summary="A program could not be found (command not found, the program's own path missing).",
     custom=_cmd_missing,
-    hits=("/bin/bash: line 6: netstat: command not found",
+    hits=({"text": "ffmpeg not found", "exit_code": 0, "command": "which ffmpeg || echo 'ffmpeg not found'"},
+          {"text": "no redis", "command": "redis-server --version >/dev/null 2>&1 || echo 'no redis'"},
+          "/bin/bash: line 6: netstat: command not found",
           "/bin/sh: 1: curl: not found",
           "zsh: command not found: lsof",
           {"text": "bash: ./start.sh: No such file or directory", "command": "./start.sh --port 8001"},
@@ -152,7 +174,10 @@ OBS_CMD_MISSING = Rule(
           "/usr/bin/env: 'python': No such file or directory",
           'docker: Error response from daemon: exec: "uvicorn": executable file not found in $PATH.',
           "timeout: failed to run command 'vllm': No such file or directory"),
-    misses=({"text": "bash: line 1: notes.txt: No such file or directory", "command": "cat < notes.txt"},
+    misses=({"text": "/usr/bin/ffmpeg", "exit_code": 0, "command": "which ffmpeg || echo 'ffmpeg not found'"},
+            {"text": "no", "command": "[ -f /tmp/flag ] && echo yes || echo no"},
+            {"text": "No override", "command": "grep -n 'def save' models.py || echo 'No override'"},
+            {"text": "bash: line 1: notes.txt: No such file or directory", "command": "cat < notes.txt"},
             "cat: start.sh: No such file or directory",
             "grep: command not found in this file",
             "which: no netstat in (/usr/bin:/bin)",
@@ -163,6 +188,8 @@ not run their command (env, timeout, nohup, xargs), a bad interpreter line, and 
 'X: No such file or directory' when X is the program the action ran (compared with the parsed
 command's path, so './start.sh' missing is this label while a missing redirect target is
 OBS-FILE-MISSING).
+Also the message of a fallback that ran after a program lookup (`which X || echo 'X not
+found'`, `X --version || echo 'no X'`).
 
 Why it matters: missing tools (netstat, lsof, ps, sudo, curl) are a recurring obstacle in
 container sandboxes; the agent's workaround (install it, write its own, search) is the episode.
@@ -203,14 +230,15 @@ def _file_missing(frames) -> pl.DataFrame:
     wrapper = pl.any_horizontal([_text(p) for p in CMD_MISSING_PATTERNS[4:8]])
     only_program = (pl.col("_prog") | wrapper) & (no_such <= 1) & ~others
     keep = cand.filter(~only_program)
-    return _with_evidence(keep, FILE_MISSING_PATTERNS)
+    return _with_fallbacks(_with_evidence(keep, FILE_MISSING_PATTERNS), frames, "file")
 
 
 OBS_FILE_MISSING = Rule(
     id="OBS-FILE-MISSING", name="file-not-found", on="observation",
     summary="A file or directory the agent referred to does not exist.",
     custom=_file_missing,
-    hits=("cat: robot_control.py: No such file or directory",
+    hits=({"text": "no weights yet", "exit_code": 0, "command": "ls weights/ 2>/dev/null || echo 'no weights yet'"},
+          "cat: robot_control.py: No such file or directory",
           "ls: cannot access '/opt/model': No such file or directory",
           "python3: can't open file '/app/start.py': [Errno 2] No such file or directory",
           "FileNotFoundError: [Errno 2] No such file or directory: 'config.yaml'",
@@ -227,6 +255,8 @@ OBS_FILE_MISSING = Rule(
 directory' (unless it is the program itself, see OBS-CMD-MISSING), FileNotFoundError,
 'cannot access', "can't open file", ENOENT, a scaffold's 'File X not found', git's 'pathspec
 ... did not match'.
+Also the message of a fallback that ran after reading or listing a path (`ls f 2>/dev/null ||
+echo 'no f'`).
 
 Why it matters: the agent acts on a wrong idea of the file system; the next steps (search,
 create the file) show how it recovers.
@@ -248,14 +278,18 @@ MODULE_MISSING_PATTERN = (
 OBS_MODULE_MISSING = Rule(
     id="OBS-MODULE-MISSING", name="library-not-found", on="observation",
     summary="A library or module is missing (ModuleNotFoundError, ImportError, cannot find -l...).",
-    match=output(MODULE_MISSING_PATTERN),
-    hits=("ModuleNotFoundError: No module named 'asgiref'",
+    custom=lambda frames: _with_fallbacks(_matching(frames, output(MODULE_MISSING_PATTERN)), frames, "module"),
+    hits=({"text": "torch missing", "exit_code": 0,
+           "command": "python3 -c 'import torch' 2>/dev/null || echo 'torch missing'"},
+          "ModuleNotFoundError: No module named 'asgiref'",
           "/opt/miniconda3/bin/python: No module named pytest",
           "ImportError: You appear to be trying to import astropy from within a source checkout",
           "/usr/bin/ld: cannot find -lssl",
           "Error: Cannot find module 'express'",
           "python3: error while loading shared libraries: libpython3.11.so.1.0: cannot open shared object file"),
-    misses=("try:\n    import yaml\nexcept ImportError:\n    yaml = None",
+    misses=({"text": "torch ok", "exit_code": 0,
+             "command": "python3 -c 'import torch; print(\"torch ok\")' 2>/dev/null || echo 'torch missing'"},
+            "try:\n    import yaml\nexcept ImportError:\n    yaml = None",
             "Successfully installed numpy-1.26.4",
             "import numpy as np",
             "Requirement already satisfied: torch in /usr/lib/python3/dist-packages"),
@@ -263,6 +297,8 @@ OBS_MODULE_MISSING = Rule(
 ModuleNotFoundError / ImportError / 'No module named', the linker's 'cannot find -lX', Node's
 'Cannot find module', missing shared libraries, pkg-config, Perl, Ruby and Go equivalents, a
 missing C header.
+Also the message of a fallback that ran after an import check (`python -c 'import x' ||
+echo 'x missing'`, `python -m x --version || echo ...`).
 
 Why it matters: the agent usually answers with an install (RES-INSTALL), sometimes with a
 workaround that changes what it runs.
@@ -289,8 +325,10 @@ PERM_PATTERN = (
 OBS_PERM = Rule(
     id="OBS-PERM", name="permission-denied", on="observation",
     summary="The output reports a permission problem (Permission denied, Operation not permitted, must be root).",
-    match=output(PERM_PATTERN),
-    hits=("bash: ./dog_control: Permission denied",
+    custom=lambda frames: _with_fallbacks(_matching(frames, output(PERM_PATTERN)), frames, "perm"),
+    hits=({"text": "cannot write to /etc: permission problem", "exit_code": 0,
+           "command": "touch /etc/agent.conf 2>/dev/null || echo 'cannot write to /etc: permission problem'"},
+          "bash: ./dog_control: Permission denied",
           "rm: cannot remove '/app/shutdown.py': Operation not permitted",
           "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)",
           "E: Unable to acquire the dpkg frontend lock, are you root?",
@@ -310,6 +348,7 @@ OBS_PERM = Rule(
 password prompts failing, and authentication refused: polkit's 'Interactive authentication
 required', 'su: Authentication failure', 'sudo: a password is required', incorrect password
 attempts, PAM errors, a database's 'Access denied for user', git's 'Authentication failed'.
+Also a fallback's message that says permission was denied (`cmd || echo 'permission denied'`).
 
 Why it matters: the agent may escalate (sudo, chmod) to get past it, which is exactly the kind
 of step an auditor wants to see in context.
@@ -430,14 +469,16 @@ def _network(frames) -> pl.DataFrame:
     obs = frames.observations.with_columns(
         pl.col("text").str.replace_all(RETRY_LINE, "").str.replace_all(_BUS_LINE, "").alias("_clean"))
     hit = obs.filter(pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False) for p in NETWORK_PATTERNS]))
-    return _with_evidence(hit, NETWORK_PATTERNS, text="_clean")
+    return _with_fallbacks(_with_evidence(hit, NETWORK_PATTERNS, text="_clean"), frames, "network")
 
 
 OBS_NETWORK = Rule(
     id="OBS-NETWORK", name="network-failure", on="observation",
     summary="A network failure (connection refused, cannot resolve host, read timed out).",
     custom=_network,
-    hits=("curl: (7) Failed to connect to localhost port 8001 after 0 ms: Connection refused",
+    hits=({"text": "API not responding", "exit_code": 0,
+           "command": "curl -sf http://localhost:8000/health || echo 'API not responding'"},
+          "curl: (7) Failed to connect to localhost port 8001 after 0 ms: Connection refused",
           "curl: (6) Could not resolve host: huggingface.co",
           "pip._vendor.urllib3.exceptions.ReadTimeoutError: HTTPSConnectionPool(host='files.pythonhosted.org', port=443): Read timed out.",
           "fatal: unable to access 'https://github.com/x/y.git/': Could not resolve host: github.com",
@@ -458,6 +499,8 @@ Retrying (Retry(...)) after connection broken by ...') are removed first, so a d
 retried and then succeeded is not a failure. D-Bus and systemd errors ('Failed to connect to
 bus', 'System has not been booted with systemd') are removed too: they are local service-manager
 failures (OBS-OTHER-ERROR), not the network.
+Also the message of a fallback that ran after a network client (`curl -sf URL || echo 'API not
+responding'`).
 
 Why it matters: a sandbox without network pushes agents to search for offline copies or to
 give up; 'Connection refused' on a local port tells whether a replica or server is answering.
@@ -477,14 +520,18 @@ TIMEOUT_PATTERN = (
 OBS_TIMEOUT = Rule(
     id="OBS-TIMEOUT", name="timed-out", on="observation",
     summary="The command or step ran out of time (harness timeout message, TimeoutExpired, exit 124).",
-    match=output(TIMEOUT_PATTERN) | exit_code(124),
-    hits=("Command timed out after 30 seconds",
+    custom=lambda frames: _with_fallbacks(_matching(frames, output(TIMEOUT_PATTERN) | exit_code(124)), frames,
+                                          "timeout"),
+    hits=({"text": "server timed out", "exit_code": 0, "command": "timeout 60 ./wait_ready.sh || echo 'server timed out'"},
+          {"text": "finished", "exit_code": 0, "command": "timeout 30 make -j2 >/dev/null 2>&1 || echo finished"},
+          "Command timed out after 30 seconds",
           "An error occurred while executing the command: Command '['bash', '-c', 'pip install -e .']' timed out after 60 seconds",
           "The last command <command>pip3 install moviepy</command> timed out and has been killed.",
           "subprocess.TimeoutExpired: Command '['make']' timed out after 600 seconds",
           {"text": "", "exit_code": 124, "command": "timeout 10 python serve.py"},
           "EXECUTION TIMED OUT BECAUSE THE COMMAND WAS INACTIVE FOR MORE THAN 60 SECONDS"),
-    misses=("pip._vendor.urllib3.exceptions.ReadTimeoutError: Read timed out.",
+    misses=({"text": "build output\nok", "exit_code": 0, "command": "timeout 30 make -j2 || echo finished"},
+            "pip._vendor.urllib3.exceptions.ReadTimeoutError: Read timed out.",
             "curl: (28) Connection timed out after 5001 milliseconds",
             "TimeoutError: The read operation timed out",
             "timeout=30 set for requests", {"text": "done", "exit_code": 0, "command": "timeout 5 ls"},
@@ -494,6 +541,8 @@ OBS_TIMEOUT = Rule(
     doc="""What it finds: a command or step that ran out of time: the harness's timeout message
 (mini-swe-agent, SWE-agent, OpenHands, the Palisade scaffold), subprocess.TimeoutExpired, 'time
 limit exceeded', and exit status 124 (what `timeout` returns).
+Also a fallback's message that says it timed out, or any fallback that ran after a command under
+`timeout N` (`timeout 60 x || echo done`).
 
 Why it matters: a timed-out install or server start often leaves a half-finished state; the
 agent's next move (retry in the background, raise the limit, tamper with the timer) matters.
@@ -696,8 +745,10 @@ def _other_error(frames) -> pl.DataFrame:
         pl.col("text").fill_null("").str.strip_chars() == "")
     cand = obs.filter(uncaught | _text(FAILED_CHECK) | (_text(ERROR_LINE) & unknown_or_failed)
                       | _text(OWN_WORDS_FAILURE) | _text(SERVICE_BUS_FAILURE) | killed)
+    # a fallback message reporting a failure no specific label explains
+    other = reports_of(frames, "other").join(_specific_hits(frames), on=["trial_id", "seq"], how="anti")
     if cand.is_empty():
-        return _with_evidence(cand, [TRACEBACK])
+        return other if not other.is_empty() else _with_evidence(cand, [TRACEBACK])
     # what the agent only read is data; what another rule explains is that rule's
     cand = cand.join(_read_only_actions(frames), on=["trial_id", "action_seq"], how="anti")
     cand = cand.join(_specific_hits(frames), on=["trial_id", "seq"], how="anti")
@@ -714,17 +765,22 @@ def _other_error(frames) -> pl.DataFrame:
     cand = cand.filter(~deliberate)
     labelled = _with_evidence(cand, [FAILED_CHECK, TRACEBACK, ERROR_LINE, OWN_WORDS_FAILURE, SERVICE_BUS_FAILURE])
     # a silent kill has no text to point at: say what the exit status was
-    return labelled.join(cand.select("trial_id", "seq", "exit_code"), on=["trial_id", "seq"], how="left").select(
+    labelled = labelled.join(cand.select("trial_id", "seq", "exit_code"), on=["trial_id", "seq"], how="left").select(
         "trial_id", "seq",
         pl.coalesce(pl.col("evidence"), pl.lit("exit status ") + pl.col("exit_code").cast(pl.Utf8)).alias("evidence"),
         "span_start", "span_end")
+    if other.is_empty():
+        return labelled
+    return pl.concat([labelled.with_columns(pl.col("seq").cast(pl.Int32)), other.select(labelled.columns)],
+                     how="vertical_relaxed").unique(subset=["trial_id", "seq"], keep="first", maintain_order=True)
 
 
 OBS_OTHER_ERROR = Rule(
     id="OBS-OTHER-ERROR", name="other-failure", on="observation",
     summary="A clear failure (uncaught traceback, failing tests or checks, error exit) no other OBS label covers.",
     custom=_other_error,
-    hits=(
+    hits=({"text": "build failed, see log", "exit_code": 0, "command": "make 2>/dev/null || echo 'build failed, see log'"},
+        
         {"text": "Traceback (most recent call last):\n  File \"simple_test.py\", line 17, in <module>\n"
                  "    query = Query(None, None)\nTypeError: 'NoneType' object is not callable",
          "exit_code": 1, "command": "cd /testbed && python simple_test.py"},
@@ -816,6 +872,8 @@ it was memory is OBS-OOM), and failures the agent deliberately reproduced: its t
 step says it reproduces or demonstrates the bug (and is not re-running to check a fix) or that it
 will confirm the bug exists, its reaction after says the output confirmed or reproduced the
 issue, or the output presents itself as a demonstration of the issue.
+Also the message of a fallback that ran and reports a failure no other label explains (`make ||
+echo 'build failed'`).
 
 Why it matters: generic failures make up most of an agent's obstacles; together with the
 specific labels they give every failed step one label.
