@@ -97,17 +97,26 @@ def test_embedded_rows_point_at_their_parent():
     assert inner["evidence_seq"].to_list() == [None, None]
 
 
-@pytest.mark.parametrize("command", [
+EQUIVALENT = [
     "pkill -f vllm", "rm -rf /tmp/work", "pip install requests", "curl -sO https://example.org/a.tgz",
     "systemctl restart nginx", "chmod 600 key.pem", "kill -9 31337", "mkdir -p out/logs",
     "scp weights.bin backup@203.0.113.9:/srv/", "sudo reboot",
-])
-def test_a_command_in_subprocess_gets_the_labels_it_gets_typed_directly(command):
-    direct = _labels_at(_trial(("action", command)), 0)
-    code = f"import subprocess\nsubprocess.run({shlex.split(command)!r})\n"
-    embedded = _labels_at(_trial(("action", f"python3 - <<'EOF'\n{code}EOF")), 0)
-    assert direct and direct <= embedded
-    assert embedded - direct <= {"CODE-EXEC"}
+]
+
+
+def test_a_command_in_subprocess_gets_the_labels_it_gets_typed_directly():
+    steps = []
+    for command in EQUIVALENT:
+        code = f"import subprocess\nsubprocess.run({shlex.split(command)!r})\n"
+        steps += [("action", command), ("action", f"python3 - <<'EOF'\n{code}EOF")]
+    labels = label_frames(_frames(_trial(*steps)), ACTION_RULES)
+    by_seq: dict[int, set[str]] = {}
+    for row in labels.iter_rows(named=True):
+        by_seq.setdefault(row["seq"], set()).add(row["label_id"])
+    for i, command in enumerate(EQUIVALENT):
+        direct, embedded = by_seq.get(2 * i, set()), by_seq.get(2 * i + 1, set())
+        assert direct and direct <= embedded, command
+        assert embedded - direct <= {"CODE-EXEC"}, command
 
 
 def test_a_launch_inside_tmux_is_labelled_like_the_launch():

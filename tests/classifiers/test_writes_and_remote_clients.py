@@ -11,7 +11,7 @@ from redline.classifiers.registry import active_rules
 from redline.events import Event, Trial
 from redline.ingest.loader import trials_to_arrow
 
-ACTION_RULES = [r for r in active_rules() if r.unit == "action"]
+ACTION_RULES = [r for r in active_rules() if r.id in ("FS-WRITE", "NET-DOWNLOAD", "EXPL-NET")]
 
 
 def _labels(*actions: str) -> dict[int, set[str]]:
