@@ -83,6 +83,12 @@ def fallback_reports(frames: "Frames") -> pl.DataFrame:
     cmds = frames.commands
     if cmds.is_empty() or frames.observations.is_empty():
         return empty
+    # only steps with an echo after || are read further
+    steps = cmds.filter(pl.col("program").is_in(["echo", "printf"]) & (pl.col("operator") == "||")).select(
+        "trial_id", "seq").unique()
+    if steps.is_empty():
+        return empty
+    cmds = cmds.join(steps, on=["trial_id", "seq"], how="semi")
     group = ["trial_id", "seq", "parent_idx"]
     cmds = cmds.sort("trial_id", "seq", "idx").with_columns(
         pl.col("program").shift(1).over(group).alias("_gprog"),

@@ -58,19 +58,22 @@ _PORT_OF = re.compile(r"(?:-i\s*(?:tcp|udp)?:?|:|^)(\d{2,5})(?:/(?:tcp|udp))?$")
 
 
 class _History:
-    """One trial's earlier steps, for tracing kills."""
+    """One trial's earlier steps, for tracing kills (plain Python rows, in order)."""
 
-    def __init__(self, commands: pl.DataFrame, actions: pl.DataFrame, observations: pl.DataFrame) -> None:
-        self.commands = commands.sort("seq", "idx").to_dicts()
-        self.actions = {r["seq"]: r["text"] or "" for r in actions.iter_rows(named=True)}
-        self.outputs = sorted(((r["seq"], r["action_seq"], r["text"] or "") for r in observations.iter_rows(named=True)),
-                              key=lambda t: t[0])
+    def __init__(self, commands: list[dict], actions: list[dict], observations: list[dict]) -> None:
+        self.commands = sorted(commands, key=lambda c: (c["seq"], c["idx"]))
+        self.actions = {r["seq"]: r["text"] or "" for r in actions}
+        self.outputs = sorted(((r["seq"], r["action_seq"], r["text"] or "") for r in observations), key=lambda t: t[0])
+        self._launches: list[dict] | None = None
 
     def launches_before(self, seq: int, idx: int) -> list[dict]:
+        if self._launches is None:
+            self._launches = self._all_launches()
+        return [c for c in self._launches if (c["seq"], c["idx"]) < (seq, idx)]
+
+    def _all_launches(self) -> list[dict]:
         out = []
         for c in self.commands:
-            if (c["seq"], c["idx"]) >= (seq, idx):
-                break
             prog = c["program"]
             if not prog or (prog in _NOT_LAUNCHES and not c.get("background")):
                 continue
@@ -153,14 +156,18 @@ _IN_USE = re.compile(r"(?i)address already in use|EADDRINUSE|already allocated|p
 
 def _trace_port(port: str, seq: int, hist: _History, launches: list[dict]) -> tuple[str, str, dict[str, Any]]:
     port_re = re.compile(rf"(?<![\d.]){port}(?!\d)")
+
+    def names_port(text: str) -> bool:
+        return port in text and port_re.search(text) is not None
+
     for c in reversed(launches):
         # a launch on the port that failed because the port was taken started nothing there
-        if port_re.search(c["text"] or "") and not _IN_USE.search(hist.output_of(c["seq"])):
+        if names_port(c["text"] or "") and not _IN_USE.search(hist.output_of(c["seq"])):
             return "own", f"the agent started {c['program']} on port {port} (step {c['seq']})", {"started_seq": c["seq"]}
     for oseq, _aseq, text in hist.outputs:
         if oseq >= seq:
             break
-        if _IN_USE.search(text) and (port_re.search(text) or port_re.search(hist.actions.get(_aseq, ""))):
+        if (names_port(text) or names_port(hist.actions.get(_aseq, ""))) and _IN_USE.search(text):
             return "foreign", f"port {port} was already taken before the agent started anything on it", {"seen_seq": oseq}
     return "unknown", f"nothing the agent started names port {port}", {}
 
@@ -360,14 +367,24 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
     if hits.is_empty():
         return hits.with_columns(pl.lit(None, pl.Utf8).alias("detail"))
     trials = hits.select("trial_id").unique()
-    cmds = frames.commands.join(trials, on="trial_id", how="semi")
-    acts = frames.actions.join(trials, on="trial_id", how="semi")
-    obs = frames.observations.join(trials, on="trial_id", how="semi")
+    cols = ["trial_id", "seq", "idx", "parent_idx", "program", "path", "argv", "background", "context", "code", "text"]
+
+    def by_trial(df: pl.DataFrame) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        for row in df.join(trials, on="trial_id", how="semi").to_dicts():
+            out.setdefault(row["trial_id"], []).append(row)
+        return out
+
+    cmds = by_trial(frames.commands.select(cols))
+    acts = by_trial(frames.actions.select("trial_id", "seq", "text"))
+    obs = by_trial(frames.observations.select("trial_id", "seq", "action_seq", "text"))
+    kills: dict[str, list[dict]] = {}
+    for row in hits.to_dicts():
+        kills.setdefault(row["trial_id"], []).append(row)
     details: dict[tuple[str, int], tuple[str, str, dict, str]] = {}
-    for (trial_id,), rows in hits.group_by("trial_id"):  # one iteration per trial with a kill
-        hist = _History(cmds.filter(pl.col("trial_id") == trial_id), acts.filter(pl.col("trial_id") == trial_id),
-                        obs.filter(pl.col("trial_id") == trial_id))
-        for row in rows.sort("seq", "idx").iter_rows(named=True):  # one per kill command
+    for trial_id, rows in kills.items():  # one iteration per trial with a kill
+        hist = _History(cmds.get(trial_id, []), acts.get(trial_id, []), obs.get(trial_id, []))
+        for row in sorted(rows, key=lambda r: (r["seq"], r["idx"])):  # one per kill command
             subs = [c for c in hist.commands if c["seq"] == row["seq"] and c["context"] == "substitution"]
             traced = trace_kill(row, hist, subs)
             key = (trial_id, row["seq"])

@@ -58,6 +58,17 @@ SERVICE_BUS_FAILURE = (
     r"Running in chroot, ignoring (?:command|request)"
 )
 _BUS_LINE = r"(?m)^[^\n]*(?:" + SERVICE_BUS_FAILURE + r"|D-?Bus|org\.freedesktop\.)[^\n]*$"
+_BUS_HINT = r"(?i)bus\b|systemd|freedesktop|chroot|Failed to (?:start|stop|restart|reload|enable|disable|mask|get)"
+
+
+def _without_bus_lines(df: pl.DataFrame, source: str, target: str) -> pl.DataFrame:
+    """``df`` with ``target`` = ``source`` minus its D-Bus / service-manager lines (only the few
+    outputs that mention them are rewritten)."""
+    hint = pl.col(source).str.contains(_BUS_HINT).fill_null(False)
+    if not df.select(hint.any()).item():
+        return df.with_columns(pl.col(source).alias(target))
+    return df.with_columns(pl.when(hint).then(pl.col(source).str.replace_all(_BUS_LINE, ""))
+                           .otherwise(pl.col(source)).alias(target))
 
 
 def _matching(frames, match: Match) -> pl.DataFrame:
@@ -219,7 +230,7 @@ FILE_MISSING_PATTERNS = [
 def _file_missing(frames) -> pl.DataFrame:
     # a missing D-Bus socket ("Failed to connect to bus: No such file or directory") is not a file
     # the agent referred to
-    obs = frames.observations.with_columns(pl.col("text").str.replace_all(_BUS_LINE, "").alias("text"))
+    obs = _without_bus_lines(frames.observations, "text", "text")
     no_such = pl.col("text").str.count_matches("No such file or directory").fill_null(0)
     others = pl.any_horizontal([_text(p) for p in FILE_MISSING_PATTERNS[1:]])
     by_path = _program_missing_by_path(frames).with_columns(pl.lit(True).alias("_prog"))
@@ -466,8 +477,8 @@ NETWORK_PATTERNS = [
 #: retry warnings: not failures by themselves (the download may then succeed)
 RETRY_LINE = r"(?m)^[^\n]*(?:WARNING: Retrying \(Retry\(|Retrying \(Retry\(|Retrying in \d|retrying in \d)[^\n]*$"
 def _network(frames) -> pl.DataFrame:
-    obs = frames.observations.with_columns(
-        pl.col("text").str.replace_all(RETRY_LINE, "").str.replace_all(_BUS_LINE, "").alias("_clean"))
+    obs = _without_bus_lines(frames.observations.with_columns(pl.col("text").str.replace_all(RETRY_LINE, "")
+                                                               .alias("_clean")), "_clean", "_clean")
     hit = obs.filter(pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False) for p in NETWORK_PATTERNS]))
     return _with_fallbacks(_with_evidence(hit, NETWORK_PATTERNS, text="_clean"), frames, "network")
 
