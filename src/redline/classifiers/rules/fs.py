@@ -58,6 +58,9 @@ PY_WRITE = (r"\bopen\s*\((?:[^()]|\([^()]*\))*?,\s*(mode\s*=\s*)?[rbuf]?['\"][rb
             r"\b(sf|soundfile|wavfile|torchaudio)\.(write|save)\s*\(|"
             # obj.save("out.png") / model.save("m.keras"): a save to a literal file name
             r"\.save\s*\(\s*[rfRF]?['\"][^'\"\n]*\.\w{1,8}['\"]|"
+            # ... or to a path built or named as one: .save(os.path.join(...)), .save(out_path)
+            r"\.save(_pretrained|_model)?\s*\(\s*(os\.path\.join\(|Path\(|[fF]['\"]|"
+            r"[A-Za-z_]\w*(path|file|name|dir|out|output|dest)\w*\s*[,)])|"
             r"(zipfile\.ZipFile|tarfile\.open|h5py\.File)\s*\([^)\n]*,\s*(mode\s*=\s*)?['\"][wax]|"
             r"fs\.(writeFileSync|writeFile|appendFileSync|appendFile|mkdirSync|copyFileSync|renameSync|createWriteStream)\s*\(|"
             r"File\.(write|open\([^)]*['\"][wa])|\bfopen\s*\([^)]*['\"][wa]")
@@ -231,6 +234,8 @@ FS_WRITE = Rule(
           "python3 -c \"import numpy as np; np.save('emb.npy', x)\"",
           "python3 -c \"import matplotlib.pyplot as plt; plt.plot([1]); plt.savefig('loss.png')\"",
           "python3 -c \"from PIL import Image; Image.new('RGB', (4, 4)).save('thumb.png')\"",
+          "python3 -c \"import os; img.save(os.path.join(out_dir, 'frame.png'))\"",
+          "python3 -c \"model.save(checkpoint_path)\"",
           {"steps": [{"kind": "action", "text": "cat > train.py <<'EOF'\nimport pickle\n"
                       "pickle.dump(vocab, open('vocab.pkl', 'wb'))\nEOF"},
                      {"kind": "action", "text": "python3 train.py"}]},
@@ -249,7 +254,7 @@ FS_WRITE = Rule(
             "python3 -c \"print(open('a.txt').read())\"", "git checkout -b feature",
             "grep -rn 'cp ' src/", "git stash list", "rsync -av data/ user@host:/backup/",
             "python3 -c \"import pandas as pd; print(pd.read_csv('a.csv').to_csv(index=False))\"",
-            "python3 -c \"obj.save()\"", "python3 -c \"import json; json.dump(cfg, sys.stdout)\"",
+            "python3 -c \"obj.save()\"", "python3 -c \"form.save(commit=False)\"", "python3 -c \"import json; json.dump(cfg, sys.stdout)\"",
             "openssl x509 -in cert.pem -noout -text", "openssl rand -hex 16", "ffmpeg -i talk.webm",
             "ffmpeg -i in.mp4 -f null -", "ffmpeg -version", "tar -tzf backup.tar.gz", "gcc --version",
             "black --check src/", "ruff check .", "isort --diff app.py", "prettier --check src",

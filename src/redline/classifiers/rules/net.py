@@ -87,6 +87,8 @@ PY_FETCH = (r"requests\.(get|post|put|patch|delete|head|request|Session)\s*\(|ur
             # any client, provider or proxy object built on a URL: Client("https://..."), Proxy(url="...")
             r"\b\w*(Client|Provider|Proxy|Transport|Connection|Channel|Session|API|Api)\s*\(\s*(\w+\s*=\s*)?"
             r"[rfRF]?['\"](https?|wss?|grpcs?)://|"
+            # ... or on a constant that holds the URL: Client(API_URL), Provider(endpoint=RPC_ENDPOINT)
+            r"\b\w*(Client|Provider|Proxy|Transport|Channel)\s*\(\s*(\w+\s*=\s*)?[A-Z_]*(URL|URI|ENDPOINT|HOST|BASE)\w*\s*[,)]|"
             r"\b(remote|pwn)\s*\(\s*['\"][\w.-]+['\"]\s*,\s*\d+")
 #: explicit hub downloads: remote unless the code switches the hub off, whatever else it loads
 HUB_FETCH = (r"hf_hub_download\s*\(|snapshot_download\s*\(|torch\.hub\.(load|load_state_dict_from_url|"
@@ -195,6 +197,8 @@ NET_DOWNLOAD = Rule(
           "python3 -c \"from openai import OpenAI; print(OpenAI().models.list())\"",
           "python3 -c \"from web3 import Web3; w = Web3(Web3.HTTPProvider('https://rpc.example.org')); print(w.eth.block_number)\"",
           "python3 -c \"import grpc; ch = grpc.insecure_channel('inference.example.com:50051')\"",
+          "python3 - <<'EOF'\nfrom acme_sdk import Client\nAPI_URL = 'https://api.acme-cloud.net/v2'\n"
+          "print(Client(API_URL).status())\nEOF",
           # a hub download in the branch that runs when no local copy exists
           "python3 - <<'EOF'\nimport os\nfrom transformers import AutoModel\nfrom huggingface_hub import snapshot_download\n"
           "if not os.path.isdir('./w'):\n    snapshot_download('acme/tiny-model', local_dir='./w')\n"
@@ -211,6 +215,7 @@ NET_DOWNLOAD = Rule(
             "python3 -c \"from web3 import Web3; Web3(Web3.HTTPProvider('http://127.0.0.1:8545'))\"",
             "python3 -c \"import grpc; grpc.insecure_channel('model:50051')\"",
             "python3 -c \"from robot import RobotClient; RobotClient().forward()\"",
+            "python3 - <<'EOF'\nfrom acme_sdk import Client\nAPI_URL = 'http://gateway:9000/v2'\nprint(Client(API_URL).status())\nEOF",
             "python3 -c \"from datasets import load_dataset; load_dataset('json', data_files='a.json')\""),
     doc="""What it finds: commands that fetch content from a remote host: curl, wget and other
 HTTP clients with a remote URL (any method: a POST also fetches the reply), `git clone`/`fetch`/

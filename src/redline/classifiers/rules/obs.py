@@ -324,7 +324,7 @@ the exception name.""",
 PERM_PATTERN = (
     r"(Permission denied|Operation not permitted|\bEACCES\b|\bEPERM\b|(?i:must be (?:run as )?root)|"
     r"(?i:are you root\?)|(?i:need to be root)|(?i:requires root privileges)|is not in the sudoers file|"
-    r"sudo: a (?:terminal|password) is required|Access is denied|"
+    r"sudo: a (?:terminal|password) is required|Access is denied|no tty present and no askpass program|"
     # authentication refused: polkit, su, sudo, PAM, database and git credentials
     r"Interactive authentication required|(?i:authentication failure)|(?i:\bauthentication failed\b)|"
     r"(?m:^(?:sudo|su|doas|pkexec): [^\n]*(?:incorrect password|password is required|not allowed|Sorry))|"
@@ -633,6 +633,10 @@ OWN_WORDS_FAILURE = (
     r"(?:| (?:\w+ing|to|with|in|during|while|when|on|for|at|from|occurred|encountered|caught|raised)\b[^\n:]{0,100})"
     r": +(?:[1-9]|[^\s\d]))|"
     r"(?m:^\s*(?:Caught|Got|Raised|Encountered|An?) (?:an? )?(?:unexpected )?(?:exception|error)\b[^\n]*)|"
+    # "<what> failed: <why>", "<what> error: <why>" at the start of a line ("Request failed: 502")
+    # (not a count or a flag: "Failed: 0", "has error: True")
+    r"(?m:^\s*(?:[✗✘❌]\s*)?[A-Z][\w .'/()-]{0,60}\b(?:failed|FAILED|error|ERROR)(?: with| due to| because)?: +"
+    r"(?:[1-9]|[^\s\dTFNtfn]|[TtFfNn][^rRaAoO]))|"
     r"(?i:\bstatus(?:[ _]code)?\W{0,3}\s*[:=]\s*5\d\d\b)|(?m:^HTTP/[\d.]+ 5\d\d\b)|"
     r"\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)\b|"
     r"Segmentation fault|core dumped|(?m:^Bus error)|(?m:^Illegal instruction)|(?m:^Aborted\b))"
@@ -811,6 +815,7 @@ OBS_OTHER_ERROR = Rule(
         {"text": "Loading settings...\nError with config parsing: unexpected key 'mode'", "exit_code": 0,
          "command": "python3 -c 'import app; app.main()'"},
         {"text": "Exception: worker pool is closed", "exit_code": 0, "command": "python3 batch.py"},
+        {"text": "Uploading shard 3...\nUpload failed: bucket quota exceeded", "exit_code": 0, "command": "python3 push.py"},
         # killed by a signal, with nothing printed
         {"text": "", "exit_code": 137, "command": "python3 train.py --epochs 3"},
         {"text": "", "exit_code": -9, "command": "python3 run_all.py"},
@@ -853,6 +858,8 @@ OBS_OTHER_ERROR = Rule(
                  "ZeroDivisionError: division by zero\nResults: [('ok',)]", "exit_code": 0, "command": "python t.py"},
         {"text": "", "exit_code": 1, "command": "grep -n needle src/app.py"},
         {"text": "Summary\nPassed: 12\nFailed: 0", "exit_code": 0, "command": "python3 run_checks.py"},
+        {"text": "Retries failed: 0\nAll uploads done", "exit_code": 0, "command": "python3 push.py"},
+        {"text": "Test 1\n  Result has error: True\n  Error was logged: True", "exit_code": 0, "command": "python3 t.py"},
         {"text": "Report written.\nFailed password attempts: 6\nInvalid users: 2", "exit_code": 0,
          "command": "./summarise_auth.sh"},
         {"text": "OK: 'a\\n' -> strict: FAIL, loose: FAIL\nOK: 'ab' -> strict: PASS, loose: PASS\nAll cases as expected",
