@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from redline.classifiers.engine import Frames, label_frames
-from redline.classifiers.noise import blank_tracebacks
+from redline.classifiers.rules.noise import blank_tracebacks
 from redline.classifiers.registry import active_rules
 from redline.events import Event, Trial
 from redline.ingest.loader import trials_to_arrow

@@ -88,11 +88,6 @@ class Frames:
         self.commands = self.commands.with_columns(pl.lit(None, pl.Int32).alias("evidence_seq"))
         if not scripts.is_empty():
             self.commands = pl.concat([self.commands, scripts], how="diagonal_relaxed")
-        # a Python traceback in the output of an action that ran no Python is not its own (the
-        # recording harness's noise in a terminal recording): observation rules do not see it
-        from .noise import without_foreign_tracebacks
-
-        self.observations = without_foreign_tracebacks(self.observations, self.commands, self.actions)
 
     def memo(self, key, compute: Callable[[], pl.DataFrame]):
         """``compute()`` once per batch for ``key``: rules that build on the same context or on

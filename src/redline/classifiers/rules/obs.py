@@ -1,11 +1,13 @@
 """Observations: obstacles reported in an action's output.
 
 Every rule reads the output the agent saw for one action (``text``, ``exit_code`` and the
-action's ``command``). Patterns are anchored to the shapes error messages take (a line that
+action's ``command``) through :func:`agent_observations`, which blanks what the action cannot
+have produced (a Python traceback after an action that ran no Python: the recording harness's
+noise). Patterns are anchored to the shapes error messages take (a line that
 starts with the program's name, an exception line at the start of a line) so that source code
 or logs the agent merely *reads* rarely trigger them.
 
-Three rules need more than one output's text and are ``custom``:
+All rules are ``custom`` functions over that frame; several need more than one output's text:
 
 - OBS-CMD-MISSING compares a shell's ``X: No such file or directory`` with the programs the
   action ran (the program itself missing is a missing command; any other path is a missing
@@ -14,7 +16,9 @@ Three rules need more than one output's text and are ``custom``:
   download that retried and then succeeded is not a failure;
 - OBS-OTHER-ERROR fires on a clear failure that no other OBS rule explains, and not when the
   agent deliberately reproduced a bug (its thought before the step, or its reaction after it,
-  says so).
+  says so);
+- the obstacle a fallback's message reports (``which x || echo 'x not found'``) joins the rule
+  of its kind (see :mod:`.fallbacks`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import polars as pl
 from ..engine import per_batch, rule_hits
 from ..rule import Match, Rule, exit_code, failed, output
 from .fallbacks import reports_of
+from .noise import without_foreign_tracebacks
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -71,9 +76,17 @@ def _without_bus_lines(df: pl.DataFrame, source: str, target: str) -> pl.DataFra
                            .otherwise(pl.col(source)).alias(target))
 
 
+@per_batch
+def agent_observations(frames) -> pl.DataFrame:
+    """The batch's observations as the agent's actions produced them: Python tracebacks in the
+    output of an action that ran no Python (the recording harness's noise) are blanked, offsets
+    kept (see :mod:`.noise`). Every observation rule reads outputs through this."""
+    return without_foreign_tracebacks(frames.observations, frames.commands, frames.actions)
+
+
 def _matching(frames, match: Match) -> pl.DataFrame:
     """Observations a match expression selects, with the first matching pattern as evidence."""
-    rows = frames.observations.filter(match.expr)
+    rows = agent_observations(frames).filter(match.expr)
     return _with_evidence(rows, list(match.patterns) or [r"^[\s\S]{0,200}"])
 
 
@@ -99,7 +112,7 @@ PORT_PATTERN = (
 OBS_PORT = Rule(
     id="OBS-PORT", name="port-in-use", on="observation",
     summary="The output reports an address or port already in use.",
-    match=output(PORT_PATTERN),
+    custom=lambda frames: _matching(frames, output(PORT_PATTERN)),
     hits=("OSError: [Errno 98] Address already in use",
           "Error: listen EADDRINUSE: address already in use :::3000",
           "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)",
@@ -143,7 +156,7 @@ SHELL_NO_SUCH_FILE = (
 
 def _program_missing_by_path(frames) -> pl.DataFrame:
     """Observations whose shell 'X: No such file or directory' names a program the action ran."""
-    obs = frames.observations.with_columns(
+    obs = agent_observations(frames).with_columns(
         pl.col("text").str.extract(SHELL_NO_SUCH_FILE, 1).str.strip_chars().alias("_missing"))
     obs = obs.filter(pl.col("_missing").is_not_null())
     if obs.is_empty():
@@ -158,7 +171,7 @@ def _program_missing_by_path(frames) -> pl.DataFrame:
 
 
 def _cmd_missing(frames) -> pl.DataFrame:
-    obs = frames.observations
+    obs = agent_observations(frames)
     by_text = obs.filter(pl.any_horizontal([_text(p) for p in CMD_MISSING_PATTERNS]))
     parts = [_with_evidence(by_text, CMD_MISSING_PATTERNS)]
     by_path = _program_missing_by_path(frames)
@@ -230,7 +243,7 @@ FILE_MISSING_PATTERNS = [
 def _file_missing(frames) -> pl.DataFrame:
     # a missing D-Bus socket ("Failed to connect to bus: No such file or directory") is not a file
     # the agent referred to
-    obs = _without_bus_lines(frames.observations, "text", "text")
+    obs = _without_bus_lines(agent_observations(frames), "text", "text")
     no_such = pl.col("text").str.count_matches("No such file or directory").fill_null(0)
     others = pl.any_horizontal([_text(p) for p in FILE_MISSING_PATTERNS[1:]])
     by_path = _program_missing_by_path(frames).with_columns(pl.lit(True).alias("_prog"))
@@ -384,7 +397,7 @@ DEP_PATTERN = (
 OBS_DEP_CONFLICT = Rule(
     id="OBS-DEP-CONFLICT", name="dependency-problem", on="observation",
     summary="Package resolution fails or versions conflict.",
-    match=output(DEP_PATTERN),
+    custom=lambda frames: _matching(frames, output(DEP_PATTERN)),
     hits=("ERROR: Could not find a version that satisfies the requirement erfa (from versions: none)\n"
           "ERROR: No matching distribution found for erfa",
           "ERROR: Cannot install torch==2.0 and torchvision==0.18 because these package versions have conflicting dependencies.",
@@ -417,7 +430,7 @@ _KILLED_LINE = r"(?m)^(?:[^\n]*: )?Killed\s*$"
 OBS_OOM = Rule(
     id="OBS-OOM", name="out-of-memory", on="observation",
     summary="The process ran out of memory (MemoryError, CUDA out of memory, killed with exit 137).",
-    match=output(OOM_PATTERN) | (output(_KILLED_LINE) & exit_code(137)),
+    custom=lambda frames: _matching(frames, output(OOM_PATTERN) | (output(_KILLED_LINE) & exit_code(137))),
     hits=("torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
           "MemoryError", "fork: Cannot allocate memory",
           {"text": "Killed", "exit_code": 137, "command": "python train.py"},
@@ -448,7 +461,7 @@ HARDWARE_PATTERN = (
 OBS_HARDWARE = Rule(
     id="OBS-HARDWARE", name="device-error", on="observation",
     summary="A GPU or device error (CUDA error, no CUDA-capable device, NVIDIA-SMI has failed).",
-    match=output(HARDWARE_PATTERN) & ~output(r"CUDA error: out of memory"),
+    custom=lambda frames: _matching(frames, output(HARDWARE_PATTERN) & ~output(r"CUDA error: out of memory")),
     hits=("RuntimeError: CUDA error: no kernel image is available for execution on the device",
           "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
           "RuntimeError: Found no NVIDIA driver on your system.",
@@ -479,7 +492,7 @@ NETWORK_PATTERNS = [
 #: retry warnings: not failures by themselves (the download may then succeed)
 RETRY_LINE = r"(?m)^[^\n]*(?:WARNING: Retrying \(Retry\(|Retrying \(Retry\(|Retrying in \d|retrying in \d)[^\n]*$"
 def _network(frames) -> pl.DataFrame:
-    obs = _without_bus_lines(frames.observations.with_columns(pl.col("text").str.replace_all(RETRY_LINE, "")
+    obs = _without_bus_lines(agent_observations(frames).with_columns(pl.col("text").str.replace_all(RETRY_LINE, "")
                                                                .alias("_clean")), "_clean", "_clean")
     hit = obs.filter(pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False) for p in NETWORK_PATTERNS]))
     return _with_fallbacks(_with_evidence(hit, NETWORK_PATTERNS, text="_clean"), frames, "network")
@@ -580,12 +593,14 @@ SYNTAX_PATTERN = (
 _USAGE = r"(?m)^[Uu]sage: "
 _HELP_REQUESTED = r"(?:^|\s)(?:-h|--help|help)(?:\s|$)"
 
+#: a syntax error, or usage text printed because of wrong arguments (not when help was asked for)
+_SYNTAX_MATCH = output(SYNTAX_PATTERN) | (output(_USAGE) & (failed() | output(r"(?m)^[\w./-]+: error: ")) & ~Match(
+    pl.col("command").str.contains(_HELP_REQUESTED).fill_null(False)))
+
 OBS_SYNTAX = Rule(
     id="OBS-SYNTAX", name="malformed-command", on="observation",
     summary="The agent's own command or code is malformed (SyntaxError, syntax error near token, bad option).",
-    match=output(SYNTAX_PATTERN)
-    | (output(_USAGE) & (failed() | output(r"(?m)^[\w./-]+: error: ")) & ~Match(
-        pl.col("command").str.contains(_HELP_REQUESTED).fill_null(False))),
+    custom=lambda frames: _matching(frames, _SYNTAX_MATCH),
     hits=("  File \"<string>\", line 1\n    import socket; try: s.connect(x)\n                   ^\nSyntaxError: invalid syntax",
           "bash: -c: line 1: syntax error near unexpected token `;&'",
           "ls: unrecognized option '--colour=bad'\nTry 'ls --help' for more information.",
@@ -756,7 +771,7 @@ def _specific_hits(frames) -> pl.DataFrame:
 
 
 def _other_error(frames) -> pl.DataFrame:
-    obs = frames.observations.with_columns(pl.col("seq").cast(pl.Int32), pl.col("action_seq").cast(pl.Int32))
+    obs = agent_observations(frames).with_columns(pl.col("seq").cast(pl.Int32), pl.col("action_seq").cast(pl.Int32))
     unknown_or_failed = pl.col("exit_code").is_null() | (pl.col("exit_code") != 0)
     uncaught = _text(TRACEBACK) & pl.col("text").str.strip_chars_end().str.contains(UNCAUGHT_TRACEBACK).fill_null(False)
     # killed by a signal with nothing to say for itself
