@@ -311,7 +311,11 @@ OBS_MODULE_MISSING = Rule(
           "/usr/bin/ld: cannot find -lssl",
           "Error: Cannot find module 'express'",
           "python3: error while loading shared libraries: libpython3.11.so.1.0: cannot open shared object file"),
-    misses=({"text": "torch ok", "exit_code": 0,
+    misses=(# the recording harness's own traceback, interleaved in the output of a command that runs no Python
+            {"text": "Traceback (most recent call last):\n  File \"/opt/rec/lib/python3.12/site-packages/rec/log.py\", "
+                     "line 9, in <module>\n    import backoff\nModuleNotFoundError: No module named 'backoff'\n"
+                     "total 4\n-rw-r--r-- 1 root root 12 notes.txt", "exit_code": 0, "command": "ls -l"},
+            {"text": "torch ok", "exit_code": 0,
              "command": "python3 -c 'import torch; print(\"torch ok\")' 2>/dev/null || echo 'torch missing'"},
             "try:\n    import yaml\nexcept ImportError:\n    yaml = None",
             "Successfully installed numpy-1.26.4",
@@ -850,7 +854,10 @@ OBS_OTHER_ERROR = Rule(
             {"kind": "message", "text": "The settings are missing a database.", "role": "assistant"},
         ]},
     ),
-    misses=(
+    misses=(# the recording harness's own traceback after a command that runs no Python
+        {"text": "/app\nTraceback (most recent call last):\n  File \"/opt/rec/proxy.py\", line 3, in run\n"
+                 "    raise RuntimeError('proxy died')\nRuntimeError: proxy died", "exit_code": 0, "command": "cd /app && pwd"},
+        
         # reproducing the bug on purpose
         {"steps": [
             {"kind": "message", "text": "Let me create a script to reproduce the issue.", "role": "assistant"},
