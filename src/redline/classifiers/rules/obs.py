@@ -654,12 +654,12 @@ OWN_WORDS_FAILURE = (
     # times slower over long outputs)
     r"((?m:^[ \t]*(?:[✗✘❌][ \t]*)?(?:Error|ERROR|Exception|EXCEPTION|Failed|FAILED|Failure|FAILURE)"
     r"(?:| (?:[A-Za-z]+ing|to|with|in|during|while|when|on|for|at|from|occurred|encountered|caught|raised)"
-    r"(?-u:\b)[^\n:]{0,100}): +(?:[1-9]|[^\s\d]))|"
+    r"(?-u:\b)[^\n:]{0,100}): +(?:[1-9]|[^\s\d])[^\n]*)|"
     r"(?m:^[ \t]*(?:Caught|Got|Raised|Encountered|An?) (?:an? )?(?:unexpected )?(?:exception|error)(?-u:\b)[^\n]*)|"
     # "<what> failed: <why>", "<what> error: <why>" at the start of a line ("Request failed: 502"),
     # not a count or a flag ("Failed: 0", "has error: True")
     r"(?m:^[ \t]*(?:[✗✘❌][ \t]*)?[A-Z][A-Za-z0-9_ .'/()-]{0,60}(?-u:\b)(?:failed|FAILED|error|ERROR)"
-    r"(?: with| due to| because)?: +(?:[1-9]|[^\s\dTFNtfn]|[TtFfNn][^rRaAoO]))|"
+    r"(?: with| due to| because)?: +(?:[1-9]|[^\s\dTFNtfn]|[TtFfNn][^rRaAoO])[^\n]*)|"
     r"(?i:(?-u:\b)status(?:[ _]code)?[^A-Za-z0-9_\n]{0,3}[ \t]*[:=][ \t]*5[0-9][0-9](?-u:\b))|(?m:^HTTP/[0-9.]+ 5[0-9][0-9](?-u:\b))|"
     r"(?-u:\b)5[0-9][0-9] (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)(?-u:\b)|"
     r"Segmentation fault|core dumped|(?m:^Bus error)|(?m:^Illegal instruction)|(?m:^Aborted(?-u:\b)))"
