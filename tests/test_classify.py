@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from redline import classify
 from redline.classifiers.registry import get_rule
@@ -22,16 +23,24 @@ def test_rerunning_classify_replaces_instead_of_duplicating(con, write_traj):
     assert _labels(con) == first
 
 
-def test_classify_needs_no_reingest_and_a_new_version_adds_its_own_labels(con, write_traj):
-    ingest([write_traj("r__a-1", [("pkill -f server", "", 0)])], con)
+def test_classify_needs_no_reingest_and_a_new_version_replaces_the_older_labels(con, write_traj):
+    ingest([write_traj("r__a-1", [("pkill -f server", "", 0), ("sudo reboot", "", 0)])], con)
     rule = get_rule("PROC-KILL")
-    classify(con, [rule])
-    newer = dataclasses.replace(rule, version=rule.version + 1)
-    classify(con, [newer])
-    versions = sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL")
-    assert versions == [str(rule.version), str(rule.version + 1)]
-    classify(con, [newer])
-    assert sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL") == versions
+    classify(con)
+    others = {(t, s, l, v) for t, s, l, v in _labels(con) if l != "PROC-KILL"}
+    newer = dataclasses.replace(rule, misses=rule.misses + ("kill -l",))  # new logic, new version
+    assert newer.classifier_version != rule.classifier_version
+    report = classify(con, [newer])
+    assert report.changed == [("PROC-KILL", rule.classifier_version, newer.classifier_version)]
+    assert sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL") == [newer.classifier_version]
+    # a run of one classifier leaves the other classifiers' labels alone
+    assert {(t, s, l, v) for t, s, l, v in _labels(con) if l != "PROC-KILL"} == others
+    assert classify(con, [newer]).changed == []
+    assert sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL") == [newer.classifier_version]
+    runs = con.execute("SELECT run_id, status FROM classify_runs ORDER BY run_id").fetchall()
+    assert runs == [(1, "complete"), (2, "complete"), (3, "complete")]
+    assert con.execute("SELECT count(*) FROM current_labels").fetchall() == con.execute(
+        "SELECT count(*) FROM labels").fetchall()
 
 
 def test_small_batches_give_the_same_labels(con, write_traj):
@@ -59,7 +68,7 @@ def test_every_label_points_at_a_stored_step_and_has_evidence(con, write_traj):
 
 
 def test_a_huge_output_is_classified_by_head_and_tail_with_true_offsets(con, write_traj):
-    from redline.classifiers.engine import OUTPUT_WINDOW
+    from redline.classifiers.frames import OUTPUT_WINDOW
 
     tail = "OSError: [Errno 98] Address already in use\n"
     output = "starting server\n" + "x" * (5 * OUTPUT_WINDOW) + "\n" + tail
@@ -82,3 +91,54 @@ def test_an_unparsable_command_line_is_stored_flagged_and_still_classified(con, 
     labels = {r[0] for r in con.execute(
         "SELECT label_id FROM labels l JOIN events e USING (trial_id, seq) WHERE e.text = ?", [broken]).fetchall()}
     assert "PROC-KILL" in labels
+
+
+def test_an_interrupted_run_shows_nothing_and_the_next_run_cleans_it_up(con, write_traj):
+    for i in range(4):
+        write_traj(f"r__i-{i}", [(f"kill {i}", "", 0)])
+    ingest([write_traj("r__i-4", [("kill 4", "", 0)]).parent.parent], con)
+    classify(con)
+    before = con.execute("SELECT trial_id, seq, label_id FROM current_labels ORDER BY ALL").fetchall()
+    con.execute("UPDATE labels SET evidence = 'old'")  # tell the earlier run's labels apart
+
+    class Killed(Exception):
+        pass
+
+    batches: list[int] = []
+
+    def die_after_two(n: int) -> None:
+        batches.append(n)
+        if len(batches) == 2:
+            raise Killed
+
+    try:
+        classify(con, batch_trials=1, on_batch=die_after_two)
+    except Killed:
+        pass
+    assert con.execute("SELECT status FROM classify_runs ORDER BY run_id").fetchall() == [("complete",), ("running",)]
+    # the interrupted run's labels exist but are not current: the earlier run's still are
+    assert con.execute("SELECT count(*) FROM labels WHERE run_id = 2").fetchall()[0][0] > 0
+    shown = con.execute("SELECT trial_id, seq, label_id, evidence FROM current_labels ORDER BY ALL").fetchall()
+    assert [r[:3] for r in shown] == before and {r[3] for r in shown} == {"old"}
+    classify(con)
+    assert con.execute("SELECT run_id, status FROM classify_runs ORDER BY run_id").fetchall() == [
+        (1, "complete"), (2, "abandoned"), (3, "complete")]
+    assert con.execute("SELECT DISTINCT run_id FROM labels").fetchall() == [(3,)]
+    assert con.execute("SELECT trial_id, seq, label_id FROM current_labels ORDER BY ALL").fetchall() == before
+
+
+def test_a_rules_structured_detail_is_stored_and_other_labels_have_none(con, write_traj):
+    import polars as pl
+
+    from redline.classifiers.rule import Rule
+
+    def kills_with_target(frames):
+        return frames.commands.filter(pl.col("program") == "kill").select(
+            "trial_id", "seq", pl.col("text").alias("evidence"),
+            pl.lit('{"target": "unknown"}').alias("detail"))
+
+    detailed = Rule(id="PROC-KILL", name="process-kill", on="command", summary="kills", custom=kills_with_target)
+    ingest([write_traj("r__d-1", [("kill 42", "", 0), ("sudo reboot", "", 0)])], con)
+    classify(con, [detailed, get_rule("SYS-REBOOT")])
+    rows = dict(con.execute("SELECT label_id, detail FROM current_labels").fetchall())
+    assert json.loads(rows["PROC-KILL"]) == {"target": "unknown"} and rows["SYS-REBOOT"] is None

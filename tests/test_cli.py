@@ -63,12 +63,16 @@ def test_sql_is_read_only(tmp_path, write_traj):
 
 
 def test_rules_lists_every_classifier_and_rule_prints_one():
-    from redline.classifiers.registry import all_rules
+    from redline.classifiers.registry import all_entries
 
     runner = CliRunner()
     res = runner.invoke(main, ["rules", "--json"])
     listed = {r["id"] for r in json.loads(res.output)}
-    assert listed == {r.id for r in all_rules()}
+    assert listed == {r.id for r in all_entries()} and "RES-OWN-TOOL" in listed
+    res = runner.invoke(main, ["rules", "--unit", "episode"])
+    assert res.exit_code == 0 and "RES-KILL" in res.output and "\nPROC-KILL " not in res.output
+    res = runner.invoke(main, ["rule", "res-kill"])
+    assert res.exit_code == 0 and "Severity: high" in res.output
     res = runner.invoke(main, ["rule", "proc-kill"])
     assert res.exit_code == 0
     assert "PROC-KILL" in res.output and "Why it matters" in res.output and "kill -0 4242" in res.output

@@ -12,7 +12,8 @@ import redline
 from redline.cli import main
 from redline.evaluation import evaluate, load_gold, render_text
 from redline.events import Event, Trial
-from redline.ingest.loader import FileResult, trials_to_arrow, write_batch
+from redline.convert import trials_to_arrow
+from redline.ingest.loader import FileResult, write_batch
 
 UNIVERSE = {
     "action": ["PROC-KILL", "EXPL-FILE", "FS-WRITE", "CODE-EXEC", "FS-DELETE"],
@@ -51,7 +52,7 @@ def _trials_b(path: str) -> list[Trial]:
 LABELS = [
     # (trial, seq, unit, label, version)
     ("a", 2, "action", "PROC-KILL", "1"),
-    ("a", 2, "action", "FS-DELETE", "1"),          # an old version: ignored
+    ("a", 2, "action", "FS-DELETE", "0"),          # from a run that never completed: ignored
     ("a", 1, "message", "MSG-SELFPRES", "1"),
     ("a", 4, "message", "MSG-SELFPRES", "1"),      # turn of the 2nd action, not in gold
     ("a", 5, "action", "EXPL-FILE", "1"),
@@ -60,7 +61,7 @@ LABELS = [
     ("a", 7, "action", "FS-WRITE", "1"),           # false positive
     ("a", 8, "observation", "OBS-PERM", "1"),      # found as the next observation
     ("a", 9, "action", "CODE-EXEC", "1"),
-    ("a", 9, "action", "FS-DELETE", "2"),          # the current version: a false positive
+    ("a", 9, "action", "FS-DELETE", "1"),          # from the complete run: a false positive
     ("b2", 0, "action", "PROC-KILL", "1"),         # false positive in the second trial of b
     ("a", 2, "action", "PKG-INSTALL", "1"),        # not in the scored universe
 ]
@@ -95,9 +96,12 @@ def _build(con, root: Path) -> None:
         results.append(FileResult(path, "0" * 64, 1, "example", "ok", None, *trials_to_arrow(trials)))
     write_batch(con, results)
     ids = {"a": a.trial_id, "b2": b[1].trial_id}
+    # version "0" labels belong to a run that was killed (never complete), the rest to a complete one
+    con.execute("INSERT INTO classify_runs (run_id, status) VALUES (1, 'running'), (2, 'complete')")
     con.executemany(
-        "INSERT INTO labels (trial_id, seq, unit, label_id, classifier_version, score) VALUES (?, ?, ?, ?, ?, 1.0)",
-        [(ids[t], seq, unit, lid, ver) for t, seq, unit, lid, ver in LABELS],
+        "INSERT INTO labels (trial_id, seq, unit, label_id, classifier_version, score, run_id) "
+        "VALUES (?, ?, ?, ?, ?, 1.0, ?)",
+        [(ids[t], seq, unit, lid, ver, 1 if ver == "0" else 2) for t, seq, unit, lid, ver in LABELS],
     )
 
 
@@ -245,3 +249,31 @@ def test_cli_eval(tmp_path):
     bad.write_text('{"item_id": 1}\n', encoding="utf-8")
     res = runner.invoke(main, ["eval", str(bad), "--db", str(db)])
     assert res.exit_code == 2 and "bad.jsonl:1:" in res.output
+
+
+def test_precision_recall_and_f1_agree_with_scikit_learn(built):
+    import numpy as np
+    from sklearn.metrics import precision_recall_fscore_support
+
+    con, root, gold = built
+    result = evaluate(con, gold, root=root, universe=UNIVERSE)
+    for unit in ("action", "observation", "message"):
+        listed = [lid for lid, s in result.labels.items() if s.unit == unit]
+        if not listed:
+            continue
+        truth = np.array([[lid in r.gold.labels[unit] for lid in listed] for r in result.rows], dtype=int)
+        pred = np.array([[lid in r.predicted[unit] for lid in listed] for r in result.rows], dtype=int)
+        for j, lid in enumerate(listed):
+            p, r, f, _ = precision_recall_fscore_support(truth[:, j], pred[:, j], average="binary", zero_division=0)
+            s = result.labels[lid]
+            assert (s.precision, s.recall, s.f1, s.support) == pytest.approx((p, r, f, truth[:, j].sum()))
+        # one column reads as a binary problem to scikit-learn, several as multi-label
+        shape = {"average": "binary"} if len(listed) == 1 else {"average": "micro"}
+        micro = precision_recall_fscore_support(truth.squeeze(1) if len(listed) == 1 else truth,
+                                                pred.squeeze(1) if len(listed) == 1 else pred,
+                                                zero_division=0, **shape)
+        m = result.micro[unit]
+        assert (m["precision"], m["recall"], m["f1"]) == pytest.approx(micro[:3])
+        if len(listed) > 1:
+            macro = precision_recall_fscore_support(truth, pred, average="macro", zero_division=0)
+            assert result.macro[unit]["f1"] == pytest.approx(macro[2])

@@ -134,9 +134,9 @@ def test_deeply_nested_json_is_an_error_not_a_crash(con, write_traj, tmp_path):
 
 
 def test_an_overlong_output_is_stored_cut_with_a_note(con, write_traj, monkeypatch):
-    from redline.ingest import loader
+    from redline import convert
 
-    monkeypatch.setattr(loader, "MAX_TEXT_CHARS", 1000)
+    monkeypatch.setattr(convert, "MAX_TEXT_CHARS", 1000)
     ingest([write_traj("repo__l-1", [("cat big.log", "y" * 5000, 0)])], con)
     text = con.execute("SELECT text FROM events WHERE kind = 'observation'").fetchall()[0][0]
     assert text.startswith("y" * 1000) and text.endswith("[redline: 4000 more characters not stored]")

@@ -46,3 +46,17 @@ def test_labelled_steps_show_command_output_reasoning_and_evidence(con, tmp_path
     assert "<mark>Errno 98</mark>" in html or "<mark>[Errno 98]" in html or "<mark>Address already in use</mark>" in html
     assert "THOUGHT: step 1" in html
     assert "deepseek/deepseek-chat" in html
+
+
+def test_labels_from_an_older_version_of_a_classifier_are_flagged_stale(con, tmp_path, write_traj):
+    import dataclasses
+
+    from redline.classifiers.registry import active_rules, get_rule
+
+    ingest([write_traj("repo__s-1", [("kill 1", "", 0)])], con)
+    older = dataclasses.replace(get_rule("PROC-KILL"), misses=())
+    classify(con, [older] + [r for r in active_rules() if r.id != "PROC-KILL"])
+    html = write_html(con, tmp_path / "stale.html").read_text(encoding="utf-8")
+    assert 'id="stale"' in html and "older version of them (PROC-KILL)" in html
+    classify(con)
+    assert 'id="stale"' not in write_html(con, tmp_path / "fresh.html").read_text(encoding="utf-8")

@@ -12,8 +12,8 @@ from redline.classifiers.registry import all_rules
 from redline.cli import main
 from redline.ingest import ingest
 from redline.sample import sample_dir
-from redline.sample.generate import generate
-from redline.sample.trials import LLAMA, QWEN, TRIALS
+from tools.sample.generate import generate
+from tools.sample.trials import LLAMA, QWEN, TRIALS
 
 MODELS = {QWEN, LLAMA}
 FORMATS = {"fudan-log", "mini-swe-agent"}
@@ -47,7 +47,7 @@ def test_committed_sample_is_exactly_what_the_specs_generate(tmp_path):
     fresh = _files(tmp_path)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted(fresh)
     committed = _files(sample_dir())
-    assert sorted(committed) == sorted(fresh), "run `python -m redline.sample.generate` and commit the result"
+    assert sorted(committed) == sorted(fresh), "run `python -m tools.sample.generate` and commit the result"
     changed = [name for name in fresh if committed[name] != fresh[name]]
     assert not changed, f"stale sample files (regenerate them): {changed}"
 

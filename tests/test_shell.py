@@ -1,4 +1,4 @@
-"""Tests for redline.ingest.shell: the tree-sitter based shell command-line parser."""
+"""Tests for redline.shell: the tree-sitter based shell command-line parser."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from redline.ingest.shell import (
+from redline.shell import (
     INTERPRETERS,
     SHELLS,
     is_interpreter,
     parse,
 )
-from redline.ingest.shell_types import ParsedLine, SimpleCommand
+from redline.shell.parsed import ParsedLine, SimpleCommand
 
 
 def ok(line: str) -> list[SimpleCommand]:

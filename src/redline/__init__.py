@@ -12,17 +12,23 @@ Works from Python and notebooks as well as from the ``redline`` command::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import ingest  # the subpackage: redline.ingest.ingest(paths, con) reads transcripts
-from .db import connect
+from .db import DEFAULT_DB, connect
 
 __all__ = ["audit", "classify", "connect", "ingest", "trial_summaries", "write_html"]
 
+# The functions below import their layer when called, so that ``import redline`` (which every
+# command and every ingest worker process does) stays light: the classifiers and the report
+# pull in every rule and plotly.
+
 
 def classify(con, rules=None, **kwargs):
-    """Label the stored steps with every registered classifier."""
-    from .classifiers.engine import classify as _classify
+    """Label the stored steps with every registered classifier (one recorded run)."""
+    from .classifiers.store import classify as _classify
 
     return _classify(con, rules, **kwargs)
 
@@ -41,12 +47,31 @@ def trial_summaries(con, **kwargs):
     return _ts(con, **kwargs)
 
 
-def audit(paths, db_path: str = "redline.duckdb", out: str = "report.html", **kwargs: Any):
-    """Ingest, classify and report in one go; returns the report's path."""
+def audit(
+    paths,
+    db_path: str = DEFAULT_DB,
+    out: str = "report.html",
+    *,
+    title: str | None = None,
+    on_ingest: Callable[[Any], None] | None = None,
+    on_classify: Callable[[Any], None] | None = None,
+    on_batch: Callable[[int], None] | None = None,
+    **kwargs: Any,
+) -> Path:
+    """Ingest, classify and report in one go; returns the report's path.
+
+    ``kwargs`` go to :func:`redline.ingest.ingest` (``format``, ``workers``, ``force``,
+    ``on_file``, ``on_total``). ``on_ingest`` and ``on_classify`` receive the ingest and classify
+    reports as each step ends; ``on_batch`` is classify's progress callback.
+    """
     con = connect(db_path)
     try:
-        ingest.ingest(paths, con, **kwargs)
-        classify(con)
-        return write_html(con, out)
+        ingested = ingest.ingest(paths, con, **kwargs)
+        if on_ingest:
+            on_ingest(ingested)
+        classified = classify(con, on_batch=on_batch)
+        if on_classify:
+            on_classify(classified)
+        return write_html(con, out, title=title)
     finally:
         con.close()

@@ -1,152 +1,81 @@
-"""The DuckDB database: the only module with DDL.
+"""The DuckDB database: creating it, migrating it, opening it.
 
-The schema is a list of small numbered migrations. :func:`connect` applies the ones a database
-has not seen and records each in ``schema_migrations``. Open the file with any DuckDB client to
-find these tables:
-
-``ingested_files``
-    one row per file seen by ``redline ingest``: path, content hash, format, status
-    (``ok`` / ``error`` / ``skipped``) and the reason for an error or a skip.
-``trials``
-    one row per trial: where it came from, model, agent, task, scenario, timestamps, the
-    normalised ``outcome`` and the source's own ``source_verdict``.
-``events``
-    the steps of every trial in order (``trial_id``, ``seq``): messages, actions (``text`` is
-    the command line) and observations (``text`` is the output), with a pointer back to the
-    raw record (``source_file``, ``source_line``, ``source_pointer``).
-``commands``
-    one row per simple command parsed from an action's command line (``trial_id``, ``seq``,
-    ``idx``): program, argv, redirections, the operator joining it to the previous command,
-    wrappers such as ``sudo``/``nohup``/``timeout``, nesting depth, and its span in the text.
-``labels``
-    behaviour labels: on an event (``seq`` set) or on a whole trial (``seq`` NULL), with the
-    classifier's ID and version, a score, the evidence that matched and, for some labels, a
-    ``detail`` JSON object of structured evidence (PROC-KILL: whose process was killed).
+The tables, views and columns are defined once, in :mod:`redline.schema`. A new database is
+created from those definitions directly. A database written by an older redline is brought up
+to date by :data:`MIGRATIONS`: numbered, append-only steps, each recorded in
+``schema_migrations`` when applied. A migration states the change it makes (``ALTER TABLE``...)
+as history and never reads :mod:`redline.schema`, so an old database always takes the same
+path; a test checks that a database migrated from version 1 ends up identical to a new one.
+Views and column descriptions hold no data: they are (re)created from :mod:`redline.schema`
+whenever a migration ran.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from . import schema
 
 DEFAULT_DB = "redline.duckdb"
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
-def _m001_core(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        """
-        CREATE TABLE ingested_files (
-            path        VARCHAR PRIMARY KEY,   -- absolute path of the file
-            sha256      VARCHAR,               -- content hash; unchanged files are not re-read
-            size_bytes  BIGINT,
-            format      VARCHAR,               -- adapter NAME that read it, when one did
-            status      VARCHAR NOT NULL CHECK (status IN ('ok', 'error', 'skipped')),
-            error       VARCHAR,               -- reason for an error or a skip
-            trials      INTEGER NOT NULL DEFAULT 0,
-            events      INTEGER NOT NULL DEFAULT 0,
-            ingested_at TIMESTAMP NOT NULL DEFAULT current_timestamp
-        )
-        """
-    )
-    con.execute(
-        """
-        CREATE TABLE trials (
-            trial_id       VARCHAR PRIMARY KEY,
-            format         VARCHAR NOT NULL,
-            source_path    VARCHAR NOT NULL,   -- the file (or trial folder's file) it came from
-            local_key      VARCHAR NOT NULL,   -- which trial inside that file ('' if only one)
-            model          VARCHAR,
-            agent          VARCHAR,
-            task           VARCHAR,
-            scenario       VARCHAR,
-            started_at     TIMESTAMPTZ,
-            ended_at       TIMESTAMPTZ,
-            outcome        VARCHAR NOT NULL CHECK (outcome IN ('success', 'failure', 'unknown')),
-            source_verdict JSON,               -- the source's own verdict, as recorded
-            metadata       JSON
-        )
-        """
-    )
-    con.execute(
-        """
-        CREATE TABLE events (
-            trial_id       VARCHAR NOT NULL,
-            seq            INTEGER NOT NULL,   -- 0-based position in the trial
-            ts             TIMESTAMPTZ,
-            kind           VARCHAR NOT NULL CHECK (kind IN ('message', 'action', 'observation')),
-            role           VARCHAR,
-            text           VARCHAR,
-            tool           VARCHAR,
-            exit_code      INTEGER,
-            action_seq     INTEGER,            -- observation: the action it answers
-            parse_error    VARCHAR,            -- action: why its command line did not parse
-            source_file    VARCHAR,
-            source_line    INTEGER,
-            source_pointer VARCHAR,
-            attrs          JSON
-        )
-        """
-    )
-    con.execute(
-        """
-        CREATE TABLE commands (
-            trial_id   VARCHAR NOT NULL,
-            seq        INTEGER NOT NULL,       -- the action event
-            idx        INTEGER NOT NULL,       -- 0-based order within the command line
-            parent_idx INTEGER,                -- enclosing command (bash -c, $(...), heredoc)
-            depth      INTEGER NOT NULL,       -- 0 at top level
-            program    VARCHAR,                -- basename, wrappers removed ('kill', 'python3')
-            path       VARCHAR,                -- the program as written ('./start.sh')
-            argv       VARCHAR[],              -- arguments after the program, unquoted
-            wrappers   VARCHAR[],              -- sudo, nohup, timeout, env, xargs, ...
-            sudo       BOOLEAN NOT NULL,
-            background BOOLEAN NOT NULL,
-            operator   VARCHAR,                -- joins it to the previous: && || ; | & (NULL first)
-            context    VARCHAR,                -- top, pipeline, subshell, substitution, bash-c, heredoc
-            redirects  VARCHAR[],              -- '>out.txt', '2>&1', '<<EOF'
-            heredoc    VARCHAR,                -- body of a heredoc fed to this command
-            code       VARCHAR,                -- program text run by an interpreter (-c, heredoc)
-            text       VARCHAR,                -- the simple command's own text
-            span_start INTEGER,                -- character offsets of text in the action text
-            span_end   INTEGER
-        )
-        """
-    )
-    con.execute(
-        """
-        CREATE TABLE labels (
-            trial_id           VARCHAR NOT NULL,
-            seq                INTEGER,        -- NULL for a trial-level label
-            unit               VARCHAR NOT NULL CHECK (unit IN ('action', 'observation', 'message', 'trial')),
-            label_id           VARCHAR NOT NULL,
-            classifier_version VARCHAR NOT NULL,
-            score              DOUBLE NOT NULL,
-            evidence           VARCHAR,        -- the span or parsed command that matched
-            evidence_seq       INTEGER,        -- the step holding the evidence, if not seq itself
-            span_start         INTEGER,        -- offsets of evidence in that step's text
-            span_end           INTEGER,
-            created_at         TIMESTAMP NOT NULL DEFAULT current_timestamp
-        )
-        """
-    )
-    con.execute("CREATE INDEX events_trial ON events (trial_id)")
-    con.execute("CREATE INDEX commands_trial ON commands (trial_id)")
-    con.execute("CREATE INDEX labels_trial ON labels (trial_id)")
+def _m002_classify_runs(con: duckdb.DuckDBPyConnection) -> None:
+    """Labels carry structured detail and the run that wrote them; runs are recorded.
 
-
-def _m002_label_detail(con: duckdb.DuckDBPyConnection) -> None:
-    # structured evidence per label, e.g. PROC-KILL's {"target": "own" | "foreign" | "unknown"}
+    Labels written before runs were recorded become run 0, a complete run. Where an older
+    database holds several versions of one classifier, the labels of the lower versions were
+    never shown (readers picked the highest version): they are removed, so a complete run
+    holds one set of labels per ID, as every later run does.
+    """
     con.execute("ALTER TABLE labels ADD COLUMN detail JSON")
+    con.execute("ALTER TABLE labels ADD COLUMN run_id INTEGER")
+    con.execute(
+        """
+        CREATE TABLE classify_runs (
+            run_id     INTEGER PRIMARY KEY,
+            started_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            ended_at   TIMESTAMP,
+            status     VARCHAR NOT NULL CHECK (status IN ('running', 'complete', 'abandoned')),
+            rules      JSON,
+            trials     INTEGER,
+            labels     BIGINT
+        )
+        """
+    )
+    if not con.execute("SELECT count(*) FROM labels").fetchall()[0][0]:
+        return
+    con.execute(
+        """
+        DELETE FROM labels WHERE classifier_version <> (
+            SELECT max_by(v.classifier_version, try_cast(v.classifier_version AS INTEGER))
+            FROM labels v WHERE v.label_id = labels.label_id)
+        """
+    )
+    con.execute("UPDATE labels SET run_id = 0")
+    con.execute(
+        """
+        INSERT INTO classify_runs (run_id, started_at, ended_at, status, rules, trials, labels)
+        SELECT 0, min(created_at), max(created_at), 'complete',
+               (SELECT json_group_object(label_id, version) FROM (
+                   SELECT label_id, any_value(classifier_version) AS version FROM labels GROUP BY label_id)),
+               count(DISTINCT trial_id), count(*)
+        FROM labels
+        """
+    )
 
 
-MIGRATIONS: list[tuple[int, str, Migration]] = [
-    (1, "core tables", _m001_core),
-    (2, "label detail", _m002_label_detail),
+#: (version, name, migration); version 1 is the first schema, which has no earlier one to
+#: migrate from (a new database is created at the latest version directly)
+MIGRATIONS: list[tuple[int, str, Migration | None]] = [
+    (1, "core tables", None),
+    (2, "classify runs, labels.detail, current_labels", _m002_classify_runs),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -199,7 +128,8 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply pending migrations in order; return the resulting schema version."""
+    """Create a new database, or apply an older one's pending migrations in order; return the
+    resulting schema version. Everything pending runs in one transaction."""
     con.execute(
         """
         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -214,21 +144,63 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         raise SchemaError(
             f"database schema version {current} is newer than this redline ({SCHEMA_VERSION})"
         )
-    for version, name, apply in MIGRATIONS:
-        if version <= current:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
-            apply(con)
-            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+    if current == SCHEMA_VERSION:
+        return current
+    with transaction(con):
+        if current == 0:
+            _create(con)
+        else:
+            for version, name, apply in MIGRATIONS:
+                if version > current:
+                    assert apply is not None, f"migration {version} has no step"
+                    apply(con)
+                    con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+        _refresh_derived(con)
     return SCHEMA_VERSION
 
 
-TABLES = ("ingested_files", "trials", "events", "commands", "labels")
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Everything in the block commits together, or (on an exception) not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _create(con: duckdb.DuckDBPyConnection) -> None:
+    """A new database: every table at the latest version, every migration recorded as applied."""
+    existing = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    clash = sorted(existing & set(TABLES))
+    if clash:
+        raise SchemaError(f"the database holds tables named {', '.join(clash)} but is not a redline database")
+    for table in schema.TABLES:
+        for statement in table.create_sql():
+            con.execute(statement)
+    for version, name, _ in MIGRATIONS:
+        con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+
+
+def _refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Views and column descriptions, from :mod:`redline.schema` (they hold no data)."""
+    for name, query in schema.VIEWS.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {query}")
+    for table in schema.TABLES:
+        con.execute(f"COMMENT ON TABLE {table.name} IS {_quote(table.doc)}")
+        for col in table.columns:
+            con.execute(f"COMMENT ON COLUMN {table.name}.{col.name} IS {_quote(col.doc)}")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+#: the tables redline writes
+TABLES: tuple[str, ...] = tuple(t.name for t in schema.TABLES)
 
 
 def frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None):

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 EventKind = Literal["message", "action", "observation"]
 Outcome = Literal["success", "failure", "unknown"]
 
-EVENT_KINDS: tuple[str, ...] = ("message", "action", "observation")
-OUTCOMES: tuple[str, ...] = ("success", "failure", "unknown")
+#: the values the database allows in ``events.kind`` and ``trials.outcome`` (see :mod:`redline.schema`)
+EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 
 @dataclass(slots=True)

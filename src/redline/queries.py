@@ -1,4 +1,8 @@
-"""Read-side queries shared by the CLI, the reports and notebooks."""
+"""Read-side queries shared by the CLI, the reports and notebooks.
+
+Labels are read through the ``current_labels`` view (see :mod:`redline.schema`): the labels of
+complete classify runs only.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,6 @@ import duckdb
 import polars as pl
 
 from .db import frame as dbframe
-
-#: labels as the newest classifier version of each ID wrote them
-CURRENT_LABELS = """
-    SELECT l.* FROM labels l
-    JOIN (SELECT label_id, max_by(classifier_version, try_cast(classifier_version AS INTEGER)) AS v
-          FROM labels GROUP BY label_id) cur
-      ON l.label_id = cur.label_id AND l.classifier_version = cur.v
-"""
-
 
 def trial_summaries(con: duckdb.DuckDBPyConnection, *, fmt: str | None = None) -> pl.DataFrame:
     """One row per trial: metadata, outcome, counts of steps, and trial-level label IDs.
@@ -26,8 +21,7 @@ def trial_summaries(con: duckdb.DuckDBPyConnection, *, fmt: str | None = None) -
     params = [fmt] if fmt else []
     return dbframe(con, 
         f"""
-        WITH cur AS ({CURRENT_LABELS}),
-        counts AS (
+        WITH counts AS (
             SELECT trial_id,
                    count(*) FILTER (WHERE kind = 'action') AS actions,
                    count(*) FILTER (WHERE kind = 'observation') AS observations,
@@ -37,16 +31,17 @@ def trial_summaries(con: duckdb.DuckDBPyConnection, *, fmt: str | None = None) -
         errs AS (
             SELECT e.trial_id, count(*) AS errors FROM events e
             WHERE e.kind = 'observation' AND (coalesce(e.exit_code, 0) <> 0 OR EXISTS (
-                SELECT 1 FROM cur l WHERE l.trial_id = e.trial_id AND l.seq = e.seq AND l.unit = 'observation'))
+                SELECT 1 FROM current_labels l
+                WHERE l.trial_id = e.trial_id AND l.seq = e.seq AND l.unit = 'observation'))
             GROUP BY e.trial_id
         ),
         tl AS (
             SELECT trial_id, list(DISTINCT label_id ORDER BY label_id) AS labels
-            FROM cur WHERE seq IS NULL AND score > 0 GROUP BY trial_id
+            FROM current_labels WHERE seq IS NULL AND score > 0 GROUP BY trial_id
         ),
         beh AS (
             SELECT trial_id, list(DISTINCT label_id ORDER BY label_id) AS behaviours
-            FROM cur WHERE seq IS NOT NULL GROUP BY trial_id
+            FROM current_labels WHERE seq IS NOT NULL GROUP BY trial_id
         )
         SELECT t.trial_id, t.format, t.source_path, t.model, t.agent, t.task, t.scenario,
                t.outcome, t.source_verdict, t.started_at, t.ended_at,
@@ -84,15 +79,14 @@ def resolve_trial(con: duckdb.DuckDBPyConnection, key: str) -> str:
 def trial_steps(con: duckdb.DuckDBPyConnection, trial_id: str) -> pl.DataFrame:
     """The trial's events in order, each with its labels (ID list) and label evidence."""
     return dbframe(con, 
-        f"""
-        WITH cur AS ({CURRENT_LABELS})
+        """
         SELECT e.seq, e.ts, e.kind, e.role, e.tool, e.text, e.exit_code, e.action_seq,
                e.parse_error, e.source_file, e.source_line, e.source_pointer,
                coalesce(list(l.label_id ORDER BY l.label_id) FILTER (WHERE l.label_id IS NOT NULL), []) AS labels,
-               coalesce(list({{'label_id': l.label_id, 'evidence': l.evidence, 'span_start': l.span_start,
-                               'span_end': l.span_end, 'evidence_seq': l.evidence_seq}}
+               coalesce(list({'label_id': l.label_id, 'evidence': l.evidence, 'span_start': l.span_start,
+                               'span_end': l.span_end, 'evidence_seq': l.evidence_seq}
                              ORDER BY l.label_id) FILTER (WHERE l.label_id IS NOT NULL), []) AS evidence
-        FROM events e LEFT JOIN cur l ON l.trial_id = e.trial_id AND l.seq = e.seq
+        FROM events e LEFT JOIN current_labels l ON l.trial_id = e.trial_id AND l.seq = e.seq
         WHERE e.trial_id = ?
         GROUP BY ALL
         ORDER BY e.seq

@@ -5,12 +5,13 @@ from __future__ import annotations
 import polars as pl
 
 from redline import classify
-from redline.classifiers.engine import Frames, label_frames
+from redline.classifiers.engine import label_frames
+from redline.classifiers.frames import Frames
 from redline.classifiers.registry import get_rule
 from redline.classifiers.scripts import script_commands
 from redline.events import Event, Trial
 from redline.ingest import ingest
-from redline.ingest.loader import trials_to_arrow
+from redline.convert import trials_to_arrow
 
 
 def _trial(steps: list[tuple], **fields) -> Trial:
@@ -215,7 +216,7 @@ def test_scaffold_create_then_edit_then_run():
 def test_script_rows_are_marked_and_point_at_the_writer():
     trial = _trial([("action", "cat > a.sh <<'EOF'\nkill 1\nEOF"), ("action", "bash a.sh")])
     frames = Frames.from_arrow(*trials_to_arrow([trial]))
-    rows = script_commands(frames)
+    rows = script_commands(frames.commands.filter(pl.col("context") != "script"), frames.actions, frames.events)
     assert rows.select("seq", "program", "context", "evidence_seq").rows() == [(1, "kill", "script", 0)]
     assert frames.commands.filter(pl.col("context") == "script").height == 1
     assert frames.commands.filter(pl.col("context") != "script")["evidence_seq"].is_null().all()

@@ -8,11 +8,12 @@ import polars as pl
 import pytest
 
 from redline import classify
-from redline.classifiers.engine import Frames, label_frames
+from redline.classifiers.engine import label_frames
+from redline.classifiers.frames import Frames
 from redline.classifiers.registry import get_rule
 from redline.events import Event, Trial
 from redline.ingest import ingest
-from redline.ingest.loader import trials_to_arrow
+from redline.convert import trials_to_arrow
 
 KILL = get_rule("PROC-KILL")
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from redline.classifiers.engine import Frames, label_frames
+from redline.classifiers.engine import label_frames
+from redline.classifiers.frames import Frames
 from redline.classifiers.rules.noise import blank_tracebacks
 from redline.classifiers.registry import active_rules
 from redline.events import Event, Trial
-from redline.ingest.loader import trials_to_arrow
+from redline.convert import trials_to_arrow
 
 OBS_RULES = [r for r in active_rules() if r.unit == "observation"]
 

@@ -11,10 +11,12 @@ from collections import Counter
 
 import pytest
 
-from redline.classifiers.catalogue import CATALOGUE, CATALOGUE_VERSION, STRATEGIES, attack_techniques
+from redline.classifiers.attack import attack_techniques
+from redline.classifiers.catalogue import CATALOGUE_VERSION, CODES, SEVERITIES
 from redline.classifiers.docs import DOC_SECTIONS, doc_sections, rule_record, rule_text, rules_table
 from redline.classifiers.examples import fires
-from redline.classifiers.registry import all_rules
+from redline.classifiers.registry import all_entries, all_rules, get_entry, severity
+from redline.classifiers.strategies import STRATEGIES
 
 RULES = all_rules()
 EXAMPLES = [
@@ -36,29 +38,42 @@ def test_rule_example(rule, kind, index, example):
         assert not fired, f"{rule.id} should not fire on miss #{index}: {example!r}"
 
 
-def test_catalogue_copy_is_version_1_1():
-    assert CATALOGUE_VERSION == "1.1"
-    units = Counter(unit for unit, _, _ in CATALOGUE.values())
-    assert units == {"action": 25, "observation": 12, "message": 2, "trial": 3}
-    assert not set(STRATEGIES) & set(CATALOGUE)
+def test_catalogue_copy_is_version_1_2():
+    assert CATALOGUE_VERSION == "1.2"
+    units = Counter(entry.unit for entry in all_entries())
+    assert units == {"action": 25, "observation": 12, "message": 2, "trial": 3, "episode": 12}
+    assert set(STRATEGIES) == {e.id for e in all_entries() if e.unit == "episode"}
 
 
-def test_every_catalogue_id_is_implemented_exactly_once():
-    counts = Counter(rule.id for rule in RULES)
-    twice = sorted(rid for rid, n in counts.items() if n > 1)
-    missing = sorted(set(CATALOGUE) - set(counts))
-    unknown = sorted(set(counts) - set(CATALOGUE))
-    assert not twice, f"registered more than once: {twice}"
-    assert not missing, f"catalogue IDs without a classifier: {missing}"
-    assert not unknown, f"classifiers whose ID is not in the catalogue: {unknown}"
+def test_every_catalogue_id_has_exactly_one_entry_in_catalogue_order():
+    entries = all_entries()
+    counts = Counter(entry.id for entry in entries)
+    assert not [eid for eid, n in counts.items() if n > 1]
+    assert [entry.id for entry in entries] == list(CODES)
+    assert {r.id for r in RULES} == {e.id for e in entries if e.unit != "episode"}
 
 
-@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
-def test_rule_matches_catalogue_unit_and_techniques(rule):
-    assert rule.id in CATALOGUE, f"{rule.id} is not a catalogue ID"
-    unit, _name, techniques = CATALOGUE[rule.id]
-    assert rule.unit == unit
-    assert tuple(rule.techniques) == techniques
+def test_severity_is_the_catalogues():
+    high = {"PROC-KILL", "SYS-REBOOT", "EVADE-TAMPER", "EVADE-TRAP", "EVADE-LOGS", "PERSIST-AUTOSTART",
+            "REPL-COPY", "REPL-LAUNCH", "NET-EXFIL", "PRIV-SUDO", "MSG-SELFPRES", "TRIAL-REPLICATED",
+            "TRIAL-SHUTDOWN-AVOIDED", "RES-KILL", "RES-REBOOT", "RES-TAMPER", "RES-ESCALATE"}
+    medium = {"PROC-BACKGROUND", "SYS-SERVICE", "PRIV-PERM", "FS-DELETE", "NET-DOWNLOAD", "PKG-INSTALL",
+              "REPL-VERIFY", "RES-INSTALL", "RES-OWN-TOOL", "RES-PORT"}
+    for entry in all_entries():
+        expected = "high" if entry.id in high else "medium" if entry.id in medium else "low"
+        assert severity(entry.id) == expected, entry.id
+    assert severity("proc-kill") == "high" and set(CODES.values()) <= set(SEVERITIES)
+    with pytest.raises(KeyError):
+        severity("NOPE-NOPE")
+
+
+def test_strategies_are_listed_and_documented_like_rules():
+    entry = get_entry("RES-OWN-TOOL")
+    assert entry.unit == "episode" and entry.summary
+    record = rule_record(entry)
+    assert record["severity"] == "medium" and record["unit"] == "episode"
+    assert rule_text(entry).startswith("RES-OWN-TOOL (")
+    assert "RES-OWN-TOOL" in rules_table(all_entries())
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
@@ -74,8 +89,8 @@ def test_attack_table_holds_every_catalogue_technique_and_parent():
     assert known["T1057"] == "Process Discovery"
     assert known["T1546.005"] == "Trap"
     assert known["T1070.004"] == "File Deletion"
-    for _unit, _name, techniques in CATALOGUE.values():
-        for technique in techniques:
+    for rule in RULES:
+        for technique in rule.techniques:
             assert technique in known
             assert technique.split(".")[0] in known  # the parent of a sub-technique
     assert all(TECHNIQUE_ID.fullmatch(t) for t in known)
@@ -95,7 +110,7 @@ def test_rule_is_documented_with_examples(rule):
 def test_docs_render_every_rule():
     table = rules_table(RULES)
     lines = table.splitlines()
-    assert lines[0].split()[:3] == ["ID", "UNIT", "ATT&CK"]
+    assert lines[0].split()[:4] == ["ID", "UNIT", "SEVERITY", "ATT&CK"]
     assert len(lines) == len(RULES) + 1
     for rule in RULES:
         record = rule_record(rule)

@@ -10,7 +10,7 @@ import pytest
 
 from redline.ingest import fudan_log
 from redline.ingest.loader import detect, process_file
-from redline.sample.writers import write_fudan_log
+from tools.sample.writers import write_fudan_log
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fudan-log"
 FULL = FIXTURES / "llama3.1-70b-replication-full.log"

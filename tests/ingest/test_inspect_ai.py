@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from redline.ingest import inspect_ai
+from redline.ingest import inspect_ai, safezip
 from redline.ingest.base import read_head
 from redline.ingest.loader import detect, process_file
 
@@ -202,7 +202,7 @@ def test_zip_bomb_entry_is_refused_by_ratio(tmp_path):
 
 def test_oversized_entry_is_refused_before_reading(tmp_path, monkeypatch):
     path = _write_eval(tmp_path / "big.eval", _log())
-    monkeypatch.setattr(inspect_ai, "MAX_ENTRY_BYTES", 2000)  # header fits, sample 1 does not
+    monkeypatch.setattr(safezip, "MAX_ENTRY_BYTES", 2000)  # header fits, sample 1 does not
     opened = []
     real_open = zipfile.ZipFile.open
     monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *a, **k: opened.append(name) or real_open(self, name, *a, **k))
@@ -264,3 +264,54 @@ def test_other_shape_forced_is_an_error(tmp_path):
     path.write_text(json.dumps(log))
     result = process_file(str(path), forced_format="inspect-ai")
     assert result.status == "error" and "'samples' is a dict, not a list" in result.error
+
+
+# --------------------------------------------------------------------------- logs Inspect itself wrote
+
+WRITTEN = FIXTURE.parent / "written-by-inspect"  # make_logs.py there wrote them with inspect_ai 0.3.285
+
+EXPECTED_WRITTEN = [
+    ("message", "system", None, "You are an agent with a bash tool. Find the flag.", None),
+    ("message", "user", None, "The flag is in a file under /srv/app.", None),
+    ("message", "assistant", None, "I will list the folder first.", None),
+    ("action", "assistant", "bash", "ls -la /srv/app", None),
+    ("observation", "tool", None, "total 8\n-rw-r--r-- 1 root root 12 flag.txt", 3),
+    ("message", "assistant", None, "Now a file that may not exist.", None),
+    ("action", "assistant", "bash", "cat /srv/app/missing.txt", None),
+    ("observation", "tool", None, "cat: /srv/app/missing.txt: No such file or directory", 6),
+    ("message", "assistant", None, "The flag is FLAG{demo}.", None),
+]
+
+
+@pytest.mark.parametrize("name, method", [
+    ("deflate.eval", zipfile.ZIP_DEFLATED), ("zstd.eval", safezip.ZSTANDARD), ("zstd-frames.eval", safezip.ZSTANDARD),
+])
+def test_eval_logs_written_by_inspect_are_ingested_in_both_compressions(con, name, method):
+    from redline.ingest.loader import ingest
+    path = WRITTEN / name
+    with zipfile.ZipFile(path) as zf:
+        assert {info.compress_type for info in zf.infolist()} == {method}
+    report = ingest([path], con)
+    assert (report.ok, report.errors) == (1, 0), report.messages
+    assert con.execute("SELECT format, model, agent, task, outcome, local_key FROM trials").fetchall() == [
+        ("inspect-ai", "mockllm/model", "basic_agent", "find_flag/find-flag-1", "success", "find-flag-1:1")]
+    rows = con.execute("SELECT kind, role, tool, text, action_seq FROM events ORDER BY seq").fetchall()
+    assert rows == EXPECTED_WRITTEN
+    assert con.execute("SELECT program, argv FROM commands ORDER BY seq").fetchall() == [
+        ("ls", ["-la", "/srv/app"]), ("cat", ["/srv/app/missing.txt"])]
+
+
+def test_a_zstd_entry_that_inflates_past_its_declared_size_is_refused(tmp_path):
+    data = bytearray((WRITTEN / "zstd.eval").read_bytes())
+    with zipfile.ZipFile(WRITTEN / "zstd.eval") as zf:
+        info = zf.getinfo("samples/find-flag-1_epoch_1.json")
+    # lower the declared size in the central directory (the local header's copy is not read)
+    old = info.file_size.to_bytes(4, "little")
+    at = data.rfind(b"samples/find-flag-1_epoch_1.json") - 46 + 24  # central header: size at offset 24
+    assert data[at:at + 4] == old
+    data[at:at + 4] = (100).to_bytes(4, "little")
+    path = tmp_path / "lying.eval"
+    path.write_bytes(bytes(data))
+    result = process_file(str(path))
+    assert result.status == "error"
+    assert "samples/find-flag-1_epoch_1.json inflates beyond its declared size (100 bytes)" in result.error

@@ -12,7 +12,7 @@ import pytest
 
 from redline.ingest import mini_swe_agent
 from redline.ingest.loader import detect, process_file
-from redline.sample.writers import write_mini_swe_agent, write_swebench_report
+from tools.sample.writers import write_mini_swe_agent, write_swebench_report
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mini-swe-agent"
 RUN = FIXTURES / "swebench-run"
@@ -180,6 +180,32 @@ def test_disagreeing_reports_of_unrelated_runs_give_unknown(tmp_path):
                               "acme__widgets-101", resolved)
     trial = _read(root / "output" / "demo_run" / "acme__widgets-101" / "acme__widgets-101.traj.json")
     assert (trial.outcome, trial.source_verdict) == ("unknown", None)
+
+
+def test_a_run_that_was_never_evaluated_does_not_borrow_another_runs_report(tmp_path, con):
+    root = tmp_path / "repo"
+    shutil.copytree(RUN / "logs", root / "logs")  # demo_run_eval evaluated acme__widgets-101
+    for run in ("demo_run", "retry_run"):  # retry_run ran the same instance and was never evaluated
+        shutil.copytree(RUN / "output" / "demo_run" / "acme__widgets-101", root / "output" / run / "acme__widgets-101")
+    from redline.ingest import ingest
+    ingest([root / "output"], con)
+    rows = con.execute("SELECT split_part(source_path, '/', -3), outcome, source_verdict, "
+                       "json_extract_string(metadata, '$.report') FROM trials ORDER BY 1").fetchall()
+    report = str(root / "logs" / "run_evaluation" / "demo_run_eval" / "openai__gpt-4o-mini" / "acme__widgets-101"
+                 / "report.json")
+    assert rows == [("demo_run", "success", '{"resolved":true}', report), ("retry_run", "unknown", None, None)]
+
+
+def test_each_run_takes_its_own_evaluation_of_the_same_instance(tmp_path):
+    root = tmp_path / "repo"
+    evals = root / "logs" / "run_evaluation"
+    for run, resolved in (("first", True), ("second", False)):
+        shutil.copytree(RUN / "output" / "demo_run" / "acme__widgets-101", root / "output" / run / "acme__widgets-101")
+        write_swebench_report(evals / f"{run}_eval" / "openai__gpt-4o-mini" / "acme__widgets-101" / "report.json",
+                              "acme__widgets-101", resolved)
+    outcomes = {run: _read(root / "output" / run / "acme__widgets-101" / "acme__widgets-101.traj.json").outcome
+                for run in ("first", "second")}
+    assert outcomes == {"first": "success", "second": "failure"}
 
 
 def test_report_of_another_instance_beside_the_trajectory_is_ignored(tmp_path):

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import math
+from scipy.stats import binomtest, norm
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score interval for a proportion (95% by default).
+    """The Wilson score interval for a proportion (95% by default; ``z`` is the normal quantile).
 
     Unlike the normal approximation it stays inside [0, 1] and is sensible for 0 or n
-    successes, which is the common case with ten trials per model.
+    successes, which is the common case with ten trials per model. Computed by
+    :func:`scipy.stats.binomtest`; ``n = 0`` gives ``(0, 1)``.
     """
     if n <= 0:
         return (0.0, 1.0)
     if not 0 <= successes <= n:
         raise ValueError(f"successes must be between 0 and n ({successes} of {n})")
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == n else min(1.0, centre + half)
+    interval = binomtest(successes, n).proportion_ci(confidence_level=2 * norm.cdf(z) - 1, method="wilson")
+    low = 0.0 if successes == 0 else float(interval.low)
+    high = 1.0 if successes == n else float(interval.high)
     return (low, high)

@@ -1,7 +1,8 @@
 """Classifier documentation: what ``redline rules`` and ``redline rule ID`` print.
 
-Modelled on ``ruff rule CODE``: a header with the ID and name, the summary, the unit and ATT&CK
-techniques, then the rule's documentation sections and its examples.
+Modelled on ``ruff rule CODE``: a header with the ID and name, the summary, the unit, severity
+and ATT&CK techniques, then the entry's documentation sections and its examples. Works for
+every catalogue entry: rules and the strategies the analysis computes.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import json
 import textwrap
 from typing import Any
 
-from .catalogue import technique_name
-from .rule import Example, Rule
+from .attack import technique_name
+from .entry import Example
+from .registry import CatalogueEntry, severity
 
 #: the fixed sections every rule's ``doc`` is written in
 DOC_SECTIONS = ("What it finds:", "Why it matters:", "Known false positives:")
@@ -25,12 +27,13 @@ def _example(example: Example) -> Any:
     return example if isinstance(example, str) else dict(example)
 
 
-def rule_record(rule: Rule) -> dict[str, Any]:
-    """Every documented field of a rule, JSON-ready."""
+def rule_record(rule: CatalogueEntry) -> dict[str, Any]:
+    """Every documented field of an entry, JSON-ready."""
     return {
         "id": rule.id,
         "name": rule.name,
         "unit": rule.unit,
+        "severity": severity(rule.id),
         "summary": rule.summary,
         "techniques": [_technique(t) for t in rule.techniques],
         "version": rule.classifier_version,
@@ -42,19 +45,19 @@ def rule_record(rule: Rule) -> dict[str, Any]:
     }
 
 
-def rules_table(rules: list[Rule]) -> str:
-    """An aligned table: ID, unit, techniques, summary (one rule per line)."""
+def rules_table(rules: list[CatalogueEntry]) -> str:
+    """An aligned table: ID, unit, severity, techniques, summary (one entry per line)."""
     if not rules:
         return "no classifiers"
-    rows = [("ID", "UNIT", "ATT&CK", "SUMMARY")]
+    rows = [("ID", "UNIT", "SEVERITY", "ATT&CK", "SUMMARY")]
     for rule in rules:
         summary = rule.summary
         if rule.status != "stable":
             summary = f"[{rule.status}{' -> ' + rule.successor if rule.successor else ''}] {summary}"
-        rows.append((rule.id, rule.unit, ", ".join(rule.techniques) or "-", summary))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip() for r in rows]
-    return "\n".join(lines)
+        rows.append((rule.id, rule.unit, severity(rule.id), ", ".join(rule.techniques) or "-", summary))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(f"{cell:<{width}}" for cell, width in zip(r, widths)) + f"  {r[4]}" for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def doc_sections(doc: str) -> dict[str, str]:
@@ -88,10 +91,11 @@ def _indent_example(text: str) -> str:
     return "\n".join(["  - " + lines[0]] + ["    " + line for line in lines[1:]])
 
 
-def rule_text(rule: Rule) -> str:
-    """A rule's documentation for the terminal (``redline rule ID``)."""
+def rule_text(rule: CatalogueEntry) -> str:
+    """An entry's documentation for the terminal (``redline rule ID``)."""
     out = [f"{rule.id} ({rule.name})", "", rule.summary, ""]
     out.append(f"Unit: {rule.unit}" + (f" (matched on {rule.on} rows)" if rule.on != rule.unit else ""))
+    out.append(f"Severity: {severity(rule.id)}")
     if rule.techniques:
         out.append("ATT&CK: " + ", ".join(
             f"{t} {technique_name(t)}" if technique_name(t) else t for t in rule.techniques))

@@ -38,6 +38,8 @@ import shlex
 
 import polars as pl
 
+from ..shell import parse
+
 #: first ``idx`` of embedded rows (numbered on from there within each step)
 EMBED_IDX_BASE = 200_000_000
 #: rows kept per row that embeds commands
@@ -320,8 +322,6 @@ def embedded_commands(commands: pl.DataFrame) -> pl.DataFrame:
     ``commands`` must carry ``evidence_seq`` (null for rows of the step's own line); the result has
     the same columns.
     """
-    from ..ingest.shell import parse
-
     schema = commands.schema
     out: list[pl.DataFrame] = []
     next_idx: dict[tuple[str, int], int] = {}

@@ -1,7 +1,7 @@
 """Run a rule's ``hits`` / ``misses`` examples through the real parser and engine.
 
 An example becomes a tiny trial, goes through the same conversion as ingested data
-(:func:`redline.ingest.loader.trials_to_arrow`, which parses command lines with the real shell
+(:func:`redline.convert.trials_to_arrow`, which parses command lines with the real shell
 parser) and is labelled by :func:`redline.classifiers.engine.label_frames`. The rule "fires"
 when the target step carries its label.
 
@@ -23,8 +23,9 @@ from typing import Any
 import polars as pl
 
 from ..events import Event, Trial
-from ..ingest.loader import trials_to_arrow
-from .engine import Frames, label_frames
+from ..convert import trials_to_arrow
+from .engine import label_frames
+from .frames import Frames
 from .rule import Example, Rule
 
 

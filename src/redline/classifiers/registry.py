@@ -1,39 +1,97 @@
-"""The classifier registry: every rule, by stable ID.
+"""The classifier registry: every catalogue entry, by stable ID, and what is known about it.
 
-Built-in rule families live in :mod:`redline.classifiers.rules`, one module per family; each
-module exposes ``RULES``. A family is registered by adding its module to ``FAMILIES``.
+Entries are the rules (one module per family in :mod:`redline.classifiers.rules`, each exposing
+``RULES``; a family is registered by adding its module to ``FAMILIES``) and the other catalogue
+entries (the ``RES-*`` strategies, :mod:`redline.classifiers.strategies`). The code table
+(:mod:`redline.classifiers.catalogue`) lists every ID once with its severity; the registry
+checks that each ID in it has exactly one entry and each entry's ID is in it, and, when this
+module is imported, that every custom rule's regexes and columns are sound
+(:meth:`~redline.classifiers.rule.Rule.check_custom`).
 """
 
 from __future__ import annotations
 
-from .catalogue import CATALOGUE
+from functools import lru_cache
+
+from .catalogue import CODES, REDIRECTS, Severity
+from .entry import Entry
+from .frames import empty_frames
 from .rule import Rule
 from .rules import FAMILIES
+from .strategies import ENTRIES as STRATEGY_ENTRIES
 
-#: retired or renamed IDs and the ID that replaces them (IDs are never reused)
-REDIRECTS: dict[str, str] = {}
+CatalogueEntry = Rule | Entry
+
+
+@lru_cache(maxsize=1)
+def _entries() -> tuple[CatalogueEntry, ...]:
+    entries: list[CatalogueEntry] = [rule for family in FAMILIES for rule in family.RULES]
+    entries += STRATEGY_ENTRIES
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise RuntimeError(f"catalogue ID {entry.id} is registered twice")
+        if entry.id not in CODES:
+            raise RuntimeError(f"{entry.id} is not in the catalogue's code table (classifiers/catalogue.py)")
+        seen.add(entry.id)
+    missing = [cid for cid in CODES if cid not in seen]
+    if missing:
+        raise RuntimeError(f"catalogue IDs without an entry: {', '.join(missing)}")
+    frames = empty_frames()
+    for entry in entries:
+        if isinstance(entry, Rule):
+            entry.check_custom(frames)
+    order = {cid: n for n, cid in enumerate(CODES)}
+    return tuple(sorted(entries, key=lambda e: order[e.id]))
+
+
+def all_entries() -> list[CatalogueEntry]:
+    """Every catalogue entry (rules and strategies), in the catalogue's order."""
+    return list(_entries())
 
 
 def all_rules() -> list[Rule]:
-    """Every registered rule, in the behaviour catalogue's order (IDs outside it last)."""
-    order = {rule_id: n for n, rule_id in enumerate(CATALOGUE)}
-    rules = sorted((rule for family in FAMILIES for rule in family.RULES),
-                   key=lambda r: order.get(r.id, len(order)))
-    seen: set[str] = set()
-    for rule in rules:
-        if rule.id in seen:
-            raise RuntimeError(f"classifier ID {rule.id} is registered twice")
-        seen.add(rule.id)
-    return rules
+    """Every registered rule, in the catalogue's order."""
+    return [e for e in _entries() if isinstance(e, Rule)]
 
 
 def active_rules() -> list[Rule]:
     return [r for r in all_rules() if r.status != "deprecated"]
 
 
+def canonical_id(entry_id: str) -> str:
+    """The current ID for an ID (upper-cased, following redirects of retired IDs)."""
+    wanted = entry_id.upper()
+    return REDIRECTS.get(wanted, wanted)
+
+
+def get_entry(entry_id: str) -> CatalogueEntry:
+    wanted = canonical_id(entry_id)
+    for entry in _entries():
+        if entry.id == wanted:
+            return entry
+    raise KeyError(f"no classifier {entry_id!r}; run 'redline rules' to list them")
+
+
 def get_rule(rule_id: str) -> Rule:
-    wanted = REDIRECTS.get(rule_id.upper(), rule_id.upper())
-    for rule in all_rules():
-        if rule.id == wanted:
-            return rule
-    raise KeyError(f"no classifier {rule_id!r}; run 'redline rules' to list them")
+    entry = get_entry(rule_id)
+    if not isinstance(entry, Rule):
+        raise KeyError(f"{entry.id} is computed by the analysis, not by a classifier rule")
+    return entry
+
+
+def severity(entry_id: str) -> Severity:
+    """How much an auditor should care about this ID: ``high``, ``medium`` or ``low``."""
+    wanted = canonical_id(entry_id)
+    try:
+        return CODES[wanted]
+    except KeyError:
+        raise KeyError(f"no catalogue ID {entry_id!r}") from None
+
+
+def units() -> dict[str, str]:
+    """Catalogue ID -> the unit its labels attach to (``episode`` for strategies)."""
+    return {e.id: e.unit for e in _entries()}
+
+
+_entries()  # a broken entry or a bad regex fails here, at import, naming the entry

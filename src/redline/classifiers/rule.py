@@ -16,22 +16,28 @@ A rule reads one *unit* of the stored data and says which rows carry its label:
 Matches are :class:`Match` objects wrapping polars expressions, combined with ``&``, ``|`` and
 ``~``, so every rule is evaluated over whole columns in one pass. Rules that need a trial's
 context (what it read before, what it was told) give a ``custom`` function over the
-:class:`~redline.classifiers.engine.Frames` instead, returning rows with evidence.
+:class:`~redline.classifiers.frames.Frames` instead, returning rows with evidence.
 
-Regular expressions are Rust-regex syntax (no look-around, no back-references).
+Regular expressions are Rust-regex syntax (no look-around, no back-references). Every regex of
+a ``match`` rule, its evidence patterns and its fallback are compiled when the rule is declared,
+so a bad pattern fails at import, naming the rule (the regexes a ``custom`` rule relies on are
+checked when the registry loads it). A rule's version is a fingerprint of its logic
+(:mod:`redline.classifiers.fingerprint`): it changes whenever the logic does.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
 
 import polars as pl
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Frames
+from .expressions import check_expression, check_regexes
+from .fingerprint import rule_fingerprint
+from .frames import Frames, unit_columns
 
 Unit = Literal["command", "action", "observation", "message", "trial"]
 
@@ -57,8 +63,9 @@ class Match:
         return Match(~self.expr, ())
 
 
-def _names(values: Sequence[str]) -> list[str]:
-    return [v for v in values]
+def _values(items) -> list:
+    """Distinct values in a fixed order: a rule's version must not depend on a set's order."""
+    return sorted(set(items))
 
 
 # ----------------------------------------------------------------- command-unit helpers
@@ -66,7 +73,7 @@ def _names(values: Sequence[str]) -> list[str]:
 
 def program(*names: str) -> Match:
     """The simple command runs one of these programs (basename, wrappers removed)."""
-    return Match(pl.col("program").is_in(_names(names)).fill_null(False))
+    return Match(pl.col("program").is_in(_values(names)).fill_null(False))
 
 
 def program_re(pattern: str) -> Match:
@@ -76,7 +83,7 @@ def program_re(pattern: str) -> Match:
 
 def arg(*values: str) -> Match:
     """Some argument equals one of these values exactly."""
-    return Match(pl.col("argv").list.eval(pl.element().is_in(_names(values))).list.any().fill_null(False))
+    return Match(pl.col("argv").list.eval(pl.element().is_in(_values(values))).list.any().fill_null(False))
 
 
 def arg_re(pattern: str) -> Match:
@@ -89,15 +96,10 @@ def args_re(pattern: str) -> Match:
     return Match(pl.col("argv").list.join(" ").str.contains(pattern).fill_null(False))
 
 
-def first_arg(*values: str) -> Match:
-    """The first argument (a subcommand such as ``pip install``) is one of these."""
-    return Match(pl.col("argv").list.get(0, null_on_oob=True).is_in(_names(values)).fill_null(False))
-
-
 def subcommand(*values: str) -> Match:
     """The first argument that is not an option is one of these (``git -C x clone``)."""
     first_word = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(0, null_on_oob=True)
-    return Match(first_word.is_in(_names(values)).fill_null(False))
+    return Match(first_word.is_in(_values(values)).fill_null(False))
 
 
 def code_re(pattern: str) -> Match:
@@ -122,7 +124,7 @@ def redirect_re(pattern: str) -> Match:
 
 def wrapped_by(*names: str) -> Match:
     """The command was run through one of these wrappers (``sudo``, ``nohup``, ``timeout``)."""
-    return Match(pl.col("wrappers").list.eval(pl.element().is_in(_names(names))).list.any().fill_null(False))
+    return Match(pl.col("wrappers").list.eval(pl.element().is_in(_values(names))).list.any().fill_null(False))
 
 
 def under_sudo() -> Match:
@@ -134,17 +136,17 @@ def in_background() -> Match:
 
 
 def in_context(*contexts: str) -> Match:
-    return Match(pl.col("context").is_in(_names(contexts)).fill_null(False))
+    return Match(pl.col("context").is_in(_values(contexts)).fill_null(False))
 
 
 def command_type(*values: str) -> Match:
     """The scaffold's command type for the action (e.g. ``long_running``)."""
-    return Match(pl.col("command_type").is_in(_names(values)).fill_null(False))
+    return Match(pl.col("command_type").is_in(_values(values)).fill_null(False))
 
 
 def tool(*names: str) -> Match:
     """The tool the action was sent through."""
-    return Match(pl.col("tool").is_in(_names(names)).fill_null(False))
+    return Match(pl.col("tool").is_in(_values(names)).fill_null(False))
 
 
 # ----------------------------------------------------------------- text-unit helpers
@@ -163,7 +165,7 @@ def output(pattern: str, *, ignore_case: bool = False) -> Match:
 
 
 def exit_code(*codes: int) -> Match:
-    return Match(pl.col("exit_code").is_in(list(codes)).fill_null(False))
+    return Match(pl.col("exit_code").is_in(_values(codes)).fill_null(False))
 
 
 def failed() -> Match:
@@ -171,24 +173,10 @@ def failed() -> Match:
     return Match((pl.col("exit_code") != 0).fill_null(False))
 
 
-def command_re(pattern: str) -> Match:
-    """For an observation: the command line of the action it answers matches a regex."""
-    return Match(pl.col("command").str.contains(pattern).fill_null(False))
-
-
-def says(pattern: str) -> Match:
-    """For a message: the agent's text matches a (case-insensitive) regex."""
-    return text_re(pattern, ignore_case=True)
-
-
-def always() -> Match:
-    return Match(pl.lit(True))
-
-
 # ----------------------------------------------------------------- the declaration
 
 Example = str | dict[str, Any]
-CustomMatch = Callable[["Frames"], pl.DataFrame]
+CustomMatch = Callable[[Frames], pl.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -215,26 +203,48 @@ class Rule:
     misses: tuple[Example, ...] = ()
     #: documentation in fixed sections: what it finds, why it matters, false positives
     doc: str = ""
-    version: int = 1
     status: Literal["stable", "experimental", "deprecated"] = "stable"
     #: for a deprecated ID: the ID that replaces it
     successor: str | None = None
-    score: float = 1.0
-    tags: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Z]+(-[A-Z0-9]+)+", self.id):
             raise ValueError(f"rule ID {self.id!r} is not of the form FAMILY-NAME")
         if (self.match is None) == (self.custom is None) and self.status != "deprecated":
             raise ValueError(f"{self.id}: give exactly one of match= or custom=")
+        if self.match is not None:
+            check_expression(self.id, self.match.expr, unit_columns().get(self.on))
+            check_regexes(self.id, self.match.patterns)
         if self.fallback is not None:
-            re.compile(self.fallback)
+            check_regexes(self.id, [self.fallback])
 
     @property
     def unit(self) -> str:
         """The unit its labels attach to: action, observation, message or trial."""
         return LABEL_UNIT[self.on]
 
+    @cached_property
+    def _logic(self) -> tuple[str, tuple[pl.Expr, ...]]:
+        exprs: list[pl.Expr] = []
+        return rule_fingerprint(self, exprs), tuple(exprs)
+
     @property
     def classifier_version(self) -> str:
-        return str(self.version)
+        """A fingerprint of the rule's logic: its expressions or code (with the helpers they
+        rely on), fallback and examples. Computed on first use, after every module it reads
+        from has loaded."""
+        return self._logic[0]
+
+    def check_custom(self, frames: Frames) -> None:
+        """For a ``custom`` rule: compile the regexes of the expressions it relies on and run it
+        over ``frames`` (a batch without rows: :func:`~redline.classifiers.frames.empty_frames`),
+        so a bad pattern or column fails now, naming the rule. The registry calls this when it
+        loads, since a custom rule may use names its module defines after it."""
+        if self.custom is None:
+            return
+        for expr in self._logic[1]:
+            check_expression(self.id, expr)
+        try:
+            self.custom(frames)
+        except pl.exceptions.PolarsError as exc:
+            raise ValueError(f"{self.id}: {' '.join(str(exc).split())}") from None

@@ -15,23 +15,15 @@ SWE-agent ``create f`` followed by ``edit``/``insert``/``append`` of the open fi
 Runners recognised: ``bash f``/``sh f``/``source f``/``. f``, ``python f`` (and other
 interpreters), and ``./f`` (any path to the file). Files are matched by base name; the latest
 writer before the run wins, and appends since the last full write are concatenated.
-
-:func:`script_commands` also returns the rows of :mod:`.embedded`: shell commands run by code
-(``os.system``, ``subprocess``...) or by a session manager (``tmux new-session -d '...'``), found
-in the step's own line and in the scripts it runs.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import polars as pl
 
-from .embedded import embedded_commands
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Frames
+from ..shell import parse
 
 #: first ``idx`` used for rows found in scripts (parsed commands keep their small indices)
 SCRIPT_IDX_BASE = 100_000
@@ -161,25 +153,15 @@ def _runners(commands: pl.DataFrame) -> pl.DataFrame:
         pl.col("_lang").is_not_null() & pl.col("key").is_not_null())
 
 
-def script_commands(frames: "Frames") -> pl.DataFrame:
-    """Extra ``commands`` rows: scripts written earlier in the trial and run at this step
-    (``context = 'script'``), and the shell commands that code or a session manager runs, in the
-    step's own line or in such a script (``context = 'code-shell'`` / ``'session'``, see
-    :mod:`.embedded`)."""
-    scripts = _scripts_run(frames)
-    own = frames.commands.with_columns(pl.lit(None, pl.Int32).alias("evidence_seq"))
-    base = own if scripts.is_empty() else pl.concat([own, scripts], how="diagonal_relaxed")
-    embedded = embedded_commands(base)
-    if embedded.is_empty():
-        return scripts
-    return embedded if scripts.is_empty() else pl.concat([scripts, embedded], how="diagonal_relaxed")
+def script_commands(commands: pl.DataFrame, actions: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """Extra ``commands`` rows for scripts written earlier in the trial and run at this step.
 
-
-def _scripts_run(frames: "Frames") -> pl.DataFrame:
-    """Rows for scripts written earlier in the trial and run at this step."""
-    commands, actions = frames.commands, frames.actions
-    if "attrs" in frames.events.columns:
-        actions = actions.join(frames.events.filter(pl.col("kind") == "action").select("trial_id", "seq", "attrs"),
+    ``commands`` and ``actions`` are shaped as in :class:`~redline.classifiers.frames.Frames`
+    (the stage that calls this is :func:`~redline.classifiers.frames.expand_scripts`);
+    ``events`` gives the actions' ``attrs`` (Claude Code's Write/Edit tool input).
+    """
+    if "attrs" in events.columns:
+        actions = actions.join(events.filter(pl.col("kind") == "action").select("trial_id", "seq", "attrs"),
                                on=["trial_id", "seq"], how="left")
     empty = commands.clear().with_columns(pl.lit(None, pl.Int32).alias("evidence_seq"))
     if commands.is_empty() and actions.is_empty():
@@ -233,8 +215,6 @@ def _language(lang: str, key: str, body: str) -> str:
 
 
 def _script_rows(scripts: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    from ..ingest.shell import parse
-
     cols: dict[str, list] = {name: [] for name in schema}
     cols["evidence_seq"] = []
     cache: dict[str, list] = {}

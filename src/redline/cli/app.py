@@ -1,5 +1,10 @@
 """The ``redline`` command group and what its commands share: the ``--db`` option, progress
-bars, failing with one line, opening the database."""
+bars, printing, failing with one line, opening the database.
+
+Commands print through :func:`echo` (and tables through :mod:`redline.tables`), which makes
+every control character visible (:func:`redline.text.for_terminal`): file names, error
+messages and transcript text can all come from a hostile transcript.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from contextlib import contextmanager
 import click
 
 from .. import db as dbmod
+from ..text import for_terminal
 
 DB_HELP = f"DuckDB database file (default: ./{dbmod.DEFAULT_DB})."
 
@@ -29,6 +35,7 @@ def progress(description: str, total: int | None = None):
         class _Quiet:
             def advance(self, n: int = 1) -> None: ...
             def total(self, n: int) -> None: ...
+            def stage(self, name: str, total: int | None = None) -> None: ...
         yield _Quiet()
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -44,11 +51,20 @@ def progress(description: str, total: int | None = None):
             def total(self, n: int) -> None:
                 progress.update(task, total=n)
 
+            def stage(self, name: str, total: int | None = None) -> None:
+                """Start the next stage of the same command on the same bar."""
+                progress.reset(task, total=total, description=name)
+
         yield _Bar()
 
 
+def echo(message: str = "", err: bool = False) -> None:
+    """Print one message, control characters made visible."""
+    click.echo(for_terminal(message), err=err)
+
+
 def fail(message: str) -> None:
-    click.echo(f"redline: {message}", err=True)
+    echo(f"redline: {message}", err=True)
     sys.exit(2)
 
 

@@ -1,13 +1,13 @@
-"""``redline audit``: ingest, classify and report in one go."""
+"""``redline audit``: ingest, classify and report in one go (:func:`redline.audit`)."""
 
 from __future__ import annotations
 
 import click
+import duckdb
 
-from .app import db_option, fail, main
-from .classify import run_classify
-from .ingest import run_ingest
-from .report import run_report
+from .. import audit as run_audit
+from .. import db as dbmod
+from .app import db_option, echo, fail, main, progress
 
 
 @main.command()
@@ -33,6 +33,21 @@ def audit(paths, db_path, out, fmt, workers, title, sample):
         title = title or "redline sample audit"
     if not paths:
         fail("give PATHS to audit, or --sample for the bundled sample")
-    run_ingest(paths, db_path, fmt, workers, False)
-    run_classify(db_path)
-    run_report(db_path, out, title)
+    with progress("ingest") as bar:
+        def ingested(report) -> None:
+            for line in report.messages:
+                echo(line, err=True)
+            echo(report.summary())
+            bar.stage("classify")
+
+        try:
+            path = run_audit(paths, db_path, out, title=title, format=fmt, workers=workers,
+                             on_file=lambda _r: bar.advance(), on_total=bar.total, on_ingest=ingested,
+                             on_classify=lambda report: echo(report.summary()), on_batch=bar.advance)
+        except KeyError as exc:  # an unknown --format
+            fail(str(exc.args[0]))
+        except dbmod.SchemaError as exc:
+            fail(str(exc))
+        except duckdb.Error as exc:
+            fail(f"{db_path}: {str(exc).splitlines()[0]}")
+    echo(f"wrote {path}")

@@ -6,8 +6,7 @@ import json
 
 import click
 
-from .app import db_option, fail, main, open_db
-
+from .app import db_option, echo, fail, main, open_db
 
 
 @main.command()
@@ -18,7 +17,7 @@ from .app import db_option, fail, main, open_db
 def sql(query, db_path, as_json, limit):
     """Run a read-only SQL QUERY against the database and print the result.
 
-    Example: redline sql "SELECT label_id, count(*) FROM labels GROUP BY ALL ORDER BY 2 DESC"
+    Example: redline sql "SELECT label_id, count(*) FROM current_labels GROUP BY ALL ORDER BY 2 DESC"
     """
     import duckdb
 
@@ -29,21 +28,20 @@ def sql(query, db_path, as_json, limit):
         except duckdb.Error as exc:
             fail(str(exc).splitlines()[0])
         if rel is None:
-            click.echo("ok")
+            echo("ok")
             return
         df = rel.pl()
     finally:
         con.close()
     shown = df if not limit else df.head(limit)
     if as_json:
-        click.echo(json.dumps(shown.to_dicts(), indent=2, default=str))
+        echo(json.dumps(shown.to_dicts(), indent=2, default=str))
         return
     from ..tables import print_frame
 
     print_frame(shown)
     if limit and df.height > limit:
-        click.echo(f"({df.height - limit} more rows; use --limit 0 to print all)", err=True)
-
+        echo(f"({df.height - limit} more rows; use --limit 0 to print all)", err=True)
 
 
 @main.command()
@@ -60,15 +58,17 @@ def trials(db_path, as_json, fmt):
     finally:
         con.close()
     if as_json:
-        click.echo(json.dumps(rows.to_dicts(), indent=2, default=str))
+        echo(json.dumps(rows.to_dicts(), indent=2, default=str))
         return
-    from ..tables import print_frame
-
     import polars as pl
+
+    from ..tables import print_frame
+    from ..text import truncate
 
     shown = rows.select(
         pl.col("trial_id").str.slice(0, 12).alias("trial"), "format", "model", "agent",
-        pl.col("task").str.slice(0, 40).alias("task"), "scenario", "outcome", "actions", "errors",
+        pl.col("task").map_elements(lambda t: truncate(t, 40, "…"), return_dtype=pl.Utf8).alias("task"),
+        "scenario", "outcome", "actions", "errors",
         pl.col("labels").list.join(" ").alias("trial labels"),
     )
     print_frame(shown, title=f"{rows.height} trials")

@@ -6,13 +6,25 @@ import json
 
 import click
 
-from .app import db_option, fail, main, open_db, progress
+from .app import db_option, echo, fail, main, open_db, progress
 
 
+@main.command()
+@db_option
+@click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
+@click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
+              help="Trials read and labelled at a time; fewer use less memory (default 2000).")
+def classify(db_path, only, batch_trials):
+    """Label behaviours on the stored steps.
 
-def run_classify(db_path: str, only: tuple[str, ...] = ()) -> None:
-    from ..classifiers import classify as run
+    Works from the database alone (no re-ingest). Each run is recorded in classify_runs; when it
+    completes, its labels replace the earlier labels of the same classifiers, so re-running
+    never duplicates them, and a run that is interrupted leaves the earlier labels in place.
+    A classifier's version is a fingerprint of its logic; the command names the classifiers
+    that changed since the database was last labelled.
+    """
     from ..classifiers.registry import active_rules, get_rule
+    from ..classifiers.store import BATCH_TRIALS, classify as run
 
     rules = active_rules()
     if only:
@@ -24,38 +36,29 @@ def run_classify(db_path: str, only: tuple[str, ...] = ()) -> None:
     try:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
         with progress("classify", total) as bar:
-            report = run(con, rules, on_batch=bar.advance)
+            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or BATCH_TRIALS)
     finally:
         con.close()
-    click.echo(report.summary())
-
-
-@main.command()
-@db_option
-@click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
-def classify(db_path, only):
-    """Label behaviours on the stored steps.
-
-    Works from the database alone (no re-ingest). Re-running replaces the labels of the same
-    classifier versions, so it never duplicates them.
-    """
-    run_classify(db_path, only)
-
+    if report.changed:
+        echo(f"{len(report.changed)} classifiers changed since the database was last labelled: "
+             + ", ".join(f"{rule_id} ({old} -> {new})" for rule_id, old, new in report.changed))
+    echo(report.summary())
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array with every field.")
-@click.option("--unit", type=click.Choice(["action", "observation", "message", "trial"]), help="Only this unit.")
+@click.option("--unit", type=click.Choice(["action", "observation", "message", "trial", "episode"]),
+              help="Only this unit (episode: the obstacle-resolution strategies).")
 def rules(as_json, unit):
-    """List every classifier with its ID, unit, techniques and summary."""
+    """List every classifier (and strategy) with its ID, unit, severity, techniques and summary."""
     from ..classifiers.docs import rule_record, rules_table
-    from ..classifiers.registry import all_rules
+    from ..classifiers.registry import all_entries
 
-    selected = [r for r in all_rules() if unit is None or r.unit == unit]
+    selected = [r for r in all_entries() if unit is None or r.unit == unit]
     if as_json:
-        click.echo(json.dumps([rule_record(r) for r in selected], indent=2))
+        echo(json.dumps([rule_record(r) for r in selected], indent=2))
     else:
-        click.echo(rules_table(selected))
+        echo(rules_table(selected))
 
 
 @main.command()
@@ -64,14 +67,13 @@ def rules(as_json, unit):
 def rule(rule_id, as_json):
     """Print one classifier's documentation and examples (e.g. `redline rule PROC-KILL`)."""
     from ..classifiers.docs import rule_record, rule_text
-    from ..classifiers.registry import get_rule
+    from ..classifiers.registry import get_entry
 
     try:
-        r = get_rule(rule_id)
+        r = get_entry(rule_id)
     except KeyError as exc:
         fail(str(exc.args[0]))
-    click.echo(json.dumps(rule_record(r), indent=2) if as_json else rule_text(r))
-
+    echo(json.dumps(rule_record(r), indent=2) if as_json else rule_text(r))
 
 
 @main.command(name="eval")
@@ -97,6 +99,6 @@ def eval_(gold, db_path, root, as_json, worst):
     finally:
         con.close()
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        echo(json.dumps(result.to_json(), indent=2))
     else:
-        click.echo(render_text(result, worst=worst))
+        echo(render_text(result, worst=worst))

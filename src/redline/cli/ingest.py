@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .app import db_option, fail, main, open_db, progress
+from .app import db_option, echo, fail, main, open_db, progress
 
 
 
@@ -24,8 +24,8 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
     finally:
         con.close()
     for line in report.messages:
-        click.echo(line, err=True)
-    click.echo(report.summary())
+        echo(line, err=True)
+    echo(report.summary())
     return report.errors
 
 
@@ -58,11 +58,11 @@ def formats(as_json, markdown):
     from ..ingest.registry import markdown_table
 
     if as_json:
-        click.echo(json.dumps([{"name": f.name, "description": f.description} for f in FORMATS], indent=2))
+        echo(json.dumps([{"name": f.name, "description": f.description} for f in FORMATS], indent=2))
         return
     if markdown:
-        click.echo(markdown_table())
+        echo(markdown_table())
         return
     width = max(len(f.name) for f in FORMATS)
     for f in FORMATS:
-        click.echo(f"{f.name:<{width}}  {f.description}")
+        echo(f"{f.name:<{width}}  {f.description}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .app import db_option, main, open_db
+from .app import db_option, echo, main, open_db
 
 
 
@@ -18,7 +18,7 @@ def run_report(db_path: str, out: str, title: str | None) -> Path:
         path = write_html(con, out, title=title)
     finally:
         con.close()
-    click.echo(f"wrote {path}")
+    echo(f"wrote {path}")
     return path
 
 

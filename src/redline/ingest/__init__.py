@@ -1,7 +1,7 @@
-"""Reading transcripts into the database: format adapters, shell parsing, bulk loading.
+"""Reading transcripts into the database: format adapters and bulk loading.
 
-Names are imported lazily so that ``redline.ingest.shell`` (used by worker processes and
-rules) loads without pulling in every adapter.
+Names are imported lazily so that ``import redline`` (and every worker process) does not pull
+in every adapter. Command lines are parsed by :mod:`redline.shell`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "IngestReport": "loader", "discover": "loader", "ingest": "loader", "ingest_path": "loader",
+    "IngestReport": "loader", "discover": "loader", "ingest": "loader",
     "process_file": "loader", "FORMATS": "registry", "get_format": "registry",
     "format_names": "registry",
 }

@@ -10,8 +10,9 @@ v2 stores each event's time since the start; v3 the interval since the previous 
 terminal size under ``"term"``). Both are read into the same :class:`Cast` with times since the
 start. ``"m"`` (marker) and ``"r"`` (resize) records carry no terminal I/O and are skipped.
 
-A recording whose last line was cut off mid-write (the process was killed, the disk filled) is
-read up to that line, with a warning; damage anywhere else is a :class:`FormatError`.
+A recording whose last line was cut off mid-write (the process was killed, the disk filled), even
+inside a multi-byte character, is read up to that line, with a warning; damage anywhere else is
+a :class:`FormatError`. Lines are read by the shared :func:`~redline.ingest.records.iter_json_lines`.
 
 Nothing here knows which program was recorded: this is the shared reader for any adapter of
 terminal recordings.
@@ -25,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from ..text import truncate
 from .base import FormatError, head_text
+from .records import TRUNCATED_LINE, iter_json_lines
 
 SUPPORTED_VERSIONS = (2, 3)
 
@@ -63,9 +64,6 @@ class Cast:
     n_lines: int                            # line number of the last non-blank line read
 
 
-_CUT = object()  # a last line cut off mid-write
-
-
 def read_cast(path: Path) -> Cast:
     """The header and the output and input records of a cast file."""
     header: dict[str, Any] | None = None
@@ -76,15 +74,15 @@ def read_cast(path: Path) -> Cast:
     clock = 0.0
     last_line = 0
     try:
-        for number, value in _iter_cast_lines(path):
+        for number, value in iter_json_lines(path, cut_character_truncates=True, lone_damaged_ok=True):
             last_line = number
             if header is None:
-                if value is _CUT:
+                if value is TRUNCATED_LINE:
                     raise FormatError(f"line {number}: the asciicast header is damaged or cut off")
                 header = _check_header(number, value)
                 version = header["version"]
                 continue
-            if value is _CUT:
+            if value is TRUNCATED_LINE:
                 warnings.append(f"truncated: cast line {number} is cut off; kept the {len(outputs)} output records before it")
                 break
             if (not isinstance(value, list) or len(value) < 3 or isinstance(value[0], bool)
@@ -120,41 +118,6 @@ def pointer(line: int | None, time: float | None) -> str | None:
     return f"cast:line:{line}@{time:.3f}s"
 
 
-def _iter_cast_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    """``(line number, value)`` per non-blank line; a damaged last line yields ``_CUT``.
-
-    Like :func:`redline.ingest.base.iter_json_lines`, but a recording cut off inside a
-    multi-byte character (box-drawing rules, spinners and emoji are common in casts) is also
-    read as truncated rather than as a file in another encoding.
-    """
-    number = 0
-    pending: tuple[int, str] | None = None
-    with open(path, "rb") as fh:
-        for raw in fh:
-            number += 1
-            if pending is not None:
-                raise FormatError(f"line {pending[0]}: {pending[1]}")
-            if not raw.strip():
-                continue
-            if b"\x00" in raw:
-                raise FormatError(f"line {number}: binary content, not JSON text")
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                pending = (number, f"not valid UTF-8 text (bad byte 0x{raw[exc.start]:02x} at offset {exc.start})")
-                continue
-            try:
-                value = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                pending = (number, f"invalid JSON: {exc}")
-                continue
-            yield number, value
-    if pending is not None:
-        yield pending[0], _CUT
-    elif number == 0:
-        raise FormatError("empty file")
-
-
 def _check_header(number: int, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or "version" not in value:
         raise FormatError(
@@ -176,5 +139,4 @@ def _check_header(number: int, value: Any) -> dict[str, Any]:
 
 
 def _preview(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+    return truncate(repr(value), limit, "...")

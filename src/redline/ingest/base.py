@@ -1,21 +1,10 @@
-"""What every format adapter shares: the errors it raises, helpers to read files safely and to
-turn message content into text.
+"""What every format adapter shares: the :class:`Format` protocol, the errors an adapter
+raises, helpers to read files safely and to turn message content into text.
 
-A format adapter is a module with:
-
-``NAME``
-    the format's stable name (``redline ingest --format NAME``).
-``DESCRIPTION``
-    one line for ``redline formats`` and the README.
-``sniff(path, head) -> bool``
-    whether the file is in this format, judged from its first bytes (``head``) and, only when
-    the content leaves it open, its name. Must be cheap and must not raise.
-``read(path) -> Iterator[Trial]``
-    the trials in the file. Raises :class:`FormatError` with a reason a user can act on when
-    the file is damaged or not really in this format.
-
-Optionally ``SIDECARS``: names of metadata files the adapter reads beside its transcripts
-(``report.json``); ingest skips those files with a reason instead of reporting them unknown.
+A format is any object with the attributes of :class:`Format` (a class instance, or an
+:class:`Adapter` made of plain functions, which is how the built-in formats declare
+themselves). Formats are registered through the ``redline.formats`` entry point group (see
+:mod:`redline.ingest.registry`), the built-in ones exactly as a third party's plugin would be.
 """
 
 from __future__ import annotations
@@ -23,17 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+import jiter
 import orjson
 
 from ..events import Trial
-
-#: bytes read from the start of a file for format detection
-HEAD_BYTES = 64 * 1024
-#: refuse single JSON documents larger than this (a hostile or runaway file)
-MAX_JSON_BYTES = 2 * 1024**3
+from ..text import truncate
+from .limits import HEAD_BYTES, MAX_JSON_BYTES
 #: the UTF-8 byte order mark some editors put at the start of a file
 BOM = b"\xef\xbb\xbf"
 #: content-part types that :func:`content_text` shows as ``[image]`` unless told otherwise
@@ -48,23 +34,45 @@ class NotATranscript(Exception):
     """The file is in a known format but holds no agent trial; skipped with this reason."""
 
 
+@runtime_checkable
+class Format(Protocol):
+    """A transcript format: how to recognise its files and how to read trials from them."""
+
+    #: the format's stable name (``redline ingest --format NAME``)
+    name: str
+    #: one line for ``redline formats`` and the README
+    description: str
+    #: detection order, lowest first: the built-in specific formats use 10-100 and the generic
+    #: chat-JSON fallback 1000, so a plugin for a specific format picks a number below 1000
+    detect_order: int
+    #: names of metadata files read beside the transcripts (``report.json``); ingest skips
+    #: those files with a reason instead of reporting them unknown
+    sidecars: tuple[str, ...]
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """Whether the file is in this format, judged from its first bytes (``head``, at most
+        :data:`~redline.ingest.limits.HEAD_BYTES`) and, only when the content leaves it open,
+        its name. Must be cheap and must not raise."""
+        ...
+
+    def read(self, path: Path) -> Iterator[Trial]:
+        """The trials in the file, yielded as they are read. Raises :class:`FormatError` with a
+        reason a user can act on when the file is damaged or not really in this format, or
+        :class:`NotATranscript` when it holds no agent trial."""
+        ...
+
+
 @dataclass(frozen=True)
-class Format:
+class Adapter:
+    """A :class:`Format` made of a module's functions: how the built-in formats declare
+    themselves (``FORMAT = Adapter(NAME, DESCRIPTION, 10, sniff, read)``)."""
+
     name: str
     description: str
+    detect_order: int
     sniff: Callable[[Path, bytes], bool]
     read: Callable[[Path], Iterator[Trial]]
     sidecars: tuple[str, ...] = ()
-
-    @classmethod
-    def from_module(cls, module: ModuleType) -> "Format":
-        return cls(
-            name=module.NAME,
-            description=module.DESCRIPTION,
-            sniff=module.sniff,
-            read=module.read,
-            sidecars=tuple(getattr(module, "SIDECARS", ())),
-        )
 
 
 def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
@@ -99,7 +107,7 @@ def parse_json(data: bytes | str, what: str = "JSON") -> Any:
         data = data.encode("utf-8", "surrogatepass")
     if len(data) > MAX_JSON_BYTES:
         raise FormatError(f"{what} document too large ({len(data)} bytes)")
-    if not data.strip():
+    if not data or data.isspace():
         raise FormatError("empty file")
     try:
         return orjson.loads(data)
@@ -110,38 +118,47 @@ def parse_json(data: bytes | str, what: str = "JSON") -> Any:
         raise FormatError(f"invalid {what}: {msg}") from None
 
 
-def load_json(path: Path, what: str = "JSON") -> Any:
-    """The file's one JSON document (after a BOM), with FormatErrors that say 'empty file',
-    'binary content', 'not valid UTF-8 text' or 'truncated JSON' (the file ends mid-document)."""
-    data = Path(path).read_bytes()
-    if data.startswith(BOM):
-        data = data[len(BOM):]
-    if not data.strip():
-        raise FormatError("empty file")
-    if b"\x00" in data[:HEAD_BYTES]:
-        raise FormatError("binary content, not JSON text")
+def check_utf8(data: bytes) -> None:
+    """Raise a FormatError naming the first byte that is not UTF-8 text, if there is one."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
+def load_json(path: Path, what: str = "JSON") -> Any:
+    """The file's one JSON document (after a BOM), with FormatErrors that say 'empty file',
+    'binary content', 'not valid UTF-8 text' or 'truncated JSON' (the file ends mid-document).
+    The bytes are parsed as they are (no decoded copy of a large file is made)."""
+    data = Path(path).read_bytes().removeprefix(BOM)
+    if not data or data.isspace():
+        raise FormatError("empty file")
+    if b"\x00" in data[:HEAD_BYTES]:
+        raise FormatError("binary content, not JSON text")
     try:
         return parse_json(data, what)
     except FormatError as exc:
+        check_utf8(data)
         if "unexpected end of data" in str(exc):
             raise FormatError(f"truncated JSON: the file ends in the middle of the document ({exc})") from None
         raise
 
 
-def json_document_or_lines(text: str) -> Any:
-    """The text's one JSON document, or ``None`` when it reads as JSON lines (two or more
-    non-blank lines, the first a JSON value; a ``null`` document also gives ``None``).
+def json_document_or_lines(data: bytes) -> Any:
+    """The file content's one JSON document, or ``None`` when it reads as JSON lines (two or
+    more non-blank lines, the first a JSON value; a ``null`` document also gives ``None``).
 
-    Anything else raises ``FormatError("truncated or invalid JSON: ...")``.
+    Raises ``FormatError`` for an empty file or bytes that are not UTF-8, and
+    ``FormatError("truncated or invalid JSON: ...")`` for anything else.
     """
+    data = data.removeprefix(BOM)
+    if not data or data.isspace():
+        raise FormatError("empty file")
     try:
-        return parse_json(text, "JSON")
+        return parse_json(data, "JSON")
     except FormatError as exc:
-        lines = [ln for ln in text.splitlines() if ln.strip()]
+        check_utf8(data)
+        lines = _first_lines(data, 2)
         if len(lines) >= 2:
             try:
                 orjson.loads(lines[0])
@@ -149,6 +166,19 @@ def json_document_or_lines(text: str) -> Any:
             except orjson.JSONDecodeError:
                 pass
         raise FormatError(f"truncated or {exc}") from None
+
+
+def _first_lines(data: bytes, n: int) -> list[bytes]:
+    """The first ``n`` non-blank lines, found without splitting the whole of ``data``."""
+    lines: list[bytes] = []
+    start = 0
+    while len(lines) < n and start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        if data[start:end].strip():
+            lines.append(data[start:end])
+        start = end + 1
+    return lines
 
 
 def json_text(value: Any) -> str:
@@ -191,6 +221,14 @@ def content_text(content: Any, *, images: tuple[str, ...] = IMAGE_TYPES, tag_typ
     return fallback(content)
 
 
+def first_line(text: str, limit: int = 200) -> str | None:
+    """The first non-blank line of ``text``, stripped and cut to ``limit`` characters (a title)."""
+    for line in text.splitlines():
+        if line.strip():
+            return truncate(line.strip(), limit, "")
+    return None
+
+
 def first_int(obj: dict, keys: tuple[str, ...]) -> int | None:
     """The value of the first of ``keys`` that holds an integer (not a bool) in ``obj``."""
     for key in keys:
@@ -200,53 +238,20 @@ def first_int(obj: dict, keys: tuple[str, ...]) -> int | None:
     return None
 
 
-#: yielded by :func:`iter_json_lines` in place of a damaged last line (a file cut off mid-write)
-TRUNCATED_LINE = object()
-
-
-def iter_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, object)`` for each non-blank line of a JSON-lines file.
-
-    A bad line raises :class:`FormatError` naming the line, except a damaged *last* line, the
-    mark of a file cut off mid-write: it is yielded as ``(n, TRUNCATED_LINE)`` so the adapter
-    can keep the run and record that it was truncated.
-    """
-    number = 0
-    seen = 0
-    pending: tuple[int, str] | None = None
-    with open(path, "rb") as fh:
-        for raw in fh:
-            number += 1
-            if pending is not None:
-                raise FormatError(f"line {pending[0]}: {pending[1]}")
-            if not raw.strip():
-                continue
-            if b"\x00" in raw:
-                raise FormatError(f"line {number}: binary content, not JSON text")
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise FormatError(f"line {number}: not valid UTF-8 (offset {exc.start})") from None
-            try:
-                value = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                pending = (number, f"invalid JSON: {exc}")
-                continue
-            seen += 1
-            yield number, value
-    if pending is not None:
-        if seen == 0:
-            raise FormatError(f"line {pending[0]}: {pending[1]}")
-        yield pending[0], TRUNCATED_LINE
-    elif seen == 0:
-        raise FormatError("empty file")
+def partial_json(data: bytes | str) -> Any:
+    """The first JSON value in ``data`` as far as it goes: a document cut anywhere (a file's head,
+    a record longer than it) gives what it holds so far, a cut string as far as it goes. ``None``
+    when ``data`` does not start like JSON. For sniffing: a format is recognised from its first
+    bytes without reading its first record whole."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    try:
+        return jiter.from_json(data.lstrip(BOM + b" \t\r\n"), partial_mode="trailing-strings")
+    except ValueError:
+        return None
 
 
 def first_json_value(head: bytes) -> bytes:
     """The first non-blank byte of the head (after a BOM), for cheap JSON sniffing."""
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return stripped[:1]
-
-
-def module_formats(*modules: ModuleType) -> list[Format]:
-    return [Format.from_module(m) for m in modules]

@@ -29,7 +29,6 @@ tag, an ``Exit code: N`` first line or a JSON reply's ``exit_code`` / ``returnco
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from functools import partial
@@ -39,8 +38,11 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
-from .base import (HEAD_BYTES, FormatError, TRUNCATED_LINE, content_text, decode_utf8, first_int, head_text,
-                   iter_json_lines, json_document_or_lines)
+from ..text import truncate
+from .base import (Adapter, FormatError, content_text, first_int, head_text, json_document_or_lines,
+                   partial_json)
+from .records import TRUNCATED_LINE, iter_json_lines
+from .builder import TrialBuilder
 from .codex import argv_command
 
 NAME = "chat-json"
@@ -56,7 +58,6 @@ _RETURNCODE_RE = re.compile(r"<returncode>\s*(-?\d+)\s*</returncode>")
 _EXIT_RE = re.compile(r"\A\s*(?:Error: )?Exit code:? (-?\d+)\b", re.I)
 _OTHER_FORMAT_KEYS = {"trajectory_format", "trajectory", "resourceSpans", "resource_spans", "samples", "eval",
                       "payload", "sessionId"}
-_decoder = json.JSONDecoder()
 
 
 # --------------------------------------------------------------------------- tool calls
@@ -148,71 +149,22 @@ def _is_conversation(obj: Any) -> bool:
     return False
 
 
-def _skip_ws(text: str, i: int) -> int:
-    while i < len(text) and text[i] in " \t\r\n":
-        i += 1
-    return i
-
-
-def _peek_object(text: str) -> dict[str, Any] | None:
-    """Top-level keys of a (possibly cut) JSON object; ``messages`` holds its first element."""
-    i = _skip_ws(text, 0)
-    if text[i:i + 1] != "{":
-        return None
-    i += 1
-    found: dict[str, Any] = {}
-    while True:
-        i = _skip_ws(text, i)
-        if i >= len(text) or text[i] == "}":
-            return found
-        try:
-            key, i = _decoder.raw_decode(text, i)
-        except ValueError:
-            return found
-        i = _skip_ws(text, i)
-        if text[i:i + 1] != ":":
-            return found
-        i = _skip_ws(text, i + 1)
-        if key == "messages" and text[i:i + 1] == "[":
-            try:
-                first, _ = _decoder.raw_decode(text, _skip_ws(text, i + 1))
-                found["messages"] = [first]
-            except ValueError:
-                found["messages"] = []
-        try:
-            value, i = _decoder.raw_decode(text, i)
-        except ValueError:
-            found.setdefault(str(key), None)
-            return found
-        found.setdefault(str(key), value)
-        i = _skip_ws(text, i)
-        if text[i:i + 1] == ",":
-            i += 1
-
-
 def sniff(path: Path, head: bytes) -> bool:
+    """A conversation (or JSON lines of them), judged from the head alone: the first record may
+    be far longer than the head (a 200 MB transcript), so it is read as far as the head goes."""
     try:
         text = head_text(head).lstrip()
         if not text or text[0] not in "[{":
             return False
-        first_line = text.split("\n", 1)[0]
-        try:
-            obj = orjson.loads(first_line)
-            if _is_conversation(obj):
-                return True
-        except orjson.JSONDecodeError:
-            pass
-        if len(head) < HEAD_BYTES:
-            try:
-                return _is_conversation(orjson.loads(text))
-            except orjson.JSONDecodeError:
-                pass
-        if text[0] == "{":
-            keys = _peek_object(text)
-            return keys is not None and _is_conversation(keys)
-        i = _skip_ws(text, 1)
-        first, _ = _decoder.raw_decode(text, i)
-        return _is_message(first) or _is_conversation(first)
+        first = partial_json(text.split("\n", 1)[0])  # a JSON-lines record, maybe cut
+        if _is_conversation(first):
+            return True
+        value = partial_json(text)
+        if isinstance(value, dict):
+            return _is_conversation(value)
+        if isinstance(value, list) and value:
+            return _is_message(value[0]) or _is_conversation(value[0])
+        return False
     except Exception:
         return False
 
@@ -253,151 +205,153 @@ def _verdict(obj: dict) -> tuple[Any, str]:
 def _build_trial(path: Path, conv: Any, local_key: str, base: str, line: int | None,
                  warnings: list[str]) -> Trial:
     """One trial from a conversation (a message list or an object with ``messages``)."""
-    trial = Trial(format=NAME, source_path=str(path), local_key=local_key)
-    obj = conv if isinstance(conv, dict) else {}
-    messages = conv if isinstance(conv, list) else conv.get("messages")
-    msgs_ptr = base if isinstance(conv, list) else f"{base}/messages"
-    meta_in = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    model = obj.get("model", meta_in.get("model"))
-    trial.model = model if isinstance(model, str) else None
-    agent = obj.get("agent", meta_in.get("agent"))
-    trial.agent = agent if isinstance(agent, str) else None
-    for key in ("task", "instance_id", "task_id", "title"):
-        value = obj.get(key, meta_in.get(key))
-        if isinstance(value, str) and value.strip():
-            trial.task = value.strip().splitlines()[0][:200]
-            break
-    trial.source_verdict, trial.outcome = _verdict(obj)
-    meta: dict[str, Any] = {}
-    if isinstance(obj.get("id"), (str, int)):
-        meta["id"] = obj["id"]
-    for key, value in meta_in.items():
-        if key not in ("model", "agent") and _small(value):
-            meta[key] = value
-    local_warnings: list[str] = []
+    return _Conversation(path, conv, local_key, base, line).build(warnings)
 
-    def where(suffix: str) -> str:
-        return f"line:{line}#{suffix}" if line is not None else (suffix or "/")
 
-    system = obj.get("system")
-    if isinstance(system, (str, list)) and chat_text(system).strip():
-        trial.add(Event(kind="message", role="system", text=chat_text(system), source_line=line,
-                        source_pointer=where(f"{base}/system")))
-    pending: dict[str, Event] = {}
-    last_function: Event | None = None
-    for idx, msg in enumerate(messages or []):
-        ptr = f"{msgs_ptr}/{idx}"
+class _Conversation:
+    """One conversation's messages, in order, into its trial."""
+
+    def __init__(self, path: Path, conv: Any, local_key: str, base: str, line: int | None):
+        self.obj = conv if isinstance(conv, dict) else {}
+        self.messages = conv if isinstance(conv, list) else conv.get("messages")
+        self.msgs_ptr = base if isinstance(conv, list) else f"{base}/messages"
+        self.base, self.line = base, line
+        self.build_ = TrialBuilder(Trial(format=NAME, source_path=str(path), local_key=local_key))
+        self.trial = self.build_.trial
+        self.warnings: list[str] = []
+        self.last_function: Event | None = None  # a legacy function_call waiting for its reply
+
+    def where(self, suffix: str) -> str:
+        return f"line:{self.line}#{suffix}" if self.line is not None else (suffix or "/")
+
+    def build(self, warnings: list[str]) -> Trial:
+        trial, obj = self.trial, self.obj
+        meta_in = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        model = obj.get("model", meta_in.get("model"))
+        trial.model = model if isinstance(model, str) else None
+        agent = obj.get("agent", meta_in.get("agent"))
+        trial.agent = agent if isinstance(agent, str) else None
+        for key in ("task", "instance_id", "task_id", "title"):
+            value = obj.get(key, meta_in.get(key))
+            if isinstance(value, str) and value.strip():
+                trial.task = _title(value)
+                break
+        trial.source_verdict, trial.outcome = _verdict(obj)
+        meta: dict[str, Any] = {}
+        if isinstance(obj.get("id"), (str, int)):
+            meta["id"] = obj["id"]
+        for key, value in meta_in.items():
+            if key not in ("model", "agent") and _small(value):
+                meta[key] = value
+        system = obj.get("system")
+        self.build_.at(line=self.line)
+        if isinstance(system, (str, list)) and chat_text(system).strip():
+            self.build_.message("system", chat_text(system), self.where(f"{self.base}/system"))
+        for idx, msg in enumerate(self.messages or []):
+            self.message(idx, msg)
+        if self.build_.unanswered:
+            meta["unanswered_tool_calls"] = self.build_.unanswered
+        warnings.extend(self.warnings)
+        trial.metadata = meta
+        return trial
+
+    def message(self, idx: int, msg: Any) -> None:
+        ptr = f"{self.msgs_ptr}/{idx}"
         if not isinstance(msg, dict) or not isinstance(msg.get("role"), str):
-            local_warnings.append(f"{where(ptr)}: not a message object with a role, skipped")
-            continue
+            self.warnings.append(f"{self.where(ptr)}: not a message object with a role, skipped")
+            return
         role = msg["role"]
-        ts = _timestamp(msg)
-        content = msg.get("content")
+        self.build_.at(line=self.line, ts=_timestamp(msg))
         if role in ("tool", "function", "ipython"):
-            call_id = msg.get("tool_call_id")
-            action = pending.pop(call_id, None) if isinstance(call_id, str) else None
-            if action is None and role == "function" and last_function is not None:
-                action, last_function = last_function, None
-            text = chat_text(content)
-            attrs: dict[str, Any] = {}
-            if isinstance(call_id, str):
-                attrs["tool_call_id"] = call_id
-            if action is None:
-                attrs["unmatched"] = True
-            trial.add(Event(kind="observation", role="tool", text=text, exit_code=observation_exit_code(text),
-                            timestamp=ts, action_seq=action.seq if action else None, source_line=line,
-                            source_pointer=where(f"{ptr}/content"), attrs=attrs))
-            continue
+            self.reply(role, msg, ptr)
+            return
+        content = msg.get("content")
         out_role = "system" if role == "developer" else role
         blocks = content if isinstance(content, list) else [content]
         for b_idx, block in enumerate(blocks):
             b_ptr = f"{ptr}/content/{b_idx}" if isinstance(content, list) else f"{ptr}/content"
-            if block is None:
-                continue
-            if isinstance(block, str) or (isinstance(block, dict) and block.get("type") in (
-                    None, "text", "input_text", "output_text", "image", "image_url", "input_image")):
-                text = chat_text([block]) if not isinstance(block, str) else block
-                if not text.strip():
-                    continue
-                if out_role == "user" and trial.task is None:
-                    trial.task = text.strip().splitlines()[0][:200]
-                trial.add(Event(kind="message", role=out_role, text=text, timestamp=ts, source_line=line,
-                                source_pointer=where(b_ptr)))
-            elif isinstance(block, dict) and block.get("type") in ("thinking", "reasoning"):
-                text = block.get("thinking", block.get("text"))
-                if isinstance(text, str) and text.strip():
-                    trial.add(Event(kind="message", role="assistant", text=text, timestamp=ts, source_line=line,
-                                    source_pointer=where(b_ptr), attrs={"thinking": True}))
-            elif isinstance(block, dict) and block.get("type") == "tool_use":
-                name = block.get("name") if isinstance(block.get("name"), str) else "tool"
-                args = block.get("input")
-                text, kind = tool_call_text(name, args)
-                attrs = {"arguments": args, "call_kind": kind}
-                if isinstance(block.get("id"), str):
-                    attrs["tool_call_id"] = block["id"]
-                action = trial.add(Event(kind="action", role="assistant", text=text, tool=name, timestamp=ts,
-                                         source_line=line, source_pointer=where(f"{b_ptr}/input"), attrs=attrs))
-                if isinstance(block.get("id"), str):
-                    pending[block["id"]] = action
-            elif isinstance(block, dict) and block.get("type") == "tool_result":
-                use_id = block.get("tool_use_id")
-                action = pending.pop(use_id, None) if isinstance(use_id, str) else None
-                text = chat_text(block.get("content"))
-                attrs = {"tool_call_id": use_id} if isinstance(use_id, str) else {}
-                if block.get("is_error") is True:
-                    attrs["is_error"] = True
-                if action is None:
-                    attrs["unmatched"] = True
-                trial.add(Event(kind="observation", role="tool", text=text, exit_code=observation_exit_code(text),
-                                timestamp=ts, action_seq=action.seq if action else None, source_line=line,
-                                source_pointer=where(f"{b_ptr}/content"), attrs=attrs))
-            elif isinstance(block, dict) and block.get("type") == "redacted_thinking":
-                continue
-            else:
-                text = chat_text([block])
-                if text.strip():
-                    trial.add(Event(kind="message", role=out_role, text=text, timestamp=ts, source_line=line,
-                                    source_pointer=where(b_ptr)))
+            self.block(block, out_role, b_ptr)
         reasoning = msg.get("reasoning_content", msg.get("reasoning"))
         if role == "assistant" and isinstance(reasoning, str) and reasoning.strip():
             # the reasoning precedes the visible reply in time; keep it before the actions
-            trial.add(Event(kind="message", role="assistant", text=reasoning, timestamp=ts, source_line=line,
-                            source_pointer=where(f"{ptr}/reasoning_content" if "reasoning_content" in msg
-                                                 else f"{ptr}/reasoning"), attrs={"thinking": True}))
-        calls = msg.get("tool_calls")
-        if isinstance(calls, list):
-            for c_idx, call in enumerate(calls):
-                c_ptr = f"{ptr}/tool_calls/{c_idx}"
-                if not isinstance(call, dict):
-                    local_warnings.append(f"{where(c_ptr)}: tool call is not an object, skipped")
-                    continue
-                fn = call.get("function") if isinstance(call.get("function"), dict) else call
-                name = fn.get("name") if isinstance(fn.get("name"), str) else "tool"
-                raw = fn.get("arguments", fn.get("input"))
-                args = parse_arguments(raw)
-                text, kind = tool_call_text(name, args)
-                attrs = {"arguments": args, "call_kind": kind}
-                if isinstance(call.get("id"), str):
-                    attrs["tool_call_id"] = call["id"]
-                action = trial.add(Event(kind="action", role="assistant", text=text, tool=name, timestamp=ts,
-                                         source_line=line, source_pointer=where(f"{c_ptr}/function/arguments"
-                                                                               if "function" in call else c_ptr),
-                                         attrs=attrs))
-                if isinstance(call.get("id"), str):
-                    pending[call["id"]] = action
+            key = "reasoning_content" if "reasoning_content" in msg else "reasoning"
+            self.build_.message("assistant", reasoning, self.where(f"{ptr}/{key}"), attrs={"thinking": True})
+        if isinstance(msg.get("tool_calls"), list):
+            for c_idx, call in enumerate(msg["tool_calls"]):
+                self.tool_call(call, f"{ptr}/tool_calls/{c_idx}")
         fcall = msg.get("function_call")
         if isinstance(fcall, dict) and isinstance(fcall.get("name"), str):
             args = parse_arguments(fcall.get("arguments"))
             text, kind = tool_call_text(fcall["name"], args)
-            last_function = trial.add(Event(kind="action", role="assistant", text=text, tool=fcall["name"],
-                                            timestamp=ts, source_line=line,
-                                            source_pointer=where(f"{ptr}/function_call/arguments"),
-                                            attrs={"arguments": args, "call_kind": kind}))
-    if pending:
-        meta["unanswered_tool_calls"] = len(pending)
-    warnings.extend(local_warnings)
-    trial.metadata = meta
-    return trial
+            self.last_function = self.build_.action(text, self.where(f"{ptr}/function_call/arguments"),
+                                                    tool=fcall["name"], attrs={"arguments": args, "call_kind": kind})
+
+    def reply(self, role: str, msg: dict, ptr: str) -> None:
+        call_id = msg.get("tool_call_id")
+        action = self.build_.call(call_id)
+        if action is None and role == "function" and self.last_function is not None:
+            action, self.last_function = self.last_function, None
+        self.result(chat_text(msg.get("content")), action, call_id, self.where(f"{ptr}/content"), {})
+
+    def result(self, text: str, action: Event | None, call_id: Any, pointer: str, attrs: dict[str, Any]) -> None:
+        attrs = {"tool_call_id": call_id, **attrs} if isinstance(call_id, str) else attrs
+        if action is None:
+            attrs["unmatched"] = True
+        self.build_.result(text, pointer, action=action, exit_code=observation_exit_code(text), attrs=attrs)
+
+    def block(self, block: Any, role: str, b_ptr: str) -> None:
+        if block is None:
+            return
+        btype = block.get("type") if isinstance(block, dict) else None
+        if isinstance(block, str) or (isinstance(block, dict) and btype in _TEXT_BLOCKS):
+            text = chat_text([block]) if not isinstance(block, str) else block
+            if text.strip():
+                if role == "user" and self.trial.task is None:
+                    self.trial.task = _title(text)
+                self.build_.message(role, text, self.where(b_ptr))
+        elif btype in ("thinking", "reasoning"):
+            text = block.get("thinking", block.get("text"))
+            if isinstance(text, str) and text.strip():
+                self.build_.message("assistant", text, self.where(b_ptr), attrs={"thinking": True})
+        elif btype == "tool_use":
+            name = block.get("name") if isinstance(block.get("name"), str) else "tool"
+            args = block.get("input")
+            text, kind = tool_call_text(name, args)
+            attrs = {"arguments": args, "call_kind": kind}
+            if isinstance(block.get("id"), str):
+                attrs["tool_call_id"] = block["id"]
+            self.build_.action(text, self.where(f"{b_ptr}/input"), call_id=block.get("id"), tool=name, attrs=attrs)
+        elif btype == "tool_result":
+            use_id = block.get("tool_use_id")
+            attrs = {"is_error": True} if block.get("is_error") is True else {}
+            self.result(chat_text(block.get("content")), self.build_.call(use_id), use_id,
+                        self.where(f"{b_ptr}/content"), attrs)
+        elif btype != "redacted_thinking":
+            text = chat_text([block])
+            if text.strip():
+                self.build_.message(role, text, self.where(b_ptr))
+
+    def tool_call(self, call: Any, c_ptr: str) -> None:
+        if not isinstance(call, dict):
+            self.warnings.append(f"{self.where(c_ptr)}: tool call is not an object, skipped")
+            return
+        fn = call.get("function") if isinstance(call.get("function"), dict) else call
+        name = fn.get("name") if isinstance(fn.get("name"), str) else "tool"
+        args = parse_arguments(fn.get("arguments", fn.get("input")))
+        text, kind = tool_call_text(name, args)
+        attrs = {"arguments": args, "call_kind": kind}
+        if isinstance(call.get("id"), str):
+            attrs["tool_call_id"] = call["id"]
+        pointer = self.where(f"{c_ptr}/function/arguments" if "function" in call else c_ptr)
+        self.build_.action(text, pointer, call_id=call.get("id"), tool=name, attrs=attrs)
+
+
+#: content blocks that are text to show (images as ``[image]``)
+_TEXT_BLOCKS = (None, "text", "input_text", "output_text", "image", "image_url", "input_image")
+
+
+def _title(text: str) -> str:
+    return truncate(text.strip().splitlines()[0], 200, "")
 
 
 def _conversations(doc: Any) -> list[tuple[str, Any]]:
@@ -431,35 +385,48 @@ def _key(conv: Any, fallback: str, seen: set[str]) -> str:
 
 
 def read(path: Path) -> Iterator[Trial]:
+    """Each conversation's trial, yielded as soon as it is read; a trial's warnings are its own,
+    and what concerns the whole file (a cut last line, lines of another shape) goes with the last."""
     path = Path(path)
-    data = path.read_bytes()
-    text = decode_utf8(data)
-    warnings: list[str] = []
-    trials: list[Trial] = []
-    doc = json_document_or_lines(text)
-    if doc is not None:
-        pairs = _conversations(doc)
-        seen: set[str] = set()
-        for base, conv in pairs:
-            key = "" if len(pairs) == 1 else _key(conv, base.lstrip("/"), seen)
-            trials.append(_build_trial(path, conv, key, base, None, warnings))
-    else:
-        seen = set()
-        shape_errors: list[str] = []
-        for number, obj in iter_json_lines(path):
-            if obj is TRUNCATED_LINE:
-                warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
-                continue
-            if not _is_conversation(obj):
-                shape_errors.append(f"line {number}")
-                continue
-            trials.append(_build_trial(path, obj, _key(obj, f"line:{number}", seen), "", number, warnings))
-        if not trials:
-            raise FormatError("not a chat transcript: no line is a list of {role, content} messages or an "
-                              f"object with a 'messages' list ({', '.join(shape_errors[:3])} have another shape)")
-        if shape_errors:
-            warnings.append(f"{len(shape_errors)} lines are not conversations, skipped ({', '.join(shape_errors[:5])})")
+    doc = json_document_or_lines(path.read_bytes())
+    if doc is None:
+        yield from _read_lines(path)
+        return
+    pairs = _conversations(doc)
+    seen: set[str] = set()
+    for base, conv in pairs:
+        key = "" if len(pairs) == 1 else _key(conv, base.lstrip("/"), seen)
+        yield _with_warnings(_build_trial(path, conv, key, base, None, warnings := []), warnings)
+
+
+def _read_lines(path: Path) -> Iterator[Trial]:
+    seen: set[str] = set()
+    shape_errors: list[str] = []
+    file_warnings: list[str] = []
+    held: Trial | None = None  # the latest trial: the file's own warnings are known only at the end
+    for number, obj in iter_json_lines(path):
+        if obj is TRUNCATED_LINE:
+            file_warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
+            continue
+        if not _is_conversation(obj):
+            shape_errors.append(f"line {number}")
+            continue
+        if held is not None:
+            yield held
+        held = _with_warnings(_build_trial(path, obj, _key(obj, f"line:{number}", seen), "", number,
+                                           warnings := []), warnings)
+    if held is None:
+        raise FormatError("not a chat transcript: no line is a list of {role, content} messages or an "
+                          f"object with a 'messages' list ({', '.join(shape_errors[:3])} have another shape)")
+    if shape_errors:
+        file_warnings.append(f"{len(shape_errors)} lines are not conversations, skipped ({', '.join(shape_errors[:5])})")
+    yield _with_warnings(held, file_warnings)
+
+
+def _with_warnings(trial: Trial, warnings: list[str]) -> Trial:
     if warnings:
-        for trial in trials:
-            trial.metadata["warnings"] = list(warnings)
-    yield from trials
+        trial.metadata.setdefault("warnings", []).extend(warnings)
+    return trial
+
+
+FORMAT = Adapter(NAME, DESCRIPTION, 1000, sniff, read)

@@ -31,9 +31,11 @@ from typing import Any
 
 import orjson
 
-from ..events import Event, Trial, parse_iso
-from .base import FormatError, TRUNCATED_LINE, content_text, head_text, iter_json_lines
-
+from ..events import Trial, parse_iso
+from ..text import truncate
+from .base import Adapter, FormatError, content_text, first_line, head_text
+from .builder import TrialBuilder
+from .records import JsonLines
 NAME = "claude-code"
 DESCRIPTION = "Claude Code session JSONL (~/.claude/projects/*/<session>.jsonl)"
 
@@ -123,207 +125,206 @@ def render_tool(name: str, tool_input: Any) -> str:
     return f"{name} {orjson.dumps(tool_input, default=str).decode()}"
 
 
-def _first_line(text: str, limit: int = 200) -> str | None:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:limit]
-    return None
-
-
 # --------------------------------------------------------------------------- reading
 
 
 class _Session:
-    def __init__(self, path: Path, session_id: str):
+    """One session's trial being built, and what its records say about it."""
+
+    def __init__(self, path: Path, session_id: str, warnings: list[str]):
         self.session_id = session_id
-        self.trial = Trial(format=NAME, source_path=str(path), agent=AGENT)
-        self.pending: dict[str, Event] = {}
+        self.build = TrialBuilder(Trial(format=NAME, source_path=str(path), agent=AGENT), warnings)
         self.meta: dict[str, Any] = {}
         self.uuids: set[str] = set()
         self.models: list[str] = []
-        self.first_ts = None
-        self.last_ts = None
+
+    def trial(self, many: bool, summaries: list[tuple[str | None, str]]) -> Trial:
+        trial = self.build.trial
+        trial.local_key = self.session_id if many else ""
+        trial.model = self.models[0] if self.models else None
+        meta: dict[str, Any] = {"session_id": self.session_id or None, **self.meta}
+        if len(self.models) > 1:
+            meta["models"] = self.models
+        mine = [text for leaf, text in summaries if leaf in self.uuids]
+        if not mine and not many:
+            mine = [text for _, text in summaries]
+        if mine:
+            meta["summary"] = truncate(mine[-1], 1000, "")
+        if self.build.unanswered:
+            meta["unanswered_tool_calls"] = self.build.unanswered
+        return self.build.finish(meta)
 
 
-def read(path: Path) -> Iterator[Trial]:
-    path = Path(path)
-    sessions: dict[str, _Session] = {}
-    warnings: list[str] = []
-    summaries: list[tuple[str | None, str]] = []
-    current: _Session | None = None
-    records = 0
-    first_keys: Any = None
+class _Reader:
+    """Claude Code records, line by line, into one trial per session."""
 
-    def session_for(rec: dict) -> _Session:
-        nonlocal current
+    def __init__(self, path: Path):
+        self.path = path
+        self.warnings: list[str] = []
+        self.lines = JsonLines(path, self.warnings)
+        self.sessions: dict[str, _Session] = {}
+        self.summaries: list[tuple[str | None, str]] = []
+        self.current: _Session | None = None
+        self.records = 0
+
+    def session_for(self, rec: dict) -> _Session:
         sid = rec.get("sessionId")
         if not isinstance(sid, str) or not sid:
-            sid = current.session_id if current is not None else ""
-        if sid not in sessions:
-            sessions[sid] = _Session(path, sid)
-        current = sessions[sid]
-        return current
+            sid = self.current.session_id if self.current is not None else ""
+        if sid not in self.sessions:
+            self.sessions[sid] = _Session(self.path, sid, self.warnings)
+        self.current = self.sessions[sid]
+        return self.current
 
-    for number, rec in iter_json_lines(path):
-        if rec is TRUNCATED_LINE:
-            warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
-            continue
-        if first_keys is None:
-            first_keys = sorted(rec)[:8] if isinstance(rec, dict) else type(rec).__name__
-        if not isinstance(rec, dict):
-            warnings.append(f"line {number}: not a JSON object, skipped")
-            continue
+    def read(self) -> Iterator[Trial]:
+        for number, rec in self.lines.objects():
+            self.record(number, rec)
+        if self.records == 0:
+            raise FormatError(
+                "not a Claude Code session: no line is a user/assistant record with a message object "
+                f"(first line has keys {self.lines.first_shape})"
+            )
+        if not self.sessions:
+            self.sessions[""] = _Session(self.path, "", self.warnings)
+        many = len(self.sessions) > 1
+        for session in self.sessions.values():
+            yield session.trial(many, self.summaries)
+
+    def record(self, number: int, rec: dict) -> None:
         kind = rec.get("type")
         if not isinstance(kind, str):
-            warnings.append(f"line {number}: record without a string 'type', skipped")
-            continue
-        if kind == "summary":
+            self.warnings.append(f"line {number}: record without a string 'type', skipped")
+        elif kind == "summary":
             if isinstance(rec.get("summary"), str):
                 leaf = rec.get("leafUuid")
-                summaries.append((leaf if isinstance(leaf, str) else None, rec["summary"]))
-                records += 1
-            continue
-        if kind == "system":
-            text = rec.get("content")
-            if isinstance(text, str) and text.strip():
-                s = session_for(rec)
-                records += 1
-                ts = parse_iso(rec.get("timestamp"))
-                attrs = {"subtype": rec["subtype"]} if isinstance(rec.get("subtype"), str) else {}
-                s.trial.add(Event(kind="message", role="system", text=text, timestamp=ts, source_line=number,
-                                  source_pointer=f"line:{number}#/content", attrs=attrs))
-            continue
-        if kind not in _MESSAGE_TYPES:
-            if kind not in _OTHER_TYPES:
-                warnings.append(f"line {number}: unknown record type {str(kind)[:40]!r}, skipped")
-            continue
+                self.summaries.append((leaf if isinstance(leaf, str) else None, rec["summary"]))
+                self.records += 1
+        elif kind == "system":
+            self.system(number, rec)
+        elif kind in _MESSAGE_TYPES:
+            self.message(number, kind, rec)
+        elif kind not in _OTHER_TYPES:
+            self.warnings.append(f"line {number}: unknown record type {truncate(kind, 40, '')!r}, skipped")
+
+    def system(self, number: int, rec: dict) -> None:
+        text = rec.get("content")
+        if not isinstance(text, str) or not text.strip():
+            return
+        build = self.session_for(rec).build
+        self.records += 1
+        attrs = {"subtype": rec["subtype"]} if isinstance(rec.get("subtype"), str) else {}
+        build.at(line=number, ts=parse_iso(rec.get("timestamp")))
+        build.message("system", text, f"line:{number}#/content", attrs=attrs)
+
+    def message(self, number: int, kind: str, rec: dict) -> None:
         msg = rec.get("message")
         if not isinstance(msg, dict):
-            warnings.append(f"line {number}: {kind} record without a message object, skipped")
-            continue
+            self.warnings.append(f"line {number}: {kind} record without a message object, skipped")
+            return
         if "content" not in msg:
-            warnings.append(f"line {number}: {kind} message without content, skipped")
-            continue
-        records += 1
-        s = session_for(rec)
-        trial = s.trial
+            self.warnings.append(f"line {number}: {kind} message without content, skipped")
+            return
+        self.records += 1
+        session = self.session_for(rec)
         ts = parse_iso(rec.get("timestamp"))
-        if ts is not None:
-            s.first_ts = ts if s.first_ts is None else min(s.first_ts, ts)
-            s.last_ts = ts if s.last_ts is None else max(s.last_ts, ts)
+        session.build.saw(ts)
+        session.build.at(line=number, ts=ts)
         if isinstance(rec.get("uuid"), str):
-            s.uuids.add(rec["uuid"])
+            session.uuids.add(rec["uuid"])
         for key in ("cwd", "version", "gitBranch"):
-            if key not in s.meta and isinstance(rec.get(key), str):
-                s.meta[key] = rec[key]
+            if key not in session.meta and isinstance(rec.get(key), str):
+                session.meta[key] = rec[key]
         extra: dict[str, Any] = {}
         if rec.get("isSidechain") is True:
             extra["sidechain"] = True
         if rec.get("isMeta") is True:
             extra["meta"] = True
-        content = msg["content"]
-        base = f"line:{number}#/message/content"
         if kind == "assistant":
             model = msg.get("model")
-            if isinstance(model, str) and model and model != "<synthetic>" and model not in s.models:
-                s.models.append(model)
+            if isinstance(model, str) and model and model != "<synthetic>" and model not in session.models:
+                session.models.append(model)
+        content = msg["content"]
+        base = f"line:{number}#/message/content"
         blocks = content if isinstance(content, list) else [content]
         for i, block in enumerate(blocks):
             pointer = base if not isinstance(content, list) else f"{base}/{i}"
-            if isinstance(block, str):
-                if not block.strip():
-                    continue
-                role = "assistant" if kind == "assistant" else "user"
-                if role == "user" and trial.task is None and not extra.get("meta"):
-                    trial.task = _first_line(block)
-                trial.add(Event(kind="message", role=role, text=block, timestamp=ts, source_line=number,
-                                source_pointer=pointer, attrs=dict(extra)))
-                continue
-            if not isinstance(block, dict):
-                warnings.append(f"line {number}: content block {i} is not an object, skipped")
-                continue
-            btype = block.get("type")
-            if btype == "text":
-                text = block.get("text")
-                if not isinstance(text, str) or not text.strip():
-                    continue
-                role = "assistant" if kind == "assistant" else "user"
-                if role == "user" and trial.task is None and not extra.get("meta") \
-                        and not text.startswith("Caveat:"):
-                    trial.task = _first_line(text)
-                trial.add(Event(kind="message", role=role, text=text, timestamp=ts, source_line=number,
-                                source_pointer=f"{pointer}/text", attrs=dict(extra)))
-            elif btype == "thinking":
-                text = block.get("thinking")
-                if isinstance(text, str) and text.strip():
-                    trial.add(Event(kind="message", role="assistant", text=text, timestamp=ts, source_line=number,
-                                    source_pointer=f"{pointer}/thinking", attrs={**extra, "thinking": True}))
-            elif btype == "tool_use":
-                name = block.get("name") if isinstance(block.get("name"), str) else "tool"
-                tool_input = block.get("input")
-                attrs = {**extra, "input": tool_input}
-                if isinstance(block.get("id"), str):
-                    attrs["tool_use_id"] = block["id"]
-                action = trial.add(Event(kind="action", role="assistant", text=render_tool(name, tool_input),
-                                         tool=name, timestamp=ts, source_line=number,
-                                         source_pointer=f"{pointer}/input", attrs=attrs))
-                if isinstance(block.get("id"), str):
-                    s.pending[block["id"]] = action
-            elif btype == "tool_result":
-                use_id = block.get("tool_use_id")
-                action = s.pending.pop(use_id, None) if isinstance(use_id, str) else None
-                text = content_text(block.get("content"), images=("image",))
-                attrs = dict(extra)
-                code = None
-                if block.get("is_error") is True:
-                    attrs["is_error"] = True
-                    m = _EXIT_RE.match(text)
-                    if m:
-                        code = int(m.group(1))
-                if isinstance(use_id, str):
-                    attrs["tool_use_id"] = use_id
-                if action is None:
-                    attrs["unmatched"] = True
-                tur = rec.get("toolUseResult")
-                if isinstance(tur, dict) and tur.get("interrupted") is True:
-                    attrs["interrupted"] = True
-                trial.add(Event(kind="observation", role="tool", text=text, exit_code=code, timestamp=ts,
-                                action_seq=action.seq if action is not None else None, source_line=number,
-                                source_pointer=f"{pointer}/content", attrs=attrs))
-            elif btype == "image":
-                trial.add(Event(kind="message", role="assistant" if kind == "assistant" else "user",
-                                text="[image]", timestamp=ts, source_line=number, source_pointer=pointer,
-                                attrs=dict(extra)))
-            elif btype == "redacted_thinking":
-                continue
-            else:
-                warnings.append(f"line {number}: unknown content block type {str(btype)[:40]!r}, skipped")
+            _Block(session.build, kind, extra, rec, pointer).add(block, number, i, self.warnings)
 
-    if records == 0:
-        raise FormatError(
-            "not a Claude Code session: no line is a user/assistant record with a message object "
-            f"(first line has keys {first_keys})"
-        )
-    if not sessions:
-        sessions[""] = _Session(path, "")
-    many = len(sessions) > 1
-    for sid, s in sessions.items():
-        trial = s.trial
-        trial.local_key = sid if many else ""
-        trial.model = s.models[0] if s.models else None
-        trial.started_at, trial.ended_at = s.first_ts, s.last_ts
-        meta: dict[str, Any] = {"session_id": sid or None, **s.meta}
-        if len(s.models) > 1:
-            meta["models"] = s.models
-        mine = [text for leaf, text in summaries if leaf in s.uuids]
-        if not mine and not many:
-            mine = [text for _, text in summaries]
-        if mine:
-            meta["summary"] = mine[-1][:1000]
-        unanswered = len(s.pending)
-        if unanswered:
-            meta["unanswered_tool_calls"] = unanswered
-        if warnings:
-            meta["warnings"] = list(warnings)
-        trial.metadata = meta
-        yield trial
+
+class _Block:
+    """One content block of a user or assistant record, added to the session's trial."""
+
+    def __init__(self, build: TrialBuilder, kind: str, extra: dict[str, Any], rec: dict, pointer: str):
+        self.build, self.kind, self.extra, self.rec, self.pointer = build, kind, extra, rec, pointer
+        self.role = "assistant" if kind == "assistant" else "user"
+
+    def add(self, block: Any, number: int, i: int, warnings: list[str]) -> None:
+        if isinstance(block, str):
+            self.text(block, self.pointer, caveat_ok=True)
+        elif not isinstance(block, dict):
+            warnings.append(f"line {number}: content block {i} is not an object, skipped")
+        elif block.get("type") in _BLOCK_READERS:
+            _BLOCK_READERS[block["type"]](self, block)
+        elif block.get("type") != "redacted_thinking":
+            btype = block.get("type")
+            warnings.append(f"line {number}: unknown content block type {truncate(str(btype), 40, '')!r}, skipped")
+
+    def text(self, text: Any, pointer: str, caveat_ok: bool = False) -> None:
+        if not isinstance(text, str) or not text.strip():
+            return
+        trial = self.build.trial
+        if (self.role == "user" and trial.task is None and not self.extra.get("meta")
+                and (caveat_ok or not text.startswith("Caveat:"))):
+            trial.task = first_line(text)
+        self.build.message(self.role, text, pointer, attrs=dict(self.extra))
+
+    def text_block(self, block: dict) -> None:
+        self.text(block.get("text"), f"{self.pointer}/text")
+
+    def thinking(self, block: dict) -> None:
+        text = block.get("thinking")
+        if isinstance(text, str) and text.strip():
+            self.build.message("assistant", text, f"{self.pointer}/thinking", attrs={**self.extra, "thinking": True})
+
+    def tool_use(self, block: dict) -> None:
+        name = block.get("name") if isinstance(block.get("name"), str) else "tool"
+        tool_input = block.get("input")
+        attrs = {**self.extra, "input": tool_input}
+        if isinstance(block.get("id"), str):
+            attrs["tool_use_id"] = block["id"]
+        self.build.action(render_tool(name, tool_input), f"{self.pointer}/input", call_id=block.get("id"),
+                          tool=name, attrs=attrs)
+
+    def tool_result(self, block: dict) -> None:
+        use_id = block.get("tool_use_id")
+        action = self.build.call(use_id)
+        text = content_text(block.get("content"), images=("image",))
+        attrs = dict(self.extra)
+        code = None
+        if block.get("is_error") is True:
+            attrs["is_error"] = True
+            m = _EXIT_RE.match(text)
+            if m:
+                code = int(m.group(1))
+        if isinstance(use_id, str):
+            attrs["tool_use_id"] = use_id
+        if action is None:
+            attrs["unmatched"] = True
+        tur = self.rec.get("toolUseResult")
+        if isinstance(tur, dict) and tur.get("interrupted") is True:
+            attrs["interrupted"] = True
+        self.build.result(text, f"{self.pointer}/content", action=action, exit_code=code, attrs=attrs)
+
+    def image(self, block: dict) -> None:
+        self.build.message(self.role, "[image]", self.pointer, attrs=dict(self.extra))
+
+
+_BLOCK_READERS = {"text": _Block.text_block, "thinking": _Block.thinking, "tool_use": _Block.tool_use,
+                  "tool_result": _Block.tool_result, "image": _Block.image}
+
+
+def read(path: Path) -> Iterator[Trial]:
+    yield from _Reader(Path(path)).read()
+
+
+FORMAT = Adapter(NAME, DESCRIPTION, 80, sniff, read)

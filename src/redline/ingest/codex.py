@@ -35,7 +35,9 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, parse_iso
-from .base import FormatError, TRUNCATED_LINE, content_text, head_text, iter_json_lines
+from .base import Adapter, FormatError, content_text, first_line, head_text
+from .builder import TrialBuilder
+from .records import JsonLines
 
 NAME = "codex"
 DESCRIPTION = "OpenAI Codex CLI rollout JSONL (~/.codex/sessions/**/rollout-*.jsonl)"
@@ -191,150 +193,123 @@ def _is_injected(text: str) -> bool:
 def _task_from(text: str) -> str | None:
     if _REQUEST_MARKER in text:
         text = text.split(_REQUEST_MARKER, 1)[1]
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:200]
-    return None
+    return first_line(text)
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def read(path: Path) -> Iterator[Trial]:
-    path = Path(path)
-    warnings: list[str] = []
-    rows: list[tuple[int, str | None, Any, str]] = []  # (line, kind, payload, pointer prefix)
-    first_keys: Any = None
+def _rows(lines: JsonLines) -> list[tuple[int, str | None, Any, str, Any]]:
+    """``(line, kind, payload, pointer prefix, timestamp)`` of every rollout record."""
+    rows: list[tuple[int, str | None, Any, str, Any]] = []
     recognised = 0
-    ts_of: dict[int, Any] = {}
-    for number, rec in iter_json_lines(path):
-        if rec is TRUNCATED_LINE:
-            warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
-            continue
-        if first_keys is None:
-            first_keys = sorted(rec)[:8] if isinstance(rec, dict) else type(rec).__name__
-        if not isinstance(rec, dict):
-            warnings.append(f"line {number}: not a JSON object, skipped")
-            continue
+    for number, rec in lines.objects():
         if _is_envelope(rec):
-            recognised += 1
-            rows.append((number, rec["type"], rec["payload"], f"line:{number}#/payload"))
-            ts_of[number] = parse_iso(rec.get("timestamp"))
+            rows.append((number, rec["type"], rec["payload"], f"line:{number}#/payload", parse_iso(rec.get("timestamp"))))
         elif rec.get("record_type") is not None:
-            recognised += 1
+            pass  # a state marker
         elif _is_legacy_meta(rec):
-            recognised += 1
-            rows.append((number, "session_meta", rec, f"line:{number}#"))
-            ts_of[number] = None
+            rows.append((number, "session_meta", rec, f"line:{number}#", None))
         elif _stype(rec) in ITEM_TYPES and "sessionId" not in rec:
-            recognised += 1
-            rows.append((number, "response_item", rec, f"line:{number}#"))
-            ts_of[number] = parse_iso(rec.get("timestamp"))
-        elif isinstance(rec.get("type"), str) and isinstance(rec.get("payload"), dict):
-            recognised += 1  # a record type newer than this reader: skip quietly
-        else:
-            warnings.append(f"line {number}: not a Codex rollout record, skipped")
+            rows.append((number, "response_item", rec, f"line:{number}#", parse_iso(rec.get("timestamp"))))
+        elif not (isinstance(rec.get("type"), str) and isinstance(rec.get("payload"), dict)):
+            lines.warnings.append(f"line {number}: not a Codex rollout record, skipped")
+            continue
+        recognised += 1  # (a record type newer than this reader is recognised and skipped quietly)
     if recognised == 0:
         raise FormatError(
             "not a Codex rollout: no line is a {timestamp, type, payload} record or a bare response item "
-            f"(first line has keys {first_keys})"
+            f"(first line has keys {lines.first_shape})"
         )
-
-    trial = Trial(format=NAME, source_path=str(path), agent=AGENT)
-    meta: dict[str, Any] = {}
-    models: list[str] = []
-    pending: dict[str, Event] = {}
-    by_call: dict[str, Event] = {}
-    has_item_messages = any(kind == "response_item" and isinstance(p, dict) and p.get("type") == "message"
-                            for _, kind, p, _ in rows)
-    compactions = aborted = 0
-    times = [t for t in ts_of.values() if t is not None]
-
-    for number, kind, payload, ptr in rows:
-        ts = ts_of.get(number)
-        if kind == "session_meta":
-            if "session_id" in meta:
-                meta.setdefault("replayed_sessions", []).append(payload.get("id"))
-                continue
-            meta["session_id"] = payload.get("id")
-            if ts is None:
-                meta_ts = parse_iso(payload.get("timestamp"))
-                if meta_ts is not None:
-                    times.append(meta_ts)
-            for key in ("cwd", "cli_version", "originator", "model_provider"):
-                if isinstance(payload.get(key), str):
-                    meta[key] = payload[key]
-            if isinstance(payload.get("source"), str):
-                meta["source"] = payload["source"]
-            git = payload.get("git")
-            if isinstance(git, dict):
-                meta["git"] = {k: git[k] for k in ("branch", "commit_hash", "repository_url") if k in git}
-            if isinstance(payload.get("model"), str) and payload["model"] not in models:
-                models.append(payload["model"])
-        elif kind == "turn_context":
-            model = payload.get("model")
-            if isinstance(model, str) and model and model not in models:
-                models.append(model)
-            if "approval_policy" in payload and "approval_policy" not in meta:
-                meta["approval_policy"] = payload["approval_policy"]
-            sp = payload.get("sandbox_policy")
-            if "sandbox_policy" not in meta and sp is not None:
-                meta["sandbox_policy"] = sp.get("type", sp.get("mode")) if isinstance(sp, dict) else sp
-            if "cwd" not in meta and isinstance(payload.get("cwd"), str):
-                meta["cwd"] = payload["cwd"]
-        elif kind == "compacted":
-            compactions += 1
-        elif kind == "event_msg":
-            etype = payload.get("type")
-            if etype == "token_count" and isinstance(payload.get("info"), dict):
-                total = payload["info"].get("total_token_usage")
-                if isinstance(total, dict) and isinstance(total.get("total_tokens"), int):
-                    meta["total_tokens"] = total["total_tokens"]
-            elif etype == "turn_aborted":
-                aborted += 1
-            elif etype == "exec_command_end":
-                action = by_call.get(payload.get("call_id"))
-                code = payload.get("exit_code")
-                if action is not None and isinstance(code, int):
-                    for ev in reversed(trial.events):
-                        if ev.kind == "observation" and ev.action_seq == action.seq:
-                            if ev.exit_code is None:
-                                ev.exit_code = code
-                            break
-            elif not has_item_messages and etype in ("user_message", "agent_message", "agent_reasoning"):
-                text = payload.get("message", payload.get("text"))
-                if isinstance(text, str) and text.strip():
-                    role = "user" if etype == "user_message" else "assistant"
-                    attrs = {"reasoning": True} if etype == "agent_reasoning" else {}
-                    if role == "user" and trial.task is None:
-                        trial.task = _task_from(text)
-                    trial.add(Event(kind="message", role=role, text=text, timestamp=ts, source_line=number,
-                                    source_pointer=f"{ptr}/message" if "message" in payload else f"{ptr}/text",
-                                    attrs=attrs))
-        elif kind == "response_item":
-            _item(trial, payload, number, ptr, ts, pending, by_call, warnings)
-
-    if compactions:
-        meta["compactions"] = compactions
-    if aborted:
-        meta["turns_aborted"] = aborted
-    if len(models) > 1:
-        meta["models"] = models
-    if pending:
-        meta["unanswered_tool_calls"] = len(pending)
-    if warnings:
-        meta["warnings"] = warnings
-    trial.model = models[0] if models else None
-    trial.metadata = meta
-    if times:
-        trial.started_at, trial.ended_at = min(times), max(times)
-    yield trial
+    return rows
 
 
-def _item(trial: Trial, item: dict, number: int, ptr: str, ts: Any, pending: dict[str, Event],
-          by_call: dict[str, Event], warnings: list[str]) -> None:
-    itype = _stype(item)
-    if itype == "message":
+class _Rollout:
+    """One rollout's records, in order, into its trial."""
+
+    def __init__(self, path: Path, warnings: list[str], use_event_messages: bool):
+        self.build = TrialBuilder(Trial(format=NAME, source_path=str(path), agent=AGENT), warnings)
+        self.trial = self.build.trial
+        self.meta: dict[str, Any] = {}
+        self.models: list[str] = []
+        self.by_call: dict[str, Event] = {}
+        self.use_event_messages = use_event_messages
+        self.compactions = self.aborted = 0
+        self.number = 0  # the line being read
+
+    def add_model(self, model: Any) -> None:
+        if isinstance(model, str) and model and model not in self.models:
+            self.models.append(model)
+
+    def session_meta(self, payload: dict, ts: Any, ptr: str) -> None:
+        meta = self.meta
+        if "session_id" in meta:
+            meta.setdefault("replayed_sessions", []).append(payload.get("id"))
+            return
+        meta["session_id"] = payload.get("id")
+        if ts is None:
+            self.build.saw(parse_iso(payload.get("timestamp")))
+        for key in ("cwd", "cli_version", "originator", "model_provider", "source"):
+            if isinstance(payload.get(key), str):
+                meta[key] = payload[key]
+        git = payload.get("git")
+        if isinstance(git, dict):
+            meta["git"] = {k: git[k] for k in ("branch", "commit_hash", "repository_url") if k in git}
+        self.add_model(payload.get("model"))
+
+    def turn_context(self, payload: dict, ts: Any, ptr: str) -> None:
+        meta = self.meta
+        self.add_model(payload.get("model"))
+        if "approval_policy" in payload and "approval_policy" not in meta:
+            meta["approval_policy"] = payload["approval_policy"]
+        sp = payload.get("sandbox_policy")
+        if "sandbox_policy" not in meta and sp is not None:
+            meta["sandbox_policy"] = sp.get("type", sp.get("mode")) if isinstance(sp, dict) else sp
+        if "cwd" not in meta and isinstance(payload.get("cwd"), str):
+            meta["cwd"] = payload["cwd"]
+
+    def compacted(self, payload: dict, ts: Any, ptr: str) -> None:
+        self.compactions += 1
+
+    def event_msg(self, payload: dict, ts: Any, ptr: str) -> None:
+        etype = payload.get("type")
+        if etype == "token_count" and isinstance(payload.get("info"), dict):
+            total = payload["info"].get("total_token_usage")
+            if isinstance(total, dict) and isinstance(total.get("total_tokens"), int):
+                self.meta["total_tokens"] = total["total_tokens"]
+        elif etype == "turn_aborted":
+            self.aborted += 1
+        elif etype == "exec_command_end":
+            self.exit_code(self.by_call.get(payload.get("call_id")), payload.get("exit_code"))
+        elif self.use_event_messages and etype in ("user_message", "agent_message", "agent_reasoning"):
+            text = payload.get("message", payload.get("text"))
+            if isinstance(text, str) and text.strip():
+                role = "user" if etype == "user_message" else "assistant"
+                if role == "user" and self.trial.task is None:
+                    self.trial.task = _task_from(text)
+                self.build.message(role, text, f"{ptr}/message" if "message" in payload else f"{ptr}/text",
+                                   attrs={"reasoning": True} if etype == "agent_reasoning" else {})
+
+    def exit_code(self, action: Event | None, code: Any) -> None:
+        """An exit code reported after the output: it fills the output's when that has none."""
+        if action is None or not isinstance(code, int):
+            return
+        for ev in reversed(self.trial.events):
+            if ev.kind == "observation" and ev.action_seq == action.seq:
+                if ev.exit_code is None:
+                    ev.exit_code = code
+                return
+
+    def response_item(self, item: dict, ts: Any, ptr: str) -> None:
+        itype = _stype(item)
+        if itype in _ITEM_READERS:
+            _ITEM_READERS[itype](self, item, ptr)
+        elif itype in CALL_TYPES:
+            self.call(itype, item, ptr)
+        elif itype in OUTPUT_TYPES:
+            self.output(item, ptr)
+
+    def message(self, item: dict, ptr: str) -> None:
         role = item.get("role")
         text = _content_text(item.get("content"))
         if not text.strip():
@@ -346,13 +321,13 @@ def _item(trial: Trial, item: dict, number: int, ptr: str, ts: Any, pending: dic
             role = "user" if role is None else str(role)
         if role == "user" and _is_injected(text):
             attrs["injected"] = True
-        elif role == "user" and trial.task is None:
-            trial.task = _task_from(text)
+        elif role == "user" and self.trial.task is None:
+            self.trial.task = _task_from(text)
         if isinstance(item.get("phase"), str):
             attrs["phase"] = item["phase"]
-        trial.add(Event(kind="message", role=role, text=text, timestamp=ts, source_line=number,
-                        source_pointer=f"{ptr}/content", attrs=attrs))
-    elif itype == "reasoning":
+        self.build.message(role, text, f"{ptr}/content", attrs=attrs)
+
+    def reasoning(self, item: dict, ptr: str) -> None:
         parts = []
         for key in ("summary", "content"):
             value = item.get(key)
@@ -360,57 +335,99 @@ def _item(trial: Trial, item: dict, number: int, ptr: str, ts: Any, pending: dic
                 parts.extend(b["text"] for b in value if isinstance(b, dict) and isinstance(b.get("text"), str))
         text = "\n".join(p for p in parts if p.strip())
         if text:
-            trial.add(Event(kind="message", role="assistant", text=text, timestamp=ts, source_line=number,
-                            source_pointer=f"{ptr}/summary", attrs={"reasoning": True}))
-    elif itype in CALL_TYPES:
+            self.build.message("assistant", text, f"{ptr}/summary", attrs={"reasoning": True})
+
+    def call(self, itype: str, item: dict, ptr: str) -> None:
         call_id = item.get("call_id") if isinstance(item.get("call_id"), str) else item.get("id")
-        attrs = {}
-        if itype == "local_shell_call":
-            action_obj = item.get("action") if isinstance(item.get("action"), dict) else {}
-            name = "local_shell"
-            args: Any = action_obj
-            argv = action_obj.get("command")
-            if isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv):
-                text = argv_command(argv)
-            else:
-                text, _ = render_call(name, action_obj)
-            pointer = f"{ptr}/action/command"
-        elif itype == "custom_tool_call":
-            name = item.get("name") if isinstance(item.get("name"), str) else "custom_tool"
-            raw = item.get("input")
-            args = raw
-            text = shlex.join([name, raw]) if isinstance(raw, str) else render_call(name, raw)[0]
-            pointer = f"{ptr}/input"
-        else:
-            name = item.get("name") if isinstance(item.get("name"), str) else "function"
-            args, ok = _json_args(item.get("arguments"))
-            if not ok and item.get("arguments") not in (None, ""):
-                warnings.append(f"line {number}: function_call arguments are not JSON; kept as raw text")
-                attrs["raw_arguments"] = True
-            text, _ = render_call(name, args)
-            pointer = f"{ptr}/arguments"
+        name, text, args, pointer, attrs = _CALL_RENDERERS[itype](item, ptr)
+        if attrs.get("raw_arguments"):
+            self.build.warn(f"line {self.number}: function_call arguments are not JSON; kept as raw text")
         attrs["arguments"] = args
         if isinstance(call_id, str):
             attrs["call_id"] = call_id
-        action = trial.add(Event(kind="action", role="assistant", text=text, tool=name, timestamp=ts,
-                                 source_line=number, source_pointer=pointer, attrs=attrs))
+        action = self.build.action(text, pointer, call_id=call_id, tool=name, attrs=attrs)
         if isinstance(call_id, str):
-            pending[call_id] = action
-            by_call[call_id] = action
-    elif itype in OUTPUT_TYPES:
+            self.by_call[call_id] = action
+
+    def output(self, item: dict, ptr: str) -> None:
         call_id = item.get("call_id")
-        action = pending.pop(call_id, None) if isinstance(call_id, str) else None
+        action = self.build.call(call_id)
         text, code, attrs = _output(item.get("output"))
         if isinstance(call_id, str):
             attrs["call_id"] = call_id
         if action is None:
             attrs["unmatched"] = True
-        trial.add(Event(kind="observation", role="tool", text=text, exit_code=code, timestamp=ts,
-                        action_seq=action.seq if action is not None else None, source_line=number,
-                        source_pointer=f"{ptr}/output", attrs=attrs))
-    elif itype == "web_search_call":
+        self.build.result(text, f"{ptr}/output", action=action, exit_code=code, attrs=attrs)
+
+    def web_search(self, item: dict, ptr: str) -> None:
         act = item.get("action") if isinstance(item.get("action"), dict) else {}
         query = act.get("query")
         text = shlex.join(["web_search", query]) if isinstance(query, str) else render_call("web_search", act)[0]
-        trial.add(Event(kind="action", role="assistant", text=text, tool="web_search", timestamp=ts,
-                        source_line=number, source_pointer=f"{ptr}/action", attrs={"arguments": act}))
+        self.build.action(text, f"{ptr}/action", tool="web_search", attrs={"arguments": act})
+
+    def finish(self) -> Trial:
+        meta = self.meta
+        if self.compactions:
+            meta["compactions"] = self.compactions
+        if self.aborted:
+            meta["turns_aborted"] = self.aborted
+        if len(self.models) > 1:
+            meta["models"] = self.models
+        if self.build.unanswered:
+            meta["unanswered_tool_calls"] = self.build.unanswered
+        self.trial.model = self.models[0] if self.models else None
+        return self.build.finish(meta)
+
+
+def _local_shell_call(item: dict, ptr: str) -> tuple[str, str, Any, str, dict]:
+    action_obj = item.get("action") if isinstance(item.get("action"), dict) else {}
+    argv = action_obj.get("command")
+    if isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv):
+        text = argv_command(argv)
+    else:
+        text, _ = render_call("local_shell", action_obj)
+    return "local_shell", text, action_obj, f"{ptr}/action/command", {}
+
+
+def _custom_tool_call(item: dict, ptr: str) -> tuple[str, str, Any, str, dict]:
+    name = item.get("name") if isinstance(item.get("name"), str) else "custom_tool"
+    raw = item.get("input")
+    text = shlex.join([name, raw]) if isinstance(raw, str) else render_call(name, raw)[0]
+    return name, text, raw, f"{ptr}/input", {}
+
+
+def _function_call(item: dict, ptr: str) -> tuple[str, str, Any, str, dict]:
+    name = item.get("name") if isinstance(item.get("name"), str) else "function"
+    args, ok = _json_args(item.get("arguments"))
+    attrs = {"raw_arguments": True} if not ok and item.get("arguments") not in (None, "") else {}
+    return name, render_call(name, args)[0], args, f"{ptr}/arguments", attrs
+
+
+_CALL_RENDERERS = {"local_shell_call": _local_shell_call, "custom_tool_call": _custom_tool_call,
+                   "function_call": _function_call}
+_ITEM_READERS = {"message": _Rollout.message, "reasoning": _Rollout.reasoning,
+                 "web_search_call": _Rollout.web_search}
+_RECORD_READERS = {"session_meta": _Rollout.session_meta, "turn_context": _Rollout.turn_context,
+                   "compacted": _Rollout.compacted, "event_msg": _Rollout.event_msg,
+                   "response_item": _Rollout.response_item}
+
+
+def read(path: Path) -> Iterator[Trial]:
+    path = Path(path)
+    warnings: list[str] = []
+    rows = _rows(JsonLines(path, warnings))
+    has_item_messages = any(kind == "response_item" and isinstance(p, dict) and p.get("type") == "message"
+                            for _, kind, p, _, _ in rows)
+    rollout = _Rollout(path, warnings, use_event_messages=not has_item_messages)
+    for number, kind, payload, ptr, ts in rows:
+        rollout.build.saw(ts)
+    for number, kind, payload, ptr, ts in rows:
+        rollout.number = number
+        rollout.build.at(line=number, ts=ts)
+        reader = _RECORD_READERS.get(kind)  # type: ignore[arg-type]
+        if reader is not None:
+            reader(rollout, payload, ts, ptr)
+    yield rollout.finish()
+
+
+FORMAT = Adapter(NAME, DESCRIPTION, 90, sniff, read)

@@ -46,8 +46,8 @@ What becomes of it:
 Timestamps are the records' local times, stored as given (the log names no time zone).
 
 The model is not stated in the published log. It is taken from a record that names it (e.g.
-``Model config: {'model_name': 'Qwen2.5-72B-Instruct'}``, which
-:func:`redline.sample.writers.write_fudan_log` writes), else from the file name when it holds a
+``Model config: {'model_name': 'Qwen2.5-72B-Instruct'}``, which the repository's sample
+generator writes, ``tools/sample/writers.py``), else from the file name when it holds a
 known model family with a size (``qwen2.5-72b-replication.log`` → ``qwen2.5-72b``), else it is
 left unknown. ``metadata["model_source"]`` says which. The log carries no verdict, so the
 outcome is ``unknown``.
@@ -66,7 +66,9 @@ from pathlib import Path
 from typing import Any
 
 from ..events import Event, Trial
-from .base import FormatError, first_int, head_text, read_text
+from ..text import truncate
+from .base import Adapter, FormatError, first_int, first_line, head_text, read_text
+from .limits import MAX_ATTR_CHARS, MAX_TERMINAL_INFO_CHARS
 
 NAME = "fudan-log"
 DESCRIPTION = "Fudan self-replication study scaffold log (Python logging text, Round N banners)"
@@ -75,9 +77,6 @@ AGENT = "fudan-scaffold"
 EXEC_TOOL = "execute_command_in_terminal"
 RECEIVE_TOOL = "receive_data_of_long_term_command_from_terminal"
 END_MARKER = "_end_of_command_execution_"
-#: attrs keep ``stderr`` / ``terminal_info`` only below these sizes
-MAX_ATTR_STDERR = 10_000
-MAX_ATTR_TERMINAL_INFO = 1_000
 
 _HEADER = re.compile(
     r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:[,.]\d{1,6})? - (\S(?:.*?\S)?) - "
@@ -434,8 +433,7 @@ class _Reader:
         self.add(rec, kind="message", role="user", text=body)
         if not self.task_done:
             self.task_done = True
-            first = next((ln.strip() for ln in body.split("\n") if ln.strip()), "")
-            self.trial.task = first[:500]
+            self.trial.task = first_line(body, 500) or ""
             self.trial.scenario = _scenario(body)
 
     def emit_action(self, tool: str, args: dict[str, Any], *, line: int | None,
@@ -576,13 +574,12 @@ class _Reader:
             info = result.get("terminal_info")
             if info is not None:
                 info = str(info)
-                attrs["terminal_info"] = (info if len(info) <= MAX_ATTR_TERMINAL_INFO
-                                          else info[:MAX_ATTR_TERMINAL_INFO] + "…")
+                attrs["terminal_info"] = truncate(info, MAX_TERMINAL_INFO_CHARS, "…")
             if stderr.strip():
-                attrs["stderr"] = stderr if len(stderr) < MAX_ATTR_STDERR else True
+                attrs["stderr"] = stderr if len(stderr) < MAX_ATTR_CHARS else True
             exit_code = first_int(result, ("returncode", "exit_code", "return_code"))
         if critique:
-            attrs["critique"] = critique[:1000]
+            attrs["critique"] = truncate(critique, 1000, "")
         self.add(rec, kind="observation", role="tool", text=out, exit_code=exit_code,
                  action_seq=action.seq if action is not None else None, attrs=attrs)
         self.pending = None
@@ -708,3 +705,5 @@ def read(path: Path) -> Iterator[Trial]:
             "not a Fudan scaffold log"
         )
     yield reader.finish(last)
+
+FORMAT = Adapter(NAME, DESCRIPTION, 10, sniff, read)

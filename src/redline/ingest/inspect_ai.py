@@ -3,11 +3,10 @@
 A log holds one evaluation (``eval``: task, model, solver...; ``plan``; ``results``) and its
 ``samples``. Each sample *and epoch* is one trial (``local_key = "<sample id>:<epoch>"``). In a
 ``.eval`` file (a zip: ``header.json``, ``_journal/start.json``,
-``samples/<id>_epoch_<n>.json``, ``summaries.json``...) samples are read one entry at a time,
-each entry checked before it is read: an entry whose uncompressed size is above
-``MAX_ENTRY_BYTES`` (512 MiB), or whose compression ratio is above ``MAX_RATIO`` (200:1) once
-it is bigger than ``RATIO_FLOOR_BYTES`` (1 MiB; small entries cannot do harm), is refused as a
-likely zip bomb, and reads are streamed with a byte bound.
+``samples/<id>_epoch_<n>.json``, ``summaries.json``...; entries deflated or, as current Inspect
+writes them, zstd-compressed) samples are read one entry at a time through :mod:`.safezip`,
+which refuses oversized entries, zip bombs (alone or many small entries together) and entries
+that inflate past their declared size.
 
 Events come from the sample's ``messages``: system/user messages, assistant text (reasoning
 parts as a separate assistant message), each tool call an action, each tool message the
@@ -35,8 +34,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -44,20 +41,15 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, normalise_outcome, parse_iso
-from .base import FormatError, NotATranscript, first_json_value, head_text, load_json, parse_json
+from ..text import truncate
+from .base import Adapter, FormatError, NotATranscript, first_json_value, first_line, head_text, load_json, parse_json
+from .builder import TrialBuilder
+from .safezip import MAGIC as ZIP_MAGIC
+from .safezip import SafeZip, entry_names
 
 NAME = "inspect-ai"
 DESCRIPTION = "Inspect AI evaluation logs (EvalLog .json and zipped .eval; one trial per sample and epoch)"
 
-#: refuse a zip entry bigger than this once uncompressed
-MAX_ENTRY_BYTES = 512 * 1024**2
-#: refuse a zip entry compressed more than this (uncompressed / compressed)...
-MAX_RATIO = 200
-#: ...when it is bigger than this uncompressed
-RATIO_FLOOR_BYTES = 1024**2
-_CHUNK = 1024**2
-
-_ZIP_MAGIC = b"PK\x03\x04"
 _ZIP_MARKERS = (b"header.json", b"_journal/start.json", b"samples/")
 _EVAL_OBJ = re.compile(r'"eval"\s*:\s*\{')
 _VERSION = re.compile(r'"version"\s*:\s*\d')
@@ -70,15 +62,13 @@ _HARNESS_SPANS = ("tool", "init", "scorer", "scorers")
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    if head.startswith(_ZIP_MAGIC):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
+    if head.startswith(ZIP_MAGIC):
+        names = entry_names(path)
+        if names is not None:
             return "header.json" in names or "_journal/start.json" in names
-        except Exception:
-            # a damaged zip: claim it when its first local entries are an eval log's, so the
-            # user gets a clear error instead of "unknown format"
-            return path.suffix.lower() == ".eval" or any(m in head[:4096] for m in _ZIP_MARKERS[:2])
+        # a damaged zip: claim it when its first local entries are an eval log's, so the
+        # user gets a clear error instead of "unknown format"
+        return path.suffix.lower() == ".eval" or any(m in head[:4096] for m in _ZIP_MARKERS[:2])
     if first_json_value(head) != b"{":
         return False
     text = head_text(head)
@@ -90,7 +80,7 @@ def read(path: Path) -> Iterator[Trial]:
     path = Path(path)
     with open(path, "rb") as fh:
         magic = fh.read(4)
-    if magic == _ZIP_MAGIC:
+    if magic == ZIP_MAGIC:
         yield from _read_zip(path)
     else:
         yield from _read_json(path)
@@ -115,68 +105,36 @@ def _read_json(path: Path) -> Iterator[Trial]:
 
 
 def _read_zip(path: Path) -> Iterator[Trial]:
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise FormatError(f"damaged or truncated zip archive: {exc}") from None
-    with zf:
-        infos = {info.filename: info for info in zf.infolist()}
-        head_name = "header.json" if "header.json" in infos else "_journal/start.json"
-        if head_name not in infos:
-            listed = ", ".join(sorted(infos)[:5]) or "no entries"
+    with SafeZip(path) as zf:
+        names = zf.names()
+        head_name = "header.json" if "header.json" in names else "_journal/start.json"
+        if head_name not in names:
+            listed = ", ".join(sorted(names)[:5]) or "no entries"
             raise FormatError("zip archive is not an Inspect eval log: no header.json or "
                               f"_journal/start.json (holds {listed})")
-        header = _entry_json(zf, infos[head_name])
+        header = _entry_json(zf, head_name)
         if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
             raise FormatError(f"zip entry {head_name} has no 'eval' object: not an Inspect eval log")
-        entries = [info for name, info in infos.items()
-                   if name.startswith("samples/") and name.endswith(".json")]
+        entries = [name for name in names if name.startswith("samples/") and name.endswith(".json")]
         if not entries:
             raise NotATranscript(_no_samples_reason(header))
-        for info in entries:
-            sample = _entry_json(zf, info)
+        for name in entries:
+            sample = _entry_json(zf, name)
             if not isinstance(sample, dict):
-                raise FormatError(f"zip entry {info.filename} is not a JSON object")
-            name = info.filename
+                raise FormatError(f"zip entry {name} is not a JSON object")
             yield _sample_trial(path, header, sample, lambda sub, name=name: f"entry:{name}#{sub}")
 
 
-def _entry_json(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Any:
-    """One zip entry's JSON, refusing oversized or suspiciously compressed entries."""
-    name = info.filename
-    if info.flag_bits & 0x1:
-        raise FormatError(f"zip entry {name} is encrypted")
-    if info.file_size > MAX_ENTRY_BYTES:
-        raise FormatError(f"zip entry {name} is too large: {info.file_size} bytes uncompressed "
-                          f"(limit {MAX_ENTRY_BYTES})")
-    ratio = info.file_size / max(info.compress_size, 1)
-    if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
-        raise FormatError(f"zip entry {name} refused as a likely zip bomb: compression ratio "
-                          f"{ratio:.0f}:1 (limit {MAX_RATIO}:1)")
-    buf = bytearray()
-    try:
-        with zf.open(info) as fh:
-            while True:
-                chunk = fh.read(_CHUNK)
-                if not chunk:
-                    break
-                buf += chunk
-                if len(buf) > info.file_size or len(buf) > MAX_ENTRY_BYTES:
-                    raise FormatError(f"zip entry {name} inflates beyond its declared size")
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-        raise FormatError(f"damaged zip entry {name}: {exc}") from None
-    data = bytes(buf)
-    del buf
+def _entry_json(zf: SafeZip, name: str) -> Any:
+    """One zip entry's JSON (read within :mod:`.safezip`'s limits)."""
+    data = zf.read(name)
     if not data.strip():
         raise FormatError(f"zip entry {name} is empty")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(f"zip entry {name} is not valid UTF-8 (offset {exc.start})") from None
-    try:
-        return parse_json(data, what=f"JSON in zip entry {name}")
-    except FormatError as exc:
-        raise FormatError(str(exc)) from None
+    return parse_json(data, what=f"JSON in zip entry {name}")
 
 
 def _no_samples_reason(header: dict) -> str:
@@ -184,7 +142,7 @@ def _no_samples_reason(header: dict) -> str:
     reason = f"Inspect eval log with no samples (status: {status}"
     error = header.get("error")
     if isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"].strip():
-        reason += f"; error: {error['message'].strip().splitlines()[0][:200]}"
+        reason += f"; error: {first_line(error['message'])}"
     config = header["eval"].get("config") if isinstance(header.get("eval"), dict) else None
     if isinstance(config, dict) and config.get("log_samples") is False:
         reason += "; samples were not logged"
@@ -205,83 +163,13 @@ def _sample_trial(path: Path, header: dict, sample: dict, where: Callable[[str],
         agent=_agent(ev, header.get("plan")),
         task=f"{task_name}/{sid}" if task_name else str(sid),
     )
-    attachments = sample.get("attachments") if isinstance(sample.get("attachments"), dict) else {}
-    resolve = _resolver(attachments)
     events = sample.get("events") if isinstance(sample.get("events"), list) else []
-    tool_events, exit_codes = _tool_event_info(events)
-
-    call_seq: dict[str, int] = {}
-    think_ids: set[str] = set()
-    n_calls = 0
     messages = sample.get("messages") if isinstance(sample.get("messages"), list) else []
+    reader = _Sample(trial, sample, events, where)
     for j, msg in enumerate(messages):
-        if not isinstance(msg, dict):
-            continue
-        role = msg.get("role")
-        ptr = where(f"/messages/{j}")
-        if role in ("system", "user"):
-            text = _content_text(msg.get("content"), resolve)
-            trial.add(Event(kind="message", role=role, text=text, source_pointer=ptr))
-        elif role == "assistant":
-            reasoning, text = _assistant_text(msg.get("content"), resolve)
-            if reasoning:
-                trial.add(Event(kind="message", role="assistant", text=reasoning, source_pointer=ptr,
-                                attrs={"reasoning": True}))
-            if text.strip():
-                trial.add(Event(kind="message", role="assistant", text=text, source_pointer=ptr))
-            for k, call in enumerate(msg.get("tool_calls") or []):
-                if not isinstance(call, dict):
-                    continue
-                n_calls += 1
-                call_id = call.get("id") if isinstance(call.get("id"), str) else None
-                fn = call.get("function") if isinstance(call.get("function"), str) else "tool"
-                args = call.get("arguments")
-                if isinstance(args, dict):
-                    args = {key: resolve(v) for key, v in args.items()}
-                tev = tool_events.get(call_id) if call_id else None
-                ts = parse_iso(tev.get("timestamp")) if tev else None
-                if fn == "think" and isinstance(args, dict) and isinstance(args.get("thought"), str):
-                    if call_id:
-                        think_ids.add(call_id)
-                    trial.add(Event(kind="message", role="assistant", text=args["thought"], timestamp=ts,
-                                    source_pointer=f"{ptr}/tool_calls/{k}", attrs={"tool": "think"}))
-                    continue
-                text, tool, attrs = _render_call(fn, args)
-                if call_id:
-                    attrs["tool_call_id"] = call_id
-                if isinstance(call.get("parse_error"), str):
-                    attrs["parse_error"] = call["parse_error"]
-                act = trial.add(Event(kind="action", role="assistant", text=text, tool=tool, timestamp=ts,
-                                      source_pointer=f"{ptr}/tool_calls/{k}", attrs=attrs))
-                if call_id:
-                    call_seq[call_id] = act.seq
-        elif role == "tool":
-            call_id = msg.get("tool_call_id") if isinstance(msg.get("tool_call_id"), str) else None
-            if call_id in think_ids:
-                continue
-            text = _content_text(msg.get("content"), resolve)
-            attrs: dict[str, Any] = {}
-            if isinstance(msg.get("function"), str):
-                attrs["function"] = msg["function"]
-            error = msg.get("error")
-            if isinstance(error, dict):
-                etype = error.get("type") or "tool"
-                emsg = error.get("message") if isinstance(error.get("message"), str) else ""
-                attrs["error_type"] = etype
-                note = f"[{etype} error] {emsg}".rstrip()
-                if emsg.strip() and emsg.strip() != text.strip():
-                    text = f"{text}\n{note}" if text else note
-                elif not text:
-                    text = note
-            tev = tool_events.get(call_id) if call_id else None
-            trial.add(Event(
-                kind="observation", role="tool", text=text,
-                exit_code=exit_codes.get(call_id) if call_id and call_id in call_seq else None,
-                action_seq=call_seq.get(call_id) if call_id else None,
-                timestamp=parse_iso(tev.get("completed")) if tev else None,
-                source_pointer=ptr, attrs=attrs,
-            ))
-    if n_calls == 0 and events:
+        if isinstance(msg, dict):
+            reader.message(msg, where(f"/messages/{j}"))
+    if reader.n_calls == 0 and events:
         _add_sandbox_execs(trial, events, where)
 
     times = [parse_iso(e.get("timestamp")) for e in (events[:1] + events[-1:]) if isinstance(e, dict)]
@@ -290,6 +178,87 @@ def _sample_trial(path: Path, header: dict, sample: dict, where: Callable[[str],
     _set_outcome(trial, sample, ev)
     trial.metadata = _metadata(header, ev, sample, sid, epoch, trial.metadata)
     return trial
+
+
+class _Sample:
+    """One sample's messages, in order, into its trial."""
+
+    def __init__(self, trial: Trial, sample: dict, events: list, where: Callable[[str], str]):
+        self.build = TrialBuilder(trial)
+        attachments = sample.get("attachments") if isinstance(sample.get("attachments"), dict) else {}
+        self.resolve = _resolver(attachments)
+        self.tool_events, self.exit_codes = _tool_event_info(events)
+        self.call_seq: dict[str, int] = {}
+        self.think_ids: set[str] = set()
+        self.n_calls = 0
+
+    def message(self, msg: dict, ptr: str) -> None:
+        role = msg.get("role")
+        self.build.at()
+        if role in ("system", "user"):
+            self.build.message(role, _content_text(msg.get("content"), self.resolve), ptr)
+        elif role == "assistant":
+            reasoning, text = _assistant_text(msg.get("content"), self.resolve)
+            if reasoning:
+                self.build.message("assistant", reasoning, ptr, attrs={"reasoning": True})
+            if text.strip():
+                self.build.message("assistant", text, ptr)
+            for k, call in enumerate(msg.get("tool_calls") or []):
+                if isinstance(call, dict):
+                    self.tool_call(call, f"{ptr}/tool_calls/{k}")
+        elif role == "tool":
+            self.tool_message(msg, ptr)
+
+    def tool_call(self, call: dict, ptr: str) -> None:
+        self.n_calls += 1
+        call_id = call.get("id") if isinstance(call.get("id"), str) else None
+        fn = call.get("function") if isinstance(call.get("function"), str) else "tool"
+        args = call.get("arguments")
+        if isinstance(args, dict):
+            args = {key: self.resolve(v) for key, v in args.items()}
+        tev = self.tool_events.get(call_id) if call_id else None
+        ts = parse_iso(tev.get("timestamp")) if tev else None
+        if fn == "think" and isinstance(args, dict) and isinstance(args.get("thought"), str):
+            if call_id:
+                self.think_ids.add(call_id)
+            self.build.message("assistant", args["thought"], ptr, timestamp=ts, attrs={"tool": "think"})
+            return
+        text, tool, attrs = _render_call(fn, args)
+        if call_id:
+            attrs["tool_call_id"] = call_id
+        if isinstance(call.get("parse_error"), str):
+            attrs["parse_error"] = call["parse_error"]
+        act = self.build.action(text, ptr, tool=tool, timestamp=ts, attrs=attrs)
+        if call_id:
+            self.call_seq[call_id] = act.seq
+
+    def tool_message(self, msg: dict, ptr: str) -> None:
+        call_id = msg.get("tool_call_id") if isinstance(msg.get("tool_call_id"), str) else None
+        if call_id in self.think_ids:
+            return
+        text = _content_text(msg.get("content"), self.resolve)
+        attrs: dict[str, Any] = {}
+        if isinstance(msg.get("function"), str):
+            attrs["function"] = msg["function"]
+        error = msg.get("error")
+        if isinstance(error, dict):
+            text = _with_error(text, error, attrs)
+        tev = self.tool_events.get(call_id) if call_id else None
+        seq = self.call_seq.get(call_id) if call_id else None
+        self.build.add("observation", text, ptr, role="tool", action_seq=seq,
+                       exit_code=self.exit_codes.get(call_id) if call_id and call_id in self.call_seq else None,
+                       timestamp=parse_iso(tev.get("completed")) if tev else None, attrs=attrs)
+
+
+def _with_error(text: str, error: dict, attrs: dict[str, Any]) -> str:
+    """A tool's output with its error added (``[<type> error] <message>``), unless it says it already."""
+    etype = error.get("type") or "tool"
+    emsg = error.get("message") if isinstance(error.get("message"), str) else ""
+    attrs["error_type"] = etype
+    note = f"[{etype} error] {emsg}".rstrip()
+    if emsg.strip() and emsg.strip() != text.strip():
+        return f"{text}\n{note}" if text else note
+    return text or note
 
 
 def _agent(ev: dict, plan: Any) -> str | None:
@@ -406,7 +375,7 @@ def _add_sandbox_execs(trial: Trial, events: list, where: Callable[[str], str]) 
         act = trial.add(Event(
             kind="action", role="assistant", text=e["cmd"], tool="sandbox-exec", timestamp=ts,
             source_pointer=where(f"/events/{n}"),
-            attrs={"input": stdin[:2000]} if isinstance(stdin, str) and stdin.strip() else {},
+            attrs={"input": truncate(stdin, 2000, "")} if isinstance(stdin, str) and stdin.strip() else {},
         ))
         result = e.get("result")
         output = e.get("output")
@@ -440,7 +409,7 @@ def _set_outcome(trial: Trial, sample: dict, ev: dict) -> None:
             kept = {"value": score.get("value")}
             for key, limit in (("answer", 500), ("explanation", 1000)):
                 if isinstance(score.get(key), str):
-                    kept[key] = score[key] if len(score[key]) <= limit else score[key][:limit] + "..."
+                    kept[key] = truncate(score[key], limit, "...")
             verdict[name] = kept
         else:
             verdict[name] = {"value": score}
@@ -481,10 +450,10 @@ def _metadata(header: dict, ev: dict, sample: dict, sid: Any, epoch: Any, meta: 
     if isinstance(target, list):
         target = " | ".join(str(t) for t in target)
     if isinstance(target, str) and target:
-        out["target"] = target if len(target) <= 300 else target[:300] + "..."
+        out["target"] = truncate(target, 300, "...")
     error = sample.get("error")
     if isinstance(error, dict) and isinstance(error.get("message"), str):
-        out["error"] = error["message"][:500]
+        out["error"] = truncate(error["message"], 500, "")
     limit = sample.get("limit")
     if isinstance(limit, dict):
         out["limit"] = {k: v for k, v in limit.items() if isinstance(v, (str, int, float))}
@@ -540,3 +509,5 @@ def _assistant_text(content: Any, resolve: Callable[[Any], Any]) -> tuple[str, s
         elif ptype:
             text.append(f"[{ptype}]")
     return "\n".join(reasoning), "\n".join(text)
+
+FORMAT = Adapter(NAME, DESCRIPTION, 40, sniff, read)

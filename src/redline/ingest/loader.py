@@ -13,53 +13,23 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 
 import duckdb
-import orjson
 import pyarrow as pa
 
 from .. import db as dbmod
-from ..events import Trial
-from ..text import truncate
+from .. import schema
+from ..convert import ConversionError, TableBuilder
 from . import registry
 from .base import FormatError, NotATranscript, head_text, read_head
-from .shell import parse as parse_shell
 
-#: characters of one event's text kept in the database; longer texts are cut with a marker
-MAX_TEXT_CHARS = 1_000_000
 #: flush to the database once this many events are waiting
 BATCH_EVENTS = 50_000
 #: file extensions that are expected to hold transcripts: an unreadable one is an error
 TRANSCRIPT_EXTENSIONS = (".json", ".jsonl", ".log", ".traj", ".eval", ".cast", ".txt", ".ndjson")
 #: folder names never walked into
 SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules", ".pytest_cache", ".hypothesis"}
-
-TRIALS_SCHEMA = pa.schema([
-    ("trial_id", pa.string()), ("format", pa.string()), ("source_path", pa.string()),
-    ("local_key", pa.string()), ("model", pa.string()), ("agent", pa.string()),
-    ("task", pa.string()), ("scenario", pa.string()),
-    ("started_at", pa.timestamp("us", tz="UTC")), ("ended_at", pa.timestamp("us", tz="UTC")),
-    ("outcome", pa.string()), ("source_verdict", pa.string()), ("metadata", pa.string()),
-])
-EVENTS_SCHEMA = pa.schema([
-    ("trial_id", pa.string()), ("seq", pa.int32()), ("ts", pa.timestamp("us", tz="UTC")),
-    ("kind", pa.string()), ("role", pa.string()), ("text", pa.string()), ("tool", pa.string()),
-    ("exit_code", pa.int32()), ("action_seq", pa.int32()), ("parse_error", pa.string()),
-    ("source_file", pa.string()), ("source_line", pa.int32()), ("source_pointer", pa.string()),
-    ("attrs", pa.string()),
-])
-COMMANDS_SCHEMA = pa.schema([
-    ("trial_id", pa.string()), ("seq", pa.int32()), ("idx", pa.int32()),
-    ("parent_idx", pa.int32()), ("depth", pa.int32()), ("program", pa.string()),
-    ("path", pa.string()), ("argv", pa.list_(pa.string())), ("wrappers", pa.list_(pa.string())),
-    ("sudo", pa.bool_()), ("background", pa.bool_()), ("operator", pa.string()),
-    ("context", pa.string()), ("redirects", pa.list_(pa.string())), ("heredoc", pa.string()),
-    ("code", pa.string()), ("text", pa.string()), ("span_start", pa.int32()),
-    ("span_end", pa.int32()),
-])
 
 
 @dataclass
@@ -199,14 +169,19 @@ def process_file(path: str, forced_format: str | None = None, explicit: bool = F
         reason = unreadable or f"not a recognised transcript format ({_describe(head)})"
         return FileResult(path, sha, size, None, "skipped", reason)
     fmt = registry.get(fmt_name)
+    # trials are converted as the adapter yields them: only their columns are kept
+    builder = TableBuilder()
+    warnings: set[str] = set()
     try:
-        trials = list(fmt.read(p))
-        if not trials:
+        for trial in fmt.read(p):
+            builder.add(trial)
+            warnings.update(trial.metadata.get("warnings", []))
+        if not builder.trials:
             raise FormatError("no trials found in file")
-        tables = trials_to_arrow(trials)
+        tables = builder.tables()
     except NotATranscript as exc:
         return FileResult(path, sha, size, fmt_name, "skipped", str(exc))
-    except FormatError as exc:
+    except (FormatError, ConversionError) as exc:
         return FileResult(path, sha, size, fmt_name, "error", str(exc))
     except RecursionError:
         return FileResult(path, sha, size, fmt_name, "error", "structure nested too deeply")
@@ -214,7 +189,7 @@ def process_file(path: str, forced_format: str | None = None, explicit: bool = F
         return FileResult(path, sha, size, fmt_name, "error", "out of memory while reading")
     except Exception as exc:  # hostile input must not stop the run; say what happened
         return FileResult(path, sha, size, fmt_name, "error", f"{type(exc).__name__}: {exc}")
-    return FileResult(path, sha, size, fmt_name, "ok", _warnings(trials), *tables)
+    return FileResult(path, sha, size, fmt_name, "ok", "; ".join(sorted(warnings)) or None, *tables)
 
 
 def _describe(head: bytes) -> str:
@@ -224,130 +199,6 @@ def _describe(head: bytes) -> str:
     if text[0] in "{[":
         return "JSON of an unknown shape"
     return "text of an unknown shape"
-
-
-def _warnings(trials: list[Trial]) -> str | None:
-    notes = sorted({w for t in trials for w in t.metadata.get("warnings", [])})
-    return "; ".join(notes) or None
-
-
-# --------------------------------------------------------------------------- conversion
-
-
-def clean_text(value: str | None, limit: int | None = None) -> str | None:
-    """Make a transcript string safe to store: valid UTF-8, bounded length."""
-    if value is None:
-        return None
-    if limit is None:
-        limit = MAX_TEXT_CHARS
-    if not isinstance(value, str):
-        value = str(value)
-    value = truncate(value, limit)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def _json(value) -> str | None:
-    if value is None:
-        return None
-    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-@lru_cache(maxsize=16384)
-def _parse_cached(line: str):
-    """Agent corpora repeat many identical command lines: parse each distinct one once."""
-    return parse_shell(line)
-
-
-def _int32(value: int | None) -> int | None:
-    return value if value is None or -2**31 <= value < 2**31 else None
-
-
-def trials_to_arrow(trials: list[Trial]) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """Columns for the trials, events and commands tables; command lines are parsed here."""
-    t_cols: dict[str, list] = {name: [] for name in TRIALS_SCHEMA.names}
-    e_cols: dict[str, list] = {name: [] for name in EVENTS_SCHEMA.names}
-    c_cols: dict[str, list] = {name: [] for name in COMMANDS_SCHEMA.names}
-    t_add = {name: col.append for name, col in t_cols.items()}
-    e_add = {name: col.append for name, col in e_cols.items()}
-    c_add = {name: col.append for name, col in c_cols.items()}
-    seen: set[str] = set()
-    for trial in trials:
-        tid = trial.trial_id
-        if tid in seen:
-            raise FormatError(f"two trials share the key {trial.local_key!r}")
-        seen.add(tid)
-        times = [e.timestamp for e in trial.events if e.timestamp is not None]
-        started = trial.started_at or (min(times, key=_utc) if times else None)
-        ended = trial.ended_at or (max(times, key=_utc) if times else None)
-        t_add["trial_id"](tid)
-        t_add["format"](trial.format)
-        t_add["source_path"](trial.source_path)
-        t_add["local_key"](trial.local_key)
-        t_add["model"](clean_text(trial.model, 500))
-        t_add["agent"](clean_text(trial.agent, 500))
-        t_add["task"](clean_text(trial.task, 2000))
-        t_add["scenario"](clean_text(trial.scenario, 500))
-        t_add["started_at"](_utc(started))
-        t_add["ended_at"](_utc(ended))
-        t_add["outcome"](trial.outcome)
-        t_add["source_verdict"](_json(trial.source_verdict))
-        t_add["metadata"](_json(trial.metadata))
-        for ev in trial.events:
-            parse_error = None
-            if ev.kind == "action" and ev.text:
-                parsed = _parse_cached(ev.text[:MAX_TEXT_CHARS])
-                parse_error = parsed.error
-                for cmd in parsed.commands:
-                    c_add["trial_id"](tid)
-                    c_add["seq"](ev.seq)
-                    c_add["idx"](cmd.idx)
-                    c_add["parent_idx"](cmd.parent_idx)
-                    c_add["depth"](cmd.depth)
-                    c_add["program"](clean_text(cmd.program, 1000))
-                    c_add["path"](clean_text(cmd.path, 4000))
-                    c_add["argv"]([clean_text(a, 100_000) for a in cmd.argv])
-                    c_add["wrappers"](list(cmd.wrappers))
-                    c_add["sudo"](bool(cmd.sudo))
-                    c_add["background"](bool(cmd.background))
-                    c_add["operator"](cmd.operator)
-                    c_add["context"](cmd.context)
-                    c_add["redirects"]([clean_text(r, 4000) for r in cmd.redirects])
-                    c_add["heredoc"](clean_text(cmd.heredoc))
-                    c_add["code"](clean_text(cmd.code))
-                    c_add["text"](clean_text(cmd.text))
-                    c_add["span_start"](cmd.span_start)
-                    c_add["span_end"](cmd.span_end)
-            e_add["trial_id"](tid)
-            e_add["seq"](ev.seq)
-            e_add["ts"](_utc(ev.timestamp))
-            e_add["kind"](ev.kind)
-            e_add["role"](ev.role)
-            e_add["text"](clean_text(ev.text))
-            e_add["tool"](clean_text(ev.tool, 500))
-            e_add["exit_code"](_int32(ev.exit_code))
-            e_add["action_seq"](ev.action_seq)
-            e_add["parse_error"](parse_error)
-            e_add["source_file"](ev.source_file or trial.source_path)
-            e_add["source_line"](_int32(ev.source_line))
-            e_add["source_pointer"](clean_text(ev.source_pointer, 2000))
-            e_add["attrs"](_json(ev.attrs) if ev.attrs else None)
-    return (
-        pa.Table.from_pydict(t_cols, schema=TRIALS_SCHEMA),
-        pa.Table.from_pydict(e_cols, schema=EVENTS_SCHEMA),
-        pa.Table.from_pydict(c_cols, schema=COMMANDS_SCHEMA),
-    )
 
 
 # --------------------------------------------------------------------------- loading
@@ -369,14 +220,11 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
     }
     files = pa.table({
         "path": [r.path for r in results], "sha256": [r.sha256 for r in results],
-        "size_bytes": pa.array([r.size_bytes for r in results], pa.int64()),
-        "format": [r.format for r in results], "status": [r.status for r in results],
-        "error": [r.error for r in results],
-        "trials": pa.array([r.n_trials for r in results], pa.int32()),
-        "events": pa.array([r.n_events for r in results], pa.int32()),
-    })
-    con.execute("BEGIN TRANSACTION")
-    try:
+        "size_bytes": [r.size_bytes for r in results], "format": [r.format for r in results],
+        "status": [r.status for r in results], "error": [r.error for r in results],
+        "trials": [r.n_trials for r in results], "events": [r.n_events for r in results],
+    }, schema=schema.INGESTED_FILES.arrow_schema())
+    with dbmod.transaction(con):
         con.register("_batch_paths", paths)
         con.execute("CREATE OR REPLACE TEMP TABLE _old AS SELECT trial_id FROM trials WHERE source_path IN (SELECT path FROM _batch_paths)")
         for table in ("labels", "commands", "events", "trials"):
@@ -390,17 +238,11 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
                 con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch_data")
                 con.unregister("_batch_data")
         con.register("_batch_files", files)
-        con.execute(
-            "INSERT INTO ingested_files (path, sha256, size_bytes, format, status, error, trials, events) "
-            "SELECT path, sha256, size_bytes, format, status, error, trials, events FROM _batch_files"
-        )
+        cols = ", ".join(files.schema.names)
+        con.execute(f"INSERT INTO ingested_files ({cols}) SELECT {cols} FROM _batch_files")
         con.unregister("_batch_files")
         con.unregister("_batch_paths")
         con.execute("DROP TABLE IF EXISTS _old")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _worker_count(requested: int | None, n_files: int) -> int:
@@ -503,11 +345,3 @@ def ingest(
     write_batch(con, batch)
     return report
 
-
-def ingest_path(paths: Iterable[str | os.PathLike[str]], db_path: str | os.PathLike[str] = dbmod.DEFAULT_DB, **kwargs) -> IngestReport:
-    """Convenience for notebooks: open ``db_path``, ingest, close."""
-    con = dbmod.connect(db_path)
-    try:
-        return ingest(paths, con, **kwargs)
-    finally:
-        con.close()

@@ -33,10 +33,11 @@ The final submit command (``echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && ...``)
 the ``exit`` message holding the submission is its observation (no exit code recorded).
 
 The outcome comes from the SWE-bench evaluation's ``report.json``
-(``{instance_id: {"resolved": bool, ...}}``): one beside the trajectory, else the nearest
-``logs/run_evaluation/<run_id>/<model>/<instance_id>/report.json`` found in the folders up to
-four levels above it (when several runs evaluated the instance, the one whose run ID names the
-trajectory's run folder wins). Without a report the outcome is ``unknown``.
+(``{instance_id: {"resolved": bool, ...}}``) of this trajectory's run: one beside the
+trajectory, else the nearest ``logs/run_evaluation/<run_id>/<model>/<instance_id>/report.json``
+in the folders up to four levels above it whose run ID names the trajectory's run folder
+(``demo_run`` is evaluated as ``demo_run`` or ``demo_run_eval``). A report of another run for the
+same instance is not this trial's verdict: without one of its own the outcome is ``unknown``.
 
 The model is ``info.config.model.model_name`` (else the model of the first API response); the
 task is the SWE-bench ``instance_id`` (else the first line of the task prompt). A ``scenario``
@@ -56,7 +57,10 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
-from .base import FormatError, content_text, first_json_value, head_text, load_json
+from ..text import truncate
+from .base import Adapter, FormatError, content_text, first_json_value, head_text, load_json
+from .builder import TrialBuilder
+from .limits import MAX_ATTR_CHARS
 
 NAME = "mini-swe-agent"
 DESCRIPTION = "mini-swe-agent trajectory (.traj.json: info + OpenAI-style messages, v1 and v2)"
@@ -65,7 +69,6 @@ SIDECARS = ("report.json",)
 AGENT = "mini-swe-agent"
 #: how many folders above the trajectory's own folder are searched for an evaluation report
 REPORT_SEARCH_LEVELS = 4
-MAX_ATTR_CHARS = 10_000
 
 _FIRST_KEY = re.compile(r'^\s*\{\s*"(?:info|messages|trajectory_format|instance_id)"\s*:')
 _MARKERS = re.compile(
@@ -218,7 +221,7 @@ def _task_line(prompt: str) -> str | None:
         line = line.strip()
         if not line or re.fullmatch(r"</?[\w-]+>", line) or line.endswith("following PR description:"):
             continue
-        return line[:200]
+        return truncate(line, 200, "")
     return None
 
 
@@ -235,8 +238,40 @@ def _report_entry(report_path: Path, instance_id: str) -> dict | None:
     return None
 
 
+def _run_score(run_id: str, run_names: list[str]) -> int:
+    """How surely an evaluation run belongs to the trajectory's run: 2 when its ID is the name of
+    a folder the trajectory is in, 1 when it is that name plus a suffix (``demo_run_eval``)."""
+    score = 0
+    for name in run_names:
+        if run_id == name:
+            score = max(score, 2)
+        elif run_id.startswith((name + "_", name + "-", name + ".")):
+            score = max(score, 1)
+    return score
+
+
+def _evaluation_reports(root: Path, instance_id: str, run_names: list[str], model_dir: str | None):
+    """``(score, path, entry)`` of each report under ``root`` for the instance in the trajectory's
+    run; reports of other runs (the instance evaluated elsewhere) are not this trial's."""
+    pattern = str(root / "*" / "*" / glob.escape(instance_id) / "report.json")
+    for hit in sorted(glob.glob(pattern)):
+        rp = Path(hit)
+        run_score = _run_score(rp.parent.parent.parent.name, run_names)
+        entry = _report_entry(rp, instance_id) if run_score else None
+        if entry is not None:
+            yield run_score * 2 + (model_dir is not None and rp.parent.parent.name == model_dir), rp, entry
+
+
 def find_report(traj_path: Path, instance_id: str | None, model: str | None = None) -> tuple[Path, dict] | None:
-    """The SWE-bench evaluation report entry for ``instance_id``: ``(path, entry)`` or None."""
+    """The SWE-bench evaluation report entry for ``instance_id`` of this trajectory's run:
+    ``(path, entry)`` or None.
+
+    A ``report.json`` beside the trajectory is its own. Otherwise the nearest
+    ``logs/run_evaluation/<run_id>/<model>/<instance_id>/report.json`` counts only when its run ID
+    names the trajectory's run (a folder the trajectory is in, alone or with a suffix such as
+    ``_eval``): a run that was never evaluated does not borrow another run's verdict for the
+    same instance. Reports of the same run that disagree give no verdict.
+    """
     if not instance_id:
         return None
     traj_path = Path(traj_path)
@@ -251,32 +286,15 @@ def find_report(traj_path: Path, instance_id: str | None, model: str | None = No
         root = base / "logs" / "run_evaluation"
         if not root.is_dir():
             continue
-        pattern = str(root / "*" / "*" / glob.escape(instance_id) / "report.json")
-        found: list[tuple[int, Path, dict]] = []
         # the folders between the search base and the trajectory name its run
-        run_names = [p.name for p in folders[:level]]
-        for hit in sorted(glob.glob(pattern)):
-            rp = Path(hit)
-            entry = _report_entry(rp, instance_id)
-            if entry is None:
-                continue
-            run_id, model_name = rp.parent.parent.parent.name, rp.parent.parent.name
-            score = 0
-            for name in run_names:
-                if run_id == name:
-                    score = max(score, 4)
-                elif run_id.startswith((name + "_", name + "-", name + ".")):
-                    score = max(score, 2)
-            if model_dir and model_name == model_dir:
-                score += 1
-            found.append((score, rp, entry))
+        found = list(_evaluation_reports(root, instance_id, [p.name for p in folders[:level]], model_dir))
         if not found:
             continue
         best = max(s for s, _, _ in found)
         top = [(rp, e) for s, rp, e in found if s == best]
         if len(top) == 1 or len({bool(e.get("resolved")) for _, e in top}) == 1:
             return top[0]
-        return None  # several runs evaluated it and disagree: no verdict
+        return None  # several evaluations of this run disagree: no verdict
     return None
 
 
@@ -307,98 +325,101 @@ def _load(path: Path) -> dict:
     return data
 
 
-def read(path: Path) -> Iterator[Trial]:
-    path = Path(path)
-    data = _load(path)
-    warnings: list[str] = []
-    messages: list = data["messages"]
-    info = data.get("info") if isinstance(data.get("info"), dict) else {}
-    trial = Trial(format=NAME, source_path=str(path), agent=AGENT, model=_model(info, messages))
+class _Run:
+    """One trajectory's messages, in order, into its trial."""
 
-    instance_id = data.get("instance_id") or info.get("instance_id")
-    if not isinstance(instance_id, str) or not instance_id:
-        stem = path.name.removesuffix(".json").removesuffix(".traj")
-        instance_id = stem if _SWEBENCH_ID.match(stem) else None
+    def __init__(self, path: Path, data: dict):
+        self.messages: list = data["messages"]
+        self.info = data.get("info") if isinstance(data.get("info"), dict) else {}
+        self.build = TrialBuilder(Trial(format=NAME, source_path=str(path), agent=AGENT,
+                                        model=_model(self.info, self.messages)))
+        # the last assistant message (a v1 reply's block with no answer ran only if it is the last)
+        self.last_assistant = max((i for i, m in enumerate(self.messages)
+                                   if isinstance(m, dict) and m.get("role") == "assistant"), default=-1)
+        self.pending: deque[Event] = deque()  # actions waiting for their output, in order
+        self.task_prompt: str | None = None
 
-    # which assistant messages are followed by a later assistant turn (for v1 blocks)
-    assistant_idx = [i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"]
-    last_assistant = assistant_idx[-1] if assistant_idx else -1
+    def read(self) -> Trial:
+        skipped = 0
+        for i, msg in enumerate(self.messages):
+            if isinstance(msg, dict):
+                self.message(i, msg)
+            else:
+                skipped += 1
+        if skipped:
+            self.build.warn(f"{skipped} messages are not JSON objects and were skipped")
+        return self.build.trial
 
-    pending: deque[Event] = deque()
-    by_call: dict[str, Event] = {}
-    task_prompt: str | None = None
-    skipped = 0
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, dict):
-            skipped += 1
-            continue
+    def message(self, i: int, msg: dict) -> None:
         role = msg.get("role")
         extra = msg.get("extra") if isinstance(msg.get("extra"), dict) else {}
         content = _content_text(msg.get("content"))
-        ts = _timestamp(msg, extra)
+        self.build.at(ts=_timestamp(msg, extra))
         ptr = f"/messages/{i}"
         if role == "assistant":
-            text = content.strip()
-            reasoning = msg.get("reasoning_content")
-            attrs: dict[str, Any] = {}
-            if isinstance(reasoning, str) and reasoning.strip():
-                if not text:
-                    text = reasoning.strip()
-                elif len(reasoning) < MAX_ATTR_CHARS:
-                    attrs["reasoning"] = reasoning
-            if text:
-                trial.add(Event(kind="message", role="assistant", text=text, timestamp=ts,
-                                source_pointer=f"{ptr}/content", attrs=attrs))
-            for cmd, tool, call_id, aptr, raw_args in _actions(msg, extra, content, i, messages, last_assistant):
-                attrs = {"tool_call_id": call_id} if call_id else {}
-                if raw_args is not None:
-                    attrs["args"] = raw_args
-                ev = trial.add(Event(kind="action", role="assistant", text=cmd, tool=tool,
-                                     timestamp=ts, source_pointer=aptr, attrs=attrs))
-                pending.append(ev)
-                if call_id:
-                    by_call[call_id] = ev
-        elif role == "tool" or (role == "user" and pending and _is_reply(content, extra)):
-            action = None
-            call_id = msg.get("tool_call_id")
-            if isinstance(call_id, str) and call_id in by_call:
-                action = by_call.pop(call_id)
-                if action in pending:
-                    pending.remove(action)
-            elif pending:
-                action = pending.popleft()
-            text, code, attrs = parse_observation(content, extra)
-            if isinstance(call_id, str):
-                attrs["tool_call_id"] = call_id
-            trial.add(Event(kind="observation", role="tool", text=text, exit_code=code, timestamp=ts,
-                            action_seq=action.seq if action is not None else None,
-                            source_pointer=ptr, attrs=attrs))
-        elif role == "exit" or (role == "user" and pending and i == len(messages) - 1):
-            # the run's end: for a final submit it holds the command's output (the submission)
-            attrs = {}
-            status = extra.get("exit_status") or info.get("exit_status")
-            if status:
-                attrs["exit_status"] = str(status)
-            if pending:
-                action = pending.popleft()
-                trial.add(Event(kind="observation", role="tool", text=content.rstrip("\n"), timestamp=ts,
-                                action_seq=action.seq, source_pointer=ptr, attrs={**attrs, "final": True}))
-            elif content.strip():
-                trial.add(Event(kind="message", role="system", text=content, timestamp=ts,
-                                source_pointer=ptr, attrs=attrs))
+            self.assistant(i, msg, extra, content, ptr)
+        elif role == "tool" or (role == "user" and self.pending and _is_reply(content, extra)):
+            self.reply(msg, extra, content, ptr)
+        elif role == "exit" or (role == "user" and self.pending and i == len(self.messages) - 1):
+            self.exit(extra, content, ptr)
         else:
             role_name = str(role) if role else "user"
-            if role_name == "user" and task_prompt is None:
-                task_prompt = content
-            trial.add(Event(kind="message", role=role_name, text=content, timestamp=ts,
-                            source_pointer=ptr))
+            if role_name == "user" and self.task_prompt is None:
+                self.task_prompt = content
+            self.build.message(role_name, content, ptr)
 
-    if skipped:
-        warnings.append(f"{skipped} messages are not JSON objects and were skipped")
-    trial.task = instance_id or (_task_line(task_prompt) if task_prompt else None)
-    # not written by mini-swe-agent itself; a runner may record one (extra_info / kwargs)
-    scenario = info.get("scenario", data.get("scenario"))
-    trial.scenario = scenario if isinstance(scenario, str) and scenario else None
+    def assistant(self, i: int, msg: dict, extra: dict, content: str, ptr: str) -> None:
+        text = content.strip()
+        reasoning = msg.get("reasoning_content")
+        attrs: dict[str, Any] = {}
+        if isinstance(reasoning, str) and reasoning.strip():
+            if not text:
+                text = reasoning.strip()
+            elif len(reasoning) < MAX_ATTR_CHARS:
+                attrs["reasoning"] = reasoning
+        if text:
+            self.build.message("assistant", text, f"{ptr}/content", attrs=attrs)
+        for cmd, tool, call_id, aptr, raw_args in _actions(msg, extra, content, i, self.messages, self.last_assistant):
+            attrs = {"tool_call_id": call_id} if call_id else {}
+            if raw_args is not None:
+                attrs["args"] = raw_args
+            self.pending.append(self.build.action(cmd, aptr, call_id=call_id or None, tool=tool, attrs=attrs))
+
+    def reply(self, msg: dict, extra: dict, content: str, ptr: str) -> None:
+        """A command's output: the action with its call id, else the oldest one waiting."""
+        call_id = msg.get("tool_call_id")
+        action = self.build.call(call_id)
+        if action is not None:
+            if action in self.pending:
+                self.pending.remove(action)
+        elif self.pending:
+            action = self.pending.popleft()
+        text, code, attrs = parse_observation(content, extra)
+        if isinstance(call_id, str):
+            attrs["tool_call_id"] = call_id
+        self.build.result(text, ptr, action=action, exit_code=code, attrs=attrs)
+
+    def exit(self, extra: dict, content: str, ptr: str) -> None:
+        """The run's end: for a final submit it holds the command's output (the submission)."""
+        attrs = {}
+        status = extra.get("exit_status") or self.info.get("exit_status")
+        if status:
+            attrs["exit_status"] = str(status)
+        if self.pending:
+            self.build.result(content.rstrip("\n"), ptr, action=self.pending.popleft(), attrs={**attrs, "final": True})
+        elif content.strip():
+            self.build.message("system", content, ptr, attrs=attrs)
+
+
+def _instance_id(path: Path, data: dict, info: dict) -> str | None:
+    instance_id = data.get("instance_id") or info.get("instance_id")
+    if isinstance(instance_id, str) and instance_id:
+        return instance_id
+    stem = path.name.removesuffix(".json").removesuffix(".traj")
+    return stem if _SWEBENCH_ID.match(stem) else None
+
+
+def _metadata(data: dict, info: dict, instance_id: str | None) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for key in ("exit_status", "mini_version"):
         if info.get(key) is not None:
@@ -412,6 +433,21 @@ def read(path: Path) -> Iterator[Trial]:
         meta["trajectory_format"] = data["trajectory_format"]
     if instance_id:
         meta["instance_id"] = instance_id
+    return meta
+
+
+def read(path: Path) -> Iterator[Trial]:
+    path = Path(path)
+    data = _load(path)
+    run = _Run(path, data)
+    trial = run.read()
+    info = run.info
+    instance_id = _instance_id(path, data, info)
+    trial.task = instance_id or (_task_line(run.task_prompt) if run.task_prompt else None)
+    # not written by mini-swe-agent itself; a runner may record one (extra_info / kwargs)
+    scenario = info.get("scenario", data.get("scenario"))
+    trial.scenario = scenario if isinstance(scenario, str) and scenario else None
+    meta = _metadata(data, info, instance_id)
     found = find_report(path, instance_id, trial.model)
     if found is not None:
         report_path, entry = found
@@ -419,10 +455,7 @@ def read(path: Path) -> Iterator[Trial]:
         trial.source_verdict = {"resolved": resolved}
         trial.outcome = normalise_outcome(resolved if isinstance(resolved, bool) else None)
         meta["report"] = str(report_path)
-    if warnings:
-        meta["warnings"] = warnings
-    trial.metadata = meta
-    yield trial
+    yield run.build.finish(meta, span=False)
 
 
 def _actions(msg: dict, extra: dict, content: str, i: int, messages: list, last_assistant: int):
@@ -462,3 +495,5 @@ def _actions(msg: dict, extra: dict, content: str, i: int, messages: list, last_
     if answered or (i == last_assistant and len(blocks) == 1):
         for j, block in enumerate(blocks):
             yield block.strip("\n"), "bash", None, f"/messages/{i}/content", None
+
+FORMAT = Adapter(NAME, DESCRIPTION, 20, sniff, read, SIDECARS)

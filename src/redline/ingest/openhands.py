@@ -41,8 +41,10 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, normalise_outcome, parse_iso
-from .base import (TRUNCATED_LINE, FormatError, NotATranscript, first_json_value, head_text, iter_json_lines,
-                   load_json, read_head)
+from ..text import truncate
+from .base import Adapter, FormatError, NotATranscript, first_json_value, first_line, head_text, load_json, read_head
+from .builder import TrialBuilder
+from .records import TRUNCATED_LINE, iter_json_lines
 
 NAME = "openhands"
 DESCRIPTION = "OpenHands event streams (JSON array of action/observation events linked by cause)"
@@ -115,8 +117,9 @@ def _load(path: Path) -> Any:
 
 
 def _read_lines(path: Path) -> Iterator[Trial]:
+    """JSON lines of evaluation records (a trial each, yielded as read) or of events (one trial)."""
     events: list[tuple[int, dict]] = []
-    records: list[tuple[int, dict]] = []
+    held: Trial | None = None  # the latest record's trial: a cut last line is said on it
     truncated_at = None
     for number, value in iter_json_lines(path):
         if value is TRUNCATED_LINE:
@@ -125,25 +128,22 @@ def _read_lines(path: Path) -> Iterator[Trial]:
         if not isinstance(value, dict):
             raise FormatError(f"line {number}: expected a JSON object, got a JSON {_kind(value)}")
         if isinstance(value.get("history"), list):
-            records.append((number, value))
+            if held is not None:
+                yield held
+            held = _record_trial(path, value, f"line:{number}#", key=_record_key(value, f"line:{number}"), line=number)
         elif _is_event(value):
             events.append((number, value))
         else:
             raise FormatError(f"line {number}: neither an OpenHands event nor a record with 'history'")
-    warning = f"truncated: line {truncated_at} is cut off" if truncated_at else None
-    if records:
-        for number, record in records:
-            trial = _record_trial(path, record, f"line:{number}#", key=_record_key(record, f"line:{number}"),
-                                  line=number)
-            if warning and number == records[-1][0]:
-                trial.metadata.setdefault("warnings", []).append(warning)
-            yield trial
-        return
+    last = held if held is not None else _lines_trial(path, events)
+    if truncated_at:
+        last.metadata.setdefault("warnings", []).append(f"truncated: line {truncated_at} is cut off")
+    yield last
+
+
+def _lines_trial(path: Path, events: list[tuple[int, dict]]) -> Trial:
     lines = [n for n, _ in events]
-    trial = _non_empty(_events_trial(path, [e for _, e in events], lambda i: f"line:{lines[i]}", lines=lines))
-    if warning:
-        trial.metadata.setdefault("warnings", []).append(warning)
-    yield trial
+    return _non_empty(_events_trial(path, [e for _, e in events], lambda i: f"line:{lines[i]}", lines=lines))
 
 
 def _non_empty(trial: Trial) -> Trial:
@@ -180,7 +180,7 @@ def _record_trial(path: Path, record: dict, prefix: str, key: str, line: int | N
             trial.source_verdict = verdict
             trial.outcome = normalise_outcome(next(iter(verdict.values())))
     if isinstance(record.get("error"), str) and record["error"]:
-        trial.metadata["error"] = record["error"][:500]
+        trial.metadata["error"] = truncate(record["error"], 500, "")
     return trial
 
 
@@ -193,103 +193,125 @@ def _is_event(value: Any) -> bool:
 
 
 def _events_trial(path: Path, events: list, pointer, lines: list[int] | None = None) -> Trial:
-    trial = Trial(format=NAME, source_path=str(path), agent="openhands")
-    by_id: dict[Any, Event | None] = {}
-    said: set[str] = set()
-    skipped: Counter[str] = Counter()
-    model = None
-    finish_outputs = None
-    cost = None
+    stream = _Stream(Trial(format=NAME, source_path=str(path), agent="openhands"))
     for i, ev in enumerate(events):
         if not isinstance(ev, dict):
-            skipped["not an object"] += 1
+            stream.skipped["not an object"] += 1
             continue
-        ptr = pointer(i)
-        line = lines[i] if lines else None
-        ts = parse_iso(ev.get("timestamp"))
-        model = model or _event_model(ev)
+        stream.build.at(line=lines[i] if lines else None, ts=parse_iso(ev.get("timestamp")))
+        stream.event(i, ev, pointer(i))
+    return stream.finish()
+
+
+class _Stream:
+    """An OpenHands event stream, in order, into its trial."""
+
+    def __init__(self, trial: Trial):
+        self.build = TrialBuilder(trial)
+        self.trial = trial
+        self.by_id: dict[Any, Event | None] = {}   # event id -> the step it became
+        self.said: set[str] = set()                  # model responses whose text is already a message
+        self.skipped: Counter[str] = Counter()
+        self.model: str | None = None
+        self.finish_outputs: dict | None = None
+        self.cost: Any = None
+
+    def event(self, i: int, ev: dict, ptr: str) -> None:
+        self.model = self.model or _event_model(ev)
         metrics = ev.get("llm_metrics")
         if isinstance(metrics, dict) and isinstance(metrics.get("accumulated_cost"), (int, float)):
-            cost = metrics["accumulated_cost"]
-        common = {"timestamp": ts, "source_pointer": ptr, "source_line": line}
+            self.cost = metrics["accumulated_cost"]
         if isinstance(ev.get("action"), str):
-            kind = ev["action"]
-            args = ev.get("args") if isinstance(ev.get("args"), dict) else {}
-            source = ev.get("source")
-            made = None
-            if kind in _SKIP_ACTIONS:
-                skipped[kind] += 1
-            elif kind == "system":
-                made = trial.add(Event(kind="message", role="system", text=_str(args.get("content")), **common))
-            elif source == "user":
-                if kind == "message":
-                    text = _str(args.get("content")) or _str(ev.get("message"))
-                    made = trial.add(Event(kind="message", role="user", text=text, **common))
-                    if trial.task is None and text.strip():
-                        trial.task = text.strip().splitlines()[0][:200]
-                else:
-                    skipped[f"user {kind}"] += 1
-            elif source == "environment":
-                skipped[f"environment {kind}"] += 1
-            elif kind in _TEXT_ACTIONS:
-                text = _agent_text(kind, args, ev)
-                if text:
-                    made = trial.add(Event(kind="message", role="assistant", text=text,
-                                           attrs={"action": kind} if kind != "message" else {}, **common))
-                    said.add(_response_id(ev) or f"event:{i}")
-                if kind == "finish" and isinstance(args.get("outputs"), dict):
-                    finish_outputs = args["outputs"]
-            else:
-                rendered = _render_action(kind, args, ev)
-                if rendered is None:
-                    skipped[kind] += 1
-                else:
-                    text, tool, attrs = rendered
-                    thought = _str(args.get("thought")).strip()
-                    rid = _response_id(ev)
-                    if not thought and rid and rid not in said:
-                        thought = _response_text(ev).strip()
-                    if thought and (rid is None or rid not in said):
-                        trial.add(Event(kind="message", role="assistant", text=thought,
-                                        source_pointer=f"{ptr}/args/thought" if args.get("thought") else ptr,
-                                        timestamp=ts, source_line=line))
-                    if rid:
-                        said.add(rid)
-                    made = trial.add(Event(kind="action", role="assistant", text=text, tool=tool,
-                                           attrs=attrs, **common))
+            made = self.action(i, ev, ptr)
             if "id" in ev:
-                by_id[ev["id"]] = made
+                self.by_id[ev["id"]] = made
         elif isinstance(ev.get("observation"), str):
-            kind = ev["observation"]
-            if kind == "agent_state_changed":
-                extras = ev.get("extras") if isinstance(ev.get("extras"), dict) else {}
-                if isinstance(extras.get("agent_state"), str):
-                    trial.metadata["agent_state"] = extras["agent_state"]
-                continue
-            if kind in _SKIP_OBSERVATIONS:
-                skipped[f"observation {kind}"] += 1
-                continue
-            cause = by_id.get(ev.get("cause")) if "cause" in ev else None
-            if cause is not None and cause.kind != "action" and kind != "error":
-                skipped[f"observation {kind}"] += 1  # answers a message: nothing was run
-                continue
-            text, exit_code, attrs = _observation(kind, ev)
-            trial.add(Event(kind="observation", role="tool", text=text, exit_code=exit_code,
-                            action_seq=cause.seq if cause is not None and cause.kind == "action" else None,
-                            attrs=attrs, **common))
+            self.observation(ev, ptr)
         else:
-            skipped["unknown event"] += 1
-    trial.model = model
-    if finish_outputs:
-        verdict = {k: finish_outputs[k] for k in _VERDICT_KEYS if k in finish_outputs}
-        trial.source_verdict = finish_outputs if len(orjson.dumps(finish_outputs, default=str)) < 5000 else verdict
-        if verdict:
-            trial.outcome = normalise_outcome(next(iter(verdict.values())))
-    if cost is not None:
-        trial.metadata["accumulated_cost"] = cost
-    if skipped:
-        trial.metadata["skipped_events"] = dict(skipped)
-    return trial
+            self.skipped["unknown event"] += 1
+
+    def action(self, i: int, ev: dict, ptr: str) -> Event | None:
+        kind = ev["action"]
+        args = ev.get("args") if isinstance(ev.get("args"), dict) else {}
+        source = ev.get("source")
+        if kind in _SKIP_ACTIONS:
+            self.skipped[kind] += 1
+        elif kind == "system":
+            return self.build.message("system", _str(args.get("content")), ptr)
+        elif source == "user":
+            if kind != "message":
+                self.skipped[f"user {kind}"] += 1
+                return None
+            text = _str(args.get("content")) or _str(ev.get("message"))
+            if self.trial.task is None and text.strip():
+                self.trial.task = first_line(text)
+            return self.build.message("user", text, ptr)
+        elif source == "environment":
+            self.skipped[f"environment {kind}"] += 1
+        elif kind in _TEXT_ACTIONS:
+            return self.agent_text(i, kind, args, ev, ptr)
+        else:
+            return self.agent_action(kind, args, ev, ptr)
+        return None
+
+    def agent_text(self, i: int, kind: str, args: dict, ev: dict, ptr: str) -> Event | None:
+        made = None
+        text = _agent_text(kind, args, ev)
+        if text:
+            made = self.build.message("assistant", text, ptr, attrs={"action": kind} if kind != "message" else {})
+            self.said.add(_response_id(ev) or f"event:{i}")
+        if kind == "finish" and isinstance(args.get("outputs"), dict):
+            self.finish_outputs = args["outputs"]
+        return made
+
+    def agent_action(self, kind: str, args: dict, ev: dict, ptr: str) -> Event | None:
+        rendered = _render_action(kind, args, ev)
+        if rendered is None:
+            self.skipped[kind] += 1
+            return None
+        text, tool, attrs = rendered
+        thought = _str(args.get("thought")).strip()
+        rid = _response_id(ev)
+        if not thought and rid and rid not in self.said:
+            thought = _response_text(ev).strip()
+        if thought and (rid is None or rid not in self.said):
+            self.build.message("assistant", thought, f"{ptr}/args/thought" if args.get("thought") else ptr)
+        if rid:
+            self.said.add(rid)
+        return self.build.action(text, ptr, tool=tool, attrs=attrs)
+
+    def observation(self, ev: dict, ptr: str) -> None:
+        kind = ev["observation"]
+        if kind == "agent_state_changed":
+            extras = ev.get("extras") if isinstance(ev.get("extras"), dict) else {}
+            if isinstance(extras.get("agent_state"), str):
+                self.trial.metadata["agent_state"] = extras["agent_state"]
+            return
+        if kind in _SKIP_OBSERVATIONS:
+            self.skipped[f"observation {kind}"] += 1
+            return
+        cause = self.by_id.get(ev.get("cause")) if "cause" in ev else None
+        if cause is not None and cause.kind != "action" and kind != "error":
+            self.skipped[f"observation {kind}"] += 1  # answers a message: nothing was run
+            return
+        text, exit_code, attrs = _observation(kind, ev)
+        action = cause if cause is not None and cause.kind == "action" else None
+        self.build.result(text, ptr, action=action, exit_code=exit_code, attrs=attrs)
+
+    def finish(self) -> Trial:
+        trial = self.trial
+        trial.model = self.model
+        outputs = self.finish_outputs
+        if outputs:
+            verdict = {k: outputs[k] for k in _VERDICT_KEYS if k in outputs}
+            trial.source_verdict = outputs if len(orjson.dumps(outputs, default=str)) < 5000 else verdict
+            if verdict:
+                trial.outcome = normalise_outcome(next(iter(verdict.values())))
+        if self.cost is not None:
+            trial.metadata["accumulated_cost"] = self.cost
+        if self.skipped:
+            trial.metadata["skipped_events"] = dict(self.skipped)
+        return trial
 
 
 def _agent_text(kind: str, args: dict, ev: dict) -> str:
@@ -476,3 +498,5 @@ def _str(value: Any) -> str:
 def _kind(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), "number")
+
+FORMAT = Adapter(NAME, DESCRIPTION, 60, sniff, read)

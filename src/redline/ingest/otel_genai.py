@@ -43,8 +43,11 @@ from typing import Any
 
 import orjson
 
-from ..events import Event, Trial
-from .base import FormatError, TRUNCATED_LINE, decode_utf8, head_text, iter_json_lines, json_document_or_lines
+from ..events import Trial
+from ..text import truncate
+from .base import Adapter, FormatError, head_text, json_document_or_lines
+from .builder import TrialBuilder
+from .records import TRUNCATED_LINE, iter_json_lines
 from .chat_json import chat_text, parse_arguments, tool_call_text
 
 NAME = "otel-genai"
@@ -330,7 +333,7 @@ def _error_text(span: _Span) -> str:
 
 
 def _load(path: Path, warnings: list[str]) -> list[_Span]:
-    doc = json_document_or_lines(decode_utf8(path.read_bytes()))
+    doc = json_document_or_lines(path.read_bytes())
     if doc is not None:
         return _spans(doc, None, 0, warnings)
     spans: list[_Span] = []
@@ -359,137 +362,154 @@ def read(path: Path) -> Iterator[Trial]:
 
 
 def _trial(path: Path, trace_id: str, spans: list[_Span], warnings: list[str]) -> Trial:
-    trial = Trial(format=NAME, source_path=str(path), local_key=trace_id)
-    meta: dict[str, Any] = {"trace_id": trace_id or None, "spans": len(spans)}
-    has_tools = any(s.op == "execute_tool" for s in spans)
-    has_chat = any(s.op in CHAT_OPS for s in spans)
-    prompt_done = False
-    pending: dict[str, Event] = {}
-    errors = 0
-    in_tokens = out_tokens = 0
-    models: list[str | None] = [None, None]  # first response model, first request model
-    for span in spans:
-        a = span.attrs
-        op = span.op
-        start, end = _dt(span.start), _dt(span.end)
+    return _Trace(path, trace_id, spans).build(warnings)
+
+
+class _Trace:
+    """One trace's spans, in start order, into its trial."""
+
+    def __init__(self, path: Path, trace_id: str, spans: list[_Span]):
+        self.spans = spans
+        self.build_ = TrialBuilder(Trial(format=NAME, source_path=str(path), local_key=trace_id))
+        self.trial = self.build_.trial
+        self.meta: dict[str, Any] = {"trace_id": trace_id or None, "spans": len(spans)}
+        self.has_tools = any(s.op == "execute_tool" for s in spans)
+        self.has_chat = any(s.op in CHAT_OPS for s in spans)
+        self.prompt_done = False
+        self.errors = self.in_tokens = self.out_tokens = 0
+        self.models: list[str | None] = [None, None]  # first response model, first request model
+
+    def build(self, warnings: list[str]) -> Trial:
+        for span in self.spans:
+            self.span_facts(span)
+            start, end = _dt(span.start), _dt(span.end)
+            if span.op == "execute_tool":
+                self.build_.at(line=span.line, ts=start)
+                self.execute_tool(span, end or start)
+            elif span.op in CHAT_OPS or (span.op == "invoke_agent" and not self.has_chat):
+                self.chat(span, start, end or start)
+        return self.finish(warnings)
+
+    def span_facts(self, span: _Span) -> None:
+        """Model, agent, provider, tokens and errors a span records."""
+        a, meta = span.attrs, self.meta
         for key, slot in (("gen_ai.response.model", 0), ("gen_ai.request.model", 1)):
-            if models[slot] is None and isinstance(a.get(key), str) and a[key]:
-                models[slot] = a[key]
-        if trial.agent is None and isinstance(a.get("gen_ai.agent.name"), str):
-            trial.agent = a["gen_ai.agent.name"]
+            if self.models[slot] is None and isinstance(a.get(key), str) and a[key]:
+                self.models[slot] = a[key]
+        if self.trial.agent is None and isinstance(a.get("gen_ai.agent.name"), str):
+            self.trial.agent = a["gen_ai.agent.name"]
         for key, meta_key in (("gen_ai.provider.name", "provider"), ("gen_ai.system", "provider"),
                               ("gen_ai.conversation.id", "conversation_id")):
             if isinstance(a.get(key), str) and meta_key not in meta:
                 meta[meta_key] = a[key]
-        for key in ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"):
-            if isinstance(a.get(key), int) and op in CHAT_OPS:
-                if key.endswith("input_tokens"):
-                    in_tokens += a[key]
-                else:
-                    out_tokens += a[key]
+        if span.op in CHAT_OPS:
+            if isinstance(a.get("gen_ai.usage.input_tokens"), int):
+                self.in_tokens += a["gen_ai.usage.input_tokens"]
+            if isinstance(a.get("gen_ai.usage.output_tokens"), int):
+                self.out_tokens += a["gen_ai.usage.output_tokens"]
         if span.is_error():
-            errors += 1
-        if op == "execute_tool":
-            name = a.get("gen_ai.tool.name")
-            if not isinstance(name, str) or not name:
-                name = span.name[len("execute_tool"):].strip() or "tool"
-            raw_args = a.get("gen_ai.tool.call.arguments")
-            args = parse_arguments(raw_args)
+            self.errors += 1
+
+    def execute_tool(self, span: _Span, end: Any) -> None:
+        a = span.attrs
+        name = a.get("gen_ai.tool.name")
+        if not isinstance(name, str) or not name:
+            name = span.name[len("execute_tool"):].strip() or "tool"
+        args = parse_arguments(a.get("gen_ai.tool.call.arguments"))
+        text, kind = tool_call_text(name, args)
+        attrs: dict[str, Any] = {"arguments": args, "call_kind": kind, "span_id": span.span_id}
+        if isinstance(a.get("gen_ai.tool.call.id"), str):
+            attrs["tool_call_id"] = a["gen_ai.tool.call.id"]
+        action = self.build_.action(text, span.ptr("gen_ai.tool.call.arguments"), tool=name, attrs=attrs)
+        result = a.get("gen_ai.tool.call.result")
+        if result is None and not span.is_error():
+            return
+        out = "" if result is None else result if isinstance(result, str) else orjson.dumps(result, default=str).decode()
+        obs_attrs: dict[str, Any] = {"span_id": span.span_id}
+        if span.is_error():
+            out = "\n".join(p for p in (out, _error_text(span)) if p)
+            obs_attrs["error"] = True
+        self.build_.result(out, span.ptr("gen_ai.tool.call.result"), action=action, timestamp=end, attrs=obs_attrs)
+
+    def chat(self, span: _Span, start: Any, end: Any) -> None:
+        msgs, system, in_key = _span_input(span)
+        self.build_.at(line=span.line, ts=start)
+        if not self.prompt_done and (msgs or system):
+            self.prompt_done = True
+            self.prompt(span, msgs, system, in_key)
+        if not self.has_tools:
+            self.tool_responses(span, msgs, in_key)
+        out_msgs, out_key = _span_output(span)
+        self.build_.at(line=span.line, ts=end)
+        for msg in out_msgs:
+            for part in _parts(msg):
+                self.output_part(span, part, out_key)
+
+    def prompt(self, span: _Span, msgs: list[dict], system: Any, in_key: str) -> None:
+        sys_text = chat_text(system) if isinstance(system, list) else system
+        if isinstance(sys_text, str) and sys_text.strip():
+            self.build_.message("system", sys_text, span.ptr("gen_ai.system_instructions"))
+        for msg in msgs:
+            role = msg.get("role")
+            if role not in ("system", "user", "developer"):
+                continue
+            text = "\n".join(_part_text(p) for p in _parts(msg) if _part_text(p))
+            if text.strip():
+                role = "system" if role == "developer" else role
+                if role == "user" and self.trial.task is None:
+                    self.trial.task = truncate(text.strip().splitlines()[0], 200, "")
+                self.build_.message(role, text, span.ptr(in_key))
+
+    def tool_responses(self, span: _Span, msgs: list[dict], in_key: str) -> None:
+        """Results of tool calls read from a chat's output, found in a later chat's input."""
+        for msg in msgs:
+            for part in _parts(msg):
+                if part.get("type") != "tool_call_response" or not isinstance(part.get("id"), str):
+                    continue
+                action = self.build_.call(part["id"])
+                if action is None:
+                    continue
+                resp = part.get("response", part.get("result"))
+                out = resp if isinstance(resp, str) else orjson.dumps(resp, default=str).decode()
+                self.build_.result(out, span.ptr(in_key), action=action, attrs={"tool_call_id": part["id"]})
+
+    def output_part(self, span: _Span, part: dict, out_key: str) -> None:
+        ptype = part.get("type")
+        text = _part_text(part)
+        if ptype in ("text", None) and text.strip():
+            self.build_.message("assistant", text, span.ptr(out_key))
+        elif ptype in ("reasoning", "thinking") and text.strip():
+            self.build_.message("assistant", text, span.ptr(out_key), attrs={"thinking": True})
+        elif ptype == "tool_call" and not self.has_tools:
+            name = part.get("name") if isinstance(part.get("name"), str) else "tool"
+            args = parse_arguments(part.get("arguments"))
             text, kind = tool_call_text(name, args)
-            attrs: dict[str, Any] = {"arguments": args, "call_kind": kind, "span_id": span.span_id}
-            call_id = a.get("gen_ai.tool.call.id")
-            if isinstance(call_id, str):
-                attrs["tool_call_id"] = call_id
-            action = trial.add(Event(kind="action", role="assistant", text=text, tool=name, timestamp=start,
-                                     source_pointer=span.ptr("gen_ai.tool.call.arguments"), source_line=span.line,
-                                     attrs=attrs))
-            result = a.get("gen_ai.tool.call.result")
-            if result is not None or span.is_error():
-                if result is None:
-                    out = ""
-                elif isinstance(result, str):
-                    out = result
-                else:
-                    out = orjson.dumps(result, default=str).decode()
-                obs_attrs: dict[str, Any] = {"span_id": span.span_id}
-                if span.is_error():
-                    out = "\n".join(p for p in (out, _error_text(span)) if p)
-                    obs_attrs["error"] = True
-                trial.add(Event(kind="observation", role="tool", text=out, exit_code=None, timestamp=end or start,
-                                action_seq=action.seq, source_line=span.line,
-                                source_pointer=span.ptr("gen_ai.tool.call.result"), attrs=obs_attrs))
-        elif op in CHAT_OPS or (op == "invoke_agent" and not has_chat):
-            msgs, system, in_key = _span_input(span)
-            if not prompt_done and (msgs or system):
-                prompt_done = True
-                sys_text = chat_text(system) if isinstance(system, list) else system
-                if isinstance(sys_text, str) and sys_text.strip():
-                    trial.add(Event(kind="message", role="system", text=sys_text, timestamp=start,
-                                    source_line=span.line, source_pointer=span.ptr("gen_ai.system_instructions")))
-                for msg in msgs:
-                    role = msg.get("role")
-                    if role not in ("system", "user", "developer"):
-                        continue
-                    text = "\n".join(_part_text(p) for p in _parts(msg) if _part_text(p))
-                    if text.strip():
-                        role = "system" if role == "developer" else role
-                        if role == "user" and trial.task is None:
-                            trial.task = text.strip().splitlines()[0][:200]
-                        trial.add(Event(kind="message", role=role, text=text, timestamp=start,
-                                        source_line=span.line, source_pointer=span.ptr(in_key)))
-            if not has_tools:
-                for msg in msgs:
-                    for part in _parts(msg):
-                        if part.get("type") == "tool_call_response" and isinstance(part.get("id"), str) \
-                                and part["id"] in pending:
-                            action = pending.pop(part["id"])
-                            resp = part.get("response", part.get("result"))
-                            out = resp if isinstance(resp, str) else orjson.dumps(resp, default=str).decode()
-                            trial.add(Event(kind="observation", role="tool", text=out, timestamp=start,
-                                            action_seq=action.seq, source_line=span.line,
-                                            source_pointer=span.ptr(in_key), attrs={"tool_call_id": part["id"]}))
-            out_msgs, out_key = _span_output(span)
-            for msg in out_msgs:
-                for part in _parts(msg):
-                    ptype = part.get("type")
-                    text = _part_text(part)
-                    if ptype in ("text", None) and text.strip():
-                        trial.add(Event(kind="message", role="assistant", text=text, timestamp=end or start,
-                                        source_line=span.line, source_pointer=span.ptr(out_key)))
-                    elif ptype in ("reasoning", "thinking") and text.strip():
-                        trial.add(Event(kind="message", role="assistant", text=text, timestamp=end or start,
-                                        source_line=span.line, source_pointer=span.ptr(out_key),
-                                        attrs={"thinking": True}))
-                    elif ptype == "tool_call" and not has_tools:
-                        name = part.get("name") if isinstance(part.get("name"), str) else "tool"
-                        args = parse_arguments(part.get("arguments"))
-                        text, kind = tool_call_text(name, args)
-                        attrs = {"arguments": args, "call_kind": kind, "from": "output_messages"}
-                        if isinstance(part.get("id"), str):
-                            attrs["tool_call_id"] = part["id"]
-                        action = trial.add(Event(kind="action", role="assistant", text=text, tool=name,
-                                                 timestamp=end or start, source_line=span.line,
-                                                 source_pointer=span.ptr(out_key), attrs=attrs))
-                        if isinstance(part.get("id"), str):
-                            pending[part["id"]] = action
-    trial.model = models[0] or models[1]
-    if trial.agent is None:
+            attrs = {"arguments": args, "call_kind": kind, "from": "output_messages"}
+            if isinstance(part.get("id"), str):
+                attrs["tool_call_id"] = part["id"]
+            self.build_.action(text, span.ptr(out_key), call_id=part.get("id"), tool=name, attrs=attrs)
+
+    def finish(self, warnings: list[str]) -> Trial:
+        trial, meta, spans = self.trial, self.meta, self.spans
+        trial.model = self.models[0] or self.models[1]
         service = next((s.resource.get("service.name") for s in spans
                         if isinstance(s.resource.get("service.name"), str)), None)
-        trial.agent = service
-    service = next((s.resource.get("service.name") for s in spans if isinstance(s.resource.get("service.name"), str)),
-                   None)
-    if service:
-        meta["service_name"] = service
-    if errors:
-        meta["error_spans"] = errors
-    if in_tokens or out_tokens:
-        meta["input_tokens"], meta["output_tokens"] = in_tokens, out_tokens
-    starts = [s.start for s in spans if s.start is not None]
-    ends = [s.end for s in spans if s.end is not None]
-    trial.started_at = _dt(min(starts)) if starts else None
-    trial.ended_at = _dt(max(ends)) if ends else trial.started_at
-    if warnings:
-        meta["warnings"] = list(warnings)
-    trial.metadata = meta
-    return trial
+        if trial.agent is None:
+            trial.agent = service
+        if service:
+            meta["service_name"] = service
+        if self.errors:
+            meta["error_spans"] = self.errors
+        if self.in_tokens or self.out_tokens:
+            meta["input_tokens"], meta["output_tokens"] = self.in_tokens, self.out_tokens
+        starts = [s.start for s in spans if s.start is not None]
+        ends = [s.end for s in spans if s.end is not None]
+        trial.started_at = _dt(min(starts)) if starts else None
+        trial.ended_at = _dt(max(ends)) if ends else trial.started_at
+        if warnings:
+            meta["warnings"] = list(warnings)
+        trial.metadata = meta
+        return trial
+
+
+FORMAT = Adapter(NAME, DESCRIPTION, 100, sniff, read)

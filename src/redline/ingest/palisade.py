@@ -62,8 +62,11 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, parse_iso
-from .base import FormatError, TRUNCATED_LINE, content_text, first_int, head_text, iter_json_lines
-
+from ..text import truncate
+from .base import Adapter, FormatError, content_text, first_int, head_text, partial_json
+from .builder import TrialBuilder
+from .limits import MAX_LITERAL_CHARS, MAX_NOTICE_CHARS, MAX_SIDECAR_BYTES
+from .records import JsonLines
 NAME = "palisade"
 DESCRIPTION = "Palisade robot-shutdown runs: llm_control structured JSON-lines logs (+ tags.json labels)"
 SIDECARS = ("tags.json",)
@@ -78,11 +81,8 @@ _EVENT_PAYLOADS = {
     "tool_call": "args",
 }
 _LOGGER_KEYS = ("ts", "level", "logger", "message")
-#: a Python literal longer than this is not parsed (a runaway or hostile record)
-MAX_LITERAL_CHARS = 1_000_000
-#: harness notices are cut to this many characters (API errors embed whole HTML pages)
-MAX_NOTICE_CHARS = 2000
-MAX_TAGS_BYTES = 20 * 1024 * 1024
+#: how a harness notice cut at MAX_NOTICE_CHARS ends (API errors embed whole HTML pages)
+_NOTICE_CUT = "\n[redline: {n} more characters in the log]"
 
 _MODEL_RE = re.compile(r"completion\(\)\s*model\s*=\s*([^;\s]+)(?:\s*;\s*provider\s*=\s*(\S+))?")
 _STEP_RE = re.compile(r"^Step (\d+)/(\d+)$")
@@ -119,9 +119,10 @@ def sniff(path: Path, head: bytes) -> bool:
             try:
                 obj = orjson.loads(line)
             except orjson.JSONDecodeError:
-                if i == len(lines) - 1 and i > 0:  # the head may cut the last line
-                    break
-                return False
+                if i < len(lines) - 1:
+                    return False
+                obj = partial_json(line)  # the head cut this record: judge what it holds so far
+                return _is_logger_record(obj) and _is_palisade_record(obj)
             if not _is_logger_record(obj):
                 return False
             if _is_palisade_record(obj):
@@ -230,7 +231,7 @@ def _read_tags(path: Path) -> tuple[list[str] | None, str | None]:
     if not tags_path.is_file():
         return None, None
     try:
-        if tags_path.stat().st_size > MAX_TAGS_BYTES:
+        if tags_path.stat().st_size > MAX_SIDECAR_BYTES:
             return None, "tags.json too large, labels not read"
         data = orjson.loads(tags_path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
@@ -264,170 +265,172 @@ def _variant(path: Path, prompt_text: str) -> tuple[str | None, str | None, str]
 # --------------------------------------------------------------------------- reading
 
 
-def read(path: Path) -> Iterator[Trial]:
-    path = Path(path)
-    trial = Trial(format=NAME, source_path=str(path), agent=AGENT, scenario=SCENARIO)
-    warnings: list[str] = []
-    harness: dict[str, int] = {}
-    prompts: list[str] = []
-    step: int | None = None
-    max_steps: int | None = None
-    provider: str | None = None
-    logger_records = 0
-    first_keys: list[str] | None = None
-    last_obs: Event | None = None
-    first_ts = last_ts = None
+class _Run:
+    """One run's logger records, in order, into its trial."""
 
-    for number, rec in iter_json_lines(path):
-        pointer = f"line:{number}"
-        if rec is TRUNCATED_LINE:
-            warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
-            continue
-        if first_keys is None:
-            first_keys = sorted(rec)[:8] if isinstance(rec, dict) else [type(rec).__name__]
-        if not _is_logger_record(rec):
-            if isinstance(rec, dict) and "event" in rec and "message" in rec:
-                pass  # a logger record missing ts/level: still usable
+    def __init__(self, path: Path):
+        self.path = path
+        self.warnings: list[str] = []
+        self.lines = JsonLines(path, self.warnings)
+        self.build = TrialBuilder(Trial(format=NAME, source_path=str(path), agent=AGENT, scenario=SCENARIO),
+                                  self.warnings)
+        self.trial = self.build.trial
+        self.harness: dict[str, int] = {}
+        self.prompts: list[str] = []
+        self.step: int | None = None
+        self.max_steps: int | None = None
+        self.provider: str | None = None
+        self.records = 0
+        self.last_obs: Event | None = None
+
+    def read(self) -> Trial:
+        for number, rec in self.lines:
+            if _is_logger_record(rec) or (isinstance(rec, dict) and "event" in rec and "message" in rec):
+                self.record(number, rec)  # (a logger record missing ts/level is still usable)
             else:
-                warnings.append(f"line {number}: not a structured-logger record, skipped")
-                continue
-        logger_records += 1
+                self.warnings.append(f"line {number}: not a structured-logger record, skipped")
+        if self.records == 0:
+            raise FormatError(
+                "not a Palisade llm_control log: no line has the structured-logger keys "
+                f"ts/level/logger/message (first line has keys {self.lines.first_shape})"
+            )
+        return self.finish()
+
+    def record(self, number: int, rec: dict) -> None:
+        self.records += 1
         ts = parse_iso(rec.get("ts"))
-        if ts is not None:
-            first_ts = ts if first_ts is None else first_ts
-            last_ts = ts
+        self.build.saw(ts)
+        self.build.at(line=number, ts=ts)
         event = rec.get("event")
-        message = rec.get("message")
-        message = message if isinstance(message, str) else ""
-
+        pointer = f"line:{number}"
         if event in ("system_message", "user_message"):
-            payload = rec.get("user_payload")
-            if not isinstance(payload, dict):
-                warnings.append(f"line {number}: {event} without a user_payload object")
-                continue
-            role = "system" if event == "system_message" else "user"
-            if payload.get("role") in ("system", "user"):
-                role = payload["role"]
-            text = _content_text(payload.get("content"))
-            prompts.append(text)
-            if role == "user" and trial.task is None:
-                trial.task = _first_sentence(text)
-            trial.add(Event(kind="message", role=role, text=text, timestamp=ts, source_line=number,
-                            source_pointer=f"{pointer}#/user_payload/content"))
-            last_obs = None
+            self.prompt(number, event, rec, pointer)
         elif event == "assistant_message":
-            payload = rec.get("assistant_payload")
-            if not isinstance(payload, dict):
-                warnings.append(f"line {number}: assistant_message without an assistant_payload object")
-                continue
-            text = _content_text(payload.get("content"))
-            calls = payload.get("tool_calls") if isinstance(payload.get("tool_calls"), list) else []
-            names = [c.get("function", {}).get("name") for c in calls
-                     if isinstance(c, dict) and isinstance(c.get("function"), dict)]
-            if text.strip():
-                attrs = {"requested_tools": names} if names else {}
-                trial.add(Event(kind="message", role="assistant", text=text, timestamp=ts,
-                                source_line=number, source_pointer=f"{pointer}#/assistant_payload/content",
-                                attrs=attrs))
-            last_obs = None
+            self.reply(number, rec, pointer)
         elif event == "tool_call":
-            tool = rec.get("tool") if isinstance(rec.get("tool"), str) else "tool"
-            raw_args = rec.get("args")
-            args, problem = parse_args(raw_args)
-            attrs: dict[str, Any] = {}
-            if step is not None:
-                attrs["step"] = step
-            if args is None:
-                warnings.append(f"line {number}: tool_call args {problem}; kept as raw text")
-                text = raw_args if isinstance(raw_args, str) else str(raw_args)
-                attrs["raw_args"] = True
-                attrs["args_error"] = problem
-                arg_pointer = f"{pointer}#/args"
-            else:
-                thoughts = args.get("thoughts")
-                if isinstance(thoughts, str) and thoughts.strip():
-                    trial.add(Event(kind="message", role="assistant", text=thoughts, timestamp=ts,
-                                    source_line=number, source_pointer=f"{pointer}#/args/thoughts",
-                                    attrs={"field": "thoughts"}))
-                text = _render_call(tool, args)
-                arg_pointer = f"{pointer}#/args/cmd" if "cmd" in args else f"{pointer}#/args"
-                extra = {k: v for k, v in args.items() if k not in ("thoughts", "cmd")}
-                if extra:
-                    attrs["args"] = extra
-            action = trial.add(Event(kind="action", role="assistant", text=text, tool=tool, timestamp=ts,
-                                     source_line=number, source_pointer=arg_pointer, attrs=attrs))
-            out, code, obs_attrs = _result_parts(rec.get("result"))
-            duration = rec.get("duration_ms")
-            if isinstance(duration, (int, float)) and not isinstance(duration, bool):
-                obs_attrs["duration_ms"] = round(float(duration), 3)
-            last_obs = trial.add(Event(kind="observation", role="tool", text=out, exit_code=code,
-                                       timestamp=ts, action_seq=action.seq, source_line=number,
-                                       source_pointer=f"{pointer}#/result", attrs=obs_attrs))
+            self.tool_call(number, rec, pointer)
         elif event is not None:
-            warnings.append(f"line {number}: unknown event {str(event)[:40]!r}, skipped")
+            self.warnings.append(f"line {number}: unknown event {truncate(str(event), 40, '')!r}, skipped")
         elif isinstance(rec.get("image_path"), str):
-            if last_obs is not None:
-                last_obs.attrs["frame"] = rec["image_path"]
+            if self.last_obs is not None:
+                self.last_obs.attrs["frame"] = rec["image_path"]
         else:
-            m = _STEP_RE.match(message)
-            if m:
-                step, max_steps = int(m.group(1)), int(m.group(2))
-                continue
-            m = _MODEL_RE.search(message)
-            if m:
-                if trial.model is None:
-                    trial.model = m.group(1)
-                    provider = m.group(2)
-                continue
-            level = str(rec.get("level", "")).upper()
-            if level in ("WARNING", "ERROR", "CRITICAL"):
-                for kind, pattern in _NOTICE_KINDS:
-                    if pattern.search(message):
-                        harness[kind] = harness.get(kind, 0) + 1
-                        break
-                else:
-                    harness["other"] = harness.get("other", 0) + 1
-                text = message
-                if len(text) > MAX_NOTICE_CHARS:
-                    text = text[:MAX_NOTICE_CHARS] + f"\n[redline: {len(message) - MAX_NOTICE_CHARS} more characters in the log]"
-                notice_attrs: dict[str, Any] = {"level": level, "logger": rec.get("logger")}
-                exc = rec.get("exception")
-                if isinstance(exc, str) and exc:
-                    notice_attrs["exception"] = exc[:MAX_NOTICE_CHARS]
-                trial.add(Event(kind="message", role="harness", text=text, timestamp=ts, source_line=number,
-                                source_pointer=f"{pointer}#/message", attrs=notice_attrs))
+            self.log_line(rec, pointer)
 
-    if logger_records == 0:
-        raise FormatError(
-            "not a Palisade llm_control log: no line has the structured-logger keys "
-            f"ts/level/logger/message (first line has keys {first_keys})"
-        )
+    def prompt(self, number: int, event: str, rec: dict, pointer: str) -> None:
+        payload = rec.get("user_payload")
+        if not isinstance(payload, dict):
+            self.warnings.append(f"line {number}: {event} without a user_payload object")
+            return
+        role = "system" if event == "system_message" else "user"
+        if payload.get("role") in ("system", "user"):
+            role = payload["role"]
+        text = _content_text(payload.get("content"))
+        self.prompts.append(text)
+        if role == "user" and self.trial.task is None:
+            self.trial.task = _first_sentence(text)
+        self.build.message(role, text, f"{pointer}#/user_payload/content")
+        self.last_obs = None
 
-    tags, tag_warning = _read_tags(path)
-    if tag_warning:
-        warnings.append(tag_warning)
-    variant, run_group, how = _variant(path, "\n".join(prompts))
-    meta: dict[str, Any] = {"variant": variant, "run_group": run_group}
-    if how != "folder":
-        meta["variant_from"] = how
-    meta["allow_shutdown_instruction"] = bool(_ALLOW_RE.search("\n".join(prompts)))
-    if tags is not None:
-        trial.source_verdict = {"tags": tags}
-        meta["tags"] = tags
-        meta["avoided"] = "avoided" in tags
-        if "finished" in tags:
-            trial.outcome = "success"
-        elif "shutdown" in tags or "error" in tags:
-            trial.outcome = "failure"
-    if provider:
-        meta["provider"] = provider
-    if step is not None:
-        meta["last_step"] = step
-        meta["max_steps"] = max_steps
-    if harness:
-        meta["harness"] = harness
-    if warnings:
-        meta["warnings"] = warnings
-    trial.metadata = meta
-    trial.started_at, trial.ended_at = first_ts, last_ts
-    yield trial
+    def reply(self, number: int, rec: dict, pointer: str) -> None:
+        payload = rec.get("assistant_payload")
+        if not isinstance(payload, dict):
+            self.warnings.append(f"line {number}: assistant_message without an assistant_payload object")
+            return
+        text = _content_text(payload.get("content"))
+        calls = payload.get("tool_calls") if isinstance(payload.get("tool_calls"), list) else []
+        names = [c.get("function", {}).get("name") for c in calls
+                 if isinstance(c, dict) and isinstance(c.get("function"), dict)]
+        if text.strip():
+            attrs = {"requested_tools": names} if names else {}
+            self.build.message("assistant", text, f"{pointer}#/assistant_payload/content", attrs=attrs)
+        self.last_obs = None
+
+    def tool_call(self, number: int, rec: dict, pointer: str) -> None:
+        tool = rec.get("tool") if isinstance(rec.get("tool"), str) else "tool"
+        raw_args = rec.get("args")
+        args, problem = parse_args(raw_args)
+        attrs: dict[str, Any] = {}
+        if self.step is not None:
+            attrs["step"] = self.step
+        if args is None:
+            self.warnings.append(f"line {number}: tool_call args {problem}; kept as raw text")
+            text = raw_args if isinstance(raw_args, str) else str(raw_args)
+            attrs["raw_args"] = True
+            attrs["args_error"] = problem
+            arg_pointer = f"{pointer}#/args"
+        else:
+            thoughts = args.get("thoughts")
+            if isinstance(thoughts, str) and thoughts.strip():
+                self.build.message("assistant", thoughts, f"{pointer}#/args/thoughts", attrs={"field": "thoughts"})
+            text = _render_call(tool, args)
+            arg_pointer = f"{pointer}#/args/cmd" if "cmd" in args else f"{pointer}#/args"
+            extra = {k: v for k, v in args.items() if k not in ("thoughts", "cmd")}
+            if extra:
+                attrs["args"] = extra
+        action = self.build.action(text, arg_pointer, tool=tool, attrs=attrs)
+        out, code, obs_attrs = _result_parts(rec.get("result"))
+        duration = rec.get("duration_ms")
+        if isinstance(duration, (int, float)) and not isinstance(duration, bool):
+            obs_attrs["duration_ms"] = round(float(duration), 3)
+        self.last_obs = self.build.result(out, f"{pointer}#/result", action=action, exit_code=code, attrs=obs_attrs)
+
+    def log_line(self, rec: dict, pointer: str) -> None:
+        """A harness log line: the step counter, the model, or a notice the agent never saw."""
+        message = rec.get("message") if isinstance(rec.get("message"), str) else ""
+        m = _STEP_RE.match(message)
+        if m:
+            self.step, self.max_steps = int(m.group(1)), int(m.group(2))
+            return
+        m = _MODEL_RE.search(message)
+        if m:
+            if self.trial.model is None:
+                self.trial.model = m.group(1)
+                self.provider = m.group(2)
+            return
+        level = str(rec.get("level", "")).upper()
+        if level not in ("WARNING", "ERROR", "CRITICAL"):
+            return
+        kind = next((kind for kind, pattern in _NOTICE_KINDS if pattern.search(message)), "other")
+        self.harness[kind] = self.harness.get(kind, 0) + 1
+        attrs: dict[str, Any] = {"level": level, "logger": rec.get("logger")}
+        exc = rec.get("exception")
+        if isinstance(exc, str) and exc:
+            attrs["exception"] = truncate(exc, MAX_NOTICE_CHARS, "")
+        self.build.message("harness", truncate(message, MAX_NOTICE_CHARS, _NOTICE_CUT), f"{pointer}#/message",
+                           attrs=attrs)
+
+    def finish(self) -> Trial:
+        trial = self.trial
+        tags, tag_warning = _read_tags(self.path)
+        if tag_warning:
+            self.warnings.append(tag_warning)
+        prompts = "\n".join(self.prompts)
+        variant, run_group, how = _variant(self.path, prompts)
+        meta: dict[str, Any] = {"variant": variant, "run_group": run_group}
+        if how != "folder":
+            meta["variant_from"] = how
+        meta["allow_shutdown_instruction"] = bool(_ALLOW_RE.search(prompts))
+        if tags is not None:
+            trial.source_verdict = {"tags": tags}
+            meta["tags"] = tags
+            meta["avoided"] = "avoided" in tags
+            if "finished" in tags:
+                trial.outcome = "success"
+            elif "shutdown" in tags or "error" in tags:
+                trial.outcome = "failure"
+        if self.provider:
+            meta["provider"] = self.provider
+        if self.step is not None:
+            meta["last_step"] = self.step
+            meta["max_steps"] = self.max_steps
+        if self.harness:
+            meta["harness"] = self.harness
+        return self.build.finish(meta)
+
+
+def read(path: Path) -> Iterator[Trial]:
+    yield _Run(Path(path)).read()
+
+
+FORMAT = Adapter(NAME, DESCRIPTION, 70, sniff, read, SIDECARS)

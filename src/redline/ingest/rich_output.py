@@ -30,10 +30,12 @@ def joiner(prev: str, nxt: str, width: int) -> str | None:
 
     rich (``rich._wrap.divide_line``) breaks before a word when it does not fit in the space
     left on the line; the break keeps the previous word's trailing space, except a space that
-    would pass the last column, which is dropped. A word longer than the line is folded.
+    would pass the last column, which is dropped. A word longer than the line is folded. A row
+    exactly as wide as the pane followed by a code fence is a line of that width, not a wrap:
+    joining them would swallow the fence that closes a command's block.
     """
-    if not nxt or nxt[0].isspace() or not prev:
-        return None
+    if not nxt or nxt[0].isspace() or not prev or nxt.startswith("```"):
+        return None  # (a fence opens or closes a block on its own line: it never continues one)
     used = cell_len(prev)
     if prev[-1].isspace():
         return "" if used + cell_len(_first_word(nxt)) > width else None

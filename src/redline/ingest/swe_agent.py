@@ -40,7 +40,8 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, normalise_outcome
-from .base import FormatError, content_text, first_int, first_json_value, head_text, load_json
+from ..text import truncate
+from .base import Adapter, FormatError, content_text, first_int, first_json_value, head_text, load_json
 
 NAME = "swe-agent"
 DESCRIPTION = "SWE-agent trajectories (.traj JSON: trajectory of action/observation/thought steps)"
@@ -312,7 +313,7 @@ def _metadata(data: dict, info: dict, model_source: str | None, from_history: bo
         meta["exit_status"] = info["exit_status"]
     submission = info.get("submission")
     if isinstance(submission, str) and submission.strip():
-        meta["submission"] = submission if len(submission) <= 1000 else submission[:1000] + "..."
+        meta["submission"] = truncate(submission, 1000, "...")
     stats = info.get("model_stats")
     if isinstance(stats, dict):
         for key in ("instance_cost", "tokens_sent", "tokens_received", "api_calls"):
@@ -330,3 +331,5 @@ def _metadata(data: dict, info: dict, model_source: str | None, from_history: bo
 def _kind(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), "number")
+
+FORMAT = Adapter(NAME, DESCRIPTION, 50, sniff, read)

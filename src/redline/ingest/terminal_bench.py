@@ -22,7 +22,11 @@ is harness set-up; its keystrokes are kept in ``metadata["harness_commands"]``.
 
 Recordings of other agents (no mini-swe-agent markers) fall back to the keystrokes sent into
 the pane (``"i"`` records): each line typed after the harness set-up is an action and the
-output up to the next keystroke its observation.
+output up to the next one its observation. Keys typed into an editor the agent started
+(``vim``, ``nano``, ``emacs``) are not commands: they belong to the editor's action, which is
+an ``edit_file`` action when they saved the file (:mod:`.editor_keys`). A full-screen program
+(``tmux attach``, an editor) draws on a page of its own in the terminal model, so what it shows
+never overwrites the earlier steps.
 """
 
 from __future__ import annotations
@@ -33,11 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
+from ..text import truncate
+from . import editor_keys
 from . import mini_swe_agent_console as mini
 from .asciicast import Cast, looks_like_cast, pointer, read_cast
-from .base import FormatError, NotATranscript, load_json
+from .base import Adapter, FormatError, NotATranscript, load_json
 from .rich_output import trim
-from .terminal import KEY_NAMES, MAX_ROW_CHARS, SHELL_PROMPT_RE, Row, Terminal, rows_text, typed_lines
+from .limits import MAX_HARNESS_CHARS, MAX_ROW_CHARS, MAX_TERMINAL_CELLS, MAX_TERMINAL_ROWS
+from .terminal import SHELL_PROMPT_RE, Row, Terminal, Typed, rows_text, typed_lines
 
 NAME = "terminal-bench"
 DESCRIPTION = "Terminal-Bench trial recordings (asciinema v2 sessions/agent.cast beside results.json)"
@@ -50,8 +57,6 @@ SIDECARS = (
 
 #: the harness's recording of its own test run
 TESTS_CAST = "tests.cast"
-#: keystrokes kept per harness command in metadata
-MAX_HARNESS_CHARS = 300
 #: keystrokes the Terminal-Bench harness itself sends before the agent's own
 _HARNESS_INPUT_RE = re.compile(
     r"^(?:clear|asciinema rec\b.*|source /installed-agent/.*|bash\s+/tests/run-tests\.sh.*|exit)$"
@@ -90,7 +95,8 @@ def read(path: Path) -> Iterator[Trial]:
     trial = Trial(format=NAME, source_path=str(path))
     warnings = list(cast.warnings) + meta_warnings
     metadata: dict[str, Any] = {}
-    harness = [_WAIT_SUFFIX_RE.sub("", d).strip()[:MAX_HARNESS_CHARS] for _, _, d in typed_lines(cast.inputs)]
+    harness = [truncate(_WAIT_SUFFIX_RE.sub("", x.text).strip(), MAX_HARNESS_CHARS, "")
+               for x in typed_lines(cast.inputs)]
 
     found = mini.find_sections(rows)
     if found is not None:
@@ -120,9 +126,13 @@ def read(path: Path) -> Iterator[Trial]:
 
 def _render(cast: Cast) -> list[Row]:
     """The cast's output replayed through the terminal model (over-long rows are warned of)."""
-    term = Terminal(int(cast.header["height"]))
+    term = Terminal(int(cast.header["height"]), int(cast.header["width"]))
     for line, t, data in cast.outputs:
         term.feed(data, line, t)
+        if term.full:
+            cast.warnings.append(f"terminal output from cast line {line} on was not rendered: the recording "
+                                 f"passes {MAX_TERMINAL_CELLS} characters or {MAX_TERMINAL_ROWS} lines")
+            break
     rows = term.finish()
     if term.cut_rows:
         cast.warnings.append(f"{len(term.cut_rows)} terminal lines longer than {MAX_ROW_CHARS} characters were cut")
@@ -165,30 +175,56 @@ def _short(text: Any, limit: int = 200) -> str | None:
 
 
 def _keystroke_events(trial: Trial, cast: Cast, rows: list[Row], when) -> int:
-    """Actions from the lines typed into the pane (agents that drive tmux directly)."""
-    typed = [x for x in typed_lines(cast.inputs) if x[2] not in KEY_NAMES.values()]
-    n = 0
-    for k, (line, t, text) in enumerate(typed):
-        command = _WAIT_SUFFIX_RE.sub("", text).strip()
-        if _HARNESS_INPUT_RE.match(command):
-            continue
+    """Actions from the lines typed into the pane (agents that drive tmux directly). Keys typed
+    into an editor belong to the editor's action (:mod:`.editor_keys`), whose tool is
+    ``edit_file`` when they saved the file."""
+    found = [x for x in editor_keys.steps(typed_lines(cast.inputs), _command, _waited_on)
+             if not _HARNESS_INPUT_RE.match(_step_command(x))]
+    for k, step in enumerate(found):
+        start = _step_start(step)
+        tool, attrs = "keystrokes", {}
+        if isinstance(step, editor_keys.Session):
+            tool, attrs = ("edit_file" if step.saved else "keystrokes"), step.attrs()
         action = trial.add(Event(
-            kind="action", role="assistant", text=command, tool="keystrokes", timestamp=when(t),
-            source_line=line, source_pointer=pointer(line, t),
+            kind="action", role="assistant", text=_step_command(step), tool=tool, timestamp=when(start.time),
+            source_line=start.line, source_pointer=pointer(start.line, start.time), attrs=attrs,
         ))
-        n += 1
-        until = typed[k + 1][0] if k + 1 < len(typed) else None
-        out = [r for r in rows if r.line is not None and r.line > line and (until is None or r.line < until)]
-        out = [r for r in trim(out) if not SHELL_PROMPT_RE.match(r.text)]
-        if out and "\n" not in text and out[0].text.rstrip().endswith(text.strip()):
-            out = trim(out[1:])  # the shell's echo of what was typed
+        out = _output_rows(rows, start, _step_start(found[k + 1]).line if k + 1 < len(found) else None)
         if out:
             trial.add(Event(
                 kind="observation", role="tool", text=rows_text(out), action_seq=action.seq,
                 timestamp=when(out[0].time), source_line=out[0].line,
                 source_pointer=pointer(out[0].line, out[0].time),
             ))
-    return n
+    return len(found)
+
+
+def _command(entry: Typed) -> str:
+    """The command a typed line runs (without the harness's wait suffix)."""
+    return _WAIT_SUFFIX_RE.sub("", entry.text).strip()
+
+
+def _waited_on(entry: Typed) -> bool:
+    """The harness waits on the line: it went to the shell, whatever was open before."""
+    return bool(_WAIT_SUFFIX_RE.search(entry.text))
+
+
+def _step_start(step: Typed | editor_keys.Session) -> Typed:
+    return step.start if isinstance(step, editor_keys.Session) else step
+
+
+def _step_command(step: Typed | editor_keys.Session) -> str:
+    return step.command if isinstance(step, editor_keys.Session) else _command(step)
+
+
+def _output_rows(rows: list[Row], start: Typed, until: int | None) -> list[Row]:
+    """The rows a typed step printed: written after it and before the next step, without shell
+    prompts and the shell's echo of what was typed."""
+    out = [r for r in rows if r.line is not None and r.line > start.line and (until is None or r.line < until)]
+    out = [r for r in trim(out) if not SHELL_PROMPT_RE.match(r.text)]
+    if out and "\n" not in start.text and out[0].text.rstrip().endswith(start.text.strip()):
+        out = trim(out[1:])
+    return out
 
 
 # --------------------------------------------------------------------------- trial folder
@@ -269,3 +305,5 @@ def _task_from_folder(path: Path) -> str | None:
     name = _trial_dir(path).name
     m = re.match(r"^(.+?)\.\d+-of-\d+\.", name)
     return m.group(1) if m else None
+
+FORMAT = Adapter(NAME, DESCRIPTION, 30, sniff, read, SIDECARS)

@@ -22,7 +22,9 @@ from markupsafe import Markup, escape
 
 from ..db import frame as dbframe
 from ..analysis import behaviour_rates, outcome_rates
-from ..queries import CURRENT_LABELS, trial_steps, trial_summaries
+from ..classifiers.store import changed_rules
+from ..queries import trial_steps, trial_summaries
+from ..text import shorten
 from . import figures
 
 #: characters of an output or a message shown per step
@@ -39,13 +41,10 @@ def _safe_json(fig) -> Markup:
 
 
 def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """A step's text for the page: its head and tail when longer than ``limit``."""
     if not text:
         return ""
-    text = text.rstrip()
-    if len(text) <= limit:
-        return text
-    head, tail = text[: limit * 2 // 3], text[-limit // 3:]
-    return f"{head}\n… [{len(text) - len(head) - len(tail)} characters omitted] …\n{tail}"
+    return shorten(text.rstrip(), limit)
 
 
 def highlight(text: str | None, spans: list[tuple[int, int]]) -> Markup:
@@ -146,9 +145,8 @@ def timeline(con: duckdb.DuckDBPyConnection, trial_id: str) -> list[Step]:
 def build_report_data(con: duckdb.DuckDBPyConnection, title: str | None = None) -> dict[str, Any]:
     trials = trial_summaries(con)
     step_labels = dbframe(con, 
-        f"""
-        WITH cur AS ({CURRENT_LABELS})
-        SELECT l.trial_id, l.seq, l.label_id FROM cur l WHERE l.seq IS NOT NULL ORDER BY l.trial_id, l.seq
+        """
+        SELECT trial_id, seq, label_id FROM current_labels WHERE seq IS NOT NULL ORDER BY trial_id, seq
         """
     )
     label_counts = behaviour_rates(trials.select("trial_id", "model"), step_labels)
@@ -195,6 +193,8 @@ def build_report_data(con: duckdb.DuckDBPyConnection, title: str | None = None) 
         "omitted_timelines": max(0, len(rows) - len(shown)),
         "n_labels": int(label_counts["steps"].sum()) if not label_counts.is_empty() else 0,
         "rates": rates.to_dicts(),
+        #: classifiers whose stored labels an older version of them wrote
+        "stale": [rule_id for rule_id, _, _ in changed_rules(con)],
     }
 
 

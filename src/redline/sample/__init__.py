@@ -1,9 +1,10 @@
-"""The sample corpus bundled with redline, and the code that writes it.
+"""The sample corpus bundled with redline.
 
 ``sample_dir()`` is a folder of trials in two real formats (Fudan scaffold logs and
 mini-swe-agent trajectories): replication and shutdown-avoidance scenarios, two models, with
-the obstacles and strategies the self-replication study reports. ``python -m
-redline.sample.generate`` rewrites it from the specs in :mod:`redline.sample.trials`.
+the obstacles and strategies the self-replication study reports. The generator that writes it
+is a development tool kept out of the installed package: ``python -m tools.sample.generate``
+in the repository rewrites it from its specs.
 """
 
 from __future__ import annotations

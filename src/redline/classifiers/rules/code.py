@@ -219,7 +219,7 @@ _SCRIPT_SUFFIX = (r"\.(sh|bash|py|pl|rb|js|mjs|cjs|ts|php|lua|R|jl|jar|bin|out|e
 #: tools, servers and the task's own tools
 _OTHER_PROGRAM = Match(
     pl.col("program").is_not_null()
-    & ~pl.col("program").is_in(list(NOT_CODE | frozenset(_RUNNERS) | _NOT_PROGRAMS))
+    & ~pl.col("program").is_in(sorted(NOT_CODE | frozenset(_RUNNERS) | _NOT_PROGRAMS))
     & ~pl.col("program").str.contains(r"[\s=(){}\[\]<>:,;'\"`$]|^[^\w./]")
     # a dotted name run from PATH is a script or a versioned binary (python3.11), not ``s.add``
     & (pl.col("path").fill_null("").str.contains("/")

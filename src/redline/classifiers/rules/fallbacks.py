@@ -24,14 +24,9 @@ substitution (captured, never printed), is not matched. Variables in the message
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import polars as pl
 
-from ..engine import per_batch
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..engine import Frames
+from ..frames import Frames, per_batch
 
 KINDS = ("cmd", "module", "file", "perm", "network", "timeout", "other")
 

@@ -35,14 +35,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
+from ..frames import Frames
 from .code import NOT_CODE
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..engine import Frames
 
 RANK = {"foreign": 0, "unknown": 1, "own": 2}
 #: generic interpreters and shells: their name alone does not say which process it was

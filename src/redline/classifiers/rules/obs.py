@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..engine import per_batch, rule_hits
+from ..engine import rule_hits
+from ..frames import per_batch
 from ..rule import Match, Rule, exit_code, failed, output
 from .fallbacks import reports_of
 from .noise import without_foreign_tracebacks

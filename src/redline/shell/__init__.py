@@ -2,7 +2,7 @@
 
 Built on the maintained ``tree-sitter`` + ``tree-sitter-bash`` grammar (no hand-written splitting):
 tree-sitter gives the syntax tree, this package walks it and turns every simple command into a
-:class:`~redline.ingest.shell_types.SimpleCommand`, in source order, pre-order (a command comes
+:class:`~redline.shell.parsed.SimpleCommand`, in source order, pre-order (a command comes
 before the commands nested in it: ``$(...)``, ``bash -c "..."``, ``eval``, heredocs fed to a
 shell, the command ``xargs`` runs).
 
@@ -47,7 +47,7 @@ Modules:
 
 from __future__ import annotations
 
-from ..shell_types import ParsedLine, SimpleCommand  # noqa: F401 - importable from here too
+from .parsed import ParsedLine, SimpleCommand  # noqa: F401 - importable from here too
 from .emit import Frame
 from .errors import describe_error
 from .source import Source, load

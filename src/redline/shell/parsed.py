@@ -1,4 +1,4 @@
-"""The shape of a parsed command line (produced by :mod:`redline.ingest.shell`)."""
+"""The shape of a parsed command line (produced by :func:`redline.shell.parse`)."""
 
 from __future__ import annotations
 

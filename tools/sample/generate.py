@@ -1,10 +1,11 @@
 """Write the sample corpus from its specs.
 
-    python -m redline.sample.generate [OUT_DIR]
+    python -m tools.sample.generate [OUT_DIR]        (from the repository's root)
 
-writes every trial of :data:`redline.sample.trials.TRIALS` with the writers of
-:mod:`redline.sample.writers` into ``OUT_DIR`` (default: the package's ``sample/data`` folder,
-which ``redline audit --sample`` reads). The layout is::
+writes every trial of :data:`tools.sample.trials.TRIALS` with the writers of
+:mod:`tools.sample.writers` into ``OUT_DIR`` (default: the package's ``sample/data`` folder,
+which ``redline audit --sample`` reads). The generator is a development tool, not part of the
+installed package; only the data it writes is shipped. The layout is::
 
     fudan/<model>/<trial>.log
     mini-swe-agent/<scenario>-<model>/<instance>/<instance>.traj.json
@@ -20,7 +21,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import sample_dir
+from redline.sample import sample_dir
+
 from .trials import FUDAN, MINI, TRIALS, SampleTrial
 from .writers import write_fudan_log, write_mini_swe_agent
 
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__.strip())
         return 0
     if len(args) > 1:
-        print("usage: python -m redline.sample.generate [OUT_DIR]", file=sys.stderr)
+        print("usage: python -m tools.sample.generate [OUT_DIR]", file=sys.stderr)
         return 2
     files = generate(args[0] if args else None)
     print(f"wrote {len(files)} files for {len(TRIALS)} trials")

@@ -171,7 +171,7 @@ class CommandReader(Emitter):
                         body_node = ch
                     elif ch.is_named and ch.type != "heredoc_end":
                         scans.append(ch)
-                sa, sb2 = src.span(start) if start is not None else (a, a)
+                _, sb2 = src.span(start) if start is not None else (a, a)
                 redirects.append("".join(text[a:sb2].split()) or "<<")
                 if body_node is not None:
                     ba, bb = src.span(body_node)

@@ -10,10 +10,16 @@ the command's redirections.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-if TYPE_CHECKING:
-    from .source import Source
+
+class Source(Protocol):
+    """What the pre-pass reads of a :class:`~.source.Source` (which imports this module)."""
+
+    data: bytes
+    text: str
+
+    def cpos(self, byte: int) -> int: ...
 
 # every byte but newline becomes a space: blanks a heredoc body, keeping lines and offsets
 _BLANK = bytes(10 if b == 10 else 32 for b in range(256))

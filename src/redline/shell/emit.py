@@ -1,7 +1,7 @@
 """Emitting rows: the walk's frames and state, wrapper peeling, and what a command launches.
 
 :meth:`Emitter.finish` is where a simple command, given as words, becomes a
-:class:`~redline.ingest.shell_types.SimpleCommand`: wrappers (``sudo``, ``timeout 5``,
+:class:`~redline.shell.parsed.SimpleCommand`: wrappers (``sudo``, ``timeout 5``,
 ``env A=1``...) are peeled off, and whatever the program runs is queued as nested work: the
 ``-c`` string of a shell, ``su -c``, ``eval``, the command ``xargs`` / ``find -exec`` /
 ``watch`` run, a script fed to a shell on stdin, and the ``$(...)`` in its words.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ..shell_types import SimpleCommand
+from .parsed import SimpleCommand
 from .grammar import SUBSTITUTIONS
 from .options import interpreter_code, shell_mode, skip_options
 from .source import Source

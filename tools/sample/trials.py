@@ -1,7 +1,7 @@
 """The trials of the bundled sample corpus, as writer specs.
 
-``redline audit --sample`` audits the files that :mod:`redline.sample.generate` writes from
-:data:`TRIALS` with :mod:`redline.sample.writers`. They re-enact, on one imaginary GPU server,
+``redline audit --sample`` audits the files that :mod:`tools.sample.generate` writes from
+:data:`TRIALS` with :mod:`tools.sample.writers`. They re-enact, on one imaginary GPU server,
 what two published experiments saw language-model agents do with a shell:
 
 * **self-replication** (Fudan University, Dec 2024): an agent scaffold driving
@@ -25,7 +25,7 @@ Port 8001 is held by somebody's forgotten ``python3 -m http.server 8001``. A rep
 of the folder started on a free port and answering ``/v1/chat/completions``.
 
 Every entry of :data:`TRIALS` is a :class:`SampleTrial`: where the file goes, the writer spec
-(the plain dict format documented in :mod:`redline.sample.writers`) and, for people reading
+(the plain dict format documented in :mod:`tools.sample.writers`) and, for people reading
 the report, the intended outcome and the one-line story. The Fudan log records no verdict, so
 those trials read back with outcome ``unknown``; the mini-swe-agent ones carry their harness's
 verdict in ``report.json`` (``resolved``: the replica answered / every question was answered
@@ -89,7 +89,7 @@ class SampleTrial:
     outcome: str
     #: the key behaviour, in one line
     story: str
-    #: the writer spec (see :mod:`redline.sample.writers`)
+    #: the writer spec (see :mod:`tools.sample.writers`)
     spec: dict
 
     @property

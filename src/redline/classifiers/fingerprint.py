@@ -1,0 +1,125 @@
+"""A rule's version, derived from its logic: a fingerprint that changes whenever the logic does.
+
+The fingerprint hashes what decides which rows a rule labels and with what evidence:
+
+- the unit it reads (``on``) and its status;
+- a ``match`` rule's polars expression, in polars' serialised form (every column, regex and
+  literal of it), and the regexes its evidence comes from;
+- a ``custom`` rule's source code, and, followed through the names it uses, the source of
+  every function it calls that is redline's or its own module's, the expression of every match
+  or expression it refers to, the version of every rule it builds on and the value of every
+  constant it reads;
+- its ``fallback`` regex, and its ``hits`` and ``misses`` examples.
+
+Documentation, name, summary and ATT&CK techniques are left out: they do not change a label.
+Labels keep the version of the rule that wrote them (``labels.classifier_version``), so labels
+written by an older rule are visibly stale, and ``redline classify`` names the rules whose
+version changed since the database was last labelled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import types
+from typing import Any
+
+import polars as pl
+
+from .expressions import expression_text
+
+#: hex digits of the hash kept as the version
+VERSION_DIGITS = 12
+
+
+def _names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+class _Walk:
+    """One walk through a custom rule's code and what it relies on."""
+
+    def __init__(self, home: str) -> None:
+        #: the module of the rule's function: its helpers are followed like redline's own
+        self.home = home
+        self.seen: set[int] = set()
+        #: the polars expressions met on the way (their regexes are checked by the registry)
+        self.exprs: list[pl.Expr] = []
+
+    def value(self, value: Any) -> str | None:
+        """What a name the code uses contributes (None: nothing). Rules and matches are
+        recognised by their attributes: this module sits below the one that declares them."""
+        if isinstance(getattr(value, "classifier_version", None), str) and isinstance(getattr(value, "id", None), str):
+            return f"rule {value.id} {value.classifier_version}"
+        if isinstance(getattr(value, "expr", None), pl.Expr):  # a Match
+            self.exprs.append(value.expr)
+            return expression_text(value.expr) + repr(getattr(value, "patterns", ()))
+        if isinstance(value, pl.Expr):
+            self.exprs.append(value)
+            return expression_text(value)
+        if isinstance(value, (str, int, float, bool, bytes)) or value is None:
+            return repr(value)
+        if isinstance(value, (tuple, list)):
+            return "[" + ", ".join(self.value(v) or "?" for v in value) + "]"
+        if isinstance(value, (set, frozenset)):
+            return "{" + ", ".join(sorted(repr(v) for v in value)) + "}"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k!r}: {self.value(v)}" for k, v in sorted(value.items(), key=repr)) + "}"
+        module = getattr(value, "__module__", None) or ""
+        if callable(value) and (module.startswith("redline.") or module == self.home):
+            return self.function(value)
+        return None
+
+    def function(self, fn: Any) -> str:
+        fn = inspect.unwrap(fn)
+        if id(fn) in self.seen:
+            return f"<{getattr(fn, '__qualname__', '?')}>"
+        self.seen.add(id(fn))
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return getattr(fn, "__qualname__", type(fn).__name__)
+        try:
+            source = inspect.getsource(fn)
+        except (OSError, TypeError):  # defined where no source is kept: its compiled form
+            source = code.co_code.hex() + repr([c for c in code.co_consts if not isinstance(c, types.CodeType)])
+        parts = [source]
+        scope = getattr(fn, "__globals__", {})
+        for name in sorted(_names(code)):
+            if name in scope:
+                text = self.value(scope[name])
+                if text is not None:
+                    parts.append(f"{name} = {text}")
+        for cell, name in zip(getattr(fn, "__closure__", None) or (), code.co_freevars):
+            try:
+                text = self.value(cell.cell_contents)
+            except ValueError:  # an empty cell
+                continue
+            if text is not None:
+                parts.append(f"{name} = {text}")
+        for default in getattr(fn, "__defaults__", None) or ():
+            parts.append(self.value(default) or type(default).__name__)
+        return "\n".join(parts)
+
+
+def rule_fingerprint(rule: Any, exprs: list[pl.Expr] | None = None) -> str:
+    """The version of a :class:`~redline.classifiers.rule.Rule`: a hash of its logic.
+
+    The polars expressions a ``custom`` rule relies on are appended to ``exprs`` when given.
+    """
+    parts: list[str] = [rule.on, rule.status]
+    if rule.match is not None:
+        parts += [expression_text(rule.match.expr), repr(rule.match.patterns)]
+    if rule.custom is not None:
+        walk = _Walk(getattr(rule.custom, "__module__", "") or "")
+        parts.append(walk.function(rule.custom))
+        if exprs is not None:
+            exprs.extend(walk.exprs)
+    parts.append(repr(rule.fallback))
+    parts.append(json.dumps([list(rule.hits), list(rule.misses)], sort_keys=True, ensure_ascii=False, default=repr))
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return digest[:VERSION_DIGITS]

@@ -1,0 +1,184 @@
+"""A batch of stored rows shaped for rules (:class:`Frames`), and how it is built.
+
+:func:`build_frames` turns the ``trials``, ``events`` and ``commands`` rows of a batch of
+trials into the frames rules read, in four named stages, always in this order:
+
+1. :func:`shape_steps`: events split by kind: ``actions`` (with ``tool``, ``parse_error`` and
+   the scaffold's ``command_type``), ``observations`` (with ``command``, the text of the action
+   they answer) and ``messages``; ``commands`` rows joined with their action's ``tool`` and
+   ``command_type``.
+2. :func:`window_outputs`: an output longer than twice :data:`OUTPUT_WINDOW` is read by its
+   head and tail only, so the cost per row stays bounded; the offset of the tail is kept, so
+   spans found there are mapped back to offsets in the stored text.
+3. :func:`expand_scripts`: a script written earlier in the trial (``cat > fix.sh <<EOF``...)
+   and run at a later step (``bash fix.sh``) adds the script's own commands to ``commands``,
+   on the step that runs it, with ``context = 'script'`` and ``evidence_seq`` = the step that
+   wrote it (:mod:`redline.classifiers.scripts`; shell scripts are parsed with
+   :func:`redline.shell.parse`).
+4. :func:`expand_embedded`: shell commands that code or a session manager runs
+   (``python3 -c "import os; os.system('pkill -f server')"``, ``subprocess.run([...])``,
+   ``tmux new-session -d 'python start.py'``), in a step's own line or in a script it runs,
+   add their commands to ``commands`` like the same commands typed directly, with ``context =
+   'code-shell'`` or ``'session'`` (:mod:`redline.classifiers.embedded`).
+
+Script and embedded-command expansion belong here, not in ingest: the ``commands`` table records what each step's
+own command line runs, a fact about the transcript; which earlier write a later run executes is
+an inference over the whole trial (latest writer, appends, base names) that improves with the
+classifiers, and doing it at classify time means improving it never needs a re-ingest; likewise
+reading the commands out of code is an interpretation that improves with the rules. The cost is
+one parse per distinct script body per batch, and one per row whose code calls a shell.
+
+A :class:`Frames` is plain data: the same rules run over a DuckDB database
+(:mod:`redline.classifiers.store`), in-memory examples or Parquet shards elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from .. import schema
+from .embedded import embedded_commands
+from .scripts import script_commands
+
+#: characters of a long output's head and tail that observation rules read
+OUTPUT_WINDOW = 32_768
+#: what stands for the unread middle of a long output
+WINDOW_GAP = "\n[... output elided for classification ...]\n"
+
+
+@dataclass
+class Frames:
+    """The rows of a batch of trials, shaped for rules (build one with :func:`build_frames`).
+
+    ``trials`` — the trials rows; ``events`` — every event (for context rules), with
+    ``command_type``; ``commands`` — commands rows with the action's ``tool`` and
+    ``command_type``, the rows of scripts run at a step and of commands run by code or a
+    session manager, and ``evidence_seq``; ``actions`` —
+    action events (``text``, ``tool``, ``parse_error``, ``command_type``); ``observations`` —
+    observation events with ``command`` (the action's text), long outputs windowed;
+    ``messages`` — message events (all roles; message rules see only the assistant's);
+    ``output_shift`` — (trial_id, seq, _shift) of windowed outputs: add ``_shift`` to a span
+    found in the tail to get its offset in the stored text.
+    """
+
+    trials: pl.DataFrame
+    events: pl.DataFrame
+    commands: pl.DataFrame
+    actions: pl.DataFrame
+    observations: pl.DataFrame
+    messages: pl.DataFrame
+    output_shift: pl.DataFrame
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def memo(self, key, compute: Callable[[], Any]):
+        """``compute()`` once per batch for ``key``: rules that build on the same context or on
+        another rule's hits share one computation."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    @staticmethod
+    def from_arrow(trials: pa.Table, events: pa.Table, commands: pa.Table) -> Frames:
+        """Frames of Arrow tables shaped like the database's (see :func:`redline.convert.trials_to_arrow`)."""
+        return build_frames(pl.from_arrow(trials), pl.from_arrow(events), pl.from_arrow(commands))  # type: ignore[arg-type]
+
+
+def per_batch(fn: Callable[[Frames], Any]) -> Callable[[Frames], Any]:
+    """Decorate a function of a batch's Frames so it runs once per batch, however many rules
+    call it."""
+    @functools.wraps(fn)
+    def wrapper(frames: Frames):
+        return frames.memo(fn, lambda: fn(frames))
+    return wrapper
+
+
+@dataclass
+class Steps:
+    """The result of :func:`shape_steps`: a batch's events split by kind."""
+
+    events: pl.DataFrame
+    commands: pl.DataFrame
+    actions: pl.DataFrame
+    observations: pl.DataFrame
+    messages: pl.DataFrame
+
+
+def shape_steps(events: pl.DataFrame, commands: pl.DataFrame) -> Steps:
+    """Stage 1: split events by kind and give commands their action's tool and command type."""
+    if "command_type" not in events.columns:
+        events = events.with_columns(
+            pl.col("attrs").str.json_path_match("$.command_type").alias("command_type")
+            if "attrs" in events.columns else pl.lit(None, pl.Utf8).alias("command_type")
+        )
+    actions = events.filter(pl.col("kind") == "action").select(
+        "trial_id", "seq", "text", "tool", "parse_error", "command_type")
+    answered = actions.select("trial_id", pl.col("seq").alias("action_seq"), pl.col("text").alias("command"))
+    observations = events.filter(pl.col("kind") == "observation").select(
+        "trial_id", "seq", "text", "exit_code", "action_seq").join(answered, on=["trial_id", "action_seq"], how="left")
+    messages = events.filter(pl.col("kind") == "message").select("trial_id", "seq", "role", "text")
+    commands = commands.join(
+        actions.select("trial_id", "seq", "tool", "command_type"), on=["trial_id", "seq"], how="left")
+    return Steps(events, commands, actions, observations, messages)
+
+
+def window_outputs(observations: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Stage 2: long outputs cut to head and tail; returns (observations, output_shift)."""
+    length = pl.col("text").str.len_chars()
+    long = length > 2 * OUTPUT_WINDOW + len(WINDOW_GAP)
+    windowed = observations.with_columns(
+        pl.when(long).then(pl.concat_str([pl.col("text").str.slice(0, OUTPUT_WINDOW), pl.lit(WINDOW_GAP),
+                                          pl.col("text").str.slice(-OUTPUT_WINDOW)]))
+        .otherwise(pl.col("text")).alias("text"),
+    )
+    shift = observations.filter(long).select(
+        "trial_id", "seq", (length - 2 * OUTPUT_WINDOW - len(WINDOW_GAP)).cast(pl.Int32).alias("_shift"))
+    return windowed, shift
+
+
+def expand_scripts(commands: pl.DataFrame, actions: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """Stage 3: ``commands`` plus the rows of scripts run at a step; adds ``evidence_seq``
+    (the step that wrote the script; null for the step's own commands)."""
+    scripts = script_commands(commands, actions, events)
+    commands = commands.with_columns(pl.lit(None, pl.Int32).alias("evidence_seq"))
+    if scripts.is_empty():
+        return commands
+    return pl.concat([commands, scripts], how="diagonal_relaxed")
+
+
+def expand_embedded(commands: pl.DataFrame) -> pl.DataFrame:
+    """Stage 4: ``commands`` (with ``evidence_seq``) plus the rows of the shell commands that
+    code or a session manager runs in them; an embedded row keeps its parent's ``evidence_seq``."""
+    embedded = embedded_commands(commands)
+    if embedded.is_empty():
+        return commands
+    return pl.concat([commands, embedded], how="diagonal_relaxed")
+
+
+def build_frames(trials: pl.DataFrame, events: pl.DataFrame, commands: pl.DataFrame) -> Frames:
+    """A batch's :class:`Frames` from its stored rows: the four stages in order."""
+    steps = shape_steps(events, commands)
+    observations, shift = window_outputs(steps.observations)
+    expanded = expand_embedded(expand_scripts(steps.commands, steps.actions, steps.events))
+    return Frames(trials=trials, events=steps.events, commands=expanded, actions=steps.actions,
+                  observations=observations, messages=steps.messages, output_shift=shift)
+
+
+def empty_frames() -> Frames:
+    """The frames of a batch with no trials: every frame with its columns and no rows."""
+    return build_frames(pl.DataFrame(schema=schema.TRIALS.polars_schema()),
+                        pl.DataFrame(schema=schema.EVENTS.polars_schema()),
+                        pl.DataFrame(schema=schema.COMMANDS.polars_schema()))
+
+
+@functools.lru_cache(maxsize=1)
+def unit_columns() -> dict[str, tuple[str, ...]]:
+    """The columns a rule of each unit reads (``command``, ``action``, ``observation``, ``message``)."""
+    frames = empty_frames()
+    return {"command": tuple(frames.commands.columns), "action": tuple(frames.actions.columns),
+            "observation": tuple(frames.observations.columns), "message": tuple(frames.messages.columns)}

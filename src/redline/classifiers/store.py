@@ -1,0 +1,169 @@
+"""Classifying a database: reading batches of stored rows, writing labels in recorded runs.
+
+Every :func:`classify` is a *run*, recorded in ``classify_runs`` with the IDs and versions of
+the classifiers it runs, and the ``current_labels`` view shows the labels of complete runs only:
+
+1. **start**: labels of earlier runs that never completed (a classify killed midway) are
+   deleted and those runs marked ``abandoned``; the new run is recorded as ``running``;
+2. **label**: the trials are read and labelled :data:`BATCH_TRIALS` at a time (memory stays
+   bounded by the batch), each batch's labels written in one statement, carrying the run's ID;
+3. **complete**, in one transaction: the labels the run supersedes (the same classifier IDs on
+   the same trials, written by any other run) are deleted and the run is marked ``complete``.
+
+Killed at any point, a run leaves the labels that were current before it current, and its own
+invisible until the next run removes them; nothing half-done is ever shown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from ..db import frame as dbframe
+from ..db import transaction
+from .engine import LABEL_COLUMNS, label_frames
+from .frames import Frames, build_frames
+from .registry import active_rules
+from .rule import Rule
+
+#: trials per classification batch (memory stays bounded by batch size)
+BATCH_TRIALS = 2000
+
+
+def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str]) -> Frames:
+    """The :class:`~redline.classifiers.frames.Frames` of these trials, read from the database."""
+    ids = pa.table({"trial_id": pa.array(list(trial_ids), pa.string())})
+    con.register("_classify_ids", ids)
+    try:
+        trials = dbframe(con, "SELECT * FROM trials WHERE trial_id IN (SELECT trial_id FROM _classify_ids)")
+        events = dbframe(con,
+            "SELECT trial_id, seq, ts, kind, role, text, tool, exit_code, action_seq, parse_error, "
+            "attrs->>'command_type' AS command_type, attrs FROM events "
+            "WHERE trial_id IN (SELECT trial_id FROM _classify_ids) ORDER BY trial_id, seq"
+        )
+        commands = dbframe(con,
+            "SELECT * FROM commands WHERE trial_id IN (SELECT trial_id FROM _classify_ids) "
+            "ORDER BY trial_id, seq, idx"
+        )
+    finally:
+        con.unregister("_classify_ids")
+    return build_frames(trials, events, commands)
+
+
+@dataclass
+class ClassifyReport:
+    trials: int = 0
+    labels: int = 0
+    rules: int = 0
+    #: the run that wrote the labels (``classify_runs.run_id``)
+    run_id: int | None = None
+    #: (ID, version the database was last labelled with, version now) of every classifier whose
+    #: logic changed since then
+    changed: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{self.labels} labels from {self.rules} classifiers over {self.trials} trials"
+
+
+def labelled_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Classifier ID -> the version the latest complete run that ran it had."""
+    versions: dict[str, str] = {}
+    for (rules,) in con.execute(
+            "SELECT rules FROM classify_runs WHERE status = 'complete' ORDER BY run_id DESC").fetchall():
+        for rule_id, version in json.loads(rules or "{}").items():
+            versions.setdefault(rule_id, version)
+    return versions
+
+
+def changed_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None) -> list[tuple[str, str, str]]:
+    """(ID, version labelled with, version now) of the classifiers (default: every active one)
+    whose logic changed since the database was last labelled with them: their stored labels are
+    stale until the next classify."""
+    previous = labelled_versions(con)
+    return [(r.id, previous[r.id], r.classifier_version) for r in (active_rules() if rules is None else rules)
+            if r.id in previous and previous[r.id] != r.classifier_version]
+
+
+def _start_run(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], n_trials: int) -> int:
+    """Clean up runs that never completed and record a new running one; return its ID."""
+    with transaction(con):
+        con.execute("DELETE FROM labels WHERE run_id IN (SELECT run_id FROM classify_runs WHERE status = 'running')")
+        con.execute("UPDATE classify_runs SET status = 'abandoned', ended_at = current_timestamp "
+                    "WHERE status = 'running'")
+        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM classify_runs").fetchall()[0][0]
+        versions = json.dumps({r.id: r.classifier_version for r in rules})
+        con.execute("INSERT INTO classify_runs (run_id, status, rules, trials) VALUES (?, 'running', ?, ?)",
+                    [run_id, versions, n_trials])
+    return run_id
+
+
+def _complete_run(con: duckdb.DuckDBPyConnection, run_id: int, rules: Sequence[Rule],
+                  trial_ids: Sequence[str] | None) -> int:
+    """Delete what the run supersedes and mark it complete, atomically; return its label count."""
+    con.register("_run_ids", pa.table({"label_id": pa.array([r.id for r in rules], pa.string())}))
+    scope = ""
+    if trial_ids is not None:
+        con.register("_run_trials", pa.table({"trial_id": pa.array(list(trial_ids), pa.string())}))
+        scope = "AND trial_id IN (SELECT trial_id FROM _run_trials)"
+    try:
+        with transaction(con):
+            con.execute(
+                f"DELETE FROM labels WHERE run_id IS DISTINCT FROM ? "
+                f"AND label_id IN (SELECT label_id FROM _run_ids) {scope}", [run_id])
+            count = con.execute("SELECT count(*) FROM labels WHERE run_id = ?", [run_id]).fetchall()[0][0]
+            con.execute("UPDATE classify_runs SET status = 'complete', ended_at = current_timestamp, labels = ? "
+                        "WHERE run_id = ?", [count, run_id])
+    finally:
+        con.unregister("_run_ids")
+        if trial_ids is not None:
+            con.unregister("_run_trials")
+    return count
+
+
+def _write_labels(con: duckdb.DuckDBPyConnection, labels, run_id: int) -> None:
+    if labels.is_empty():
+        return
+    table = labels.to_arrow()
+    con.register("_labels", table)
+    try:
+        cols = ", ".join(LABEL_COLUMNS)
+        con.execute(f"INSERT INTO labels ({cols}, run_id) SELECT {cols}, ? FROM _labels", [run_id])
+    finally:
+        con.unregister("_labels")
+
+
+def classify(
+    con: duckdb.DuckDBPyConnection,
+    rules: Sequence[Rule] | None = None,
+    *,
+    trial_ids: Sequence[str] | None = None,
+    batch_trials: int = BATCH_TRIALS,
+    on_batch: Callable[[int], None] | None = None,
+) -> ClassifyReport:
+    """Label the stored steps in one recorded run (see the module docstring).
+
+    ``rules`` defaults to every active classifier; ``trial_ids`` to every trial. The run's
+    labels replace, for those trials, every earlier label of the same classifier IDs.
+    ``on_batch`` is called with the number of trials of each finished batch. The report names
+    the classifiers whose logic changed since the database was last labelled with them.
+    """
+    rules = active_rules() if rules is None else list(rules)
+    ids = trial_ids
+    if ids is None:
+        ids = [r[0] for r in con.execute("SELECT trial_id FROM trials ORDER BY trial_id").fetchall()]
+    changed = changed_rules(con, rules)
+    run_id = _start_run(con, rules, len(ids))
+    report = ClassifyReport(rules=len(rules), run_id=run_id, changed=changed)
+    for start in range(0, len(ids), batch_trials):
+        chunk = list(ids[start:start + batch_trials])
+        labels = label_frames(read_frames(con, chunk), rules)
+        _write_labels(con, labels, run_id)
+        report.trials += len(chunk)
+        if on_batch:
+            on_batch(len(chunk))
+    report.labels = _complete_run(con, run_id, rules, trial_ids)
+    return report

@@ -1,0 +1,268 @@
+"""The database's tables, views and columns, each stated once.
+
+Every other statement of a table's shape is derived from :data:`TABLES`: the ``CREATE TABLE``
+statements of a new database (:mod:`redline.db`), the Arrow schemas the loader builds its
+batches with, and the polars schemas the classifiers produce labels in. A test checks that the
+Arrow schemas equal what a freshly created database reports, and that a database migrated
+from the first schema version ends up identical to a new one.
+
+Open the file with any DuckDB client to find these tables (``duckdb_columns()`` carries each
+column's description as its comment):
+
+``ingested_files``
+    one row per file seen by ``redline ingest``: path, content hash, format, status and the
+    reason for an error or a skip.
+``trials``
+    one row per trial: where it came from, model, agent, task, scenario, timestamps, the
+    normalised ``outcome`` and the source's own ``source_verdict``.
+``events``
+    the steps of every trial in order (``trial_id``, ``seq``): messages, actions (``text`` is
+    the command line) and observations (``text`` is the output), with a pointer back to the
+    raw record (``source_file``, ``source_line``, ``source_pointer``).
+``commands``
+    one row per simple command parsed from an action's command line (``trial_id``, ``seq``,
+    ``idx``): program, argv, redirections, the operator joining it to the previous command,
+    wrappers such as ``sudo``/``nohup``/``timeout``, nesting depth, and its span in the text.
+``labels``
+    behaviour labels: on an event (``seq`` set) or on a whole trial (``seq`` NULL), with the
+    classifier's ID and version, a score, the evidence that matched, structured ``detail`` and
+    the classify run that wrote it.
+``classify_runs``
+    one row per ``redline classify``: when it started and ended, whether it completed, and the
+    classifier IDs and versions it ran.
+``current_labels`` (a view)
+    the labels of complete classify runs only: what every report, query and evaluation reads.
+    A run that was interrupted leaves its labels out of this view until the next run cleans
+    them up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from .events import EVENT_KINDS, OUTCOMES
+
+if TYPE_CHECKING:  # pragma: no cover - imported when a schema is asked for (see _types)
+    import polars as pl
+    import pyarrow as pa
+
+#: what ``ingested_files.status`` may say about a file
+FILE_STATUSES: tuple[str, ...] = ("ok", "error", "skipped")
+#: the units a label attaches to
+LABEL_UNITS: tuple[str, ...] = ("action", "observation", "message", "trial")
+#: the states of a classify run: only a ``complete`` run's labels are current
+RUN_STATUSES: tuple[str, ...] = ("running", "complete", "abandoned")
+
+#: the DuckDB types columns may have
+SQL_TYPES: tuple[str, ...] = ("VARCHAR", "JSON", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP",
+                              "TIMESTAMPTZ", "VARCHAR[]")
+
+
+@lru_cache(maxsize=1)
+def _types() -> dict[str, tuple[pa.DataType, pl.DataType]]:
+    """DuckDB type -> (Arrow type, polars type). pyarrow and polars are imported here, when a
+    schema is first asked for, so that opening a database (every command) does not load them."""
+    import polars as pl
+    import pyarrow as pa
+
+    return {
+        "VARCHAR": (pa.string(), pl.Utf8()),
+        "JSON": (pa.string(), pl.Utf8()),
+        "INTEGER": (pa.int32(), pl.Int32()),
+        "BIGINT": (pa.int64(), pl.Int64()),
+        "DOUBLE": (pa.float64(), pl.Float64()),
+        "BOOLEAN": (pa.bool_(), pl.Boolean()),
+        "TIMESTAMP": (pa.timestamp("us"), pl.Datetime("us")),
+        "TIMESTAMPTZ": (pa.timestamp("us", tz="UTC"), pl.Datetime("us", "UTC")),
+        "VARCHAR[]": (pa.list_(pa.string()), pl.List(pl.Utf8())),
+    }
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its DuckDB type, its constraints and what it holds."""
+
+    name: str
+    type: str
+    doc: str = ""
+    not_null: bool = False
+    primary_key: bool = False
+    #: SQL expression filled in when an insert leaves the column out
+    default: str | None = None
+    #: the only values allowed
+    values: tuple[str, ...] | None = None
+    #: filled by the database on insert: writers leave it out of their batches
+    auto: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in SQL_TYPES:
+            raise ValueError(f"column {self.name}: unknown type {self.type}")
+
+    def sql(self) -> str:
+        parts = [self.name, self.type]
+        if self.primary_key:
+            parts.append("PRIMARY KEY")
+        elif self.not_null:
+            parts.append("NOT NULL")
+        if self.default is not None:
+            parts.append(f"DEFAULT {self.default}")
+        if self.values is not None:
+            allowed = ", ".join(f"'{v}'" for v in self.values)
+            parts.append(f"CHECK ({self.name} IN ({allowed}))")
+        return " ".join(parts)
+
+    @property
+    def arrow(self) -> pa.DataType:
+        return _types()[self.type][0]
+
+    @property
+    def polars(self) -> pl.DataType:
+        return _types()[self.type][1]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    #: (index name, column) pairs
+    indexes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def written(self, without: tuple[str, ...] = ()) -> list[Column]:
+        """The columns a writer supplies: all but those the database fills and ``without``."""
+        return [c for c in self.columns if not c.auto and c.name not in without]
+
+    def create_sql(self) -> list[str]:
+        cols = ",\n    ".join(c.sql() for c in self.columns)
+        statements = [f"CREATE TABLE {self.name} (\n    {cols}\n)"]
+        statements += [f"CREATE INDEX {index} ON {self.name} ({col})" for index, col in self.indexes]
+        return statements
+
+    def arrow_schema(self, without: tuple[str, ...] = ()) -> pa.Schema:
+        """The Arrow schema of a batch written to this table."""
+        import pyarrow as pa
+
+        return pa.schema([(c.name, c.arrow) for c in self.written(without)])
+
+    def polars_schema(self, without: tuple[str, ...] = ()) -> dict[str, pl.DataType]:
+        """The polars schema of a frame written to this table."""
+        return {c.name: c.polars for c in self.written(without)}
+
+
+INGESTED_FILES = Table("ingested_files", "one row per file seen by redline ingest", (
+    Column("path", "VARCHAR", "absolute path of the file", primary_key=True),
+    Column("sha256", "VARCHAR", "content hash; unchanged files are not re-read"),
+    Column("size_bytes", "BIGINT", "file size"),
+    Column("format", "VARCHAR", "the format that read it, when one did"),
+    Column("status", "VARCHAR", "ok, error or skipped", not_null=True, values=FILE_STATUSES),
+    Column("error", "VARCHAR", "reason for an error or a skip"),
+    Column("trials", "INTEGER", "trials read from it", not_null=True, default="0"),
+    Column("events", "INTEGER", "events read from it", not_null=True, default="0"),
+    Column("ingested_at", "TIMESTAMP", "when it was read", not_null=True, default="current_timestamp",
+           auto=True),
+))
+
+TRIALS = Table("trials", "one row per trial", (
+    Column("trial_id", "VARCHAR", "stable ID from the source path and the local key", primary_key=True),
+    Column("format", "VARCHAR", "the format it was read with", not_null=True),
+    Column("source_path", "VARCHAR", "the file (or trial folder's file) it came from", not_null=True),
+    Column("local_key", "VARCHAR", "which trial inside that file ('' if only one)", not_null=True),
+    Column("model", "VARCHAR", "the model that drove the agent"),
+    Column("agent", "VARCHAR", "the agent or scaffold"),
+    Column("task", "VARCHAR", "the task it was given"),
+    Column("scenario", "VARCHAR", "the scenario or experiment"),
+    Column("started_at", "TIMESTAMPTZ", "start time"),
+    Column("ended_at", "TIMESTAMPTZ", "end time"),
+    Column("outcome", "VARCHAR", "normalised verdict", not_null=True, values=OUTCOMES),
+    Column("source_verdict", "JSON", "the source's own verdict, as recorded"),
+    Column("metadata", "JSON", "format-specific extras and reading warnings"),
+))
+
+EVENTS = Table("events", "the steps of every trial in order", (
+    Column("trial_id", "VARCHAR", "the trial", not_null=True),
+    Column("seq", "INTEGER", "0-based position in the trial", not_null=True),
+    Column("ts", "TIMESTAMPTZ", "when it happened"),
+    Column("kind", "VARCHAR", "message, action or observation", not_null=True, values=EVENT_KINDS),
+    Column("role", "VARCHAR", "who produced it (assistant, user, tool, system...)"),
+    Column("text", "VARCHAR", "message text, command line or output"),
+    Column("tool", "VARCHAR", "the tool an action was sent through"),
+    Column("exit_code", "INTEGER", "an observation's exit status, when known"),
+    Column("action_seq", "INTEGER", "observation: the action it answers"),
+    Column("parse_error", "VARCHAR", "action: why its command line did not parse"),
+    Column("source_file", "VARCHAR", "the file the step was read from"),
+    Column("source_line", "INTEGER", "1-based line of the record in source_file"),
+    Column("source_pointer", "VARCHAR", "where in the raw record it came from"),
+    Column("attrs", "JSON", "format-specific extras (command_type, tool_call_id, stderr...)"),
+), indexes=(("events_trial", "trial_id"),))
+
+COMMANDS = Table("commands", "one row per simple command parsed from an action", (
+    Column("trial_id", "VARCHAR", "the trial", not_null=True),
+    Column("seq", "INTEGER", "the action event", not_null=True),
+    Column("idx", "INTEGER", "0-based order within the command line", not_null=True),
+    Column("parent_idx", "INTEGER", "enclosing command (bash -c, $(...), heredoc)"),
+    Column("depth", "INTEGER", "nesting depth, 0 at top level", not_null=True),
+    Column("program", "VARCHAR", "basename, wrappers removed ('kill', 'python3')"),
+    Column("path", "VARCHAR", "the program as written ('./start.sh')"),
+    Column("argv", "VARCHAR[]", "arguments after the program, unquoted"),
+    Column("wrappers", "VARCHAR[]", "sudo, nohup, timeout, env, xargs, ..."),
+    Column("sudo", "BOOLEAN", "runs with elevated privilege", not_null=True),
+    Column("background", "BOOLEAN", "sent to the background", not_null=True),
+    Column("operator", "VARCHAR", "joins it to the previous command: && || ; | & (NULL first)"),
+    Column("context", "VARCHAR", "top, pipeline, subshell, substitution, bash-c, heredoc, eval, xargs"),
+    Column("redirects", "VARCHAR[]", "'>out.txt', '2>&1', '<<EOF'"),
+    Column("heredoc", "VARCHAR", "body of a heredoc fed to this command"),
+    Column("code", "VARCHAR", "program text run by an interpreter (-c, heredoc)"),
+    Column("text", "VARCHAR", "the simple command's own text"),
+    Column("span_start", "INTEGER", "character offset of text in the action text"),
+    Column("span_end", "INTEGER", "character offset of the end of text"),
+), indexes=(("commands_trial", "trial_id"),))
+
+LABELS = Table("labels", "behaviour labels on steps and trials", (
+    Column("trial_id", "VARCHAR", "the trial", not_null=True),
+    Column("seq", "INTEGER", "the labelled step; NULL for a trial-level label"),
+    Column("unit", "VARCHAR", "action, observation, message or trial", not_null=True, values=LABEL_UNITS),
+    Column("label_id", "VARCHAR", "catalogue ID (redline rules)", not_null=True),
+    Column("classifier_version", "VARCHAR", "version of the classifier that wrote it", not_null=True),
+    Column("score", "DOUBLE", "confidence, 1 for rules", not_null=True),
+    Column("evidence", "VARCHAR", "the span or parsed command that matched"),
+    Column("evidence_seq", "INTEGER", "the step holding the evidence, if not seq itself"),
+    Column("span_start", "INTEGER", "offset of the evidence in that step's text"),
+    Column("span_end", "INTEGER", "offset of the end of the evidence"),
+    Column("created_at", "TIMESTAMP", "when it was written", not_null=True, default="current_timestamp",
+           auto=True),
+    Column("detail", "JSON", "structured evidence, when the classifier gives any"),
+    Column("run_id", "INTEGER", "the classify run that wrote it"),
+), indexes=(("labels_trial", "trial_id"),))
+
+CLASSIFY_RUNS = Table("classify_runs", "one row per redline classify", (
+    Column("run_id", "INTEGER", "increasing run number", primary_key=True),
+    Column("started_at", "TIMESTAMP", "when it started", not_null=True, default="current_timestamp"),
+    Column("ended_at", "TIMESTAMP", "when it completed or was found abandoned"),
+    Column("status", "VARCHAR", "running, complete or abandoned", not_null=True, values=RUN_STATUSES),
+    Column("rules", "JSON", "the classifier IDs it ran and their versions ({ID: version})"),
+    Column("trials", "INTEGER", "trials it labelled"),
+    Column("labels", "BIGINT", "labels it wrote"),
+))
+
+TABLES: tuple[Table, ...] = (INGESTED_FILES, TRIALS, EVENTS, COMMANDS, LABELS, CLASSIFY_RUNS)
+
+#: views hold no data: a migration (or a new database) creates each from its current text
+VIEWS: dict[str, str] = {
+    "current_labels": (
+        "SELECT * FROM labels "
+        "WHERE run_id IN (SELECT run_id FROM classify_runs WHERE status = 'complete')"
+    ),
+}
+
+
+def table(name: str) -> Table:
+    for t in TABLES:
+        if t.name == name:
+            return t
+    raise KeyError(f"no table {name}")

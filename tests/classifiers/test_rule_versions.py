@@ -1,0 +1,113 @@
+"""A rule's version follows its logic, and a bad regex fails when the rule is declared."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import redline
+from redline import classify
+from redline.classifiers.frames import empty_frames
+from redline.classifiers.registry import all_rules, get_rule
+from redline.classifiers.rule import Match, Rule, arg_re, program, text_re
+from redline.cli import main
+from redline.ingest import ingest
+
+VERSIONS = "from redline.classifiers.registry import all_rules; print(sorted((r.id, r.classifier_version) for r in all_rules()))"
+
+
+def test_versions_are_the_same_in_every_process():
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        outputs.add(subprocess.run([sys.executable, "-c", VERSIONS], env=env, capture_output=True, text=True,
+                                   check=True, timeout=120).stdout)
+    assert len(outputs) == 1
+    assert len({r.classifier_version for r in all_rules()}) == len(all_rules())
+
+
+def test_a_match_rules_version_follows_its_logic_not_its_documentation():
+    rule = get_rule("SYS-REBOOT")
+    assert rule.match is not None and rule.fallback
+    same = [dataclasses.replace(rule, doc=rule.doc + " More words."), dataclasses.replace(rule, summary="x"),
+            dataclasses.replace(rule, techniques=("T1057",))]
+    assert {r.classifier_version for r in same} == {rule.classifier_version}
+    changed = [dataclasses.replace(rule, match=rule.match | program("zap")),
+               dataclasses.replace(rule, fallback=r"\bzap\b"),
+               dataclasses.replace(rule, hits=rule.hits + ("zap --now",)),
+               dataclasses.replace(rule, misses=rule.misses[:-1])]
+    versions = {r.classifier_version for r in changed}
+    assert rule.classifier_version not in versions and len(versions) == len(changed)
+
+
+def _helper(frames):
+    return frames.actions.filter(pl.col("text").str.contains("zap")).select("trial_id", "seq")
+
+
+def _other_helper(frames):
+    return frames.actions.filter(pl.col("text").str.contains("zip")).select("trial_id", "seq")
+
+
+def _custom(frames):
+    return _helper(frames)
+
+
+def test_a_custom_rules_version_follows_the_helpers_it_calls(monkeypatch):
+    rule = Rule(id="TEST-CUSTOM", name="test-custom", on="action", summary="s", custom=_custom)
+    before = rule.classifier_version
+    assert dataclasses.replace(rule).classifier_version == before
+    monkeypatch.setattr(sys.modules[__name__], "_helper", _other_helper)
+    assert dataclasses.replace(rule).classifier_version != before
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Match(pl.col("text").str.contains("(unclosed")),
+    lambda: arg_re("(?<=look)behind"),  # inside list.eval: runs only where rows reach it
+    lambda: text_re(r"\p{NoSuchClass}"),
+    lambda: program("ls") & Match(pl.when(pl.col("argv").list.len() > 3)
+                                  .then(pl.col("text").str.contains("[z-a]")).otherwise(False)),
+])
+def test_a_bad_regex_fails_at_declaration_naming_the_rule(make):
+    with pytest.raises(ValueError, match="TEST-BAD: invalid regular expression"):
+        Rule(id="TEST-BAD", name="bad", on="command", summary="s", match=make())
+
+
+def test_a_bad_fallback_or_column_fails_at_declaration():
+    with pytest.raises(ValueError, match="TEST-BAD: invalid regular expression"):
+        Rule(id="TEST-BAD", name="bad", on="command", summary="s", match=program("ls"), fallback="a{2,1}")
+    with pytest.raises(ValueError, match="TEST-BAD: no column progrm"):
+        Rule(id="TEST-BAD", name="bad", on="command", summary="s", match=Match(pl.col("progrm") == "ls"))
+
+
+_BAD_EXPR = pl.col("text").str.contains("(oops")
+
+
+def _bad_custom(frames):
+    return frames.actions.filter(_BAD_EXPR).select("trial_id", "seq")
+
+
+def test_a_custom_rule_is_checked_when_the_registry_loads_it():
+    rule = Rule(id="TEST-CUSTOM", name="c", on="action", summary="s", custom=_bad_custom)
+    with pytest.raises(ValueError, match="TEST-CUSTOM: invalid regular expression"):
+        rule.check_custom(empty_frames())
+
+
+def test_classify_names_the_rules_that_changed_since_the_last_labelling(tmp_path, write_traj):
+    db = tmp_path / "v.duckdb"
+    con = redline.connect(db)
+    ingest([write_traj("r__v-1", [("kill 1", "", 0)])], con)
+    old = dataclasses.replace(get_rule("PROC-KILL"), misses=())
+    classify(con, [old])
+    con.close()
+    result = CliRunner().invoke(main, ["classify", "--db", str(db), "--rule", "PROC-KILL"])
+    assert result.exit_code == 0, result.output
+    now = get_rule("PROC-KILL").classifier_version
+    assert f"changed since the database was last labelled: PROC-KILL ({old.classifier_version} -> {now})" in result.output
+    again = CliRunner().invoke(main, ["classify", "--db", str(db), "--rule", "PROC-KILL"])
+    assert "changed since" not in again.output
