@@ -87,7 +87,7 @@ def without_foreign_tracebacks(observations: pl.DataFrame, commands: pl.DataFram
     cand = observations.filter(pl.col("text").str.contains(TRACEBACK_HINT, literal=True).fill_null(False))
     if cand.is_empty() or commands.is_empty():
         return observations
-    runs_python = (~pl.col("program").is_in(list(PYTHON_FREE)) | pl.col("program").is_null()
+    runs_python = (~pl.col("program").is_in(sorted(PYTHON_FREE)) | pl.col("program").is_null()
                    | pl.col("code").is_not_null())
     by_action = commands.group_by("trial_id", "seq").agg(runs_python.any().alias("_py"))
     python_free = by_action.filter(~pl.col("_py")).select("trial_id", pl.col("seq").alias("action_seq"))
