@@ -8,7 +8,7 @@ import pytest
 
 from redline.classifiers.engine import label_frames
 from redline.classifiers.frames import Frames
-from redline.classifiers.rules.noise import blank_tracebacks
+from redline.classifiers.rules.obs.noise import blank_tracebacks
 from redline.classifiers.registry import active_rules
 from redline.events import Event, Trial
 from redline.convert import trials_to_arrow

@@ -18,7 +18,8 @@ from redline.classifiers import embedded, fingerprint, scripts
 from redline.classifiers.frames import empty_frames
 from redline.classifiers.registry import all_rules, get_rule
 from redline.classifiers.rule import Match, Rule, arg_re, program, text_re
-from redline.classifiers.rules import fallbacks, kill_target, noise
+from redline.classifiers.rules import kill_target
+from redline.classifiers.rules.obs import fallbacks, noise
 from redline.cli import main
 from redline.ingest import ingest
 

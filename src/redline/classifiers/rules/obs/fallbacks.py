@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..frames import Frames, per_batch
+from ...frames import Frames, per_batch
 
 KINDS = ("cmd", "module", "file", "perm", "network", "timeout", "other")
 

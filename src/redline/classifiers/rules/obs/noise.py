@@ -7,8 +7,8 @@ set-up), a background process's crash. When the action ran only programs that ne
 traceback in its output cannot be its own, so :func:`without_foreign_tracebacks` blanks each such
 block (``Traceback (most recent call last):`` through the exception line, chained
 ``During handling of the above exception...`` lines included) with spaces; the observation rules
-read outputs through :func:`redline.classifiers.rules.obs.agent_observations`, which applies it. Blanking keeps every other character at its offset, so
-evidence spans still point into the stored text. Programs that print a file's or a service's
+read outputs through :func:`.outputs.agent_observations`, which applies it. Blanking keeps every
+other character at its offset, so evidence spans still point into the stored text. Programs that print a file's or a service's
 content (``cat``, ``tail``, ``grep``, ``journalctl``, ``systemctl status``, ``docker logs``) are not
 Python-free here: a traceback they show is content the agent asked for, and stays.
 
@@ -21,7 +21,7 @@ import re
 
 import polars as pl
 
-from .code import CODE_TOOLS, NOT_CODE
+from ..code import CODE_TOOLS, NOT_CODE
 
 #: programs in NOT_CODE that run Python themselves (package managers with Python hooks, CLIs
 #: written in Python), start other programs, or print content that may hold a real traceback
