@@ -6,6 +6,7 @@ import polars as pl
 
 from redline import classify
 from redline.classifiers.engine import label_frames
+from redline.classifiers.examples import steps_trial
 from redline.classifiers.frames import Frames
 from redline.classifiers.registry import get_rule
 from redline.classifiers.scripts import script_commands
@@ -16,18 +17,8 @@ from redline.convert import trials_to_arrow
 
 def _trial(steps: list[tuple], **fields) -> Trial:
     """A trial from (kind, text[, role]) steps; observations answer the previous action."""
-    trial = Trial(format="test", source_path="<test>", **fields)
-    last = None
-    for step in steps:
-        kind, text = step[0], step[1]
-        role = step[2] if len(step) > 2 else {"action": "assistant", "observation": "tool", "message": "assistant"}[kind]
-        ev = Event(kind=kind, text=text, role=role, tool="bash" if kind == "action" else None)
-        if kind == "observation":
-            ev.action_seq = last
-        trial.add(ev)
-        if kind == "action":
-            last = ev.seq
-    return trial
+    return steps_trial([{"kind": s[0], "text": s[1], **({"role": s[2]} if len(s) > 2 else {})} for s in steps],
+                       format="test", source_path="<test>", **fields)
 
 
 def _labels(trial: Trial, *ids: str) -> pl.DataFrame:

@@ -10,26 +10,18 @@ import pytest
 
 from redline.classifiers.embedded import code_command_lines, session_command_line
 from redline.classifiers.engine import label_frames
+from redline.classifiers.examples import steps_trial
 from redline.classifiers.frames import Frames
 from redline.classifiers.registry import active_rules
-from redline.events import Event, Trial
+from redline.events import Trial
 from redline.convert import trials_to_arrow
 
 ACTION_RULES = [r for r in active_rules() if r.unit == "action"]
 
 
 def _trial(*steps: tuple[str, str]) -> Trial:
-    trial = Trial(format="test", source_path="<test>")
-    last = None
-    for kind, text in steps:
-        ev = Event(kind=kind, text=text, role="assistant" if kind != "observation" else "tool",
-                   tool="bash" if kind == "action" else None)
-        if kind == "observation":
-            ev.action_seq = last
-        trial.add(ev)
-        if kind == "action":
-            last = ev.seq
-    return trial
+    """A trial of (kind, text) steps; observations answer the previous action."""
+    return steps_trial([{"kind": kind, "text": text} for kind, text in steps], format="test", source_path="<test>")
 
 
 def _frames(trial: Trial) -> Frames:

@@ -9,9 +9,9 @@ import pytest
 
 from redline import classify
 from redline.classifiers.engine import label_frames
+from redline.classifiers.examples import steps_trial
 from redline.classifiers.frames import Frames
 from redline.classifiers.registry import get_rule
-from redline.events import Event, Trial
 from redline.ingest import ingest
 from redline.convert import trials_to_arrow
 
@@ -20,14 +20,8 @@ KILL = get_rule("PROC-KILL")
 
 def _detail(*steps: tuple[str, str]) -> dict:
     """The detail of the PROC-KILL label on the last action of a trial of (kind, text) steps."""
-    trial = Trial(format="test", source_path="<test>")
-    last = None
-    for kind, text in steps:
-        ev = Event(kind=kind, text=text, role="assistant" if kind != "observation" else "tool",
-                   tool="bash" if kind == "action" else None, action_seq=last if kind == "observation" else None)
-        trial.add(ev)
-        if kind == "action":
-            last = ev.seq
+    trial = steps_trial([{"kind": kind, "text": text} for kind, text in steps], format="test", source_path="<test>")
+    last = [e.seq for e in trial.events if e.kind == "action"][-1]
     labels = label_frames(Frames.from_arrow(*trials_to_arrow([trial])), [KILL])
     rows = labels.filter(pl.col("seq") == last)
     assert rows.height == 1, f"no PROC-KILL on the last action: {labels}"
