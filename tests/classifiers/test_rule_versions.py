@@ -15,7 +15,10 @@ from click.testing import CliRunner
 import redline
 from redline import classify
 from redline.classifiers import embedded, fingerprint, scripts
-from redline.classifiers.frames import empty_frames
+from redline.classifiers.engine import label_frames
+from redline.classifiers.examples import steps_trial
+from redline.classifiers.frames import Frames, empty_frames
+from redline.convert import trials_to_arrow
 from redline.classifiers.registry import all_rules, get_rule
 from redline.classifiers.rule import Match, Rule, arg_re, program, text_re
 from redline.classifiers.rules import kill_target
@@ -129,6 +132,19 @@ def _versions() -> dict[str, str]:
     return {r.id: dataclasses.replace(r).classifier_version for r in all_rules()}
 
 
+@pytest.fixture(scope="module")
+def versions_now() -> dict[str, str]:
+    return _versions()
+
+
+def test_versions_do_not_depend_on_what_ran_before(fresh_frames_fingerprint, versions_now):
+    # labelling fills lazy caches (the shell parser is built on first use)
+    trial = steps_trial([{"kind": "action", "text": "python3 -c \"import os; os.system('pkill -f serve')\""}])
+    label_frames(Frames.from_arrow(*trials_to_arrow([trial])), all_rules())
+    fingerprint.frames_fingerprint.cache_clear()
+    assert _versions() == versions_now
+
+
 OBS_ALL = {r.id for r in all_rules() if r.on == "observation"}
 #: the observation rules that read fallback-masked results (``cmd || echo 'not found'``)
 OBS_FALLBACK = {"OBS-CMD-MISSING", "OBS-FILE-MISSING", "OBS-MODULE-MISSING", "OBS-PERM", "OBS-NETWORK",
@@ -147,8 +163,8 @@ OBS_FALLBACK = {"OBS-CMD-MISSING", "OBS-FILE-MISSING", "OBS-MODULE-MISSING", "OB
     (kill_target, "_SIGNAL", re.compile(r"^-(\d+)$"), {"PROC-KILL"}),
 ])
 def test_a_change_in_a_rule_helper_module_changes_the_versions_of_the_rules_using_it(
-        monkeypatch, fresh_frames_fingerprint, module, name, value, changed):
-    before = _versions()
+        monkeypatch, fresh_frames_fingerprint, versions_now, module, name, value, changed):
+    before = versions_now
     monkeypatch.setattr(module, name, value)
     after = _versions()
     assert {rule_id for rule_id in before if before[rule_id] != after[rule_id]} == changed
@@ -162,8 +178,8 @@ def test_a_change_in_a_rule_helper_module_changes_the_versions_of_the_rules_usin
     (scripts, "SCRIPT_IDX_BASE", scripts.SCRIPT_IDX_BASE + 1),
 ])
 def test_a_change_in_how_frames_are_built_changes_every_rules_version(
-        monkeypatch, fresh_frames_fingerprint, module, name, value):
-    before = _versions()
+        monkeypatch, fresh_frames_fingerprint, versions_now, module, name, value):
+    before = versions_now
     monkeypatch.setattr(module, name, value)
     fingerprint.frames_fingerprint.cache_clear()
     after = _versions()

@@ -119,7 +119,10 @@ class _Walk:
         parts = [source]
         scope = getattr(fn, "__globals__", {})
         for name in sorted(_names(code)):
-            if name in scope:
+            # a global that is None is left out like an object it cannot read: it is most often a
+            # cache filled on first use (a parser built lazily), which must not make the version
+            # depend on what ran before it was computed
+            if name in scope and scope[name] is not None:
                 text = self.value(scope[name])
                 if text is not None:
                     parts.append(f"{name} = {text}")
