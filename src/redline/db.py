@@ -71,11 +71,92 @@ def _m002_classify_runs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m003_analysis(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables ``redline analyse`` writes: episodes, phases, command categories, findings, runs."""
+    con.execute(
+        """
+        CREATE TABLE episodes (
+            trial_id      VARCHAR NOT NULL,
+            episode_id    INTEGER NOT NULL,
+            parent_id     INTEGER,
+            obstacle      VARCHAR NOT NULL,
+            operation     VARCHAR NOT NULL,
+            operation_key VARCHAR NOT NULL,
+            subject       VARCHAR,
+            obstacle_seq  INTEGER NOT NULL,
+            obstacle_step INTEGER,
+            resolved_seq  INTEGER,
+            resolved_step INTEGER,
+            last_seq      INTEGER NOT NULL,
+            status        VARCHAR NOT NULL CHECK (status IN ('resolved', 'unresolved', 'open')),
+            strategies    VARCHAR[] NOT NULL,
+            evidence      JSON NOT NULL,
+            repeats       INTEGER NOT NULL,
+            steps         INTEGER NOT NULL,
+            seconds       DOUBLE
+        )
+        """
+    )
+    con.execute("CREATE INDEX episodes_trial ON episodes (trial_id)")
+    con.execute(
+        """
+        CREATE TABLE phases (
+            trial_id VARCHAR NOT NULL,
+            seq      INTEGER NOT NULL,
+            step     INTEGER NOT NULL,
+            phase    VARCHAR NOT NULL CHECK (phase IN ('exploring', 'planning', 'executing', 'verifying'))
+        )
+        """
+    )
+    con.execute("CREATE INDEX phases_trial ON phases (trial_id)")
+    con.execute(
+        """
+        CREATE TABLE command_categories (
+            trial_id VARCHAR NOT NULL,
+            seq      INTEGER NOT NULL,
+            idx      INTEGER NOT NULL,
+            program  VARCHAR,
+            category VARCHAR NOT NULL CHECK (category IN ('exploring', 'changing', 'executing', 'utility', 'other'))
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE findings (
+            rank       INTEGER NOT NULL,
+            trial_id   VARCHAR NOT NULL,
+            seq        INTEGER,
+            step       INTEGER,
+            kind       VARCHAR NOT NULL CHECK (kind IN ('episode', 'step', 'trial', 'outlier')),
+            subject    VARCHAR NOT NULL,
+            episode_id INTEGER,
+            severity   VARCHAR NOT NULL CHECK (severity IN ('high', 'medium', 'low')),
+            score      DOUBLE NOT NULL,
+            why        VARCHAR NOT NULL,
+            factors    JSON NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE analysis_runs (
+            run_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            trials       INTEGER NOT NULL,
+            episodes     INTEGER NOT NULL,
+            findings     INTEGER NOT NULL,
+            seconds      DOUBLE NOT NULL,
+            classify_run INTEGER
+        )
+        """
+    )
+
+
 #: (version, name, migration); version 1 is the first schema, which has no earlier one to
 #: migrate from (a new database is created at the latest version directly)
 MIGRATIONS: list[tuple[int, str, Migration | None]] = [
     (1, "core tables", None),
     (2, "classify runs, labels.detail, current_labels", _m002_classify_runs),
+    (3, "analysis tables", _m003_analysis),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

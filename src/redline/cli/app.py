@@ -94,8 +94,9 @@ def main() -> None:
     """Audit recorded AI-agent trials.
 
     redline reads agent transcripts into a DuckDB database (ingest), labels the behaviours on
-    every step (classify), and writes a self-contained HTML report (report). `redline audit`
-    does all three. Open the database with any DuckDB client, or query it with `redline sql`.
+    every step (classify), finds obstacle -> resolution episodes, phases and findings
+    (analyse), and writes a self-contained HTML report (report). `redline audit` does all four.
+    Open the database with any DuckDB client, or query it with `redline sql`.
 
     Exit status: 0 done as asked; 1 done in part (a named path did not exist, or with --strict a
     file could not be read); 2 not done (wrong usage, no usable database, nothing to work on, a

@@ -118,14 +118,15 @@ def trials(db_path, as_json, fmt):
         return
     import polars as pl
 
+    from ..analysis import verdict_text
     from ..tables import print_frame
     from ..text import truncate
 
     shown = rows.select(
         pl.col("trial_id").str.slice(0, 12).alias("trial"), "format", "model", "agent",
         pl.col("task").map_elements(lambda t: truncate(t, 40, "…"), return_dtype=pl.Utf8).alias("task"),
-        "scenario", "outcome", "actions", "errors",
-        pl.col("labels").list.join(" ").alias("trial labels"),
+        "scenario", "outcome", verdict_text().alias("source verdict"), "actions", "errors",
+        pl.col("labels").list.join(" ").alias("inferred trial labels"),
     )
     print_frame(shown, title=f"{rows.height} trials")
 

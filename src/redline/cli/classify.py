@@ -65,7 +65,7 @@ def rules(as_json, unit):
 @click.argument("rule_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the classifier as a JSON object.")
 def rule(rule_id, as_json):
-    """Print one classifier's documentation and examples (e.g. `redline rule PROC-KILL`)."""
+    """Print one classifier's or strategy's documentation and examples (`redline rule PROC-KILL`)."""
     from ..classifiers.docs import rule_record, rule_text
     from ..classifiers.registry import get_entry
 

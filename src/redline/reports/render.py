@@ -20,9 +20,12 @@ import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from ..db import frame as dbframe
+import orjson
+
 from ..analysis import behaviour_rates, outcome_rates
+from ..analysis.store import stored
 from ..classifiers.store import changed_rules
+from ..db import frame as dbframe
 from ..queries import trial_steps, trial_summaries
 from ..text import shorten
 from . import figures
@@ -82,6 +85,11 @@ class Step:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     where: str = ""
     parse_error: str | None = None
+    output_seq: int | None = None
+    #: exploring / planning / executing / verifying (from the analysis), when known
+    phase: str | None = None
+    #: what the step means for the trial's episodes ("episode 1 opens: ...", "RES-KILL (episode 1)")
+    marks: list[str] = field(default_factory=list)
 
     @property
     def all_labels(self) -> list[str]:
@@ -97,8 +105,31 @@ def _where(row: dict[str, Any]) -> str:
     return name
 
 
-def timeline(con: duckdb.DuckDBPyConnection, trial_id: str) -> list[Step]:
-    """The trial as steps: each action with the reasoning before it and the output after it."""
+def _episode_marks(steps: list[Step], episodes: list[dict[str, Any]]) -> None:
+    """Mark the steps where an episode opens, where each strategy shows, and where it ends."""
+    by_seq: dict[int, Step] = {}
+    for step in steps:
+        by_seq[step.seq] = step
+        if step.output_seq is not None:
+            by_seq[step.output_seq] = step
+    for ep in episodes:
+        n = ep["episode_id"]
+        opened = by_seq.get(ep["obstacle_seq"])
+        if opened is not None:
+            opened.marks.append(f"episode {n} opens: {ep['obstacle']} on \u201c{ep['operation']}\u201d")
+        for strategy, items in orjson.loads(ep["evidence"]).items():
+            for item in items:
+                step = by_seq.get(item.get("seq"))
+                if step is not None and f"{strategy} (episode {n})" not in step.marks:
+                    step.marks.append(f"{strategy} (episode {n})")
+        if ep["resolved_seq"] is not None and ep["resolved_seq"] in by_seq:
+            by_seq[ep["resolved_seq"]].marks.append(f"episode {n} resolved")
+
+
+def timeline(con: duckdb.DuckDBPyConnection, trial_id: str, phases: dict[int, str] | None = None,
+             episodes: list[dict[str, Any]] | None = None) -> list[Step]:
+    """The trial as steps: each action with the reasoning before it and the output after it,
+    its phase and its place in the trial's episodes when the analysis has run."""
     rows = trial_steps(con, trial_id).to_dicts()
     steps: list[Step] = []
     pending_reasoning: list[str] = []
@@ -133,12 +164,16 @@ def timeline(con: duckdb.DuckDBPyConnection, trial_id: str) -> list[Step]:
             target = Step(seq=row["seq"], kind="observation", where=_where(row))
             steps.append(target)
         target.output, target.output_html = shown, html
+        target.output_seq = row["seq"]
         target.exit_code = row["exit_code"]
         target.obs_labels = list(row["labels"])
         target.evidence.extend(row["evidence"])
     if pending_reasoning:
         steps.append(Step(seq=rows[-1]["seq"], kind="message", reasoning=excerpt("\n\n".join(pending_reasoning)),
                           msg_labels=sorted(set(pending_msg_labels))))
+    for step in steps:
+        step.phase = (phases or {}).get(step.seq)
+    _episode_marks(steps, episodes or [])
     return steps
 
 
@@ -175,7 +210,15 @@ def build_report_data(con: duckdb.DuckDBPyConnection, title: str | None = None) 
     }
     rows = trials.to_dicts()
     shown = rows[:MAX_TIMELINES]
-    timelines = [(row, names[row["trial_id"]], timeline(con, row["trial_id"])) for row in shown]
+    episodes: dict[str, list[dict[str, Any]]] = {}
+    for ep in stored(con, "episodes").to_dicts():
+        episodes.setdefault(ep["trial_id"], []).append(ep)
+    phases: dict[str, dict[int, str]] = {}
+    for tid, seq, phase in stored(con, "phases").select("trial_id", "seq", "phase").iter_rows():
+        phases.setdefault(tid, {})[seq] = phase
+    timelines = [(row, names[row["trial_id"]],
+                  timeline(con, row["trial_id"], phases.get(row["trial_id"]), episodes.get(row["trial_id"])),
+                  episodes.get(row["trial_id"], [])) for row in shown]
     try:
         redline_version = version("redline")
     except PackageNotFoundError:  # pragma: no cover
