@@ -275,6 +275,13 @@ def test_ingest_of_nothing_that_exists_fails(tmp_path, write_traj):
     assert _run("ingest", str(good), "--db", db).returncode == 0
 
 
+def test_audit_of_nothing_that_exists_fails_before_writing_a_report(tmp_path):
+    report = tmp_path / "report.html"
+    out = _run("audit", str(tmp_path / "no" / "such"), "--db", str(tmp_path / "x.duckdb"), "-o", str(report))
+    assert out.returncode == 2 and "nothing to audit" in out.stderr
+    assert not report.exists()
+
+
 def test_strict_fails_when_a_file_could_not_be_read(tmp_path, write_traj):
     good = write_traj("repo__g-1", [("ls", "a\n", 0)])
     (good.parent / "broken.traj.json").write_text("{", encoding="utf-8")

@@ -10,8 +10,6 @@ written, inside the database or outside it.
 from __future__ import annotations
 
 import json
-import os
-import resource
 import subprocess
 import sys
 from pathlib import Path

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 from html.parser import HTMLParser
 import subprocess
 import sys
@@ -40,8 +41,10 @@ FILE_SECONDS = 60
 PEAK_RSS_LIMIT = 1024**3
 #: the reader's address space in the measuring process (a memory bomb fails there, not the machine)
 ADDRESS_GB = 4
-#: the whole ingest of the corpus must end within this
+#: the whole ingest of the corpus must end within this...
 INGEST_SECONDS = 900
+#: ...and fit in this address space (DuckDB, the parent and each worker process alike)
+INGEST_ADDRESS_GB = 6
 #: how an error message that leaks a Python class name looks
 RAW_EXCEPTION = re.compile(r"\b(?:[A-Z][a-z]+)+(?:Error|Exception)\b|Traceback")
 
@@ -68,8 +71,13 @@ def measured(corpus) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def ingested(corpus, tmp_path_factory):
     db = tmp_path_factory.mktemp("hostile-db") / "hostile.duckdb"
+    def limited() -> None:
+        limit = INGEST_ADDRESS_GB * 1024**3
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
     out = subprocess.run([_redline(), "ingest", str(corpus.root), "--db", str(db), "-j", "2"],
-                         capture_output=True, text=True, timeout=INGEST_SECONDS, stdin=subprocess.DEVNULL)
+                         capture_output=True, text=True, timeout=INGEST_SECONDS, stdin=subprocess.DEVNULL,
+                         preexec_fn=limited)
     return db, out
 
 
