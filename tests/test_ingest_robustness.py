@@ -11,10 +11,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from redline.cli import main
 from redline.events import Event, Trial
 from redline.ingest import ingest, registry
 from redline.ingest.base import Adapter
@@ -259,8 +262,20 @@ def test_damaged_json_files_are_errors_with_a_line_each(con, write_traj):
 # --------------------------------------------------------------------------- exit codes and --db
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([_redline(), *args], capture_output=True, text=True, timeout=120)
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _run(*args: str) -> Ran:
+    """The command line run in-process; an exception other than an exit is a failure here (it
+    would be a traceback for the user)."""
+    res = CliRunner().invoke(main, list(args))
+    if res.exception is not None and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return Ran(res.exit_code, res.stdout, res.stderr)
 
 
 def test_ingest_of_nothing_that_exists_fails(tmp_path, write_traj):
