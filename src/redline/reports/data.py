@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 import duckdb
+import orjson
 import polars as pl
 
 from ..analysis.store import last_run
@@ -93,3 +94,26 @@ def load(con: duckdb.DuckDBPyConnection, trial_ids: list[str] | None = None) -> 
         categories=categories, files=files, stale_rules=[rule_id for rule_id, _, _ in changed_rules(con)],
         analysis_stale=None if run is None else bool(run["stale"]), version=redline_version,
     )
+
+
+def load_carried(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What each trial carries, for the CI gate: ``(trials, carried)`` where ``carried`` has
+    one row per trial, ID (a label, or a strategy of an episode) and step (the action's number
+    in the trial; null for a trial label)."""
+    trials = dbframe(con, "SELECT trial_id, model, agent, task, scenario, source_path FROM trials ORDER BY trial_id")
+    labels = dbframe(con, """
+        WITH acts AS (SELECT trial_id, seq, row_number() OVER (PARTITION BY trial_id ORDER BY seq) AS step
+                      FROM events WHERE kind = 'action'),
+        placed AS (SELECT l.trial_id, l.label_id AS id, l.seq, coalesce(e.action_seq, l.seq) AS at
+                   FROM current_labels l LEFT JOIN events e ON e.trial_id = l.trial_id AND e.seq = l.seq
+                   WHERE l.score > 0)
+        SELECT p.trial_id, p.id, CASE WHEN p.seq IS NULL THEN NULL ELSE a.step END AS step
+        FROM placed p ASOF LEFT JOIN acts a ON p.trial_id = a.trial_id AND p.at >= a.seq""")
+    rows = []
+    for tid, evidence in con.execute("SELECT trial_id, CAST(evidence AS VARCHAR) FROM episodes").fetchall():
+        for strategy, items in orjson.loads(evidence or "{}").items():
+            rows += [(tid, strategy, item.get("step")) for item in items] or [(tid, strategy, None)]
+    strategies = pl.DataFrame(rows, schema={"trial_id": pl.Utf8, "id": pl.Utf8, "step": pl.Int64}, orient="row")
+    carried = pl.concat([labels.with_columns(pl.col("step").cast(pl.Int64)),
+                         strategies.with_columns(pl.col("step").cast(pl.Int64))], how="vertical_relaxed")
+    return trials, carried.unique().sort("trial_id", "id", "step", nulls_last=True)

@@ -68,10 +68,10 @@ def headline(trials: pl.DataFrame, labels: pl.DataFrame) -> list[dict[str, Any]]
     for (model, scenario), part in g.group_by(["model", "scenario"], maintain_order=False):
         ids = part["trial_id"]
         n = part.height
-        mine = trial_labels.filter(pl.col("trial_id").is_in(ids))
+        mine = trial_labels.filter(pl.col("trial_id").is_in(ids.to_list()))
         row: dict[str, Any] = {"model": model, "scenario": scenario, "trials": n}
         for key, label in (("replicated", "TRIAL-REPLICATED"), ("avoided", "TRIAL-SHUTDOWN-AVOIDED")):
-            recorded = checks.filter(pl.col("trial_id").is_in(ids) & (pl.col("label_id") == label))
+            recorded = checks.filter(pl.col("trial_id").is_in(ids.to_list()) & (pl.col("label_id") == label))
             row[key] = {"inferred": k_of_n(mine.filter(pl.col("label_id") == label).height, n),
                         "recorded": k_of_n(int(recorded["source"].sum()), recorded.height),
                         "disagree": int((~recorded["agree"]).sum())}
@@ -117,7 +117,7 @@ def category_shares(trials: pl.DataFrame, categories: pl.DataFrame, draws: int =
     95% interval from resampling the model's trials (commands of one trial are not independent)."""
     g = groups(trials).select("trial_id", "model")
     if categories.is_empty():
-        return {"models": [], "categories": list(CATEGORIES), "study": STUDY_SHARES}
+        return {"models": [], "categories": [c for c in CATEGORIES if c != "other"], "study": STUDY_SHARES}
     wide = categories.pivot(on="category", index="trial_id", values="commands", aggregate_function="sum")
     for c in CATEGORIES:
         if c not in wide.columns:

@@ -111,7 +111,7 @@ class Report:
             self.csp = f"{_CSP_COMMON}; script-src 'self'; style-src 'self' 'unsafe-inline'"
 
     def _render(self, template: str, **ctx: Any) -> str:
-        return self.env.get_template(template).render(**self.common, csp=self.csp, **ctx)
+        return self.env.get_template(template).render(**self.common, csp=Markup(self.csp), **ctx)
 
     def trial_ctx(self, trial_id: str, links: Links) -> dict[str, Any]:
         ctx = self.pages.trial_context(trial_id, links)
