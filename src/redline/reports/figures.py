@@ -9,7 +9,10 @@ what the figure counts and every value carries its interval in the hover text.
 
 from __future__ import annotations
 
+import html
 from typing import Any
+
+from ..text import for_terminal
 
 SEVERITY_COLOURS = {"high": "#c62828", "medium": "#ef6c00", "low": "#78909c"}
 PHASE_COLOURS = {"exploring": "rgba(33,150,243,0.10)", "planning": "rgba(156,39,176,0.10)",
@@ -24,6 +27,12 @@ def _layout(title: str, height: int, **extra: Any) -> dict[str, Any]:
               "plot_bgcolor": "#fff"}
     layout.update(extra)
     return layout
+
+
+def label_text(value: str) -> str:
+    """A name from a transcript as plotly text: plotly reads a few HTML tags in labels (links,
+    styles), so every ``<``, ``>`` and ``&`` is an entity and control characters show."""
+    return html.escape(for_terminal(str(value)))
 
 
 def _pct(x: float | None) -> str:
@@ -42,10 +51,10 @@ def prevalence_heatmap(prev: dict[str, Any]) -> dict[str, Any]:
     if not labels:
         return {"data": [], "layout": _layout("Behaviour prevalence: no labels", 120)}
     ylabels = [f"{lid} · {sev}" for lid, sev in zip(labels, prev["severities"])]
-    xlabels = [f"{m} (n={n})" for m, n in zip(models, prev["sizes"])]
+    xlabels = [f"{label_text(m)} (n={n})" for m, n in zip(models, prev["sizes"])]
     z = [[c["share"] for c in row] for row in prev["cells"]]
     text = [[f"{c['k']}/{c['n']}" for c in row] for row in prev["cells"]]
-    hover = [[f"{lid} · {m}<br>{_interval(c)}" for m, c in zip(models, row)] for lid, row in zip(labels, prev["cells"])]
+    hover = [[f"{lid} · {label_text(m)}<br>{_interval(c)}" for m, c in zip(models, row)] for lid, row in zip(labels, prev["cells"])]
     trace = {"type": "heatmap", "z": z, "x": xlabels, "y": ylabels, "text": text, "texttemplate": "%{text}",
              "customdata": hover, "hovertemplate": "%{customdata}<extra></extra>", "zmin": 0, "zmax": 1,
              "colorscale": [[0, "#ffffff"], [0.01, "#fff3e0"], [0.5, "#ff8a65"], [1, "#b71c1c"]],
@@ -73,7 +82,7 @@ def strategy_sankey(flows: dict[str, Any], colour_of=None) -> dict[str, Any]:
     colours = [status.get(n, (colour_of(n) if colour_of else "#607d8b")) for n in names]
     trace = {
         "type": "sankey", "arrangement": "snap",
-        "node": {"label": names, "color": colours, "pad": 14, "thickness": 14,
+        "node": {"label": [label_text(n) for n in names], "color": colours, "pad": 14, "thickness": 14,
                  "hovertemplate": "%{label}: %{value} episodes<extra></extra>"},
         "link": {"source": [index[l["source"]] for l in links], "target": [index[l["target"]] for l in links],
                  "value": [l["episodes"] for l in links], "color": "rgba(120,144,156,0.35)",
@@ -91,7 +100,7 @@ def category_bars(shares: dict[str, Any]) -> dict[str, Any]:
     for i, m in enumerate(shares["models"]):
         y = [100 * m["shares"][c] for c in cats]
         data.append({
-            "type": "bar", "name": f"{m['model']} ({m['commands']} commands)", "x": cats, "y": y,
+            "type": "bar", "name": f"{label_text(m['model'])} ({m['commands']} commands)", "x": cats, "y": y,
             "marker": {"color": MODEL_COLOURS[i % len(MODEL_COLOURS)]},
             "error_y": {"type": "data", "symmetric": False,
                         "array": [100 * (m["high"][c] - m["shares"][c]) for c in cats],

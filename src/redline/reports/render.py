@@ -35,6 +35,7 @@ from markupsafe import Markup
 
 from ..classifiers.docs import doc_sections, rule_record
 from ..classifiers.registry import get_entry
+from ..text import for_terminal
 from . import data as data_mod
 from .pages import Links, Pages, rule_summary, safe_severity
 from .transcript import SEARCH_CHARS
@@ -74,6 +75,9 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("redline.reports", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
+    # every value a template prints shows its control characters (an ANSI escape as ␛, a bidi
+    # override as <U+202E>) before it is escaped; Markup was made safe where it was built
+    env.finalize = lambda v: v if isinstance(v, Markup) or not isinstance(v, str) else for_terminal(v)
     env.globals.update(severity=safe_severity, rule_summary=rule_summary)
     return env
 
@@ -129,7 +133,7 @@ class Report:
             {f"inferred: {i}" for r in rows for i in r["inferred"]}) + ["inferred: none"]
         ov = p.overview()
         payload = {"figures": ov["figures"], "trials": [p.slugs[t] for t in p.trial_ids],
-                   "names": [f"{r['model']} · {r['task'][:60] or r['id']}" for r in rows],
+                   "names": [for_terminal(f"{r['model']} · {r['task'][:60] or r['id']}") for r in rows],
                    "labels": [l["steps"] for l in labels["labels"]], "searchChunks": search_chunks}
         ids = {l["id"] for l in labels["labels"]} | {s for r in rows for s in r["strategies"]}
         return self._render(

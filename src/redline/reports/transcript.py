@@ -186,7 +186,7 @@ def build(trial_id: str, events: list[dict[str, Any]], labels: list[dict[str, An
             number += 1
             current = Step(anchor=f"step-{number}", number=number, seq=seq, messages=pending, command=html(),
                            tool=ev["tool"] or "", parse_error=ev["parse_error"], where=_where(ev),
-                           phase=phases.get(seq), search_command=text[:SEARCH_CHARS])
+                           phase=phases.get(seq), search_command=for_terminal(text[:SEARCH_CHARS]))
             attach(current, pending_seqs + [seq])
             pending, pending_seqs = [], []
             out.steps.append(current)
@@ -198,7 +198,7 @@ def build(trial_id: str, events: list[dict[str, Any]], labels: list[dict[str, An
             out.steps.append(target)
         target.output = html()
         target.exit_code = ev["exit_code"]
-        target.search_output = text[:SEARCH_CHARS]
+        target.search_output = for_terminal(text[:SEARCH_CHARS])
         attach(target, [seq])
     if pending:
         end = Step(anchor="end", messages=pending)
