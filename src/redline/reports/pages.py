@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -20,6 +21,7 @@ from ..analysis import verdict_text
 from ..classifiers.registry import get_entry, severity
 from . import figures, overview
 from .data import ReportData
+from .steps import steps_html
 from .transcript import Transcript, build
 
 #: finding cards on the overview
@@ -37,6 +39,7 @@ def slug(trial_id: str) -> str:
     return "t" + hashlib.sha1(trial_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+@lru_cache(maxsize=None)
 def safe_severity(entry_id: str) -> str:
     try:
         return severity(entry_id)
@@ -44,6 +47,7 @@ def safe_severity(entry_id: str) -> str:
         return "low"
 
 
+@lru_cache(maxsize=None)
 def rule_summary(entry_id: str) -> str:
     try:
         return get_entry(entry_id).summary
@@ -93,6 +97,7 @@ class Pages:
         self.phases = {tid: {r["seq"]: r["phase"] for r in rows} for tid, rows in _by_trial(data.phases).items()}
         self.steps_of_phase = {tid: [(r["step"], r["phase"]) for r in rows] for tid, rows in _by_trial(data.phases).items()}
         self._transcripts: dict[str, Transcript] = {}
+        self.findings = _by_trial(data.findings)
 
     # -- one trial ---------------------------------------------------------------------------
     def transcript(self, trial_id: str, keep: bool = False) -> Transcript:
@@ -132,7 +137,8 @@ class Pages:
         return {"t": self.meta[trial_id], "slug": self.slugs[trial_id], "tr": tr,
                 "trial_labels": self.trial_labels(trial_id), "episodes": self.episodes.get(trial_id, []),
                 "timeline": self.timeline(trial_id, tr), "links": links,
-                "findings": self.data.findings.filter(pl.col("trial_id") == trial_id).to_dicts()}
+                "findings": self.findings.get(trial_id, []),
+                "steps_html": steps_html(tr.steps, self.slugs[trial_id], links.trial, links.rule, rule_summary)}
 
     # -- the overview ------------------------------------------------------------------------
     def overview(self) -> dict[str, Any]:

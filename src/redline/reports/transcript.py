@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..text import for_terminal
 from .data import TEXT_HEAD, TEXT_TAIL
@@ -30,8 +30,15 @@ FOLD_HEAD = 1_500
 FOLD_TAIL = 600
 
 
+def html_escape(value: str) -> str:
+    """``value`` with ``& < > " '`` as entities (markupsafe's rules, without building Markup
+    objects: this runs on every piece of every step)."""
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;"))
+
+
 def _plain(value: str) -> str:
-    return str(escape(for_terminal(value)))
+    return html_escape(for_terminal(value))
 
 
 def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
@@ -149,7 +156,7 @@ def build(trial_id: str, events: list[dict[str, Any]], labels: list[dict[str, An
             continue
         chips.setdefault(lab["seq"], []).append(Chip(lab["label_id"], severity(lab["label_id"]), lab["unit"],
                                                      lab["evidence"] or ""))
-        if lab["span_start"] is not None:
+        if lab["span_start"] is not None and lab["span_end"] is not None:
             target = lab["evidence_seq"] if lab["evidence_seq"] is not None else lab["seq"]
             spans.setdefault(target, []).append((lab["span_start"], lab["span_end"]))
     out = Transcript(trial_id)
