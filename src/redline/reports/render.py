@@ -122,10 +122,11 @@ class Report:
         ctx["timeline_json"] = safe_json(ctx["timeline"])
         return ctx
 
-    def index(self, links: Links, search: list | None, search_chunks: int, trial_pages: list) -> str:
+    def index(self, links: Links, search: list | None, search_chunks: int, trial_pages: list,
+              labels: dict | None = None) -> str:
         p = self.pages
         rows = p.rows()
-        labels = p.labels_index()
+        labels = labels or p.labels_index()
         facets = {k: sorted({r[k] for r in rows}) for k in ("model", "agent", "scenario")}
         facets["labels"] = [l["id"] for l in labels["labels"]]
         facets["strategies"] = sorted({s for r in rows for s in r["strategies"]})
@@ -134,7 +135,8 @@ class Report:
         ov = p.overview()
         payload = {"figures": ov["figures"], "trials": [p.slugs[t] for t in p.trial_ids],
                    "names": [for_terminal(f"{r['model']} · {r['task'][:60] or r['id']}") for r in rows],
-                   "labels": [l["steps"] for l in labels["labels"]], "searchChunks": search_chunks}
+                   "labels": [l["steps"] for l in labels["labels"]] if self.single else None,
+                   "searchChunks": search_chunks}
         ids = {l["id"] for l in labels["labels"]} | {s for r in rows for s in r["strategies"]}
         return self._render(
             "index.html.j2", page="index", root=links.root, links=links, ov=ov, rows=rows, facets=facets,
@@ -191,8 +193,12 @@ def write_site(data: data_mod.ReportData, folder: Path, title: str | None = None
                 f"window.redlineSearch.add({safe_json(chunk)});\n", encoding="utf-8")
             chunk = []
     links = Links(single=False)
+    labels = report.pages.labels_index()
+    # the places of every label load when the labels index is first opened, not with the index
+    (folder / "search" / "labels.js").write_text(
+        f"window.redlineLabels({safe_json([l['steps'] for l in labels['labels']])});\n", encoding="utf-8")
     _write(folder / "rules.html", report.rules_page(links))
-    _write(folder / "index.html", report.index(links, None, chunks, []))
+    _write(folder / "index.html", report.index(links, None, chunks, [], labels))
     return folder / "index.html"
 
 

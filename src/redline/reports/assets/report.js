@@ -216,24 +216,42 @@
   }
 
   /* ---- labels index ---- */
+  var labelWaiting = [];
+  window.redlineLabels = function (places) {
+    data.labels = places;
+    var w = labelWaiting; labelWaiting = [];
+    w.forEach(function (f) { f(); });
+  };
+  function withLabels(f) {
+    if (data.labels) { f(); return; }
+    labelWaiting.push(f);
+    if (labelWaiting.length > 1) { return; }
+    var s = document.createElement("script");
+    s.src = "search/labels.js";
+    document.body.appendChild(s);
+  }
   function setupLabels() {
     var items = document.querySelectorAll("#label-index details");
     for (var i = 0; i < items.length; i++) {
       items[i].addEventListener("toggle", function (ev) {
-        var d = ev.target, ul = d.querySelector("ul.places");
-        if (!d.open || ul.childNodes.length) { return; }
-        var places = data.labels[parseInt(d.getAttribute("data-label"), 10)] || [];
-        var frag = document.createDocumentFragment();
-        places.forEach(function (p) {
-          var li = document.createElement("li"), a = document.createElement("a");
-          a.href = link(p[0], p[1]);
-          a.textContent = data.names[p[0]] + " · " + (p[1] ? p[1].replace("-", " ") : "whole trial");
-          li.appendChild(a);
-          frag.appendChild(li);
-        });
-        ul.appendChild(frag);
+        var d = ev.target;
+        if (d.open) { withLabels(function () { fillLabel(d); }); }
       });
     }
+  }
+  function fillLabel(d) {
+    var ul = d.querySelector("ul.places");
+    if (ul.childNodes.length) { return; }
+    var places = data.labels[parseInt(d.getAttribute("data-label"), 10)] || [];
+    var frag = document.createDocumentFragment();
+    places.forEach(function (p) {
+      var li = document.createElement("li"), a = document.createElement("a");
+      a.href = link(p[0], p[1]);
+      a.textContent = data.names[p[0]] + " · " + (p[1] ? p[1].replace("-", " ") : "whole trial");
+      li.appendChild(a);
+      frag.appendChild(li);
+    });
+    ul.appendChild(frag);
   }
 
   setupTable();
