@@ -59,11 +59,12 @@ def prevalence_heatmap(prev: dict[str, Any]) -> dict[str, Any]:
              "customdata": hover, "hovertemplate": "%{customdata}<extra></extra>", "zmin": 0, "zmax": 1,
              "colorscale": [[0, "#ffffff"], [0.01, "#fff3e0"], [0.5, "#ff8a65"], [1, "#b71c1c"]],
              "colorbar": {"title": {"text": "share of trials"}, "tickformat": ".0%"}, "xgap": 1, "ygap": 1}
-    height = max(260, 90 + 20 * len(labels))
+    height = max(300, 140 + 20 * len(labels))
     return {"data": [trace], "layout": _layout(
         "Behaviour prevalence: share of each model's trials with the label (inferred; k/n, 95% Wilson CI on hover)",
         height, yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
-        xaxis={"side": "top", "automargin": True, "type": "category"}, margin={"l": 10, "r": 10, "t": 90, "b": 10})}
+        xaxis={"automargin": True, "type": "category", "tickangle": -30 if len(models) > 4 else 0},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10})}
 
 
 def strategy_sankey(flows: dict[str, Any], colour_of=None) -> dict[str, Any]:
