@@ -93,6 +93,12 @@ def site(ordinary_db, tmp_path_factory):
     return _write(ordinary_db, str(tmp_path_factory.mktemp("site") / "site") + "/")
 
 
+@pytest.fixture(params=["single", "site"])
+def index(request, single, site):
+    """The overview page of each form of the same report."""
+    return single if request.param == "single" else site
+
+
 @pytest.fixture(scope="module")
 def trials(ordinary_db):
     con = redline.connect(ordinary_db, read_only=True)
@@ -101,15 +107,14 @@ def trials(ordinary_db):
     return rows
 
 
-def test_overview_draws_its_figures_without_errors(browser, single, site):
-    for index in (single, site):
-        tab = Page(browser)
-        page = tab.open(index.as_uri())
-        page.wait_for_selector("[data-figure='categories'] .main-svg")
-        for name in ("sankey", "prevalence", "categories"):
-            assert page.locator(f"[data-figure='{name}'] .main-svg").count() >= 1, name
-        assert page.locator(".card").count() >= 1
-        tab.clean()
+def test_overview_draws_its_figures_without_errors(browser, index):
+    tab = Page(browser)
+    page = tab.open(index.as_uri())
+    page.wait_for_selector("[data-figure='categories'] .main-svg")
+    for name in ("sankey", "prevalence", "categories"):
+        assert page.locator(f"[data-figure='{name}'] .main-svg").count() >= 1, name
+    assert page.locator(".card").count() >= 1
+    tab.clean()
 
 
 def test_a_filter_hides_and_shows_trials(browser, single):
@@ -131,32 +136,30 @@ def test_a_filter_hides_and_shows_trials(browser, single):
     tab.clean()
 
 
-def test_a_finding_card_lands_on_its_step(browser, single, site):
-    for index in (single, site):
-        tab = Page(browser)
-        page = tab.open(index.as_uri())
-        link = page.locator(".card a.go").first
-        target = link.get_attribute("href").split("#", 1)[1]
-        link.click()
-        assert tab.in_view(target), target
-        assert "/step-" in target and page.locator(f"[id='{target}']").get_attribute("class").count("target")
-        tab.clean()
+def test_a_finding_card_lands_on_its_step(browser, index):
+    tab = Page(browser)
+    page = tab.open(index.as_uri())
+    link = page.locator(".card a.go").first
+    target = link.get_attribute("href").split("#", 1)[1]
+    link.click()
+    assert tab.in_view(target), target
+    assert "/step-" in target and page.locator(f"[id='{target}']").get_attribute("class").count("target")
+    tab.clean()
 
 
-def test_search_finds_a_command(browser, single, site, trials):
+def test_search_finds_a_command(browser, index, trials):
     want = f"{slug(trials['web__kill-1'])}/step-3"
-    for index in (single, site):
-        tab = Page(browser)
-        page = tab.open(index.as_uri() + "#search")
-        page.fill("#search-box", "lsof -t")
-        page.wait_for_selector("#search-results li")
-        links = page.locator("#search-results li a")
-        assert links.count() == 1 and "command" in links.first.inner_text()
-        assert links.first.get_attribute("href").endswith("#" + want)
-        assert "lsof -t" in page.locator("#search-results mark").first.inner_text()
-        links.first.click()
-        assert tab.in_view(want)
-        tab.clean()
+    tab = Page(browser)
+    page = tab.open(index.as_uri() + "#search")
+    page.fill("#search-box", "lsof -t")
+    page.wait_for_selector("#search-results li")
+    links = page.locator("#search-results li a")
+    assert links.count() == 1 and "command" in links.first.inner_text()
+    assert links.first.get_attribute("href").endswith("#" + want)
+    assert "lsof -t" in page.locator("#search-results mark").first.inner_text()
+    links.first.click()
+    assert tab.in_view(want)
+    tab.clean()
 
 
 def test_a_pasted_step_link_scrolls_to_the_step(browser, single, site, trials):
@@ -171,17 +174,16 @@ def test_a_pasted_step_link_scrolls_to_the_step(browser, single, site, trials):
         tab.clean()
 
 
-def test_the_labels_index_lists_the_steps_of_a_label(browser, single, site, trials):
+def test_the_labels_index_lists_the_steps_of_a_label(browser, index, trials):
     want = f"{slug(trials['web__kill-1'])}/step-3"
-    for index in (single, site):
-        tab = Page(browser)
-        page = tab.open(index.as_uri() + "#labels")
-        page.click("#label-index summary .chip:text-is('PROC-KILL')")
-        page.wait_for_selector("#label-index details[open] ul.places a")
-        link = page.locator("#label-index details[open] ul.places a")
-        assert link.count() == 1
-        assert link.first.get_attribute("href").endswith(f"#{want}")
-        tab.clean()
+    tab = Page(browser)
+    page = tab.open(index.as_uri() + "#labels")
+    page.click("#label-index summary .chip:text-is('PROC-KILL')")
+    page.wait_for_selector("#label-index details[open] ul.places a")
+    link = page.locator("#label-index details[open] ul.places a")
+    assert link.count() == 1
+    assert link.first.get_attribute("href").endswith(f"#{want}")
+    tab.clean()
 
 
 @pytest.mark.parametrize("form", ["single", "site"])
