@@ -122,3 +122,15 @@ def test_summaries_carry_the_headline_and_findings(hostile_db, ordinary_db, tmp_
     out = tmp_path / f"s.{fmt}"
     res = CliRunner().invoke(main, ["report", "--db", str(hostile_db), "--format", fmt, "-o", str(out)])
     assert res.exit_code == 0 and SCRIPT not in out.read_text(encoding="utf-8") or fmt == "json"
+
+
+def test_a_kill_chip_names_its_target_when_the_classifier_gives_one(ordinary_db, tmp_path):
+    con = redline.connect(ordinary_db, read_only=True)
+    detail = con.execute("SELECT CAST(detail AS VARCHAR) FROM current_labels WHERE label_id = 'PROC-KILL'").fetchall()
+    con.close()
+    html = _report(ordinary_db, tmp_path / "r.html").read_text(encoding="utf-8")
+    target = json.loads(detail[0][0] or "{}").get("target") if detail else None
+    if target:
+        assert f"PROC-KILL · {target}</a>" in html and f"; target: {target})" in html
+    else:
+        assert "PROC-KILL</a>" in html

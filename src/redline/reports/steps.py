@@ -35,7 +35,8 @@ def step_html(step: Step, trial_slug: str, link: Callable[[str, str], str], rule
     if step.exit_code is not None:
         head.append(f'<span class="exit{" bad" if step.exit_code else ""}">exit {int(step.exit_code)}</span>')
     head += [f'<a class="chip sev-{c.severity}" href="{_e(rule_link(c.id))}" '
-             f'title="{_e(summary(c.id))} (on the {_e(c.unit)})">{_e(c.id)}</a>' for c in step.chips]
+             f'title="{_e(summary(c.id))} (on the {_e(c.unit)}{"; target: " + _e(c.target) if c.target else ""})">'
+             f'{_e(c.id)}{" · " + _e(c.target) if c.target else ""}</a>' for c in step.chips]
     head += [f'<span class="chip strategy">{_e(s)}</span>' for s in step.strategies]
     if step.where:
         head.append(f'<span class="where">{_e(step.where)}</span>')

@@ -96,6 +96,8 @@ class Chip:
     severity: str
     unit: str
     evidence: str = ""
+    #: what the classifier's structured detail says about its target (PROC-KILL: own / foreign / unknown)
+    target: str = ""
 
 
 @dataclass
@@ -133,6 +135,17 @@ class Transcript:
         return next((s for s in self.steps if s.anchor == anchor), None)
 
 
+def _target(detail: str | None) -> str:
+    """The ``target`` a label's detail JSON names, if any (a detail may be absent or other JSON)."""
+    if not detail:
+        return ""
+    try:
+        value = orjson.loads(detail)
+    except orjson.JSONDecodeError:
+        return ""
+    return str(value.get("target") or "") if isinstance(value, dict) else ""
+
+
 def _where(row: dict[str, Any]) -> str:
     name = os.path.basename(row["source_file"] or "")
     if row["source_line"]:
@@ -155,7 +168,7 @@ def build(trial_id: str, events: list[dict[str, Any]], labels: list[dict[str, An
         if lab["seq"] is None:
             continue
         chips.setdefault(lab["seq"], []).append(Chip(lab["label_id"], severity(lab["label_id"]), lab["unit"],
-                                                     lab["evidence"] or ""))
+                                                     lab["evidence"] or "", _target(lab.get("detail"))))
         if lab["span_start"] is not None and lab["span_end"] is not None:
             target = lab["evidence_seq"] if lab["evidence_seq"] is not None else lab["seq"]
             spans.setdefault(target, []).append((lab["span_start"], lab["span_end"]))
