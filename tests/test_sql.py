@@ -277,10 +277,22 @@ def test_limit_says_when_rows_were_left_out(audit_db):
     assert len(json.loads(res.stdout)) == 250 and not res.stderr
 
 
-def test_a_table_cuts_long_cells_and_shows_control_characters(audit_db):
-    res = _cli(["sql", "SELECT repeat('y', 10000) || chr(27) || ']0;owned' || chr(7) AS t", "--db", str(audit_db)])
-    assert res.exit_code == 0
-    assert "\x1b" not in res.output and "characters omitted" in res.output
+def test_every_format_keeps_control_characters_off_the_terminal(audit_db):
+    query = "SELECT repeat('y', 10000) || chr(27) || ']0;owned' || chr(7) || chr(8238) || chr(155) AS t"
+    res = _cli(["sql", query, "--db", str(audit_db)])
+    assert res.exit_code == 0 and "…" in res.output  # a table cuts long cells
+    for fmt in ("table", "csv", "json"):
+        res = _cli(["sql", query, "--db", str(audit_db), "--format", fmt])
+        assert res.exit_code == 0, res.output
+        assert not any(c in res.output for c in "\x1b\x07\u202e\x9b"), fmt
+    res = _cli(["sql", query, "--db", str(audit_db), "--format", "json"])
+    assert json.loads(res.stdout)[0]["t"].endswith("y\x1b]0;owned\x07\u202e\x9b")  # the same value
+
+
+def test_csv_streams_a_header_and_the_rows(audit_db):
+    res = _cli(["sql", "SELECT range AS n, [range, 1] AS l, 'a,b' AS s FROM range(3)", "--db", str(audit_db),
+                "--format", "csv", "--limit", "0"])
+    assert res.stdout.splitlines() == ["n,l,s", '0,0; 1,"a,b"', '1,1; 1,"a,b"', '2,2; 1,"a,b"']
 
 
 def test_a_missing_or_foreign_database_is_refused(tmp_path):

@@ -144,13 +144,21 @@ def test_the_hostile_database_goes_through_classify_report_and_the_terminal(inge
     db, _ = ingested
     classify = subprocess.run([_redline(), "classify", "--db", str(db)], capture_output=True, text=True, timeout=600)
     assert classify.returncode == 0 and "Traceback" not in classify.stderr, classify.stderr
-    html = tmp_path / "report.html"
-    report = subprocess.run([_redline(), "report", "--db", str(db), "-o", str(html)],
+    site = tmp_path / "site"
+    report = subprocess.run([_redline(), "report", "--db", str(db), "-o", f"{site}/"],
                             capture_output=True, text=True, timeout=600)
     assert report.returncode == 0, report.stderr
-    page = html.read_text(encoding="utf-8")
-    assert "&lt;script&gt;alert(1)" in page  # the payloads are in the report, as text...
-    assert not _payload_elements(page)  # ...and none of them became an element or a handler
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 100  # the index and a page per trial
+    text = "".join(page.read_text(encoding="utf-8") for page in pages)
+    assert "&lt;script&gt;alert(1)" in text  # the payloads are in the report, as text...
+    for page in pages:  # ...and none of them became an element, a handler or a script
+        assert not _payload_elements(page.read_text(encoding="utf-8")), page
+    for data in sorted(site.rglob("search/*.js")):  # the search data: one JSON literal per file,
+        call = data.read_text(encoding="utf-8")      # which no transcript string can break out of
+        head, _, body = call.partition("(")
+        assert head == "window.redlineSearch.add" and body.endswith(");"), data
+        json.loads(body[:-2])
     con = redline.connect(db, read_only=True)
     try:
         trial = con.execute("SELECT trial_id FROM events WHERE text LIKE '%' || chr(27) || ']0;owned%' "

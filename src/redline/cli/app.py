@@ -72,7 +72,8 @@ def fail(message: str, code: int = 2) -> None:
 #: what redline's exit statuses mean (also in the README and `redline --help`)
 EXIT_CODES = {
     0: "done as asked",
-    1: "done in part: a named path did not exist, or (with --strict) a file could not be read",
+    1: "done in part: a named path did not exist, or (with --strict) a file could not be read; "
+       "for `redline check`, a refused label was found",
     2: "not done: wrong usage, no usable database, nothing to work on, a refused or failed query",
 }
 
