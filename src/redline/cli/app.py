@@ -24,6 +24,13 @@ def db_option(f):
                         type=click.Path(dir_okay=False), help=DB_HELP)(f)
 
 
+def models_option(f):
+    return click.option(
+        "--models", "models_dir", type=click.Path(file_okay=False), metavar="DIR",
+        help="Folder of trained models (default: $REDLINE_MODELS, else the user's data directory, "
+             "e.g. ~/.local/share/redline/models); a model not there is the shipped default.")(f)
+
+
 def interactive() -> bool:
     return sys.stderr.isatty()
 

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .app import db_option, echo, fail, main, open_db, progress
+from .app import db_option, echo, fail, main, models_option, open_db, progress
 
 
 @main.command()
@@ -14,7 +14,9 @@ from .app import db_option, echo, fail, main, open_db, progress
 @click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
               help="Trials read and labelled at a time; fewer use less memory (default 2000).")
-def classify(db_path, only, batch_trials):
+@models_option
+@click.option("--no-models", is_flag=True, help="Run the rules only, not the learned models.")
+def classify(db_path, only, batch_trials, models_dir, no_models):
     """Label behaviours on the stored steps.
 
     Works from the database alone (no re-ingest). Each run is recorded in classify_runs; when it
@@ -22,9 +24,14 @@ def classify(db_path, only, batch_trials):
     never duplicates them, and a run that is interrupted leaves the earlier labels in place.
     A classifier's version is a fingerprint of its logic; the command names the classifiers
     that changed since the database was last labelled.
+
+    The learned models run too (the ones trained with `redline train` in the models folder,
+    else the shipped defaults): MSG-SELFPRES and MSG-GIVEUP add labels where the rule or the
+    model gives them (labels.source says which), SUGGEST-HIGH writes suggestions (table
+    suggestions) for `redline label`. --no-models runs the rules alone; with --rule, only the
+    models of those IDs run.
     """
-    from ..classifiers.registry import active_rules, get_rule
-    from ..classifiers.store import BATCH_TRIALS, classify as run
+    from ..classifiers.registry import active_rules, get_rule, models_for
 
     rules = active_rules()
     if only:
@@ -32,11 +39,31 @@ def classify(db_path, only, batch_trials):
             rules = [get_rule(r) for r in only]
         except KeyError as exc:
             fail(str(exc.args[0]))
+    ids = None if not only else sorted({m.id for r in rules for m in models_for(r.id)})
+    models = [] if no_models else load_models(models_dir, ids)
+    run_classify(db_path, rules, models, batch_trials)
+
+
+def load_models(models_dir, ids=None):
+    """The trained models to apply, or a one-line failure naming the file and what to do."""
+    from ..classifiers.models.available import available_models
+    from ..classifiers.models.files import ModelError
+
+    try:
+        return available_models(models_dir, ids, on_message=lambda m: echo(f"redline: {m}", err=True))
+    except ModelError as exc:
+        fail(str(exc))
+
+
+def run_classify(db_path, rules, models, batch_trials):
+    from ..classifiers.store import BATCH_TRIALS, classify as run
+
     con = open_db(db_path)
     try:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
         with progress("classify", total) as bar:
-            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or BATCH_TRIALS)
+            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or BATCH_TRIALS,
+                         models=models)
     finally:
         con.close()
     if report.changed:
@@ -87,18 +114,21 @@ def eval_(gold, db_path, root, as_json, worst):
     """Compare the database's labels with a GOLD.jsonl file of human labels.
 
     Prints support, precision, recall and F1 (with 95% intervals) per label, micro and macro
-    averages per unit, and the worst misses with their commands.
+    averages per unit, and the worst misses with their commands. Labels a rule and a learned
+    model both cover (MSG-SELFPRES, MSG-GIVEUP) are also scored per source: the rule's, the
+    model's and the combined labels the database stores.
     """
-    from ..evaluation import evaluate, render_text
+    from ..evaluation import evaluate, evaluate_sources, render_sources, render_text
 
     con = open_db(db_path, read_only=True)
     try:
         result = evaluate(con, gold, root=root)
+        by_source = evaluate_sources(con, gold, root=root)
     except ValueError as exc:
         fail(str(exc))
     finally:
         con.close()
     if as_json:
-        echo(json.dumps(result.to_json(), indent=2))
+        echo(json.dumps({**result.to_json(), "by_source": {k: v.to_json() for k, v in by_source.items()}}, indent=2))
     else:
-        echo(render_text(result, worst=worst))
+        echo(render_text(result, worst=worst) + "\n\n" + render_sources(by_source))
