@@ -77,11 +77,12 @@ def run_classify(db_path, rules, models, batch_trials):
 @click.option("--unit", type=click.Choice(["action", "observation", "message", "trial", "episode"]),
               help="Only this unit (episode: the obstacle-resolution strategies).")
 def rules(as_json, unit):
-    """List every classifier (and strategy) with its ID, unit, severity, techniques and summary."""
+    """List every classifier (rules, learned models and strategies) with its ID, unit, severity,
+    techniques and summary."""
     from ..classifiers.docs import rule_record, rules_table
-    from ..classifiers.registry import all_entries
+    from ..classifiers.registry import all_entries, all_models
 
-    selected = [r for r in all_entries() if unit is None or r.unit == unit]
+    selected = [r for r in [*all_entries(), *all_models()] if unit is None or r.unit == unit]
     if as_json:
         echo(json.dumps([rule_record(r) for r in selected], indent=2))
     else:
@@ -92,15 +93,24 @@ def rules(as_json, unit):
 @click.argument("rule_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the classifier as a JSON object.")
 def rule(rule_id, as_json):
-    """Print one classifier's documentation and examples (e.g. `redline rule PROC-KILL`)."""
+    """Print one classifier's documentation and examples (e.g. `redline rule PROC-KILL`); for an ID
+    a learned model also predicts, the model's too (SUGGEST-HIGH names the action model)."""
     from ..classifiers.docs import rule_record, rule_text
-    from ..classifiers.registry import get_entry
+    from ..classifiers.registry import get_entry, get_model, models_for
 
     try:
-        r = get_entry(rule_id)
+        entries = [get_entry(rule_id)]
+        entries += [m for m in models_for(rule_id) if m.id == entries[0].id]
     except KeyError as exc:
-        fail(str(exc.args[0]))
-    echo(json.dumps(rule_record(r), indent=2) if as_json else rule_text(r))
+        try:
+            entries = [get_model(rule_id)]
+        except KeyError:
+            fail(str(exc.args[0]))
+    if as_json:
+        records = [rule_record(e) for e in entries]
+        echo(json.dumps(records[0] if len(records) == 1 else records, indent=2))
+    else:
+        echo("\n\n".join(rule_text(e) for e in entries))
 
 
 @main.command(name="eval")

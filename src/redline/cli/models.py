@@ -246,7 +246,7 @@ def similar(step, db_path, k, any_kind, build, as_json):
     database (DB.similar.npz); it is rebuilt with --build, or when missing. A query against a
     database whose steps changed since asks for a rebuild.
     """
-    from ..classifiers.models.similar import (SimilarIndexError, build_index, index_path, load_index,
+    from ..classifiers.models.similar import (SimilarIndexError, build_index, check_fresh, index_path, load_index,
                                                  resolve_step, similar as find)
 
     if not step and not build:
@@ -259,6 +259,7 @@ def similar(step, db_path, k, any_kind, build, as_json):
             echo(f"indexed {index.rows} steps into {path}", err=True)
         else:
             index = load_index(path)
+            check_fresh(con, index)
         if not step:
             return
         trial_id, seq = resolve_step(con, step)

@@ -104,13 +104,18 @@ class TrainedModel:
 
 def _canonical(data: bytes) -> bytes:
     """A skops archive rewritten so the same object always gives the same bytes: array entries
-    (named after memory addresses) renamed in order of first mention, timestamps fixed."""
+    and object identities (both memory addresses) renumbered in order of first mention, the
+    vectorizers' remembered ``id(stop_words)`` (an address too) set to 0, timestamps fixed."""
     src = zipfile.ZipFile(io.BytesIO(data))
     schema = src.read("schema.json").decode("utf-8")
     names: dict[str, str] = {}
     for found in re.findall(r'"(\d+\.npy)"', schema):
         names.setdefault(found, f"{len(names):06d}.npy")
     schema = re.sub(r'"(\d+\.npy)"', lambda m: f'"{names[m.group(1)]}"', schema)
+    # scikit-learn's text vectorizers remember id(stop_words) to skip re-checking them; an address
+    schema = re.sub(r'("_stop_words_id": \{[^}]*?"content": )"\d+"', r'\1"0"', schema)
+    ids: dict[str, int] = {}  # object identities (shared references), numbered in order of first mention
+    schema = re.sub(r'"__id__": (\d+)', lambda m: f'"__id__": {ids.setdefault(m.group(1), len(ids) + 1)}', schema)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         entries = [("schema.json", schema.encode("utf-8"))]

@@ -164,11 +164,17 @@ def _any(ts: TrainingSet, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def validated_threshold(spec: ModelSpec, ts: TrainingSet, folds: int = INNER_FOLDS) -> tuple[float, np.ndarray]:
     """The threshold chosen on out-of-fold scores of ``ts`` (grouped by trial), and those scores."""
-    oof = np.zeros((len(ts), len(ts.classes)))
+    oof = np.full((len(ts), len(ts.classes)), np.nan)
     for train, test in _folds(ts, folds):
-        pipe, classes = _fit_pipeline(spec, ts.subset(_mask(len(ts), train)))
+        try:
+            pipe, classes = _fit_pipeline(spec, ts.subset(_mask(len(ts), train)))
+        except TrainingError:  # too few positives outside this fold: its rows get no validation score
+            continue
         oof[test] = _scores(spec, pipe, classes, ts.subset(_mask(len(ts), test)))
-    score, truth = _any(ts, oof)
+    scored = ~np.isnan(oof).any(axis=1)
+    if not scored.any():
+        raise TrainingError(f"{spec.id}: too few positive rows to choose a threshold on validation folds")
+    score, truth = _any(ts.subset(scored), oof[scored])
     return choose_threshold(score, truth, spec.min_precision), oof
 
 

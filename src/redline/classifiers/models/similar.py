@@ -188,13 +188,18 @@ def resolve_step(con: duckdb.DuckDBPyConnection, ref: str) -> tuple[str, int]:
     return tid, int(seq)
 
 
+def check_fresh(con: duckdb.DuckDBPyConnection, index: SimilarIndex) -> None:
+    """Refuse an index built before the database's steps last changed."""
+    if index.fingerprint != events_fingerprint(con):
+        raise SimilarIndexError("the database's steps changed since the similar-step index was built: rebuild it "
+                                "('redline similar --build')")
+
+
 def similar(con: duckdb.DuckDBPyConnection, index: SimilarIndex, trial_id: str, seq: int, *, k: int = 10,
             same_kind: bool = True) -> list[SimilarStep]:
     """The ``k`` steps most like (trial_id, seq), best first, the step itself left out; only steps
-    of its own kind unless ``same_kind`` is false."""
-    if index.fingerprint != events_fingerprint(con):
-        raise SimilarIndexError("the database's steps changed since the similar-step index was built: rebuild it "
-                          "('redline similar --build')")
+    of its own kind unless ``same_kind`` is false. (Check the index with :func:`check_fresh`
+    once after loading it.)"""
     kind, text = con.execute("SELECT kind, left(coalesce(text, ''), ?) FROM events WHERE trial_id = ? AND seq = ?",
                              [MAX_CHARS, trial_id, seq]).fetchall()[0]
     scores = index.scores(text)
