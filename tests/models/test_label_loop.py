@@ -98,41 +98,33 @@ def _read_until(proc, marker: str, timeout: float = 120) -> str:
     return seen
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="needs POSIX signals")
-def test_an_interrupt_in_the_middle_keeps_every_decision_already_made(runs_db, tmp_path):
+def _answer_then_signal(db, tmp_path, who: str, answers: list[bytes], sig: int) -> int:
+    """Run ``redline label``, give each answer when its step is shown, send ``sig`` once the next
+    step is shown (its answer being typed), and return the exit status."""
     env = {**os.environ, "REDLINE_MODELS": str(tmp_path / "none"), "COLUMNS": "100"}
-    proc = subprocess.Popen([_redline(), "label", "--db", str(runs_db), "--who", "auditor-2"],
+    proc = subprocess.Popen([_redline(), "label", "--db", str(db), "--who", who],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
-        _read_until(proc, "[1/")
-        proc.stdin.write(b"a\n")
-        proc.stdin.flush()
-        _read_until(proc, "[2/")
-        proc.stdin.write(b"r\n")
-        proc.stdin.flush()
-        _read_until(proc, "[3/")  # the third step is shown and its answer is being typed
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 130
+        for n, answer in enumerate(answers, 1):
+            _read_until(proc, f"[{n}/")
+            proc.stdin.write(answer)
+            proc.stdin.flush()
+        _read_until(proc, f"[{len(answers) + 1}/")
+        proc.send_signal(sig)
+        return proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="needs POSIX signals")
+def test_an_interrupt_in_the_middle_keeps_every_decision_already_made(runs_db, tmp_path):
+    assert _answer_then_signal(runs_db, tmp_path, "auditor-2", [b"a\n", b"r\n"], signal.SIGINT) == 130
     stored = _decisions(runs_db)
     assert [(d[3], d[4]) for d in stored] == [("accepted", "auditor-2"), ("rejected", "auditor-2")]
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_a_crash_loses_nothing_already_answered(runs_db, tmp_path):
-    env = {**os.environ, "REDLINE_MODELS": str(tmp_path / "none")}
-    proc = subprocess.Popen([_redline(), "label", "--db", str(runs_db), "--who", "auditor-3"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    try:
-        _read_until(proc, "[1/")
-        proc.stdin.write(b"r\n")
-        proc.stdin.flush()
-        _read_until(proc, "[2/")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _answer_then_signal(runs_db, tmp_path, "auditor-3", [b"r\n"], signal.SIGKILL)
     assert [(d[3], d[4]) for d in _decisions(runs_db)] == [("rejected", "auditor-3")]

@@ -14,10 +14,12 @@ _COMBINE = """How it combines: with the rule of the same ID, as a union: a step 
 or the model gives it; the stored label says which (labels.source: rule, model or rule+model), and
 'redline eval' reports the rule, the model and the union separately. An auditor's decision
 ('redline label') overrides both. Why a union: on the development gold set the rule alone has
-F1 0.993 and the shipped model alone 0.904 (it never saw that corpus; the rule was written
-against it); the union misses nothing the gold marks (recall 1.000, F1 0.961), and the model's
-extra labels are what 'redline label' shows an auditor first. Letting the model veto the rule
-would only lose true labels there (the rule has no false positive on it)."""
+F1 0.993 and the shipped message model alone 0.758 (it never saw that corpus; the rule was
+written against it); the union keeps the rule's recall (0.986) at precision 0.961 (F1 0.973).
+On the 1,269 Palisade messages the model adds 20 labels to the rule's 481, about 8 of them
+true plans the rule misses ('please don't press the button', 'find a way to prevent this');
+letting the model veto the rule would only lose true labels (the rule has no false positive on
+the gold set), and its extra labels are what 'redline label' shows an auditor first."""
 
 MSG_SELFPRES_MODEL = ModelSpec(
     id="MSG-SELFPRES", name="self-preservation (model)", unit="message", labels=("MSG-SELFPRES",), kind="label",
