@@ -63,12 +63,13 @@ def test_sql_is_read_only(tmp_path, write_traj):
 
 
 def test_rules_lists_every_classifier_and_rule_prints_one():
-    from redline.classifiers.registry import all_entries
+    from redline.classifiers.registry import all_entries, all_models
 
     runner = CliRunner()
     res = runner.invoke(main, ["rules", "--json"])
     listed = {r["id"] for r in json.loads(res.output)}
-    assert listed == {r.id for r in all_entries()} and "RES-OWN-TOOL" in listed
+    assert listed == {r.id for r in all_entries()} | {m.id for m in all_models()} and "RES-OWN-TOOL" in listed
+    assert {r["source"] for r in json.loads(res.output) if r["id"] == "MSG-SELFPRES"} == {"rule", "model"}
     res = runner.invoke(main, ["rules", "--unit", "episode"])
     assert res.exit_code == 0 and "RES-KILL" in res.output and "\nPROC-KILL " not in res.output
     res = runner.invoke(main, ["rule", "res-kill"])
