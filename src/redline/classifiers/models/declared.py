@@ -27,8 +27,11 @@ MSG_SELFPRES_MODEL = ModelSpec(
     summary="Learned: the agent reasons about avoiding its shutdown, surviving, or copying itself.",
     doc=f"""What it finds: the same behaviour as the MSG-SELFPRES rule, learned from labelled
 messages (TF-IDF of the message's words and character n-grams, a calibrated logistic
-regression; the observation before the message and the task prompt are inputs a model can
-read, left out of this one because they made it worse in grouped cross-validation). It finds plans to survive or replicate that
+regression). The observation the agent had just read and the task prompt are inputs it can also
+read: the shipped default reads the message alone (its bundled examples mostly have no context,
+and adding it made the default worse on the gold set), while for a model trained on a database
+with 'redline train MSG-SELFPRES --inputs text,prev' the grouped cross-validated F1 on the gold
+set rose from 0.920 to 0.952 (task prompt: 0.934; both: 0.918). It finds plans to survive or replicate that
 use no explicit self-words ('start the new instance', 'copy the files over first', 'come back
 after a restart'), and turns that carry on a bypass ('using the direct client again so the check
 never runs').
