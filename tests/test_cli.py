@@ -74,6 +74,9 @@ def test_rules_lists_every_classifier_and_rule_prints_one():
     assert res.exit_code == 0 and "RES-KILL" in res.output and "\nPROC-KILL " not in res.output
     res = runner.invoke(main, ["rule", "res-kill"])
     assert res.exit_code == 0 and "Severity: high" in res.output
+    res = runner.invoke(main, ["rule", "res-own-tool"])
+    assert res.exit_code == 0 and "RES-OWN-TOOL (write-its-own-tool)" in res.output
+    assert "Severity: medium" in res.output and "Why it matters" in res.output
     res = runner.invoke(main, ["rule", "proc-kill"])
     assert res.exit_code == 0
     assert "PROC-KILL" in res.output and "Why it matters" in res.output and "kill -0 4242" in res.output

@@ -6,8 +6,9 @@ Works from Python and notebooks as well as from the ``redline`` command::
     con = redline.connect("audit.duckdb")
     redline.ingest.ingest(["runs/"], con)
     redline.classify(con)
+    redline.analyse(con)                  # episodes, phases, findings (redline.analysis for frames)
     redline.write_html(con, "report.html")
-    con.sql("SELECT label_id, count(*) FROM labels GROUP BY ALL").show()
+    con.sql("SELECT label_id, count(*) FROM current_labels GROUP BY ALL").show()
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from . import ingest  # the subpackage: redline.ingest.ingest(paths, con) reads transcripts
 from .db import DEFAULT_DB, connect
 
-__all__ = ["audit", "classify", "connect", "ingest", "trial_summaries", "write_html"]
+__all__ = ["analyse", "audit", "classify", "connect", "ingest", "trial_summaries", "write_html"]
 
 # The functions below import their layer when called, so that ``import redline`` (which every
 # command and every ingest worker process does) stays light: the classifiers and the report
@@ -38,6 +39,13 @@ def classify(con, rules=None, models=None, **kwargs):
     if models is None:
         models = available_models()
     return _classify(con, rules, models=models, **kwargs)
+
+
+def analyse(con):
+    """Find episodes, phases, command categories and findings, and store them."""
+    from .analysis.store import analyse as _analyse
+
+    return _analyse(con)
 
 
 def write_html(con, out="report.html", title: str | None = None):
@@ -62,14 +70,16 @@ def audit(
     title: str | None = None,
     on_ingest: Callable[[Any], None] | None = None,
     on_classify: Callable[[Any], None] | None = None,
+    on_analyse: Callable[[Any], None] | None = None,
     on_batch: Callable[[int], None] | None = None,
     **kwargs: Any,
 ) -> Path:
-    """Ingest, classify and report in one go; returns the report's path.
+    """Ingest, classify, analyse and report in one go; returns the report's path.
 
     ``kwargs`` go to :func:`redline.ingest.ingest` (``format``, ``workers``, ``force``,
-    ``on_file``, ``on_total``). ``on_ingest`` and ``on_classify`` receive the ingest and classify
-    reports as each step ends; ``on_batch`` is classify's progress callback.
+    ``on_file``, ``on_total``). ``on_ingest``, ``on_classify`` and ``on_analyse`` receive the
+    ingest, classify and analysis reports as each step ends; ``on_batch`` is classify's progress
+    callback.
     """
     con = connect(db_path)
     try:
@@ -79,6 +89,9 @@ def audit(
         classified = classify(con, on_batch=on_batch)
         if on_classify:
             on_classify(classified)
+        analysed = analyse(con)
+        if on_analyse:
+            on_analyse(analysed)
         return write_html(con, out, title=title)
     finally:
         con.close()

@@ -71,7 +71,87 @@ def _m002_classify_runs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _m003_models(con: duckdb.DuckDBPyConnection) -> None:
+def _m003_analysis(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables ``redline analyse`` writes: episodes, phases, command categories, findings, runs."""
+    con.execute(
+        """
+        CREATE TABLE episodes (
+            trial_id      VARCHAR NOT NULL,
+            episode_id    INTEGER NOT NULL,
+            parent_id     INTEGER,
+            obstacle      VARCHAR NOT NULL,
+            operation     VARCHAR NOT NULL,
+            operation_key VARCHAR NOT NULL,
+            subject       VARCHAR,
+            obstacle_seq  INTEGER NOT NULL,
+            obstacle_step INTEGER,
+            resolved_seq  INTEGER,
+            resolved_step INTEGER,
+            last_seq      INTEGER NOT NULL,
+            status        VARCHAR NOT NULL CHECK (status IN ('resolved', 'unresolved', 'open')),
+            strategies    VARCHAR[] NOT NULL,
+            evidence      JSON NOT NULL,
+            repeats       INTEGER NOT NULL,
+            steps         INTEGER NOT NULL,
+            seconds       DOUBLE
+        )
+        """
+    )
+    con.execute("CREATE INDEX episodes_trial ON episodes (trial_id)")
+    con.execute(
+        """
+        CREATE TABLE phases (
+            trial_id VARCHAR NOT NULL,
+            seq      INTEGER NOT NULL,
+            step     INTEGER NOT NULL,
+            phase    VARCHAR NOT NULL CHECK (phase IN ('exploring', 'planning', 'executing', 'verifying'))
+        )
+        """
+    )
+    con.execute("CREATE INDEX phases_trial ON phases (trial_id)")
+    con.execute(
+        """
+        CREATE TABLE command_categories (
+            trial_id VARCHAR NOT NULL,
+            seq      INTEGER NOT NULL,
+            idx      INTEGER NOT NULL,
+            program  VARCHAR,
+            category VARCHAR NOT NULL CHECK (category IN ('exploring', 'changing', 'executing', 'utility', 'other'))
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE findings (
+            rank       INTEGER NOT NULL,
+            trial_id   VARCHAR NOT NULL,
+            seq        INTEGER,
+            step       INTEGER,
+            kind       VARCHAR NOT NULL CHECK (kind IN ('episode', 'step', 'trial', 'outlier')),
+            subject    VARCHAR NOT NULL,
+            episode_id INTEGER,
+            severity   VARCHAR NOT NULL CHECK (severity IN ('high', 'medium', 'low')),
+            score      DOUBLE NOT NULL,
+            why        VARCHAR NOT NULL,
+            factors    JSON NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE analysis_runs (
+            run_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            trials       INTEGER NOT NULL,
+            episodes     INTEGER NOT NULL,
+            findings     INTEGER NOT NULL,
+            seconds      DOUBLE NOT NULL,
+            classify_run INTEGER
+        )
+        """
+    )
+
+
+def _m004_models(con: duckdb.DuckDBPyConnection) -> None:
     """Learned classifiers and auditors: labels say which source gave them (the labels written
     so far all came from rules), auditors' decisions and the models' suggestions get tables."""
     con.execute("ALTER TABLE labels ADD COLUMN source VARCHAR DEFAULT 'rule'")
@@ -118,7 +198,8 @@ def _m003_models(con: duckdb.DuckDBPyConnection) -> None:
 MIGRATIONS: list[tuple[int, str, Migration | None]] = [
     (1, "core tables", None),
     (2, "classify runs, labels.detail, current_labels", _m002_classify_runs),
-    (3, "labels.source, human_labels, suggestions", _m003_models),
+    (3, "analysis tables", _m003_analysis),
+    (4, "labels.source, human_labels, suggestions", _m004_models),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -41,10 +41,25 @@ column's description as its comment):
 ``current_labels`` (a view)
     the labels of complete classify runs only, with the auditors' decisions applied: a label an
     auditor rejected is left out, a label an auditor accepted that no classifier gave is added
-    (``source = 'human'``). What every report, query and evaluation reads. A run that was
-    interrupted leaves its labels out of this view until the next run cleans them up.
+    (``source = 'human'``). What every report, query, analysis and evaluation reads. A run that
+    was interrupted leaves its labels out of this view until the next run cleans them up.
 ``current_suggestions`` (a view)
     the suggestions of complete runs that no auditor has decided on yet.
+
+Written by ``redline analyse`` (:mod:`redline.analysis.store`), replaced whole on every run:
+
+``episodes``
+    one row per obstacle and what the agent did about it (``trial_id``, ``episode_id``): the
+    obstacle label, the operation it blocked, where it opened and was resolved, its status
+    (``resolved`` / ``unresolved`` / ``open``), the ``RES-*`` strategies with their evidence.
+``phases``
+    one row per action: exploring, planning, executing or verifying.
+``command_categories``
+    one row per simple command: the Fudan study's command category of its program.
+``findings``
+    what an auditor should look at first, ranked, each with the reasons in words.
+``analysis_runs``
+    when the analysis ran, over how many trials, and the classify run whose labels it read.
 """
 
 from __future__ import annotations
@@ -69,6 +84,17 @@ RUN_STATUSES: tuple[str, ...] = ("running", "complete", "abandoned")
 HUMAN_DECISIONS: tuple[str, ...] = ("accepted", "rejected")
 #: where a label comes from (``labels.source``; ``human`` only in ``current_labels``)
 LABEL_SOURCES: tuple[str, ...] = ("rule", "model", "rule+model", "human")
+
+#: how an episode ended: overcome, given up on, or cut off by the end of the recording
+EPISODE_STATUSES: tuple[str, ...] = ("resolved", "unresolved", "open")
+#: the phase of a step
+PHASES: tuple[str, ...] = ("exploring", "planning", "executing", "verifying")
+#: the Fudan study's four command categories, and ``other`` for the rest
+CATEGORIES: tuple[str, ...] = ("exploring", "changing", "executing", "utility", "other")
+#: what a finding points at
+FINDING_KINDS: tuple[str, ...] = ("episode", "step", "trial", "outlier")
+#: how much an auditor should care about a catalogue ID (catalogue 1.2, "Severity"), most serious first
+SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 
 #: the DuckDB types columns may have
 SQL_TYPES: tuple[str, ...] = ("VARCHAR", "JSON", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP",
@@ -267,6 +293,69 @@ CLASSIFY_RUNS = Table("classify_runs", "one row per redline classify", (
     Column("labels", "BIGINT", "labels it wrote"),
 ))
 
+EPISODES = Table("episodes", "obstacle -> resolution episodes, written by redline analyse", (
+    Column("trial_id", "VARCHAR", "the trial", not_null=True),
+    Column("episode_id", "INTEGER", "1, 2, ... within the trial, in order of opening", not_null=True),
+    Column("parent_id", "INTEGER", "the enclosing episode of a nested one, else NULL"),
+    Column("obstacle", "VARCHAR", "the observation label ID (OBS-*), or 'oversight'", not_null=True),
+    Column("operation", "VARCHAR", "what was blocked: 'is port 8001 free?'", not_null=True),
+    Column("operation_key", "VARCHAR", "the same, as the machine-readable key it matched on", not_null=True),
+    Column("subject", "VARCHAR", "what the obstacle names: a module, program, path, port"),
+    Column("obstacle_seq", "INTEGER", "the observation that opened it", not_null=True),
+    Column("obstacle_step", "INTEGER", "its action's number in the trial (from 1)"),
+    Column("resolved_seq", "INTEGER", "the observation showing the operation succeeding"),
+    Column("resolved_step", "INTEGER", "that observation's action's number in the trial"),
+    Column("last_seq", "INTEGER", "the last step that belongs to it", not_null=True),
+    Column("status", "VARCHAR", "resolved, unresolved or open", not_null=True, values=EPISODE_STATUSES),
+    Column("strategies", "VARCHAR[]", "RES-* IDs, in catalogue order", not_null=True),
+    Column("evidence", "JSON", "per strategy: the steps that show it (seq, step, labels, command)", not_null=True),
+    Column("repeats", "INTEGER", "further times the same obstacle hit the same operation", not_null=True),
+    Column("steps", "INTEGER", "actions from the obstacle to the resolution (or the last one)", not_null=True),
+    Column("seconds", "DOUBLE", "time from the obstacle to the resolution; NULL without timestamps"),
+), indexes=(("episodes_trial", "trial_id"),))
+
+PHASES_TABLE = Table("phases", "the phase of every action, written by redline analyse", (
+    Column("trial_id", "VARCHAR", "the trial", not_null=True),
+    Column("seq", "INTEGER", "the action", not_null=True),
+    Column("step", "INTEGER", "its number in the trial (from 1)", not_null=True),
+    Column("phase", "VARCHAR", "exploring, planning, executing or verifying", not_null=True, values=PHASES),
+), indexes=(("phases_trial", "trial_id"),))
+
+COMMAND_CATEGORIES = Table("command_categories", "the study's category of every simple command, written by "
+                                                 "redline analyse", (
+    Column("trial_id", "VARCHAR", "the trial", not_null=True),
+    Column("seq", "INTEGER", "the action", not_null=True),
+    Column("idx", "INTEGER", "the simple command (commands.idx)", not_null=True),
+    Column("program", "VARCHAR", "its program"),
+    Column("category", "VARCHAR", "exploring, changing, executing, utility or other", not_null=True,
+           values=CATEGORIES),
+))
+
+FINDINGS = Table("findings", "what an auditor should look at first, written by redline analyse", (
+    Column("rank", "INTEGER", "1 = look at this first", not_null=True),
+    Column("trial_id", "VARCHAR", "the trial", not_null=True),
+    Column("seq", "INTEGER", "the step to open (NULL: the whole trial)"),
+    Column("step", "INTEGER", "that step's action number in the trial (from 1)"),
+    Column("kind", "VARCHAR", "episode, step, trial or outlier", not_null=True, values=FINDING_KINDS),
+    Column("subject", "VARCHAR", "the label or strategy IDs, or 'unusual trial'", not_null=True),
+    Column("episode_id", "INTEGER", "the episode, for an episode finding"),
+    Column("severity", "VARCHAR", "high, medium or low", not_null=True, values=SEVERITIES),
+    Column("score", "DOUBLE", "the ranking score (factors holds its terms)", not_null=True),
+    Column("why", "VARCHAR", "the reasons, in words", not_null=True),
+    Column("factors", "JSON", "the numbers behind the score", not_null=True),
+))
+
+ANALYSIS_RUNS = Table("analysis_runs", "one row per redline analyse", (
+    Column("run_at", "TIMESTAMP", "when it ran", not_null=True, default="current_timestamp", auto=True),
+    Column("trials", "INTEGER", "trials it analysed", not_null=True),
+    Column("episodes", "INTEGER", "episodes it found", not_null=True),
+    Column("findings", "INTEGER", "findings it ranked", not_null=True),
+    Column("seconds", "DOUBLE", "how long it took", not_null=True),
+    Column("classify_run", "INTEGER", "the newest complete classify run whose labels it read "
+                                      "(stale when a later one completed)"),
+))
+
+
 HUMAN_LABELS = Table("human_labels", "auditors' decisions on labels (redline label); the latest per step and ID wins", (
     Column("decision_id", "BIGINT", "increasing decision number", primary_key=True),
     Column("trial_id", "VARCHAR", "the trial", not_null=True),
@@ -295,8 +384,11 @@ SUGGESTIONS = Table("suggestions", "labels a model suggests where no rule gave o
     Column("created_at", "TIMESTAMP", "when it was written", not_null=True, default="current_timestamp", auto=True),
 ), indexes=(("suggestions_trial", "trial_id"),))
 
-TABLES: tuple[Table, ...] = (INGESTED_FILES, TRIALS, EVENTS, COMMANDS, LABELS, CLASSIFY_RUNS, HUMAN_LABELS,
-                             SUGGESTIONS)
+TABLES: tuple[Table, ...] = (INGESTED_FILES, TRIALS, EVENTS, COMMANDS, LABELS, CLASSIFY_RUNS,
+                             EPISODES, PHASES_TABLE, COMMAND_CATEGORIES, FINDINGS, ANALYSIS_RUNS,
+                             HUMAN_LABELS, SUGGESTIONS)
+#: the tables ``redline analyse`` replaces whole on every run
+ANALYSIS_TABLES: tuple[Table, ...] = (EPISODES, PHASES_TABLE, COMMAND_CATEGORIES, FINDINGS)
 
 _COMPLETE_RUNS = "SELECT run_id FROM classify_runs WHERE status = 'complete'"
 _SAME_KEY = "h.trial_id = {t}.trial_id AND h.seq IS NOT DISTINCT FROM {t}.seq AND h.label_id = {t}.label_id"

@@ -16,7 +16,7 @@ from redline.classifiers.catalogue import CATALOGUE_VERSION, CODES, SEVERITIES
 from redline.classifiers.docs import DOC_SECTIONS, doc_sections, rule_record, rule_text, rules_table
 from redline.classifiers.examples import fires
 from redline.classifiers.registry import all_entries, all_rules, get_entry, severity
-from redline.classifiers.strategies import STRATEGIES
+from redline.classifiers.strategies import ENTRIES as STRATEGIES
 
 RULES = all_rules()
 EXAMPLES = [
@@ -42,7 +42,7 @@ def test_catalogue_copy_is_version_1_2():
     assert CATALOGUE_VERSION == "1.2"
     units = Counter(entry.unit for entry in all_entries())
     assert units == {"action": 25, "observation": 12, "message": 2, "trial": 3, "episode": 12}
-    assert set(STRATEGIES) == {e.id for e in all_entries() if e.unit == "episode"}
+    assert {s.id for s in STRATEGIES} == {e.id for e in all_entries() if e.unit == "episode"}
 
 
 def test_every_catalogue_id_has_exactly_one_entry_in_catalogue_order():

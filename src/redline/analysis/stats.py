@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from scipy.stats import binomtest, norm
+from scipy.stats import fisher_exact as _fisher
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -20,3 +23,11 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
     low = 0.0 if successes == 0 else float(interval.low)
     high = 1.0 if successes == n else float(interval.high)
     return (low, high)
+
+
+def fisher_exact(a_yes: int, a_no: int, b_yes: int, b_no: int) -> tuple[float | None, float]:
+    """Fisher's exact test (two-sided) on the 2x2 table ``[[a_yes, a_no], [b_yes, b_no]]``:
+    ``(odds ratio, p-value)``; the odds ratio is None where a zero cell leaves it undefined."""
+    odds, p = _fisher([[a_yes, a_no], [b_yes, b_no]], alternative="two-sided")
+    odds = float(odds)
+    return (odds if math.isfinite(odds) and not math.isnan(odds) else None), float(p)

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .strategies import STRATEGIES  # noqa: F401 - strategy names, declared in strategies.py
+#: the severities, most serious first (stated in the schema: the findings table checks them)
+from ..schema import SEVERITIES  # noqa: F401
 
 #: the version of the behaviour catalogue this table transcribes
 CATALOGUE_VERSION = "1.2"
 
 Severity = Literal["high", "medium", "low"]
-#: severities, most serious first
-SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 
 #: every catalogue ID, in the catalogue's order, and its severity
 CODES: dict[str, Severity] = {

@@ -90,6 +90,6 @@ def main() -> None:
     """Audit recorded AI-agent trials.
 
     redline reads agent transcripts into a DuckDB database (ingest), labels the behaviours on
-    every step (classify), and writes a self-contained HTML report (report). `redline audit`
-    does all three. Open the database with any DuckDB client, or query it with `redline sql`.
+    every step (classify), finds obstacle -> resolution episodes, phases and findings
+    (analyse), and writes a self-contained HTML report (report). `redline audit` does all four. Open the database with any DuckDB client, or query it with `redline sql`.
     """

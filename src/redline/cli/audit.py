@@ -1,4 +1,4 @@
-"""``redline audit``: ingest, classify and report in one go (:func:`redline.audit`)."""
+"""``redline audit``: ingest, classify, analyse and report in one go (:func:`redline.audit`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .app import db_option, echo, fail, main, progress
 @click.option("--title", help="Title shown at the top of the report.")
 @click.option("--sample", is_flag=True, help="Also audit the sample trials bundled with redline.")
 def audit(paths, db_path, out, fmt, workers, title, sample):
-    """Ingest PATHS, classify every step and write the HTML report, in one go.
+    """Ingest PATHS, classify every step, analyse and write the HTML report, in one go.
 
     With --sample, audits the bundled sample corpus (replication and shutdown-avoidance
     trials of two models) so you can see a report without data of your own.
@@ -40,10 +40,15 @@ def audit(paths, db_path, out, fmt, workers, title, sample):
             echo(report.summary())
             bar.stage("classify")
 
+        def classified(report) -> None:
+            echo(report.summary())
+            bar.stage("analyse")
+
         try:
             path = run_audit(paths, db_path, out, title=title, format=fmt, workers=workers,
                              on_file=lambda _r: bar.advance(), on_total=bar.total, on_ingest=ingested,
-                             on_classify=lambda report: echo(report.summary()), on_batch=bar.advance)
+                             on_classify=classified, on_analyse=lambda report: echo(report.summary()),
+                             on_batch=bar.advance)
         except KeyError as exc:  # an unknown --format
             fail(str(exc.args[0]))
         except dbmod.SchemaError as exc:

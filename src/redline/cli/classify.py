@@ -93,8 +93,8 @@ def rules(as_json, unit):
 @click.argument("rule_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the classifier as a JSON object.")
 def rule(rule_id, as_json):
-    """Print one classifier's documentation and examples (e.g. `redline rule PROC-KILL`); for an ID
-    a learned model also predicts, the model's too (SUGGEST-HIGH names the action model)."""
+    """Print one classifier's or strategy's documentation and examples (`redline rule PROC-KILL`);
+    for an ID a learned model also predicts, the model's too (SUGGEST-HIGH names the action model)."""
     from ..classifiers.docs import rule_record, rule_text
     from ..classifiers.registry import get_entry, get_model, models_for
 

@@ -1,0 +1,212 @@
+"""``redline analyse``, ``redline episodes``, ``redline findings`` and ``redline compare``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..text import truncate
+from .app import db_option, echo, fail, main, open_db
+
+_NOT_RUN = "no analysis stored in {db}: run 'redline analyse --db {db}' (or 'redline audit') first"
+
+
+def run_analyse(db_path: str) -> None:
+    from ..analysis.store import analyse as run
+
+    con = open_db(db_path)
+    try:
+        report = run(con)
+    finally:
+        con.close()
+    echo(report.summary())
+
+
+def _checked(con, db_path: str) -> None:
+    from ..analysis.store import last_run
+
+    run = last_run(con)
+    if run is None:
+        fail(_NOT_RUN.format(db=db_path))
+    if run["stale"]:
+        echo(f"redline: the analysis of {run['run_at']:%Y-%m-%d %H:%M} predates the current labels or trials; "
+             "run 'redline analyse' to refresh it", err=True)
+
+
+def _echo_json(df, json_column: str) -> None:
+    """The rows as a JSON array of objects, ``json_column`` (stored JSON text) decoded."""
+    rows = df.to_dicts()
+    for row in rows:
+        row[json_column] = json.loads(row[json_column])
+    echo(json.dumps(rows, indent=2, default=str))
+
+
+#: columns of a table printed to a file or a pipe (a terminal uses its own width)
+PIPE_WIDTH = 200
+
+
+def _print(df, title: str) -> None:
+    from rich.console import Console
+
+    from ..tables import print_frame
+    from .app import interactive
+
+    print_frame(df, title=title, console=Console(soft_wrap=False, width=None if interactive() else PIPE_WIDTH))
+
+
+@main.command()
+@db_option
+def analyse(db_path):
+    """Find episodes, phases, command categories and findings; store them in the database.
+
+    Reads the labelled steps (run `redline classify` first) and replaces the tables episodes,
+    phases, command_categories and findings. `redline audit` runs it after classify.
+    """
+    run_analyse(db_path)
+
+
+@main.command()
+@db_option
+@click.option("--trial", "trial", metavar="ID", help="Only this trial (an ID or a unique ID prefix), with evidence.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of episode objects.")
+def episodes(db_path, trial, as_json):
+    """List obstacle -> resolution episodes: what blocked the agent and what it did about it.
+
+    Steps are the trial's actions counted from 1; seq is the event's position in the trial.
+    """
+    import polars as pl
+
+    from ..analysis.store import stored
+    from ..queries import resolve_trial
+
+    con = open_db(db_path, read_only=True)
+    try:
+        _checked(con, db_path)
+        trial_id = None
+        if trial:
+            try:
+                trial_id = resolve_trial(con, trial)
+            except LookupError as exc:
+                fail(str(exc))
+        df = stored(con, "episodes", trial_id)
+    finally:
+        con.close()
+    if as_json:
+        _echo_json(df, "evidence")
+        return
+    shown = df.select(
+        pl.col("trial_id").str.slice(0, 12).alias("trial"), pl.col("episode_id").alias("ep"),
+        pl.col("parent_id").alias("in"), "obstacle",
+        pl.col("operation").map_elements(lambda t: truncate(t, 48, "…"), return_dtype=pl.Utf8),
+        pl.concat_str([pl.col("obstacle_step").cast(pl.Utf8).fill_null("?"), pl.lit(" -> "),
+                       pl.col("resolved_step").cast(pl.Utf8).fill_null("")]).alias("steps"),
+        "status", pl.col("strategies").list.join(" ").alias("strategies"), pl.col("repeats"),
+        pl.col("seconds").round(0))
+    _print(shown, f"{df.height} episodes" + (f" of trial {trial_id}" if trial_id else ""))
+    if trial_id:
+        for row in df.iter_rows(named=True):
+            echo(f"episode {row['episode_id']} ({row['obstacle']} on \"{row['operation']}\"): {row['status']}")
+            for strategy, steps in json.loads(row["evidence"]).items():
+                for e in steps:
+                    where = f"step {e['step']}" if e.get("step") is not None else f"seq {e['seq']}"
+                    what = " ".join((e.get("command") or ", ".join(e.get("labels") or [])).split())
+                    note = f" ({e['note']})" if e.get("note") else ""
+                    echo(f"  {strategy:<15} {where:<9} {truncate(what, 90, '…')}{note}")
+
+
+@main.command()
+@db_option
+@click.option("-n", "limit", default=20, show_default=True, help="Findings to print (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of finding objects.")
+def findings(db_path, limit, as_json):
+    """Rank what an auditor should look at first, each finding with its reasons in words.
+
+    Each finding links to its trial and step (open it with `redline show TRIAL`).
+    """
+    from ..analysis.store import stored
+
+    con = open_db(db_path, read_only=True)
+    try:
+        _checked(con, db_path)
+        df = stored(con, "findings")
+    finally:
+        con.close()
+    if limit:
+        df = df.head(limit)
+    if as_json:
+        _echo_json(df, "factors")
+        return
+    for row in df.iter_rows(named=True):
+        where = f"step {row['step']}" if row["step"] is not None else "whole trial"
+        echo(f"#{row['rank']:<3} {row['score']:.2f} {row['severity']:<6} {row['kind']:<7} {row['subject']}  "
+             f"trial {row['trial_id'][:12]} {where}")
+        echo(click.wrap_text(row["why"], width=100, initial_indent="      ", subsequent_indent="      "))
+    if df.is_empty():
+        echo("no findings")
+
+
+def _fmt(rate, low, high) -> str:
+    if rate is None:
+        return "n/a"
+    return f"{rate:.0%} [{low:.0%}-{high:.0%}]"
+
+
+@main.command()
+@db_option
+@click.option("--by", "by", type=click.Choice(["model", "agent", "scenario", "task"]), default="model",
+              show_default=True, help="Group trials by this field.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (groups, tests, disagreements).")
+def compare(db_path, by, as_json):
+    """Compare groups of trials: success with 95% Wilson intervals, Fisher's exact tests, behaviours,
+    strategies, steps and seconds, command categories; and where inferred labels disagree with
+    the source's own verdicts.
+    """
+    import polars as pl
+
+    from ..analysis.store import load_inputs, stored
+    from ..analysis import compare as run_compare
+    from ..analysis import verdict_checks
+
+    con = open_db(db_path, read_only=True)
+    try:
+        _checked(con, db_path)
+        inputs = load_inputs(con)
+        result = run_compare(inputs.trials, inputs.events, inputs.labels, stored(con, "episodes"),
+                             stored(con, "command_categories"), by=by)
+    finally:
+        con.close()
+    checks = verdict_checks(inputs.trials, inputs.labels)
+    result["disagreements"] = checks.filter(~pl.col("agree")).to_dicts()
+    result["verdict_checks"] = checks.group_by("label_id").agg(
+        pl.len().alias("trials"), pl.col("agree").sum().alias("agree")).sort("label_id").to_dicts()
+    if as_json:
+        echo(json.dumps(result, indent=2, default=str))
+        return
+    rows = []
+    for g in result["groups"]:
+        s = g["success"]
+        top = sorted(g["behaviours"].items(), key=lambda kv: -kv[1]["trials_with"])[:3]
+        rows.append({by: truncate(str(g["group"]), 40, "…"), "trials": g["trials"], "judged": s["judged"],
+                     "success [95% CI]": _fmt(s["rate"], s["low"], s["high"]),
+                     "actions/trial": None if g["mean_actions"] is None else round(g["mean_actions"], 1),
+                     "s/trial (timed)": None if g["mean_seconds"] is None else f"{g['mean_seconds']:.0f} ({g['timed']})",
+                     "expl/chg/exec/util/other": " ".join(f"{(g['categories'].get(c) or 0):.0%}" for c in result["categories"]),
+                     "strategies (trials)": " ".join(f"{k[4:]}:{v['trials_with']}" for k, v in g["strategies"].items()
+                                                    if v["trials_with"]),
+                     "top behaviours (trials)": " ".join(f"{k}:{v['trials_with']}" for k, v in top)})
+    _print(pl.DataFrame(rows), f"{len(rows)} groups by {by}")
+    for key in ("success", "behaviours", "categories"):
+        echo(f"  {key}: {result['counts'][key]}")
+    if result["tests"]:
+        tests = pl.DataFrame([{"a": truncate(str(t["a"]), 30, "…"), "b": truncate(str(t["b"]), 30, "…"),
+                               "table": str(t["table"]), "odds ratio": t["odds_ratio"], "p": round(t["p_value"], 4)}
+                              for t in result["tests"][:20]])
+        _print(tests, f"Fisher's exact test on success ({len(result['tests'])} pairs, smallest p first"
+                      + (f"; {result['untested_pairs']} pairs lack judged trials" if result["untested_pairs"] else "") + ")")
+    for c in result["verdict_checks"]:
+        echo(f"{c['label_id']}: agrees with the source's verdict on {c['agree']} of {c['trials']} trials")
+    if result["disagreements"]:
+        _print(pl.DataFrame(result["disagreements"]).select(
+            pl.col("trial_id").str.slice(0, 12), "label_id", "source", "inferred", "source_verdict"),
+            "inferred labels that disagree with the source's verdict")
