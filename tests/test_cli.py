@@ -69,7 +69,14 @@ def test_rules_lists_every_classifier_and_rule_prints_one():
     res = runner.invoke(main, ["rules", "--json"])
     listed = {r["id"] for r in json.loads(res.output)}
     assert listed == {r.id for r in all_entries()} | {m.id for m in all_models()} and "RES-OWN-TOOL" in listed
-    assert {r["source"] for r in json.loads(res.output) if r["id"] == "MSG-SELFPRES"} == {"rule", "model"}
+    records = json.loads(res.output)
+    assert {r["source"] for r in records if r["id"] == "MSG-SELFPRES"} == {"rule", "model"}
+    assert {r["source"] for r in records if r["unit"] == "episode"} == {"analysis"}
+    assert all(r["severity"] in ("high", "medium", "low") for r in records)
+    table = runner.invoke(main, ["rules"]).output.splitlines()
+    for wanted in ("PROC-KILL ", "RES-KILL ", "MSG-SELFPRES (model) ", "SUGGEST-HIGH (model) "):
+        row = next(line for line in table if line.startswith(wanted))
+        assert {"high", "medium", "low"} & set(row.split()), row
     res = runner.invoke(main, ["rules", "--unit", "episode"])
     assert res.exit_code == 0 and "RES-KILL" in res.output and "\nPROC-KILL " not in res.output
     res = runner.invoke(main, ["rule", "res-kill"])

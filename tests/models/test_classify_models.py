@@ -98,3 +98,20 @@ def test_eval_scores_the_rule_the_model_and_both(tmp_path, runs_db):
     assert combined["tp"] == max(rule["tp"], model["tp"]) == 1
     text = CliRunner().invoke(main, ["eval", str(gold), "--db", str(runs_db)]).output
     assert "by source" in text and "MSG-SELFPRES   rule" in text and "MSG-SELFPRES   model" in text
+
+
+def test_the_report_names_a_label_given_by_a_model_or_an_auditor(tmp_path, runs_db):
+    con = redline.connect(runs_db)
+    try:
+        tid, seq = con.execute("SELECT trial_id, seq FROM events WHERE kind = 'action' AND text = 'ls'").fetchall()[0]
+        con.execute("INSERT INTO human_labels (decision_id, trial_id, seq, unit, label_id, decision, who) "
+                    "VALUES (1, ?, ?, 'action', 'EXPL-SYS', 'accepted', 'auditor')", [tid, seq])
+        redline.analyse(con)
+        model_ids = {r[0] for r in con.execute("SELECT label_id FROM current_labels WHERE source = 'model'").fetchall()}
+        html = redline.write_html(con, tmp_path / "r.html").read_text(encoding="utf-8")
+    finally:
+        con.close()
+    assert 'EXPL-SYS · <span class="source">human</span></a>' in html and "; source: human)" in html
+    for lid in model_ids:
+        assert f'{lid} · <span class="source">model</span></a>' in html
+    assert 'EXPL-FILE</a>' in html, "a rule's label names no source"

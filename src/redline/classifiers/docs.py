@@ -16,6 +16,7 @@ from .catalogue import SEVERITIES
 from .entry import Example
 from .models.spec import ModelSpec
 from .registry import CatalogueEntry, severity
+from .rule import Rule
 
 Documented = CatalogueEntry | ModelSpec
 
@@ -41,9 +42,12 @@ def _example(example: Example) -> Any:
 
 
 def rule_record(rule: Documented) -> dict[str, Any]:
-    """Every documented field of an entry, JSON-ready (a learned model says so in ``source``)."""
-    extra = {"source": "model", "kind": rule.kind, "labels": list(rule.labels)} if isinstance(rule, ModelSpec) \
-        else {"source": "rule"}
+    """Every documented field of an entry, JSON-ready; ``source`` says what computes it: a
+    ``rule``, a learned ``model`` or, for a strategy, the ``analysis``."""
+    if isinstance(rule, ModelSpec):
+        extra = {"source": "model", "kind": rule.kind, "labels": list(rule.labels)}
+    else:
+        extra = {"source": "rule" if isinstance(rule, Rule) else "analysis"}
     return {
         "id": rule.id,
         **extra,
