@@ -243,11 +243,11 @@ def similar(step, db_path, k, any_kind, build, as_json):
 
     Compares TF-IDF vectors of hashed words and word pairs (cosine similarity) of every
     command, assistant message and output. The index is built once and stored beside the
-    database (DB.similar.npz); it is rebuilt with --build, or when missing. A query against a
-    database whose steps changed since asks for a rebuild.
+    database (the folder DB.similar); it is rebuilt with --build, or when missing. A query
+    against a database whose steps changed since asks for a rebuild.
     """
-    from ..classifiers.models.similar import (SimilarIndexError, build_index, check_fresh, index_path, load_index,
-                                                 resolve_step, similar as find)
+    from ..similar.index import (SimilarIndexError, build_index, check_fresh, index_path, load_index, resolve_step,
+                                 similar as find, step_texts)
 
     if not step and not build:
         fail("give a step (TRIAL:SEQ), or --build to build the index")
@@ -264,9 +264,7 @@ def similar(step, db_path, k, any_kind, build, as_json):
             return
         trial_id, seq = resolve_step(con, step)
         found = find(con, index, trial_id, seq, k=k, same_kind=not any_kind)
-        texts = {(t, s): x for t, s, x in con.execute(
-            "SELECT trial_id, seq, text FROM events WHERE (trial_id, seq) IN (SELECT unnest(?), unnest(?))",
-            [[f.trial_id for f in found] or [""], [f.seq for f in found] or [-1]]).fetchall()}
+        texts = step_texts(con, found)
     except (ValueError, SimilarIndexError) as exc:
         fail(str(exc))
     finally:

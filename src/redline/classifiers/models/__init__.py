@@ -8,8 +8,7 @@
 - :mod:`.fit`: fitting, validated thresholds, grouped cross-validation with intervals;
 - :mod:`.files`: saving and loading (skops + JSON metadata), the shipped defaults, the user's
   models folder;
-- :mod:`.apply`: labels and suggestions for a batch;
-- :mod:`.similar`: the similar-step index.
+- :mod:`.apply`: labels and suggestions for a batch.
 """
 
 from .declared import MODELS
