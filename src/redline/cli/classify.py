@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .app import db_option, echo, fail, main, models_option, open_db, progress
+from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 
 
 @main.command()
@@ -16,12 +16,14 @@ from .app import db_option, echo, fail, main, models_option, open_db, progress
               help="Trials read and labelled at a time; fewer use less memory (default 2000).")
 @models_option
 @click.option("--no-models", is_flag=True, help="Run the rules only, not the learned models.")
-def classify(db_path, only, batch_trials, models_dir, no_models):
+@progress_option
+def classify(db_path, only, batch_trials, models_dir, no_models, progress_mode):
     """Label behaviours on the stored steps.
 
     Works from the database alone (no re-ingest). Each run is recorded in classify_runs; when it
     completes, its labels replace the earlier labels of the same classifiers, so re-running
     never duplicates them, and a run that is interrupted leaves the earlier labels in place.
+    With --progress lines, a line on stderr after each batch of trials is stored.
     A classifier's version is a fingerprint of its logic; the command names the classifiers
     that changed since the database was last labelled.
 
@@ -41,7 +43,7 @@ def classify(db_path, only, batch_trials, models_dir, no_models):
             fail(str(exc.args[0]))
     ids = None if not only else sorted({m.id for r in rules for m in models_for(r.id)})
     models = [] if no_models else load_models(models_dir, ids)
-    run_classify(db_path, rules, models, batch_trials)
+    run_classify(db_path, rules, models, batch_trials, progress_mode)
 
 
 def load_models(models_dir, ids=None):
@@ -55,13 +57,13 @@ def load_models(models_dir, ids=None):
         fail(str(exc))
 
 
-def run_classify(db_path, rules, models, batch_trials):
+def run_classify(db_path, rules, models, batch_trials, progress_mode=None):
     from ..classifiers.store import BATCH_TRIALS, classify as run
 
     con = open_db(db_path)
     try:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
-        with progress("classify", total) as bar:
+        with progress("classify", total, mode=progress_mode) as bar:
             report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or BATCH_TRIALS,
                          models=models)
     finally:

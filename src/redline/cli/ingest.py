@@ -7,16 +7,17 @@ import sys
 
 import click
 
-from .app import db_option, echo, fail, main, open_db, progress
+from .app import db_option, echo, fail, main, open_db, progress, progress_option
 
 
 
-def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool) -> int:
+def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool,
+               progress_mode: str | None = None) -> int:
     from ..ingest import ingest
 
     con = open_db(db_path)
     try:
-        with progress("ingest") as bar:
+        with progress("ingest", mode=progress_mode) as bar:
             report = ingest(paths, con, format=fmt, workers=workers, force=force,
                             on_file=lambda _r: bar.advance(), on_total=bar.total)
     except KeyError as exc:
@@ -36,7 +37,8 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
 @click.option("--workers", "-j", type=click.IntRange(min=1), help="Parallel worker processes (default: up to the CPU count).")
 @click.option("--force", is_flag=True, help="Re-read files even when their content hash is unchanged.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any file could not be read.")
-def ingest(paths, db_path, fmt, workers, force, strict):
+@progress_option
+def ingest(paths, db_path, fmt, workers, force, strict, progress_mode):
     """Read transcripts into the database.
 
     PATHS are files, directories (read recursively) or glob patterns. Formats are detected by
@@ -44,7 +46,7 @@ def ingest(paths, db_path, fmt, workers, force, strict):
     A file that cannot be read is reported with the reason and recorded in `ingested_files`;
     the rest are still ingested.
     """
-    errors = run_ingest(paths, db_path, fmt, workers, force)
+    errors = run_ingest(paths, db_path, fmt, workers, force, progress_mode)
     if strict and errors:
         sys.exit(1)
 
