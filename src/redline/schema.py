@@ -36,8 +36,9 @@ column's description as its comment):
     auditors' decisions (``redline label``): who, when, the step, the label ID, accepted or
     rejected, a note. The latest decision per step and ID counts (view ``human_decisions``).
 ``suggestions``
-    labels a model suggests on steps no rule labelled with a high-severity ID, with the model's
-    calibrated score and threshold: kept apart from labels until an auditor accepts them.
+    labels a model suggests where no rule gave them (high-severity action IDs, and message
+    labels a message model was not sure enough of to add), with the model's calibrated score
+    and threshold: kept apart from labels until an auditor accepts them.
 ``current_labels`` (a view)
     the labels of complete classify runs only, with the auditors' decisions applied: a label an
     auditor rejected is left out, a label an auditor accepted that no classifier gave is added

@@ -20,7 +20,8 @@ def test_a_saved_model_carries_its_id_version_threshold_and_scikit_learn_version
     assert meta["id"] == "MSG-SELFPRES" and meta["labels"] == ["MSG-SELFPRES"]
     assert meta["sklearn_version"] == sklearn_version() and meta["skops_version"]
     assert meta["threshold"] == small_model.threshold
-    assert meta["version"].startswith("1.") and meta["version"] == small_model.version
+    assert meta["version"].startswith(small_model.spec.version + ".") and meta["version"] == small_model.version
+    assert meta["add_threshold"] == small_model.meta["add_threshold"] >= meta["threshold"]
     loaded = load(get_model("MSG-SELFPRES"), tmp_path)
     inputs = example_set(get_model("MSG-SELFPRES")).inputs[:20]
     assert np.allclose(loaded.scores(inputs), small_model.scores(inputs))

@@ -15,8 +15,8 @@ invisible until the next run removes them; nothing half-done is ever shown.
 
 Learned models (:mod:`redline.classifiers.models`) run in the same pass, on the same batches:
 a ``label`` model's decisions are merged with the rule of its ID (union, one row per step and ID,
-``source`` saying who gave it: :mod:`redline.classifiers.models.apply`), a ``suggestion``
-model's rows go to ``suggestions``, and both are superseded, recorded and made current exactly
+``source`` saying who gave it: :mod:`redline.classifiers.models.apply`; its unsure additions go
+to ``suggestions``), a ``suggestion`` model's rows go to ``suggestions``, and both are superseded, recorded and made current exactly
 like rule labels (the run records each model as ``model:ID`` with its version).
 """
 
@@ -122,8 +122,7 @@ def _complete_run(con: duckdb.DuckDBPyConnection, run_id: int, rules: Sequence[R
     """Delete what the run supersedes and mark it complete, atomically; return its label count."""
     label_ids = sorted({r.id for r in rules} | {lid for m in models if m.spec.kind == "label" for lid in m.classes})
     con.register("_run_ids", pa.table({"label_id": pa.array(label_ids, pa.string())}))
-    con.register("_run_models", pa.table({"model": pa.array(
-        [m.id for m in models if m.spec.kind == "suggestion"], pa.string())}))
+    con.register("_run_models", pa.table({"model": pa.array([m.id for m in models], pa.string())}))
     scope = ""
     if trial_ids is not None:
         con.register("_run_trials", pa.table({"trial_id": pa.array(list(trial_ids), pa.string())}))

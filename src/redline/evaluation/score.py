@@ -31,6 +31,8 @@ def registry_universe() -> dict[str, tuple[str, ...]]:
 
 
 #: label sources ``redline eval`` can score separately: which ``labels.source`` values count
+#: (``model`` also counts a label model's decisions kept as suggestions: where the rule was silent
+#: and the score lay between the model's threshold and its adding threshold)
 SOURCES: dict[str, tuple[str, ...]] = {
     "rule": ("rule", "rule+model"),
     "model": ("model", "rule+model"),
@@ -52,15 +54,19 @@ def _step_predictions(
         "trial_id": [t[0] for t in targets], "step": pa.array([t[1] for t in targets], pa.int32()),
         "unit": [t[2] for t in targets], "target": pa.array([t[3] for t in targets], pa.int32())}))
     con.register("_eval_labels", pa.table({"label_id": [w[0] for w in wanted], "unit": [w[1] for w in wanted]}))
-    sources = "" if source is None else "WHERE l.source IN (" + ", ".join(f"'{s}'" for s in SOURCES[source]) + ")"
+    labels = "current_labels"
+    if source is not None:
+        labels = ("(SELECT trial_id, seq, unit, label_id, source FROM current_labels WHERE source IN ("
+                  + ", ".join(f"'{s}'" for s in SOURCES[source]) + ")"
+                  + (" UNION ALL SELECT trial_id, seq, unit, label_id, 'model' FROM current_suggestions "
+                     "WHERE model = label_id" if source == "model" else "") + ")")
     try:
         rows = con.execute(
             f"""
             SELECT DISTINCT t.trial_id, t.step, t.unit, l.label_id
             FROM _eval_targets t
-            JOIN current_labels l ON l.trial_id = t.trial_id AND l.seq = t.target AND l.unit = t.unit
+            JOIN {labels} l ON l.trial_id = t.trial_id AND l.seq = t.target AND l.unit = t.unit
             JOIN _eval_labels w ON w.label_id = l.label_id AND w.unit = l.unit
-            {sources}
             """
         ).fetchall()
     finally:

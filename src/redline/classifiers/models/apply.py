@@ -4,12 +4,16 @@
 :class:`~redline.classifiers.frames.Frames`, the rules' labels for it and the trained models in;
 labels and suggestions out.
 
-How a ``label`` model combines with the rule of the same ID: **union**. A step carries the label
-when the rule fires or the model's calibrated score reaches its threshold; one row per step and
-ID, whose ``source`` says who gave it (``rule``, ``model`` or ``rule+model``). A rule's row keeps
-the rule's version and evidence and gains the model's score in ``detail``
-(``{"model": version, "model_score": p, "threshold": t}``); a model-only row has the model's
-version, its score and the start of the message as evidence.
+How a ``label`` model combines with the rule of the same ID: **union**, with a stricter bar for
+what the model adds. A step carries the label when the rule fires, or when the rule is silent
+and the model's calibrated score reaches its *adding threshold* (chosen on validation data, see
+:mod:`.fit`; at least its own threshold); one row per step and ID, whose ``source`` says who gave
+it (``rule``, ``model`` or ``rule+model``: the rule fired and the model's score reached its own
+threshold). A rule's row keeps the rule's version and evidence and gains the model's score in
+``detail`` (``{"model": version, "model_score": p, "threshold": t}``); a model-only row has the
+model's version, its score and the start of the message as evidence. Where the rule is silent
+and the score lies between the two thresholds, the model's decision becomes a suggestion (its
+``model`` is the label's ID) for an auditor to accept or reject, not a label.
 
 A ``suggestion`` model writes rows for ``suggestions`` only: the steps whose highest class score
 reaches its threshold and that no rule gave any of its IDs, one row per ID at or above the
@@ -57,7 +61,7 @@ def _detail(model: TrainedModel) -> pl.Expr:
                      pl.lit(round(model.threshold, 4)).alias("threshold")).struct.json_encode()
 
 
-def _merge_label_model(labels: pl.DataFrame, frames: Frames, model: TrainedModel) -> pl.DataFrame:
+def _merge_label_model(labels: pl.DataFrame, frames: Frames, model: TrainedModel) -> tuple[pl.DataFrame, pl.DataFrame]:
     label_id = model.spec.labels[0]
     scored = scored_steps(frames, model).with_columns((pl.col("score") >= model.threshold).alias("hit"))
     mine = labels.filter(pl.col("label_id") == label_id)
@@ -67,7 +71,9 @@ def _merge_label_model(labels: pl.DataFrame, frames: Frames, model: TrainedModel
         pl.when(pl.col("detail").is_null() & pl.col("score").is_not_null()).then(_detail(model))
         .otherwise(pl.col("detail")).alias("detail"),
     ).select(list(LABEL_COLUMNS))
-    only = scored.filter(pl.col("hit")).join(mine.select("trial_id", "seq"), on=["trial_id", "seq"], how="anti")
+    silent = scored.filter(pl.col("hit")).join(mine.select("trial_id", "seq"), on=["trial_id", "seq"], how="anti")
+    only = silent.filter(pl.col("score") >= model.add_threshold)
+    unsure = silent.filter(pl.col("score") < model.add_threshold)
     evidence = pl.col("text").str.slice(0, MODEL_EVIDENCE_CHARS)
     added = only.select(
         "trial_id", pl.col("seq").cast(pl.Int32), pl.lit(model.spec.unit).alias("unit"), pl.lit(label_id).alias("label_id"),
@@ -76,7 +82,12 @@ def _merge_label_model(labels: pl.DataFrame, frames: Frames, model: TrainedModel
         evidence.str.len_chars().cast(pl.Int32).alias("span_end"), _detail(model).alias("detail"),
         pl.lit("model").alias("source"),
     ).select([pl.col(n).cast(t) for n, t in LABEL_COLUMNS.items()])
-    return pl.concat([rest, ruled, added])
+    suggested = unsure.select(
+        "trial_id", pl.col("seq").cast(pl.Int32), pl.lit(model.spec.unit).alias("unit"), pl.lit(label_id).alias("label_id"),
+        pl.lit(model.id).alias("model"), pl.lit(model.version).alias("model_version"), "score",
+        pl.lit(float(model.threshold)).alias("threshold"), evidence.alias("evidence"),
+    ).select([pl.col(n).cast(t) for n, t in SUGGESTION_COLUMNS.items()])
+    return pl.concat([rest, ruled, added]), suggested
 
 
 def _suggestions(labels: pl.DataFrame, frames: Frames, model: TrainedModel) -> pl.DataFrame:
@@ -110,7 +121,8 @@ def apply_models(frames: Frames, labels: pl.DataFrame,
     suggestions = [pl.DataFrame(schema=SUGGESTION_COLUMNS)]
     for model in models:
         if model.spec.kind == "label":
-            labels = _merge_label_model(labels, frames, model)
+            labels, unsure = _merge_label_model(labels, frames, model)
+            suggestions.append(unsure)
     for model in models:
         if model.spec.kind == "suggestion":
             suggestions.append(_suggestions(labels, frames, model))

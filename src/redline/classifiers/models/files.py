@@ -90,6 +90,13 @@ class TrainedModel:
     def version(self) -> str:
         return str(self.meta.get("version", self.spec.classifier_version))
 
+    @property
+    def add_threshold(self) -> float:
+        """The score at which a ``label`` model adds a label the rule did not give (never below
+        its threshold; see :attr:`ModelSpec.union_min_precision`)."""
+        add = self.meta.get("add_threshold", self.threshold)
+        return float("inf") if add is None else max(self.threshold, float(add))
+
     def scores(self, inputs) -> Any:
         """Calibrated probabilities, one column per class (rows x classes), for a frame of inputs."""
         import numpy as np

@@ -7,6 +7,13 @@ Threshold
     the lowest threshold reaching the spec's ``min_precision``). The saved model is then
     fitted on every training row and keeps that threshold.
 
+Adding threshold (``label`` models with ``union_min_precision``)
+    on the same out-of-fold scores, restricted to the rows the rule of the model's ID leaves
+    unlabelled (:func:`rule_hits` runs the rule on each row's text): the lowest score at which
+    the model's precision there reaches ``union_min_precision`` (:func:`adding_threshold`;
+    never below the threshold). It is where the union's additions are decided: a label the
+    rule did not give must clear it. Saved as ``add_threshold`` (null: the model adds none).
+
 Cross-validation (:func:`cross_validate`)
     :data:`OUTER_FOLDS` folds grouped by trial (the steps of one trial are never on both sides;
     a written example is its own group). Each fold's model is trained on the other folds,
@@ -29,6 +36,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ...convert import trials_to_arrow
+from ..engine import label_frames
+from ..examples import steps_trial
+from ..frames import Frames
+from ..rules import FAMILIES
 from .files import TrainedModel
 from .spec import INPUTS, ModelSpec
 
@@ -184,11 +196,51 @@ def _mask(n: int, idx: np.ndarray) -> np.ndarray:
     return m
 
 
+def rule_hits(label_id: str, texts: Sequence[str]) -> np.ndarray:
+    """Whether the rule of ``label_id`` (a message rule) labels each text, as the agent's message
+    of a trial of its own: the same parser and engine a classify run uses."""
+    rules = [r for family in FAMILIES for r in family.RULES if r.id == label_id]
+    if not rules or not len(texts):
+        return np.zeros(len(texts), dtype=bool)
+    trials = [steps_trial([{"kind": "message", "text": t}], source_path=f"<row {i}>") for i, t in enumerate(texts)]
+    frames = Frames.from_arrow(*trials_to_arrow(trials))
+    labelled = label_frames(frames, rules).filter(pl.col("label_id") == label_id)
+    paths = dict(frames.trials.select("trial_id", "source_path").iter_rows())
+    hit = {int(paths[t][len("<row "):-1]) for t in labelled["trial_id"].to_list()}
+    return np.array([i in hit for i in range(len(texts))], dtype=bool)
+
+
+def adding_threshold(scores: np.ndarray, truth: np.ndarray, min_precision: float) -> float:
+    """The lowest threshold at which the validation precision reaches ``min_precision``, halfway
+    to the next lower score; infinity when none does (the model then adds nothing)."""
+    truth = truth.astype(bool)
+    cands = np.unique(scores)[::-1]
+    reach = None
+    for t in cands:
+        p, _, _ = prf(*counts_at(scores, truth, t))
+        if p >= min_precision:
+            reach = t
+    if reach is None:
+        return float("inf")
+    lower = cands[cands < reach]
+    return float((reach + lower[0]) / 2) if lower.size else float(reach)
+
+
 def fit_model(spec: ModelSpec, ts: TrainingSet, meta: dict[str, Any] | None = None) -> TrainedModel:
-    """Choose the threshold on validation folds, then fit on every row."""
-    threshold, _ = validated_threshold(spec, ts)
+    """Choose the threshold (and a ``label`` model's adding threshold) on validation folds, then
+    fit on every row."""
+    threshold, oof = validated_threshold(spec, ts)
     pipe, classes = _fit_pipeline(spec, ts)
-    info = {"training": ts.counts(), **(meta or {})}
+    info: dict[str, Any] = {"training": ts.counts()}
+    if spec.kind == "label" and spec.union_min_precision is not None:
+        silent = ~rule_hits(spec.labels[0], ts.inputs[spec.inputs[0]].to_list())
+        scored = silent & ~np.isnan(oof).any(axis=1)
+        score, truth = _any(ts.subset(scored), oof[scored])
+        add = max(threshold, adding_threshold(score, truth, spec.union_min_precision))
+        info["add_threshold"] = add if np.isfinite(add) else None
+        info["add_validation"] = {"rows": int(scored.sum()), "positives": int(truth.sum()),
+                                  "min_precision": spec.union_min_precision}
+    info.update(meta or {})
     return TrainedModel(spec=spec, pipeline=pipe, threshold=threshold, classes=classes, meta=info)
 
 

@@ -13,7 +13,8 @@ Two kinds of model:
 ``label``
     its decisions are labels, written to ``labels`` with ``source = 'model'`` (or
     ``'rule+model'`` where the rule for the same ID fired too). Both message models are of
-    this kind.
+    this kind. Where the rule is silent, a decision becomes a label only at the model's
+    stricter *adding threshold* (``union_min_precision``); below it, a suggestion.
 ``suggestion``
     its decisions are *suggestions*, written to the ``suggestions`` table with their score,
     never to ``labels``: an auditor accepts or rejects them (``redline label``). The action
@@ -61,6 +62,11 @@ class ModelSpec:
     #: how its threshold is chosen on validation data: None = the one with the best F1; a number =
     #: the lowest with at least this precision (the best F1 when none reaches it)
     min_precision: float | None = None
+    #: for a ``label`` model: a label the rule of its ID did not give is added only at a score
+    #: where the model's precision on validation rows the rule leaves unlabelled reaches this (the
+    #: *adding threshold*, never below its own threshold); a decision between the two thresholds
+    #: is stored as a suggestion for an auditor instead. None: the model's own threshold adds.
+    union_min_precision: float | None = None
     #: inverse regularisation of the logistic regression
     C: float = 4.0
     techniques: tuple[str, ...] = ()
