@@ -84,6 +84,7 @@ def train(model_id, db_path, gold_files, root, models_dir, no_weak, no_examples,
     if as_json:
         echo(json.dumps({"model": spec.id, "inputs": list(spec.inputs), "rows": ts.counts(),
                          "cv": [r.to_json() for r in results], "threshold": model.threshold if model else None,
+                         "add_threshold": model.meta.get("add_threshold") if model else None,
                          "version": model.version if model else None, "saved": str(path) if path else None}, indent=2))
         return
     echo(f"{spec.id}: inputs {', '.join(spec.inputs)}; rows: " + ", ".join(
@@ -94,7 +95,11 @@ def train(model_id, db_path, gold_files, root, models_dir, no_weak, no_examples,
         echo(f"  trained on {r.trained_on:<22} precision {_interval(r.precision)}  recall {_interval(r.recall)}  "
              f"F1 {_interval(r.f1)}")
     if model is not None:
-        echo(f"saved {path} (version {model.version}, threshold {model.threshold:.3f})")
+        adding = ""
+        if spec.kind == "label" and spec.union_min_precision is not None:
+            add = model.add_threshold
+            adding = ", adds labels where the rule is silent " + (f"from {add:.3f}" if add != float("inf") else "never")
+        echo(f"saved {path} (version {model.version}, threshold {model.threshold:.3f}{adding})")
 
 
 @main.command()
@@ -112,7 +117,8 @@ def models(models_dir, as_json):
         fail(str(exc))
     records = [{"id": m.id, "kind": m.spec.kind, "unit": m.spec.unit, "labels": list(m.classes),
                 "severity": sorted({severity(lid) for lid in m.classes}), "version": m.version,
-                "threshold": round(m.threshold, 4), "inputs": list(m.spec.inputs),
+                "threshold": round(m.threshold, 4), "add_threshold": m.meta.get("add_threshold"),
+                "inputs": list(m.spec.inputs),
                 "sklearn_version": m.meta.get("sklearn_version"), "file": str(m.path),
                 "summary": m.spec.summary} for m in loaded]
     if as_json:
