@@ -10,6 +10,7 @@ functions that need them import them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -17,7 +18,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.text import Text
 
-from .text import for_terminal, shorten
+from .text import for_terminal, json_for_terminal, shorten
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     import duckdb
@@ -63,11 +64,17 @@ def fit_widths(headers: list[str], rows: list[list[str]], width: int) -> list[in
 
 
 def print_frame(df: pl.DataFrame, title: str | None = None, console: Console | None = None) -> None:
-    """A frame as a plain aligned table, one line per row, fitted to the console's width (cells
-    cut with an ellipsis, never wrapped); when the columns cannot fit, one block per row."""
+    """A frame as a plain aligned table (see :func:`print_rows`)."""
+    print_rows(df.columns, df.iter_rows(), title=title, console=console)
+
+
+def print_rows(columns: list[str], values: Iterable[Sequence], title: str | None = None,
+               console: Console | None = None) -> None:
+    """Rows of values as a plain aligned table, one line per row, fitted to the console's width
+    (cells cut with an ellipsis, never wrapped); when the columns cannot fit, one block per row."""
     console = console or Console(soft_wrap=False)
-    headers = [_cell(name) for name in df.columns]
-    rows = [[_cell(v) for v in row] for row in df.iter_rows()]
+    headers = [_cell(name) for name in columns]
+    rows = [[_cell(v) for v in row] for row in values]
     if title:
         console.out(for_terminal(title), style="bold", highlight=False)
     widths = fit_widths(headers, rows, console.width)
@@ -87,11 +94,13 @@ def print_frame(df: pl.DataFrame, title: str | None = None, console: Console | N
 def emit_frame(df: pl.DataFrame, fmt: str = "table", title: str | None = None,
                console: Console | None = None) -> None:
     """Print a listing as ``table`` (:func:`print_frame`), ``csv`` or ``json`` (an array of
-    objects). CSV and JSON keep every value whole; lists become ``a; b`` in CSV."""
+    objects). CSV and JSON keep every value whole; lists become ``a; b`` in CSV. Neither lets a
+    control character through to the terminal: JSON writes it as a ``\\uXXXX`` escape (the same
+    value), CSV shows it as :func:`~redline.text.for_terminal` does."""
     if fmt == "json":
         import json
 
-        click.echo(json.dumps(df.to_dicts(), indent=2, default=str, ensure_ascii=False))
+        click.echo(json_for_terminal(json.dumps(df.to_dicts(), indent=2, default=str, ensure_ascii=False)))
     elif fmt == "csv":
         import polars as pl
 
@@ -99,7 +108,7 @@ def emit_frame(df: pl.DataFrame, fmt: str = "table", title: str | None = None,
                                 if isinstance(t, pl.List)])
         flat = flat.with_columns([pl.col(c).cast(pl.Utf8) for c, t in flat.schema.items()
                                   if isinstance(t, (pl.Struct, pl.Object))])
-        click.echo(flat.write_csv(), nl=False)
+        click.echo(for_terminal(flat.write_csv()), nl=False)
     elif fmt == "table":
         print_frame(df, title=title, console=console)
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 import duckdb
 
@@ -34,10 +36,14 @@ def audit(paths, db_path, out, fmt, workers, title, sample, progress_mode):
         title = title or "redline sample audit"
     if not paths:
         fail("give PATHS to audit, or --sample for the bundled sample")
+    missing = []
     with progress("ingest", mode=progress_mode) as bar:
         def ingested(report) -> None:
             for line in report.messages:
                 echo(line, err=True)
+            if report.named and len(report.missing) == report.named:
+                fail("nothing to audit: none of the paths given exists")
+            missing.extend(report.missing)
             echo(report.summary())
             bar.stage("classify")
 
@@ -57,3 +63,5 @@ def audit(paths, db_path, out, fmt, workers, title, sample, progress_mode):
         except duckdb.Error as exc:
             fail(f"{db_path}: {str(exc).splitlines()[0]}")
     echo(f"wrote {path}")
+    if missing:
+        sys.exit(1)

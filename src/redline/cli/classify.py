@@ -128,7 +128,8 @@ def eval_(gold, db_path, root, as_json, worst):
     Prints support, precision, recall and F1 (with 95% intervals) per label, micro and macro
     averages per unit, and the worst misses with their commands. Labels a rule and a learned
     model both cover (MSG-SELFPRES, MSG-GIVEUP) are also scored per source: the rule's, the
-    model's and the combined labels the database stores.
+    model's and the combined labels the database stores. Exits with status 2 when no gold row
+    matches a step in the database (there is nothing to score).
     """
     from ..evaluation import evaluate, evaluate_sources, render_sources, render_text
 
@@ -140,6 +141,10 @@ def eval_(gold, db_path, root, as_json, worst):
         fail(str(exc))
     finally:
         con.close()
+    if not result.matched:
+        fail(f"none of the {len(result.unmatched)} gold rows matches a step in the database: check "
+             "that the gold file's transcripts were ingested into it and that --root is the folder "
+             "its `file` paths are relative to")
     if as_json:
         echo(json.dumps({**result.to_json(), "by_source": {k: v.to_json() for k, v in by_source.items()}}, indent=2))
     else:
