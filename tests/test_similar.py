@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 import redline
 from redline.cli import main
 from redline.ingest import ingest
-from redline.similar.features import MAX_CHARS, N_FEATURES, murmurhash3_32, terms, text_features, vectorizer
+from redline.limits import SIMILAR_TEXT_CHARS
+from redline.similar.features import N_FEATURES, murmurhash3_32, terms, text_features, vectorizer
 from redline.similar.index import (SimilarIndexError, build_index, index_path, load_index, resolve_step, similar,
                                    step_texts)
 
@@ -34,8 +35,8 @@ TEXTS = [
 
 
 def _sklearn_row(text: str) -> dict[int, int]:
-    """What the index build stores for a text (it reads the first MAX_CHARS characters)."""
-    row = vectorizer().transform([text[:MAX_CHARS]]).tocsr()
+    """What the index build stores for a text (it reads the first SIMILAR_TEXT_CHARS characters)."""
+    row = vectorizer().transform([text[:SIMILAR_TEXT_CHARS]]).tocsr()
     return {int(i): int(v) for i, v in zip(row.indices, row.data)}
 
 

@@ -16,7 +16,7 @@ A model learns from rows of its unit (messages or actions), each with the inputs
 ``rule``
     weak supervision: every other step of the unit in the database, labelled with what the
     rules gave it (labels whose source includes ``rule``; never a model's own labels). At most
-    :data:`MAX_WEAK_ROWS` such rows are used (a fixed sample beyond that). Used unless
+    :data:`~redline.limits.MAX_WEAK_ROWS` such rows are used (a fixed sample beyond that). Used unless
     ``weak=False``.
 
 A gold file's rows point at transcripts in the user's database: their text is read from there and
@@ -34,6 +34,7 @@ import polars as pl
 import pyarrow as pa
 
 from .. import gold as goldmod
+from ..limits import MAX_WEAK_ROWS
 from .models.examples import example_set, targets
 from .models.fit import TrainingSet
 from .models.inputs import step_inputs
@@ -41,8 +42,6 @@ from .models.spec import ModelSpec
 from .registry import REDIRECTS, units
 from .store import BATCH_TRIALS, read_frames
 
-#: rule-labelled rows a model trains on at most (a fixed sample of them beyond that)
-MAX_WEAK_ROWS = 200_000
 
 
 def gold_labels(con: duckdb.DuckDBPyConnection, spec: ModelSpec, gold_files: Sequence[str | os.PathLike[str]],

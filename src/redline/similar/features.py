@@ -1,6 +1,6 @@
 """A step's text as hashed features: the one definition the similar-step index and its queries share.
 
-A text's first :data:`MAX_CHARS` characters are lower-cased and cut into tokens
+A text's first :data:`~redline.limits.SIMILAR_TEXT_CHARS` characters are lower-cased and cut into tokens
 (:data:`TOKEN_PATTERN`); every token and every pair of neighbouring tokens is a term, and a
 term's feature is its MurmurHash3 (32-bit, seed 0, of its UTF-8 bytes) modulo
 :data:`N_FEATURES`. These are exactly the features of scikit-learn's ``HashingVectorizer`` with
@@ -15,10 +15,10 @@ import re
 import struct
 from collections import Counter
 
+from ..limits import SIMILAR_TEXT_CHARS
+
 #: hashed features per document
 N_FEATURES = 2 ** 20
-#: characters of a step's text that are indexed
-MAX_CHARS = 2000
 #: what a token is: a word character, then word characters, dots and dashes (``pytest``, ``-9``, ``app.py``)
 TOKEN_PATTERN = r"(?u)\b\w[\w.-]*\b"
 #: terms are tokens and pairs of neighbouring tokens
@@ -39,7 +39,7 @@ def vectorizer():
 
 def terms(text: str) -> list[str]:
     """The terms of a text: its tokens, then its token pairs (as scikit-learn's word n-grams)."""
-    tokens = _TOKEN.findall(text[:MAX_CHARS].lower())
+    tokens = _TOKEN.findall(text[:SIMILAR_TEXT_CHARS].lower())
     return tokens + [" ".join(tokens[i:i + 2]) for i in range(len(tokens) - 1)]
 
 

@@ -12,8 +12,8 @@ A query memory-maps the arrays (nothing is read until a column is touched, so op
 million-step index costs milliseconds), hashes the one query text in plain Python, and reads
 from the database only the query step and the texts of the steps it returns: it imports neither
 scikit-learn nor scipy. :func:`build_index` streams the events in batches of
-:data:`BUILD_BATCH`, writes a new folder and swaps it in whole, so a reader never sees half an
-index.
+:data:`~redline.limits.SIMILAR_BUILD_BATCH`, writes a new folder and swaps it in whole, so a
+reader never sees half an index.
 
 The index is refused once the database's steps changed (:func:`check_fresh`): it records a
 fingerprint (:func:`events_fingerprint`) of what ``redline ingest`` records whenever it changes
@@ -34,10 +34,9 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from .features import MAX_CHARS, N_FEATURES, NGRAMS, TOKEN_PATTERN, text_features, vectorizer
+from ..limits import SIMILAR_BUILD_BATCH, SIMILAR_TEXT_CHARS
+from .features import N_FEATURES, NGRAMS, TOKEN_PATTERN, text_features, vectorizer
 
-#: events read and vectorised at a time while building
-BUILD_BATCH = 50_000
 #: step kinds in the index, by code
 KINDS = ("action", "message", "observation")
 #: the index folder beside a database file
@@ -46,8 +45,8 @@ SUFFIX = ".similar"
 FORMAT = 1
 #: the arrays of an index, one ``.npy`` file each
 ARRAYS = ("data", "indices", "indptr", "idf", "trial_codes", "trial_ids", "seqs", "kinds")
-_SETTINGS = {"format": FORMAT, "n_features": N_FEATURES, "max_chars": MAX_CHARS, "token_pattern": TOKEN_PATTERN,
-             "ngrams": list(NGRAMS)}
+_SETTINGS = {"format": FORMAT, "n_features": N_FEATURES, "max_chars": SIMILAR_TEXT_CHARS,
+             "token_pattern": TOKEN_PATTERN, "ngrams": list(NGRAMS)}
 _INDEXED = "kind <> 'message' OR role = 'assistant'"
 
 
@@ -117,8 +116,8 @@ def build_index(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *,
     vec = vectorizer()
     chunks, trial_parts, seq_parts, kind_parts = [], [], [], []
     df = np.zeros(N_FEATURES, dtype=np.int64)
-    reader = con.sql(f"SELECT trial_id, seq, kind, left(coalesce(text, ''), {MAX_CHARS}) AS text FROM events "
-                     f"WHERE {_INDEXED} ORDER BY trial_id, seq").to_arrow_reader(BUILD_BATCH)
+    reader = con.sql(f"SELECT trial_id, seq, kind, left(coalesce(text, ''), {SIMILAR_TEXT_CHARS}) AS text "
+                     f"FROM events WHERE {_INDEXED} ORDER BY trial_id, seq").to_arrow_reader(SIMILAR_BUILD_BATCH)
     kind_code = {k: i for i, k in enumerate(KINDS)}
     for batch in reader:
         cols = batch.to_pydict()
@@ -237,7 +236,7 @@ def similar(con: duckdb.DuckDBPyConnection, index: SimilarIndex, trial_id: str, 
     of its own kind unless ``same_kind`` is false. (Check the index with :func:`check_fresh`
     once after loading it.)"""
     kind, text = con.execute("SELECT kind, left(coalesce(text, ''), ?) FROM events WHERE trial_id = ? AND seq = ?",
-                             [MAX_CHARS, trial_id, seq]).fetchall()[0]
+                             [SIMILAR_TEXT_CHARS, trial_id, seq]).fetchall()[0]
     scores = index.scores(text)
     code = int(np.searchsorted(index.trial_ids, trial_id))
     if code < index.trial_ids.size and index.trial_ids[code] == trial_id:

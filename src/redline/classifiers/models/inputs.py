@@ -5,7 +5,7 @@ Messages (the agent's own text, ``role = 'assistant'``) come with ``prev``, the 
 observation the agent saw before it in the trial, and ``task``, the trial's first user message
 (or the trial's ``task`` when it has none). Actions come with ``command``, the command line, and
 ``thought``, the agent's last message before it. Every input is cut to
-:data:`~redline.classifiers.models.spec.INPUT_CHARS` characters; context inputs start with
+:data:`~redline.limits.MODEL_INPUT_CHARS` characters; context inputs start with
 :data:`~redline.classifiers.models.spec.CONTEXT_MARK` so that an empty context is still a
 document. These functions are pure (frames in, frames out), so training, classifying and the
 labelling loop see exactly the same inputs.
@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import polars as pl
 
+from ...limits import MODEL_INPUT_CHARS
 from ..frames import Frames
-from .spec import CONTEXT_MARK, INPUT_CHARS, INPUTS
+from .spec import CONTEXT_MARK, INPUTS
 
 KEYS = ("trial_id", "seq")
 
 
 def _cut(name: str, col: str | pl.Expr | None = None) -> pl.Expr:
     expr = pl.col(col or name) if not isinstance(col, pl.Expr) else col
-    return expr.fill_null("").str.slice(0, INPUT_CHARS[name])
+    return expr.fill_null("").str.slice(0, MODEL_INPUT_CHARS[name])
 
 
 def _context(name: str, col: str) -> pl.Expr:

@@ -37,8 +37,6 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "message": ("text", "prev", "task"),
     "action": ("command", "thought"),
 }
-#: characters of each input a model reads (longer texts are cut: the head is kept)
-INPUT_CHARS: dict[str, int] = {"text": 4000, "prev": 1500, "task": 1500, "command": 2000, "thought": 2000}
 #: the word that starts every context input, so that an empty context is still a document
 CONTEXT_MARK = "ctx"
 
