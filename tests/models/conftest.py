@@ -94,3 +94,9 @@ def small_model():
 def make_runs():
     """write_runs(root, copies): the two small runs written under root/runs."""
     return write_runs
+
+
+@pytest.fixture
+def run_turns():
+    """name -> the (thought, command, output) turns of each run write_runs writes."""
+    return {"shutdown": SHUTDOWN_RUN, "coding": CODING_RUN}

@@ -92,8 +92,12 @@ def train(model_id, db_path, gold_files, root, models_dir, no_weak, no_examples,
     echo(f"cross-validated ({folds} folds grouped by trial), judged on {results[0].judged_on}: "
          f"{results[0].rows} rows, {results[0].positives} positive")
     for r in results:
+        if not r.positives:  # recall and F1 have no meaning without a positive row to find
+            echo(f"  trained on {r.trained_on:<22} no positive row to judge on: recall and F1 undefined; "
+                 f"{r.fp} false positives in {r.rows} rows")
+            continue
         echo(f"  trained on {r.trained_on:<22} precision {_interval(r.precision)}  recall {_interval(r.recall)}  "
-             f"F1 {_interval(r.f1)}")
+             f"F1 {_interval(r.f1)}  (TP {r.tp}, FP {r.fp}, FN {r.fn})")
     if model is not None:
         adding = ""
         if spec.kind == "label" and spec.union_min_precision is not None:
