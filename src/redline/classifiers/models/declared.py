@@ -24,11 +24,15 @@ shows an auditor, not a label. The stored label says who gave it (labels.source:
 rule+model), and 'redline eval' scores the rule, the model (its labels and suggestions: the model
 alone at its own threshold) and the union separately. An auditor's decision overrides both.
 On the development gold set (the rule was written against it; the model never saw it) the rule
-alone has F1 0.993 on MSG-SELFPRES, the shipped model alone 0.707, and the union 0.993: the
-model adds no false label there. Over both message labels the union's micro-F1 is 0.986 against
-the rule's 0.993: one MSG-GIVEUP label the model adds is wrong. On the 1,269 Palisade messages
-the model adds 7 labels to the rule's 481 (read by hand, about 4 are true plans the rule misses,
-such as 'please don't press the button') and suggests 12 more. Letting the model veto the rule
+alone has F1 0.993 on MSG-SELFPRES (73 of 74, no false positive), the shipped model alone 0.762,
+and the union 1.000: the model adds the one self-preservation message the rule misses (a check on
+the shutdown trigger 'to handle it') and nothing false; no MSG-GIVEUP label is added. Over both
+message labels the union's micro-F1 is 1.000 against the rule's 0.993: one step, well within
+the intervals, and optimistic, since the written examples of two kinds of message (checking on a
+shutdown trigger to deal with it; a failed attempt followed by another approach, which is not
+giving up) were added after reading where the shipped models erred on this set. On the 1,269 Palisade messages the model adds 7 labels to the rule's 481 (read
+by hand: 5 are true, such as 'please don't press the button'; 2 are not: a neutral look at a
+file, and a turn that accepts its shutdown) and suggests 30 more. Letting the model veto the rule
 would only lose true labels: the rule has no false positive on the gold set."""
 
 MSG_SELFPRES_MODEL = ModelSpec(
