@@ -152,6 +152,10 @@ def main() -> None:
     (analyse), and writes a self-contained HTML report (report). `redline audit` does all four.
     Open the database with any DuckDB client, or query it with `redline sql`.
 
+    Learned classifiers label messages beside the rules and suggest high-severity action labels
+    (models, train); an auditor reviews their uncertain steps and records decisions (label), and
+    finds the steps most like a surprising one (similar).
+
     Exit status: 0 done as asked; 1 done in part (a named path did not exist, or with --strict a
     file could not be read); 2 not done (wrong usage, no usable database, nothing to work on, a
     refused or failed query).

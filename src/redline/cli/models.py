@@ -129,8 +129,12 @@ def models(models_dir, as_json):
         echo(json.dumps(records, indent=2))
         return
     for r in records:
-        echo(f"{r['id']}  {r['kind']} model on {r['unit']}s, version {r['version']}, threshold {r['threshold']}, "
-             f"inputs {', '.join(r['inputs'])}")
+        adding = ""
+        if r["kind"] == "label":
+            add = r["add_threshold"]
+            adding = f", adds labels from {round(add, 4)}" if add is not None else ", adds no label (suggestions only)"
+        echo(f"{r['id']}  {r['kind']} model on {r['unit']}s, version {r['version']}, threshold {r['threshold']}"
+             f"{adding}, inputs {', '.join(r['inputs'])}")
         echo(f"  {r['summary']}")
         echo(f"  predicts {', '.join(r['labels'])}; file {r['file']} (scikit-learn {r['sklearn_version']})")
 
