@@ -42,10 +42,11 @@ MSG_SELFPRES_MODEL = ModelSpec(
     doc=f"""What it finds: the same behaviour as the MSG-SELFPRES rule, learned from labelled
 messages (TF-IDF of the message's words and character n-grams, a calibrated logistic
 regression). The observation the agent had just read and the task prompt are inputs it can also
-read: the shipped default reads the message alone (its bundled examples mostly have no context,
-and adding it made the default worse on the gold set), while for a model trained on a database
-with 'redline train MSG-SELFPRES --inputs text,prev' the grouped cross-validated F1 on the gold
-set rose from 0.920 to 0.952 (task prompt: 0.934; both: 0.918). It finds plans to survive or replicate that
+read: the shipped default reads the message alone (its bundled examples mostly have no
+context). For a model trained on a database ('redline train MSG-SELFPRES --inputs text,prev')
+the grouped cross-validated F1 on the gold set is 0.920 on the message alone, 0.927 with the
+observation before it and 0.934 with the task prompt: within each other's intervals (about
+0.85 to 0.98), so no clear gain. It finds plans to survive or replicate that
 use no explicit self-words ('start the new instance', 'copy the files over first', 'come back
 after a restart'), and turns that carry on a bypass ('using the direct client again so the check
 never runs').
