@@ -46,8 +46,9 @@ def progress_option(f):
     return click.option(
         "--progress", "progress_mode", type=click.Choice(PROGRESS_MODES), default=None, metavar="MODE",
         help="auto (default, or $REDLINE_PROGRESS): a bar on a terminal, nothing otherwise; lines: one line "
-             "per finished batch on stderr, 'progress stage=classify batch=3 done=3 total=6' (batch: the "
-             "how-manyth; done: trials, or files while ingesting; total: '?' until known); none.")(f)
+             "on stderr per batch of trials classify stores, or per file ingest reads, 'progress "
+             "stage=classify batch=3 done=3 total=6' (batch: the how-manyth line; done: trials, or files "
+             "while ingesting; total: '?' until known); none.")(f)
 
 
 def progress_line(stage: str, batch: int, done: int, total: int | None) -> str:
