@@ -9,7 +9,10 @@ Enforced where the data passes, each in one place:
 
 * stored columns: :mod:`redline.convert`, where every database row is built;
 * the shell parser's budget: :func:`redline.shell.parse`;
-* the loader's batches: :mod:`redline.ingest.loader`.
+* the loader's batches: :mod:`redline.ingest.loader`;
+* what a learned model reads of a step: :mod:`redline.classifiers.models.inputs`; the weak
+  supervision ``redline train`` adds: :mod:`redline.classifiers.training`;
+* the similar-step index: :mod:`redline.similar`.
 
 The format adapters' own limits (file and document sizes, zip archives, terminal recordings)
 are in :mod:`redline.ingest.limits`.
@@ -90,3 +93,18 @@ BATCH_EVENTS = 50_000
 BATCH_FILES = 500
 #: ...or this many bytes of Arrow data
 BATCH_BYTES = 256 * 1024**2
+
+# --------------------------------------------------------------------------- learned models and similar steps
+
+#: characters of each input a learned model reads (the head of a longer text is kept): ``text``
+#: the message itself, ``command`` an action's command line, and the context inputs ``prev``
+#: (the observation before a message), ``task`` (the trial's task) and ``thought`` (the agent's
+#: last message before an action)
+MODEL_INPUT_CHARS: dict[str, int] = {"text": 4000, "prev": 1500, "task": 1500, "command": 2000, "thought": 2000}
+#: rule-labelled rows ``redline train`` adds as weak supervision at most (a fixed sample of them
+#: beyond that), so training on a large database keeps its memory bounded
+MAX_WEAK_ROWS = 200_000
+#: characters of a step's text the similar-step index reads (its build and every query)
+SIMILAR_TEXT_CHARS = 2_000
+#: steps read and vectorised at a time while the similar-step index is built
+SIMILAR_BUILD_BATCH = 50_000

@@ -66,3 +66,30 @@ def render_text(result: EvalResult, worst: int = 15) -> str:
             g = by_id[item]
             lines.append(f"  {item}  {g.file} #{g.ordinal}  {_short(g.command, 50)}")
     return "\n".join(lines)
+
+
+def render_sources(results: dict[str, EvalResult]) -> str:
+    """Per label a model covers: precision, recall and F1 of the rule, the model and both
+    combined (the union the database stores), and the micro average of each per unit."""
+    header = ["LABEL", "SOURCE", "SUPPORT", "TP", "FP", "FN", "PREC", "RECALL", "F1", "F1 95% CI"]
+    rows = [header]
+    combined = results["combined"]
+    for unit in UNITS:
+        ids = combined.universe.get(unit, ())
+        if not ids:
+            continue
+        for lid in ids:
+            for name, res in results.items():
+                s = res.labels.get(lid)
+                if s is None:
+                    continue
+                rows.append([lid, name, str(s.support), str(s.tp), str(s.fp), str(s.fn), f"{s.precision:.3f}",
+                             f"{s.recall:.3f}", f"{s.f1:.3f}", f"[{s.f1_low:.3f}, {s.f1_high:.3f}]"])
+        for name, res in results.items():
+            m = res.micro[unit]
+            rows.append([f"{unit} micro", name, str(m["tp"] + m["fn"]), str(m["tp"]), str(m["fp"]), str(m["fn"]),
+                         f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", ""])
+    if len(rows) == 1:
+        return "no label is covered by both a rule and a model"
+    lines = ["by source (rule, model, and combined = what the database stores: the union, with auditors' decisions)"]
+    return "\n".join(lines + ["  " + line for line in _table(rows, right={2, 3, 4, 5, 6, 7, 8})])
