@@ -1,0 +1,180 @@
+"""The work of one shard, as plain functions: what a Ray task (or the local executor) runs.
+
+Each function builds a private in-memory redline database, does what the local commands do in
+it with the same code (:func:`redline.ingest.loader.process_file` and
+:func:`~redline.ingest.loader.write_batch` to read transcripts, :func:`redline.classifiers.store.classify`
+to label them), and writes the result as one shard of a dataset with
+:func:`redline.dataset.store.write_shard`, every file renamed into place whole. A task run twice
+(Ray retries one whose worker died) writes the same file names with the same rows, so a retry
+is harmless. Tasks return small summaries; the driver commits them to the manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from .. import db as dbmod
+from ..classifiers.registry import active_rules, get_rule
+from ..classifiers.rule import Rule
+from ..classifiers.store import classify
+from ..dataset.layout import SHARDED_TABLES, quote
+from ..dataset.manifest import Shard
+from ..dataset.store import count, shard_summary, write_shard
+from ..ingest import loader
+
+#: a transcript file to read: (path, forced format or None, named on the command line)
+Job = tuple[str, "str | None", bool]
+
+#: files read before their rows are loaded into the shard's database (as the local loader's batches)
+BATCH_FILES = 500
+
+
+@dataclass
+class FileSummary:
+    """What became of one transcript file (its ``ingested_files`` row, without the tables)."""
+
+    path: str
+    status: str
+    error: str | None
+    trials: int
+    events: int
+
+
+@dataclass
+class ShardResult:
+    shard: Shard
+    files: list[FileSummary]
+    labels: int = 0
+
+
+@dataclass
+class LabelResult:
+    shard: str
+    #: the new labels file (None: the shard has no labels now), and the trials file it labelled
+    labels: str | None
+    trials: str | None
+    count: int
+
+
+def _rules(rule_ids: Sequence[str] | None) -> list[Rule]:
+    return active_rules() if rule_ids is None else [get_rule(r) for r in rule_ids]
+
+
+def _workspace() -> duckdb.DuckDBPyConnection:
+    """A private, empty redline database in memory."""
+    return dbmod.connect(":memory:")
+
+
+def _summary(result: loader.FileResult) -> FileSummary:
+    return FileSummary(result.path, result.status, result.error, result.n_trials, result.n_events)
+
+
+def _relabelled(run_id: int, own_run: int | None) -> str:
+    """``current_labels`` with the rows of the workspace's own classify run given the dataset's run ID."""
+    if own_run is None:
+        return "SELECT * FROM current_labels"
+    return (f"SELECT * REPLACE (CASE WHEN run_id = {int(own_run)} THEN {int(run_id)} ELSE run_id END AS run_id) "
+            "FROM current_labels")
+
+
+def load_shard(con: duckdb.DuckDBPyConnection, root: str, tables: dict[str, str]) -> None:
+    """Load a shard's files into the workspace's tables; the classify runs its labels came from
+    are recorded as complete runs (so ``current_labels`` shows them, as the dataset does)."""
+    for table, rel in tables.items():
+        con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet({quote(str(Path(root) / rel))})")
+    con.execute("INSERT INTO classify_runs (run_id, status) SELECT DISTINCT run_id, 'complete' FROM labels "
+                "WHERE run_id IS NOT NULL")
+
+
+def hash_files(paths: Sequence[str]) -> list[tuple[str, str | None]]:
+    """(path, SHA-256 or None when it cannot be read) of each file: which files changed."""
+    out: list[tuple[str, str | None]] = []
+    for path in paths:
+        try:
+            out.append((path, loader.file_sha256(Path(path))))
+        except OSError:
+            out.append((path, None))
+    return out
+
+
+def ingest_shard(root: str, shard_id: str, write: int, jobs: Sequence[Job], rule_ids: Sequence[str] | None,
+                 run_id: int) -> ShardResult:
+    """Read ``jobs`` as the local ingest does, label their trials, write them as one shard."""
+    con = _workspace()
+    try:
+        summaries: list[FileSummary] = []
+        batch: list[loader.FileResult] = []
+        events = 0
+        for path, fmt, explicit in jobs:
+            result = loader.process_file(path, fmt, explicit)
+            summaries.append(_summary(result))
+            batch.append(result)
+            events += result.n_events
+            if events >= loader.BATCH_EVENTS or len(batch) >= BATCH_FILES:
+                loader.write_batch(con, batch)
+                batch, events = [], 0
+        loader.write_batch(con, batch)
+        own_run, labels = None, 0
+        if count(con, "trials"):
+            report = classify(con, _rules(rule_ids))
+            own_run, labels = report.run_id, report.labels
+        tables = write_shard(con, Path(root), shard_id, write, sources={"labels": _relabelled(run_id, own_run)})
+        shard = shard_summary(con, shard_id, tables, run_id if labels else None)
+        return ShardResult(shard, summaries, labels)
+    finally:
+        con.close()
+
+
+def error_shard(root: str, shard_id: str, write: int, job: Job, reason: str) -> ShardResult:
+    """A shard recording one file as an error (the worker reading it died on every attempt)."""
+    con = _workspace()
+    try:
+        path, fmt, _ = job
+        result = loader.FileResult(path, None, None, fmt, "error", reason)
+        loader.write_batch(con, [result])
+        tables = write_shard(con, Path(root), shard_id, write)
+        return ShardResult(shard_summary(con, shard_id, tables, None), [_summary(result)])
+    finally:
+        con.close()
+
+
+def classify_shard(root: str, shard: Shard, write: int, rule_ids: Sequence[str] | None, run_id: int) -> LabelResult:
+    """Label a shard's trials again as ``redline classify`` labels a database: its labels of
+    these classifiers are replaced, any others kept. Writes a new labels file."""
+    con = _workspace()
+    try:
+        load_shard(con, root, {t: f for t, f in shard.tables.items() if t in ("trials", "events", "commands", "labels")})
+        report = classify(con, _rules(rule_ids))
+        source = _relabelled(run_id, report.run_id)
+        n = count(con, f"({source})")
+        rel = write_shard(con, Path(root), shard.id, write, tables=("labels",), sources={"labels": source}).get("labels")
+        return LabelResult(shard.id, rel, shard.tables.get("trials"), n)
+    finally:
+        con.close()
+
+
+def rewrite_shard(root: str, shard: Shard, write: int, drop: Sequence[str]) -> Shard:
+    """The shard without the transcript files ``drop`` (changed files, read again elsewhere):
+    their ``ingested_files`` rows and every row of their trials, in every table."""
+    con = _workspace()
+    try:
+        load_shard(con, root, shard.tables)
+        con.register("_rl_drop", pa.table({"path": pa.array(list(drop), pa.string())}))
+        con.execute("CREATE TEMP TABLE _rl_gone AS SELECT trial_id FROM trials WHERE source_path IN "
+                    "(SELECT path FROM _rl_drop)")
+        for table in SHARDED_TABLES:
+            if table == "ingested_files":
+                con.execute("DELETE FROM ingested_files WHERE path IN (SELECT path FROM _rl_drop)")
+            elif table != "trials":
+                con.execute(f"DELETE FROM {table} WHERE trial_id IN (SELECT trial_id FROM _rl_gone)")
+        con.execute("DELETE FROM trials WHERE trial_id IN (SELECT trial_id FROM _rl_gone)")
+        tables = write_shard(con, Path(root), shard.id, write)
+        return shard_summary(con, shard.id, tables, shard.label_run)
+    finally:
+        con.close()
+
