@@ -7,6 +7,7 @@ import json
 import click
 
 from .app import db_option, echo, fail, main, open_db, progress
+from .dataset import engine_options, run_dataset_classify
 
 
 @main.command()
@@ -14,7 +15,10 @@ from .app import db_option, echo, fail, main, open_db, progress
 @click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
               help="Trials read and labelled at a time; fewer use less memory (default 2000).")
-def classify(db_path, only, batch_trials):
+@click.option("--dataset", type=click.Path(file_okay=False), metavar="DIR",
+              help="Label the Parquet dataset in DIR again, shard by shard, instead of the database.")
+@engine_options
+def classify(db_path, only, batch_trials, dataset, engine, ray_address):
     """Label behaviours on the stored steps.
 
     Works from the database alone (no re-ingest). Each run is recorded in classify_runs; when it
@@ -22,6 +26,11 @@ def classify(db_path, only, batch_trials):
     never duplicates them, and a run that is interrupted leaves the earlier labels in place.
     A classifier's version is a fingerprint of its logic; the command names the classifiers
     that changed since the database was last labelled.
+
+    With --dataset DIR the same run labels a Parquet dataset, each shard's trials in a task of
+    its own (on Ray with --engine ray), writing a new labels file per shard; the new labels
+    replace the old in one commit when every shard is done, and a run that is interrupted is
+    resumed by the next.
     """
     from ..classifiers.registry import active_rules, get_rule
     from ..classifiers.store import BATCH_TRIALS, classify as run
@@ -32,6 +41,11 @@ def classify(db_path, only, batch_trials):
             rules = [get_rule(r) for r in only]
         except KeyError as exc:
             fail(str(exc.args[0]))
+    if dataset is None and engine == "ray":
+        fail("--engine ray labels a dataset: give --dataset DIR")
+    if dataset is not None:
+        run_dataset_classify(dataset, rules if only else None, engine, ray_address)
+        return
     con = open_db(db_path)
     try:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]

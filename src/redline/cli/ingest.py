@@ -8,6 +8,7 @@ import sys
 import click
 
 from .app import db_option, echo, fail, main, open_db, progress
+from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_option
 
 
 
@@ -36,15 +37,29 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
 @click.option("--workers", "-j", type=click.IntRange(min=1), help="Parallel worker processes (default: up to the CPU count).")
 @click.option("--force", is_flag=True, help="Re-read files even when their content hash is unchanged.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any file could not be read.")
-def ingest(paths, db_path, fmt, workers, force, strict):
-    """Read transcripts into the database.
+@click.option("--out", "out", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write a Parquet dataset in DIR (created or added to) instead of the database; each "
+                   "shard's trials are labelled where they are read.")
+@engine_options
+@shard_option
+def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address, shard_mb):
+    """Read transcripts into the database, or into a Parquet dataset (--out).
 
     PATHS are files, directories (read recursively) or glob patterns. Formats are detected by
     content. Unchanged files are skipped by content hash; a changed file replaces its trials.
     A file that cannot be read is reported with the reason and recorded in `ingested_files`;
     the rest are still ingested.
+
+    With --out DIR the files are read in shards, in this process or on a Ray cluster
+    (--engine ray), and every shard's trials are labelled as they are read; `redline attach DIR`
+    then gives a database to report on. Re-running skips files already in the dataset.
     """
-    errors = run_ingest(paths, db_path, fmt, workers, force)
+    if out is None and engine == "ray":
+        fail("--engine ray writes a dataset: give --out DIR")
+    if out is not None:
+        errors = run_dataset_ingest(paths, out, fmt, force, engine, ray_address, shard_bytes(shard_mb))
+    else:
+        errors = run_ingest(paths, db_path, fmt, workers, force)
     if strict and errors:
         sys.exit(1)
 
