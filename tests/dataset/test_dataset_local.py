@@ -25,6 +25,7 @@ from redline.distributed import LocalExecutor, TaskError
 from redline.distributed.analyse import analyse as analyse_dataset
 from redline.distributed.classify import classify as classify_dataset
 from redline.distributed.ingest import ingest as ingest_dataset
+from redline.sample import sample_dir
 from tests.conftest import mini_swe_traj
 from tests.dataset.helpers import STEPS, assert_same_audit, local_audit, table_rows, write_corpus
 
@@ -203,6 +204,19 @@ def test_one_writer_at_a_time(tmp_path, write_traj):
 
 
 # --------------------------------------------------------------------------- the same audit
+
+
+def test_labels_do_not_depend_on_which_trials_share_a_batch(tmp_path):
+    """Shards label their trials in batches of their own: a trial's labels must be the same
+    whatever other trials are labelled with it."""
+    folder = sample_dir()
+    whole = local_audit([folder], tmp_path / "whole.duckdb")
+    alone = tmp_path / "alone.duckdb"
+    con = redline.connect(alone)
+    redline.ingest.ingest([str(folder)], con)
+    redline.classify(con, batch_trials=2)
+    con.close()
+    assert_same_audit(whole, alone, tables=("current_labels",))
 
 
 def test_dataset_ingest_gives_the_local_audit(corpus, tmp_path):
