@@ -331,15 +331,15 @@ def test_analyse_of_a_dataset_gives_the_local_analysis(corpus, tmp_path):
 
 def test_a_killed_writer_leaves_a_readable_dataset_and_the_next_run_completes_it(corpus, tmp_path):
     ds_dir = tmp_path / "ds"
-    for i in range(40):  # enough shards that the kill lands mid-run
+    for i in range(24):  # enough shards that the kill lands mid-run
         p = corpus / "extra" / f"t{i:02d}.traj.json"
         p.parent.mkdir(exist_ok=True)
         p.write_text(json.dumps(mini_swe_traj(f"t{i:02d}", STEPS[i % 4] * 3)), encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-c", "from redline.cli import main; main()", "ingest", str(corpus), "--out", str(ds_dir),
-                             "--shard-mb", "0.005"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--shard-mb", "0.02"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if (ds_dir / MANIFEST).exists() and len(_manifest(ds_dir)["shards"]) >= 3:
+        if (ds_dir / MANIFEST).exists() and len(_manifest(ds_dir)["shards"]) >= 2:
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the ingest finished before it could be killed"
@@ -352,7 +352,7 @@ def test_a_killed_writer_leaves_a_readable_dataset_and_the_next_run_completes_it
     assert trials == sum(s["trials"] for s in committed["shards"]) > 0
     assert con.execute("SELECT count(*) FROM events e ANTI JOIN trials USING (trial_id)").fetchall() == [(0,)]
     con.close()
-    report = ingest_dataset([corpus], ds_dir, LocalExecutor(), shard_bytes=5 * 1024)
+    report = ingest_dataset([corpus], ds_dir, LocalExecutor())
     assert report.unchanged == sum(s["files"] for s in committed["shards"])
     assert_same_audit(local_audit([corpus], tmp_path / "local.duckdb"), _attached(ds_dir, tmp_path))
 
