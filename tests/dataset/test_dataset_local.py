@@ -27,7 +27,7 @@ from redline.distributed.classify import classify as classify_dataset
 from redline.distributed.ingest import ingest as ingest_dataset
 from redline.sample import sample_dir
 from tests.conftest import mini_swe_traj
-from tests.dataset.helpers import STEPS, assert_same_audit, local_audit, table_rows, write_corpus
+from tests.dataset.helpers import STEPS, assert_same_audit, local_audit, table_rows
 
 ANALYSIS = ("episodes", "phases", "command_categories", "findings")
 SMALL = 20_000  # bytes per shard: many shards from a small corpus

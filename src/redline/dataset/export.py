@@ -21,8 +21,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from .layout import GLOBAL_TABLES, ORDER_BY, SHARD_BYTES, SHARD_FILES, SHARDED_TABLES, STAGING, global_file, \
-    plan_shards, quote, select_list, shard_file, shard_id
+from .layout import (GLOBAL_TABLES, ORDER_BY, SHARD_BYTES, SHARD_FILES, SHARDED_TABLES, STAGING, global_file,
+                     plan_shards, quote, select_list, shard_file, shard_id)
 from .manifest import Shard
 from .store import Dataset, count, write_table
 

@@ -30,8 +30,8 @@ import duckdb
 
 from .. import db as dbmod
 from .attach import create_views, snapshot_sources
-from .layout import EMPTY, GLOBAL_TABLES, LOCK, MANIFEST, MANIFEST_MAX_BYTES, ORDER_BY, SHARDED_TABLES, STAGING, TABLES, empty_file, \
-    empty_select, quote, select_list, shard_file
+from .layout import (EMPTY, LOCK, MANIFEST, MANIFEST_MAX_BYTES, ORDER_BY, SHARDED_TABLES, STAGING, TABLES,
+                     empty_file, empty_select, quote, select_list, shard_file)
 from .manifest import DatasetError, Manifest, Shard, now
 
 
@@ -278,5 +278,5 @@ def write_shard(con: duckdb.DuckDBPyConnection, root: Path, shard_id: str, write
     return written
 
 
-__all__ = ["Dataset", "DatasetError", "KnownFile", "GLOBAL_TABLES", "shard_summary", "write_file", "write_shard",
+__all__ = ["Dataset", "DatasetError", "KnownFile", "shard_summary", "write_file", "write_shard",
            "write_table"]

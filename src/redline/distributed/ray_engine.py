@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .executor import RETRIES, Done, TaskError
+from .tasks import TASK_THREADS
 
 
 class RayMissing(ImportError):
@@ -29,6 +30,10 @@ try:
     from ray import exceptions as ray_errors
 except ImportError as exc:  # pragma: no cover - exercised where Ray is absent
     raise RayMissing("the Ray engine needs Ray: pip install 'redline[ray]'") from exc
+
+#: CPUs a task asks for; its polars and DuckDB use as many threads, so tasks do not oversubscribe
+#: a node (Ray schedules one task per CPU)
+TASK_CPUS = 1
 
 #: a worker that died, not a task that failed: retried by Ray, then reported as died
 _DEATHS = (ray_errors.WorkerCrashedError, ray_errors.OutOfMemoryError, ray_errors.NodeDiedError,
@@ -60,7 +65,9 @@ class RayExecutor:
     def submit(self, key: Any, fn: Callable[..., Any], *args: Any) -> None:
         remote = self._remote.get(fn)
         if remote is None:
-            remote = ray.remote(num_cpus=1, max_retries=self._retries, retry_exceptions=False)(fn)
+            remote = ray.remote(num_cpus=TASK_CPUS, max_retries=self._retries, retry_exceptions=False,
+                                runtime_env={"env_vars": {"POLARS_MAX_THREADS": str(TASK_CPUS),
+                                                          TASK_THREADS: str(TASK_CPUS)}})(fn)
             self._remote[fn] = remote
         self._pending[remote.remote(*args)] = (key, fn.__name__)
 

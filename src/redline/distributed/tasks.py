@@ -11,6 +11,7 @@ is harmless. Tasks return small summaries; the driver commits them to the manife
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,9 @@ from ..ingest import loader
 
 #: a transcript file to read: (path, forced format or None, named on the command line)
 Job = tuple[str, "str | None", bool]
+
+#: the environment variable an executor sets to the CPUs it gave a task (DuckDB's threads in it)
+TASK_THREADS = "REDLINE_TASK_THREADS"
 
 #: files read before their rows are loaded into the shard's database (as the local loader's batches)
 BATCH_FILES = 500
@@ -66,8 +70,12 @@ def _rules(rule_ids: Sequence[str] | None) -> list[Rule]:
 
 
 def _workspace() -> duckdb.DuckDBPyConnection:
-    """A private, empty redline database in memory."""
-    return dbmod.connect(":memory:")
+    """A private, empty redline database in memory (with the threads the task was given)."""
+    con = dbmod.connect(":memory:")
+    threads = os.environ.get(TASK_THREADS)
+    if threads and threads.isdigit():
+        con.execute(f"SET threads = {int(threads)}")
+    return con
 
 
 def _summary(result: loader.FileResult) -> FileSummary:
@@ -89,6 +97,11 @@ def load_shard(con: duckdb.DuckDBPyConnection, root: str, tables: dict[str, str]
         con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet({quote(str(Path(root) / rel))})")
     con.execute("INSERT INTO classify_runs (run_id, status) SELECT DISTINCT run_id, 'complete' FROM labels "
                 "WHERE run_id IS NOT NULL")
+
+
+def warm() -> int:
+    """Load the classifiers in this worker (a worker that starts pays it once); returns how many."""
+    return len(active_rules())
 
 
 def hash_files(paths: Sequence[str]) -> list[tuple[str, str | None]]:
