@@ -30,7 +30,7 @@ from tests.conftest import mini_swe_traj
 from tests.dataset.helpers import STEPS, assert_same_audit, local_audit, table_rows
 
 ANALYSIS = ("episodes", "phases", "command_categories", "findings")
-SMALL = 20_000  # bytes per shard: many shards from a small corpus
+SMALL = 40_000  # bytes per shard: five shards of the test corpus
 
 
 def _attached(ds_dir: Path, tmp_path: Path, name: str = "attached.duckdb") -> Path:

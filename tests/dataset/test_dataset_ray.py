@@ -24,7 +24,7 @@ from tests.conftest import mini_swe_traj
 from tests.dataset import ray_hooks
 from tests.dataset.helpers import STEPS, assert_same_audit, local_audit
 
-SMALL = 20_000
+SMALL = 40_000  # bytes per shard: five shards of the test corpus
 
 
 @pytest.fixture
