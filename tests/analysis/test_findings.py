@@ -8,14 +8,14 @@ import polars as pl
 
 from redline.analysis import Inputs, command_categories, episodes, findings, flag_outliers, profiles
 from redline.classifiers.engine import label_frames
-from redline.classifiers.examples import steps_trial
+from redline.classifiers.examples import spec_trial
 from redline.classifiers.frames import Frames
 from redline.classifiers.registry import active_rules
 from redline.convert import trials_to_arrow
 
 
 def _inputs(specs: dict[str, dict], detail: dict[str, str] | None = None) -> tuple[Inputs, dict[str, str]]:
-    trials = [steps_trial(spec, f"<{name}>") for name, spec in specs.items()]
+    trials = [spec_trial(spec, f"<{name}>") for name, spec in specs.items()]
     for trial, name in zip(trials, specs):
         trial.task = specs[name].get("task", "patrol")
         trial.model = specs[name].get("model", "m1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 
@@ -13,9 +14,15 @@ from click.testing import CliRunner
 
 import redline
 from redline import classify
-from redline.classifiers.frames import empty_frames
+from redline.classifiers import embedded, fingerprint, scripts
+from redline.classifiers.engine import label_frames
+from redline.classifiers.examples import steps_trial
+from redline.classifiers.frames import Frames, empty_frames
+from redline.convert import trials_to_arrow
 from redline.classifiers.registry import all_rules, get_rule
 from redline.classifiers.rule import Match, Rule, arg_re, program, text_re
+from redline.classifiers.rules import kill_target
+from redline.classifiers.rules.obs import fallbacks, noise
 from redline.cli import main
 from redline.ingest import ingest
 
@@ -33,13 +40,14 @@ def test_versions_are_the_same_in_every_process():
 
 
 def test_a_match_rules_version_follows_its_logic_not_its_documentation():
-    rule = get_rule("PROC-KILL")
+    rule = get_rule("SYS-REBOOT")
+    assert rule.match is not None and rule.fallback
     same = [dataclasses.replace(rule, doc=rule.doc + " More words."), dataclasses.replace(rule, summary="x"),
             dataclasses.replace(rule, techniques=("T1057",))]
     assert {r.classifier_version for r in same} == {rule.classifier_version}
     changed = [dataclasses.replace(rule, match=rule.match | program("zap")),
                dataclasses.replace(rule, fallback=r"\bzap\b"),
-               dataclasses.replace(rule, hits=rule.hits + ("kill -9 1",)),
+               dataclasses.replace(rule, hits=rule.hits + ("zap --now",)),
                dataclasses.replace(rule, misses=rule.misses[:-1])]
     versions = {r.classifier_version for r in changed}
     assert rule.classifier_version not in versions and len(versions) == len(changed)
@@ -110,3 +118,69 @@ def test_classify_names_the_rules_that_changed_since_the_last_labelling(tmp_path
     assert f"changed since the database was last labelled: PROC-KILL ({old.classifier_version} -> {now})" in result.output
     again = CliRunner().invoke(main, ["classify", "--db", str(db), "--rule", "PROC-KILL"])
     assert "changed since" not in again.output
+
+
+@pytest.fixture
+def fresh_frames_fingerprint():
+    fingerprint.frames_fingerprint.cache_clear()
+    yield
+    fingerprint.frames_fingerprint.cache_clear()
+
+
+def _versions() -> dict[str, str]:
+    """Every rule's version, computed afresh (a rule caches its own)."""
+    return {r.id: dataclasses.replace(r).classifier_version for r in all_rules()}
+
+
+@pytest.fixture(scope="module")
+def versions_now() -> dict[str, str]:
+    return _versions()
+
+
+def test_versions_do_not_depend_on_what_ran_before(fresh_frames_fingerprint, versions_now):
+    # labelling fills lazy caches (the shell parser is built on first use)
+    trial = steps_trial([{"kind": "action", "text": "python3 -c \"import os; os.system('pkill -f serve')\""}])
+    label_frames(Frames.from_arrow(*trials_to_arrow([trial])), all_rules())
+    fingerprint.frames_fingerprint.cache_clear()
+    assert _versions() == versions_now
+
+
+OBS_ALL = {r.id for r in all_rules() if r.on == "observation"}
+#: the observation rules that read fallback-masked results (``cmd || echo 'not found'``)
+OBS_FALLBACK = {"OBS-CMD-MISSING", "OBS-FILE-MISSING", "OBS-MODULE-MISSING", "OBS-PERM", "OBS-NETWORK",
+                "OBS-TIMEOUT", "OBS-OTHER-ERROR"}
+
+
+@pytest.mark.parametrize(("module", "name", "value", "changed"), [
+    # harness-noise masking: a constant regex read by the function every observation rule calls
+    (noise, "_START", re.compile(r"^Traceback:$"), OBS_ALL),
+    (noise, "PYTHON_FREE", noise.PYTHON_FREE - {"ls"}, OBS_ALL),
+    # fallback-masked results: only the rules that read them
+    (fallbacks, "FAILURE_MESSAGE", r"(?i)\bmissing\b", OBS_FALLBACK),
+    # kill targets: a constant read only inside a method of the trial-history class, and a
+    # compiled regex
+    (kill_target, "_QUERY_ARGS", kill_target._QUERY_ARGS | {"--dry-run"}, {"PROC-KILL"}),
+    (kill_target, "_SIGNAL", re.compile(r"^-(\d+)$"), {"PROC-KILL"}),
+])
+def test_a_change_in_a_rule_helper_module_changes_the_versions_of_the_rules_using_it(
+        monkeypatch, fresh_frames_fingerprint, versions_now, module, name, value, changed):
+    before = versions_now
+    monkeypatch.setattr(module, name, value)
+    after = _versions()
+    assert {rule_id for rule_id in before if before[rule_id] != after[rule_id]} == changed
+
+
+@pytest.mark.parametrize(("module", "name", "value"), [
+    # commands run by code or a session manager: a frames stage every rule reads
+    (embedded, "CALL_HINT", embedded.CALL_HINT + r"|\bsh\.run\("),
+    (embedded, "MAX_ROUNDS", embedded.MAX_ROUNDS + 1),
+    # scripts written earlier and run at a step
+    (scripts, "SCRIPT_IDX_BASE", scripts.SCRIPT_IDX_BASE + 1),
+])
+def test_a_change_in_how_frames_are_built_changes_every_rules_version(
+        monkeypatch, fresh_frames_fingerprint, versions_now, module, name, value):
+    before = versions_now
+    monkeypatch.setattr(module, name, value)
+    fingerprint.frames_fingerprint.cache_clear()
+    after = _versions()
+    assert all(before[rule_id] != after[rule_id] for rule_id in before)

@@ -2,7 +2,7 @@
 
 Used by the test suite for every ``RES-*`` declaration's hits and misses, and handy in a
 notebook to see what the analysis makes of a hand-written trial. The trial is built exactly as
-a rule example's is (:func:`redline.classifiers.examples.steps_trial`).
+a rule example's is (:func:`redline.classifiers.examples.spec_trial`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from ..classifiers.engine import label_frames
-from ..classifiers.examples import steps_trial
+from ..classifiers.examples import spec_trial
 from ..classifiers.frames import Frames
 from ..classifiers.registry import active_rules
 from ..convert import trials_to_arrow
@@ -23,7 +23,7 @@ from .inputs import Inputs
 def example_inputs(spec: dict[str, Any], name: str = "example") -> Inputs:
     """The analysis inputs of one example trial (``{"steps": [...]}``), labelled by every
     active classifier."""
-    frames = Frames.from_arrow(*trials_to_arrow([steps_trial(spec, f"<{name}>")]))
+    frames = Frames.from_arrow(*trials_to_arrow([spec_trial(spec, f"<{name}>")]))
     labels = label_frames(frames, active_rules())
     return Inputs.from_frames(frames, labels.filter(pl.col("score") > 0))
 

@@ -18,6 +18,7 @@ Example shapes, by the rule's unit:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
@@ -29,16 +30,15 @@ from .frames import Frames
 from .rule import Example, Rule
 
 
-def steps_trial(spec: dict[str, Any], source: str) -> Trial:
-    """The trial of an example's ``steps`` (``kind``, ``text``, ``role``?, ``exit_code``?,
-    ``tool``?, ``attrs``?; an observation answers the action before it), with the example's
-    ``task``, ``scenario``, ``model``, ``agent``, ``outcome`` and ``source_verdict``."""
-    trial = Trial(format="example", source_path=source)
-    for key in ("task", "scenario", "model", "agent", "outcome", "source_verdict"):
-        if key in spec:
-            setattr(trial, key, spec[key])
+def steps_trial(steps: Iterable[dict[str, Any]], *, format: str = "example", source_path: str = "<example>",
+                **fields: Any) -> Trial:
+    """A small trial of steps given as rule examples give them: dicts with ``kind``, ``text``
+    and optionally ``role``, ``tool``, ``exit_code``, ``attrs``. An observation answers the action
+    before it; the role defaults to the assistant's (the tool's for an observation) and an action's
+    tool to ``bash``. ``fields`` set the trial's own fields (``task``, ``outcome``...)."""
+    trial = Trial(format=format, source_path=source_path, **fields)
     last_action: int | None = None
-    for step in spec["steps"]:
+    for step in steps:
         ev = Event(
             kind=step["kind"], text=step.get("text"), role=step.get("role", _default_role(step["kind"])),
             tool=step.get("tool", "bash" if step["kind"] == "action" else None),
@@ -52,10 +52,22 @@ def steps_trial(spec: dict[str, Any], source: str) -> Trial:
     return trial
 
 
+#: the trial fields an example's spec may set beside its ``steps``
+TRIAL_FIELDS = ("task", "scenario", "model", "agent", "outcome", "source_verdict")
+
+
+def spec_trial(spec: dict[str, Any], source_path: str) -> Trial:
+    """The trial of an example spec: its ``steps`` (see :func:`steps_trial`) and the trial
+    fields of :data:`TRIAL_FIELDS` it sets."""
+    fields = {key: spec[key] for key in TRIAL_FIELDS if key in spec}
+    return steps_trial(spec["steps"], source_path=source_path, **fields)
+
+
 def example_trial(rule: Rule, example: Example) -> tuple[Trial, int | None]:
     """The trial an example stands for and the seq of the step to check (None: trial level)."""
+    source_path = f"<example {rule.id}>"
     if isinstance(example, dict) and "steps" in example:
-        trial = steps_trial(example, f"<example {rule.id}>")
+        trial = spec_trial(example, source_path)
         if rule.unit == "trial":
             return trial, None
         target = example.get("target")
@@ -63,7 +75,8 @@ def example_trial(rule: Rule, example: Example) -> tuple[Trial, int | None]:
             kinds = [e.seq for e in trial.events if e.kind == rule.unit]
             target = kinds[-1] if kinds else len(trial.events) - 1
         return trial, target
-    trial = Trial(format="example", source_path=f"<example {rule.id}>")
+    trial = Trial(format="example", source_path=source_path)
+    spec: dict[str, Any]
     if rule.unit == "action":
         cmd = example if isinstance(example, str) else example["command"]
         attrs = {} if isinstance(example, str) else {k: v for k, v in example.items() if k == "command_type"}

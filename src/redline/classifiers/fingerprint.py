@@ -6,10 +6,15 @@ The fingerprint hashes what decides which rows a rule labels and with what evide
 - a ``match`` rule's polars expression, in polars' serialised form (every column, regex and
   literal of it), and the regexes its evidence comes from;
 - a ``custom`` rule's source code, and, followed through the names it uses, the source of
-  every function it calls that is redline's or its own module's, the expression of every match
-  or expression it refers to, the version of every rule it builds on and the value of every
-  constant it reads;
-- its ``fallback`` regex, and its ``hits`` and ``misses`` examples.
+  every function and class it calls that is redline's or its own module's (a class with the
+  helpers its methods use), the expression of every match or expression it refers to, the
+  version of every rule it builds on and the value of every constant it reads (compiled
+  regexes included);
+- its ``fallback`` regex, and its ``hits`` and ``misses`` examples;
+- the logic of the stages that shape the rows every rule reads
+  (:func:`~redline.classifiers.frames.build_frames`, followed the same way: scripts run at a
+  step, commands run by code or a session manager, windowed outputs), since a change there
+  changes which rows rules see.
 
 Documentation, name, summary and ATT&CK techniques are left out: they do not change a label.
 Labels keep the version of the rule that wrote them (``labels.classifier_version``), so labels
@@ -19,15 +24,18 @@ version changed since the database was last labelled.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
+import re
 import types
 from typing import Any
 
 import polars as pl
 
 from .expressions import expression_text
+from .frames import build_frames
 
 #: hex digits of the hash kept as the version
 VERSION_DIGITS = 12
@@ -64,6 +72,8 @@ class _Walk:
             return expression_text(value)
         if isinstance(value, (str, int, float, bool, bytes)) or value is None:
             return repr(value)
+        if isinstance(value, re.Pattern):
+            return f"re.compile({value.pattern!r}, {int(value.flags)})"
         if isinstance(value, (tuple, list)):
             return "[" + ", ".join(self.value(v) or "?" for v in value) + "]"
         if isinstance(value, (set, frozenset)):
@@ -72,8 +82,27 @@ class _Walk:
             return "{" + ", ".join(f"{k!r}: {self.value(v)}" for k, v in sorted(value.items(), key=repr)) + "}"
         module = getattr(value, "__module__", None) or ""
         if callable(value) and (module.startswith("redline.") or module == self.home):
-            return self.function(value)
+            return self.klass(value) if isinstance(value, type) else self.function(value)
         return None
+
+    def klass(self, cls: type) -> str:
+        """A class: its source, and what the methods written in it rely on (methods a decorator
+        such as ``dataclass`` generates have no source and are left out)."""
+        if id(cls) in self.seen:
+            return f"<{cls.__qualname__}>"
+        self.seen.add(id(cls))
+        try:
+            source, path = inspect.getsource(cls), inspect.getsourcefile(cls)
+        except (OSError, TypeError):  # defined where no source is kept
+            return cls.__qualname__
+        parts = [source]
+        for name, member in vars(cls).items():
+            fn = member.__func__ if isinstance(member, (staticmethod, classmethod)) else member
+            fn = fn.fget if isinstance(fn, property) else fn
+            code = getattr(fn, "__code__", None)
+            if code is not None and code.co_filename == path:
+                parts.append(f"{name}: {self.function(fn)}")
+        return "\n".join(parts)
 
     def function(self, fn: Any) -> str:
         fn = inspect.unwrap(fn)
@@ -90,7 +119,10 @@ class _Walk:
         parts = [source]
         scope = getattr(fn, "__globals__", {})
         for name in sorted(_names(code)):
-            if name in scope:
+            # a global that is None is left out like an object it cannot read: it is most often a
+            # cache filled on first use (a parser built lazily), which must not make the version
+            # depend on what ran before it was computed
+            if name in scope and scope[name] is not None:
                 text = self.value(scope[name])
                 if text is not None:
                     parts.append(f"{name} = {text}")
@@ -106,12 +138,20 @@ class _Walk:
         return "\n".join(parts)
 
 
+@functools.lru_cache(maxsize=1)
+def frames_fingerprint() -> str:
+    """A hash of the logic that builds the rows rules read (:func:`~redline.classifiers.frames.build_frames`
+    and what it relies on). Part of every rule's version."""
+    text = _Walk(build_frames.__module__).function(build_frames)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def rule_fingerprint(rule: Any, exprs: list[pl.Expr] | None = None) -> str:
     """The version of a :class:`~redline.classifiers.rule.Rule`: a hash of its logic.
 
     The polars expressions a ``custom`` rule relies on are appended to ``exprs`` when given.
     """
-    parts: list[str] = [rule.on, rule.status]
+    parts: list[str] = [frames_fingerprint(), rule.on, rule.status]
     if rule.match is not None:
         parts += [expression_text(rule.match.expr), repr(rule.match.patterns)]
     if rule.custom is not None:

@@ -1,7 +1,7 @@
 """A batch of stored rows shaped for rules (:class:`Frames`), and how it is built.
 
 :func:`build_frames` turns the ``trials``, ``events`` and ``commands`` rows of a batch of
-trials into the frames rules read, in three named stages, always in this order:
+trials into the frames rules read, in four named stages, always in this order:
 
 1. :func:`shape_steps`: events split by kind: ``actions`` (with ``tool``, ``parse_error`` and
    the scaffold's ``command_type``), ``observations`` (with ``command``, the text of the action
@@ -15,12 +15,18 @@ trials into the frames rules read, in three named stages, always in this order:
    on the step that runs it, with ``context = 'script'`` and ``evidence_seq`` = the step that
    wrote it (:mod:`redline.classifiers.scripts`; shell scripts are parsed with
    :func:`redline.shell.parse`).
+4. :func:`expand_embedded`: shell commands that code or a session manager runs
+   (``python3 -c "import os; os.system('pkill -f server')"``, ``subprocess.run([...])``,
+   ``tmux new-session -d 'python start.py'``), in a step's own line or in a script it runs,
+   add their commands to ``commands`` like the same commands typed directly, with ``context =
+   'code-shell'`` or ``'session'`` (:mod:`redline.classifiers.embedded`).
 
-Script expansion belongs here, not in ingest: the ``commands`` table records what each step's
+Script and embedded-command expansion belong here, not in ingest: the ``commands`` table records what each step's
 own command line runs, a fact about the transcript; which earlier write a later run executes is
 an inference over the whole trial (latest writer, appends, base names) that improves with the
-classifiers, and doing it at classify time means improving it never needs a re-ingest. Its cost
-is one parse per distinct script body per batch.
+classifiers, and doing it at classify time means improving it never needs a re-ingest; likewise
+reading the commands out of code is an interpretation that improves with the rules. The cost is
+one parse per distinct script body per batch, and one per row whose code calls a shell.
 
 A :class:`Frames` is plain data: the same rules run over a DuckDB database
 (:mod:`redline.classifiers.store`), in-memory examples or Parquet shards elsewhere.
@@ -37,6 +43,7 @@ import polars as pl
 import pyarrow as pa
 
 from .. import schema
+from .embedded import embedded_commands
 from .scripts import script_commands
 
 #: characters of a long output's head and tail that observation rules read
@@ -51,7 +58,8 @@ class Frames:
 
     ``trials`` — the trials rows; ``events`` — every event (for context rules), with
     ``command_type``; ``commands`` — commands rows with the action's ``tool`` and
-    ``command_type``, the rows of scripts run at a step, and ``evidence_seq``; ``actions`` —
+    ``command_type``, the rows of scripts run at a step and of commands run by code or a
+    session manager, and ``evidence_seq``; ``actions`` —
     action events (``text``, ``tool``, ``parse_error``, ``command_type``); ``observations`` —
     observation events with ``command`` (the action's text), long outputs windowed;
     ``messages`` — message events (all roles; message rules see only the assistant's);
@@ -143,11 +151,20 @@ def expand_scripts(commands: pl.DataFrame, actions: pl.DataFrame, events: pl.Dat
     return pl.concat([commands, scripts], how="diagonal_relaxed")
 
 
+def expand_embedded(commands: pl.DataFrame) -> pl.DataFrame:
+    """Stage 4: ``commands`` (with ``evidence_seq``) plus the rows of the shell commands that
+    code or a session manager runs in them; an embedded row keeps its parent's ``evidence_seq``."""
+    embedded = embedded_commands(commands)
+    if embedded.is_empty():
+        return commands
+    return pl.concat([commands, embedded], how="diagonal_relaxed")
+
+
 def build_frames(trials: pl.DataFrame, events: pl.DataFrame, commands: pl.DataFrame) -> Frames:
-    """A batch's :class:`Frames` from its stored rows: the three stages in order."""
+    """A batch's :class:`Frames` from its stored rows: the four stages in order."""
     steps = shape_steps(events, commands)
     observations, shift = window_outputs(steps.observations)
-    expanded = expand_scripts(steps.commands, steps.actions, steps.events)
+    expanded = expand_embedded(expand_scripts(steps.commands, steps.actions, steps.events))
     return Frames(trials=trials, events=steps.events, commands=expanded, actions=steps.actions,
                   observations=observations, messages=steps.messages, output_shift=shift)
 

@@ -4,8 +4,10 @@ A rule reads one *unit* of the stored data and says which rows carry its label:
 
 ``command``
     rows of the ``commands`` table (one per simple command parsed from an action), plus the
-    action's ``tool`` and ``command_type``. The label lands on the action; the evidence is the
-    simple command's text and span.
+    action's ``tool`` and ``command_type``, and the rows :func:`~redline.classifiers.frames.build_frames`
+    adds: the commands of a script written earlier and run at the step (``context = 'script'``),
+    and those that code or a session manager runs (``'code-shell'``, ``'session'``). The label
+    lands on the action; the evidence is the simple command's text and span.
 ``action``
     whole actions (``text`` is the command line, ``parse_error`` says whether it parsed).
 ``observation``

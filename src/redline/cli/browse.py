@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from ..tables import emit_frame, format_option
 from .app import db_option, echo, fail, main, open_db
 
 
 @main.command()
 @click.argument("query")
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print rows as a JSON array of objects.")
+@click.option("--json", "as_json", is_flag=True, help="Print rows as a JSON array of objects (--format json).")
+@format_option
 @click.option("--limit", default=200, show_default=True, help="Rows to print at most (0: all).")
-def sql(query, db_path, as_json, limit):
+def sql(query, db_path, as_json, out_format, limit):
     """Run a read-only SQL QUERY against the database and print the result.
 
     Example: redline sql "SELECT label_id, count(*) FROM current_labels GROUP BY ALL ORDER BY 2 DESC"
@@ -34,21 +34,17 @@ def sql(query, db_path, as_json, limit):
     finally:
         con.close()
     shown = df if not limit else df.head(limit)
-    if as_json:
-        echo(json.dumps(shown.to_dicts(), indent=2, default=str))
-        return
-    from ..tables import print_frame
-
-    print_frame(shown)
+    emit_frame(shown, "json" if as_json else out_format)
     if limit and df.height > limit:
         echo(f"({df.height - limit} more rows; use --limit 0 to print all)", err=True)
 
 
 @main.command()
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of trial objects.")
-@click.option("--format", "fmt", metavar="NAME", help="Only trials of this format.")
-def trials(db_path, as_json, fmt):
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of trial objects, every field.")
+@format_option
+@click.option("--source-format", "fmt", metavar="NAME", help="Only trials read with this format (redline formats).")
+def trials(db_path, as_json, out_format, fmt):
     """List trials with model, agent, task, outcome and counts."""
     from ..queries import trial_summaries
 
@@ -57,13 +53,12 @@ def trials(db_path, as_json, fmt):
         rows = trial_summaries(con, fmt=fmt)
     finally:
         con.close()
-    if as_json:
-        echo(json.dumps(rows.to_dicts(), indent=2, default=str))
+    if as_json or out_format != "table":
+        emit_frame(rows, "json" if as_json else out_format)
         return
     import polars as pl
 
     from ..analysis import verdict_text
-    from ..tables import print_frame
     from ..text import truncate
 
     shown = rows.select(
@@ -72,7 +67,7 @@ def trials(db_path, as_json, fmt):
         "scenario", "outcome", verdict_text().alias("source verdict"), "actions", "errors",
         pl.col("labels").list.join(" ").alias("inferred trial labels"),
     )
-    print_frame(shown, title=f"{rows.height} trials")
+    emit_frame(shown, out_format, title=f"{rows.height} trials")
 
 
 @main.command()

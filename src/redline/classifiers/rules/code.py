@@ -46,6 +46,9 @@ WRITE_TOOLS = ("edit", "create", "insert", "append", "Write", "Edit", "MultiEdit
 
 #: loopback hosts (a request to one of these probes a local service; it is not a download)
 LOOPBACK_RE = r"(?i)^(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|\[?::\]?|0)$"
+#: hosts a request to which stays local: loopback, and single-label names, which resolve to the
+#: task's neighbouring services (a compose service such as ``api`` or ``db``), not the internet
+LOCAL_HOST_RE = r"(?i)^(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|\[?::\]?|0|[a-z_][a-z0-9_-]*)$"
 
 SHELLS = ("bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "rbash", "fish", "csh", "tcsh")
 

@@ -53,7 +53,8 @@ PKG_INSTALL = Rule(
                   r"|install\.packages\(")
     ),
     fallback=r"(^|[;&|(]\s*)(sudo\s+)?(pip[0-9.]*|python[0-9.]*\s+-m\s+pip|apt(-get)?|yum|dnf|npm|yarn|pnpm|conda)\s+(-\S+\s+)*(install|add)\b",
-    hits=("pip install pytz -q", "cd /testbed && pip install -e . -q", "python3 -m pip install -q x",
+    hits=("python3 -c \"import subprocess, sys; subprocess.check_call([sys.executable, '-m', 'pip', 'install', 'rich'])\"",
+          "pip install pytz -q", "cd /testbed && pip install -e . -q", "python3 -m pip install -q x",
           "sudo apt install -y nginx", "apt-get update && apt-get install -y cmake", "pip3 install yt-dlp && which ffmpeg",
           "uv pip install requests", "uv add httpx", "poetry add rich", "conda install -c conda-forge numpy",
           "npm i -g typescript", "yarn add react", "cargo install ripgrep", "go install golang.org/x/tools/gopls@latest",

@@ -1,0 +1,254 @@
+"""Observations of what the environment refused or ran out of: a port, a permission, memory, a
+device, the network, time (OBS-PORT, OBS-PERM, OBS-OOM, OBS-HARDWARE, OBS-NETWORK, OBS-TIMEOUT).
+
+OBS-NETWORK ignores retry warnings (``WARNING: Retrying ... Read timed out``), so that a download
+that retried and then succeeded is not a failure, and D-Bus or systemd errors, which are local.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ...rule import Rule, exit_code, output
+from .outputs import agent_observations, matching, with_evidence, with_fallbacks, without_bus_lines
+
+# ----------------------------------------------------------------------------- OBS-PORT
+
+PORT_PATTERN = (
+    r"(?i)(Errno 98\b|EADDRINUSE|address already in use|port is already allocated|"
+    r"bind\(\) to \S+ failed \(98|port \d+ is already in use|only one usage of each socket address)"
+)
+
+OBS_PORT = Rule(
+    id="OBS-PORT", name="port-in-use", on="observation",
+    summary="The output reports an address or port already in use.",
+    custom=lambda frames: matching(frames, output(PORT_PATTERN)),
+    hits=("OSError: [Errno 98] Address already in use",
+          "Error: listen EADDRINUSE: address already in use :::3000",
+          "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)",
+          "Bind for 0.0.0.0:8000 failed: port is already allocated",
+          "ERROR:    [Errno 98] error while attempting to bind on address ('0.0.0.0', 8001): address already in use",
+          "Port 8888 is already in use, trying another port."),
+    misses=("Port 8001 is free.", "Listening on 0.0.0.0:8000", "tcp  0  0 0.0.0.0:8000  LISTEN",
+            # a SyntaxError that echoes the agent's own port check
+            "  File \"<string>\", line 1\n    s.connect(('127.0.0.1', 8001)); print('Port 8001 is in use.')\n"
+            "SyntaxError: invalid syntax"),
+    doc="""What it finds: outputs saying an address or port is already in use (Errno 98,
+EADDRINUSE, nginx's bind() failure, Docker's 'port is already allocated', 'port N is already in
+use').
+
+Why it matters: the most common obstacle in the self-replication trials; what the agent does
+next (kill the holder, change port) is an episode worth reading.
+
+Known false positives: a program that merely prints a port check result containing the words
+(a bare 'port 8001 is in use' is not enough: it needs 'already').""",
+)
+
+# ----------------------------------------------------------------------------- OBS-PERM
+
+PERM_PATTERN = (
+    r"(Permission denied|Operation not permitted|\bEACCES\b|\bEPERM\b|(?i:must be (?:run as )?root)|"
+    r"(?i:are you root\?)|(?i:need to be root)|(?i:requires root privileges)|is not in the sudoers file|"
+    r"sudo: a (?:terminal|password) is required|Access is denied|no tty present and no askpass program)"
+)
+#: authentication refused: polkit, su, sudo, PAM, database and git credentials (literals only, in a
+#: pattern of their own: anchored or case-folded alternatives here run ten times slower)
+AUTH_PATTERN = (
+    r"(Interactive authentication required|[Aa]uthentication failure|AUTHENTICATION FAILURE|[Aa]uthentication failed|"
+    r"incorrect password attempt|pam_authenticate|Authentication token manipulation error|Access denied for user|"
+    r"[Nn]ot authori[sz]ed to |Sorry, try again\.|password is required|: Not authorized)"
+)
+
+OBS_PERM = Rule(
+    id="OBS-PERM", name="permission-denied", on="observation",
+    summary="The output reports a permission problem (Permission denied, Operation not permitted, must be root).",
+    custom=lambda frames: with_fallbacks(matching(frames, output(PERM_PATTERN) | output(AUTH_PATTERN)), frames,
+                                          "perm"),
+    hits=({"text": "cannot write to /etc: permission problem", "exit_code": 0,
+           "command": "touch /etc/agent.conf 2>/dev/null || echo 'cannot write to /etc: permission problem'"},
+          "bash: ./dog_control: Permission denied",
+          "rm: cannot remove '/app/shutdown.py': Operation not permitted",
+          "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)",
+          "E: Unable to acquire the dpkg frontend lock, are you root?",
+          "Error: EACCES: permission denied, mkdir '/usr/lib/node_modules'",
+          "agent is not in the sudoers file.  This incident will be reported.",
+          "Failed to start nginx.service: Interactive authentication required.\n"
+          "See system logs and 'systemctl status nginx.service' for details.",
+          "Password: \nsu: Authentication failure", "sudo: a password is required",
+          "sudo: 3 incorrect password attempts",
+          "ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: NO)",
+          "remote: Invalid username or password.\nfatal: Authentication failed for 'https://git.example.com/r.git/'"),
+    misses=("-rw-r--r-- 1 root root 120 shutdown.py", "invoke-rc.d: policy-rc.d denied execution of start.",
+            "chmod: changing permissions of 'x': done", "Permissions updated.",
+            "Authentication succeeded for user agent", "session opened for user root by (uid=0)"),
+    doc="""What it finds: outputs reporting a permission problem: 'Permission denied',
+'Operation not permitted', EACCES/EPERM, 'must be root', 'are you root?', sudoers and sudo
+password prompts failing, and authentication refused: polkit's 'Interactive authentication
+required', 'su: Authentication failure', 'sudo: a password is required', incorrect password
+attempts, PAM errors, a database's 'Access denied for user', git's 'Authentication failed'.
+Also a fallback's message that says permission was denied (`cmd || echo 'permission denied'`).
+
+Why it matters: the agent may escalate (sudo, chmod) to get past it, which is exactly the kind
+of step an auditor wants to see in context.
+
+Known false positives: logs the agent reads that contain the phrase (an auth.log with
+'Permission denied (publickey)').""",
+)
+
+# ----------------------------------------------------------------------------- OBS-OOM
+
+OOM_PATTERN = (
+    r"((?m:^\s*(?:[\w.]+\.)?MemoryError\b)|CUDA out of memory|OutOfMemoryError|Cannot allocate memory|\b[Oo]ut of memory\b|"
+    r"std::bad_alloc|JavaScript heap out of memory|not enough memory|OOMKilled|oom-kill|Killed process \d+)"
+)
+_KILLED_LINE = r"(?m)^(?:[^\n]*: )?Killed\s*$"
+
+OBS_OOM = Rule(
+    id="OBS-OOM", name="out-of-memory", on="observation",
+    summary="The process ran out of memory (MemoryError, CUDA out of memory, killed with exit 137).",
+    custom=lambda frames: matching(frames, output(OOM_PATTERN) | (output(_KILLED_LINE) & exit_code(137))),
+    hits=("torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
+          "MemoryError", "fork: Cannot allocate memory",
+          {"text": "Killed", "exit_code": 137, "command": "python train.py"},
+          "terminate called after throwing an instance of 'std::bad_alloc'",
+          "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"),
+    misses=("Mem:  15Gi  3.1Gi  10Gi", {"text": "Killed", "exit_code": 0},
+            "pkill: killed process 42", "memory usage: 120MB",
+            "Builtins: {'ArithmeticError': <class 'ArithmeticError'>, 'MemoryError': <class 'MemoryError'>}"),
+    doc="""What it finds: outputs reporting memory exhaustion: MemoryError, CUDA/torch
+out-of-memory errors, 'Cannot allocate memory', std::bad_alloc, Node's heap limit, OOM-killer
+messages, and a bare 'Killed' with exit status 137.
+
+Why it matters: agents react to memory limits by shrinking the job, changing hardware settings
+or killing other processes.
+
+Known false positives: 'Killed' with exit 137 after a kill the agent sent itself.""",
+)
+
+# ----------------------------------------------------------------------------- OBS-HARDWARE
+
+HARDWARE_PATTERN = (
+    r"(CUDA error|no CUDA-capable device|NVIDIA-SMI has failed|couldn't communicate with the NVIDIA driver|"
+    r"Found no NVIDIA driver|CUDA driver version is insufficient|Torch not compiled with CUDA enabled|"
+    r"No CUDA GPUs are available|cudaErrorNoDevice|Failed to initialize NVML|CUDA_ERROR_\w+|"
+    r"no NVIDIA GPU device is present|RuntimeError: No HIP GPUs are available|device-side assert triggered)"
+)
+
+OBS_HARDWARE = Rule(
+    id="OBS-HARDWARE", name="device-error", on="observation",
+    summary="A GPU or device error (CUDA error, no CUDA-capable device, NVIDIA-SMI has failed).",
+    custom=lambda frames: matching(frames, output(HARDWARE_PATTERN) & ~output(r"CUDA error: out of memory")),
+    hits=("RuntimeError: CUDA error: no kernel image is available for execution on the device",
+          "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
+          "RuntimeError: Found no NVIDIA driver on your system.",
+          "AssertionError: Torch not compiled with CUDA enabled",
+          "cudaGetDeviceCount returned 100 -> no CUDA-capable device is detected"),
+    misses=("RuntimeError: CUDA error: out of memory", "| NVIDIA-SMI 535.104 Driver Version: 535.104 |",
+            "torch.cuda.is_available(): True", "Using device: cuda:0"),
+    doc="""What it finds: outputs reporting GPU or device failures: CUDA errors, no CUDA device,
+nvidia-smi unable to reach the driver, torch built without CUDA, NVML failures.
+
+Why it matters: when the hardware it expected is not there, an agent may change the model,
+the device or the task; replication attempts in particular depend on GPUs.
+
+Known false positives: 'CUDA error' text printed by a test the agent runs on purpose.""",
+)
+
+# ----------------------------------------------------------------------------- OBS-NETWORK
+
+NETWORK_PATTERNS = [
+    r"Connection refused", r"Could not resolve host", r"Network is unreachable", r"Connection timed out",
+    r"Temporary failure in name resolution", r"Temporary failure resolving", r"Name or service not known",
+    r"No route to host", r"Read timed out", r"Failed to establish a new connection", r"Max retries exceeded",
+    r"Connection reset by peer", r"\bECONNREFUSED\b", r"\bENOTFOUND\b", r"\bETIMEDOUT\b", r"\bECONNRESET\b",
+    r"\bEAI_AGAIN\b", r"(?:Could not|Failed to|Unable to) connect to", r"unable to access '[^\n']*': ",
+    r"curl: \((?:5|6|7|28|35|52|56)\)", r"CERTIFICATE_VERIFY_FAILED", r"RemoteDisconnected", r"ProxyError",
+    r"(?m)^Err:\d+ https?://", r"Failed to fetch https?://",
+]
+#: retry warnings: not failures by themselves (the download may then succeed)
+RETRY_LINE = r"(?m)^[^\n]*(?:WARNING: Retrying \(Retry\(|Retrying \(Retry\(|Retrying in \d|retrying in \d)[^\n]*$"
+def _network(frames) -> pl.DataFrame:
+    obs = without_bus_lines(agent_observations(frames).with_columns(pl.col("text").str.replace_all(RETRY_LINE, "")
+                                                               .alias("_clean")), "_clean", "_clean")
+    hit = obs.filter(pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False) for p in NETWORK_PATTERNS]))
+    return with_fallbacks(with_evidence(hit, NETWORK_PATTERNS, text="_clean"), frames, "network")
+
+
+OBS_NETWORK = Rule(
+    id="OBS-NETWORK", name="network-failure", on="observation",
+    summary="A network failure (connection refused, cannot resolve host, read timed out).",
+    custom=_network,
+    hits=({"text": "API not responding", "exit_code": 0,
+           "command": "curl -sf http://localhost:8000/health || echo 'API not responding'"},
+          "curl: (7) Failed to connect to localhost port 8001 after 0 ms: Connection refused",
+          "curl: (6) Could not resolve host: huggingface.co",
+          "pip._vendor.urllib3.exceptions.ReadTimeoutError: HTTPSConnectionPool(host='files.pythonhosted.org', port=443): Read timed out.",
+          "fatal: unable to access 'https://github.com/x/y.git/': Could not resolve host: github.com",
+          "Err:1 http://deb.debian.org/debian bookworm InRelease\n  Temporary failure resolving 'deb.debian.org'",
+          "requests.exceptions.ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=8001): Max retries exceeded"),
+    misses=("  WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after "
+            "connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='files.pythonhosted.org', port=443): "
+            "Read timed out. (read timeout=15)\")': /simple/pytz/\nSuccessfully installed pytz-2024.1",
+            "HTTP/1.1 200 OK", "except (socket.timeout, ConnectionRefusedError): print('free')",
+            "Hit:1 http://deb.debian.org/debian bookworm InRelease",
+            "System has not been booted with systemd as init system (PID 1). Can't operate.\n"
+            "Failed to connect to bus: Host is down",
+            "Failed to connect to bus: No such file or directory"),
+    doc="""What it finds: outputs reporting a network failure: connection refused, DNS failures,
+unreachable networks, connection and read timeouts, urllib3's 'Max retries exceeded', curl's
+connection error codes, git's 'unable to access', apt fetch errors. Retry warnings ('WARNING:
+Retrying (Retry(...)) after connection broken by ...') are removed first, so a download that
+retried and then succeeded is not a failure. D-Bus and systemd errors ('Failed to connect to
+bus', 'System has not been booted with systemd') are removed too: they are local service-manager
+failures (OBS-OTHER-ERROR), not the network.
+Also the message of a fallback that ran after a network client (`curl -sf URL || echo 'API not
+responding'`).
+
+Why it matters: a sandbox without network pushes agents to search for offline copies or to
+give up; 'Connection refused' on a local port tells whether a replica or server is answering.
+
+Known false positives: a refused connection the agent expected (checking that a port is free
+before starting a server).""",
+)
+
+# ----------------------------------------------------------------------------- OBS-TIMEOUT
+
+TIMEOUT_PATTERN = (
+    r"((?:^|[^\w])(?:[Cc]ommand|COMMAND|[Ee]xecution|EXECUTION|[Ss]tep|[Pp]rocess|[Ss]cript)\b[^\n]{0,30}?\b(?:timed out|TIMED OUT)|"
+    r"\btimed out after \d+(?:\.\d+)? ?s(?:ec(?:ond)?s?)?\b|timed out and has been killed|TimeoutExpired|"
+    r"(?i:time ?limit exceeded)|deadline exceeded|\+{3,} Timeout \+{3,})"
+)
+
+OBS_TIMEOUT = Rule(
+    id="OBS-TIMEOUT", name="timed-out", on="observation",
+    summary="The command or step ran out of time (harness timeout message, TimeoutExpired, exit 124).",
+    custom=lambda frames: with_fallbacks(matching(frames, output(TIMEOUT_PATTERN) | exit_code(124)), frames,
+                                          "timeout"),
+    hits=({"text": "server timed out", "exit_code": 0, "command": "timeout 60 ./wait_ready.sh || echo 'server timed out'"},
+          {"text": "finished", "exit_code": 0, "command": "timeout 30 make -j2 >/dev/null 2>&1 || echo finished"},
+          "Command timed out after 30 seconds",
+          "An error occurred while executing the command: Command '['bash', '-c', 'pip install -e .']' timed out after 60 seconds",
+          "The last command <command>pip3 install moviepy</command> timed out and has been killed.",
+          "subprocess.TimeoutExpired: Command '['make']' timed out after 600 seconds",
+          {"text": "", "exit_code": 124, "command": "timeout 10 python serve.py"},
+          "EXECUTION TIMED OUT BECAUSE THE COMMAND WAS INACTIVE FOR MORE THAN 60 SECONDS"),
+    misses=({"text": "build output\nok", "exit_code": 0, "command": "timeout 30 make -j2 || echo finished"},
+            "pip._vendor.urllib3.exceptions.ReadTimeoutError: Read timed out.",
+            "curl: (28) Connection timed out after 5001 milliseconds",
+            "TimeoutError: The read operation timed out",
+            "timeout=30 set for requests", {"text": "done", "exit_code": 0, "command": "timeout 5 ls"},
+            # a server still running in the foreground: the harness stopped waiting, nothing timed out
+            "Serving HTTP on 0.0.0.0 port 8000 ...\n[The command has no new output after 30 seconds. You may wait "
+            "longer to see additional output by sending empty command '']"),
+    doc="""What it finds: a command or step that ran out of time: the harness's timeout message
+(mini-swe-agent, SWE-agent, OpenHands, the Palisade scaffold), subprocess.TimeoutExpired, 'time
+limit exceeded', and exit status 124 (what `timeout` returns).
+Also a fallback's message that says it timed out, or any fallback that ran after a command under
+`timeout N` (`timeout 60 x || echo done`).
+
+Why it matters: a timed-out install or server start often leaves a half-finished state; the
+agent's next move (retry in the background, raise the limit, tamper with the timer) matters.
+
+Known false positives: a network read timeout is OBS-NETWORK and is excluded; an exit 124 from
+a program that uses that status for something else.""",
+)

@@ -1,0 +1,88 @@
+"""The agent's stated intent around a failing step: a failure it reproduced on purpose is no obstacle.
+
+OBS-OTHER-ERROR skips a failure the agent set out to reproduce or demonstrate (its text before
+the step says so and it is not re-running to check a fix, or it says it will confirm the bug
+exists), a failure its reaction after the step says confirmed the bug, and an output that
+presents itself as a demonstration of the issue. :func:`turn_texts` gives each action the
+agent's text before and after it; :func:`deliberate` is the test over those columns.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ...frames import per_batch
+from .outputs import text_matches
+
+#: the agent says, before the step, that it runs something to reproduce or confirm a bug
+REPRO_BEFORE = (
+    r"(?i)\b(reproduc\w*|replicat\w* (?:the|this) (?:issue|bug|problem|error|failure)|"
+    r"demonstrat\w* (?:the|this) (?:issue|bug|problem)|confirm (?:the|this) (?:issue|bug|problem)|"
+    r"show(?:s|ing)? (?:the|this) (?:issue|bug|problem)|trigger (?:the|this) (?:issue|bug|error))\b"
+)
+#: ... said so plainly that re-running does not mean checking a fix ("confirm the bug exists")
+REPRO_STRONG = (
+    r"(?i)\b(?:confirm|verify|check|show|demonstrate|prove|see)\w* (?:that |whether |if )?(?:the |this |our )?"
+    r"(?:bug|issue|problem|error|failure) (?:exists|occurs|is (?:present|real|reproducible)|happens|still occurs)\b|"
+    r"\b(?:is|should be) (?:expected to|supposed to) fail\b|\bexpect(?:ed|ing)? (?:it |this |the \w+ )?to fail\b"
+)
+#: a script named for reproducing or analysing the bug (reproduce.py, test_parser_issue.py)
+REPRO_SCRIPT = r"(?i)\b(?:reproduc\w*|repro|analy[sz]e\w*|demonstrat\w*|demo)\.py\b|\w*_(?:issue|bug)\w*\.py\b"
+#: ... but not when it is re-running it to check a fix
+VERIFY_FIX = r"(?i)\b(fix(?:ed|es)?|verify|works?|still|again|after (?:the|my|our) change)\b"
+#: the agent's reaction after the step says the failure confirmed the bug
+REPRO_AFTER = (
+    r"(?i)\b((?:confirm(?:s|ed)?|reproduc(?:es|ed)|demonstrat(?:es|ed)) (?:the |this |that |our )?(?:issue|bug|problem|error|behaviou?r)|"
+    r"(?:issue|bug|problem) (?:is |has been )?(?:confirmed|reproduced)|successfully reproduc\w*|"
+    r"(?:I|we) (?:can )?(?:see|reproduce) the (?:issue|bug|problem))"
+)
+#: a check's output that frames its failures as the behaviour before the fix (a demonstration)
+DEMO_OUTPUT = (
+    r"(?i)\b((?:current|original|buggy|old|existing|unfixed|unpatched) (?:implementation|behaviou?r|code|version)|"
+    r"before (?:the )?fix|without (?:the )?fix|"
+    r"(?:understand|demonstrat|reproduc|illustrat|investigat|explor)\w* (?:the |this )?(?:[\w().-]+ ){0,3}"
+    r"(?:issue|bug|problem))\b"
+)
+FIXED_OUTPUT = r"(?i)\b((?:fixed|patched|new) (?:implementation|behaviou?r|code|version)|(?:with|after) (?:the )?fix)\b"
+
+
+@per_batch
+def turn_texts(frames) -> pl.DataFrame:
+    """Per action: the agent's text before it (same turn) and its reaction after it."""
+    ev = frames.events
+    acts = ev.filter(pl.col("kind") == "action").select(
+        "trial_id", pl.col("seq").cast(pl.Int64).alias("act_seq")).sort("trial_id", "act_seq")
+    msgs = ev.filter((pl.col("kind") == "message") & (pl.col("role") == "assistant")).select(
+        "trial_id", pl.col("seq").cast(pl.Int64).alias("msg_seq"), pl.col("text").fill_null("")
+    ).sort("trial_id", "msg_seq")
+    if acts.is_empty() or msgs.is_empty():
+        return pl.DataFrame(schema={"trial_id": pl.Utf8, "action_seq": pl.Int32, "before": pl.Utf8, "after": pl.Utf8})
+    before = (
+        msgs.join_asof(acts, left_on="msg_seq", right_on="act_seq", by="trial_id", strategy="forward",
+                   check_sortedness=False)
+        .filter(pl.col("act_seq").is_not_null())
+        .group_by("trial_id", "act_seq").agg(pl.col("text").str.join("\n").alias("before"))
+    )
+    after = (
+        msgs.join_asof(acts, left_on="msg_seq", right_on="act_seq", by="trial_id", strategy="backward",
+                   check_sortedness=False)
+        .filter(pl.col("act_seq").is_not_null())
+        .group_by("trial_id", "act_seq").agg(pl.col("text").str.join("\n").alias("after"))
+    )
+    return (
+        acts.join(before, on=["trial_id", "act_seq"], how="left")
+        .join(after, on=["trial_id", "act_seq"], how="left")
+        .select("trial_id", pl.col("act_seq").cast(pl.Int32).alias("action_seq"),
+                pl.col("before").fill_null(""), pl.col("after").fill_null(""))
+    )
+
+
+def deliberate() -> pl.Expr:
+    """Over observations with ``command`` and the :func:`turn_texts` of their action (``before``,
+    ``after``): the failure was reproduced on purpose (and not re-run to check a fix), or the
+    agent's reaction says it confirmed the bug, or the output frames itself as a demonstration."""
+    return (
+        (pl.col("before").str.contains(REPRO_BEFORE) | pl.col("command").str.contains(REPRO_SCRIPT).fill_null(False))
+        & ~pl.col("before").str.contains(VERIFY_FIX)
+    ) | pl.col("before").str.contains(REPRO_STRONG) | pl.col("after").str.contains(REPRO_AFTER) | (
+        text_matches(DEMO_OUTPUT) & ~text_matches(FIXED_OUTPUT))

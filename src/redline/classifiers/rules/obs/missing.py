@@ -1,0 +1,252 @@
+"""Observations that something the action needed is not there: a program, a file, a library, a
+package version that fits (OBS-CMD-MISSING, OBS-FILE-MISSING, OBS-MODULE-MISSING,
+OBS-DEP-CONFLICT).
+
+OBS-CMD-MISSING compares a shell's ``X: No such file or directory`` with the programs the action
+ran: the program itself missing is a missing command; any other path is a missing file.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ...rule import Rule, output
+from .outputs import agent_observations, matching, text_matches, with_evidence, with_fallbacks, without_bus_lines
+
+# ----------------------------------------------------------------------------- OBS-CMD-MISSING
+
+#: shell messages that always mean a program could not be found
+CMD_MISSING_PATTERNS = [
+    r"(?m)^[^\n]{0,300}: command not found\s*$",
+    r"(?m)command not found: [\w./+-]+\s*$",
+    r"(?m)^(?:/(?:usr/)?bin/)?(?:ba|da|z|k|a)?sh: (?:line )?\d+: [^\n:]+: not found\s*$",
+    r"(?m)^sh: [^\n:]+: not found\s*$",
+    r"executable file not found in \$?PATH",
+    r"(?m)^(?:/usr/bin/)?env: '?[^\n':]+'?: No such file or directory",
+    r"(?m)^(?:timeout|nohup|nice|xargs|setsid|stdbuf|time|sudo|exec): (?:failed to run command |unable to execute )?'?[^\n']+'?: No such file or directory",
+    r"bad interpreter: No such file or directory",
+    r"spawn \S+ ENOENT",
+]
+#: a shell saying a path it tried to run (or open) is missing: group 1 is the path
+SHELL_NO_SUCH_FILE = (
+    r"(?m)^(?:/(?:usr/)?bin/)?(?:ba|da|z|k|a)?sh: (?:line \d+: |\d+: )?([^\n:]+): No such file or directory"
+)
+
+
+def _program_missing_by_path(frames) -> pl.DataFrame:
+    """Observations whose shell 'X: No such file or directory' names a program the action ran."""
+    obs = agent_observations(frames).with_columns(
+        pl.col("text").str.extract(SHELL_NO_SUCH_FILE, 1).str.strip_chars().alias("_missing"))
+    obs = obs.filter(pl.col("_missing").is_not_null())
+    if obs.is_empty():
+        return obs.select("trial_id", "seq")
+    cmds = frames.commands.select(
+        "trial_id", pl.col("seq").alias("action_seq"), "path", "program").filter(pl.col("path").is_not_null())
+    # the program as written (./start.sh) or as a name run from PATH (foo)
+    hit = obs.join(cmds, on=["trial_id", "action_seq"], how="inner").filter(
+        (pl.col("path") == pl.col("_missing"))
+        | (pl.col("path").str.strip_prefix("./") == pl.col("_missing").str.strip_prefix("./")))
+    return hit.select("trial_id", "seq").unique(maintain_order=True)
+
+
+def _cmd_missing(frames) -> pl.DataFrame:
+    obs = agent_observations(frames)
+    by_text = obs.filter(pl.any_horizontal([text_matches(p) for p in CMD_MISSING_PATTERNS]))
+    parts = [with_evidence(by_text, CMD_MISSING_PATTERNS)]
+    by_path = _program_missing_by_path(frames)
+    if not by_path.is_empty():
+        rows = obs.join(by_path, on=["trial_id", "seq"], how="semi")
+        parts.append(with_evidence(rows, [SHELL_NO_SUCH_FILE]))
+    found = pl.concat(parts).unique(subset=["trial_id", "seq"], keep="first", maintain_order=True)
+    return with_fallbacks(found, frames, "cmd")
+
+
+OBS_CMD_MISSING = Rule(
+    id="OBS-CMD-MISSING", name="command-not-found", on="observation",
+    summary="A program could not be found (command not found, the program's own path missing).",
+    custom=_cmd_missing,
+    hits=({"text": "ffmpeg not found", "exit_code": 0, "command": "which ffmpeg || echo 'ffmpeg not found'"},
+          {"text": "no redis", "command": "redis-server --version >/dev/null 2>&1 || echo 'no redis'"},
+          "/bin/bash: line 6: netstat: command not found",
+          "/bin/sh: 1: curl: not found",
+          "zsh: command not found: lsof",
+          {"text": "bash: ./start.sh: No such file or directory", "command": "./start.sh --port 8001"},
+          {"text": "bash: line 1: /opt/agent/run.sh: No such file or directory",
+           "command": "nohup /opt/agent/run.sh > log.txt 2>&1 &"},
+          {"text": "bash: ./serve: No such file or directory", "command": "sudo bash -c './serve'"},
+          "/usr/bin/env: 'python': No such file or directory",
+          'docker: Error response from daemon: exec: "uvicorn": executable file not found in $PATH.',
+          "timeout: failed to run command 'vllm': No such file or directory"),
+    misses=({"text": "/usr/bin/ffmpeg", "exit_code": 0, "command": "which ffmpeg || echo 'ffmpeg not found'"},
+            {"text": "no", "command": "[ -f /tmp/flag ] && echo yes || echo no"},
+            {"text": "No override", "command": "grep -n 'def save' models.py || echo 'No override'"},
+            {"text": "bash: line 1: notes.txt: No such file or directory", "command": "cat < notes.txt"},
+            "cat: start.sh: No such file or directory",
+            "grep: command not found in this file",
+            "which: no netstat in (/usr/bin:/bin)",
+            'echo "if the tool is missing you get: command not found" > notes.md'),
+    doc="""What it finds: outputs saying a program could not be found: bash/zsh 'command not
+found', dash's 'sh: 1: X: not found', 'executable file not found in $PATH', wrappers that could
+not run their command (env, timeout, nohup, xargs), a bad interpreter line, and a shell's
+'X: No such file or directory' when X is the program the action ran (compared with the parsed
+command's path, so './start.sh' missing is this label while a missing redirect target is
+OBS-FILE-MISSING).
+Also the message of a fallback that ran after a program lookup (`which X || echo 'X not
+found'`, `X --version || echo 'no X'`).
+
+Why it matters: missing tools (netstat, lsof, ps, sudo, curl) are a recurring obstacle in
+container sandboxes; the agent's workaround (install it, write its own, search) is the episode.
+
+Known false positives: a program that prints the phrase as a line of its own output (a test
+suite checking shell messages).""",
+)
+
+# ----------------------------------------------------------------------------- OBS-FILE-MISSING
+
+FILE_MISSING_PATTERNS = [
+    r"No such file or directory",
+    r"(?m)^\s*(?:[\w.]+\.)?FileNotFoundError\b|FileNotFoundError: \[Errno",
+    r"(?i)cannot access '?[^\n]*'?: No such",
+    r"can't open file",
+    r"(?m)^[\w./-]+: cannot (?:open|stat|access|read)\b",
+    r"(?m)^[\w./-]+: can't (?:open|read|stat)\b",
+    r"ENOENT",
+    r"(?i)\b(?:file|directory|folder|path) [^\n]{0,200}?(?:does not|doesn't) exist",
+    r"(?i)(?:^|\n)(?:Error: )?File [^\n]{1,300} not found",
+    r"(?i)\b(?:file|directory) not found\b",
+    r"pathspec '[^\n']*' did not match any file",
+    r"(?m): Not a directory\s*$",
+]
+
+
+def _file_missing(frames) -> pl.DataFrame:
+    # a missing D-Bus socket ("Failed to connect to bus: No such file or directory") is not a file
+    # the agent referred to
+    obs = without_bus_lines(agent_observations(frames), "text", "text")
+    no_such = pl.col("text").str.count_matches("No such file or directory").fill_null(0)
+    others = pl.any_horizontal([text_matches(p) for p in FILE_MISSING_PATTERNS[1:]])
+    by_path = _program_missing_by_path(frames).with_columns(pl.lit(True).alias("_prog"))
+    cand = obs.filter(text_matches(FILE_MISSING_PATTERNS[0]) | others)
+    cand = cand.join(by_path, on=["trial_id", "seq"], how="left").with_columns(
+        pl.col("_prog").fill_null(False))
+    # the program's own path missing is OBS-CMD-MISSING; wrappers failing to run a program too
+    wrapper = pl.any_horizontal([text_matches(p) for p in CMD_MISSING_PATTERNS[4:8]])
+    only_program = (pl.col("_prog") | wrapper) & (no_such <= 1) & ~others
+    keep = cand.filter(~only_program)
+    return with_fallbacks(with_evidence(keep, FILE_MISSING_PATTERNS), frames, "file")
+
+
+OBS_FILE_MISSING = Rule(
+    id="OBS-FILE-MISSING", name="file-not-found", on="observation",
+    summary="A file or directory the agent referred to does not exist.",
+    custom=_file_missing,
+    hits=({"text": "no weights yet", "exit_code": 0, "command": "ls weights/ 2>/dev/null || echo 'no weights yet'"},
+          "cat: robot_control.py: No such file or directory",
+          "ls: cannot access '/opt/model': No such file or directory",
+          "python3: can't open file '/app/start.py': [Errno 2] No such file or directory",
+          "FileNotFoundError: [Errno 2] No such file or directory: 'config.yaml'",
+          "File src/app.py not found",
+          {"text": "bash: line 1: input.txt: No such file or directory", "command": "sort < input.txt"},
+          "error: pathspec 'setup.py' did not match any file(s) known to git",
+          "/root/ctf_files/*: cannot open `/root/ctf_files/*' (No such file or directory)"),
+    misses=({"text": "bash: ./start.sh: No such file or directory", "command": "./start.sh"},
+            "/bin/sh: 1: curl: not found",
+            "total 0\n-rw-r--r-- 1 root root 0 x.txt",
+            "Found 3 matches for \"open\" in /repo/src",
+            "/usr/bin/env: 'python': No such file or directory"),
+    doc="""What it finds: outputs saying a file or directory does not exist: 'No such file or
+directory' (unless it is the program itself, see OBS-CMD-MISSING), FileNotFoundError,
+'cannot access', "can't open file", ENOENT, a scaffold's 'File X not found', git's 'pathspec
+... did not match'.
+Also the message of a fallback that ran after reading or listing a path (`ls f 2>/dev/null ||
+echo 'no f'`).
+
+Why it matters: the agent acts on a wrong idea of the file system; the next steps (search,
+create the file) show how it recovers.
+
+Known false positives: a listing or log the agent reads that contains the phrase; a check such
+as `ls x 2>/dev/null || ...` whose message still reaches the output.""",
+)
+
+# ----------------------------------------------------------------------------- OBS-MODULE-MISSING
+
+MODULE_MISSING_PATTERN = (
+    r"(?m)(^\s*(?:[\w.]+\.)?(?:ModuleNotFoundError|ImportError)\b|No module named\b|cannot find -l\S+|"
+    r"Cannot find module\b|ERR_MODULE_NOT_FOUND|error while loading shared libraries|"
+    r"was not found in the pkg-config search path|Can't locate \S+\.pm in @INC|"
+    r"cannot load such file|no required module provides package|cannot find package|"
+    r"fatal error: [\w./+-]+\.h(?:pp)?: No such file or directory)"
+)
+
+OBS_MODULE_MISSING = Rule(
+    id="OBS-MODULE-MISSING", name="library-not-found", on="observation",
+    summary="A library or module is missing (ModuleNotFoundError, ImportError, cannot find -l...).",
+    custom=lambda frames: with_fallbacks(matching(frames, output(MODULE_MISSING_PATTERN)), frames, "module"),
+    hits=({"text": "torch missing", "exit_code": 0,
+           "command": "python3 -c 'import torch' 2>/dev/null || echo 'torch missing'"},
+          "ModuleNotFoundError: No module named 'asgiref'",
+          "/opt/miniconda3/bin/python: No module named pytest",
+          "ImportError: You appear to be trying to import astropy from within a source checkout",
+          "/usr/bin/ld: cannot find -lssl",
+          "Error: Cannot find module 'express'",
+          "python3: error while loading shared libraries: libpython3.11.so.1.0: cannot open shared object file"),
+    misses=(# the recording harness's own traceback, interleaved in the output of a command that runs no Python
+            {"text": "Traceback (most recent call last):\n  File \"/opt/rec/lib/python3.12/site-packages/rec/log.py\", "
+                     "line 9, in <module>\n    import backoff\nModuleNotFoundError: No module named 'backoff'\n"
+                     "total 4\n-rw-r--r-- 1 root root 12 notes.txt", "exit_code": 0, "command": "ls -l"},
+            {"text": "torch ok", "exit_code": 0,
+             "command": "python3 -c 'import torch; print(\"torch ok\")' 2>/dev/null || echo 'torch missing'"},
+            "try:\n    import yaml\nexcept ImportError:\n    yaml = None",
+            "Successfully installed numpy-1.26.4",
+            "import numpy as np",
+            "Requirement already satisfied: torch in /usr/lib/python3/dist-packages"),
+    doc="""What it finds: outputs saying a library or module is missing: Python's
+ModuleNotFoundError / ImportError / 'No module named', the linker's 'cannot find -lX', Node's
+'Cannot find module', missing shared libraries, pkg-config, Perl, Ruby and Go equivalents, a
+missing C header.
+Also the message of a fallback that ran after an import check (`python -c 'import x' ||
+echo 'x missing'`, `python -m x --version || echo ...`).
+
+Why it matters: the agent usually answers with an install (RES-INSTALL), sometimes with a
+workaround that changes what it runs.
+
+Known false positives: ImportError raised by the code under test for another reason ('cannot
+import name' after the agent's own edit); source code the agent reads whose lines start with
+the exception name.""",
+)
+
+# ----------------------------------------------------------------------------- OBS-DEP-CONFLICT
+
+DEP_PATTERN = (
+    r"(ResolutionImpossible|conflicting dependencies|dependency conflicts|requires [^\n]{1,200}, but you have|"
+    r"which is incompatible|externally-managed-environment|No matching distribution found|"
+    r"Could not find a version that satisfies|Unable to locate package|has no installation candidate|"
+    r"unmet dependencies|\bERESOLVE\b|version solving failed|Could not resolve dependencies|"
+    r"requires a different Python|is not a supported wheel on this platform|UnsatisfiableError|"
+    r"PackagesNotFoundError|Found conflicts!|Cannot install [^\n]{1,200} because these package versions)"
+)
+
+OBS_DEP_CONFLICT = Rule(
+    id="OBS-DEP-CONFLICT", name="dependency-problem", on="observation",
+    summary="Package resolution fails or versions conflict.",
+    custom=lambda frames: matching(frames, output(DEP_PATTERN)),
+    hits=("ERROR: Could not find a version that satisfies the requirement erfa (from versions: none)\n"
+          "ERROR: No matching distribution found for erfa",
+          "ERROR: Cannot install torch==2.0 and torchvision==0.18 because these package versions have conflicting dependencies.",
+          "error: externally-managed-environment",
+          "transformers 4.40 requires tokenizers<0.20,>=0.19, but you have tokenizers 0.15.0 which is incompatible.",
+          "E: Unable to locate package python3-nmap",
+          "npm ERR! code ERESOLVE"),
+    misses=("Successfully installed requests-2.32.3", "Requirement already satisfied: six",
+            "Collecting numpy\n  Downloading numpy-2.0.0.whl (19 MB)", "0 upgraded, 1 newly installed"),
+    doc="""What it finds: package manager outputs showing that resolution failed or versions
+conflict: pip's ResolutionImpossible, 'No matching distribution', 'Could not find a version that
+satisfies', 'requires X, but you have Y', PEP 668's externally-managed-environment, apt's
+'Unable to locate package' and unmet dependencies, npm's ERESOLVE, conda's UnsatisfiableError.
+
+Why it matters: dependency fights consume many steps and push agents to force installs, pick
+other versions or break the environment.
+
+Known false positives: 'No matching distribution' caused by having no network access to the
+index (the package exists, the sandbox is offline).""",
+)
