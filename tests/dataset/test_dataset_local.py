@@ -132,6 +132,10 @@ def test_commands_that_read_work_on_an_attached_dataset(corpus, tmp_path):
     for command in (["findings", "-n", "3"], ["episodes"], ["compare", "--by", "model"]):
         res = runner.invoke(main, [*command, "--db", db])
         assert res.exit_code == 0, (command, res.output)
+    res = runner.invoke(main, ["check", "--fail-on", "PROC-KILL", "--db", db])
+    assert res.exit_code == 1 and "FAIL" in res.output and "PROC-KILL" in res.output
+    res = runner.invoke(main, ["check", "--fail-on", "SYS-REBOOT", "--db", db, "--json"])
+    assert json.loads(res.output)["trials_failed"] >= 1
     res = runner.invoke(main, ["report", "--db", db, "-o", str(tmp_path / "r.html")])
     assert res.exit_code == 0 and "PROC-KILL" in (tmp_path / "r.html").read_text(encoding="utf-8")
     gold = tmp_path / "gold.jsonl"

@@ -44,17 +44,18 @@ def classify(db_path, only, batch_trials, dataset, engine, ray_address):
     if dataset is None and engine == "ray":
         fail("--engine ray labels a dataset: give --dataset DIR")
     if dataset is not None:
-        run_dataset_classify(dataset, rules if only else None, engine, ray_address)
-        return
-    con = open_db(db_path)
-    try:
-        total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
-        with progress("classify", total) as bar:
-            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or BATCH_TRIALS)
-    finally:
-        con.close()
+        report = run_dataset_classify(dataset, rules if only else None, engine, ray_address)
+    else:
+        con = open_db(db_path)
+        try:
+            total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
+            with progress("classify", total) as bar:
+                report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or BATCH_TRIALS)
+        finally:
+            con.close()
     if report.changed:
-        echo(f"{len(report.changed)} classifiers changed since the database was last labelled: "
+        echo(f"{len(report.changed)} classifiers changed since the {'dataset' if dataset else 'database'} "
+             "was last labelled: "
              + ", ".join(f"{rule_id} ({old} -> {new})" for rule_id, old, new in report.changed))
     echo(report.summary())
 

@@ -122,8 +122,8 @@ def run_dataset_ingest(paths, out: str, fmt: str | None, force: bool, engine: st
     return report.errors
 
 
-def run_dataset_classify(dataset: str, rules, engine: str, address: str | None) -> None:
-    """``redline classify --dataset``."""
+def run_dataset_classify(dataset: str, rules, engine: str, address: str | None):
+    """``redline classify --dataset``: returns the run's report."""
     from ..dataset import DatasetError
     from ..distributed import TaskError
     from ..distributed.classify import classify as run
@@ -136,10 +136,7 @@ def run_dataset_classify(dataset: str, rules, engine: str, address: str | None) 
         fail(str(exc))
     finally:
         executor.close()
-    if report.changed:
-        echo(f"{len(report.changed)} classifiers changed since the dataset was last labelled: "
-             + ", ".join(f"{rule_id} ({old} -> {new})" for rule_id, old, new in report.changed))
-    echo(report.summary())
+    return report
 
 
 def run_dataset_analyse(dataset: str) -> None:

@@ -11,7 +11,6 @@ runs), with the runs that wrote them in ``classify_runs``. The corpus-level tabl
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -21,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ..queries import labelled_versions
 from .layout import (GLOBAL_TABLES, ORDER_BY, SHARD_BYTES, SHARD_FILES, SHARDED_TABLES, STAGING, global_file,
                      plan_shards, quote, select_list, shard_file, shard_id)
 from .manifest import Shard
@@ -39,16 +39,6 @@ class Exported:
 
     def summary(self) -> str:
         return f"wrote {self.trials} trials and {self.labels} labels in {self.shards} shards to {self.out}"
-
-
-def classifier_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Classifier ID -> the version the latest complete classify run that ran it had."""
-    versions: dict[str, str] = {}
-    for (rules,) in con.execute(
-            "SELECT rules FROM classify_runs WHERE status = 'complete' ORDER BY run_id DESC").fetchall():
-        for rule_id, version in json.loads(rules or "{}").items():
-            versions.setdefault(rule_id, version)
-    return versions
 
 
 def _plan(con: duckdb.DuckDBPyConnection, shard_bytes: int, shard_files: int) -> list[list[str]]:
@@ -126,7 +116,7 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str], *, shard
             generation = ds.manifest.generation + 1
             globals_ = {table: write_table(con, table, ds.root, global_file(table, generation))
                         for table in GLOBAL_TABLES if count(con, table)}
-            versions = classifier_versions(con)
+            versions = labelled_versions(con)
         finally:
             for temp in ("_rl_paths", "_rl_trials"):
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
