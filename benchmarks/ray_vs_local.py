@@ -14,7 +14,9 @@ from nothing to a labelled result:
 * **dataset, local executor**: the same shard tasks run one after another in this process.
 
 Prints every wall time and the ratios: Ray (2 CPUs) against the local path (target: at most
-1.3), and Ray at 1 CPU against 2 CPUs (the per-shard work scales when this is near 2). Each
+1.3), and Ray at 1 CPU against 2 CPUs (the per-shard work scales when this is near 2, or near
+what the machine itself gives two processes: a pure-Python loop run alone and twice at once is
+measured at the start and the end as that baseline). Each
 task is given one CPU and uses one thread (polars and DuckDB), as Ray schedules it. With
 ``--repeat N`` the runs alternate N times and medians are compared; the machine's load average
 is printed too, since other work on the machine skews a parallel measurement most.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -82,6 +85,29 @@ def dataset_local(corpus: Path, out: Path, shard_bytes: int) -> dict:
     return {"seconds": round(time.perf_counter() - t, 2), "shards": rep.shards, "labels": rep.labels}
 
 
+def _spin(n: int, start_at: float = 0.0) -> float:
+    """Seconds a pure-Python loop of ``n`` steps takes, started at ``start_at`` (wall clock)."""
+    time.sleep(max(0.0, start_at - time.time()))
+    t = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i
+    return time.perf_counter() - t
+
+
+def machine_scaling(n: int = 20_000_000) -> dict:
+    """What this machine gives two processes at the moment: a pure-Python loop timed alone, then
+    in two processes started at the same instant. ``speedup`` 2.0 means two free cores; other
+    work on the machine (or cores shared by hyper-threading) lowers it, and bounds what any
+    2-CPU run can show."""
+    alone = _spin(n)
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        start = time.time() + 3.0  # after both workers have started
+        together = pool.starmap(_spin, [(n, start), (n, start)])
+    return {"one_process_s": round(alone, 2), "two_at_once_s": [round(x, 2) for x in together],
+            "speedup": round(2 * alone / max(together), 2)}
+
+
 def _median(values: list[float]) -> float:
     return round(statistics.median(values), 2)
 
@@ -103,6 +129,7 @@ def main() -> None:
         print(f"corpus: {files} files, {size / 1e9:.2f} GB", file=sys.stderr)
         result: dict = {"corpus_gb": round(size / 1e9, 3), "files": files, "cpus": os.cpu_count(),
                         "load_average_at_start": [round(x, 1) for x in os.getloadavg()], "runs": []}
+        result["machine_two_process_scaling_at_start"] = machine_scaling()
         for round_ in range(args.repeat):
             runs = {"local": local_path(corpus, work)}
             (work / "local.duckdb").unlink()
@@ -118,6 +145,7 @@ def main() -> None:
             assert len(labels) == 1, f"the paths labelled differently: {runs}"
             result["runs"].append(runs)
         result["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
+        result["machine_two_process_scaling_at_end"] = machine_scaling()
         seconds = {name: _median([r[name]["seconds"] for r in result["runs"] if name in r])
                    for name in result["runs"][0]}
         start = _median([r["ray_2cpu"]["cluster_start_s"] for r in result["runs"]])
