@@ -24,9 +24,18 @@ def ray_cluster(tmp_path_factory):
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'redline[ray]')")
     from tests.dataset import ray_hooks
 
+    saved = {name: os.environ.get(name) for name in (ray_hooks.MARKERS, "PYTHONPATH")}
+    # the workers inherit these: where the marker files go, and how to import the hook
     os.environ[ray_hooks.MARKERS] = str(tmp_path_factory.mktemp("ray-markers"))
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), saved["PYTHONPATH"]]))
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR",
              runtime_env={"worker_process_setup_hook": "tests.dataset.ray_hooks.install"})
-    yield ray
-    ray.shutdown()
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -12,13 +12,13 @@ import os
 import signal
 from pathlib import Path
 
+from redline.ingest import loader
+
 #: the environment variable naming the folder of marker files
 MARKERS = "REDLINE_TEST_RAY_MARKERS"
 
 
 def install() -> None:
-    from redline.ingest import loader
-
     original = loader.process_file
 
     def process_file(path, *args, **kwargs):
