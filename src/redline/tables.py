@@ -6,6 +6,8 @@ made visible by :func:`redline.text.for_terminal`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import click
 import duckdb
 import polars as pl
@@ -14,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .queries import trial_steps
-from .text import for_terminal, shorten
+from .text import for_terminal, json_for_terminal, shorten
 
 
 #: the widest a table cell is printed (longer values end in an ellipsis)
@@ -56,11 +58,17 @@ def fit_widths(headers: list[str], rows: list[list[str]], width: int) -> list[in
 
 
 def print_frame(df: pl.DataFrame, title: str | None = None, console: Console | None = None) -> None:
-    """A frame as a plain aligned table, one line per row, fitted to the console's width (cells
-    cut with an ellipsis, never wrapped); when the columns cannot fit, one block per row."""
+    """A frame as a plain aligned table (see :func:`print_rows`)."""
+    print_rows(df.columns, df.iter_rows(), title=title, console=console)
+
+
+def print_rows(columns: list[str], values: Iterable[Sequence], title: str | None = None,
+               console: Console | None = None) -> None:
+    """Rows of values as a plain aligned table, one line per row, fitted to the console's width
+    (cells cut with an ellipsis, never wrapped); when the columns cannot fit, one block per row."""
     console = console or Console(soft_wrap=False)
-    headers = [_cell(name) for name in df.columns]
-    rows = [[_cell(v) for v in row] for row in df.iter_rows()]
+    headers = [_cell(name) for name in columns]
+    rows = [[_cell(v) for v in row] for row in values]
     if title:
         console.out(for_terminal(title), style="bold", highlight=False)
     widths = fit_widths(headers, rows, console.width)
@@ -80,17 +88,19 @@ def print_frame(df: pl.DataFrame, title: str | None = None, console: Console | N
 def emit_frame(df: pl.DataFrame, fmt: str = "table", title: str | None = None,
                console: Console | None = None) -> None:
     """Print a listing as ``table`` (:func:`print_frame`), ``csv`` or ``json`` (an array of
-    objects). CSV and JSON keep every value whole; lists become ``a; b`` in CSV."""
+    objects). CSV and JSON keep every value whole; lists become ``a; b`` in CSV. Neither lets a
+    control character through to the terminal: JSON writes it as a ``\\uXXXX`` escape (the same
+    value), CSV shows it as :func:`~redline.text.for_terminal` does."""
     if fmt == "json":
         import json
 
-        click.echo(json.dumps(df.to_dicts(), indent=2, default=str, ensure_ascii=False))
+        click.echo(json_for_terminal(json.dumps(df.to_dicts(), indent=2, default=str, ensure_ascii=False)))
     elif fmt == "csv":
         flat = df.with_columns([pl.col(c).cast(pl.List(pl.Utf8)).list.join("; ") for c, t in df.schema.items()
                                 if isinstance(t, pl.List)])
         flat = flat.with_columns([pl.col(c).cast(pl.Utf8) for c, t in flat.schema.items()
                                   if isinstance(t, (pl.Struct, pl.Object))])
-        click.echo(flat.write_csv(), nl=False)
+        click.echo(for_terminal(flat.write_csv()), nl=False)
     elif fmt == "table":
         print_frame(df, title=title, console=console)
     else:

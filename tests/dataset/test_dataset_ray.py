@@ -17,7 +17,7 @@ import redline
 from redline.cli import main
 from redline.dataset import attach
 from redline.distributed.classify import classify as classify_dataset
-from redline.distributed.ingest import DIED
+from redline.ingest.workers import DIED
 from redline.distributed.ingest import ingest as ingest_dataset
 from redline.sample import sample_dir
 from tests.conftest import mini_swe_traj

@@ -102,7 +102,8 @@ def eval_(gold, db_path, root, as_json, worst):
     """Compare the database's labels with a GOLD.jsonl file of human labels.
 
     Prints support, precision, recall and F1 (with 95% intervals) per label, micro and macro
-    averages per unit, and the worst misses with their commands.
+    averages per unit, and the worst misses with their commands. Exits with status 2 when no
+    gold row matches a step in the database (there is nothing to score).
     """
     from ..evaluation import evaluate, render_text
 
@@ -113,6 +114,10 @@ def eval_(gold, db_path, root, as_json, worst):
         fail(str(exc))
     finally:
         con.close()
+    if not result.matched:
+        fail(f"none of the {len(result.unmatched)} gold rows matches a step in the database: check "
+             "that the gold file's transcripts were ingested into it and that --root is the folder "
+             "its `file` paths are relative to")
     if as_json:
         echo(json.dumps(result.to_json(), indent=2))
     else:

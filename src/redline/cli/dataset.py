@@ -93,8 +93,9 @@ def attach(dataset, db_path):
 
 
 def run_dataset_ingest(paths, out: str, fmt: str | None, force: bool, engine: str, address: str | None,
-                       nbytes: int) -> int:
-    """``redline ingest --out``: returns the number of files with errors."""
+                       nbytes: int):
+    """``redline ingest --out``: returns the run's report (an ingest report: exit statuses as
+    the local ingest's)."""
     from ..dataset import DatasetError
     from ..distributed import TaskError
     from ..distributed.ingest import ingest as run
@@ -119,7 +120,7 @@ def run_dataset_ingest(paths, out: str, fmt: str | None, force: bool, engine: st
              + ", ".join(f"{rule_id} ({old} -> {new})" for rule_id, old, new in report.changed)
              + f"; earlier shards keep their labels until 'redline classify --dataset {out}'")
     echo(report.summary())
-    return report.errors
+    return report
 
 
 def run_dataset_classify(dataset: str, rules, engine: str, address: str | None):

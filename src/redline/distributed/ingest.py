@@ -21,7 +21,6 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..classifiers.registry import active_rules
 from ..classifiers.rule import Rule
@@ -30,7 +29,9 @@ from ..dataset.layout import SHARD_BYTES, SHARD_FILES, plan_shards, shard_id
 from ..dataset.manifest import Shard
 from ..dataset.store import Dataset
 from ..ingest import registry
-from ..ingest.loader import IngestReport, discover
+from ..convert import clean_path
+from ..ingest.discovery import discover
+from ..ingest.loader import IngestReport
 from . import tasks
 from .executor import Executor, TaskError
 from .runs import record_run
@@ -40,8 +41,6 @@ HASH_CHUNK = 256
 #: a finished shard is committed at once if the last commit is older than this (seconds); else
 #: with the next one
 COMMIT_SECONDS = 2.0
-#: what a file whose worker died on every attempt is recorded as
-DIED = "the worker reading it died on every attempt (killed, or out of memory)"
 
 
 @dataclass
@@ -85,18 +84,7 @@ class _Run:
 
     def count(self, result: tasks.ShardResult) -> None:
         for f in result.files:
-            self.report.files += 1
-            if f.status == "ok":
-                self.report.ok += 1
-                self.report.trials += f.trials
-                self.report.events += f.events
-                if f.error:
-                    self.report.messages.append(f"{f.path}: warning: {f.error}")
-            elif f.status == "error":
-                self.report.errors += 1
-                self.report.messages.append(f"{f.path}: error: {f.error}")
-            else:
-                self.report.skipped += 1
+            self.report.count(f)
             if self.on_file:
                 self.on_file(f)
         self.report.shards += 1
@@ -150,30 +138,32 @@ def ingest(
     trials where it was read. ``rules`` default to every active classifier."""
     if format is not None:
         registry.get(format)  # raises KeyError with the known names
-    path_list = list(paths)
-    files, problems = discover(path_list)
-    explicit = {str(Path(p).resolve()) for p in path_list if Path(p).is_file()}
+    found = discover(list(paths))
     ds = Dataset.open_or_create(out)
-    report = DatasetIngestReport(messages=list(problems), out=str(ds.root))
+    report = DatasetIngestReport(messages=list(found.missing) + list(found.problems), named=found.named,
+                                 missing=list(found.missing), out=str(ds.root))
+    report.errors += len(found.problems)
     rule_list = active_rules() if rules is None else list(rules)
     rule_ids = None if rules is None else [r.id for r in rule_list]
     if on_total:
-        on_total(len(files))
+        on_total(len(found.files))
     with ds.writing() as write:
         report.changed = _changed_rules(ds, rule_list)
         run = _Run(ds, write, executor, report, rule_list, rule_ids, on_file)
         known = ds.known_files()
-        new = [str(f) for f in files if str(f) not in known]
-        changed = _changed([str(f) for f in files if str(f) in known], known, force, executor, report, on_file)
+        # the dataset records each file under its stored name (as the local ingest does)
+        new = [f for f in found.files if clean_path(f) not in known]
+        changed = _changed([f for f in found.files if clean_path(f) in known], known, force, executor, report,
+                           on_file)
 
         def jobs(group: list[str]) -> list[tasks.Job]:
-            return [(p, format, p in explicit) for p in group]
+            return [(p, format, p in found.explicit) for p in group]
         for replaces, todo in ((False, new), (True, changed)):
             for group in plan_shards([(p, _size(p)) for p in todo], shard_bytes, shard_files):
                 run.submit_shard(jobs(group), replaces)
         stale: dict[str, list[str]] = {}
         for path in changed:
-            stale.setdefault(known[path].shard, []).append(path)
+            stale.setdefault(known[clean_path(path)].shard, []).append(clean_path(path))
         for sid, drop in stale.items():
             executor.submit(("rewrite", sid), tasks.rewrite_shard, str(ds.root), ds.manifest.shard(sid), write, drop)
         held: list[Shard] = []
@@ -193,7 +183,7 @@ def ingest(
                         for job in shard_jobs:
                             run.submit_shard([job], replaces)
                         continue
-                    result = tasks.error_shard(str(ds.root), sid, write, shard_jobs[0], DIED)
+                    result = tasks.error_shard(str(ds.root), sid, write, shard_jobs[0])
                 else:
                     result = done.value
                 run.count(result)
@@ -225,11 +215,11 @@ def _changed(paths: list[str], known, force: bool, executor: Executor, report: D
         if done.died:
             raise TaskError(f"hashing known files failed: {done.died}")
         for path, sha in done.value:
-            if sha is not None and sha == known[path].sha256:
-                report.files += 1
-                report.unchanged += 1
+            if sha is not None and sha == known[clean_path(path)].sha256:
+                summary = tasks.FileSummary(clean_path(path), "unchanged", None)
+                report.count(summary)
                 if on_file:
-                    on_file(tasks.FileSummary(path, "unchanged", None, 0, 0))
+                    on_file(summary)
             else:
                 changed.append(path)
     return sorted(changed)

@@ -27,6 +27,7 @@ from ..dataset.layout import SHARDED_TABLES, quote
 from ..dataset.manifest import Shard
 from ..dataset.store import count, shard_summary, write_shard
 from ..ingest import loader
+from ..ingest.discovery import NotRegular
 
 #: a transcript file to read: (path, forced format or None, named on the command line)
 Job = tuple[str, "str | None", bool]
@@ -34,19 +35,19 @@ Job = tuple[str, "str | None", bool]
 #: the environment variable an executor sets to the CPUs it gave a task (DuckDB's threads in it)
 TASK_THREADS = "REDLINE_TASK_THREADS"
 
-#: files read before their rows are loaded into the shard's database (as the local loader's batches)
-BATCH_FILES = 500
-
 
 @dataclass
 class FileSummary:
-    """What became of one transcript file (its ``ingested_files`` row, without the tables)."""
+    """What became of one transcript file (its ``ingested_files`` row, without the tables): what
+    :meth:`redline.ingest.loader.IngestReport.count` reads of a file's result."""
 
     path: str
     status: str
     error: str | None
-    trials: int
-    events: int
+    n_trials: int = 0
+    n_events: int = 0
+    #: a skip worth a line on stderr (as :attr:`redline.ingest.loader.FileResult.notice`)
+    notice: bool = False
 
 
 @dataclass
@@ -79,7 +80,7 @@ def _workspace() -> duckdb.DuckDBPyConnection:
 
 
 def _summary(result: loader.FileResult) -> FileSummary:
-    return FileSummary(result.path, result.status, result.error, result.n_trials, result.n_events)
+    return FileSummary(result.path, result.status, result.error, result.n_trials, result.n_events, result.notice)
 
 
 def _relabelled(run_id: int, own_run: int | None) -> str:
@@ -109,8 +110,8 @@ def hash_files(paths: Sequence[str]) -> list[tuple[str, str | None]]:
     out: list[tuple[str, str | None]] = []
     for path in paths:
         try:
-            out.append((path, loader.file_sha256(Path(path))))
-        except OSError:
+            out.append((path, loader.file_sha256(path)))
+        except (OSError, NotRegular):
             out.append((path, None))
     return out
 
@@ -121,17 +122,8 @@ def ingest_shard(root: str, shard_id: str, write: int, jobs: Sequence[Job], rule
     con = _workspace()
     try:
         summaries: list[FileSummary] = []
-        batch: list[loader.FileResult] = []
-        events = 0
-        for path, fmt, explicit in jobs:
-            result = loader.process_file(path, fmt, explicit)
-            summaries.append(_summary(result))
-            batch.append(result)
-            events += result.n_events
-            if events >= loader.BATCH_EVENTS or len(batch) >= BATCH_FILES:
-                loader.write_batch(con, batch)
-                batch, events = [], 0
-        loader.write_batch(con, batch)
+        results = (loader.process_file(path, fmt, explicit) for path, fmt, explicit in jobs)
+        loader.load(con, results, lambda stored: summaries.append(_summary(stored)))
         own_run, labels = None, 0
         if count(con, "trials"):
             report = classify(con, _rules(rule_ids))
@@ -143,12 +135,12 @@ def ingest_shard(root: str, shard_id: str, write: int, jobs: Sequence[Job], rule
         con.close()
 
 
-def error_shard(root: str, shard_id: str, write: int, job: Job, reason: str) -> ShardResult:
-    """A shard recording one file as an error (the worker reading it died on every attempt)."""
+def error_shard(root: str, shard_id: str, write: int, job: Job) -> ShardResult:
+    """A shard recording one file as an error: the worker reading it died on every attempt,
+    recorded as the local ingest records a file whose worker died (:func:`redline.ingest.loader.died`)."""
     con = _workspace()
     try:
-        path, fmt, _ = job
-        result = loader.FileResult(path, None, None, fmt, "error", reason)
+        result = loader.died(job)
         loader.write_batch(con, [result])
         tables = write_shard(con, Path(root), shard_id, write)
         return ShardResult(shard_summary(con, shard_id, tables, None), [_summary(result)])
