@@ -9,7 +9,9 @@ Enforced where the data passes, each in one place:
 
 * stored columns: :mod:`redline.convert`, where every database row is built;
 * the shell parser's budget: :func:`redline.shell.parse`;
-* the loader's batches: :mod:`redline.ingest.loader`.
+* the loader's batches: :mod:`redline.ingest.loader`;
+* datasets and the Ray engine: :mod:`redline.dataset.layout` (shards), :mod:`redline.dataset.store`
+  (the manifest), :mod:`redline.distributed` (tasks, retries, commits).
 
 The format adapters' own limits (file and document sizes, zip archives, terminal recordings)
 are in :mod:`redline.ingest.limits`.
@@ -90,3 +92,26 @@ BATCH_EVENTS = 50_000
 BATCH_FILES = 500
 #: ...or this many bytes of Arrow data
 BATCH_BYTES = 256 * 1024**2
+
+# --------------------------------------------------------------------------- datasets and Ray
+
+#: a dataset shard holds at most this many bytes of transcript files (input size; one larger
+#: file makes a shard of its own)...
+SHARD_BYTES = 64 * 2**20
+#: ...and at most this many files (``redline ingest --out --shard-mb`` changes the bytes)
+SHARD_FILES = 1000
+#: the largest manifest a writer commits and a view reads (DuckDB's ``read_json`` reserves twice
+#: this per read): about 30,000 shards, 2 TB of transcripts at the default shard size
+MANIFEST_MAX_BYTES = 32 * 2**20
+#: CPUs a Ray task asks for; its polars and DuckDB get as many threads, so tasks never
+#: oversubscribe a node
+TASK_CPUS = 1
+#: runs of a Ray task whose worker died, after the first (Ray's ``max_retries``); a shard that
+#: dies on every run is split into one task per file
+TASK_RETRIES = 3
+#: a finished shard is committed at once if the last commit is older than this (seconds),
+#: else with the next one
+COMMIT_SECONDS = 2.0
+#: a dataset classify records its finished shards in the manifest this often (seconds), so an
+#: interrupted run is resumed from there
+PROGRESS_SECONDS = 5.0

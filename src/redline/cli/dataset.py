@@ -26,7 +26,7 @@ def shard_option(f):
 
 
 def shard_bytes(shard_mb: float | None) -> int:
-    from ..dataset.layout import SHARD_BYTES
+    from ..limits import SHARD_BYTES
 
     return SHARD_BYTES if shard_mb is None else max(1, int(shard_mb * 2**20))
 
@@ -78,9 +78,10 @@ def attach(dataset, db_path):
     DATASET is a folder written by `redline export` or `redline ingest --out`, or its URI in
     object storage (s3://bucket/prefix, gs://bucket/prefix; read through DuckDB's httpfs with
     the credentials DuckDB finds). The views follow the dataset as it grows or is labelled
-    again; every command that reads a database works on the file (report, sql, trials, show,
-    eval, episodes, findings, compare). Commands that write refuse it: work on the dataset
-    with `ingest --out`, `classify --dataset` and `analyse --dataset`.
+    again; every command that reads a database works on the file (report, sql, check, trials,
+    show, eval, episodes, findings, compare; sql reads the dataset and nothing else). Commands
+    that write refuse it: work on the dataset with `ingest --out`, `classify --dataset` and
+    `analyse --dataset`.
     """
     from ..dataset import DatasetError
     from ..dataset import attach as run_attach

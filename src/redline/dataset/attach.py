@@ -26,7 +26,8 @@ import duckdb
 
 from .. import db as dbmod
 from .. import schema
-from .layout import MANIFEST, MANIFEST_MAX_BYTES, TABLES, ident, quote, select_list
+from ..limits import MANIFEST_MAX_BYTES
+from .layout import MANIFEST, TABLES, ident, quote, select_list
 from .manifest import DatasetError, Manifest
 
 #: a URI DuckDB reads through one of its filesystems (s3://, gs://, https://, ...)

@@ -1,7 +1,7 @@
 """``redline export``: a database's tables as a sharded Parquet dataset.
 
 The transcript files the database recorded are grouped into shards in path order (at most
-:data:`~.layout.SHARD_BYTES` of transcripts and :data:`~.layout.SHARD_FILES` files each, the
+:data:`~redline.limits.SHARD_BYTES` of transcripts and :data:`~redline.limits.SHARD_FILES` files each, the
 same plan the distributed ingest makes), and every per-trial table is written in one pass per
 table, partitioned by shard, so a trial and everything about it lands in the shard of its file.
 Labels are the current ones (the ``current_labels`` view: the labels of complete classify
@@ -21,7 +21,8 @@ import duckdb
 import pyarrow as pa
 
 from ..queries import labelled_versions
-from .layout import (GLOBAL_TABLES, ORDER_BY, SHARD_BYTES, SHARD_FILES, SHARDED_TABLES, STAGING, global_file,
+from ..limits import SHARD_BYTES, SHARD_FILES
+from .layout import (GLOBAL_TABLES, ORDER_BY, SHARDED_TABLES, STAGING, global_file,
                      plan_shards, quote, select_list, shard_file, shard_id)
 from .manifest import Shard
 from .store import Dataset, count, write_table

@@ -20,6 +20,7 @@ names are removed by the next writer. Every file's columns and types are those o
 from __future__ import annotations
 
 from .. import schema
+from ..limits import SHARD_BYTES, SHARD_FILES
 
 #: what the manifest's ``format`` says, and the layout version this redline writes and reads
 FORMAT = "redline-dataset"
@@ -31,15 +32,6 @@ LOCK = ".lock"
 STAGING = "_staging"
 #: the zero-row file every table folder holds, so every table has a schema and a file to read
 EMPTY = "_empty.parquet"
-
-#: the largest manifest a writer commits and a view reads (DuckDB's ``read_json`` reserves twice
-#: this per read): about 30,000 shards, 2 TB of transcripts at the default shard size
-MANIFEST_MAX_BYTES = 32 * 2**20
-
-#: a shard holds at most this many bytes of transcript files (input size), and at most
-#: :data:`SHARD_FILES` files; ``--shard-mb`` changes the first
-SHARD_BYTES = 64 * 2**20
-SHARD_FILES = 1000
 
 #: tables whose rows describe the corpus, not one trial: runs, and findings ranked across the
 #: whole corpus. Each is one file for the dataset; every other table is sharded.

@@ -30,7 +30,8 @@ import duckdb
 
 from .. import db as dbmod
 from .attach import create_views, snapshot_sources
-from .layout import (EMPTY, LOCK, MANIFEST, MANIFEST_MAX_BYTES, ORDER_BY, SHARDED_TABLES, STAGING, TABLES,
+from ..limits import MANIFEST_MAX_BYTES
+from .layout import (EMPTY, LOCK, MANIFEST, ORDER_BY, SHARDED_TABLES, STAGING, TABLES,
                      empty_file, empty_select, quote, select_list, shard_file)
 from .manifest import DatasetError, Manifest, Shard, now
 

@@ -19,12 +19,10 @@ from ..classifiers.registry import active_rules
 from ..classifiers.rule import Rule
 from ..classifiers.store import ClassifyReport, changed_rules
 from ..dataset.store import Dataset
+from ..limits import PROGRESS_SECONDS
 from . import tasks
 from .executor import Executor, TaskError
 from .runs import record_run
-
-#: progress is written to the manifest at most this often (seconds)
-PROGRESS_SECONDS = 5.0
 
 
 def classify(root: str | os.PathLike[str], executor: Executor, rules: Sequence[Rule] | None = None, *,

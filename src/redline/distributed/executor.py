@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..limits import TASK_RETRIES
+
 #: attempts of a task whose worker died, after the first (Ray's ``max_retries``)
-RETRIES = 3
+RETRIES = TASK_RETRIES
 
 
 @dataclass

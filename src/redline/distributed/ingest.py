@@ -25,22 +25,20 @@ from dataclasses import dataclass, field
 from ..classifiers.registry import active_rules
 from ..classifiers.rule import Rule
 from ..classifiers.store import changed_rules
-from ..dataset.layout import SHARD_BYTES, SHARD_FILES, plan_shards, shard_id
+from ..dataset.layout import plan_shards, shard_id
 from ..dataset.manifest import Shard
 from ..dataset.store import Dataset
 from ..ingest import registry
 from ..convert import clean_path
 from ..ingest.discovery import discover
 from ..ingest.loader import IngestReport
+from ..limits import COMMIT_SECONDS, SHARD_BYTES, SHARD_FILES
 from . import tasks
 from .executor import Executor, TaskError
 from .runs import record_run
 
 #: known files whose hashes one task computes
 HASH_CHUNK = 256
-#: a finished shard is committed at once if the last commit is older than this (seconds); else
-#: with the next one
-COMMIT_SECONDS = 2.0
 
 
 @dataclass

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..limits import TASK_CPUS
 from .executor import RETRIES, Done, TaskError
 from .tasks import TASK_THREADS
 
@@ -30,10 +31,6 @@ try:
     from ray import exceptions as ray_errors
 except ImportError as exc:  # pragma: no cover - exercised where Ray is absent
     raise RayMissing("the Ray engine needs Ray: pip install 'redline[ray]'") from exc
-
-#: CPUs a task asks for; its polars and DuckDB use as many threads, so tasks do not oversubscribe
-#: a node (Ray schedules one task per CPU)
-TASK_CPUS = 1
 
 #: a worker that died, not a task that failed: retried by Ray, then reported as died
 _DEATHS = (ray_errors.WorkerCrashedError, ray_errors.OutOfMemoryError, ray_errors.NodeDiedError,
