@@ -9,6 +9,7 @@ label, the project's own fixtures of every other format, and files that cannot b
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -59,15 +60,37 @@ def write_corpus(root: Path, trajectories: int = 12, bad: bool = True, fixtures:
     return root
 
 
-def local_audit(paths, db_path: Path) -> Path:
-    """The local path: ingest and classify into a database, as `redline ingest` + `classify` do."""
+def add_special_files(root: Path) -> Path:
+    """Files that are not regular or lead nowhere, beside a corpus: a named pipe (never to be
+    opened), a broken link with a transcript's name, a link to a folder."""
+    special = root / "special"
+    special.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(special / "pipe.jsonl")
+    (special / "gone.traj.json").symlink_to(special / "does-not-exist.traj.json")
+    (special / "loop-dir").symlink_to(special)
+    return root
+
+
+def local_audit(paths, db_path: Path, reports: list | None = None) -> Path:
+    """The local path: ingest and classify into a database, as `redline ingest` + `classify` do
+    (the ingest report is appended to ``reports`` when given)."""
     con = redline.connect(db_path)
     try:
-        redline.ingest.ingest([str(p) for p in paths], con)
+        report = redline.ingest.ingest([str(p) for p in paths], con)
         redline.classify(con)
     finally:
         con.close()
+    if reports is not None:
+        reports.append(report)
     return db_path
+
+
+def assert_same_report(expected, actual) -> None:
+    """Two ingest reports count the same files the same way and print the same lines."""
+    for name in ("files", "ok", "errors", "skipped", "unchanged", "trials", "events", "named"):
+        assert getattr(actual, name) == getattr(expected, name), name
+    assert sorted(actual.messages) == sorted(expected.messages)
+    assert actual.missing == expected.missing
 
 
 def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:

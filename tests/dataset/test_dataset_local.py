@@ -27,7 +27,8 @@ from redline.distributed.classify import classify as classify_dataset
 from redline.distributed.ingest import ingest as ingest_dataset
 from redline.sample import sample_dir
 from tests.conftest import mini_swe_traj
-from tests.dataset.helpers import STEPS, assert_same_audit, local_audit, table_rows
+from tests.dataset.helpers import (STEPS, add_special_files, assert_same_audit, assert_same_report, local_audit,
+                                  table_rows)
 
 ANALYSIS = ("episodes", "phases", "command_categories", "findings")
 SMALL = 40_000  # bytes per shard: five shards of the test corpus
@@ -129,6 +130,13 @@ def test_commands_that_read_work_on_an_attached_dataset(corpus, tmp_path):
     res = runner.invoke(main, ["sql", "SELECT count(*) AS n FROM current_labels WHERE label_id = 'PROC-KILL'",
                                "--db", db, "--json"])
     assert json.loads(res.output)[0]["n"] > 0
+    # the locked query connection reads the dataset's files, and nothing outside them
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not part of the audit\n", encoding="utf-8")
+    res = runner.invoke(main, ["sql", f"SELECT content FROM read_text('{outside}')", "--db", db])
+    assert res.exit_code == 2 and "reaches outside the database" in res.output, res.output
+    res = runner.invoke(main, ["sql", f"SELECT content FROM read_text('{ds_dir}/../outside.txt')", "--db", db])
+    assert res.exit_code == 2 and "reaches outside the database" in res.output, res.output
     for command in (["findings", "-n", "3"], ["episodes"], ["compare", "--by", "model"]):
         res = runner.invoke(main, [*command, "--db", db])
         assert res.exit_code == 0, (command, res.output)
@@ -228,6 +236,33 @@ def test_dataset_ingest_gives_the_local_audit(corpus, tmp_path):
     report = ingest_dataset([corpus], tmp_path / "ds", LocalExecutor(), shard_bytes=SMALL)
     assert report.errors >= 4 and report.shards > 3
     assert_same_audit(local, _attached(tmp_path / "ds", tmp_path))
+
+
+def test_bad_special_and_missing_files_are_reported_as_the_local_ingest_reports_them(corpus, tmp_path):
+    add_special_files(corpus)
+    named = corpus / "bad" / "notes.txt"  # named on the command line: an error, not a skip
+    paths = [corpus, named, tmp_path / "no-such-folder", str(tmp_path / "none-*.json")]
+    reports: list = []
+    local = local_audit(paths, tmp_path / "local.duckdb", reports)
+    report = ingest_dataset([str(p) for p in paths], tmp_path / "ds", LocalExecutor(), shard_bytes=SMALL)
+    assert_same_report(reports[0], report)
+    assert any("pipe.jsonl: skipped: not a regular file" in line for line in report.messages)
+    assert f"{named}: error: not a recognised transcript format" in report.messages
+    assert len(report.missing) == 2
+    assert_same_audit(local, _attached(tmp_path / "ds", tmp_path))
+
+
+def test_ingest_out_exits_as_the_local_ingest(tmp_path, write_traj):
+    good = write_traj("a-1", [("ls", "", 0)])
+    bad = tmp_path / "bad.traj.json"
+    bad.write_text('{"messages": [', encoding="utf-8")
+    runner = CliRunner()
+    cases = [([str(tmp_path / "nothing-here")], [], 2), ([str(good), str(tmp_path / "nothing-here")], [], 1),
+             ([str(good), str(bad)], [], 0), ([str(good), str(bad)], ["--strict"], 1), ([str(good)], ["--strict"], 0)]
+    for i, (paths, flags, status) in enumerate(cases):
+        local = runner.invoke(main, ["ingest", *paths, *flags, "--db", str(tmp_path / f"l{i}.duckdb")])
+        out = runner.invoke(main, ["ingest", *paths, *flags, "--out", str(tmp_path / f"ds{i}")])
+        assert local.exit_code == out.exit_code == status, (paths, flags, local.output, out.output)
 
 
 def test_re_running_skips_known_files_and_a_changed_file_replaces_its_trials(corpus, tmp_path):
@@ -371,6 +406,8 @@ def test_cli_ingest_out_attach_and_the_engine_options(tmp_path, write_traj):
     assert res.exit_code == 2 and "give --out DIR" in res.output
     res = runner.invoke(main, ["classify", "--engine", "ray"])
     assert res.exit_code == 2 and "give --dataset DIR" in res.output
+    res = runner.invoke(main, ["ingest", str(path), "--out", str(tmp_path / "ds"), "-j", "2"])
+    assert res.exit_code == 2 and "--engine ray" in res.output and not (tmp_path / "ds").exists()
     res = runner.invoke(main, ["ingest", str(path), "--out", str(tmp_path / "ds")])
     assert res.exit_code == 0 and "1 ingested" in res.output and "1 shards written" in res.output
     res = runner.invoke(main, ["attach", str(tmp_path / "ds"), "--db", str(tmp_path / "a.duckdb")])

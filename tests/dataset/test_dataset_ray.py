@@ -17,12 +17,12 @@ import redline
 from redline.cli import main
 from redline.dataset import attach
 from redline.distributed.classify import classify as classify_dataset
-from redline.ingest.workers import DIED
 from redline.distributed.ingest import ingest as ingest_dataset
+from redline.ingest.workers import DIED
 from redline.sample import sample_dir
 from tests.conftest import mini_swe_traj
 from tests.dataset import ray_hooks
-from tests.dataset.helpers import STEPS, assert_same_audit, local_audit
+from tests.dataset.helpers import STEPS, add_special_files, assert_same_audit, assert_same_report, local_audit
 
 SMALL = 40_000  # bytes per shard: five shards of the test corpus
 
@@ -53,10 +53,13 @@ def test_ray_gives_the_local_audit_of_the_sample(tmp_path, ray_executor):
 
 
 def test_ray_gives_the_local_audit_of_a_corpus_with_bad_files_and_labels_it_again(corpus, tmp_path, ray_executor):
+    add_special_files(corpus)
     ds_dir = tmp_path / "ds"
     report = ingest_dataset([corpus], ds_dir, ray_executor(), shard_bytes=SMALL)
     assert report.errors >= 4 and report.shards > 3 and not report.split
-    local = local_audit([corpus], tmp_path / "local.duckdb")
+    reports: list = []
+    local = local_audit([corpus], tmp_path / "local.duckdb", reports)
+    assert_same_report(reports[0], report)
     db = _attached(ds_dir, tmp_path)
     assert_same_audit(local, db)
     labelled = classify_dataset(ds_dir, ray_executor())

@@ -44,7 +44,8 @@ def exit_status(report, strict: bool) -> int:
 @click.argument("paths", nargs=-1, required=True)
 @db_option
 @click.option("--format", "fmt", metavar="NAME", help="Read every file as this format (see `redline formats`).")
-@click.option("--workers", "-j", type=click.IntRange(min=1), help="Parallel worker processes (default: up to the CPU count).")
+@click.option("--workers", "-j", type=click.IntRange(min=1),
+              help="Parallel worker processes (default: up to the CPU count); not with --out.")
 @click.option("--force", is_flag=True, help="Re-read files even when their content hash is unchanged.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any file could not be read.")
 @click.option("--out", "out", type=click.Path(file_okay=False), metavar="DIR",
@@ -70,6 +71,9 @@ def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address
     """
     if out is None and engine == "ray":
         fail("--engine ray writes a dataset: give --out DIR")
+    if out is not None and workers is not None:
+        fail("--workers sets the processes of an ingest into the database; with --out, shards are read "
+             "one after the other here, or in parallel with --engine ray")
     if out is not None:
         report = run_dataset_ingest(paths, out, fmt, force, engine, ray_address, shard_bytes(shard_mb))
     else:
