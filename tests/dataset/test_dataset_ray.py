@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,18 @@ def test_the_cli_runs_on_the_cluster(tmp_path, write_traj, ray_cluster):
     assert res.exit_code == 0 and "1 ingested" in res.output, res.output
     res = runner.invoke(main, ["classify", "--dataset", str(tmp_path / "ds"), "--engine", "ray"])
     assert res.exit_code == 0 and "over 1 trials" in res.output, res.output
+
+
+def test_ray_address_joins_a_running_cluster(tmp_path, write_traj, ray_cluster):
+    """A separate redline process, given --ray-address, runs its shards on the test's cluster
+    (with RAY_ADDRESS unset, so the option is what names the cluster)."""
+    address = ray_cluster.get_runtime_context().gcs_address
+    path = write_traj("a-1", [("sudo killall python3", "", 0)])
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    out = subprocess.run([sys.executable, "-c", "from redline.cli import main; main()", "ingest", str(path),
+                          "--out", str(tmp_path / "ds"), "--engine", "ray", "--ray-address", address],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0 and "1 ingested" in out.stdout, out.stderr[-2000:]
+    con = redline.connect(_attached(tmp_path / "ds", tmp_path), read_only=True)
+    assert con.execute("SELECT label_id FROM current_labels WHERE label_id = 'PROC-KILL'").fetchall() == [("PROC-KILL",)]
+    con.close()
