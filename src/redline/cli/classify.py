@@ -14,7 +14,8 @@ from .dataset import engine_options, run_dataset_classify
 @db_option
 @click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
-              help="Trials read and labelled at a time; fewer use less memory (default 2000).")
+              help="Trials read and labelled at a time (of each shard, with --dataset); fewer use less memory "
+                   "(default 2000).")
 @click.option("--dataset", type=click.Path(file_okay=False), metavar="DIR",
               help="Label the Parquet dataset in DIR again, shard by shard, instead of the database.")
 @engine_options
@@ -44,7 +45,8 @@ def classify(db_path, only, batch_trials, dataset, engine, ray_address):
     if dataset is None and engine == "ray":
         fail("--engine ray labels a dataset: give --dataset DIR")
     if dataset is not None:
-        report = run_dataset_classify(dataset, rules if only else None, engine, ray_address)
+        report = run_dataset_classify(dataset, rules if only else None, engine, ray_address,
+                                      batch_trials or BATCH_TRIALS)
     else:
         con = open_db(db_path)
         try:

@@ -124,7 +124,7 @@ def run_dataset_ingest(paths, out: str, fmt: str | None, force: bool, engine: st
     return report
 
 
-def run_dataset_classify(dataset: str, rules, engine: str, address: str | None):
+def run_dataset_classify(dataset: str, rules, engine: str, address: str | None, batch_trials: int):
     """``redline classify --dataset``: returns the run's report."""
     from ..dataset import DatasetError
     from ..distributed import TaskError
@@ -133,7 +133,7 @@ def run_dataset_classify(dataset: str, rules, engine: str, address: str | None):
     executor = make_executor(engine, address)
     try:
         with progress("classify") as bar:
-            report = run(dataset, executor, rules, on_shard=bar.advance)
+            report = run(dataset, executor, rules, on_shard=bar.advance, batch_trials=batch_trials)
     except (DatasetError, TaskError) as exc:
         fail(str(exc))
     finally:

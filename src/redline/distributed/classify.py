@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from ..classifiers.registry import active_rules
 from ..classifiers.rule import Rule
-from ..classifiers.store import ClassifyReport, changed_rules
+from ..classifiers.store import BATCH_TRIALS, ClassifyReport, changed_rules
 from ..dataset.store import Dataset
 from ..limits import PROGRESS_SECONDS
 from . import tasks
@@ -26,9 +26,10 @@ from .runs import record_run
 
 
 def classify(root: str | os.PathLike[str], executor: Executor, rules: Sequence[Rule] | None = None, *,
-             on_shard: Callable[[int], None] | None = None) -> ClassifyReport:
+             on_shard: Callable[[int], None] | None = None, batch_trials: int = BATCH_TRIALS) -> ClassifyReport:
     """Label every shard of the dataset at ``root`` with ``rules`` (default: every active
-    classifier); ``on_shard`` gets the trial count of each shard done."""
+    classifier), ``batch_trials`` of a shard's trials at a time; ``on_shard`` gets the trial
+    count of each shard done."""
     rule_list = active_rules() if rules is None else list(rules)
     rule_ids = None if rules is None else [r.id for r in rule_list]
     versions = {r.id: r.classifier_version for r in rule_list}
@@ -55,7 +56,7 @@ def classify(root: str | os.PathLike[str], executor: Executor, rules: Sequence[R
             if not shard.trials:
                 done[shard.id] = {"labels": None, "trials": shard.tables.get("trials"), "count": 0}
                 continue
-            executor.submit(shard.id, tasks.classify_shard, str(ds.root), shard, write, rule_ids, run_id)
+            executor.submit(shard.id, tasks.classify_shard, str(ds.root), shard, write, rule_ids, run_id, batch_trials)
         last = time.monotonic()
         for result in executor.results():
             if result.died:

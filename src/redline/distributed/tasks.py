@@ -22,7 +22,7 @@ import pyarrow as pa
 from .. import db as dbmod
 from ..classifiers.registry import active_rules, get_rule
 from ..classifiers.rule import Rule
-from ..classifiers.store import classify
+from ..classifiers.store import BATCH_TRIALS, classify
 from ..dataset.layout import SHARDED_TABLES, quote
 from ..dataset.manifest import Shard
 from ..dataset.store import count, shard_summary, write_shard
@@ -148,13 +148,15 @@ def error_shard(root: str, shard_id: str, write: int, job: Job) -> ShardResult:
         con.close()
 
 
-def classify_shard(root: str, shard: Shard, write: int, rule_ids: Sequence[str] | None, run_id: int) -> LabelResult:
-    """Label a shard's trials again as ``redline classify`` labels a database: its labels of
-    these classifiers are replaced, any others kept. Writes a new labels file."""
+def classify_shard(root: str, shard: Shard, write: int, rule_ids: Sequence[str] | None, run_id: int,
+                   batch_trials: int = BATCH_TRIALS) -> LabelResult:
+    """Label a shard's trials again as ``redline classify`` labels a database (``batch_trials``
+    at a time): its labels of these classifiers are replaced, any others kept. Writes a new
+    labels file."""
     con = _workspace()
     try:
         load_shard(con, root, {t: f for t, f in shard.tables.items() if t in ("trials", "events", "commands", "labels")})
-        report = classify(con, _rules(rule_ids))
+        report = classify(con, _rules(rule_ids), batch_trials=batch_trials)
         source = _relabelled(run_id, report.run_id)
         n = count(con, f"({source})")
         rel = write_shard(con, Path(root), shard.id, write, tables=("labels",), sources={"labels": source}).get("labels")
