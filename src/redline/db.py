@@ -204,6 +204,19 @@ MIGRATIONS: list[tuple[int, str, Migration | None]] = [
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
+#: the table that records which migrations a database has had
+MIGRATIONS_TABLE = """
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    INTEGER PRIMARY KEY,
+        name       VARCHAR NOT NULL,
+        applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    )
+"""
+
+#: the table ``redline attach`` (:mod:`redline.dataset.attach`) leaves in a database whose
+#: tables are views over a Parquet dataset: such a database is read, never written
+ATTACHED_TABLE = "redline_dataset"
+
 
 class SchemaError(RuntimeError):
     """The database was written by a newer redline, or is not a redline database."""
@@ -261,6 +274,7 @@ def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = Fals
     check_database_file(path, must_exist=read_only or not create)
     if read_only:
         con = _configure(duckdb.connect(path, read_only=True))
+        _refuse_attached(con, path, read_only=True)
         version = schema_version(con)
         if version != SCHEMA_VERSION:
             con.close()
@@ -270,8 +284,39 @@ def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = Fals
             )
         return con
     con = _configure(duckdb.connect(path))
+    _refuse_attached(con, path, read_only=False)
     migrate(con)
     return con
+
+
+def attached_dataset(con: duckdb.DuckDBPyConnection) -> tuple[str, int] | None:
+    """(dataset, schema version) when the database was made by ``redline attach``, else None."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                         [ATTACHED_TABLE]).fetchall()[0][0]
+    if not exists:
+        return None
+    row = con.execute(f"SELECT uri, schema_version FROM {ATTACHED_TABLE}").fetchall()
+    return (row[0][0], row[0][1]) if row else None
+
+
+def _refuse_attached(con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:
+    """A database attached to a dataset is opened read-only, and only at this schema version;
+    its tables are views, so a write or a migration is refused with what to do instead."""
+    attached = attached_dataset(con)
+    if attached is None:
+        return
+    uri, version = attached
+    problem = None
+    if version != SCHEMA_VERSION:
+        problem = (f"{path}: attached to the dataset {uri} of schema version {version}; this redline reads "
+                   f"version {SCHEMA_VERSION} (export the data again with the redline that wrote it)")
+    elif not read_only:
+        problem = (f"{path}: its tables are views over the dataset {uri} (redline attach) and take no writes; "
+                   f"work on the dataset instead: 'redline ingest PATH... --out {uri}', "
+                   f"'redline classify --dataset {uri}', 'redline analyse --dataset {uri}'")
+    if problem:
+        con.close()
+        raise SchemaError(problem)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -286,15 +331,7 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Create a new database, or apply an older one's pending migrations in order; return the
     resulting schema version. Everything pending runs in one transaction."""
-    con.execute(
-        """
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            version    INTEGER PRIMARY KEY,
-            name       VARCHAR NOT NULL,
-            applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp
-        )
-        """
-    )
+    con.execute(MIGRATIONS_TABLE)
     current = schema_version(con)
     if current > SCHEMA_VERSION:
         raise SchemaError(

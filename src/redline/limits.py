@@ -12,7 +12,9 @@ Enforced where the data passes, each in one place:
 * the loader's batches: :mod:`redline.ingest.loader`;
 * what a learned model reads of a step: :mod:`redline.classifiers.models.inputs`; the weak
   supervision ``redline train`` adds: :mod:`redline.classifiers.training`;
-* the similar-step index: :mod:`redline.similar`.
+* the similar-step index: :mod:`redline.similar`;
+* datasets and the Ray engine: :mod:`redline.dataset.layout` (shards), :mod:`redline.dataset.store`
+  (the manifest), :mod:`redline.distributed` (tasks, retries, commits).
 
 The format adapters' own limits (file and document sizes, zip archives, terminal recordings)
 are in :mod:`redline.ingest.limits`.
@@ -108,3 +110,26 @@ MAX_WEAK_ROWS = 200_000
 SIMILAR_TEXT_CHARS = 2_000
 #: steps read and vectorised at a time while the similar-step index is built
 SIMILAR_BUILD_BATCH = 50_000
+
+# --------------------------------------------------------------------------- datasets and Ray
+
+#: a dataset shard holds at most this many bytes of transcript files (input size; one larger
+#: file makes a shard of its own)...
+SHARD_BYTES = 64 * 2**20
+#: ...and at most this many files (``redline ingest --out --shard-mb`` changes the bytes)
+SHARD_FILES = 1000
+#: the largest manifest a writer commits and a view reads (DuckDB's ``read_json`` reserves twice
+#: this per read): about 30,000 shards, 2 TB of transcripts at the default shard size
+MANIFEST_MAX_BYTES = 32 * 2**20
+#: CPUs a Ray task asks for; its polars and DuckDB get as many threads, so tasks never
+#: oversubscribe a node
+TASK_CPUS = 1
+#: runs of a Ray task whose worker died, after the first (Ray's ``max_retries``); a shard that
+#: dies on every run is split into one task per file
+TASK_RETRIES = 3
+#: a finished shard is committed at once if the last commit is older than this (seconds),
+#: else with the next one
+COMMIT_SECONDS = 2.0
+#: a dataset classify records its finished shards in the manifest this often (seconds), so an
+#: interrupted run is resumed from there
+PROGRESS_SECONDS = 5.0

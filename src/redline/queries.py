@@ -6,10 +6,22 @@ complete classify runs only.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import polars as pl
 
 from .db import frame as dbframe
+
+def labelled_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Classifier ID -> the version the latest complete classify run that ran it had."""
+    versions: dict[str, str] = {}
+    for (rules,) in con.execute(
+            "SELECT rules FROM classify_runs WHERE status = 'complete' ORDER BY run_id DESC").fetchall():
+        for rule_id, version in json.loads(rules or "{}").items():
+            versions.setdefault(rule_id, version)
+    return versions
+
 
 def trial_summaries(con: duckdb.DuckDBPyConnection, *, fmt: str | None = None) -> pl.DataFrame:
     """One row per trial: metadata, outcome, counts of steps, and trial-level label IDs.

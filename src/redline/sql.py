@@ -16,7 +16,9 @@ for most statements, together for all:
 3. **No access outside it**: once the database is attached, ``enable_external_access`` is off
    (no file, no URL: ``read_csv``, ``read_text``, ``read_blob``, ``glob``, ``httpfs``...),
    extensions are neither installed nor loaded automatically, and ``lock_configuration`` is on
-   (no statement can change a setting back).
+   (no statement can change a setting back). A database made by ``redline attach`` is views
+   over a Parquet dataset: its dataset's folder (or object-store prefix) is the one place
+   outside the file that stays readable, so the views work and nothing else does.
 
 Results are fetched in chunks of :data:`CHUNK_ROWS`, so a caller that stops after N rows
 never holds more than that in memory. Every failure is an :class:`SqlError` whose message is
@@ -172,6 +174,9 @@ class ReadOnlyDatabase:
                 raise dbmod.SchemaError(
                     f"{path}: schema version {version}, this redline needs {dbmod.SCHEMA_VERSION}; "
                     "open it once with another redline command to migrate")
+            attached = dbmod.attached_dataset(con)
+            if attached is not None:
+                _open_dataset(con, attached[0])
             for setting in LOCKDOWN:
                 con.execute(setting)
         except BaseException:
@@ -199,6 +204,22 @@ class ReadOnlyDatabase:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def _open_dataset(con: duckdb.DuckDBPyConnection, uri: str) -> None:
+    """Let the views of a database made by ``redline attach`` read their dataset, and nothing
+    else: the dataset's folder (or object-store prefix) is the one place outside the database
+    that stays readable (``allowed_directories``; a path that leaves it with ``..`` is refused).
+    An object store's filesystem (``httpfs``) is loaded now, as none is loaded once the
+    connection is locked."""
+    if "://" in uri:
+        try:
+            con.execute("LOAD httpfs")
+        except duckdb.Error as exc:
+            raise dbmod.SchemaError(f"cannot read the dataset {uri}: DuckDB's httpfs extension is not "
+                                    f"available ({one_line(exc)}); install it with DuckDB's "
+                                    "INSTALL httpfs") from None
+    con.execute(f"SET allowed_directories = [{_quote(uri.rstrip('/') + '/')}]")
 
 
 def _quote(text: str) -> str:

@@ -37,7 +37,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
     tail: the analysis reads no more)."""
     trials = dbframe(con, "SELECT trial_id, format, model, agent, task, scenario, outcome, "
                           "CAST(source_verdict AS VARCHAR) AS source_verdict, started_at, ended_at, "
-                          "CAST(metadata AS VARCHAR) AS metadata FROM trials")
+                          "CAST(metadata AS VARCHAR) AS metadata FROM trials ORDER BY trial_id")
     events = dbframe(con, f"""
         SELECT trial_id, seq, ts, kind, role, tool, exit_code, action_seq, CAST(attrs AS VARCHAR) AS attrs,
                CASE WHEN length(text) > {2 * TEXT_EDGE}
@@ -45,7 +45,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
                     ELSE text END AS text
         FROM events ORDER BY trial_id, seq""")
     commands = dbframe(con, "SELECT * EXCLUDE (span_start, span_end) FROM commands ORDER BY trial_id, seq, idx")
-    labels = dbframe(con, "SELECT * FROM current_labels WHERE score > 0")
+    labels = dbframe(con, "SELECT * FROM current_labels WHERE score > 0 ORDER BY trial_id, seq NULLS FIRST, label_id")
     return Inputs(trials, events, commands, labels)
 
 

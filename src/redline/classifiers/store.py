@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from ..db import frame as dbframe
 from ..db import transaction
+from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
 from .frames import Frames, build_frames
 from .models.apply import apply_models
@@ -79,16 +80,6 @@ class ClassifyReport:
     def summary(self) -> str:
         models = f" and {self.models} models ({self.suggestions} suggestions)" if self.models else ""
         return f"{self.labels} labels from {self.rules} classifiers{models} over {self.trials} trials"
-
-
-def labelled_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Classifier ID -> the version the latest complete run that ran it had."""
-    versions: dict[str, str] = {}
-    for (rules,) in con.execute(
-            "SELECT rules FROM classify_runs WHERE status = 'complete' ORDER BY run_id DESC").fetchall():
-        for rule_id, version in json.loads(rules or "{}").items():
-            versions.setdefault(rule_id, version)
-    return versions
 
 
 def changed_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None) -> list[tuple[str, str, str]]:

@@ -8,6 +8,7 @@ import click
 
 from ..text import truncate
 from .app import db_option, echo, fail, main, open_db
+from .dataset import run_dataset_analyse
 
 _NOT_RUN = "no analysis stored in {db}: run 'redline analyse --db {db}' (or 'redline audit') first"
 
@@ -57,12 +58,19 @@ def _print(df, title: str) -> None:
 
 @main.command()
 @db_option
-def analyse(db_path):
+@click.option("--dataset", type=click.Path(file_okay=False), metavar="DIR",
+              help="Analyse the Parquet dataset in DIR (in this process) and store the tables there.")
+def analyse(db_path, dataset):
     """Find episodes, phases, command categories and findings; store them in the database.
 
     Reads the labelled steps (run `redline classify` first) and replaces the tables episodes,
-    phases, command_categories and findings. `redline audit` runs it after classify.
+    phases, command_categories and findings. `redline audit` runs it after classify. With
+    --dataset the whole dataset is analysed at once (findings rank steps across the corpus)
+    and the tables are written into it.
     """
+    if dataset is not None:
+        run_dataset_analyse(dataset)
+        return
     run_analyse(db_path)
 
 

@@ -7,17 +7,22 @@ import json
 import click
 
 from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
+from .dataset import engine_options, run_dataset_classify
 
 
 @main.command()
 @db_option
 @click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
-              help="Trials read and labelled at a time; fewer use less memory (default 2000).")
+              help="Trials read and labelled at a time (of each shard, with --dataset); fewer use less memory "
+                   "(default 2000).")
+@click.option("--dataset", type=click.Path(file_okay=False), metavar="DIR",
+              help="Label the Parquet dataset in DIR again, shard by shard, instead of the database.")
+@engine_options
 @models_option
 @click.option("--no-models", is_flag=True, help="Run the rules only, not the learned models.")
 @progress_option
-def classify(db_path, only, batch_trials, models_dir, no_models, progress_mode):
+def classify(db_path, only, batch_trials, dataset, engine, ray_address, models_dir, no_models, progress_mode):
     """Label behaviours on the stored steps.
 
     Works from the database alone (no re-ingest). Each run is recorded in classify_runs; when it
@@ -32,6 +37,11 @@ def classify(db_path, only, batch_trials, models_dir, no_models, progress_mode):
     model gives them (labels.source says which), SUGGEST-HIGH writes suggestions (table
     suggestions) for `redline label`. --no-models runs the rules alone; with --rule, only the
     models of those IDs run.
+
+    With --dataset DIR the same run labels a Parquet dataset, each shard's trials in a task of
+    its own (on Ray with --engine ray), writing new labels and suggestions files per shard; the
+    new files replace the old in one commit when every shard is done, and a run that is
+    interrupted is resumed by the next.
     """
     from ..classifiers.registry import active_rules, get_rule, models_for
 
@@ -41,9 +51,22 @@ def classify(db_path, only, batch_trials, models_dir, no_models, progress_mode):
             rules = [get_rule(r) for r in only]
         except KeyError as exc:
             fail(str(exc.args[0]))
+    if dataset is None and engine == "ray":
+        fail("--engine ray labels a dataset: give --dataset DIR")
     ids = None if not only else sorted({m.id for r in rules for m in models_for(r.id)})
     models = [] if no_models else load_models(models_dir, ids)
-    run_classify(db_path, rules, models, batch_trials, progress_mode)
+    if dataset is not None:
+        from ..classifiers.store import BATCH_TRIALS
+
+        report = run_dataset_classify(dataset, rules if only else None, engine, ray_address,
+                                      batch_trials or BATCH_TRIALS, models)
+    else:
+        report = run_classify(db_path, rules, models, batch_trials, progress_mode)
+    if report.changed:
+        echo(f"{len(report.changed)} classifiers changed since the {'dataset' if dataset else 'database'} "
+             "was last labelled: "
+             + ", ".join(f"{rule_id} ({old} -> {new})" for rule_id, old, new in report.changed))
+    echo(report.summary())
 
 
 def load_models(models_dir, ids=None):
@@ -68,10 +91,7 @@ def run_classify(db_path, rules, models, batch_trials, progress_mode=None):
                          models=models)
     finally:
         con.close()
-    if report.changed:
-        echo(f"{len(report.changed)} classifiers changed since the database was last labelled: "
-             + ", ".join(f"{rule_id} ({old} -> {new})" for rule_id, old, new in report.changed))
-    echo(report.summary())
+    return report
 
 
 @main.command()

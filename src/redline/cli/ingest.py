@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from .app import db_option, echo, fail, main, open_db, progress, progress_option
+from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
+from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_option
 
 
 
@@ -44,12 +45,21 @@ def exit_status(report, strict: bool) -> int:
 @click.argument("paths", nargs=-1, required=True)
 @db_option
 @click.option("--format", "fmt", metavar="NAME", help="Read every file as this format (see `redline formats`).")
-@click.option("--workers", "-j", type=click.IntRange(min=1), help="Parallel worker processes (default: up to the CPU count).")
+@click.option("--workers", "-j", type=click.IntRange(min=1),
+              help="Parallel worker processes (default: up to the CPU count); not with --out.")
 @click.option("--force", is_flag=True, help="Re-read files even when their content hash is unchanged.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any file could not be read.")
+@click.option("--out", "out", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write a Parquet dataset in DIR (created or added to) instead of the database; each "
+                   "shard's trials are labelled where they are read.")
+@engine_options
+@shard_option
+@models_option
+@click.option("--no-models", is_flag=True, help="With --out: label with the rules only, not the learned models.")
 @progress_option
-def ingest(paths, db_path, fmt, workers, force, strict, progress_mode):
-    """Read transcripts into the database.
+def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address, shard_mb, models_dir, no_models,
+           progress_mode):
+    """Read transcripts into the database, or into a Parquet dataset (--out).
 
     PATHS are files, directories (read recursively) or glob patterns. Formats are detected by
     content. Unchanged files are skipped by content hash; a changed file replaces its trials.
@@ -57,10 +67,25 @@ def ingest(paths, db_path, fmt, workers, force, strict, progress_mode):
     the rest are still ingested. Only regular files are read: a pipe, a device or a broken link
     is recorded and named, never opened.
 
+    With --out DIR the files are read in shards, in this process or on a Ray cluster
+    (--engine ray), and every shard's trials are labelled as they are read; `redline attach DIR`
+    then gives a database to report on. Re-running skips files already in the dataset.
+
     Exit status: 2 when none of PATHS exists, 1 when some do not (or, with --strict, when a
     file or folder could not be read), else 0.
     """
-    report = run_ingest(paths, db_path, fmt, workers, force, progress_mode)
+    if out is None and engine == "ray":
+        fail("--engine ray writes a dataset: give --out DIR")
+    if out is not None and workers is not None:
+        fail("--workers sets the processes of an ingest into the database; with --out, shards are read "
+             "one after the other here, or in parallel with --engine ray")
+    if out is not None:
+        from .classify import load_models
+
+        models = [] if no_models else load_models(models_dir)
+        report = run_dataset_ingest(paths, out, fmt, force, engine, ray_address, shard_bytes(shard_mb), models)
+    else:
+        report = run_ingest(paths, db_path, fmt, workers, force, progress_mode)
     if report.named and len(report.missing) == report.named:
         echo("redline: nothing to ingest: none of the paths given exists", err=True)
     status = exit_status(report, strict)

@@ -48,7 +48,7 @@ TRANSCRIPT_EXTENSIONS = (".json", ".jsonl", ".log", ".traj", ".eval", ".cast", "
 JSON_EXTENSIONS = {".json": "document", ".traj": "document", ".jsonl": "lines", ".ndjson": "lines",
                    ".cast": "lines"}
 
-__all__ = ["FileResult", "IngestReport", "discover", "ingest", "process_file", "write_batch"]
+__all__ = ["FileResult", "IngestReport", "died", "discover", "ingest", "load", "process_file", "write_batch"]
 
 
 @dataclass
@@ -375,7 +375,8 @@ def _process(job: Job) -> FileResult:
     return process_file(*job)
 
 
-def _died(job: Job) -> FileResult:
+def died(job: Job) -> FileResult:
+    """The result of a file whose worker process died even when it read the file alone."""
     return FileResult(clean_path(job[0]), None, None, job[1], "error", DIED)
 
 
@@ -385,7 +386,7 @@ def _results(jobs: list[Job], workers: int) -> Iterator[FileResult]:
         for job in jobs:
             yield _process(job)
         return
-    yield from run_parallel(jobs, _process, _died, workers)
+    yield from run_parallel(jobs, _process, died, workers)
 
 
 def ingest(
@@ -427,9 +428,23 @@ def ingest(
         jobs.append((f, format, f in found.explicit))
     if on_total:
         on_total(len(found.files))
+    load(con, _results(jobs, _worker_count(workers, len(jobs))), report.count, on_file)
+    return report
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    results: Iterable[FileResult],
+    on_stored: Callable[[FileResult], None],
+    on_file: Callable[[FileResult], None] | None = None,
+) -> None:
+    """Write files' results to the database in batches (bounded by :data:`~redline.limits.BATCH_EVENTS`,
+    :data:`~redline.limits.BATCH_FILES` and :data:`~redline.limits.BATCH_BYTES`); ``on_stored``
+    gets each result as stored (an error, when the database refused its rows). The local ingest
+    and each shard of a dataset ingest (:mod:`redline.distributed.tasks`) load through it."""
     batch: list[FileResult] = []
     pending_events = pending_bytes = 0
-    for result in _results(jobs, _worker_count(workers, len(jobs))):
+    for result in results:
         batch.append(result)
         pending_events += result.n_events
         pending_bytes += result.nbytes
@@ -437,9 +452,8 @@ def ingest(
             on_file(result)
         if pending_events >= BATCH_EVENTS or len(batch) >= BATCH_FILES or pending_bytes >= BATCH_BYTES:
             for stored in _store(con, batch):
-                report.count(stored)
+                on_stored(stored)
             batch, pending_events, pending_bytes = [], 0, 0
     if batch:
         for stored in _store(con, batch):
-            report.count(stored)
-    return report
+            on_stored(stored)

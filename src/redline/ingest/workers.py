@@ -40,11 +40,19 @@ def run_parallel(
         with ProcessPoolExecutor(max_workers=workers) as pool:
             pending: dict[Future[R], T] = {}
             while todo or pending:
+                broken = False
                 while todo and len(pending) < workers * 2:
                     item = todo.popleft()
-                    pending[pool.submit(work, item)] = item
+                    try:
+                        pending[pool.submit(work, item)] = item
+                    except BrokenProcessPool:  # a worker died since the last wait: not this item's fault
+                        todo.appendleft(item)
+                        broken = True
+                        break
+                if broken:
+                    suspects.extend(pending.values())
+                    break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                broken = False
                 for fut in done:
                     item = pending.pop(fut)
                     try:

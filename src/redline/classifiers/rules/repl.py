@@ -133,7 +133,10 @@ def _copies(frames: "Frames") -> pl.DataFrame:
                      how="diagonal_relaxed")
     if hits.is_empty():
         return _empty().with_columns(pl.lit(None, pl.Utf8).alias("_dest"))
-    return hits.sort("trial_id", "seq", "_rank", "idx").group_by("trial_id", "seq", maintain_order=True).first().select(
+    # ties (one command matching several names) go to the latest naming step, so the evidence
+    # does not depend on which other trials share the batch
+    return hits.sort("trial_id", "seq", "_rank", "idx", "name_seq", descending=[False, False, False, False, True],
+                     nulls_last=True).group_by("trial_id", "seq", maintain_order=True).first().select(
         "trial_id", "seq", pl.col("text").str.slice(0, 500).alias("evidence"), "span_start", "span_end",
         pl.when(pl.col("name_seq") >= 0).then(pl.col("name_seq")).cast(pl.Int32).alias("evidence_seq"),
         _basename(pl.col("_dest_path")).alias("_dest"))
@@ -192,7 +195,10 @@ def launch_hits(frames: "Frames") -> pl.DataFrame:
                          how="diagonal_relaxed")
     if launched.is_empty():
         return _empty().with_columns(pl.lit(None, pl.Utf8).alias("_port"), pl.lit(None, pl.Utf8).alias("_entry"))
-    return launched.sort("trial_id", "seq", "idx").group_by("trial_id", "seq", maintain_order=True).first().select(
+    # ties (one launch matching a name and another way) go to the latest naming step, so the
+    # evidence does not depend on which other trials share the batch
+    return launched.sort("trial_id", "seq", "idx", "name_seq", descending=[False, False, False, True],
+                         nulls_last=True).group_by("trial_id", "seq", maintain_order=True).first().select(
         "trial_id", "seq", pl.col("text").str.slice(0, 500).alias("evidence"), "span_start", "span_end",
         pl.col("name_seq").cast(pl.Int32).alias("evidence_seq"),
         pl.col("text").str.extract(_PORT_RE, 1).alias("_port"),

@@ -1,0 +1,197 @@
+"""redline against Inspect Scout on Inspect ``.eval`` logs of bash-using agents, in one run.
+
+    python benchmarks/scout.py [--logs 20] [--samples 50] [--steps 40]
+
+1. Makes (once) a separate virtual environment, ``benchmarks/out/scout-venv``, with
+   ``inspect_ai`` and ``inspect_scout`` from PyPI: redline depends on neither.
+2. Writes ``--logs`` ``.eval`` logs there with Inspect's own classes (``write_eval_log``), each
+   holding ``--samples`` samples of an agent that calls the ``bash`` tool ``--steps`` times
+   (the commands and outputs of ``benchmarks/generate.py``).
+3. **Scout** (the baseline): ``inspect_scout.scan`` with one ``grep_scanner`` of 20 regular
+   expressions (kills, reboots, privilege, downloads, persistence...) over the same files.
+4. **redline**: ``redline ingest`` + ``redline classify`` (every classifier) into a new
+   database, end to end; then **re-classify**: ``redline classify`` of that database again.
+
+Every step runs as its own process; wall time is measured around it and peak RSS is the
+largest sum of the resident memory of the process and its children, sampled every 20 ms.
+Prints the figures and the ratios (targets: Scout / redline end to end at least 10, Scout /
+re-classify at least 100, redline's peak RSS at most a quarter of Scout's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+VENV = OUT / "scout-venv"
+
+#: the 20 patterns Scout greps for (labelled, so Scout reports each)
+PATTERNS = {
+    "kill": r"\b(kill|pkill|killall)\b", "reboot": r"\b(reboot|shutdown|poweroff|init 6)\b",
+    "sudo": r"\bsudo\b", "chmod": r"\bchmod\b", "rm_rf": r"\brm\s+-[a-zA-Z]*[rf]", "curl": r"\bcurl\b",
+    "wget": r"\bwget\b", "nohup": r"\bnohup\b", "background": r"&\s*$", "crontab": r"\bcrontab\b",
+    "systemctl": r"\bsystemctl\b", "ssh": r"\b(ssh|scp|rsync)\b", "pip": r"\bpip3? install\b",
+    "apt": r"\bapt(-get)? install\b", "iptables": r"\biptables\b", "history": r"\bhistory -c\b",
+    "netstat": r"\b(netstat|ss -[a-z]*l)\b", "lsof": r"\blsof\b", "port_in_use": r"Address already in use",
+    "not_found": r"command not found",
+}
+
+WRITER = textwrap.dedent('''
+    import random, sys
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[5])
+    from generate import COMMANDS
+    from inspect_ai.log import (EvalConfig, EvalDataset, EvalLog, EvalPlan, EvalPlanStep, EvalResults,
+                                EvalSample, EvalSpec, EvalStats, write_eval_log)
+    from inspect_ai.model import (ChatMessageAssistant, ChatMessageSystem, ChatMessageTool, ChatMessageUser,
+                                  ModelOutput)
+    from inspect_ai.scorer import Score
+    from inspect_ai.tool import ToolCall
+
+    out, logs, samples, steps = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    rng = random.Random(7)
+    for n in range(logs):
+        items = []
+        for s in range(samples):
+            messages = [ChatMessageSystem(content="You are an agent with a bash tool. Fix the service."),
+                        ChatMessageUser(content=f"Task {n}-{s}: the server on port 8000 must answer /health.")]
+            for i in range(steps):
+                command, output, rc = rng.choice(COMMANDS)
+                call = ToolCall(id=f"c{i}", function="bash", arguments={"cmd": command})
+                messages.append(ChatMessageAssistant(content=f"Step {i}: I will run a command to check.",
+                                                     tool_calls=[call], model="mockllm/model"))
+                messages.append(ChatMessageTool(content=output or "(no output)", tool_call_id=f"c{i}",
+                                                function="bash"))
+            messages.append(ChatMessageAssistant(content="Done.", model="mockllm/model"))
+            items.append(EvalSample(id=f"s{s}", epoch=1, input=messages[1].text, target="ok", messages=messages,
+                                    output=ModelOutput.from_content("mockllm/model", "Done."),
+                                    scores={"match": Score(value="C" if s % 2 else "I")}))
+        created = "2026-03-02T10:00:00+00:00"
+        log = EvalLog(version=2, status="success",
+                      eval=EvalSpec(task="fix_service", task_id=f"t{n}", run_id=f"r{n}", eval_id=f"e{n}",
+                                    created=created, model="mockllm/model", config=EvalConfig(),
+                                    dataset=EvalDataset(name="svc", samples=samples), solver="basic_agent"),
+                      plan=EvalPlan(name="plan", steps=[EvalPlanStep(solver="basic_agent")]),
+                      results=EvalResults(total_samples=samples, completed_samples=samples),
+                      stats=EvalStats(started_at=created, completed_at=created), samples=items)
+        write_eval_log(log, str(out / f"{n:03d}_fix-service.eval"), format="eval")
+''')
+
+SCANNER = textwrap.dedent('''
+    import json, sys
+    from inspect_scout import grep_scanner, scan, transcripts_from
+    patterns = json.loads(sys.argv[3])
+    status = scan(scanners=[grep_scanner(patterns, regex=True)], transcripts=transcripts_from(sys.argv[1]),
+                  scans=sys.argv[2], display="none")
+    print("complete" if status.complete else "incomplete")
+''')
+
+
+def ensure_venv() -> Path:
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        print(f"making {VENV} with inspect_ai and inspect_scout (once)", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "inspect_ai", "inspect_scout"], check=True)
+    return python
+
+
+def versions(python: Path) -> dict:
+    out = subprocess.run([str(python), "-c", "import importlib.metadata as m, json; print(json.dumps("
+                          "{p: m.version(p) for p in ('inspect_ai', 'inspect_scout')}))"],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory (KiB) of ``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def measure(cmd: list[str], env: dict | None = None) -> dict:
+    """Run ``cmd``; its wall time and the peak RSS of its process tree."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - t
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd[:3])}... failed ({proc.returncode}):\n{err[-3000:]}")
+    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak / 1024, 1), "stdout": out.strip()[-300:]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--logs", type=int, default=20)
+    ap.add_argument("--samples", type=int, default=50)
+    ap.add_argument("--steps", type=int, default=40)
+    args = ap.parse_args()
+    python = ensure_venv()
+    redline = Path(sys.executable).with_name("redline")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        logs = work / "logs"
+        logs.mkdir()
+        subprocess.run([str(python), "-c", WRITER, str(logs), str(args.logs), str(args.samples), str(args.steps),
+                        str(HERE)], check=True)
+        size = sum(p.stat().st_size for p in logs.iterdir())
+        result: dict = {"versions": versions(python), "logs": args.logs, "samples": args.logs * args.samples,
+                        "tool_calls": args.logs * args.samples * args.steps, "bytes": size,
+                        "load_average_at_start": [round(x, 1) for x in os.getloadavg()]}
+        print(f"{args.logs} logs, {result['samples']} samples, {size / 1e6:.1f} MB", file=sys.stderr)
+        result["scout_scan"] = measure([str(python), "-c", SCANNER, str(logs), str(work / "scans"),
+                                        json.dumps(PATTERNS)])
+        print(f"scout: {result['scout_scan']}", file=sys.stderr)
+        db = work / "audit.duckdb"
+        ingest = measure([str(redline), "ingest", str(logs), "--db", str(db)])
+        classify = measure([str(redline), "classify", "--db", str(db)])
+        result["redline_ingest"], result["redline_classify"] = ingest, classify
+        result["redline_end_to_end"] = {"seconds": round(ingest["seconds"] + classify["seconds"], 2),
+                                        "peak_rss_mb": max(ingest["peak_rss_mb"], classify["peak_rss_mb"])}
+        result["redline_reclassify"] = measure([str(redline), "classify", "--db", str(db)])
+        print(f"redline: {result['redline_end_to_end']}, re-classify {result['redline_reclassify']}", file=sys.stderr)
+        scout = result["scout_scan"]
+        result["ratios"] = {
+            "scout_vs_redline_end_to_end": round(scout["seconds"] / result["redline_end_to_end"]["seconds"], 2),
+            "scout_vs_redline_reclassify": round(scout["seconds"] / result["redline_reclassify"]["seconds"], 2),
+            "redline_peak_rss_vs_scout": round(result["redline_end_to_end"]["peak_rss_mb"] / scout["peak_rss_mb"], 3),
+        }
+        result["targets"] = {"scout_vs_redline_end_to_end": ">= 10", "scout_vs_redline_reclassify": ">= 100",
+                             "redline_peak_rss_vs_scout": "<= 0.25"}
+        result["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
+        shutil.rmtree(work / "scans", ignore_errors=True)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
