@@ -55,6 +55,56 @@ def test_small_batches_give_the_same_labels(con, write_traj):
     assert sum(1 for _, _, l, _ in small if l == "SYS-REBOOT") == 5
 
 
+def test_batches_end_before_the_text_budget_and_give_the_same_labels(con, write_traj):
+    from redline.classifiers.store import batches
+    for i in range(6):
+        write_traj(f"r__t-{i}", [(f"kill {i}", "x" * 1000 * (i + 1), 0), ("sudo reboot", "", 0)])
+    ingest([write_traj("r__t-6", [("ls", "", 0)]).parent.parent], con)
+    sizes = dict(con.execute("SELECT trial_id, sum(length(text)) FROM events GROUP BY ALL").fetchall())
+    chunks = batches(con, batch_chars=5000)
+    assert sorted(t for chunk in chunks for t in chunk) == sorted(sizes)
+    assert all(len(chunk) == 1 or sum(sizes[t] for t in chunk) <= 5000 for chunk in chunks)
+    assert len(chunks) > 2
+    assert batches(con, batch_trials=3) == [sorted(sizes)[:3], sorted(sizes)[3:6], sorted(sizes)[6:]]
+    classify(con, batch_chars=5000)
+    small = _labels(con)
+    con.execute("DELETE FROM labels")
+    classify(con)
+    assert _labels(con) == small
+    assert sum(1 for _, _, l, _ in small if l == "SYS-REBOOT") == 6
+
+
+def test_a_long_output_is_cut_in_the_query_and_spans_point_into_the_stored_text(con, write_traj):
+    from redline.classifiers.frames import OUTPUT_WINDOW
+    from redline.classifiers.store import read_frames
+    tail = "Traceback (most recent call last):\n  File \"app.py\", line 9\nOSError: [Errno 98] Address already in use\n"
+    long_output = "é" * (3 * OUTPUT_WINDOW) + tail
+    ingest([write_traj("r__w-1", [("python3 app.py", long_output, 1)])], con)
+    trial_id = con.execute("SELECT trial_id FROM trials").fetchall()[0][0]
+    frames = read_frames(con, [trial_id])
+    text = frames.observations["text"][0]
+    assert len(text) < 2 * OUTPUT_WINDOW + 100 and text.endswith(tail.rstrip())
+    classify(con)
+    start, end, evidence = con.execute(
+        "SELECT span_start, span_end, evidence FROM labels WHERE label_id = 'OBS-PORT'").fetchall()[0]
+    stored = con.execute("SELECT text FROM events WHERE kind = 'observation'").fetchall()[0][0]
+    assert start > 3 * OUTPUT_WINDOW and stored[start:end] == evidence
+
+
+def test_classify_caps_duckdb_memory_while_it_runs_and_restores_it(con, write_traj):
+    from redline.classifiers import store
+    ingest([write_traj("r__m-1", [("ls", "", 0)])], con)
+    before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    seen = []
+    classify(con, on_batch=lambda n: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+    assert store._size_bytes(seen[0]) <= store._size_bytes(store.CLASSIFY_DUCKDB_MEMORY)
+    after = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert abs(store._size_bytes(after) - store._size_bytes(before)) < 0.001 * store._size_bytes(before)
+    con.execute("SET memory_limit = '100MB'")  # a lower cap is kept
+    classify(con, on_batch=lambda n: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+    assert store._size_bytes(seen[-1]) <= 100e6
+
+
 def test_every_label_points_at_a_stored_step_and_has_evidence(con, write_traj):
     ingest([write_traj("r__c-1", [("ps aux | grep vllm", "root 1 vllm", 0), ("nohup vllm serve m &", "", 0)])], con)
     classify(con)

@@ -13,7 +13,8 @@ from .app import db_option, echo, fail, main, open_db, progress
 @db_option
 @click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
-              help="Trials read and labelled at a time; fewer use less memory (default 2000).")
+              help="At most N trials read and labelled at a time (default 2000; a batch also ends "
+                   "before 32,000,000 characters of text); fewer use less memory.")
 def classify(db_path, only, batch_trials):
     """Label behaviours on the stored steps.
 
