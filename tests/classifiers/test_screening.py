@@ -154,3 +154,17 @@ def test_cross_row_expressions_are_not_row_wise():
     assert not row_wise(pl.col("program").is_in(["edit"]).any().over("program"))
     assert not row_wise(pl.col("evidence_seq").is_null())
     assert not row_wise(pl.col("text").str.contains("x").any())
+
+
+def test_first_match_gives_what_coalescing_every_patterns_match_gives():
+    from redline.classifiers.engine import first_match
+    texts = ["", None, "no match here", "héllo Errno 98 wörld", "x: Address already in use\nErrno 98",
+             "ünïcode ok then FAILED tests/a.py::b", "Errno 9", "ok ok"]
+    patterns = [r"Address already in use", r"Errno \d+", r"(?m)^FAILED \S+", r"ok"]
+    df = pl.DataFrame({"text": texts})
+    found = pl.coalesce([pl.col("text").str.extract(f"({p})", 1) for p in patterns])
+    start_bytes = pl.coalesce([pl.col("text").str.find(p) for p in patterns])
+    char_start = pl.col("text").cast(pl.Binary).bin.slice(0, start_bytes).cast(pl.Utf8, strict=False).str.len_chars()
+    expected = df.select(found.alias("evidence"), char_start.cast(pl.Int32).alias("span_start"),
+                         (char_start + found.str.len_chars()).cast(pl.Int32).alias("span_end"))
+    assert first_match(df, patterns).equals(expected)

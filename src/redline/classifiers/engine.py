@@ -183,26 +183,51 @@ def _empty_labels() -> pl.DataFrame:
     return pl.DataFrame(schema=LABEL_COLUMNS)
 
 
-def _evidence_columns(patterns: tuple[str, ...]) -> list[pl.Expr]:
-    """Evidence text and span for a text-unit match: the first matching pattern's match."""
+def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -> pl.DataFrame:
+    """For each row of ``df`` (same order): the match of the first pattern that matches ``text``
+    (``evidence``, whole) and its character span (``span_start``, ``span_end``); where none
+    does, no evidence and no end, and the start at the text's length.
+
+    Finding where a regex matches costs many times more than finding whether it does, so each
+    pattern is located only in the rows where it is the first to match."""
+    patterns = list(patterns)
+    rows = df.select(pl.col(text).alias("_text")).with_row_index("_i")
+    found: list[pl.DataFrame] = []
+    for pattern in patterns:
+        if rows.is_empty():
+            break
+        matches = pl.col("_text").str.contains(pattern).fill_null(False)
+        hit = rows.filter(matches)
+        if hit.height:
+            start_bytes = pl.col("_text").str.find(pattern)
+            evidence = pl.col("_text").str.extract(f"({pattern})", 1)
+            # str.find gives byte offsets; convert to character offsets through the prefix length
+            char_start = (pl.col("_text").cast(pl.Binary).bin.slice(0, start_bytes).cast(pl.Utf8, strict=False)
+                          .str.len_chars())
+            found.append(hit.select("_i", evidence.alias("evidence"), char_start.cast(pl.Int32).alias("span_start"),
+                                    (char_start + evidence.str.len_chars()).cast(pl.Int32).alias("span_end")))
+            rows = rows.filter(~matches)
+    if rows.height:
+        # where no pattern matches, the span starts at the text's length (a slice to a null
+        # offset reads the whole text) and has no end, as labels have always had it
+        found.append(rows.select("_i", pl.lit(None, pl.Utf8).alias("evidence"), pl.col("_text").cast(pl.Binary)
+                                 .bin.slice(0, pl.lit(None, pl.Int64)).cast(pl.Utf8, strict=False).str.len_chars()
+                                 .cast(pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end")))
+    index = pl.DataFrame({"_i": pl.int_range(0, df.height, dtype=pl.UInt32, eager=True)})
+    located = pl.concat(found) if found else pl.DataFrame(
+        schema={"_i": pl.UInt32, "evidence": pl.Utf8, "span_start": pl.Int32, "span_end": pl.Int32})
+    return index.join(located, on="_i", how="left", maintain_order="left").drop("_i")
+
+
+def _with_evidence(df: pl.DataFrame, patterns: tuple[str, ...]) -> pl.DataFrame:
+    """trial_id, seq, and evidence text and span for a text-unit match: the first matching
+    pattern's match (no pattern: the text's head, no span)."""
     if not patterns:
-        return [
-            pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
-            pl.lit(None, pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end"),
-        ]
-    found = [pl.col("text").str.extract(f"({p})", 1) for p in patterns]
-    starts = [pl.col("text").str.find(p) for p in patterns]
-    evidence = pl.coalesce(found)
-    # str.find gives byte offsets; convert to character offsets through the prefix length
-    start_bytes = pl.coalesce(starts)
-    char_start = (
-        pl.col("text").cast(pl.Binary).bin.slice(0, start_bytes).cast(pl.Utf8, strict=False).str.len_chars()
-    )
-    return [
-        evidence.str.slice(0, EVIDENCE_CHARS).alias("evidence"),
-        char_start.cast(pl.Int32).alias("span_start"),
-        (char_start + evidence.str.len_chars()).cast(pl.Int32).alias("span_end"),
-    ]
+        return df.select("trial_id", "seq", pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
+                         pl.lit(None, pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end"))
+    located = first_match(df, patterns)
+    return pl.concat([df.select("trial_id", "seq"), located.with_columns(
+        pl.col("evidence").str.slice(0, EVIDENCE_CHARS))], how="horizontal")
 
 
 def _finish(df: pl.DataFrame, rule: Rule) -> pl.DataFrame:
@@ -260,13 +285,13 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
             unparsed = frames.actions.filter(
                 pl.col("parse_error").is_not_null() & pl.col("text").str.contains(rule.fallback).fill_null(False))
             if not unparsed.is_empty():
-                parts.append(unparsed.select("trial_id", "seq", *_evidence_columns((rule.fallback,))))
+                parts.append(_with_evidence(unparsed, (rule.fallback,)))
     else:
         source = {"action": frames.actions, "observation": frames.observations,
                   "message": frames.messages.filter(pl.col("role") == "assistant")}[rule.on]
         hit = source.filter(rule.match.expr)
         if not hit.is_empty():
-            parts.append(hit.select("trial_id", "seq", *_evidence_columns(rule.match.patterns)))
+            parts.append(_with_evidence(hit, rule.match.patterns))
     if not parts:
         return _empty_labels()
     out = pl.concat([p.with_columns(pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32)) for p in parts],
