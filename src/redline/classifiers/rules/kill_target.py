@@ -93,6 +93,18 @@ def _launch_text(c: dict) -> str:
     return " ".join([c["program"] or "", *(c["argv"] or [])])
 
 
+#: characters with a meaning in a Python regex
+_REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
+
+
+def _literal_parts(name: str) -> list[str] | None:
+    """For a pattern whose only regex syntax is ``.``: the pieces between the dots, each of
+    which a matching text must contain. None for any other pattern."""
+    if any(ch in _REGEX_SPECIAL and ch != "." for ch in name):
+        return None
+    return [part for part in name.split(".") if part]
+
+
 @functools.lru_cache(maxsize=4096)
 def _name_pattern(name: str) -> re.Pattern[str] | None:
     """A ``pkill -f`` pattern compiled once (None: not a valid regex)."""
@@ -108,13 +120,17 @@ def _own_by_name(name: str, launches: list[dict], full: bool) -> dict | None:
     name = name.strip("'\"")
     if not name:
         return None
-    pattern = _name_pattern(name) if full else None
+    parts = _literal_parts(name) if full else None
     for c in reversed(launches):
         if full:
+            launch, text = _launch_text(c), c["text"] or ""
+            if parts is not None and not any(all(p in t for p in parts) for t in (launch, text)):
+                continue  # a literal piece of the pattern is missing: it cannot match (no compile)
+            pattern = _name_pattern(name)
             if pattern is not None:
-                if pattern.search(_launch_text(c)) or pattern.search(c["text"] or ""):
+                if pattern.search(launch) or pattern.search(text):
                     return c
-            elif name in _launch_text(c):  # not a regex: a plain substring
+            elif name in launch:  # not a regex: a plain substring
                 return c
         elif c["program"] == name or (c["path"] or "").rstrip("/").endswith("/" + name):
             return c
