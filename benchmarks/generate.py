@@ -15,9 +15,10 @@ import random
 from pathlib import Path
 
 #: command templates: {f} a source file, {t} a test file, {d} a folder, {p} a port, {n} a number,
-#: {m} a module, {h} a remote host, {k} a package. Parameters make most command lines distinct, as
-#: in real transcripts (about half of the command lines of a real corpus are distinct), so no
-#: measurement profits from a corpus that repeats a handful of lines.
+#: {m} a module, {h} a remote host, {k} a package. Parameters, and files and folders of each task's
+#: own, make a large share of command lines distinct at any corpus size, as in real transcripts
+#: (about half of the command lines of a real corpus are distinct), so no measurement profits
+#: from a corpus that repeats a handful of lines.
 COMMANDS = [
     ("ls -la /testbed/{d}", "total 48\ndrwxr-xr-x  8 root root 4096 .\n-rw-r--r--  1 root root 1200 setup.py\n", 0),
     ("find /testbed -name '*.py' | grep -i {m} | head -{n}", "/testbed/src/{f}\n/testbed/tests/{t}\n", 0),
@@ -51,9 +52,10 @@ PACKAGES = ["requests", "yaml", "numpy", "flask", "django", "pytest", "attrs", "
 HOSTS = ["github.com", "example.org", "downloads.example.net", "mirror.example.com"]
 
 
-def _fill(template: str, rng: random.Random) -> str:
+def _fill(template: str, rng: random.Random, package: str) -> str:
     return template.format(
-        f=rng.choice(FILES), t="test_" + rng.choice(FILES), d=rng.choice(["src", "tests", "docs", "lib", "src/app"]),
+        f=f"{package}/{rng.choice(FILES)}", t=f"{package}/test_{rng.choice(FILES)}",
+        d=rng.choice(["src", "tests", "docs", "lib", "src/app"]) + "/" + package,
         p=rng.randrange(3000, 9000), n=rng.randrange(1, 200), m=rng.choice(MODULES), h=rng.choice(HOSTS),
         k=rng.choice(PACKAGES))
 
@@ -64,12 +66,13 @@ def trajectory(rng: random.Random, instance: str, steps: int, model: str, long_r
         {"role": "user", "content": f"<pr_description>Fix issue {instance}.</pr_description>\n" + "Instructions. " * 50},
     ]
     t0 = 1_770_000_000.0 + rng.random() * 1e6
+    package = "pkg_" + instance.rsplit("-", 1)[-1]  # each task has its own files, as in real runs
     for i in range(steps):
         template, out_template, rc = rng.choice(COMMANDS)
         state = rng.getstate()
-        command = _fill(template, rng)
+        command = _fill(template, rng, package)
         rng.setstate(state)  # the output names the same file, port and module as the command
-        output = _fill(out_template, rng)
+        output = _fill(out_template, rng, package)
         if rng.random() < long_rate:
             output = output + ("x" * 100 + "\n") * 2000  # an occasional long output
         call = f"call_{i}"
