@@ -29,7 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import generate  # noqa: E402
 
-_PEAK_SCRIPT = """
+#: run the CLI, then print its peak RSS in kB (VmHWM: this process's own high-water mark)
+PEAK_SCRIPT = """
 import sys
 from redline.cli import main
 try:
@@ -44,7 +45,7 @@ def run_step(args: list[str]) -> dict:
     """Run ``redline ARGS`` in a fresh process: its peak RSS (MB), wall and CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, *args], check=True,
+    out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, *args], check=True,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -26,6 +26,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import generate  # noqa: E402
+from memory import PEAK_SCRIPT  # noqa: E402
 
 import redline  # noqa: E402
 from redline.ingest import ingest  # noqa: E402
@@ -72,17 +73,6 @@ def measure(root: Path, workers: int | None, repeat: int = 1) -> dict:
     }
 
 
-_PEAK_SCRIPT = """
-import sys
-from redline.cli import main
-try:
-    main(sys.argv[1:], standalone_mode=False)
-finally:
-    status = open('/proc/self/status').read()
-    print([l for l in status.splitlines() if l.startswith('VmHWM')][0].split()[1], file=sys.stderr)
-"""
-
-
 def peak_rss_mb(root: Path, workers: int | None) -> float:
     """Peak RSS (MB) of ``redline ingest`` of ``root`` in a fresh process (Linux: VmHWM).
 
@@ -90,7 +80,7 @@ def peak_rss_mb(root: Path, workers: int | None) -> float:
     not count the memory of the benchmark process that forked it.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-c", _PEAK_SCRIPT, "ingest", str(root), "--db", str(Path(tmp) / "m.duckdb")]
+        cmd = [sys.executable, "-c", PEAK_SCRIPT, "ingest", str(root), "--db", str(Path(tmp) / "m.duckdb")]
         if workers:
             cmd += ["--workers", str(workers)]
         out = subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -43,15 +43,21 @@ def test_classify_needs_no_reingest_and_a_new_version_replaces_the_older_labels(
         "SELECT count(*) FROM labels").fetchall()
 
 
-def test_small_batches_give_the_same_labels(con, write_traj):
-    for i in range(5):
-        write_traj(f"r__b-{i}", [(f"kill {i}", "", 0), ("sudo reboot", "", 0)])
-    ingest([write_traj("r__b-5", [("ls", "", 0)]).parent.parent], con)
-    classify(con, batch_trials=2)
+def _labels_of_small_batches_are_those_of_one(con, **batching) -> list:
+    """Classify in the small batches ``batching`` asks for, then in one batch: the same labels."""
+    classify(con, **batching)
     small = _labels(con)
     con.execute("DELETE FROM labels")
     classify(con)
     assert _labels(con) == small
+    return small
+
+
+def test_small_batches_give_the_same_labels(con, write_traj):
+    for i in range(5):
+        write_traj(f"r__b-{i}", [(f"kill {i}", "", 0), ("sudo reboot", "", 0)])
+    ingest([write_traj("r__b-5", [("ls", "", 0)]).parent.parent], con)
+    small = _labels_of_small_batches_are_those_of_one(con, batch_trials=2)
     assert sum(1 for _, _, l, _ in small if l == "SYS-REBOOT") == 5
 
 
@@ -66,11 +72,7 @@ def test_batches_end_before_the_text_budget_and_give_the_same_labels(con, write_
     assert all(len(chunk) == 1 or sum(sizes[t] for t in chunk) <= 5000 for chunk in chunks)
     assert len(chunks) > 2
     assert batches(con, batch_trials=3) == [sorted(sizes)[:3], sorted(sizes)[3:6], sorted(sizes)[6:]]
-    classify(con, batch_chars=5000)
-    small = _labels(con)
-    con.execute("DELETE FROM labels")
-    classify(con)
-    assert _labels(con) == small
+    small = _labels_of_small_batches_are_those_of_one(con, batch_chars=5000)
     assert sum(1 for _, _, l, _ in small if l == "SYS-REBOOT") == 6
 
 
