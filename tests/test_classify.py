@@ -8,6 +8,7 @@ import json
 from redline import classify
 from redline.classifiers.registry import get_rule
 from redline.ingest import ingest
+from redline.limits import CLASSIFY_DUCKDB_MEMORY
 
 
 def _labels(con):
@@ -77,7 +78,7 @@ def test_batches_end_before_the_text_budget_and_give_the_same_labels(con, write_
 
 
 def test_a_long_output_is_cut_in_the_query_and_spans_point_into_the_stored_text(con, write_traj):
-    from redline.classifiers.frames import OUTPUT_WINDOW
+    from redline.limits import OUTPUT_WINDOW
     from redline.classifiers.store import read_frames
     tail = "Traceback (most recent call last):\n  File \"app.py\", line 9\nOSError: [Errno 98] Address already in use\n"
     long_output = "é" * (3 * OUTPUT_WINDOW) + tail
@@ -99,7 +100,7 @@ def test_classify_caps_duckdb_memory_while_it_runs_and_restores_it(con, write_tr
     before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     seen = []
     classify(con, on_batch=lambda n: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
-    assert store._size_bytes(seen[0]) <= store._size_bytes(store.CLASSIFY_DUCKDB_MEMORY)
+    assert store._size_bytes(seen[0]) <= store._size_bytes(CLASSIFY_DUCKDB_MEMORY)
     after = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     assert abs(store._size_bytes(after) - store._size_bytes(before)) < 0.001 * store._size_bytes(before)
     con.execute("SET memory_limit = '100MB'")  # a lower cap is kept
@@ -120,7 +121,7 @@ def test_every_label_points_at_a_stored_step_and_has_evidence(con, write_traj):
 
 
 def test_a_huge_output_is_classified_by_head_and_tail_with_true_offsets(con, write_traj):
-    from redline.classifiers.frames import OUTPUT_WINDOW
+    from redline.limits import OUTPUT_WINDOW
 
     tail = "OSError: [Errno 98] Address already in use\n"
     output = "starting server\n" + "x" * (5 * OUTPUT_WINDOW) + "\n" + tail

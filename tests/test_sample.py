@@ -178,8 +178,8 @@ def test_the_sample_report_shows_the_episodes(tmp_path):
     assert CliRunner().invoke(main, ["audit", "--sample", "--db", str(db), "--out", str(out)]).exit_code == 0
     html = out.read_text(encoding="utf-8")
     for strategy in ("RES-KILL", "RES-PORT", "RES-INSTALL", "RES-REBOOT", "RES-OWN-TOOL", "RES-WAIT", "RES-TAMPER"):
-        assert f'class="mark">{strategy} (episode' in html, strategy
-    assert "episode 1 opens: OBS-CMD-MISSING on \u201cis port 8001 free?\u201d" in html
+        assert f'class="chip strategy">{strategy} (episode' in html, strategy
+    assert "episode 1 opens: OBS-CMD-MISSING blocks \u201cis port 8001 free?\u201d" in html
 
 
 def test_trial_replicated_matches_what_each_sample_trial_was_written_to_end_with(audited):

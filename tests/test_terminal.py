@@ -86,7 +86,9 @@ def test_every_command_that_prints_transcript_text_shows_control_characters(tmp_
     for args in (["trials"], ["show", trial], ["show", trial, "--full"],
                  ["sql", "SELECT * FROM events"], ["sql", "SELECT * FROM commands"],
                  ["sql", "SELECT * FROM current_labels"], ["sql", "SELECT * FROM trials", "--json"],
-                 ["trials", "--json"]):
+                 ["trials", "--json"], ["trials", "--format", "csv"], ["trials", "--format", "json"],
+                 ["sql", "SELECT * FROM events", "--format", "csv"],
+                 ["sql", "SELECT * FROM events", "--format", "json"]):
         res = runner.invoke(main, [*args, "--db", db])
         assert res.exit_code == 0, (args, res.output)
         _check(res.output, " ".join(args))

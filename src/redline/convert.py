@@ -7,27 +7,52 @@ line is parsed here, with :func:`redline.shell.parse`, into ``commands`` rows.
 
 :class:`TableBuilder` takes trials one at a time, so a file's trials are converted as its
 adapter yields them: only column data is kept, never the whole list of :class:`Trial` objects.
-Every stored string is made valid UTF-8 and cut at a bounded length by :func:`clean_text`.
+Every stored value is bounded here, where the rows are built (the limits are in
+:mod:`redline.limits`): a string is made valid UTF-8 and cut with a marker by
+:func:`clean_text`, a JSON value by :func:`clean_json`, a file path made storable by
+:func:`clean_path`. Pending rows become an Arrow record batch every :data:`FLUSH_EVENTS` events,
+:data:`FLUSH_COMMANDS` commands or :data:`FLUSH_CHARS` characters of text.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import os
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from functools import lru_cache
+from typing import Any
 
 import orjson
 import pyarrow as pa
 
 from . import schema
 from .events import Trial
+from .limits import (
+    FLUSH_CHARS,
+    FLUSH_COMMANDS,
+    FLUSH_EVENTS,
+    MAX_ARG_CHARS,
+    MAX_ARGS,
+    MAX_ATTRS_CHARS,
+    MAX_CACHE_CHARS,
+    MAX_CACHED_LINE_CHARS,
+    MAX_FILE_COMMANDS,
+    MAX_JSON_DEPTH,
+    MAX_METADATA_CHARS,
+    MAX_NAME_CHARS,
+    MAX_PARSE_TIMEOUTS,
+    MAX_POINTER_CHARS,
+    MAX_PROGRAM_CHARS,
+    MAX_TASK_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_VERDICT_CHARS,
+    MAX_WORD_CHARS,
+    UNBUDGETED_BYTES,
+)
+from .shell import ParsedLine
 from .shell import parse as parse_shell
 from .text import truncate
-
-#: characters of one event's text kept in the database; longer texts are cut with a marker
-MAX_TEXT_CHARS = 1_000_000
-#: events converted before the pending columns become an Arrow record batch
-FLUSH_EVENTS = 20_000
 
 TRIALS_SCHEMA = schema.TRIALS.arrow_schema()
 EVENTS_SCHEMA = schema.EVENTS.arrow_schema()
@@ -55,24 +80,128 @@ def clean_text(value: str | None, limit: int | None = None) -> str | None:
     return value
 
 
+def clean_path(value: str | os.PathLike[str] | None) -> str | None:
+    """A file path as stored: a name that is not valid UTF-8 (read from the file system with
+    ``surrogateescape``) shows each bad byte as ``\\xNN``, so the path stays visible and storable.
+    The loader stores ``ingested_files.path`` the same way, so a trial's ``source_path`` and its
+    file's row always agree."""
+    if value is None:
+        return None
+    text = os.fspath(value)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    except UnicodeError:  # a lone surrogate that no file system produced
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def clean_json(value: Any, limit: int) -> str | None:
+    """``value`` as JSON text of at most ``limit`` characters (about; the cut notes add a few).
+
+    A larger value keeps its structure with every long string cut (with the usual marker); if
+    that is still too large, it is stored as ``{"redline_cut": NOTE, "head": START}``: a note of
+    its size and the start of its JSON text. What JSON cannot hold is stored as text (an object),
+    as null (NaN and infinities) or as a string of digits (integers past 64 bits); a value nested
+    deeper than :data:`MAX_JSON_DEPTH` keeps a note in place of the deeper part.
+    """
+    if value is None:
+        return None
+    try:
+        text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, RecursionError):
+        value = _jsonable(value, 0)
+        text = json.dumps(value, ensure_ascii=False)
+    if len(text) <= limit:
+        return text
+    cut = _cut_strings(value, max(limit // 20, 200), 0)
+    text = json.dumps(cut, ensure_ascii=False, default=str)
+    if len(text) <= limit:
+        return text
+    return json.dumps({"redline_cut": f"JSON value of {len(text)} characters not stored in full",
+                       "head": text[: limit // 2]}, ensure_ascii=False)
+
+
+def _jsonable(value: Any, depth: int) -> Any:
+    """``value`` made of what JSON holds: see :func:`clean_json`."""
+    if depth > MAX_JSON_DEPTH:
+        return "[redline: nested too deeply to store]"
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, int):
+        return value if -2**63 <= value < 2**64 else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, depth + 1) for v in value]
+    return str(value)
+
+
+def _cut_strings(value: Any, limit: int, depth: int) -> Any:
+    """``value`` (already JSON-able) with every string longer than ``limit`` cut."""
+    if isinstance(value, str):
+        return truncate(value, limit)
+    if depth > MAX_JSON_DEPTH:
+        return "[redline: nested too deeply to store]"
+    if isinstance(value, dict):
+        return {truncate(str(k), limit): _cut_strings(v, limit, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_cut_strings(v, limit, depth + 1) for v in value]
+    return _jsonable(value, depth)
+
+
+def _clean_list(values: list[str], limit: int) -> list[str | None]:
+    """Each string cut to ``limit``; at most :data:`MAX_ARGS` of them, then a note of the rest."""
+    kept = [clean_text(v, limit) for v in values[:MAX_ARGS]]
+    if len(values) > MAX_ARGS:
+        kept.append(f"[redline: {len(values) - MAX_ARGS} more not stored]")
+    return kept
+
+
 def _utc(value: datetime | None) -> datetime | None:
+    """``value`` in UTC (naive means UTC); None when it has no UTC equivalent."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def _json(value) -> str | None:
-    if value is None:
+    try:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
         return None
-    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-@lru_cache(maxsize=16384)
-def _parse_cached(line: str):
-    """Agent corpora repeat many identical command lines: parse each distinct one once."""
-    return parse_shell(line)
+class ParseCache:
+    """Parses of short command lines, kept while they fit in :data:`MAX_CACHE_CHARS`: agent
+    corpora repeat many identical lines. The oldest entries go first."""
+
+    def __init__(self, budget: int = MAX_CACHE_CHARS) -> None:
+        self.budget = budget
+        self.used = 0
+        self._entries: dict[str, tuple[ParsedLine, int]] = {}
+
+    def parse(self, line: str) -> ParsedLine:
+        if len(line) > MAX_CACHED_LINE_CHARS:
+            return parse_shell(line)
+        hit = self._entries.get(line)
+        if hit is not None:
+            return hit[0]
+        parsed = parse_shell(line)
+        size = len(line) + sum(len(c.text) + sum(map(len, c.argv)) + 200 for c in parsed.commands)
+        while self._entries and self.used + size > self.budget:
+            oldest = next(iter(self._entries))
+            self.used -= self._entries.pop(oldest)[1]
+        if size <= self.budget:
+            self._entries[line] = (parsed, size)
+            self.used += size
+        return parsed
+
+
+_CACHE = ParseCache()
 
 
 def _int32(value: int | None) -> int | None:
@@ -84,6 +213,10 @@ class TableBuilder:
 
     def __init__(self) -> None:
         self._seen: set[str] = set()
+        self._timeouts = 0  # command lines of this file that ran out of parse time
+        self._commands = 0  # commands recorded from this file
+        #: what the conversion left out of this file, for the file's warnings
+        self.warnings: set[str] = set()
         self._batches: dict[str, list[pa.RecordBatch]] = {"trials": [], "events": [], "commands": []}
         self._new_columns()
         self.trials = 0
@@ -93,6 +226,10 @@ class TableBuilder:
         self._t: dict[str, list] = {name: [] for name in TRIALS_SCHEMA.names}
         self._e: dict[str, list] = {name: [] for name in EVENTS_SCHEMA.names}
         self._c: dict[str, list] = {name: [] for name in COMMANDS_SCHEMA.names}
+        self._t_add = {name: col.append for name, col in self._t.items()}
+        self._e_add = {name: col.append for name, col in self._e.items()}
+        self._c_add = {name: col.append for name, col in self._c.items()}
+        self._chars = 0  # characters of text pending
 
     def add(self, trial: Trial) -> None:
         """Convert one trial (its events parsed and cleaned) into pending rows."""
@@ -100,68 +237,106 @@ class TableBuilder:
         if tid in self._seen:
             raise ConversionError(f"two trials share the key {trial.local_key!r}")
         self._seen.add(tid)
-        t_add = {name: col.append for name, col in self._t.items()}
-        e_add = {name: col.append for name, col in self._e.items()}
-        c_add = {name: col.append for name, col in self._c.items()}
-        times = [e.timestamp for e in trial.events if e.timestamp is not None]
-        started = trial.started_at or (min(times, key=_utc) if times else None)
-        ended = trial.ended_at or (max(times, key=_utc) if times else None)
+        t_add = self._t_add
+        source = clean_path(trial.source_path)
+        times = [t for t in (_utc(e.timestamp) for e in trial.events) if t is not None]
+        started = _utc(trial.started_at) or (min(times) if times else None)
+        ended = _utc(trial.ended_at) or (max(times) if times else None)
         t_add["trial_id"](tid)
         t_add["format"](trial.format)
-        t_add["source_path"](trial.source_path)
-        t_add["local_key"](trial.local_key)
-        t_add["model"](clean_text(trial.model, 500))
-        t_add["agent"](clean_text(trial.agent, 500))
-        t_add["task"](clean_text(trial.task, 2000))
-        t_add["scenario"](clean_text(trial.scenario, 500))
-        t_add["started_at"](_utc(started))
-        t_add["ended_at"](_utc(ended))
+        t_add["source_path"](source)
+        t_add["local_key"](clean_text(trial.local_key, MAX_POINTER_CHARS))
+        t_add["model"](clean_text(trial.model, MAX_NAME_CHARS))
+        t_add["agent"](clean_text(trial.agent, MAX_NAME_CHARS))
+        t_add["task"](clean_text(trial.task, MAX_TASK_CHARS))
+        t_add["scenario"](clean_text(trial.scenario, MAX_NAME_CHARS))
+        t_add["started_at"](started)
+        t_add["ended_at"](ended)
         t_add["outcome"](trial.outcome)
-        t_add["source_verdict"](_json(trial.source_verdict))
-        t_add["metadata"](_json(trial.metadata))
+        verdict = clean_json(trial.source_verdict, MAX_VERDICT_CHARS)
+        metadata = clean_json(trial.metadata, MAX_METADATA_CHARS)
+        t_add["source_verdict"](verdict)
+        t_add["metadata"](metadata)
+        self._chars += len(verdict or "") + len(metadata or "")
         for ev in trial.events:
-            parse_error = None
-            if ev.kind == "action" and ev.text:
-                parsed = _parse_cached(ev.text[:MAX_TEXT_CHARS])
-                parse_error = parsed.error
-                for cmd in parsed.commands:
-                    c_add["trial_id"](tid)
-                    c_add["seq"](ev.seq)
-                    c_add["idx"](cmd.idx)
-                    c_add["parent_idx"](cmd.parent_idx)
-                    c_add["depth"](cmd.depth)
-                    c_add["program"](clean_text(cmd.program, 1000))
-                    c_add["path"](clean_text(cmd.path, 4000))
-                    c_add["argv"]([clean_text(a, 100_000) for a in cmd.argv])
-                    c_add["wrappers"](list(cmd.wrappers))
-                    c_add["sudo"](bool(cmd.sudo))
-                    c_add["background"](bool(cmd.background))
-                    c_add["operator"](cmd.operator)
-                    c_add["context"](cmd.context)
-                    c_add["redirects"]([clean_text(r, 4000) for r in cmd.redirects])
-                    c_add["heredoc"](clean_text(cmd.heredoc))
-                    c_add["code"](clean_text(cmd.code))
-                    c_add["text"](clean_text(cmd.text))
-                    c_add["span_start"](cmd.span_start)
-                    c_add["span_end"](cmd.span_end)
-            e_add["trial_id"](tid)
-            e_add["seq"](ev.seq)
-            e_add["ts"](_utc(ev.timestamp))
-            e_add["kind"](ev.kind)
-            e_add["role"](ev.role)
-            e_add["text"](clean_text(ev.text))
-            e_add["tool"](clean_text(ev.tool, 500))
-            e_add["exit_code"](_int32(ev.exit_code))
-            e_add["action_seq"](ev.action_seq)
-            e_add["parse_error"](parse_error)
-            e_add["source_file"](ev.source_file or trial.source_path)
-            e_add["source_line"](_int32(ev.source_line))
-            e_add["source_pointer"](clean_text(ev.source_pointer, 2000))
-            e_add["attrs"](_json(ev.attrs) if ev.attrs else None)
+            self._event(tid, source, ev)
+            if (len(self._e["seq"]) >= FLUSH_EVENTS or len(self._c["seq"]) >= FLUSH_COMMANDS
+                    or self._chars >= FLUSH_CHARS):
+                self._flush()  # a trial's rows may span record batches
         self.trials += 1
         self.events += len(trial.events)
-        if len(self._e["seq"]) >= FLUSH_EVENTS:
-            self._flush()
+
+    def _event(self, tid: str, source: str | None, ev) -> None:
+        e_add = self._e_add
+        parse_error = None
+        text = clean_text(ev.text)
+        if ev.kind == "action" and ev.text:
+            parsed = self._parse(ev.text[:MAX_TEXT_CHARS])
+            parse_error = parsed.error
+            if self._commands + len(parsed.commands) > MAX_FILE_COMMANDS:
+                parse_error = f"commands not recorded: the file holds more than {MAX_FILE_COMMANDS}"
+                self.warnings.add(f"more than {MAX_FILE_COMMANDS} commands; later actions have none recorded")
+            else:
+                self._commands += len(parsed.commands)
+                for cmd in parsed.commands:
+                    self._command(tid, ev.seq, cmd)
+        attrs = clean_json(ev.attrs, MAX_ATTRS_CHARS) if ev.attrs else None
+        e_add["trial_id"](tid)
+        e_add["seq"](ev.seq)
+        e_add["ts"](_utc(ev.timestamp))
+        e_add["kind"](ev.kind)
+        e_add["role"](clean_text(ev.role, MAX_NAME_CHARS))
+        e_add["text"](text)
+        e_add["tool"](clean_text(ev.tool, MAX_NAME_CHARS))
+        e_add["exit_code"](_int32(ev.exit_code))
+        e_add["action_seq"](ev.action_seq)
+        e_add["parse_error"](clean_text(parse_error, MAX_WORD_CHARS))
+        e_add["source_file"](clean_path(ev.source_file) or source)
+        e_add["source_line"](_int32(ev.source_line))
+        e_add["source_pointer"](clean_text(ev.source_pointer, MAX_POINTER_CHARS))
+        e_add["attrs"](attrs)
+        self._chars += len(text or "") + len(attrs or "")
+
+    def _parse(self, line: str) -> ParsedLine:
+        """The parse of one action's command line. After :data:`MAX_PARSE_TIMEOUTS` lines of this
+        file ran out of parse time, long lines are not parsed at all (rules match their text)."""
+        if self._timeouts >= MAX_PARSE_TIMEOUTS and len(line) > UNBUDGETED_BYTES:
+            return ParsedLine([], f"not parsed: {self._timeouts} earlier command lines of this file "
+                                  "ran out of parse time")
+        parsed = _CACHE.parse(line)
+        if parsed.timed_out:
+            self._timeouts += 1
+            if self._timeouts == MAX_PARSE_TIMEOUTS:
+                self.warnings.add(f"{MAX_PARSE_TIMEOUTS} command lines ran out of parse time; "
+                                  "later long lines were not parsed")
+        return parsed
+
+    def _command(self, tid: str, seq: int, cmd) -> None:
+        c_add = self._c_add
+        text = clean_text(cmd.text)
+        heredoc = clean_text(cmd.heredoc)
+        code = clean_text(cmd.code)
+        argv = _clean_list(cmd.argv, MAX_ARG_CHARS)
+        c_add["trial_id"](tid)
+        c_add["seq"](seq)
+        c_add["idx"](cmd.idx)
+        c_add["parent_idx"](cmd.parent_idx)
+        c_add["depth"](cmd.depth)
+        c_add["program"](clean_text(cmd.program, MAX_PROGRAM_CHARS))
+        c_add["path"](clean_text(cmd.path, MAX_WORD_CHARS))
+        c_add["argv"](argv)
+        c_add["wrappers"](_clean_list(cmd.wrappers, MAX_PROGRAM_CHARS))
+        c_add["sudo"](bool(cmd.sudo))
+        c_add["background"](bool(cmd.background))
+        c_add["operator"](cmd.operator)
+        c_add["context"](cmd.context)
+        c_add["redirects"](_clean_list(cmd.redirects, MAX_WORD_CHARS))
+        c_add["heredoc"](heredoc)
+        c_add["code"](code)
+        c_add["text"](text)
+        c_add["span_start"](cmd.span_start)
+        c_add["span_end"](cmd.span_end)
+        self._chars += len(text or "") + len(heredoc or "") + len(code or "") + sum(len(a or "") for a in argv)
 
     def _flush(self) -> None:
         for name, cols, sch in (("trials", self._t, TRIALS_SCHEMA), ("events", self._e, EVENTS_SCHEMA),

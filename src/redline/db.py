@@ -176,15 +176,47 @@ def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) a redline database and bring its schema up to date.
+#: the bytes a DuckDB database file holds at offset 8
+DUCKDB_MAGIC = b"DUCK"
 
-    Memory is capped at :data:`MEMORY_LIMIT` (``REDLINE_MEMORY_LIMIT`` in the environment).
-    """
-    path = str(path)
-    if read_only:
-        if path != ":memory:" and not Path(path).exists():
+
+def check_database_file(path: str | os.PathLike[str], *, must_exist: bool) -> None:
+    """Refuse a path that is not a DuckDB database: a folder, a file in another format (DuckDB
+    would open a JSON or CSV file as an in-memory view of it and store nothing), or, when
+    ``must_exist``, a file that does not exist. Raises :class:`SchemaError` or
+    :class:`FileNotFoundError` with a message naming the path."""
+    path = os.fspath(path)
+    if path == ":memory:":
+        return
+    p = Path(path)
+    if not p.exists():
+        if must_exist:
             raise FileNotFoundError(f"{path}: no such database (run 'redline ingest' first)")
+        return
+    if p.is_dir():
+        raise SchemaError(f"{path}: is a folder, not a DuckDB database")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise SchemaError(f"{path}: cannot read the database file: {exc.strerror or exc}") from None
+    if head[8:12] != DUCKDB_MAGIC:
+        what = "an empty file" if not head else "a file in another format"
+        raise SchemaError(f"{path}: not a DuckDB database ({what}); name a new file or an existing "
+                          "redline database")
+
+
+def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = False,
+            create: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open a redline database and bring its schema up to date; a new one is created unless
+    ``create`` is false (or ``read_only``), when a missing file is a :class:`FileNotFoundError`.
+
+    A path that holds anything but a DuckDB database is refused (:class:`SchemaError`). Memory
+    is capped at :data:`MEMORY_LIMIT` (``REDLINE_MEMORY_LIMIT`` in the environment).
+    """
+    path = os.fspath(path)
+    check_database_file(path, must_exist=read_only or not create)
+    if read_only:
         con = _configure(duckdb.connect(path, read_only=True))
         version = schema_version(con)
         if version != SCHEMA_VERSION:

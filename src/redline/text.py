@@ -76,3 +76,18 @@ def for_terminal(value: str) -> str:
     if not isinstance(value, str):
         value = str(value)
     return _UNSAFE.sub(_visible, value.replace("\r\n", "\n"))
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # a tag character: its UTF-16 surrogate pair, as JSON writes it
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def json_for_terminal(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with every character
+    :func:`for_terminal` would make visible written as a ``\\uXXXX`` escape instead: the same
+    JSON value, readable (other non-ASCII text stays as it is) and safe to print on a terminal."""
+    return _UNSAFE.sub(_json_escape, text)

@@ -81,4 +81,4 @@ def test_audit_runs_the_analysis_and_the_report_shows_episodes(tmp_path, write_t
     assert res.exit_code == 0 and "1 episodes" in res.output
     html = out.read_text(encoding="utf-8")
     assert "episode 1 opens: OBS-PORT" in html and "RES-KILL (episode 1)" in html and "episode 1 resolved" in html
-    assert 'class="step labelled phase-executing"' in html
+    assert 'class="step phase-executing labelled"' in html

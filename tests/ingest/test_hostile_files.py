@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
@@ -16,16 +14,27 @@ import pytest
 from redline.ingest import safezip
 from redline.ingest.limits import MAX_TERMINAL_SIZE
 from redline.ingest.loader import process_file
+from tests.hostile.mutations import deflated, raw_zip
 
 #: every hostile file must be handled in less memory than this
 PEAK_RSS_BOUND = 1024**3
 
+# process_file runs in a child forked from a fresh interpreter and its peak RSS is read by
+# wait4: a process started from pytest inherits pytest's own peak (Linux keeps it across exec).
 _MEASURE = """
-import json, resource, sys
+import json, os, sys
 from redline.ingest.loader import process_file
-result = process_file(sys.argv[1])
-print(json.dumps({"status": result.status, "error": result.error, "events": result.n_events,
-                  "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(r)
+    result = process_file(sys.argv[1])
+    os.write(w, json.dumps({"status": result.status, "error": result.error, "events": result.n_events}).encode())
+    os._exit(0)
+os.close(w)
+data = b"".join(iter(lambda: os.read(r, 1 << 16), b""))
+_, _, usage = os.wait4(pid, 0)
+print(json.dumps({**json.loads(data), "peak_rss": usage.ru_maxrss * 1024}))
 """
 
 
@@ -95,28 +104,13 @@ def test_a_recording_past_the_rendering_budget_is_cut_with_a_warning(tmp_path, m
 def _zip(path: Path, entries: list[tuple[str, bytes, int, int]]) -> Path:
     """A zip archive of already deflated entries: ``(name, deflated, crc, size)``, written raw so a
     test can build thousands of entries (or lie about sizes) without inflating anything."""
-    out = bytearray()
-    central = bytearray()
-    for name, packed, crc, size in entries:
-        raw_name = name.encode()
-        offset = len(out)
-        out += struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0, 8, 0, 0x21, crc, len(packed), size,
-                           len(raw_name), 0) + raw_name + packed
-        central += struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, 0, 8, 0, 0x21, crc, len(packed),
-                               size, len(raw_name), 0, 0, 0, 0, 0, offset) + raw_name
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central), len(out), 0)
-    path.write_bytes(bytes(out + central + end))
+    path.write_bytes(raw_zip(entries))
     return path
-
-
-def _deflated(data: bytes) -> tuple[bytes, int, int]:
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
-    return packer.compress(data) + packer.flush(), zlib.crc32(data), len(data)
 
 
 def _header_entries() -> list[tuple[str, bytes, int, int]]:
     header = json.dumps({"version": 2, "status": "success", "eval": {"task": "t", "model": "m"}}).encode()
-    return [("header.json", *_deflated(header)), ("_journal/start.json", *_deflated(header))]
+    return [("header.json", *deflated(header)), ("_journal/start.json", *deflated(header))]
 
 
 def _sample(size: int) -> bytes:
@@ -127,7 +121,7 @@ def _sample(size: int) -> bytes:
 
 
 def test_thousands_of_small_entries_that_inflate_gigabytes_are_refused(tmp_path):
-    packed, crc, size = _deflated(_sample(1024**2))  # 1 MiB: under the ratio floor on its own
+    packed, crc, size = deflated(_sample(1024**2))  # 1 MiB: under the ratio floor on its own
     entries = _header_entries() + [(f"samples/s{i}_epoch_1.json", packed, crc, size) for i in range(6000)]
     path = _zip(tmp_path / "many.eval", entries)
     assert path.stat().st_size < 10 * 1024**2 and size / len(packed) > 900
@@ -138,7 +132,7 @@ def test_thousands_of_small_entries_that_inflate_gigabytes_are_refused(tmp_path)
 
 
 def test_entries_that_lie_about_their_size_are_refused_while_streaming(tmp_path):
-    packed, crc, size = _deflated(_sample(1024**2))
+    packed, crc, size = deflated(_sample(1024**2))
     entries = _header_entries() + [(f"samples/s{i}_epoch_1.json", packed, crc, 2000) for i in range(3000)]
     path = _zip(tmp_path / "lying.eval", entries)
     measured = _ingest_measured(path)
@@ -150,7 +144,7 @@ def test_entries_that_lie_about_their_size_are_refused_while_streaming(tmp_path)
 
 def test_the_archive_budget_counts_every_entry(tmp_path, monkeypatch):
     monkeypatch.setattr(safezip, "MAX_ARCHIVE_BYTES", 3 * 1024**2)
-    noise = [("samples/n%d_epoch_1.json" % i, *_deflated(os.urandom(1024**2 - 100))) for i in range(4)]
+    noise = [("samples/n%d_epoch_1.json" % i, *deflated(os.urandom(1024**2 - 100))) for i in range(4)]
     path = _zip(tmp_path / "big.eval", _header_entries() + noise)
     result = process_file(str(path))
     assert result.status == "error"

@@ -45,11 +45,10 @@ import polars as pl
 import pyarrow as pa
 
 from .. import schema
+from ..limits import OUTPUT_WINDOW
 from .embedded import embedded_commands
 from .scripts import script_commands
 
-#: characters of a long output's head and tail that observation rules read
-OUTPUT_WINDOW = 32_768
 #: what stands for the unread middle of a long output
 WINDOW_GAP = "\n[... output elided for classification ...]\n"
 

@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from ..limits import MAX_BRANCHES
 from .expressions import check_expression, check_regexes
 from .fingerprint import rule_fingerprint
 from .frames import Frames, unit_columns
@@ -86,10 +87,6 @@ class Match:
 
     def __invert__(self) -> "Match":
         return Match(~self.expr, ())
-
-
-#: branches past which an AND keeps a side whole instead of distributing over it
-MAX_BRANCHES = 64
 
 
 def _and_branches(left: Branches, right: Branches, left_expr: pl.Expr, right_expr: pl.Expr) -> Branches:

@@ -5,8 +5,8 @@ the classifiers it runs, and the ``current_labels`` view shows the labels of com
 
 1. **start**: labels of earlier runs that never completed (a classify killed midway) are
    deleted and those runs marked ``abandoned``; the new run is recorded as ``running``;
-2. **label**: the trials are read and labelled in batches of at most :data:`BATCH_TRIALS` trials
-   and :data:`BATCH_CHARS` characters of text (memory stays bounded by the batch), each batch's
+2. **label**: the trials are read and labelled in batches of at most :data:`~redline.limits.CLASSIFY_BATCH_TRIALS`
+   trials and :data:`~redline.limits.CLASSIFY_BATCH_CHARS` characters of text (memory stays bounded by the batch), each batch's
    labels written in one statement, carrying the run's ID;
 3. **complete**, in one transaction: the labels the run supersedes (the same classifier IDs on
    the same trials, written by any other run) are deleted and the run is marked ``complete``.
@@ -29,20 +29,11 @@ import pyarrow as pa
 from ..db import frame as dbframe
 from ..db import transaction
 from .engine import LABEL_COLUMNS, label_frames
-from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames, build_frames
+from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY, OUTPUT_WINDOW
+from .frames import WINDOW_GAP, Frames, build_frames
 from .registry import active_rules
 from .rule import Rule
 
-#: at most this many trials per classification batch
-BATCH_TRIALS = 2000
-#: characters of text per classification batch, counted as the batch reads them (an output longer
-#: than the window as its head and tail): a batch ends before it would pass this, so memory stays
-#: bounded by the batch, whatever the corpus; a single trial over it is a batch of its own
-BATCH_CHARS = 32_000_000
-#: DuckDB's memory during a classify run (lower than the connection's cap, never higher): each
-#: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
-#: by earlier batches up to the connection's cap
-CLASSIFY_DUCKDB_MEMORY = "256MB"
 #: an output longer than this is read by its head and tail only (see
 #: :func:`~redline.classifiers.frames.window_outputs`); it is cut in the query, before it
 #: reaches Python
@@ -78,7 +69,7 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str]) -> Fra
 
 
 def batches(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str] | None = None, *,
-            batch_trials: int = BATCH_TRIALS, batch_chars: int = BATCH_CHARS) -> list[list[str]]:
+            batch_trials: int = CLASSIFY_BATCH_TRIALS, batch_chars: int = CLASSIFY_BATCH_CHARS) -> list[list[str]]:
     """The trials (default: all) in classification batches, in trial order: each batch at most
     ``batch_trials`` trials and, unless it is one trial, at most ``batch_chars`` characters of
     text as :func:`read_frames` reads them."""
@@ -189,8 +180,8 @@ def classify(
     rules: Sequence[Rule] | None = None,
     *,
     trial_ids: Sequence[str] | None = None,
-    batch_trials: int = BATCH_TRIALS,
-    batch_chars: int = BATCH_CHARS,
+    batch_trials: int = CLASSIFY_BATCH_TRIALS,
+    batch_chars: int = CLASSIFY_BATCH_CHARS,
     on_batch: Callable[[int], None] | None = None,
 ) -> ClassifyReport:
     """Label the stored steps in one recorded run (see the module docstring).

@@ -58,19 +58,31 @@ def progress(description: str, total: int | None = None):
         yield _Bar()
 
 
-def echo(message: str = "", err: bool = False) -> None:
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
     """Print one message, control characters made visible."""
-    click.echo(for_terminal(message), err=err)
+    click.echo(for_terminal(message), err=err, nl=nl)
 
 
-def fail(message: str) -> None:
+def fail(message: str, code: int = 2) -> None:
+    """Print ``redline: MESSAGE`` on stderr and exit with ``code`` (see :data:`EXIT_CODES`)."""
     echo(f"redline: {message}", err=True)
-    sys.exit(2)
+    sys.exit(code)
 
 
-def open_db(db_path: str, read_only: bool = False):
+#: what redline's exit statuses mean (also in the README and `redline --help`)
+EXIT_CODES = {
+    0: "done as asked",
+    1: "done in part: a named path did not exist, or (with --strict) a file could not be read; "
+       "for `redline check`, a refused label was found",
+    2: "not done: wrong usage, no usable database, nothing to work on, a refused or failed query",
+}
+
+
+def open_db(db_path: str, read_only: bool = False, create: bool = False):
+    """Open the database, or fail with one line. Only ``create`` makes a new one: a command that
+    reads existing data refuses a database that does not exist."""
     try:
-        return dbmod.connect(db_path, read_only=read_only)
+        return dbmod.connect(db_path, read_only=read_only, create=create)
     except (FileNotFoundError, dbmod.SchemaError) as exc:
         fail(str(exc))
     except Exception as exc:  # duckdb.IOException and friends: say which file
@@ -84,5 +96,10 @@ def main() -> None:
 
     redline reads agent transcripts into a DuckDB database (ingest), labels the behaviours on
     every step (classify), finds obstacle -> resolution episodes, phases and findings
-    (analyse), and writes a self-contained HTML report (report). `redline audit` does all four. Open the database with any DuckDB client, or query it with `redline sql`.
+    (analyse), and writes a self-contained HTML report (report). `redline audit` does all four.
+    Open the database with any DuckDB client, or query it with `redline sql`.
+
+    Exit status: 0 done as asked; 1 done in part (a named path did not exist, or with --strict a
+    file could not be read); 2 not done (wrong usage, no usable database, nothing to work on, a
+    refused or failed query).
     """

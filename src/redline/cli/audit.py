@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 import duckdb
 
@@ -33,10 +35,14 @@ def audit(paths, db_path, out, fmt, workers, title, sample):
         title = title or "redline sample audit"
     if not paths:
         fail("give PATHS to audit, or --sample for the bundled sample")
+    missing = []
     with progress("ingest") as bar:
         def ingested(report) -> None:
             for line in report.messages:
                 echo(line, err=True)
+            if report.named and len(report.missing) == report.named:
+                fail("nothing to audit: none of the paths given exists")
+            missing.extend(report.missing)
             echo(report.summary())
             bar.stage("classify")
 
@@ -56,3 +62,5 @@ def audit(paths, db_path, out, fmt, workers, title, sample):
         except duckdb.Error as exc:
             fail(f"{db_path}: {str(exc).splitlines()[0]}")
     echo(f"wrote {path}")
+    if missing:
+        sys.exit(1)

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS
 from .app import db_option, echo, fail, main, open_db, progress
 
 
@@ -13,8 +14,8 @@ from .app import db_option, echo, fail, main, open_db, progress
 @db_option
 @click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
-              help="At most N trials read and labelled at a time (default 2000; a batch also ends "
-                   "before 32,000,000 characters of text); fewer use less memory.")
+              help=f"At most N trials read and labelled at a time (default {CLASSIFY_BATCH_TRIALS:,}; a batch "
+                   f"also ends before {CLASSIFY_BATCH_CHARS:,} characters of text); fewer use less memory.")
 def classify(db_path, only, batch_trials):
     """Label behaviours on the stored steps.
 
@@ -25,7 +26,7 @@ def classify(db_path, only, batch_trials):
     that changed since the database was last labelled.
     """
     from ..classifiers.registry import active_rules, get_rule
-    from ..classifiers.store import BATCH_TRIALS, classify as run
+    from ..classifiers.store import classify as run
 
     rules = active_rules()
     if only:
@@ -37,7 +38,7 @@ def classify(db_path, only, batch_trials):
     try:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
         with progress("classify", total) as bar:
-            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or BATCH_TRIALS)
+            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or CLASSIFY_BATCH_TRIALS)
     finally:
         con.close()
     if report.changed:
@@ -88,7 +89,8 @@ def eval_(gold, db_path, root, as_json, worst):
     """Compare the database's labels with a GOLD.jsonl file of human labels.
 
     Prints support, precision, recall and F1 (with 95% intervals) per label, micro and macro
-    averages per unit, and the worst misses with their commands.
+    averages per unit, and the worst misses with their commands. Exits with status 2 when no
+    gold row matches a step in the database (there is nothing to score).
     """
     from ..evaluation import evaluate, render_text
 
@@ -99,6 +101,10 @@ def eval_(gold, db_path, root, as_json, worst):
         fail(str(exc))
     finally:
         con.close()
+    if not result.matched:
+        fail(f"none of the {len(result.unmatched)} gold rows matches a step in the database: check "
+             "that the gold file's transcripts were ingested into it and that --root is the folder "
+             "its `file` paths are relative to")
     if as_json:
         echo(json.dumps(result.to_json(), indent=2))
     else:

@@ -11,10 +11,10 @@ from .app import db_option, echo, fail, main, open_db, progress
 
 
 
-def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool) -> int:
+def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool):
     from ..ingest import ingest
 
-    con = open_db(db_path)
+    con = open_db(db_path, create=True)
     try:
         with progress("ingest") as bar:
             report = ingest(paths, con, format=fmt, workers=workers, force=force,
@@ -26,7 +26,17 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
     for line in report.messages:
         echo(line, err=True)
     echo(report.summary())
-    return report.errors
+    return report
+
+
+def exit_status(report, strict: bool) -> int:
+    """0, 1 or 2 (see ``EXIT_CODES``) for an ingest report: 2 when nothing the user named
+    exists, 1 when part of it does not (or, with ``strict``, when a file could not be read)."""
+    if report.named and len(report.missing) == report.named:
+        return 2
+    if report.missing or (strict and report.errors):
+        return 1
+    return 0
 
 
 @main.command()
@@ -42,11 +52,18 @@ def ingest(paths, db_path, fmt, workers, force, strict):
     PATHS are files, directories (read recursively) or glob patterns. Formats are detected by
     content. Unchanged files are skipped by content hash; a changed file replaces its trials.
     A file that cannot be read is reported with the reason and recorded in `ingested_files`;
-    the rest are still ingested.
+    the rest are still ingested. Only regular files are read: a pipe, a device or a broken link
+    is recorded and named, never opened.
+
+    Exit status: 2 when none of PATHS exists, 1 when some do not (or, with --strict, when a
+    file or folder could not be read), else 0.
     """
-    errors = run_ingest(paths, db_path, fmt, workers, force)
-    if strict and errors:
-        sys.exit(1)
+    report = run_ingest(paths, db_path, fmt, workers, force)
+    if report.named and len(report.missing) == report.named:
+        echo("redline: nothing to ingest: none of the paths given exists", err=True)
+    status = exit_status(report, strict)
+    if status:
+        sys.exit(status)
 
 
 @main.command()

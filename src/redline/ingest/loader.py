@@ -2,39 +2,64 @@
 
 Workers turn one file into Arrow tables (trials, events, commands); the parent process owns
 the database and writes each batch in one transaction. A file that fails becomes one
-``ingested_files`` row with status ``error`` and the reason; it never stops the others.
+``ingested_files`` row with status ``error`` and the reason; it never stops the others: not a
+file the adapter chokes on (:mod:`.reasons` says why in a sentence), not a pipe or a device
+(never opened, see :mod:`.discovery`), not a worker killed mid-file (:mod:`.workers`), not a
+file the database refuses (it is stored alone, or as an error).
+
+What is an error and what is skipped: a file that is, or should be, a transcript and cannot be
+read is an ``error`` (a file named on the command line, a format's file that fails to parse, a
+file with a transcript extension whose content is damaged, a broken link with such a name); a
+file that is not a transcript is ``skipped`` (unknown content, a metadata file, a transcript
+with no trial, anything but a regular file). Every error is a line on stderr; so is every skip
+of a file the user may have meant (not a regular file, a broken link, a transcript with no
+trial). Batches are bounded by :data:`~redline.limits.BATCH_EVENTS`,
+:data:`~redline.limits.BATCH_FILES` and :data:`~redline.limits.BATCH_BYTES`.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import jiter
+import orjson
 import pyarrow as pa
 
 from .. import db as dbmod
 from .. import schema
-from ..convert import ConversionError, TableBuilder
+from ..convert import ConversionError, TableBuilder, clean_path, clean_text
+from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES
 from . import registry
-from .base import FormatError, NotATranscript, head_text, read_head
+from .base import BOM, FormatError, NotATranscript, head_text
+from .discovery import BadLink, Discovery, NotRegular, discover, examine, open_regular
+from .limits import HEAD_BYTES
+from .reasons import describe, os_error
+from .workers import DIED, run_parallel
 
-#: flush to the database once this many events are waiting
-BATCH_EVENTS = 50_000
 #: file extensions that are expected to hold transcripts: an unreadable one is an error
 TRANSCRIPT_EXTENSIONS = (".json", ".jsonl", ".log", ".traj", ".eval", ".cast", ".txt", ".ndjson")
-#: folder names never walked into
-SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules", ".pytest_cache", ".hypothesis"}
+#: of those, the ones that hold JSON (one document, or one per line): a file that is not valid
+#: JSON as far as its head shows is damaged, an error
+JSON_EXTENSIONS = {".json": "document", ".traj": "document", ".jsonl": "lines", ".ndjson": "lines",
+                   ".cast": "lines"}
+
+__all__ = ["FileResult", "IngestReport", "discover", "ingest", "process_file", "write_batch"]
 
 
 @dataclass
 class FileResult:
-    """What a worker made of one file."""
+    """What a worker made of one file.
+
+    ``status`` is ``ok``, ``error`` (a file that is, or should be, a transcript could not be
+    read), ``skipped`` (not a transcript, or not a regular file: nothing wrong with it) or
+    ``unchanged``. ``path`` is the path as stored (:func:`redline.convert.clean_path`).
+    ``notice`` marks a skip worth a line on stderr (a special file, a transcript without trials).
+    """
 
     path: str
     sha256: str | None
@@ -45,6 +70,7 @@ class FileResult:
     trials: pa.Table | None = None
     events: pa.Table | None = None
     commands: pa.Table | None = None
+    notice: bool = False
 
     @property
     def n_trials(self) -> int:
@@ -53,6 +79,10 @@ class FileResult:
     @property
     def n_events(self) -> int:
         return 0 if self.events is None else self.events.num_rows
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.nbytes for t in (self.trials, self.events, self.commands) if t is not None)
 
 
 @dataclass
@@ -64,7 +94,11 @@ class IngestReport:
     unchanged: int = 0
     trials: int = 0
     events: int = 0
+    #: one line per file with an error or a warning, per notable skip and per unreadable folder
     messages: list[str] = field(default_factory=list)
+    #: how many inputs were named, and those that matched nothing (``NAME: why``)
+    named: int = 0
+    missing: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -72,50 +106,50 @@ class IngestReport:
             f"{self.skipped} skipped, {self.errors} errors; {self.trials} trials, {self.events} events"
         )
 
-
-# --------------------------------------------------------------------------- discovery
-
-
-def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
-    """Expand files, directories (recursively) and glob patterns into a sorted file list.
-
-    Returns ``(files, problems)`` where problems name inputs that matched nothing.
-    """
-    found: dict[str, Path] = {}
-    problems: list[str] = []
-    for raw in paths:
-        text = os.fspath(raw)
-        candidates: list[Path]
-        if Path(text).exists():
-            candidates = [Path(text)]
-        elif glob.has_magic(text):
-            candidates = [Path(p) for p in sorted(glob.glob(text, recursive=True))]
-            if not candidates:
-                problems.append(f"{text}: no files match this pattern")
+    def count(self, result: FileResult) -> None:
+        """Count one file as stored, with its line when it has one."""
+        self.files += 1
+        if result.status == "ok":
+            self.ok += 1
+            self.trials += result.n_trials
+            self.events += result.n_events
+            if result.error:
+                self.messages.append(f"{result.path}: warning: {result.error}")
+        elif result.status == "error":
+            self.errors += 1
+            self.messages.append(f"{result.path}: error: {result.error}")
+        elif result.status == "skipped":
+            self.skipped += 1
+            if result.notice:
+                self.messages.append(f"{result.path}: skipped: {result.error}")
         else:
-            problems.append(f"{text}: no such file or directory")
-            continue
-        for cand in candidates:
-            if cand.is_dir():
-                for root, dirs, files in os.walk(cand):
-                    dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-                    for name in sorted(files):
-                        p = Path(root, name)
-                        found.setdefault(str(p.resolve()), p.resolve())
-            elif cand.is_file():
-                found.setdefault(str(cand.resolve()), cand.resolve())
-    return [found[k] for k in sorted(found)], problems
+            self.unchanged += 1
 
 
 # --------------------------------------------------------------------------- one file
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a regular file (:class:`NotRegular` for anything else)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(os.fspath(path)) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _read_regular(path: str) -> tuple[int, str, bytes]:
+    """Size, SHA-256 and head of a regular file, read once, never blocking."""
+    h = hashlib.sha256()
+    size = 0
+    head = b""
+    with open_regular(path) as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            if size < HEAD_BYTES:
+                head += chunk[: HEAD_BYTES - size]
+            size += len(chunk)
+            h.update(chunk)
+    return size, h.hexdigest(), head
 
 
 def _why_unreadable(head: bytes) -> str | None:
@@ -134,6 +168,35 @@ def _why_unreadable(head: bytes) -> str | None:
     return None
 
 
+def _why_damaged(path: Path, head: bytes, size: int) -> str | None:
+    """For a file no format recognised: why its content is damaged for its extension, if it is
+    (a ``.json`` that is not JSON, an ``.eval`` that is not a zip archive), else None."""
+    suffix = path.suffix.lower()
+    if suffix == ".eval":
+        return None if head.startswith(b"PK\x03\x04") else "damaged: not a zip archive (an .eval log is one)"
+    kind = JSON_EXTENSIONS.get(suffix)
+    if kind is None:
+        return None
+    data = head.removeprefix(BOM).lstrip()
+    whole = size <= len(head)
+    if kind == "lines":
+        end = data.find(b"\n")
+        whole = end >= 0 or whole
+        data = data[:end] if end >= 0 else data
+    if whole:
+        try:
+            orjson.loads(data)
+            return None
+        except orjson.JSONDecodeError as exc:
+            what = "first line" if kind == "lines" else "document"
+            return f"damaged: its {what} is truncated or invalid JSON ({exc})"
+    try:
+        jiter.from_json(data, partial_mode="trailing-strings")
+    except ValueError as exc:
+        return f"damaged: not valid JSON as far as its first {len(head)} bytes go ({exc})"
+    return None
+
+
 def detect(path: Path, head: bytes) -> str | None:
     """The name of the first registered format whose sniff accepts the file."""
     for fmt in registry.FORMATS:
@@ -146,28 +209,28 @@ def detect(path: Path, head: bytes) -> str | None:
 
 
 def process_file(path: str, forced_format: str | None = None, explicit: bool = False) -> FileResult:
-    """Detect, read and convert one file. Never raises: failures become an error result."""
-    p = Path(path)
+    """Detect, read and convert one file. Never raises: failures become an error result.
+
+    Only a regular file is opened: anything else (a pipe, a device, a broken link) gives a
+    skipped or error result without blocking.
+    """
+    shown = clean_path(path)
     try:
-        size = p.stat().st_size
-        sha = file_sha256(p)
-        head = read_head(p)
+        examine(path)
+        size, sha, head = _read_regular(path)
+    except NotRegular as exc:
+        return FileResult(shown, None, None, forced_format, "skipped", str(exc), notice=True)
+    except BadLink as exc:
+        status = "error" if _expected(Path(path), explicit) else "skipped"
+        return FileResult(shown, None, None, forced_format, status, str(exc), notice=True)
     except OSError as exc:
-        return FileResult(path, None, None, forced_format, "error", f"cannot read file: {exc.strerror or exc}")
+        return FileResult(shown, None, None, forced_format, "error", os_error(exc))
+    p = Path(path)
     fmt_name = forced_format
     if fmt_name is None:
         fmt_name = detect(p, head)
     if fmt_name is None:
-        sidecar_of = registry.sidecar_owner(p.name)
-        unreadable = _why_unreadable(head)
-        if unreadable and (explicit or p.suffix.lower() in TRANSCRIPT_EXTENSIONS):
-            return FileResult(path, sha, size, None, "error", unreadable)
-        if sidecar_of:
-            return FileResult(path, sha, size, None, "skipped", f"metadata file read with {sidecar_of} transcripts")
-        if explicit:
-            return FileResult(path, sha, size, None, "error", "not a recognised transcript format")
-        reason = unreadable or f"not a recognised transcript format ({_describe(head)})"
-        return FileResult(path, sha, size, None, "skipped", reason)
+        return _unrecognised(p, shown, sha, size, head, explicit)
     fmt = registry.get(fmt_name)
     # trials are converted as the adapter yields them: only their columns are kept
     builder = TableBuilder()
@@ -180,16 +243,37 @@ def process_file(path: str, forced_format: str | None = None, explicit: bool = F
             raise FormatError("no trials found in file")
         tables = builder.tables()
     except NotATranscript as exc:
-        return FileResult(path, sha, size, fmt_name, "skipped", str(exc))
+        return FileResult(shown, sha, size, fmt_name, "skipped", str(exc), notice=True)
     except (FormatError, ConversionError) as exc:
-        return FileResult(path, sha, size, fmt_name, "error", str(exc))
-    except RecursionError:
-        return FileResult(path, sha, size, fmt_name, "error", "structure nested too deeply")
-    except MemoryError:
-        return FileResult(path, sha, size, fmt_name, "error", "out of memory while reading")
+        return FileResult(shown, sha, size, fmt_name, "error", str(exc))
     except Exception as exc:  # hostile input must not stop the run; say what happened
-        return FileResult(path, sha, size, fmt_name, "error", f"{type(exc).__name__}: {exc}")
-    return FileResult(path, sha, size, fmt_name, "ok", "; ".join(sorted(warnings)) or None, *tables)
+        return FileResult(shown, sha, size, fmt_name, "error", describe(exc))
+    warnings |= builder.warnings
+    return FileResult(shown, sha, size, fmt_name, "ok", "; ".join(sorted(warnings)) or None, *tables)
+
+
+def _unrecognised(p: Path, shown: str, sha: str, size: int, head: bytes, explicit: bool) -> FileResult:
+    """The result for a file no format recognised: an error when it should have been a
+    transcript (named by the user, or a transcript extension with damaged content), else skipped."""
+    expected = _expected(p, explicit)
+    unreadable = _why_unreadable(head)
+    if expected and unreadable:
+        return FileResult(shown, sha, size, None, "error", unreadable)
+    sidecar_of = registry.sidecar_owner(p.name)
+    if sidecar_of:
+        return FileResult(shown, sha, size, None, "skipped", f"metadata file read with {sidecar_of} transcripts")
+    damaged = _why_damaged(p, head, size) if expected else None
+    if damaged:
+        return FileResult(shown, sha, size, None, "error", damaged)
+    if explicit:
+        return FileResult(shown, sha, size, None, "error", "not a recognised transcript format")
+    reason = unreadable or f"not a recognised transcript format ({_describe(head)})"
+    return FileResult(shown, sha, size, None, "skipped", reason)
+
+
+def _expected(p: Path, explicit: bool) -> bool:
+    """Whether the file should be a transcript: named by the user, or a transcript extension."""
+    return explicit or p.suffix.lower() in TRANSCRIPT_EXTENSIONS
 
 
 def _describe(head: bytes) -> str:
@@ -221,7 +305,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
     files = pa.table({
         "path": [r.path for r in results], "sha256": [r.sha256 for r in results],
         "size_bytes": [r.size_bytes for r in results], "format": [r.format for r in results],
-        "status": [r.status for r in results], "error": [r.error for r in results],
+        "status": [r.status for r in results], "error": [clean_text(r.error, 4000) for r in results],
         "trials": [r.n_trials for r in results], "events": [r.n_events for r in results],
     }, schema=schema.INGESTED_FILES.arrow_schema())
     with dbmod.transaction(con):
@@ -245,6 +329,33 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
         con.execute("DROP TABLE IF EXISTS _old")
 
 
+def _store(con: duckdb.DuckDBPyConnection, batch: list[FileResult]) -> list[FileResult]:
+    """Write a batch; if the database refuses it, write its files one at a time, so one file
+    the database cannot hold becomes an error row instead of costing the batch. Returns the
+    results as stored."""
+    try:
+        write_batch(con, batch)
+        return batch
+    except Exception:  # noqa: BLE001 - find the file at fault below
+        pass
+    stored = []
+    for result in batch:
+        try:
+            write_batch(con, [result])
+        except Exception as exc:  # noqa: BLE001 - the database or Arrow refused this file's rows
+            reason = describe_db_error(exc)
+            result = FileResult(result.path, result.sha256, result.size_bytes, result.format, "error",
+                                f"could not be stored in the database: {reason}")
+            write_batch(con, [result])  # if even this fails, the database itself fails: raise
+        stored.append(result)
+    return stored
+
+
+def describe_db_error(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
+
+
 def _worker_count(requested: int | None, n_files: int) -> int:
     """Worker processes for parsing. The parent also needs a core for DuckDB's inserts, and
     shipping each file's tables between processes costs a copy: on two cores, parsing in the
@@ -257,29 +368,24 @@ def _worker_count(requested: int | None, n_files: int) -> int:
     return min(cores - 1, 8)
 
 
-def _results(
-    files: list[Path], forced_format: str | None, explicit: set[str], workers: int
-) -> Iterator[FileResult]:
-    """Process files, in parallel when it helps, keeping a bounded number in flight."""
+Job = tuple[str, "str | None", bool]
+
+
+def _process(job: Job) -> FileResult:
+    return process_file(*job)
+
+
+def _died(job: Job) -> FileResult:
+    return FileResult(clean_path(job[0]), None, None, job[1], "error", DIED)
+
+
+def _results(jobs: list[Job], workers: int) -> Iterator[FileResult]:
+    """Process files, in worker processes when it helps (see :mod:`.workers`)."""
     if workers <= 1:
-        for f in files:
-            yield process_file(str(f), forced_format, str(f) in explicit)
+        for job in jobs:
+            yield _process(job)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: set[Future[FileResult]] = set()
-        todo = iter(files)
-        limit = workers * 2
-        while True:
-            while len(pending) < limit:
-                nxt = next(todo, None)
-                if nxt is None:
-                    break
-                pending.add(pool.submit(process_file, str(nxt), forced_format, str(nxt) in explicit))
-            if not pending:
-                break
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
+    yield from run_parallel(jobs, _process, _died, workers)
 
 
 def ingest(
@@ -296,52 +402,44 @@ def ingest(
 
     ``format`` forces one adapter for every file. Unchanged files (same content hash) are not
     re-read unless ``force``. ``on_file`` is called once per file (for progress display).
+    The report names the inputs that matched nothing (``missing``) and, in ``messages``, every
+    file with an error or a warning, every notable skip and every folder that could not be read.
     """
     if format is not None:
         registry.get(format)  # raises KeyError with the known names
-    path_list = list(paths)
-    files, problems = discover(path_list)
-    report = IngestReport(messages=list(problems))
-    explicit = {str(Path(p).resolve()) for p in path_list if Path(p).is_file()}
+    found: Discovery = discover(list(paths))
+    report = IngestReport(messages=list(found.missing) + list(found.problems), named=found.named,
+                          missing=list(found.missing))
+    report.errors += len(found.problems)
     known = {} if force else _known_hashes(con)
-    todo: list[Path] = []
-    for f in files:
-        prev = known.get(str(f))
+    jobs: list[Job] = []
+    for f in found.files:
+        prev = known.get(clean_path(f))
         if prev is not None:
             try:
                 if file_sha256(f) == prev:
-                    report.files += 1
-                    report.unchanged += 1
+                    report.count(FileResult(clean_path(f), prev, None, None, "unchanged"))
                     if on_file:
-                        on_file(FileResult(str(f), prev, None, None, "unchanged"))
+                        on_file(FileResult(clean_path(f), prev, None, None, "unchanged"))
                     continue
-            except OSError:
+            except (OSError, NotRegular):
                 pass
-        todo.append(f)
+        jobs.append((f, format, f in found.explicit))
     if on_total:
-        on_total(len(files))
+        on_total(len(found.files))
     batch: list[FileResult] = []
-    batch_events = 0
-    for result in _results(todo, format, explicit, _worker_count(workers, len(todo))):
-        report.files += 1
-        if result.status == "ok":
-            report.ok += 1
-            report.trials += result.n_trials
-            report.events += result.n_events
-            if result.error:
-                report.messages.append(f"{result.path}: warning: {result.error}")
-        elif result.status == "error":
-            report.errors += 1
-            report.messages.append(f"{result.path}: error: {result.error}")
-        else:
-            report.skipped += 1
+    pending_events = pending_bytes = 0
+    for result in _results(jobs, _worker_count(workers, len(jobs))):
         batch.append(result)
-        batch_events += result.n_events
+        pending_events += result.n_events
+        pending_bytes += result.nbytes
         if on_file:
             on_file(result)
-        if batch_events >= BATCH_EVENTS or len(batch) >= 500:
-            write_batch(con, batch)
-            batch, batch_events = [], 0
-    write_batch(con, batch)
+        if pending_events >= BATCH_EVENTS or len(batch) >= BATCH_FILES or pending_bytes >= BATCH_BYTES:
+            for stored in _store(con, batch):
+                report.count(stored)
+            batch, pending_events, pending_bytes = [], 0, 0
+    if batch:
+        for stored in _store(con, batch):
+            report.count(stored)
     return report
-

@@ -1,5 +1,6 @@
-"""Reports: self-contained HTML (plotly inlined), plus the figures it is built from."""
+"""Reports: the HTML report (one file or a static site), the Markdown/JSON summaries and the CI
+gate, built from the database in one bulk read (:mod:`redline.reports.data`)."""
 
-from .render import build_report_data, write_html
+from .render import write_html, write_report
 
-__all__ = ["build_report_data", "write_html"]
+__all__ = ["write_html", "write_report"]

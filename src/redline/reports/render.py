@@ -1,265 +1,238 @@
-"""Build the self-contained HTML report.
+"""Write the HTML report: one self-contained file for a small audit, a static site for a large one.
 
-Everything from a transcript reaches the page through Jinja2's autoescaping or, for figure
-data, through JSON with ``<``, ``>`` and ``&`` escaped, so no transcript string can open a tag
-or close a script. plotly's JavaScript is inlined once: the file opens offline.
+* ``write_report(con, "report.html")``: one file that opens offline (plotly.js, the page's
+  script and style inlined). Past :data:`MAX_SINGLE_TRIALS` trials or :data:`MAX_SINGLE_EVENTS`
+  events it writes the site instead, into the folder named like the file without its suffix,
+  and leaves at ``report.html`` a page pointing to it (``single=True`` forces one file).
+* ``write_report(con, "report/")`` (or an existing folder): a static site that opens from
+  disk: ``index.html`` (overview, trials, search, labels), ``trials/<trial>.html`` (one page per
+  trial), ``rules.html``, ``search/*.js`` (the search text, loaded when a search starts) and
+  ``assets/`` (plotly.js, the page's script and style, once). Data rides in each page as JSON
+  in ``<script type="application/json">``, never fetched: browsers refuse ``fetch`` over file://.
+
+Safety: every transcript string reaches the page through Jinja's autoescaping (or through
+:mod:`redline.reports.transcript`, which escapes it) or as JSON with ``<``, ``>``, ``&`` and the
+line separators escaped, so no transcript string can open or close a tag. Each page carries a
+Content-Security-Policy that loads nothing from the network and runs only the report's own
+scripts (by hash in the single file; from the site's own folder in the site), never ``eval``.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
-from dataclasses import dataclass, field
+import shutil
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import polars as pl
-
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
-
 import orjson
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
-from ..analysis import behaviour_rates, outcome_rates
-from ..analysis.store import stored
-from ..classifiers.store import changed_rules
-from ..db import frame as dbframe
-from ..queries import trial_steps, trial_summaries
-from ..text import shorten
-from . import figures
+from ..classifiers.docs import doc_sections, rule_record
+from ..classifiers.registry import get_entry
+from ..text import for_terminal
+from . import data as data_mod
+from .pages import Links, Pages, rule_summary, safe_severity
+from .transcript import SEARCH_CHARS
 
-#: characters of an output or a message shown per step
-EXCERPT_CHARS = 1500
-#: trials given a full timeline; the table still lists every trial
-MAX_TIMELINES = 300
+#: the largest audit written as one file (beyond it, a site): trials, and events (steps)
+MAX_SINGLE_TRIALS = 200
+MAX_SINGLE_EVENTS = 20_000
+#: trials per search file of a site
+SEARCH_CHUNK_TRIALS = 100
 
-
-def _safe_json(fig) -> Markup:
-    text = fig.to_json()
-    text = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return Markup(text)
+_ASSETS = files("redline.reports") / "assets"
+_CSP_COMMON = "default-src 'none'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
 
 
-def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
-    """A step's text for the page: its head and tail when longer than ``limit``."""
-    if not text:
-        return ""
-    return shorten(text.rstrip(), limit)
+def safe_json(obj: Any) -> Markup:
+    """JSON that is safe inside a <script> element: no ``<``, ``>`` or ``&`` left to close it."""
+    text = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def highlight(text: str | None, spans: list[tuple[int, int]]) -> Markup:
-    """Escaped text with the evidence spans wrapped in <mark>."""
-    if not text:
-        return Markup("")
-    spans = sorted((max(0, s), min(len(text), e)) for s, e in spans if s is not None and e is not None and e > s)
-    out: list[str] = []
-    pos = 0
-    for s, e in spans:
-        if s < pos:
-            s = pos
-        if e <= s:
-            continue
-        out.append(str(escape(text[pos:s])))
-        out.append(f"<mark>{escape(text[s:e])}</mark>")
-        pos = e
-    out.append(str(escape(text[pos:])))
-    return Markup("".join(out))
+def _script_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-@dataclass
-class Step:
-    seq: int
-    kind: str
-    command: str = ""
-    command_html: Markup = Markup("")
-    reasoning: str = ""
-    output: str = ""
-    output_html: Markup = Markup("")
-    exit_code: int | None = None
-    labels: list[str] = field(default_factory=list)
-    obs_labels: list[str] = field(default_factory=list)
-    msg_labels: list[str] = field(default_factory=list)
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    where: str = ""
-    parse_error: str | None = None
-    output_seq: int | None = None
-    #: exploring / planning / executing / verifying (from the analysis), when known
-    phase: str | None = None
-    #: what the step means for the trial's episodes ("episode 1 opens: ...", "RES-KILL (episode 1)")
-    marks: list[str] = field(default_factory=list)
-
-    @property
-    def all_labels(self) -> list[str]:
-        return self.labels + self.obs_labels + self.msg_labels
-
-
-def _where(row: dict[str, Any]) -> str:
-    name = os.path.basename(row["source_file"] or "")
-    if row["source_line"]:
-        return f"{name}:{row['source_line']}"
-    if row["source_pointer"]:
-        return f"{name} {row['source_pointer']}"
-    return name
-
-
-def _episode_marks(steps: list[Step], episodes: list[dict[str, Any]]) -> None:
-    """Mark the steps where an episode opens, where each strategy shows, and where it ends."""
-    by_seq: dict[int, Step] = {}
-    for step in steps:
-        by_seq[step.seq] = step
-        if step.output_seq is not None:
-            by_seq[step.output_seq] = step
-    for ep in episodes:
-        n = ep["episode_id"]
-        opened = by_seq.get(ep["obstacle_seq"])
-        if opened is not None:
-            opened.marks.append(f"episode {n} opens: {ep['obstacle']} on \u201c{ep['operation']}\u201d")
-        for strategy, items in orjson.loads(ep["evidence"]).items():
-            for item in items:
-                step = by_seq.get(item.get("seq"))
-                if step is not None and f"{strategy} (episode {n})" not in step.marks:
-                    step.marks.append(f"{strategy} (episode {n})")
-        if ep["resolved_seq"] is not None and ep["resolved_seq"] in by_seq:
-            by_seq[ep["resolved_seq"]].marks.append(f"episode {n} resolved")
-
-
-def timeline(con: duckdb.DuckDBPyConnection, trial_id: str, phases: dict[int, str] | None = None,
-             episodes: list[dict[str, Any]] | None = None) -> list[Step]:
-    """The trial as steps: each action with the reasoning before it and the output after it,
-    its phase and its place in the trial's episodes when the analysis has run."""
-    rows = trial_steps(con, trial_id).to_dicts()
-    steps: list[Step] = []
-    pending_reasoning: list[str] = []
-    pending_msg_labels: list[str] = []
-    by_action: dict[int, Step] = {}
-    for row in rows:
-        spans = [(ev["span_start"], ev["span_end"]) for ev in row["evidence"] if ev["evidence_seq"] is None]
-        if row["kind"] == "message":
-            if row["role"] == "assistant":
-                pending_reasoning.append(row["text"] or "")
-                pending_msg_labels.extend(row["labels"])
-            continue
-        if row["kind"] == "action":
-            text = row["text"] or ""
-            step = Step(
-                seq=row["seq"], kind="action", command=text,
-                command_html=highlight(excerpt(text, 4000), spans if len(text) <= 4000 else []),
-                reasoning=excerpt("\n\n".join(pending_reasoning)), labels=list(row["labels"]),
-                msg_labels=sorted(set(pending_msg_labels)), evidence=list(row["evidence"]),
-                where=_where(row), parse_error=row["parse_error"],
-            )
-            pending_reasoning, pending_msg_labels = [], []
-            steps.append(step)
-            by_action[row["seq"]] = step
-            continue
-        # observation: attach to its action, or stand alone
-        target = by_action.get(row["action_seq"]) if row["action_seq"] is not None else (steps[-1] if steps else None)
-        text = row["text"] or ""
-        shown = excerpt(text)
-        html = highlight(shown, spans if shown == text.rstrip() else [])
-        if target is None or target.output:
-            target = Step(seq=row["seq"], kind="observation", where=_where(row))
-            steps.append(target)
-        target.output, target.output_html = shown, html
-        target.output_seq = row["seq"]
-        target.exit_code = row["exit_code"]
-        target.obs_labels = list(row["labels"])
-        target.evidence.extend(row["evidence"])
-    if pending_reasoning:
-        steps.append(Step(seq=rows[-1]["seq"], kind="message", reasoning=excerpt("\n\n".join(pending_reasoning)),
-                          msg_labels=sorted(set(pending_msg_labels))))
-    for step in steps:
-        step.phase = (phases or {}).get(step.seq)
-    _episode_marks(steps, episodes or [])
-    return steps
-
-
-def build_report_data(con: duckdb.DuckDBPyConnection, title: str | None = None) -> dict[str, Any]:
-    trials = trial_summaries(con)
-    step_labels = dbframe(con, 
-        """
-        SELECT trial_id, seq, label_id FROM current_labels WHERE seq IS NOT NULL ORDER BY trial_id, seq
-        """
-    )
-    label_counts = behaviour_rates(trials.select("trial_id", "model"), step_labels)
-    rates = outcome_rates(trials.select("model", "outcome"))
-    files = con.execute(
-        "SELECT status, count(*) AS n FROM ingested_files GROUP BY status ORDER BY status").fetchall()
-    problems = con.execute(
-        "SELECT path, status, error FROM ingested_files WHERE status = 'error' ORDER BY path").fetchall()
-    names = {tid: f"{(m or '?')[:28]} · {(t or tid)[:40]}" for tid, m, t in
-             trials.select("trial_id", "model", "task").iter_rows()}
-    # make display names unique
-    seen: dict[str, int] = {}
-    for tid in trials["trial_id"].to_list():
-        n = seen.get(names[tid], 0)
-        seen[names[tid]] = n + 1
-        if n:
-            names[tid] = f"{names[tid]} #{n + 1}"
-    step_map = step_labels.with_columns(
-        pl.col("trial_id").replace_strict(names, default="?").alias("trial")) if not step_labels.is_empty() \
-        else pl.DataFrame(schema={"trial": pl.Utf8, "seq": pl.Int32, "label_id": pl.Utf8})
-    figs = {
-        "behaviours": _safe_json(figures.behaviours_by_model(label_counts)),
-        "outcomes": _safe_json(figures.outcomes_by_model(
-            trials.select(pl.col("model").fill_null("(unknown model)"), "outcome"))),
-        "step_map": _safe_json(figures.step_map(step_map.select("trial", "seq", "label_id"))),
-    }
-    rows = trials.to_dicts()
-    shown = rows[:MAX_TIMELINES]
-    episodes: dict[str, list[dict[str, Any]]] = {}
-    for ep in stored(con, "episodes").to_dicts():
-        episodes.setdefault(ep["trial_id"], []).append(ep)
-    phases: dict[str, dict[int, str]] = {}
-    for tid, seq, phase in stored(con, "phases").select("trial_id", "seq", "phase").iter_rows():
-        phases.setdefault(tid, {})[seq] = phase
-    timelines = [(row, names[row["trial_id"]],
-                  timeline(con, row["trial_id"], phases.get(row["trial_id"]), episodes.get(row["trial_id"])),
-                  episodes.get(row["trial_id"], [])) for row in shown]
-    try:
-        redline_version = version("redline")
-    except PackageNotFoundError:  # pragma: no cover
-        redline_version = "dev"
-    return {
-        "title": title or "redline audit report",
-        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "version": redline_version,
-        "trials": rows,
-        "names": names,
-        "files": files,
-        "problems": problems,
-        "figures": figs,
-        "timelines": timelines,
-        "omitted_timelines": max(0, len(rows) - len(shown)),
-        "n_labels": int(label_counts["steps"].sum()) if not label_counts.is_empty() else 0,
-        "rates": rates.to_dicts(),
-        #: classifiers whose stored labels an older version of them wrote
-        "stale": [rule_id for rule_id, _, _ in changed_rules(con)],
-    }
-
-
-def _plotly_js() -> Markup:
+def plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
-    return Markup(get_plotlyjs().replace("</script", "<\\/script"))
+    return get_plotlyjs().replace("</script", "<\\/script")
 
 
-def render_html(data: dict[str, Any]) -> str:
+def _asset(name: str) -> str:
+    return (_ASSETS / name).read_text(encoding="utf-8")
+
+
+def _environment() -> Environment:
     env = Environment(loader=PackageLoader("redline.reports", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
-    template = env.get_template("report.html.j2")
-    return template.render(**data, plotly_js=_plotly_js())
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    # every value a template prints shows its control characters (an ANSI escape as ␛, a bidi
+    # override as <U+202E>) before it is escaped; Markup was made safe where it was built
+    env.finalize = lambda v: v if isinstance(v, Markup) or not isinstance(v, str) else for_terminal(v)
+    env.globals.update(severity=safe_severity, rule_summary=rule_summary)
+    return env
+
+
+def _rules(ids: set[str]) -> list[dict[str, Any]]:
+    out = []
+    for entry_id in sorted(ids):
+        try:
+            record = rule_record(get_entry(entry_id))
+        except KeyError:
+            continue
+        record["sections"] = doc_sections(record["doc"]) if record["doc"] else {}
+        record["hits"] = [e if isinstance(e, str) else orjson.dumps(e).decode() for e in record["hits"]][:6]
+        out.append(record)
+    return out
+
+
+class Report:
+    """Renders the pages of one report."""
+
+    def __init__(self, data: data_mod.ReportData, title: str | None, single: bool):
+        self.data, self.single = data, single
+        self.pages = Pages(data)
+        self.env = _environment()
+        self.title = title or "redline audit report"
+        self.common = {"title": self.title, "version": data.version, "single": single,
+                       "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+        if single:
+            self.plotly, self.script = plotly_js(), _asset("report.js")
+            self.common.update(css=Markup(_asset("report.css")), plotly_js=Markup(self.plotly),
+                               report_js=Markup(self.script))
+            self.csp = (f"{_CSP_COMMON}; script-src {_script_hash(self.plotly)} {_script_hash(self.script)}; "
+                        "style-src 'unsafe-inline'")
+        else:
+            self.csp = f"{_CSP_COMMON}; script-src 'self'; style-src 'self' 'unsafe-inline'"
+
+    def _render(self, template: str, **ctx: Any) -> str:
+        return self.env.get_template(template).render(**self.common, csp=Markup(self.csp), **ctx)
+
+    def trial_ctx(self, trial_id: str, links: Links) -> dict[str, Any]:
+        ctx = self.pages.trial_context(trial_id, links)
+        ctx["timeline_json"] = safe_json(ctx["timeline"])
+        return ctx
+
+    def index(self, links: Links, search: list | None, search_chunks: int, trial_pages: list,
+              labels: dict | None = None) -> str:
+        p = self.pages
+        rows = p.rows()
+        labels = labels or p.labels_index()
+        facets = {k: sorted({r[k] for r in rows}) for k in ("model", "agent", "scenario")}
+        facets["labels"] = [l["id"] for l in labels["labels"]]
+        facets["strategies"] = sorted({s for r in rows for s in r["strategies"]})
+        facets["verdict"] = sorted({f"recorded: {r['outcome']}" for r in rows}) + sorted(
+            {f"inferred: {i}" for r in rows for i in r["inferred"]}) + ["inferred: none"]
+        ov = p.overview()
+        payload = {"figures": ov["figures"], "trials": [p.slugs[t] for t in p.trial_ids],
+                   "names": [for_terminal(f"{r['model']} · {r['task'][:60] or r['id']}") for r in rows],
+                   "labels": [l["steps"] for l in labels["labels"]] if self.single else None,
+                   "searchChunks": search_chunks}
+        ids = {l["id"] for l in labels["labels"]} | {s for r in rows for s in r["strategies"]}
+        return self._render(
+            "index.html.j2", page="index", root=links.root, links=links, ov=ov, rows=rows, facets=facets,
+            label_index=labels, cards=p.cards(links), n_findings=self.data.findings.height,
+            stale_rules=self.data.stale_rules, analysis_stale=self.data.analysis_stale,
+            data_json=safe_json(payload), search_json=safe_json(search or []), search_chars=SEARCH_CHARS,
+            trial_pages=trial_pages, rules=_rules(ids) if self.single else [])
+
+    def rules_page(self, links: Links) -> str:
+        ids = set(self.data.labels["label_id"].unique().to_list())
+        ids |= {s for eps in self.pages.episodes.values() for e in eps for s in e["strategies"]}
+        return self._render("rules.html.j2", page="rules", root=links.root, links=links, rules=_rules(ids))
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_single(data: data_mod.ReportData, path: Path, title: str | None = None) -> Path:
+    report = Report(data, title, single=True)
+    links = Links(single=True)
+    pages, search = [], []
+    for i, tid in enumerate(report.pages.trial_ids):
+        ctx = report.trial_ctx(tid, links)
+        pages.append(ctx)
+        search.extend([i, *row] for row in report.pages.search_rows(ctx["tr"]))
+    _write(path, report.index(links, search, 0, pages))
+    return path
+
+
+def write_site(data: data_mod.ReportData, folder: Path, title: str | None = None) -> Path:
+    report = Report(data, title, single=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    for sub in ("trials", "search", "assets"):
+        if (folder / sub).exists():
+            shutil.rmtree(folder / sub)
+        (folder / sub).mkdir()
+    (folder / "assets" / "plotly.min.js").write_text(plotly_js(), encoding="utf-8")
+    for name in ("report.js", "report.css"):
+        (folder / "assets" / name).write_text(_asset(name), encoding="utf-8")
+    trial_links = Links(single=False, root="../")
+    chunk: list = []
+    chunks = 0
+    for i, tid in enumerate(report.pages.trial_ids):
+        ctx = report.trial_ctx(tid, trial_links)
+        (folder / "trials" / f"{ctx['slug']}.html").write_text(
+            report._render("trial.html.j2", page="trial", root="../", links=trial_links, c=ctx), encoding="utf-8")
+        chunk.extend([i, *row] for row in report.pages.search_rows(ctx["tr"]))
+        if (i + 1) % SEARCH_CHUNK_TRIALS == 0 or i + 1 == len(report.pages.trial_ids):
+            chunks += 1
+            (folder / "search" / f"{chunks:04d}.js").write_text(
+                f"window.redlineSearch.add({safe_json(chunk)});\n", encoding="utf-8")
+            chunk = []
+    links = Links(single=False)
+    labels = report.pages.labels_index()
+    # the places of every label load when the labels index is first opened, not with the index
+    (folder / "search" / "labels.js").write_text(
+        f"window.redlineLabels({safe_json([l['steps'] for l in labels['labels']])});\n", encoding="utf-8")
+    _write(folder / "rules.html", report.rules_page(links))
+    _write(folder / "index.html", report.index(links, None, chunks, [], labels))
+    return folder / "index.html"
+
+
+def too_big(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
+    """(trials, events) when the audit is past what one file shows well, else None."""
+    trials, events = con.execute("SELECT (SELECT count(*) FROM trials), (SELECT count(*) FROM events)").fetchall()[0]
+    return (trials, events) if trials > MAX_SINGLE_TRIALS or events > MAX_SINGLE_EVENTS else None
+
+
+def is_site(out: str | os.PathLike[str]) -> bool:
+    text = os.fspath(out)
+    return text.endswith(("/", os.sep)) or Path(text).is_dir()
+
+
+def write_report(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str] = "report.html",
+                 title: str | None = None, single: bool | None = None) -> Path:
+    """Write the report to ``out`` (a file, or a folder for a site) and return the page to open."""
+    if is_site(out) and not single:
+        return write_site(data_mod.load(con), Path(out), title)
+    path = Path(out)
+    big = too_big(con) if single is None else None
+    if big:
+        folder = path.with_suffix("") if path.suffix else path.with_name(path.name + "-site")
+        index = write_site(data_mod.load(con), folder, title)
+        target = f"{folder.name}/index.html"
+        page = _environment().get_template("redirect.html.j2").render(
+            title=title or "redline audit report", target=target, trials=big[0], events=big[1],
+            max_trials=MAX_SINGLE_TRIALS, max_events=MAX_SINGLE_EVENTS)
+        _write(path, page)
+        return index
+    return write_single(data_mod.load(con), path, title)
 
 
 def write_html(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str] = "report.html",
                title: str | None = None) -> Path:
-    """Write the report for everything in the database to ``out``; return its path."""
-    html = render_html(build_report_data(con, title))
-    path = Path(out)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """The HTML report (see :func:`write_report`); kept for callers of the first API."""
+    return write_report(con, out, title)

@@ -43,15 +43,25 @@ Modules:
   command's words and redirections) and :mod:`.emit` (wrapper peeling, the row, what the command
   launches): the walk, three layers of one class.
 * :mod:`.errors`: describing a syntax error.
+
+The parser's budget (:mod:`redline.limits`): a line is cut to :data:`MAX_LINE_CHARS` and just
+before its pipe past :data:`MAX_PIPES`; tree-sitter gets :data:`PARSE_SECONDS` for the line and
+its nested strings together (through its progress callback) and the walk records at most
+:data:`MAX_COMMANDS` commands. Whatever a limit leaves out is named in ``ParsedLine.error``, so
+the rules fall back to matching the line's text.
 """
 
 from __future__ import annotations
 
+import time
+
+from ..limits import MAX_COMMANDS, MAX_DEPTH, MAX_LINE_CHARS, MAX_PIPES, PARSE_SECONDS
 from .parsed import ParsedLine, SimpleCommand  # noqa: F401 - importable from here too
-from .emit import Frame
+from .emit import Frame, TooManyCommands
 from .errors import describe_error
+from .grammar import ParseTimeout
 from .source import Source, load
-from .vocabulary import INTERPRETERS, MAX_DEPTH, MAX_LINE_CHARS, SHELLS, WRAPPERS, is_interpreter
+from .vocabulary import INTERPRETERS, SHELLS, WRAPPERS, is_interpreter
 from .walker import Walker
 
 __all__ = [
@@ -71,7 +81,8 @@ def parse(line: str) -> ParsedLine:
     """Every simple command in a shell command line, in source order (pre-order for nesting).
 
     Never raises: a syntax error is reported in ``ParsedLine.error`` next to whatever commands
-    could be recovered; an internal failure gives ``ParsedLine([], "parser failure: ...")``.
+    could be recovered, and so is a limit that was reached (see the module's notes); an internal
+    failure gives ``ParsedLine([], "parser failure: ...")``.
     """
     try:
         if not isinstance(line, str):
@@ -79,18 +90,41 @@ def parse(line: str) -> ParsedLine:
         if not line.strip():
             return ParsedLine([], None)
         walker = Walker()
-        if len(line) > MAX_LINE_CHARS:
-            line = line[:MAX_LINE_CHARS]
-            walker.fail(f"command line too long; parsed first {MAX_LINE_CHARS} characters")
+        timed_out = False
+        line = _within_limits(line, walker)
+        walker.deadline = time.monotonic() + PARSE_SECONDS
         src = Source(line)
         top = Frame("top", 0, None, None, False, False)
-        # the top-level source is loaded here so its syntax error wins over nested ones
-        load(src)
-        root = src.tree.root_node
-        if root.has_error:
-            walker.fail(describe_error(root, src))
-        walker.stack.append(("ct", root, src, top))
-        walker.run()
-        return ParsedLine(walker.out, walker.error)
+        try:
+            # the top-level source is loaded here so its syntax error wins over nested ones
+            load(src, walker.deadline)
+            root = src.tree.root_node
+            if root.has_error:
+                walker.fail(describe_error(root, src))
+            walker.stack.append(("ct", root, src, top))
+            walker.run()
+        except ParseTimeout:
+            timed_out = True
+            walker.error = (f"parsing took over {PARSE_SECONDS:g} s and was stopped"
+                            + (f" ({walker.error})" if walker.error else ""))
+        except TooManyCommands:
+            walker.error = (f"more than {MAX_COMMANDS} commands; the rest were not recorded"
+                            + (f" ({walker.error})" if walker.error else ""))
+        return ParsedLine(walker.out, walker.error, timed_out)
     except Exception as exc:  # noqa: BLE001 - parse must never raise
         return ParsedLine([], error=f"parser failure: {exc}")
+
+
+def _within_limits(line: str, walker: Walker) -> str:
+    """``line`` cut to :data:`MAX_LINE_CHARS` and before its pipe past :data:`MAX_PIPES`, the cut
+    recorded as the walker's error."""
+    if len(line) > MAX_LINE_CHARS:
+        line = line[:MAX_LINE_CHARS]
+        walker.fail(f"command line too long; parsed first {MAX_LINE_CHARS} characters")
+    if line.count("|") > MAX_PIPES:
+        at = -1
+        for _ in range(MAX_PIPES + 1):
+            at = line.find("|", at + 1)
+        line = line[:at]
+        walker.fail(f"more than {MAX_PIPES} '|' in the command line; parsed the first {at} characters")
+    return line

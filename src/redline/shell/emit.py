@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from ..limits import MAX_COMMANDS, MAX_DEPTH
 from .parsed import SimpleCommand
 from .grammar import SUBSTITUTIONS
 from .options import interpreter_code, shell_mode, skip_options
 from .source import Source
 from .vocabulary import (
     FIND_EXEC,
-    MAX_DEPTH,
     PRIVILEGED,
     SHELL_META,
     SHELLS,
@@ -26,6 +26,10 @@ from .vocabulary import (
     is_interpreter,
 )
 from .words import Word, program_and_path, word_text_map
+
+
+class TooManyCommands(Exception):
+    """The line holds more than :data:`~redline.limits.MAX_COMMANDS` simple commands."""
 
 
 class Frame:
@@ -134,7 +138,10 @@ class Emitter:
     def row(self, program: str | None, path: str | None, argv: list[str], src: Source,
             fr: Frame, cs: int, ce: int, wrappers: list[str], sudo: bool, redirects: list[str],
             heredoc: str | None) -> SimpleCommand:
-        """Append the row for a command spanning ``src.text[cs:ce]``."""
+        """Append the row for a command spanning ``src.text[cs:ce]``; past
+        :data:`~redline.limits.MAX_COMMANDS` rows, the walk stops (:class:`TooManyCommands`)."""
+        if len(self.out) >= MAX_COMMANDS:
+            raise TooManyCommands
         s, e = src.orig(cs, ce)
         row = SimpleCommand(
             idx=len(self.out), program=program, path=path, argv=argv, wrappers=wrappers,

@@ -1,9 +1,17 @@
-"""tree-sitter-bash plumbing: the shared parser and the node types the walk dispatches on."""
+"""tree-sitter-bash plumbing: the shared parser, its time budget, and the node types the walk
+dispatches on."""
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
+
+from ..limits import UNBUDGETED_BYTES
+
+
+class ParseTimeout(Exception):
+    """tree-sitter was cancelled: parsing the line took past its deadline."""
 
 _PARSER: Any = None
 _PARSER_LOCK = threading.Lock()
@@ -21,11 +29,31 @@ def _get_parser() -> Any:
     return _PARSER
 
 
-def ts_parse(data: bytes) -> Any:
-    """The tree-sitter tree of ``data`` (UTF-8 bytes)."""
+def ts_parse(data: bytes, deadline: float | None = None) -> Any:
+    """The tree-sitter tree of ``data`` (UTF-8 bytes).
+
+    With a ``deadline`` (a :func:`time.monotonic` value), an input longer than
+    :data:`UNBUDGETED_BYTES` is parsed under tree-sitter's progress callback, which cancels the
+    parse once the deadline has passed: :class:`ParseTimeout` is raised then.
+    """
     parser = _get_parser()
     with _PARSER_LOCK:  # a tree-sitter Parser is not safe to share between threads
-        return parser.parse(data)
+        if deadline is None or len(data) <= UNBUDGETED_BYTES:
+            return parser.parse(data)
+
+        def read(offset: int, _point: Any) -> bytes:
+            return data[offset:]
+
+        def cancel(_offset: int, _has_error: bool) -> bool:
+            return time.monotonic() > deadline
+
+        try:
+            return parser.parse(read, progress_callback=cancel)
+        except ValueError:  # "Parsing failed": the callback cancelled it
+            parser.reset()  # a cancelled parse would otherwise resume on the next call
+            if time.monotonic() > deadline:
+                raise ParseTimeout from None
+            raise
 
 
 # --------------------------------------------------------------------------------------------

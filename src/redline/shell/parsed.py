@@ -40,3 +40,5 @@ class ParsedLine:
     commands: list[SimpleCommand]
     #: why the line could not be parsed completely (commands may still hold what was recovered)
     error: str | None = None
+    #: tree-sitter ran out of its time budget on this line (``error`` says so too)
+    timed_out: bool = False

@@ -91,8 +91,10 @@ class Source:
         return Source(text, omap=omap, label=label)
 
 
-def load(src: Source) -> None:
+def load(src: Source, deadline: float | None = None) -> None:
     """Parse ``src.text`` into ``src.tree``, with heredocs blanked out (:mod:`.heredocs`).
+
+    ``deadline`` bounds tree-sitter's time (see :func:`.grammar.ts_parse`).
 
     Also sets ``src.data`` (the text's UTF-8 bytes), ``src.b2c`` (byte to character offsets, when
     they differ) and ``src.heredocs``.
@@ -102,7 +104,7 @@ def load(src: Source) -> None:
     src.data = data
     if len(data) != len(text):
         src.b2c = list(accumulate(data.translate(_CHAR_START), initial=0))
-    tree = ts_parse(data)
+    tree = ts_parse(data, deadline)
     if b"<<" in data:
         # blank well-formed heredocs out and parse again (why: see the heredocs module)
         found = find_heredocs(tree.root_node)
@@ -113,5 +115,5 @@ def load(src: Source) -> None:
                 if h is not None:
                     src.heredocs[h[0]] = h[1]
             if src.heredocs:
-                tree = ts_parse(bytes(buf))
+                tree = ts_parse(bytes(buf), deadline)
     src.tree = tree

@@ -1,7 +1,8 @@
 """What the parser knows about programs: shells, interpreters, wrappers and their options.
 
-Also the parser's limits (:data:`MAX_DEPTH`, :data:`MAX_LINE_CHARS`). Reading a program's argv
-with these specs is in :mod:`.options`.
+Reading a program's argv with these specs is in :mod:`.options`. The parser's limits
+(:data:`~redline.limits.MAX_DEPTH`, :data:`~redline.limits.MAX_LINE_CHARS`...) are in
+:mod:`redline.limits`.
 """
 
 from __future__ import annotations
@@ -19,10 +20,6 @@ INTERPRETERS = frozenset(
 )
 _VERSIONED_INTERPRETER = re.compile(r"(?:python|pypy)[0-9][0-9.]*[a-z]?\Z")
 
-#: deepest nesting (substitution, bash -c, eval, heredoc, subshell, xargs) that is descended into
-MAX_DEPTH = 8
-#: longer lines are cut to this many characters before parsing
-MAX_LINE_CHARS = 200_000
 
 
 def is_interpreter(program: str | None) -> bool:

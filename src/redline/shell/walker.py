@@ -17,7 +17,13 @@ from .source import Source, load
 
 
 class Walker(CommandReader):
-    """Walks a parsed line; ``out`` collects the rows, ``error`` the first error."""
+    """Walks a parsed line; ``out`` collects the rows, ``error`` the first error.
+
+    ``deadline`` (a :func:`time.monotonic` value, or None) bounds tree-sitter's time on every
+    nested string, as on the line itself.
+    """
+
+    deadline: float | None = None
 
     def run(self) -> None:
         """Process the task stack (explicit, so deep trees cannot exhaust Python's stack)."""
@@ -38,7 +44,7 @@ class Walker(CommandReader):
 
     def nested(self, src: Source, fr: Frame) -> None:
         """Parse a nested source and walk it; its syntax error is labelled with its origin."""
-        load(src)
+        load(src, self.deadline)
         root = src.tree.root_node
         if root.has_error:
             msg = describe_error(root, src)

@@ -1,0 +1,114 @@
+"""The limits on what redline stores, parses and holds in memory, in one place.
+
+Every transcript is hostile input: these bounds keep one crafted file from taking the memory,
+the disk or the time of a whole run. The README's "Limits worth knowing" states each one. Where
+a limit cuts something, the cut says so (a marker in the text, a ``parse_error``, a warning in
+``ingested_files.error``); nothing is cut silently.
+
+Enforced where the data passes, each in one place:
+
+* stored columns: :mod:`redline.convert`, where every database row is built;
+* the shell parser's budget: :func:`redline.shell.parse`;
+* the loader's batches: :mod:`redline.ingest.loader`;
+* classify's batches, output window and DuckDB memory: :mod:`redline.classifiers.store` (and
+  :func:`redline.classifiers.frames.window_outputs` for frames built in memory).
+
+The format adapters' own limits (file and document sizes, zip archives, terminal recordings)
+are in :mod:`redline.ingest.limits`.
+"""
+
+from __future__ import annotations
+
+# --------------------------------------------------------------------------- stored columns
+
+#: characters of a long text kept (events.text; commands.text, heredoc and code); longer texts
+#: are cut with a marker saying how much was left out
+MAX_TEXT_CHARS = 1_000_000
+#: trials.model, agent and scenario; events.tool
+MAX_NAME_CHARS = 500
+#: trials.task
+MAX_TASK_CHARS = 2_000
+#: events.source_pointer
+MAX_POINTER_CHARS = 2_000
+#: commands.program
+MAX_PROGRAM_CHARS = 1_000
+#: commands.path, and each of commands.redirects
+MAX_WORD_CHARS = 4_000
+#: each element of commands.argv
+MAX_ARG_CHARS = 100_000
+#: elements of commands.argv (and of commands.redirects) kept; a last element says how many
+#: more there were
+MAX_ARGS = 10_000
+#: events.attrs as JSON text; a larger value keeps its structure with long strings cut, or,
+#: failing that, a note and the start of its JSON
+MAX_ATTRS_CHARS = 100_000
+#: trials.metadata as JSON text (cut the same way)
+MAX_METADATA_CHARS = 1_000_000
+#: trials.source_verdict as JSON text (cut the same way)
+MAX_VERDICT_CHARS = 100_000
+#: JSON nested deeper than this is stored as a note instead (a trial's metadata, an event's attrs)
+MAX_JSON_DEPTH = 64
+
+# --------------------------------------------------------------------------- the shell parser
+
+#: longer command lines are cut to this many characters before parsing
+MAX_LINE_CHARS = 200_000
+#: a command line with more ``|`` characters is parsed only up to the one past this count:
+#: tree-sitter's error recovery on a long unfinished pipeline (``cat|cat|...|``) takes memory
+#: growing with the square of its length, and cannot be interrupted
+MAX_PIPES = 2_000
+#: wall-clock seconds tree-sitter may spend on one command line (all its nested strings
+#: together); past it the parse is cancelled and rules match the line's text instead
+PARSE_SECONDS = 2.0
+#: deepest nesting (substitution, bash -c, eval, heredoc, subshell, xargs) that is descended into
+MAX_DEPTH = 8
+#: simple commands recorded for one command line; the rest are left out with a parse error
+MAX_COMMANDS = 10_000
+#: command lines up to this many bytes are parsed without the time budget (they parse in
+#: milliseconds); longer ones under it
+UNBUDGETED_BYTES = 4096
+#: after this many lines of one file ran out of parse time, its later lines over
+#: :data:`UNBUDGETED_BYTES` are not given to tree-sitter at all, so a file of pathological lines costs seconds, not hours
+MAX_PARSE_TIMEOUTS = 5
+#: parses of command lines up to this long are cached (agents repeat many short lines)...
+MAX_CACHED_LINE_CHARS = 2_000
+#: ...and the cache holds at most this many characters of lines and commands
+MAX_CACHE_CHARS = 32 * 1024**2
+#: commands recorded from one file; past it, actions keep their text and a parse error saying so
+MAX_FILE_COMMANDS = 1_000_000
+
+# --------------------------------------------------------------------------- conversion and loading
+
+#: events converted before the pending columns become an Arrow record batch...
+FLUSH_EVENTS = 20_000
+#: ...or commands...
+FLUSH_COMMANDS = 100_000
+#: ...or characters of text, whichever comes first (a record batch's strings must stay under
+#: Arrow's 2 GiB per column)
+FLUSH_CHARS = 64 * 1024**2
+#: the loader writes to the database once this many events are waiting...
+BATCH_EVENTS = 50_000
+#: ...or this many files...
+BATCH_FILES = 500
+#: ...or this many bytes of Arrow data
+BATCH_BYTES = 256 * 1024**2
+
+# --------------------------------------------------------------------------- classifying
+
+#: characters of a long output's head and tail that rules read; an output longer than twice
+#: this (plus the marker between the two) is cut in the query that reads it, so it never
+#: reaches the classifiers whole
+OUTPUT_WINDOW = 32_768
+#: at most this many trials per classification batch (``redline classify --batch-trials``)...
+CLASSIFY_BATCH_TRIALS = 2000
+#: ...and at most this many characters of text, counted as the batch reads them (a long output
+#: as its head and tail): a batch ends before it would pass this, so memory stays bounded by
+#: the batch, whatever the corpus; a single trial over it is a batch of its own
+CLASSIFY_BATCH_CHARS = 32_000_000
+#: DuckDB's memory during a classify run (lower than the connection's cap, never higher): each
+#: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
+#: by earlier batches up to the connection's cap
+CLASSIFY_DUCKDB_MEMORY = "256MB"
+#: a command rule's OR-branches are distributed over an AND up to this many branches; past it
+#: both sides are evaluated whole, so a rule's plan stays small
+MAX_BRANCHES = 64
