@@ -8,6 +8,7 @@ import json
 from redline import classify
 from redline.classifiers.registry import get_rule
 from redline.ingest import ingest
+from redline.db import memory_bytes
 from redline.limits import CLASSIFY_DUCKDB_MEMORY
 
 
@@ -95,17 +96,16 @@ def test_a_long_output_is_cut_in_the_query_and_spans_point_into_the_stored_text(
 
 
 def test_classify_caps_duckdb_memory_while_it_runs_and_restores_it(con, write_traj):
-    from redline.classifiers import store
     ingest([write_traj("r__m-1", [("ls", "", 0)])], con)
     before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     seen = []
     classify(con, on_batch=lambda n: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
-    assert store._size_bytes(seen[0]) <= store._size_bytes(CLASSIFY_DUCKDB_MEMORY)
+    assert memory_bytes(seen[0]) <= memory_bytes(CLASSIFY_DUCKDB_MEMORY)
     after = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    assert abs(store._size_bytes(after) - store._size_bytes(before)) < 0.001 * store._size_bytes(before)
+    assert abs(memory_bytes(after) - memory_bytes(before)) < 0.001 * memory_bytes(before)
     con.execute("SET memory_limit = '100MB'")  # a lower cap is kept
     classify(con, on_batch=lambda n: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
-    assert store._size_bytes(seen[-1]) <= 100e6
+    assert memory_bytes(seen[-1]) <= 100e6
 
 
 def test_every_label_points_at_a_stored_step_and_has_evidence(con, write_traj):

@@ -9,7 +9,7 @@ Enforced where the data passes, each in one place:
 
 * stored columns: :mod:`redline.convert`, where every database row is built;
 * the shell parser's budget: :func:`redline.shell.parse`;
-* the loader's batches: :mod:`redline.ingest.loader`;
+* the loader's batches and DuckDB memory: :mod:`redline.ingest.loader`;
 * classify's batches, output window and DuckDB memory: :mod:`redline.classifiers.store` (and
   :func:`redline.classifiers.frames.window_outputs` for frames built in memory).
 
@@ -92,6 +92,10 @@ BATCH_EVENTS = 50_000
 BATCH_FILES = 500
 #: ...or this many bytes of Arrow data
 BATCH_BYTES = 256 * 1024**2
+#: DuckDB's memory while ingest writes (lower than the connection's cap, never higher): each
+#: batch is written and done with, and its buffer pool would otherwise keep the blocks already
+#: written up to the connection's cap, so ingest's memory would grow with the corpus
+INGEST_DUCKDB_MEMORY = "256MB"
 
 # --------------------------------------------------------------------------- classifying
 

@@ -18,16 +18,14 @@ invisible until the next run removes them; nothing half-done is ever shown.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
 
 from ..db import frame as dbframe
-from ..db import transaction
+from ..db import memory_capped, transaction
 from .engine import LABEL_COLUMNS, label_frames
 from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY, OUTPUT_WINDOW
 from .frames import WINDOW_GAP, Frames, build_frames
@@ -192,35 +190,8 @@ def classify(
     the classifiers whose logic changed since the database was last labelled with them.
     """
     rules = active_rules() if rules is None else list(rules)
-    with _duckdb_memory(con, CLASSIFY_DUCKDB_MEMORY):
+    with memory_capped(con, CLASSIFY_DUCKDB_MEMORY):
         return _classify(con, rules, trial_ids, batch_trials, batch_chars, on_batch)
-
-
-_UNITS = {"bytes": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3,
-          "tb": 1000**4, "tib": 1024**4}
-
-
-def _size_bytes(text: str) -> float | None:
-    """Bytes of a DuckDB memory setting such as ``953.6 MiB`` or ``256MB`` (None: unknown)."""
-    m = re.fullmatch(r"\s*([\d.]+)\s*([a-zA-Z]*)\s*", text)
-    if not m or m.group(2).lower() not in _UNITS | {"": 1}:
-        return None
-    return float(m.group(1)) * _UNITS.get(m.group(2).lower(), 1)
-
-
-@contextmanager
-def _duckdb_memory(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    """DuckDB's memory capped at ``limit`` inside the block, when that is lower than its cap."""
-    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    now, wanted = _size_bytes(str(before)), _size_bytes(limit)
-    if now is None or wanted is None or wanted >= now:
-        yield
-        return
-    con.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET memory_limit = '{before}'")
 
 
 def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequence[str] | None,

@@ -33,7 +33,7 @@ import pyarrow as pa
 from .. import db as dbmod
 from .. import schema
 from ..convert import ConversionError, TableBuilder, clean_path, clean_text
-from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES
+from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES, INGEST_DUCKDB_MEMORY
 from . import registry
 from .base import BOM, FormatError, NotATranscript, head_text
 from .discovery import BadLink, Discovery, NotRegular, discover, examine, open_regular
@@ -427,6 +427,14 @@ def ingest(
         jobs.append((f, format, f in found.explicit))
     if on_total:
         on_total(len(found.files))
+    with dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY):
+        _load(con, jobs, workers, report, on_file)
+    return report
+
+
+def _load(con: duckdb.DuckDBPyConnection, jobs: list[Job], workers: int | None, report: IngestReport,
+          on_file: Callable[[FileResult], None] | None) -> None:
+    """Read the files (in worker processes) and write them in batches, counting each in ``report``."""
     batch: list[FileResult] = []
     pending_events = pending_bytes = 0
     for result in _results(jobs, _worker_count(workers, len(jobs))):
@@ -442,4 +450,3 @@ def ingest(
     if batch:
         for stored in _store(con, batch):
             report.count(stored)
-    return report
