@@ -55,15 +55,12 @@ def run_step(args: list[str]) -> dict:
 
 
 def corpus_of(root: Path, gigabytes: float, steps: int, long_rate: float, seed: int) -> int:
-    """Generate about ``gigabytes`` of corpus under ``root``, in parts; return the bytes."""
-    pilot = generate(root / "pilot", 20, steps, seed=seed, long_rate=long_rate) / 20
-    files = max(1, round(gigabytes * 1e9 / pilot) - 20)
-    total = pilot * 20
-    part, n = 2000, 0
-    while n < files:
-        total += generate(root / f"part{n // part}", min(part, files - n), steps, seed=seed + 1 + n // part,
-                          long_rate=long_rate)
-        n += part
+    """Generate about ``gigabytes`` of corpus under ``root``, in parts of 200 files until the
+    size is reached (so it overshoots by less than a part); return the bytes."""
+    total, part = 0, 0
+    while total < gigabytes * 1e9:
+        total += generate(root / f"part{part}", 200, steps, seed=seed + part, long_rate=long_rate)
+        part += 1
     return int(total)
 
 
