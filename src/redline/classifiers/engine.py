@@ -74,11 +74,25 @@ def _cross_row(node: Any) -> bool:
     return False
 
 
+#: what :func:`row_wise` found for the expressions seen, by id (the expression is kept, so its
+#: id is never reused): AND distributed over OR puts one conjunct object in many branches
+_ROW_WISE: dict[int, tuple[pl.Expr, bool]] = {}
+
+
 def row_wise(expr: pl.Expr) -> bool:
     """Whether an expression's value for a command row depends on that row's content only: it
     reads none of :data:`PLACE_COLUMNS` and nothing in it looks at other rows (a window, a
     shift, an aggregate). Such an expression can be evaluated over distinct contents, or over
     any subset of the rows, with the same result for each row."""
+    known = _ROW_WISE.get(id(expr))
+    if known is not None and known[0] is expr:
+        return known[1]
+    answer = _row_wise(expr)
+    _ROW_WISE[id(expr)] = (expr, answer)
+    return answer
+
+
+def _row_wise(expr: pl.Expr) -> bool:
     if not set(expr.meta.root_names()).isdisjoint(PLACE_COLUMNS):
         return False
     try:
