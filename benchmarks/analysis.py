@@ -1,9 +1,9 @@
 """Analysis time against classify time on the same corpus, in one run.
 
-    python benchmarks/analysis.py [CORPUS] [--repeat 3]
+    python benchmarks/analysis.py CORPUS [--repeat 3]
 
-CORPUS defaults to the development corpus beside the project (``../shared/corpus``); the
-script says so and exits when it is not there. The corpus is ingested once into a temporary
+CORPUS is a folder of transcripts in any format redline reads (with no real transcripts at
+hand, the bundled sample's folder will do, though its trials are few). The corpus is ingested once into a temporary
 database; then ``classify`` and the whole analysis (``redline.analyse``: reading the inputs,
 episodes, phases, categories, findings with the isolation forest, and storing the tables) are
 timed ``--repeat`` times each, alternating, and the medians are compared. The target: the
@@ -22,12 +22,9 @@ from pathlib import Path
 import redline
 from redline.ingest import ingest
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("corpus", type=Path, help="folder of transcripts to measure on")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     if not args.corpus.is_dir():
