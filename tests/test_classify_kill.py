@@ -24,7 +24,9 @@ from redline.ingest import ingest
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
+#: kills aimed at the labelling, and at most this many tries to interrupt it twice
 KILLS = 5
+MAX_ATTEMPTS = 25
 MARK = "from the earlier run"
 
 
@@ -77,20 +79,30 @@ def test_classify_killed_at_random_moments_never_shows_a_partial_set(tmp_path, w
     expected, _, runs = _state(db)
     assert expected and runs == ["complete"]
 
+    # each kill is aimed at a moment in [early, late] seconds after the start; a kill that came
+    # before the run was recorded moves the window later, one that came after the run completed
+    # moves its end earlier, so the kills land inside the labelling however loaded the machine is
     rng = random.Random(20240601)
-    interrupted = 0
-    for _ in range(KILLS):
+    early, late = startup, startup + labelling
+    interrupted = attempts = 0
+    while attempts < KILLS or (interrupted < 2 and attempts < MAX_ATTEMPTS):
+        attempts += 1
         _mark_current(db)
+        recorded = len(_state(db)[2])
         proc = _classify(db)
-        time.sleep(startup + rng.uniform(0.0, 1.0) * labelling)
+        time.sleep(rng.uniform(early, late))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         keys, marks, runs = _state(db)
         assert keys == expected, "the labels shown are not one whole set"
         assert len(marks) == 1, "labels of the earlier run and of a new one are shown together"
-        if runs[-1] == "running":
+        if len(runs) == recorded:  # killed before the run was recorded: aim later
+            early, late = late, late + (late - early)
+        elif runs[-1] == "running":
             interrupted += 1
             assert marks == {True}, "an interrupted run's labels are shown"
+        else:  # the run completed before the kill: aim earlier
+            late = early + (late - early) / 2
     assert interrupted >= 2, "the kills did not land while classify ran; the test proved nothing"
 
     last = _classify(db)
