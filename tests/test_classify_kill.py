@@ -1,32 +1,35 @@
 """A ``redline classify`` killed at any moment leaves a consistent database, and a re-run completes it.
 
 The database first holds the labels of a complete run, marked so they can be told apart. Then
-``redline classify`` runs in a subprocess and is killed with SIGKILL at a random moment, again
-and again. After every kill the ``current_labels`` view must show one whole set of labels:
-all from the earlier run or all from a completed new one, never a mix. A final run completes,
-and leaves no label of the killed runs behind.
+``redline classify --batch-trials 1 --progress lines`` runs in a subprocess, one trial per
+batch, printing a line on stderr as each batch is stored; the test reads those lines and sends
+SIGKILL right after the N-th, for kill points spread over the batches. No clock is involved:
+each kill lands after a known number of stored batches, however loaded the machine. After every
+kill the ``current_labels`` view must show one whole set of labels: all from the earlier run or
+all from a completed new one, never a mix; a run killed before its end must have stored at least
+the batches it reported. A final run completes, and leaves no label of the killed runs behind.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 import redline
+from redline.cli.app import progress_line
 from redline.ingest import ingest
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
-#: kills aimed at the labelling, and at most this many tries to interrupt it twice
-KILLS = 5
-MAX_ATTEMPTS = 25
+TRIALS = 8
+#: kill right after the N-th batch line: early, middle and late batches, and after the last one
+#: (while the run is being completed)
+KILL_AFTER = (1, 2, 4, 6, 8)
 MARK = "from the earlier run"
 
 
@@ -35,18 +38,33 @@ def _redline() -> str:
 
 
 def _classify(db: Path) -> subprocess.Popen:
-    return subprocess.Popen([_redline(), "classify", "--db", str(db), "--batch-trials", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen([_redline(), "classify", "--db", str(db), "--batch-trials", "1", "--progress", "lines"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def _state(db: Path) -> tuple[set, set, list]:
+def _kill_after(proc: subprocess.Popen, batches: int) -> list[str]:
+    """Read the progress lines until the ``batches``-th, then SIGKILL; return the lines read."""
+    seen = []
+    for line in proc.stderr:
+        if line.startswith("progress "):
+            seen.append(line.strip())
+            if len(seen) == batches:
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    return seen
+
+
+def _state(db: Path) -> tuple[set, set, list, int]:
     con = redline.connect(db)
     try:
         shown = con.execute("SELECT trial_id, seq, label_id, evidence FROM current_labels").fetchall()
         runs = con.execute("SELECT status FROM classify_runs ORDER BY run_id").fetchall()
+        stored = con.execute("SELECT count(DISTINCT trial_id) FROM labels WHERE run_id = "
+                             "(SELECT max(run_id) FROM classify_runs)").fetchall()[0][0]
     finally:
         con.close()
-    return {r[:3] for r in shown}, {r[3] == MARK for r in shown}, [r[0] for r in runs]
+    return {r[:3] for r in shown}, {r[3] == MARK for r in shown}, [r[0] for r in runs], stored
 
 
 def _mark_current(db: Path) -> None:
@@ -58,56 +76,56 @@ def _mark_current(db: Path) -> None:
         con.close()
 
 
-def test_classify_killed_at_random_moments_never_shows_a_partial_set(tmp_path, write_traj):
+def test_progress_lines_report_each_stored_batch(tmp_path, write_traj):
+    write_traj("p__t-0", [("ls", "a\n", 0)])
+    write_traj("p__t-1", [("ls", "b\n", 0)])
+    db = tmp_path / "p.duckdb"
+    con = redline.connect(db)
+    ingest([tmp_path / "runs"], con)
+    con.close()
+    out = subprocess.run([_redline(), "classify", "--db", str(db), "--batch-trials", "1", "--progress", "lines",
+                          "--no-models"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.startswith("progress ")]
+    assert lines == [progress_line("classify", 1, 1, 2), progress_line("classify", 2, 2, 2)]
+    assert lines[0] == "progress stage=classify batch=1 done=1 total=2"
+    quiet = subprocess.run([_redline(), "classify", "--db", str(db), "--no-models"], capture_output=True, text=True,
+                           timeout=300, env={**os.environ, "REDLINE_PROGRESS": "none"})
+    assert quiet.returncode == 0 and "progress " not in quiet.stderr
+
+
+def test_classify_killed_after_each_batch_never_shows_a_partial_set(tmp_path, write_traj):
     db = tmp_path / "kill.duckdb"
-    for i in range(6):
+    for i in range(TRIALS):
         write_traj(f"k__t-{i}", [(f"kill -9 {100 + i}", "", 0), ("sudo reboot", "", 0),
                                  ("python app.py", "OSError: [Errno 98] Address already in use", 1),
                                  ("pip install flask", "Successfully installed flask", 0)])
     con = redline.connect(db)
     ingest([tmp_path / "runs"], con)
+    redline.classify(con)
     con.close()
-
-    # the time to start (imports, the registry's checks) and the time to label, measured here
-    started = time.monotonic()
-    subprocess.run([_redline(), "classify", "--db", str(db), "--rule", "NOPE-NOPE"], capture_output=True, timeout=300)
-    startup = time.monotonic() - started
-    started = time.monotonic()
-    first = _classify(db)
-    assert first.wait(timeout=300) == 0, first.stderr.read()
-    labelling = max(0.2, time.monotonic() - started - startup)
-    expected, _, runs = _state(db)
+    expected, _, runs, _ = _state(db)
     assert expected and runs == ["complete"]
 
-    # each kill is aimed at a moment in [early, late] seconds after the start; a kill that came
-    # before the run was recorded moves the window later, one that came after the run completed
-    # moves its end earlier, so the kills land inside the labelling however loaded the machine is
-    rng = random.Random(20240601)
-    early, late = startup, startup + labelling
-    interrupted = attempts = 0
-    while attempts < KILLS or (interrupted < 2 and attempts < MAX_ATTEMPTS):
-        attempts += 1
+    interrupted = 0
+    for n in KILL_AFTER:
         _mark_current(db)
-        recorded = len(_state(db)[2])
         proc = _classify(db)
-        time.sleep(rng.uniform(early, late))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-        keys, marks, runs = _state(db)
+        seen = _kill_after(proc, n)
+        assert len(seen) == n and seen[-1] == progress_line("classify", n, n, TRIALS), seen
+        keys, marks, runs, stored = _state(db)
         assert keys == expected, "the labels shown are not one whole set"
         assert len(marks) == 1, "labels of the earlier run and of a new one are shown together"
-        if len(runs) == recorded:  # killed before the run was recorded: aim later
-            early, late = late, late + (late - early)
-        elif runs[-1] == "running":
+        if runs[-1] == "running":
             interrupted += 1
             assert marks == {True}, "an interrupted run's labels are shown"
-        else:  # the run completed before the kill: aim earlier
-            late = early + (late - early) / 2
+            assert stored >= n, "a batch reported as stored is missing"
+    # the first kills leave most batches undone: they land inside the run whatever the machine's load
     assert interrupted >= 2, "the kills did not land while classify ran; the test proved nothing"
 
     last = _classify(db)
     assert last.wait(timeout=300) == 0, last.stderr.read()
-    keys, marks, runs = _state(db)
+    keys, marks, runs, _ = _state(db)
     assert keys == expected and marks == {False}
     assert runs[-1] == "complete" and "running" not in runs
     con = redline.connect(db, read_only=True)
@@ -117,4 +135,3 @@ def test_classify_killed_at_random_moments_never_shows_a_partial_set(tmp_path, w
         assert left == 0
     finally:
         con.close()
-    assert os.path.exists(db)

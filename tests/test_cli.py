@@ -63,12 +63,20 @@ def test_sql_is_read_only(tmp_path, write_traj):
 
 
 def test_rules_lists_every_classifier_and_rule_prints_one():
-    from redline.classifiers.registry import all_entries
+    from redline.classifiers.registry import all_entries, all_models
 
     runner = CliRunner()
     res = runner.invoke(main, ["rules", "--json"])
     listed = {r["id"] for r in json.loads(res.output)}
-    assert listed == {r.id for r in all_entries()} and "RES-OWN-TOOL" in listed
+    assert listed == {r.id for r in all_entries()} | {m.id for m in all_models()} and "RES-OWN-TOOL" in listed
+    records = json.loads(res.output)
+    assert {r["source"] for r in records if r["id"] == "MSG-SELFPRES"} == {"rule", "model"}
+    assert {r["source"] for r in records if r["unit"] == "episode"} == {"analysis"}
+    assert all(r["severity"] in ("high", "medium", "low") for r in records)
+    table = runner.invoke(main, ["rules"]).output.splitlines()
+    for wanted in ("PROC-KILL ", "RES-KILL ", "MSG-SELFPRES (model) ", "SUGGEST-HIGH (model) "):
+        row = next(line for line in table if line.startswith(wanted))
+        assert {"high", "medium", "low"} & set(row.split()), row
     res = runner.invoke(main, ["rules", "--unit", "episode"])
     assert res.exit_code == 0 and "RES-KILL" in res.output and "\nPROC-KILL " not in res.output
     res = runner.invoke(main, ["rule", "res-kill"])

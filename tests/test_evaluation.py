@@ -277,3 +277,15 @@ def test_precision_recall_and_f1_agree_with_scikit_learn(built):
         if len(listed) > 1:
             macro = precision_recall_fscore_support(truth, pred, average="macro", zero_division=0)
             assert result.macro[unit]["f1"] == pytest.approx(macro[2])
+
+
+def test_a_figure_with_nothing_to_compute_it_from_reads_not_applicable(built):
+    # FS-WRITE is predicted once and never in gold: precision and F1 are 0, recall is undefined
+    # (no gold positive) and must not read as a classifier that missed everything
+    con, root, gold = built
+    result = evaluate(con, gold, root=root, universe=UNIVERSE)
+    assert _counts(result)["FS-WRITE"] == (0, 0, 1, 0)
+    row = next(line for line in render_text(result).splitlines() if line.strip().startswith("FS-WRITE"))
+    assert row.split()[5:8] == ["0.000", "n/a", "0.000"]
+    row = next(line for line in render_text(result).splitlines() if line.strip().startswith("PROC-KILL"))
+    assert row.split()[5:8] == ["0.500", "1.000", "0.667"]

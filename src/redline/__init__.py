@@ -27,11 +27,18 @@ __all__ = ["analyse", "audit", "classify", "connect", "ingest", "trial_summaries
 # pull in every rule and plotly.
 
 
-def classify(con, rules=None, **kwargs):
-    """Label the stored steps with every registered classifier (one recorded run)."""
+def classify(con, rules=None, models=None, **kwargs):
+    """Label the stored steps with every registered classifier (one recorded run).
+
+    ``models``: the trained models to apply; None applies the available ones (the user's
+    trained models, else the shipped defaults); ``()`` applies none (rules only).
+    """
+    from .classifiers.models.available import available_models
     from .classifiers.store import classify as _classify
 
-    return _classify(con, rules, **kwargs)
+    if models is None:
+        models = available_models()
+    return _classify(con, rules, models=models, **kwargs)
 
 
 def analyse(con):

@@ -152,12 +152,55 @@ def _m003_analysis(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m004_models(con: duckdb.DuckDBPyConnection) -> None:
+    """Learned classifiers and auditors: labels say which source gave them (the labels written
+    so far all came from rules), auditors' decisions and the models' suggestions get tables."""
+    con.execute("ALTER TABLE labels ADD COLUMN source VARCHAR DEFAULT 'rule'")
+    con.execute("UPDATE labels SET source = 'rule'")
+    con.execute(
+        """
+        CREATE TABLE human_labels (
+            decision_id BIGINT PRIMARY KEY,
+            trial_id    VARCHAR NOT NULL,
+            seq         INTEGER,
+            unit        VARCHAR NOT NULL CHECK (unit IN ('action', 'observation', 'message', 'trial')),
+            label_id    VARCHAR NOT NULL,
+            decision    VARCHAR NOT NULL CHECK (decision IN ('accepted', 'rejected')),
+            who         VARCHAR NOT NULL,
+            decided_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            note        VARCHAR,
+            shown       JSON
+        )
+        """
+    )
+    con.execute("CREATE INDEX human_labels_trial ON human_labels (trial_id)")
+    con.execute(
+        """
+        CREATE TABLE suggestions (
+            trial_id      VARCHAR NOT NULL,
+            seq           INTEGER NOT NULL,
+            unit          VARCHAR NOT NULL CHECK (unit IN ('action', 'observation', 'message', 'trial')),
+            label_id      VARCHAR NOT NULL,
+            model         VARCHAR NOT NULL,
+            model_version VARCHAR NOT NULL,
+            score         DOUBLE NOT NULL,
+            threshold     DOUBLE NOT NULL,
+            evidence      VARCHAR,
+            run_id        INTEGER,
+            created_at    TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    con.execute("CREATE INDEX suggestions_trial ON suggestions (trial_id)")
+
+
 #: (version, name, migration); version 1 is the first schema, which has no earlier one to
 #: migrate from (a new database is created at the latest version directly)
 MIGRATIONS: list[tuple[int, str, Migration | None]] = [
     (1, "core tables", None),
     (2, "classify runs, labels.detail, current_labels", _m002_classify_runs),
     (3, "analysis tables", _m003_analysis),
+    (4, "labels.source, human_labels, suggestions", _m004_models),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -330,8 +373,10 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
 
 def _refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Views and column descriptions, from :mod:`redline.schema` (they hold no data)."""
+    for name in reversed(list(schema.VIEWS)):  # a view may read the ones declared before it
+        con.execute(f"DROP VIEW IF EXISTS {name}")
     for name, query in schema.VIEWS.items():
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS {query}")
+        con.execute(f"CREATE VIEW {name} AS {query}")
     for table in schema.TABLES:
         con.execute(f"COMMENT ON TABLE {table.name} IS {_quote(table.doc)}")
         for col in table.columns:

@@ -12,6 +12,9 @@ Enforced where the data passes, each in one place:
 * the loader's batches and DuckDB memory: :mod:`redline.ingest.loader`;
 * classify's batches, output window and DuckDB memory: :mod:`redline.classifiers.store` (and
   :func:`redline.classifiers.frames.window_outputs` for frames built in memory).
+* what a learned model reads of a step: :mod:`redline.classifiers.models.inputs`; the weak
+  supervision ``redline train`` adds: :mod:`redline.classifiers.training`;
+* the similar-step index: :mod:`redline.similar`.
 
 The format adapters' own limits (file and document sizes, zip archives, terminal recordings)
 are in :mod:`redline.ingest.limits`.
@@ -116,3 +119,18 @@ CLASSIFY_DUCKDB_MEMORY = "256MB"
 #: a command rule's OR-branches are distributed over an AND up to this many branches; past it
 #: both sides are evaluated whole, so a rule's plan stays small
 MAX_BRANCHES = 64
+
+# --------------------------------------------------------------------------- learned models and similar steps
+
+#: characters of each input a learned model reads (the head of a longer text is kept): ``text``
+#: the message itself, ``command`` an action's command line, and the context inputs ``prev``
+#: (the observation before a message), ``task`` (the trial's task) and ``thought`` (the agent's
+#: last message before an action)
+MODEL_INPUT_CHARS: dict[str, int] = {"text": 4000, "prev": 1500, "task": 1500, "command": 2000, "thought": 2000}
+#: rule-labelled rows ``redline train`` adds as weak supervision at most (a fixed sample of them
+#: beyond that), so training on a large database keeps its memory bounded
+MAX_WEAK_ROWS = 200_000
+#: characters of a step's text the similar-step index reads (its build and every query)
+SIMILAR_TEXT_CHARS = 2_000
+#: steps read and vectorised at a time while the similar-step index is built
+SIMILAR_BUILD_BATCH = 50_000

@@ -25,15 +25,27 @@ column's description as its comment):
     wrappers such as ``sudo``/``nohup``/``timeout``, nesting depth, and its span in the text.
 ``labels``
     behaviour labels: on an event (``seq`` set) or on a whole trial (``seq`` NULL), with the
-    classifier's ID and version, a score, the evidence that matched, structured ``detail`` and
-    the classify run that wrote it.
+    classifier's ID and version, a score, the evidence that matched, structured ``detail``, the
+    classify run that wrote it and its ``source``: ``rule``, ``model`` or ``rule+model`` (one
+    row per step and ID; where a rule and a model cover an ID, a step carries the label when
+    either gives it).
 ``classify_runs``
     one row per ``redline classify``: when it started and ended, whether it completed, and the
     classifier IDs and versions it ran.
+``human_labels``
+    auditors' decisions (``redline label``): who, when, the step, the label ID, accepted or
+    rejected, a note. The latest decision per step and ID counts (view ``human_decisions``).
+``suggestions``
+    labels a model suggests where no rule gave them (high-severity action IDs, and message
+    labels a message model was not sure enough of to add), with the model's calibrated score
+    and threshold: kept apart from labels until an auditor accepts them.
 ``current_labels`` (a view)
-    the labels of complete classify runs only: what every report, query and evaluation reads.
-    A run that was interrupted leaves its labels out of this view until the next run cleans
-    them up.
+    the labels of complete classify runs only, with the auditors' decisions applied: a label an
+    auditor rejected is left out, a label an auditor accepted that no classifier gave is added
+    (``source = 'human'``). What every report, query, analysis and evaluation reads. A run that
+    was interrupted leaves its labels out of this view until the next run cleans them up.
+``current_suggestions`` (a view)
+    the suggestions of complete runs that no auditor has decided on yet.
 
 Written by ``redline analyse`` (:mod:`redline.analysis.store`), replaced whole on every run:
 
@@ -69,6 +81,10 @@ FILE_STATUSES: tuple[str, ...] = ("ok", "error", "skipped")
 LABEL_UNITS: tuple[str, ...] = ("action", "observation", "message", "trial")
 #: the states of a classify run: only a ``complete`` run's labels are current
 RUN_STATUSES: tuple[str, ...] = ("running", "complete", "abandoned")
+#: what an auditor decides about a label (``human_labels.decision``)
+HUMAN_DECISIONS: tuple[str, ...] = ("accepted", "rejected")
+#: where a label comes from (``labels.source``; ``human`` only in ``current_labels``)
+LABEL_SOURCES: tuple[str, ...] = ("rule", "model", "rule+model", "human")
 
 #: how an episode ended: overcome, given up on, or cut off by the end of the recording
 EPISODE_STATUSES: tuple[str, ...] = ("resolved", "unresolved", "open")
@@ -264,6 +280,8 @@ LABELS = Table("labels", "behaviour labels on steps and trials", (
            auto=True),
     Column("detail", "JSON", "structured evidence, when the classifier gives any"),
     Column("run_id", "INTEGER", "the classify run that wrote it"),
+    Column("source", "VARCHAR", "what gave it: rule, model, or rule+model when both did (current_labels shows "
+           "'human' for a label only a person gave)", default="'rule'"),
 ), indexes=(("labels_trial", "trial_id"),))
 
 CLASSIFY_RUNS = Table("classify_runs", "one row per redline classify", (
@@ -338,16 +356,73 @@ ANALYSIS_RUNS = Table("analysis_runs", "one row per redline analyse", (
                                       "(stale when a later one completed)"),
 ))
 
+
+HUMAN_LABELS = Table("human_labels", "auditors' decisions on labels (redline label); the latest per step and ID wins", (
+    Column("decision_id", "BIGINT", "increasing decision number", primary_key=True),
+    Column("trial_id", "VARCHAR", "the trial", not_null=True),
+    Column("seq", "INTEGER", "the step decided on; NULL for a trial-level label"),
+    Column("unit", "VARCHAR", "action, observation, message or trial", not_null=True, values=LABEL_UNITS),
+    Column("label_id", "VARCHAR", "catalogue ID", not_null=True),
+    Column("decision", "VARCHAR", "accepted (the label applies) or rejected (it does not)", not_null=True,
+           values=HUMAN_DECISIONS),
+    Column("who", "VARCHAR", "the auditor", not_null=True),
+    Column("decided_at", "TIMESTAMP", "when", not_null=True, default="current_timestamp", auto=True),
+    Column("note", "VARCHAR", "the auditor's note"),
+    Column("shown", "JSON", "what the auditor was shown: sources, model score, threshold and versions"),
+), indexes=(("human_labels_trial", "trial_id"),))
+
+SUGGESTIONS = Table("suggestions", "labels a model suggests where no rule gave one (not labels until accepted)", (
+    Column("trial_id", "VARCHAR", "the trial", not_null=True),
+    Column("seq", "INTEGER", "the step", not_null=True),
+    Column("unit", "VARCHAR", "the unit of the step", not_null=True, values=LABEL_UNITS),
+    Column("label_id", "VARCHAR", "the catalogue ID suggested", not_null=True),
+    Column("model", "VARCHAR", "the model that suggests it", not_null=True),
+    Column("model_version", "VARCHAR", "that model's version", not_null=True),
+    Column("score", "DOUBLE", "calibrated probability that the label applies", not_null=True),
+    Column("threshold", "DOUBLE", "the model's threshold (score >= threshold)", not_null=True),
+    Column("evidence", "VARCHAR", "the step's text, cut"),
+    Column("run_id", "INTEGER", "the classify run that wrote it"),
+    Column("created_at", "TIMESTAMP", "when it was written", not_null=True, default="current_timestamp", auto=True),
+), indexes=(("suggestions_trial", "trial_id"),))
+
 TABLES: tuple[Table, ...] = (INGESTED_FILES, TRIALS, EVENTS, COMMANDS, LABELS, CLASSIFY_RUNS,
-                             EPISODES, PHASES_TABLE, COMMAND_CATEGORIES, FINDINGS, ANALYSIS_RUNS)
+                             EPISODES, PHASES_TABLE, COMMAND_CATEGORIES, FINDINGS, ANALYSIS_RUNS,
+                             HUMAN_LABELS, SUGGESTIONS)
 #: the tables ``redline analyse`` replaces whole on every run
 ANALYSIS_TABLES: tuple[Table, ...] = (EPISODES, PHASES_TABLE, COMMAND_CATEGORIES, FINDINGS)
 
-#: views hold no data: a migration (or a new database) creates each from its current text
+_COMPLETE_RUNS = "SELECT run_id FROM classify_runs WHERE status = 'complete'"
+_SAME_KEY = "h.trial_id = {t}.trial_id AND h.seq IS NOT DISTINCT FROM {t}.seq AND h.label_id = {t}.label_id"
+
+
+def _human_only_columns() -> str:
+    """The labels table's columns, in order, for a label only a person gave."""
+    given = {"trial_id": "h.trial_id", "seq": "h.seq", "unit": "h.unit", "label_id": "h.label_id",
+             "classifier_version": "'human'", "score": "1.0", "evidence": "h.note", "created_at": "h.decided_at",
+             "detail": "json_object('who', h.who, 'decision_id', h.decision_id)", "source": "'human'"}
+    return ", ".join(f"{given.get(c.name, 'NULL')} AS {c.name}" for c in LABELS.columns)
+
+
+#: views hold no data: a migration (or a new database) creates each from its current text, in
+#: this order (a view may read the ones before it)
 VIEWS: dict[str, str] = {
+    # the latest decision per step and ID
+    "human_decisions": (
+        "SELECT * FROM human_labels "
+        "QUALIFY row_number() OVER (PARTITION BY trial_id, seq, label_id ORDER BY decision_id DESC) = 1"
+    ),
+    # labels of complete runs, less those an auditor rejected, plus those only an auditor gave
     "current_labels": (
-        "SELECT * FROM labels "
-        "WHERE run_id IN (SELECT run_id FROM classify_runs WHERE status = 'complete')"
+        f"SELECT l.* FROM labels l WHERE l.run_id IN ({_COMPLETE_RUNS}) "
+        f"AND NOT EXISTS (SELECT 1 FROM human_decisions h WHERE {_SAME_KEY.format(t='l')} "
+        "AND h.decision = 'rejected') "
+        f"UNION ALL SELECT {_human_only_columns()} FROM human_decisions h WHERE h.decision = 'accepted' "
+        f"AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.run_id IN ({_COMPLETE_RUNS}) AND {_SAME_KEY.format(t='l')})"
+    ),
+    # suggestions of complete runs that no auditor has decided on yet
+    "current_suggestions": (
+        f"SELECT s.* FROM suggestions s WHERE s.run_id IN ({_COMPLETE_RUNS}) "
+        f"AND NOT EXISTS (SELECT 1 FROM human_decisions h WHERE {_SAME_KEY.format(t='s')})"
     ),
 }
 

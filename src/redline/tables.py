@@ -2,21 +2,27 @@
 
 Transcript text is printed as plain text (never as rich markup), with every control character
 made visible by :func:`redline.text.for_terminal`.
+
+Importing this module imports neither polars nor the queries (every command module imports it
+for :func:`format_option`, and a command that prints no frame should not pay for them): the
+functions that need them import them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import click
-import duckdb
-import polars as pl
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.text import Text
 
-from .queries import trial_steps
 from .text import for_terminal, json_for_terminal, shorten
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    import duckdb
+    import polars as pl
 
 
 #: the widest a table cell is printed (longer values end in an ellipsis)
@@ -96,6 +102,8 @@ def emit_frame(df: pl.DataFrame, fmt: str = "table", title: str | None = None,
 
         click.echo(json_for_terminal(json.dumps(df.to_dicts(), indent=2, default=str, ensure_ascii=False)))
     elif fmt == "csv":
+        import polars as pl
+
         flat = df.with_columns([pl.col(c).cast(pl.List(pl.Utf8)).list.join("; ") for c, t in df.schema.items()
                                 if isinstance(t, pl.List)])
         flat = flat.with_columns([pl.col(c).cast(pl.Utf8) for c, t in flat.schema.items()
@@ -120,6 +128,8 @@ STYLE = {"message": "cyan", "action": "bold yellow", "observation": "white"}
 
 def print_trial(con: duckdb.DuckDBPyConnection, trial_id: str, *, full: bool = False,
                 console: Console | None = None) -> None:
+    from .queries import trial_steps
+
     console = console or Console()
     meta = con.execute(
         "SELECT format, source_path, model, agent, task, scenario, outcome, source_verdict "

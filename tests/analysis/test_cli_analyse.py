@@ -71,6 +71,14 @@ def test_commands_say_when_no_analysis_is_stored_or_it_is_stale(tmp_path, write_
                 "SELECT trial_id, 0, 'action', 'EXPL-FILE', 'x', 1, 99 FROM trials")
     con.close()
     assert "predates" not in runner.invoke(main, ["episodes", "--db", db]).output
+    # an auditor's decision changes current_labels without a classify run: stale until analysed again
+    con = redline.connect(db)
+    con.execute("INSERT INTO human_labels (decision_id, trial_id, seq, unit, label_id, decision, who) "
+                "SELECT 1, trial_id, 0, 'action', 'EXPL-FILE', 'rejected', 'auditor' FROM trials")
+    con.close()
+    assert "predates the current labels" in runner.invoke(main, ["episodes", "--db", db]).output
+    runner.invoke(main, ["analyse", "--db", db])
+    assert "predates" not in runner.invoke(main, ["episodes", "--db", db]).output
 
 
 def test_audit_runs_the_analysis_and_the_report_shows_episodes(tmp_path, write_traj):

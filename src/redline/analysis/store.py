@@ -8,7 +8,8 @@ analysis step and replaces the ``episodes``, ``phases``, ``command_categories`` 
 the run in ``analysis_runs``; :func:`stored` reads them back and :func:`last_run` says whether
 they are out of date.
 
-Labels are read through the ``current_labels`` view: the labels of complete classify runs.
+Labels are read through the ``current_labels`` view: the labels of complete classify runs, with
+the auditors' decisions applied.
 """
 
 from __future__ import annotations
@@ -102,8 +103,9 @@ def analyse(con: duckdb.DuckDBPyConnection) -> AnalyseReport:
 
 
 def last_run(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """The latest analysis run (``run_at``, counts, ``stale``: a classify run completed since, or
-    the number of trials changed), or None."""
+    """The latest analysis run (``run_at``, counts, ``stale``: a classify run completed since, an
+    auditor decided on a label since (``redline label`` changes ``current_labels`` without a
+    classify run), or the number of trials changed), or None."""
     rows = con.execute("SELECT run_at, trials, episodes, findings, seconds, classify_run FROM analysis_runs "
                        "ORDER BY run_at DESC LIMIT 1").fetchall()
     if not rows:
@@ -111,7 +113,8 @@ def last_run(con: duckdb.DuckDBPyConnection) -> dict | None:
     run_at, trials, eps, findings, seconds, classify_run = rows[0]
     newest = _latest_classify_run(con)
     count = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
-    stale = newest is not None and (classify_run is None or newest > classify_run) or count != trials
+    decided = con.execute("SELECT count(*) FROM human_labels WHERE decided_at >= ?", [run_at]).fetchall()[0][0]
+    stale = newest is not None and (classify_run is None or newest > classify_run) or count != trials or decided > 0
     return {"run_at": run_at, "trials": trials, "episodes": eps, "findings": findings, "seconds": seconds,
             "stale": stale}
 

@@ -12,11 +12,25 @@ import textwrap
 from typing import Any
 
 from .attack import technique_name
+from .catalogue import SEVERITIES
 from .entry import Example
+from .models.spec import ModelSpec
 from .registry import CatalogueEntry, severity
+from .rule import Rule
+
+Documented = CatalogueEntry | ModelSpec
+
+
+def entry_severity(entry: Documented) -> str:
+    """An entry's severity; for a model, the highest of the IDs it predicts."""
+    if isinstance(entry, ModelSpec):
+        return min((severity(lid) for lid in entry.labels), key=SEVERITIES.index)
+    return severity(entry.id)
 
 #: the fixed sections every rule's ``doc`` is written in
 DOC_SECTIONS = ("What it finds:", "Why it matters:", "Known false positives:")
+#: sections an entry may add: a learned model says how it combines with the rule of its ID
+OPTIONAL_SECTIONS = ("How it combines:",)
 
 
 def _technique(tid: str) -> dict[str, str | None]:
@@ -27,13 +41,19 @@ def _example(example: Example) -> Any:
     return example if isinstance(example, str) else dict(example)
 
 
-def rule_record(rule: CatalogueEntry) -> dict[str, Any]:
-    """Every documented field of an entry, JSON-ready."""
+def rule_record(rule: Documented) -> dict[str, Any]:
+    """Every documented field of an entry, JSON-ready; ``source`` says what computes it: a
+    ``rule``, a learned ``model`` or, for a strategy, the ``analysis``."""
+    if isinstance(rule, ModelSpec):
+        extra = {"source": "model", "kind": rule.kind, "labels": list(rule.labels)}
+    else:
+        extra = {"source": "rule" if isinstance(rule, Rule) else "analysis"}
     return {
         "id": rule.id,
+        **extra,
         "name": rule.name,
         "unit": rule.unit,
-        "severity": severity(rule.id),
+        "severity": entry_severity(rule),
         "summary": rule.summary,
         "techniques": [_technique(t) for t in rule.techniques],
         "version": rule.classifier_version,
@@ -45,7 +65,7 @@ def rule_record(rule: CatalogueEntry) -> dict[str, Any]:
     }
 
 
-def rules_table(rules: list[CatalogueEntry]) -> str:
+def rules_table(rules: list[Documented]) -> str:
     """An aligned table: ID, unit, severity, techniques, summary (one entry per line)."""
     if not rules:
         return "no classifiers"
@@ -54,7 +74,8 @@ def rules_table(rules: list[CatalogueEntry]) -> str:
         summary = rule.summary
         if rule.status != "stable":
             summary = f"[{rule.status}{' -> ' + rule.successor if rule.successor else ''}] {summary}"
-        rows.append((rule.id, rule.unit, severity(rule.id), ", ".join(rule.techniques) or "-", summary))
+        rows.append((rule.id + (" (model)" if isinstance(rule, ModelSpec) else ""), rule.unit, entry_severity(rule),
+                     ", ".join(rule.techniques) or "-", summary))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(f"{cell:<{width}}" for cell, width in zip(r, widths)) + f"  {r[4]}" for r in rows]
     return "\n".join(line.rstrip() for line in lines)
@@ -66,7 +87,7 @@ def doc_sections(doc: str) -> dict[str, str]:
     current = ""
     buf: list[str] = []
     for line in textwrap.dedent(doc).strip().splitlines():
-        head = next((s for s in DOC_SECTIONS if line.lstrip().startswith(s)), None)
+        head = next((s for s in DOC_SECTIONS + OPTIONAL_SECTIONS if line.lstrip().startswith(s)), None)
         if head is not None:
             if buf or current:
                 sections[current] = " ".join(" ".join(buf).split())
@@ -91,11 +112,14 @@ def _indent_example(text: str) -> str:
     return "\n".join(["  - " + lines[0]] + ["    " + line for line in lines[1:]])
 
 
-def rule_text(rule: CatalogueEntry) -> str:
+def rule_text(rule: Documented) -> str:
     """An entry's documentation for the terminal (``redline rule ID``)."""
     out = [f"{rule.id} ({rule.name})", "", rule.summary, ""]
+    if isinstance(rule, ModelSpec):
+        out.insert(3, f"Learned model ({rule.kind}s), predicts: {', '.join(rule.labels)}")
+        out.insert(4, "")
     out.append(f"Unit: {rule.unit}" + (f" (matched on {rule.on} rows)" if rule.on != rule.unit else ""))
-    out.append(f"Severity: {severity(rule.id)}")
+    out.append(f"Severity: {entry_severity(rule)}")
     if rule.techniques:
         out.append("ATT&CK: " + ", ".join(
             f"{t} {technique_name(t)}" if technique_name(t) else t for t in rule.techniques))

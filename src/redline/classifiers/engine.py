@@ -251,7 +251,9 @@ def _finish(df: pl.DataFrame, rule: Rule) -> pl.DataFrame:
         pl.lit(rule.unit).alias("unit"),
         pl.lit(rule.id).alias("label_id"),
         pl.lit(rule.classifier_version).alias("classifier_version"),
-    ).select([pl.col(name).cast(dtype) if name in df.columns or name in ("unit", "label_id", "classifier_version")
+        pl.lit("rule").alias("source"),
+    ).select([pl.col(name).cast(dtype) if name in df.columns or name in ("unit", "label_id", "classifier_version",
+                                                                         "source")
               else pl.lit(None, dtype).alias(name) for name, dtype in LABEL_COLUMNS.items()])
     return out.with_columns(pl.col("evidence").str.slice(0, EVIDENCE_CHARS))
 

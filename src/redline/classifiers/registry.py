@@ -7,6 +7,11 @@ entries (the ``RES-*`` strategies, :mod:`redline.classifiers.strategies`). The c
 checks that each ID in it has exactly one entry and each entry's ID is in it, and, when this
 module is imported, that every custom rule's regexes and columns are sound
 (:meth:`~redline.classifiers.rule.Rule.check_custom`).
+
+The learned classifiers (:mod:`redline.classifiers.models`) are listed beside them
+(:func:`all_models`, :func:`get_model`, :func:`models_for`): a model predicts catalogue IDs
+that a rule also covers, so it is not a second entry for the ID but a second source of its
+labels; the registry checks that every ID a model predicts is a catalogue ID of the model's unit.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from functools import lru_cache
 from .catalogue import CODES, REDIRECTS, Severity
 from .entry import Entry
 from .frames import empty_frames
+from .models.declared import MODELS
+from .models.spec import ModelSpec
 from .rule import Rule
 from .rules import FAMILIES
 from .strategies import ENTRIES as STRATEGY_ENTRIES
@@ -42,7 +49,26 @@ def _entries() -> tuple[CatalogueEntry, ...]:
         if isinstance(entry, Rule):
             entry.check_custom(frames)
     order = {cid: n for n, cid in enumerate(CODES)}
+    _check_models(entries)
     return tuple(sorted(entries, key=lambda e: order[e.id]))
+
+
+def _check_models(entries: list[CatalogueEntry]) -> None:
+    """Every model's key is unique; a model keyed by a catalogue ID predicts that ID, a unit it
+    has; a suggestion model suggests high-severity IDs only."""
+    unit_of = {e.id: e.unit for e in entries}
+    keys: set[str] = set()
+    for model in MODELS:
+        if model.id in keys:
+            raise RuntimeError(f"model {model.id} is declared twice")
+        keys.add(model.id)
+        if model.id in CODES and model.labels != (model.id,):
+            raise RuntimeError(f"model {model.id} is keyed by a catalogue ID but predicts {model.labels}")
+        for lid in model.labels:
+            if unit_of.get(lid) != model.unit:
+                raise RuntimeError(f"model {model.id}: {lid} is a {unit_of.get(lid)} label, not a {model.unit} label")
+            if model.kind == "suggestion" and CODES[lid] != "high":
+                raise RuntimeError(f"model {model.id}: suggests {lid}, which is not high severity")
 
 
 def all_entries() -> list[CatalogueEntry]:
@@ -53,6 +79,27 @@ def all_entries() -> list[CatalogueEntry]:
 def all_rules() -> list[Rule]:
     """Every registered rule, in the catalogue's order."""
     return [e for e in _entries() if isinstance(e, Rule)]
+
+
+def all_models() -> list[ModelSpec]:
+    """Every declared learned classifier (:mod:`redline.classifiers.models`)."""
+    _entries()
+    return list(MODELS)
+
+
+def get_model(model_id: str) -> ModelSpec:
+    """The model with this key (a catalogue ID such as MSG-SELFPRES, or SUGGEST-HIGH)."""
+    wanted = canonical_id(model_id)
+    for model in all_models():
+        if model.id == wanted:
+            return model
+    raise KeyError(f"no model {model_id!r}; models: {', '.join(m.id for m in MODELS)}")
+
+
+def models_for(entry_id: str) -> list[ModelSpec]:
+    """The models that predict this catalogue ID."""
+    wanted = canonical_id(entry_id)
+    return [m for m in all_models() if wanted in m.labels]
 
 
 def active_rules() -> list[Rule]:

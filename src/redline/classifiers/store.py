@@ -13,6 +13,12 @@ the classifiers it runs, and the ``current_labels`` view shows the labels of com
 
 Killed at any point, a run leaves the labels that were current before it current, and its own
 invisible until the next run removes them; nothing half-done is ever shown.
+
+Learned models (:mod:`redline.classifiers.models`) run in the same pass, on the same batches:
+a ``label`` model's decisions are merged with the rule of its ID (union, one row per step and ID,
+``source`` saying who gave it: :mod:`redline.classifiers.models.apply`; its unsure additions go
+to ``suggestions``), a ``suggestion`` model's rows go to ``suggestions``, and both are superseded, recorded and made current exactly
+like rule labels (the run records each model as ``model:ID`` with its version).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from ..db import memory_capped, transaction
 from .engine import LABEL_COLUMNS, label_frames
 from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY, OUTPUT_WINDOW
 from .frames import WINDOW_GAP, Frames, build_frames
+from .models.apply import apply_models
+from .models.files import TrainedModel
 from .registry import active_rules
 from .rule import Rule
 
@@ -96,6 +104,9 @@ class ClassifyReport:
     trials: int = 0
     labels: int = 0
     rules: int = 0
+    #: trained models applied, and the suggestions they wrote
+    models: int = 0
+    suggestions: int = 0
     #: the run that wrote the labels (``classify_runs.run_id``)
     run_id: int | None = None
     #: (ID, version the database was last labelled with, version now) of every classifier whose
@@ -103,7 +114,8 @@ class ClassifyReport:
     changed: list[tuple[str, str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"{self.labels} labels from {self.rules} classifiers over {self.trials} trials"
+        models = f" and {self.models} models ({self.suggestions} suggestions)" if self.models else ""
+        return f"{self.labels} labels from {self.rules} classifiers{models} over {self.trials} trials"
 
 
 def labelled_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -125,23 +137,29 @@ def changed_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None =
             if r.id in previous and previous[r.id] != r.classifier_version]
 
 
-def _start_run(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], n_trials: int) -> int:
+def _start_run(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], n_trials: int,
+               models: Sequence[TrainedModel] = ()) -> int:
     """Clean up runs that never completed and record a new running one; return its ID."""
     with transaction(con):
         con.execute("DELETE FROM labels WHERE run_id IN (SELECT run_id FROM classify_runs WHERE status = 'running')")
+        con.execute("DELETE FROM suggestions WHERE run_id IN "
+                    "(SELECT run_id FROM classify_runs WHERE status = 'running')")
         con.execute("UPDATE classify_runs SET status = 'abandoned', ended_at = current_timestamp "
                     "WHERE status = 'running'")
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM classify_runs").fetchall()[0][0]
-        versions = json.dumps({r.id: r.classifier_version for r in rules})
+        versions = json.dumps({**{r.id: r.classifier_version for r in rules},
+                               **{f"model:{m.id}": m.version for m in models}})
         con.execute("INSERT INTO classify_runs (run_id, status, rules, trials) VALUES (?, 'running', ?, ?)",
                     [run_id, versions, n_trials])
     return run_id
 
 
 def _complete_run(con: duckdb.DuckDBPyConnection, run_id: int, rules: Sequence[Rule],
-                  trial_ids: Sequence[str] | None) -> int:
+                  trial_ids: Sequence[str] | None, models: Sequence[TrainedModel] = ()) -> int:
     """Delete what the run supersedes and mark it complete, atomically; return its label count."""
-    con.register("_run_ids", pa.table({"label_id": pa.array([r.id for r in rules], pa.string())}))
+    label_ids = sorted({r.id for r in rules} | {lid for m in models if m.spec.kind == "label" for lid in m.classes})
+    con.register("_run_ids", pa.table({"label_id": pa.array(label_ids, pa.string())}))
+    con.register("_run_models", pa.table({"model": pa.array([m.id for m in models], pa.string())}))
     scope = ""
     if trial_ids is not None:
         con.register("_run_trials", pa.table({"trial_id": pa.array(list(trial_ids), pa.string())}))
@@ -151,26 +169,30 @@ def _complete_run(con: duckdb.DuckDBPyConnection, run_id: int, rules: Sequence[R
             con.execute(
                 f"DELETE FROM labels WHERE run_id IS DISTINCT FROM ? "
                 f"AND label_id IN (SELECT label_id FROM _run_ids) {scope}", [run_id])
+            con.execute(
+                f"DELETE FROM suggestions WHERE run_id IS DISTINCT FROM ? "
+                f"AND model IN (SELECT model FROM _run_models) {scope}", [run_id])
             count = con.execute("SELECT count(*) FROM labels WHERE run_id = ?", [run_id]).fetchall()[0][0]
             con.execute("UPDATE classify_runs SET status = 'complete', ended_at = current_timestamp, labels = ? "
                         "WHERE run_id = ?", [count, run_id])
     finally:
         con.unregister("_run_ids")
+        con.unregister("_run_models")
         if trial_ids is not None:
             con.unregister("_run_trials")
     return count
 
 
-def _write_labels(con: duckdb.DuckDBPyConnection, labels, run_id: int) -> None:
-    if labels.is_empty():
+def _write(con: duckdb.DuckDBPyConnection, table: str, rows, run_id: int) -> None:
+    """Insert a frame's rows into ``table`` in one statement, carrying the run's ID."""
+    if rows.is_empty():
         return
-    table = labels.to_arrow()
-    con.register("_labels", table)
+    con.register("_rows", rows.to_arrow())
     try:
-        cols = ", ".join(LABEL_COLUMNS)
-        con.execute(f"INSERT INTO labels ({cols}, run_id) SELECT {cols}, ? FROM _labels", [run_id])
+        cols = ", ".join(rows.columns)
+        con.execute(f"INSERT INTO {table} ({cols}, run_id) SELECT {cols}, ? FROM _rows", [run_id])
     finally:
-        con.unregister("_labels")
+        con.unregister("_rows")
 
 
 def classify(
@@ -181,30 +203,41 @@ def classify(
     batch_trials: int = CLASSIFY_BATCH_TRIALS,
     batch_chars: int = CLASSIFY_BATCH_CHARS,
     on_batch: Callable[[int], None] | None = None,
+    models: Sequence[TrainedModel] = (),
 ) -> ClassifyReport:
     """Label the stored steps in one recorded run (see the module docstring).
 
-    ``rules`` defaults to every active classifier; ``trial_ids`` to every trial. The run's
-    labels replace, for those trials, every earlier label of the same classifier IDs.
+    ``rules`` defaults to every active classifier; ``trial_ids`` to every trial; ``models`` (the
+    trained models to apply, e.g. :func:`~redline.classifiers.models.available.available_models`)
+    to none. The run's labels replace, for those trials, every earlier label of the same IDs,
+    and its suggestions every earlier suggestion of the same models.
     ``on_batch`` is called with the number of trials of each finished batch. The report names
     the classifiers whose logic changed since the database was last labelled with them.
     """
     rules = active_rules() if rules is None else list(rules)
     with memory_capped(con, CLASSIFY_DUCKDB_MEMORY):
-        return _classify(con, rules, trial_ids, batch_trials, batch_chars, on_batch)
+        return _classify(con, rules, trial_ids, batch_trials, batch_chars, on_batch, list(models))
 
 
 def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequence[str] | None,
-              batch_trials: int, batch_chars: int, on_batch: Callable[[int], None] | None) -> ClassifyReport:
+              batch_trials: int, batch_chars: int, on_batch: Callable[[int], None] | None,
+              models: list[TrainedModel]) -> ClassifyReport:
     chunks = batches(con, trial_ids, batch_trials=batch_trials, batch_chars=batch_chars)
     changed = changed_rules(con, rules)
-    run_id = _start_run(con, rules, sum(len(chunk) for chunk in chunks))
-    report = ClassifyReport(rules=len(rules), run_id=run_id, changed=changed)
+    run_id = _start_run(con, rules, sum(len(chunk) for chunk in chunks), models)
+    report = ClassifyReport(rules=len(rules), run_id=run_id, changed=changed, models=len(models))
     for chunk in chunks:
-        labels = label_frames(read_frames(con, chunk), rules)
-        _write_labels(con, labels, run_id)
+        frames = read_frames(con, chunk)
+        labels = label_frames(frames, rules)
+        suggestions = None
+        if models:
+            labels, suggestions = apply_models(frames, labels, models)
+            report.suggestions += suggestions.height
+        _write(con, "labels", labels.select(list(LABEL_COLUMNS)), run_id)
+        if suggestions is not None:
+            _write(con, "suggestions", suggestions, run_id)
         report.trials += len(chunk)
         if on_batch:
             on_batch(len(chunk))
-    report.labels = _complete_run(con, run_id, rules, trial_ids)
+    report.labels = _complete_run(con, run_id, rules, trial_ids, models)
     return report

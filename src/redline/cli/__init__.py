@@ -6,7 +6,7 @@ live in one module per topic and register themselves on :data:`main` when import
 
 from __future__ import annotations
 
-from . import analyse, audit, browse, check, classify, ingest, report  # noqa: F401  (registers the commands)
+from . import analyse, audit, browse, check, classify, ingest, models, report  # noqa: F401  (registers the commands)
 from .app import main
 
 __all__ = ["main"]

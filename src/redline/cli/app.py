@@ -8,6 +8,7 @@ messages and transcript text can all come from a hostile transcript.
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 
@@ -24,14 +25,67 @@ def db_option(f):
                         type=click.Path(dir_okay=False), help=DB_HELP)(f)
 
 
+def models_option(f):
+    return click.option(
+        "--models", "models_dir", type=click.Path(file_okay=False), metavar="DIR",
+        help="Folder of trained models (default: $REDLINE_MODELS, else the user's data directory, "
+             "e.g. ~/.local/share/redline/models); a model not there is the shipped default.")(f)
+
+
+#: how commands show progress (``--progress``, or ``REDLINE_PROGRESS`` in the environment):
+#: ``auto`` a bar on a terminal and nothing otherwise; ``lines`` one line on stderr per finished
+#: batch, for logs and scripts (:func:`progress_line`); ``none`` nothing
+PROGRESS_MODES = ("auto", "lines", "none")
+
+
 def interactive() -> bool:
     return sys.stderr.isatty()
 
 
+def progress_option(f):
+    return click.option(
+        "--progress", "progress_mode", type=click.Choice(PROGRESS_MODES), default=None, metavar="MODE",
+        help="auto (default, or $REDLINE_PROGRESS): a bar on a terminal, nothing otherwise; lines: one line "
+             "on stderr per batch of trials classify stores, or per file ingest reads, 'progress "
+             "stage=classify batch=3 done=3 total=6' (batch: the how-manyth line; done: trials, or files "
+             "while ingesting; total: '?' until known); none.")(f)
+
+
+def progress_line(stage: str, batch: int, done: int, total: int | None) -> str:
+    """One ``--progress lines`` line: key=value fields, in this order, always on one line."""
+    return f"progress stage={stage} batch={batch} done={done} total={'?' if total is None else total}"
+
+
+def _progress_mode(mode: str | None) -> str:
+    mode = mode or os.environ.get("REDLINE_PROGRESS") or "auto"
+    if mode not in PROGRESS_MODES:
+        fail(f"REDLINE_PROGRESS={mode!r}: expected one of {', '.join(PROGRESS_MODES)}")
+    return mode
+
+
 @contextmanager
-def progress(description: str, total: int | None = None):
-    """A rich progress bar on a terminal; nothing when output is not a terminal."""
-    if not interactive():
+def progress(description: str, total: int | None = None, mode: str | None = None):
+    """Progress of a command's batches, as ``mode`` (see :data:`PROGRESS_MODES`) says."""
+    mode = _progress_mode(mode)
+    if mode == "lines":
+        class _Lines:
+            def __init__(self) -> None:
+                self.name, self.count, self.batch, self.done = description, total, 0, 0
+
+            def advance(self, n: int = 1) -> None:
+                self.batch += 1
+                self.done += n
+                click.echo(progress_line(self.name, self.batch, self.done, self.count), err=True)
+                sys.stderr.flush()
+
+            def total(self, n: int) -> None:
+                self.count = n
+
+            def stage(self, name: str, total: int | None = None) -> None:
+                self.name, self.count, self.batch, self.done = name, total, 0, 0
+        yield _Lines()
+        return
+    if mode == "none" or not interactive():
         class _Quiet:
             def advance(self, n: int = 1) -> None: ...
             def total(self, n: int) -> None: ...
@@ -98,6 +152,10 @@ def main() -> None:
     every step (classify), finds obstacle -> resolution episodes, phases and findings
     (analyse), and writes a self-contained HTML report (report). `redline audit` does all four.
     Open the database with any DuckDB client, or query it with `redline sql`.
+
+    Learned classifiers label messages beside the rules and suggest high-severity action labels
+    (models, train); an auditor reviews their uncertain steps and records decisions (label), and
+    finds the steps most like a surprising one (similar).
 
     Exit status: 0 done as asked; 1 done in part (a named path did not exist, or with --strict a
     file could not be read); 2 not done (wrong usage, no usable database, nothing to work on, a

@@ -9,7 +9,7 @@ import duckdb
 
 from .. import audit as run_audit
 from .. import db as dbmod
-from .app import db_option, echo, fail, main, progress
+from .app import db_option, echo, fail, main, progress, progress_option
 
 
 @main.command()
@@ -21,7 +21,8 @@ from .app import db_option, echo, fail, main, progress
 @click.option("--workers", "-j", type=click.IntRange(min=1), help="Parallel worker processes.")
 @click.option("--title", help="Title shown at the top of the report.")
 @click.option("--sample", is_flag=True, help="Also audit the sample trials bundled with redline.")
-def audit(paths, db_path, out, fmt, workers, title, sample):
+@progress_option
+def audit(paths, db_path, out, fmt, workers, title, sample, progress_mode):
     """Ingest PATHS, classify every step, analyse and write the HTML report, in one go.
 
     With --sample, audits the bundled sample corpus (replication and shutdown-avoidance
@@ -36,7 +37,7 @@ def audit(paths, db_path, out, fmt, workers, title, sample):
     if not paths:
         fail("give PATHS to audit, or --sample for the bundled sample")
     missing = []
-    with progress("ingest") as bar:
+    with progress("ingest", mode=progress_mode) as bar:
         def ingested(report) -> None:
             for line in report.messages:
                 echo(line, err=True)

@@ -7,7 +7,7 @@ import json
 import click
 
 from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS
-from .app import db_option, echo, fail, main, open_db, progress
+from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 
 
 @main.command()
@@ -16,17 +16,26 @@ from .app import db_option, echo, fail, main, open_db, progress
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
               help=f"At most N trials read and labelled at a time (default {CLASSIFY_BATCH_TRIALS:,}; a batch "
                    f"also ends before {CLASSIFY_BATCH_CHARS:,} characters of text); fewer use less memory.")
-def classify(db_path, only, batch_trials):
+@models_option
+@click.option("--no-models", is_flag=True, help="Run the rules only, not the learned models.")
+@progress_option
+def classify(db_path, only, batch_trials, models_dir, no_models, progress_mode):
     """Label behaviours on the stored steps.
 
     Works from the database alone (no re-ingest). Each run is recorded in classify_runs; when it
     completes, its labels replace the earlier labels of the same classifiers, so re-running
     never duplicates them, and a run that is interrupted leaves the earlier labels in place.
+    With --progress lines, a line on stderr after each batch of trials is stored.
     A classifier's version is a fingerprint of its logic; the command names the classifiers
     that changed since the database was last labelled.
+
+    The learned models run too (the ones trained with `redline train` in the models folder,
+    else the shipped defaults): MSG-SELFPRES and MSG-GIVEUP add labels where the rule or the
+    model gives them (labels.source says which), SUGGEST-HIGH writes suggestions (table
+    suggestions) for `redline label`. --no-models runs the rules alone; with --rule, only the
+    models of those IDs run.
     """
-    from ..classifiers.registry import active_rules, get_rule
-    from ..classifiers.store import classify as run
+    from ..classifiers.registry import active_rules, get_rule, models_for
 
     rules = active_rules()
     if only:
@@ -34,11 +43,31 @@ def classify(db_path, only, batch_trials):
             rules = [get_rule(r) for r in only]
         except KeyError as exc:
             fail(str(exc.args[0]))
+    ids = None if not only else sorted({m.id for r in rules for m in models_for(r.id)})
+    models = [] if no_models else load_models(models_dir, ids)
+    run_classify(db_path, rules, models, batch_trials, progress_mode)
+
+
+def load_models(models_dir, ids=None):
+    """The trained models to apply, or a one-line failure naming the file and what to do."""
+    from ..classifiers.models.available import available_models
+    from ..classifiers.models.files import ModelError
+
+    try:
+        return available_models(models_dir, ids, on_message=lambda m: echo(f"redline: {m}", err=True))
+    except ModelError as exc:
+        fail(str(exc))
+
+
+def run_classify(db_path, rules, models, batch_trials, progress_mode=None):
+    from ..classifiers.store import classify as run
+
     con = open_db(db_path)
     try:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
-        with progress("classify", total) as bar:
-            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or CLASSIFY_BATCH_TRIALS)
+        with progress("classify", total, mode=progress_mode) as bar:
+            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or CLASSIFY_BATCH_TRIALS,
+                         models=models)
     finally:
         con.close()
     if report.changed:
@@ -52,11 +81,12 @@ def classify(db_path, only, batch_trials):
 @click.option("--unit", type=click.Choice(["action", "observation", "message", "trial", "episode"]),
               help="Only this unit (episode: the obstacle-resolution strategies).")
 def rules(as_json, unit):
-    """List every classifier (and strategy) with its ID, unit, severity, techniques and summary."""
+    """List every classifier (rules, learned models and strategies) with its ID, unit, severity,
+    techniques and summary."""
     from ..classifiers.docs import rule_record, rules_table
-    from ..classifiers.registry import all_entries
+    from ..classifiers.registry import all_entries, all_models
 
-    selected = [r for r in all_entries() if unit is None or r.unit == unit]
+    selected = [r for r in [*all_entries(), *all_models()] if unit is None or r.unit == unit]
     if as_json:
         echo(json.dumps([rule_record(r) for r in selected], indent=2))
     else:
@@ -67,15 +97,24 @@ def rules(as_json, unit):
 @click.argument("rule_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the classifier as a JSON object.")
 def rule(rule_id, as_json):
-    """Print one classifier's or strategy's documentation and examples (`redline rule PROC-KILL`)."""
+    """Print one classifier's or strategy's documentation and examples (`redline rule PROC-KILL`);
+    for an ID a learned model also predicts, the model's too (SUGGEST-HIGH names the action model)."""
     from ..classifiers.docs import rule_record, rule_text
-    from ..classifiers.registry import get_entry
+    from ..classifiers.registry import get_entry, get_model, models_for
 
     try:
-        r = get_entry(rule_id)
+        entries = [get_entry(rule_id)]
+        entries += [m for m in models_for(rule_id) if m.id == entries[0].id]
     except KeyError as exc:
-        fail(str(exc.args[0]))
-    echo(json.dumps(rule_record(r), indent=2) if as_json else rule_text(r))
+        try:
+            entries = [get_model(rule_id)]
+        except KeyError:
+            fail(str(exc.args[0]))
+    if as_json:
+        records = [rule_record(e) for e in entries]
+        echo(json.dumps(records[0] if len(records) == 1 else records, indent=2))
+    else:
+        echo("\n\n".join(rule_text(e) for e in entries))
 
 
 @main.command(name="eval")
@@ -89,14 +128,17 @@ def eval_(gold, db_path, root, as_json, worst):
     """Compare the database's labels with a GOLD.jsonl file of human labels.
 
     Prints support, precision, recall and F1 (with 95% intervals) per label, micro and macro
-    averages per unit, and the worst misses with their commands. Exits with status 2 when no
-    gold row matches a step in the database (there is nothing to score).
+    averages per unit, and the worst misses with their commands. Labels a rule and a learned
+    model both cover (MSG-SELFPRES, MSG-GIVEUP) are also scored per source: the rule's, the
+    model's and the combined labels the database stores. Exits with status 2 when no gold row
+    matches a step in the database (there is nothing to score).
     """
-    from ..evaluation import evaluate, render_text
+    from ..evaluation import evaluate, evaluate_sources, render_sources, render_text
 
     con = open_db(db_path, read_only=True)
     try:
         result = evaluate(con, gold, root=root)
+        by_source = evaluate_sources(con, gold, root=root)
     except ValueError as exc:
         fail(str(exc))
     finally:
@@ -106,6 +148,6 @@ def eval_(gold, db_path, root, as_json, worst):
              "that the gold file's transcripts were ingested into it and that --root is the folder "
              "its `file` paths are relative to")
     if as_json:
-        echo(json.dumps(result.to_json(), indent=2))
+        echo(json.dumps({**result.to_json(), "by_source": {k: v.to_json() for k, v in by_source.items()}}, indent=2))
     else:
-        echo(render_text(result, worst=worst))
+        echo(render_text(result, worst=worst) + "\n\n" + render_sources(by_source))

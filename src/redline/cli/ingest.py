@@ -7,16 +7,17 @@ import sys
 
 import click
 
-from .app import db_option, echo, fail, main, open_db, progress
+from .app import db_option, echo, fail, main, open_db, progress, progress_option
 
 
 
-def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool):
+def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool,
+               progress_mode: str | None = None):
     from ..ingest import ingest
 
     con = open_db(db_path, create=True)
     try:
-        with progress("ingest") as bar:
+        with progress("ingest", mode=progress_mode) as bar:
             report = ingest(paths, con, format=fmt, workers=workers, force=force,
                             on_file=lambda _r: bar.advance(), on_total=bar.total)
     except KeyError as exc:
@@ -46,7 +47,8 @@ def exit_status(report, strict: bool) -> int:
 @click.option("--workers", "-j", type=click.IntRange(min=1), help="Parallel worker processes (default: up to the CPU count).")
 @click.option("--force", is_flag=True, help="Re-read files even when their content hash is unchanged.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any file could not be read.")
-def ingest(paths, db_path, fmt, workers, force, strict):
+@progress_option
+def ingest(paths, db_path, fmt, workers, force, strict, progress_mode):
     """Read transcripts into the database.
 
     PATHS are files, directories (read recursively) or glob patterns. Formats are detected by
@@ -58,7 +60,7 @@ def ingest(paths, db_path, fmt, workers, force, strict):
     Exit status: 2 when none of PATHS exists, 1 when some do not (or, with --strict, when a
     file or folder could not be read), else 0.
     """
-    report = run_ingest(paths, db_path, fmt, workers, force)
+    report = run_ingest(paths, db_path, fmt, workers, force, progress_mode)
     if report.named and len(report.missing) == report.named:
         echo("redline: nothing to ingest: none of the paths given exists", err=True)
     status = exit_status(report, strict)

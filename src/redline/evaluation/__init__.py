@@ -13,6 +13,12 @@ What is compared
     the gold row does not carry are false positives; every label of an unmatched row counts as
     missed, and its ``item_id`` is listed.
 
+Sources
+    Where a rule and a learned model both cover an ID, the labels say which gave them
+    (``labels.source``); :func:`~redline.evaluation.score.evaluate_sources` scores the rule's,
+    the model's and the combined labels (the union, as stored, with auditors' decisions applied)
+    separately, and ``redline eval`` prints all three.
+
 Statistics
     Per label: support (gold rows carrying it), tp, fp, fn, precision, recall, F1, and a 95%
     interval for F1 from a percentile bootstrap over gold rows (:data:`~redline.evaluation.bootstrap.RESAMPLES`
@@ -24,9 +30,9 @@ Statistics
     label's interval (its F1 is 0/0 there), so a label that is always right has [1, 1].
 """
 
-from .render import render_text
+from .render import render_sources, render_text
 from .results import EvalResult, LabelStats, Miss, RowResult
-from .score import evaluate, load_gold, registry_universe
+from .score import SOURCES, evaluate, evaluate_sources, load_gold, registry_universe
 
-__all__ = ["EvalResult", "LabelStats", "Miss", "RowResult", "evaluate", "load_gold", "registry_universe",
-           "render_text"]
+__all__ = ["EvalResult", "LabelStats", "Miss", "RowResult", "SOURCES", "evaluate", "evaluate_sources", "load_gold",
+           "registry_universe", "render_sources", "render_text"]

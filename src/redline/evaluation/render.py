@@ -15,6 +15,20 @@ def _short(text: str, limit: int = COMMAND_CHARS) -> str:
     return one if len(one) <= limit else truncate(one, limit - 1, "…")
 
 
+def _figures(tp: int, fp: int, fn: int, precision: float, recall: float, f1: float,
+             interval: tuple[float, float] | None) -> list[str]:
+    """Precision, recall, F1 (and its interval) as cells; "n/a" where a figure is undefined
+    (no prediction for precision, no gold positive for recall, neither for F1), so a label the
+    gold set never holds does not read as a classifier scoring 0."""
+    def cell(value: float, defined: bool) -> str:
+        return f"{value:.3f}" if defined else "n/a"
+
+    cells = [cell(precision, tp + fp > 0), cell(recall, tp + fn > 0), cell(f1, tp + fp + fn > 0)]
+    if interval is not None:
+        cells.append(f"[{interval[0]:.3f}, {interval[1]:.3f}]" if tp + fp + fn > 0 else "")
+    return cells
+
+
 def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = []
@@ -37,11 +51,11 @@ def render_text(result: EvalResult, worst: int = 15) -> str:
         lines += ["", f"{unit} labels"]
         rows = [header]
         for s in sorted(stats, key=lambda s: (-s.support, s.label)):
-            rows.append([s.label, str(s.support), str(s.tp), str(s.fp), str(s.fn), f"{s.precision:.3f}",
-                         f"{s.recall:.3f}", f"{s.f1:.3f}", f"[{s.f1_low:.3f}, {s.f1_high:.3f}]"])
+            rows.append([s.label, str(s.support), str(s.tp), str(s.fp), str(s.fn),
+                         *_figures(s.tp, s.fp, s.fn, s.precision, s.recall, s.f1, (s.f1_low, s.f1_high))])
         m = result.micro[unit]
         rows.append(["micro", str(m["tp"] + m["fn"]), str(m["tp"]), str(m["fp"]), str(m["fn"]),
-                     f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", ""])
+                     *_figures(m["tp"], m["fp"], m["fn"], m["precision"], m["recall"], m["f1"], None), ""])
         rows.append(["macro", "", "", "", "", "", "", f"{result.macro[unit]['f1']:.3f}", ""])
         lines += ["  " + line for line in _table(rows, right={1, 2, 3, 4, 5, 6, 7})]
     if result.not_scored:
@@ -66,3 +80,30 @@ def render_text(result: EvalResult, worst: int = 15) -> str:
             g = by_id[item]
             lines.append(f"  {item}  {g.file} #{g.ordinal}  {_short(g.command, 50)}")
     return "\n".join(lines)
+
+
+def render_sources(results: dict[str, EvalResult]) -> str:
+    """Per label a model covers: precision, recall and F1 of the rule, the model and both
+    combined (the union the database stores), and the micro average of each per unit."""
+    header = ["LABEL", "SOURCE", "SUPPORT", "TP", "FP", "FN", "PREC", "RECALL", "F1", "F1 95% CI"]
+    rows = [header]
+    combined = results["combined"]
+    for unit in UNITS:
+        ids = combined.universe.get(unit, ())
+        if not ids:
+            continue
+        for lid in ids:
+            for name, res in results.items():
+                s = res.labels.get(lid)
+                if s is None:
+                    continue
+                rows.append([lid, name, str(s.support), str(s.tp), str(s.fp), str(s.fn),
+                             *_figures(s.tp, s.fp, s.fn, s.precision, s.recall, s.f1, (s.f1_low, s.f1_high))])
+        for name, res in results.items():
+            m = res.micro[unit]
+            rows.append([f"{unit} micro", name, str(m["tp"] + m["fn"]), str(m["tp"]), str(m["fp"]), str(m["fn"]),
+                         *_figures(m["tp"], m["fp"], m["fn"], m["precision"], m["recall"], m["f1"], None), ""])
+    if len(rows) == 1:
+        return "no label is covered by both a rule and a model"
+    lines = ["by source (rule, model, and combined = what the database stores: the union, with auditors' decisions)"]
+    return "\n".join(lines + ["  " + line for line in _table(rows, right={2, 3, 4, 5, 6, 7, 8})])

@@ -73,7 +73,7 @@ def load(con: duckdb.DuckDBPyConnection, trial_ids: list[str] | None = None) -> 
         FROM events {where} ORDER BY trial_id, seq""", params)
     labels = dbframe(con, f"""
         SELECT trial_id, seq, unit, label_id, evidence, evidence_seq, span_start, span_end,
-               CAST(detail AS VARCHAR) AS detail, classifier_version
+               CAST(detail AS VARCHAR) AS detail, classifier_version, source
         FROM current_labels {where} {'AND' if where else 'WHERE'} score > 0
         ORDER BY trial_id, seq NULLS FIRST, label_id""", params)
     episodes = dbframe(con, f"SELECT * REPLACE (CAST(evidence AS VARCHAR) AS evidence) FROM episodes {where} "

@@ -11,13 +11,27 @@ from functools import lru_cache
 from markupsafe import Markup
 
 from ..text import for_terminal
-from .transcript import Step, html_escape
+from .transcript import Chip, Step, html_escape
 
 
 @lru_cache(maxsize=65_536)
 def _e(value: object) -> str:
     """A short, often repeated string (an ID, a tool, a file name) escaped for HTML."""
     return html_escape(for_terminal(str(value)))
+
+
+#: the label sources a chip names (a rule's label, alone or confirmed by a model, names none)
+SHOWN_SOURCES = ("model", "human")
+
+
+def _chip(c: Chip, rule_link: Callable[[str], str], summary: Callable[[str], str]) -> str:
+    """A label's chip: its ID, the target its detail names, and who gave it when not a rule."""
+    notes = [f"on the {c.unit}", *([f"target: {c.target}"] if c.target else []),
+             *([f"source: {c.source}"] if c.source != "rule" else [])]
+    target = f" · {_e(c.target)}" if c.target else ""
+    source = f' · <span class="source">{_e(c.source)}</span>' if c.source in SHOWN_SOURCES else ""
+    return (f'<a class="chip sev-{c.severity}" href="{_e(rule_link(c.id))}" title="{_e(summary(c.id))} '
+            f'({_e("; ".join(notes))})">{_e(c.id)}{target}{source}</a>')
 
 
 def step_html(step: Step, trial_slug: str, link: Callable[[str, str], str], rule_link: Callable[[str], str],
@@ -34,9 +48,7 @@ def step_html(step: Step, trial_slug: str, link: Callable[[str, str], str], rule
         head.append(f'<span class="tool">{_e(step.tool)}</span>')
     if step.exit_code is not None:
         head.append(f'<span class="exit{" bad" if step.exit_code else ""}">exit {int(step.exit_code)}</span>')
-    head += [f'<a class="chip sev-{c.severity}" href="{_e(rule_link(c.id))}" '
-             f'title="{_e(summary(c.id))} (on the {_e(c.unit)}{"; target: " + _e(c.target) if c.target else ""})">'
-             f'{_e(c.id)}{" · " + _e(c.target) if c.target else ""}</a>' for c in step.chips]
+    head += [_chip(c, rule_link, summary) for c in step.chips]
     head += [f'<span class="chip strategy">{_e(s)}</span>' for s in step.strategies]
     if step.where:
         head.append(f'<span class="where">{_e(step.where)}</span>')

@@ -98,6 +98,8 @@ class Chip:
     evidence: str = ""
     #: what the classifier's structured detail says about its target (PROC-KILL: own / foreign / unknown)
     target: str = ""
+    #: who gave the label (``labels.source``): rule, model, rule+model, or human (an auditor)
+    source: str = "rule"
 
 
 @dataclass
@@ -168,7 +170,8 @@ def build(trial_id: str, events: list[dict[str, Any]], labels: list[dict[str, An
         if lab["seq"] is None:
             continue
         chips.setdefault(lab["seq"], []).append(Chip(lab["label_id"], severity(lab["label_id"]), lab["unit"],
-                                                     lab["evidence"] or "", _target(lab.get("detail"))))
+                                                     lab["evidence"] or "", _target(lab.get("detail")),
+                                                     lab.get("source") or "rule"))
         if lab["span_start"] is not None and lab["span_end"] is not None:
             target = lab["evidence_seq"] if lab["evidence_seq"] is not None else lab["seq"]
             spans.setdefault(target, []).append((lab["span_start"], lab["span_end"]))

@@ -1,0 +1,18 @@
+"""Learned classifiers: scikit-learn pipelines declared with the same metadata as rules.
+
+- :mod:`.spec`: :class:`ModelSpec` (ID, name, unit, catalogue IDs, kind, documentation) and
+  its stock pipeline (TF-IDF, logistic regression, sigmoid calibration);
+- :mod:`.declared`: the models redline declares (``MSG-SELFPRES``, ``MSG-GIVEUP``,
+  ``SUGGEST-HIGH``);
+- :mod:`.inputs`: what a model reads from a batch (the step's text and its context);
+- :mod:`.fit`: fitting, validated thresholds, grouped cross-validation with intervals;
+- :mod:`.files`: saving and loading (skops + JSON metadata), the shipped defaults, the user's
+  models folder;
+- :mod:`.apply`: labels and suggestions for a batch.
+"""
+
+from .declared import MODELS
+from .files import ModelError, TrainedModel, default_dir, load, save, user_models_dir
+from .spec import ModelSpec
+
+__all__ = ["MODELS", "ModelError", "ModelSpec", "TrainedModel", "default_dir", "load", "save", "user_models_dir"]

@@ -1,0 +1,68 @@
+"""Which trained models a classify run uses, and the shipped defaults' fallback.
+
+For each declared model (:data:`~redline.classifiers.models.declared.MODELS`), the one in the
+user's models folder (``--models DIR``, ``REDLINE_MODELS``, or the user's data directory) if it
+is there, else the shipped default (package data). A user's model that cannot be loaded is an
+error that names the file and says what to do.
+
+The shipped defaults are trained with one scikit-learn version. Under another one they are not
+loaded as they are (a pipeline fitted by one version may compute something else under
+another): each is retrained from the same bundled examples it was made from, deterministically,
+into ``defaults-sklearn-<version>`` inside the models folder, once, and a message says so
+(``on_message``). Nothing is ever loaded across versions silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .declared import MODELS
+from .examples import example_set
+from .files import ModelError, TrainedModel, default_dir, load, read_meta, save, sklearn_version, user_models_dir
+from .fit import fit_model
+from .spec import ModelSpec
+
+
+def rebuilt_defaults_dir(folder: Path) -> Path:
+    return folder / f"defaults-sklearn-{sklearn_version()}"
+
+
+def train_default(spec: ModelSpec) -> TrainedModel:
+    """``spec`` fitted on the bundled examples alone: what the shipped default is."""
+    return fit_model(spec, example_set(spec), meta={"trained_on": "bundled examples (written and sample)"})
+
+
+def _default(spec: ModelSpec, folder: Path, on_message: Callable[[str], None] | None) -> TrainedModel:
+    shipped = default_dir()
+    meta = read_meta(shipped / f"{spec.id}.json")
+    if meta.get("sklearn_version") == sklearn_version():
+        return load(spec, shipped)
+    rebuilt = rebuilt_defaults_dir(folder)
+    if (rebuilt / f"{spec.id}.json").exists():
+        try:
+            return load(spec, rebuilt)
+        except ModelError:
+            pass
+    model = train_default(spec)
+    save(model, rebuilt)
+    if on_message:
+        on_message(f"the shipped {spec.id} model was trained with scikit-learn {meta.get('sklearn_version')} and this "
+                   f"environment has {sklearn_version()}: retrained it from the bundled examples into {rebuilt}")
+    return model
+
+
+def available_models(folder: str | os.PathLike[str] | None = None, ids: Sequence[str] | None = None, *,
+                     on_message: Callable[[str], None] | None = None) -> list[TrainedModel]:
+    """The trained models to apply (see the module docstring); ``ids`` limits them."""
+    folder = Path(folder) if folder is not None else user_models_dir()
+    out = []
+    for spec in MODELS:
+        if ids is not None and spec.id not in ids:
+            continue
+        if (folder / f"{spec.id}.json").exists():
+            out.append(load(spec, folder))
+        else:
+            out.append(_default(spec, folder, on_message))
+    return out

@@ -1,0 +1,216 @@
+"""Saving and loading trained models: a skops file and a JSON file of metadata, side by side.
+
+A trained model is two files in a models folder: ``ID.skops`` (the fitted scikit-learn
+pipeline in skops' format, which loads without running pickled code) and ``ID.json`` (what the
+model is: its ID, the catalogue IDs it predicts, its version, threshold, the scikit-learn and
+skops versions it was trained with, the SHA-256 of the skops file, what it was trained on and
+its cross-validated figures). Loading checks, in this order, that the metadata names the model
+asked for, that the installed scikit-learn is the one it was trained with (a pipeline fitted
+by another version may compute something else, so this is an error with a message that says
+what to do, never a warning), that the skops file is the one the metadata describes, and that
+the file holds only the scikit-learn, NumPy and SciPy types a pipeline is made of.
+
+Where models live
+    the wheel ships a default for each model (package data, trained by ``tools/train_default.py``
+    on the project's own examples and sample: :data:`DEFAULT_DIR`); models trained by
+    ``redline train`` go to a folder outside the source tree: ``--models DIR``, else
+    ``REDLINE_MODELS``, else the user's data directory (:func:`user_models_dir`). A model there
+    takes precedence over the shipped default of the same ID.
+
+The skops file is written canonically (entries named in order, fixed timestamps), so the
+same training data gives the same bytes and the same version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .spec import ModelSpec
+
+#: the metadata format this redline writes and reads
+FORMAT = "redline-model/1"
+#: environment variable naming the folder of trained models
+MODELS_ENV = "REDLINE_MODELS"
+#: the modules whose types a saved pipeline may hold
+TRUSTED_MODULES = ("sklearn.", "numpy", "scipy.sparse.", "builtins.")
+
+
+class ModelError(RuntimeError):
+    """A saved model that cannot be used as it is, with the reason and what to do."""
+
+
+def default_dir() -> Path:
+    """The shipped default models (package data)."""
+    return Path(str(resources.files("redline.classifiers.models") / "data" / "default"))
+
+
+def user_models_dir() -> Path:
+    """Where ``redline train`` saves models unless told otherwise: ``REDLINE_MODELS``, else the
+    user's data directory (``platformdirs``: e.g. ``~/.local/share/redline/models`` on Linux)."""
+    env = os.environ.get(MODELS_ENV)
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("redline", appauthor=False)) / "models"
+
+
+def sklearn_version() -> str:
+    import sklearn
+
+    return sklearn.__version__
+
+
+@dataclass
+class TrainedModel:
+    """A fitted pipeline with what it is: its spec, threshold, classes and metadata."""
+
+    spec: ModelSpec
+    pipeline: Any
+    threshold: float
+    #: the catalogue IDs the pipeline's probability columns stand for, in order
+    classes: tuple[str, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", self.spec.classifier_version))
+
+    @property
+    def add_threshold(self) -> float:
+        """The score at which a ``label`` model adds a label the rule did not give (never below
+        its threshold; see :attr:`ModelSpec.union_min_precision`)."""
+        add = self.meta.get("add_threshold", self.threshold)
+        return float("inf") if add is None else max(self.threshold, float(add))
+
+    def scores(self, inputs) -> Any:
+        """Calibrated probabilities, one column per class (rows x classes), for a frame of inputs."""
+        import numpy as np
+
+        if inputs.height == 0:
+            return np.zeros((0, len(self.classes)))
+        proba = self.pipeline.predict_proba(inputs.select(list(self.spec.inputs)))
+        if self.spec.kind == "label":
+            return proba[:, 1:2]
+        return proba
+
+
+def _canonical(data: bytes) -> bytes:
+    """A skops archive rewritten so the same object always gives the same bytes: array entries
+    and object identities (both memory addresses) renumbered in order of first mention, the
+    vectorizers' remembered ``id(stop_words)`` (an address too) set to 0, timestamps fixed."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    schema = src.read("schema.json").decode("utf-8")
+    names: dict[str, str] = {}
+    for found in re.findall(r'"(\d+\.npy)"', schema):
+        names.setdefault(found, f"{len(names):06d}.npy")
+    schema = re.sub(r'"(\d+\.npy)"', lambda m: f'"{names[m.group(1)]}"', schema)
+    # scikit-learn's text vectorizers remember id(stop_words) to skip re-checking them; an address
+    schema = re.sub(r'("_stop_words_id": \{[^}]*?"content": )"\d+"', r'\1"0"', schema)
+    ids: dict[str, int] = {}  # object identities (shared references), numbered in order of first mention
+    schema = re.sub(r'"__id__": (\d+)', lambda m: f'"__id__": {ids.setdefault(m.group(1), len(ids) + 1)}', schema)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        entries = [("schema.json", schema.encode("utf-8"))]
+        entries += sorted((names[i.filename], src.read(i.filename)) for i in src.infolist() if i.filename in names)
+        for name, content in entries:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, content)
+    return out.getvalue()
+
+
+def save(model: TrainedModel, folder: str | os.PathLike[str], *, extra: dict[str, Any] | None = None) -> Path:
+    """Write ``ID.skops`` and ``ID.json`` into ``folder`` (created if needed); returns the
+    JSON file's path. The model's version becomes ``<spec version>.<hash of the skops file>``."""
+    import skops
+    import skops.io as sio
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = _canonical(sio.dumps(model.pipeline))
+    digest = hashlib.sha256(data).hexdigest()
+    meta = {
+        "format": FORMAT, "id": model.spec.id, "unit": model.spec.unit, "kind": model.spec.kind,
+        "labels": list(model.classes), "inputs": list(model.spec.inputs),
+        "version": f"{model.spec.version}.{digest[:10]}", "spec_version": model.spec.version,
+        "threshold": model.threshold, "sklearn_version": sklearn_version(), "skops_version": skops.__version__,
+        "sha256": digest, **{k: v for k, v in model.meta.items() if k not in _RESERVED}, **(extra or {}),
+    }
+    skops_path = folder / f"{model.spec.id}.skops"
+    json_path = folder / f"{model.spec.id}.json"
+    tmp = skops_path.with_suffix(".skops.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, skops_path)
+    tmp = json_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, json_path)
+    model.meta, model.path = meta, json_path
+    return json_path
+
+
+_RESERVED = {"format", "id", "unit", "kind", "labels", "inputs", "version", "spec_version", "threshold",
+             "sklearn_version", "skops_version", "sha256"}
+
+
+def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: cannot read model metadata: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelError(f"{path}: not a redline model (expected format {FORMAT})")
+    return meta
+
+
+def load(spec: ModelSpec, folder: str | os.PathLike[str]) -> TrainedModel:
+    """Load ``spec``'s model from ``folder`` (see the module docstring for the checks)."""
+    import skops.io as sio
+
+    json_path = Path(folder) / f"{spec.id}.json"
+    meta = read_meta(json_path)
+    if meta.get("id") != spec.id:
+        raise ModelError(f"{json_path}: holds model {meta.get('id')!r}, not {spec.id}")
+    if meta.get("spec_version") != spec.version:
+        raise ModelError(
+            f"{json_path}: {spec.id} was trained for declaration version {meta.get('spec_version')}; this redline "
+            f"declares version {spec.version}: retrain it with 'redline train {spec.id}'")
+    try:
+        spec = spec.with_inputs(tuple(meta.get("inputs") or spec.inputs))
+    except ValueError as exc:
+        raise ModelError(f"{json_path}: {exc}") from None
+    installed = sklearn_version()
+    if meta.get("sklearn_version") != installed:
+        raise ModelError(
+            f"{json_path}: {spec.id} was trained with scikit-learn {meta.get('sklearn_version')}, this environment "
+            f"has {installed}: retrain it with 'redline train {spec.id}' (or install "
+            f"scikit-learn=={meta.get('sklearn_version')})")
+    skops_path = json_path.with_suffix(".skops")
+    try:
+        data = skops_path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{skops_path}: cannot read: {exc.strerror or exc}") from None
+    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        raise ModelError(f"{skops_path}: does not match {json_path.name} (changed since it was saved): retrain it")
+    untrusted = sio.get_untrusted_types(data=data)
+    foreign = [t for t in untrusted if not t.startswith(TRUSTED_MODULES)]
+    if foreign:
+        raise ModelError(f"{skops_path}: holds types a redline model never has: {', '.join(foreign)}")
+    pipeline = sio.loads(data, trusted=untrusted)
+    return TrainedModel(spec=spec, pipeline=pipeline, threshold=float(meta["threshold"]),
+                        classes=tuple(meta["labels"]), meta=meta, path=json_path)
