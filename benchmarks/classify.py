@@ -10,7 +10,8 @@ corpus), ingests it once, then times, alternating ``--repeat`` times:
   command string (``commands.text``), counting the matches of each (:data:`PATTERNS`): the floor
   for any rule engine that reads every command;
 - ``redline.classify`` of every trial (every active rule over commands, actions, outputs and
-  messages, labels written in a recorded run).
+  messages, and the learned models that are available, labels written in a recorded run);
+  ``--rules-only`` leaves the learned models out.
 
 Both are timed in CPU seconds of the whole process (every thread; the machine may be shared)
 and in wall seconds; the figures are the medians and their ratio, classify / baseline (target:
@@ -58,7 +59,7 @@ def timed(fn) -> tuple[float, float]:
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def measure(db: Path, repeat: int) -> dict:
+def measure(db: Path, repeat: int, models=None) -> dict:
     con = redline.connect(db)
     counts = con.execute("SELECT (SELECT count(*) FROM events WHERE kind = 'action'), "
                          "(SELECT count(*) FROM events), (SELECT count(*) FROM commands), "
@@ -69,7 +70,7 @@ def measure(db: Path, repeat: int) -> dict:
     for _ in range(repeat):
         base.append(timed(lambda: regex_pass(con)))
         report = []
-        cls.append(timed(lambda: report.append(redline.classify(con))))
+        cls.append(timed(lambda: report.append(redline.classify(con, models=models))))
         labels = report[0].labels
     con.close()
     med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
@@ -91,6 +92,7 @@ def main() -> None:
     ap.add_argument("--long-rate", type=float, default=0.002)
     ap.add_argument("--db", type=Path, help="An ingested database to reuse (skips generate and ingest).")
     ap.add_argument("--keep-db", type=Path, help="Where to keep the ingested database for --db.")
+    ap.add_argument("--rules-only", action="store_true", help="Classify with the rules alone, not the learned models.")
     args = ap.parse_args()
     result: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,7 +106,7 @@ def main() -> None:
             ingest([root], con)
             con.close()
             result = {"corpus_mb": round(size / 1e6, 1), "ingest_wall_s": round(time.perf_counter() - t, 1)}
-        result.update(measure(db, args.repeat))
+        result.update(measure(db, args.repeat, () if args.rules_only else None))
     print(json.dumps(result, indent=2))
 
 
