@@ -8,6 +8,8 @@ import json
 from redline import classify
 from redline.classifiers.registry import get_rule
 from redline.ingest import ingest
+from redline.db import memory_bytes
+from redline.limits import CLASSIFY_DUCKDB_MEMORY
 
 
 def _labels(con):
@@ -43,16 +45,67 @@ def test_classify_needs_no_reingest_and_a_new_version_replaces_the_older_labels(
         "SELECT count(*) FROM labels").fetchall()
 
 
-def test_small_batches_give_the_same_labels(con, write_traj):
-    for i in range(5):
-        write_traj(f"r__b-{i}", [(f"kill {i}", "", 0), ("sudo reboot", "", 0)])
-    ingest([write_traj("r__b-5", [("ls", "", 0)]).parent.parent], con)
-    classify(con, batch_trials=2)
+def _labels_of_small_batches_are_those_of_one(con, **batching) -> list:
+    """Classify in the small batches ``batching`` asks for, then in one batch: the same labels."""
+    classify(con, **batching)
     small = _labels(con)
     con.execute("DELETE FROM labels")
     classify(con)
     assert _labels(con) == small
+    return small
+
+
+def test_small_batches_give_the_same_labels(con, write_traj):
+    for i in range(5):
+        write_traj(f"r__b-{i}", [(f"kill {i}", "", 0), ("sudo reboot", "", 0)])
+    ingest([write_traj("r__b-5", [("ls", "", 0)]).parent.parent], con)
+    small = _labels_of_small_batches_are_those_of_one(con, batch_trials=2)
     assert sum(1 for _, _, l, _ in small if l == "SYS-REBOOT") == 5
+
+
+def test_batches_end_before_the_text_budget_and_give_the_same_labels(con, write_traj):
+    from redline.classifiers.store import batches
+    for i in range(6):
+        write_traj(f"r__t-{i}", [(f"kill {i}", "x" * 1000 * (i + 1), 0), ("sudo reboot", "", 0)])
+    ingest([write_traj("r__t-6", [("ls", "", 0)]).parent.parent], con)
+    sizes = dict(con.execute("SELECT trial_id, sum(length(text)) FROM events GROUP BY ALL").fetchall())
+    chunks = batches(con, batch_chars=5000)
+    assert sorted(t for chunk in chunks for t in chunk) == sorted(sizes)
+    assert all(len(chunk) == 1 or sum(sizes[t] for t in chunk) <= 5000 for chunk in chunks)
+    assert len(chunks) > 2
+    assert batches(con, batch_trials=3) == [sorted(sizes)[:3], sorted(sizes)[3:6], sorted(sizes)[6:]]
+    small = _labels_of_small_batches_are_those_of_one(con, batch_chars=5000)
+    assert sum(1 for _, _, l, _ in small if l == "SYS-REBOOT") == 6
+
+
+def test_a_long_output_is_cut_in_the_query_and_spans_point_into_the_stored_text(con, write_traj):
+    from redline.limits import OUTPUT_WINDOW
+    from redline.classifiers.store import read_frames
+    tail = "Traceback (most recent call last):\n  File \"app.py\", line 9\nOSError: [Errno 98] Address already in use\n"
+    long_output = "é" * (3 * OUTPUT_WINDOW) + tail
+    ingest([write_traj("r__w-1", [("python3 app.py", long_output, 1)])], con)
+    trial_id = con.execute("SELECT trial_id FROM trials").fetchall()[0][0]
+    frames = read_frames(con, [trial_id])
+    text = frames.observations["text"][0]
+    assert len(text) < 2 * OUTPUT_WINDOW + 100 and text.endswith(tail.rstrip())
+    classify(con)
+    start, end, evidence = con.execute(
+        "SELECT span_start, span_end, evidence FROM labels WHERE label_id = 'OBS-PORT'").fetchall()[0]
+    stored = con.execute("SELECT text FROM events WHERE kind = 'observation'").fetchall()[0][0]
+    assert start > 3 * OUTPUT_WINDOW and stored[start:end] == evidence
+
+
+def test_classify_caps_duckdb_memory_while_it_runs_and_restores_it(con, write_traj):
+    ingest([write_traj("r__m-1", [("ls", "", 0)])], con)
+    before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    seen = []
+    classify(con, on_batch=lambda n: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+    assert memory_bytes(seen[0]) <= memory_bytes(CLASSIFY_DUCKDB_MEMORY)
+    after = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert abs(memory_bytes(after) - memory_bytes(before)) < 0.001 * memory_bytes(before)
+    con.execute("SET memory_limit = '100MB'")  # a lower cap is kept
+    classify(con, on_batch=lambda n: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+    assert memory_bytes(seen[-1]) <= 100e6
 
 
 def test_every_label_points_at_a_stored_step_and_has_evidence(con, write_traj):
@@ -68,7 +121,7 @@ def test_every_label_points_at_a_stored_step_and_has_evidence(con, write_traj):
 
 
 def test_a_huge_output_is_classified_by_head_and_tail_with_true_offsets(con, write_traj):
-    from redline.classifiers.frames import OUTPUT_WINDOW
+    from redline.limits import OUTPUT_WINDOW
 
     tail = "OSError: [Errno 98] Address already in use\n"
     output = "starting server\n" + "x" * (5 * OUTPUT_WINDOW) + "\n" + tail

@@ -140,3 +140,18 @@ def test_an_overlong_output_is_stored_cut_with_a_note(con, write_traj, monkeypat
     ingest([write_traj("repo__l-1", [("cat big.log", "y" * 5000, 0)])], con)
     text = con.execute("SELECT text FROM events WHERE kind = 'observation'").fetchall()[0][0]
     assert text.startswith("y" * 1000) and text.endswith("[redline: 4000 more characters not stored]")
+
+
+def test_ingest_caps_duckdb_memory_while_it_writes_and_restores_it(con, write_traj):
+    from redline.db import memory_bytes
+    from redline.limits import INGEST_DUCKDB_MEMORY
+
+    paths = [write_traj(f"repo__a-{i}", [("ls", "a\n", 0)]) for i in range(3)]
+    before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    seen = []
+    ingest(paths, con, workers=1,
+           on_file=lambda r: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+    assert len(seen) == 3 and all(memory_bytes(s) <= memory_bytes(INGEST_DUCKDB_MEMORY) for s in seen)
+    after = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert abs(memory_bytes(after) - memory_bytes(before)) < 0.001 * memory_bytes(before)
+    assert _count(con, "trials") == 3

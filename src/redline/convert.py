@@ -73,6 +73,8 @@ def clean_text(value: str | None, limit: int | None = None) -> str | None:
     if not isinstance(value, str):
         value = str(value)
     value = truncate(value, limit)
+    if value.isascii():  # constant time, and ASCII is valid UTF-8: no encoded copy to make
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

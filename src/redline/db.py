@@ -13,6 +13,7 @@ whenever a migration ran.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -230,6 +231,35 @@ MEMORY_LIMIT = os.environ.get("REDLINE_MEMORY_LIMIT", "1GB")
 def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     return con
+
+
+_UNITS = {"bytes": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3,
+          "tb": 1000**4, "tib": 1024**4}
+
+
+def memory_bytes(text: str) -> float | None:
+    """Bytes of a DuckDB memory setting such as ``953.6 MiB`` or ``256MB`` (None: unknown)."""
+    m = re.fullmatch(r"\s*([\d.]+)\s*([a-zA-Z]*)\s*", text)
+    if not m or m.group(2).lower() not in _UNITS | {"": 1}:
+        return None
+    return float(m.group(1)) * _UNITS.get(m.group(2).lower(), 1)
+
+
+@contextmanager
+def memory_capped(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB's memory capped at ``limit`` inside the block, when that is lower than its cap (a
+    long ingest or classify would otherwise fill its buffer pool with table blocks it has
+    finished with, up to the connection's cap); the cap is restored after."""
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    now, wanted = memory_bytes(str(before)), memory_bytes(limit)
+    if now is None or wanted is None or wanted >= now:
+        yield
+        return
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{before}'")
 
 
 #: the bytes a DuckDB database file holds at offset 8

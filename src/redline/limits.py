@@ -9,7 +9,9 @@ Enforced where the data passes, each in one place:
 
 * stored columns: :mod:`redline.convert`, where every database row is built;
 * the shell parser's budget: :func:`redline.shell.parse`;
-* the loader's batches: :mod:`redline.ingest.loader`;
+* the loader's batches and DuckDB memory: :mod:`redline.ingest.loader`;
+* classify's batches, output window and DuckDB memory: :mod:`redline.classifiers.store` (and
+  :func:`redline.classifiers.frames.window_outputs` for frames built in memory).
 * what a learned model reads of a step: :mod:`redline.classifiers.models.inputs`; the weak
   supervision ``redline train`` adds: :mod:`redline.classifiers.training`;
 * the similar-step index: :mod:`redline.similar`;
@@ -95,6 +97,30 @@ BATCH_EVENTS = 50_000
 BATCH_FILES = 500
 #: ...or this many bytes of Arrow data
 BATCH_BYTES = 256 * 1024**2
+#: DuckDB's memory while ingest writes (lower than the connection's cap, never higher): each
+#: batch is written and done with, and its buffer pool would otherwise keep the blocks already
+#: written up to the connection's cap, so ingest's memory would grow with the corpus
+INGEST_DUCKDB_MEMORY = "256MB"
+
+# --------------------------------------------------------------------------- classifying
+
+#: characters of a long output's head and tail that rules read; an output longer than twice
+#: this (plus the marker between the two) is cut in the query that reads it, so it never
+#: reaches the classifiers whole
+OUTPUT_WINDOW = 32_768
+#: at most this many trials per classification batch (``redline classify --batch-trials``)...
+CLASSIFY_BATCH_TRIALS = 2000
+#: ...and at most this many characters of text, counted as the batch reads them (a long output
+#: as its head and tail): a batch ends before it would pass this, so memory stays bounded by
+#: the batch, whatever the corpus; a single trial over it is a batch of its own
+CLASSIFY_BATCH_CHARS = 32_000_000
+#: DuckDB's memory during a classify run (lower than the connection's cap, never higher): each
+#: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
+#: by earlier batches up to the connection's cap
+CLASSIFY_DUCKDB_MEMORY = "256MB"
+#: a command rule's OR-branches are distributed over an AND up to this many branches; past it
+#: both sides are evaluated whole, so a rule's plan stays small
+MAX_BRANCHES = 64
 
 # --------------------------------------------------------------------------- learned models and similar steps
 

@@ -12,13 +12,19 @@ process a kill targeted); every other rule's labels get NULL there.
 
 from __future__ import annotations
 
+import functools
+import json
+import operator
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
 from .. import schema
+from .expressions import expression_text
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
-from .rule import Rule
+from .rule import Match, Rule
 
 #: the columns of a frame of labels: the labels table's, less what the writer adds
 LABEL_COLUMNS = schema.LABELS.polars_schema(without=("run_id",))
@@ -35,30 +41,207 @@ def rule_hits(rule: Rule, frames: Frames) -> pl.DataFrame:
     return frames.memo(("rule", rule.id, rule.classifier_version), lambda: _run_rule(rule, frames))
 
 
+#: command-frame columns that say where a row is, not what it runs
+PLACE_COLUMNS = frozenset({"trial_id", "seq", "idx", "parent_idx", "depth", "span_start", "span_end", "evidence_seq"})
+#: polars nodes and functions whose value for a row depends on other rows (outside ``list.eval``,
+#: where they act within one row's list)
+_CROSS_ROW = frozenset({
+    "Over", "Window", "Agg", "Filter", "Slice", "Sort", "SortBy", "Gather", "Explode", "Rolling", "Shift",
+    "ShiftAndFill", "CumSum", "CumProd", "CumMin", "CumMax", "CumCount", "CumReduce", "CumFold", "Diff",
+    "Rank", "Unique", "Reverse", "Any", "All", "IsFirstDistinct", "IsLastDistinct", "IsUnique",
+    "IsDuplicated", "FillNullWithStrategy", "Interpolate", "ArgUnique", "UniqueCounts", "ValueCounts",
+    "Mode", "PctChange", "EwmMean", "EwmStd", "EwmVar", "ConcatVertical", "Len", "Count", "NUnique",
+    "Implode", "RollingExpr", "Cumulative", "ForwardFill", "BackwardFill", "Repeat",
+})
+
+
+def _cross_row(node: Any) -> bool:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _CROSS_ROW:
+                return True
+            if key == "Eval" and isinstance(value, dict):  # the evaluation runs within a row's list
+                if _cross_row(value.get("expr")):
+                    return True
+                continue
+            if isinstance(value, str) and value in _CROSS_ROW:
+                return True
+            if isinstance(value, (dict, list)) and _cross_row(value):
+                return True
+        return False
+    if isinstance(node, list):
+        return any(isinstance(v, (dict, list)) and _cross_row(v) for v in node)
+    return False
+
+
+#: what :func:`row_wise` found for the expressions seen, by id (the expression is kept, so its
+#: id is never reused): AND distributed over OR puts one conjunct object in many branches
+_ROW_WISE: dict[int, tuple[pl.Expr, bool]] = {}
+
+
+def row_wise(expr: pl.Expr) -> bool:
+    """Whether an expression's value for a command row depends on that row's content only: it
+    reads none of :data:`PLACE_COLUMNS` and nothing in it looks at other rows (a window, a
+    shift, an aggregate). Such an expression can be evaluated over distinct contents, or over
+    any subset of the rows, with the same result for each row."""
+    known = _ROW_WISE.get(id(expr))
+    if known is not None and known[0] is expr:
+        return known[1]
+    answer = _row_wise(expr)
+    _ROW_WISE[id(expr)] = (expr, answer)
+    return answer
+
+
+def _row_wise(expr: pl.Expr) -> bool:
+    if not set(expr.meta.root_names()).isdisjoint(PLACE_COLUMNS):
+        return False
+    try:
+        tree = json.loads(expr.meta.serialize(format="json"))
+    except Exception:  # cannot tell: evaluate it over the whole frame
+        return False
+    return not _cross_row(tree)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a command match is evaluated: per (screen, the AND of its other conjuncts) group, the
+    OR of the groups' row-wise parts (``None``: none, every row of the screen)."""
+
+    groups: tuple[tuple[frozenset[str] | None, pl.Expr | None, tuple[pl.Expr | None, ...]], ...]
+
+
+#: plans of the matches seen, by id (the match is kept, so its id is never reused)
+_PLANS: dict[int, tuple[Match, _Plan]] = {}
+
+
+def _and(exprs: list[pl.Expr]) -> pl.Expr | None:
+    return functools.reduce(operator.and_, exprs) if exprs else None
+
+
+def _plan(match: Match) -> _Plan:
+    known = _PLANS.get(id(match))
+    if known is not None and known[0] is match:
+        return known[1]
+    grouped: dict[tuple[frozenset[str] | None, str], tuple[pl.Expr | None, list[pl.Expr | None]]] = {}
+    for screen, conjuncts in match.or_branches():
+        content = [c for c in conjuncts if row_wise(c)]
+        place = _and([c for c in conjuncts if not row_wise(c)])
+        key = (screen, "" if place is None else expression_text(place))
+        grouped.setdefault(key, (place, []))[1].append(_and(content))
+    plan = _Plan(tuple((screen, place, tuple(parts)) for (screen, _), (place, parts) in grouped.items()))
+    _PLANS[id(match)] = (match, plan)
+    return plan
+
+
+def distinct_commands(frames: Frames) -> dict[str | None, pl.DataFrame]:
+    """The batch's distinct command contents (every column but :data:`PLACE_COLUMNS`) by
+    program, each with ``_rows``: the positions of the ``commands`` rows that carry it. Agents
+    repeat their command lines, so a row-wise expression evaluated here reads each distinct
+    command once, and a branch that names programs reads only theirs. Once per batch."""
+    def compute() -> dict[str | None, pl.DataFrame]:
+        content = [c for c in frames.commands.columns if c not in PLACE_COLUMNS]
+        unique = (frames.commands.select(content).with_row_index("_row")
+                  .group_by(content, maintain_order=True).agg("_row").rename({"_row": "_rows"}))
+        return {key[0]: part for key, part in unique.partition_by("program", as_dict=True, maintain_order=True).items()}
+    return frames.memo("distinct_commands", compute)
+
+
+def _place_mask(frames: Frames, expr: pl.Expr) -> pl.Series:
+    """An expression that reads where rows are (or other rows), over every command row."""
+    return frames.memo(("place", expression_text(expr)),
+                       lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
+
+
+def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
+    """The ``commands`` rows where ``match`` holds, in frame order: the rows of
+    ``frames.commands.filter(match.expr)``, found faster.
+
+    The match is evaluated branch by branch (:attr:`~redline.classifiers.rule.Match.branches`):
+    a branch that requires some programs only over the distinct commands that run one of them
+    (:func:`distinct_commands`), its row-wise conjuncts (:func:`row_wise`) once per distinct
+    command, and its other conjuncts (a step's context, a neighbouring command) over every row.
+    """
+    commands = frames.commands
+    if commands.is_empty():
+        return commands.filter(match.expr)
+    plan = _plan(match)
+    if all(not any(p is not None for p in parts) for _, _, parts in plan.groups):
+        return commands.filter(match.expr)
+    by_program = distinct_commands(frames)
+    every = None
+    found: list[pl.Series] = []
+    for screen, place, parts in plan.groups:
+        if screen is None:
+            if every is None:
+                every = pl.concat(list(by_program.values()), rechunk=False)
+            candidates = every
+        else:
+            present = [by_program[name] for name in sorted(screen) if name in by_program]
+            if not present:
+                continue
+            candidates = pl.concat(present, rechunk=False) if len(present) > 1 else present[0]
+        if any(p is None for p in parts):  # a branch with no row-wise conjunct: all candidates
+            rows = candidates["_rows"].explode()
+        else:
+            rows = candidates.filter(functools.reduce(operator.or_, parts))["_rows"].explode()
+        if place is not None and len(rows):
+            rows = rows.filter(_place_mask(frames, place).gather(rows))
+        found.append(rows)
+    found = [r for r in found if len(r)]
+    if not found:
+        return commands.clear()
+    return commands[pl.concat(found).unique().sort()]
+
+
 def _empty_labels() -> pl.DataFrame:
     return pl.DataFrame(schema=LABEL_COLUMNS)
 
 
-def _evidence_columns(patterns: tuple[str, ...]) -> list[pl.Expr]:
-    """Evidence text and span for a text-unit match: the first matching pattern's match."""
+def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -> pl.DataFrame:
+    """For each row of ``df`` (same order): the match of the first pattern that matches ``text``
+    (``evidence``, whole) and its character span (``span_start``, ``span_end``); where none
+    does, no evidence and no end, and the start at the text's length.
+
+    Finding where a regex matches costs many times more than finding whether it does, so each
+    pattern is located only in the rows where it is the first to match."""
+    patterns = list(patterns)
+    rows = df.select(pl.col(text).alias("_text")).with_row_index("_i")
+    found: list[pl.DataFrame] = []
+    for pattern in patterns:
+        if rows.is_empty():
+            break
+        matches = pl.col("_text").str.contains(pattern).fill_null(False)
+        hit = rows.filter(matches)
+        if hit.height:
+            start_bytes = pl.col("_text").str.find(pattern)
+            evidence = pl.col("_text").str.extract(f"({pattern})", 1)
+            # str.find gives byte offsets; convert to character offsets through the prefix length
+            char_start = (pl.col("_text").cast(pl.Binary).bin.slice(0, start_bytes).cast(pl.Utf8, strict=False)
+                          .str.len_chars())
+            found.append(hit.select("_i", evidence.alias("evidence"), char_start.cast(pl.Int32).alias("span_start"),
+                                    (char_start + evidence.str.len_chars()).cast(pl.Int32).alias("span_end")))
+            rows = rows.filter(~matches)
+    if rows.height:
+        # where no pattern matches, the span starts at the text's length (a slice to a null
+        # offset reads the whole text) and has no end, as labels have always had it
+        found.append(rows.select("_i", pl.lit(None, pl.Utf8).alias("evidence"), pl.col("_text").cast(pl.Binary)
+                                 .bin.slice(0, pl.lit(None, pl.Int64)).cast(pl.Utf8, strict=False).str.len_chars()
+                                 .cast(pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end")))
+    index = pl.DataFrame({"_i": pl.int_range(0, df.height, dtype=pl.UInt32, eager=True)})
+    located = pl.concat(found) if found else pl.DataFrame(
+        schema={"_i": pl.UInt32, "evidence": pl.Utf8, "span_start": pl.Int32, "span_end": pl.Int32})
+    return index.join(located, on="_i", how="left", maintain_order="left").drop("_i")
+
+
+def _with_evidence(df: pl.DataFrame, patterns: tuple[str, ...]) -> pl.DataFrame:
+    """trial_id, seq, and evidence text and span for a text-unit match: the first matching
+    pattern's match (no pattern: the text's head, no span)."""
     if not patterns:
-        return [
-            pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
-            pl.lit(None, pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end"),
-        ]
-    found = [pl.col("text").str.extract(f"({p})", 1) for p in patterns]
-    starts = [pl.col("text").str.find(p) for p in patterns]
-    evidence = pl.coalesce(found)
-    # str.find gives byte offsets; convert to character offsets through the prefix length
-    start_bytes = pl.coalesce(starts)
-    char_start = (
-        pl.col("text").cast(pl.Binary).bin.slice(0, start_bytes).cast(pl.Utf8, strict=False).str.len_chars()
-    )
-    return [
-        evidence.str.slice(0, EVIDENCE_CHARS).alias("evidence"),
-        char_start.cast(pl.Int32).alias("span_start"),
-        (char_start + evidence.str.len_chars()).cast(pl.Int32).alias("span_end"),
-    ]
+        return df.select("trial_id", "seq", pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
+                         pl.lit(None, pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end"))
+    located = first_match(df, patterns)
+    return pl.concat([df.select("trial_id", "seq"), located.with_columns(
+        pl.col("evidence").str.slice(0, EVIDENCE_CHARS))], how="horizontal")
 
 
 def _finish(df: pl.DataFrame, rule: Rule) -> pl.DataFrame:
@@ -105,7 +288,7 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
     assert rule.match is not None
     parts: list[pl.DataFrame] = []
     if rule.on == "command":
-        hit = frames.commands.filter(rule.match.expr)
+        hit = command_rows(frames, rule.match)
         if not hit.is_empty():
             parts.append(
                 hit.sort("idx").group_by(["trial_id", "seq"], maintain_order=True).first().select(
@@ -118,13 +301,13 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
             unparsed = frames.actions.filter(
                 pl.col("parse_error").is_not_null() & pl.col("text").str.contains(rule.fallback).fill_null(False))
             if not unparsed.is_empty():
-                parts.append(unparsed.select("trial_id", "seq", *_evidence_columns((rule.fallback,))))
+                parts.append(_with_evidence(unparsed, (rule.fallback,)))
     else:
         source = {"action": frames.actions, "observation": frames.observations,
                   "message": frames.messages.filter(pl.col("role") == "assistant")}[rule.on]
         hit = source.filter(rule.match.expr)
         if not hit.is_empty():
-            parts.append(hit.select("trial_id", "seq", *_evidence_columns(rule.match.patterns)))
+            parts.append(_with_evidence(hit, rule.match.patterns))
     if not parts:
         return _empty_labels()
     out = pl.concat([p.with_columns(pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32)) for p in parts],

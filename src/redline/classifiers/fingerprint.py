@@ -4,7 +4,8 @@ The fingerprint hashes what decides which rows a rule labels and with what evide
 
 - the unit it reads (``on``) and its status;
 - a ``match`` rule's polars expression, in polars' serialised form (every column, regex and
-  literal of it), and the regexes its evidence comes from;
+  literal of it), the regexes its evidence comes from, and the programs each of its branches
+  is screened by;
 - a ``custom`` rule's source code, and, followed through the names it uses, the source of
   every function and class it calls that is redline's or its own module's (a class with the
   helpers its methods use), the expression of every match or expression it refers to, the
@@ -153,7 +154,8 @@ def rule_fingerprint(rule: Any, exprs: list[pl.Expr] | None = None) -> str:
     """
     parts: list[str] = [frames_fingerprint(), rule.on, rule.status]
     if rule.match is not None:
-        parts += [expression_text(rule.match.expr), repr(rule.match.patterns)]
+        parts += [expression_text(rule.match.expr), repr(rule.match.patterns),
+                  repr([None if screen is None else sorted(screen) for screen, _ in rule.match.or_branches()])]
     if rule.custom is not None:
         walk = _Walk(getattr(rule.custom, "__module__", "") or "")
         parts.append(walk.function(rule.custom))

@@ -9,7 +9,9 @@ trials into the frames rules read, in four named stages, always in this order:
    ``command_type``.
 2. :func:`window_outputs`: an output longer than twice :data:`OUTPUT_WINDOW` is read by its
    head and tail only, so the cost per row stays bounded; the offset of the tail is kept, so
-   spans found there are mapped back to offsets in the stored text.
+   spans found there are mapped back to offsets in the stored text. Reading from the database
+   (:func:`redline.classifiers.store.read_frames`) makes the same cut in the query, so a long
+   output never reaches Python whole.
 3. :func:`expand_scripts`: a script written earlier in the trial (``cat > fix.sh <<EOF``...)
    and run at a later step (``bash fix.sh``) adds the script's own commands to ``commands``,
    on the step that runs it, with ``context = 'script'`` and ``evidence_seq`` = the step that
@@ -43,11 +45,10 @@ import polars as pl
 import pyarrow as pa
 
 from .. import schema
+from ..limits import OUTPUT_WINDOW
 from .embedded import embedded_commands
 from .scripts import script_commands
 
-#: characters of a long output's head and tail that observation rules read
-OUTPUT_WINDOW = 32_768
 #: what stands for the unread middle of a long output
 WINDOW_GAP = "\n[... output elided for classification ...]\n"
 
@@ -57,7 +58,7 @@ class Frames:
     """The rows of a batch of trials, shaped for rules (build one with :func:`build_frames`).
 
     ``trials`` — the trials rows; ``events`` — every event (for context rules), with
-    ``command_type``; ``commands`` — commands rows with the action's ``tool`` and
+    ``command_type`` (read from the database, a long output comes cut as in ``observations``); ``commands`` — commands rows with the action's ``tool`` and
     ``command_type``, the rows of scripts run at a step and of commands run by code or a
     session manager, and ``evidence_seq``; ``actions`` —
     action events (``text``, ``tool``, ``parse_error``, ``command_type``); ``observations`` —
@@ -119,8 +120,9 @@ def shape_steps(events: pl.DataFrame, commands: pl.DataFrame) -> Steps:
     actions = events.filter(pl.col("kind") == "action").select(
         "trial_id", "seq", "text", "tool", "parse_error", "command_type")
     answered = actions.select("trial_id", pl.col("seq").alias("action_seq"), pl.col("text").alias("command"))
+    chars = ["text_chars"] if "text_chars" in events.columns else []
     observations = events.filter(pl.col("kind") == "observation").select(
-        "trial_id", "seq", "text", "exit_code", "action_seq").join(answered, on=["trial_id", "action_seq"], how="left")
+        "trial_id", "seq", "text", *chars, "exit_code", "action_seq").join(answered, on=["trial_id", "action_seq"], how="left")
     messages = events.filter(pl.col("kind") == "message").select("trial_id", "seq", "role", "text")
     commands = commands.join(
         actions.select("trial_id", "seq", "tool", "command_type"), on=["trial_id", "seq"], how="left")
@@ -128,17 +130,25 @@ def shape_steps(events: pl.DataFrame, commands: pl.DataFrame) -> Steps:
 
 
 def window_outputs(observations: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Stage 2: long outputs cut to head and tail; returns (observations, output_shift)."""
+    """Stage 2: long outputs cut to head and tail; returns (observations, output_shift).
+
+    Rows read from the database come cut already, with the stored length in ``text_chars``
+    (:func:`redline.classifiers.store.read_frames`); cutting them again changes nothing."""
     length = pl.col("text").str.len_chars()
+    if "text_chars" in observations.columns:
+        length = pl.coalesce(pl.col("text_chars").cast(pl.Int64), length)
+        observations = observations.with_columns(length.alias("_chars")).drop("text_chars")
+        length = pl.col("_chars")
     long = length > 2 * OUTPUT_WINDOW + len(WINDOW_GAP)
+    cut = pl.col("text").str.len_chars() > 2 * OUTPUT_WINDOW + len(WINDOW_GAP)
     windowed = observations.with_columns(
-        pl.when(long).then(pl.concat_str([pl.col("text").str.slice(0, OUTPUT_WINDOW), pl.lit(WINDOW_GAP),
-                                          pl.col("text").str.slice(-OUTPUT_WINDOW)]))
+        pl.when(cut).then(pl.concat_str([pl.col("text").str.slice(0, OUTPUT_WINDOW), pl.lit(WINDOW_GAP),
+                                         pl.col("text").str.slice(-OUTPUT_WINDOW)]))
         .otherwise(pl.col("text")).alias("text"),
     )
     shift = observations.filter(long).select(
         "trial_id", "seq", (length - 2 * OUTPUT_WINDOW - len(WINDOW_GAP)).cast(pl.Int32).alias("_shift"))
-    return windowed, shift
+    return windowed.drop("_chars", strict=False), shift
 
 
 def expand_scripts(commands: pl.DataFrame, actions: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:

@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from ..limits import MAX_BRANCHES
 from .expressions import check_expression, check_regexes
 from .fingerprint import rule_fingerprint
 from .frames import Frames, unit_columns
@@ -48,21 +49,66 @@ LABEL_UNIT = {"command": "action", "action": "action", "observation": "observati
               "message": "message", "trial": "trial"}
 
 
+#: the programs a branch of a match requires (None: any program, or none)
+Screen = frozenset[str] | None
+#: a match as an OR of branches, each the AND of its conjuncts, with the programs it requires
+Branches = tuple[tuple[Screen, tuple[pl.Expr, ...]], ...]
+
+
 @dataclass(frozen=True)
 class Match:
-    """A boolean polars expression plus the regexes whose matched text is the evidence."""
+    """A boolean polars expression plus the regexes whose matched text is the evidence.
+
+    ``branches`` is the same expression as an OR of branches, each an AND of conjuncts paired
+    with the programs a row must run for the branch to hold (``None``: no such requirement), so
+    the engine evaluates a command rule branch by branch, on the rows of the programs it names
+    only, and each conjunct where it is cheapest (see
+    :func:`~redline.classifiers.engine.command_rows`). Nobody writes them: :func:`program`
+    starts a screened branch, ``&`` distributes over ``|`` and intersects screens, ``|``
+    collects branches and ``~`` makes one plain branch, so a screen is implied by the expression
+    it was built with. A match made directly from an expression has one unscreened branch.
+    """
 
     expr: pl.Expr
     patterns: tuple[str, ...] = ()
+    branches: Branches = ()
+
+    def or_branches(self) -> Branches:
+        """The match as an OR of (programs required or None, conjuncts) branches."""
+        return self.branches or ((None, (self.expr,)),)
 
     def __and__(self, other: "Match") -> "Match":
-        return Match(self.expr & other.expr, self.patterns + other.patterns)
+        return Match(self.expr & other.expr, self.patterns + other.patterns,
+                     _and_branches(self.or_branches(), other.or_branches(), self.expr, other.expr))
 
     def __or__(self, other: "Match") -> "Match":
-        return Match(self.expr | other.expr, self.patterns + other.patterns)
+        return Match(self.expr | other.expr, self.patterns + other.patterns,
+                     self.or_branches() + other.or_branches())
 
     def __invert__(self) -> "Match":
         return Match(~self.expr, ())
+
+
+def _and_branches(left: Branches, right: Branches, left_expr: pl.Expr, right_expr: pl.Expr) -> Branches:
+    """(OR of left) AND (OR of right) as an OR of branches: AND distributes over OR, and a
+    branch holds only where both of its parts' programs are run (an empty meet never holds).
+    A side that names no programs stays one conjunct."""
+    if all(screen is None for screen, _ in left) and len(left) > 1:
+        left = ((None, (left_expr,)),)
+    if all(screen is None for screen, _ in right) and len(right) > 1:
+        right = ((None, (right_expr,)),)
+    if len(left) * len(right) > MAX_BRANCHES:
+        left, right = ((None, (left_expr,)),), ((None, (right_expr,)),)
+    out: list[tuple[Screen, tuple[pl.Expr, ...]]] = []
+    for screen_a, a in left:
+        for screen_b, b in right:
+            screen = screen_a if screen_b is None else screen_b if screen_a is None else screen_a & screen_b
+            if screen is not None and not screen:
+                continue
+            out.append((screen, a + b))
+    if not out:  # no row can hold
+        return ((None, (pl.lit(False),)),)
+    return tuple(out)
 
 
 def _values(items) -> list:
@@ -75,7 +121,8 @@ def _values(items) -> list:
 
 def program(*names: str) -> Match:
     """The simple command runs one of these programs (basename, wrappers removed)."""
-    return Match(pl.col("program").is_in(_values(names)).fill_null(False))
+    expr = pl.col("program").is_in(_values(names)).fill_null(False)
+    return Match(expr, (), ((frozenset(names), (expr,)),))
 
 
 def program_re(pattern: str) -> Match:

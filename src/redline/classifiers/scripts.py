@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 import polars as pl
+import pyarrow as pa
 
 from ..shell import parse
 
@@ -256,4 +257,6 @@ def _script_rows(scripts: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
                 span_end=found + len(last) if found >= 0 and body == last else None)
     out_schema = dict(schema)
     out_schema["evidence_seq"] = pl.Int32
-    return pl.DataFrame(cols, schema=out_schema)
+    # through Arrow: polars builds list columns from Python lists one small series at a time
+    arrow_schema = pl.DataFrame(schema=out_schema).to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+    return pl.from_arrow(pa.Table.from_pydict(cols, schema=arrow_schema))  # type: ignore[return-value]

@@ -5,8 +5,9 @@ the classifiers it runs, and the ``current_labels`` view shows the labels of com
 
 1. **start**: labels of earlier runs that never completed (a classify killed midway) are
    deleted and those runs marked ``abandoned``; the new run is recorded as ``running``;
-2. **label**: the trials are read and labelled :data:`BATCH_TRIALS` at a time (memory stays
-   bounded by the batch), each batch's labels written in one statement, carrying the run's ID;
+2. **label**: the trials are read and labelled in batches of at most :data:`~redline.limits.CLASSIFY_BATCH_TRIALS`
+   trials and :data:`~redline.limits.CLASSIFY_BATCH_CHARS` characters of text (memory stays bounded by the batch), each batch's
+   labels written in one statement, carrying the run's ID;
 3. **complete**, in one transaction: the labels the run supersedes (the same classifier IDs on
    the same trials, written by any other run) are deleted and the run is marked ``complete``.
 
@@ -30,29 +31,40 @@ import duckdb
 import pyarrow as pa
 
 from ..db import frame as dbframe
-from ..db import transaction
+from ..db import memory_capped, transaction
 from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
-from .frames import Frames, build_frames
+from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY, OUTPUT_WINDOW
+from .frames import WINDOW_GAP, Frames, build_frames
 from .models.apply import apply_models
 from .models.files import TrainedModel
 from .registry import active_rules
 from .rule import Rule
 
-#: trials per classification batch (memory stays bounded by batch size)
-BATCH_TRIALS = 2000
+#: an output longer than this is read by its head and tail only (see
+#: :func:`~redline.classifiers.frames.window_outputs`); it is cut in the query, before it
+#: reaches Python
+_WINDOWED = 2 * OUTPUT_WINDOW + len(WINDOW_GAP)
+_LONG_OUTPUT = f"kind = 'observation' AND length(text) > {_WINDOWED}"
 
 
 def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str]) -> Frames:
-    """The :class:`~redline.classifiers.frames.Frames` of these trials, read from the database."""
+    """The :class:`~redline.classifiers.frames.Frames` of these trials, read from the database.
+
+    Outputs longer than the window come as their head and tail, with their length in
+    ``text_chars``, so a batch never holds a long output whole."""
     ids = pa.table({"trial_id": pa.array(list(trial_ids), pa.string())})
     con.register("_classify_ids", ids)
     try:
         trials = dbframe(con, "SELECT * FROM trials WHERE trial_id IN (SELECT trial_id FROM _classify_ids)")
         events = dbframe(con,
-            "SELECT trial_id, seq, ts, kind, role, text, tool, exit_code, action_seq, parse_error, "
+            "SELECT trial_id, seq, ts, kind, role, "
+            f"CASE WHEN {_LONG_OUTPUT} THEN left(text, {OUTPUT_WINDOW}) || ? || right(text, {OUTPUT_WINDOW}) "
+            "ELSE text END AS text, "
+            f"CASE WHEN {_LONG_OUTPUT} THEN length(text) END AS text_chars, "
+            "tool, exit_code, action_seq, parse_error, "
             "attrs->>'command_type' AS command_type, attrs FROM events "
-            "WHERE trial_id IN (SELECT trial_id FROM _classify_ids) ORDER BY trial_id, seq"
+            "WHERE trial_id IN (SELECT trial_id FROM _classify_ids) ORDER BY trial_id, seq", [WINDOW_GAP]
         )
         commands = dbframe(con,
             "SELECT * FROM commands WHERE trial_id IN (SELECT trial_id FROM _classify_ids) "
@@ -61,6 +73,31 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str]) -> Fra
     finally:
         con.unregister("_classify_ids")
     return build_frames(trials, events, commands)
+
+
+def batches(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str] | None = None, *,
+            batch_trials: int = CLASSIFY_BATCH_TRIALS, batch_chars: int = CLASSIFY_BATCH_CHARS) -> list[list[str]]:
+    """The trials (default: all) in classification batches, in trial order: each batch at most
+    ``batch_trials`` trials and, unless it is one trial, at most ``batch_chars`` characters of
+    text as :func:`read_frames` reads them."""
+    sizes = con.execute(
+        f"SELECT t.trial_id, coalesce(sum(CASE WHEN {_LONG_OUTPUT} THEN {_WINDOWED} ELSE length(text) END), 0) "
+        "FROM trials t LEFT JOIN events e USING (trial_id) GROUP BY t.trial_id ORDER BY t.trial_id").fetchall()
+    if trial_ids is not None:
+        wanted = set(trial_ids)
+        sizes = [row for row in sizes if row[0] in wanted]
+    out: list[list[str]] = []
+    current: list[str] = []
+    chars = 0
+    for trial_id, size in sizes:
+        if current and (len(current) >= batch_trials or chars + size > batch_chars):
+            out.append(current)
+            current, chars = [], 0
+        current.append(trial_id)
+        chars += size
+    if current:
+        out.append(current)
+    return out
 
 
 @dataclass
@@ -154,7 +191,8 @@ def classify(
     rules: Sequence[Rule] | None = None,
     *,
     trial_ids: Sequence[str] | None = None,
-    batch_trials: int = BATCH_TRIALS,
+    batch_trials: int = CLASSIFY_BATCH_TRIALS,
+    batch_chars: int = CLASSIFY_BATCH_CHARS,
     on_batch: Callable[[int], None] | None = None,
     models: Sequence[TrainedModel] = (),
 ) -> ClassifyReport:
@@ -168,15 +206,18 @@ def classify(
     the classifiers whose logic changed since the database was last labelled with them.
     """
     rules = active_rules() if rules is None else list(rules)
-    ids = trial_ids
-    if ids is None:
-        ids = [r[0] for r in con.execute("SELECT trial_id FROM trials ORDER BY trial_id").fetchall()]
+    with memory_capped(con, CLASSIFY_DUCKDB_MEMORY):
+        return _classify(con, rules, trial_ids, batch_trials, batch_chars, on_batch, list(models))
+
+
+def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequence[str] | None,
+              batch_trials: int, batch_chars: int, on_batch: Callable[[int], None] | None,
+              models: list[TrainedModel]) -> ClassifyReport:
+    chunks = batches(con, trial_ids, batch_trials=batch_trials, batch_chars=batch_chars)
     changed = changed_rules(con, rules)
-    models = list(models)
-    run_id = _start_run(con, rules, len(ids), models)
+    run_id = _start_run(con, rules, sum(len(chunk) for chunk in chunks), models)
     report = ClassifyReport(rules=len(rules), run_id=run_id, changed=changed, models=len(models))
-    for start in range(0, len(ids), batch_trials):
-        chunk = list(ids[start:start + batch_trials])
+    for chunk in chunks:
         frames = read_frames(con, chunk)
         labels = label_frames(frames, rules)
         suggestions = None

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS
 from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 from .dataset import engine_options, run_dataset_classify
 
@@ -14,8 +15,9 @@ from .dataset import engine_options, run_dataset_classify
 @db_option
 @click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
-              help="Trials read and labelled at a time (of each shard, with --dataset); fewer use less memory "
-                   "(default 2000).")
+              help=f"At most N trials read and labelled at a time, of each shard with --dataset (default "
+                   f"{CLASSIFY_BATCH_TRIALS:,}; a batch also ends before {CLASSIFY_BATCH_CHARS:,} characters of "
+                   "text); fewer use less memory.")
 @click.option("--dataset", type=click.Path(file_okay=False), metavar="DIR",
               help="Label the Parquet dataset in DIR again, shard by shard, instead of the database.")
 @engine_options
@@ -56,10 +58,8 @@ def classify(db_path, only, batch_trials, dataset, engine, ray_address, models_d
     ids = None if not only else sorted({m.id for r in rules for m in models_for(r.id)})
     models = [] if no_models else load_models(models_dir, ids)
     if dataset is not None:
-        from ..classifiers.store import BATCH_TRIALS
-
         report = run_dataset_classify(dataset, rules if only else None, engine, ray_address,
-                                      batch_trials or BATCH_TRIALS, models)
+                                      batch_trials or CLASSIFY_BATCH_TRIALS, models)
     else:
         report = run_classify(db_path, rules, models, batch_trials, progress_mode)
     if report.changed:
@@ -81,13 +81,13 @@ def load_models(models_dir, ids=None):
 
 
 def run_classify(db_path, rules, models, batch_trials, progress_mode=None):
-    from ..classifiers.store import BATCH_TRIALS, classify as run
+    from ..classifiers.store import classify as run
 
     con = open_db(db_path)
     try:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
         with progress("classify", total, mode=progress_mode) as bar:
-            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or BATCH_TRIALS,
+            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or CLASSIFY_BATCH_TRIALS,
                          models=models)
     finally:
         con.close()

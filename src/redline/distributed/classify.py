@@ -19,16 +19,16 @@ from ..classifiers.models.available import available_models
 from ..classifiers.models.files import TrainedModel
 from ..classifiers.registry import active_rules
 from ..classifiers.rule import Rule
-from ..classifiers.store import BATCH_TRIALS, ClassifyReport, changed_rules
+from ..classifiers.store import ClassifyReport, changed_rules
 from ..dataset.store import Dataset
-from ..limits import PROGRESS_SECONDS
+from ..limits import CLASSIFY_BATCH_TRIALS, PROGRESS_SECONDS
 from . import tasks
 from .executor import Executor, TaskError
 from .runs import record_run
 
 
 def classify(root: str | os.PathLike[str], executor: Executor, rules: Sequence[Rule] | None = None, *,
-             on_shard: Callable[[int], None] | None = None, batch_trials: int = BATCH_TRIALS,
+             on_shard: Callable[[int], None] | None = None, batch_trials: int = CLASSIFY_BATCH_TRIALS,
              models: Sequence[TrainedModel] | None = None) -> ClassifyReport:
     """Label every shard of the dataset at ``root`` with ``rules`` (default: every active
     classifier) and the learned ``models`` (None: the available ones, as :func:`redline.classify`;

@@ -23,11 +23,12 @@ from .. import db as dbmod
 from ..classifiers.models.files import TrainedModel
 from ..classifiers.registry import active_rules, get_rule
 from ..classifiers.rule import Rule
-from ..classifiers.store import BATCH_TRIALS, classify
+from ..classifiers.store import classify
 from ..dataset.layout import SHARDED_TABLES, quote
 from ..dataset.manifest import Shard
 from ..dataset.store import count, shard_summary, write_shard
 from ..ingest import loader
+from ..limits import CLASSIFY_BATCH_TRIALS
 from ..ingest.discovery import NotRegular
 
 #: a transcript file to read: (path, forced format or None, named on the command line)
@@ -163,7 +164,7 @@ def error_shard(root: str, shard_id: str, write: int, job: Job) -> ShardResult:
 
 
 def classify_shard(root: str, shard: Shard, write: int, rule_ids: Sequence[str] | None, run_id: int,
-                   batch_trials: int = BATCH_TRIALS, models: Sequence[TrainedModel] = ()) -> LabelResult:
+                   batch_trials: int = CLASSIFY_BATCH_TRIALS, models: Sequence[TrainedModel] = ()) -> LabelResult:
     """Label a shard's trials again as ``redline classify`` labels a database (``batch_trials``
     at a time, the rules and the learned ``models``): its labels of these classifiers and its
     suggestions of these models are replaced, any others kept. Writes new labels and

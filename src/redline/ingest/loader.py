@@ -33,7 +33,7 @@ import pyarrow as pa
 from .. import db as dbmod
 from .. import schema
 from ..convert import ConversionError, TableBuilder, clean_path, clean_text
-from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES
+from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES, INGEST_DUCKDB_MEMORY
 from . import registry
 from .base import BOM, FormatError, NotATranscript, head_text
 from .discovery import BadLink, Discovery, NotRegular, discover, examine, open_regular
@@ -428,7 +428,8 @@ def ingest(
         jobs.append((f, format, f in found.explicit))
     if on_total:
         on_total(len(found.files))
-    load(con, _results(jobs, _worker_count(workers, len(jobs))), report.count, on_file)
+    with dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY):
+        load(con, _results(jobs, _worker_count(workers, len(jobs))), report.count, on_file)
     return report
 
 

@@ -33,6 +33,7 @@ Python, against their own trial's earlier steps.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -92,20 +93,45 @@ def _launch_text(c: dict) -> str:
     return " ".join([c["program"] or "", *(c["argv"] or [])])
 
 
+#: characters with a meaning in a Python regex
+_REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
+
+
+def _literal_parts(name: str) -> list[str] | None:
+    """For a pattern whose only regex syntax is ``.``: the pieces between the dots, each of
+    which a matching text must contain. None for any other pattern."""
+    if any(ch in _REGEX_SPECIAL and ch != "." for ch in name):
+        return None
+    return [part for part in name.split(".") if part]
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_pattern(name: str) -> re.Pattern[str] | None:
+    """A ``pkill -f`` pattern compiled once (None: not a valid regex)."""
+    try:
+        return re.compile(name)
+    except re.error:
+        return None
+
+
 def _own_by_name(name: str, launches: list[dict], full: bool) -> dict | None:
     """The last earlier launch of ``name`` (a program name, or for ``pkill -f`` a command-line
     pattern)."""
     name = name.strip("'\"")
     if not name:
         return None
+    parts = _literal_parts(name) if full else None
     for c in reversed(launches):
         if full:
-            try:
-                if re.search(name, _launch_text(c)) or re.search(name, c["text"] or ""):
+            launch, text = _launch_text(c), c["text"] or ""
+            if parts is not None and not any(all(p in t for p in parts) for t in (launch, text)):
+                continue  # a literal piece of the pattern is missing: it cannot match (no compile)
+            pattern = _name_pattern(name)
+            if pattern is not None:
+                if pattern.search(launch) or pattern.search(text):
                     return c
-            except re.error:
-                if name in _launch_text(c):
-                    return c
+            elif name in launch:  # not a regex: a plain substring
+                return c
         elif c["program"] == name or (c["path"] or "").rstrip("/").endswith("/" + name):
             return c
     return None
@@ -152,11 +178,22 @@ def _trace_pid(pid: str, seq: int, hist: _History, launches: list[dict]) -> tupl
 _IN_USE = re.compile(r"(?i)address already in use|EADDRINUSE|already allocated|port is already in use|Errno 98")
 
 
-def _trace_port(port: str, seq: int, hist: _History, launches: list[dict]) -> tuple[str, str, dict[str, Any]]:
-    port_re = re.compile(rf"(?<![\d.]){port}(?!\d)")
+def _names_port(port: str, text: str) -> bool:
+    """Whether ``text`` holds the port as a number of its own (``(?<![\\d.])PORT(?!\\d)``,
+    without compiling a regex per port)."""
+    at = text.find(port)
+    while at != -1:
+        end = at + len(port)
+        if (at == 0 or not (text[at - 1].isdecimal() or text[at - 1] == ".")) and (
+                end == len(text) or not text[end].isdecimal()):
+            return True
+        at = text.find(port, at + 1)
+    return False
 
+
+def _trace_port(port: str, seq: int, hist: _History, launches: list[dict]) -> tuple[str, str, dict[str, Any]]:
     def names_port(text: str) -> bool:
-        return port in text and port_re.search(text) is not None
+        return _names_port(port, text)
 
     for c in reversed(launches):
         # a launch on the port that failed because the port was taken started nothing there
@@ -364,18 +401,23 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
     """``hits`` (kill command rows: trial_id, seq, idx, ...) with a ``detail`` JSON per step."""
     if hits.is_empty():
         return hits.with_columns(pl.lit(None, pl.Utf8).alias("detail"))
-    trials = hits.select("trial_id").unique()
+    # a kill is traced through its own step, earlier steps and their outputs: rows after a
+    # trial's last kill are never read, so they are not converted
+    trials = hits.group_by("trial_id").agg(pl.col("seq").max().alias("_last_kill"))
     cols = ["trial_id", "seq", "idx", "parent_idx", "program", "path", "argv", "background", "context", "code", "text"]
+    up_to_kill = pl.col("seq") <= pl.col("_last_kill")
 
-    def by_trial(df: pl.DataFrame) -> dict[str, list[dict]]:
+    def by_trial(df: pl.DataFrame, keep: pl.Expr = up_to_kill) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
-        for row in df.join(trials, on="trial_id", how="semi").to_dicts():
+        rows = df.join(trials, on="trial_id", how="inner").filter(keep.fill_null(False)).drop("_last_kill")
+        for row in rows.to_dicts():
             out.setdefault(row["trial_id"], []).append(row)
         return out
 
     cmds = by_trial(frames.commands.select(cols))
     acts = by_trial(frames.actions.select("trial_id", "seq", "text"))
-    obs = by_trial(frames.observations.select("trial_id", "seq", "action_seq", "text"))
+    obs = by_trial(frames.observations.select("trial_id", "seq", "action_seq", "text"),
+                   up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill")))
     kills: dict[str, list[dict]] = {}
     for row in hits.to_dicts():
         kills.setdefault(row["trial_id"], []).append(row)

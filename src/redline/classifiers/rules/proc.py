@@ -6,6 +6,7 @@ import json
 
 import polars as pl
 
+from ..engine import command_rows
 from ..rule import (
     Match, Rule, arg, arg_re, args_re, code_re, command_type, in_background, program, subcommand,
     wrapped_by,
@@ -54,7 +55,7 @@ KILL_FALLBACK = r"(^|[;&|(]\s*)(sudo\s+)?(kill(all)?|pkill)\s+-?\w"
 
 def _proc_kill(frames) -> pl.DataFrame:
     """Kill commands (first per step, as a matched rule gives them) with whose process it was."""
-    hits = frames.commands.filter(KILL_MATCH.expr)
+    hits = command_rows(frames, KILL_MATCH)
     rows = []
     if not hits.is_empty():
         traced = kill_details(frames, hits)

@@ -16,7 +16,7 @@ from ...frames import per_batch
 from ...rule import Match, Rule, failed, output
 from .environment import OBS_HARDWARE, OBS_NETWORK, OBS_OOM, OBS_PERM, OBS_PORT, OBS_TIMEOUT
 from .fallbacks import reports_of
-from .intent import deliberate, turn_texts
+from .intent import deliberate, turn_texts_of
 from .missing import OBS_CMD_MISSING, OBS_DEP_CONFLICT, OBS_FILE_MISSING, OBS_MODULE_MISSING
 from .outputs import SERVICE_BUS_FAILURE, agent_observations, matching, text_matches, with_evidence
 
@@ -170,7 +170,7 @@ def _other_error(frames) -> pl.DataFrame:
     cand = cand.join(_specific_hits(frames), on=["trial_id", "seq"], how="anti")
     # a failure the agent set out to reproduce (and did not re-run to check a fix), or that its
     # reaction says confirmed the bug, is not an obstacle
-    turns = turn_texts(frames)
+    turns = turn_texts_of(frames, cand.select("trial_id", "action_seq"))
     cand = cand.join(turns, on=["trial_id", "action_seq"], how="left").with_columns(
         pl.col("before").fill_null(""), pl.col("after").fill_null(""))
     cand = cand.filter(~deliberate())

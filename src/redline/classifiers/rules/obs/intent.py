@@ -49,6 +49,13 @@ FIXED_OUTPUT = r"(?i)\b((?:fixed|patched|new) (?:implementation|behaviou?r|code|
 @per_batch
 def turn_texts(frames) -> pl.DataFrame:
     """Per action: the agent's text before it (same turn) and its reaction after it."""
+    return turn_texts_of(frames)
+
+
+def turn_texts_of(frames, wanted: pl.DataFrame | None = None) -> pl.DataFrame:
+    """:func:`turn_texts` of the actions in ``wanted`` (trial_id, action_seq; None: every action).
+    Messages are placed between all actions either way; only the texts of the wanted ones are
+    put together."""
     ev = frames.events
     acts = ev.filter(pl.col("kind") == "action").select(
         "trial_id", pl.col("seq").cast(pl.Int64).alias("act_seq")).sort("trial_id", "act_seq")
@@ -57,18 +64,18 @@ def turn_texts(frames) -> pl.DataFrame:
     ).sort("trial_id", "msg_seq")
     if acts.is_empty() or msgs.is_empty():
         return pl.DataFrame(schema={"trial_id": pl.Utf8, "action_seq": pl.Int32, "before": pl.Utf8, "after": pl.Utf8})
-    before = (
-        msgs.join_asof(acts, left_on="msg_seq", right_on="act_seq", by="trial_id", strategy="forward",
-                   check_sortedness=False)
-        .filter(pl.col("act_seq").is_not_null())
-        .group_by("trial_id", "act_seq").agg(pl.col("text").str.join("\n").alias("before"))
-    )
-    after = (
-        msgs.join_asof(acts, left_on="msg_seq", right_on="act_seq", by="trial_id", strategy="backward",
-                   check_sortedness=False)
-        .filter(pl.col("act_seq").is_not_null())
-        .group_by("trial_id", "act_seq").agg(pl.col("text").str.join("\n").alias("after"))
-    )
+    keep = None if wanted is None else wanted.select(
+        "trial_id", pl.col("action_seq").cast(pl.Int64).alias("act_seq")).unique()
+
+    def placed(strategy: str) -> pl.DataFrame:
+        rows = msgs.join_asof(acts, left_on="msg_seq", right_on="act_seq", by="trial_id", strategy=strategy,
+                              check_sortedness=False).filter(pl.col("act_seq").is_not_null())
+        return rows if keep is None else rows.join(keep, on=["trial_id", "act_seq"], how="semi", maintain_order="left")
+
+    before = placed("forward").group_by("trial_id", "act_seq").agg(pl.col("text").str.join("\n").alias("before"))
+    after = placed("backward").group_by("trial_id", "act_seq").agg(pl.col("text").str.join("\n").alias("after"))
+    if keep is not None:
+        acts = acts.join(keep, on=["trial_id", "act_seq"], how="semi", maintain_order="left")
     return (
         acts.join(before, on=["trial_id", "act_seq"], how="left")
         .join(after, on=["trial_id", "act_seq"], how="left")

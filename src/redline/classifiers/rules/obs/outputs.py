@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ...engine import first_match
 from ...frames import per_batch
 from ...rule import Match
 from .fallbacks import reports_of
@@ -30,15 +31,9 @@ def with_evidence(df: pl.DataFrame, patterns: list[str], text: str = "text") -> 
         return df.select("trial_id", "seq").with_columns(
             pl.lit(None, pl.Utf8).alias("evidence"), pl.lit(None, pl.Int32).alias("span_start"),
             pl.lit(None, pl.Int32).alias("span_end"))
-    found = pl.coalesce([pl.col(text).str.extract(f"({p})", 1) for p in patterns])
-    start_bytes = pl.coalesce([pl.col(text).str.find(p) for p in patterns])
-    char_start = pl.col(text).cast(pl.Binary).bin.slice(0, start_bytes).cast(pl.Utf8, strict=False).str.len_chars()
-    return df.select(
-        "trial_id", "seq",
-        found.str.slice(0, 500).alias("evidence"),
-        char_start.cast(pl.Int32).alias("span_start"),
-        (char_start + found.str.len_chars()).cast(pl.Int32).alias("span_end"),
-    )
+    located = first_match(df, patterns, text)
+    return pl.concat([df.select("trial_id", "seq"), located.with_columns(pl.col("evidence").str.slice(0, 500))],
+                     how="horizontal")
 
 
 #: D-Bus and service-manager failures: a local IPC problem, not the network ("Failed to connect to

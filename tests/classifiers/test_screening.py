@@ -1,0 +1,170 @@
+"""Screening and distinct-row evaluation never change a label.
+
+The engine evaluates a command match branch by branch, over the distinct commands that run the
+programs each branch names (:func:`redline.classifiers.engine.command_rows`). These tests
+evaluate every command match of the registry, and every match a rule module keeps for its own
+use, both ways, over every rule's examples and over a generated corpus of trials that mix the
+examples' command lines with each other in many contexts (scripts, backgrounding, sudo, pipes,
+edit sessions), and require the same rows and the same labels.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import random
+
+import polars as pl
+import pytest
+
+from redline.classifiers import engine, rules as rule_modules
+from redline.classifiers.engine import command_rows, label_frames, row_wise
+from redline.classifiers.examples import example_trial, steps_trial
+from redline.classifiers.frames import Frames
+from redline.classifiers.registry import active_rules
+from redline.classifiers.rule import Match, arg, program
+from redline.convert import trials_to_arrow
+
+RULES = active_rules()
+
+
+def _command_lines() -> list[str]:
+    lines: list[str] = []
+    for rule in RULES:
+        for example in (*rule.hits, *rule.misses):
+            if isinstance(example, str) and rule.on in ("command", "action"):
+                lines.append(example)
+            elif isinstance(example, dict) and "command" in example:
+                lines.append(example["command"])
+            elif isinstance(example, dict) and "steps" in example:
+                lines += [s["text"] for s in example["steps"] if s.get("kind") == "action" and s.get("text")]
+    return sorted(set(lines))
+
+
+def _example_tables():
+    trials = []
+    for rule in RULES:
+        for n, example in enumerate((*rule.hits, *rule.misses)):
+            trial, _ = example_trial(rule, example)
+            trial.source_path = f"<example {rule.id} {n}>"
+            trials.append(trial)
+    return trials_to_arrow(trials)
+
+
+def _generated_tables(n_trials: int = 60, seed: int = 3) -> Frames:
+    """Trials mixing every example command line with the others and with contexts that change
+    how a command reads: a script written then run, a trailing ``&``, ``sudo``, a pipe, a
+    ``cd &&`` prefix, an edit session, repeats of the same line."""
+    rng = random.Random(seed)
+    lines = _command_lines()
+    trials = []
+    for t in range(n_trials):
+        steps = []
+        for _ in range(rng.randrange(5, 25)):
+            line = rng.choice(lines)
+            shape = rng.randrange(8)
+            if shape == 0:
+                name = f"s{rng.randrange(3)}.sh"
+                steps.append({"kind": "action", "text": f"cat > {name} <<'EOF'\n{line}\nEOF"})
+                steps.append({"kind": "observation", "text": "", "exit_code": 0})
+                line = f"bash {name}"
+            elif shape == 1 and "\n" not in line:
+                line = f"{line} &"
+            elif shape == 2 and "\n" not in line:
+                line = f"sudo {line}"
+            elif shape == 3 and "\n" not in line:
+                line = f"{line} | head -5"
+            elif shape == 4 and "\n" not in line:
+                line = f"cd /app && {line}"
+            elif shape == 5:
+                steps.append({"kind": "action", "text": "edit 3:4\nx = 1\nend_of_edit", "tool": "edit"})
+            steps.append({"kind": "action", "text": line, "tool": rng.choice(["bash", "bash", "execute_bash"])})
+            steps.append({"kind": "observation", "text": rng.choice(["", "ok", "Traceback (most recent call last):"]),
+                          "exit_code": rng.choice([0, 1])})
+        trials.append(steps_trial(steps, source_path=f"<generated {t}>"))
+    return trials_to_arrow(trials)
+
+
+def _command_matches() -> list[tuple[str, Match]]:
+    """Every command rule's match, and every Match a rule module defines at its top level."""
+    found = {id(r.match): (r.id, r.match) for r in RULES if r.on == "command" and r.match is not None}
+    for info in pkgutil.walk_packages(rule_modules.__path__, rule_modules.__name__ + "."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if isinstance(value, Match) and id(value) not in found:
+                found[id(value)] = (f"{info.name}.{name}", value)
+    return list(found.values())
+
+
+@pytest.fixture(scope="module")
+def tables() -> list:
+    """The Arrow tables of the two corpora (each test builds its own frames: they memoise)."""
+    return [_example_tables(), _generated_tables()]
+
+
+@pytest.fixture()
+def corpora(tables) -> list[Frames]:
+    return [Frames.from_arrow(*t) for t in tables]
+
+
+def test_the_corpora_exercise_the_rules(corpora):
+    examples, generated = corpora
+    assert generated.commands.height > 1000
+    # most rules fire somewhere, so the comparison below is not between empty frames
+    fired = set(label_frames(generated, RULES)["label_id"]) | set(label_frames(examples, RULES)["label_id"])
+    command_rules = {r.id for r in RULES if r.on == "command"}
+    assert len(fired & command_rules) >= len(command_rules) - 2
+
+
+@pytest.mark.parametrize("name, match", _command_matches(), ids=lambda v: v if isinstance(v, str) else "")
+def test_screened_rows_are_the_filtered_rows(corpora, name, match):
+    for frames in corpora:
+        columns = set(frames.commands.columns)
+        if not set(match.expr.meta.root_names()) <= columns:
+            continue  # a match over another unit's rows
+        expected = frames.commands.filter(match.expr)
+        assert command_rows(frames, match).equals(expected), name
+
+
+def test_labels_are_the_same_without_screening(tables, monkeypatch):
+    key = ["trial_id", "seq", "label_id"]
+    for table in tables:
+        screened = label_frames(Frames.from_arrow(*table), RULES)
+        with monkeypatch.context() as patch:
+            patch.setattr(engine, "command_rows", lambda f, m: f.commands.filter(m.expr))
+            plain = label_frames(Frames.from_arrow(*table), RULES)
+        assert not screened.is_empty()
+        assert screened.sort(key).equals(plain.sort(key))
+
+
+def test_screens_follow_the_expression():
+    both = program("curl", "wget") & arg("-O")
+    assert [screen for screen, _ in both.or_branches()] == [frozenset({"curl", "wget"})]
+    either = program("curl") & arg("-O") | program("scp") | arg("x")
+    assert [screen for screen, _ in either.or_branches()] == [frozenset({"curl"}), frozenset({"scp"}), None]
+    distributed = (program("a", "b") | program("c")) & program("b", "c")
+    assert [screen for screen, _ in distributed.or_branches()] == [frozenset({"b"}), frozenset({"c"})]
+    assert [screen for screen, _ in (~program("a")).or_branches()] == [None]
+    assert [screen for screen, _ in (program("a") & program("b")).or_branches()] == [None]
+
+
+def test_cross_row_expressions_are_not_row_wise():
+    assert row_wise(pl.col("argv").list.eval(pl.element().shift(1).is_in(["-o"])).list.any())
+    assert not row_wise(pl.col("program").shift(1).over("trial_id", "seq"))
+    assert not row_wise(pl.col("program").is_in(["edit"]).any().over("program"))
+    assert not row_wise(pl.col("evidence_seq").is_null())
+    assert not row_wise(pl.col("text").str.contains("x").any())
+
+
+def test_first_match_gives_what_coalescing_every_patterns_match_gives():
+    from redline.classifiers.engine import first_match
+    texts = ["", None, "no match here", "héllo Errno 98 wörld", "x: Address already in use\nErrno 98",
+             "ünïcode ok then FAILED tests/a.py::b", "Errno 9", "ok ok"]
+    patterns = [r"Address already in use", r"Errno \d+", r"(?m)^FAILED \S+", r"ok"]
+    df = pl.DataFrame({"text": texts})
+    found = pl.coalesce([pl.col("text").str.extract(f"({p})", 1) for p in patterns])
+    start_bytes = pl.coalesce([pl.col("text").str.find(p) for p in patterns])
+    char_start = pl.col("text").cast(pl.Binary).bin.slice(0, start_bytes).cast(pl.Utf8, strict=False).str.len_chars()
+    expected = df.select(found.alias("evidence"), char_start.cast(pl.Int32).alias("span_start"),
+                         (char_start + found.str.len_chars()).cast(pl.Int32).alias("span_end"))
+    assert first_match(df, patterns).equals(expected)
