@@ -3,6 +3,8 @@ source verdicts in `redline trials`, and disagreements in `redline compare`."""
 
 from __future__ import annotations
 
+import os
+
 import json
 import shutil
 from pathlib import Path
@@ -142,11 +144,12 @@ def test_verdict_text_is_short():
         "tags=avoided,mock", "resolved=true", "", "is_resolved=false; failure_mo…"]
 
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "palisade-robot-shutdown"
+#: a folder of Palisade-style shutdown runs with the lab's tags.json, when the machine has one
+CORPUS = Path(os.environ.get("REDLINE_PALISADE_RUNS", "/nonexistent"))
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(),
-                    reason="the development corpus (../shared/corpus/palisade-robot-shutdown) is not on this machine")
+                    reason="set REDLINE_PALISADE_RUNS to a folder of Palisade-style runs with their tags.json")
 def test_inference_alone_agrees_with_palisades_tags_on_at_least_98_percent(tmp_path):
     copy = tmp_path / "palisade"
     shutil.copytree(CORPUS, copy, ignore=shutil.ignore_patterns("tags.json"))
