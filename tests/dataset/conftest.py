@@ -17,9 +17,10 @@ def corpus(tmp_path):
     return write_corpus(tmp_path / "corpus")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory):
-    """A real local Ray cluster of 2 CPUs for the session. Its workers run
+    """A real local Ray cluster of 2 CPUs for a module of tests, shut down after its last test so
+    that no Ray thread or worker outlives them into the rest of the suite. Its workers run
     ``tests.dataset.ray_hooks.install`` when they start, so a test can have a worker killed."""
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'redline[ray]')")
     from tests.dataset import ray_hooks
