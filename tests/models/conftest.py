@@ -100,3 +100,9 @@ def make_runs():
 def run_turns():
     """name -> the (thought, command, output) turns of each run write_runs writes."""
     return {"shutdown": SHUTDOWN_RUN, "coding": CODING_RUN}
+
+
+@pytest.fixture
+def make_trajectory():
+    """trajectory(name, turns, task): a mini-swe-agent trajectory of (thought, command, output) turns."""
+    return trajectory

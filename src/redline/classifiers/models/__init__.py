@@ -8,6 +8,8 @@
 - :mod:`.fit`: fitting, validated thresholds, grouped cross-validation with intervals;
 - :mod:`.files`: saving and loading (skops + JSON metadata), the shipped defaults, the user's
   models folder;
+- :mod:`.scoring`: a batch's scores as the pipelines compute them, each distinct input once and
+  the hashed n-gram counts shared between models;
 - :mod:`.apply`: labels and suggestions for a batch.
 """
 

@@ -32,6 +32,7 @@ from ..engine import EVIDENCE_CHARS, LABEL_COLUMNS
 from ..frames import Frames
 from .files import TrainedModel
 from .inputs import step_inputs
+from .scoring import scores as fast_scores
 
 #: characters of a step's text kept as a model label's or suggestion's evidence
 MODEL_EVIDENCE_CHARS = 200
@@ -43,11 +44,18 @@ def model_inputs(frames: Frames, unit: str) -> pl.DataFrame:
     return frames.memo(("model-inputs", unit), lambda: step_inputs(frames, unit))
 
 
+def model_scores(frames: Frames, model: TrainedModel) -> np.ndarray:
+    """``model.scores`` of the batch's inputs of its unit, computed by :mod:`.scoring`: each
+    distinct input once, hashed features shared with the batch's other models."""
+    cache = frames.memo(("model-cache", model.spec.unit), dict)
+    return fast_scores(model, model_inputs(frames, model.spec.unit), cache)
+
+
 def scored_steps(frames: Frames, model: TrainedModel) -> pl.DataFrame:
     """trial_id, seq, score (highest class probability), best (its class), text: every step of
     the model's unit in the batch."""
     inputs = model_inputs(frames, model.spec.unit)
-    scores = model.scores(inputs)
+    scores = model_scores(frames, model)
     best = scores.argmax(axis=1) if scores.size else np.zeros(0, dtype=int)
     main = model.spec.inputs[0]
     return inputs.select("trial_id", "seq", pl.col(main).alias("text")).with_columns(
@@ -92,7 +100,7 @@ def _merge_label_model(labels: pl.DataFrame, frames: Frames, model: TrainedModel
 
 def _suggestions(labels: pl.DataFrame, frames: Frames, model: TrainedModel) -> pl.DataFrame:
     inputs = model_inputs(frames, model.spec.unit)
-    scores = model.scores(inputs)
+    scores = model_scores(frames, model)
     if inputs.height == 0:
         return pl.DataFrame(schema=SUGGESTION_COLUMNS)
     best = scores.max(axis=1)

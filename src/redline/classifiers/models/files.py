@@ -103,7 +103,11 @@ class TrainedModel:
 
         if inputs.height == 0:
             return np.zeros((0, len(self.classes)))
-        proba = self.pipeline.predict_proba(inputs.select(list(self.spec.inputs)))
+        return self.select(self.pipeline.predict_proba(inputs.select(list(self.spec.inputs))))
+
+    def select(self, proba) -> Any:
+        """The columns of the pipeline's ``predict_proba`` that are the model's scores: a
+        ``label`` model's positive class, a ``suggestion`` model's every class."""
         if self.spec.kind == "label":
             return proba[:, 1:2]
         return proba

@@ -1,0 +1,148 @@
+"""Scoring a batch's steps with trained models: the pipeline's own arithmetic, done once per
+distinct input and shared between models.
+
+:meth:`TrainedModel.scores <redline.classifiers.models.files.TrainedModel.scores>` runs the
+fitted pipeline on every row. Almost all of that time is the hashing vectorizers' n-gram
+loops in Python, repeated for every copy of the same command or message and for every model
+that reads the same text. :func:`scores` computes the very same numbers with less work:
+
+- each model scores each *distinct* input once (every step of a pipeline is row-wise: the
+  hashed counts, the TF-IDF weights and normalisation, the linear model and its calibration
+  of a row depend on that row alone), and the rows take the scores of their input;
+- the hashed n-gram counts of a column are computed once per batch for every model whose
+  vectorizer has the same parameters (a hashing vectorizer learns nothing, so two models with
+  the same parameters compute the same counts); each model then applies its own fitted TF-IDF
+  weights, classifier and calibration;
+- the counts of ``char_wb`` n-grams (which never cross whitespace) are summed from the counts
+  of each distinct word, hashed once per batch: a document's count vector is the sum of its
+  words' vectors. The counts are small integers, exact in float32, so the sum is the same
+  matrix, with its indices sorted as the hasher sorts them.
+
+A pipeline not of the stock shape (:meth:`~redline.classifiers.models.spec.ModelSpec.pipeline`:
+a column transformer of (hashing vectorizer, TF-IDF) pipelines with sparse output, then a
+classifier) is scored by the plain pipeline, on its distinct inputs. The tests check that these
+scores equal the plain pipeline's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from .files import TrainedModel
+
+#: what a batch's scorer remembers between models: per column, its distinct values and each
+#: row's index among them; per (column, vectorizer parameters), the hashed counts of the distinct values
+Cache = dict[tuple, Any]
+
+
+def scores(model: TrainedModel, inputs: pl.DataFrame, cache: Cache | None = None) -> np.ndarray:
+    """The same array as ``model.scores(inputs)`` (rows x classes); ``cache`` (one per batch's
+    inputs frame) shares the distinct values and hashed counts between models."""
+    if inputs.height == 0:
+        return np.zeros((0, len(model.classes)))
+    cache = {} if cache is None else cache
+    cols = list(model.spec.inputs)
+    codes = np.stack([_distinct(cache, inputs, c)[1] for c in cols], axis=1)
+    uniq, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    plan = _plan(model.pipeline)
+    if plan is None:
+        proba = model.pipeline.predict_proba(inputs[first].select(cols))
+    else:
+        ct, classifier = plan
+        parts = []
+        for _name, inner, col in ct.transformers_:
+            if isinstance(inner, str):  # 'drop'
+                continue
+            values, _ = _distinct(cache, inputs, col)
+            counts = _hashed(cache, inner.steps[0][1], col, values)
+            for _step, transformer in inner.steps[1:]:
+                counts = transformer.transform(counts)
+            parts.append(counts[uniq[:, cols.index(col)]])
+        proba = classifier.predict_proba(_hstack(parts))
+    return model.select(proba)[inverse]
+
+
+def _plan(pipeline: Any) -> tuple[Any, Any] | None:
+    """(column transformer, classifier) when the pipeline is of the stock shape, else None."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.pipeline import Pipeline
+
+    steps = getattr(pipeline, "steps", None)
+    if not isinstance(pipeline, Pipeline) or len(steps) != 2 or not isinstance(steps[0][1], ColumnTransformer):
+        return None
+    ct = steps[0][1]
+    if not getattr(ct, "sparse_output_", False):
+        return None
+    for _name, inner, col in ct.transformers_:
+        if isinstance(inner, str):
+            if inner != "drop":
+                return None
+            continue
+        if not isinstance(col, str) or not isinstance(inner, Pipeline) \
+                or not isinstance(inner.steps[0][1], HashingVectorizer):
+            return None
+    return ct, steps[1][1]
+
+
+def _hstack(parts: list) -> Any:
+    """What the column transformer returns for these parts (its sparse output)."""
+    from scipy import sparse
+    from sklearn.utils import check_array
+
+    return sparse.hstack([check_array(x, accept_sparse=True, ensure_all_finite=False) for x in parts]).tocsr()
+
+
+def _distinct(cache: Cache, inputs: pl.DataFrame, col: str) -> tuple[list[str], np.ndarray]:
+    """The column's distinct values (in order of first appearance) and each row's index among them."""
+    key = ("distinct", col)
+    if key not in cache:
+        index: dict[str, int] = {}
+        codes = np.fromiter((index.setdefault(v, len(index)) for v in inputs[col].to_list()), dtype=np.int64,
+                            count=inputs.height)
+        cache[key] = (list(index), codes)
+    return cache[key]
+
+
+def _hashed(cache: Cache, vectorizer: Any, col: str, values: list[str]) -> Any:
+    """The vectorizer's counts of the column's distinct values, shared by equal vectorizers."""
+    params = vectorizer.get_params()
+    key = ("hashed", col, repr(sorted(params.items())))
+    if key not in cache:
+        if params.get("analyzer") == "char_wb" and not params.get("binary") and params.get("norm") is None:
+            cache[key] = char_wb_counts(vectorizer, values)
+        else:
+            cache[key] = vectorizer.transform(values)
+    return cache[key]
+
+
+def char_wb_counts(vectorizer: Any, docs: list[str]) -> Any:
+    """``vectorizer.transform(docs)`` for a hashing vectorizer of ``char_wb`` n-grams without
+    normalisation: each distinct word's n-grams hashed once, a document's counts the sum of its
+    words' (the vectorizer's own preprocessing, whitespace handling and n-grams)."""
+    from scipy import sparse
+
+    decode, preprocess = vectorizer.decode, vectorizer.build_preprocessor()
+    spaces = vectorizer._white_spaces
+    words: dict[str, int] = {}
+    indices: list[int] = []
+    indptr = [0]
+    for doc in docs:
+        for word in spaces.sub(" ", preprocess(decode(doc))).split():
+            indices.append(words.setdefault(word, len(words)))
+        indptr.append(len(indices))
+    if not words:  # no words at all: no n-grams
+        return vectorizer.transform(docs)
+    dtype = vectorizer.dtype
+    per_doc = sparse.csr_matrix((np.ones(len(indices), dtype=dtype), np.asarray(indices, dtype=np.int64),
+                                 np.asarray(indptr, dtype=np.int64)), shape=(len(docs), len(words)))
+    per_doc.sum_duplicates()
+    hasher = vectorizer._get_hasher()
+    per_word = hasher.transform(vectorizer._char_wb_ngrams(w) for w in words)
+    out = sparse.csr_matrix(per_doc @ per_word, dtype=dtype)
+    out.sum_duplicates()  # also sorts the indices, as the hasher does
+    return type(per_word)(out) if not isinstance(out, type(per_word)) else out
