@@ -1,18 +1,27 @@
 """Classifying a database: reading batches of stored rows, writing labels in recorded runs.
 
-Every :func:`classify` is a *run*, recorded in ``classify_runs`` with the IDs and versions of
-the classifiers it runs, and the ``current_labels`` view shows the labels of complete runs only:
+Every :func:`classify` that has something to do is a *run*, recorded in ``classify_runs`` with
+the IDs and versions of the classifiers it runs, and the ``current_labels`` view shows the
+labels of complete runs only. A run does only what is not current
+(:mod:`redline.classifiers.plan`, :mod:`redline.classifiers.versions`): each classifier on the
+trials it has not covered in its present version (``full`` runs every pair); with nothing to
+do, no run is recorded.
 
-1. **start**: labels of earlier runs that never completed (a classify killed midway) are
-   deleted and those runs marked ``abandoned``; the new run is recorded as ``running``;
+1. **start**: labels, suggestions and coverage of earlier runs that never completed (a classify
+   killed midway) are deleted and those runs marked ``abandoned``; the new run is recorded as
+   ``running``;
 2. **label**: the trials are read and labelled in batches of at most :data:`~redline.limits.CLASSIFY_BATCH_TRIALS`
    trials and :data:`~redline.limits.CLASSIFY_BATCH_CHARS` characters of text (memory stays bounded by the batch), each batch's
-   labels written in one statement, carrying the run's ID;
-3. **complete**, in one transaction: the labels the run supersedes (the same classifier IDs on
-   the same trials, written by any other run) are deleted and the run is marked ``complete``.
+   labels written in one statement, carrying the run's ID, with one ``classify_coverage`` row
+   per trial and classifier it ran;
+3. **complete**, in one transaction: what the run supersedes is deleted (on each trial it
+   covered, the labels of the IDs it ran there, the suggestions of the models it ran there and
+   the earlier coverage of those classifiers, written by any other run) and the run is marked
+   ``complete``.
 
 Killed at any point, a run leaves the labels that were current before it current, and its own
-invisible until the next run removes them; nothing half-done is ever shown.
+invisible until the next run removes them; nothing half-done is ever shown, and the pairs it did
+not complete are still not current for the next run.
 
 Learned models (:mod:`redline.classifiers.models`) run in the same pass, on the same batches:
 a ``label`` model's decisions are merged with the rule of its ID (union, one row per step and ID,

@@ -14,7 +14,7 @@ from .dataset import engine_options, run_dataset_classify
 
 @main.command()
 @db_option
-@click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
+@click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable): where it is not current, or everywhere with --all.")
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
               help=f"At most N trials read and labelled at a time, of each shard with --dataset (default "
                    f"{CLASSIFY_BATCH_TRIALS:,}; a batch also ends before {CLASSIFY_BATCH_CHARS:,} characters of "
@@ -53,9 +53,19 @@ def classify(db_path, only, batch_trials, dataset, engine, ray_address, models_d
     interrupted is resumed by the next. A dataset's shards are labelled again whole (a dataset
     keeps no record of which classifier version covered which trial).
     """
-    if dataset is None and not full and not only and engine != "ray" and labels_current(db_path, models_dir,
-                                                                                           no_models):
+    if dataset is None and engine == "ray":
+        fail("--engine ray labels a dataset: give --dataset DIR")
+    if dataset is None:
+        classify_database(db_path, models_dir, no_models, only, batch_trials, full, progress_mode)
         return
+    rules, models = _selected(only, models_dir, no_models)
+    report = run_dataset_classify(dataset, rules if only else None, engine, ray_address,
+                                  batch_trials or CLASSIFY_BATCH_TRIALS, models)
+    _say(report, "dataset")
+
+
+def _selected(only, models_dir, no_models):
+    """The rules ``--rule`` names (every active one without) and the models to apply with them."""
     from ..classifiers.registry import active_rules, get_rule, models_for
 
     rules = active_rules()
@@ -64,20 +74,27 @@ def classify(db_path, only, batch_trials, dataset, engine, ray_address, models_d
             rules = [get_rule(r) for r in only]
         except KeyError as exc:
             fail(str(exc.args[0]))
-    if dataset is None and engine == "ray":
-        fail("--engine ray labels a dataset: give --dataset DIR")
     ids = None if not only else sorted({m.id for r in rules for m in models_for(r.id)})
-    models = [] if no_models else load_models(models_dir, ids)
-    if dataset is not None:
-        report = run_dataset_classify(dataset, rules if only else None, engine, ray_address,
-                                      batch_trials or CLASSIFY_BATCH_TRIALS, models)
-    else:
-        report = run_classify(db_path, rules if only else None, models, batch_trials, progress_mode, full)
+    return rules, [] if no_models else load_models(models_dir, ids)
+
+
+def _say(report, what: str) -> None:
     if report.changed:
-        echo(f"{len(report.changed)} classifiers changed since the {'dataset' if dataset else 'database'} "
-             "was last labelled: "
+        echo(f"{len(report.changed)} classifiers changed since the {what} was last labelled: "
              + ", ".join(f"{rule_id} ({old} -> {new})" for rule_id, old, new in report.changed))
     echo(report.summary())
+
+
+def classify_database(db_path, models_dir=None, no_models=False, only=(), batch_trials=None, full=False,
+                      progress_mode=None) -> None:
+    """What ``redline classify`` does to a database (also ``redline ingest --classify``): say
+    the labels are current when that is known without loading a classifier, else run what is
+    not current (``full``: everything) and report."""
+    if not full and not only and labels_current(db_path, models_dir, no_models):
+        return
+    rules, models = _selected(only, models_dir, no_models)
+    report = run_classify(db_path, rules if only else None, models, batch_trials, progress_mode, full)
+    _say(report, "database")
 
 
 def load_models(models_dir, ids=None):
