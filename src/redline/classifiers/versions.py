@@ -15,6 +15,10 @@ classifiers therefore also records a digest of the source the versions came from
 versions back from there and the models' from their JSON metadata, and answers from the
 database alone, without loading a rule, polars or a model.
 
+The same digest keys a cache of the registry's rule versions in the user's cache directory
+(:func:`cached_rule_versions`): the registry computes its rules' versions and checks their
+regexes once per source, and a later process loading the same source reads the versions back.
+
 This module imports nothing but the standard library, DuckDB and the models' declarations.
 """
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -55,6 +60,48 @@ def source_digest() -> str:
         h.update(path.read_bytes())
         h.update(b"\0")
     return h.hexdigest()[:16]
+
+
+#: environment variable naming the folder of redline's caches (default: the user's cache directory)
+CACHE_ENV = "REDLINE_CACHE"
+
+
+def cache_dir() -> Path:
+    """Where computed rule versions are kept: ``REDLINE_CACHE``, else the user's cache
+    directory (``platformdirs``: e.g. ``~/.cache/redline`` on Linux)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("redline", appauthor=False))
+
+
+def _cache_file() -> Path:
+    return cache_dir() / "rule-versions" / f"{source_digest()}.json"
+
+
+def cached_rule_versions() -> dict[str, str] | None:
+    """The registry's rule versions as computed (and its rules checked) once for this very
+    source (:func:`source_digest`), or None when they were not yet."""
+    try:
+        data = json.loads(_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and all(isinstance(v, str) for v in data.values()) else None
+
+
+def cache_rule_versions(versions: dict[str, str]) -> None:
+    """Keep the registry's rule versions for this source (nothing happens if the folder cannot
+    be written: they are computed again next time)."""
+    path = _cache_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(versions, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def _sklearn_version() -> str | None:
