@@ -41,6 +41,7 @@ import pyarrow as pa
 
 from ..db import frame as dbframe
 from ..db import memory_capped, transaction
+from ..grouping import greedy_groups
 from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
 from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY, OUTPUT_WINDOW
@@ -97,18 +98,7 @@ def batches(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str] | None = No
     if trial_ids is not None:
         wanted = set(trial_ids)
         sizes = [row for row in sizes if row[0] in wanted]
-    out: list[list[str]] = []
-    current: list[str] = []
-    chars = 0
-    for trial_id, size in sizes:
-        if current and (len(current) >= batch_trials or chars + size > batch_chars):
-            out.append(current)
-            current, chars = [], 0
-        current.append(trial_id)
-        chars += size
-    if current:
-        out.append(current)
-    return out
+    return greedy_groups(sizes, batch_chars, batch_trials)
 
 
 @dataclass
