@@ -165,7 +165,7 @@ def median_of(runs: list[dict]) -> dict:
     """The median time and peak RSS of repeated runs, with every run's time."""
     return {"seconds": round(statistics.median(r["seconds"] for r in runs), 3),
             "peak_rss_mb": round(statistics.median(r["peak_rss_mb"] for r in runs), 1),
-            "runs": [r["seconds"] for r in runs], "stdout": runs[-1]["stdout"]}
+            "runs": [r["seconds"] for r in runs], "stdout": runs[-1].get("stdout", "")}
 
 
 def combine(*steps: dict) -> dict:
