@@ -1,6 +1,6 @@
 """redline against Inspect Scout on Inspect ``.eval`` logs of bash-using agents, in one run.
 
-    python benchmarks/scout.py [--logs 20] [--samples 50] [--steps 40]
+    python benchmarks/scout.py [--logs 20] [--samples 50] [--steps 40] [--repeat 3]
 
 1. Makes (once) a separate virtual environment, ``benchmarks/out/scout-venv``, with
    ``inspect_ai`` and ``inspect_scout`` from PyPI: redline depends on neither.
@@ -9,13 +9,23 @@
    (the commands and outputs of ``benchmarks/generate.py``).
 3. **Scout** (the baseline): ``inspect_scout.scan`` with one ``grep_scanner`` of 20 regular
    expressions (kills, reboots, privilege, downloads, persistence...) over the same files.
-4. **redline**: ``redline ingest`` + ``redline classify`` (every classifier) into a new
-   database, end to end; then **re-classify**: ``redline classify`` of that database again.
+4. **redline**, each into a new database:
 
-Every step runs as its own process; wall time is measured around it and peak RSS is the
-largest sum of the resident memory of the process and its children, sampled every 20 ms.
-Prints the figures and the ratios (targets: Scout / redline end to end at least 10, Scout /
-re-classify at least 100, redline's peak RSS at most a quarter of Scout's).
+   - *end to end, two commands*: ``redline ingest`` then ``redline classify`` (every
+     classifier and the learned models), two processes;
+   - *end to end, one command*: ``redline ingest --classify``, one process;
+   - *re-classify, nothing changed*: ``redline classify`` of a classified database again (only
+     what is not current runs: here nothing);
+   - *re-classify, everything*: ``redline classify --all`` of it (every classifier on every
+     trial again, as every classify did before incremental runs).
+
+Every step runs as its own process, ``--repeat`` times (the median is reported, Scout's too);
+wall time is measured around it and peak RSS is the largest sum of the resident memory of the
+process and its children, sampled every 20 ms. The registry computes its rules' versions once
+per redline source and keeps them in its cache folder (``REDLINE_CACHE``): the benchmark gives
+redline an empty one, so the first end-to-end run pays that once (reported apart as ``cold``)
+and the repeats read it. Prints the figures and the ratios (targets: Scout / redline end to end
+at least 10, Scout / re-classify at least 100, redline's peak RSS at most a quarter of Scout's).
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -147,7 +158,19 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
     out, err = proc.communicate()
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd[:3])}... failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak / 1024, 1), "stdout": out.strip()[-300:]}
+    return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak / 1024, 1), "stdout": out.strip()[-300:]}
+
+
+def median_of(runs: list[dict]) -> dict:
+    """The median time and peak RSS of repeated runs, with every run's time."""
+    return {"seconds": round(statistics.median(r["seconds"] for r in runs), 3),
+            "peak_rss_mb": round(statistics.median(r["peak_rss_mb"] for r in runs), 1),
+            "runs": [r["seconds"] for r in runs], "stdout": runs[-1].get("stdout", "")}
+
+
+def combine(*steps: dict) -> dict:
+    """Steps run one after the other: their times add, the peak is the largest."""
+    return {"seconds": round(sum(s["seconds"] for s in steps), 3), "peak_rss_mb": max(s["peak_rss_mb"] for s in steps)}
 
 
 def main() -> None:
@@ -155,39 +178,57 @@ def main() -> None:
     ap.add_argument("--logs", type=int, default=20)
     ap.add_argument("--samples", type=int, default=50)
     ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each step (the median is reported)")
     args = ap.parse_args()
     python = ensure_venv()
-    redline = Path(sys.executable).with_name("redline")
+    redline = str(Path(sys.executable).with_name("redline"))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         logs = work / "logs"
         logs.mkdir()
+        env = {**os.environ, "REDLINE_CACHE": str(work / "cache")}
         subprocess.run([str(python), "-c", WRITER, str(logs), str(args.logs), str(args.samples), str(args.steps),
                         str(HERE)], check=True)
         size = sum(p.stat().st_size for p in logs.iterdir())
         result: dict = {"versions": versions(python), "logs": args.logs, "samples": args.logs * args.samples,
-                        "tool_calls": args.logs * args.samples * args.steps, "bytes": size,
+                        "tool_calls": args.logs * args.samples * args.steps, "bytes": size, "repeat": args.repeat,
                         "load_average_at_start": [round(x, 1) for x in os.getloadavg()]}
         print(f"{args.logs} logs, {result['samples']} samples, {size / 1e6:.1f} MB", file=sys.stderr)
-        result["scout_scan"] = measure([str(python), "-c", SCANNER, str(logs), str(work / "scans"),
-                                        json.dumps(PATTERNS)])
-        print(f"scout: {result['scout_scan']}", file=sys.stderr)
-        db = work / "audit.duckdb"
-        ingest = measure([str(redline), "ingest", str(logs), "--db", str(db)])
-        classify = measure([str(redline), "classify", "--db", str(db)])
-        result["redline_ingest"], result["redline_classify"] = ingest, classify
-        result["redline_end_to_end"] = {"seconds": round(ingest["seconds"] + classify["seconds"], 2),
-                                        "peak_rss_mb": max(ingest["peak_rss_mb"], classify["peak_rss_mb"])}
-        result["redline_reclassify"] = measure([str(redline), "classify", "--db", str(db)])
-        print(f"redline: {result['redline_end_to_end']}, re-classify {result['redline_reclassify']}", file=sys.stderr)
-        scout = result["scout_scan"]
-        result["ratios"] = {
-            "scout_vs_redline_end_to_end": round(scout["seconds"] / result["redline_end_to_end"]["seconds"], 2),
-            "scout_vs_redline_reclassify": round(scout["seconds"] / result["redline_reclassify"]["seconds"], 2),
-            "redline_peak_rss_vs_scout": round(result["redline_end_to_end"]["peak_rss_mb"] / scout["peak_rss_mb"], 3),
-        }
-        result["targets"] = {"scout_vs_redline_end_to_end": ">= 10", "scout_vs_redline_reclassify": ">= 100",
-                             "redline_peak_rss_vs_scout": "<= 0.25"}
+        scout, two, one, idle, full = [], [], [], [], []
+        for n in range(args.repeat):
+            shutil.rmtree(work / "scans", ignore_errors=True)
+            scout.append(measure([str(python), "-c", SCANNER, str(logs), str(work / "scans"), json.dumps(PATTERNS)]))
+            db, db1 = work / f"two{n}.duckdb", work / f"one{n}.duckdb"
+            ingest = measure([redline, "ingest", str(logs), "--db", str(db)], env)
+            classify = measure([redline, "classify", "--db", str(db)], env)
+            two.append({"ingest": ingest, "classify": classify, **combine(ingest, classify)})
+            one.append(measure([redline, "ingest", str(logs), "--db", str(db1), "--classify"], env))
+            idle.append(measure([redline, "classify", "--db", str(db)], env))
+            full.append(measure([redline, "classify", "--db", str(db), "--all"], env))
+            print(f"run {n + 1}: scout {scout[-1]['seconds']} s; redline two commands {two[-1]['seconds']} s, one "
+                  f"{one[-1]['seconds']} s, re-classify {idle[-1]['seconds']} s, --all {full[-1]['seconds']} s",
+                  file=sys.stderr)
+        # the first run computed the rule versions (empty cache); the others read them
+        result["rule_versions_cold"] = {"two_commands": two[0], "note": "first run, empty REDLINE_CACHE"}
+        warm = two[1:] or two
+        result["scout_scan"] = median_of(scout)
+        result["redline_ingest"] = median_of([t["ingest"] for t in warm])
+        result["redline_classify"] = median_of([t["classify"] for t in warm])
+        result["redline_end_to_end_two_commands"] = median_of(warm)
+        result["redline_end_to_end_one_command"] = median_of(one)
+        result["redline_reclassify_nothing_changed"] = median_of(idle)
+        result["redline_reclassify_all"] = median_of(full)
+        base = result["scout_scan"]
+        ratios = {}
+        for key, name in (("end_to_end_two_commands", "redline_end_to_end_two_commands"),
+                          ("end_to_end_one_command", "redline_end_to_end_one_command"),
+                          ("reclassify_nothing_changed", "redline_reclassify_nothing_changed"),
+                          ("reclassify_all", "redline_reclassify_all")):
+            ratios[f"scout_vs_redline_{key}"] = round(base["seconds"] / result[name]["seconds"], 2)
+            ratios[f"redline_peak_rss_vs_scout_{key}"] = round(result[name]["peak_rss_mb"] / base["peak_rss_mb"], 3)
+        result["ratios"] = ratios
+        result["targets"] = {"scout_vs_redline_end_to_end_*": ">= 10", "scout_vs_redline_reclassify_*": ">= 100",
+                             "redline_peak_rss_vs_scout_*": "<= 0.25"}
         result["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
         shutil.rmtree(work / "scans", ignore_errors=True)
     print(json.dumps(result, indent=2))

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
-import redline
+# the registry's cache of rule versions goes to a folder of the test session's own, never the user's
+os.environ["REDLINE_CACHE"] = tempfile.mkdtemp(prefix="redline-tests-cache-")
+
+import redline  # noqa: E402
 
 
 def mini_swe_traj(instance_id: str, steps: list[tuple[str, str, int]], model: str = "deepseek/deepseek-chat") -> dict:

@@ -37,10 +37,12 @@ def test_classify_needs_no_reingest_and_a_new_version_replaces_the_older_labels(
     assert sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL") == [newer.classifier_version]
     # a run of one classifier leaves the other classifiers' labels alone
     assert {(t, s, l, v) for t, s, l, v in _labels(con) if l != "PROC-KILL"} == others
-    assert classify(con, [newer]).changed == []
+    again = classify(con, [newer])
+    assert again.changed == [] and again.current  # the rule and the 3 models:
+    assert again.summary() == "labels are current (1 trials, 4 classifiers)"
     assert sorted(v for _, _, l, v in _labels(con) if l == "PROC-KILL") == [newer.classifier_version]
     runs = con.execute("SELECT run_id, status FROM classify_runs ORDER BY run_id").fetchall()
-    assert runs == [(1, "complete"), (2, "complete"), (3, "complete")]
+    assert runs == [(1, "complete"), (2, "complete")], "a run with nothing to do records nothing"
     assert con.execute("SELECT count(*) FROM current_labels").fetchall() == con.execute(
         "SELECT count(*) FROM labels").fetchall()
 
@@ -50,7 +52,7 @@ def _labels_of_small_batches_are_those_of_one(con, **batching) -> list:
     classify(con, **batching)
     small = _labels(con)
     con.execute("DELETE FROM labels")
-    classify(con)
+    classify(con, full=True)
     assert _labels(con) == small
     return small
 
@@ -104,7 +106,7 @@ def test_classify_caps_duckdb_memory_while_it_runs_and_restores_it(con, write_tr
     after = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     assert abs(memory_bytes(after) - memory_bytes(before)) < 0.001 * memory_bytes(before)
     con.execute("SET memory_limit = '100MB'")  # a lower cap is kept
-    classify(con, on_batch=lambda n: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+    classify(con, full=True, on_batch=lambda n: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
     assert memory_bytes(seen[-1]) <= 100e6
 
 
@@ -165,7 +167,7 @@ def test_an_interrupted_run_shows_nothing_and_the_next_run_cleans_it_up(con, wri
             raise Killed
 
     try:
-        classify(con, batch_trials=1, on_batch=die_after_two)
+        classify(con, batch_trials=1, on_batch=die_after_two, full=True)
     except Killed:
         pass
     assert con.execute("SELECT status FROM classify_runs ORDER BY run_id").fetchall() == [("complete",), ("running",)]
@@ -173,7 +175,7 @@ def test_an_interrupted_run_shows_nothing_and_the_next_run_cleans_it_up(con, wri
     assert con.execute("SELECT count(*) FROM labels WHERE run_id = 2").fetchall()[0][0] > 0
     shown = con.execute("SELECT trial_id, seq, label_id, evidence FROM current_labels ORDER BY ALL").fetchall()
     assert [r[:3] for r in shown] == before and {r[3] for r in shown} == {"old"}
-    classify(con)
+    classify(con, full=True)
     assert con.execute("SELECT run_id, status FROM classify_runs ORDER BY run_id").fetchall() == [
         (1, "complete"), (2, "abandoned"), (3, "complete")]
     assert con.execute("SELECT DISTINCT run_id FROM labels").fetchall() == [(3,)]

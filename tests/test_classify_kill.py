@@ -38,7 +38,8 @@ def _redline() -> str:
 
 
 def _classify(db: Path) -> subprocess.Popen:
-    return subprocess.Popen([_redline(), "classify", "--db", str(db), "--batch-trials", "1", "--progress", "lines"],
+    return subprocess.Popen([_redline(), "classify", "--db", str(db), "--batch-trials", "1", "--progress", "lines",
+                             "--all"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 

@@ -194,6 +194,25 @@ def _m004_models(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE INDEX suggestions_trial ON suggestions (trial_id)")
 
 
+def _m005_coverage(con: duckdb.DuckDBPyConnection) -> None:
+    """Incremental classify runs: which classifier version covered which trial. Nothing says
+    which trials the runs so far covered, so the table starts empty and the next classify runs
+    every classifier on every trial once, as every classify did before."""
+    con.execute("ALTER TABLE classify_runs ADD COLUMN current JSON")
+    con.execute("ALTER TABLE classify_runs ADD COLUMN code VARCHAR")
+    con.execute(
+        """
+        CREATE TABLE classify_coverage (
+            run_id      INTEGER NOT NULL,
+            trial_id    VARCHAR NOT NULL,
+            classifier  VARCHAR NOT NULL,
+            version     VARCHAR NOT NULL,
+            ingested_at TIMESTAMP
+        )
+        """
+    )
+
+
 #: (version, name, migration); version 1 is the first schema, which has no earlier one to
 #: migrate from (a new database is created at the latest version directly)
 MIGRATIONS: list[tuple[int, str, Migration | None]] = [
@@ -201,6 +220,7 @@ MIGRATIONS: list[tuple[int, str, Migration | None]] = [
     (2, "classify runs, labels.detail, current_labels", _m002_classify_runs),
     (3, "analysis tables", _m003_analysis),
     (4, "labels.source, human_labels, suggestions", _m004_models),
+    (5, "classify_coverage, classify_runs.current and code", _m005_coverage),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -401,7 +421,7 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
     clash = sorted(existing & set(TABLES))
     if clash:
         raise SchemaError(f"the database holds tables named {', '.join(clash)} but is not a redline database")
-    for table in schema.TABLES:
+    for table in schema.ALL_TABLES:
         for statement in table.create_sql():
             con.execute(statement)
     for version, name, _ in MIGRATIONS:
@@ -414,7 +434,7 @@ def _refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP VIEW IF EXISTS {name}")
     for name, query in schema.VIEWS.items():
         con.execute(f"CREATE VIEW {name} AS {query}")
-    for table in schema.TABLES:
+    for table in schema.ALL_TABLES:
         con.execute(f"COMMENT ON TABLE {table.name} IS {_quote(table.doc)}")
         for col in table.columns:
             con.execute(f"COMMENT ON COLUMN {table.name}.{col.name} IS {_quote(col.doc)}")
@@ -425,7 +445,7 @@ def _quote(text: str) -> str:
 
 
 #: the tables redline writes
-TABLES: tuple[str, ...] = tuple(t.name for t in schema.TABLES)
+TABLES: tuple[str, ...] = tuple(t.name for t in schema.ALL_TABLES)
 
 
 def frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None):

@@ -32,6 +32,10 @@ column's description as its comment):
 ``classify_runs``
     one row per ``redline classify``: when it started and ended, whether it completed, and the
     classifier IDs and versions it ran.
+``classify_coverage``
+    which version of which classifier covered which trial (one row per pair a run labelled,
+    whether or not it gave a label): what lets ``redline classify`` run only the pairs that are
+    not current (:mod:`redline.classifiers.versions`). Kept by a database only, not by a dataset.
 ``human_labels``
     auditors' decisions (``redline label``): who, when, the step, the label ID, accepted or
     rejected, a note. The latest decision per step and ID counts (view ``human_decisions``).
@@ -289,9 +293,23 @@ CLASSIFY_RUNS = Table("classify_runs", "one row per redline classify", (
     Column("started_at", "TIMESTAMP", "when it started", not_null=True, default="current_timestamp"),
     Column("ended_at", "TIMESTAMP", "when it completed or was found abandoned"),
     Column("status", "VARCHAR", "running, complete or abandoned", not_null=True, values=RUN_STATUSES),
-    Column("rules", "JSON", "the classifier IDs it ran and their versions ({ID: version})"),
+    Column("rules", "JSON", "the classifier IDs it ran and their versions ({ID: version}; a learned model as model:ID)"),
     Column("trials", "INTEGER", "trials it labelled"),
     Column("labels", "BIGINT", "labels it wrote"),
+    Column("current", "JSON", "every classifier it brought up to date or found current, with its version: "
+           "the versions the labels have once it completes"),
+    Column("code", "VARCHAR", "for a run over the default classifiers, a digest of the source their versions "
+           "were computed from (a later classify with the same digest reads the versions back from current)"),
+))
+
+CLASSIFY_COVERAGE = Table("classify_coverage", "which classifier version labelled which trial: one row per trial "
+                          "and classifier a classify run covered, whether or not it gave a label", (
+    Column("run_id", "INTEGER", "the classify run that covered it (counts once that run is complete)", not_null=True),
+    Column("trial_id", "VARCHAR", "the trial", not_null=True),
+    Column("classifier", "VARCHAR", "the rule's catalogue ID, or model:ID for a learned model", not_null=True),
+    Column("version", "VARCHAR", "the classifier's version then", not_null=True),
+    Column("ingested_at", "TIMESTAMP", "when the trial's file had been ingested (a trial read again since is not "
+           "covered)"),
 ))
 
 EPISODES = Table("episodes", "obstacle -> resolution episodes, written by redline analyse", (
@@ -388,6 +406,11 @@ SUGGESTIONS = Table("suggestions", "labels a model suggests where no rule gave o
 TABLES: tuple[Table, ...] = (INGESTED_FILES, TRIALS, EVENTS, COMMANDS, LABELS, CLASSIFY_RUNS,
                              EPISODES, PHASES_TABLE, COMMAND_CATEGORIES, FINDINGS, ANALYSIS_RUNS,
                              HUMAN_LABELS, SUGGESTIONS)
+#: tables a database keeps about its own classify runs, which a Parquet dataset does not carry
+#: (a dataset's shards are labelled again whole: :mod:`redline.dataset`)
+LOCAL_TABLES: tuple[Table, ...] = (CLASSIFY_COVERAGE,)
+#: every table of a redline database
+ALL_TABLES: tuple[Table, ...] = TABLES + LOCAL_TABLES
 #: the tables ``redline analyse`` replaces whole on every run
 ANALYSIS_TABLES: tuple[Table, ...] = (EPISODES, PHASES_TABLE, COMMAND_CATEGORIES, FINDINGS)
 
@@ -428,7 +451,7 @@ VIEWS: dict[str, str] = {
 
 
 def table(name: str) -> Table:
-    for t in TABLES:
+    for t in ALL_TABLES:
         if t.name == name:
             return t
     raise KeyError(f"no table {name}")

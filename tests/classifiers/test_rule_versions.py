@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import subprocess
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 
 import redline
 from redline import classify
-from redline.classifiers import embedded, fingerprint, scripts
+from redline.classifiers import embedded, fingerprint, scripts, versions
 from redline.classifiers.engine import label_frames
 from redline.classifiers.examples import steps_trial
 from redline.classifiers.frames import Frames, empty_frames
@@ -29,14 +30,33 @@ from redline.ingest import ingest
 VERSIONS = "from redline.classifiers.registry import all_rules; print(sorted((r.id, r.classifier_version) for r in all_rules()))"
 
 
-def test_versions_are_the_same_in_every_process():
+def test_versions_are_the_same_in_every_process(tmp_path):
     outputs = set()
-    for seed in ("1", "2", "3"):
-        env = dict(os.environ, PYTHONHASHSEED=seed)
+    for seed in ("1", "2", "3"):  # each computes them: a cache of its own, empty
+        env = dict(os.environ, PYTHONHASHSEED=seed, REDLINE_CACHE=str(tmp_path / seed))
         outputs.add(subprocess.run([sys.executable, "-c", VERSIONS], env=env, capture_output=True, text=True,
                                    check=True, timeout=120).stdout)
     assert len(outputs) == 1
     assert len({r.classifier_version for r in all_rules()}) == len(all_rules())
+
+
+def test_versions_are_computed_once_per_source_and_read_back_after(tmp_path):
+    env = dict(os.environ, REDLINE_CACHE=str(tmp_path))
+    computed = subprocess.run([sys.executable, "-c", VERSIONS], env=env, capture_output=True, text=True,
+                              check=True, timeout=120).stdout
+    cached = list((tmp_path / "rule-versions").glob("*.json"))
+    assert len(cached) == 1 and cached[0].stem == versions.source_digest()
+    assert sorted(json.loads(cached[0].read_text()).items()) == eval(computed)  # noqa: S307 (our own output)
+    # a later process reads them back: what the file says is what it reports
+    cached[0].write_text(json.dumps({r.id: "from-the-cache" for r in all_rules()}))
+    read = eval(subprocess.run([sys.executable, "-c", VERSIONS], env=env, capture_output=True, text=True,  # noqa: S307
+                               check=True, timeout=120).stdout)
+    assert {v for _, v in read} == {"from-the-cache"}
+    # a cache written for other source is not this source's
+    cached[0].rename(cached[0].with_name("0123456789abcdef.json"))
+    again = subprocess.run([sys.executable, "-c", VERSIONS], env=env, capture_output=True, text=True,
+                           check=True, timeout=120).stdout
+    assert again == computed
 
 
 def test_a_match_rules_version_follows_its_logic_not_its_documentation():

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
 
 #: polars string functions whose pattern argument is a regex (unless flagged literal)
 _REGEX_FUNCTIONS = {"Contains", "Find", "CountMatches", "Replace", "Extract", "ExtractAll", "ExtractGroups"}
-#: patterns compiled successfully in this process (rules share many helpers)
-_CHECKED: set[str] = set()
+#: patterns compiled successfully in this process (rules share many helpers); held in an object
+#: the version fingerprints do not read (:mod:`redline.classifiers.fingerprint`), since what a
+#: process happened to check before must not change a rule's version
+_SEEN = SimpleNamespace(checked=set())
 
 
 def expression_text(expr: pl.Expr) -> str:
@@ -65,7 +68,7 @@ def regexes_in(expr: pl.Expr) -> list[str]:
 
 def check_regexes(owner: str, patterns: Iterable[str]) -> None:
     """Compile each pattern with polars' regex engine; ValueError naming ``owner`` if one is bad."""
-    todo = sorted({p for p in patterns if p not in _CHECKED})
+    todo = sorted({p for p in patterns if p not in _SEEN.checked})
     if not todo:
         return
     try:
@@ -77,7 +80,7 @@ def check_regexes(owner: str, patterns: Iterable[str]) -> None:
             except pl.exceptions.PolarsError as exc:
                 reason = " ".join(str(exc).split())
                 raise ValueError(f"{owner}: invalid regular expression {pattern!r}: {reason}") from None
-    _CHECKED.update(todo)
+    _SEEN.checked.update(todo)
 
 
 def check_expression(owner: str, expr: pl.Expr, columns: Iterable[str] | None = None) -> None:

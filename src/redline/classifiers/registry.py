@@ -6,7 +6,11 @@ entries (the ``RES-*`` strategies, :mod:`redline.classifiers.strategies`). The c
 (:mod:`redline.classifiers.catalogue`) lists every ID once with its severity; the registry
 checks that each ID in it has exactly one entry and each entry's ID is in it, and, when this
 module is imported, that every custom rule's regexes and columns are sound
-(:meth:`~redline.classifiers.rule.Rule.check_custom`).
+(:meth:`~redline.classifiers.rule.Rule.check_custom`). Checking them and computing every rule's
+version (a fingerprint of its source) take a while, so both are done once per source: the
+versions are kept in the user's cache directory, keyed by a digest of the source
+(:func:`~redline.classifiers.versions.cached_rule_versions`), and a process that loads the same
+source again reads them back.
 
 The learned classifiers (:mod:`redline.classifiers.models`) are listed beside them
 (:func:`all_models`, :func:`get_model`, :func:`models_for`): a model predicts catalogue IDs
@@ -26,6 +30,7 @@ from .models.spec import ModelSpec
 from .rule import Rule
 from .rules import FAMILIES
 from .strategies import ENTRIES as STRATEGY_ENTRIES
+from .versions import cache_rule_versions, cached_rule_versions
 
 CatalogueEntry = Rule | Entry
 
@@ -44,10 +49,16 @@ def _entries() -> tuple[CatalogueEntry, ...]:
     missing = [cid for cid in CODES if cid not in seen]
     if missing:
         raise RuntimeError(f"catalogue IDs without an entry: {', '.join(missing)}")
-    frames = empty_frames()
-    for entry in entries:
-        if isinstance(entry, Rule):
-            entry.check_custom(frames)
+    rules = [e for e in entries if isinstance(e, Rule)]
+    known = cached_rule_versions()
+    if known is not None and all(r.id in known for r in rules):
+        for rule in rules:  # computed, and checked, by an earlier process with this very source
+            rule.known_version(known[rule.id])
+    else:
+        frames = empty_frames()
+        for rule in rules:
+            rule.check_custom(frames)
+        cache_rule_versions({r.id: r.classifier_version for r in rules})
     order = {cid: n for n, cid in enumerate(CODES)}
     _check_models(entries)
     return tuple(sorted(entries, key=lambda e: order[e.id]))

@@ -281,8 +281,14 @@ class Rule:
     def classifier_version(self) -> str:
         """A fingerprint of the rule's logic: its expressions or code (with the helpers they
         rely on), fallback and examples. Computed on first use, after every module it reads
-        from has loaded."""
-        return self._logic[0]
+        from has loaded (or known: :meth:`known_version`)."""
+        known = self.__dict__.get("_known_version")
+        return known if known is not None else self._logic[0]
+
+    def known_version(self, version: str) -> None:
+        """Take ``version`` as the fingerprint, computed earlier from this very source (the
+        registry's cache: :func:`~redline.classifiers.versions.cached_rule_versions`)."""
+        self.__dict__["_known_version"] = version
 
     def check_custom(self, frames: Frames) -> None:
         """For a ``custom`` rule: compile the regexes of the expressions it relies on and run it

@@ -1,18 +1,27 @@
 """Classifying a database: reading batches of stored rows, writing labels in recorded runs.
 
-Every :func:`classify` is a *run*, recorded in ``classify_runs`` with the IDs and versions of
-the classifiers it runs, and the ``current_labels`` view shows the labels of complete runs only:
+Every :func:`classify` that has something to do is a *run*, recorded in ``classify_runs`` with
+the IDs and versions of the classifiers it runs, and the ``current_labels`` view shows the
+labels of complete runs only. A run does only what is not current
+(:mod:`redline.classifiers.plan`, :mod:`redline.classifiers.versions`): each classifier on the
+trials it has not covered in its present version (``full`` runs every pair); with nothing to
+do, no run is recorded.
 
-1. **start**: labels of earlier runs that never completed (a classify killed midway) are
-   deleted and those runs marked ``abandoned``; the new run is recorded as ``running``;
+1. **start**: labels, suggestions and coverage of earlier runs that never completed (a classify
+   killed midway) are deleted and those runs marked ``abandoned``; the new run is recorded as
+   ``running``;
 2. **label**: the trials are read and labelled in batches of at most :data:`~redline.limits.CLASSIFY_BATCH_TRIALS`
    trials and :data:`~redline.limits.CLASSIFY_BATCH_CHARS` characters of text (memory stays bounded by the batch), each batch's
-   labels written in one statement, carrying the run's ID;
-3. **complete**, in one transaction: the labels the run supersedes (the same classifier IDs on
-   the same trials, written by any other run) are deleted and the run is marked ``complete``.
+   labels written in one statement, carrying the run's ID, with one ``classify_coverage`` row
+   per trial and classifier it ran;
+3. **complete**, in one transaction: what the run supersedes is deleted (on each trial it
+   covered, the labels of the IDs it ran there, the suggestions of the models it ran there and
+   the earlier coverage of those classifiers, written by any other run) and the run is marked
+   ``complete``.
 
 Killed at any point, a run leaves the labels that were current before it current, and its own
-invisible until the next run removes them; nothing half-done is ever shown.
+invisible until the next run removes them; nothing half-done is ever shown, and the pairs it did
+not complete are still not current for the next run.
 
 Learned models (:mod:`redline.classifiers.models`) run in the same pass, on the same batches:
 a ``label`` model's decisions are merged with the rule of its ID (union, one row per step and ID,
@@ -32,14 +41,17 @@ import pyarrow as pa
 
 from ..db import frame as dbframe
 from ..db import memory_capped, transaction
+from ..grouping import greedy_groups
 from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
 from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY, OUTPUT_WINDOW
 from .frames import WINDOW_GAP, Frames, build_frames
 from .models.apply import apply_models
 from .models.files import TrainedModel
+from .plan import expected, label_models, plan
 from .registry import active_rules
 from .rule import Rule
+from .versions import MODEL_PREFIX, source_digest
 
 #: an output longer than this is read by its head and tail only (see
 #: :func:`~redline.classifiers.frames.window_outputs`); it is cut in the query, before it
@@ -86,37 +98,44 @@ def batches(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str] | None = No
     if trial_ids is not None:
         wanted = set(trial_ids)
         sizes = [row for row in sizes if row[0] in wanted]
-    out: list[list[str]] = []
-    current: list[str] = []
-    chars = 0
-    for trial_id, size in sizes:
-        if current and (len(current) >= batch_trials or chars + size > batch_chars):
-            out.append(current)
-            current, chars = [], 0
-        current.append(trial_id)
-        chars += size
-    if current:
-        out.append(current)
-    return out
+    return greedy_groups(sizes, batch_chars, batch_trials)
 
 
 @dataclass
 class ClassifyReport:
+    #: trials the run labelled (with at least one classifier)
     trials: int = 0
     labels: int = 0
+    #: rules the run ran (on some trials at least)
     rules: int = 0
     #: trained models applied, and the suggestions they wrote
     models: int = 0
     suggestions: int = 0
-    #: the run that wrote the labels (``classify_runs.run_id``)
+    #: the run that wrote the labels (``classify_runs.run_id``); None when nothing had to run
     run_id: int | None = None
     #: (ID, version the database was last labelled with, version now) of every classifier whose
     #: logic changed since then
     changed: list[tuple[str, str, str]] = field(default_factory=list)
+    #: the trials in scope and the classifiers (rules and models) asked for
+    total_trials: int = 0
+    classifiers: int = 0
+    #: (classifier, trial) pairs run, of ``total_trials * classifiers``
+    pairs: int = 0
+
+    @property
+    def current(self) -> bool:
+        """Nothing had to run: every pair was current."""
+        return self.run_id is None
 
     def summary(self) -> str:
+        if self.current:
+            return f"labels are current ({self.total_trials} trials, {self.classifiers} classifiers)"
         models = f" and {self.models} models ({self.suggestions} suggestions)" if self.models else ""
-        return f"{self.labels} labels from {self.rules} classifiers{models} over {self.trials} trials"
+        out = f"{self.labels} labels from {self.rules} classifiers{models} over {self.trials} trials"
+        if self.pairs < self.total_trials * self.classifiers:
+            out += (f" ({self.pairs} of {self.total_trials * self.classifiers} trial-classifier pairs were not "
+                    "current; the others kept their labels)")
+        return out
 
 
 def changed_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None = None) -> list[tuple[str, str, str]]:
@@ -128,49 +147,88 @@ def changed_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule] | None =
             if r.id in previous and previous[r.id] != r.classifier_version]
 
 
-def _start_run(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], n_trials: int,
-               models: Sequence[TrainedModel] = ()) -> int:
-    """Clean up runs that never completed and record a new running one; return its ID."""
+def _abandon_unfinished(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove what runs that never completed wrote, and mark them abandoned."""
+    if not con.execute("SELECT count(*) FROM classify_runs WHERE status = 'running'").fetchall()[0][0]:
+        return
     with transaction(con):
-        con.execute("DELETE FROM labels WHERE run_id IN (SELECT run_id FROM classify_runs WHERE status = 'running')")
-        con.execute("DELETE FROM suggestions WHERE run_id IN "
-                    "(SELECT run_id FROM classify_runs WHERE status = 'running')")
+        for table in ("labels", "suggestions", "classify_coverage"):
+            con.execute(f"DELETE FROM {table} WHERE run_id IN "
+                        "(SELECT run_id FROM classify_runs WHERE status = 'running')")
         con.execute("UPDATE classify_runs SET status = 'abandoned', ended_at = current_timestamp "
                     "WHERE status = 'running'")
+
+
+def _start_run(con: duckdb.DuckDBPyConnection, ran: dict[str, str], current: dict[str, str], n_trials: int,
+               code: str | None) -> int:
+    """Record a new running run; return its ID. ``ran``: the classifiers it runs (key ->
+    version); ``current``: every classifier it brings up to date."""
+    with transaction(con):
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM classify_runs").fetchall()[0][0]
-        versions = json.dumps({**{r.id: r.classifier_version for r in rules},
-                               **{f"model:{m.id}": m.version for m in models}})
-        con.execute("INSERT INTO classify_runs (run_id, status, rules, trials) VALUES (?, 'running', ?, ?)",
-                    [run_id, versions, n_trials])
+        con.execute("INSERT INTO classify_runs (run_id, status, rules, trials, current, code) "
+                    "VALUES (?, 'running', ?, ?, ?, ?)",
+                    [run_id, json.dumps(ran), n_trials, json.dumps(current), code])
     return run_id
 
 
+def _cover(con: duckdb.DuckDBPyConnection, run_id: int, trial_ids: Sequence[str], keys: dict[str, str]) -> None:
+    """Record that the run covered these trials with these classifiers (visible once it completes)."""
+    con.register("_cover_trials", pa.table({"trial_id": pa.array(list(trial_ids), pa.string())}))
+    con.register("_cover_keys", pa.table({"classifier": pa.array(list(keys), pa.string()),
+                                          "version": pa.array(list(keys.values()), pa.string())}))
+    try:
+        con.execute(
+            "INSERT INTO classify_coverage (run_id, trial_id, classifier, version, ingested_at) "
+            "SELECT ?, t.trial_id, k.classifier, k.version, f.ingested_at FROM trials t "
+            "LEFT JOIN ingested_files f ON f.path = t.source_path CROSS JOIN _cover_keys k "
+            "WHERE t.trial_id IN (SELECT trial_id FROM _cover_trials)", [run_id])
+    finally:
+        con.unregister("_cover_trials")
+        con.unregister("_cover_keys")
+
+
 def _complete_run(con: duckdb.DuckDBPyConnection, run_id: int, rules: Sequence[Rule],
-                  trial_ids: Sequence[str] | None, models: Sequence[TrainedModel] = ()) -> int:
-    """Delete what the run supersedes and mark it complete, atomically; return its label count."""
-    label_ids = sorted({r.id for r in rules} | {lid for m in models if m.spec.kind == "label" for lid in m.classes})
-    con.register("_run_ids", pa.table({"label_id": pa.array(label_ids, pa.string())}))
-    con.register("_run_models", pa.table({"model": pa.array([m.id for m in models], pa.string())}))
-    scope = ""
-    if trial_ids is not None:
-        con.register("_run_trials", pa.table({"trial_id": pa.array(list(trial_ids), pa.string())}))
-        scope = "AND trial_id IN (SELECT trial_id FROM _run_trials)"
+                  models: Sequence[TrainedModel] = ()) -> int:
+    """Delete what the run supersedes (on each trial it covered, the earlier labels of the IDs
+    it ran there, the earlier suggestions of the models it ran there and the earlier coverage of
+    those classifiers) and mark it complete, atomically; return its label count."""
+    pairs = [(r.id, r.id) for r in rules]
+    pairs += [(MODEL_PREFIX + m.id, c) for m in models if m.spec.kind == "label" for c in m.classes]
+    con.register("_run_map", pa.table({"classifier": pa.array([p[0] for p in pairs], pa.string()),
+                                       "label_id": pa.array([p[1] for p in pairs], pa.string())}))
+    merged = [(key, lid) for key, ids in label_models().items() for lid in ids]
+    con.register("_label_models", pa.table({"model": pa.array([p[0] for p in merged], pa.string()),
+                                            "label_id": pa.array([p[1] for p in merged], pa.string())}))
     try:
         with transaction(con):
             con.execute(
-                f"DELETE FROM labels WHERE run_id IS DISTINCT FROM ? "
-                f"AND label_id IN (SELECT label_id FROM _run_ids) {scope}", [run_id])
+                "DELETE FROM labels USING (SELECT DISTINCT c.trial_id, m.label_id FROM classify_coverage c "
+                "JOIN _run_map m USING (classifier) WHERE c.run_id = $run) AS s "
+                "WHERE labels.trial_id = s.trial_id AND labels.label_id = s.label_id "
+                "AND labels.run_id IS DISTINCT FROM $run", {"run": run_id})
             con.execute(
-                f"DELETE FROM suggestions WHERE run_id IS DISTINCT FROM ? "
-                f"AND model IN (SELECT model FROM _run_models) {scope}", [run_id])
+                "DELETE FROM suggestions USING (SELECT trial_id, classifier FROM classify_coverage "
+                "WHERE run_id = $run) AS s WHERE suggestions.trial_id = s.trial_id "
+                "AND $prefix || suggestions.model = s.classifier AND suggestions.run_id IS DISTINCT FROM $run",
+                {"run": run_id, "prefix": MODEL_PREFIX})
+            con.execute(
+                "DELETE FROM classify_coverage USING (SELECT trial_id, classifier FROM classify_coverage "
+                "WHERE run_id = $run) AS s WHERE classify_coverage.trial_id = s.trial_id "
+                "AND classify_coverage.classifier = s.classifier AND classify_coverage.run_id <> $run",
+                {"run": run_id})
+            # a rule run again without the label model of its ID: that model's part is gone
+            con.execute(
+                "DELETE FROM classify_coverage USING (SELECT c.trial_id, m.model FROM classify_coverage c "
+                "JOIN _label_models m ON m.label_id = c.classifier WHERE c.run_id = $run) AS s "
+                "WHERE classify_coverage.trial_id = s.trial_id AND classify_coverage.classifier = s.model "
+                "AND classify_coverage.run_id <> $run", {"run": run_id})
+            con.execute("DELETE FROM classify_coverage WHERE trial_id NOT IN (SELECT trial_id FROM trials)")
             count = con.execute("SELECT count(*) FROM labels WHERE run_id = ?", [run_id]).fetchall()[0][0]
             con.execute("UPDATE classify_runs SET status = 'complete', ended_at = current_timestamp, labels = ? "
                         "WHERE run_id = ?", [count, run_id])
     finally:
-        con.unregister("_run_ids")
-        con.unregister("_run_models")
-        if trial_ids is not None:
-            con.unregister("_run_trials")
+        con.unregister("_run_map")
+        con.unregister("_label_models")
     return count
 
 
@@ -195,40 +253,58 @@ def classify(
     batch_chars: int = CLASSIFY_BATCH_CHARS,
     on_batch: Callable[[int], None] | None = None,
     models: Sequence[TrainedModel] = (),
+    full: bool = False,
 ) -> ClassifyReport:
     """Label the stored steps in one recorded run (see the module docstring).
 
     ``rules`` defaults to every active classifier; ``trial_ids`` to every trial; ``models`` (the
     trained models to apply, e.g. :func:`~redline.classifiers.models.available.available_models`)
-    to none. The run's labels replace, for those trials, every earlier label of the same IDs,
-    and its suggestions every earlier suggestion of the same models.
+    to none. Only the (classifier, trial) pairs that are not current run
+    (:mod:`redline.classifiers.versions`); ``full`` runs every pair. Where the run labels a
+    trial, its labels replace the earlier labels of the same IDs, and its suggestions the
+    earlier suggestions of the same models; the other pairs keep theirs. With nothing to run,
+    no run is recorded and the report says the labels are current.
     ``on_batch`` is called with the number of trials of each finished batch. The report names
     the classifiers whose logic changed since the database was last labelled with them.
     """
-    rules = active_rules() if rules is None else list(rules)
+    code = None
+    if rules is None:
+        rules = active_rules()
+        code = source_digest()
     with memory_capped(con, CLASSIFY_DUCKDB_MEMORY):
-        return _classify(con, rules, trial_ids, batch_trials, batch_chars, on_batch, list(models))
+        return _classify(con, list(rules), trial_ids, batch_trials, batch_chars, on_batch, list(models), full, code)
 
 
 def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequence[str] | None,
               batch_trials: int, batch_chars: int, on_batch: Callable[[int], None] | None,
-              models: list[TrainedModel]) -> ClassifyReport:
-    chunks = batches(con, trial_ids, batch_trials=batch_trials, batch_chars=batch_chars)
-    changed = changed_rules(con, rules)
-    run_id = _start_run(con, rules, sum(len(chunk) for chunk in chunks), models)
-    report = ClassifyReport(rules=len(rules), run_id=run_id, changed=changed, models=len(models))
-    for chunk in chunks:
-        frames = read_frames(con, chunk)
-        labels = label_frames(frames, rules)
-        suggestions = None
-        if models:
-            labels, suggestions = apply_models(frames, labels, models)
-            report.suggestions += suggestions.height
-        _write(con, "labels", labels.select(list(LABEL_COLUMNS)), run_id)
-        if suggestions is not None:
-            _write(con, "suggestions", suggestions, run_id)
-        report.trials += len(chunk)
-        if on_batch:
-            on_batch(len(chunk))
-    report.labels = _complete_run(con, run_id, rules, trial_ids, models)
+              models: list[TrainedModel], full: bool, code: str | None) -> ClassifyReport:
+    _abandon_unfinished(con)
+    passes = plan(con, rules, models, trial_ids, full=full)
+    current = expected(rules, models)
+    total = len(trial_ids) if trial_ids is not None else con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
+    report = ClassifyReport(total_trials=total, classifiers=len(current), changed=changed_rules(con, rules))
+    if not passes:
+        return report
+    ran = {k: v for p in passes for k, v in p.keys.items()}
+    report.run_id = run_id = _start_run(con, ran, current, len({t for p in passes for t in p.trial_ids}), code)
+    report.rules = sum(1 for k in ran if not k.startswith(MODEL_PREFIX))
+    report.models = len(ran) - report.rules
+    for step in passes:
+        keys = step.keys
+        for chunk in batches(con, step.trial_ids, batch_trials=batch_trials, batch_chars=batch_chars):
+            frames = read_frames(con, chunk)
+            labels = label_frames(frames, step.rules)
+            suggestions = None
+            if step.models:
+                labels, suggestions = apply_models(frames, labels, step.models)
+                report.suggestions += suggestions.height
+            _write(con, "labels", labels.select(list(LABEL_COLUMNS)), run_id)
+            if suggestions is not None:
+                _write(con, "suggestions", suggestions, run_id)
+            _cover(con, run_id, chunk, keys)
+            report.pairs += len(chunk) * len(keys)
+            if on_batch:
+                on_batch(len(chunk))
+    report.trials = len({t for p in passes for t in p.trial_ids})
+    report.labels = _complete_run(con, run_id, rules, models)
     return report

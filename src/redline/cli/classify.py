@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -13,7 +14,7 @@ from .dataset import engine_options, run_dataset_classify
 
 @main.command()
 @db_option
-@click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable).")
+@click.option("--rule", "only", multiple=True, metavar="ID", help="Run only this classifier (repeatable): where it is not current, or everywhere with --all.")
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
               help=f"At most N trials read and labelled at a time, of each shard with --dataset (default "
                    f"{CLASSIFY_BATCH_TRIALS:,}; a batch also ends before {CLASSIFY_BATCH_CHARS:,} characters of "
@@ -23,16 +24,22 @@ from .dataset import engine_options, run_dataset_classify
 @engine_options
 @models_option
 @click.option("--no-models", is_flag=True, help="Run the rules only, not the learned models.")
+@click.option("--all", "full", is_flag=True,
+              help="Run every classifier on every trial, even where its labels are current.")
 @progress_option
-def classify(db_path, only, batch_trials, dataset, engine, ray_address, models_dir, no_models, progress_mode):
+def classify(db_path, only, batch_trials, dataset, engine, ray_address, models_dir, no_models, full, progress_mode):
     """Label behaviours on the stored steps.
 
-    Works from the database alone (no re-ingest). Each run is recorded in classify_runs; when it
-    completes, its labels replace the earlier labels of the same classifiers, so re-running
-    never duplicates them, and a run that is interrupted leaves the earlier labels in place.
-    With --progress lines, a line on stderr after each batch of trials is stored.
-    A classifier's version is a fingerprint of its logic; the command names the classifiers
-    that changed since the database was last labelled.
+    Works from the database alone (no re-ingest). Only what is not current runs: each
+    classifier on the trials it has not labelled in its present version (trials ingested or
+    read again since, classifiers whose logic or model changed, new ones); with nothing to do
+    it says the labels are current. --all runs everything. Each run is recorded in
+    classify_runs (which classifier version covered which trial: classify_coverage); when it
+    completes, its labels replace, on the trials it ran, the earlier labels of the same
+    classifiers, so re-running never duplicates them, and a run that is interrupted leaves the
+    earlier labels in place. With --progress lines, a line on stderr after each batch of
+    trials is stored. A classifier's version is a fingerprint of its logic; the command names
+    the classifiers that changed since the database was last labelled.
 
     The learned models run too (the ones trained with `redline train` in the models folder,
     else the shipped defaults): MSG-SELFPRES and MSG-GIVEUP add labels where the rule or the
@@ -43,8 +50,22 @@ def classify(db_path, only, batch_trials, dataset, engine, ray_address, models_d
     With --dataset DIR the same run labels a Parquet dataset, each shard's trials in a task of
     its own (on Ray with --engine ray), writing new labels and suggestions files per shard; the
     new files replace the old in one commit when every shard is done, and a run that is
-    interrupted is resumed by the next.
+    interrupted is resumed by the next. A dataset's shards are labelled again whole (a dataset
+    keeps no record of which classifier version covered which trial).
     """
+    if dataset is None and engine == "ray":
+        fail("--engine ray labels a dataset: give --dataset DIR")
+    if dataset is None:
+        classify_database(db_path, models_dir, no_models, only, batch_trials, full, progress_mode)
+        return
+    rules, models = _selected(only, models_dir, no_models)
+    report = run_dataset_classify(dataset, rules if only else None, engine, ray_address,
+                                  batch_trials or CLASSIFY_BATCH_TRIALS, models)
+    _say(report, "dataset")
+
+
+def _selected(only, models_dir, no_models):
+    """The rules ``--rule`` names (every active one without) and the models to apply with them."""
     from ..classifiers.registry import active_rules, get_rule, models_for
 
     rules = active_rules()
@@ -53,20 +74,27 @@ def classify(db_path, only, batch_trials, dataset, engine, ray_address, models_d
             rules = [get_rule(r) for r in only]
         except KeyError as exc:
             fail(str(exc.args[0]))
-    if dataset is None and engine == "ray":
-        fail("--engine ray labels a dataset: give --dataset DIR")
     ids = None if not only else sorted({m.id for r in rules for m in models_for(r.id)})
-    models = [] if no_models else load_models(models_dir, ids)
-    if dataset is not None:
-        report = run_dataset_classify(dataset, rules if only else None, engine, ray_address,
-                                      batch_trials or CLASSIFY_BATCH_TRIALS, models)
-    else:
-        report = run_classify(db_path, rules, models, batch_trials, progress_mode)
+    return rules, [] if no_models else load_models(models_dir, ids)
+
+
+def _say(report, what: str) -> None:
     if report.changed:
-        echo(f"{len(report.changed)} classifiers changed since the {'dataset' if dataset else 'database'} "
-             "was last labelled: "
+        echo(f"{len(report.changed)} classifiers changed since the {what} was last labelled: "
              + ", ".join(f"{rule_id} ({old} -> {new})" for rule_id, old, new in report.changed))
     echo(report.summary())
+
+
+def classify_database(db_path, models_dir=None, no_models=False, only=(), batch_trials=None, full=False,
+                      progress_mode=None) -> None:
+    """What ``redline classify`` does to a database (also ``redline ingest --classify``): say
+    the labels are current when that is known without loading a classifier, else run what is
+    not current (``full``: everything) and report."""
+    if not full and not only and labels_current(db_path, models_dir, no_models):
+        return
+    rules, models = _selected(only, models_dir, no_models)
+    report = run_classify(db_path, rules if only else None, models, batch_trials, progress_mode, full)
+    _say(report, "database")
 
 
 def load_models(models_dir, ids=None):
@@ -80,7 +108,28 @@ def load_models(models_dir, ids=None):
         fail(str(exc))
 
 
-def run_classify(db_path, rules, models, batch_trials, progress_mode=None):
+def labels_current(db_path, models_dir, no_models) -> bool:
+    """Say so and return True when every trial's labels are current, told from the database and
+    the models' metadata alone (:func:`redline.classifiers.versions.labels_current`); False when
+    the classifiers must be loaded to tell, or something must run. Skipped when the rules are
+    already loaded in this process (from Python: they are then asked directly)."""
+    if "redline.classifiers.registry" in sys.modules:
+        return False
+    from ..classifiers.versions import labels_current as current
+
+    con = open_db(db_path)
+    try:
+        state = current(con, models_dir, use_models=not no_models)
+    finally:
+        con.close()
+    if state is None:
+        return False
+    echo(f"labels are current ({state[0]} trials, {state[1]} classifiers)")
+    return True
+
+
+def run_classify(db_path, rules, models, batch_trials, progress_mode=None, full=False):
+    """Classify the database at ``db_path`` (``rules`` None: every active classifier)."""
     from ..classifiers.store import classify as run
 
     con = open_db(db_path)
@@ -88,7 +137,7 @@ def run_classify(db_path, rules, models, batch_trials, progress_mode=None):
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
         with progress("classify", total, mode=progress_mode) as bar:
             report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or CLASSIFY_BATCH_TRIALS,
-                         models=models)
+                         models=models, full=full)
     finally:
         con.close()
     return report

@@ -55,10 +55,14 @@ def exit_status(report, strict: bool) -> int:
 @engine_options
 @shard_option
 @models_option
-@click.option("--no-models", is_flag=True, help="With --out: label with the rules only, not the learned models.")
+@click.option("--classify", "then_classify", is_flag=True,
+              help="Then classify the database in the same process, as `redline classify` does (only what is "
+                   "not current): ingest and classify paying the start-up once.")
+@click.option("--no-models", is_flag=True, help="With --out or --classify: label with the rules only, not the "
+                                                  "learned models.")
 @progress_option
-def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address, shard_mb, models_dir, no_models,
-           progress_mode):
+def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address, shard_mb, then_classify, models_dir,
+           no_models, progress_mode):
     """Read transcripts into the database, or into a Parquet dataset (--out).
 
     PATHS are files, directories (read recursively) or glob patterns. Formats are detected by
@@ -71,11 +75,16 @@ def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address
     (--engine ray), and every shard's trials are labelled as they are read; `redline attach DIR`
     then gives a database to report on. Re-running skips files already in the dataset.
 
+    With --classify the database is classified after the ingest, in the same process
+    (`redline ingest PATHS --classify` is `redline ingest PATHS && redline classify`).
+
     Exit status: 2 when none of PATHS exists, 1 when some do not (or, with --strict, when a
     file or folder could not be read), else 0.
     """
     if out is None and engine == "ray":
         fail("--engine ray writes a dataset: give --out DIR")
+    if out is not None and then_classify:
+        fail("--classify labels the database; with --out every shard's trials are labelled as they are read")
     if out is not None and workers is not None:
         fail("--workers sets the processes of an ingest into the database; with --out, shards are read "
              "one after the other here, or in parallel with --engine ray")
@@ -86,6 +95,10 @@ def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address
         report = run_dataset_ingest(paths, out, fmt, force, engine, ray_address, shard_bytes(shard_mb), models)
     else:
         report = run_ingest(paths, db_path, fmt, workers, force, progress_mode)
+        if then_classify:
+            from .classify import classify_database
+
+            classify_database(db_path, models_dir, no_models, progress_mode=progress_mode)
     if report.named and len(report.missing) == report.named:
         echo("redline: nothing to ingest: none of the paths given exists", err=True)
     status = exit_status(report, strict)

@@ -20,6 +20,7 @@ names are removed by the next writer. Every file's columns and types are those o
 from __future__ import annotations
 
 from .. import schema
+from ..grouping import greedy_groups
 from ..limits import SHARD_BYTES, SHARD_FILES
 
 #: what the manifest's ``format`` says, and the layout version this redline writes and reads
@@ -96,16 +97,4 @@ def plan_shards(sizes: list[tuple[str, int]], shard_bytes: int = SHARD_BYTES,
                 shard_files: int = SHARD_FILES) -> list[list[str]]:
     """Group files (in the order given) into shards of at most ``shard_bytes`` bytes and
     ``shard_files`` files; a file larger than ``shard_bytes`` makes a shard of its own."""
-    shards: list[list[str]] = []
-    current: list[str] = []
-    used = 0
-    for path, size in sizes:
-        size = max(0, size or 0)
-        if current and (used + size > shard_bytes or len(current) >= shard_files):
-            shards.append(current)
-            current, used = [], 0
-        current.append(path)
-        used += size
-    if current:
-        shards.append(current)
-    return shards
+    return greedy_groups(sizes, shard_bytes, shard_files)

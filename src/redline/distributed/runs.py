@@ -22,7 +22,8 @@ def record_run(ds: Dataset, run_id: int, rules: Sequence[Rule], started: float, 
     row = (f"SELECT CAST({int(run_id)} AS INTEGER) AS run_id, CAST(to_timestamp({float(started)}) AS TIMESTAMP) "
            f"AS started_at, CAST(current_timestamp AS TIMESTAMP) AS ended_at, 'complete' AS status, "
            f"CAST({quote(versions)} AS JSON) AS rules, CAST({int(trials)} AS INTEGER) AS trials, "
-           f"CAST({int(labels)} AS BIGINT) AS labels")
+           f"CAST({int(labels)} AS BIGINT) AS labels, CAST({quote(versions)} AS JSON) AS current, "
+           "CAST(NULL AS VARCHAR) AS code")
     source = f"SELECT * FROM ({ds.source('classify_runs')}) WHERE run_id <> {int(run_id)} UNION ALL {row}"
     con = duckdb.connect()
     try:

@@ -173,7 +173,8 @@ def classify_shard(root: str, shard: Shard, write: int, rule_ids: Sequence[str] 
     try:
         load_shard(con, root, {t: f for t, f in shard.tables.items()
                                if t in ("trials", "events", "commands", "labels", "human_labels", "suggestions")})
-        report = classify(con, _rules(rule_ids), batch_trials=batch_trials, models=models)
+        # a shard is labelled again whole: a dataset keeps no record of which trials are current
+        report = classify(con, _rules(rule_ids), batch_trials=batch_trials, models=models, full=True)
         sources = _sources(run_id, report.run_id)
         n = count(con, f"({sources['labels']})")
         written = write_shard(con, Path(root), shard.id, write, tables=("labels", "suggestions"), sources=sources)

@@ -1,0 +1,211 @@
+"""Which (classifier, trial) pairs are current, and a quick answer when all of them are.
+
+A classify run records, in ``classify_coverage``, every (trial, classifier) pair it labelled,
+with the classifier's version and when the trial's file was ingested. A pair is *current* when
+a complete run covered it with the classifier's version of now and the trial has not been read
+again since (a file that changed is read again, and its trials replaced). A trial a rule gave no
+label is thus told apart from one never classified. Classifiers are keyed by their ID (rules)
+or ``model:ID`` (learned models).
+
+The rules' versions are fingerprints of their logic (:mod:`redline.classifiers.fingerprint`):
+computing them means loading every rule and reading its source. A run over the default set of
+classifiers therefore also records a digest of the source the versions came from
+(:func:`source_digest`) and every classifier's version (``classify_runs.code`` and
+``classify_runs.current``); while the source is unchanged, :func:`labels_current` reads the
+versions back from there and the models' from their JSON metadata, and answers from the
+database alone, without loading a rule, polars or a model.
+
+The same digest keys a cache of the registry's rule versions in the user's cache directory
+(:func:`cached_rule_versions`): the registry computes its rules' versions and checks their
+regexes once per source, and a later process loading the same source reads the versions back.
+
+This module imports nothing but the standard library, DuckDB and the models' declarations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from .models.declared import MODELS
+from .models.files import ModelError, default_dir, read_meta, user_models_dir
+
+#: the prefix of a learned model's key among the classifiers a run records
+MODEL_PREFIX = "model:"
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+#: besides the Python source, the files rules may read their word lists and patterns from
+_DATA = ("classifiers/data",)
+
+
+@lru_cache(maxsize=1)
+def source_digest() -> str:
+    """A hash of what the rules' versions are computed from: redline's Python source, the
+    classifiers' data files, and the versions of Python and polars (whose serialised form of an
+    expression is part of a version). Equal digests give equal rule versions."""
+    h = hashlib.sha256()
+    h.update(f"{sys.version_info[:3]} polars {metadata.version('polars')}\0".encode())
+    files = sorted(p for p in _PACKAGE.rglob("*.py"))
+    files += sorted(p for d in _DATA for p in (_PACKAGE / d).rglob("*") if p.is_file())
+    for path in files:
+        h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+#: environment variable naming the folder of redline's caches (default: the user's cache directory)
+CACHE_ENV = "REDLINE_CACHE"
+
+
+def cache_dir() -> Path:
+    """Where computed rule versions are kept: ``REDLINE_CACHE``, else the user's cache
+    directory (``platformdirs``: e.g. ``~/.cache/redline`` on Linux)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("redline", appauthor=False))
+
+
+def _cache_file() -> Path:
+    return cache_dir() / "rule-versions" / f"{source_digest()}.json"
+
+
+def cached_rule_versions() -> dict[str, str] | None:
+    """The registry's rule versions as computed (and its rules checked) once for this very
+    source (:func:`source_digest`), or None when they were not yet."""
+    try:
+        data = json.loads(_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and all(isinstance(v, str) for v in data.values()) else None
+
+
+def cache_rule_versions(versions: dict[str, str]) -> None:
+    """Keep the registry's rule versions for this source (nothing happens if the folder cannot
+    be written: they are computed again next time)."""
+    path = _cache_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(versions, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _sklearn_version() -> str | None:
+    try:
+        return metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def model_versions(folder: str | Path | None = None, ids: Iterable[str] | None = None) -> dict[str, str] | None:
+    """``model:ID`` -> version of each trained model a run would apply, read from the JSON
+    metadata beside it (the choice :func:`~redline.classifiers.models.available.available_models`
+    makes: the user's model in ``folder``, else the shipped default, else the default retrained
+    for this scikit-learn). None when that cannot be told without loading a model (the run
+    loads them and says what is wrong)."""
+    folder = Path(folder) if folder is not None else user_models_dir()
+    installed = _sklearn_version()
+    wanted = None if ids is None else set(ids)
+    out: dict[str, str] = {}
+    try:
+        for spec in MODELS:
+            if wanted is not None and spec.id not in wanted:
+                continue
+            name = f"{spec.id}.json"
+            if (folder / name).exists():
+                meta = read_meta(folder / name)
+            else:
+                meta = read_meta(default_dir() / name)
+                if meta.get("sklearn_version") != installed:
+                    rebuilt = folder / f"defaults-sklearn-{installed}" / name
+                    if not rebuilt.exists():
+                        return None
+                    meta = read_meta(rebuilt)
+            if (meta.get("id") != spec.id or meta.get("spec_version") != spec.version
+                    or meta.get("sklearn_version") != installed or not meta.get("version")):
+                return None
+            out[MODEL_PREFIX + spec.id] = str(meta["version"])
+    except ModelError:
+        return None
+    return out
+
+
+def _values(expected: dict[str, str]) -> tuple[str, list[str]]:
+    """A VALUES list of (classifier, version) and its parameters."""
+    params = [x for pair in sorted(expected.items()) for x in pair]
+    return ", ".join("(?, ?)" for _ in expected), params
+
+
+def pending(con: duckdb.DuckDBPyConnection, expected: dict[str, str],
+            trial_ids: Sequence[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """(trial, the classifiers of ``expected`` not current on it) for every trial (default: all
+    stored trials) where some are not, in trial order. ``expected``: classifier key -> version."""
+    if not expected:
+        return []
+    values, params = _values(expected)
+    rows = con.execute(f"""
+        WITH expected(classifier, version) AS (VALUES {values}),
+        covered AS (
+            SELECT c.trial_id, c.classifier FROM classify_coverage c
+            JOIN expected e ON e.classifier = c.classifier AND e.version = c.version
+            JOIN trials t ON t.trial_id = c.trial_id
+            LEFT JOIN ingested_files f ON f.path = t.source_path
+            WHERE c.run_id IN (SELECT run_id FROM classify_runs WHERE status = 'complete')
+              AND c.ingested_at IS NOT DISTINCT FROM f.ingested_at
+        )
+        SELECT t.trial_id, list(e.classifier ORDER BY e.classifier)
+        FROM trials t CROSS JOIN expected e
+        ANTI JOIN covered v ON v.trial_id = t.trial_id AND v.classifier = e.classifier
+        GROUP BY t.trial_id ORDER BY t.trial_id
+    """, params).fetchall()
+    if trial_ids is not None:
+        wanted = set(trial_ids)
+        rows = [row for row in rows if row[0] in wanted]
+    return [(trial_id, tuple(keys)) for trial_id, keys in rows]
+
+
+def recorded_versions(con: duckdb.DuckDBPyConnection, digest: str | None = None) -> dict[str, str] | None:
+    """Every classifier's version as the newest complete run over the default classifiers
+    recorded it, when that run's source digest is ``digest`` (default: this source's)."""
+    rows = con.execute(
+        "SELECT current FROM classify_runs WHERE status = 'complete' AND code = ? AND current IS NOT NULL "
+        "ORDER BY run_id DESC LIMIT 1", [digest or source_digest()]).fetchall()
+    return json.loads(rows[0][0]) if rows else None
+
+
+def labels_current(con: duckdb.DuckDBPyConnection, models_folder: str | Path | None = None, *,
+                   use_models: bool = True) -> tuple[int, int] | None:
+    """(trials, classifiers) when every stored trial is current for every active classifier
+    (and, with ``use_models``, every trained model a run would apply); None when some pair is
+    not, or when that cannot be told without loading the classifiers (the source changed since
+    the last run over all of them, or a model's metadata cannot be read)."""
+    recorded = recorded_versions(con)
+    if recorded is None:
+        return None
+    expected = {k: v for k, v in recorded.items() if not k.startswith(MODEL_PREFIX)}
+    if use_models:
+        models = model_versions(models_folder)
+        if models is None:
+            return None
+        expected |= models
+    elif con.execute("SELECT count(*) FROM classify_coverage WHERE classifier LIKE 'model:%' "
+                     "AND run_id IN (SELECT run_id FROM classify_runs WHERE status = 'complete')").fetchall()[0][0]:
+        return None  # the rules run again where a model gave part of their labels
+    if pending(con, expected):
+        return None
+    trials = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
+    return trials, len(expected)
