@@ -55,9 +55,18 @@ _CROSS_ROW = frozenset({
 })
 
 
+#: function namespaces whose every function acts within one row's list (``list.slice``,
+#: ``list.shift``): their names say nothing about other rows
+_WITHIN_ROW_NAMESPACES = frozenset({"ListExpr", "ArrayExpr"})
+
+
 def _cross_row(node: Any) -> bool:
     if isinstance(node, dict):
         for key, value in node.items():
+            if key in _WITHIN_ROW_NAMESPACES:
+                continue  # (its inputs are the function's "input", read apart)
+            if key == "StringExpr" and value == "Slice":  # a slice of each row's text
+                continue
             if key in _CROSS_ROW:
                 return True
             if key == "Eval" and isinstance(value, dict):  # the evaluation runs within a row's list
@@ -105,9 +114,10 @@ def _row_wise(expr: pl.Expr) -> bool:
 @dataclass(frozen=True)
 class _Plan:
     """How a command match is evaluated: per (screen, the AND of its other conjuncts) group, the
-    OR of the groups' row-wise parts (``None``: none, every row of the screen)."""
+    OR of the groups' row-wise parts (``None``: none, every row of the screen); the other
+    conjuncts are kept apart, so each is evaluated once per batch."""
 
-    groups: tuple[tuple[frozenset[str] | None, pl.Expr | None, tuple[pl.Expr | None, ...]], ...]
+    groups: tuple[tuple[frozenset[str] | None, tuple[pl.Expr, ...], tuple[pl.Expr | None, ...]], ...]
 
 
 #: plans of the matches seen, by id (the match is kept, so its id is never reused)
@@ -122,11 +132,11 @@ def _plan(match: Match) -> _Plan:
     known = _PLANS.get(id(match))
     if known is not None and known[0] is match:
         return known[1]
-    grouped: dict[tuple[frozenset[str] | None, str], tuple[pl.Expr | None, list[pl.Expr | None]]] = {}
+    grouped: dict[tuple[frozenset[str] | None, tuple[str, ...]], tuple[tuple[pl.Expr, ...], list[pl.Expr | None]]] = {}
     for screen, conjuncts in match.or_branches():
         content = [c for c in conjuncts if row_wise(c)]
-        place = _and([c for c in conjuncts if not row_wise(c)])
-        key = (screen, "" if place is None else expression_text(place))
+        place = tuple(c for c in conjuncts if not row_wise(c))
+        key = (screen, tuple(expression_text(c) for c in place))
         grouped.setdefault(key, (place, []))[1].append(_and(content))
     plan = _Plan(tuple((screen, place, tuple(parts)) for (screen, _), (place, parts) in grouped.items()))
     _PLANS[id(match)] = (match, plan)
@@ -146,10 +156,20 @@ def distinct_commands(frames: Frames) -> dict[str | None, pl.DataFrame]:
     return frames.memo("distinct_commands", compute)
 
 
-def _place_mask(frames: Frames, expr: pl.Expr) -> pl.Series:
-    """An expression that reads where rows are (or other rows), over every command row."""
-    return frames.memo(("place", expression_text(expr)),
-                       lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
+def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...]) -> pl.Series:
+    """The AND of conjuncts that read where rows are (or other rows), over every command row.
+    Each conjunct is evaluated once per batch, however many rules and branches share it (such
+    as "not in a scaffold's edit body", a window over every step)."""
+    def one(expr: pl.Expr) -> pl.Series:
+        return frames.memo(("place", expression_text(expr)),
+                           lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
+    return functools.reduce(operator.and_, [one(expr) for expr in conjuncts])
+
+
+def unparsed_actions(frames: Frames) -> pl.DataFrame:
+    """The batch's actions whose command line did not parse (what a rule's ``fallback`` regex
+    reads), found once per batch."""
+    return frames.memo("unparsed_actions", lambda: frames.actions.filter(pl.col("parse_error").is_not_null()))
 
 
 def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
@@ -184,7 +204,7 @@ def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
             rows = candidates["_rows"].explode()
         else:
             rows = candidates.filter(functools.reduce(operator.or_, parts))["_rows"].explode()
-        if place is not None and len(rows):
+        if place and len(rows):
             rows = rows.filter(_place_mask(frames, place).gather(rows))
         found.append(rows)
     found = [r for r in found if len(r)]
@@ -298,8 +318,7 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
                 )
             )
         if rule.fallback:
-            unparsed = frames.actions.filter(
-                pl.col("parse_error").is_not_null() & pl.col("text").str.contains(rule.fallback).fill_null(False))
+            unparsed = unparsed_actions(frames).filter(pl.col("text").str.contains(rule.fallback).fill_null(False))
             if not unparsed.is_empty():
                 parts.append(_with_evidence(unparsed, (rule.fallback,)))
     else:
