@@ -62,6 +62,14 @@ def _dicts(df: pl.DataFrame) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*(df.get_column(name).to_list() for name in names))]
 
 
+def _tuples_by_trial(df: pl.DataFrame) -> dict[str, list[tuple]]:
+    """Each trial's rows of ``df`` (first column ``trial_id``) as tuples of the other columns."""
+    out: dict[str, list[tuple]] = {}
+    for trial_id, *rest in zip(*(df.get_column(name).to_list() for name in df.columns)):
+        out.setdefault(trial_id, []).append(tuple(rest))
+    return out
+
+
 #: the commands rows :meth:`_History._all_launches` keeps, as a polars expression
 _BACKGROUND = pl.col("background").fill_null(False)
 _LAUNCH = (
@@ -74,11 +82,13 @@ _LAUNCH = (
 class _History:
     """One trial's earlier steps, for tracing kills (plain Python rows, in order)."""
 
-    def __init__(self, commands: list[dict], actions: list[dict], observations: list[dict]) -> None:
+    def __init__(self, commands: list[dict], actions: list[tuple], observations: list[tuple]) -> None:
+        """``actions``: (seq, text) pairs; ``observations``: (seq, action_seq, text) triples."""
         self.commands = sorted(commands, key=lambda c: (c["seq"], c["idx"]))
-        self.actions = {r["seq"]: r["text"] or "" for r in actions}
-        self.outputs = sorted(((r["seq"], r["action_seq"], r["text"] or "") for r in observations), key=lambda t: t[0])
+        self.actions = {seq: text or "" for seq, text in actions}
+        self.outputs = sorted(((seq, aseq, text or "") for seq, aseq, text in observations), key=lambda t: t[0])
         self._launches: list[dict] | None = None
+        self._texts: list[tuple[int, str]] | None = None
 
     def launches_before(self, seq: int, idx: int) -> list[dict]:
         if self._launches is None:
@@ -101,7 +111,9 @@ class _History:
         return "\n".join(t for _o, a, t in self.outputs if a == action_seq)
 
     def texts_before(self, seq: int) -> list[tuple[int, str]]:
-        return [(s, t) for s, t in sorted(self.actions.items()) if s <= seq]
+        if self._texts is None:
+            self._texts = sorted(self.actions.items())
+        return [(s, t) for s, t in self._texts if s <= seq]
 
 
 def _launch_text(c: dict) -> str:
@@ -422,18 +434,16 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
     cols = ["trial_id", "seq", "idx", "parent_idx", "program", "path", "argv", "background", "context", "code", "text"]
     up_to_kill = pl.col("seq") <= pl.col("_last_kill")
 
-    def by_trial(df: pl.DataFrame, keep: pl.Expr = up_to_kill) -> dict[str, list[dict]]:
-        out: dict[str, list[dict]] = {}
-        rows = df.join(trials, on="trial_id", how="inner").filter(keep.fill_null(False)).drop("_last_kill")
-        for row in _dicts(rows):
-            out.setdefault(row["trial_id"], []).append(row)
-        return out
+    def kept(df: pl.DataFrame, keep: pl.Expr = up_to_kill) -> pl.DataFrame:
+        return df.join(trials, on="trial_id", how="inner").filter(keep.fill_null(False)).drop("_last_kill")
 
     # only launches (:meth:`_History.launches_before`) and substitutions are ever read
-    cmds = by_trial(frames.commands.select(cols), up_to_kill & (_LAUNCH | (pl.col("context") == "substitution")))
-    acts = by_trial(frames.actions.select("trial_id", "seq", "text"))
-    obs = by_trial(frames.observations.select("trial_id", "seq", "action_seq", "text"),
-                   up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill")))
+    cmds: dict[str, list] = {}
+    for row in _dicts(kept(frames.commands.select(cols), up_to_kill & (_LAUNCH | (pl.col("context") == "substitution")))):
+        cmds.setdefault(row["trial_id"], []).append(row)
+    acts = _tuples_by_trial(kept(frames.actions.select("trial_id", "seq", "text")))
+    obs = _tuples_by_trial(kept(frames.observations.select("trial_id", "seq", "action_seq", "text"),
+                                up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill"))))
     kills: dict[str, list[dict]] = {}
     for row in hits.to_dicts():
         kills.setdefault(row["trial_id"], []).append(row)
