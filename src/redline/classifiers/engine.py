@@ -233,13 +233,15 @@ def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -
         matches = pl.col("_text").str.contains(pattern).fill_null(False)
         hit = rows.filter(matches)
         if hit.height:
-            start_bytes = pl.col("_text").str.find(pattern)
-            evidence = pl.col("_text").str.extract(f"({pattern})", 1)
+            # the two passes that locate the match, each run once (a column each, read twice
+            # below); group 0 of the pattern itself is the whole match, and reuses its compiled form
+            hit = hit.with_columns(pl.col("_text").str.find(pattern).alias("_start")).with_columns(
+                pl.col("_text").str.extract(pattern, 0).alias("evidence"))
             # str.find gives byte offsets; convert to character offsets through the prefix length
-            char_start = (pl.col("_text").cast(pl.Binary).bin.slice(0, start_bytes).cast(pl.Utf8, strict=False)
+            char_start = (pl.col("_text").cast(pl.Binary).bin.slice(0, pl.col("_start")).cast(pl.Utf8, strict=False)
                           .str.len_chars())
-            found.append(hit.select("_i", evidence.alias("evidence"), char_start.cast(pl.Int32).alias("span_start"),
-                                    (char_start + evidence.str.len_chars()).cast(pl.Int32).alias("span_end")))
+            found.append(hit.select("_i", "evidence", char_start.cast(pl.Int32).alias("span_start"),
+                                    (char_start + pl.col("evidence").str.len_chars()).cast(pl.Int32).alias("span_end")))
             rows = rows.filter(~matches)
     if rows.height:
         # where no pattern matches, the span starts at the text's length (a slice to a null
