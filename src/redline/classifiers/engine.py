@@ -143,17 +143,26 @@ def _plan(match: Match) -> _Plan:
     return plan
 
 
-def distinct_commands(frames: Frames) -> dict[str | None, pl.DataFrame]:
-    """The batch's distinct command contents (every column but :data:`PLACE_COLUMNS`) by
-    program, each with ``_rows``: the positions of the ``commands`` rows that carry it. Agents
-    repeat their command lines, so a row-wise expression evaluated here reads each distinct
-    command once, and a branch that names programs reads only theirs. Once per batch."""
-    def compute() -> dict[str | None, pl.DataFrame]:
+def distinct_commands(frames: Frames) -> pl.DataFrame:
+    """The batch's distinct command contents (every column but :data:`PLACE_COLUMNS`), each with
+    ``_rows``: the positions of the ``commands`` rows that carry it. Agents repeat their command
+    lines, so a row-wise expression evaluated here reads each distinct command once. Once per
+    batch."""
+    def compute() -> pl.DataFrame:
         content = [c for c in frames.commands.columns if c not in PLACE_COLUMNS]
-        unique = (frames.commands.select(content).with_row_index("_row")
-                  .group_by(content, maintain_order=True).agg("_row").rename({"_row": "_rows"}))
-        return {key[0]: part for key, part in unique.partition_by("program", as_dict=True, maintain_order=True).items()}
+        return (frames.commands.select(content).with_row_index("_row")
+                .group_by(content, maintain_order=True).agg("_row").rename({"_row": "_rows"}))
     return frames.memo("distinct_commands", compute)
+
+
+def commands_by_program(frames: Frames) -> dict[str | None, pl.DataFrame]:
+    """:func:`distinct_commands` by program, so a branch that names programs reads only theirs.
+    (A branch that names none reads :func:`distinct_commands` whole, in one piece: scripts run by
+    path make thousands of programs, and a frame of thousands of pieces is slow to read.)"""
+    def compute() -> dict[str | None, pl.DataFrame]:
+        parts = distinct_commands(frames).partition_by("program", as_dict=True, maintain_order=True)
+        return {key[0]: part for key, part in parts.items()}
+    return frames.memo("commands_by_program", compute)
 
 
 def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...]) -> pl.Series:
@@ -187,15 +196,12 @@ def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
     plan = _plan(match)
     if all(not any(p is not None for p in parts) for _, _, parts in plan.groups):
         return commands.filter(match.expr)
-    by_program = distinct_commands(frames)
-    every = None
     found: list[pl.Series] = []
     for screen, place, parts in plan.groups:
         if screen is None:
-            if every is None:
-                every = pl.concat(list(by_program.values()), rechunk=False)
-            candidates = every
+            candidates = distinct_commands(frames)
         else:
+            by_program = commands_by_program(frames)
             present = [by_program[name] for name in sorted(screen) if name in by_program]
             if not present:
                 continue
