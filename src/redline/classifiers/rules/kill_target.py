@@ -64,10 +64,10 @@ def _dicts(df: pl.DataFrame) -> list[dict]:
 
 def _tuples_by_trial(df: pl.DataFrame) -> dict[str, list[tuple]]:
     """Each trial's rows of ``df`` (first column ``trial_id``) as tuples of the other columns."""
-    out: dict[str, list[tuple]] = {}
-    for trial_id, *rest in zip(*(df.get_column(name).to_list() for name in df.columns)):
-        out.setdefault(trial_id, []).append(tuple(rest))
-    return out
+    rest = df.columns[1:]
+    grouped = df.group_by("trial_id", maintain_order=True).agg(rest)  # rows stay in order within a trial
+    return {trial_id: list(zip(*columns)) for trial_id, *columns in
+            zip(grouped.get_column("trial_id").to_list(), *(grouped.get_column(name).to_list() for name in rest))}
 
 
 #: the commands rows :meth:`_History._all_launches` keeps, as a polars expression
@@ -117,7 +117,11 @@ class _History:
 
 
 def _launch_text(c: dict) -> str:
-    return " ".join([c["program"] or "", *(c["argv"] or [])])
+    """The launch's program and arguments as one line (kept on the row: every later kill reads it)."""
+    text = c.get("_launch_text")
+    if text is None:
+        text = c["_launch_text"] = " ".join([c["program"] or "", *(c["argv"] or [])])
+    return text
 
 
 #: characters with a meaning in a Python regex
