@@ -1,6 +1,6 @@
 """Write a large synthetic corpus of agent trajectories for the benchmarks.
 
-    python benchmarks/generate.py OUT_DIR --files 2000 --steps 30
+    python benchmarks/generate.py OUT_DIR --files 2000 --steps 30 [--varied]
 
 Files are mini-swe-agent trajectories (JSON) with a realistic mix of commands and outputs:
 discovery, edits, installs, servers in the background, port conflicts and kills, long
@@ -52,15 +52,18 @@ PACKAGES = ["requests", "yaml", "numpy", "flask", "django", "pytest", "attrs", "
 HOSTS = ["github.com", "example.org", "downloads.example.net", "mirror.example.com"]
 
 
-def _fill(template: str, rng: random.Random, package: str) -> str:
+def _fill(template: str, rng: random.Random, package: str, varied: bool = False) -> str:
+    # varied: ports and numbers from ranges so wide that almost every command line is distinct
+    ports, numbers = ((1024, 65536), (1, 10**9)) if varied else ((3000, 9000), (1, 200))
     return template.format(
         f=f"{package}/{rng.choice(FILES)}", t=f"{package}/test_{rng.choice(FILES)}",
         d=rng.choice(["src", "tests", "docs", "lib", "src/app"]) + "/" + package,
-        p=rng.randrange(3000, 9000), n=rng.randrange(1, 200), m=rng.choice(MODULES), h=rng.choice(HOSTS),
+        p=rng.randrange(*ports), n=rng.randrange(*numbers), m=rng.choice(MODULES), h=rng.choice(HOSTS),
         k=rng.choice(PACKAGES))
 
 
-def trajectory(rng: random.Random, instance: str, steps: int, model: str, long_rate: float = 0.02) -> dict:
+def trajectory(rng: random.Random, instance: str, steps: int, model: str, long_rate: float = 0.02,
+               varied: bool = False) -> dict:
     messages = [
         {"role": "system", "content": "You are a helpful assistant that can interact with a computer shell to solve programming tasks."},
         {"role": "user", "content": f"<pr_description>Fix issue {instance}.</pr_description>\n" + "Instructions. " * 50},
@@ -70,9 +73,9 @@ def trajectory(rng: random.Random, instance: str, steps: int, model: str, long_r
     for i in range(steps):
         template, out_template, rc = rng.choice(COMMANDS)
         state = rng.getstate()
-        command = _fill(template, rng, package)
+        command = _fill(template, rng, package, varied)
         rng.setstate(state)  # the output names the same file, port and module as the command
-        output = _fill(out_template, rng, package)
+        output = _fill(out_template, rng, package, varied)
         if rng.random() < long_rate:
             output = output + ("x" * 100 + "\n") * 2000  # an occasional long output
         call = f"call_{i}"
@@ -96,9 +99,11 @@ def trajectory(rng: random.Random, instance: str, steps: int, model: str, long_r
     }
 
 
-def generate(out: Path, files: int, steps: int, seed: int = 7, long_rate: float = 0.02) -> int:
+def generate(out: Path, files: int, steps: int, seed: int = 7, long_rate: float = 0.02, varied: bool = False) -> int:
     """Write ``files`` trajectories under ``out``; return the bytes written. ``long_rate`` is the
-    share of outputs that carry 200 kB more (an occasional long output)."""
+    share of outputs that carry 200 kB more (an occasional long output); ``varied`` draws ports
+    and numbers from wide ranges, so almost no command line repeats (no measurement then profits
+    from a command seen before)."""
     rng = random.Random(seed)
     total = 0
     models = ["deepseek/deepseek-chat", "qwen/qwen2.5-72b-instruct", "meta/llama-3.1-70b-instruct"]
@@ -106,7 +111,7 @@ def generate(out: Path, files: int, steps: int, seed: int = 7, long_rate: float 
         instance = f"proj__repo-{i:05d}"
         path = out / f"run{i % 10}" / instance / f"{instance}.traj.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = json.dumps(trajectory(rng, instance, steps, models[i % len(models)], long_rate))
+        data = json.dumps(trajectory(rng, instance, steps, models[i % len(models)], long_rate, varied))
         path.write_text(data, encoding="utf-8")
         total += len(data)
     return total
@@ -119,8 +124,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--long-rate", type=float, default=0.02, help="Share of outputs 200 kB longer.")
+    ap.add_argument("--varied", action="store_true", help="Ports and numbers from wide ranges: command lines rarely repeat.")
     args = ap.parse_args()
-    n = generate(args.out, args.files, args.steps, args.seed, args.long_rate)
+    n = generate(args.out, args.files, args.steps, args.seed, args.long_rate, args.varied)
     print(f"wrote {args.files} files, {n / 1e6:.1f} MB, under {args.out}")
 
 

@@ -154,13 +154,19 @@ def test_cross_row_expressions_are_not_row_wise():
     assert not row_wise(pl.col("program").is_in(["edit"]).any().over("program"))
     assert not row_wise(pl.col("evidence_seq").is_null())
     assert not row_wise(pl.col("text").str.contains("x").any())
+    # a slice of each row's list or text is the row's own; a slice of the column is not
+    argv = pl.col("argv")
+    assert row_wise(argv.list.slice(0, argv.list.len() - 1).list.eval(pl.element().str.contains("^-")).list.any())
+    assert row_wise(pl.col("text").str.slice(0, 3) == "abc")
+    assert not row_wise(pl.col("text").slice(0, 3) == "abc")
+    assert not row_wise(pl.col("text").str.join(" ").str.contains("x"))
 
 
 def test_first_match_gives_what_coalescing_every_patterns_match_gives():
     from redline.classifiers.engine import first_match
     texts = ["", None, "no match here", "héllo Errno 98 wörld", "x: Address already in use\nErrno 98",
              "ünïcode ok then FAILED tests/a.py::b", "Errno 9", "ok ok"]
-    patterns = [r"Address already in use", r"Errno \d+", r"(?m)^FAILED \S+", r"ok"]
+    patterns = [r"Address already in use", r"Errno \d+", r"(?m)^FAILED \S+", r"ok|then", r"(?i)ÜNÏ\w+"]
     df = pl.DataFrame({"text": texts})
     found = pl.coalesce([pl.col("text").str.extract(f"({p})", 1) for p in patterns])
     start_bytes = pl.coalesce([pl.col("text").str.find(p) for p in patterns])

@@ -55,9 +55,18 @@ _CROSS_ROW = frozenset({
 })
 
 
+#: function namespaces whose every function acts within one row's list (``list.slice``,
+#: ``list.shift``): their names say nothing about other rows
+_WITHIN_ROW_NAMESPACES = frozenset({"ListExpr", "ArrayExpr"})
+
+
 def _cross_row(node: Any) -> bool:
     if isinstance(node, dict):
         for key, value in node.items():
+            if key in _WITHIN_ROW_NAMESPACES:
+                continue  # (its inputs are the function's "input", read apart)
+            if key == "StringExpr" and value == "Slice":  # a slice of each row's text
+                continue
             if key in _CROSS_ROW:
                 return True
             if key == "Eval" and isinstance(value, dict):  # the evaluation runs within a row's list
@@ -105,9 +114,10 @@ def _row_wise(expr: pl.Expr) -> bool:
 @dataclass(frozen=True)
 class _Plan:
     """How a command match is evaluated: per (screen, the AND of its other conjuncts) group, the
-    OR of the groups' row-wise parts (``None``: none, every row of the screen)."""
+    OR of the groups' row-wise parts (``None``: none, every row of the screen); the other
+    conjuncts are kept apart, so each is evaluated once per batch."""
 
-    groups: tuple[tuple[frozenset[str] | None, pl.Expr | None, tuple[pl.Expr | None, ...]], ...]
+    groups: tuple[tuple[frozenset[str] | None, tuple[pl.Expr, ...], tuple[pl.Expr | None, ...]], ...]
 
 
 #: plans of the matches seen, by id (the match is kept, so its id is never reused)
@@ -122,34 +132,53 @@ def _plan(match: Match) -> _Plan:
     known = _PLANS.get(id(match))
     if known is not None and known[0] is match:
         return known[1]
-    grouped: dict[tuple[frozenset[str] | None, str], tuple[pl.Expr | None, list[pl.Expr | None]]] = {}
+    grouped: dict[tuple[frozenset[str] | None, tuple[str, ...]], tuple[tuple[pl.Expr, ...], list[pl.Expr | None]]] = {}
     for screen, conjuncts in match.or_branches():
         content = [c for c in conjuncts if row_wise(c)]
-        place = _and([c for c in conjuncts if not row_wise(c)])
-        key = (screen, "" if place is None else expression_text(place))
+        place = tuple(c for c in conjuncts if not row_wise(c))
+        key = (screen, tuple(expression_text(c) for c in place))
         grouped.setdefault(key, (place, []))[1].append(_and(content))
     plan = _Plan(tuple((screen, place, tuple(parts)) for (screen, _), (place, parts) in grouped.items()))
     _PLANS[id(match)] = (match, plan)
     return plan
 
 
-def distinct_commands(frames: Frames) -> dict[str | None, pl.DataFrame]:
-    """The batch's distinct command contents (every column but :data:`PLACE_COLUMNS`) by
-    program, each with ``_rows``: the positions of the ``commands`` rows that carry it. Agents
-    repeat their command lines, so a row-wise expression evaluated here reads each distinct
-    command once, and a branch that names programs reads only theirs. Once per batch."""
-    def compute() -> dict[str | None, pl.DataFrame]:
+def distinct_commands(frames: Frames) -> pl.DataFrame:
+    """The batch's distinct command contents (every column but :data:`PLACE_COLUMNS`), each with
+    ``_rows``: the positions of the ``commands`` rows that carry it. Agents repeat their command
+    lines, so a row-wise expression evaluated here reads each distinct command once. Once per
+    batch."""
+    def compute() -> pl.DataFrame:
         content = [c for c in frames.commands.columns if c not in PLACE_COLUMNS]
-        unique = (frames.commands.select(content).with_row_index("_row")
-                  .group_by(content, maintain_order=True).agg("_row").rename({"_row": "_rows"}))
-        return {key[0]: part for key, part in unique.partition_by("program", as_dict=True, maintain_order=True).items()}
+        return (frames.commands.select(content).with_row_index("_row")
+                .group_by(content, maintain_order=True).agg("_row").rename({"_row": "_rows"}))
     return frames.memo("distinct_commands", compute)
 
 
-def _place_mask(frames: Frames, expr: pl.Expr) -> pl.Series:
-    """An expression that reads where rows are (or other rows), over every command row."""
-    return frames.memo(("place", expression_text(expr)),
-                       lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
+def commands_by_program(frames: Frames) -> dict[str | None, pl.DataFrame]:
+    """:func:`distinct_commands` by program, so a branch that names programs reads only theirs.
+    (A branch that names none reads :func:`distinct_commands` whole, in one piece: scripts run by
+    path make thousands of programs, and a frame of thousands of pieces is slow to read.)"""
+    def compute() -> dict[str | None, pl.DataFrame]:
+        parts = distinct_commands(frames).partition_by("program", as_dict=True, maintain_order=True)
+        return {key[0]: part for key, part in parts.items()}
+    return frames.memo("commands_by_program", compute)
+
+
+def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...]) -> pl.Series:
+    """The AND of conjuncts that read where rows are (or other rows), over every command row.
+    Each conjunct is evaluated once per batch, however many rules and branches share it (such
+    as "not in a scaffold's edit body", a window over every step)."""
+    def one(expr: pl.Expr) -> pl.Series:
+        return frames.memo(("place", expression_text(expr)),
+                           lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
+    return functools.reduce(operator.and_, [one(expr) for expr in conjuncts])
+
+
+def unparsed_actions(frames: Frames) -> pl.DataFrame:
+    """The batch's actions whose command line did not parse (what a rule's ``fallback`` regex
+    reads), found once per batch."""
+    return frames.memo("unparsed_actions", lambda: frames.actions.filter(pl.col("parse_error").is_not_null()))
 
 
 def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
@@ -167,15 +196,12 @@ def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
     plan = _plan(match)
     if all(not any(p is not None for p in parts) for _, _, parts in plan.groups):
         return commands.filter(match.expr)
-    by_program = distinct_commands(frames)
-    every = None
     found: list[pl.Series] = []
     for screen, place, parts in plan.groups:
         if screen is None:
-            if every is None:
-                every = pl.concat(list(by_program.values()), rechunk=False)
-            candidates = every
+            candidates = distinct_commands(frames)
         else:
+            by_program = commands_by_program(frames)
             present = [by_program[name] for name in sorted(screen) if name in by_program]
             if not present:
                 continue
@@ -184,7 +210,7 @@ def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
             rows = candidates["_rows"].explode()
         else:
             rows = candidates.filter(functools.reduce(operator.or_, parts))["_rows"].explode()
-        if place is not None and len(rows):
+        if place and len(rows):
             rows = rows.filter(_place_mask(frames, place).gather(rows))
         found.append(rows)
     found = [r for r in found if len(r)]
@@ -213,13 +239,15 @@ def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -
         matches = pl.col("_text").str.contains(pattern).fill_null(False)
         hit = rows.filter(matches)
         if hit.height:
-            start_bytes = pl.col("_text").str.find(pattern)
-            evidence = pl.col("_text").str.extract(f"({pattern})", 1)
+            # the two passes that locate the match, each run once (a column each, read twice
+            # below); group 0 of the pattern itself is the whole match, and reuses its compiled form
+            hit = hit.with_columns(pl.col("_text").str.find(pattern).alias("_start")).with_columns(
+                pl.col("_text").str.extract(pattern, 0).alias("evidence"))
             # str.find gives byte offsets; convert to character offsets through the prefix length
-            char_start = (pl.col("_text").cast(pl.Binary).bin.slice(0, start_bytes).cast(pl.Utf8, strict=False)
+            char_start = (pl.col("_text").cast(pl.Binary).bin.slice(0, pl.col("_start")).cast(pl.Utf8, strict=False)
                           .str.len_chars())
-            found.append(hit.select("_i", evidence.alias("evidence"), char_start.cast(pl.Int32).alias("span_start"),
-                                    (char_start + evidence.str.len_chars()).cast(pl.Int32).alias("span_end")))
+            found.append(hit.select("_i", "evidence", char_start.cast(pl.Int32).alias("span_start"),
+                                    (char_start + pl.col("evidence").str.len_chars()).cast(pl.Int32).alias("span_end")))
             rows = rows.filter(~matches)
     if rows.height:
         # where no pattern matches, the span starts at the text's length (a slice to a null
@@ -298,8 +326,7 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
                 )
             )
         if rule.fallback:
-            unparsed = frames.actions.filter(
-                pl.col("parse_error").is_not_null() & pl.col("text").str.contains(rule.fallback).fill_null(False))
+            unparsed = unparsed_actions(frames).filter(pl.col("text").str.contains(rule.fallback).fill_null(False))
             if not unparsed.is_empty():
                 parts.append(_with_evidence(unparsed, (rule.fallback,)))
     else:

@@ -216,13 +216,12 @@ def _language(lang: str, key: str, body: str) -> str:
 
 
 def _script_rows(scripts: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    cols: dict[str, list] = {name: [] for name in schema}
-    cols["evidence_seq"] = []
+    names = list(dict.fromkeys([*schema, "evidence_seq"]))
+    rows: list[tuple] = []
     cache: dict[str, list] = {}
 
     def add(**values: object) -> None:
-        for name in cols:
-            cols[name].append(values.get(name))
+        rows.append(tuple(map(values.get, names)))
 
     for row in scripts.iter_rows(named=True):  # one iteration per script run, not per event
         body = (row["body"] or "")[:MAX_SCRIPT_CHARS]
@@ -259,4 +258,6 @@ def _script_rows(scripts: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     out_schema["evidence_seq"] = pl.Int32
     # through Arrow: polars builds list columns from Python lists one small series at a time
     arrow_schema = pl.DataFrame(schema=out_schema).to_arrow(compat_level=pl.CompatLevel.oldest()).schema
-    return pl.from_arrow(pa.Table.from_pydict(cols, schema=arrow_schema))  # type: ignore[return-value]
+    columns = [list(col) for col in zip(*rows)] if rows else [[] for _ in names]
+    return pl.from_arrow(pa.Table.from_arrays(  # type: ignore[return-value]
+        [pa.array(col, type=arrow_schema.field(name).type) for name, col in zip(names, columns)], schema=arrow_schema))

@@ -56,14 +56,39 @@ _SIGNAL = re.compile(r"^-(\d+|[A-Z]+[A-Z0-9+-]*|SIG\w+)$")
 _PORT_OF = re.compile(r"(?:-i\s*(?:tcp|udp)?:?|:|^)(\d{2,5})(?:/(?:tcp|udp))?$")
 
 
+def _dicts(df: pl.DataFrame) -> list[dict]:
+    """``df.to_dicts()``, built from whole columns (several times faster on list columns)."""
+    names = df.columns
+    return [dict(zip(names, row)) for row in zip(*(df.get_column(name).to_list() for name in names))]
+
+
+def _tuples_by_trial(df: pl.DataFrame) -> dict[str, list[tuple]]:
+    """Each trial's rows of ``df`` (first column ``trial_id``) as tuples of the other columns."""
+    rest = df.columns[1:]
+    grouped = df.group_by("trial_id", maintain_order=True).agg(rest)  # rows stay in order within a trial
+    return {trial_id: list(zip(*columns)) for trial_id, *columns in
+            zip(grouped.get_column("trial_id").to_list(), *(grouped.get_column(name).to_list() for name in rest))}
+
+
+#: the commands rows :meth:`_History._all_launches` keeps, as a polars expression
+_BACKGROUND = pl.col("background").fill_null(False)
+_LAUNCH = (
+    pl.col("program").is_not_null() & (pl.col("program") != "")
+    & ~(pl.col("program").is_in(sorted(_NOT_LAUNCHES)) & ~_BACKGROUND)
+    & ~(pl.col("argv").list.get(0, null_on_oob=True).is_in(sorted(_QUERY_ARGS)).fill_null(False) & ~_BACKGROUND)
+)
+
+
 class _History:
     """One trial's earlier steps, for tracing kills (plain Python rows, in order)."""
 
-    def __init__(self, commands: list[dict], actions: list[dict], observations: list[dict]) -> None:
+    def __init__(self, commands: list[dict], actions: list[tuple], observations: list[tuple]) -> None:
+        """``actions``: (seq, text) pairs; ``observations``: (seq, action_seq, text) triples."""
         self.commands = sorted(commands, key=lambda c: (c["seq"], c["idx"]))
-        self.actions = {r["seq"]: r["text"] or "" for r in actions}
-        self.outputs = sorted(((r["seq"], r["action_seq"], r["text"] or "") for r in observations), key=lambda t: t[0])
+        self.actions = {seq: text or "" for seq, text in actions}
+        self.outputs = sorted(((seq, aseq, text or "") for seq, aseq, text in observations), key=lambda t: t[0])
         self._launches: list[dict] | None = None
+        self._texts: list[tuple[int, str]] | None = None
 
     def launches_before(self, seq: int, idx: int) -> list[dict]:
         if self._launches is None:
@@ -86,11 +111,17 @@ class _History:
         return "\n".join(t for _o, a, t in self.outputs if a == action_seq)
 
     def texts_before(self, seq: int) -> list[tuple[int, str]]:
-        return [(s, t) for s, t in sorted(self.actions.items()) if s <= seq]
+        if self._texts is None:
+            self._texts = sorted(self.actions.items())
+        return [(s, t) for s, t in self._texts if s <= seq]
 
 
 def _launch_text(c: dict) -> str:
-    return " ".join([c["program"] or "", *(c["argv"] or [])])
+    """The launch's program and arguments as one line (kept on the row: every later kill reads it)."""
+    text = c.get("_launch_text")
+    if text is None:
+        text = c["_launch_text"] = " ".join([c["program"] or "", *(c["argv"] or [])])
+    return text
 
 
 #: characters with a meaning in a Python regex
@@ -193,7 +224,7 @@ def _names_port(port: str, text: str) -> bool:
 
 def _trace_port(port: str, seq: int, hist: _History, launches: list[dict]) -> tuple[str, str, dict[str, Any]]:
     def names_port(text: str) -> bool:
-        return _names_port(port, text)
+        return port in text and _names_port(port, text)  # (the containment test first: most texts lack it)
 
     for c in reversed(launches):
         # a launch on the port that failed because the port was taken started nothing there
@@ -407,17 +438,16 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
     cols = ["trial_id", "seq", "idx", "parent_idx", "program", "path", "argv", "background", "context", "code", "text"]
     up_to_kill = pl.col("seq") <= pl.col("_last_kill")
 
-    def by_trial(df: pl.DataFrame, keep: pl.Expr = up_to_kill) -> dict[str, list[dict]]:
-        out: dict[str, list[dict]] = {}
-        rows = df.join(trials, on="trial_id", how="inner").filter(keep.fill_null(False)).drop("_last_kill")
-        for row in rows.to_dicts():
-            out.setdefault(row["trial_id"], []).append(row)
-        return out
+    def kept(df: pl.DataFrame, keep: pl.Expr = up_to_kill) -> pl.DataFrame:
+        return df.join(trials, on="trial_id", how="inner").filter(keep.fill_null(False)).drop("_last_kill")
 
-    cmds = by_trial(frames.commands.select(cols))
-    acts = by_trial(frames.actions.select("trial_id", "seq", "text"))
-    obs = by_trial(frames.observations.select("trial_id", "seq", "action_seq", "text"),
-                   up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill")))
+    # only launches (:meth:`_History.launches_before`) and substitutions are ever read
+    cmds: dict[str, list] = {}
+    for row in _dicts(kept(frames.commands.select(cols), up_to_kill & (_LAUNCH | (pl.col("context") == "substitution")))):
+        cmds.setdefault(row["trial_id"], []).append(row)
+    acts = _tuples_by_trial(kept(frames.actions.select("trial_id", "seq", "text")))
+    obs = _tuples_by_trial(kept(frames.observations.select("trial_id", "seq", "action_seq", "text"),
+                                up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill"))))
     kills: dict[str, list[dict]] = {}
     for row in hits.to_dicts():
         kills.setdefault(row["trial_id"], []).append(row)

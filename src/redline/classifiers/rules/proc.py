@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 
-from ..engine import command_rows
+from ..engine import command_rows, unparsed_actions
 from ..rule import (
     Match, Rule, arg, arg_re, args_re, code_re, command_type, in_background, program, subcommand,
     wrapped_by,
@@ -63,8 +63,7 @@ def _proc_kill(frames) -> pl.DataFrame:
             "trial_id", "seq", pl.col("text").str.slice(0, 500).alias("evidence"),
             pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32),
             pl.col("evidence_seq").cast(pl.Int32), "detail"))
-    unparsed = frames.actions.filter(
-        pl.col("parse_error").is_not_null() & pl.col("text").str.contains(KILL_FALLBACK).fill_null(False))
+    unparsed = unparsed_actions(frames).filter(pl.col("text").str.contains(KILL_FALLBACK).fill_null(False))
     if not unparsed.is_empty():
         rows.append(unparsed.select(
             "trial_id", "seq", pl.col("text").str.extract(f"({KILL_FALLBACK})", 1).str.slice(0, 500).alias("evidence"),
