@@ -1,6 +1,11 @@
 """Scoring a batch's steps with trained models: the pipeline's own arithmetic, done once per
 distinct input and shared between models.
 
+A model with a compact form (:mod:`.compact`, every model of the stock shape saved by this
+redline) is scored from it, with NumPy and the hashed counts of :mod:`.analyzers`: no
+scikit-learn is imported. The rest of this docstring is about models without one (saved by an
+earlier redline, or of another shape), scored through scikit-learn.
+
 :meth:`TrainedModel.scores <redline.classifiers.models.files.TrainedModel.scores>` runs the
 fitted pipeline on every row. Almost all of that time is the hashing vectorizers' n-gram
 loops in Python, repeated for every copy of the same command or message and for every model
@@ -31,6 +36,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from .analyzers import Analyzer, Counts, counts
 from .files import TrainedModel
 
 #: what a batch's scorer remembers between models: per column, its distinct values and each
@@ -48,6 +54,11 @@ def scores(model: TrainedModel, inputs: pl.DataFrame, cache: Cache | None = None
     codes = np.stack([_distinct(cache, inputs, c)[1] for c in cols], axis=1)
     uniq, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
+    if model.compact is not None:
+        parts = model.compact.parts
+        counts = [_counts(cache, inputs, p.column, p.analyzer) for p in parts]
+        proba = model.compact.proba(counts, uniq[:, [cols.index(p.column) for p in parts]])
+        return model.select(proba)[inverse]
     plan = _plan(model.pipeline)
     if plan is None:
         proba = model.pipeline.predict_proba(inputs[first].select(cols))
@@ -105,6 +116,15 @@ def _distinct(cache: Cache, inputs: pl.DataFrame, col: str) -> tuple[list[str], 
         codes = np.fromiter((index.setdefault(v, len(index)) for v in inputs[col].to_list()), dtype=np.int64,
                             count=inputs.height)
         cache[key] = (list(index), codes)
+    return cache[key]
+
+
+def _counts(cache: Cache, inputs: pl.DataFrame, col: str, analyzer: Analyzer) -> Counts:
+    """The hashed counts of the column's distinct values (:mod:`.analyzers`), shared by models
+    with the same analyzer."""
+    key = ("hashed", col, analyzer)
+    if key not in cache:
+        cache[key] = counts(_distinct(cache, inputs, col)[0], analyzer)
     return cache[key]
 
 
