@@ -13,7 +13,7 @@ batch of every trial, :func:`redline.classifiers.models.scoring.scores`):
   form;
 - ``compact``: the shipped models as they are.
 
-Per process: the import time and resident memory (RSS) after importing duckdb, pyarrow, polars
+Per process (wall and CPU seconds): the import time and resident memory (RSS) after importing duckdb, pyarrow, polars
 and ``redline.classifiers.store``; each model's load time and RSS growth; the scoring time; the
 peak RSS; whether scikit-learn, SciPy or skops were imported. The figures are medians over the
 repeats, with the ratios compact / pipeline, and whether both scored every step alike.
@@ -43,23 +43,23 @@ from redline.classifiers.models.available import available_models
 from redline.classifiers.models.declared import MODELS
 from redline.classifiers.models.scoring import scores
 out = {"import_s": time.perf_counter() - t0, "base_rss_mb": rss(), "models": {}}
-r0, t0 = rss(), time.perf_counter()
+r0, t0, c0 = rss(), time.perf_counter(), time.process_time()
 models = []
 for spec in MODELS:
     r, t = rss(), time.perf_counter()
     models += available_models(sys.argv[2], [spec.id])
     out["models"][spec.id] = {"load_s": time.perf_counter() - t, "rss_mb": rss() - r}
-out["load_s"], out["load_rss_mb"] = time.perf_counter() - t0, rss() - r0
+out["load_s"], out["load_cpu_s"], out["load_rss_mb"] = time.perf_counter() - t0, time.process_time() - c0, rss() - r0
 con = duckdb.connect(sys.argv[1], read_only=True)
 frames = store.read_frames(con, [r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall()])
-t0, digest, rows = time.perf_counter(), [], 0
+t0, c0, digest, rows = time.perf_counter(), time.process_time(), [], 0
 caches = {}
 for m in models:
     inputs = model_inputs(frames, m.spec.unit)
     s = scores(m, inputs, caches.setdefault(m.spec.unit, {}))
     digest.append(hashlib.sha256(s.tobytes()).hexdigest())
     rows += inputs.height
-out["score_s"], out["rows"] = time.perf_counter() - t0, rows
+out["score_s"], out["score_cpu_s"], out["rows"] = time.perf_counter() - t0, time.process_time() - c0, rows
 out["scores"] = digest
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 out["imported"] = sorted({m.split(".")[0] for m in sys.modules} & {"sklearn", "scipy", "skops"})
@@ -100,7 +100,8 @@ def main() -> None:
                                       capture_output=True, text=True)
                 runs[mode].append(json.loads(done.stdout))
     med = {mode: {k: statistics.median(r[k] for r in rs) for k in
-                  ("import_s", "base_rss_mb", "load_s", "load_rss_mb", "score_s", "peak_rss_mb")}
+                  ("import_s", "base_rss_mb", "load_s", "load_cpu_s", "load_rss_mb", "score_s", "score_cpu_s",
+                   "peak_rss_mb")}
            for mode, rs in runs.items()}
     for mode, rs in runs.items():
         for mid in rs[0]["models"]:
@@ -110,9 +111,11 @@ def main() -> None:
     same = all(a["scores"] == b["scores"] for a, b in zip(runs["pipeline"], runs["compact"]))
     print(json.dumps(med, indent=2))
     p, c = med["pipeline"], med["compact"]
-    print(f"load {c['load_s']:.3f} s vs {p['load_s']:.3f} s (x{c['load_s'] / p['load_s']:.3f}); "
+    print(f"load {c['load_s']:.3f} s vs {p['load_s']:.3f} s (x{c['load_s'] / p['load_s']:.3f}; CPU {c['load_cpu_s']:.3f} "
+          f"vs {p['load_cpu_s']:.3f} s); "
           f"load RSS +{c['load_rss_mb']:.1f} MB vs +{p['load_rss_mb']:.1f} MB; "
-          f"score {c['score_s']:.3f} s vs {p['score_s']:.3f} s (x{c['score_s'] / p['score_s']:.2f}); "
+          f"score {c['score_s']:.3f} s vs {p['score_s']:.3f} s (x{c['score_s'] / p['score_s']:.2f}; CPU "
+          f"{c['score_cpu_s']:.3f} vs {p['score_cpu_s']:.3f} s); "
           f"peak RSS {c['peak_rss_mb']:.0f} MB vs {p['peak_rss_mb']:.0f} MB (x{c['peak_rss_mb'] / p['peak_rss_mb']:.2f}); "
           f"scores identical: {same}")
 

@@ -83,9 +83,8 @@ class Compact:
         if part.sublinear_tf:
             np.log(data, data)
             data += np.float32(1.0)
-        pos = np.minimum(np.searchsorted(part.features, counts.indices), len(part.features) - 1)
-        seen = part.features[pos] == counts.indices if len(part.features) else np.zeros(len(data), dtype=bool)
-        data *= np.where(seen, part.idf[pos] if len(part.features) else part.idf_unseen, part.idf_unseen)
+        pos, seen = _lookup(part.features, counts.indices)
+        data *= np.where(seen, part.idf[pos], part.idf_unseen)
         rows = np.repeat(np.arange(len(counts.indptr) - 1), np.diff(counts.indptr))
         norms = np.sqrt(np.bincount(rows, weights=(data * data).astype(np.float64), minlength=len(counts.indptr) - 1))
         norms[norms == 0.0] = 1.0
@@ -102,9 +101,7 @@ class Compact:
             lengths = np.diff(cnt.indptr)[sel]
             start = np.repeat(cnt.indptr[sel] - (np.cumsum(lengths) - lengths), lengths)
             take = start + np.arange(int(lengths.sum()), dtype=np.int64)
-            idx = cnt.indices[take].astype(np.int64)
-            pos = np.minimum(np.searchsorted(part.features, idx), max(len(part.features) - 1, 0))
-            hit = part.features[pos] == idx if len(part.features) else np.zeros(len(idx), dtype=bool)
+            pos, hit = _lookup(part.features, cnt.indices[take])
             r_all.append(np.repeat(np.arange(n, dtype=np.int64), lengths)[hit])
             c_all.append(part.coef[pos[hit]])
             v_all.append(weights[take][hit].astype(np.float64))
@@ -121,6 +118,12 @@ class Compact:
         if self.binary:
             return np.stack([1.0 - out[:, 0], out[:, 0]], axis=1)
         return out
+
+
+def _lookup(features: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's position among the sorted ``features`` (never empty) and whether it is one of them."""
+    pos = np.minimum(np.searchsorted(features, columns), len(features) - 1)
+    return pos, features[pos] == columns
 
 
 def _expit(x: float) -> float:
@@ -166,7 +169,9 @@ def from_files(params: dict[str, Any], data: bytes) -> Compact:
     c = Compact(tuple(parts), arrays["intercept"], arrays["calibration"], bool(params["binary"]))
     k = len(c.intercept)
     if c.calibration.shape != (k, 2) or any(p.coef.shape != (len(p.features), k) or p.idf.dtype != np.float32
-                                            or p.idf.shape != p.features.shape for p in parts) or (c.binary and k != 1):
+                                            or p.idf.shape != p.features.shape or not len(p.features)
+                                            or (np.diff(p.features) <= 0).any() for p in parts) \
+            or (c.binary and k != 1):
         raise ValueError("the compact arrays do not fit together")
     return c
 
@@ -231,6 +236,8 @@ def from_pipeline(pipeline: Any) -> Compact | None:
         unseen = values[np.argmax(freq)]
         block = coef[offset:offset + nf]
         features = np.flatnonzero((idf != unseen) | (block != 0).any(axis=1))
+        if not len(features):  # nothing learned from this input
+            return None
         analyzer = Analyzer(p["analyzer"], tuple(p["ngram_range"]), nf, bool(p["lowercase"]),
                             p["token_pattern"] if p["analyzer"] == "word" else None)
         parts.append(Part(col, analyzer, bool(tfidf.sublinear_tf), features.astype(np.int64), idf[features].copy(),

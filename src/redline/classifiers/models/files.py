@@ -141,7 +141,8 @@ class TrainedModel:
         return float("inf") if add is None else max(self.threshold, float(add))
 
     def scores(self, inputs) -> Any:
-        """Calibrated probabilities, one column per class (rows x classes), for a frame of inputs."""
+        """Calibrated probabilities, one column per class (rows x classes), for a frame of inputs,
+        computed by the scikit-learn pipeline itself (what :mod:`.scoring` is checked against)."""
         import numpy as np
 
         if inputs.height == 0:
