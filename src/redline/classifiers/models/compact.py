@@ -3,17 +3,18 @@ arrays, scored with NumPy and ``mmh3`` alone, to the same bits as the pipeline.
 
 Why
     Loading the three shipped models as scikit-learn pipelines (``benchmarks/models.py``, on the
-    Scout benchmark's database of 1,000 trials: medians of 5 fresh processes) took 1.79 s and
-    +194 MB of resident memory: importing scikit-learn's text, linear-model, calibration and
-    pipeline modules (0.7 to 0.9 s, +76 MB) and skops (0.4 s, +20 MB), then the pipelines
-    themselves (the first message model +15 MB with skops' transient copies, the second +5 MB,
-    the action model +78 MB). Each logistic regression keeps a dense float64 coefficient row
-    over all 524,288 hashed features (4.2 MB), of which 24,128 are non-zero for a message model
-    and 7,859 for the action model, whose ten one-vs-rest classes hold ten such rows (42 MB);
-    each TF-IDF step keeps a dense float32 ``idf_`` of 262,144 values (1 MB), nearly all one
-    value. The compact form keeps only the features seen in training (170 to 280 kB per model
-    on disk): the three load in 0.018 s and +3.8 MB, score the database's 122,000 steps in
-    0.145 s (0.159 s through scikit-learn), and need neither scikit-learn, SciPy nor skops.
+    Scout benchmark's database of 1,000 trials: medians of 5 fresh processes) took 1.6 CPU
+    seconds and +197 MB of resident memory: importing scikit-learn's text, linear-model,
+    calibration and pipeline modules (0.7 to 0.9 s, +76 MB) and skops (0.4 s, +20 MB), then the
+    pipelines themselves (the first message model +15 MB with skops' transient copies, the
+    second +5 MB, the action model +78 MB). Each logistic regression keeps a dense float64
+    coefficient row over all 524,288 hashed features (4.2 MB), of which 24,128 are non-zero for
+    a message model and 7,859 for the action model, whose ten one-vs-rest classes hold ten such
+    rows (42 MB); each TF-IDF step keeps a dense float32 ``idf_`` of 262,144 values (1 MB),
+    nearly all one value. The compact form keeps only the features seen in training (170 to
+    280 kB per model on disk): the three load in 0.015 CPU seconds and +4 MB, and need neither
+    scikit-learn, SciPy nor skops; scoring the database's 122,000 steps takes about as long as
+    through scikit-learn (0.07 CPU seconds with the inputs built, against 0.08).
 
 What it holds (:func:`from_pipeline`, at save time)
     for a pipeline of the stock shape (:meth:`~redline.classifiers.models.spec.ModelSpec.pipeline`:
