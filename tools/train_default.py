@@ -7,8 +7,11 @@ The shipped models (``src/redline/classifiers/models/data/default/``) are traine
 ``src/redline/classifiers/models/data/examples.jsonl``: messages and commands written for this
 project, and the bundled sample's steps (the project's own invented transcripts). No gold file
 or third-party transcript is read. Training is deterministic (fixed folds, fixed solver seed,
-canonical skops files), so running this twice gives the same bytes; each model's JSON records
-its grouped cross-validated figures on the examples.
+canonical skops and npz files), so running this twice gives the same bytes; each model's JSON records
+its grouped cross-validated figures on the examples. Each model is saved with its compact
+inference form (``ID.npz``, what ``redline classify`` scores, without scikit-learn); a model's
+version names its skops file, from which the compact form is computed, so re-saving the same
+pipeline with its compact form keeps its version.
 
 ``--refresh-sample`` ingests the bundled sample into a throw-away database and rewrites the
 ``origin: sample`` rows: every assistant message with its MSG-* labels as judged below, every

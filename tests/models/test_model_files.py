@@ -37,6 +37,7 @@ def test_a_model_trained_with_another_scikit_learn_is_refused_with_what_to_do(tm
     path = save(small_model, tmp_path)
     meta = json.loads(path.read_text())
     meta["sklearn_version"] = "0.24.2"
+    del meta["compact"]  # a model without a compact form is its pipeline
     path.write_text(json.dumps(meta))
     with pytest.raises(ModelError) as err:
         load(get_model("MSG-SELFPRES"), tmp_path)
@@ -76,7 +77,22 @@ def test_the_shipped_model_recognises_its_documented_examples():
         assert (misses < model.threshold).all(), model.id
 
 
+def test_under_another_scikit_learn_a_shipped_default_with_a_compact_form_loads_as_it_is(tmp_path, monkeypatch):
+    monkeypatch.setattr(available, "sklearn_version", lambda: "0.0-other")
+    said = []
+    (model,) = available.available_models(tmp_path, ["MSG-GIVEUP"], on_message=said.append)
+    assert not said and model.compact is not None and model.path == default_dir() / "MSG-GIVEUP.json"
+
+
 def test_under_another_scikit_learn_the_shipped_default_is_rebuilt_with_a_message(tmp_path, monkeypatch):
+    shipped = tmp_path / "shipped"  # defaults without their compact form: the pipelines themselves
+    shipped.mkdir()
+    for name in ("MSG-GIVEUP.json", "MSG-GIVEUP.skops"):
+        (shipped / name).write_bytes((default_dir() / name).read_bytes())
+    meta = json.loads((shipped / "MSG-GIVEUP.json").read_text())
+    del meta["compact"]
+    (shipped / "MSG-GIVEUP.json").write_text(json.dumps(meta))
+    monkeypatch.setattr(available, "default_dir", lambda: shipped)
     monkeypatch.setattr(available, "sklearn_version", lambda: "0.0-other")
     said = []
     (model,) = available.available_models(tmp_path, ["MSG-GIVEUP"], on_message=said.append)

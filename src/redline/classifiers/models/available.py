@@ -5,11 +5,13 @@ user's models folder (``--models DIR``, ``REDLINE_MODELS``, or the user's data d
 is there, else the shipped default (package data). A user's model that cannot be loaded is an
 error that names the file and says what to do.
 
-The shipped defaults are trained with one scikit-learn version. Under another one they are not
-loaded as they are (a pipeline fitted by one version may compute something else under
-another): each is retrained from the same bundled examples it was made from, deterministically,
-into ``defaults-sklearn-<version>`` inside the models folder, once, and a message says so
-(``on_message``). Nothing is ever loaded across versions silently.
+The shipped defaults carry their compact form (:mod:`.compact`), which scores the same under
+any scikit-learn, so they are loaded as they are. A shipped default without one (trained with
+one scikit-learn version) is not loaded under another (a pipeline fitted by one version may
+compute something else under another): it is retrained from the same bundled examples it was
+made from, deterministically, into ``defaults-sklearn-<version>`` inside the models folder,
+once, and a message says so (``on_message``). No pipeline is ever loaded across versions
+silently.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def train_default(spec: ModelSpec) -> TrainedModel:
 def _default(spec: ModelSpec, folder: Path, on_message: Callable[[str], None] | None) -> TrainedModel:
     shipped = default_dir()
     meta = read_meta(shipped / f"{spec.id}.json")
-    if meta.get("sklearn_version") == sklearn_version():
+    if "compact" in meta or meta.get("sklearn_version") == sklearn_version():
         return load(spec, shipped)
     rebuilt = rebuilt_defaults_dir(folder)
     if (rebuilt / f"{spec.id}.json").exists():

@@ -1,14 +1,24 @@
-"""Saving and loading trained models: a skops file and a JSON file of metadata, side by side.
+"""Saving and loading trained models: a skops file, a compact form and a JSON file of metadata.
 
-A trained model is two files in a models folder: ``ID.skops`` (the fitted scikit-learn
-pipeline in skops' format, which loads without running pickled code) and ``ID.json`` (what the
-model is: its ID, the catalogue IDs it predicts, its version, threshold, the scikit-learn and
-skops versions it was trained with, the SHA-256 of the skops file, what it was trained on and
-its cross-validated figures). Loading checks, in this order, that the metadata names the model
-asked for, that the installed scikit-learn is the one it was trained with (a pipeline fitted
-by another version may compute something else, so this is an error with a message that says
-what to do, never a warning), that the skops file is the one the metadata describes, and that
-the file holds only the scikit-learn, NumPy and SciPy types a pipeline is made of.
+A trained model is up to three files in a models folder: ``ID.skops`` (the fitted scikit-learn
+pipeline in skops' format, which loads without running pickled code), ``ID.npz`` (its compact
+inference form, :mod:`.compact`: the arrays that score it with NumPy alone, written for a
+pipeline of the stock shape) and ``ID.json`` (what the model is: its ID, the catalogue IDs it
+predicts, its version, threshold, the scikit-learn and skops versions it was trained with, the
+SHA-256 of the skops file, the compact form's parameters and SHA-256, what it was trained on
+and its cross-validated figures).
+
+Loading checks that the metadata names the model asked for and this redline's declaration of
+it, and that the skops file and the compact form are the ones the metadata describes (a changed
+file is an error that says what to do). A model with a compact form is then scored from it:
+that form is redline's own arithmetic, the same whichever scikit-learn is installed, and a
+classify run imports neither scikit-learn, SciPy nor skops (see :mod:`.compact` for the time
+and memory this saves). The pipeline itself is read only when asked for (:attr:`TrainedModel.pipeline`),
+and then, as for a model without a compact form (read at once), two more checks apply: the
+installed scikit-learn must be the one it was trained with (a pipeline fitted by another
+version may compute something else, so this is an error with a message that says what to do,
+never a warning), and the file may hold only the scikit-learn, NumPy and SciPy types a pipeline
+is made of.
 
 Where models live
     the wheel ships a default for each model (package data, trained by ``tools/train_default.py``
@@ -17,8 +27,8 @@ Where models live
     ``REDLINE_MODELS``, else the user's data directory (:func:`user_models_dir`). A model there
     takes precedence over the shipped default of the same ID.
 
-The skops file is written canonically (entries named in order, fixed timestamps), so the
-same training data gives the same bytes and the same version.
+The skops and npz files are written canonically (entries named in order, fixed timestamps), so
+the same training data gives the same bytes and the same version.
 """
 
 from __future__ import annotations
@@ -29,11 +39,15 @@ import json
 import os
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import compact as compact_form
+from .compact import Compact
 from .spec import ModelSpec
 
 #: the metadata format this redline writes and reads
@@ -70,17 +84,46 @@ def sklearn_version() -> str:
     return sklearn.__version__
 
 
-@dataclass
+class _Pipeline:
+    """The ``pipeline`` field of :class:`TrainedModel`: read by the model's loader on first use."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = f"_{name}"
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return None  # the field's default
+        value = obj.__dict__.get(self.attr)
+        if value is None and obj.load_pipeline is not None:
+            value = obj.__dict__[self.attr] = obj.load_pipeline()
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.attr] = value
+
+
+@dataclass(eq=False, repr=False)
 class TrainedModel:
-    """A fitted pipeline with what it is: its spec, threshold, classes and metadata."""
+    """A fitted pipeline with what it is: its spec, threshold, classes and metadata.
+
+    A loaded model with a compact form (:mod:`.compact`) is scored from that form; its
+    scikit-learn pipeline is read from the skops file (``load_pipeline``) only when something
+    asks for :attr:`pipeline` (:meth:`scores`, saving it again)."""
 
     spec: ModelSpec
-    pipeline: Any
-    threshold: float
+    pipeline: Any = _Pipeline()
+    threshold: float = 0.5
     #: the catalogue IDs the pipeline's probability columns stand for, in order
-    classes: tuple[str, ...]
+    classes: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    #: the pipeline's compact inference form, when it has one
+    compact: Compact | None = None
+    #: reads the pipeline when it is first asked for (a loaded model with a compact form)
+    load_pipeline: Callable[[], Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"TrainedModel({self.id!r}, version={self.version!r}, threshold={self.threshold!r})"
 
     @property
     def id(self) -> str:
@@ -98,7 +141,8 @@ class TrainedModel:
         return float("inf") if add is None else max(self.threshold, float(add))
 
     def scores(self, inputs) -> Any:
-        """Calibrated probabilities, one column per class (rows x classes), for a frame of inputs."""
+        """Calibrated probabilities, one column per class (rows x classes), for a frame of inputs,
+        computed by the scikit-learn pipeline itself (what :mod:`.scoring` is checked against)."""
         import numpy as np
 
         if inputs.height == 0:
@@ -139,8 +183,10 @@ def _canonical(data: bytes) -> bytes:
 
 
 def save(model: TrainedModel, folder: str | os.PathLike[str], *, extra: dict[str, Any] | None = None) -> Path:
-    """Write ``ID.skops`` and ``ID.json`` into ``folder`` (created if needed); returns the
-    JSON file's path. The model's version becomes ``<spec version>.<hash of the skops file>``."""
+    """Write ``ID.skops``, ``ID.npz`` (the compact form, for a pipeline of the stock shape) and
+    ``ID.json`` into ``folder`` (created if needed); returns the JSON file's path. The model's
+    version becomes ``<spec version>.<hash of the skops file>``: the compact form is computed
+    from that pipeline, so it names both."""
     import skops
     import skops.io as sio
 
@@ -155,20 +201,29 @@ def save(model: TrainedModel, folder: str | os.PathLike[str], *, extra: dict[str
         "threshold": model.threshold, "sklearn_version": sklearn_version(), "skops_version": skops.__version__,
         "sha256": digest, **{k: v for k, v in model.meta.items() if k not in _RESERVED}, **(extra or {}),
     }
-    skops_path = folder / f"{model.spec.id}.skops"
+    compact = compact_form.from_pipeline(model.pipeline)
+    npz_path = folder / f"{model.spec.id}.npz"
+    if compact is not None:
+        params, arrays = compact_form.to_files(compact)
+        meta["compact"] = {**params, "sha256": hashlib.sha256(arrays).hexdigest()}
+        _write(npz_path, arrays)
+    elif npz_path.exists():
+        npz_path.unlink()
+    _write(folder / f"{model.spec.id}.skops", data)
     json_path = folder / f"{model.spec.id}.json"
-    tmp = skops_path.with_suffix(".skops.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, skops_path)
-    tmp = json_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, json_path)
-    model.meta, model.path = meta, json_path
+    _write(json_path, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    model.meta, model.path, model.compact = meta, json_path, compact
     return json_path
 
 
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 _RESERVED = {"format", "id", "unit", "kind", "labels", "inputs", "version", "spec_version", "threshold",
-             "sklearn_version", "skops_version", "sha256"}
+             "sklearn_version", "skops_version", "sha256", "compact"}
 
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -182,10 +237,20 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     return meta
 
 
-def load(spec: ModelSpec, folder: str | os.PathLike[str]) -> TrainedModel:
-    """Load ``spec``'s model from ``folder`` (see the module docstring for the checks)."""
-    import skops.io as sio
+def _read(path: Path, digest: str | None, json_path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise ModelError(f"{path}: does not match {json_path.name} (changed since it was saved): retrain it")
+    return data
 
+
+def load(spec: ModelSpec, folder: str | os.PathLike[str]) -> TrainedModel:
+    """Load ``spec``'s model from ``folder`` (see the module docstring for the checks). A model
+    with a compact form is scored from it, without scikit-learn; its pipeline is loaded (and the
+    scikit-learn version checked) when first asked for."""
     json_path = Path(folder) / f"{spec.id}.json"
     meta = read_meta(json_path)
     if meta.get("id") != spec.id:
@@ -198,23 +263,36 @@ def load(spec: ModelSpec, folder: str | os.PathLike[str]) -> TrainedModel:
         spec = spec.with_inputs(tuple(meta.get("inputs") or spec.inputs))
     except ValueError as exc:
         raise ModelError(f"{json_path}: {exc}") from None
+    skops_path = json_path.with_suffix(".skops")
+    data = _read(skops_path, meta.get("sha256"), json_path)
+    model = TrainedModel(spec=spec, threshold=float(meta["threshold"]), classes=tuple(meta["labels"]), meta=meta,
+                         path=json_path, load_pipeline=partial(_pipeline, spec, meta, data, json_path))
+    if isinstance(meta.get("compact"), dict):
+        npz_path = json_path.with_suffix(".npz")
+        arrays = _read(npz_path, meta["compact"].get("sha256"), json_path)
+        try:
+            model.compact = compact_form.from_files(meta["compact"], arrays)
+        except (ValueError, KeyError, OSError) as exc:
+            raise ModelError(f"{npz_path}: not a compact model redline can score ({exc}): retrain it") from None
+        if any(p.column not in spec.inputs for p in model.compact.parts):
+            raise ModelError(f"{npz_path}: reads inputs the model does not declare: retrain it")
+    else:
+        model.pipeline  # noqa: B018 - no compact form: the pipeline is what scores, checked now
+    return model
+
+
+def _pipeline(spec: ModelSpec, meta: dict[str, Any], data: bytes, json_path: Path) -> Any:
+    """The skops file's pipeline, after checking the scikit-learn version and the types it holds."""
+    import skops.io as sio
+
     installed = sklearn_version()
     if meta.get("sklearn_version") != installed:
         raise ModelError(
             f"{json_path}: {spec.id} was trained with scikit-learn {meta.get('sklearn_version')}, this environment "
             f"has {installed}: retrain it with 'redline train {spec.id}' (or install "
             f"scikit-learn=={meta.get('sklearn_version')})")
-    skops_path = json_path.with_suffix(".skops")
-    try:
-        data = skops_path.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"{skops_path}: cannot read: {exc.strerror or exc}") from None
-    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-        raise ModelError(f"{skops_path}: does not match {json_path.name} (changed since it was saved): retrain it")
     untrusted = sio.get_untrusted_types(data=data)
     foreign = [t for t in untrusted if not t.startswith(TRUSTED_MODULES)]
     if foreign:
-        raise ModelError(f"{skops_path}: holds types a redline model never has: {', '.join(foreign)}")
-    pipeline = sio.loads(data, trusted=untrusted)
-    return TrainedModel(spec=spec, pipeline=pipeline, threshold=float(meta["threshold"]),
-                        classes=tuple(meta["labels"]), meta=meta, path=json_path)
+        raise ModelError(f"{json_path.with_suffix('.skops')}: holds types a redline model never has: {', '.join(foreign)}")
+    return sio.loads(data, trusted=untrusted)

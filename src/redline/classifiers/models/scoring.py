@@ -1,6 +1,11 @@
 """Scoring a batch's steps with trained models: the pipeline's own arithmetic, done once per
 distinct input and shared between models.
 
+A model with a compact form (:mod:`.compact`, every model of the stock shape saved by this
+redline) is scored from it, with NumPy and the hashed counts of :mod:`.analyzers`: no
+scikit-learn is imported. The rest of this docstring is about models without one (saved by an
+earlier redline, or of another shape), scored through scikit-learn.
+
 :meth:`TrainedModel.scores <redline.classifiers.models.files.TrainedModel.scores>` runs the
 fitted pipeline on every row. Almost all of that time is the hashing vectorizers' n-gram
 loops in Python, repeated for every copy of the same command or message and for every model
@@ -31,6 +36,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from .analyzers import Analyzer, Counts, counts
 from .files import TrainedModel
 
 #: what a batch's scorer remembers between models: per column, its distinct values and each
@@ -45,9 +51,12 @@ def scores(model: TrainedModel, inputs: pl.DataFrame, cache: Cache | None = None
         return np.zeros((0, len(model.classes)))
     cache = {} if cache is None else cache
     cols = list(model.spec.inputs)
-    codes = np.stack([_distinct(cache, inputs, c)[1] for c in cols], axis=1)
-    uniq, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    uniq, first, inverse = _combinations(cache, inputs, cols)
+    if model.compact is not None:
+        parts = model.compact.parts
+        counts = [_counts(cache, inputs, p.column, p.analyzer) for p in parts]
+        proba = model.compact.proba(counts, uniq[:, [cols.index(p.column) for p in parts]])
+        return model.select(proba)[inverse]
     plan = _plan(model.pipeline)
     if plan is None:
         proba = model.pipeline.predict_proba(inputs[first].select(cols))
@@ -101,10 +110,35 @@ def _distinct(cache: Cache, inputs: pl.DataFrame, col: str) -> tuple[list[str], 
     """The column's distinct values (in order of first appearance) and each row's index among them."""
     key = ("distinct", col)
     if key not in cache:
-        index: dict[str, int] = {}
-        codes = np.fromiter((index.setdefault(v, len(index)) for v in inputs[col].to_list()), dtype=np.int64,
-                            count=inputs.height)
-        cache[key] = (list(index), codes)
+        values = inputs[col].fill_null("")
+        uniq = values.unique(maintain_order=True)
+        codes = values.replace_strict(uniq, pl.int_range(len(uniq), eager=True), return_dtype=pl.Int64)
+        cache[key] = (uniq.to_list(), codes.to_numpy())
+    return cache[key]
+
+
+def _combinations(cache: Cache, inputs: pl.DataFrame, cols: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct combinations of the columns' values (rows of value indices, one column per
+    input), the first row of each, and each row's combination."""
+    distinct = [_distinct(cache, inputs, c) for c in cols]
+    sizes = [len(values) for values, _ in distinct]
+    if int(np.prod(sizes, dtype=float)) < 2 ** 62:  # one int64 key per row
+        key = np.zeros(inputs.height, dtype=np.int64)
+        for (_, codes), size in zip(distinct, sizes):
+            key = key * size + codes
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return np.stack([codes[first] for _, codes in distinct], axis=1), first, inverse.reshape(-1)
+    uniq, first, inverse = np.unique(np.stack([codes for _, codes in distinct], axis=1), axis=0,
+                                     return_index=True, return_inverse=True)
+    return uniq, first, inverse.reshape(-1)
+
+
+def _counts(cache: Cache, inputs: pl.DataFrame, col: str, analyzer: Analyzer) -> Counts:
+    """The hashed counts of the column's distinct values (:mod:`.analyzers`), shared by models
+    with the same analyzer."""
+    key = ("hashed", col, analyzer)
+    if key not in cache:
+        cache[key] = counts(_distinct(cache, inputs, col)[0], analyzer)
     return cache[key]
 
 

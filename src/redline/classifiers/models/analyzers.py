@@ -1,0 +1,138 @@
+"""Hashed n-gram counts without scikit-learn: its ``HashingVectorizer``'s analyzers and hashing,
+reproduced exactly for the parameters the stock pipelines use.
+
+A hashing vectorizer learns nothing: its counts follow from its parameters alone. These
+functions compute the same sparse counts as ``HashingVectorizer(analyzer=..., ngram_range=...,
+token_pattern=..., lowercase=..., n_features=..., alternate_sign=False, norm=None,
+dtype=float32).transform(docs)`` (no accent stripping, stop words, custom preprocessor or
+tokenizer; the tests compare them with scikit-learn's on generated texts):
+
+- preprocessing: ``doc.lower()`` when lowercasing;
+- ``word``: the token pattern's ``findall``, then word n-grams joined by one space, the
+  unigrams first, then each longer n in order of position;
+- ``char_wb``: runs of two or more whitespace characters become one space, and each word
+  (``str.split``) padded with a space on each side gives its character n-grams; a word shorter
+  than the smallest n gives itself once;
+- hashing: MurmurHash3 (x86, 32 bits, seed 0, signed) of each n-gram's UTF-8 bytes, by the
+  ``mmh3`` library; the column is ``abs(h) % n_features`` (scikit-learn's own value for
+  ``h = -2**31``), every occurrence counts 1, and a row's columns are sorted with duplicates
+  summed.
+
+``char_wb`` n-grams never cross whitespace, so a document's counts are the sum of its words':
+each distinct word of a batch is cut into n-grams and hashed once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mmh3
+import numpy as np
+
+#: what scikit-learn's char_wb analyzer turns into one space
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+@dataclass(frozen=True)
+class Analyzer:
+    """A hashing vectorizer's parameters (the ones the stock pipelines set)."""
+
+    analyzer: str  # "word" or "char_wb"
+    ngram_range: tuple[int, int]
+    n_features: int
+    lowercase: bool = True
+    token_pattern: str | None = None
+
+    def to_json(self) -> dict:
+        return {"analyzer": self.analyzer, "ngram_range": list(self.ngram_range), "n_features": self.n_features,
+                "lowercase": self.lowercase, "token_pattern": self.token_pattern}
+
+    @staticmethod
+    def from_json(d: dict) -> Analyzer:
+        if d.get("analyzer") not in ("word", "char_wb") or (d["analyzer"] == "word" and not d.get("token_pattern")):
+            raise ValueError(f"not an analyzer this redline computes: {d!r}")
+        lo, hi = (int(n) for n in d["ngram_range"])
+        if not 1 <= lo <= hi or int(d["n_features"]) < 1:
+            raise ValueError(f"bad n-gram range or feature count: {d!r}")
+        return Analyzer(d["analyzer"], (lo, hi), int(d["n_features"]), bool(d["lowercase"]), d.get("token_pattern"))
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Sparse rows (CSR: ``indptr``, sorted ``indices``, ``data``) of hashed n-gram counts."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+
+@lru_cache(maxsize=16)
+def _pattern(token_pattern: str) -> re.Pattern:
+    pattern = re.compile(token_pattern)
+    if pattern.groups > 1:
+        raise ValueError("a token pattern has at most one capturing group")
+    return pattern
+
+
+def word_ngrams(doc: str, a: Analyzer) -> list[str]:
+    """The word analyzer's n-grams of ``doc``, in scikit-learn's order."""
+    tokens = _pattern(a.token_pattern).findall(doc.lower() if a.lowercase else doc)
+    lo, hi = a.ngram_range
+    out = list(tokens) if lo == 1 else []
+    for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
+        out.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return out
+
+
+def char_wb_words(doc: str, a: Analyzer) -> list[str]:
+    """The words the char_wb analyzer cuts into n-grams."""
+    return _WHITE_SPACES.sub(" ", doc.lower() if a.lowercase else doc).split()
+
+
+def char_wb_ngrams(word: str, a: Analyzer) -> list[str]:
+    """One word's character n-grams (padded with a space each side), in scikit-learn's order."""
+    w = f" {word} "
+    lo, hi = a.ngram_range
+    out = []
+    for n in range(lo, hi + 1):
+        if n >= len(w):
+            out.append(w)  # a short word counts once
+            break
+        out.extend(w[i:i + n] for i in range(len(w) - n + 1))
+    return out
+
+
+def columns(ngrams: list[str], n_features: int) -> np.ndarray:
+    """The hashed column of each n-gram (int64)."""
+    h = np.fromiter(map(mmh3.hash, ngrams), dtype=np.int64, count=len(ngrams))
+    return np.where(h == -2 ** 31, (2 ** 31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
+
+
+def counts(docs: list[str], a: Analyzer) -> Counts:
+    """The hashed n-gram counts of ``docs`` (one row each), float32 as the vectorizer gives them."""
+    rows: np.ndarray
+    if a.analyzer == "word":
+        grams = [word_ngrams(d, a) for d in docs]
+        sizes = np.fromiter(map(len, grams), dtype=np.int64, count=len(docs))
+        cols = columns([g for gs in grams for g in gs], a.n_features)
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
+    else:
+        index: dict[str, int] = {}
+        doc_words = [[index.setdefault(w, len(index)) for w in char_wb_words(d, a)] for d in docs]
+        per_word = [char_wb_ngrams(w, a) for w in index]
+        word_sizes = np.fromiter(map(len, per_word), dtype=np.int64, count=len(per_word))
+        word_cols = columns([g for gs in per_word for g in gs], a.n_features)
+        starts = np.cumsum(word_sizes) - word_sizes
+        ids = np.fromiter((w for ws in doc_words for w in ws), dtype=np.int64)
+        words_per_doc = np.fromiter(map(len, doc_words), dtype=np.int64, count=len(docs))
+        lengths = word_sizes[ids]
+        # each occurrence of a word contributes its n-grams' columns
+        first = np.repeat(starts[ids] - (np.cumsum(lengths) - lengths), lengths)
+        cols = word_cols[first + np.arange(int(lengths.sum()), dtype=np.int64)]
+        rows = np.repeat(np.repeat(np.arange(len(docs), dtype=np.int64), words_per_doc), lengths)
+    keys, n = np.unique(rows * a.n_features + cols, return_counts=True)
+    indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // a.n_features, minlength=len(docs)), out=indptr[1:])
+    return Counts(indptr, (keys % a.n_features).astype(np.int32), n.astype(np.float32))
