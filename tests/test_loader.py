@@ -155,3 +155,57 @@ def test_ingest_caps_duckdb_memory_while_it_writes_and_restores_it(con, write_tr
     after = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     assert abs(memory_bytes(after) - memory_bytes(before)) < 0.001 * memory_bytes(before)
     assert _count(con, "trials") == 3
+
+
+def test_ingest_writes_on_one_duckdb_thread_and_restores_the_setting(con, write_traj):
+    from redline.limits import INGEST_DUCKDB_THREADS
+
+    con.execute("SET threads = 2")
+    paths = [write_traj(f"repo__t-{i}", [("ls", "a\n", 0)]) for i in range(2)]
+    seen = []
+    ingest(paths, con, workers=1,
+           on_file=lambda r: seen.append(con.execute("SELECT current_setting('threads')").fetchall()[0][0]))
+    assert seen == [INGEST_DUCKDB_THREADS] * 2
+    assert con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 2
+    assert _count(con, "trials") == 2
+
+
+def _pools(monkeypatch, cores: int) -> list[int]:
+    """Pretend the machine has ``cores`` cores; the worker counts of the process pools ingest starts."""
+    from redline.ingest import loader
+
+    started: list[int] = []
+    real = loader.run_parallel
+
+    def counting(jobs, work, died, workers):
+        started.append(workers)
+        return real(jobs, work, died, workers)
+
+    monkeypatch.setattr(loader, "run_parallel", counting)
+    monkeypatch.setattr(loader.os, "cpu_count", lambda: cores)
+    return started
+
+
+def test_a_small_corpus_is_read_without_worker_processes(con, write_traj, monkeypatch):
+    started = _pools(monkeypatch, 8)
+    root = write_traj("repo__s-0", [("ls", "a\n", 0)]).parent.parent
+    for i in range(1, 12):
+        write_traj(f"repo__s-{i}", [(f"echo {i}", f"{i}\n", 0)])
+    report = ingest([root], con)
+    assert report.ok == 12 and started == []  # 12 files of a few kB: under PARALLEL_MIN_BYTES
+
+
+def test_workers_start_for_a_corpus_large_enough_or_when_asked(tmp_path, write_traj, monkeypatch):
+    from redline.ingest import loader
+
+    started = _pools(monkeypatch, 4)
+    root = write_traj("repo__w-0", [("ls", "a\n", 0)]).parent.parent
+    for i in range(1, 9):
+        write_traj(f"repo__w-{i}", [(f"echo {i}", f"{i}\n", 0)])
+    con = redline.connect(tmp_path / "asked.duckdb")
+    assert ingest([root], con, workers=2).ok == 9 and started == [2]
+    con.close()
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1)  # as if the files were large
+    con = redline.connect(tmp_path / "large.duckdb")
+    assert ingest([root], con).ok == 9 and started == [2, 3]
+    con.close()

@@ -70,6 +70,8 @@ def clean_text(value: str | None, limit: int | None = None) -> str | None:
         return None
     if limit is None:
         limit = MAX_TEXT_CHARS
+    if value.__class__ is str and len(value) <= limit and value.isascii():
+        return value  # the common case, without a call: already short and valid
     if not isinstance(value, str):
         value = str(value)
     value = truncate(value, limit)
@@ -169,8 +171,11 @@ def _utc(value: datetime | None) -> datetime | None:
     """``value`` in UTC (naive means UTC); None when it has no UTC equivalent."""
     if value is None:
         return None
+    tz = value.tzinfo
+    if tz is timezone.utc:
+        return value
     try:
-        if value.tzinfo is None:
+        if tz is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
     except (OverflowError, ValueError):
@@ -179,39 +184,94 @@ def _utc(value: datetime | None) -> datetime | None:
 
 class ParseCache:
     """Parses of short command lines, kept while they fit in :data:`MAX_CACHE_CHARS`: agent
-    corpora repeat many identical lines. The oldest entries go first."""
+    corpora repeat many identical lines. The oldest entries go first. Next to each parse the
+    cache keeps its ``commands`` rows, cleaned once (:meth:`rows`): a repeated line costs a
+    dictionary look-up, not a parse and a conversion."""
 
     def __init__(self, budget: int = MAX_CACHE_CHARS) -> None:
         self.budget = budget
         self.used = 0
-        self._entries: dict[str, tuple[ParsedLine, int]] = {}
+        self._entries: dict[str, list] = {}  # line -> [parsed, size, rows or None]
 
-    def parse(self, line: str) -> ParsedLine:
+    def _entry(self, line: str) -> list:
         if len(line) > MAX_CACHED_LINE_CHARS:
-            return parse_shell(line)
+            return [parse_shell(line), 0, None]
         hit = self._entries.get(line)
         if hit is not None:
-            return hit[0]
+            return hit
         parsed = parse_shell(line)
         size = len(line) + sum(len(c.text) + sum(map(len, c.argv)) + 200 for c in parsed.commands)
+        entry = [parsed, size, None]
         while self._entries and self.used + size > self.budget:
             oldest = next(iter(self._entries))
             self.used -= self._entries.pop(oldest)[1]
         if size <= self.budget:
-            self._entries[line] = (parsed, size)
+            self._entries[line] = entry
             self.used += size
-        return parsed
+        return entry
+
+    def parse(self, line: str) -> ParsedLine:
+        return self._entry(line)[0]
+
+    def rows(self, line: str) -> tuple[ParsedLine, tuple[tuple, ...], int]:
+        """The parse of ``line``, its commands as cleaned ``commands`` rows without their
+        ``trial_id`` and ``seq``, and the characters of text those rows hold."""
+        entry = self._entry(line)
+        if entry[2] is None:
+            entry[2] = _command_rows(entry[0])
+        return entry[0], *entry[2]
+
+
+def _command_rows(parsed: ParsedLine) -> tuple[tuple[tuple, ...], int]:
+    """Each command of ``parsed`` as a cleaned ``commands`` row from ``idx`` on, and the
+    characters of text the rows hold (see :data:`_COMMAND_COLUMNS`)."""
+    rows = []
+    chars = 0
+    for cmd in parsed.commands:
+        text = clean_text(cmd.text)
+        heredoc = clean_text(cmd.heredoc)
+        code = clean_text(cmd.code)
+        argv = _clean_list(cmd.argv, MAX_ARG_CHARS)
+        rows.append((
+            cmd.idx, cmd.parent_idx, cmd.depth, clean_text(cmd.program, MAX_PROGRAM_CHARS),
+            clean_text(cmd.path, MAX_WORD_CHARS), argv, _clean_list(cmd.wrappers, MAX_PROGRAM_CHARS),
+            bool(cmd.sudo), bool(cmd.background), cmd.operator, cmd.context,
+            _clean_list(cmd.redirects, MAX_WORD_CHARS), heredoc, code, text, cmd.span_start, cmd.span_end,
+        ))
+        chars += len(text or "") + len(heredoc or "") + len(code or "") + sum(len(a or "") for a in argv)
+    return tuple(rows), chars
 
 
 _CACHE = ParseCache()
+
+#: the order of the values in the rows :class:`TableBuilder` collects (checked against the
+#: schema below, so a new column cannot be forgotten here)
+_TRIAL_COLUMNS = ("trial_id", "format", "source_path", "local_key", "model", "agent", "task", "scenario",
+                  "started_at", "ended_at", "outcome", "source_verdict", "metadata")
+_EVENT_COLUMNS = ("trial_id", "seq", "ts", "kind", "role", "text", "tool", "exit_code", "action_seq",
+                  "parse_error", "source_file", "source_line", "source_pointer", "attrs")
+_COMMAND_COLUMNS = ("trial_id", "seq", "idx", "parent_idx", "depth", "program", "path", "argv", "wrappers",
+                    "sudo", "background", "operator", "context", "redirects", "heredoc", "code", "text",
+                    "span_start", "span_end")
+for _names, _schema in ((_TRIAL_COLUMNS, TRIALS_SCHEMA), (_EVENT_COLUMNS, EVENTS_SCHEMA),
+                        (_COMMAND_COLUMNS, COMMANDS_SCHEMA)):
+    if tuple(_schema.names) != _names:  # pragma: no cover - a schema change must be made here too
+        raise RuntimeError(f"convert's columns {_names} differ from the schema's {_schema.names}")
 
 
 def _int32(value: int | None) -> int | None:
     return value if value is None or -2**31 <= value < 2**31 else None
 
 
+def _batch(rows: list[tuple], sch: pa.Schema) -> pa.RecordBatch:
+    """Rows (tuples in the schema's column order) as one record batch, built column by column."""
+    columns = zip(*rows)
+    return pa.RecordBatch.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, sch)], schema=sch)
+
+
 class TableBuilder:
-    """Columns for the trials, events and commands tables, filled one trial at a time."""
+    """Rows for the trials, events and commands tables, filled one trial at a time and turned
+    into Arrow columns in bulk (a record batch at a time)."""
 
     def __init__(self) -> None:
         self._seen: set[str] = set()
@@ -220,18 +280,12 @@ class TableBuilder:
         #: what the conversion left out of this file, for the file's warnings
         self.warnings: set[str] = set()
         self._batches: dict[str, list[pa.RecordBatch]] = {"trials": [], "events": [], "commands": []}
-        self._new_columns()
+        self._t: list[tuple] = []
+        self._e: list[tuple] = []
+        self._c: list[tuple] = []
+        self._chars = 0  # characters of text pending
         self.trials = 0
         self.events = 0
-
-    def _new_columns(self) -> None:
-        self._t: dict[str, list] = {name: [] for name in TRIALS_SCHEMA.names}
-        self._e: dict[str, list] = {name: [] for name in EVENTS_SCHEMA.names}
-        self._c: dict[str, list] = {name: [] for name in COMMANDS_SCHEMA.names}
-        self._t_add = {name: col.append for name, col in self._t.items()}
-        self._e_add = {name: col.append for name, col in self._e.items()}
-        self._c_add = {name: col.append for name, col in self._c.items()}
-        self._chars = 0  # characters of text pending
 
     def add(self, trial: Trial) -> None:
         """Convert one trial (its events parsed and cleaned) into pending rows."""
@@ -239,113 +293,76 @@ class TableBuilder:
         if tid in self._seen:
             raise ConversionError(f"two trials share the key {trial.local_key!r}")
         self._seen.add(tid)
-        t_add = self._t_add
         source = clean_path(trial.source_path)
-        times = [t for t in (_utc(e.timestamp) for e in trial.events) if t is not None]
+        stamps = [None if e.timestamp is None else _utc(e.timestamp) for e in trial.events]
+        times = [t for t in stamps if t is not None]
         started = _utc(trial.started_at) or (min(times) if times else None)
         ended = _utc(trial.ended_at) or (max(times) if times else None)
-        t_add["trial_id"](tid)
-        t_add["format"](trial.format)
-        t_add["source_path"](source)
-        t_add["local_key"](clean_text(trial.local_key, MAX_POINTER_CHARS))
-        t_add["model"](clean_text(trial.model, MAX_NAME_CHARS))
-        t_add["agent"](clean_text(trial.agent, MAX_NAME_CHARS))
-        t_add["task"](clean_text(trial.task, MAX_TASK_CHARS))
-        t_add["scenario"](clean_text(trial.scenario, MAX_NAME_CHARS))
-        t_add["started_at"](started)
-        t_add["ended_at"](ended)
-        t_add["outcome"](trial.outcome)
         verdict = clean_json(trial.source_verdict, MAX_VERDICT_CHARS)
         metadata = clean_json(trial.metadata, MAX_METADATA_CHARS)
-        t_add["source_verdict"](verdict)
-        t_add["metadata"](metadata)
+        self._t.append((
+            tid, trial.format, source, clean_text(trial.local_key, MAX_POINTER_CHARS),
+            clean_text(trial.model, MAX_NAME_CHARS), clean_text(trial.agent, MAX_NAME_CHARS),
+            clean_text(trial.task, MAX_TASK_CHARS), clean_text(trial.scenario, MAX_NAME_CHARS),
+            started, ended, trial.outcome, verdict, metadata,
+        ))
         self._chars += len(verdict or "") + len(metadata or "")
-        for ev in trial.events:
-            self._event(tid, source, ev)
-            if (len(self._e["seq"]) >= FLUSH_EVENTS or len(self._c["seq"]) >= FLUSH_COMMANDS
-                    or self._chars >= FLUSH_CHARS):
+        events, commands = self._e, self._c
+        for ev, ts in zip(trial.events, stamps):
+            self._event(tid, source, ev, ts)
+            if len(events) >= FLUSH_EVENTS or len(commands) >= FLUSH_COMMANDS or self._chars >= FLUSH_CHARS:
                 self._flush()  # a trial's rows may span record batches
+                events, commands = self._e, self._c
         self.trials += 1
         self.events += len(trial.events)
 
-    def _event(self, tid: str, source: str | None, ev) -> None:
-        e_add = self._e_add
+    def _event(self, tid: str, source: str | None, ev, ts: datetime | None) -> None:
         parse_error = None
-        text = clean_text(ev.text)
+        text = ev.text
+        text = clean_text(text) if text is not None else None
         if ev.kind == "action" and ev.text:
-            parsed = self._parse(ev.text[:MAX_TEXT_CHARS])
+            parsed, rows, chars = self._parse(ev.text[:MAX_TEXT_CHARS])
             parse_error = parsed.error
-            if self._commands + len(parsed.commands) > MAX_FILE_COMMANDS:
+            if self._commands + len(rows) > MAX_FILE_COMMANDS:
                 parse_error = f"commands not recorded: the file holds more than {MAX_FILE_COMMANDS}"
                 self.warnings.add(f"more than {MAX_FILE_COMMANDS} commands; later actions have none recorded")
-            else:
-                self._commands += len(parsed.commands)
-                for cmd in parsed.commands:
-                    self._command(tid, ev.seq, cmd)
+            elif rows:
+                self._commands += len(rows)
+                head = (tid, ev.seq)
+                self._c.extend([head + row for row in rows])
+                self._chars += chars
         attrs = clean_json(ev.attrs, MAX_ATTRS_CHARS) if ev.attrs else None
-        e_add["trial_id"](tid)
-        e_add["seq"](ev.seq)
-        e_add["ts"](_utc(ev.timestamp))
-        e_add["kind"](ev.kind)
-        e_add["role"](clean_text(ev.role, MAX_NAME_CHARS))
-        e_add["text"](text)
-        e_add["tool"](clean_text(ev.tool, MAX_NAME_CHARS))
-        e_add["exit_code"](_int32(ev.exit_code))
-        e_add["action_seq"](ev.action_seq)
-        e_add["parse_error"](clean_text(parse_error, MAX_WORD_CHARS))
-        e_add["source_file"](clean_path(ev.source_file) or source)
-        e_add["source_line"](_int32(ev.source_line))
-        e_add["source_pointer"](clean_text(ev.source_pointer, MAX_POINTER_CHARS))
-        e_add["attrs"](attrs)
+        self._e.append((
+            tid, ev.seq, ts, ev.kind, clean_text(ev.role, MAX_NAME_CHARS), text,
+            clean_text(ev.tool, MAX_NAME_CHARS), _int32(ev.exit_code), ev.action_seq,
+            clean_text(parse_error, MAX_WORD_CHARS),
+            source if ev.source_file is None else (clean_path(ev.source_file) or source),
+            _int32(ev.source_line), clean_text(ev.source_pointer, MAX_POINTER_CHARS), attrs,
+        ))
         self._chars += len(text or "") + len(attrs or "")
 
-    def _parse(self, line: str) -> ParsedLine:
-        """The parse of one action's command line. After :data:`MAX_PARSE_TIMEOUTS` lines of this
-        file ran out of parse time, long lines are not parsed at all (rules match their text)."""
+    def _parse(self, line: str) -> tuple[ParsedLine, tuple[tuple, ...], int]:
+        """The parse of one action's command line and its rows (see :meth:`ParseCache.rows`).
+        After :data:`MAX_PARSE_TIMEOUTS` lines of this file ran out of parse time, long lines
+        are not parsed at all (rules match their text)."""
         if self._timeouts >= MAX_PARSE_TIMEOUTS and len(line) > UNBUDGETED_BYTES:
             return ParsedLine([], f"not parsed: {self._timeouts} earlier command lines of this file "
-                                  "ran out of parse time")
-        parsed = _CACHE.parse(line)
+                                  "ran out of parse time"), (), 0
+        parsed, rows, chars = _CACHE.rows(line)
         if parsed.timed_out:
             self._timeouts += 1
             if self._timeouts == MAX_PARSE_TIMEOUTS:
                 self.warnings.add(f"{MAX_PARSE_TIMEOUTS} command lines ran out of parse time; "
                                   "later long lines were not parsed")
-        return parsed
-
-    def _command(self, tid: str, seq: int, cmd) -> None:
-        c_add = self._c_add
-        text = clean_text(cmd.text)
-        heredoc = clean_text(cmd.heredoc)
-        code = clean_text(cmd.code)
-        argv = _clean_list(cmd.argv, MAX_ARG_CHARS)
-        c_add["trial_id"](tid)
-        c_add["seq"](seq)
-        c_add["idx"](cmd.idx)
-        c_add["parent_idx"](cmd.parent_idx)
-        c_add["depth"](cmd.depth)
-        c_add["program"](clean_text(cmd.program, MAX_PROGRAM_CHARS))
-        c_add["path"](clean_text(cmd.path, MAX_WORD_CHARS))
-        c_add["argv"](argv)
-        c_add["wrappers"](_clean_list(cmd.wrappers, MAX_PROGRAM_CHARS))
-        c_add["sudo"](bool(cmd.sudo))
-        c_add["background"](bool(cmd.background))
-        c_add["operator"](cmd.operator)
-        c_add["context"](cmd.context)
-        c_add["redirects"](_clean_list(cmd.redirects, MAX_WORD_CHARS))
-        c_add["heredoc"](heredoc)
-        c_add["code"](code)
-        c_add["text"](text)
-        c_add["span_start"](cmd.span_start)
-        c_add["span_end"](cmd.span_end)
-        self._chars += len(text or "") + len(heredoc or "") + len(code or "") + sum(len(a or "") for a in argv)
+        return parsed, rows, chars
 
     def _flush(self) -> None:
-        for name, cols, sch in (("trials", self._t, TRIALS_SCHEMA), ("events", self._e, EVENTS_SCHEMA),
+        for name, rows, sch in (("trials", self._t, TRIALS_SCHEMA), ("events", self._e, EVENTS_SCHEMA),
                                 ("commands", self._c, COMMANDS_SCHEMA)):
-            if cols[sch.names[0]]:
-                self._batches[name].append(pa.RecordBatch.from_pydict(cols, schema=sch))
-        self._new_columns()
+            if rows:
+                self._batches[name].append(_batch(rows, sch))
+        self._t, self._e, self._c = [], [], []
+        self._chars = 0
 
     def tables(self) -> tuple[pa.Table, pa.Table, pa.Table]:
         """The trials, events and commands tables of every trial added so far."""

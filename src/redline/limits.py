@@ -91,8 +91,9 @@ FLUSH_COMMANDS = 100_000
 #: ...or characters of text, whichever comes first (a record batch's strings must stay under
 #: Arrow's 2 GiB per column)
 FLUSH_CHARS = 64 * 1024**2
-#: the loader writes to the database once this many events are waiting...
-BATCH_EVENTS = 50_000
+#: the loader writes to the database once this many events are waiting (DuckDB's memory while
+#: it inserts grows with the batch: 20,000 events of Inspect logs peaked 50 MB lower than 50,000)...
+BATCH_EVENTS = 20_000
 #: ...or this many files...
 BATCH_FILES = 500
 #: ...or this many bytes of Arrow data
@@ -101,6 +102,15 @@ BATCH_BYTES = 256 * 1024**2
 #: batch is written and done with, and its buffer pool would otherwise keep the blocks already
 #: written up to the connection's cap, so ingest's memory would grow with the corpus
 INGEST_DUCKDB_MEMORY = "256MB"
+#: DuckDB's threads while ingest writes: a batch's insert measured faster on one thread than on
+#: two (benchmarks/run.py, on two cores), and the parsing process needs the other core
+INGEST_DUCKDB_THREADS = 1
+#: ingest starts worker processes (on three cores or more, unless ``--workers`` says how many)
+#: only for at least this many files...
+PARALLEL_MIN_FILES = 8
+#: ...adding up to at least this many bytes: each worker costs about half a second and 80 MB
+#: to start (it imports redline, pyarrow and DuckDB), more than parsing a smaller corpus saves
+PARALLEL_MIN_BYTES = 64 * 1024**2
 
 # --------------------------------------------------------------------------- classifying
 

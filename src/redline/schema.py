@@ -107,22 +107,28 @@ SQL_TYPES: tuple[str, ...] = ("VARCHAR", "JSON", "INTEGER", "BIGINT", "DOUBLE", 
 
 
 @lru_cache(maxsize=1)
-def _types() -> dict[str, tuple[pa.DataType, pl.DataType]]:
-    """DuckDB type -> (Arrow type, polars type). pyarrow and polars are imported here, when a
-    schema is first asked for, so that opening a database (every command) does not load them."""
-    import polars as pl
+def _arrow_types() -> dict[str, pa.DataType]:
+    """DuckDB type -> Arrow type. pyarrow is imported here, when a schema is first asked for, so
+    that opening a database (every command) does not load it."""
     import pyarrow as pa
 
     return {
-        "VARCHAR": (pa.string(), pl.Utf8()),
-        "JSON": (pa.string(), pl.Utf8()),
-        "INTEGER": (pa.int32(), pl.Int32()),
-        "BIGINT": (pa.int64(), pl.Int64()),
-        "DOUBLE": (pa.float64(), pl.Float64()),
-        "BOOLEAN": (pa.bool_(), pl.Boolean()),
-        "TIMESTAMP": (pa.timestamp("us"), pl.Datetime("us")),
-        "TIMESTAMPTZ": (pa.timestamp("us", tz="UTC"), pl.Datetime("us", "UTC")),
-        "VARCHAR[]": (pa.list_(pa.string()), pl.List(pl.Utf8())),
+        "VARCHAR": pa.string(), "JSON": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(),
+        "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us"),
+        "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "VARCHAR[]": pa.list_(pa.string()),
+    }
+
+
+@lru_cache(maxsize=1)
+def _polars_types() -> dict[str, pl.DataType]:
+    """DuckDB type -> polars type; apart from the Arrow types, so that what only needs Arrow
+    schemas (ingest) never loads polars."""
+    import polars as pl
+
+    return {
+        "VARCHAR": pl.Utf8(), "JSON": pl.Utf8(), "INTEGER": pl.Int32(), "BIGINT": pl.Int64(),
+        "DOUBLE": pl.Float64(), "BOOLEAN": pl.Boolean(), "TIMESTAMP": pl.Datetime("us"),
+        "TIMESTAMPTZ": pl.Datetime("us", "UTC"), "VARCHAR[]": pl.List(pl.Utf8()),
     }
 
 
@@ -161,11 +167,11 @@ class Column:
 
     @property
     def arrow(self) -> pa.DataType:
-        return _types()[self.type][0]
+        return _arrow_types()[self.type]
 
     @property
     def polars(self) -> pl.DataType:
-        return _types()[self.type][1]
+        return _polars_types()[self.type]
 
 
 @dataclass(frozen=True)

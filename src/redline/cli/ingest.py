@@ -14,8 +14,13 @@ from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_opti
 
 def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool,
                progress_mode: str | None = None):
+    import pyarrow as pa
+
     from ..ingest import ingest
 
+    # Arrow's default allocator (mimalloc) keeps freed blocks for reuse; each file's tables are
+    # built, written and freed, so the system allocator gives the memory back (peak ~20 MB lower)
+    pa.set_memory_pool(pa.system_memory_pool())
     con = open_db(db_path, create=True)
     try:
         with progress("ingest", mode=progress_mode) as bar:
@@ -46,7 +51,8 @@ def exit_status(report, strict: bool) -> int:
 @db_option
 @click.option("--format", "fmt", metavar="NAME", help="Read every file as this format (see `redline formats`).")
 @click.option("--workers", "-j", type=click.IntRange(min=1),
-              help="Parallel worker processes (default: up to the CPU count); not with --out.")
+              help="Parallel worker processes (default: one process below 3 cores or 64 MiB of files, else up to "
+                   "the CPU count less one); not with --out.")
 @click.option("--force", is_flag=True, help="Re-read files even when their content hash is unchanged.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any file could not be read.")
 @click.option("--out", "out", type=click.Path(file_okay=False), metavar="DIR",

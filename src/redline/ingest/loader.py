@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,8 @@ import pyarrow as pa
 from .. import db as dbmod
 from .. import schema
 from ..convert import ConversionError, TableBuilder, clean_path, clean_text
-from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES, INGEST_DUCKDB_MEMORY
+from ..limits import (BATCH_BYTES, BATCH_EVENTS, BATCH_FILES, INGEST_DUCKDB_MEMORY, INGEST_DUCKDB_THREADS,
+                      PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES)
 from . import registry
 from .base import BOM, FormatError, NotATranscript, head_text
 from .discovery import BadLink, Discovery, NotRegular, discover, examine, open_regular
@@ -311,8 +313,9 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
     with dbmod.transaction(con):
         con.register("_batch_paths", paths)
         con.execute("CREATE OR REPLACE TEMP TABLE _old AS SELECT trial_id FROM trials WHERE source_path IN (SELECT path FROM _batch_paths)")
-        for table in ("labels", "commands", "events", "trials"):
-            con.execute(f"DELETE FROM {table} WHERE trial_id IN (SELECT trial_id FROM _old)")
+        if con.execute("SELECT count(*) FROM _old").fetchone()[0]:  # files read before: replace them
+            for table in ("labels", "commands", "events", "trials"):
+                con.execute(f"DELETE FROM {table} WHERE trial_id IN (SELECT trial_id FROM _old)")
         con.execute("DELETE FROM ingested_files WHERE path IN (SELECT path FROM _batch_paths)")
         for table, parts in tables.items():
             if parts:
@@ -356,16 +359,31 @@ def describe_db_error(exc: Exception) -> str:
     return lines[0][:300] if lines else type(exc).__name__
 
 
-def _worker_count(requested: int | None, n_files: int) -> int:
-    """Worker processes for parsing. The parent also needs a core for DuckDB's inserts, and
-    shipping each file's tables between processes costs a copy: on two cores, parsing in the
-    parent measured faster (benchmarks/run.py), so parallel parsing starts at three cores."""
+def _worker_count(requested: int | None, jobs: list[Job]) -> int:
+    """Worker processes for parsing: ``requested`` when given, else one (parsing in this process)
+    unless the work pays for more. Each worker imports redline, pyarrow and DuckDB (about half a
+    second and 80 MB) and ships each file's tables back as a copy, so workers start only for at
+    least :data:`~redline.limits.PARALLEL_MIN_FILES` files adding up to
+    :data:`~redline.limits.PARALLEL_MIN_BYTES`; and the parent also needs a core for DuckDB's
+    inserts: on two cores, parsing in the parent measured faster (benchmarks/run.py), so
+    parallel parsing starts at three cores."""
     if requested is not None:
         return max(1, requested)
     cores = os.cpu_count() or 1
-    if n_files < 8 or cores <= 2:
+    if len(jobs) < PARALLEL_MIN_FILES or cores <= 2 or _job_bytes(jobs) < PARALLEL_MIN_BYTES:
         return 1
     return min(cores - 1, 8)
+
+
+def _job_bytes(jobs: list[Job]) -> int:
+    """The files' sizes added up (a file that cannot be examined counts nothing)."""
+    total = 0
+    for path, _fmt, _explicit in jobs:
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            pass
+    return total
 
 
 Job = tuple[str, "str | None", bool]
@@ -428,9 +446,23 @@ def ingest(
         jobs.append((f, format, f in found.explicit))
     if on_total:
         on_total(len(found.files))
-    with dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY):
-        load(con, _results(jobs, _worker_count(workers, len(jobs))), report.count, on_file)
+    with dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), _threads(con, INGEST_DUCKDB_THREADS):
+        load(con, _results(jobs, _worker_count(workers, jobs)), report.count, on_file)
     return report
+
+
+@contextmanager
+def _threads(con: duckdb.DuckDBPyConnection, threads: int) -> Iterator[None]:
+    """DuckDB's threads set to ``threads`` inside the block (fewer only), restored after."""
+    before = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    if int(before) <= threads:
+        yield
+        return
+    con.execute(f"SET threads = {int(threads)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {int(before)}")
 
 
 def load(
