@@ -169,3 +169,21 @@ def test_the_command_says_the_labels_are_current_without_loading_the_classifiers
     con = redline.connect(db)
     assert con.execute("SELECT count(*) FROM classify_runs").fetchall()[0][0] == runs + 1
     con.close()
+
+
+def test_a_file_read_again_drops_its_old_labels_and_suggestions(tmp_path, write_traj):
+    path = write_traj("s__t-0", STEPS[1])
+    con = redline.connect(tmp_path / "s.duckdb")
+    ingest([path], con)
+    classify(con)
+    trial = con.execute("SELECT trial_id FROM trials").fetchall()[0][0]
+    con.execute("INSERT INTO suggestions (trial_id, seq, unit, label_id, model, model_version, score, threshold, "
+                "run_id) SELECT ?, 1, 'message', 'MSG-SELFPRES', 'MSG-SELFPRES', 'v', 0.4, 0.5, max(run_id) "
+                "FROM classify_runs", [trial])
+    assert con.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
+    path.write_text(path.read_text().replace("kill -9 4242", "kill -9 4343"))
+    ingest([path], con)
+    # the old file's labels and suggestions describe steps that no longer exist
+    assert con.execute("SELECT count(*) FROM labels").fetchall()[0][0] == 0
+    assert con.execute("SELECT count(*) FROM suggestions").fetchall()[0][0] == 0
+    con.close()

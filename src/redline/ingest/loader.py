@@ -314,7 +314,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
         con.register("_batch_paths", paths)
         con.execute("CREATE OR REPLACE TEMP TABLE _old AS SELECT trial_id FROM trials WHERE source_path IN (SELECT path FROM _batch_paths)")
         if con.execute("SELECT count(*) FROM _old").fetchone()[0]:  # files read before: replace them
-            for table in ("labels", "commands", "events", "trials"):
+            for table in ("labels", "suggestions", "commands", "events", "trials"):
                 con.execute(f"DELETE FROM {table} WHERE trial_id IN (SELECT trial_id FROM _old)")
         con.execute("DELETE FROM ingested_files WHERE path IN (SELECT path FROM _batch_paths)")
         for table, parts in tables.items():
