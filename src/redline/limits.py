@@ -160,6 +160,10 @@ MANIFEST_MAX_BYTES = 32 * 2**20
 #: CPUs a Ray task asks for; its polars and DuckDB get as many threads, so tasks never
 #: oversubscribe a node
 TASK_CPUS = 1
+#: seconds ``--ray-address HOST:PORT`` (or ``ray://HOST:PORT``) is given to accept a TCP
+#: connection before Ray is asked to join it: an unreachable cluster fails in seconds, naming
+#: the address, instead of after Ray's own minutes of retries
+RAY_CONNECT_TIMEOUT_S = 5.0
 #: runs of a Ray task whose worker died, after the first (Ray's ``max_retries``); a shard that
 #: dies on every run is split into one task per file
 TASK_RETRIES = 3

@@ -31,10 +31,9 @@ import duckdb
 import polars as pl
 
 from .. import gold as goldmod
-from ..limits import CLASSIFY_BATCH_TRIALS
 from .models.apply import scored_steps
 from .models.files import TrainedModel
-from .store import read_frames
+from .store import batches, read_frames
 
 #: reasons an item is shown, in the order they are shown
 REASONS = ("disagreement", "suggestion", "uncertain")
@@ -113,8 +112,8 @@ def _uncertain(con: duckdb.DuckDBPyConnection, models: Sequence[TrainedModel], w
     given = {(t, s, lid): src for t, s, lid, src in con.execute(
         "SELECT trial_id, seq, label_id, source FROM current_labels WHERE seq IS NOT NULL").fetchall()}
     parts = []
-    for start in range(0, len(ids), CLASSIFY_BATCH_TRIALS):
-        frames = read_frames(con, ids[start:start + CLASSIFY_BATCH_TRIALS])
+    for batch in batches(con, ids):  # bounded by trials and by characters, as classify reads
+        frames = read_frames(con, batch)
         for m in label_models:
             scored = scored_steps(frames, m).select(
                 "trial_id", "seq", "score", pl.lit(m.spec.labels[0]).alias("label_id"),

@@ -34,13 +34,13 @@ import polars as pl
 import pyarrow as pa
 
 from .. import gold as goldmod
-from ..limits import CLASSIFY_BATCH_TRIALS, MAX_WEAK_ROWS
+from ..limits import MAX_WEAK_ROWS
 from .models.examples import example_set, targets
 from .models.fit import TrainingSet
 from .models.inputs import step_inputs
 from .models.spec import ModelSpec
 from .registry import REDIRECTS, units
-from .store import read_frames
+from .store import batches, read_frames
 
 
 
@@ -98,8 +98,8 @@ def database_set(con: duckdb.DuckDBPyConnection, spec: ModelSpec, gold_files: Se
         wanted = {k[0] for k in gold} | {k[0] for k in human}
         trial_ids = [t for t in trial_ids if t in wanted]
     parts = []
-    for start in range(0, len(trial_ids), CLASSIFY_BATCH_TRIALS):
-        parts.append(step_inputs(read_frames(con, trial_ids[start:start + CLASSIFY_BATCH_TRIALS]), spec.unit))
+    for batch in batches(con, trial_ids):  # bounded by trials and by characters, as classify reads
+        parts.append(step_inputs(read_frames(con, batch), spec.unit))
     if not parts or not sum(p.height for p in parts):
         return TrainingSet.empty(spec)
     inputs = pl.concat(parts)

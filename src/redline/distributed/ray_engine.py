@@ -14,10 +14,12 @@ travel back to the driver.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..limits import TASK_CPUS
+from ..limits import RAY_CONNECT_TIMEOUT_S, TASK_CPUS
 from .executor import RETRIES, Done, TaskError
 from .tasks import TASK_THREADS
 
@@ -37,6 +39,29 @@ _DEATHS = (ray_errors.WorkerCrashedError, ray_errors.OutOfMemoryError, ray_error
            ray_errors.LocalRayletDiedError, ray_errors.ObjectLostError)
 
 
+class RayUnreachable(ConnectionError):
+    """The cluster named by an address accepts no connection."""
+
+
+def check_reachable(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT_S) -> None:
+    """Raise :class:`RayUnreachable`, naming ``address``, when ``HOST:PORT`` or
+    ``ray://HOST:PORT`` accepts no TCP connection within ``timeout`` seconds.
+
+    ``None``, ``auto`` and ``local`` name no host: Ray resolves them itself, quickly.
+    """
+    if not address or address in ("auto", "local"):
+        return
+    hostport = address.split("://", 1)[1] if "://" in address else address
+    host, sep, port = hostport.rstrip("/").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # not HOST:PORT: left to Ray, which names what is wrong with it
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise RayUnreachable(f"no Ray cluster reachable at {address} within {timeout:g} s: "
+                             f"{exc.strerror or type(exc).__name__}") from None
+
+
 class RayExecutor:
     """Runs tasks on Ray. Joins the cluster at ``address`` (``auto``, ``HOST:PORT`` or
     ``ray://HOST:10001``), the one named by ``RAY_ADDRESS``, or the one this process already
@@ -53,6 +78,7 @@ class RayExecutor:
                 kwargs["num_cpus"] = num_cpus
             if address is None:
                 kwargs["include_dashboard"] = False
+            check_reachable(address or os.environ.get("RAY_ADDRESS"))
             ray.init(address=address, **kwargs)
             self._started = True
         self._retries = retries

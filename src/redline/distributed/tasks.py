@@ -28,8 +28,8 @@ from ..dataset.layout import SHARDED_TABLES, quote
 from ..dataset.manifest import Shard
 from ..dataset.store import count, shard_summary, write_shard
 from ..ingest import loader
-from ..limits import CLASSIFY_BATCH_TRIALS
 from ..ingest.discovery import NotRegular
+from ..limits import CLASSIFY_BATCH_TRIALS
 
 #: a transcript file to read: (path, forced format or None, named on the command line)
 Job = tuple[str, "str | None", bool]

@@ -3,6 +3,7 @@ dispatches on."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -29,6 +30,27 @@ def _get_parser() -> Any:
     return _PARSER
 
 
+#: a character of four UTF-8 bytes (outside the Basic Multilingual Plane)
+_FOUR_BYTES = re.compile(rb"[\xf0-\xf7][\x80-\xbf]{3}")
+#: what tree-sitter is shown instead: two letters of two bytes each, so byte offsets stay put
+_STAND_IN = "\u00e9\u00e9".encode()
+
+
+def crash_safe(data: bytes) -> bytes:
+    """``data`` with every four-byte character after a ``{`` replaced by two two-byte letters.
+
+    tree-sitter-bash 0.25.1 reads out of bounds, and on Linux may crash the process (SIGSEGV),
+    on a ``{`` followed by some four-byte UTF-8 characters (tree-sitter/tree-sitter-bash#337,
+    open; ``{`` then U+F0000 crashes within a few thousand parses here). Both are word
+    characters to bash, and the byte length is the same, so the tree's shape and offsets are
+    those of the real line; words are always read from the original text, never from the tree.
+    """
+    brace = data.find(b"{")
+    if brace < 0 or not _FOUR_BYTES.search(data, brace):
+        return data
+    return data[:brace] + _FOUR_BYTES.sub(_STAND_IN, data[brace:])
+
+
 def ts_parse(data: bytes, deadline: float | None = None) -> Any:
     """The tree-sitter tree of ``data`` (UTF-8 bytes).
 
@@ -37,6 +59,7 @@ def ts_parse(data: bytes, deadline: float | None = None) -> Any:
     parse once the deadline has passed: :class:`ParseTimeout` is raised then.
     """
     parser = _get_parser()
+    data = crash_safe(data)
     with _PARSER_LOCK:  # a tree-sitter Parser is not safe to share between threads
         if deadline is None or len(data) <= UNBUDGETED_BYTES:
             return parser.parse(data)
