@@ -13,15 +13,6 @@ from redline.ingest import ingest
 from tools.sample.writers import write_fudan_log, write_mini_swe_agent
 
 
-def fudan_round(thought: str, command: str, stdout: str = "", stderr: str = "", **extra) -> dict:
-    """One round of a Fudan scaffold log (see tools.sample.writers)."""
-    return {"thought": thought, "command": command, "stdout": stdout, "stderr": stderr, **extra}
-
-
-def mini_step(thought: str, command: str, output: str = "", returncode: int = 0, **extra) -> dict:
-    """One step of a mini-swe-agent trajectory (stdout and stderr merged)."""
-    return {"thought": thought, "command": command, "stdout": output, "returncode": returncode, **extra}
-
 
 class Audit:
     """Write transcripts, then ingest, classify and analyse them into one database."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from conftest import mini_step as M
+from tests.analysis.steps import mini_step as M
 
 import redline
 from redline.cli import main

@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import fudan_round as F
-from conftest import mini_step as M
+from tests.analysis.steps import fudan_round as F
+from tests.analysis.steps import mini_step as M
 
 from redline.analysis.store import analyse, stored
 from redline.ingest import ingest
