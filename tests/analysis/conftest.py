@@ -13,7 +13,6 @@ from redline.ingest import ingest
 from tools.sample.writers import write_fudan_log, write_mini_swe_agent
 
 
-
 class Audit:
     """Write transcripts, then ingest, classify and analyse them into one database."""
 
