@@ -164,10 +164,14 @@ def test_the_command_says_the_labels_are_current_without_loading_the_classifiers
     slow = _redline("classify", "--db", str(db), env=env)
     assert slow.stdout.strip().endswith(f"labels are current (2 trials, {n} classifiers)")
     assert "redline.classifiers.rules" in slow.stderr
+    # that check is recorded under this source: the next answer is quick again
+    quick = _redline("classify", "--db", str(db), env=env)
+    assert quick.stdout.strip() == f"labels are current (2 trials, {n} classifiers)"
+    assert "redline.classifiers.rules" not in quick.stderr
     forced = _redline("classify", "--db", str(db), "--all", "--no-models")
     assert forced.returncode == 0 and "labels from" in forced.stdout
     con = redline.connect(db)
-    assert con.execute("SELECT count(*) FROM classify_runs").fetchall()[0][0] == runs + 1
+    assert con.execute("SELECT count(*) FROM classify_runs").fetchall()[0][0] == runs + 2, "the check and --all"
     con.close()
 
 
@@ -186,4 +190,28 @@ def test_a_file_read_again_drops_its_old_labels_and_suggestions(tmp_path, write_
     # the old file's labels and suggestions describe steps that no longer exist
     assert con.execute("SELECT count(*) FROM labels").fetchall()[0][0] == 0
     assert con.execute("SELECT count(*) FROM suggestions").fetchall()[0][0] == 0
+    con.close()
+
+
+def test_a_new_source_that_finds_every_label_current_records_it_for_the_quick_answer(tmp_path, write_traj):
+    from redline.analysis.store import analyse, last_run
+    from redline.classifiers.versions import recorded_versions
+
+    con = redline.connect(tmp_path / "q.duckdb")
+    ingest([write_traj("q__t-0", STEPS[0])], con)
+    classify(con)
+    analyse(con)
+    labels = _labels(con)
+    # as after an upgrade of redline whose rules did not change: the versions were recorded under
+    # another source digest, so the quick answer cannot be given from the database
+    con.execute("UPDATE classify_runs SET code = 'another source'")
+    assert recorded_versions(con) is None
+    report = classify(con)
+    assert report.current and report.run_id is None
+    assert recorded_versions(con) is not None, "the check is recorded under this source"
+    assert _labels(con) == labels
+    assert not last_run(con)["stale"], "a check that changed no label leaves the analysis fresh"
+    runs = con.execute("SELECT count(*) FROM classify_runs").fetchall()[0][0]
+    classify(con)
+    assert con.execute("SELECT count(*) FROM classify_runs").fetchall()[0][0] == runs, "recorded once"
     con.close()

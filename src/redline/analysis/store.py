@@ -64,7 +64,10 @@ class AnalyseReport:
 
 
 def _latest_classify_run(con: duckdb.DuckDBPyConnection) -> int | None:
-    return con.execute("SELECT max(run_id) FROM classify_runs WHERE status = 'complete'").fetchall()[0][0]
+    """The newest complete classify run that labelled trials (a run that found every label
+    current, recorded with 0 trials, changes no label and leaves the analysis fresh)."""
+    return con.execute("SELECT max(run_id) FROM classify_runs WHERE status = 'complete' "
+                       "AND trials IS DISTINCT FROM 0").fetchall()[0][0]
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: schema.Table, df: pl.DataFrame) -> None:

@@ -5,7 +5,9 @@ the IDs and versions of the classifiers it runs, and the ``current_labels`` view
 labels of complete runs only. A run does only what is not current
 (:mod:`redline.classifiers.plan`, :mod:`redline.classifiers.versions`): each classifier on the
 trials it has not covered in its present version (``full`` runs every pair); with nothing to
-do, no run is recorded.
+do, no run is recorded, except once per redline source: a run of 0 trials that notes every
+classifier's version under this source's digest, so the next classify answers from the
+database alone (see :func:`~redline.classifiers.versions.labels_current`).
 
 1. **start**: labels, suggestions and coverage of earlier runs that never completed (a classify
    killed midway) are deleted and those runs marked ``abandoned``; the new run is recorded as
@@ -51,7 +53,7 @@ from .models.files import TrainedModel
 from .plan import expected, label_models, plan
 from .registry import active_rules
 from .rule import Rule
-from .versions import MODEL_PREFIX, source_digest
+from .versions import MODEL_PREFIX, recorded_versions, source_digest
 
 #: an output longer than this is read by its head and tail only (see
 #: :func:`~redline.classifiers.frames.window_outputs`); it is cut in the query, before it
@@ -171,6 +173,16 @@ def _start_run(con: duckdb.DuckDBPyConnection, ran: dict[str, str], current: dic
     return run_id
 
 
+def _record_check(con: duckdb.DuckDBPyConnection, current: dict[str, str], code: str) -> None:
+    """Record a run that labelled nothing: every pair was already current under this source.
+    The next classify of an unchanged source then answers from the database alone
+    (:func:`~redline.classifiers.versions.labels_current`) instead of loading the rules again."""
+    with transaction(con):
+        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM classify_runs").fetchall()[0][0]
+        con.execute("INSERT INTO classify_runs (run_id, status, rules, trials, labels, current, code, ended_at) "
+                    "VALUES (?, 'complete', '{}', 0, 0, ?, ?, current_timestamp)", [run_id, json.dumps(current), code])
+
+
 def _cover(con: duckdb.DuckDBPyConnection, run_id: int, trial_ids: Sequence[str], keys: dict[str, str]) -> None:
     """Record that the run covered these trials with these classifiers (visible once it completes)."""
     con.register("_cover_trials", pa.table({"trial_id": pa.array(list(trial_ids), pa.string())}))
@@ -263,7 +275,8 @@ def classify(
     (:mod:`redline.classifiers.versions`); ``full`` runs every pair. Where the run labels a
     trial, its labels replace the earlier labels of the same IDs, and its suggestions the
     earlier suggestions of the same models; the other pairs keep theirs. With nothing to run,
-    no run is recorded and the report says the labels are current.
+    no run is recorded (but the first such check under a new redline source, see above) and the
+    report says the labels are current.
     ``on_batch`` is called with the number of trials of each finished batch. The report names
     the classifiers whose logic changed since the database was last labelled with them.
     """
@@ -284,6 +297,8 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
     total = len(trial_ids) if trial_ids is not None else con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
     report = ClassifyReport(total_trials=total, classifiers=len(current), changed=changed_rules(con, rules))
     if not passes:
+        if code is not None and trial_ids is None and recorded_versions(con, code) is None:
+            _record_check(con, current, code)
         return report
     ran = {k: v for p in passes for k, v in p.keys.items()}
     report.run_id = run_id = _start_run(con, ran, current, len({t for p in passes for t in p.trial_ids}), code)

@@ -44,11 +44,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import compact as compact_form
-from .compact import Compact
 from .spec import ModelSpec
+
+if TYPE_CHECKING:
+    from .compact import Compact
 
 #: the metadata format this redline writes and reads
 FORMAT = "redline-model/1"
@@ -201,6 +202,8 @@ def save(model: TrainedModel, folder: str | os.PathLike[str], *, extra: dict[str
         "threshold": model.threshold, "sklearn_version": sklearn_version(), "skops_version": skops.__version__,
         "sha256": digest, **{k: v for k, v in model.meta.items() if k not in _RESERVED}, **(extra or {}),
     }
+    from . import compact as compact_form  # NumPy: only when a model is saved or loaded, not for its metadata
+
     compact = compact_form.from_pipeline(model.pipeline)
     npz_path = folder / f"{model.spec.id}.npz"
     if compact is not None:
@@ -271,6 +274,8 @@ def load(spec: ModelSpec, folder: str | os.PathLike[str]) -> TrainedModel:
         npz_path = json_path.with_suffix(".npz")
         arrays = _read(npz_path, meta["compact"].get("sha256"), json_path)
         try:
+            from . import compact as compact_form
+
             model.compact = compact_form.from_files(meta["compact"], arrays)
         except (ValueError, KeyError, OSError) as exc:
             raise ModelError(f"{npz_path}: not a compact model redline can score ({exc}): retrain it") from None
