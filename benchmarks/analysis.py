@@ -38,7 +38,7 @@ def main() -> int:
         classify_s, analyse_s = [], []
         for _ in range(args.repeat):
             t = time.perf_counter()
-            redline.classify(con)
+            redline.classify(con, full=True)
             classify_s.append(time.perf_counter() - t)
             t = time.perf_counter()
             result = redline.analyse(con)

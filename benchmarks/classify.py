@@ -9,7 +9,8 @@ corpus), ingests it once, then times, alternating ``--repeat`` times:
 - the baseline: one DuckDB query applying 20 representative ``regexp_matches`` to every stored
   command string (``commands.text``), counting the matches of each (:data:`PATTERNS`): the floor
   for any rule engine that reads every command;
-- ``redline.classify`` of every trial (every active rule over commands, actions, outputs and
+- ``redline.classify`` of every trial, in full (``full=True``: every classifier on every trial
+  each time, as if nothing were current; an incremental classify would find the repeats done) (every active rule over commands, actions, outputs and
   messages, and the learned models that are available, labels written in a recorded run);
   ``--rules-only`` leaves the learned models out.
 
@@ -73,7 +74,7 @@ def measure(db: Path, repeat: int, models=None) -> dict:
     for _ in range(repeat):
         base.append(timed(lambda: regex_pass(con)))
         report = []
-        cls.append(timed(lambda: report.append(redline.classify(con, models=models))))
+        cls.append(timed(lambda: report.append(redline.classify(con, models=models, full=True))))
         labels = report[0].labels
     con.close()
     med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
