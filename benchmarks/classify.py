@@ -10,8 +10,9 @@ corpus), ingests it once, then times, alternating ``--repeat`` times:
   command string (``commands.text``), counting the matches of each (:data:`PATTERNS`): the floor
   for any rule engine that reads every command;
 - ``redline.classify`` of every trial, in full (``full=True``: every classifier on every trial
-  each time, as if nothing were current; an incremental classify would find the repeats done) (every active rule over commands, actions, outputs and
-  messages, and the learned models that are available, labels written in a recorded run);
+  each time, as if nothing were current; an incremental classify would find the repeats done):
+  every active rule over commands, actions, outputs and messages, and the learned models that
+  are available, labels written in a recorded run;
   ``--rules-only`` leaves the learned models out.
 
 Both are timed in CPU seconds of the whole process (every thread; the machine may be shared)
