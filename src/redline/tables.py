@@ -14,15 +14,16 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import click
-from rich.cells import cell_len, set_cell_size
-from rich.console import Console
-from rich.text import Text
 
 from .text import for_terminal, json_for_terminal, shorten
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     import duckdb
     import polars as pl
+    from rich.console import Console
+
+# rich is imported where a table is printed, not with this module: every command's options are
+# declared with it (``format_option``), and a command that prints no table should not pay for it
 
 
 #: the widest a table cell is printed (longer values end in an ellipsis)
@@ -44,6 +45,8 @@ def _cell(value) -> str:
 
 
 def _fit(text: str, width: int) -> str:
+    from rich.cells import cell_len, set_cell_size
+
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, max(0, width - 1)) + "\u2026"
@@ -52,6 +55,8 @@ def _fit(text: str, width: int) -> str:
 def fit_widths(headers: list[str], rows: list[list[str]], width: int) -> list[int] | None:
     """Column widths that fit ``width`` (cells capped at :data:`CELL_MAX`, the widest columns
     squeezed first, none below :data:`COL_MIN`), or None when even that does not fit."""
+    from rich.cells import cell_len
+
     widths = [min(CELL_MAX, max([cell_len(h)] + [cell_len(r[i]) for r in rows])) for i, h in enumerate(headers)]
     floors = [min(w, max(COL_MIN, min(cell_len(h), 12))) for w, h in zip(widths, headers)]
     budget = width - 2 * (len(headers) - 1)
@@ -72,6 +77,9 @@ def print_rows(columns: list[str], values: Iterable[Sequence], title: str | None
                console: Console | None = None) -> None:
     """Rows of values as a plain aligned table, one line per row, fitted to the console's width
     (cells cut with an ellipsis, never wrapped); when the columns cannot fit, one block per row."""
+    from rich.cells import cell_len
+    from rich.console import Console
+
     console = console or Console(soft_wrap=False)
     headers = [_cell(name) for name in columns]
     rows = [[_cell(v) for v in row] for row in values]
@@ -128,6 +136,9 @@ STYLE = {"message": "cyan", "action": "bold yellow", "observation": "white"}
 
 def print_trial(con: duckdb.DuckDBPyConnection, trial_id: str, *, full: bool = False,
                 console: Console | None = None) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
     from .queries import trial_steps
 
     console = console or Console()
