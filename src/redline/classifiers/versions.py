@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from .models.declared import MODELS
-from .models.files import ModelError, default_dir, read_meta, user_models_dir
+from .models.files import ModelError, model_folder, read_meta, user_models_dir
 
 #: the prefix of a learned model's key among the classifiers a run records
 MODEL_PREFIX = "model:"
@@ -125,18 +125,12 @@ def model_versions(folder: str | Path | None = None, ids: Iterable[str] | None =
         for spec in MODELS:
             if wanted is not None and spec.id not in wanted:
                 continue
-            name = f"{spec.id}.json"
-            if (folder / name).exists():
-                meta = read_meta(folder / name)
-            else:
-                meta = read_meta(default_dir() / name)
-                if meta.get("sklearn_version") != installed:
-                    rebuilt = folder / f"defaults-sklearn-{installed}" / name
-                    if not rebuilt.exists():
-                        return None
-                    meta = read_meta(rebuilt)
-            if (meta.get("id") != spec.id or meta.get("spec_version") != spec.version
-                    or meta.get("sklearn_version") != installed or not meta.get("version")):
+            path = model_folder(spec.id, folder, _sklearn_version) / f"{spec.id}.json"
+            if not path.exists():  # a default not yet retrained for this scikit-learn
+                return None
+            meta = read_meta(path)
+            if (meta.get("id") != spec.id or meta.get("spec_version") != spec.version or not meta.get("version")
+                    or ("compact" not in meta and meta.get("sklearn_version") != installed)):
                 return None
             out[MODEL_PREFIX + spec.id] = str(meta["version"])
     except ModelError:

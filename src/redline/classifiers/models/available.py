@@ -22,13 +22,10 @@ from pathlib import Path
 
 from .declared import MODELS
 from .examples import example_set
-from .files import ModelError, TrainedModel, default_dir, load, read_meta, save, sklearn_version, user_models_dir
+from .files import (ModelError, TrainedModel, default_dir, load, model_folder, read_meta, save, sklearn_version,
+                    user_models_dir)
 from .fit import fit_model
 from .spec import ModelSpec
-
-
-def rebuilt_defaults_dir(folder: Path) -> Path:
-    return folder / f"defaults-sklearn-{sklearn_version()}"
 
 
 def train_default(spec: ModelSpec) -> TrainedModel:
@@ -36,12 +33,8 @@ def train_default(spec: ModelSpec) -> TrainedModel:
     return fit_model(spec, example_set(spec), meta={"trained_on": "bundled examples (written and sample)"})
 
 
-def _default(spec: ModelSpec, folder: Path, on_message: Callable[[str], None] | None) -> TrainedModel:
-    shipped = default_dir()
-    meta = read_meta(shipped / f"{spec.id}.json")
-    if "compact" in meta or meta.get("sklearn_version") == sklearn_version():
-        return load(spec, shipped)
-    rebuilt = rebuilt_defaults_dir(folder)
+def _rebuilt(spec: ModelSpec, rebuilt: Path, on_message: Callable[[str], None] | None) -> TrainedModel:
+    """The shipped default retrained for this scikit-learn in ``rebuilt``, made once."""
     if (rebuilt / f"{spec.id}.json").exists():
         try:
             return load(spec, rebuilt)
@@ -50,6 +43,7 @@ def _default(spec: ModelSpec, folder: Path, on_message: Callable[[str], None] | 
     model = train_default(spec)
     save(model, rebuilt)
     if on_message:
+        meta = read_meta(default_dir() / f"{spec.id}.json")
         on_message(f"the shipped {spec.id} model was trained with scikit-learn {meta.get('sklearn_version')} and this "
                    f"environment has {sklearn_version()}: retrained it from the bundled examples into {rebuilt}")
     return model
@@ -63,8 +57,10 @@ def available_models(folder: str | os.PathLike[str] | None = None, ids: Sequence
     for spec in MODELS:
         if ids is not None and spec.id not in ids:
             continue
-        if (folder / f"{spec.id}.json").exists():
-            out.append(load(spec, folder))
+        shipped = default_dir()
+        source = model_folder(spec.id, folder, sklearn_version, shipped)
+        if source in (folder, shipped):
+            out.append(load(spec, source))
         else:
-            out.append(_default(spec, folder, on_message))
+            out.append(_rebuilt(spec, source, on_message))
     return out

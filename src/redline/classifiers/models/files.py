@@ -240,6 +240,25 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     return meta
 
 
+def model_folder(spec_id: str, folder: Path, installed: Callable[[], str | None], shipped: Path | None = None) -> Path:
+    """The folder whose ``spec_id`` model a classify run applies, given the user's models
+    ``folder`` and the installed scikit-learn version (``installed()``, asked only when it
+    matters: importing scikit-learn to ask is slow): the user's model if it is there, else
+    the shipped default when it carries its compact form (which scores the same under any
+    scikit-learn) or was trained with the installed version, else the default retrained for
+    that version inside ``folder`` (which may not exist yet). ``shipped``: the shipped defaults'
+    folder (default :func:`default_dir`). Reads metadata only, so the quick check of whether
+    labels are current asks the same question as the run."""
+    if (folder / f"{spec_id}.json").exists():
+        return folder
+    shipped = shipped or default_dir()
+    meta = read_meta(shipped / f"{spec_id}.json")
+    if "compact" in meta:
+        return shipped
+    version = installed()
+    return shipped if meta.get("sklearn_version") == version else folder / f"defaults-sklearn-{version}"
+
+
 def _read(path: Path, digest: str | None, json_path: Path) -> bytes:
     try:
         data = path.read_bytes()
