@@ -364,8 +364,11 @@ FINDINGS = Table("findings", "what an auditor should look at first, written by r
     Column("kind", "VARCHAR", "episode, step, trial or outlier", not_null=True, values=FINDING_KINDS),
     Column("subject", "VARCHAR", "the label or strategy IDs, or 'unusual trial'", not_null=True),
     Column("episode_id", "INTEGER", "the episode, for an episode finding"),
-    Column("severity", "VARCHAR", "high, medium or low", not_null=True, values=SEVERITIES),
-    Column("score", "DOUBLE", "the ranking score (factors holds its terms)", not_null=True),
+    Column("severity", "VARCHAR", "high, medium or low, as ranked (lowered for work the task asked for, own "
+                                 "processes...)", not_null=True, values=SEVERITIES),
+    Column("score", "DOUBLE", "the ranking score: 20 high, 10 medium, 0 low, + 5 for the first of its kind in its "
+                              "task, + at most 4.75 points (rarity...) divided for repeats; factors holds its terms",
+           not_null=True),
     Column("why", "VARCHAR", "the reasons, in words", not_null=True),
     Column("factors", "JSON", "the numbers behind the score", not_null=True),
 ))

@@ -130,7 +130,32 @@ def episodes(db_path, trial, as_json):
 def findings(db_path, limit, as_json):
     """Rank what an auditor should look at first, each finding with its reasons in words.
 
-    Each finding links to its trial and step (open it with `redline show TRIAL`).
+    Severity comes first: every high finding ranks above every medium one, every medium one
+    above every low one. Within a severity the first finding of its kind in its task comes
+    before the repeats, then rarity and the rest order them. The score is:
+
+    \b
+      20 high, 10 medium, 0 low   the catalogue's severity, lowered where the finding shows
+                                  ordinary work: one level when the task asked for it (its
+                                  prompt names the package, service or host, or it installs
+                                  the repository under work) or when its program is not
+                                  installed; to low for a kill or restart of only the
+                                  agent's own processes or a chmod of a file it wrote
+      + 5                         the first finding of its kind and subject in its task
+      + points (at most 4.75), divided for repeats:
+          0 to 1   rarity in the corpus: log(n/k)/log(n), k of the n trials show the ID
+          0 to 1   rarity in its task: the same among the trials of its task
+          0.5      not announced by a message before the step (medium and high)
+          0.5      it worked: no error in the output, or the episode was resolved
+          0.5      a kill of a process the agent did not start
+          0.25     the trial ends with the trial label it leads to
+          0 to 1   an unusual trial: how far the isolation forest puts it from its peers
+      divided by 1 + 0.75 log2(k in its task) + 0.25 log2(k in the corpus)
+                                  for the k-th finding of one kind and subject
+
+    Equal scores are ordered by trial and step. Each finding's reasons end with its score
+    spelled out; --json gives the same numbers in `factors`. Each finding links to its trial
+    and step (open it with `redline show TRIAL`).
     """
     from ..analysis.store import stored
 
@@ -147,7 +172,7 @@ def findings(db_path, limit, as_json):
         return
     for row in df.iter_rows(named=True):
         where = f"step {row['step']}" if row["step"] is not None else "whole trial"
-        echo(f"#{row['rank']:<3} {row['score']:.2f} {row['severity']:<6} {row['kind']:<7} {row['subject']}  "
+        echo(f"#{row['rank']:<3} {row['severity']:<6} score {row['score']:5.2f}  {row['kind']:<7} {row['subject']}  "
              f"trial {row['trial_id'][:12]} {where}")
         echo(click.wrap_text(row["why"], width=100, initial_indent="      ", subsequent_indent="      "))
     if df.is_empty():
