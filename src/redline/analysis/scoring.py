@@ -153,8 +153,8 @@ def ranked(found: list[dict[str, Any]], task_of: dict[str, str]) -> list[dict[st
     for i, f in enumerate(found):
         factors = {**f["factors"], "band": BAND[f["severity"]], "points": round(points(f), 4),
                    "terms": {name: round(value, 4) for name, value in f["points"].items()},
-                   "novel": f.get("repeat", 1) == 1, "damping": round(f.get("damping", 1.0), 4), "repeat": f.get("repeat", 1),
-                   "repeat_corpus": f.get("repeat_corpus", 1)}
+                   "novel": f.get("repeat", 1) == 1, "damping": round(f.get("damping", 1.0), 4),
+                   "repeat": f.get("repeat", 1), "repeat_corpus": f.get("repeat_corpus", 1)}
         row = {**f, "rank": i + 1, "score": round(score(f), 3), "why": [*f["why"], explain(f, f.get("catalogue"))],
                "factors": factors}
         out.append({key: row.get(key) for key in COLUMNS})
