@@ -13,13 +13,14 @@ gave its part of the current labels, the rules of its IDs run again, without it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import duckdb
 
 from .models.declared import MODELS
 from .models.files import TrainedModel
+from .models.spec import ModelSpec
 from .rule import Rule
 from .versions import MODEL_PREFIX, pending
 
@@ -45,8 +46,8 @@ def expected(rules: Sequence[Rule], models: Sequence[TrainedModel]) -> dict[str,
 
 def _together(rules: Sequence[Rule], models: Sequence[TrainedModel]) -> list[set[str]]:
     """The groups of classifier keys that run together: each label model with the rules of its IDs."""
-    rule_ids = {r.id for r in rules}
-    return [{MODEL_PREFIX + m.id, *(c for c in m.classes if c in rule_ids)} for m in models if m.spec.kind == "label"]
+    merged = label_models({r.id for r in rules}, [m.spec for m in models])
+    return [{key, *rule_ids} for key, rule_ids in merged.items()]
 
 
 def _closed(keys: set[str], groups: list[set[str]]) -> frozenset[str]:
@@ -61,10 +62,12 @@ def _closed(keys: set[str], groups: list[set[str]]) -> frozenset[str]:
     return frozenset(keys)
 
 
-def label_models(rule_ids: set[str] | None = None) -> dict[str, list[str]]:
-    """``model:ID`` -> the rule IDs (of ``rule_ids``, default all) whose labels a declared label model merges with."""
+def label_models(rule_ids: set[str] | None = None, specs: Iterable[ModelSpec] = MODELS) -> dict[str, list[str]]:
+    """``model:ID`` -> the rule IDs (of ``rule_ids``, default all) whose labels a label model merges
+    with, for the declared models or those of ``specs`` (a trained model's ``spec``: a label model
+    learns its one label, so what it merges with is what it declares)."""
     return {MODEL_PREFIX + m.id: [c for c in m.labels if rule_ids is None or c in rule_ids]
-            for m in MODELS if m.kind == "label"}
+            for m in specs if m.kind == "label"}
 
 
 def _absent_models(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule],
