@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from redline.ingest import otel_genai
+from redline.ingest import otel_genai, otel_spans
 from redline.ingest.base import read_head
 from redline.ingest.loader import detect, process_file
 
@@ -82,7 +82,7 @@ def test_collector_jsonl_groups_spans_by_trace():
 
 
 def test_any_value_decoding():
-    v = otel_genai.any_value
+    v = otel_spans.any_value
     assert v({"stringValue": "a"}) == "a"
     assert v({"intValue": "42"}) == 42 and v({"int_value": 7}) == 7
     assert v({"boolValue": False}) is False and v({"doubleValue": 0.5}) == 0.5

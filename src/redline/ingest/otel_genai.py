@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +44,10 @@ import orjson
 
 from ..events import Trial
 from ..text import truncate
-from .base import Adapter, FormatError, head_text, json_document_or_lines
+from .base import Adapter, FormatError, head_text
 from .builder import TrialBuilder
-from .records import TRUNCATED_LINE, iter_json_lines
 from .chat_json import chat_text, parse_arguments, tool_call_text
+from .otel_spans import Span, attributes, load_spans, timestamp
 
 NAME = "otel-genai"
 DESCRIPTION = "OpenTelemetry GenAI spans (OTLP/JSON export or collector file-exporter JSON lines)"
@@ -66,155 +65,6 @@ def sniff(path: Path, head: bytes) -> bool:
         return bool(_HEAD_RE.match(text)) and "gen_ai." in text
     except Exception:
         return False
-
-
-# --------------------------------------------------------------------------- OTLP decoding
-
-
-def _get(obj: dict, camel: str, snake: str) -> Any:
-    return obj[camel] if camel in obj else obj.get(snake)
-
-
-def any_value(value: Any) -> Any:
-    """A Python value from an OTLP ``AnyValue`` (``{"stringValue": ...}`` etc.)."""
-    if not isinstance(value, dict):
-        return value
-    for camel, snake in (("stringValue", "string_value"), ("boolValue", "bool_value"),
-                         ("doubleValue", "double_value"), ("bytesValue", "bytes_value")):
-        if camel in value or snake in value:
-            return _get(value, camel, snake)
-    if "intValue" in value or "int_value" in value:
-        raw = _get(value, "intValue", "int_value")
-        if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-            return raw
-        try:
-            number = int(raw)
-        except ValueError:
-            return raw
-        return number if -2**63 <= number < 2**63 else str(raw)
-    if "arrayValue" in value or "array_value" in value:
-        arr = _get(value, "arrayValue", "array_value") or {}
-        return [any_value(v) for v in (arr.get("values") or [])] if isinstance(arr, dict) else []
-    if "kvlistValue" in value or "kvlist_value" in value:
-        kv = _get(value, "kvlistValue", "kvlist_value") or {}
-        return attributes(kv.get("values") if isinstance(kv, dict) else None)[0]
-    return None
-
-
-def attributes(raw: Any) -> tuple[dict[str, Any], dict[str, int]]:
-    """``(values, index)`` of an OTLP attribute list (a plain dict is accepted too)."""
-    if isinstance(raw, dict):
-        return dict(raw), {}
-    values: dict[str, Any] = {}
-    index: dict[str, int] = {}
-    if isinstance(raw, list):
-        for i, item in enumerate(raw):
-            if isinstance(item, dict) and isinstance(item.get("key"), str):
-                values[item["key"]] = any_value(item.get("value"))
-                index[item["key"]] = i
-    return values, index
-
-
-def _nanos(value: Any) -> int | None:
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        return None
-    return n if n > 0 else None
-
-
-def _dt(nanos: int | None) -> datetime | None:
-    if nanos is None:
-        return None
-    try:
-        return datetime.fromtimestamp(nanos / 1e9, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-class _Span:
-    __slots__ = ("trace", "span_id", "parent", "name", "start", "end", "attrs", "index", "status", "events",
-                 "resource", "scope", "pointer", "line", "order")
-
-    def __init__(self, raw: dict, resource: dict, scope: str | None, pointer: str, line: int | None, order: int):
-        trace = _get(raw, "traceId", "trace_id")
-        self.trace = trace if isinstance(trace, str) else ""
-        self.span_id = _get(raw, "spanId", "span_id")
-        self.parent = _get(raw, "parentSpanId", "parent_span_id")
-        self.name = raw.get("name") if isinstance(raw.get("name"), str) else ""
-        self.start = _nanos(_get(raw, "startTimeUnixNano", "start_time_unix_nano"))
-        self.end = _nanos(_get(raw, "endTimeUnixNano", "end_time_unix_nano"))
-        self.attrs, self.index = attributes(raw.get("attributes"))
-        status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
-        self.status = status
-        self.events = raw.get("events") if isinstance(raw.get("events"), list) else []
-        self.resource = resource
-        self.scope = scope
-        self.pointer = pointer
-        self.line = line
-        self.order = order
-
-    @property
-    def op(self) -> str | None:
-        op = self.attrs.get("gen_ai.operation.name")
-        if isinstance(op, str):
-            return op
-        for prefix in ("execute_tool", "invoke_agent", "chat"):
-            if self.name == prefix or self.name.startswith(prefix + " "):
-                return prefix
-        return None
-
-    def is_error(self) -> bool:
-        code = self.status.get("code")
-        return code in (2, "2", "STATUS_CODE_ERROR", "ERROR") or "error.type" in self.attrs
-
-    def ptr(self, key: str | None = None) -> str:
-        base = self.pointer
-        if key is not None and key in self.index:
-            base = f"{base}/attributes/{self.index[key]}"
-        return f"line:{self.line}#{base}" if self.line is not None else base
-
-
-def _spans(doc: Any, line: int | None, order_start: int, warnings: list[str]) -> list[_Span]:
-    if not isinstance(doc, dict):
-        raise FormatError(f"not an OTLP trace export: expected an object with 'resourceSpans', found a JSON "
-                          f"{type(doc).__name__}" + (f" (line {line})" if line else ""))
-    rs_key = "resourceSpans" if "resourceSpans" in doc else "resource_spans"
-    groups = doc.get(rs_key)
-    if not isinstance(groups, list):
-        keys = ", ".join(sorted(map(str, doc))[:8])
-        raise FormatError("not an OTLP trace export: missing 'resourceSpans' list"
-                          + (f" on line {line}" if line else "") + f" (found keys {keys})")
-    out: list[_Span] = []
-    for i, group in enumerate(groups):
-        if not isinstance(group, dict):
-            warnings.append(f"/{rs_key}/{i}: not an object, skipped")
-            continue
-        res = group.get("resource") if isinstance(group.get("resource"), dict) else {}
-        resource, _ = attributes(res.get("attributes"))
-        for ss_key in ("scopeSpans", "scope_spans", "instrumentationLibrarySpans"):
-            scopes = group.get(ss_key)
-            if isinstance(scopes, list):
-                break
-        else:
-            continue
-        for j, scope_group in enumerate(scopes):
-            if not isinstance(scope_group, dict):
-                continue
-            scope = scope_group.get("scope", scope_group.get("instrumentationLibrary"))
-            scope_name = scope.get("name") if isinstance(scope, dict) else None
-            raw_spans = scope_group.get("spans")
-            if not isinstance(raw_spans, list):
-                if raw_spans is not None:
-                    warnings.append(f"/{rs_key}/{i}/{ss_key}/{j}/spans: not a list, skipped")
-                continue
-            for k, raw in enumerate(raw_spans):
-                pointer = f"/{rs_key}/{i}/{ss_key}/{j}/spans/{k}"
-                if not isinstance(raw, dict):
-                    warnings.append(f"{pointer}: not an object, skipped")
-                    continue
-                out.append(_Span(raw, resource, scope_name, pointer, line, order_start + len(out)))
-    return out
 
 
 # --------------------------------------------------------------------------- messages
@@ -272,7 +122,7 @@ def _indexed(attrs: dict, prefix: str) -> list[dict]:
     return [found[i] for i in sorted(found)]
 
 
-def _span_input(span: _Span) -> tuple[list[dict], Any, str]:
+def _span_input(span: Span) -> tuple[list[dict], Any, str]:
     """``(messages, system instructions, attribute key)`` a span records as its input."""
     attrs = span.attrs
     system = _json_attr(attrs.get("gen_ai.system_instructions"))
@@ -293,7 +143,7 @@ def _span_input(span: _Span) -> tuple[list[dict], Any, str]:
     return [], system, "gen_ai.input.messages"
 
 
-def _span_output(span: _Span) -> tuple[list[dict], str]:
+def _span_output(span: Span) -> tuple[list[dict], str]:
     attrs = span.attrs
     for key in ("gen_ai.output.messages", "gen_ai.completion"):
         if key in attrs:
@@ -312,7 +162,7 @@ def _span_output(span: _Span) -> tuple[list[dict], str]:
     return [], "gen_ai.output.messages"
 
 
-def _error_text(span: _Span) -> str:
+def _error_text(span: Span) -> str:
     bits = []
     etype = span.attrs.get("error.type")
     if etype is not None:
@@ -332,28 +182,15 @@ def _error_text(span: _Span) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def _load(path: Path, warnings: list[str]) -> list[_Span]:
-    doc = json_document_or_lines(path.read_bytes())
-    if doc is not None:
-        return _spans(doc, None, 0, warnings)
-    spans: list[_Span] = []
-    for number, obj in iter_json_lines(path):
-        if obj is TRUNCATED_LINE:
-            warnings.append(f"truncated: line {number} is cut off (file ends mid-record)")
-            continue
-        spans.extend(_spans(obj, number, len(spans), warnings))
-    return spans
-
-
 def read(path: Path) -> Iterator[Trial]:
     path = Path(path)
     warnings: list[str] = []
-    spans = _load(path, warnings)
+    spans = load_spans(path, warnings)
     if not spans:
         raise FormatError("no spans in the OTLP export")
     if not any(isinstance(k, str) and k.startswith("gen_ai.") for s in spans for k in s.attrs):
         raise FormatError("no GenAI spans: no span has a gen_ai.* attribute (not an agent trace)")
-    traces: dict[str, list[_Span]] = {}
+    traces: dict[str, list[Span]] = {}
     for span in spans:
         traces.setdefault(span.trace, []).append(span)
     for trace_id, group in traces.items():
@@ -361,14 +198,14 @@ def read(path: Path) -> Iterator[Trial]:
         yield _trial(path, trace_id, group, warnings)
 
 
-def _trial(path: Path, trace_id: str, spans: list[_Span], warnings: list[str]) -> Trial:
+def _trial(path: Path, trace_id: str, spans: list[Span], warnings: list[str]) -> Trial:
     return _Trace(path, trace_id, spans).build(warnings)
 
 
 class _Trace:
     """One trace's spans, in start order, into its trial."""
 
-    def __init__(self, path: Path, trace_id: str, spans: list[_Span]):
+    def __init__(self, path: Path, trace_id: str, spans: list[Span]):
         self.spans = spans
         self.build_ = TrialBuilder(Trial(format=NAME, source_path=str(path), local_key=trace_id))
         self.trial = self.build_.trial
@@ -382,7 +219,7 @@ class _Trace:
     def build(self, warnings: list[str]) -> Trial:
         for span in self.spans:
             self.span_facts(span)
-            start, end = _dt(span.start), _dt(span.end)
+            start, end = timestamp(span.start), timestamp(span.end)
             if span.op == "execute_tool":
                 self.build_.at(line=span.line, ts=start)
                 self.execute_tool(span, end or start)
@@ -390,7 +227,7 @@ class _Trace:
                 self.chat(span, start, end or start)
         return self.finish(warnings)
 
-    def span_facts(self, span: _Span) -> None:
+    def span_facts(self, span: Span) -> None:
         """Model, agent, provider, tokens and errors a span records."""
         a, meta = span.attrs, self.meta
         for key, slot in (("gen_ai.response.model", 0), ("gen_ai.request.model", 1)):
@@ -410,7 +247,7 @@ class _Trace:
         if span.is_error():
             self.errors += 1
 
-    def execute_tool(self, span: _Span, end: Any) -> None:
+    def execute_tool(self, span: Span, end: Any) -> None:
         a = span.attrs
         name = a.get("gen_ai.tool.name")
         if not isinstance(name, str) or not name:
@@ -431,7 +268,7 @@ class _Trace:
             obs_attrs["error"] = True
         self.build_.result(out, span.ptr("gen_ai.tool.call.result"), action=action, timestamp=end, attrs=obs_attrs)
 
-    def chat(self, span: _Span, start: Any, end: Any) -> None:
+    def chat(self, span: Span, start: Any, end: Any) -> None:
         msgs, system, in_key = _span_input(span)
         self.build_.at(line=span.line, ts=start)
         if not self.prompt_done and (msgs or system):
@@ -445,7 +282,7 @@ class _Trace:
             for part in _parts(msg):
                 self.output_part(span, part, out_key)
 
-    def prompt(self, span: _Span, msgs: list[dict], system: Any, in_key: str) -> None:
+    def prompt(self, span: Span, msgs: list[dict], system: Any, in_key: str) -> None:
         sys_text = chat_text(system) if isinstance(system, list) else system
         if isinstance(sys_text, str) and sys_text.strip():
             self.build_.message("system", sys_text, span.ptr("gen_ai.system_instructions"))
@@ -460,7 +297,7 @@ class _Trace:
                     self.trial.task = truncate(text.strip().splitlines()[0], 200, "")
                 self.build_.message(role, text, span.ptr(in_key))
 
-    def tool_responses(self, span: _Span, msgs: list[dict], in_key: str) -> None:
+    def tool_responses(self, span: Span, msgs: list[dict], in_key: str) -> None:
         """Results of tool calls read from a chat's output, found in a later chat's input."""
         for msg in msgs:
             for part in _parts(msg):
@@ -473,7 +310,7 @@ class _Trace:
                 out = resp if isinstance(resp, str) else orjson.dumps(resp, default=str).decode()
                 self.build_.result(out, span.ptr(in_key), action=action, attrs={"tool_call_id": part["id"]})
 
-    def output_part(self, span: _Span, part: dict, out_key: str) -> None:
+    def output_part(self, span: Span, part: dict, out_key: str) -> None:
         ptype = part.get("type")
         text = _part_text(part)
         if ptype in ("text", None) and text.strip():
@@ -504,8 +341,8 @@ class _Trace:
             meta["input_tokens"], meta["output_tokens"] = self.in_tokens, self.out_tokens
         starts = [s.start for s in spans if s.start is not None]
         ends = [s.end for s in spans if s.end is not None]
-        trial.started_at = _dt(min(starts)) if starts else None
-        trial.ended_at = _dt(max(ends)) if ends else trial.started_at
+        trial.started_at = timestamp(min(starts)) if starts else None
+        trial.ended_at = timestamp(max(ends)) if ends else trial.started_at
         if warnings:
             meta["warnings"] = list(warnings)
         trial.metadata = meta
