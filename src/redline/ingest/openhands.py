@@ -32,7 +32,6 @@ evaluation record's ``test_result`` when they hold a verdict, else unknown.
 from __future__ import annotations
 
 import re
-import shlex
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +43,8 @@ from ..events import Event, Trial, normalise_outcome, parse_iso
 from ..text import truncate
 from .base import Adapter, FormatError, NotATranscript, first_json_value, first_line, head_text, load_json, read_head
 from .builder import TrialBuilder
+from .openhands_events import (agent_words, event_model, observation_text, render_action, response_id, response_text,
+                               text_of)
 from .records import TRUNCATED_LINE, iter_json_lines
 
 NAME = "openhands"
@@ -52,7 +53,6 @@ DESCRIPTION = "OpenHands event streams (JSON array of action/observation events 
 _SOURCE = re.compile(r'"source"\s*:\s*"(?:agent|user|environment)"')
 _KIND = re.compile(r'"(?:action|observation)"\s*:\s*"[a-z_]+"')
 _INSPECT_EVAL = re.compile(r'"eval"\s*:\s*\{')
-_EDITOR_ORDER = ("command", "path")
 #: agent actions that are the agent's text, not something it ran
 _TEXT_ACTIONS = {"message", "think", "finish", "reject", "delegate", "task_tracking"}
 #: bookkeeping events that are not steps of the trial
@@ -217,7 +217,7 @@ class _Stream:
         self.cost: Any = None
 
     def event(self, i: int, ev: dict, ptr: str) -> None:
-        self.model = self.model or _event_model(ev)
+        self.model = self.model or event_model(ev)
         metrics = ev.get("llm_metrics")
         if isinstance(metrics, dict) and isinstance(metrics.get("accumulated_cost"), (int, float)):
             self.cost = metrics["accumulated_cost"]
@@ -237,12 +237,12 @@ class _Stream:
         if kind in _SKIP_ACTIONS:
             self.skipped[kind] += 1
         elif kind == "system":
-            return self.build.message("system", _str(args.get("content")), ptr)
+            return self.build.message("system", text_of(args.get("content")), ptr)
         elif source == "user":
             if kind != "message":
                 self.skipped[f"user {kind}"] += 1
                 return None
-            text = _str(args.get("content")) or _str(ev.get("message"))
+            text = text_of(args.get("content")) or text_of(ev.get("message"))
             if self.trial.task is None and text.strip():
                 self.trial.task = first_line(text)
             return self.build.message("user", text, ptr)
@@ -256,24 +256,24 @@ class _Stream:
 
     def agent_text(self, i: int, kind: str, args: dict, ev: dict, ptr: str) -> Event | None:
         made = None
-        text = _agent_text(kind, args, ev)
+        text = agent_words(kind, args, ev)
         if text:
             made = self.build.message("assistant", text, ptr, attrs={"action": kind} if kind != "message" else {})
-            self.said.add(_response_id(ev) or f"event:{i}")
+            self.said.add(response_id(ev) or f"event:{i}")
         if kind == "finish" and isinstance(args.get("outputs"), dict):
             self.finish_outputs = args["outputs"]
         return made
 
     def agent_action(self, kind: str, args: dict, ev: dict, ptr: str) -> Event | None:
-        rendered = _render_action(kind, args, ev)
+        rendered = render_action(kind, args, ev)
         if rendered is None:
             self.skipped[kind] += 1
             return None
         text, tool, attrs = rendered
-        thought = _str(args.get("thought")).strip()
-        rid = _response_id(ev)
+        thought = text_of(args.get("thought")).strip()
+        rid = response_id(ev)
         if not thought and rid and rid not in self.said:
-            thought = _response_text(ev).strip()
+            thought = response_text(ev).strip()
         if thought and (rid is None or rid not in self.said):
             self.build.message("assistant", thought, f"{ptr}/args/thought" if args.get("thought") else ptr)
         if rid:
@@ -294,7 +294,7 @@ class _Stream:
         if cause is not None and cause.kind != "action" and kind != "error":
             self.skipped[f"observation {kind}"] += 1  # answers a message: nothing was run
             return
-        text, exit_code, attrs = _observation(kind, ev)
+        text, exit_code, attrs = observation_text(kind, ev)
         action = cause if cause is not None and cause.kind == "action" else None
         self.build.result(text, ptr, action=action, exit_code=exit_code, attrs=attrs)
 
@@ -314,189 +314,9 @@ class _Stream:
         return trial
 
 
-def _agent_text(kind: str, args: dict, ev: dict) -> str:
-    if kind == "message":
-        return _str(args.get("content")) or _str(ev.get("message"))
-    if kind == "finish":
-        return (_str(args.get("final_thought")) or _str(args.get("thought")) or _str(ev.get("message"))).strip()
-    if kind == "think":
-        return _str(args.get("thought")) or _str(ev.get("message"))
-    if kind == "task_tracking":
-        return _str(args.get("thought")) or _str(ev.get("message"))
-    return _str(args.get("thought")) or _str(ev.get("message"))
-
-
-def _render_action(kind: str, args: dict, ev: dict) -> tuple[str, str, dict] | None:
-    """``(text, tool, attrs)`` for something the agent ran, or None if there is nothing to run."""
-    call_name, call_args = _tool_call(ev)
-    attrs: dict[str, Any] = {}
-    if call_name:
-        attrs["function_name"] = call_name
-    if kind == "run":
-        command = _str(args.get("command"))
-        if args.get("is_input") in (True, "true"):
-            attrs["is_input"] = True
-        return command, "bash", attrs
-    if kind == "run_ipython":
-        return _str(args.get("code")), "ipython", attrs
-    if kind in ("read", "write", "edit"):
-        if call_args is not None and call_name:
-            attrs["arguments"] = call_args
-            return _render_call(call_name, call_args), call_name, attrs
-        editor_args = _editor_args(kind, args)
-        attrs["arguments"] = editor_args
-        name = "edit_file" if kind == "edit" and "command" not in args and args.get("content") else "str_replace_editor"
-        return _render_call(name, editor_args), name, attrs
-    if kind == "browse":
-        return f"browse {shlex.quote(_str(args.get('url')))}", "browser", attrs
-    if kind == "browse_interactive":
-        return _str(args.get("browser_actions")), "browser", attrs
-    if kind == "call_tool_mcp":
-        arguments = args.get("arguments") if isinstance(args.get("arguments"), dict) else {}
-        attrs["arguments"] = arguments
-        return _render_call(_str(args.get("name")) or "mcp", arguments), "mcp", attrs
-    if call_name and call_args is not None:
-        attrs["arguments"] = call_args
-        return _render_call(call_name, call_args), call_name, attrs
-    return None
-
-
-def _editor_args(kind: str, args: dict) -> dict:
-    """Editor arguments from the event's own args (when the tool call is not recorded)."""
-    if "command" in args:  # newer FileEditAction: the str_replace_editor arguments themselves
-        keys = ("command", "path", "file_text", "old_str", "new_str", "insert_line", "view_range")
-        return {k: args[k] for k in keys if args.get(k) not in (None, "")}
-    if kind == "read":
-        out = {"command": "view", "path": args.get("path")}
-        if isinstance(args.get("view_range"), list):
-            out["view_range"] = args["view_range"]
-        else:
-            start, end = args.get("start"), args.get("end")
-            if isinstance(start, int) and isinstance(end, int) and (start, end) not in ((0, -1), (1, -1)):
-                out["view_range"] = [start, end]
-        return out
-    if kind == "write":
-        return {"command": "create", "path": args.get("path"), "file_text": args.get("content")}
-    out = {"path": args.get("path"), "content": args.get("content")}  # LLM-based edit
-    for key in ("start", "end"):
-        if isinstance(args.get(key), int):
-            out[key] = args[key]
-    return out
-
-
-def _render_call(name: str, arguments: dict) -> str:
-    """A tool call as a command line: ``name <command> <path> --key value ...``."""
-    parts = [name]
-    for key in _EDITOR_ORDER:
-        if isinstance(arguments.get(key), str):
-            parts.append(shlex.quote(arguments[key]))
-    for key, value in arguments.items():
-        if (key in _EDITOR_ORDER and isinstance(value, str)) or value is None:
-            continue
-        parts.append(f"--{key}")
-        parts.append(shlex.quote(value if isinstance(value, str) else orjson.dumps(value).decode()))
-    return " ".join(parts)
-
-
-def _observation(kind: str, ev: dict) -> tuple[str, int | None, dict]:
-    extras = ev.get("extras") if isinstance(ev.get("extras"), dict) else {}
-    content = _str(ev.get("content"))
-    attrs: dict[str, Any] = {"observation": kind}
-    exit_code = None
-    if kind in ("run", "run_ipython"):
-        meta = extras.get("metadata") if isinstance(extras.get("metadata"), dict) else {}
-        raw = meta.get("exit_code", extras.get("exit_code"))
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            if raw == -1:
-                attrs["raw_exit_code"] = -1
-            else:
-                exit_code = raw
-        text = "".join(_str(meta.get(k)) if k != "content" else content for k in ("prefix", "content", "suffix"))
-        return text, exit_code, attrs
-    shown = extras.get("formatted_output_and_error")  # what an oh_aci editor call showed the agent
-    if kind == "edit" and extras.get("impl_source") == "oh_aci" and isinstance(shown, str):
-        return shown, None, attrs
-    if kind == "error" and extras.get("error_id"):
-        attrs["error_id"] = extras["error_id"]
-    return content or _str(ev.get("message")), None, attrs
-
-
-def _tool_call(ev: dict) -> tuple[str | None, dict | None]:
-    """The function name and parsed arguments of the model's tool call behind this action."""
-    tcm = ev.get("tool_call_metadata")
-    if not isinstance(tcm, dict):
-        return None, None
-    name = tcm.get("function_name") if isinstance(tcm.get("function_name"), str) else None
-    call_id = tcm.get("tool_call_id")
-    for message in _response_messages(ev):
-        for call in message.get("tool_calls") or []:
-            if not isinstance(call, dict) or call.get("id") != call_id:
-                continue
-            fn = call.get("function") if isinstance(call.get("function"), dict) else {}
-            raw = fn.get("arguments")
-            if isinstance(raw, str):
-                try:
-                    raw = orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    return name or fn.get("name"), None
-            if isinstance(raw, dict):
-                return name or fn.get("name"), raw
-    return name, None
-
-
-def _response_messages(ev: dict) -> list[dict]:
-    tcm = ev.get("tool_call_metadata")
-    response = tcm.get("model_response") if isinstance(tcm, dict) else None
-    if not isinstance(response, dict):
-        return []
-    out = []
-    for choice in response.get("choices") or []:
-        if isinstance(choice, dict) and isinstance(choice.get("message"), dict):
-            out.append(choice["message"])
-    return out
-
-
-def _response_id(ev: dict) -> str | None:
-    tcm = ev.get("tool_call_metadata")
-    response = tcm.get("model_response") if isinstance(tcm, dict) else None
-    if isinstance(response, dict) and isinstance(response.get("id"), str):
-        return response["id"]
-    return None
-
-
-def _response_text(ev: dict) -> str:
-    return "\n".join(_str(m.get("content")) for m in _response_messages(ev) if m.get("content"))
-
-
-def _event_model(ev: dict) -> str | None:
-    tcm = ev.get("tool_call_metadata")
-    response = tcm.get("model_response") if isinstance(tcm, dict) else None
-    if isinstance(response, dict) and isinstance(response.get("model"), str) and response["model"]:
-        return response["model"]
-    metrics = ev.get("llm_metrics")
-    if isinstance(metrics, dict):
-        usage = metrics.get("accumulated_token_usage")
-        if isinstance(usage, dict) and isinstance(usage.get("model"), str) and usage["model"]:
-            return usage["model"]
-        for key in ("token_usages", "costs", "response_latencies"):
-            for item in metrics.get(key) or []:
-                if isinstance(item, dict) and isinstance(item.get("model"), str) and item["model"]:
-                    return item["model"]
-    return None
-
-
-def _str(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):  # content parts
-        return "\n".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in value)
-    return orjson.dumps(value, default=str).decode()
-
-
 def _kind(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), "number")
+
 
 FORMAT = Adapter(NAME, DESCRIPTION, 60, sniff, read)
