@@ -91,10 +91,11 @@ def _cross_row(node: Any) -> bool:
 
 #: what this process worked out about the expressions and matches it has seen, by id (each is
 #: kept, so its id is never reused): ``row_wise`` (:func:`row_wise`; AND distributed over OR puts
-#: one conjunct object in many branches) and ``plans`` (:func:`_plan`). Held in an object the
+#: one conjunct object in many branches), ``plans`` (:func:`_plan`) and ``within_step``
+#: (:func:`within_step`). Held in an object the
 #: version fingerprints do not read (:mod:`redline.classifiers.fingerprint`): what a process
 #: happened to evaluate before must not change a rule's version
-_SEEN = SimpleNamespace(row_wise={}, plans={})
+_SEEN = SimpleNamespace(row_wise={}, plans={}, within_step={})
 
 
 def row_wise(expr: pl.Expr) -> bool:
@@ -176,13 +177,74 @@ def commands_by_program(frames: Frames) -> dict[str | None, pl.DataFrame]:
     return frames.memo("commands_by_program", compute)
 
 
-def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...]) -> pl.Series:
-    """The AND of conjuncts that read where rows are (or other rows), over every command row.
-    Each conjunct is evaluated once per batch, however many rules and branches share it (such
-    as "not in a scaffold's edit body", a window over every step)."""
+#: the columns that name a step: a window partitioned by both stays within one step
+_STEP = ({"Column": "trial_id"}, {"Column": "seq"})
+
+
+def _within_step(node: Any) -> bool:
+    """Whether a serialised expression reads other rows only through windows over a step (or a
+    part of one): ``.over(["trial_id", "seq"])``, with row-wise partition and order keys."""
+    if isinstance(node, dict):
+        over = node.get("Over")
+        if isinstance(over, dict):
+            keys = over.get("partition_by") or []
+            order = over.get("order_by")
+            return (all(k in keys for k in _STEP) and over.get("mapping") == "GroupsToRows"
+                    and not _cross_row(keys) and not (order and _cross_row(order[0]))
+                    and "Over" not in json.dumps(over.get("function")))
+        if any(key in _CROSS_ROW or (isinstance(value, str) and value in _CROSS_ROW) for key, value in node.items()
+               if key not in _WITHIN_ROW_NAMESPACES and not (key == "StringExpr" and value == "Slice")):
+            return not _cross_row(node)  # (the same reading as row_wise's, where it allows them)
+        return all(_within_step(v) for v in node.values() if isinstance(v, (dict, list)))
+    if isinstance(node, list):
+        if node and isinstance(node[0], int):
+            return True
+        return all(_within_step(v) for v in node if isinstance(v, (dict, list)))
+    return True
+
+
+def within_step(expr: pl.Expr) -> bool:
+    """Whether an expression's value for a command row depends on the rows of its own step only
+    (its windows are over ``trial_id`` and ``seq``): it can be evaluated over just the steps of
+    some rows, with the same result for each of them."""
+    known = _SEEN.within_step.get(id(expr))
+    if known is not None and known[0] is expr:
+        return known[1]
+    try:
+        answer = _within_step(json.loads(expr.meta.serialize(format="json")))
+    except Exception:  # cannot tell
+        answer = False
+    _SEEN.within_step[id(expr)] = (expr, answer)
+    return answer
+
+
+def _step_rows(frames: Frames) -> tuple[pl.Series, pl.Series]:
+    """(each command row's step number, each step's rows), once per batch."""
+    def compute() -> tuple[pl.Series, pl.Series]:
+        steps = frames.commands.select("trial_id", "seq").with_row_index("_row").group_by(
+            ["trial_id", "seq"], maintain_order=True).agg("_row")
+        numbered = steps.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_step"), "_row").explode("_row")
+        return numbered.sort("_row")["_step"], steps["_row"]
+    return frames.memo("step_rows", compute)
+
+
+def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series) -> pl.Series:
+    """For the command rows ``rows``: the AND of conjuncts that read where rows are (or other
+    rows). A conjunct that looks only within a step (:func:`within_step`; such as "not in a
+    scaffold's edit body", a window over every step) is evaluated over the steps of ``rows``
+    only, while they are a small part of the batch; otherwise over every row, once per batch
+    however many rules and branches share it."""
     def one(expr: pl.Expr) -> pl.Series:
-        return frames.memo(("place", expression_text(expr)),
-                           lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
+        key = ("place", expression_text(expr))
+        known = frames._memo.get(key)
+        if known is None and 4 * len(rows) < frames.commands.height and within_step(expr):
+            step_of, step_rows = _step_rows(frames)
+            subset = step_rows.gather(step_of.gather(rows).unique()).explode().sort()
+            mask = frames.commands[subset].select(expr.fill_null(False).alias("m"))["m"]
+            return mask.gather(subset.search_sorted(rows))
+        if known is None:
+            known = frames.memo(key, lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
+        return known.gather(rows)
     return functools.reduce(operator.and_, [one(expr) for expr in conjuncts])
 
 
@@ -248,7 +310,7 @@ def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
         else:
             rows = candidates.filter(functools.reduce(operator.or_, parts))["_rows"].explode()
         if place and len(rows):
-            rows = rows.filter(_place_mask(frames, place).gather(rows))
+            rows = rows.filter(_place_mask(frames, place, rows))
         found.append(rows)
     found = [r for r in found if len(r)]
     if not found:
