@@ -37,6 +37,7 @@ import bisect
 import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -83,18 +84,29 @@ _LAUNCH = (
 class _History:
     """One trial's earlier steps, for tracing kills (plain Python rows, in order)."""
 
-    def __init__(self, commands: list[dict], actions: list[tuple], observations: list[tuple], *,
-                 ordered: bool = False) -> None:
-        """``actions``: (seq, text) pairs; ``observations``: (seq, action_seq, text) triples;
-        ``ordered``: commands come in (seq, idx) order and observations in seq order already."""
+    def __init__(self, commands: list[dict], actions: list[tuple] | Callable[[], list[tuple]],
+                 observations: list[tuple] | Callable[[], list[tuple]], *, ordered: bool = False) -> None:
+        """``actions``: (seq, text) pairs; ``observations``: (seq, action_seq, text) triples
+        (either may be given as a function that returns them, called when a kill first needs
+        them: most kills are traced through commands alone); ``ordered``: commands come in
+        (seq, idx) order and observations in seq order already."""
         self.commands = commands if ordered else sorted(commands, key=lambda c: (c["seq"], c["idx"]))
-        self.actions = {seq: text or "" for seq, text in actions}
-        outputs = [(seq, aseq, text or "") for seq, aseq, text in observations]
-        self.outputs = outputs if ordered else sorted(outputs, key=lambda t: t[0])
+        self._actions_of, self._outputs_of, self._ordered = actions, observations, ordered
         self._launches: list[dict] | None = None
         self._launch_keys: list[tuple[int, int]] = []
         self._texts: list[tuple[int, str]] | None = None
         self._subs: dict[int, list[dict]] | None = None
+
+    @functools.cached_property
+    def actions(self) -> dict[int, str]:
+        actions = self._actions_of() if callable(self._actions_of) else self._actions_of
+        return {seq: text or "" for seq, text in actions}
+
+    @functools.cached_property
+    def outputs(self) -> list[tuple[int, int, str]]:
+        observations = self._outputs_of() if callable(self._outputs_of) else self._outputs_of
+        outputs = [(seq, aseq, text or "") for seq, aseq, text in observations]
+        return outputs if self._ordered else sorted(outputs, key=lambda t: t[0])
 
     def launches_before(self, seq: int, idx: int) -> list[dict]:
         if self._launches is None:
@@ -465,16 +477,23 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
     for row in _dicts(kept(frames.commands.select(cols), up_to_kill & (_LAUNCH | (pl.col("context") == "substitution")))
                       .sort("trial_id", "seq", "idx", maintain_order=True)):
         cmds.setdefault(row["trial_id"], []).append(row)
-    acts = _tuples_by_trial(kept(frames.actions.select("trial_id", "seq", "text")))
-    obs = _tuples_by_trial(kept(frames.observations.select("trial_id", "seq", "action_seq", "text"),
-                                up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill")))
-                           .sort("trial_id", "seq", maintain_order=True))
+
+    @functools.cache
+    def acts() -> dict[str, list[tuple]]:  # (read when a kill first needs them)
+        return _tuples_by_trial(kept(frames.actions.select("trial_id", "seq", "text")))
+
+    @functools.cache
+    def obs() -> dict[str, list[tuple]]:
+        return _tuples_by_trial(kept(frames.observations.select("trial_id", "seq", "action_seq", "text"),
+                                     up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill")))
+                                .sort("trial_id", "seq", maintain_order=True))
     kills: dict[str, list[dict]] = {}
     for row in hits.to_dicts():
         kills.setdefault(row["trial_id"], []).append(row)
     details: dict[tuple[str, int], tuple[str, str, dict, str]] = {}
     for trial_id, rows in kills.items():  # one iteration per trial with a kill
-        hist = _History(cmds.get(trial_id, []), acts.get(trial_id, []), obs.get(trial_id, []), ordered=True)
+        hist = _History(cmds.get(trial_id, []), lambda t=trial_id: acts().get(t, []),
+                        lambda t=trial_id: obs().get(t, []), ordered=True)
         for row in sorted(rows, key=lambda r: (r["seq"], r["idx"])):  # one per kill command
             traced = trace_kill(row, hist, hist.substitutions(row["seq"]))
             key = (trial_id, row["seq"])
