@@ -240,7 +240,8 @@ def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series)
         if known is None and 4 * len(rows) < frames.commands.height and within_step(expr):
             step_of, step_rows = _step_rows(frames)
             subset = step_rows.gather(step_of.gather(rows).unique()).explode().sort()
-            mask = frames.commands[subset].select(expr.fill_null(False).alias("m"))["m"]
+            read = sorted(set(expr.meta.root_names())) or frames.commands.columns
+            mask = frames.commands.select(read)[subset].select(expr.fill_null(False).alias("m"))["m"]
             return mask.gather(subset.search_sorted(rows))
         if known is None:
             known = frames.memo(key, lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
@@ -280,9 +281,9 @@ def unparsed_actions(frames: Frames) -> pl.DataFrame:
     return frames.memo("unparsed_actions", lambda: frames.actions.filter(pl.col("parse_error").is_not_null()))
 
 
-def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
+def command_rows(frames: Frames, match: Match, columns: list[str] | None = None) -> pl.DataFrame:
     """The ``commands`` rows where ``match`` holds, in frame order: the rows of
-    ``frames.commands.filter(match.expr)``, found faster.
+    ``frames.commands.filter(match.expr)``, found faster (only ``columns``, when given).
 
     The match is evaluated branch by branch (:attr:`~redline.classifiers.rule.Match.branches`):
     a branch that requires some programs only over the distinct commands that run one of them
@@ -290,11 +291,12 @@ def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
     command, and its other conjuncts (a step's context, a neighbouring command) over every row.
     """
     commands = frames.commands
-    if commands.is_empty():
-        return commands.filter(match.expr)
-    plan = _plan(match)
-    if all(not any(p is not None for p in parts) for _, _, parts in plan.groups):
-        return commands.filter(match.expr)
+    plan = None if commands.is_empty() else _plan(match)
+    if plan is None or all(not any(p is not None for p in parts) for _, _, parts in plan.groups):
+        found_all = commands.filter(match.expr)
+        return found_all if columns is None else found_all.select(columns)
+    if columns is not None:
+        commands = commands.select(columns)
     found: list[pl.Series] = []
     for screen, place, parts in plan.groups:
         if screen is None:
@@ -322,7 +324,7 @@ def command_hits(frames: Frames, match: Match) -> pl.DataFrame:
     """Where ``match`` holds, as a ``command`` rule's labels have it: one row per step (its
     first matching command) with ``trial_id``, ``seq``, ``evidence`` (the command's text),
     ``span_start``, ``span_end`` and ``evidence_seq``."""
-    hit = command_rows(frames, match)
+    hit = command_rows(frames, match, ["trial_id", "seq", "idx", "text", "span_start", "span_end", "evidence_seq"])
     return hit.sort("idx").group_by(["trial_id", "seq"], maintain_order=True).first().select(
         "trial_id", "seq",
         pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
