@@ -488,7 +488,7 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
                                      up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill")))
                                 .sort("trial_id", "seq", maintain_order=True))
     kills: dict[str, list[dict]] = {}
-    for row in hits.to_dicts():
+    for row in _dicts(hits.select("trial_id", "seq", "idx", "program", "argv", "code", "text")):
         kills.setdefault(row["trial_id"], []).append(row)
     details: dict[tuple[str, int], tuple[str, str, dict, str]] = {}
     for trial_id, rows in kills.items():  # one iteration per trial with a kill
