@@ -84,14 +84,11 @@ _LAUNCH = (
 class _History:
     """One trial's earlier steps, for tracing kills (plain Python rows, in order)."""
 
-    def __init__(self, commands: list[dict], actions: list[tuple] | Callable[[], list[tuple]],
-                 observations: list[tuple] | Callable[[], list[tuple]], *, ordered: bool = False) -> None:
-        """``actions``: (seq, text) pairs; ``observations``: (seq, action_seq, text) triples
-        (either may be given as a function that returns them, called when a kill first needs
-        them: most kills are traced through commands alone); ``ordered``: commands come in
-        (seq, idx) order and observations in seq order already."""
-        self.commands = commands if ordered else sorted(commands, key=lambda c: (c["seq"], c["idx"]))
-        self._actions_of, self._outputs_of, self._ordered = actions, observations, ordered
+    def __init__(self, commands: list[dict], actions: Callable[[], list[tuple]],
+                 observations: Callable[[], list[tuple]]) -> None:
+        """``commands`` in (seq, idx) order; functions giving the (seq, text) of ``actions`` and the
+        (seq, action_seq, text) of ``observations`` in seq order, called if a kill needs them."""
+        self.commands, self._actions_of, self._outputs_of = commands, actions, observations
         self._launches: list[dict] | None = None
         self._launch_keys: list[tuple[int, int]] = []
         self._texts: list[tuple[int, str]] | None = None
@@ -99,14 +96,11 @@ class _History:
 
     @functools.cached_property
     def actions(self) -> dict[int, str]:
-        actions = self._actions_of() if callable(self._actions_of) else self._actions_of
-        return {seq: text or "" for seq, text in actions}
+        return {seq: text or "" for seq, text in self._actions_of()}
 
     @functools.cached_property
     def outputs(self) -> list[tuple[int, int, str]]:
-        observations = self._outputs_of() if callable(self._outputs_of) else self._outputs_of
-        outputs = [(seq, aseq, text or "") for seq, aseq, text in observations]
-        return outputs if self._ordered else sorted(outputs, key=lambda t: t[0])
+        return [(seq, aseq, text or "") for seq, aseq, text in self._outputs_of()]
 
     def launches_before(self, seq: int, idx: int) -> list[dict]:
         if self._launches is None:
@@ -492,8 +486,7 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
         kills.setdefault(row["trial_id"], []).append(row)
     details: dict[tuple[str, int], tuple[str, str, dict, str]] = {}
     for trial_id, rows in kills.items():  # one iteration per trial with a kill
-        hist = _History(cmds.get(trial_id, []), lambda t=trial_id: acts().get(t, []),
-                        lambda t=trial_id: obs().get(t, []), ordered=True)
+        hist = _History(cmds.get(trial_id, []), lambda t=trial_id: acts().get(t, []), lambda t=trial_id: obs().get(t, []))
         for row in sorted(rows, key=lambda r: (r["seq"], r["idx"])):  # one per kill command
             traced = trace_kill(row, hist, hist.substitutions(row["seq"]))
             key = (trial_id, row["seq"])
