@@ -21,8 +21,8 @@ from redline.classifiers.examples import steps_trial
 from redline.classifiers.frames import Frames, empty_frames
 from redline.convert import trials_to_arrow
 from redline.classifiers.registry import all_rules, get_rule
-from redline.classifiers.rule import Match, Rule, arg_re, program, text_re
-from redline.classifiers.rules import kill_target
+from redline.classifiers.rule import Match, Rule, arg_re, deferred_checks, program, text_re
+from redline.classifiers.rules import DECLARED, kill_target
 from redline.classifiers.rules.obs import fallbacks, noise
 from redline.cli import main
 from redline.ingest import ingest
@@ -110,6 +110,24 @@ def test_a_bad_fallback_or_column_fails_at_declaration():
         Rule(id="TEST-BAD", name="bad", on="command", summary="s", match=program("ls"), fallback="a{2,1}")
     with pytest.raises(ValueError, match="TEST-BAD: no column progrm"):
         Rule(id="TEST-BAD", name="bad", on="command", summary="s", match=Match(pl.col("progrm") == "ls"))
+
+
+def test_rules_declared_under_deferred_checks_are_checked_when_asked():
+    with deferred_checks() as declared:
+        bad = Rule(id="TEST-BAD", name="bad", on="command", summary="s", match=arg_re("(unclosed"))
+        good = Rule(id="TEST-GOOD", name="good", on="command", summary="s", match=program("ls"))
+    assert declared == [bad, good]
+    good.check_declaration()
+    with pytest.raises(ValueError, match="TEST-BAD: invalid regular expression"):
+        bad.check_declaration()
+    with pytest.raises(ValueError, match="TEST-BAD: invalid regular expression"):  # outside: at once
+        Rule(id="TEST-BAD", name="bad", on="command", summary="s", match=arg_re("(unclosed"))
+
+
+def test_every_built_in_rule_passes_the_checks_deferred_at_its_declaration():
+    assert {r.id for r in all_rules()} <= {r.id for r in DECLARED}
+    for rule in DECLARED:
+        rule.check_declaration()
 
 
 _BAD_EXPR = pl.col("text").str.contains("(oops")

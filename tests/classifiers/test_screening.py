@@ -1,7 +1,10 @@
 """Screening and distinct-row evaluation never change a label.
 
 The engine evaluates a command match branch by branch, over the distinct commands that run the
-programs each branch names (:func:`redline.classifiers.engine.command_rows`). These tests
+programs each branch names (:func:`redline.classifiers.engine.command_rows`), a conjunct that
+looks within a step over the candidates' steps only (:func:`~redline.classifiers.engine.within_step`),
+and a row-wise match over outputs or messages once per distinct value
+(:func:`~redline.classifiers.engine.filter_rows`). These tests
 evaluate every command match of the registry, and every match a rule module keeps for its own
 use, both ways, over every rule's examples and over a generated corpus of trials that mix the
 examples' command lines with each other in many contexts (scripts, backgrounding, sudo, pipes,
@@ -18,7 +21,7 @@ import polars as pl
 import pytest
 
 from redline.classifiers import engine, rules as rule_modules
-from redline.classifiers.engine import command_rows, label_frames, row_wise
+from redline.classifiers.engine import command_rows, filter_rows, label_frames, row_wise, within_step
 from redline.classifiers.examples import example_trial, steps_trial
 from redline.classifiers.frames import Frames
 from redline.classifiers.registry import active_rules
@@ -131,7 +134,13 @@ def test_labels_are_the_same_without_screening(tables, monkeypatch):
     for table in tables:
         screened = label_frames(Frames.from_arrow(*table), RULES)
         with monkeypatch.context() as patch:
-            patch.setattr(engine, "command_rows", lambda f, m: f.commands.filter(m.expr))
+            patch.setattr(engine, "command_rows", lambda f, m, columns=None: (
+                f.commands.filter(m.expr) if columns is None else f.commands.filter(m.expr).select(columns)))
+            patch.setattr(engine, "within_step", lambda expr: False)
+            for module in [engine, *(importlib.import_module(i.name) for i in
+                                     pkgutil.walk_packages(rule_modules.__path__, rule_modules.__name__ + "."))]:
+                if hasattr(module, "filter_rows"):
+                    patch.setattr(module, "filter_rows", lambda frames, df, expr: df.filter(expr))
             plain = label_frames(Frames.from_arrow(*table), RULES)
         assert not screened.is_empty()
         assert screened.sort(key).equals(plain.sort(key))
@@ -174,3 +183,33 @@ def test_first_match_gives_what_coalescing_every_patterns_match_gives():
     expected = df.select(found.alias("evidence"), char_start.cast(pl.Int32).alias("span_start"),
                          (char_start + found.str.len_chars()).cast(pl.Int32).alias("span_end"))
     assert first_match(df, patterns).equals(expected)
+
+
+def test_within_step_is_told_from_the_expression():
+    assert within_step(pl.col("program").is_in(["edit"]).any().over(["trial_id", "seq"]))
+    assert within_step(pl.col("program").shift(-1).over(["trial_id", "seq"], order_by="idx").str.contains("^x"))
+    assert within_step(pl.col("argv").list.len() > 2)
+    assert not within_step(pl.col("program").shift(-1).over("trial_id"))  # the next step's rows too
+    assert not within_step(pl.col("program").shift(1))
+    assert not within_step(pl.col("x").sum().over(["trial_id", "seq"]) > pl.col("x").mean())
+    assert not within_step(pl.col("program").shift(1).over(["trial_id", "seq"], order_by=pl.col("idx").rank()))
+
+
+def test_place_conjuncts_over_the_candidates_steps_give_the_rows_of_the_whole_frame(corpora):
+    scaffold = pl.col("program").is_in(["edit"]).fill_null(False).any().over(["trial_id", "seq"])
+    following = pl.col("program").shift(-1).over(["trial_id", "seq"], order_by="idx")
+    for match in [program("cat", "echo") & Match(~scaffold), program("python", "python3") & Match(following.is_null()),
+                  program("sleep") & Match(following.str.contains("^(kill|pkill)$").fill_null(False))]:
+        for frames in corpora:
+            assert command_rows(frames, match).equals(frames.commands.filter(match.expr))
+
+
+def test_filter_rows_gives_the_filtered_rows(corpora):
+    frames = corpora[1]
+    obs = frames.observations
+    assert obs["text"].n_unique() < obs.height / 10  # repeats: the distinct path is taken
+    for expr in [pl.col("text").str.contains("Traceback"), pl.col("text").str.contains("^$") & (pl.col("exit_code") == 1),
+                 pl.col("exit_code").is_null() | pl.col("text").is_null(), pl.col("text").str.len_chars() > 1,
+                 pl.col("exit_code").cum_sum() > 3, pl.col("seq") > 20, pl.lit(False)]:
+        assert filter_rows(frames, obs, expr).equals(obs.filter(expr)), expr
+        assert filter_rows(frames, obs.clear(), expr).equals(obs.clear().filter(expr))

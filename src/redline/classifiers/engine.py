@@ -15,8 +15,10 @@ from __future__ import annotations
 import functools
 import json
 import operator
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -79,13 +81,21 @@ def _cross_row(node: Any) -> bool:
                 return True
         return False
     if isinstance(node, list):
-        return any(isinstance(v, (dict, list)) and _cross_row(v) for v in node)
+        if node and isinstance(node[0], int):  # a literal's bytes (a list of values, serialised)
+            return False
+        for v in node:
+            if isinstance(v, (dict, list)) and _cross_row(v):
+                return True
     return False
 
 
-#: what :func:`row_wise` found for the expressions seen, by id (the expression is kept, so its
-#: id is never reused): AND distributed over OR puts one conjunct object in many branches
-_ROW_WISE: dict[int, tuple[pl.Expr, bool]] = {}
+#: what this process worked out about the expressions and matches it has seen, by id (each is
+#: kept, so its id is never reused): ``row_wise`` (:func:`row_wise`; AND distributed over OR puts
+#: one conjunct object in many branches), ``plans`` (:func:`_plan`) and ``within_step``
+#: (:func:`within_step`). Held in an object the
+#: version fingerprints do not read (:mod:`redline.classifiers.fingerprint`): what a process
+#: happened to evaluate before must not change a rule's version
+_SEEN = SimpleNamespace(row_wise={}, plans={}, within_step={})
 
 
 def row_wise(expr: pl.Expr) -> bool:
@@ -93,22 +103,28 @@ def row_wise(expr: pl.Expr) -> bool:
     reads none of :data:`PLACE_COLUMNS` and nothing in it looks at other rows (a window, a
     shift, an aggregate). Such an expression can be evaluated over distinct contents, or over
     any subset of the rows, with the same result for each row."""
-    known = _ROW_WISE.get(id(expr))
+    known = _SEEN.row_wise.get(id(expr))
     if known is not None and known[0] is expr:
         return known[1]
     answer = _row_wise(expr)
-    _ROW_WISE[id(expr)] = (expr, answer)
+    _SEEN.row_wise[id(expr)] = (expr, answer)
     return answer
+
+
+#: any name of :data:`_CROSS_ROW` as it appears in an expression's JSON form
+_CROSS_ROW_TOKEN = re.compile('"(?:' + "|".join(sorted(_CROSS_ROW)) + ')"')
 
 
 def _row_wise(expr: pl.Expr) -> bool:
     if not set(expr.meta.root_names()).isdisjoint(PLACE_COLUMNS):
         return False
     try:
-        tree = json.loads(expr.meta.serialize(format="json"))
+        text = expr.meta.serialize(format="json")
     except Exception:  # cannot tell: evaluate it over the whole frame
         return False
-    return not _cross_row(tree)
+    if _CROSS_ROW_TOKEN.search(text) is None:  # no such name anywhere: nothing to read apart
+        return True
+    return not _cross_row(json.loads(text))
 
 
 @dataclass(frozen=True)
@@ -120,16 +136,12 @@ class _Plan:
     groups: tuple[tuple[frozenset[str] | None, tuple[pl.Expr, ...], tuple[pl.Expr | None, ...]], ...]
 
 
-#: plans of the matches seen, by id (the match is kept, so its id is never reused)
-_PLANS: dict[int, tuple[Match, _Plan]] = {}
-
-
 def _and(exprs: list[pl.Expr]) -> pl.Expr | None:
     return functools.reduce(operator.and_, exprs) if exprs else None
 
 
 def _plan(match: Match) -> _Plan:
-    known = _PLANS.get(id(match))
+    known = _SEEN.plans.get(id(match))
     if known is not None and known[0] is match:
         return known[1]
     grouped: dict[tuple[frozenset[str] | None, tuple[str, ...]], tuple[tuple[pl.Expr, ...], list[pl.Expr | None]]] = {}
@@ -139,7 +151,7 @@ def _plan(match: Match) -> _Plan:
         key = (screen, tuple(expression_text(c) for c in place))
         grouped.setdefault(key, (place, []))[1].append(_and(content))
     plan = _Plan(tuple((screen, place, tuple(parts)) for (screen, _), (place, parts) in grouped.items()))
-    _PLANS[id(match)] = (match, plan)
+    _SEEN.plans[id(match)] = (match, plan)
     return plan
 
 
@@ -165,14 +177,102 @@ def commands_by_program(frames: Frames) -> dict[str | None, pl.DataFrame]:
     return frames.memo("commands_by_program", compute)
 
 
-def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...]) -> pl.Series:
-    """The AND of conjuncts that read where rows are (or other rows), over every command row.
-    Each conjunct is evaluated once per batch, however many rules and branches share it (such
-    as "not in a scaffold's edit body", a window over every step)."""
+#: the columns that name a step: a window partitioned by both stays within one step
+_STEP = ({"Column": "trial_id"}, {"Column": "seq"})
+
+
+def _within_step(node: Any) -> bool:
+    """Whether a serialised expression reads other rows only through windows over a step (or a
+    part of one): ``.over(["trial_id", "seq"])``, with row-wise partition and order keys."""
+    if isinstance(node, dict):
+        over = node.get("Over")
+        if isinstance(over, dict):
+            keys = over.get("partition_by") or []
+            order = over.get("order_by")
+            return (all(k in keys for k in _STEP) and over.get("mapping") == "GroupsToRows"
+                    and not _cross_row(keys) and not (order and _cross_row(order[0]))
+                    and "Over" not in json.dumps(over.get("function")))
+        if any(key in _CROSS_ROW or (isinstance(value, str) and value in _CROSS_ROW) for key, value in node.items()
+               if key not in _WITHIN_ROW_NAMESPACES and not (key == "StringExpr" and value == "Slice")):
+            return not _cross_row(node)  # (the same reading as row_wise's, where it allows them)
+        return all(_within_step(v) for v in node.values() if isinstance(v, (dict, list)))
+    if isinstance(node, list):
+        if node and isinstance(node[0], int):
+            return True
+        return all(_within_step(v) for v in node if isinstance(v, (dict, list)))
+    return True
+
+
+def within_step(expr: pl.Expr) -> bool:
+    """Whether an expression's value for a command row depends on the rows of its own step only
+    (its windows are over ``trial_id`` and ``seq``): it can be evaluated over just the steps of
+    some rows, with the same result for each of them."""
+    known = _SEEN.within_step.get(id(expr))
+    if known is not None and known[0] is expr:
+        return known[1]
+    try:
+        answer = _within_step(json.loads(expr.meta.serialize(format="json")))
+    except Exception:  # cannot tell
+        answer = False
+    _SEEN.within_step[id(expr)] = (expr, answer)
+    return answer
+
+
+def _step_rows(frames: Frames) -> tuple[pl.Series, pl.Series]:
+    """(each command row's step number, each step's rows), once per batch."""
+    def compute() -> tuple[pl.Series, pl.Series]:
+        steps = frames.commands.select("trial_id", "seq").with_row_index("_row").group_by(
+            ["trial_id", "seq"], maintain_order=True).agg("_row")
+        numbered = steps.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_step"), "_row").explode("_row")
+        return numbered.sort("_row")["_step"], steps["_row"]
+    return frames.memo("step_rows", compute)
+
+
+def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series) -> pl.Series:
+    """For the command rows ``rows``: the AND of conjuncts that read where rows are (or other
+    rows). A conjunct that looks only within a step (:func:`within_step`; such as "not in a
+    scaffold's edit body", a window over every step) is evaluated over the steps of ``rows``
+    only, while they are a small part of the batch; otherwise over every row, once per batch
+    however many rules and branches share it."""
     def one(expr: pl.Expr) -> pl.Series:
-        return frames.memo(("place", expression_text(expr)),
-                           lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
+        key = ("place", expression_text(expr))
+        known = frames._memo.get(key)
+        if known is None and 4 * len(rows) < frames.commands.height and within_step(expr):
+            step_of, step_rows = _step_rows(frames)
+            subset = step_rows.gather(step_of.gather(rows).unique()).explode().sort()
+            read = sorted(set(expr.meta.root_names())) or frames.commands.columns
+            mask = frames.commands.select(read)[subset].select(expr.fill_null(False).alias("m"))["m"]
+            return mask.gather(subset.search_sorted(rows))
+        if known is None:
+            known = frames.memo(key, lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
+        return known.gather(rows)
     return functools.reduce(operator.and_, [one(expr) for expr in conjuncts])
+
+
+def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
+    """``df.filter(expr)``, found faster: an expression that is :func:`row_wise` is evaluated
+    once per distinct combination of the columns it reads (agents and tools repeat their
+    outputs and words; the grouping of ``df`` by those columns is made once per batch, for
+    every rule that reads the same columns of the same frame)."""
+    roots = tuple(sorted(set(expr.meta.root_names())))
+    if df.height < 2 or not roots or not row_wise(expr):
+        return df.filter(expr)
+
+    def group() -> tuple[pl.DataFrame, pl.DataFrame]:
+        return df, df.select(roots).with_row_index("_row").group_by(roots).agg("_row")
+    key = ("distinct", id(df), roots)
+    known = frames.memo(key, group)
+    if known[0] is not df:  # another frame since collected at the same address
+        known = frames._memo[key] = group()
+    rows = known[1].filter(expr)["_row"].explode()
+    if rows.is_empty():
+        return df.clear()
+    return df[rows.sort()]
+
+
+def assistant_messages(frames: Frames) -> pl.DataFrame:
+    """The batch's messages written by the agent (what ``message`` rules read), once per batch."""
+    return frames.memo("assistant_messages", lambda: frames.messages.filter(pl.col("role") == "assistant"))
 
 
 def unparsed_actions(frames: Frames) -> pl.DataFrame:
@@ -181,9 +281,9 @@ def unparsed_actions(frames: Frames) -> pl.DataFrame:
     return frames.memo("unparsed_actions", lambda: frames.actions.filter(pl.col("parse_error").is_not_null()))
 
 
-def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
+def command_rows(frames: Frames, match: Match, columns: list[str] | None = None) -> pl.DataFrame:
     """The ``commands`` rows where ``match`` holds, in frame order: the rows of
-    ``frames.commands.filter(match.expr)``, found faster.
+    ``frames.commands.filter(match.expr)``, found faster (only ``columns``, when given).
 
     The match is evaluated branch by branch (:attr:`~redline.classifiers.rule.Match.branches`):
     a branch that requires some programs only over the distinct commands that run one of them
@@ -191,11 +291,12 @@ def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
     command, and its other conjuncts (a step's context, a neighbouring command) over every row.
     """
     commands = frames.commands
-    if commands.is_empty():
-        return commands.filter(match.expr)
-    plan = _plan(match)
-    if all(not any(p is not None for p in parts) for _, _, parts in plan.groups):
-        return commands.filter(match.expr)
+    plan = None if commands.is_empty() else _plan(match)
+    if plan is None or all(not any(p is not None for p in parts) for _, _, parts in plan.groups):
+        found_all = commands.filter(match.expr)
+        return found_all if columns is None else found_all.select(columns)
+    if columns is not None:
+        commands = commands.select(columns)
     found: list[pl.Series] = []
     for screen, place, parts in plan.groups:
         if screen is None:
@@ -211,12 +312,24 @@ def command_rows(frames: Frames, match: Match) -> pl.DataFrame:
         else:
             rows = candidates.filter(functools.reduce(operator.or_, parts))["_rows"].explode()
         if place and len(rows):
-            rows = rows.filter(_place_mask(frames, place).gather(rows))
+            rows = rows.filter(_place_mask(frames, place, rows))
         found.append(rows)
     found = [r for r in found if len(r)]
     if not found:
         return commands.clear()
     return commands[pl.concat(found).unique().sort()]
+
+
+def command_hits(frames: Frames, match: Match) -> pl.DataFrame:
+    """Where ``match`` holds, as a ``command`` rule's labels have it: one row per step (its
+    first matching command) with ``trial_id``, ``seq``, ``evidence`` (the command's text),
+    ``span_start``, ``span_end`` and ``evidence_seq``."""
+    hit = command_rows(frames, match, ["trial_id", "seq", "idx", "text", "span_start", "span_end", "evidence_seq"])
+    return hit.sort("idx").group_by(["trial_id", "seq"], maintain_order=True).first().select(
+        "trial_id", "seq",
+        pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
+        "span_start", "span_end", pl.col("evidence_seq").cast(pl.Int32),
+    )
 
 
 def _empty_labels() -> pl.DataFrame:
@@ -316,23 +429,17 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
     assert rule.match is not None
     parts: list[pl.DataFrame] = []
     if rule.on == "command":
-        hit = command_rows(frames, rule.match)
+        hit = command_hits(frames, rule.match)
         if not hit.is_empty():
-            parts.append(
-                hit.sort("idx").group_by(["trial_id", "seq"], maintain_order=True).first().select(
-                    "trial_id", "seq",
-                    pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
-                    "span_start", "span_end", pl.col("evidence_seq").cast(pl.Int32),
-                )
-            )
+            parts.append(hit)
         if rule.fallback:
             unparsed = unparsed_actions(frames).filter(pl.col("text").str.contains(rule.fallback).fill_null(False))
             if not unparsed.is_empty():
                 parts.append(_with_evidence(unparsed, (rule.fallback,)))
     else:
         source = {"action": frames.actions, "observation": frames.observations,
-                  "message": frames.messages.filter(pl.col("role") == "assistant")}[rule.on]
-        hit = source.filter(rule.match.expr)
+                  "message": assistant_messages(frames)}[rule.on]
+        hit = filter_rows(frames, source, rule.match.expr)
         if not hit.is_empty():
             parts.append(_with_evidence(hit, rule.match.patterns))
     if not parts:

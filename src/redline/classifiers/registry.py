@@ -5,8 +5,9 @@ Entries are the rules (one module per family in :mod:`redline.classifiers.rules`
 entries (the ``RES-*`` strategies, :mod:`redline.classifiers.strategies`). The code table
 (:mod:`redline.classifiers.catalogue`) lists every ID once with its severity; the registry
 checks that each ID in it has exactly one entry and each entry's ID is in it, and, when this
-module is imported, that every custom rule's regexes and columns are sound
-(:meth:`~redline.classifiers.rule.Rule.check_custom`). Checking them and computing every rule's
+module is imported, that every rule's regexes and columns are sound
+(:meth:`~redline.classifiers.rule.Rule.check_declaration`,
+:meth:`~redline.classifiers.rule.Rule.check_custom`). Checking them and computing every rule's
 version (a fingerprint of its source) take a while, so both are done once per source: the
 versions are kept in the user's cache directory, keyed by a digest of the source
 (:func:`~redline.classifiers.versions.cached_rule_versions`), and a process that loads the same
@@ -28,7 +29,7 @@ from .frames import empty_frames
 from .models.declared import MODELS
 from .models.spec import ModelSpec
 from .rule import Rule
-from .rules import FAMILIES
+from .rules import DECLARED, FAMILIES
 from .strategies import ENTRIES as STRATEGY_ENTRIES
 from .versions import cache_rule_versions, cached_rule_versions
 
@@ -55,6 +56,8 @@ def _entries() -> tuple[CatalogueEntry, ...]:
         for rule in rules:  # computed, and checked, by an earlier process with this very source
             rule.known_version(known[rule.id])
     else:
+        for rule in DECLARED:
+            rule.check_declaration()
         frames = empty_frames()
         for rule in rules:
             rule.check_custom(frames)

@@ -23,14 +23,16 @@ context (what it read before, what it was told) give a ``custom`` function over 
 Regular expressions are Rust-regex syntax (no look-around, no back-references). Every regex of
 a ``match`` rule, its evidence patterns and its fallback are compiled when the rule is declared,
 so a bad pattern fails at import, naming the rule (the regexes a ``custom`` rule relies on are
-checked when the registry loads it). A rule's version is a fingerprint of its logic
+checked when the registry loads it). The built-in families are declared under
+:func:`deferred_checks`: the registry checks them once per source, as it computes their versions. A rule's version is a fingerprint of its logic
 (:mod:`redline.classifiers.fingerprint`): it changes whenever the logic does.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -224,6 +226,24 @@ def failed() -> Match:
 
 # ----------------------------------------------------------------- the declaration
 
+#: the lists of the :func:`deferred_checks` blocks open now (innermost last)
+_DEFERRED: list[list["Rule"]] = []
+
+
+@contextmanager
+def deferred_checks() -> Iterator[list["Rule"]]:
+    """Declare rules without checking their expressions yet: yields the list every rule
+    declared inside is put in, for :meth:`Rule.check_declaration` later. The registry declares
+    the built-in families so and checks them once per source (a check compiles every regex and
+    reads every expression's serialised form: a good part of loading the rules)."""
+    declared: list[Rule] = []
+    _DEFERRED.append(declared)
+    try:
+        yield declared
+    finally:
+        _DEFERRED.remove(declared)
+
+
 Example = str | dict[str, Any]
 CustomMatch = Callable[[Frames], pl.DataFrame]
 
@@ -261,6 +281,15 @@ class Rule:
             raise ValueError(f"rule ID {self.id!r} is not of the form FAMILY-NAME")
         if (self.match is None) == (self.custom is None) and self.status != "deprecated":
             raise ValueError(f"{self.id}: give exactly one of match= or custom=")
+        if _DEFERRED:
+            _DEFERRED[-1].append(self)
+        else:
+            self.check_declaration()
+
+    def check_declaration(self) -> None:
+        """Compile the regexes of the rule's match, evidence patterns and fallback, and check
+        that the columns its match reads exist (done when the rule is declared, unless
+        declared under :func:`deferred_checks`); ValueError naming the rule otherwise."""
         if self.match is not None:
             check_expression(self.id, self.match.expr, unit_columns().get(self.on))
             check_regexes(self.id, self.match.patterns)

@@ -33,9 +33,11 @@ Python, against their own trial's earlier steps.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -82,18 +84,39 @@ _LAUNCH = (
 class _History:
     """One trial's earlier steps, for tracing kills (plain Python rows, in order)."""
 
-    def __init__(self, commands: list[dict], actions: list[tuple], observations: list[tuple]) -> None:
-        """``actions``: (seq, text) pairs; ``observations``: (seq, action_seq, text) triples."""
-        self.commands = sorted(commands, key=lambda c: (c["seq"], c["idx"]))
-        self.actions = {seq: text or "" for seq, text in actions}
-        self.outputs = sorted(((seq, aseq, text or "") for seq, aseq, text in observations), key=lambda t: t[0])
+    def __init__(self, commands: list[dict], actions: Callable[[], list[tuple]],
+                 observations: Callable[[], list[tuple]]) -> None:
+        """``commands`` in (seq, idx) order; functions giving the (seq, text) of ``actions`` and the
+        (seq, action_seq, text) of ``observations`` in seq order, called if a kill needs them."""
+        self.commands, self._actions_of, self._outputs_of = commands, actions, observations
         self._launches: list[dict] | None = None
+        self._launch_keys: list[tuple[int, int]] = []
         self._texts: list[tuple[int, str]] | None = None
+        self._subs: dict[int, list[dict]] | None = None
+
+    @functools.cached_property
+    def actions(self) -> dict[int, str]:
+        return {seq: text or "" for seq, text in self._actions_of()}
+
+    @functools.cached_property
+    def outputs(self) -> list[tuple[int, int, str]]:
+        return [(seq, aseq, text or "") for seq, aseq, text in self._outputs_of()]
 
     def launches_before(self, seq: int, idx: int) -> list[dict]:
         if self._launches is None:
             self._launches = self._all_launches()
-        return [c for c in self._launches if (c["seq"], c["idx"]) < (seq, idx)]
+            self._launch_keys = [(c["seq"], c["idx"]) for c in self._launches]
+        # launches are in (seq, idx) order: those before the kill are a prefix
+        return self._launches[:bisect.bisect_left(self._launch_keys, (seq, idx))]
+
+    def substitutions(self, seq: int) -> list[dict]:
+        """The command substitutions of a step (``$(pgrep x)`` in ``kill $(pgrep x)``)."""
+        if self._subs is None:
+            self._subs = {}
+            for c in self.commands:
+                if c["context"] == "substitution":
+                    self._subs.setdefault(c["seq"], []).append(c)
+        return self._subs.get(seq, [])
 
     def _all_launches(self) -> list[dict]:
         out = []
@@ -128,12 +151,13 @@ def _launch_text(c: dict) -> str:
 _REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
 
 
-def _literal_parts(name: str) -> list[str] | None:
+@functools.lru_cache(maxsize=4096)
+def _literal_parts(name: str) -> tuple[str, ...] | None:
     """For a pattern whose only regex syntax is ``.``: the pieces between the dots, each of
     which a matching text must contain. None for any other pattern."""
     if any(ch in _REGEX_SPECIAL and ch != "." for ch in name):
         return None
-    return [part for part in name.split(".") if part]
+    return tuple(part for part in name.split(".") if part)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -442,21 +466,29 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
         return df.join(trials, on="trial_id", how="inner").filter(keep.fill_null(False)).drop("_last_kill")
 
     # only launches (:meth:`_History.launches_before`) and substitutions are ever read
+    # (sorted here, stably, in the order :class:`_History` reads them)
     cmds: dict[str, list] = {}
-    for row in _dicts(kept(frames.commands.select(cols), up_to_kill & (_LAUNCH | (pl.col("context") == "substitution")))):
+    for row in _dicts(kept(frames.commands.select(cols), up_to_kill & (_LAUNCH | (pl.col("context") == "substitution")))
+                      .sort("trial_id", "seq", "idx", maintain_order=True)):
         cmds.setdefault(row["trial_id"], []).append(row)
-    acts = _tuples_by_trial(kept(frames.actions.select("trial_id", "seq", "text")))
-    obs = _tuples_by_trial(kept(frames.observations.select("trial_id", "seq", "action_seq", "text"),
-                                up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill"))))
+
+    @functools.cache
+    def acts() -> dict[str, list[tuple]]:  # (read when a kill first needs them)
+        return _tuples_by_trial(kept(frames.actions.select("trial_id", "seq", "text")))
+
+    @functools.cache
+    def obs() -> dict[str, list[tuple]]:
+        return _tuples_by_trial(kept(frames.observations.select("trial_id", "seq", "action_seq", "text"),
+                                     up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill")))
+                                .sort("trial_id", "seq", maintain_order=True))
     kills: dict[str, list[dict]] = {}
-    for row in hits.to_dicts():
+    for row in _dicts(hits.select("trial_id", "seq", "idx", "program", "argv", "code", "text")):
         kills.setdefault(row["trial_id"], []).append(row)
     details: dict[tuple[str, int], tuple[str, str, dict, str]] = {}
     for trial_id, rows in kills.items():  # one iteration per trial with a kill
-        hist = _History(cmds.get(trial_id, []), acts.get(trial_id, []), obs.get(trial_id, []))
+        hist = _History(cmds.get(trial_id, []), lambda t=trial_id: acts().get(t, []), lambda t=trial_id: obs().get(t, []))
         for row in sorted(rows, key=lambda r: (r["seq"], r["idx"])):  # one per kill command
-            subs = [c for c in hist.commands if c["seq"] == row["seq"] and c["context"] == "substitution"]
-            traced = trace_kill(row, hist, subs)
+            traced = trace_kill(row, hist, hist.substitutions(row["seq"]))
             key = (trial_id, row["seq"])
             if traced is None:
                 continue

@@ -55,7 +55,8 @@ KILL_FALLBACK = r"(^|[;&|(]\s*)(sudo\s+)?(kill(all)?|pkill)\s+-?\w"
 
 def _proc_kill(frames) -> pl.DataFrame:
     """Kill commands (first per step, as a matched rule gives them) with whose process it was."""
-    hits = command_rows(frames, KILL_MATCH)
+    hits = command_rows(frames, KILL_MATCH, ["trial_id", "seq", "idx", "program", "argv", "code", "text", "span_start",
+                                             "span_end", "evidence_seq"])
     rows = []
     if not hits.is_empty():
         traced = kill_details(frames, hits)

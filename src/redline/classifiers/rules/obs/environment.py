@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ...engine import filter_rows
 from ...rule import Rule, exit_code, output
 from .outputs import agent_observations, matching, with_evidence, with_fallbacks, without_bus_lines
 
@@ -170,7 +171,8 @@ RETRY_LINE = r"(?m)^[^\n]*(?:WARNING: Retrying \(Retry\(|Retrying \(Retry\(|Retr
 def _network(frames) -> pl.DataFrame:
     obs = without_bus_lines(agent_observations(frames).with_columns(pl.col("text").str.replace_all(RETRY_LINE, "")
                                                                .alias("_clean")), "_clean", "_clean")
-    hit = obs.filter(pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False) for p in NETWORK_PATTERNS]))
+    hit = filter_rows(frames, obs, pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False)
+                                                      for p in NETWORK_PATTERNS]))
     return with_fallbacks(with_evidence(hit, NETWORK_PATTERNS, text="_clean"), frames, "network")
 
 

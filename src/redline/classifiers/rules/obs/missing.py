@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ...engine import filter_rows
 from ...rule import Rule, output
 from .outputs import agent_observations, matching, text_matches, with_evidence, with_fallbacks, without_bus_lines
 
@@ -35,9 +36,8 @@ SHELL_NO_SUCH_FILE = (
 
 def _program_missing_by_path(frames) -> pl.DataFrame:
     """Observations whose shell 'X: No such file or directory' names a program the action ran."""
-    obs = agent_observations(frames).with_columns(
-        pl.col("text").str.extract(SHELL_NO_SUCH_FILE, 1).str.strip_chars().alias("_missing"))
-    obs = obs.filter(pl.col("_missing").is_not_null())
+    missing = pl.col("text").str.extract(SHELL_NO_SUCH_FILE, 1).str.strip_chars()
+    obs = filter_rows(frames, agent_observations(frames), missing.is_not_null()).with_columns(missing.alias("_missing"))
     if obs.is_empty():
         return obs.select("trial_id", "seq")
     cmds = frames.commands.select(
@@ -51,7 +51,7 @@ def _program_missing_by_path(frames) -> pl.DataFrame:
 
 def _cmd_missing(frames) -> pl.DataFrame:
     obs = agent_observations(frames)
-    by_text = obs.filter(pl.any_horizontal([text_matches(p) for p in CMD_MISSING_PATTERNS]))
+    by_text = filter_rows(frames, obs, pl.any_horizontal([text_matches(p) for p in CMD_MISSING_PATTERNS]))
     parts = [with_evidence(by_text, CMD_MISSING_PATTERNS)]
     by_path = _program_missing_by_path(frames)
     if not by_path.is_empty():
@@ -126,7 +126,7 @@ def _file_missing(frames) -> pl.DataFrame:
     no_such = pl.col("text").str.count_matches("No such file or directory").fill_null(0)
     others = pl.any_horizontal([text_matches(p) for p in FILE_MISSING_PATTERNS[1:]])
     by_path = _program_missing_by_path(frames).with_columns(pl.lit(True).alias("_prog"))
-    cand = obs.filter(text_matches(FILE_MISSING_PATTERNS[0]) | others)
+    cand = filter_rows(frames, obs, text_matches(FILE_MISSING_PATTERNS[0]) | others)
     cand = cand.join(by_path, on=["trial_id", "seq"], how="left").with_columns(
         pl.col("_prog").fill_null(False))
     # the program's own path missing is OBS-CMD-MISSING; wrappers failing to run a program too
