@@ -197,3 +197,38 @@ def test_a_rules_structured_detail_is_stored_and_other_labels_have_none(con, wri
     classify(con, [detailed, get_rule("SYS-REBOOT")])
     rows = dict(con.execute("SELECT label_id, detail FROM current_labels").fetchall())
     assert json.loads(rows["PROC-KILL"]) == {"target": "unknown"} and rows["SYS-REBOOT"] is None
+
+
+_CLI_CLASSIFY = """
+import sys
+from redline.cli import main
+try:
+    main(["classify", "--db", sys.argv[1]], standalone_mode=False)
+finally:
+    print("pyarrow" in sys.modules)
+"""
+
+
+def test_the_classify_command_runs_without_importing_pyarrow(tmp_path, write_traj):
+    """pyarrow's libraries add about 25 MB to a process; classify reads DuckDB without them."""
+    import subprocess
+    import sys
+
+    import redline
+
+    db = tmp_path / "c.duckdb"
+    con = redline.connect(db)
+    ingest([write_traj("r__a-1", [("cat > stop.sh <<'EOF'\npkill -f server\nEOF", "", 0),
+                                  ("bash stop.sh", "", 0), ("pip install flask", "", 0)])], con)
+    con.close()
+    done = subprocess.run([sys.executable, "-c", _CLI_CLASSIFY, str(db)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
+    con = redline.connect(db)
+    try:
+        rows = con.execute("SELECT label_id, seq, evidence_seq FROM current_labels WHERE label_id IN "
+                           "('PROC-KILL', 'PKG-INSTALL') ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    # the script's kill is found on the step that runs it, from the step that wrote it
+    assert [r[0] for r in rows] == ["PKG-INSTALL", "PROC-KILL"]
+    assert rows[1][1] > rows[1][2]

@@ -14,7 +14,9 @@ from redline.classifiers.models.available import available_models
 from redline.classifiers.models.examples import example_set
 from redline.classifiers.models.files import TrainedModel
 from redline.classifiers.models.fit import fit_model
+from redline.classifiers.models.inputs import step_inputs
 from redline.classifiers.models.scoring import char_wb_counts, scores
+from redline.classifiers.models.spec import INPUTS
 from redline.classifiers.registry import get_model
 from redline.classifiers.store import read_frames
 from redline.ingest import ingest
@@ -101,3 +103,15 @@ def test_a_pipeline_of_another_shape_is_scored_by_itself_on_distinct_inputs():
     model = TrainedModel(spec=get_model("MSG-SELFPRES"), pipeline=pipe, threshold=0.5, classes=("MSG-SELFPRES",))
     np.testing.assert_allclose(scores(model, inputs), model.scores(inputs), rtol=0, atol=1e-9)
     assert scores(model, inputs.head(0)).shape == (0, 1)
+
+
+def test_model_inputs_build_only_the_inputs_asked_for_with_the_same_rows_and_values(awkward_frames):
+    for unit in INPUTS:
+        full = step_inputs(awkward_frames, unit)
+        assert full.columns == ["trial_id", "seq", *INPUTS[unit]]
+        own = model_inputs(awkward_frames, unit, INPUTS[unit][:1])
+        assert own.columns == ["trial_id", "seq", INPUTS[unit][0]]
+        assert own.equals(full.select(own.columns))
+    some = step_inputs(awkward_frames, "message", ("text", "task"))
+    assert some.columns == ["trial_id", "seq", "text", "task"]
+    assert some.equals(step_inputs(awkward_frames, "message").select(some.columns))

@@ -39,15 +39,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import pyarrow as pa
 
 from .. import schema
 from ..limits import OUTPUT_WINDOW
 from .embedded import embedded_commands
 from .scripts import script_commands
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: what stands for the unread middle of a long output
 WINDOW_GAP = "\n[... output elided for classification ...]\n"

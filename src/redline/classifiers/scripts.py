@@ -19,10 +19,10 @@ writer before the run wins, and appends since the last full write are concatenat
 
 from __future__ import annotations
 
+import json
 import re
 
 import polars as pl
-import pyarrow as pa
 
 from ..shell import parse
 
@@ -256,8 +256,14 @@ def _script_rows(scripts: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
                 span_end=found + len(last) if found >= 0 and body == last else None)
     out_schema = dict(schema)
     out_schema["evidence_seq"] = pl.Int32
-    # through Arrow: polars builds list columns from Python lists one small series at a time
-    arrow_schema = pl.DataFrame(schema=out_schema).to_arrow(compat_level=pl.CompatLevel.oldest()).schema
     columns = [list(col) for col in zip(*rows)] if rows else [[] for _ in names]
-    return pl.from_arrow(pa.Table.from_arrays(  # type: ignore[return-value]
-        [pa.array(col, type=arrow_schema.field(name).type) for name, col in zip(names, columns)], schema=arrow_schema))
+    return pl.DataFrame([_series(name, col, out_schema[name]) for name, col in zip(names, columns)])
+
+
+def _series(name: str, values: list, dtype: pl.DataType) -> pl.Series:
+    """A column of Python values; a list column through JSON: polars builds a list column from
+    Python lists one small series at a time, several times slower than decoding it."""
+    if isinstance(dtype, pl.List):
+        dumps = json.dumps
+        return pl.Series(name, [dumps(v) for v in values], pl.Utf8).str.json_decode(dtype)
+    return pl.Series(name, values, dtype)

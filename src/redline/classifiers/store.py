@@ -39,9 +39,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
-import pyarrow as pa
+import polars as pl
 
-from ..db import frame as dbframe
 from ..db import memory_capped, transaction
 from ..grouping import greedy_groups
 from ..queries import labelled_versions
@@ -62,30 +61,61 @@ _WINDOWED = 2 * OUTPUT_WINDOW + len(WINDOW_GAP)
 _LONG_OUTPUT = f"kind = 'observation' AND length(text) > {_WINDOWED}"
 
 
+class _Stream:
+    """A polars frame DuckDB can scan (``con.register``) through the Arrow C stream interface,
+    without pyarrow: DuckDB reads a polars frame itself through pyarrow, whose libraries add
+    about 25 MB to the process; classify has no other use for them. Every scan opens a new stream."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self.frame.__arrow_c_stream__(requested_schema)
+
+
+def _strings(values) -> _Stream:
+    return _Stream(pl.DataFrame({"value": list(values)}, schema={"value": pl.Utf8}))
+
+
+def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pl.DataFrame:
+    """A query's result as a polars frame, taken through the Arrow C stream interface (no pyarrow)."""
+    return pl.DataFrame(con.sql(query, params=params))
+
+
+def _release(con: duckdb.DuckDBPyConnection) -> None:
+    """Hand the memory DuckDB freed back to the system. DuckDB's allocator keeps what a query
+    freed (a batch's sort and result buffers: about 35 MB for 1000 Inspect trials) until its
+    memory limit is set; setting it, even to the same value, flushes the allocator (under a
+    millisecond). Classify reads the next batch only after building and labelling this one, so
+    without this the buffers would sit beside the batch's frames."""
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"SET memory_limit = '{limit}'")
+
+
 def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str]) -> Frames:
     """The :class:`~redline.classifiers.frames.Frames` of these trials, read from the database.
 
     Outputs longer than the window come as their head and tail, with their length in
     ``text_chars``, so a batch never holds a long output whole."""
-    ids = pa.table({"trial_id": pa.array(list(trial_ids), pa.string())})
-    con.register("_classify_ids", ids)
+    con.register("_classify_ids", _strings(trial_ids))
     try:
-        trials = dbframe(con, "SELECT * FROM trials WHERE trial_id IN (SELECT trial_id FROM _classify_ids)")
-        events = dbframe(con,
+        trials = _frame(con, "SELECT * FROM trials WHERE trial_id IN (SELECT value FROM _classify_ids)")
+        events = _frame(con,
             "SELECT trial_id, seq, ts, kind, role, "
             f"CASE WHEN {_LONG_OUTPUT} THEN left(text, {OUTPUT_WINDOW}) || ? || right(text, {OUTPUT_WINDOW}) "
             "ELSE text END AS text, "
             f"CASE WHEN {_LONG_OUTPUT} THEN length(text) END AS text_chars, "
             "tool, exit_code, action_seq, parse_error, "
             "attrs->>'command_type' AS command_type, attrs FROM events "
-            "WHERE trial_id IN (SELECT trial_id FROM _classify_ids) ORDER BY trial_id, seq", [WINDOW_GAP]
+            "WHERE trial_id IN (SELECT value FROM _classify_ids) ORDER BY trial_id, seq", [WINDOW_GAP]
         )
-        commands = dbframe(con,
-            "SELECT * FROM commands WHERE trial_id IN (SELECT trial_id FROM _classify_ids) "
+        commands = _frame(con,
+            "SELECT * FROM commands WHERE trial_id IN (SELECT value FROM _classify_ids) "
             "ORDER BY trial_id, seq, idx"
         )
     finally:
         con.unregister("_classify_ids")
+    _release(con)
     return build_frames(trials, events, commands)
 
 
@@ -185,15 +215,15 @@ def _record_check(con: duckdb.DuckDBPyConnection, current: dict[str, str], code:
 
 def _cover(con: duckdb.DuckDBPyConnection, run_id: int, trial_ids: Sequence[str], keys: dict[str, str]) -> None:
     """Record that the run covered these trials with these classifiers (visible once it completes)."""
-    con.register("_cover_trials", pa.table({"trial_id": pa.array(list(trial_ids), pa.string())}))
-    con.register("_cover_keys", pa.table({"classifier": pa.array(list(keys), pa.string()),
-                                          "version": pa.array(list(keys.values()), pa.string())}))
+    con.register("_cover_trials", _strings(trial_ids))
+    con.register("_cover_keys", _Stream(pl.DataFrame({"classifier": list(keys), "version": list(keys.values())},
+                                                     schema={"classifier": pl.Utf8, "version": pl.Utf8})))
     try:
         con.execute(
             "INSERT INTO classify_coverage (run_id, trial_id, classifier, version, ingested_at) "
             "SELECT ?, t.trial_id, k.classifier, k.version, f.ingested_at FROM trials t "
             "LEFT JOIN ingested_files f ON f.path = t.source_path CROSS JOIN _cover_keys k "
-            "WHERE t.trial_id IN (SELECT trial_id FROM _cover_trials)", [run_id])
+            "WHERE t.trial_id IN (SELECT value FROM _cover_trials)", [run_id])
     finally:
         con.unregister("_cover_trials")
         con.unregister("_cover_keys")
@@ -206,11 +236,11 @@ def _complete_run(con: duckdb.DuckDBPyConnection, run_id: int, rules: Sequence[R
     those classifiers) and mark it complete, atomically; return its label count."""
     pairs = [(r.id, r.id) for r in rules]
     pairs += [(MODEL_PREFIX + m.id, c) for m in models if m.spec.kind == "label" for c in m.classes]
-    con.register("_run_map", pa.table({"classifier": pa.array([p[0] for p in pairs], pa.string()),
-                                       "label_id": pa.array([p[1] for p in pairs], pa.string())}))
+    con.register("_run_map", _Stream(pl.DataFrame(pairs, schema={"classifier": pl.Utf8, "label_id": pl.Utf8},
+                                                  orient="row")))
     merged = [(key, lid) for key, ids in label_models().items() for lid in ids]
-    con.register("_label_models", pa.table({"model": pa.array([p[0] for p in merged], pa.string()),
-                                            "label_id": pa.array([p[1] for p in merged], pa.string())}))
+    con.register("_label_models", _Stream(pl.DataFrame(merged, schema={"model": pl.Utf8, "label_id": pl.Utf8},
+                                                       orient="row")))
     try:
         with transaction(con):
             con.execute(
@@ -248,7 +278,7 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, rows, run_id: int) -> Non
     """Insert a frame's rows into ``table`` in one statement, carrying the run's ID."""
     if rows.is_empty():
         return
-    con.register("_rows", rows.to_arrow())
+    con.register("_rows", _Stream(rows))
     try:
         cols = ", ".join(rows.columns)
         con.execute(f"INSERT INTO {table} ({cols}, run_id) SELECT {cols}, ? FROM _rows", [run_id])
@@ -313,10 +343,13 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
             if step.models:
                 labels, suggestions = apply_models(frames, labels, step.models)
                 report.suggestions += suggestions.height
+            del frames  # before the inserts, which take memory of their own
             _write(con, "labels", labels.select(list(LABEL_COLUMNS)), run_id)
             if suggestions is not None:
                 _write(con, "suggestions", suggestions, run_id)
+            del labels, suggestions
             _cover(con, run_id, chunk, keys)
+            _release(con)
             report.pairs += len(chunk) * len(keys)
             if on_batch:
                 on_batch(len(chunk))

@@ -33,28 +33,32 @@ from ..frames import Frames
 from .files import TrainedModel
 from .inputs import step_inputs
 from .scoring import scores as fast_scores
+from .spec import INPUTS
 
 #: characters of a step's text kept as a model label's or suggestion's evidence
 MODEL_EVIDENCE_CHARS = 200
 SUGGESTION_COLUMNS = schema.SUGGESTIONS.polars_schema(without=("run_id",))
 
 
-def model_inputs(frames: Frames, unit: str) -> pl.DataFrame:
-    """The unit's inputs for this batch, computed once per batch."""
-    return frames.memo(("model-inputs", unit), lambda: step_inputs(frames, unit))
+def model_inputs(frames: Frames, unit: str, inputs: Sequence[str] | None = None) -> pl.DataFrame:
+    """The unit's ``inputs`` (default: all of them) for this batch, computed once per batch.
+    The models read only what they declare: the shipped ones, a step's own text (a context
+    input is a new string per step, about half of a batch's model memory)."""
+    inputs = INPUTS[unit] if inputs is None else tuple(inputs)
+    return frames.memo(("model-inputs", unit, inputs), lambda: step_inputs(frames, unit, inputs))
 
 
 def model_scores(frames: Frames, model: TrainedModel) -> np.ndarray:
     """``model.scores`` of the batch's inputs of its unit, computed by :mod:`.scoring`: each
-    distinct input once, hashed features shared with the batch's other models."""
-    cache = frames.memo(("model-cache", model.spec.unit), dict)
-    return fast_scores(model, model_inputs(frames, model.spec.unit), cache)
+    distinct input once, hashed features shared with the batch's other models of the same inputs."""
+    cache = frames.memo(("model-cache", model.spec.unit, model.spec.inputs), dict)
+    return fast_scores(model, model_inputs(frames, model.spec.unit, model.spec.inputs), cache)
 
 
 def scored_steps(frames: Frames, model: TrainedModel) -> pl.DataFrame:
     """trial_id, seq, score (highest class probability), best (its class), text: every step of
     the model's unit in the batch."""
-    inputs = model_inputs(frames, model.spec.unit)
+    inputs = model_inputs(frames, model.spec.unit, model.spec.inputs)
     scores = model_scores(frames, model)
     best = scores.argmax(axis=1) if scores.size else np.zeros(0, dtype=int)
     main = model.spec.inputs[0]
@@ -99,7 +103,7 @@ def _merge_label_model(labels: pl.DataFrame, frames: Frames, model: TrainedModel
 
 
 def _suggestions(labels: pl.DataFrame, frames: Frames, model: TrainedModel) -> pl.DataFrame:
-    inputs = model_inputs(frames, model.spec.unit)
+    inputs = model_inputs(frames, model.spec.unit, model.spec.inputs)
     scores = model_scores(frames, model)
     if inputs.height == 0:
         return pl.DataFrame(schema=SUGGESTION_COLUMNS)

@@ -21,15 +21,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .declared import MODELS
-from .examples import example_set
 from .files import (ModelError, TrainedModel, default_dir, load, model_folder, read_meta, save, sklearn_version,
                     user_models_dir)
-from .fit import fit_model
 from .spec import ModelSpec
 
 
 def train_default(spec: ModelSpec) -> TrainedModel:
-    """``spec`` fitted on the bundled examples alone: what the shipped default is."""
+    """``spec`` fitted on the bundled examples alone: what the shipped default is. Training is
+    imported here, where a default has to be retrained: it reads the examples through
+    :mod:`redline.convert` (pyarrow, about 25 MB and 0.1 s), which applying a model never needs."""
+    from .examples import example_set
+    from .fit import fit_model
+
     return fit_model(spec, example_set(spec), meta={"trained_on": "bundled examples (written and sample)"})
 
 

@@ -13,6 +13,8 @@ labelling loop see exactly the same inputs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from ...limits import MODEL_INPUT_CHARS
@@ -35,43 +37,51 @@ def _sorted(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col("seq").cast(pl.Int64)).sort(KEYS)
 
 
-def message_inputs(frames: Frames) -> pl.DataFrame:
-    """trial_id, seq, text, prev, task: one row per assistant message of the batch."""
+def message_inputs(frames: Frames, inputs: Sequence[str] = INPUTS["message"]) -> pl.DataFrame:
+    """trial_id, seq and the ``inputs`` (default text, prev, task): one row per assistant
+    message of the batch. A context input no model reads is not built (each is a new string
+    per row)."""
     events = _sorted(frames.events.select("trial_id", "seq", "kind", "role", "text"))
-    msgs = events.filter((pl.col("kind") == "message") & (pl.col("role") == "assistant")).select(*KEYS, "text")
-    obs = events.filter(pl.col("kind") == "observation").select(*KEYS, pl.col("text").alias("_prev"))
-    users = (events.filter((pl.col("kind") == "message") & (pl.col("role") == "user"))
-             .group_by("trial_id", maintain_order=True).agg(pl.col("text").first().alias("_task")))
-    tasks = frames.trials.select("trial_id", pl.col("task").alias("_trial_task")) if "task" in frames.trials.columns \
-        else pl.DataFrame(schema={"trial_id": pl.Utf8, "_trial_task": pl.Utf8})
-    out = (msgs.join_asof(obs, on="seq", by="trial_id", strategy="backward", allow_exact_matches=False,
-                          check_sortedness=False)
-           .join(users, on="trial_id", how="left").join(tasks, on="trial_id", how="left"))
-    return out.select(
-        "trial_id", pl.col("seq").cast(pl.Int32), _cut("text").alias("text"), _context("prev", "_prev"),
-        _context("task", pl.coalesce(pl.col("_task"), pl.col("_trial_task"))),
-    )
+    out = events.filter((pl.col("kind") == "message") & (pl.col("role") == "assistant")).select(*KEYS, "text")
+    if "prev" in inputs:
+        obs = events.filter(pl.col("kind") == "observation").select(*KEYS, pl.col("text").alias("_prev"))
+        out = out.join_asof(obs, on="seq", by="trial_id", strategy="backward", allow_exact_matches=False,
+                            check_sortedness=False)
+    if "task" in inputs:
+        users = (events.filter((pl.col("kind") == "message") & (pl.col("role") == "user"))
+                 .group_by("trial_id", maintain_order=True).agg(pl.col("text").first().alias("_task")))
+        tasks = frames.trials.select("trial_id", pl.col("task").alias("_trial_task")) if "task" in frames.trials.columns \
+            else pl.DataFrame(schema={"trial_id": pl.Utf8, "_trial_task": pl.Utf8})
+        out = out.join(users, on="trial_id", how="left").join(tasks, on="trial_id", how="left")
+    built = [_cut("text").alias("text")]
+    if "prev" in inputs:
+        built.append(_context("prev", "_prev"))
+    if "task" in inputs:
+        built.append(_context("task", pl.coalesce(pl.col("_task"), pl.col("_trial_task"))))
+    return out.select("trial_id", pl.col("seq").cast(pl.Int32), *built)
 
 
-def action_inputs(frames: Frames) -> pl.DataFrame:
-    """trial_id, seq, command, thought: one row per action of the batch."""
+def action_inputs(frames: Frames, inputs: Sequence[str] = INPUTS["action"]) -> pl.DataFrame:
+    """trial_id, seq and the ``inputs`` (default command, thought): one row per action of the batch."""
     events = _sorted(frames.events.select("trial_id", "seq", "kind", "role", "text"))
-    acts = events.filter(pl.col("kind") == "action").select(*KEYS, pl.col("text").alias("_command"))
-    msgs = events.filter((pl.col("kind") == "message") & (pl.col("role") == "assistant")).select(
-        *KEYS, pl.col("text").alias("_thought"))
-    out = acts.join_asof(msgs, on="seq", by="trial_id", strategy="backward", allow_exact_matches=False,
-                         check_sortedness=False)
-    return out.select("trial_id", pl.col("seq").cast(pl.Int32), _cut("command", "_command").alias("command"),
-                      _context("thought", "_thought"))
+    out = events.filter(pl.col("kind") == "action").select(*KEYS, pl.col("text").alias("_command"))
+    if "thought" in inputs:
+        msgs = events.filter((pl.col("kind") == "message") & (pl.col("role") == "assistant")).select(
+            *KEYS, pl.col("text").alias("_thought"))
+        out = out.join_asof(msgs, on="seq", by="trial_id", strategy="backward", allow_exact_matches=False,
+                            check_sortedness=False)
+    built = [_cut("command", "_command").alias("command")] + (
+        [_context("thought", "_thought")] if "thought" in inputs else [])
+    return out.select("trial_id", pl.col("seq").cast(pl.Int32), *built)
 
 
-def step_inputs(frames: Frames, unit: str) -> pl.DataFrame:
-    """The inputs of every step of ``unit`` (``message`` or ``action``) in the batch."""
-    if unit == "message":
-        return message_inputs(frames)
-    if unit == "action":
-        return action_inputs(frames)
-    raise ValueError(f"no model inputs for unit {unit!r} (one of {', '.join(INPUTS)})")
+def step_inputs(frames: Frames, unit: str, inputs: Sequence[str] | None = None) -> pl.DataFrame:
+    """The inputs (default: all of the unit's) of every step of ``unit`` (``message`` or
+    ``action``) in the batch; the step's own text always comes."""
+    if unit not in INPUTS:
+        raise ValueError(f"no model inputs for unit {unit!r} (one of {', '.join(INPUTS)})")
+    inputs = INPUTS[unit] if inputs is None else inputs
+    return message_inputs(frames, inputs) if unit == "message" else action_inputs(frames, inputs)
 
 
 def example_inputs(records: list[dict], unit: str) -> pl.DataFrame:
