@@ -308,8 +308,9 @@ class TableBuilder:
         ))
         self._chars += len(verdict or "") + len(metadata or "")
         events, commands = self._e, self._c
+        event = self._event
         for ev, ts in zip(trial.events, stamps):
-            self._event(tid, source, ev, ts)
+            event(tid, source, ev, ts)
             if len(events) >= FLUSH_EVENTS or len(commands) >= FLUSH_COMMANDS or self._chars >= FLUSH_CHARS:
                 self._flush()  # a trial's rows may span record batches
                 events, commands = self._e, self._c
@@ -317,29 +318,43 @@ class TableBuilder:
         self.events += len(trial.events)
 
     def _event(self, tid: str, source: str | None, ev, ts: datetime | None) -> None:
+        # the per-event hot path: a short ASCII string is stored as it is (what clean_text
+        # returns for it) without a call; anything else goes through clean_text
         parse_error = None
-        text = ev.text
-        text = clean_text(text) if text is not None else None
-        if ev.kind == "action" and ev.text:
-            parsed, rows, chars = self._parse(ev.text[:MAX_TEXT_CHARS])
+        text = raw = ev.text
+        if text is not None and not (text.__class__ is str and len(text) <= MAX_TEXT_CHARS and text.isascii()):
+            text = clean_text(text)
+        chars = 0
+        if raw and ev.kind == "action":
+            parsed, rows, chars = self._parse(raw[:MAX_TEXT_CHARS])
             parse_error = parsed.error
             if self._commands + len(rows) > MAX_FILE_COMMANDS:
                 parse_error = f"commands not recorded: the file holds more than {MAX_FILE_COMMANDS}"
                 self.warnings.add(f"more than {MAX_FILE_COMMANDS} commands; later actions have none recorded")
+                chars = 0
             elif rows:
                 self._commands += len(rows)
                 head = (tid, ev.seq)
                 self._c.extend([head + row for row in rows])
-                self._chars += chars
+            if parse_error is not None:
+                parse_error = clean_text(parse_error, MAX_WORD_CHARS)
         attrs = clean_json(ev.attrs, MAX_ATTRS_CHARS) if ev.attrs else None
+        role, tool, pointer = ev.role, ev.tool, ev.source_pointer
+        if role is not None and not (role.__class__ is str and len(role) <= MAX_NAME_CHARS and role.isascii()):
+            role = clean_text(role, MAX_NAME_CHARS)
+        if tool is not None and not (tool.__class__ is str and len(tool) <= MAX_NAME_CHARS and tool.isascii()):
+            tool = clean_text(tool, MAX_NAME_CHARS)
+        if pointer is not None and not (pointer.__class__ is str and len(pointer) <= MAX_POINTER_CHARS
+                                        and pointer.isascii()):
+            pointer = clean_text(pointer, MAX_POINTER_CHARS)
+        exit_code, line = ev.exit_code, ev.source_line
         self._e.append((
-            tid, ev.seq, ts, ev.kind, clean_text(ev.role, MAX_NAME_CHARS), text,
-            clean_text(ev.tool, MAX_NAME_CHARS), _int32(ev.exit_code), ev.action_seq,
-            clean_text(parse_error, MAX_WORD_CHARS),
-            source if ev.source_file is None else (clean_path(ev.source_file) or source),
-            _int32(ev.source_line), clean_text(ev.source_pointer, MAX_POINTER_CHARS), attrs,
+            tid, ev.seq, ts, ev.kind, role, text, tool,
+            exit_code if exit_code is None or -2**31 <= exit_code < 2**31 else None, ev.action_seq,
+            parse_error, source if ev.source_file is None else (clean_path(ev.source_file) or source),
+            line if line is None or -2**31 <= line < 2**31 else None, pointer, attrs,
         ))
-        self._chars += len(text or "") + len(attrs or "")
+        self._chars += (len(text) if text else 0) + (len(attrs) if attrs else 0) + chars
 
     def _parse(self, line: str) -> tuple[ParsedLine, tuple[tuple, ...], int]:
         """The parse of one action's command line and its rows (see :meth:`ParseCache.rows`).
