@@ -12,6 +12,11 @@ Every stored value is bounded here, where the rows are built (the limits are in
 :func:`clean_text`, a JSON value by :func:`clean_json`, a file path made storable by
 :func:`clean_path`. Pending rows become an Arrow record batch every :data:`FLUSH_EVENTS` events,
 :data:`FLUSH_COMMANDS` commands or :data:`FLUSH_CHARS` characters of text.
+
+Events are converted a column at a time (a trial's texts, roles, pointers... each checked in
+bulk) when every string among them is stored as it is, which is nearly always; a trial with a
+string to cut or mend, an exit code past 32 bits or text that does not fit the pending batch
+goes one event at a time through the same cleaning. Both store exactly the same rows.
 """
 
 from __future__ import annotations
@@ -263,10 +268,43 @@ def _int32(value: int | None) -> int | None:
     return value if value is None or -2**31 <= value < 2**31 else None
 
 
-def _batch(rows: list[tuple], sch: pa.Schema) -> pa.RecordBatch:
-    """Rows (tuples in the schema's column order) as one record batch, built column by column."""
-    columns = zip(*rows)
+def _batch(columns: Iterable[Iterable], sch: pa.Schema) -> pa.RecordBatch:
+    """Columns (in the schema's order) as one record batch."""
     return pa.RecordBatch.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, sch)], schema=sch)
+
+
+def _stored_as_is(values: list, limit: int, room: int) -> int | None:
+    """The characters of ``values`` (strings or None) when :func:`clean_text` keeps every one
+    of them as it is (within ``limit`` characters, valid UTF-8) and they come to at most
+    ``room`` characters together; else None."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return 0
+    sizes = list(map(len, present))
+    chars = sum(sizes)
+    if chars > room or max(sizes) > limit:
+        return None
+    joined = "".join(present)  # a value that is not a string raises: the caller's fallback
+    if len(joined) != chars:
+        return None
+    if not joined.isascii():
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: clean_text replaces it
+            return None
+    return chars
+
+
+def _names_as_is(values: list) -> bool:
+    """Whether every value (of a few distinct ones) is stored as it is within :data:`MAX_NAME_CHARS`."""
+    return all(v is None or (v.__class__ is str and len(v) <= MAX_NAME_CHARS and v.isascii())
+               for v in set(values))
+
+
+def _int32s(values: list) -> bool:
+    """Whether every value is None or fits the int32 columns as it is."""
+    present = [v for v in values if v is not None]
+    return not present or (-2**31 <= min(present) and max(present) < 2**31)
 
 
 class TableBuilder:
@@ -281,7 +319,8 @@ class TableBuilder:
         self.warnings: set[str] = set()
         self._batches: dict[str, list[pa.RecordBatch]] = {"trials": [], "events": [], "commands": []}
         self._t: list[tuple] = []
-        self._e: list[tuple] = []
+        #: pending events rows, a list per column (in the schema's order)
+        self._ecols: list[list] = [[] for _ in _EVENT_COLUMNS]
         self._c: list[tuple] = []
         self._chars = 0  # characters of text pending
         self.trials = 0
@@ -307,15 +346,77 @@ class TableBuilder:
             started, ended, trial.outcome, verdict, metadata,
         ))
         self._chars += len(verdict or "") + len(metadata or "")
-        events, commands = self._e, self._c
-        event = self._event
-        for ev, ts in zip(trial.events, stamps):
-            event(tid, source, ev, ts)
-            if len(events) >= FLUSH_EVENTS or len(commands) >= FLUSH_COMMANDS or self._chars >= FLUSH_CHARS:
-                self._flush()  # a trial's rows may span record batches
-                events, commands = self._e, self._c
+        events = trial.events
+        start, total = 0, len(events)
+        while start < total:  # at most a batch's worth of events at a time
+            stop = min(total, start + max(FLUSH_EVENTS - len(self._ecols[0]), 1))
+            part, times = (events, stamps) if stop - start == total else (events[start:stop], stamps[start:stop])
+            if not self._columns(tid, source, part, times):
+                for ev, ts in zip(part, times):
+                    self._event(tid, source, ev, ts)
+                    if self._full():
+                        self._flush()  # a trial's rows may span record batches
+            if self._full():
+                self._flush()
+            start = stop
         self.trials += 1
-        self.events += len(trial.events)
+        self.events += total
+
+    def _full(self) -> bool:
+        return (len(self._ecols[0]) >= FLUSH_EVENTS or len(self._c) >= FLUSH_COMMANDS
+                or self._chars >= FLUSH_CHARS)
+
+    def _columns(self, tid: str, source: str | None, events: list, stamps: list) -> bool:
+        """Add ``events`` a column at a time, when every string of theirs is stored as it is
+        (what :func:`clean_text` returns for it: a string within its limit that is valid
+        UTF-8) and their text fits in the pending batch; False, having added nothing, when
+        one is not (:meth:`_event` then adds them one at a time, cleaning what needs it)."""
+        try:
+            texts = [e.text for e in events]
+            text_chars = _stored_as_is(texts, MAX_TEXT_CHARS, FLUSH_CHARS - self._chars)
+            pointers = [e.source_pointer for e in events]
+            roles = [e.role for e in events]
+            tools = [e.tool for e in events]
+            if (text_chars is None or _stored_as_is(pointers, MAX_POINTER_CHARS, FLUSH_CHARS) is None
+                    or not _names_as_is(roles) or not _names_as_is(tools)):
+                return False
+            exit_codes = [e.exit_code for e in events]
+            lines = [e.source_line for e in events]
+            if not (_int32s(exit_codes) and _int32s(lines)):
+                return False
+            kinds = [e.kind for e in events]
+            attrs = [clean_json(e.attrs, MAX_ATTRS_CHARS) if e.attrs else None for e in events]
+            files = [source if e.source_file is None else (clean_path(e.source_file) or source) for e in events]
+            seqs = [e.seq for e in events]
+            answers = [e.action_seq for e in events]
+        except Exception:  # noqa: BLE001 - one at a time, the failing event raises as it would alone
+            return False
+        chars = text_chars + sum(len(a) for a in attrs if a)
+        errors: list[str | None] = [None] * len(events)
+        for i, kind in enumerate(kinds):  # each action's command line parsed into commands rows
+            raw = texts[i]
+            if not raw or kind != "action":
+                continue
+            parsed, rows, n_chars = self._parse(raw[:MAX_TEXT_CHARS])
+            error = parsed.error
+            if self._commands + len(rows) > MAX_FILE_COMMANDS:
+                error = f"commands not recorded: the file holds more than {MAX_FILE_COMMANDS}"
+                self.warnings.add(f"more than {MAX_FILE_COMMANDS} commands; later actions have none recorded")
+            elif rows:
+                self._commands += len(rows)
+                head = (tid, seqs[i])
+                self._c.extend([head + row for row in rows])
+                self._chars += n_chars
+                if len(self._c) >= FLUSH_COMMANDS or self._chars >= FLUSH_CHARS:
+                    self._flush()  # rows of these events not added yet go to the next batch
+            if error is not None:
+                errors[i] = clean_text(error, MAX_WORD_CHARS)
+        for column, values in zip(self._ecols, (
+                [tid] * len(events), seqs, stamps, kinds, roles, texts, tools, exit_codes, answers, errors,
+                files, lines, pointers, attrs)):
+            column.extend(values)
+        self._chars += chars
+        return True
 
     def _event(self, tid: str, source: str | None, ev, ts: datetime | None) -> None:
         # the per-event hot path: a short ASCII string is stored as it is (what clean_text
@@ -348,12 +449,13 @@ class TableBuilder:
                                         and pointer.isascii()):
             pointer = clean_text(pointer, MAX_POINTER_CHARS)
         exit_code, line = ev.exit_code, ev.source_line
-        self._e.append((
+        for column, value in zip(self._ecols, (
             tid, ev.seq, ts, ev.kind, role, text, tool,
             exit_code if exit_code is None or -2**31 <= exit_code < 2**31 else None, ev.action_seq,
             parse_error, source if ev.source_file is None else (clean_path(ev.source_file) or source),
             line if line is None or -2**31 <= line < 2**31 else None, pointer, attrs,
-        ))
+        )):
+            column.append(value)
         self._chars += (len(text) if text else 0) + (len(attrs) if attrs else 0) + chars
 
     def _parse(self, line: str) -> tuple[ParsedLine, tuple[tuple, ...], int]:
@@ -372,11 +474,13 @@ class TableBuilder:
         return parsed, rows, chars
 
     def _flush(self) -> None:
-        for name, rows, sch in (("trials", self._t, TRIALS_SCHEMA), ("events", self._e, EVENTS_SCHEMA),
-                                ("commands", self._c, COMMANDS_SCHEMA)):
+        for name, rows, sch in (("trials", self._t, TRIALS_SCHEMA), ("commands", self._c, COMMANDS_SCHEMA)):
             if rows:
-                self._batches[name].append(_batch(rows, sch))
-        self._t, self._e, self._c = [], [], []
+                self._batches[name].append(_batch(zip(*rows), sch))
+        if self._ecols[0]:
+            self._batches["events"].append(_batch(self._ecols, EVENTS_SCHEMA))
+        self._t, self._c = [], []
+        self._ecols = [[] for _ in _EVENT_COLUMNS]
         self._chars = 0
 
     def tables(self) -> tuple[pa.Table, pa.Table, pa.Table]:
