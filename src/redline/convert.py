@@ -264,10 +264,6 @@ for _names, _schema in ((_TRIAL_COLUMNS, TRIALS_SCHEMA), (_EVENT_COLUMNS, EVENTS
         raise RuntimeError(f"convert's columns {_names} differ from the schema's {_schema.names}")
 
 
-def _int32(value: int | None) -> int | None:
-    return value if value is None or -2**31 <= value < 2**31 else None
-
-
 def _batch(columns: Iterable[Iterable], sch: pa.Schema) -> pa.RecordBatch:
     """Columns (in the schema's order) as one record batch."""
     return pa.RecordBatch.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, sch)], schema=sch)
