@@ -269,6 +269,10 @@ def _batch(columns: Iterable[Iterable], sch: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, sch)], schema=sch)
 
 
+def _int32(value: int | None) -> int | None:
+    return value if value is None or -2**31 <= value < 2**31 else None
+
+
 def _stored_as_is(values: list, limit: int, room: int) -> int | None:
     """The characters of ``values`` (strings or None) when :func:`clean_text` keeps every one
     of them as it is (within ``limit`` characters, valid UTF-8) and they come to at most
@@ -289,6 +293,20 @@ def _stored_as_is(values: list, limit: int, room: int) -> int | None:
         except UnicodeEncodeError:  # a lone surrogate: clean_text replaces it
             return None
     return chars
+
+
+def _attrs_json(values: list) -> list[str | None]:
+    """Each value as :func:`clean_json` stores it within :data:`MAX_ATTRS_CHARS` (None when
+    empty): what orjson writes, when it can and it fits, as for nearly every ``attrs``."""
+    dumps = orjson.dumps
+    try:
+        out = [dumps(v, default=str, option=orjson.OPT_NON_STR_KEYS).decode() if v else None for v in values]
+    except (orjson.JSONEncodeError, RecursionError):
+        return [clean_json(v, MAX_ATTRS_CHARS) if v else None for v in values]
+    if any(len(v) > MAX_ATTRS_CHARS for v in out if v is not None):
+        return [v if v is None or len(v) <= MAX_ATTRS_CHARS else clean_json(a, MAX_ATTRS_CHARS)
+                for v, a in zip(out, values)]
+    return out
 
 
 def _names_as_is(values: list) -> bool:
@@ -370,18 +388,14 @@ class TableBuilder:
         try:
             texts = [e.text for e in events]
             text_chars = _stored_as_is(texts, MAX_TEXT_CHARS, FLUSH_CHARS - self._chars)
-            pointers = [e.source_pointer for e in events]
-            roles = [e.role for e in events]
-            tools = [e.tool for e in events]
+            pointers, roles, tools = ([e.source_pointer for e in events], [e.role for e in events],
+                                      [e.tool for e in events])
+            exit_codes, lines = [e.exit_code for e in events], [e.source_line for e in events]
             if (text_chars is None or _stored_as_is(pointers, MAX_POINTER_CHARS, FLUSH_CHARS) is None
-                    or not _names_as_is(roles) or not _names_as_is(tools)):
-                return False
-            exit_codes = [e.exit_code for e in events]
-            lines = [e.source_line for e in events]
-            if not (_int32s(exit_codes) and _int32s(lines)):
+                    or not (_names_as_is(roles) and _names_as_is(tools) and _int32s(exit_codes) and _int32s(lines))):
                 return False
             kinds = [e.kind for e in events]
-            attrs = [clean_json(e.attrs, MAX_ATTRS_CHARS) if e.attrs else None for e in events]
+            attrs = _attrs_json([e.attrs for e in events])
             files = [source if e.source_file is None else (clean_path(e.source_file) or source) for e in events]
             seqs = [e.seq for e in events]
             answers = [e.action_seq for e in events]
@@ -400,8 +414,7 @@ class TableBuilder:
                 self.warnings.add(f"more than {MAX_FILE_COMMANDS} commands; later actions have none recorded")
             elif rows:
                 self._commands += len(rows)
-                head = (tid, seqs[i])
-                self._c.extend([head + row for row in rows])
+                self._c.extend([(tid, seqs[i]) + row for row in rows])
                 self._chars += n_chars
                 if len(self._c) >= FLUSH_COMMANDS or self._chars >= FLUSH_CHARS:
                     self._flush()  # rows of these events not added yet go to the next batch
@@ -415,15 +428,13 @@ class TableBuilder:
         return True
 
     def _event(self, tid: str, source: str | None, ev, ts: datetime | None) -> None:
-        # the per-event hot path: a short ASCII string is stored as it is (what clean_text
-        # returns for it) without a call; anything else goes through clean_text
+        """One event's row, each value cleaned as it needs (the path of a trial that
+        :meth:`_columns` does not take)."""
         parse_error = None
-        text = raw = ev.text
-        if text is not None and not (text.__class__ is str and len(text) <= MAX_TEXT_CHARS and text.isascii()):
-            text = clean_text(text)
+        text = clean_text(ev.text) if ev.text is not None else None
         chars = 0
-        if raw and ev.kind == "action":
-            parsed, rows, chars = self._parse(raw[:MAX_TEXT_CHARS])
+        if ev.kind == "action" and ev.text:
+            parsed, rows, chars = self._parse(ev.text[:MAX_TEXT_CHARS])
             parse_error = parsed.error
             if self._commands + len(rows) > MAX_FILE_COMMANDS:
                 parse_error = f"commands not recorded: the file holds more than {MAX_FILE_COMMANDS}"
@@ -431,28 +442,17 @@ class TableBuilder:
                 chars = 0
             elif rows:
                 self._commands += len(rows)
-                head = (tid, ev.seq)
-                self._c.extend([head + row for row in rows])
-            if parse_error is not None:
-                parse_error = clean_text(parse_error, MAX_WORD_CHARS)
+                self._c.extend([(tid, ev.seq) + row for row in rows])
         attrs = clean_json(ev.attrs, MAX_ATTRS_CHARS) if ev.attrs else None
-        role, tool, pointer = ev.role, ev.tool, ev.source_pointer
-        if role is not None and not (role.__class__ is str and len(role) <= MAX_NAME_CHARS and role.isascii()):
-            role = clean_text(role, MAX_NAME_CHARS)
-        if tool is not None and not (tool.__class__ is str and len(tool) <= MAX_NAME_CHARS and tool.isascii()):
-            tool = clean_text(tool, MAX_NAME_CHARS)
-        if pointer is not None and not (pointer.__class__ is str and len(pointer) <= MAX_POINTER_CHARS
-                                        and pointer.isascii()):
-            pointer = clean_text(pointer, MAX_POINTER_CHARS)
-        exit_code, line = ev.exit_code, ev.source_line
         for column, value in zip(self._ecols, (
-            tid, ev.seq, ts, ev.kind, role, text, tool,
-            exit_code if exit_code is None or -2**31 <= exit_code < 2**31 else None, ev.action_seq,
-            parse_error, source if ev.source_file is None else (clean_path(ev.source_file) or source),
-            line if line is None or -2**31 <= line < 2**31 else None, pointer, attrs,
+            tid, ev.seq, ts, ev.kind, clean_text(ev.role, MAX_NAME_CHARS), text,
+            clean_text(ev.tool, MAX_NAME_CHARS), _int32(ev.exit_code), ev.action_seq,
+            clean_text(parse_error, MAX_WORD_CHARS),
+            source if ev.source_file is None else (clean_path(ev.source_file) or source),
+            _int32(ev.source_line), clean_text(ev.source_pointer, MAX_POINTER_CHARS), attrs,
         )):
             column.append(value)
-        self._chars += (len(text) if text else 0) + (len(attrs) if attrs else 0) + chars
+        self._chars += len(text or "") + len(attrs or "") + chars
 
     def _parse(self, line: str) -> tuple[ParsedLine, tuple[tuple, ...], int]:
         """The parse of one action's command line and its rows (see :meth:`ParseCache.rows`).

@@ -61,13 +61,17 @@ class SampleMessages:
         role = msg.get("role")
         if role == "system" or role == "user":
             reasoning, text = self.content(msg.get("content"))
-            self._add("message", f"{reasoning}\n{text}" if reasoning and text else reasoning or text, ptr, role)
+            events = self.events
+            events.append(Event("message", f"{reasoning}\n{text}" if reasoning and text else reasoning or text,
+                                role, None, None, None, None, None, None, ptr, {}, len(events)))
         elif role == "assistant":
             reasoning, text = self.content(msg.get("content"))
             if reasoning:
                 self._add("message", reasoning, ptr, "assistant", attrs={"reasoning": True})
             if text.strip():
-                self._add("message", text, ptr, "assistant")
+                events = self.events
+                events.append(Event("message", text, "assistant", None, None, None, None, None, None, ptr, {},
+                                    len(events)))
             for k, call in enumerate(msg.get("tool_calls") or []):
                 if isinstance(call, dict):
                     self.tool_call(call, f"{ptr}/tool_calls/{k}")
