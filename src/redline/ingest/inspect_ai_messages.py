@@ -59,13 +59,17 @@ class SampleMessages:
 
     def message(self, msg: dict, ptr: str) -> None:
         role = msg.get("role")
-        if role == "system" or role == "user":
-            reasoning, text = self.content(msg.get("content"))
+        if role == "tool":
+            self.tool_message(msg, ptr)
+            return
+        if role != "system" and role != "user" and role != "assistant":
+            return
+        reasoning, text = self.content(msg.get("content"))
+        if role != "assistant":
             events = self.events
             events.append(Event("message", f"{reasoning}\n{text}" if reasoning and text else reasoning or text,
                                 role, None, None, None, None, None, None, ptr, {}, len(events)))
-        elif role == "assistant":
-            reasoning, text = self.content(msg.get("content"))
+        else:
             if reasoning:
                 self._add("message", reasoning, ptr, "assistant", attrs={"reasoning": True})
             if text.strip():
@@ -75,8 +79,6 @@ class SampleMessages:
             for k, call in enumerate(msg.get("tool_calls") or []):
                 if isinstance(call, dict):
                     self.tool_call(call, f"{ptr}/tool_calls/{k}")
-        elif role == "tool":
-            self.tool_message(msg, ptr)
 
     def tool_call(self, call: dict, ptr: str) -> None:
         self.n_calls += 1
@@ -101,9 +103,10 @@ class SampleMessages:
             attrs["tool_call_id"] = call_id
         if isinstance(call.get("parse_error"), str):
             attrs["parse_error"] = call["parse_error"]
-        seq = self._add("action", text, ptr, "assistant", fn, timestamp=ts, attrs=attrs)
+        events = self.events
         if call_id:
-            self.call_seq[call_id] = seq
+            self.call_seq[call_id] = len(events)
+        events.append(Event("action", text, "assistant", fn, None, ts, None, None, None, ptr, attrs, len(events)))
 
     def tool_message(self, msg: dict, ptr: str) -> None:
         call_id = msg.get("tool_call_id")
@@ -129,7 +132,9 @@ class SampleMessages:
             tev = self.tool_events.get(call_id)
             if tev:
                 ts = parse_iso(tev.get("completed"))
-        self._add("observation", text, ptr, "tool", None, exit_code, ts, seq, attrs)
+        events = self.events
+        events.append(Event("observation", text, "tool", None, exit_code, ts, seq, None, None, ptr, attrs,
+                            len(events)))
 
 
 def with_error(text: str, error: dict, attrs: dict[str, Any]) -> str:
