@@ -86,3 +86,14 @@ def test_a_trial_longer_than_a_batch_keeps_its_rows_in_order(monkeypatch):
     rows = _rows(commands)
     assert [(r["seq"], r["program"]) for r in rows[:4]] == [(0, "cd"), (0, "make"), (2, "cd"), (2, "make")]
     assert len(rows) == 2 * 20 + 2 * 2
+
+
+def test_few_and_many_rows_become_the_same_arrow_data(monkeypatch):
+    """A batch of a few rows is converted as structs in one call, a big one a column at a time."""
+    trials = [_trial(f"t{i}", _events()) for i in range(3)]
+    few = _converted(*trials)
+    monkeypatch.setattr(convert, "_FEW_ROWS", 0)
+    many = _converted(*trials)
+    for a, b in zip(few, many):
+        assert a.schema == b.schema and a.num_rows == b.num_rows > 0
+        assert a.to_pylist() == b.to_pylist()

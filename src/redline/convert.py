@@ -264,8 +264,17 @@ for _names, _schema in ((_TRIAL_COLUMNS, TRIALS_SCHEMA), (_EVENT_COLUMNS, EVENTS
         raise RuntimeError(f"convert's columns {_names} differ from the schema's {_schema.names}")
 
 
-def _batch(columns: Iterable[Iterable], sch: pa.Schema) -> pa.RecordBatch:
-    """Columns (in the schema's order) as one record batch."""
+#: a few rows become a record batch in one call, as structs (a call per column costs more)
+_ROW_TYPES = {id(sch): pa.struct(list(sch)) for sch in (TRIALS_SCHEMA, EVENTS_SCHEMA, COMMANDS_SCHEMA)}
+_FEW_ROWS = 2_000
+
+
+def _batch(sch: pa.Schema, rows: list[tuple] | None = None, columns: list[list] | None = None) -> pa.RecordBatch:
+    """Rows (tuples in the schema's column order) or columns as one record batch."""
+    if len(rows if rows is not None else columns[0]) <= _FEW_ROWS:  # type: ignore[index]
+        rows = rows if rows is not None else list(zip(*columns))  # type: ignore[misc]
+        return pa.RecordBatch.from_struct_array(pa.array(rows, type=_ROW_TYPES[id(sch)]))
+    columns = columns if columns is not None else list(zip(*rows))  # type: ignore[misc]
     return pa.RecordBatch.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, sch)], schema=sch)
 
 
@@ -285,8 +294,6 @@ def _stored_as_is(values: list, limit: int, room: int) -> int | None:
     if chars > room or max(sizes) > limit:
         return None
     joined = "".join(present)  # a value that is not a string raises: the caller's fallback
-    if len(joined) != chars:
-        return None
     if not joined.isascii():
         try:
             joined.encode("utf-8")
@@ -309,14 +316,12 @@ def _attrs_json(values: list) -> list[str | None]:
     return out
 
 
-def _names_as_is(values: list) -> bool:
-    """Whether every value (of a few distinct ones) is stored as it is within :data:`MAX_NAME_CHARS`."""
+def _names_as_is(values: list) -> bool:  # of a few distinct values: the stored roles and tools
     return all(v is None or (v.__class__ is str and len(v) <= MAX_NAME_CHARS and v.isascii())
                for v in set(values))
 
 
-def _int32s(values: list) -> bool:
-    """Whether every value is None or fits the int32 columns as it is."""
+def _int32s(values: list) -> bool:  # whether every value is None or fits an int32 column
     present = [v for v in values if v is not None]
     return not present or (-2**31 <= min(present) and max(present) < 2**31)
 
@@ -332,8 +337,7 @@ class TableBuilder:
         #: what the conversion left out of this file, for the file's warnings
         self.warnings: set[str] = set()
         self._batches: dict[str, list[pa.RecordBatch]] = {"trials": [], "events": [], "commands": []}
-        self._t: list[tuple] = []
-        #: pending events rows, a list per column (in the schema's order)
+        self._t: list[tuple] = []  # pending trials and commands rows; events a list per column
         self._ecols: list[list] = [[] for _ in _EVENT_COLUMNS]
         self._c: list[tuple] = []
         self._chars = 0  # characters of text pending
@@ -428,8 +432,7 @@ class TableBuilder:
         return True
 
     def _event(self, tid: str, source: str | None, ev, ts: datetime | None) -> None:
-        """One event's row, each value cleaned as it needs (the path of a trial that
-        :meth:`_columns` does not take)."""
+        """One event's row, each value cleaned as it needs (when :meth:`_columns` cannot)."""
         parse_error = None
         text = clean_text(ev.text) if ev.text is not None else None
         chars = 0
@@ -472,9 +475,9 @@ class TableBuilder:
     def _flush(self) -> None:
         for name, rows, sch in (("trials", self._t, TRIALS_SCHEMA), ("commands", self._c, COMMANDS_SCHEMA)):
             if rows:
-                self._batches[name].append(_batch(zip(*rows), sch))
+                self._batches[name].append(_batch(sch, rows=rows))
         if self._ecols[0]:
-            self._batches["events"].append(_batch(self._ecols, EVENTS_SCHEMA))
+            self._batches["events"].append(_batch(EVENTS_SCHEMA, columns=self._ecols))
         self._t, self._c = [], []
         self._ecols = [[] for _ in _EVENT_COLUMNS]
         self._chars = 0
