@@ -8,9 +8,9 @@ writes them, zstd-compressed) samples are read one entry at a time through :mod:
 which refuses oversized entries, zip bombs (alone or many small entries together) and entries
 that inflate past their declared size.
 
-Events come from the sample's ``messages``: system/user messages, assistant text (reasoning
-parts as a separate assistant message), each tool call an action, each tool message the
-observation of the call it answers (``tool_call_id``). Tool calls are rendered as command
+Events come from the sample's ``messages`` (read by :mod:`.inspect_ai_messages`): system/user
+messages, assistant text (reasoning parts as a separate assistant message), each tool call an
+action, each tool message the observation of the call it answers (``tool_call_id``). Tool calls are rendered as command
 lines: ``bash`` → ``arguments.cmd``, ``python`` → ``arguments.code``, ``bash_session`` → the
 typed input; any other tool → ``name <command> <path> --key value...`` with the raw arguments
 in ``attrs``. A ``think`` tool call is the agent's text: an assistant message. A tool error
