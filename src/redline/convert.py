@@ -12,6 +12,11 @@ Every stored value is bounded here, where the rows are built (the limits are in
 :func:`clean_text`, a JSON value by :func:`clean_json`, a file path made storable by
 :func:`clean_path`. Pending rows become an Arrow record batch every :data:`FLUSH_EVENTS` events,
 :data:`FLUSH_COMMANDS` commands or :data:`FLUSH_CHARS` characters of text.
+
+Events are converted a column at a time (a trial's texts, roles, pointers... each checked in
+bulk) when every string among them is stored as it is, which is nearly always; a trial with a
+string to cut or mend, an exit code past 32 bits or text that does not fit the pending batch
+goes one event at a time through the same cleaning. Both store exactly the same rows.
 """
 
 from __future__ import annotations
@@ -259,14 +264,66 @@ for _names, _schema in ((_TRIAL_COLUMNS, TRIALS_SCHEMA), (_EVENT_COLUMNS, EVENTS
         raise RuntimeError(f"convert's columns {_names} differ from the schema's {_schema.names}")
 
 
+#: a few rows become a record batch in one call, as structs (a call per column costs more)
+_ROW_TYPES = {id(sch): pa.struct(list(sch)) for sch in (TRIALS_SCHEMA, EVENTS_SCHEMA, COMMANDS_SCHEMA)}
+_FEW_ROWS = 2_000
+
+
+def _batch(sch: pa.Schema, rows: list[tuple] | None = None, columns: list[list] | None = None) -> pa.RecordBatch:
+    """Rows (tuples in the schema's column order) or columns as one record batch."""
+    if len(rows if rows is not None else columns[0]) <= _FEW_ROWS:  # type: ignore[index]
+        rows = rows if rows is not None else list(zip(*columns))  # type: ignore[misc]
+        return pa.RecordBatch.from_struct_array(pa.array(rows, type=_ROW_TYPES[id(sch)]))
+    columns = columns if columns is not None else list(zip(*rows))  # type: ignore[misc]
+    return pa.RecordBatch.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, sch)], schema=sch)
+
+
 def _int32(value: int | None) -> int | None:
     return value if value is None or -2**31 <= value < 2**31 else None
 
 
-def _batch(rows: list[tuple], sch: pa.Schema) -> pa.RecordBatch:
-    """Rows (tuples in the schema's column order) as one record batch, built column by column."""
-    columns = zip(*rows)
-    return pa.RecordBatch.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, sch)], schema=sch)
+def _stored_as_is(values: list, limit: int, room: int) -> int | None:
+    """The characters of ``values`` (strings or None) when :func:`clean_text` keeps every one
+    of them as it is (within ``limit`` characters, valid UTF-8) and they come to at most
+    ``room`` characters together; else None."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return 0
+    sizes = list(map(len, present))
+    chars = sum(sizes)
+    if chars > room or max(sizes) > limit:
+        return None
+    joined = "".join(present)  # a value that is not a string raises: the caller's fallback
+    if not joined.isascii():
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: clean_text replaces it
+            return None
+    return chars
+
+
+def _attrs_json(values: list) -> list[str | None]:
+    """Each value as :func:`clean_json` stores it within :data:`MAX_ATTRS_CHARS` (None when
+    empty): what orjson writes, when it can and it fits, as for nearly every ``attrs``."""
+    dumps = orjson.dumps
+    try:
+        out = [dumps(v, default=str, option=orjson.OPT_NON_STR_KEYS).decode() if v else None for v in values]
+    except (orjson.JSONEncodeError, RecursionError):
+        return [clean_json(v, MAX_ATTRS_CHARS) if v else None for v in values]
+    if any(len(v) > MAX_ATTRS_CHARS for v in out if v is not None):
+        return [v if v is None or len(v) <= MAX_ATTRS_CHARS else clean_json(a, MAX_ATTRS_CHARS)
+                for v, a in zip(out, values)]
+    return out
+
+
+def _names_as_is(values: list) -> bool:  # of a few distinct values: the stored roles and tools
+    return all(v is None or (v.__class__ is str and len(v) <= MAX_NAME_CHARS and v.isascii())
+               for v in set(values))
+
+
+def _int32s(values: list) -> bool:  # whether every value is None or fits an int32 column
+    present = [v for v in values if v is not None]
+    return not present or (-2**31 <= min(present) and max(present) < 2**31)
 
 
 class TableBuilder:
@@ -280,8 +337,8 @@ class TableBuilder:
         #: what the conversion left out of this file, for the file's warnings
         self.warnings: set[str] = set()
         self._batches: dict[str, list[pa.RecordBatch]] = {"trials": [], "events": [], "commands": []}
-        self._t: list[tuple] = []
-        self._e: list[tuple] = []
+        self._t: list[tuple] = []  # pending trials and commands rows; events a list per column
+        self._ecols: list[list] = [[] for _ in _EVENT_COLUMNS]
         self._c: list[tuple] = []
         self._chars = 0  # characters of text pending
         self.trials = 0
@@ -307,39 +364,98 @@ class TableBuilder:
             started, ended, trial.outcome, verdict, metadata,
         ))
         self._chars += len(verdict or "") + len(metadata or "")
-        events, commands = self._e, self._c
-        for ev, ts in zip(trial.events, stamps):
-            self._event(tid, source, ev, ts)
-            if len(events) >= FLUSH_EVENTS or len(commands) >= FLUSH_COMMANDS or self._chars >= FLUSH_CHARS:
-                self._flush()  # a trial's rows may span record batches
-                events, commands = self._e, self._c
+        events = trial.events
+        start, total = 0, len(events)
+        while start < total:  # at most a batch's worth of events at a time
+            stop = min(total, start + max(FLUSH_EVENTS - len(self._ecols[0]), 1))
+            part, times = (events, stamps) if stop - start == total else (events[start:stop], stamps[start:stop])
+            if not self._columns(tid, source, part, times):
+                for ev, ts in zip(part, times):
+                    self._event(tid, source, ev, ts)
+                    if self._full():
+                        self._flush()  # a trial's rows may span record batches
+            if self._full():
+                self._flush()
+            start = stop
         self.trials += 1
-        self.events += len(trial.events)
+        self.events += total
+
+    def _full(self) -> bool:
+        return (len(self._ecols[0]) >= FLUSH_EVENTS or len(self._c) >= FLUSH_COMMANDS
+                or self._chars >= FLUSH_CHARS)
+
+    def _columns(self, tid: str, source: str | None, events: list, stamps: list) -> bool:
+        """Add ``events`` a column at a time, when every string of theirs is stored as it is
+        (what :func:`clean_text` returns for it: a string within its limit that is valid
+        UTF-8) and their text fits in the pending batch; False, having added nothing, when
+        one is not (:meth:`_event` then adds them one at a time, cleaning what needs it)."""
+        try:
+            texts = [e.text for e in events]
+            text_chars = _stored_as_is(texts, MAX_TEXT_CHARS, FLUSH_CHARS - self._chars)
+            pointers, roles, tools = ([e.source_pointer for e in events], [e.role for e in events],
+                                      [e.tool for e in events])
+            exit_codes, lines = [e.exit_code for e in events], [e.source_line for e in events]
+            if (text_chars is None or _stored_as_is(pointers, MAX_POINTER_CHARS, FLUSH_CHARS) is None
+                    or not (_names_as_is(roles) and _names_as_is(tools) and _int32s(exit_codes) and _int32s(lines))):
+                return False
+            kinds = [e.kind for e in events]
+            attrs = _attrs_json([e.attrs for e in events])
+            files = [source if e.source_file is None else (clean_path(e.source_file) or source) for e in events]
+            seqs = [e.seq for e in events]
+            answers = [e.action_seq for e in events]
+        except Exception:  # noqa: BLE001 - one at a time, the failing event raises as it would alone
+            return False
+        chars = text_chars + sum(len(a) for a in attrs if a)
+        errors: list[str | None] = [None] * len(events)
+        for i, kind in enumerate(kinds):  # each action's command line parsed into commands rows
+            raw = texts[i]
+            if not raw or kind != "action":
+                continue
+            parsed, rows, n_chars = self._parse(raw[:MAX_TEXT_CHARS])
+            error = parsed.error
+            if self._commands + len(rows) > MAX_FILE_COMMANDS:
+                error = f"commands not recorded: the file holds more than {MAX_FILE_COMMANDS}"
+                self.warnings.add(f"more than {MAX_FILE_COMMANDS} commands; later actions have none recorded")
+            elif rows:
+                self._commands += len(rows)
+                self._c.extend([(tid, seqs[i]) + row for row in rows])
+                self._chars += n_chars
+                if len(self._c) >= FLUSH_COMMANDS or self._chars >= FLUSH_CHARS:
+                    self._flush()  # rows of these events not added yet go to the next batch
+            if error is not None:
+                errors[i] = clean_text(error, MAX_WORD_CHARS)
+        for column, values in zip(self._ecols, (
+                [tid] * len(events), seqs, stamps, kinds, roles, texts, tools, exit_codes, answers, errors,
+                files, lines, pointers, attrs)):
+            column.extend(values)
+        self._chars += chars
+        return True
 
     def _event(self, tid: str, source: str | None, ev, ts: datetime | None) -> None:
+        """One event's row, each value cleaned as it needs (when :meth:`_columns` cannot)."""
         parse_error = None
-        text = ev.text
-        text = clean_text(text) if text is not None else None
+        text = clean_text(ev.text) if ev.text is not None else None
+        chars = 0
         if ev.kind == "action" and ev.text:
             parsed, rows, chars = self._parse(ev.text[:MAX_TEXT_CHARS])
             parse_error = parsed.error
             if self._commands + len(rows) > MAX_FILE_COMMANDS:
                 parse_error = f"commands not recorded: the file holds more than {MAX_FILE_COMMANDS}"
                 self.warnings.add(f"more than {MAX_FILE_COMMANDS} commands; later actions have none recorded")
+                chars = 0
             elif rows:
                 self._commands += len(rows)
-                head = (tid, ev.seq)
-                self._c.extend([head + row for row in rows])
-                self._chars += chars
+                self._c.extend([(tid, ev.seq) + row for row in rows])
         attrs = clean_json(ev.attrs, MAX_ATTRS_CHARS) if ev.attrs else None
-        self._e.append((
+        for column, value in zip(self._ecols, (
             tid, ev.seq, ts, ev.kind, clean_text(ev.role, MAX_NAME_CHARS), text,
             clean_text(ev.tool, MAX_NAME_CHARS), _int32(ev.exit_code), ev.action_seq,
             clean_text(parse_error, MAX_WORD_CHARS),
             source if ev.source_file is None else (clean_path(ev.source_file) or source),
             _int32(ev.source_line), clean_text(ev.source_pointer, MAX_POINTER_CHARS), attrs,
-        ))
-        self._chars += len(text or "") + len(attrs or "")
+        )):
+            column.append(value)
+        self._chars += len(text or "") + len(attrs or "") + chars
 
     def _parse(self, line: str) -> tuple[ParsedLine, tuple[tuple, ...], int]:
         """The parse of one action's command line and its rows (see :meth:`ParseCache.rows`).
@@ -357,11 +473,13 @@ class TableBuilder:
         return parsed, rows, chars
 
     def _flush(self) -> None:
-        for name, rows, sch in (("trials", self._t, TRIALS_SCHEMA), ("events", self._e, EVENTS_SCHEMA),
-                                ("commands", self._c, COMMANDS_SCHEMA)):
+        for name, rows, sch in (("trials", self._t, TRIALS_SCHEMA), ("commands", self._c, COMMANDS_SCHEMA)):
             if rows:
-                self._batches[name].append(_batch(rows, sch))
-        self._t, self._e, self._c = [], [], []
+                self._batches[name].append(_batch(sch, rows=rows))
+        if self._ecols[0]:
+            self._batches["events"].append(_batch(EVENTS_SCHEMA, columns=self._ecols))
+        self._t, self._c = [], []
+        self._ecols = [[] for _ in _EVENT_COLUMNS]
         self._chars = 0
 
     def tables(self) -> tuple[pa.Table, pa.Table, pa.Table]:

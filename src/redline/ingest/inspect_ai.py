@@ -8,9 +8,9 @@ writes them, zstd-compressed) samples are read one entry at a time through :mod:
 which refuses oversized entries, zip bombs (alone or many small entries together) and entries
 that inflate past their declared size.
 
-Events come from the sample's ``messages``: system/user messages, assistant text (reasoning
-parts as a separate assistant message), each tool call an action, each tool message the
-observation of the call it answers (``tool_call_id``). Tool calls are rendered as command
+Events come from the sample's ``messages`` (read by :mod:`.inspect_ai_messages`): system/user
+messages, assistant text (reasoning parts as a separate assistant message), each tool call an
+action, each tool message the observation of the call it answers (``tool_call_id``). Tool calls are rendered as command
 lines: ``bash`` → ``arguments.cmd``, ``python`` → ``arguments.code``, ``bash_session`` → the
 typed input; any other tool → ``name <command> <path> --key value...`` with the raw arguments
 in ``attrs``. A ``think`` tool call is the agent's text: an assistant message. A tool error
@@ -33,17 +33,14 @@ not logged, or the run failed before any) is skipped with the reason.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ..events import Event, Trial, normalise_outcome, parse_iso
 from ..text import truncate
 from .base import Adapter, FormatError, NotATranscript, first_json_value, first_line, head_text, load_json, parse_json
-from .builder import TrialBuilder
+from .inspect_ai_messages import SampleMessages
 from .safezip import MAGIC as ZIP_MAGIC
 from .safezip import SafeZip, entry_names
 
@@ -53,9 +50,6 @@ DESCRIPTION = "Inspect AI evaluation logs (EvalLog .json and zipped .eval; one t
 _ZIP_MARKERS = (b"header.json", b"_journal/start.json", b"samples/")
 _EVAL_OBJ = re.compile(r'"eval"\s*:\s*\{')
 _VERSION = re.compile(r'"version"\s*:\s*\d')
-_SHELL_ARGS = ("cmd", "command", "code")
-_EDITOR_ORDER = ("command", "path")
-_ATTACHMENT = "attachment://"
 #: spans whose sandbox execs may be the agent's own commands / are the harness's or a tool's
 _AGENT_SPANS = ("solver", "agent")
 _HARNESS_SPANS = ("tool", "init", "scorer", "scorers")
@@ -165,10 +159,12 @@ def _sample_trial(path: Path, header: dict, sample: dict, where: Callable[[str],
     )
     events = sample.get("events") if isinstance(sample.get("events"), list) else []
     messages = sample.get("messages") if isinstance(sample.get("messages"), list) else []
-    reader = _Sample(trial, sample, events, where)
+    reader = SampleMessages(trial, sample, events)
+    read_message = reader.message
+    at = where("/messages/")
     for j, msg in enumerate(messages):
         if isinstance(msg, dict):
-            reader.message(msg, where(f"/messages/{j}"))
+            read_message(msg, f"{at}{j}")
     if reader.n_calls == 0 and events:
         _add_sandbox_execs(trial, events, where)
 
@@ -180,87 +176,6 @@ def _sample_trial(path: Path, header: dict, sample: dict, where: Callable[[str],
     return trial
 
 
-class _Sample:
-    """One sample's messages, in order, into its trial."""
-
-    def __init__(self, trial: Trial, sample: dict, events: list, where: Callable[[str], str]):
-        self.build = TrialBuilder(trial)
-        attachments = sample.get("attachments") if isinstance(sample.get("attachments"), dict) else {}
-        self.resolve = _resolver(attachments)
-        self.tool_events, self.exit_codes = _tool_event_info(events)
-        self.call_seq: dict[str, int] = {}
-        self.think_ids: set[str] = set()
-        self.n_calls = 0
-
-    def message(self, msg: dict, ptr: str) -> None:
-        role = msg.get("role")
-        self.build.at()
-        if role in ("system", "user"):
-            self.build.message(role, _content_text(msg.get("content"), self.resolve), ptr)
-        elif role == "assistant":
-            reasoning, text = _assistant_text(msg.get("content"), self.resolve)
-            if reasoning:
-                self.build.message("assistant", reasoning, ptr, attrs={"reasoning": True})
-            if text.strip():
-                self.build.message("assistant", text, ptr)
-            for k, call in enumerate(msg.get("tool_calls") or []):
-                if isinstance(call, dict):
-                    self.tool_call(call, f"{ptr}/tool_calls/{k}")
-        elif role == "tool":
-            self.tool_message(msg, ptr)
-
-    def tool_call(self, call: dict, ptr: str) -> None:
-        self.n_calls += 1
-        call_id = call.get("id") if isinstance(call.get("id"), str) else None
-        fn = call.get("function") if isinstance(call.get("function"), str) else "tool"
-        args = call.get("arguments")
-        if isinstance(args, dict):
-            args = {key: self.resolve(v) for key, v in args.items()}
-        tev = self.tool_events.get(call_id) if call_id else None
-        ts = parse_iso(tev.get("timestamp")) if tev else None
-        if fn == "think" and isinstance(args, dict) and isinstance(args.get("thought"), str):
-            if call_id:
-                self.think_ids.add(call_id)
-            self.build.message("assistant", args["thought"], ptr, timestamp=ts, attrs={"tool": "think"})
-            return
-        text, tool, attrs = _render_call(fn, args)
-        if call_id:
-            attrs["tool_call_id"] = call_id
-        if isinstance(call.get("parse_error"), str):
-            attrs["parse_error"] = call["parse_error"]
-        act = self.build.action(text, ptr, tool=tool, timestamp=ts, attrs=attrs)
-        if call_id:
-            self.call_seq[call_id] = act.seq
-
-    def tool_message(self, msg: dict, ptr: str) -> None:
-        call_id = msg.get("tool_call_id") if isinstance(msg.get("tool_call_id"), str) else None
-        if call_id in self.think_ids:
-            return
-        text = _content_text(msg.get("content"), self.resolve)
-        attrs: dict[str, Any] = {}
-        if isinstance(msg.get("function"), str):
-            attrs["function"] = msg["function"]
-        error = msg.get("error")
-        if isinstance(error, dict):
-            text = _with_error(text, error, attrs)
-        tev = self.tool_events.get(call_id) if call_id else None
-        seq = self.call_seq.get(call_id) if call_id else None
-        self.build.add("observation", text, ptr, role="tool", action_seq=seq,
-                       exit_code=self.exit_codes.get(call_id) if call_id and call_id in self.call_seq else None,
-                       timestamp=parse_iso(tev.get("completed")) if tev else None, attrs=attrs)
-
-
-def _with_error(text: str, error: dict, attrs: dict[str, Any]) -> str:
-    """A tool's output with its error added (``[<type> error] <message>``), unless it says it already."""
-    etype = error.get("type") or "tool"
-    emsg = error.get("message") if isinstance(error.get("message"), str) else ""
-    attrs["error_type"] = etype
-    note = f"[{etype} error] {emsg}".rstrip()
-    if emsg.strip() and emsg.strip() != text.strip():
-        return f"{text}\n{note}" if text else note
-    return text or note
-
-
 def _agent(ev: dict, plan: Any) -> str | None:
     if isinstance(ev.get("solver"), str) and ev["solver"]:
         return ev["solver"]
@@ -268,83 +183,6 @@ def _agent(ev: dict, plan: Any) -> str | None:
         names = [s.get("solver") for s in plan["steps"] if isinstance(s, dict) and isinstance(s.get("solver"), str)]
         if names:
             return "+".join(names)
-    return None
-
-
-def _render_call(fn: str, args: Any) -> tuple[str, str, dict]:
-    """``(text, tool, attrs)`` for one tool call."""
-    if not isinstance(args, dict):
-        raw = args if isinstance(args, str) else orjson.dumps(args, default=str).decode()
-        return f"{fn} {raw}".strip(), fn, {"arguments": args}
-    for key in ("cmd", "code"):
-        if isinstance(args.get(key), str) and set(args) <= {key, "timeout", "user"}:
-            return args[key], fn, ({"arguments": args} if len(args) > 1 else {})
-    if fn == "bash_session" and isinstance(args.get("input"), str) and args.get("action") in ("type_submit", "type"):
-        return args["input"], fn, {"arguments": args}
-    parts = [fn]
-    for key in _EDITOR_ORDER:
-        if isinstance(args.get(key), str):
-            parts.append(shlex.quote(args[key]))
-    for key, value in args.items():
-        if (key in _EDITOR_ORDER and isinstance(value, str)) or value is None:
-            continue
-        parts.append(f"--{key}")
-        parts.append(shlex.quote(value if isinstance(value, str) else orjson.dumps(value, default=str).decode()))
-    return " ".join(parts), fn, {"arguments": args}
-
-
-def _tool_event_info(events: list) -> tuple[dict[str, dict], dict[str, int]]:
-    """Tool events by call id, and exit codes of shell-like calls from their one sandbox exec."""
-    tool_events: dict[str, dict] = {}
-    spans: dict[str, dict] = {}
-    span_of_call: dict[str, str] = {}
-    pending: dict[str, list[str]] = {}  # tool name -> tool span ids not yet paired with an event
-    execs: dict[str, list[dict]] = {}
-    for e in events:
-        if not isinstance(e, dict):
-            continue
-        kind = e.get("event")
-        if kind == "span_begin" and isinstance(e.get("id"), str):
-            spans[e["id"]] = e
-            if e.get("type") == "tool":
-                pending.setdefault(str(e.get("name")), []).append(e["id"])
-        elif kind == "tool" and isinstance(e.get("id"), str):
-            tool_events[e["id"]] = e
-            own = e.get("span_id")
-            if isinstance(own, str) and spans.get(own, {}).get("type") == "tool":
-                span_of_call[e["id"]] = own
-                queue = pending.get(str(e.get("function")), [])
-                if own in queue:
-                    queue.remove(own)
-            else:
-                queue = pending.get(str(e.get("function")), [])
-                if queue:
-                    span_of_call[e["id"]] = queue.pop(0)
-            for sub in e.get("events") or []:  # older logs nest the tool's events
-                if isinstance(sub, dict) and sub.get("event") == "sandbox" and sub.get("action") == "exec":
-                    execs.setdefault(f"call:{e['id']}", []).append(sub)
-        elif kind == "sandbox" and e.get("action") == "exec":
-            span = _enclosing(spans, e.get("span_id"), "tool")
-            if span:
-                execs.setdefault(span, []).append(e)
-    codes: dict[str, int] = {}
-    for call_id, tev in tool_events.items():
-        args = tev.get("arguments") if isinstance(tev.get("arguments"), dict) else {}
-        if not any(isinstance(args.get(k), str) for k in _SHELL_ARGS):
-            continue
-        found = execs.get(f"call:{call_id}") or execs.get(span_of_call.get(call_id, ""), [])
-        if len(found) == 1 and isinstance(found[0].get("result"), int) and not isinstance(found[0].get("result"), bool):
-            codes[call_id] = found[0]["result"]
-    return tool_events, codes
-
-
-def _enclosing(spans: dict[str, dict], span_id: Any, span_type: str) -> str | None:
-    seen = 0
-    while isinstance(span_id, str) and span_id in spans and seen < 1000:
-        if spans[span_id].get("type") == span_type:
-            return span_id
-        span_id = spans[span_id].get("parent_id")
-        seen += 1
     return None
 
 
@@ -462,52 +300,5 @@ def _metadata(header: dict, ev: dict, sample: dict, sid: Any, epoch: Any, meta: 
             out[key] = sample[key]
     return out
 
-
-# --------------------------------------------------------------------------- content
-
-
-def _resolver(attachments: dict) -> Callable[[Any], Any]:
-    def resolve(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith(_ATTACHMENT):
-            found = attachments.get(value[len(_ATTACHMENT):])
-            return found if isinstance(found, str) else value
-        return value
-    return resolve
-
-
-def _content_text(content: Any, resolve: Callable[[Any], Any]) -> str:
-    reasoning, text = _assistant_text(content, resolve)
-    return "\n".join(p for p in (reasoning, text) if p)
-
-
-def _assistant_text(content: Any, resolve: Callable[[Any], Any]) -> tuple[str, str]:
-    """``(reasoning, text)`` of a message's content (a string or a list of content parts)."""
-    if content is None:
-        return "", ""
-    if isinstance(content, str):
-        return "", resolve(content)
-    if not isinstance(content, list):
-        return "", orjson.dumps(content, default=str).decode()
-    reasoning: list[str] = []
-    text: list[str] = []
-    for part in content:
-        if isinstance(part, str):
-            text.append(resolve(part))
-            continue
-        if not isinstance(part, dict):
-            continue
-        ptype = part.get("type")
-        if ptype == "text" and isinstance(part.get("text"), str):
-            text.append(resolve(part["text"]))
-        elif ptype == "reasoning":
-            if part.get("redacted"):
-                reasoning.append("[redacted reasoning]")
-            elif isinstance(part.get("reasoning"), str):
-                reasoning.append(resolve(part["reasoning"]))
-        elif ptype == "tool_use":
-            text.append(f"[tool_use {part.get('name') or part.get('tool_type') or ''}]".replace(" ]", "]"))
-        elif ptype:
-            text.append(f"[{ptype}]")
-    return "\n".join(reasoning), "\n".join(text)
 
 FORMAT = Adapter(NAME, DESCRIPTION, 40, sniff, read)

@@ -67,7 +67,7 @@ def storable_times(trial: Trial) -> Trial:
         if not _storable(value):
             problems.append(f"trial {attr} {value.isoformat()}")
             setattr(trial, attr, None)
-    for event in trial.events:
+    for event in [e for e in trial.events if e.timestamp is not None]:
         if not _storable(event.timestamp):
             problems.append(f"event {event.seq} timestamp {event.timestamp.isoformat()}")  # type: ignore[union-attr]
             event.timestamp = None

@@ -1,0 +1,99 @@
+"""Trials to Arrow rows: events whose strings are stored as they are take a column-at-a-time
+path, the rest are cleaned one at a time; both must store exactly the same rows."""
+
+from __future__ import annotations
+
+import json
+
+from redline import convert, limits
+from redline.convert import TableBuilder
+from redline.events import Event, Trial
+
+
+def _events() -> list[Event]:
+    """Events of every kind, some clean and some needing each kind of cleaning."""
+    return [
+        Event("message", "You are a helpful agent.", role="system", source_pointer="/messages/0"),
+        Event("action", "ls -la /srv | grep conf", role="assistant", tool="bash",
+              attrs={"tool_call_id": "c1"}, source_pointer="/messages/1/tool_calls/0"),
+        Event("observation", "conf.d\n", role="tool", exit_code=0, action_seq=1, source_line=7),
+        Event("message", "café ✓ déjà vu", role="assistant", source_pointer="/messages/3"),
+        Event("action", "echo 'naïve' && cat /etc/hosts; sleep 1 &", role="assistant", tool="bash"),
+        Event("observation", "bad \ud800 half", role="tool", exit_code=2**40, source_line=2**33),
+        Event("message", "hello", role="r" * (limits.MAX_NAME_CHARS + 50), tool="x\udc80"),
+        Event("action", "", role="assistant", tool="bash", source_file="/runs/other.log"),
+        Event("observation", None, role="tool", source_pointer="/ptr/\u00e9"),
+        Event("action", "if true; then echo $((1+", role="assistant", tool="bash"),
+    ]
+
+
+def _trial(key: str, events: list[Event]) -> Trial:
+    trial = Trial("test", "/runs/t.json", local_key=key)
+    for ev in events:
+        trial.add(Event(ev.kind, ev.text, ev.role, ev.tool, ev.exit_code, ev.timestamp, ev.action_seq,
+                        ev.source_file, ev.source_line, ev.source_pointer, dict(ev.attrs)))
+    return trial
+
+
+def _rows(table) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "trial_id"} for row in table.to_pylist()]
+
+
+def _converted(*trials: Trial):
+    builder = TableBuilder()
+    for trial in trials:
+        builder.add(trial)
+    return builder.tables()
+
+
+def test_clean_and_unclean_events_are_stored_the_same_in_either_path():
+    events = _events()
+    # all in one trial: its unclean events send the whole trial through the one-at-a-time path
+    _, together, commands_together = _converted(_trial("all", events))
+    # each alone: the clean ones take the column path
+    alone = [_converted(_trial(f"e{i}", [ev])) for i, ev in enumerate(events)]
+    rows = _rows(together)
+    assert [r["seq"] for r in rows] == list(range(len(events)))
+    for i, (_, ev_table, cmd_table) in enumerate(alone):
+        (row,) = _rows(ev_table)
+        assert {**row, "seq": i, "action_seq": rows[i]["action_seq"]} == rows[i]
+        assert [{**c, "seq": i} for c in _rows(cmd_table)] == [c for c in _rows(commands_together) if c["seq"] == i]
+    # and what cleaning did
+    assert rows[3]["text"] == "café ✓ déjà vu"
+    assert rows[5]["text"] == "bad ? half" and rows[5]["exit_code"] is None and rows[5]["source_line"] is None
+    assert rows[6]["role"].startswith("r" * limits.MAX_NAME_CHARS) and "more characters" in rows[6]["role"]
+    assert rows[6]["tool"] == "x?"
+    assert rows[7]["source_file"] == "/runs/other.log" and rows[0]["source_file"] == "/runs/t.json"
+    assert rows[8]["text"] is None and rows[8]["source_pointer"] == "/ptr/\u00e9"
+    assert json.loads(rows[1]["attrs"]) == {"tool_call_id": "c1"} and rows[0]["attrs"] is None
+    assert rows[9]["parse_error"] and rows[1]["parse_error"] is None
+    programs = [c["program"] for c in _rows(commands_together)]
+    assert programs[:2] == ["ls", "grep"] and "echo" in programs and "sleep" in programs
+
+
+def test_a_trial_longer_than_a_batch_keeps_its_rows_in_order(monkeypatch):
+    monkeypatch.setattr(convert, "FLUSH_EVENTS", 7)
+    monkeypatch.setattr(convert, "FLUSH_COMMANDS", 5)
+    events = []
+    for i in range(20):
+        events.append(Event("action", f"cd /w{i} && make t{i}", role="assistant", tool="bash"))
+        events.append(Event("observation", f"out {i}", role="tool", action_seq=2 * i))
+    trials, table, commands = _converted(_trial("one", events), _trial("two", events[:3]))
+    assert trials.num_rows == 2
+    assert table.num_rows == 43 and len(table.column("seq").chunks) >= 6
+    assert table.column("seq").to_pylist() == list(range(40)) + [0, 1, 2]
+    assert len(commands.column("seq").chunks) >= 8
+    rows = _rows(commands)
+    assert [(r["seq"], r["program"]) for r in rows[:4]] == [(0, "cd"), (0, "make"), (2, "cd"), (2, "make")]
+    assert len(rows) == 2 * 20 + 2 * 2
+
+
+def test_few_and_many_rows_become_the_same_arrow_data(monkeypatch):
+    """A batch of a few rows is converted as structs in one call, a big one a column at a time."""
+    trials = [_trial(f"t{i}", _events()) for i in range(3)]
+    few = _converted(*trials)
+    monkeypatch.setattr(convert, "_FEW_ROWS", 0)
+    many = _converted(*trials)
+    for a, b in zip(few, many):
+        assert a.schema == b.schema and a.num_rows == b.num_rows > 0
+        assert a.to_pylist() == b.to_pylist()
