@@ -28,7 +28,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -48,32 +48,48 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 _DATA = ("classifiers/data",)
 
 
-def _source_files() -> list[Path]:
-    files = sorted(p for p in _PACKAGE.rglob("*.py"))
-    return files + sorted(p for d in _DATA for p in (_PACKAGE / d).rglob("*") if p.is_file())
+def _files(folder: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry]]:
+    """(path relative to the package, entry) of every file under ``folder``."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                yield from _files(entry.path, f"{prefix}{entry.name}/")
+            elif entry.is_file():
+                yield f"{prefix}{entry.name}", entry
 
 
-def _digest(files: list[Path]) -> str:
+def _source_files() -> list[tuple[str, os.DirEntry]]:
+    """What a digest reads, in order: redline's Python files, then the data files (paths
+    relative to the package, ordered part by part)."""
+    every = list(_files(str(_PACKAGE)))
+    files = sorted(((rel, e) for rel, e in every if rel.endswith(".py")), key=lambda f: f[0].split("/"))
+    data = [(rel, e) for rel, e in every if any(rel.startswith(d + "/") for d in _DATA)]
+    return files + sorted(data, key=lambda f: f[0].split("/"))
+
+
+def _digest(files: list[tuple[str, os.DirEntry]]) -> str:
     from importlib import metadata
 
     h = hashlib.sha256()
     h.update(f"{sys.version_info[:3]} polars {metadata.version('polars')}\0".encode())
-    for path in files:
-        h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
-        h.update(path.read_bytes())
+    for rel, entry in files:
+        h.update(rel.encode() + b"\0")
+        with open(entry.path, "rb") as fh:
+            h.update(fh.read())
         h.update(b"\0")
     return h.hexdigest()[:16]
 
 
-def _stat_key(files: list[Path]) -> str:
+def _stat_key(files: list[tuple[str, os.DirEntry]]) -> str:
     """What :func:`source_digest` is cached under: each file's name, modification time (ns),
     size and inode, and those of polars' package file (a polars upgrade writes it anew)."""
     polars = find_spec("polars")
-    h = hashlib.sha256(f"{sys.version_info[:3]} {polars.origin if polars else None}\0".encode())
-    for path in files + ([Path(polars.origin)] if polars and polars.origin else []):
-        st = path.stat()
-        h.update(f"{path.relative_to(_PACKAGE).as_posix() if path.is_relative_to(_PACKAGE) else path}"
-                 f"\0{st.st_mtime_ns}\0{st.st_size}\0{st.st_ino}\0".encode())
+    origin = polars.origin if polars and polars.origin else None
+    h = hashlib.sha256(f"{sys.version_info[:3]} {origin}\0".encode())
+    stats = [(rel, entry.stat()) for rel, entry in files]
+    if origin:
+        stats.append((origin, os.stat(origin)))
+    h.update("".join(f"{rel}\0{st.st_mtime_ns}\0{st.st_size}\0{st.st_ino}\0" for rel, st in stats).encode())
     return h.hexdigest()
 
 
