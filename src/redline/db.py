@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import schema
 
@@ -341,27 +342,50 @@ def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = Fals
     return con
 
 
-def open_current(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection | None:
+def open_current(path: str | os.PathLike[str], *, queries_only: bool = False) -> duckdb.DuckDBPyConnection | None:
     """An existing redline database at this schema version, opened read-only: the quick way in
     for a command that may find nothing to write. None when it is anything else (missing, not a
     DuckDB file, at another schema version, attached to a dataset, held by a writer): opening it
-    with :func:`connect` then migrates it, or says what is wrong."""
-    import duckdb
+    with :func:`connect` then migrates it, or says what is wrong.
 
+    ``queries_only``: the caller only runs SQL and fetches rows (``execute``, ``fetchall``),
+    which DuckDB's engine module does alone (:func:`_engine`)."""
+    engine = _engine(queries_only)
     path = os.fspath(path)
     try:
         check_database_file(path, must_exist=True)
-        con = _configure(duckdb.connect(path, read_only=True))
-    except (OSError, SchemaError, duckdb.Error):
+        con = _configure(engine.connect(path, read_only=True))
+    except (OSError, SchemaError, engine.Error):
         return None
     try:
         version, attached = _bookkeeping(con)
-    except duckdb.Error:
+    except engine.Error:
         version, attached = None, None
     if version != SCHEMA_VERSION or attached is not None:
         con.close()
         return None
     return con
+
+
+def _engine(queries_only: bool) -> Any:
+    """The module to connect with: the ``duckdb`` package; or, for a connection that only
+    runs SQL and fetches rows, the engine module the package wraps (``_duckdb`` in DuckDB 1.4
+    and later), when the package is not imported yet. Importing the package costs about as much
+    as a command that finds nothing to do: its relational API and what that imports (inspect,
+    dataclasses, importlib.metadata), none of which running a query needs. The connection is
+    the same object either way; importing the package later gives it the whole API. A DuckDB
+    without such a module (or one that holds no ``connect``) is used through the package."""
+    if queries_only and "duckdb" not in sys.modules:
+        try:
+            import _duckdb
+        except ImportError:
+            pass
+        else:
+            if callable(getattr(_duckdb, "connect", None)) and isinstance(getattr(_duckdb, "Error", None), type):
+                return _duckdb
+    import duckdb
+
+    return duckdb
 
 
 def _bookkeeping(con: duckdb.DuckDBPyConnection) -> tuple[int, tuple[str, int] | None]:

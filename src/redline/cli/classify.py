@@ -118,7 +118,7 @@ def labels_current(db_path, models_dir, no_models) -> bool:
         return False
     from ..classifiers.versions import labels_current as current
 
-    con = dbmod.open_current(db_path) or open_db(db_path)  # read-only when it needs no migration
+    con = dbmod.open_current(db_path, queries_only=True) or open_db(db_path)  # read-only: no migration due
     try:
         state = current(con, models_dir, use_models=not no_models)
     finally:
