@@ -4,7 +4,9 @@ labels they leave are those a full run leaves."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -156,6 +158,8 @@ def test_the_command_says_the_labels_are_current_without_loading_the_classifiers
     n = len(active_rules()) + 3  # and the three shipped models
     assert idle.stdout.strip() == f"labels are current (2 trials, {n} classifiers)"
     assert "redline.classifiers.rules" not in idle.stderr and " polars\n" not in idle.stderr
+    if importlib.util.find_spec("_duckdb") is not None:  # nor the duckdb package: its engine module runs the queries
+        assert "_duckdb" in idle.stderr and not re.search(r"\|\s+duckdb$", idle.stderr, re.M)
     con = redline.connect(db)
     runs = con.execute("SELECT count(*) FROM classify_runs").fetchall()[0][0]
     con.execute("UPDATE classify_runs SET code = 'another source'")
