@@ -369,8 +369,8 @@ def open_current(path: str | os.PathLike[str], *, queries_only: bool = False) ->
 
 def _engine(queries_only: bool) -> Any:
     """The module to connect with: the ``duckdb`` package; or, for a connection that only
-    runs SQL and fetches rows, the engine module the package wraps (``_duckdb`` in DuckDB 1.4
-    and later), when the package is not imported yet. Importing the package costs about as much
+    runs SQL and fetches rows, the engine module the package wraps (``_duckdb``, which recent
+    DuckDB wheels install beside it), when the package is not imported yet. Importing the package costs about as much
     as a command that finds nothing to do: its relational API and what that imports (inspect,
     dataclasses, importlib.metadata), none of which running a query needs. The connection is
     the same object either way; importing the package later gives it the whole API. A DuckDB
@@ -392,9 +392,9 @@ def _bookkeeping(con: duckdb.DuckDBPyConnection) -> tuple[int, tuple[str, int] |
     """The database's schema version (0: not a redline database yet) and, when ``redline
     attach`` made it, (dataset, schema version): one look at the catalog, and a query for each
     bookkeeping table there."""
-    present = {row[0] for row in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE table_name IN ('schema_migrations', ?)",
-        [ATTACHED_TABLE]).fetchall()}
+    present = {row[0] for row in con.execute(  # (naming the database spares DuckDB the system catalog)
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND table_name IN ('schema_migrations', ?)", [ATTACHED_TABLE]).fetchall()}
     version = 0
     if "schema_migrations" in present:
         version = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
