@@ -219,3 +219,36 @@ def test_a_new_source_that_finds_every_label_current_records_it_for_the_quick_an
     classify(con)
     assert con.execute("SELECT count(*) FROM classify_runs").fetchall()[0][0] == runs, "recorded once"
     con.close()
+
+
+def test_the_quick_answer_agrees_with_the_pairs_a_run_would_label(tmp_path, write_traj):
+    from redline.classifiers.models.available import available_models
+    from redline.classifiers.versions import MODEL_PREFIX, labels_current, pending, recorded_versions
+
+    paths = [write_traj(f"a__t-{i}", steps) for i, steps in enumerate(STEPS[:3])]
+    con = redline.connect(tmp_path / "a.duckdb")
+    ingest(paths, con)
+    classify(con, models=available_models())
+    expected = recorded_versions(con)
+    n = len(expected)
+    assert labels_current(con) == (3, n) and not pending(con, expected)
+    # a second full run covers every pair again, under the same versions: still current, once each
+    classify(con, models=available_models(), full=True)
+    assert labels_current(con) == (3, n)
+    # the rules alone are not current where a model gave part of their labels
+    assert labels_current(con, use_models=False) is None
+    # one pair labelled under another version: that pair is not current, and the answer says so
+    rule = next(k for k in expected if not k.startswith(MODEL_PREFIX))
+    trial = con.execute("SELECT min(trial_id) FROM trials").fetchall()[0][0]
+    con.execute("UPDATE classify_coverage SET version = 'older' WHERE classifier = ? AND trial_id = ?", [rule, trial])
+    assert labels_current(con) is None and pending(con, expected) == [(trial, (rule,))]
+    classify(con, models=available_models())
+    assert labels_current(con) == (3, n)
+    # a file read again since: its trial is not current for any classifier
+    paths[1].write_text(paths[1].read_text().replace("kill -9 4242", "kill -9 4343"))
+    ingest([paths[1]], con)
+    assert labels_current(con) is None
+    assert [len(keys) for _, keys in pending(con, expected)] == [n]
+    classify(con, models=available_models())
+    assert labels_current(con) == (3, n)
+    con.close()
