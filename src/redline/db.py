@@ -370,11 +370,12 @@ def open_current(path: str | os.PathLike[str], *, queries_only: bool = False) ->
 def _engine(queries_only: bool) -> Any:
     """The module to connect with: the ``duckdb`` package; or, for a connection that only
     runs SQL and fetches rows, the engine module the package wraps (``_duckdb``, which recent
-    DuckDB wheels install beside it), when the package is not imported yet. Importing the package costs about as much
-    as a command that finds nothing to do: its relational API and what that imports (inspect,
-    dataclasses, importlib.metadata), none of which running a query needs. The connection is
-    the same object either way; importing the package later gives it the whole API. A DuckDB
-    without such a module (or one that holds no ``connect``) is used through the package."""
+    DuckDB wheels install beside it), when the package is not imported yet. Importing the
+    package costs about as much as a command that finds nothing to do: its relational API and
+    what that imports (importlib.metadata and its e-mail parsing, among others), none of which
+    running a query needs. The connection is the same object either way; importing the package
+    later gives it the whole API. A DuckDB without such a module (or one whose module holds no
+    ``connect``) is used through the package."""
     if queries_only and "duckdb" not in sys.modules:
         try:
             import _duckdb
