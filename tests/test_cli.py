@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from redline.cli import main
 
-COMMANDS = sorted(main.commands)
+CTX = click.Context(main)
+COMMANDS = main.list_commands(CTX)
 
 
 def test_expected_commands_exist():
@@ -20,13 +21,38 @@ def test_expected_commands_exist():
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_and_option_has_help(name):
-    command = main.commands[name]
+    command = main.get_command(CTX, name)
     assert command.help and len(command.help.strip()) > 20, name
     for param in command.params:
         if isinstance(param, click.Option) and param.name != "help":
             assert param.help, f"{name} --{param.name} has no help"
     result = CliRunner().invoke(main, [name, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_the_group_lists_exactly_the_commands_its_modules_define():
+    import importlib
+    import pkgutil
+
+    import redline.cli
+    from redline.cli import COMMANDS as BY_MODULE
+
+    for module in pkgutil.iter_modules(redline.cli.__path__):
+        importlib.import_module(f"redline.cli.{module.name}")
+    assert set(main.commands) == set(BY_MODULE) == set(COMMANDS)
+    for name, module in BY_MODULE.items():
+        assert main.commands[name].callback.__module__ == f"redline.cli.{module}", name
+
+
+def test_a_command_imports_its_own_module_only(tmp_path):
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom redline.cli import main\ntry:\n    main(['formats'])\nexcept SystemExit:\n    pass\n"
+              "print(sorted(m for m in sys.modules if m.startswith('redline.cli.')))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['redline.cli.app', 'redline.cli.dataset', 'redline.cli.ingest']"
 
 
 def test_ingest_classify_trials_show_and_sql(tmp_path, write_traj):

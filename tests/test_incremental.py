@@ -4,7 +4,9 @@ labels they leave are those a full run leaves."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -156,6 +158,8 @@ def test_the_command_says_the_labels_are_current_without_loading_the_classifiers
     n = len(active_rules()) + 3  # and the three shipped models
     assert idle.stdout.strip() == f"labels are current (2 trials, {n} classifiers)"
     assert "redline.classifiers.rules" not in idle.stderr and " polars\n" not in idle.stderr
+    if importlib.util.find_spec("_duckdb") is not None:  # nor the duckdb package: its engine module runs the queries
+        assert "_duckdb" in idle.stderr and not re.search(r"\|\s+duckdb$", idle.stderr, re.M)
     con = redline.connect(db)
     runs = con.execute("SELECT count(*) FROM classify_runs").fetchall()[0][0]
     con.execute("UPDATE classify_runs SET code = 'another source'")
@@ -214,4 +218,37 @@ def test_a_new_source_that_finds_every_label_current_records_it_for_the_quick_an
     runs = con.execute("SELECT count(*) FROM classify_runs").fetchall()[0][0]
     classify(con)
     assert con.execute("SELECT count(*) FROM classify_runs").fetchall()[0][0] == runs, "recorded once"
+    con.close()
+
+
+def test_the_quick_answer_agrees_with_the_pairs_a_run_would_label(tmp_path, write_traj):
+    from redline.classifiers.models.available import available_models
+    from redline.classifiers.versions import MODEL_PREFIX, labels_current, pending, recorded_versions
+
+    paths = [write_traj(f"a__t-{i}", steps) for i, steps in enumerate(STEPS[:3])]
+    con = redline.connect(tmp_path / "a.duckdb")
+    ingest(paths, con)
+    classify(con, models=available_models())
+    expected = recorded_versions(con)
+    n = len(expected)
+    assert labels_current(con) == (3, n) and not pending(con, expected)
+    # a second full run covers every pair again, under the same versions: still current, once each
+    classify(con, models=available_models(), full=True)
+    assert labels_current(con) == (3, n)
+    # the rules alone are not current where a model gave part of their labels
+    assert labels_current(con, use_models=False) is None
+    # one pair labelled under another version: that pair is not current, and the answer says so
+    rule = next(k for k in expected if not k.startswith(MODEL_PREFIX))
+    trial = con.execute("SELECT min(trial_id) FROM trials").fetchall()[0][0]
+    con.execute("UPDATE classify_coverage SET version = 'older' WHERE classifier = ? AND trial_id = ?", [rule, trial])
+    assert labels_current(con) is None and pending(con, expected) == [(trial, (rule,))]
+    classify(con, models=available_models())
+    assert labels_current(con) == (3, n)
+    # a file read again since: its trial is not current for any classifier
+    paths[1].write_text(paths[1].read_text().replace("kill -9 4242", "kill -9 4343"))
+    ingest([paths[1]], con)
+    assert labels_current(con) is None
+    assert [len(keys) for _, keys in pending(con, expected)] == [n]
+    classify(con, models=available_models())
+    assert labels_current(con) == (3, n)
     con.close()

@@ -159,3 +159,21 @@ def test_a_database_with_clashing_tables_is_not_taken_for_a_redline_database(tmp
     con.close()
     with pytest.raises(db.SchemaError, match="events"):
         db.connect(path)
+
+
+def test_classify_of_an_unmigrated_database_migrates_it_first(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "old.duckdb"
+    _v1_database(path)
+    exe = Path(sys.executable).with_name("redline")
+    done = subprocess.run([str(exe), "classify", "--db", str(path), "--no-models"], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "over 2 trials" in done.stdout
+    con = db.connect(path, read_only=True)
+    try:
+        assert db.schema_version(con) == db.SCHEMA_VERSION
+    finally:
+        con.close()

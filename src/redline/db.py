@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from . import schema
 
+if TYPE_CHECKING:  # DuckDB itself is imported by connect: importing it costs more than the rest
+    import duckdb  # of a command that has nothing to do (its Python layer, not its engine)
+
 DEFAULT_DB = "redline.duckdb"
 
-Migration = Callable[[duckdb.DuckDBPyConnection], None]
+Migration = Callable[["duckdb.DuckDBPyConnection"], None]
 
 
 def _m002_classify_runs(con: duckdb.DuckDBPyConnection) -> None:
@@ -320,12 +323,14 @@ def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = Fals
     A path that holds anything but a DuckDB database is refused (:class:`SchemaError`). Memory
     is capped at :data:`MEMORY_LIMIT` (``REDLINE_MEMORY_LIMIT`` in the environment).
     """
+    import duckdb
+
     path = os.fspath(path)
     check_database_file(path, must_exist=read_only or not create)
+    con = _configure(duckdb.connect(path, read_only=read_only))
+    version, attached = _bookkeeping(con)
+    _refuse_attached(con, path, attached, read_only=read_only)
     if read_only:
-        con = _configure(duckdb.connect(path, read_only=True))
-        _refuse_attached(con, path, read_only=True)
-        version = schema_version(con)
         if version != SCHEMA_VERSION:
             con.close()
             raise SchemaError(
@@ -333,26 +338,83 @@ def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = Fals
                 "open it once without read-only access to migrate"
             )
         return con
-    con = _configure(duckdb.connect(path))
-    _refuse_attached(con, path, read_only=False)
-    migrate(con)
+    migrate(con, version)
     return con
+
+
+def open_current(path: str | os.PathLike[str], *, queries_only: bool = False) -> duckdb.DuckDBPyConnection | None:
+    """An existing redline database at this schema version, opened read-only: the quick way in
+    for a command that may find nothing to write. None when it is anything else (missing, not a
+    DuckDB file, at another schema version, attached to a dataset, held by a writer): opening it
+    with :func:`connect` then migrates it, or says what is wrong.
+
+    ``queries_only``: the caller only runs SQL and fetches rows (``execute``, ``fetchall``),
+    which DuckDB's engine module does alone (:func:`_engine`)."""
+    engine = _engine(queries_only)
+    path = os.fspath(path)
+    try:
+        check_database_file(path, must_exist=True)
+        con = _configure(engine.connect(path, read_only=True))
+    except (OSError, SchemaError, engine.Error):
+        return None
+    try:
+        version, attached = _bookkeeping(con)
+    except engine.Error:
+        version, attached = None, None
+    if version != SCHEMA_VERSION or attached is not None:
+        con.close()
+        return None
+    return con
+
+
+def _engine(queries_only: bool) -> Any:
+    """The module to connect with: the ``duckdb`` package; or, for a connection that only
+    runs SQL and fetches rows, the engine module the package wraps (``_duckdb``, which recent
+    DuckDB wheels install beside it), when the package is not imported yet. Importing the
+    package costs about as much as a command that finds nothing to do: its relational API and
+    what that imports (importlib.metadata and its e-mail parsing, among others), none of which
+    running a query needs. The connection is the same object either way; importing the package
+    later gives it the whole API. A DuckDB without such a module (or one whose module holds no
+    ``connect``) is used through the package."""
+    if queries_only and "duckdb" not in sys.modules:
+        try:
+            import _duckdb
+        except ImportError:
+            pass
+        else:
+            if callable(getattr(_duckdb, "connect", None)) and isinstance(getattr(_duckdb, "Error", None), type):
+                return _duckdb
+    import duckdb
+
+    return duckdb
+
+
+def _bookkeeping(con: duckdb.DuckDBPyConnection) -> tuple[int, tuple[str, int] | None]:
+    """The database's schema version (0: not a redline database yet) and, when ``redline
+    attach`` made it, (dataset, schema version): one look at the catalog, and a query for each
+    bookkeeping table there."""
+    present = {row[0] for row in con.execute(  # (naming the database spares DuckDB the system catalog)
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND table_name IN ('schema_migrations', ?)", [ATTACHED_TABLE]).fetchall()}
+    version = 0
+    if "schema_migrations" in present:
+        version = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
+    attached = None
+    if ATTACHED_TABLE in present:
+        row = con.execute(f"SELECT uri, schema_version FROM {ATTACHED_TABLE}").fetchall()
+        attached = (row[0][0], row[0][1]) if row else None
+    return version, attached
 
 
 def attached_dataset(con: duckdb.DuckDBPyConnection) -> tuple[str, int] | None:
     """(dataset, schema version) when the database was made by ``redline attach``, else None."""
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                         [ATTACHED_TABLE]).fetchall()[0][0]
-    if not exists:
-        return None
-    row = con.execute(f"SELECT uri, schema_version FROM {ATTACHED_TABLE}").fetchall()
-    return (row[0][0], row[0][1]) if row else None
+    return _bookkeeping(con)[1]
 
 
-def _refuse_attached(con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:
+def _refuse_attached(con: duckdb.DuckDBPyConnection, path: str, attached: tuple[str, int] | None,
+                     read_only: bool) -> None:
     """A database attached to a dataset is opened read-only, and only at this schema version;
     its tables are views, so a write or a migration is refused with what to do instead."""
-    attached = attached_dataset(con)
     if attached is None:
         return
     uri, version = attached
@@ -370,25 +432,22 @@ def _refuse_attached(con: duckdb.DuckDBPyConnection, path: str, read_only: bool)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchall()[0][0]
-    if not exists:
-        return 0
-    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
+    return _bookkeeping(con)[0]
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> int:
+def migrate(con: duckdb.DuckDBPyConnection, current: int | None = None) -> int:
     """Create a new database, or apply an older one's pending migrations in order; return the
-    resulting schema version. Everything pending runs in one transaction."""
-    con.execute(MIGRATIONS_TABLE)
-    current = schema_version(con)
+    resulting schema version. Everything pending runs in one transaction. ``current``: the
+    schema version the database is known to have (default: read it)."""
+    if current is None:
+        current = schema_version(con)
     if current > SCHEMA_VERSION:
         raise SchemaError(
             f"database schema version {current} is newer than this redline ({SCHEMA_VERSION})"
         )
     if current == SCHEMA_VERSION:
         return current
+    con.execute(MIGRATIONS_TABLE)
     with transaction(con):
         if current == 0:
             _create(con)

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -222,3 +223,35 @@ def test_a_change_in_how_frames_are_built_changes_every_rules_version(
     fingerprint.frames_fingerprint.cache_clear()
     after = _versions()
     assert all(before[rule_id] != after[rule_id] for rule_id in before)
+
+
+def test_the_source_digest_is_read_back_while_the_files_are_unchanged(tmp_path, monkeypatch):
+    import shutil
+
+    source = Path(versions.__file__).resolve().parent.parent
+    copy = tmp_path / "redline"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("REDLINE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(versions, "_PACKAGE", copy)
+    versions.source_digest.cache_clear()
+    try:
+        digest = versions.source_digest()
+        cached = tmp_path / "cache" / "source-digest.json"
+        assert json.loads(cached.read_text())["digest"] == digest
+        # the same files in another place: the digest is of their names and contents
+        monkeypatch.setattr(versions, "_PACKAGE", source)
+        assert versions._digest(versions._source_files()) == digest
+        monkeypatch.setattr(versions, "_PACKAGE", copy)
+        # while no file changed, the digest is read back, not computed
+        cached.write_text(json.dumps({**json.loads(cached.read_text()), "digest": "from-the-cache"}))
+        versions.source_digest.cache_clear()
+        assert versions.source_digest() == "from-the-cache"
+        # a file written since: hashed again
+        rule = copy / "classifiers" / "rules" / "__init__.py"
+        rule.write_text(rule.read_text() + "\n# changed\n")
+        versions.source_digest.cache_clear()
+        changed = versions.source_digest()
+        assert changed not in (digest, "from-the-cache")
+        assert json.loads(cached.read_text())["digest"] == changed
+    finally:
+        versions.source_digest.cache_clear()

@@ -28,15 +28,17 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from importlib import metadata
+from importlib.util import find_spec
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from .models.declared import MODELS
 from .models.files import ModelError, model_folder, read_meta, user_models_dir
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: the prefix of a learned model's key among the classifiers a run records
 MODEL_PREFIX = "model:"
@@ -46,20 +48,88 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 _DATA = ("classifiers/data",)
 
 
+def _files(folder: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry]]:
+    """(path relative to the package, entry) of every file under ``folder``."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                yield from _files(entry.path, f"{prefix}{entry.name}/")
+            elif entry.is_file():
+                yield f"{prefix}{entry.name}", entry
+
+
+def _source_files() -> list[tuple[str, os.DirEntry]]:
+    """What a digest reads, in order: redline's Python files, then the data files (paths
+    relative to the package, ordered part by part)."""
+    every = list(_files(str(_PACKAGE)))
+    files = sorted(((rel, e) for rel, e in every if rel.endswith(".py")), key=lambda f: f[0].split("/"))
+    data = [(rel, e) for rel, e in every if any(rel.startswith(d + "/") for d in _DATA)]
+    return files + sorted(data, key=lambda f: f[0].split("/"))
+
+
+def _digest(files: list[tuple[str, os.DirEntry]]) -> str:
+    from importlib import metadata
+
+    h = hashlib.sha256()
+    h.update(f"{sys.version_info[:3]} polars {metadata.version('polars')}\0".encode())
+    for rel, entry in files:
+        h.update(rel.encode() + b"\0")
+        with open(entry.path, "rb") as fh:
+            h.update(fh.read())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def _stat_key(files: list[tuple[str, os.DirEntry]]) -> str:
+    """What :func:`source_digest` is cached under: each file's name, modification time (ns),
+    size and inode, and those of polars' package file (a polars upgrade writes it anew)."""
+    polars = find_spec("polars")
+    origin = polars.origin if polars and polars.origin else None
+    h = hashlib.sha256(f"{sys.version_info[:3]} {origin}\0".encode())
+    stats = [(rel, entry.stat()) for rel, entry in files]
+    if origin:
+        stats.append((origin, os.stat(origin)))
+    h.update("".join(f"{rel}\0{st.st_mtime_ns}\0{st.st_size}\0{st.st_ino}\0" for rel, st in stats).encode())
+    return h.hexdigest()
+
+
 @lru_cache(maxsize=1)
 def source_digest() -> str:
     """A hash of what the rules' versions are computed from: redline's Python source, the
     classifiers' data files, and the versions of Python and polars (whose serialised form of an
-    expression is part of a version). Equal digests give equal rule versions."""
-    h = hashlib.sha256()
-    h.update(f"{sys.version_info[:3]} polars {metadata.version('polars')}\0".encode())
-    files = sorted(p for p in _PACKAGE.rglob("*.py"))
-    files += sorted(p for d in _DATA for p in (_PACKAGE / d).rglob("*") if p.is_file())
-    for path in files:
-        h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
-        h.update(path.read_bytes())
-        h.update(b"\0")
-    return h.hexdigest()[:16]
+    expression is part of a version). Equal digests give equal rule versions.
+
+    Hashing the source reads every file, so the digest is kept in the cache folder
+    (:func:`cache_dir`) under a key of the files' names, sizes, modification times and inodes
+    (the test Python applies to its own bytecode, and more): a process whose files are as they
+    were reads it back; any file written since makes it hash them again."""
+    files = _source_files()
+    try:
+        key = _stat_key(files)
+    except OSError:  # a file went away while we looked: hash what is there
+        return _digest(_source_files())
+    path = cache_dir() / "source-digest.json"
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(cached, dict) and cached.get("key") == key and isinstance(cached.get("digest"), str):
+            return cached["digest"]
+    except (OSError, ValueError):
+        pass
+    digest = _digest(files)
+    _write(path, json.dumps({"key": key, "digest": digest}))
+    return digest
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a cache file whole (nothing happens if the folder cannot be written: what it
+    would hold is computed again next time)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 #: environment variable naming the folder of redline's caches (default: the user's cache directory)
@@ -94,17 +164,12 @@ def cached_rule_versions() -> dict[str, str] | None:
 def cache_rule_versions(versions: dict[str, str]) -> None:
     """Keep the registry's rule versions for this source (nothing happens if the folder cannot
     be written: they are computed again next time)."""
-    path = _cache_file()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(versions, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    _write(_cache_file(), json.dumps(versions, sort_keys=True))
 
 
 def _sklearn_version() -> str | None:
+    from importlib import metadata
+
     try:
         return metadata.version("scikit-learn")
     except metadata.PackageNotFoundError:
@@ -118,7 +183,6 @@ def model_versions(folder: str | Path | None = None, ids: Iterable[str] | None =
     for this scikit-learn). None when that cannot be told without loading a model (the run
     loads them and says what is wrong)."""
     folder = Path(folder) if folder is not None else user_models_dir()
-    installed = _sklearn_version()
     wanted = None if ids is None else set(ids)
     out: dict[str, str] = {}
     try:
@@ -130,7 +194,7 @@ def model_versions(folder: str | Path | None = None, ids: Iterable[str] | None =
                 return None
             meta = read_meta(path)
             if (meta.get("id") != spec.id or meta.get("spec_version") != spec.version or not meta.get("version")
-                    or ("compact" not in meta and meta.get("sklearn_version") != installed)):
+                    or ("compact" not in meta and meta.get("sklearn_version") != _sklearn_version())):
                 return None
             out[MODEL_PREFIX + spec.id] = str(meta["version"])
     except ModelError:
@@ -196,10 +260,32 @@ def labels_current(con: duckdb.DuckDBPyConnection, models_folder: str | Path | N
         if models is None:
             return None
         expected |= models
-    elif con.execute("SELECT count(*) FROM classify_coverage WHERE classifier LIKE 'model:%' "
-                     "AND run_id IN (SELECT run_id FROM classify_runs WHERE status = 'complete')").fetchall()[0][0]:
+    trials, covered, by_models = _coverage(con, expected)
+    if not use_models and by_models:
         return None  # the rules run again where a model gave part of their labels
-    if pending(con, expected):
+    if covered != trials * len(expected):
         return None
-    trials = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
     return trials, len(expected)
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, expected: dict[str, str]) -> tuple[int, int, int]:
+    """In one query: the stored trials; the (trial, classifier) pairs of ``expected`` that are
+    current (:func:`pending` tells which are not, this only counts); and the coverage rows of
+    complete runs that learned models wrote. Pairs are told apart by a 64-bit hash of the two
+    (cheaper than the strings): two pairs of one hash would count as one, which can only make
+    the labels look not current, and the run then finds the answer the slow way."""
+    values, params = _values(expected) if expected else ("(NULL, NULL)", [])
+    return con.execute(f"""
+        WITH expected(classifier, version) AS (VALUES {values}),
+        complete AS (SELECT run_id FROM classify_runs WHERE status = 'complete')
+        SELECT
+            (SELECT count(*) FROM trials),
+            (SELECT count(DISTINCT hash(c.trial_id, c.classifier)) FROM classify_coverage c
+                JOIN expected e ON e.classifier = c.classifier AND e.version = c.version
+                JOIN trials t ON t.trial_id = c.trial_id
+                LEFT JOIN ingested_files f ON f.path = t.source_path
+                WHERE c.run_id IN (SELECT run_id FROM complete)
+                  AND c.ingested_at IS NOT DISTINCT FROM f.ingested_at),
+            (SELECT count(*) FROM classify_coverage
+             WHERE classifier LIKE 'model:%' AND run_id IN (SELECT run_id FROM complete))
+    """, params).fetchall()[0]

@@ -1,15 +1,16 @@
 """The ``redline`` command: a thin layer over the library.
 
 Each command parses its options, calls one library function and prints the result. Commands
-live in one module per topic and register themselves on :data:`main` when imported here.
+live in one module per topic and register themselves on :data:`main` when imported; the group
+imports a command's module when the command is asked for (:data:`.app.COMMANDS` names it), so
+``redline classify`` imports neither the report nor the dataset commands.
 """
 
 from __future__ import annotations
 
-from . import analyse, audit, browse, check, classify, dataset, ingest, models, report  # noqa: F401  (registers the commands)
-from .app import main
+from .app import COMMANDS, main
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "main"]
 
 if __name__ == "__main__":  # pragma: no cover
     main()

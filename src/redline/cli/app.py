@@ -8,6 +8,7 @@ messages and transcript text can all come from a hostile transcript.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from contextlib import contextmanager
@@ -143,7 +144,35 @@ def open_db(db_path: str, read_only: bool = False, create: bool = False):
         fail(f"{db_path}: cannot open database: {exc}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+#: every command, and the module of this package that defines it (and registers it on
+#: :data:`main` when imported): a command's module is imported when the command runs or help
+#: lists it, so a command does not pay for importing the others
+COMMANDS = {
+    "analyse": "analyse", "episodes": "analyse", "findings": "analyse", "compare": "analyse",
+    "audit": "audit",
+    "sql": "browse", "trials": "browse", "show": "browse",
+    "check": "check",
+    "classify": "classify", "rules": "classify", "rule": "classify", "eval": "classify",
+    "export": "dataset", "attach": "dataset",
+    "ingest": "ingest", "formats": "ingest",
+    "train": "models", "models": "models", "label": "models", "similar": "models",
+    "report": "report",
+}
+
+
+class _Commands(click.Group):
+    """A group whose commands are imported by name, from :data:`COMMANDS`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"{__package__}.{COMMANDS[cmd_name]}")
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="redline")
 def main() -> None:
     """Audit recorded AI-agent trials.

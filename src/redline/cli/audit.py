@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import click
-import duckdb
 
 from .. import audit as run_audit
 from .. import db as dbmod
@@ -60,7 +59,11 @@ def audit(paths, db_path, out, fmt, workers, title, sample, progress_mode):
             fail(str(exc.args[0]))
         except dbmod.SchemaError as exc:
             fail(str(exc))
-        except duckdb.Error as exc:
+        except Exception as exc:  # DuckDB's own errors: say which file (DuckDB is imported by then)
+            import duckdb
+
+            if not isinstance(exc, duckdb.Error):
+                raise
             fail(f"{db_path}: {str(exc).splitlines()[0]}")
     echo(f"wrote {path}")
     if missing:

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from .. import db as dbmod
 from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS
 from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 from .dataset import engine_options, run_dataset_classify
@@ -117,7 +118,7 @@ def labels_current(db_path, models_dir, no_models) -> bool:
         return False
     from ..classifiers.versions import labels_current as current
 
-    con = open_db(db_path)
+    con = dbmod.open_current(db_path, queries_only=True) or open_db(db_path)  # read-only: no migration due
     try:
         state = current(con, models_dir, use_models=not no_models)
     finally:

@@ -38,11 +38,9 @@ import io
 import json
 import os
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +63,7 @@ class ModelError(RuntimeError):
 
 def default_dir() -> Path:
     """The shipped default models (package data)."""
-    return Path(str(resources.files("redline.classifiers.models") / "data" / "default"))
+    return Path(__file__).parent / "data" / "default"
 
 
 def user_models_dir() -> Path:
@@ -162,6 +160,8 @@ def _canonical(data: bytes) -> bytes:
     """A skops archive rewritten so the same object always gives the same bytes: array entries
     and object identities (both memory addresses) renumbered in order of first mention, the
     vectorizers' remembered ``id(stop_words)`` (an address too) set to 0, timestamps fixed."""
+    import zipfile  # here: saving is rare, and reading a model's metadata (every classify) needs no zip
+
     src = zipfile.ZipFile(io.BytesIO(data))
     schema = src.read("schema.json").decode("utf-8")
     names: dict[str, str] = {}
