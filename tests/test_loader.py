@@ -89,6 +89,8 @@ def test_parallel_and_serial_ingest_store_the_same_rows_in_the_same_order(tmp_pa
     parallel = redline.connect(tmp_path / "p.duckdb")
     serial_report = ingest([tmp_path / "runs"], serial, workers=1)
     parallel_report = ingest([tmp_path / "runs"], parallel, workers=2)
+    assert (serial_report.workers, parallel_report.workers) == (1, 2)
+    parallel_report.workers = 1
     assert serial_report == parallel_report and serial_report.errors == 1
     for q in ("SELECT trial_id, seq, kind, text FROM events ORDER BY rowid",
               "SELECT trial_id, seq, idx, program, argv FROM commands ORDER BY rowid",

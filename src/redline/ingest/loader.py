@@ -1,7 +1,9 @@
 """Ingest: find files, detect their format, parse them (in parallel), load them in bulk.
 
-Workers turn one file into Arrow tables (trials, events, commands); the parent process owns
-the database and writes each batch in one transaction. A file that fails becomes one
+Each file becomes Arrow tables (trials, events, commands), in this process or in worker
+processes (:mod:`.workers`) that read consecutive files ahead of the writer and send their rows
+back packed (:class:`~.results.Packed`); this process owns the database and writes each batch
+in one transaction, in the files' order (:mod:`.writer`). A file that fails becomes one
 ``ingested_files`` row with status ``error`` and the reason; it never stops the others: not a
 file the adapter chokes on (:mod:`.reasons` says why in a sentence), not a pipe or a device
 (never opened, see :mod:`.discovery`), not a worker killed mid-file (:mod:`.workers`), not a
@@ -328,6 +330,7 @@ def ingest(
     if on_total:
         on_total(len(found.files))
     sizes = _sizes(jobs)
+    report.workers = _worker_count(workers, jobs, sizes)
     with dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), threads(con, INGEST_DUCKDB_THREADS):
-        load(con, _results(jobs, _worker_count(workers, jobs, sizes), sizes), report.count, on_file)
+        load(con, _results(jobs, report.workers, sizes), report.count, on_file)
     return report

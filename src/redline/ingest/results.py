@@ -66,6 +66,8 @@ class IngestReport:
     #: how many inputs were named, and those that matched nothing (``NAME: why``)
     named: int = 0
     missing: list[str] = field(default_factory=list)
+    #: the processes that read the files: 1 is this process, more are worker processes
+    workers: int = 1
 
     def summary(self) -> str:
         return (
@@ -135,6 +137,18 @@ def pack(results: list[FileResult]) -> Packed:
         # -1: the file has no such table at all (as opposed to one of no rows)
         rows[name] = [-1 if t is None else t.num_rows for t in parts]
         present = [t for t in parts if t is not None]
-        tables[name] = pa.concat_tables(present).combine_chunks() if present else None
+        tables[name] = _joined(present) if present else None
     bare = [replace(r, trials=None, events=None, commands=None, arrow_bytes=r.nbytes) for r in results]
     return Packed(bare, tables, rows)
+
+
+def _joined(tables: list[pa.Table]) -> pa.Table:
+    """The tables one after the other, in one chunk per column when there are several files'
+    (a single file's table is left in its record batches, already large)."""
+    joined = pa.concat_tables(tables)
+    if len(tables) == 1:
+        return joined
+    try:
+        return joined.combine_chunks()
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):  # a column past 2 GiB of text: stays in chunks
+        return joined
