@@ -78,15 +78,25 @@ def test_files_that_are_not_transcripts_are_skipped_with_a_reason(con, write_tra
     assert all("not a recognised transcript format" in r for r in reasons)
 
 
-def test_parallel_and_serial_ingest_store_the_same_rows(tmp_path, write_traj):
-    for i in range(10):
-        write_traj(f"repo__p-{i}", [(f"echo {i}", f"{i}\n", 0), ("pip install x", "ok\n", 0)])
+def test_parallel_and_serial_ingest_store_the_same_rows_in_the_same_order(tmp_path, write_traj, monkeypatch):
+    from redline.ingest import loader
+
+    monkeypatch.setattr(loader, "PARALLEL_CHUNK_FILES", 2)  # many tasks in flight, finishing in any order
+    for i in range(15):
+        write_traj(f"repo__p-{i}", [(f"echo {i}", f"{i}\n", 0), ("pip install x", "ok\n", 0)] * (1 + i % 4))
+    (tmp_path / "runs" / "broken.json").write_text('{"trajectory": [', encoding="utf-8")
     serial = redline.connect(tmp_path / "s.duckdb")
     parallel = redline.connect(tmp_path / "p.duckdb")
-    ingest([tmp_path / "runs"], serial, workers=1)
-    ingest([tmp_path / "runs"], parallel, workers=2)
-    q = "SELECT trial_id, seq, kind, text FROM events ORDER BY ALL"
-    assert serial.execute(q).fetchall() == parallel.execute(q).fetchall()
+    serial_report = ingest([tmp_path / "runs"], serial, workers=1)
+    parallel_report = ingest([tmp_path / "runs"], parallel, workers=2)
+    assert (serial_report.workers, parallel_report.workers) == (1, 2)
+    parallel_report.workers = 1
+    assert serial_report == parallel_report and serial_report.errors == 1
+    for q in ("SELECT trial_id, seq, kind, text FROM events ORDER BY rowid",
+              "SELECT trial_id, seq, idx, program, argv FROM commands ORDER BY rowid",
+              "SELECT trial_id, source_path FROM trials ORDER BY rowid",
+              "SELECT path, sha256, status, error, trials, events FROM ingested_files ORDER BY rowid"):
+        assert serial.execute(q).fetchall() == parallel.execute(q).fetchall()
     serial.close()
     parallel.close()
 
@@ -177,9 +187,9 @@ def _pools(monkeypatch, cores: int) -> list[int]:
     started: list[int] = []
     real = loader.run_parallel
 
-    def counting(jobs, work, died, workers):
+    def counting(chunks, work, died, workers):
         started.append(workers)
-        return real(jobs, work, died, workers)
+        return real(chunks, work, died, workers)
 
     monkeypatch.setattr(loader, "run_parallel", counting)
     monkeypatch.setattr(loader.os, "cpu_count", lambda: cores)
@@ -207,5 +217,19 @@ def test_workers_start_for_a_corpus_large_enough_or_when_asked(tmp_path, write_t
     con.close()
     monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1)  # as if the files were large
     con = redline.connect(tmp_path / "large.duckdb")
-    assert ingest([root], con).ok == 9 and started == [2, 3]
+    assert ingest([root], con).ok == 9 and started == [2, 4]  # one worker per core
     con.close()
+
+
+def test_two_cores_read_a_large_corpus_in_two_workers_and_one_core_in_process(tmp_path, write_traj, monkeypatch):
+    from redline.ingest import loader
+
+    root = write_traj("repo__c-0", [("ls", "a\n", 0)]).parent.parent
+    for i in range(1, 9):
+        write_traj(f"repo__c-{i}", [(f"echo {i}", f"{i}\n", 0)])
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1)  # as if the files were large
+    for cores, pools in ((2, [2]), (1, [])):
+        started = _pools(monkeypatch, cores)
+        con = redline.connect(tmp_path / f"cores{cores}.duckdb")
+        assert ingest([root], con).ok == 9 and started == pools
+        con.close()

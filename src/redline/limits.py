@@ -105,12 +105,23 @@ INGEST_DUCKDB_MEMORY = "256MB"
 #: DuckDB's threads while ingest writes: a batch's insert measured faster on one thread than on
 #: two (benchmarks/run.py, on two cores), and the parsing process needs the other core
 INGEST_DUCKDB_THREADS = 1
-#: ingest starts worker processes (on three cores or more, unless ``--workers`` says how many)
+#: ingest starts worker processes (on two cores or more, unless ``--workers`` says how many)
 #: only for at least this many files...
 PARALLEL_MIN_FILES = 8
-#: ...adding up to at least this many bytes: each worker costs about half a second and 80 MB
-#: to start (it imports redline, pyarrow and DuckDB), more than parsing a smaller corpus saves
+#: ...adding up to at least this many bytes: below it, starting the workers and shipping the
+#: rows back costs about what parsing on a second core saves
 PARALLEL_MIN_BYTES = 64 * 1024**2
+#: at most this many worker processes (one per core up to it)
+PARALLEL_MAX_WORKERS = 8
+#: a worker's task: consecutive files, at most this many...
+PARALLEL_CHUNK_FILES = 64
+#: ...and at most this many bytes of them (a larger file is a task of its own); its rows travel
+#: back as one Arrow table per kind, at the speed of copying them (many small tables cost more
+#: to pickle than their bytes)
+PARALLEL_CHUNK_BYTES = 8 * 1024**2
+#: tasks handed to the workers ahead of the one being written, per worker: the workers go on
+#: parsing while the writer inserts, and the rows waiting for the writer stay bounded
+PARALLEL_AHEAD = 3
 
 # --------------------------------------------------------------------------- classifying
 

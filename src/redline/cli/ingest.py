@@ -51,8 +51,8 @@ def exit_status(report, strict: bool) -> int:
 @db_option
 @click.option("--format", "fmt", metavar="NAME", help="Read every file as this format (see `redline formats`).")
 @click.option("--workers", "-j", type=click.IntRange(min=1),
-              help="Parallel worker processes (default: one process below 3 cores or 64 MiB of files, else up to "
-                   "the CPU count less one); not with --out.")
+              help="Worker processes that read the files (default: one per core, up to 8, for 8 files and 64 MiB "
+                   "or more, else none: 1 reads in this process); not with --out.")
 @click.option("--force", is_flag=True, help="Re-read files even when their content hash is unchanged.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any file could not be read.")
 @click.option("--out", "out", type=click.Path(file_okay=False), metavar="DIR",

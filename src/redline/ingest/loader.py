@@ -1,7 +1,9 @@
 """Ingest: find files, detect their format, parse them (in parallel), load them in bulk.
 
-Workers turn one file into Arrow tables (trials, events, commands); the parent process owns
-the database and writes each batch in one transaction. A file that fails becomes one
+Each file becomes Arrow tables (trials, events, commands), in this process or in worker
+processes (:mod:`.workers`) that read consecutive files ahead of the writer and send their rows
+back packed (:class:`~.results.Packed`); this process owns the database and writes each batch
+in one transaction, in the files' order (:mod:`.writer`). A file that fails becomes one
 ``ingested_files`` row with status ``error`` and the reason; it never stops the others: not a
 file the adapter chokes on (:mod:`.reasons` says why in a sentence), not a pipe or a device
 (never opened, see :mod:`.discovery`), not a worker killed mid-file (:mod:`.workers`), not a
@@ -22,26 +24,24 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import jiter
 import orjson
-import pyarrow as pa
 
 from .. import db as dbmod
-from .. import schema
-from ..convert import ConversionError, TableBuilder, clean_path, clean_text
-from ..limits import (BATCH_BYTES, BATCH_EVENTS, BATCH_FILES, INGEST_DUCKDB_MEMORY, INGEST_DUCKDB_THREADS,
-                      PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES)
+from ..convert import ConversionError, TableBuilder, clean_path
+from ..limits import (INGEST_DUCKDB_MEMORY, INGEST_DUCKDB_THREADS, PARALLEL_CHUNK_BYTES, PARALLEL_CHUNK_FILES,
+                      PARALLEL_MAX_WORKERS, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES)
 from . import registry
 from .base import BOM, FormatError, NotATranscript, head_text
 from .discovery import BadLink, Discovery, NotRegular, discover, examine, open_regular
 from .limits import HEAD_BYTES
 from .reasons import describe, os_error
+from .results import FileResult, IngestReport, Packed, pack
 from .workers import DIED, run_parallel
+from .writer import load, threads, write_batch
 
 #: file extensions that are expected to hold transcripts: an unreadable one is an error
 TRANSCRIPT_EXTENSIONS = (".json", ".jsonl", ".log", ".traj", ".eval", ".cast", ".txt", ".ndjson")
@@ -51,81 +51,6 @@ JSON_EXTENSIONS = {".json": "document", ".traj": "document", ".jsonl": "lines", 
                    ".cast": "lines"}
 
 __all__ = ["FileResult", "IngestReport", "died", "discover", "ingest", "load", "process_file", "write_batch"]
-
-
-@dataclass
-class FileResult:
-    """What a worker made of one file.
-
-    ``status`` is ``ok``, ``error`` (a file that is, or should be, a transcript could not be
-    read), ``skipped`` (not a transcript, or not a regular file: nothing wrong with it) or
-    ``unchanged``. ``path`` is the path as stored (:func:`redline.convert.clean_path`).
-    ``notice`` marks a skip worth a line on stderr (a special file, a transcript without trials).
-    """
-
-    path: str
-    sha256: str | None
-    size_bytes: int | None
-    format: str | None
-    status: str  # ok | error | skipped | unchanged
-    error: str | None = None
-    trials: pa.Table | None = None
-    events: pa.Table | None = None
-    commands: pa.Table | None = None
-    notice: bool = False
-
-    @property
-    def n_trials(self) -> int:
-        return 0 if self.trials is None else self.trials.num_rows
-
-    @property
-    def n_events(self) -> int:
-        return 0 if self.events is None else self.events.num_rows
-
-    @property
-    def nbytes(self) -> int:
-        return sum(t.nbytes for t in (self.trials, self.events, self.commands) if t is not None)
-
-
-@dataclass
-class IngestReport:
-    files: int = 0
-    ok: int = 0
-    errors: int = 0
-    skipped: int = 0
-    unchanged: int = 0
-    trials: int = 0
-    events: int = 0
-    #: one line per file with an error or a warning, per notable skip and per unreadable folder
-    messages: list[str] = field(default_factory=list)
-    #: how many inputs were named, and those that matched nothing (``NAME: why``)
-    named: int = 0
-    missing: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (
-            f"{self.files} files: {self.ok} ingested, {self.unchanged} unchanged, "
-            f"{self.skipped} skipped, {self.errors} errors; {self.trials} trials, {self.events} events"
-        )
-
-    def count(self, result: FileResult) -> None:
-        """Count one file as stored, with its line when it has one."""
-        self.files += 1
-        if result.status == "ok":
-            self.ok += 1
-            self.trials += result.n_trials
-            self.events += result.n_events
-            if result.error:
-                self.messages.append(f"{result.path}: warning: {result.error}")
-        elif result.status == "error":
-            self.errors += 1
-            self.messages.append(f"{result.path}: error: {result.error}")
-        elif result.status == "skipped":
-            self.skipped += 1
-            if result.notice:
-                self.messages.append(f"{result.path}: skipped: {result.error}")
-        else:
-            self.unchanged += 1
 
 
 # --------------------------------------------------------------------------- one file
@@ -294,103 +219,55 @@ def _known_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT path, sha256 FROM ingested_files WHERE sha256 IS NOT NULL").fetchall())
 
 
-def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
-    """Replace what the database holds for these files with the new results, atomically."""
-    if not results:
-        return
-    paths = pa.table({"path": [r.path for r in results]})
-    tables = {
-        "trials": [r.trials for r in results if r.trials is not None],
-        "events": [r.events for r in results if r.events is not None],
-        "commands": [r.commands for r in results if r.commands is not None],
-    }
-    files = pa.table({
-        "path": [r.path for r in results], "sha256": [r.sha256 for r in results],
-        "size_bytes": [r.size_bytes for r in results], "format": [r.format for r in results],
-        "status": [r.status for r in results], "error": [clean_text(r.error, 4000) for r in results],
-        "trials": [r.n_trials for r in results], "events": [r.n_events for r in results],
-    }, schema=schema.INGESTED_FILES.arrow_schema())
-    with dbmod.transaction(con):
-        con.register("_batch_paths", paths)
-        con.execute("CREATE OR REPLACE TEMP TABLE _old AS SELECT trial_id FROM trials WHERE source_path IN (SELECT path FROM _batch_paths)")
-        if con.execute("SELECT count(*) FROM _old").fetchone()[0]:  # files read before: replace them
-            for table in ("labels", "suggestions", "commands", "events", "trials"):
-                con.execute(f"DELETE FROM {table} WHERE trial_id IN (SELECT trial_id FROM _old)")
-        con.execute("DELETE FROM ingested_files WHERE path IN (SELECT path FROM _batch_paths)")
-        for table, parts in tables.items():
-            if parts:
-                data = pa.concat_tables(parts)
-                con.register("_batch_data", data)
-                cols = ", ".join(data.schema.names)
-                con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch_data")
-                con.unregister("_batch_data")
-        con.register("_batch_files", files)
-        cols = ", ".join(files.schema.names)
-        con.execute(f"INSERT INTO ingested_files ({cols}) SELECT {cols} FROM _batch_files")
-        con.unregister("_batch_files")
-        con.unregister("_batch_paths")
-        con.execute("DROP TABLE IF EXISTS _old")
-
-
-def _store(con: duckdb.DuckDBPyConnection, batch: list[FileResult]) -> list[FileResult]:
-    """Write a batch; if the database refuses it, write its files one at a time, so one file
-    the database cannot hold becomes an error row instead of costing the batch. Returns the
-    results as stored."""
-    try:
-        write_batch(con, batch)
-        return batch
-    except Exception:  # noqa: BLE001 - find the file at fault below
-        pass
-    stored = []
-    for result in batch:
-        try:
-            write_batch(con, [result])
-        except Exception as exc:  # noqa: BLE001 - the database or Arrow refused this file's rows
-            reason = describe_db_error(exc)
-            result = FileResult(result.path, result.sha256, result.size_bytes, result.format, "error",
-                                f"could not be stored in the database: {reason}")
-            write_batch(con, [result])  # if even this fails, the database itself fails: raise
-        stored.append(result)
-    return stored
-
-
-def describe_db_error(exc: Exception) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:300] if lines else type(exc).__name__
-
-
-def _worker_count(requested: int | None, jobs: list[Job]) -> int:
-    """Worker processes for parsing: ``requested`` when given, else one (parsing in this process)
-    unless the work pays for more. Each worker imports redline, pyarrow and DuckDB (about half a
-    second and 80 MB) and ships each file's tables back as a copy, so workers start only for at
-    least :data:`~redline.limits.PARALLEL_MIN_FILES` files adding up to
-    :data:`~redline.limits.PARALLEL_MIN_BYTES`; and the parent also needs a core for DuckDB's
-    inserts: on two cores, parsing in the parent measured faster (benchmarks/run.py), so
-    parallel parsing starts at three cores."""
-    if requested is not None:
-        return max(1, requested)
-    cores = os.cpu_count() or 1
-    if len(jobs) < PARALLEL_MIN_FILES or cores <= 2 or _job_bytes(jobs) < PARALLEL_MIN_BYTES:
-        return 1
-    return min(cores - 1, 8)
-
-
-def _job_bytes(jobs: list[Job]) -> int:
-    """The files' sizes added up (a file that cannot be examined counts nothing)."""
-    total = 0
-    for path, _fmt, _explicit in jobs:
-        try:
-            total += os.stat(path).st_size
-        except OSError:
-            pass
-    return total
-
-
 Job = tuple[str, "str | None", bool]
 
 
-def _process(job: Job) -> FileResult:
-    return process_file(*job)
+def _worker_count(requested: int | None, jobs: list[Job], sizes: list[int]) -> int:
+    """Worker processes for parsing: ``requested`` when given, else one (parsing in this process)
+    unless the work pays for more: at least :data:`~redline.limits.PARALLEL_MIN_FILES` files
+    adding up to :data:`~redline.limits.PARALLEL_MIN_BYTES`, on two cores or more. Then one
+    worker per core (at most :data:`~redline.limits.PARALLEL_MAX_WORKERS`): the parent's share,
+    DuckDB's inserts, is a small part of parsing and runs while the workers parse ahead."""
+    if requested is not None:
+        return max(1, requested)
+    cores = os.cpu_count() or 1
+    if len(jobs) < PARALLEL_MIN_FILES or cores < 2 or sum(sizes) < PARALLEL_MIN_BYTES:
+        return 1
+    return min(cores, PARALLEL_MAX_WORKERS)
+
+
+def _sizes(jobs: list[Job]) -> list[int]:
+    """Each file's size (0 for a file that cannot be examined)."""
+    sizes = []
+    for path, _fmt, _explicit in jobs:
+        try:
+            sizes.append(os.stat(path).st_size)
+        except OSError:
+            sizes.append(0)
+    return sizes
+
+
+def _chunks(jobs: list[Job], sizes: list[int]) -> list[list[Job]]:
+    """Consecutive files grouped into a worker's tasks: at most
+    :data:`~redline.limits.PARALLEL_CHUNK_FILES` files and :data:`~redline.limits.PARALLEL_CHUNK_BYTES`
+    (a larger file is a task of its own)."""
+    chunks: list[list[Job]] = []
+    chunk: list[Job] = []
+    held = 0
+    for job, size in zip(jobs, sizes):
+        if chunk and (len(chunk) >= PARALLEL_CHUNK_FILES or held + size > PARALLEL_CHUNK_BYTES):
+            chunks.append(chunk)
+            chunk, held = [], 0
+        chunk.append(job)
+        held += size
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
+def _process_chunk(jobs: list[Job]) -> Packed:
+    """A worker's task: read consecutive files, their results packed for the trip back."""
+    return pack([process_file(*job) for job in jobs])
 
 
 def died(job: Job) -> FileResult:
@@ -398,13 +275,19 @@ def died(job: Job) -> FileResult:
     return FileResult(clean_path(job[0]), None, None, job[1], "error", DIED)
 
 
-def _results(jobs: list[Job], workers: int) -> Iterator[FileResult]:
-    """Process files, in worker processes when it helps (see :mod:`.workers`)."""
+def _died_packed(job: Job) -> Packed:
+    return pack([died(job)])
+
+
+def _results(jobs: list[Job], workers: int, sizes: list[int]) -> Iterator[FileResult]:
+    """Each file's result in the files' order: read here, or in worker processes (see
+    :mod:`.workers`) that read ahead while this process writes."""
     if workers <= 1:
         for job in jobs:
-            yield _process(job)
+            yield process_file(*job)
         return
-    yield from run_parallel(jobs, _process, died, workers)
+    for packed in run_parallel(_chunks(jobs, sizes), _process_chunk, _died_packed, workers):
+        yield from packed.unpack()
 
 
 def ingest(
@@ -446,47 +329,8 @@ def ingest(
         jobs.append((f, format, f in found.explicit))
     if on_total:
         on_total(len(found.files))
-    with dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), _threads(con, INGEST_DUCKDB_THREADS):
-        load(con, _results(jobs, _worker_count(workers, jobs)), report.count, on_file)
+    sizes = _sizes(jobs)
+    report.workers = _worker_count(workers, jobs, sizes)
+    with dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), threads(con, INGEST_DUCKDB_THREADS):
+        load(con, _results(jobs, report.workers, sizes), report.count, on_file)
     return report
-
-
-@contextmanager
-def _threads(con: duckdb.DuckDBPyConnection, threads: int) -> Iterator[None]:
-    """DuckDB's threads set to ``threads`` inside the block (fewer only), restored after."""
-    before = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    if int(before) <= threads:
-        yield
-        return
-    con.execute(f"SET threads = {int(threads)}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET threads = {int(before)}")
-
-
-def load(
-    con: duckdb.DuckDBPyConnection,
-    results: Iterable[FileResult],
-    on_stored: Callable[[FileResult], None],
-    on_file: Callable[[FileResult], None] | None = None,
-) -> None:
-    """Write files' results to the database in batches (bounded by :data:`~redline.limits.BATCH_EVENTS`,
-    :data:`~redline.limits.BATCH_FILES` and :data:`~redline.limits.BATCH_BYTES`); ``on_stored``
-    gets each result as stored (an error, when the database refused its rows). The local ingest
-    and each shard of a dataset ingest (:mod:`redline.distributed.tasks`) load through it."""
-    batch: list[FileResult] = []
-    pending_events = pending_bytes = 0
-    for result in results:
-        batch.append(result)
-        pending_events += result.n_events
-        pending_bytes += result.nbytes
-        if on_file:
-            on_file(result)
-        if pending_events >= BATCH_EVENTS or len(batch) >= BATCH_FILES or pending_bytes >= BATCH_BYTES:
-            for stored in _store(con, batch):
-                on_stored(stored)
-            batch, pending_events, pending_bytes = [], 0, 0
-    if batch:
-        for stored in _store(con, batch):
-            on_stored(stored)
