@@ -42,9 +42,10 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from pathlib import Path
+
+from proctree import measure
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -126,52 +127,6 @@ def versions(python: Path) -> dict:
                           "{p: m.version(p) for p in ('inspect_ai', 'inspect_scout')}))"],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
-
-
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory (KiB) of ``root`` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry))
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
-        except (OSError, IndexError, ValueError):
-            continue
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(children.get(pid, []))
-    return total
-
-
-def measure(cmd: list[str], env: dict | None = None) -> dict:
-    """Run ``cmd``; its wall time and the peak RSS of its process tree. The time ends when the
-    process does: a thread samples the memory every 20 ms (a loop that polled between samples
-    added up to 20 ms to every time, a tenth of a no-op classify)."""
-    peak = 0
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-
-    def sample() -> None:
-        nonlocal peak
-        while proc.returncode is None:
-            peak = max(peak, _tree_rss_kb(proc.pid))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - t
-    sampler.join()
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd[:3])}... failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak / 1024, 1), "stdout": out.strip()[-300:]}
 
 
 def median_of(runs: list[dict]) -> dict:
