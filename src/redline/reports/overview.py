@@ -133,9 +133,12 @@ def category_shares(trials: pl.DataFrame, categories: pl.DataFrame, draws: int =
         shares = m.sum(axis=0) / totals if totals else np.zeros(len(four))
         picks = rng.integers(0, len(m), size=(draws, len(m)))
         sums = m[picks].sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            boot = sums / sums.sum(axis=1, keepdims=True)
-        low, high = np.nanpercentile(boot, 2.5, axis=0), np.nanpercentile(boot, 97.5, axis=0)
+        if totals:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                boot = sums / sums.sum(axis=1, keepdims=True)
+            low, high = np.nanpercentile(boot, 2.5, axis=0), np.nanpercentile(boot, 97.5, axis=0)
+        else:  # no command of the four categories: shares of nothing, 0 with nothing to resample (not NaN)
+            low, high = np.zeros(len(four)), np.zeros(len(four))
         out.append({"model": model[0], "trials": part.height, "commands": int(totals), "other": other,
                     "shares": {c: float(shares[i]) for i, c in enumerate(four)},
                     "low": {c: float(low[i]) for i, c in enumerate(four)},
