@@ -114,9 +114,10 @@ def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address
                 # what the ingest wrote goes to the file first, as closing the connection did: its
                 # blocks in memory are then released for the classify (peak RSS ~15 MB lower, same CPU)
                 con.execute("CHECKPOINT")
-                # files stored just now have no labels: no need to ask whether the labels are current
+                # trials stored just now have no labels: no need to ask whether the labels are current (the run
+                # finds what is due, and says the labels are current if nothing is)
                 classify_database(db_path, models_dir, no_models, progress_mode=progress_mode, con=con,
-                                  maybe_current=not report.ok)
+                                  maybe_current=not report.trials)
         report = run_ingest(paths, db_path, fmt, workers, force, progress_mode, then)
     if report.named and len(report.missing) == report.named:
         echo("redline: nothing to ingest: none of the paths given exists", err=True)
