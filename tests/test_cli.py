@@ -127,3 +127,33 @@ def test_progress_output_stays_quiet_when_not_a_terminal(tmp_path, write_traj):
     res = CliRunner().invoke(main, ["ingest", str(path), "--db", str(tmp_path / "q.duckdb")])
     assert res.exit_code == 0
     assert res.output.strip().splitlines() == ["1 files: 1 ingested, 0 unchanged, 0 skipped, 0 errors; 1 trials, 5 events"]
+
+
+def _labels(db):
+    import duckdb
+
+    con = duckdb.connect(db, read_only=True)
+    try:
+        return con.execute("SELECT t.source_path, l.seq, l.label_id, l.source FROM labels l "
+                           "JOIN trials t USING (trial_id) ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+def test_ingest_then_classify_in_one_process_labels_as_two_commands(tmp_path, write_traj):
+    first = write_traj("repo__x-1", [("sudo killall python3", "", 0), ("netstat -tlnp", "tcp LISTEN\n", 0)])
+    runner = CliRunner()
+    one, two = str(tmp_path / "one.duckdb"), str(tmp_path / "two.duckdb")
+    res = runner.invoke(main, ["ingest", str(first), "--db", one, "--classify"])
+    assert res.exit_code == 0, res.output
+    assert res.output.index("1 ingested") < res.output.index("labels from")
+    assert runner.invoke(main, ["ingest", str(first), "--db", two]).exit_code == 0
+    assert runner.invoke(main, ["classify", "--db", two]).exit_code == 0
+    assert _labels(one) == _labels(two) and any(r[2] == "PROC-KILL" for r in _labels(one))
+    # nothing new: the labels stay as they are; a new file's trial is labelled on the same connection
+    res = runner.invoke(main, ["ingest", str(first), "--db", one, "--classify"])
+    assert res.exit_code == 0 and "1 unchanged" in res.output and _labels(one) == _labels(two)
+    second = write_traj("repo__x-2", [("pkill -f server.py", "", 0)])
+    res = runner.invoke(main, ["ingest", str(second), "--db", one, "--classify"])
+    assert res.exit_code == 0, res.output
+    assert {r[0] for r in _labels(one) if r[2] == "PROC-KILL"} == {str(first), str(second)}

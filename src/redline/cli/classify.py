@@ -87,14 +87,16 @@ def _say(report, what: str) -> None:
 
 
 def classify_database(db_path, models_dir=None, no_models=False, only=(), batch_trials=None, full=False,
-                      progress_mode=None) -> None:
+                      progress_mode=None, con=None, maybe_current=True) -> None:
     """What ``redline classify`` does to a database (also ``redline ingest --classify``): say
     the labels are current when that is known without loading a classifier, else run what is
-    not current (``full``: everything) and report."""
-    if not full and not only and labels_current(db_path, models_dir, no_models):
+    not current (``full``: everything) and report. ``con``: the database's connection, already
+    open for writing (left open); ``maybe_current`` False skips asking whether the labels are
+    current (the caller knows some are not: the classify run itself finds what is)."""
+    if not full and not only and maybe_current and labels_current(db_path, models_dir, no_models, con):
         return
     rules, models = _selected(only, models_dir, no_models)
-    report = run_classify(db_path, rules if only else None, models, batch_trials, progress_mode, full)
+    report = run_classify(db_path, rules if only else None, models, batch_trials, progress_mode, full, con)
     _say(report, "database")
 
 
@@ -109,7 +111,7 @@ def load_models(models_dir, ids=None):
         fail(str(exc))
 
 
-def labels_current(db_path, models_dir, no_models) -> bool:
+def labels_current(db_path, models_dir, no_models, con=None) -> bool:
     """Say so and return True when every trial's labels are current, told from the database and
     the models' metadata alone (:func:`redline.classifiers.versions.labels_current`); False when
     the classifiers must be loaded to tell, or something must run. Skipped when the rules are
@@ -118,29 +120,36 @@ def labels_current(db_path, models_dir, no_models) -> bool:
         return False
     from ..classifiers.versions import labels_current as current
 
-    con = dbmod.open_current(db_path, queries_only=True) or open_db(db_path)  # read-only: no migration due
+    own = con is None
+    if own:
+        con = dbmod.open_current(db_path, queries_only=True) or open_db(db_path)  # read-only: no migration due
     try:
         state = current(con, models_dir, use_models=not no_models)
     finally:
-        con.close()
+        if own:
+            con.close()
     if state is None:
         return False
     echo(f"labels are current ({state[0]} trials, {state[1]} classifiers)")
     return True
 
 
-def run_classify(db_path, rules, models, batch_trials, progress_mode=None, full=False):
-    """Classify the database at ``db_path`` (``rules`` None: every active classifier)."""
+def run_classify(db_path, rules, models, batch_trials, progress_mode=None, full=False, con=None):
+    """Classify the database at ``db_path`` (``rules`` None: every active classifier), through
+    ``con`` when given (left open), else a connection of its own."""
     from ..classifiers.store import classify as run
 
-    con = open_db(db_path)
+    own = con is None
+    if own:
+        con = open_db(db_path)
     try:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
         with progress("classify", total, mode=progress_mode) as bar:
             report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or CLASSIFY_BATCH_TRIALS,
                          models=models, full=full)
     finally:
-        con.close()
+        if own:
+            con.close()
     return report
 
 
