@@ -82,8 +82,7 @@ _TAG = {
     name: re.compile(rf"<{name}>\n?(.*{'' if name in _OUTPUT_TAGS else '?'})</{name}>", re.S)
     for name in (*_OUTPUT_TAGS, "returncode", "elided_chars", "warning", "exception")
 }
-#: the opening tags of an observation, found in one pass (most observations hold two of them, and
-#: a search per absent tag would read the whole output each time)
+#: an observation's opening tags in one pass (a search per absent tag reads the whole output)
 _OPENING = re.compile(rf"<({'|'.join(sorted(_TAG, key=len, reverse=True))})>")
 _V1_TIMEOUT = re.compile(r"timed out and has been killed", re.I)
 _SWEBENCH_ID = re.compile(r"^[A-Za-z0-9_.-]+__[A-Za-z0-9_.-]+-\d+$")
@@ -142,13 +141,9 @@ def parse_observation(content: str, extra: dict) -> tuple[str, int | None, dict[
     """``(text, exit_code, attrs)`` of a command's reply as the agent saw it."""
     attrs: dict[str, Any] = {}
     present = set(_OPENING.findall(content))
-
-    def tag(name: str) -> str | None:
-        return _tag(name, content) if name in present else None
-
+    tag = lambda name: _tag(name, content) if name in present else None  # noqa: E731
     exception = tag("exception")
-    output = tag("output")
-    head, tail = tag("output_head"), tag("output_tail")
+    output, head, tail = tag("output"), tag("output_head"), tag("output_tail")
     if "returncode" not in present and exception is None:
         body = content  # v1 timeout notice, or a reply without tags: keep it whole
     elif output is not None:
