@@ -82,6 +82,8 @@ _TAG = {
     name: re.compile(rf"<{name}>\n?(.*{'' if name in _OUTPUT_TAGS else '?'})</{name}>", re.S)
     for name in (*_OUTPUT_TAGS, "returncode", "elided_chars", "warning", "exception")
 }
+#: an observation's opening tags in one pass (a search per absent tag reads the whole output)
+_OPENING = re.compile(rf"<({'|'.join(sorted(_TAG, key=len, reverse=True))})>")
 _V1_TIMEOUT = re.compile(r"timed out and has been killed", re.I)
 _SWEBENCH_ID = re.compile(r"^[A-Za-z0-9_.-]+__[A-Za-z0-9_.-]+-\d+$")
 
@@ -138,15 +140,16 @@ def _timestamp(msg: dict, extra: dict):
 def parse_observation(content: str, extra: dict) -> tuple[str, int | None, dict[str, Any]]:
     """``(text, exit_code, attrs)`` of a command's reply as the agent saw it."""
     attrs: dict[str, Any] = {}
-    exception = _tag("exception", content)
-    output = _tag("output", content)
-    head, tail = _tag("output_head", content), _tag("output_tail", content)
-    if "<returncode>" not in content and exception is None:
+    present = set(_OPENING.findall(content))
+    tag = lambda name: _tag(name, content) if name in present else None  # noqa: E731
+    exception = tag("exception")
+    output, head, tail = tag("output"), tag("output_head"), tag("output_tail")
+    if "returncode" not in present and exception is None:
         body = content  # v1 timeout notice, or a reply without tags: keep it whole
     elif output is not None:
         body = output
     elif head is not None or tail is not None:
-        elided = (_tag("elided_chars", content) or "").strip()
+        elided = (tag("elided_chars") or "").strip()
         note = f"[{elided}]" if elided else "[output elided]"
         body = "\n".join(p for p in (head, note, tail) if p is not None)
         m = re.match(r"\d+", elided)
@@ -156,7 +159,7 @@ def parse_observation(content: str, extra: dict) -> tuple[str, int | None, dict[
             attrs["raw_output_chars"] = len(raw)
     else:
         body = ""
-    if _tag("warning", content) is not None:
+    if tag("warning") is not None:
         attrs["output_warning"] = True
     exception_info = extra.get("exception_info") or exception
     text = "\n".join(p for p in ((exception or "").strip(), body) if p)
@@ -168,7 +171,7 @@ def parse_observation(content: str, extra: dict) -> tuple[str, int | None, dict[
         attrs["timeout"] = True
     code = _int(extra.get("returncode"))
     if code is None:
-        code = _int(_tag("returncode", content))
+        code = _int(tag("returncode"))
     return text, code, attrs
 
 
