@@ -32,6 +32,7 @@ import orjson
 
 from .. import db as dbmod
 from ..convert import ConversionError, TableBuilder, clean_path
+from ..grouping import greedy_groups
 from ..limits import (INGEST_DUCKDB_MEMORY, INGEST_DUCKDB_THREADS, PARALLEL_CHUNK_BYTES, PARALLEL_CHUNK_FILES,
                       PARALLEL_MAX_WORKERS, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES)
 from . import registry
@@ -251,18 +252,7 @@ def _chunks(jobs: list[Job], sizes: list[int]) -> list[list[Job]]:
     """Consecutive files grouped into a worker's tasks: at most
     :data:`~redline.limits.PARALLEL_CHUNK_FILES` files and :data:`~redline.limits.PARALLEL_CHUNK_BYTES`
     (a larger file is a task of its own)."""
-    chunks: list[list[Job]] = []
-    chunk: list[Job] = []
-    held = 0
-    for job, size in zip(jobs, sizes):
-        if chunk and (len(chunk) >= PARALLEL_CHUNK_FILES or held + size > PARALLEL_CHUNK_BYTES):
-            chunks.append(chunk)
-            chunk, held = [], 0
-        chunk.append(job)
-        held += size
-    if chunk:
-        chunks.append(chunk)
-    return chunks
+    return greedy_groups(zip(jobs, sizes), PARALLEL_CHUNK_BYTES, PARALLEL_CHUNK_FILES)
 
 
 def _process_chunk(jobs: list[Job]) -> Packed:
