@@ -9,6 +9,7 @@ themselves). Formats are registered through the ``redline.formats`` entry point 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import orjson
 from ..events import Trial
 from ..text import truncate
 from .limits import HEAD_BYTES, MAX_JSON_BYTES
+
 #: the UTF-8 byte order mark some editors put at the start of a file
 BOM = b"\xef\xbb\xbf"
 #: content-part types that :func:`content_text` shows as ``[image]`` unless told otherwise
@@ -184,6 +186,26 @@ def _first_lines(data: bytes, n: int) -> list[bytes]:
 def json_text(value: Any) -> str:
     """A value as compact JSON text (what JSON cannot hold, as ``str``)."""
     return orjson.dumps(value, default=str).decode()
+
+
+#: a tool call's arguments written first, unnamed and in this order, when they are strings (an
+#: editor's ``view PATH``); every other argument follows as ``--key value``
+POSITIONAL_ARGUMENTS = ("command", "path")
+
+
+def tool_call_line(name: str, arguments: dict) -> str:
+    """A tool call as a command line: ``name <command> <path> --key value ...`` (values quoted
+    for the shell, what is not a string as its JSON; ``None`` left out)."""
+    parts = [name]
+    for key in POSITIONAL_ARGUMENTS:
+        if isinstance(arguments.get(key), str):
+            parts.append(shlex.quote(arguments[key]))
+    for key, value in arguments.items():
+        if (key in POSITIONAL_ARGUMENTS and isinstance(value, str)) or value is None:
+            continue
+        parts.append(f"--{key}")
+        parts.append(shlex.quote(value if isinstance(value, str) else json_text(value)))
+    return " ".join(parts)
 
 
 def content_text(content: Any, *, images: tuple[str, ...] = IMAGE_TYPES, tag_types: bool = False,

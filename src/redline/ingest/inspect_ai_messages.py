@@ -8,15 +8,14 @@ the content-parts reader; and with no attachments in the sample nothing is resol
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 import orjson
 
 from ..events import Event, Trial, parse_iso
+from .base import tool_call_line
 
 _SHELL_ARGS = ("cmd", "command", "code")
-_EDITOR_ORDER = ("command", "path")
 _ATTACHMENT = "attachment://"
 _LONE_SHELL_KEYS = ("cmd", "code")
 
@@ -163,16 +162,7 @@ def render_call(fn: str, args: Any) -> tuple[str, dict]:
             return args[key], ({"arguments": args} if len(args) > 1 else {})
     if fn == "bash_session" and isinstance(args.get("input"), str) and args.get("action") in ("type_submit", "type"):
         return args["input"], {"arguments": args}
-    parts = [fn]
-    for key in _EDITOR_ORDER:
-        if isinstance(args.get(key), str):
-            parts.append(shlex.quote(args[key]))
-    for key, value in args.items():
-        if (key in _EDITOR_ORDER and isinstance(value, str)) or value is None:
-            continue
-        parts.append(f"--{key}")
-        parts.append(shlex.quote(value if isinstance(value, str) else orjson.dumps(value, default=str).decode()))
-    return " ".join(parts), {"arguments": args}
+    return tool_call_line(fn, args), {"arguments": args}
 
 
 def tool_event_info(events: list) -> tuple[dict[str, dict], dict[str, int]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-_EDITOR_ORDER = ("command", "path")
+from .base import tool_call_line
 
 
 def agent_words(kind: str, args: dict, ev: dict) -> str:
@@ -45,11 +45,11 @@ def render_action(kind: str, args: dict, ev: dict) -> tuple[str, str, dict] | No
     if kind in ("read", "write", "edit"):
         if call_args is not None and call_name:
             attrs["arguments"] = call_args
-            return _render_call(call_name, call_args), call_name, attrs
+            return tool_call_line(call_name, call_args), call_name, attrs
         editor_args = _editor_args(kind, args)
         attrs["arguments"] = editor_args
         name = "edit_file" if kind == "edit" and "command" not in args and args.get("content") else "str_replace_editor"
-        return _render_call(name, editor_args), name, attrs
+        return tool_call_line(name, editor_args), name, attrs
     if kind == "browse":
         return f"browse {shlex.quote(text_of(args.get('url')))}", "browser", attrs
     if kind == "browse_interactive":
@@ -57,10 +57,10 @@ def render_action(kind: str, args: dict, ev: dict) -> tuple[str, str, dict] | No
     if kind == "call_tool_mcp":
         arguments = args.get("arguments") if isinstance(args.get("arguments"), dict) else {}
         attrs["arguments"] = arguments
-        return _render_call(text_of(args.get("name")) or "mcp", arguments), "mcp", attrs
+        return tool_call_line(text_of(args.get("name")) or "mcp", arguments), "mcp", attrs
     if call_name and call_args is not None:
         attrs["arguments"] = call_args
-        return _render_call(call_name, call_args), call_name, attrs
+        return tool_call_line(call_name, call_args), call_name, attrs
     return None
 
 
@@ -85,20 +85,6 @@ def _editor_args(kind: str, args: dict) -> dict:
         if isinstance(args.get(key), int):
             out[key] = args[key]
     return out
-
-
-def _render_call(name: str, arguments: dict) -> str:
-    """A tool call as a command line: ``name <command> <path> --key value ...``."""
-    parts = [name]
-    for key in _EDITOR_ORDER:
-        if isinstance(arguments.get(key), str):
-            parts.append(shlex.quote(arguments[key]))
-    for key, value in arguments.items():
-        if (key in _EDITOR_ORDER and isinstance(value, str)) or value is None:
-            continue
-        parts.append(f"--{key}")
-        parts.append(shlex.quote(value if isinstance(value, str) else orjson.dumps(value).decode()))
-    return " ".join(parts)
 
 
 def observation_text(kind: str, ev: dict) -> tuple[str, int | None, dict]:
