@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -120,14 +121,9 @@ def labels_current(db_path, models_dir, no_models, con=None) -> bool:
         return False
     from ..classifiers.versions import labels_current as current
 
-    own = con is None
-    if own:
-        con = dbmod.open_current(db_path, queries_only=True) or open_db(db_path)  # read-only: no migration due
-    try:
+    # read-only when no migration is due
+    with _connection(con, lambda: dbmod.open_current(db_path, queries_only=True) or open_db(db_path)) as con:
         state = current(con, models_dir, use_models=not no_models)
-    finally:
-        if own:
-            con.close()
     if state is None:
         return False
     echo(f"labels are current ({state[0]} trials, {state[1]} classifiers)")
@@ -139,18 +135,25 @@ def run_classify(db_path, rules, models, batch_trials, progress_mode=None, full=
     ``con`` when given (left open), else a connection of its own."""
     from ..classifiers.store import classify as run
 
-    own = con is None
-    if own:
-        con = open_db(db_path)
-    try:
+    with _connection(con, lambda: open_db(db_path)) as con:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
         with progress("classify", total, mode=progress_mode) as bar:
-            report = run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or CLASSIFY_BATCH_TRIALS,
-                         models=models, full=full)
+            return run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or CLASSIFY_BATCH_TRIALS,
+                       models=models, full=full)
+
+
+@contextmanager
+def _connection(con, opener):
+    """``con`` when the caller gives one (left open), else a connection ``opener()`` makes,
+    closed after."""
+    if con is not None:
+        yield con
+        return
+    own = opener()
+    try:
+        yield own
     finally:
-        if own:
-            con.close()
-    return report
+        own.close()
 
 
 @main.command()
