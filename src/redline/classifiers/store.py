@@ -195,22 +195,26 @@ def _start_run(con: duckdb.DuckDBPyConnection, ran: dict[str, str], current: dic
                code: str | None) -> int:
     """Record a new running run; return its ID. ``ran``: the classifiers it runs (key ->
     version); ``current``: every classifier it brings up to date."""
-    with transaction(con):
-        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM classify_runs").fetchall()[0][0]
-        con.execute("INSERT INTO classify_runs (run_id, status, rules, trials, current, code) "
-                    "VALUES (?, 'running', ?, ?, ?, ?)",
-                    [run_id, json.dumps(ran), n_trials, json.dumps(current), code])
-    return run_id
+    return _insert_run(con, ran, current, n_trials, code, complete=False)
 
 
 def _record_check(con: duckdb.DuckDBPyConnection, current: dict[str, str], code: str) -> None:
     """Record a run that labelled nothing: every pair was already current under this source.
     The next classify of an unchanged source then answers from the database alone
     (:func:`~redline.classifiers.versions.labels_current`) instead of loading the rules again."""
+    _insert_run(con, {}, current, 0, code, complete=True)
+
+
+def _insert_run(con: duckdb.DuckDBPyConnection, ran: dict[str, str], current: dict[str, str], n_trials: int,
+                code: str | None, complete: bool) -> int:
+    """Insert the next ``classify_runs`` row, running, or complete with no label; its ID."""
     with transaction(con):
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM classify_runs").fetchall()[0][0]
         con.execute("INSERT INTO classify_runs (run_id, status, rules, trials, labels, current, code, ended_at) "
-                    "VALUES (?, 'complete', '{}', 0, 0, ?, ?, current_timestamp)", [run_id, json.dumps(current), code])
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN current_timestamp END)",
+                    [run_id, "complete" if complete else "running", json.dumps(ran), n_trials,
+                     0 if complete else None, json.dumps(current), code, complete])
+    return run_id
 
 
 def _cover(con: duckdb.DuckDBPyConnection, run_id: int, trial_ids: Sequence[str], keys: dict[str, str]) -> None:
