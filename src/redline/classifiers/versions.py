@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .models.declared import MODELS
-from .models.files import ModelError, model_folder, read_meta, user_models_dir
+from .models.files import ModelError, model_folder, read_meta, user_models_dir, write_whole
 
 if TYPE_CHECKING:
     import duckdb
@@ -125,9 +125,7 @@ def _write(path: Path, text: str) -> None:
     would hold is computed again next time)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_whole(path, text.encode("utf-8"))
     except OSError:
         pass
 

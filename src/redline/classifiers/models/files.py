@@ -209,20 +209,25 @@ def save(model: TrainedModel, folder: str | os.PathLike[str], *, extra: dict[str
     if compact is not None:
         params, arrays = compact_form.to_files(compact)
         meta["compact"] = {**params, "sha256": hashlib.sha256(arrays).hexdigest()}
-        _write(npz_path, arrays)
+        write_whole(npz_path, arrays)
     elif npz_path.exists():
         npz_path.unlink()
-    _write(folder / f"{model.spec.id}.skops", data)
+    write_whole(folder / f"{model.spec.id}.skops", data)
     json_path = folder / f"{model.spec.id}.json"
-    _write(json_path, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    write_whole(json_path, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     model.meta, model.path, model.compact = meta, json_path, compact
     return json_path
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def write_whole(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: into a file of this process's own beside it, then
+    renamed over it (two processes writing the same file do not mix their bytes)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 _RESERVED = {"format", "id", "unit", "kind", "labels", "inputs", "version", "spec_version", "threshold",
