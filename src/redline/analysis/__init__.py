@@ -17,13 +17,14 @@ frames of your own with :class:`Inputs`), then::
 writing the database is :mod:`redline.analysis.store`'s job (``redline.analyse(con)`` runs it).
 """
 
+from ..schema import PHASES
 from .categories import CATEGORIES, category_shares, command_categories, program_category
 from .compare import GROUPINGS, compare
 from .episodes import OBSTACLES, episodes
 from .findings import findings
 from .inputs import Inputs
 from .outliers import flag_outliers, profiles
-from .phases import PHASES, phases
+from .phases import phases
 from .pipeline import Result, run
 from .stats import fisher_exact, wilson_interval
 from .summaries import behaviour_rates, outcome_rates

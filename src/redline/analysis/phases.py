@@ -25,7 +25,6 @@ import re
 import polars as pl
 
 from .. import schema
-from ..schema import PHASES
 from .inputs import Inputs
 
 _LOOKING = {"EXPL-PROC", "EXPL-SYS", "EXPL-FILE", "EXPL-READ", "EXPL-NET", "UTIL-WAIT"}
