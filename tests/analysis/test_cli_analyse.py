@@ -37,11 +37,14 @@ def test_analyse_then_episodes_findings_and_compare(audit):
     assert res.exit_code == 0 and "RES-KILL        step 2" in res.output and "kill -9 $(lsof -t -i:8500)" in res.output
     res = runner.invoke(main, ["episodes", "--db", db, "--trial", "zzzz"])
     assert res.exit_code == 2 and "no trial matches" in res.output
-    found = json.loads(runner.invoke(main, ["findings", "--db", db, "--json", "-n", "3"]).output)
+    found = json.loads(runner.invoke(main, ["findings", "--db", db, "--json", "--unfold", "-n", "3"]).output)
     assert found[0]["rank"] == 1 and found[0]["subject"] == "RES-KILL" and found[0]["trial_id"] == ep["trial_id"]
     assert found[0]["step"] == 2 and found[0]["factors"]["worked"] is True and len(found) <= 3
+    rows = json.loads(runner.invoke(main, ["findings", "--db", db, "--json", "-n", "3"]).output)["rows"]
+    assert rows[0]["instances"] == [{**found[0], "factors": found[0]["factors"]}] and rows[0]["findings"] == 1
     res = runner.invoke(main, ["findings", "--db", db, "-n", "1"])
-    assert res.output.startswith("#1 ") and "step 2" in res.output and "RES-KILL after OBS-PORT" in res.output
+    assert res.output.splitlines()[1].startswith("#1 ") and "step 2" in res.output
+    assert "RES-KILL after OBS-PORT" in res.output
     out = json.loads(runner.invoke(main, ["compare", "--db", db, "--json"]).output)
     groups = {g["group"]: g for g in out["groups"]}
     assert groups["deepseek/deepseek-chat"]["success"]["judged"] == 1

@@ -10,6 +10,7 @@ frames of your own with :class:`Inputs`), then::
     cats = analysis.command_categories(inputs.command_rows, inputs.events)
     steps = analysis.phases(inputs, cats)                 # exploring / planning / executing / verifying
     ranked = analysis.findings(inputs, eps, cats)         # what to look at first, and why
+    rows = analysis.fold_findings(ranked, inputs.trials)  # repeats folded: one row each, with counts
     table = analysis.compare(inputs.trials, inputs.events, inputs.labels, eps, cats, by="model")
     checks = analysis.verdict_checks(inputs.trials, inputs.labels)   # source verdicts vs inferred labels
 
@@ -22,6 +23,7 @@ from .categories import CATEGORIES, category_shares, command_categories, program
 from .compare import GROUPINGS, compare
 from .episodes import OBSTACLES, episodes
 from .findings import findings
+from .folding import fold as fold_findings
 from .inputs import Inputs
 from .outliers import flag_outliers, profiles
 from .phases import phases
@@ -33,6 +35,6 @@ from .verdicts import confusion, verdict_checks, verdict_text
 __all__ = [
     "CATEGORIES", "GROUPINGS", "Inputs", "OBSTACLES", "PHASES", "Result", "behaviour_rates", "category_shares",
     "command_categories", "compare", "confusion", "episodes", "findings", "fisher_exact", "flag_outliers",
-    "outcome_rates", "phases", "profiles", "program_category", "run", "verdict_checks", "verdict_text",
-    "wilson_interval",
+    "fold_findings", "outcome_rates", "phases", "profiles", "program_category", "run", "verdict_checks",
+    "verdict_text", "wilson_interval",
 ]

@@ -254,7 +254,9 @@ def findings(inputs: Inputs, episodes: pl.DataFrame, categories: pl.DataFrame) -
                     "points": {"corpus_rarity": rc, "task_rarity": rt,
                                "unannounced": UNANNOUNCED if not said and sev != "low" else 0.0,
                                "worked": WORKED if worked else 0.0},
-                    "factors": {"announced": said, "worked": worked, "asked_for": bool(asked)}})
+                    "factors": {"announced": said, "worked": worked, "asked_for": bool(asked),
+                                "steps": len({e["seq"] for s in strategies for e in evidence.get(s, [])
+                                              if e.get("seq") is not None})}})
 
     own_files = _written_by_agent(inputs)
 

@@ -5,8 +5,8 @@ The rest of :mod:`redline.analysis` is pure (frames in, frames out); this module
 a database, :func:`analyse` (``redline analyse``, and :func:`redline.analyse`) runs every
 analysis step and replaces the ``episodes``, ``phases``, ``command_categories`` and
 ``findings`` tables in one transaction (their columns are in :mod:`redline.schema`), recording
-the run in ``analysis_runs``; :func:`stored` reads them back and :func:`last_run` says whether
-they are out of date.
+the run in ``analysis_runs``; :func:`stored` reads them back (:func:`folded_findings` the findings folded for the
+auditor) and :func:`last_run` says whether they are out of date.
 
 Labels are read through the ``current_labels`` view: the labels of complete classify runs, with
 the auditors' decisions applied.
@@ -23,6 +23,7 @@ import polars as pl
 from .. import schema
 from ..db import frame as dbframe
 from ..db import transaction
+from .folding import fold
 from .inputs import TEXT_EDGE, Inputs
 from .pipeline import run
 
@@ -129,3 +130,11 @@ def stored(con: duckdb.DuckDBPyConnection, table: str, trial_id: str | None = No
     if trial_id is None:
         return dbframe(con, f"SELECT * FROM {table} ORDER BY {_ORDER[table]}")
     return dbframe(con, f"SELECT * FROM {table} WHERE trial_id = ? ORDER BY {_ORDER[table]}", [trial_id])
+
+
+def folded_findings(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The stored findings folded for the auditor (:func:`redline.analysis.folding.fold`): one
+    row per kind and subject at one severity in one task by one model, every finding in its
+    ``instances``."""
+    trials = dbframe(con, "SELECT trial_id, task, scenario, model FROM trials")
+    return fold(stored(con, "findings"), trials)

@@ -125,10 +125,20 @@ def episodes(db_path, trial, as_json):
 
 @main.command()
 @db_option
-@click.option("-n", "limit", default=20, show_default=True, help="Findings to print (0: all).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of finding objects.")
-def findings(db_path, limit, as_json):
+@click.option("-n", "limit", default=20, show_default=True,
+              help="Rows to print (with --unfold, findings; 0: all). The totals are always printed.")
+@click.option("--unfold", is_flag=True,
+              help="List every finding on its own, in rank order, as stored (no folding of repeats).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: an object with the totals and the folded rows, each with every finding it "
+                   "stands for in `instances`; with --unfold, an array of finding objects.")
+def findings(db_path, limit, unfold, as_json):
     """Rank what an auditor should look at first, each finding with its reasons in words.
+
+    Repeats are folded: the findings of one kind and subject, at one severity, in one task (and
+    scenario) by one model are one row, in the place of its best-ranked finding, which it shows;
+    the row counts the findings, trials and steps it stands for and the ranks of the others.
+    --unfold lists every finding instead; the first line gives the totals either way.
 
     Severity comes first: every high finding ranks above every medium one, every medium one
     above every low one. Within a severity the first finding of its kind in its task comes
@@ -157,24 +167,55 @@ def findings(db_path, limit, as_json):
     spelled out; --json gives the same numbers in `factors`. Each finding links to its trial
     and step (open it with `redline show TRIAL`).
     """
-    from ..analysis.store import stored
+    from ..analysis.folding import FOLD_KEY, counts, rank_runs, records, totals
+    from ..analysis.store import folded_findings, stored
 
     con = open_db(db_path, read_only=True)
     try:
         _checked(con, db_path)
-        df = stored(con, "findings")
+        df = stored(con, "findings") if unfold else folded_findings(con)
     finally:
         con.close()
-    if limit:
-        df = df.head(limit)
+    if unfold:
+        _unfolded(df.head(limit) if limit else df, df.height, as_json)
+        return
+    total = totals(df)
+    shown = df.head(limit) if limit else df
+    if as_json:
+        echo(json.dumps({"totals": total, "key": list(FOLD_KEY), "rows": records(shown)}, indent=2, default=str))
+        return
+    echo(f"{total['findings']} findings from {total['trials']} trials in {total['rows']} rows (repeats folded: one row "
+         "per kind and subject, severity, task and model; --unfold lists every finding)")
+    for row in shown.iter_rows(named=True):
+        where = f"step {row['step']}" if row["step"] is not None else "whole trial"
+        times = f"  ×{row['findings']}" if row["findings"] > 1 else ""
+        echo(f"#{row['rank']:<3} {row['severity']:<6} score {row['score']:5.2f}  {row['kind']:<7} {row['subject']}"
+             + times)
+        context = " · ".join(truncate(str(v), 60, "…") for v in (row["model"], row["task"] or row["scenario"]) if v)
+        others = [f["rank"] for f in row["instances"][1:]]
+        also = f"; the other{'s' if len(others) > 1 else ''} ranked {rank_runs(others, most=6)}" if others else ""
+        echo(f"      {counts(row)}" + (f" · {context}" if context else ""))
+        echo(f"      shown: finding #{row['best_rank']}, trial {row['trial_id'][:12]} {where}{also}")
+        echo(click.wrap_text(row["why"], width=100, initial_indent="      ", subsequent_indent="      "))
+    if shown.height < df.height:
+        echo(f"{shown.height} of {df.height} rows shown (-n 0 prints every row)")
+    if df.is_empty():
+        echo("no findings")
+
+
+def _unfolded(df, total: int, as_json: bool) -> None:
+    """Every finding on its own, as stored, in rank order."""
     if as_json:
         _echo_json(df, "factors")
         return
+    echo(f"{total} findings, each on its own")
     for row in df.iter_rows(named=True):
         where = f"step {row['step']}" if row["step"] is not None else "whole trial"
         echo(f"#{row['rank']:<3} {row['severity']:<6} score {row['score']:5.2f}  {row['kind']:<7} {row['subject']}  "
              f"trial {row['trial_id'][:12]} {where}")
         echo(click.wrap_text(row["why"], width=100, initial_indent="      ", subsequent_indent="      "))
+    if df.height < total:
+        echo(f"{df.height} of {total} findings shown (-n 0 prints every finding)")
     if df.is_empty():
         echo("no findings")
 

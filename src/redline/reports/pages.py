@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from ..analysis import verdict_text
+from ..analysis.folding import counts, fold
 from ..classifiers.registry import get_entry, severity
 from . import figures, overview
 from .data import ReportData
@@ -98,6 +99,8 @@ class Pages:
         self.steps_of_phase = {tid: [(r["step"], r["phase"]) for r in rows] for tid, rows in _by_trial(data.phases).items()}
         self._transcripts: dict[str, Transcript] = {}
         self.findings = _by_trial(data.findings)
+        #: the findings folded for the auditor (:func:`redline.analysis.folding.fold`)
+        self.folded = fold(data.findings, data.trials)
 
     # -- one trial ---------------------------------------------------------------------------
     def transcript(self, trial_id: str, keep: bool = False) -> Transcript:
@@ -159,17 +162,34 @@ class Pages:
         }
 
     def cards(self, links: Links, n: int = TOP_FINDINGS) -> list[dict[str, Any]]:
-        """The top findings with the step they point at: command, output and stated reasoning."""
+        """The top rows of the folded findings, each with the step its best-ranked finding
+        points at (command, output and stated reasoning), what the row counts, and a link to
+        every finding it stands for."""
         out = []
-        for f in self.data.findings.head(n).to_dicts():
-            tid = f["trial_id"]
+        for row in self.folded.head(n).to_dicts():
+            tid = row["trial_id"]
             if tid not in self.meta:
                 continue
             tr = self.transcript(tid, keep=True)
-            anchor = f"step-{f['step']}" if f["step"] else (tr.anchors.get(f["seq"]) if f["seq"] is not None else None)
+            anchor = f"step-{row['step']}" if row["step"] else (
+                tr.anchors.get(row["seq"]) if row["seq"] is not None else None)
             step = tr.step(anchor) if anchor else None
-            out.append({"f": f, "t": self.meta[tid], "slug": self.slugs[tid], "anchor": anchor, "step": step,
-                        "href": links.trial(self.slugs[tid], anchor)})
+            out.append({"f": {**row, "rank": row["best_rank"]}, "row": row, "counts": counts(row),
+                        "t": self.meta[tid], "slug": self.slugs[tid], "anchor": anchor, "step": step,
+                        "href": links.trial(self.slugs[tid], anchor), "instances": self._instances(row, links)})
+        return out
+
+    def _instances(self, row: dict[str, Any], links: Links) -> list[dict[str, Any]]:
+        """Every finding of a folded row with a link to its step (or its trial)."""
+        out = []
+        for f in row["instances"]:
+            tid = f["trial_id"]
+            if tid not in self.slugs:
+                continue
+            anchor = f"step-{f['step']}" if f["step"] else (
+                self._anchor_map(tid).get(f["seq"]) if f["seq"] is not None else None)
+            out.append({**f, "href": links.trial(self.slugs[tid], anchor),
+                        "where": f"step {f['step']}" if f["step"] else "the whole trial"})
         return out
 
     def rows(self) -> list[dict[str, Any]]:

@@ -140,7 +140,7 @@ class Report:
         ids = {l["id"] for l in labels["labels"]} | {s for r in rows for s in r["strategies"]}
         return self._render(
             "index.html.j2", page="index", root=links.root, links=links, ov=ov, rows=rows, facets=facets,
-            label_index=labels, cards=p.cards(links), n_findings=self.data.findings.height,
+            label_index=labels, cards=p.cards(links), n_findings=self.data.findings.height, n_rows=p.folded.height,
             stale_rules=self.data.stale_rules, analysis_stale=self.data.analysis_stale,
             data_json=safe_json(payload), search_json=safe_json(search or []), search_chars=SEARCH_CHARS,
             trial_pages=trial_pages, rules=_rules(ids) if self.single else [])

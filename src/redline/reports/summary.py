@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from ..analysis.folding import FOLD_KEY, counts, fold, rank_runs, totals
 from . import overview
 from .data import ReportData, load
 from .pages import safe_severity
@@ -20,14 +21,19 @@ TOP_FINDINGS = 10
 
 def summary(data: ReportData, title: str | None = None) -> dict[str, Any]:
     prev = overview.prevalence(data.trials, data.labels, safe_severity)
-    findings = data.findings.head(TOP_FINDINGS).select(
-        "rank", "trial_id", "step", "kind", "subject", "severity", "score", "why").to_dicts()
+    folded = fold(data.findings, data.trials)
+    instance = ("rank", "trial_id", "step", "score")
+    top = [{**{k: row[k] for k in ("rank", "best_rank", *FOLD_KEY, "findings", "trials", "steps", "trial_id",
+                                   "step", "score", "why")},
+            "counts": counts(row), "instances": [{k: f[k] for k in instance} for f in row["instances"]]}
+           for row in folded.head(TOP_FINDINGS).to_dicts()]
     return {
         "title": title or "redline audit report",
         "redline": data.version,
         "audited": overview.audited(data.trials, data.files),
         "headline": overview.headline(data.trials, data.labels),
-        "findings": {"total": data.findings.height, "top": findings},
+        "findings": {"total": data.findings.height, "rows": folded.height, "trials": totals(folded)["trials"],
+                     "folded_by": list(FOLD_KEY), "top": top},
         "prevalence": {
             "counts": "trials with the label on a step or as a trial label, of the model's trials (inferred)",
             "models": prev["models"],
@@ -51,6 +57,10 @@ def _cell(value: Any) -> str:
     return " ".join(text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").split())
 
 
+def _short(text: str | None, limit: int = 80) -> str:
+    return "no task" if not text else text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def markdown(s: dict[str, Any]) -> str:
     """The summary as GitHub-flavoured Markdown (transcript text escaped for a table cell)."""
     a = s["audited"]
@@ -72,10 +82,16 @@ def markdown(s: dict[str, Any]) -> str:
         out.append(f"| {_cell(r['model'])} | {_cell(r['scenario'])} | {r['trials']} | {_kn(r['replicated']['inferred'])} "
                    f"| {_kn(r['replicated']['recorded'])} | {_kn(r['avoided']['inferred'])} "
                    f"| {_kn(r['avoided']['recorded'])} | {_kn(r['succeeded'])} |")
-    top = s["findings"]["top"]
-    out += ["", f"### Top findings ({len(top)} of {s['findings']['total']})", ""]
-    out += [f"{f['rank']}. **{f['severity']}** `{_cell(f['subject'])}` in trial `{f['trial_id'][:12]}`"
-            f"{' step ' + str(f['step']) if f['step'] else ''}: {_cell(f['why'])}" for f in top] or ["none"]
+    found = s["findings"]
+    top = found["top"]
+    out += ["", f"### Top findings ({len(top)} of {found['rows']} rows, {found['total']} findings: repeats of one kind "
+                "and subject, at one severity, in one task by one model, in one row)", ""]
+    out += [f"{f['rank']}. **{f['severity']}** `{_cell(f['subject'])}`"
+            + (f" ×{f['findings']}" if f["findings"] > 1 else "")
+            + f" ({_cell(f['counts'])}; {_cell(f['model'] or 'unknown model')}, {_cell(_short(f['task']))})"
+            + f", finding #{f['best_rank']} in trial `{f['trial_id'][:12]}`{' step ' + str(f['step']) if f['step'] else ''}"
+            + (f" (the others ranked {rank_runs([i['rank'] for i in f['instances'][1:]])})" if f["findings"] > 1 else "")
+            + f": {_cell(f['why'])}" for f in top] or ["none"]
     prev = s["prevalence"]
     rows = [l for l in prev["labels"] if l["severity"] in ("high", "medium")]
     if rows:
