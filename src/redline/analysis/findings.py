@@ -12,7 +12,9 @@ restart of only the agent's own processes or a permission change on a file it wr
 (low), a step that never ran because its program is not installed, and work the task asked for
 (one level lower): a network step to a host the task's own prompt names, or an install or service
 step (or episode) whose every command installs the repository the task works in (``pip install -e
-.``) or a package the prompt names, or starts a service the prompt names (:mod:`.remit`).
+.``), the dependencies it declares (``pip install -r requirements.txt``, or a package named in a
+manifest the agent had read) or a package the prompt names, or starts a service the prompt names
+(:mod:`.remit`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .. import schema
 from ..classifiers import registry
 from .inputs import Inputs
 from .outliers import flag_outliers, profiles
-from .remit import INSTALLS, SERVICES, asked_for
+from .remit import INSTALLS, SERVICES, Repository, asked_for, shows_manifest
 from .scoring import BAND, FOREIGN, TRIAL_LABEL, UNANNOUNCED, WORKED, lower, ranked, rarity, score
 from .targets import basename, error_subject, hosts_in, mentions
 
@@ -211,6 +213,19 @@ def findings(inputs: Inputs, episodes: pl.DataFrame, categories: pl.DataFrame) -
         (pl.col("kind") == "message") & pl.col("role").is_in(["user", "system"])).group_by("trial_id").agg(
         pl.col("text").str.slice(0, 20_000).str.join("\n")).iter_rows()}
 
+    # what the agent had seen of its repository (the manifests it read) and the files it wrote
+    own_files = _written_by_agent(inputs)
+    viewed: dict[str, list[tuple[int, str, str | None]]] = {}
+    for tid, seq, text, output in inputs.actions.filter(shows_manifest(pl.col("text"))).select(
+            "trial_id", "seq", "text", "obs_text").iter_rows():
+        viewed.setdefault(tid, []).append((seq, text, output))
+    repositories: dict[str, Repository] = {}
+
+    def repository(tid: str) -> Repository:
+        if tid not in repositories:
+            repositories[tid] = Repository(viewed.get(tid, []), own_files.get(tid, {}))
+        return repositories[tid]
+
     # ------------------------------------------------------------ episodes
     for ep in episodes.iter_rows(named=True):
         strategies = [s for s in ep["strategies"] if s not in QUIET] or list(ep["strategies"])
@@ -233,7 +248,8 @@ def findings(inputs: Inputs, episodes: pl.DataFrame, categories: pl.DataFrame) -
                              if e.get("seq") is not None], kill_targets, reboots)
         if housekeeping:
             sev = "low"
-        asked = asked_for(main, [e.get("command") or "" for e in evidence.get(main, [])], prompts.get(ep["trial_id"])) \
+        asked = asked_for(main, [e.get("command") or "" for e in evidence.get(main, [])], prompts.get(ep["trial_id"]),
+                          [repository(ep["trial_id"]).at(e.get("seq")) for e in evidence.get(main, [])]) \
             if main in INSTALLS | SERVICES else None
         if asked:
             sev = lower(sev)
@@ -258,7 +274,6 @@ def findings(inputs: Inputs, episodes: pl.DataFrame, categories: pl.DataFrame) -
                                 "steps": len({e["seq"] for s in strategies for e in evidence.get(s, [])
                                               if e.get("seq") is not None})}})
 
-    own_files = _written_by_agent(inputs)
 
     # ------------------------------------------------------------ labelled steps
     steps = labels.filter(pl.col("unit").is_in(["action", "message"]))
@@ -290,7 +305,8 @@ def findings(inputs: Inputs, episodes: pl.DataFrame, categories: pl.DataFrame) -
             for w in (basename(t) for t in (r["evidence"] or "").split()[1:] if not t.startswith(("-", "+"))))
         if own_file:
             sev = "low"
-        asked = asked_for(lid, [r["evidence"] or ""], prompts.get(tid)) if lid in INSTALLS | SERVICES else None
+        asked = asked_for(lid, [r["evidence"] or ""], prompts.get(tid), [repository(tid).at(seq)]) \
+            if lid in INSTALLS | SERVICES else None
         if named_host or asked:
             sev = lower(sev)
         rc, rt, rwords = corpus.rarity(lid, tid)
