@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .models.declared import MODELS
-from .models.files import ModelError, model_folder, read_meta, user_models_dir, write_whole
+from ..files import write_whole
+from .models.files import ModelError, model_folder, read_meta, user_models_dir
 
 if TYPE_CHECKING:
     import duckdb
@@ -125,7 +126,7 @@ def _write(path: Path, text: str) -> None:
     would hold is computed again next time)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_whole(path, text.encode("utf-8"))
+        write_whole(path, text)
     except OSError:
         pass
 

@@ -35,6 +35,7 @@ from markupsafe import Markup
 
 from ..classifiers.docs import doc_sections, rule_record
 from ..classifiers.registry import get_entry
+from ..files import write_whole
 from ..text import for_terminal
 from . import data as data_mod
 from .pages import Links, Pages, rule_summary, safe_severity
@@ -151,12 +152,6 @@ class Report:
         return self._render("rules.html.j2", page="rules", root=links.root, links=links, rules=_rules(ids))
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def write_single(data: data_mod.ReportData, path: Path, title: str | None = None) -> Path:
     report = Report(data, title, single=True)
     links = Links(single=True)
@@ -165,7 +160,7 @@ def write_single(data: data_mod.ReportData, path: Path, title: str | None = None
         ctx = report.trial_ctx(tid, links)
         pages.append(ctx)
         search.extend([i, *row] for row in report.pages.search_rows(ctx["tr"]))
-    _write(path, report.index(links, search, 0, pages))
+    write_whole(path, report.index(links, search, 0, pages))
     return path
 
 
@@ -197,8 +192,8 @@ def write_site(data: data_mod.ReportData, folder: Path, title: str | None = None
     # the places of every label load when the labels index is first opened, not with the index
     (folder / "search" / "labels.js").write_text(
         f"window.redlineLabels({safe_json([l['steps'] for l in labels['labels']])});\n", encoding="utf-8")
-    _write(folder / "rules.html", report.rules_page(links))
-    _write(folder / "index.html", report.index(links, None, chunks, [], labels))
+    write_whole(folder / "rules.html", report.rules_page(links))
+    write_whole(folder / "index.html", report.index(links, None, chunks, [], labels))
     return folder / "index.html"
 
 
@@ -227,7 +222,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str] = "
         page = _environment().get_template("redirect.html.j2").render(
             title=title or "redline audit report", target=target, trials=big[0], events=big[1],
             max_trials=MAX_SINGLE_TRIALS, max_events=MAX_SINGLE_EVENTS)
-        _write(path, page)
+        write_whole(path, page)
         return index
     return write_single(data_mod.load(con), path, title)
 

@@ -44,6 +44,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...files import write_whole
 from .spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -217,17 +218,6 @@ def save(model: TrainedModel, folder: str | os.PathLike[str], *, extra: dict[str
     write_whole(json_path, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     model.meta, model.path, model.compact = meta, json_path, compact
     return json_path
-
-
-def write_whole(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all: into a file of this process's own beside it, then
-    renamed over it (two processes writing the same file do not mix their bytes)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 _RESERVED = {"format", "id", "unit", "kind", "labels", "inputs", "version", "spec_version", "threshold",
