@@ -139,3 +139,16 @@ def test_installing_a_declared_dependency_ranks_a_severity_lower_once_the_agent_
     assert by["theirs"]["severity"] == "low"
     assert "it installs the dependencies the repository declares in requirements.txt" in by["theirs"]["why"]
     assert by["read"]["rank"] > by["unread"]["rank"]
+
+
+def test_only_a_manifests_dependency_lists_declare_packages():
+    setup_py = ('from setuptools import setup\nsetup(\n    name="serializer",\n    description="miner",\n'
+                '    install_requires=["numpy>=1.24", \'attrs\'],\n    extras_require={"test": ["pytest"]},\n)\n')
+    assert set(declared_in("cat setup.py", setup_py)) >= {"numpy", "attrs", "pytest"}
+    assert not {"serializer", "miner"} & set(declared_in("cat setup.py", setup_py))
+    package = '{"name": "web-app", "description": "miner", "scripts": {"test": "jest"}, "dependencies": {"lodash": "^4"}}'
+    assert set(declared_in("cat package.json", package)) == {"lodash"}
+    poetry = ('[tool.poetry]\nname = "serializer"\nversion = "1.0"\n[tool.poetry.dependencies]\npython = "^3.10"\n'
+              'requests = "^2.31"\n[tool.black]\nline-length = 100\n')
+    assert set(declared_in("cat pyproject.toml", poetry)) == {"python", "requests"}
+    assert set(declared_in("cat pyproject.toml", PYPROJECT)) == {"numpy", "python-dateutil", "pytest", "hypothesis"}

@@ -70,6 +70,33 @@ def shows_manifest(command: pl.Expr) -> pl.Expr:
     return command.str.contains(_MANIFEST_NAME).fill_null(False)
 
 
+#: where a list or table of dependencies opens in setup.py, pyproject.toml or package.json
+_LIST_START = re.compile(r"(?:\b(?:install_requires|tests_require|setup_requires|extras_require|dependencies|requires)"
+                         r"|[\"'](?:dev|peer|optional)?[dD]ependencies[\"'])\s*[=:]\s*[\[{(]")
+#: TOML tables of dependencies (Poetry, Pipfile, optional dependencies, dependency groups)
+_TABLE = re.compile(r"^\s*(?:\d+[:|\t]\s*)?\[(?:project\.optional-dependencies|dependency-groups|packages|dev-packages|"
+                    r"tool\.poetry(?:\.group\.[\w-]+)?\.(?:dev-)?dependencies)\]\s*$", re.M)
+_NEXT_TABLE = re.compile(r"^\s*(?:\d+[:|\t]\s*)?\[", re.M)
+_OPEN, _CLOSE = "[({", "])}"
+
+
+def _dependency_blocks(text: str) -> list[str]:
+    """The parts of a manifest's text that list dependencies: each bracketed list or table after
+    ``install_requires=``, ``dependencies =``, ``"devDependencies":``..., and each TOML table of
+    dependencies up to the next table (not the project's name, description or scripts)."""
+    blocks = []
+    for m in _LIST_START.finditer(text):
+        depth, end = 1, m.end()
+        while end < len(text) and depth:
+            depth += (text[end] in _OPEN) - (text[end] in _CLOSE)
+            end += 1
+        blocks.append(text[m.end():end])
+    for m in _TABLE.finditer(text):
+        nxt = _NEXT_TABLE.search(text, m.end())
+        blocks.append(text[m.end():nxt.start() if nxt else len(text)])
+    return blocks
+
+
 def _words(command: str) -> list[str]:
     return [w.strip("'\"") for w in _SPLIT.split(command or "") if w.strip("'\"")]
 
@@ -101,7 +128,8 @@ def declared_in(command: str, output: str | None) -> dict[str, str]:
         if manifest.startswith(("requirements", "constraints", "environment")) or manifest == "setup.cfg":
             names = _REQUIREMENT_LINE.findall(output)
         else:
-            names = _QUOTED.findall(output) + _KEYED.findall(output)
+            blocks = _dependency_blocks(output)
+            names = [n for block in blocks for n in _QUOTED.findall(block) + _KEYED.findall(block)]
         for name in names:
             found.setdefault(normalise(name), manifest)
     return found
