@@ -101,3 +101,32 @@ def test_the_report_leaves_a_file_named_like_a_temporary_one_alone(tmp_path, wri
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert keep.read_text(encoding="utf-8") == "the auditor's notes\n"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report.html")]
+
+
+def test_a_durable_write_reaches_the_disk_before_the_rename(tmp_path, monkeypatch):
+    import os
+
+    target = tmp_path / "m.json"
+    seen: list[str] = []  # what the target held when each fsync ran
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: seen.append(target.read_text()) or real(fd))
+    write_whole(target, "{}")
+    assert seen == []  # a report or a cache does without the wait
+    write_whole(target, '{"generation": 2}', durable=True)
+    assert seen == ["{}"]  # synced while the old file was still in place: before the rename
+    assert target.read_text() == '{"generation": 2}'
+
+
+def test_a_datasets_manifest_is_written_whole_and_stale_temporary_files_are_removed(tmp_path):
+    from redline.dataset.store import Dataset
+
+    ds = Dataset.create(tmp_path / "ds")
+    root = tmp_path / "ds"
+    stale = [root / ".manifest.json.4242.00aa11bb22cc.tmp", root / "manifest.json.0f0f0f.tmp"]
+    for path in stale:
+        path.write_text("{half", encoding="utf-8")
+    with ds.writing() as write:
+        assert write == 1
+    assert not any(p.exists() for p in stale)
+    assert not [p for p in root.iterdir() if p.name.endswith(".tmp")]
+    assert Dataset.open(root).manifest.next_write == 2

@@ -21,15 +21,23 @@ def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
 
 
-def write_whole(path: str | os.PathLike[str], data: bytes | str, encoding: str = "utf-8") -> Path:
+def write_whole(path: str | os.PathLike[str], data: bytes | str, encoding: str = "utf-8", *,
+                durable: bool = False) -> Path:
     """Write ``data`` (text is encoded with ``encoding``) to ``path`` whole or not at all and
-    return the path. The temporary file is removed if the write fails; the folder must exist."""
+    return the path. The temporary file is removed if the write fails; the folder must exist.
+
+    ``durable``: the bytes reach the disk (``fsync``) before the rename, so that after a crash
+    of the machine the path holds the old file or the new one whole (a dataset's manifest, its
+    commit); a report or a cache that can be written again does without the wait."""
     path = Path(path)
     payload = data.encode(encoding) if isinstance(data, str) else data
     tmp = temporary_name(path)
     try:
         with open(tmp, "xb") as fh:
             fh.write(payload)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from .. import db as dbmod
+from ..files import write_whole
 from .attach import create_views, snapshot_sources
 from ..limits import MANIFEST_MAX_BYTES
 from .layout import (EMPTY, LOCK, MANIFEST, ORDER_BY, SHARDED_TABLES, STAGING, TABLES,
@@ -181,15 +182,7 @@ class Dataset:
         if len(text.encode("utf-8")) > MANIFEST_MAX_BYTES:
             raise DatasetError(f"{self.root}: the manifest would exceed {MANIFEST_MAX_BYTES >> 20} MiB "
                                f"({len(self.manifest.shards)} shards); write larger shards (--shard-mb)")
-        tmp = self.root / f"{MANIFEST}.{uuid.uuid4().hex}.tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.root / MANIFEST)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_whole(self.root / MANIFEST, text, durable=True)
 
     def collect_garbage(self) -> int:
         """Remove files no manifest names and the staging folder; returns the files removed."""
@@ -205,7 +198,8 @@ class Dataset:
                     path.unlink(missing_ok=True)
                     removed += 1
         shutil.rmtree(self.root / STAGING, ignore_errors=True)
-        for stale in self.root.glob(f"{MANIFEST}.*.tmp"):
+        # a manifest's temporary file left by a writer that died (and by older redlines' writer)
+        for stale in [*self.root.glob(f".{MANIFEST}.*.tmp"), *self.root.glob(f"{MANIFEST}.*.tmp")]:
             stale.unlink(missing_ok=True)
         return removed
 
