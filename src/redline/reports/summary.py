@@ -88,9 +88,11 @@ def markdown(s: dict[str, Any]) -> str:
                 "and subject, at one severity, in one task by one model, in one row)", ""]
     out += [f"{f['rank']}. **{f['severity']}** `{_cell(f['subject'])}`"
             + (f" ×{f['findings']}" if f["findings"] > 1 else "")
-            + f" ({_cell(f['counts'])}; {_cell(f['model'] or 'unknown model')}, {_cell(_short(f['task']))})"
-            + f", finding #{f['best_rank']} in trial `{f['trial_id'][:12]}`{' step ' + str(f['step']) if f['step'] else ''}"
-            + (f" (the others ranked {rank_runs([i['rank'] for i in f['instances'][1:]])})" if f["findings"] > 1 else "")
+            + f" ({_cell(f['counts'])}; {_cell(f['model'] or 'unknown model')}, "
+            + f"{_cell(_short(f['task'] or f['scenario']))}), finding #{f['best_rank']} in trial `{f['trial_id'][:12]}`"
+            + (f" step {f['step']}" if f["step"] else "")
+            + (f" (the others ranked {rank_runs([i['rank'] for i in f['instances'][1:]], most=8)})"
+               if f["findings"] > 1 else "")
             + f": {_cell(f['why'])}" for f in top] or ["none"]
     prev = s["prevalence"]
     rows = [l for l in prev["labels"] if l["severity"] in ("high", "medium")]
