@@ -140,10 +140,10 @@ def test_the_findings_command_folds_and_unfolds(sweep):
     flat = json.loads(runner.invoke(main, ["findings", "--db", db, "--unfold", "--json", "-n", "0"]).output)
     assert [f["rank"] for f in flat] == findings["rank"].to_list() and isinstance(flat[0]["factors"], dict)
     # --json: the totals, the key, and each row with every finding it stands for
-    out = json.loads(runner.invoke(main, ["findings", "--db", db, "--json", "-n", "2"]).output)
+    out = json.loads(runner.invoke(main, ["findings", "--db", db, "--json", "-n", "3"]).output)
     assert out["totals"] == {"findings": findings.height, "rows": folded.height,
                              "trials": findings["trial_id"].n_unique()}
-    assert out["key"] == list(FOLD_KEY) and len(out["rows"]) == 2
+    assert out["key"] == list(FOLD_KEY) and len(out["rows"]) == 3  # the three kill rows
     top = next(r for r in out["rows"] if r["findings"] == 5)
     assert top["findings"] == len(top["instances"]) == 5 and top["instances"][0]["rank"] == top["best_rank"] <= 3
     assert {f["rank"] for f in top["instances"]} <= {f["rank"] for f in flat}
