@@ -145,7 +145,8 @@ def test_the_findings_command_folds_and_unfolds(sweep):
                              "trials": findings["trial_id"].n_unique()}
     assert out["key"] == list(FOLD_KEY) and len(out["rows"]) == 3  # the three kill rows
     top = next(r for r in out["rows"] if r["findings"] == 5)
-    assert top["findings"] == len(top["instances"]) == 5 and top["instances"][0]["rank"] == top["best_rank"] <= 3
+    assert top["findings"] == len(top["instances"]) == 5 and top["rank"] <= 3
+    assert top["instances"][0]["rank"] == top["best_rank"]  # (4 when the other model's two kills rank first)
     assert {f["rank"] for f in top["instances"]} <= {f["rank"] for f in flat}
     assert isinstance(top["factors"], dict) and all(isinstance(f["factors"], dict) for f in top["instances"])
 
