@@ -139,6 +139,15 @@ CLASSIFY_BATCH_CHARS = 32_000_000
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
 #: by earlier batches up to the connection's cap
 CLASSIFY_DUCKDB_MEMORY = "256MB"
+#: how polars' memory allocator (jemalloc, in its Linux builds) hands freed memory back to the
+#: system: at once (its default waits about ten seconds). A classify builds a batch's frames, the
+#: rules' intermediate frames and the models' inputs and drops each within a second, so with the
+#: default the pages of what was already dropped stayed resident beside the next stage: 50 MB of
+#: a 340 MB peak for 1,000 Inspect trials. Handing them back costs page faults, about a tenth
+#: more CPU. The ``redline`` command sets it (``_RJEM_MALLOC_CONF``, jemalloc's own setting in
+#: polars' build) before polars is loaded, unless the environment already sets it; from Python,
+#: set it before importing polars
+POLARS_ALLOCATOR = "dirty_decay_ms:0,muzzy_decay_ms:0"
 #: a command rule's OR-branches are distributed over an AND up to this many branches; past it
 #: both sides are evaluated whole, so a rule's plan stays small
 MAX_BRANCHES = 64

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import polars as pl
@@ -345,6 +345,9 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
             labels = label_frames(frames, step.rules)
             suggestions = None
             if step.models:
+                # the models need none of what the rules worked out for this batch (it is held in
+                # the frames' memo): a fresh memo lets it go before the models build their inputs
+                frames = replace(frames, _memo={})
                 labels, suggestions = apply_models(frames, labels, step.models)
                 report.suggestions += suggestions.height
             del frames  # before the inserts, which take memory of their own
