@@ -135,6 +135,13 @@ CLASSIFY_BATCH_TRIALS = 2000
 #: as its head and tail): a batch ends before it would pass this, so memory stays bounded by
 #: the batch, whatever the corpus; a single trial over it is a batch of its own
 CLASSIFY_BATCH_CHARS = 32_000_000
+#: ...and at most this many rows (events and commands together): a batch's memory grows with
+#: its rows as well as its text (every frame the rules build holds each row's keys and columns:
+#: about half a kilobyte a row, short texts and all, for Inspect logs of bash calls), so trials
+#: of many short steps are cut here where their characters would not be; a single trial over it
+#: is a batch of its own. Each batch also costs the rules a fixed pass (about a quarter of a
+#: second), so smaller batches trade time for memory
+CLASSIFY_BATCH_ROWS = 250_000
 #: DuckDB's memory during a classify run (lower than the connection's cap, never higher): each
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
 #: by earlier batches up to the connection's cap
