@@ -23,7 +23,7 @@ def _probe(**env) -> list:
 def test_the_command_sets_polars_allocator_before_polars_is_loaded():
     # polars' jemalloc reads the setting once, when it starts: the command must set it first
     assert _probe() == [POLARS_ALLOCATOR, False]
-    assert "dirty_decay_ms:0" in POLARS_ALLOCATOR
+    assert "dirty_decay_ms:" in POLARS_ALLOCATOR
 
 
 def test_a_setting_from_the_environment_is_kept():

@@ -146,15 +146,17 @@ CLASSIFY_BATCH_ROWS = 250_000
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
 #: by earlier batches up to the connection's cap
 CLASSIFY_DUCKDB_MEMORY = "256MB"
-#: how polars' memory allocator (jemalloc, in its Linux builds) hands freed memory back to the
-#: system: at once (its default waits about ten seconds). A classify builds a batch's frames, the
-#: rules' intermediate frames and the models' inputs and drops each within a second, so with the
-#: default the pages of what was already dropped stayed resident beside the next stage: 50 MB of
-#: a 340 MB peak for 1,000 Inspect trials. Handing them back costs page faults, about a tenth
-#: more CPU. The ``redline`` command sets it (``_RJEM_MALLOC_CONF``, jemalloc's own setting in
-#: polars' build) before polars is loaded, unless the environment already sets it; from Python,
-#: set it before importing polars
-POLARS_ALLOCATOR = "dirty_decay_ms:0,muzzy_decay_ms:0"
+#: how polars' memory allocator (jemalloc, in its Linux builds) keeps freed memory: in one arena
+#: for all threads (its default, one per thread up to four per core, keeps what one thread freed
+#: from the others), and handed back to the system 25 ms after it was freed (its default: about
+#: ten seconds). A classify builds a batch's frames, the rules' intermediate frames and the
+#: models' inputs and drops each within a second, so with the defaults the pages of what was
+#: already dropped stayed resident beside the next stage: about 30 MB of a 330 MB peak for
+#: 1,000 Inspect trials, for a few per cent more CPU (handing memory back at once saves about
+#: 15 MB more but costs a tenth more CPU in page faults). The ``redline`` command sets it
+#: (``_RJEM_MALLOC_CONF``, jemalloc's own setting in polars' build) before polars is loaded,
+#: unless the environment already sets that variable; from Python, set it before importing polars
+POLARS_ALLOCATOR = "narenas:1,dirty_decay_ms:25,muzzy_decay_ms:0"
 #: a command rule's OR-branches are distributed over an AND up to this many branches; past it
 #: both sides are evaluated whole, so a rule's plan stays small
 MAX_BRANCHES = 64
