@@ -157,10 +157,11 @@ def own_by_name(name: str, launches: list[dict], full: bool) -> dict | None:
     for c in reversed(launches):
         if full:
             launch, text = _launch_text(c), c["text"] or ""
-            if parts is not None and not (
-                    (parts[0] in launch or parts[0] in text) if len(parts) == 1
-                    else any(all(p in t for p in parts) for t in (launch, text))):
-                continue  # a literal piece of the pattern is missing: it cannot match (no compile)
+            # a literal piece of the pattern is missing: it cannot match (no compile); the first
+            # piece alone rules out most launches
+            if parts and (not (parts[0] in launch or parts[0] in text) or len(parts) > 1 and not (
+                    all(p in launch for p in parts) or all(p in text for p in parts))):
+                continue
             pattern = _name_pattern(name)
             if pattern is not None:
                 if pattern.search(launch) or pattern.search(text):

@@ -50,7 +50,7 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
     # a kill is traced through its own step, earlier steps and their outputs: rows after a
     # trial's last kill are never read, so they are not converted
     trials = hits.group_by("trial_id").agg(pl.col("seq").max().alias("_last_kill"))
-    cols = ["trial_id", "seq", "idx", "parent_idx", "program", "path", "argv", "background", "context", "code", "text"]
+    cols = ["trial_id", "seq", "idx", "parent_idx", "program", "path", "argv", "background", "context", "text"]
     up_to_kill = pl.col("seq") <= pl.col("_last_kill")
 
     def kept(df: pl.DataFrame, keep: pl.Expr = up_to_kill) -> pl.DataFrame:

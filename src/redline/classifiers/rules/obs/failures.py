@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...engine import filter_rows, rule_hits
+from ...engine import match_rows, rule_hits
 from ...frames import per_batch
 from ...rule import Match, Rule, failed, output
 from .environment import OBS_HARDWARE, OBS_NETWORK, OBS_OOM, OBS_PERM, OBS_PORT, OBS_TIMEOUT
@@ -156,12 +156,13 @@ def _other_error(frames) -> pl.DataFrame:
     unknown_or_failed = pl.col("exit_code").is_null() | (pl.col("exit_code") != 0)
     uncaught = text_matches(TRACEBACK) & pl.col("text").str.strip_chars_end().str.contains(UNCAUGHT_TRACEBACK).fill_null(False)
     # killed by a signal with nothing to say for itself
-    killed = pl.col("exit_code").is_in(SIGNAL_EXITS).fill_null(False) & (
+    killed = Match(pl.col("exit_code").is_in(SIGNAL_EXITS).fill_null(False)) & Match(
         pl.col("text").fill_null("").str.strip_chars() == "")
-    cand = filter_rows(frames, agent_observations(frames),
-                       uncaught | text_matches(FAILED_CHECK) | (text_matches(ERROR_LINE) & unknown_or_failed)
-                       | text_matches(OWN_WORDS_FAILURE) | text_matches(SERVICE_BUS_FAILURE) | killed,
-                       ).with_columns(pl.col("seq").cast(pl.Int32), pl.col("action_seq").cast(pl.Int32))
+    # (a Match, so each branch's text patterns are read once per distinct output)
+    failure = (Match(uncaught) | Match(text_matches(FAILED_CHECK)) | Match(text_matches(ERROR_LINE)) & Match(unknown_or_failed)
+               | Match(text_matches(OWN_WORDS_FAILURE)) | Match(text_matches(SERVICE_BUS_FAILURE)) | killed)
+    cand = match_rows(frames, agent_observations(frames), failure).with_columns(
+        pl.col("seq").cast(pl.Int32), pl.col("action_seq").cast(pl.Int32))
     # a fallback message reporting a failure no specific label explains
     other = reports_of(frames, "other").join(_specific_hits(frames), on=["trial_id", "seq"], how="anti")
     if cand.is_empty():

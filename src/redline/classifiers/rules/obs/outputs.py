@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...engine import filter_rows, first_match
+from ...engine import first_match, match_rows
 from ...frames import per_batch
 from ...rule import Match
 from .fallbacks import reports_of
@@ -68,7 +68,7 @@ def agent_observations(frames) -> pl.DataFrame:
 
 def matching(frames, match: Match) -> pl.DataFrame:
     """Observations a match expression selects, with the first matching pattern as evidence."""
-    rows = filter_rows(frames, agent_observations(frames), match.expr)
+    rows = match_rows(frames, agent_observations(frames), match)
     return with_evidence(rows, list(match.patterns) or [r"^[\s\S]{0,200}"])
 
 
