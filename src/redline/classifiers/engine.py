@@ -263,16 +263,24 @@ def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame
     return df[rows.sort()]
 
 
-def _distinct_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr, roots: tuple[str, ...]) -> pl.Series:
-    """The positions (in no order) of the rows of ``df`` where the row-wise ``expr`` holds,
-    evaluated once per distinct combination of ``roots``, the columns it reads."""
+def distinct_rows(frames: Frames, df: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """The distinct combinations of ``columns`` in ``df``, each with ``_row``: the positions of
+    the rows that carry it. Made once per batch for each frame and columns, shared by every rule
+    that reads them: a row-wise expression over these columns is evaluated once per
+    combination (agents and tools repeat their outputs and words)."""
     def group() -> tuple[pl.DataFrame, pl.DataFrame]:
-        return df, df.select(roots).with_row_index("_row").group_by(roots).agg("_row")
-    key = ("distinct", id(df), roots)
+        return df, df.select(columns).with_row_index("_row").group_by(columns).agg("_row")
+    key = ("distinct", id(df), columns)
     known = frames.memo(key, group)
     if known[0] is not df:  # another frame since collected at the same address
         known = frames._memo[key] = group()
-    return known[1].filter(expr)["_row"].explode()
+    return known[1]
+
+
+def _distinct_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr, roots: tuple[str, ...]) -> pl.Series:
+    """The positions (in no order) of the rows of ``df`` where the row-wise ``expr`` holds,
+    evaluated once per distinct combination of ``roots``, the columns it reads."""
+    return distinct_rows(frames, df, roots).filter(expr)["_row"].explode()
 
 
 def match_rows(frames: Frames, df: pl.DataFrame, match: Match) -> pl.DataFrame:

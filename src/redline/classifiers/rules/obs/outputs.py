@@ -53,7 +53,8 @@ def without_bus_lines(df: pl.DataFrame, source: str, target: str) -> pl.DataFram
     outputs that mention them are rewritten)."""
     hint = pl.col(source).str.contains(_BUS_HINT).fill_null(False)
     if not df.select(hint.any()).item():
-        return df.with_columns(pl.col(source).alias(target))
+        # (the frame itself when nothing changes: what rules work out per frame is shared)
+        return df if source == target else df.with_columns(pl.col(source).alias(target))
     return df.with_columns(pl.when(hint).then(pl.col(source).str.replace_all(_BUS_LINE, ""))
                            .otherwise(pl.col(source)).alias(target))
 
