@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...engine import match_rows, rule_hits
+from ...engine import distinct_commands, match_rows, rule_hits
 from ...frames import per_batch
 from ...rule import Match, Rule, failed, output
 from .environment import OBS_HARDWARE, OBS_NETWORK, OBS_OOM, OBS_PERM, OBS_PORT, OBS_TIMEOUT
@@ -136,8 +136,11 @@ def _read_only_actions(frames) -> pl.DataFrame:
         & ~pl.col("redirects").list.eval(pl.element().str.contains(r"^\d*>")).list.any().fill_null(False)
         | (pl.col("program") == "git") & first_word.is_in(READ_ONLY_GIT).fill_null(False)
     ).fill_null(False)
+    # (whether a command only reads is a matter of its content: found once per distinct command)
+    read_only = distinct_commands(frames).filter(reads)["_rows"].explode()
+    mask = pl.repeat(False, cmds.height, dtype=pl.Boolean, eager=True).scatter(read_only, True)
     return (
-        cmds.group_by("trial_id", "seq").agg(reads.all().alias("_ro"))
+        cmds.select("trial_id", "seq").with_columns(mask.alias("_ro")).group_by("trial_id", "seq").agg(pl.col("_ro").all())
         .filter(pl.col("_ro")).select("trial_id", pl.col("seq").cast(pl.Int32).alias("action_seq"))
     )
 
