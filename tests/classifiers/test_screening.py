@@ -25,7 +25,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redline.classifiers import engine, rules as rule_modules
-from redline.classifiers.engine import command_rows, filter_rows, label_frames, match_rows, row_wise, within_step
+from redline.classifiers.engine import command_rows, filter_rows, label_frames, match_rows
+from redline.classifiers.rowwise import row_wise, within_step
 from redline.classifiers.examples import example_trial, steps_trial
 from redline.classifiers.frames import Frames
 from redline.classifiers.registry import active_rules
