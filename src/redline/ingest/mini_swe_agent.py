@@ -178,8 +178,12 @@ class _Run:
 
     def message(self, i: int, msg: dict) -> None:
         role = msg.get("role")
-        extra = msg.get("extra") if isinstance(msg.get("extra"), dict) else {}
-        content = message_text(msg.get("content"))
+        extra = msg.get("extra")
+        if not isinstance(extra, dict):
+            extra = {}
+        content = msg.get("content")
+        if content.__class__ is not str:
+            content = message_text(content)
         self.build.at(ts=timestamp(msg, extra))
         ptr = f"/messages/{i}"
         if role == "assistant":

@@ -43,6 +43,8 @@ def _tag(name: str, text: str) -> str | None:
 
 
 def _int(value: Any) -> int | None:
+    if value.__class__ is int:  # the common case, in one test
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -55,6 +57,8 @@ def _int(value: Any) -> int | None:
 def timestamp(msg: dict, extra: dict):
     """The message's time: ``extra.timestamp`` else its own ``timestamp`` (epoch or ISO 8601)."""
     ts = extra.get("timestamp", msg.get("timestamp"))
+    if ts is None:
+        return None
     if isinstance(ts, bool):
         return None
     if isinstance(ts, (int, float)):
@@ -66,37 +70,43 @@ def parse_observation(content: str, extra: dict) -> tuple[str, int | None, dict[
     """``(text, exit_code, attrs)`` of a command's reply as the agent saw it."""
     attrs: dict[str, Any] = {}
     present = set(_OPENING.findall(content))
-    tag = lambda name: _tag(name, content) if name in present else None  # noqa: E731
-    exception = tag("exception")
-    output, head, tail = tag("output"), tag("output_head"), tag("output_tail")
+    exception = _tag("exception", content) if "exception" in present else None
+    output = _tag("output", content) if "output" in present else None
     if "returncode" not in present and exception is None:
         body = content  # v1 timeout notice, or a reply without tags: keep it whole
     elif output is not None:
         body = output
-    elif head is not None or tail is not None:
-        elided = (tag("elided_chars") or "").strip()
-        note = f"[{elided}]" if elided else "[output elided]"
-        body = "\n".join(p for p in (head, note, tail) if p is not None)
-        m = re.match(r"\d+", elided)
-        attrs["elided_chars"] = int(m.group(0)) if m else True
-        raw = extra.get("raw_output")
-        if isinstance(raw, str):
-            attrs["raw_output_chars"] = len(raw)
     else:
-        body = ""
-    if tag("warning") is not None:
+        head = _tag("output_head", content) if "output_head" in present else None
+        tail = _tag("output_tail", content) if "output_tail" in present else None
+        if head is not None or tail is not None:
+            elided = ((_tag("elided_chars", content) if "elided_chars" in present else None) or "").strip()
+            note = f"[{elided}]" if elided else "[output elided]"
+            body = "\n".join(p for p in (head, note, tail) if p is not None)
+            m = re.match(r"\d+", elided)
+            attrs["elided_chars"] = int(m.group(0)) if m else True
+            raw = extra.get("raw_output")
+            if isinstance(raw, str):
+                attrs["raw_output_chars"] = len(raw)
+        else:
+            body = ""
+    if "warning" in present and _tag("warning", content) is not None:
         attrs["output_warning"] = True
     exception_info = extra.get("exception_info") or exception
-    text = "\n".join(p for p in ((exception or "").strip(), body) if p)
-    if extra.get("exception_type"):
-        attrs["exception_type"] = str(extra["exception_type"])
-    if (extra.get("exception_type") == "TimeoutExpired"
+    if exception is None:
+        text = body
+    else:
+        text = "\n".join(p for p in (exception.strip(), body) if p)
+    exception_type = extra.get("exception_type")
+    if exception_type:
+        attrs["exception_type"] = str(exception_type)
+    if (exception_type == "TimeoutExpired"
             or (exception_info and "timed out" in str(exception_info))
             or _V1_TIMEOUT.search(content[:500])):
         attrs["timeout"] = True
     code = _int(extra.get("returncode"))
-    if code is None:
-        code = _int(tag("returncode"))
+    if code is None and "returncode" in present:
+        code = _int(_tag("returncode", content))
     return text, code, attrs
 
 
@@ -106,9 +116,19 @@ def is_reply(content: str, extra: dict) -> bool:
             or bool(_V1_TIMEOUT.search(content[:500])))
 
 
+def _function(call: dict) -> dict:
+    fn = call.get("function")
+    return fn if isinstance(fn, dict) else {}
+
+
+def tool_name(call: dict) -> str:
+    """The tool an OpenAI tool call names (``bash`` when it names none)."""
+    return str(_function(call).get("name") or call.get("name") or "bash")
+
+
 def tool_call_command(call: dict) -> tuple[str | None, str, Any]:
     """``(command, tool name, raw arguments)`` of an OpenAI tool call."""
-    fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+    fn = _function(call)
     name = str(fn.get("name") or call.get("name") or "bash")
     args = fn.get("arguments", call.get("arguments"))
     parsed = args
@@ -130,7 +150,7 @@ def actions(msg: dict, extra: dict, content: str, i: int, messages: list, last_a
     names = {}
     for call in calls:
         if isinstance(call, dict) and call.get("id"):
-            names[call["id"]] = tool_call_command(call)[1]
+            names[call["id"]] = tool_name(call)
     ran = extra.get("actions")
     if isinstance(ran, list):  # v2 records what it ran, even when that is nothing
         for j, act in enumerate(ran):

@@ -15,14 +15,16 @@ an error, and the rest of the run goes on in a new pool.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import TypeVar
 
-from ..limits import PARALLEL_AHEAD
+from ..limits import INGEST_GC_THRESHOLDS, PARALLEL_AHEAD
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -33,6 +35,19 @@ DIED = ("the worker process reading this file died (killed by the system, perhap
 
 #: imported once by a fork server before it starts the workers, where processes start that way
 PRELOAD = ["redline.ingest.loader"]
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Python's garbage collector at :data:`~redline.limits.INGEST_GC_THRESHOLDS` inside the
+    block (never more often than it was), its thresholds restored after. For the work of reading
+    and writing files, in the ingesting process and in each worker."""
+    before = gc.get_threshold()
+    gc.set_threshold(*(max(a, b) for a, b in zip(INGEST_GC_THRESHOLDS, before)))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def run_parallel(
