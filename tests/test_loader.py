@@ -256,3 +256,19 @@ def test_ingest_checkpoints_and_collects_garbage_less_often_and_restores_both_af
     wal = tmp_path / "test.duckdb.wal"
     assert not wal.exists() or wal.stat().st_size == 0
     assert _count(con, "events") == report.events > 0
+
+
+def test_overlapping_ingests_leave_the_collector_raised_until_the_last_one_ends():
+    import gc
+
+    from redline.ingest.workers import fewer_collections
+
+    before = gc.get_threshold()
+    first, second = fewer_collections(), fewer_collections()
+    first.__enter__()
+    raised = gc.get_threshold()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first ends while the second still runs
+    assert gc.get_threshold() == raised != before
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
