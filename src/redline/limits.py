@@ -105,6 +105,18 @@ INGEST_DUCKDB_MEMORY = "256MB"
 #: DuckDB's threads while ingest writes: a batch's insert measured faster on one thread than on
 #: two (benchmarks/run.py, on two cores), and the parsing process needs the other core
 INGEST_DUCKDB_THREADS = 1
+#: DuckDB checkpoints while ingest writes once its write-ahead log holds this much (its default
+#: is 16 MB): a checkpoint compresses the last row group of each table again, with the rows an
+#: earlier checkpoint wrote, and at the default every batch made one (writing took a third
+#: more CPU); committed rows wait in DuckDB's buffer pool until the checkpoint, within
+#: :data:`INGEST_DUCKDB_MEMORY`
+INGEST_CHECKPOINT_WAL = "128MiB"
+#: Python's garbage-collector thresholds while ingest reads and writes (generation 0, 1, 2;
+#: restored after): reading makes millions of short-lived objects and keeps a growing parse
+#: cache, and at the default (700, 10, 10) the full collections that walk every live object
+#: took about a fifth of a worker's time (benchmarks/run.py); ingest's objects hold no
+#: reference cycles worth collecting sooner (they are freed by reference counting)
+INGEST_GC_THRESHOLDS = (10_000, 50, 1_000)
 #: ingest starts worker processes (on two cores or more, unless ``--workers`` says how many)
 #: only for at least this many files...
 PARALLEL_MIN_FILES = 8
