@@ -160,11 +160,7 @@ def _sample_trial(path: Path, header: dict, sample: dict, where: Callable[[str],
     events = sample.get("events") if isinstance(sample.get("events"), list) else []
     messages = sample.get("messages") if isinstance(sample.get("messages"), list) else []
     reader = SampleMessages(trial, sample, events)
-    read_message = reader.message
-    at = where("/messages/")
-    for j, msg in enumerate(messages):
-        if isinstance(msg, dict):
-            read_message(msg, f"{at}{j}")
+    reader.read(messages, where("/messages/"))
     if reader.n_calls == 0 and events:
         _add_sandbox_execs(trial, events, where)
 
