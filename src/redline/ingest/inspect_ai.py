@@ -125,10 +125,14 @@ def _entry_json(zf: SafeZip, name: str) -> Any:
     if not data.strip():
         raise FormatError(f"zip entry {name} is empty")
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"zip entry {name} is not valid UTF-8 (offset {exc.start})") from None
-    return parse_json(data, what=f"JSON in zip entry {name}")
+        return parse_json(data, what=f"JSON in zip entry {name}")
+    except FormatError:
+        # orjson checks the UTF-8 as it parses: decode only to name the offending byte
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"zip entry {name} is not valid UTF-8 (offset {exc.start})") from None
+        raise
 
 
 def _no_samples_reason(header: dict) -> str:
