@@ -157,3 +157,43 @@ def test_ingest_then_classify_in_one_process_labels_as_two_commands(tmp_path, wr
     res = runner.invoke(main, ["ingest", str(second), "--db", one, "--classify"])
     assert res.exit_code == 0, res.output
     assert {r[0] for r in _labels(one) if r[2] == "PROC-KILL"} == {str(first), str(second)}
+
+
+def test_preload_imports_in_a_thread_and_leaves_a_failing_import_to_the_command(tmp_path, monkeypatch):
+    import sys
+
+    from redline.cli.ingest import preload_modules
+
+    (tmp_path / "preload_ok.py").write_text("VALUE = 42\n")
+    (tmp_path / "preload_broken.py").write_text("raise ValueError('broken on purpose')\n")
+    (tmp_path / "preload_after.py").write_text("VALUE = 7\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("preload_ok", "preload_broken", "preload_after"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    thread = preload_modules(("preload_ok", "preload_broken", "preload_after"))
+    thread.join(timeout=30)
+    assert not thread.is_alive() and thread.daemon
+    assert sys.modules["preload_ok"].VALUE == 42
+    # a failed import stops the preload quietly, leaves no half-made module, and fails again,
+    # with its own error, where the command imports it
+    assert "preload_broken" not in sys.modules and "preload_after" not in sys.modules
+    with pytest.raises(ValueError, match="broken on purpose"):
+        __import__("preload_broken")
+
+
+def test_ingest_then_classify_in_a_new_process_labels_as_two_commands(tmp_path, write_traj):
+    import subprocess
+    import sys
+
+    # a process of its own: the classifier modules are not imported yet, so the ingest imports
+    # them in its preload thread while it reads and writes
+    first = write_traj("repo__y-1", [("sudo killall python3", "", 0), ("cat /etc/passwd", "root:x:0:0\n", 0)])
+    one, two = str(tmp_path / "one.duckdb"), str(tmp_path / "two.duckdb")
+    run = subprocess.run([sys.executable, "-c", "from redline.cli import main; main()", "ingest", str(first),
+                          "--db", one, "--classify"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "1 ingested" in run.stdout and "labels from" in run.stdout
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(first), "--db", two]).exit_code == 0
+    assert runner.invoke(main, ["classify", "--db", two]).exit_code == 0
+    assert _labels(one) == _labels(two) and any(r[2] == "PROC-KILL" for r in _labels(one))

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
+import threading
 
 import click
 
 from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_option
 
+#: what ``ingest --classify`` imports for its classify, in a thread while it ingests
+CLASSIFY_MODULES = ("redline.classifiers.registry", "redline.classifiers.store",
+                    "redline.classifiers.models.available")
 
 
 def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool,
-               progress_mode: str | None = None, then=None):
+               progress_mode: str | None = None, then=None, preload: tuple[str, ...] = ()):
     """Ingest ``paths`` into the database and print the report; ``then(con, report)``, when
     given, runs after the report on the same connection (``--classify``: one open and one
-    checkpoint of the database, not one per half)."""
+    checkpoint of the database, not one per half). The modules named in ``preload`` (what
+    ``then`` needs) are imported meanwhile, in a thread of their own (see :func:`preload_modules`)."""
     import pyarrow as pa
 
     from ..ingest import ingest
@@ -24,6 +30,7 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
     # Arrow's default allocator (mimalloc) keeps freed blocks for reuse; each file's tables are
     # built, written and freed, so the system allocator gives the memory back (peak ~20 MB lower)
     pa.set_memory_pool(pa.system_memory_pool())
+    loading = preload_modules(preload)
     con = open_db(db_path, create=True)
     try:
         try:
@@ -36,10 +43,32 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
             echo(line, err=True)
         echo(report.summary())
         if then is not None:
+            loading.join()
             then(con, report)
     finally:
         con.close()
     return report
+
+
+def preload_modules(names: tuple[str, ...]) -> threading.Thread:
+    """A started thread that imports the modules ``names``, one after the other.
+
+    The ingest's own modules are imported by then; the thread's imports run while the ingest
+    waits on the database or the disk (DuckDB and the zstd decoder release the GIL), on the
+    second core, so a command that goes on to classify finds its modules loaded. An import that
+    fails is left to the command, which imports the module again where it needs it and reports
+    the failure there."""
+
+    def run() -> None:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - raised again, and reported, where the command imports it
+                return
+
+    thread = threading.Thread(target=run, name="redline-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def exit_status(report, strict: bool) -> int:
@@ -106,8 +135,9 @@ def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address
         models = [] if no_models else load_models(models_dir)
         report = run_dataset_ingest(paths, out, fmt, force, engine, ray_address, shard_bytes(shard_mb), models)
     else:
-        then = None
+        then, preload = None, ()
         if then_classify:
+            preload = CLASSIFY_MODULES
             from .classify import classify_database
 
             def then(con, report):
@@ -118,7 +148,7 @@ def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address
                 # finds what is due, and says the labels are current if nothing is)
                 classify_database(db_path, models_dir, no_models, progress_mode=progress_mode, con=con,
                                   maybe_current=not report.trials)
-        report = run_ingest(paths, db_path, fmt, workers, force, progress_mode, then)
+        report = run_ingest(paths, db_path, fmt, workers, force, progress_mode, then, preload)
     if report.named and len(report.missing) == report.named:
         echo("redline: nothing to ingest: none of the paths given exists", err=True)
     status = exit_status(report, strict)
