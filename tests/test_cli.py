@@ -197,3 +197,24 @@ def test_ingest_then_classify_in_a_new_process_labels_as_two_commands(tmp_path, 
     assert runner.invoke(main, ["ingest", str(first), "--db", two]).exit_code == 0
     assert runner.invoke(main, ["classify", "--db", two]).exit_code == 0
     assert _labels(one) == _labels(two) and any(r[2] == "PROC-KILL" for r in _labels(one))
+
+
+def test_ingest_classify_preloads_only_when_there_is_something_to_label(tmp_path, write_traj, monkeypatch):
+    import redline.cli.ingest as cli_ingest
+
+    started = []
+    real = cli_ingest.preload_modules
+    monkeypatch.setattr(cli_ingest, "preload_modules", lambda names: started.append(names) or real(()))
+    first = write_traj("repo__z-1", [("ls", "", 0)])
+    db = str(tmp_path / "p.duckdb")
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(first), "--db", db]).exit_code == 0
+    assert started == []  # without --classify nothing is preloaded
+    res = runner.invoke(main, ["ingest", str(first), "--db", db, "--classify"])
+    assert res.exit_code == 0 and "1 unchanged" in res.output and started == []
+    second = write_traj("repo__z-2", [("pkill -f server.py", "", 0)])
+    res = runner.invoke(main, ["ingest", str(first), str(second), "--db", db, "--classify"])
+    assert res.exit_code == 0 and "1 ingested, 1 unchanged" in res.output
+    assert started == [cli_ingest.CLASSIFY_MODULES]
+    res = runner.invoke(main, ["ingest", str(first), "--db", str(tmp_path / "new.duckdb"), "--classify"])
+    assert res.exit_code == 0 and started == [cli_ingest.CLASSIFY_MODULES] * 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import threading
 
@@ -22,7 +23,10 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
     """Ingest ``paths`` into the database and print the report; ``then(con, report)``, when
     given, runs after the report on the same connection (``--classify``: one open and one
     checkpoint of the database, not one per half). The modules named in ``preload`` (what
-    ``then`` needs) are imported meanwhile, in a thread of their own (see :func:`preload_modules`)."""
+    ``then`` needs to label new trials) are imported meanwhile, in a thread of their own (see
+    :func:`preload_modules`), from the start when every file will be read (a new database, or
+    ``force``), else once a file is read (not when every file is unchanged: ``then`` may then
+    answer without them)."""
     import pyarrow as pa
 
     from ..ingest import ingest
@@ -30,20 +34,29 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
     # Arrow's default allocator (mimalloc) keeps freed blocks for reuse; each file's tables are
     # built, written and freed, so the system allocator gives the memory back (peak ~20 MB lower)
     pa.set_memory_pool(pa.system_memory_pool())
-    loading = preload_modules(preload)
+    loading: list[threading.Thread] = []
+    if preload and (force or not os.path.exists(db_path)):
+        loading.append(preload_modules(preload))
     con = open_db(db_path, create=True)
+
+    def on_file(result) -> None:
+        bar.advance()
+        if preload and not loading and result.status != "unchanged":
+            loading.append(preload_modules(preload))
+
     try:
         try:
             with progress("ingest", mode=progress_mode) as bar:
-                report = ingest(paths, con, format=fmt, workers=workers, force=force,
-                                on_file=lambda _r: bar.advance(), on_total=bar.total)
+                report = ingest(paths, con, format=fmt, workers=workers, force=force, on_file=on_file,
+                                on_total=bar.total)
         except KeyError as exc:
             fail(str(exc.args[0]))
         for line in report.messages:
             echo(line, err=True)
         echo(report.summary())
         if then is not None:
-            loading.join()
+            for thread in loading:
+                thread.join()
             then(con, report)
     finally:
         con.close()
