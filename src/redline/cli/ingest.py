@@ -13,9 +13,12 @@ import click
 from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_option
 
-#: what ``ingest --classify`` imports for its classify, in a thread while it ingests
+#: what ``ingest --classify`` imports for its classify, in a thread while it ingests: the rules
+#: (polars), the store, the models' files and their compact form (NumPy), the folders they are
+#: found in, and NumPy's masked arrays (polars imports them to take the models' scores)
 CLASSIFY_MODULES = ("redline.classifiers.registry", "redline.classifiers.store",
-                    "redline.classifiers.models.available")
+                    "redline.classifiers.models.available", "redline.classifiers.models.compact",
+                    "platformdirs", "numpy.ma")
 
 
 def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool,
