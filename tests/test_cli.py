@@ -205,16 +205,24 @@ def test_ingest_classify_preloads_only_when_there_is_something_to_label(tmp_path
     started = []
     real = cli_ingest.preload_modules
     monkeypatch.setattr(cli_ingest, "preload_modules", lambda names: started.append(names) or real(()))
+
+    def classify_preloads():
+        return [names for names in started if set(cli_ingest.CLASSIFY_MODULES) <= set(names)]
+
     first = write_traj("repo__z-1", [("ls", "", 0)])
     db = str(tmp_path / "p.duckdb")
     runner = CliRunner()
     assert runner.invoke(main, ["ingest", str(first), "--db", db]).exit_code == 0
-    assert started == []  # without --classify nothing is preloaded
+    # every ingest loads its own modules in a thread while it opens the database...
+    assert started == [cli_ingest.INGEST_MODULES]
+    # ...and with --classify the classifier modules, not when every file is unchanged
     res = runner.invoke(main, ["ingest", str(first), "--db", db, "--classify"])
-    assert res.exit_code == 0 and "1 unchanged" in res.output and started == []
+    assert res.exit_code == 0 and "1 unchanged" in res.output and classify_preloads() == []
     second = write_traj("repo__z-2", [("pkill -f server.py", "", 0)])
     res = runner.invoke(main, ["ingest", str(first), str(second), "--db", db, "--classify"])
     assert res.exit_code == 0 and "1 ingested, 1 unchanged" in res.output
-    assert started == [cli_ingest.CLASSIFY_MODULES]
+    assert classify_preloads() == [cli_ingest.CLASSIFY_MODULES]
+    # a new database: every file is read, so they load from the start, beside the ingest's own
     res = runner.invoke(main, ["ingest", str(first), "--db", str(tmp_path / "new.duckdb"), "--classify"])
-    assert res.exit_code == 0 and started == [cli_ingest.CLASSIFY_MODULES] * 2
+    assert res.exit_code == 0 and len(classify_preloads()) == 2
+    assert started[-1] == cli_ingest.INGEST_MODULES + cli_ingest.CLASSIFY_MODULES

@@ -13,6 +13,8 @@ import click
 from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_option
 
+#: what an ingest into the database imports (Arrow, the adapters, the conversion and the writer)
+INGEST_MODULES = ("pyarrow", "redline.ingest.loader")
 #: what ``ingest --classify`` imports for its classify, in a thread while it ingests: the rules
 #: (polars), the store, the models' files and their compact form (NumPy), the folders they are
 #: found in, and NumPy's masked arrays (polars imports them to take the models' scores)
@@ -25,11 +27,19 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
                progress_mode: str | None = None, then=None, preload: tuple[str, ...] = ()):
     """Ingest ``paths`` into the database and print the report; ``then(con, report)``, when
     given, runs after the report on the same connection (``--classify``: one open and one
-    checkpoint of the database, not one per half). The modules named in ``preload`` (what
-    ``then`` needs to label new trials) are imported meanwhile, in a thread of their own (see
-    :func:`preload_modules`), from the start when every file will be read (a new database, or
-    ``force``), else once a file is read (not when every file is unchanged: ``then`` may then
-    answer without them)."""
+    checkpoint of the database, not one per half). The ingest's modules are imported in a
+    thread of their own (see :func:`preload_modules`) while the database opens; the modules
+    named in ``preload`` (what ``then`` needs to label new trials) are imported too, from the
+    start when every file will be read (a new database, or ``force``), else once a file is read
+    (not when every file is unchanged: ``then`` may then answer without them)."""
+    # the ingest's own modules load in a thread while this one opens the database (DuckDB
+    # releases the GIL as it works), and with them what ``then`` needs when every file is read
+    loading: list[threading.Thread] = []
+    every_file = force or not os.path.exists(db_path)
+    own = preload_modules(INGEST_MODULES + (preload if every_file else ()))
+    if preload and every_file:
+        loading.append(own)
+    con = open_db(db_path, create=True)
     import pyarrow as pa
 
     from ..ingest import ingest
@@ -37,10 +47,6 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
     # Arrow's default allocator (mimalloc) keeps freed blocks for reuse; each file's tables are
     # built, written and freed, so the system allocator gives the memory back (peak ~20 MB lower)
     pa.set_memory_pool(pa.system_memory_pool())
-    loading: list[threading.Thread] = []
-    if preload and (force or not os.path.exists(db_path)):
-        loading.append(preload_modules(preload))
-    con = open_db(db_path, create=True)
 
     def on_file(result) -> None:
         bar.advance()
