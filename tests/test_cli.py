@@ -226,3 +226,24 @@ def test_ingest_classify_preloads_only_when_there_is_something_to_label(tmp_path
     res = runner.invoke(main, ["ingest", str(first), "--db", str(tmp_path / "new.duckdb"), "--classify"])
     assert res.exit_code == 0 and len(classify_preloads()) == 2
     assert started[-1] == cli_ingest.INGEST_MODULES + cli_ingest.CLASSIFY_MODULES
+
+
+def test_a_fork_waits_for_the_preload_so_the_child_has_whole_modules(tmp_path, monkeypatch):
+    import os
+    import sys
+
+    from redline.cli.ingest import preload_modules
+
+    # an import that takes a while: a fork in the middle of it would leave the child a module
+    # that is half made and locked by a thread the child does not have
+    (tmp_path / "preload_slow.py").write_text("import time\ntime.sleep(0.5)\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "preload_slow", raising=False)
+    thread = preload_modules(("preload_slow",))
+    pid = os.fork()
+    if pid == 0:  # the child: the module must be there, whole
+        module = sys.modules.get("preload_slow")
+        os._exit(0 if module is not None and getattr(module, "DONE", False) else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not thread.is_alive() and sys.modules["preload_slow"].DONE

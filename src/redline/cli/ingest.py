@@ -75,11 +75,12 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
 def preload_modules(names: tuple[str, ...]) -> threading.Thread:
     """A started thread that imports the modules ``names``, one after the other.
 
-    The ingest's own modules are imported by then; the thread's imports run while the ingest
-    waits on the database or the disk (DuckDB and the zstd decoder release the GIL), on the
-    second core, so a command that goes on to classify finds its modules loaded. An import that
-    fails is left to the command, which imports the module again where it needs it and reports
-    the failure there."""
+    Its imports run while the ingest waits on the database or the disk (DuckDB and the zstd
+    decoder release the GIL), on the second core, so the ingest, and a command that goes on to
+    classify, find their modules loaded. An import that fails is left to the command, which
+    imports the module again where it needs it and reports the failure there. A fork (worker
+    processes that read files) waits until the thread is done: a child must not inherit an
+    import that is half done, its module locked by a thread the child does not have."""
 
     def run() -> None:
         for name in names:
@@ -90,7 +91,28 @@ def preload_modules(names: tuple[str, ...]) -> threading.Thread:
 
     thread = threading.Thread(target=run, name="redline-preload", daemon=True)
     thread.start()
+    with _PRELOAD_LOCK:
+        _PRELOADS[:] = [t for t in _PRELOADS if t.is_alive()]
+        _PRELOADS.append(thread)
     return thread
+
+
+#: preload threads that may still be importing
+_PRELOADS: list[threading.Thread] = []
+_PRELOAD_LOCK = threading.Lock()
+
+
+def _finish_preloads() -> None:
+    """Before a fork: wait for the preload threads (see :func:`preload_modules`)."""
+    with _PRELOAD_LOCK:
+        threads = list(_PRELOADS)
+    for thread in threads:
+        if thread is not threading.current_thread():
+            thread.join()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_finish_preloads)
 
 
 def exit_status(report, strict: bool) -> int:
