@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 import sys
-import threading
 
 import click
 
 from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_option
 
-#: what an ingest into the database imports (Arrow, the adapters, the conversion and the writer)
-INGEST_MODULES = ("pyarrow", "redline.ingest.loader")
-#: what ``ingest --classify`` imports for its classify, in a thread while it ingests: the rules
-#: (polars), the store, the models' files and their compact form (NumPy), the folders they are
-#: found in, and NumPy's masked arrays (polars imports them to take the models' scores)
-CLASSIFY_MODULES = ("redline.classifiers.registry", "redline.classifiers.store",
-                    "redline.classifiers.models.available", "redline.classifiers.models.compact",
-                    "platformdirs", "numpy.ma")
 
 
 def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool,
-               progress_mode: str | None = None, then=None, preload: tuple[str, ...] = ()):
+               progress_mode: str | None = None, then=None):
     """Ingest ``paths`` into the database and print the report; ``then(con, report)``, when
     given, runs after the report on the same connection (``--classify``: one open and one
-    checkpoint of the database, not one per half). The ingest's modules are imported in a
-    thread of their own (see :func:`preload_modules`) while the database opens; the modules
-    named in ``preload`` (what ``then`` needs to label new trials) are imported too, from the
-    start when every file will be read (a new database, or ``force``), else once a file is read
-    (not when every file is unchanged: ``then`` may then answer without them)."""
-    # the ingest's own modules load in a thread while this one opens the database (DuckDB
-    # releases the GIL as it works), and with them what ``then`` needs when every file is read
-    loading: list[threading.Thread] = []
-    every_file = force or not os.path.exists(db_path)
-    own = preload_modules(INGEST_MODULES + (preload if every_file else ()))
-    if preload and every_file:
-        loading.append(own)
-    con = open_db(db_path, create=True)
+    checkpoint of the database, not one per half)."""
     import pyarrow as pa
 
     from ..ingest import ingest
@@ -47,72 +24,22 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
     # Arrow's default allocator (mimalloc) keeps freed blocks for reuse; each file's tables are
     # built, written and freed, so the system allocator gives the memory back (peak ~20 MB lower)
     pa.set_memory_pool(pa.system_memory_pool())
-
-    def on_file(result) -> None:
-        bar.advance()
-        if preload and not loading and result.status != "unchanged":
-            loading.append(preload_modules(preload))
-
+    con = open_db(db_path, create=True)
     try:
         try:
             with progress("ingest", mode=progress_mode) as bar:
-                report = ingest(paths, con, format=fmt, workers=workers, force=force, on_file=on_file,
-                                on_total=bar.total)
+                report = ingest(paths, con, format=fmt, workers=workers, force=force,
+                                on_file=lambda _r: bar.advance(), on_total=bar.total)
         except KeyError as exc:
             fail(str(exc.args[0]))
         for line in report.messages:
             echo(line, err=True)
         echo(report.summary())
         if then is not None:
-            for thread in loading:
-                thread.join()
             then(con, report)
     finally:
         con.close()
     return report
-
-
-def preload_modules(names: tuple[str, ...]) -> threading.Thread:
-    """A started thread that imports the modules ``names``, one after the other.
-
-    Its imports run while the ingest waits on the database or the disk (DuckDB and the zstd
-    decoder release the GIL), on the second core, so the ingest, and a command that goes on to
-    classify, find their modules loaded. An import that fails is left to the command, which
-    imports the module again where it needs it and reports the failure there. A fork (worker
-    processes that read files) waits until the thread is done: a child must not inherit an
-    import that is half done, its module locked by a thread the child does not have."""
-
-    def run() -> None:
-        for name in names:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - raised again, and reported, where the command imports it
-                return
-
-    thread = threading.Thread(target=run, name="redline-preload", daemon=True)
-    thread.start()
-    with _PRELOAD_LOCK:
-        _PRELOADS[:] = [t for t in _PRELOADS if t.is_alive()]
-        _PRELOADS.append(thread)
-    return thread
-
-
-#: preload threads that may still be importing
-_PRELOADS: list[threading.Thread] = []
-_PRELOAD_LOCK = threading.Lock()
-
-
-def _finish_preloads() -> None:
-    """Before a fork: wait for the preload threads (see :func:`preload_modules`)."""
-    with _PRELOAD_LOCK:
-        threads = list(_PRELOADS)
-    for thread in threads:
-        if thread is not threading.current_thread():
-            thread.join()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_finish_preloads)
 
 
 def exit_status(report, strict: bool) -> int:
@@ -179,9 +106,8 @@ def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address
         models = [] if no_models else load_models(models_dir)
         report = run_dataset_ingest(paths, out, fmt, force, engine, ray_address, shard_bytes(shard_mb), models)
     else:
-        then, preload = None, ()
+        then = None
         if then_classify:
-            preload = CLASSIFY_MODULES
             from .classify import classify_database
 
             def then(con, report):
@@ -192,7 +118,7 @@ def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address
                 # finds what is due, and says the labels are current if nothing is)
                 classify_database(db_path, models_dir, no_models, progress_mode=progress_mode, con=con,
                                   maybe_current=not report.trials)
-        report = run_ingest(paths, db_path, fmt, workers, force, progress_mode, then, preload)
+        report = run_ingest(paths, db_path, fmt, workers, force, progress_mode, then)
     if report.named and len(report.missing) == report.named:
         echo("redline: nothing to ingest: none of the paths given exists", err=True)
     status = exit_status(report, strict)
