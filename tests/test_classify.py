@@ -80,6 +80,27 @@ def test_batches_end_before_the_text_budget_and_give_the_same_labels(con, write_
     assert sum(1 for _, _, l, _ in small if l == "SYS-REBOOT") == 6
 
 
+
+def test_batches_end_before_the_row_budget_and_give_the_same_labels(con, write_traj):
+    """Trials of many short steps: their characters fit one batch, their rows (events and
+    commands) do not."""
+    from redline.classifiers.store import batches
+    for i in range(6):
+        write_traj(f"r__r-{i}", [(f"kill {i}", "", 0)] + [("ls; pwd", "", 0)] * (2 * i + 1) + [("sudo reboot", "", 0)])
+    ingest([write_traj("r__r-6", [("ls", "", 0)]).parent.parent], con)
+    rows = dict(con.execute(
+        "SELECT trial_id, (SELECT count(*) FROM events e WHERE e.trial_id = t.trial_id) "
+        "+ (SELECT count(*) FROM commands c WHERE c.trial_id = t.trial_id) FROM trials t").fetchall())
+    budget = 80
+    assert max(rows.values()) < budget < sum(rows.values())
+    chunks = batches(con, batch_rows=budget)
+    assert batches(con) == [sorted(rows)], "the default budgets hold these trials in one batch"
+    assert sorted(t for chunk in chunks for t in chunk) == sorted(rows)
+    assert len(chunks) > 2 and all(sum(rows[t] for t in chunk) <= budget for chunk in chunks)
+    small = _labels_of_small_batches_are_those_of_one(con, batch_rows=budget)
+    assert sum(1 for _, _, l, _ in small if l == "SYS-REBOOT") == 6
+
+
 def test_a_long_output_is_cut_in_the_query_and_spans_point_into_the_stored_text(con, write_traj):
     from redline.limits import OUTPUT_WINDOW
     from redline.classifiers.store import read_frames

@@ -233,3 +233,42 @@ def test_two_cores_read_a_large_corpus_in_two_workers_and_one_core_in_process(tm
         con = redline.connect(tmp_path / f"cores{cores}.duckdb")
         assert ingest([root], con).ok == 9 and started == pools
         con.close()
+
+
+def test_ingest_checkpoints_and_collects_garbage_less_often_and_restores_both_after(con, write_traj, tmp_path):
+    import gc
+
+    from redline.db import memory_bytes
+    from redline.limits import INGEST_CHECKPOINT_WAL, INGEST_GC_THRESHOLDS
+
+    for i in range(3):
+        write_traj(f"repo__a-{i}", [("ls", "a\n", 0), ("cat a", "x\n", 0)])
+    setting = "SELECT current_setting('checkpoint_threshold')"
+    before = (con.execute(setting).fetchone()[0], gc.get_threshold())
+    during = []
+    report = ingest([tmp_path / "runs"], con,
+                    on_file=lambda _r: during.append((con.execute(setting).fetchone()[0], gc.get_threshold())))
+    assert report.ok == 3 and len(during) == 3
+    assert all(memory_bytes(wal) >= memory_bytes(INGEST_CHECKPOINT_WAL) for wal, _ in during)
+    assert all(all(now >= want for now, want in zip(gen, INGEST_GC_THRESHOLDS)) for _, gen in during)
+    assert (con.execute(setting).fetchone()[0], gc.get_threshold()) == before
+    # what ingest wrote is checkpointed into the database file, not left in the write-ahead log
+    wal = tmp_path / "test.duckdb.wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert _count(con, "events") == report.events > 0
+
+
+def test_overlapping_ingests_leave_the_collector_raised_until_the_last_one_ends():
+    import gc
+
+    from redline.ingest.workers import fewer_collections
+
+    before = gc.get_threshold()
+    first, second = fewer_collections(), fewer_collections()
+    first.__enter__()
+    raised = gc.get_threshold()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first ends while the second still runs
+    assert gc.get_threshold() == raised != before
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before

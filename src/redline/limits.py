@@ -105,6 +105,18 @@ INGEST_DUCKDB_MEMORY = "256MB"
 #: DuckDB's threads while ingest writes: a batch's insert measured faster on one thread than on
 #: two (benchmarks/run.py, on two cores), and the parsing process needs the other core
 INGEST_DUCKDB_THREADS = 1
+#: DuckDB checkpoints while ingest writes once its write-ahead log holds this much (its default
+#: is 16 MB): a checkpoint compresses the last row group of each table again, with the rows an
+#: earlier checkpoint wrote, and at the default every batch made one (writing took a third
+#: more CPU); committed rows wait in DuckDB's buffer pool until the checkpoint, within
+#: :data:`INGEST_DUCKDB_MEMORY`
+INGEST_CHECKPOINT_WAL = "128MiB"
+#: Python's garbage-collector thresholds while ingest reads and writes (generation 0, 1, 2;
+#: restored after): reading makes millions of short-lived objects and keeps a growing parse
+#: cache, and at the default (700, 10, 10) the full collections that walk every live object
+#: took about a fifth of a worker's time (benchmarks/run.py); ingest's objects hold no
+#: reference cycles worth collecting sooner (they are freed by reference counting)
+INGEST_GC_THRESHOLDS = (10_000, 50, 1_000)
 #: ingest starts worker processes (on two cores or more, unless ``--workers`` says how many)
 #: only for at least this many files...
 PARALLEL_MIN_FILES = 8
@@ -135,10 +147,28 @@ CLASSIFY_BATCH_TRIALS = 2000
 #: as its head and tail): a batch ends before it would pass this, so memory stays bounded by
 #: the batch, whatever the corpus; a single trial over it is a batch of its own
 CLASSIFY_BATCH_CHARS = 32_000_000
+#: ...and at most this many rows (events and commands together): a batch's memory grows with
+#: its rows as well as its text (every frame the rules build holds each row's keys and columns:
+#: about half a kilobyte a row, short texts and all, for Inspect logs of bash calls), so trials
+#: of many short steps are cut here where their characters would not be; a single trial over it
+#: is a batch of its own. Each batch also costs the rules a fixed pass (about a quarter of a
+#: second), so smaller batches trade time for memory
+CLASSIFY_BATCH_ROWS = 250_000
 #: DuckDB's memory during a classify run (lower than the connection's cap, never higher): each
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
 #: by earlier batches up to the connection's cap
 CLASSIFY_DUCKDB_MEMORY = "256MB"
+#: how polars' memory allocator (jemalloc, in its Linux builds) keeps freed memory: in one arena
+#: for all threads (its default, one per thread up to four per core, keeps what one thread freed
+#: from the others), and handed back to the system 25 ms after it was freed (its default: about
+#: ten seconds). A classify builds a batch's frames, the rules' intermediate frames and the
+#: models' inputs and drops each within a second, so with the defaults the pages of what was
+#: already dropped stayed resident beside the next stage: about 30 MB of a 330 MB peak for
+#: 1,000 Inspect trials, for a few per cent more CPU (handing memory back at once saves about
+#: 15 MB more but costs a tenth more CPU in page faults). The ``redline`` command sets it
+#: (``_RJEM_MALLOC_CONF``, jemalloc's own setting in polars' build) before polars is loaded,
+#: unless the environment already sets that variable; from Python, set it before importing polars
+POLARS_ALLOCATOR = "narenas:1,dirty_decay_ms:25,muzzy_decay_ms:0"
 #: a command rule's OR-branches are distributed over an AND up to this many branches; past it
 #: both sides are evaluated whole, so a rule's plan stays small
 MAX_BRANCHES = 64

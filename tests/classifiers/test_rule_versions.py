@@ -23,7 +23,7 @@ from redline.classifiers.frames import Frames, empty_frames
 from redline.convert import trials_to_arrow
 from redline.classifiers.registry import all_rules, get_rule
 from redline.classifiers.rule import Match, Rule, arg_re, deferred_checks, program, text_re
-from redline.classifiers.rules import DECLARED, kill_target
+from redline.classifiers.rules import DECLARED, kill_history, kill_trace
 from redline.classifiers.rules.obs import fallbacks, noise
 from redline.cli import main
 from redline.ingest import ingest
@@ -198,8 +198,8 @@ OBS_FALLBACK = {"OBS-CMD-MISSING", "OBS-FILE-MISSING", "OBS-MODULE-MISSING", "OB
     (fallbacks, "FAILURE_MESSAGE", r"(?i)\bmissing\b", OBS_FALLBACK),
     # kill targets: a constant read only inside a method of the trial-history class, and a
     # compiled regex
-    (kill_target, "_QUERY_ARGS", kill_target._QUERY_ARGS | {"--dry-run"}, {"PROC-KILL"}),
-    (kill_target, "_SIGNAL", re.compile(r"^-(\d+)$"), {"PROC-KILL"}),
+    (kill_history, "QUERY_ARGS", kill_history.QUERY_ARGS | {"--dry-run"}, {"PROC-KILL"}),
+    (kill_trace, "SIGNAL", re.compile(r"^-(\d+)$"), {"PROC-KILL"}),
 ])
 def test_a_change_in_a_rule_helper_module_changes_the_versions_of_the_rules_using_it(
         monkeypatch, fresh_frames_fingerprint, versions_now, module, name, value, changed):

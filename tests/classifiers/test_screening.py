@@ -4,7 +4,9 @@ The engine evaluates a command match branch by branch, over the distinct command
 programs each branch names (:func:`redline.classifiers.engine.command_rows`), a conjunct that
 looks within a step over the candidates' steps only (:func:`~redline.classifiers.engine.within_step`),
 and a row-wise match over outputs or messages once per distinct value
-(:func:`~redline.classifiers.engine.filter_rows`). These tests
+(:func:`~redline.classifiers.engine.filter_rows`), each branch's conjuncts over one unit's
+``text`` once per distinct text and its other conjuncts on the rows that pass them
+(:func:`~redline.classifiers.engine.match_rows`). These tests
 evaluate every command match of the registry, and every match a rule module keeps for its own
 use, both ways, over every rule's examples and over a generated corpus of trials that mix the
 examples' command lines with each other in many contexts (scripts, backgrounding, sudo, pipes,
@@ -19,13 +21,16 @@ import random
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from redline.classifiers import engine, rules as rule_modules
-from redline.classifiers.engine import command_rows, filter_rows, label_frames, row_wise, within_step
+from redline.classifiers.engine import command_rows, filter_rows, label_frames, match_rows
+from redline.classifiers.rowwise import row_wise, within_step
 from redline.classifiers.examples import example_trial, steps_trial
 from redline.classifiers.frames import Frames
 from redline.classifiers.registry import active_rules
-from redline.classifiers.rule import Match, arg, program
+from redline.classifiers.rule import Match, arg, exit_code, failed, output, program
 from redline.convert import trials_to_arrow
 
 RULES = active_rules()
@@ -141,6 +146,8 @@ def test_labels_are_the_same_without_screening(tables, monkeypatch):
                                      pkgutil.walk_packages(rule_modules.__path__, rule_modules.__name__ + "."))]:
                 if hasattr(module, "filter_rows"):
                     patch.setattr(module, "filter_rows", lambda frames, df, expr: df.filter(expr))
+                if hasattr(module, "match_rows"):
+                    patch.setattr(module, "match_rows", lambda frames, df, match: df.filter(match.expr))
             plain = label_frames(Frames.from_arrow(*table), RULES)
         assert not screened.is_empty()
         assert screened.sort(key).equals(plain.sort(key))
@@ -213,3 +220,50 @@ def test_filter_rows_gives_the_filtered_rows(corpora):
                  pl.col("exit_code").cum_sum() > 3, pl.col("seq") > 20, pl.lit(False)]:
         assert filter_rows(frames, obs, expr).equals(obs.filter(expr)), expr
         assert filter_rows(frames, obs.clear(), expr).equals(obs.clear().filter(expr))
+
+
+def _output_matches() -> list[Match]:
+    """Matches over outputs as observation rules write them: ORs of ANDs mixing the text with
+    the exit status and the command, negations, a branch with no text conjunct, a literal, a
+    cross-row conjunct."""
+    help_asked = Match(pl.col("command").str.contains(r"--help").fill_null(False))
+    return [
+        output("Traceback") | output("^$") & failed() & ~help_asked,
+        output(r"(?m)^ok$") & exit_code(0) | exit_code(1) & Match(pl.col("text").fill_null("").str.strip_chars() == ""),
+        output("Traceback") & output("most recent") | output("ok") & output("k$"),
+        failed() | output("x") & ~output("y"),
+        Match(pl.col("text").is_null()) | output("ok") & Match(pl.col("exit_code").is_null()),
+        output("ok") & Match(pl.lit(False)) | Match(pl.lit(True)) & failed(),
+        output("ok") & Match(pl.col("exit_code").cum_sum() > 3),  # reads other rows: the plain filter
+        output("ok"), ~output("ok") & failed(),
+    ]
+
+
+def test_match_rows_gives_the_filtered_rows(corpora):
+    frames = corpora[1]
+    obs = frames.observations
+    assert obs["text"].n_unique() < obs.height / 10  # repeats: the distinct path is taken
+    for n, match in enumerate(_output_matches()):
+        expected = obs.filter(match.expr)
+        assert match_rows(frames, obs, match).equals(expected), n
+        assert match_rows(frames, obs.clear(), match).equals(obs.clear().filter(match.expr)), n
+    assert not obs.filter(_output_matches()[0].expr).is_empty()
+
+
+_TEXTS = st.one_of(st.none(), st.sampled_from(["", " ", "ok", "ok\n", "k", "x y", "Traceback", "most recent ok",
+                                                "Ok", "ÖK", "y"]))
+_CODES = st.one_of(st.none(), st.sampled_from([0, 1, 2, 137]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(_TEXTS, _CODES, st.sampled_from(["run", "run --help", None])), max_size=40),
+       picks=st.lists(st.integers(0, 8), min_size=1, max_size=3))
+def test_match_rows_gives_the_filtered_rows_on_any_outputs(rows, picks):
+    """Any rows (nulls, repeats, near-misses) and any OR of the matches above."""
+    obs = pl.DataFrame(rows, schema={"text": pl.Utf8, "exit_code": pl.Int64, "command": pl.Utf8}, orient="row")
+    frames = Frames.from_arrow(*trials_to_arrow([]))
+    matches = _output_matches()
+    match = matches[picks[0]]
+    for i in picks[1:]:
+        match = match | matches[i]
+    assert match_rows(frames, obs, match).equals(obs.filter(match.expr))

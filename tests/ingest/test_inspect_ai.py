@@ -315,3 +315,52 @@ def test_a_zstd_entry_that_inflates_past_its_declared_size_is_refused(tmp_path):
     result = process_file(str(path))
     assert result.status == "error"
     assert "samples/find-flag-1_epoch_1.json inflates beyond its declared size (100 bytes)" in result.error
+
+
+def _entries(zf: safezip.SafeZip, names) -> dict[str, bytes]:
+    return {name: zf.read(name) for name in names}
+
+
+@pytest.mark.parametrize("name", ["zstd.eval", "zstd-frames.eval", "deflate.eval"])
+def test_one_archive_reads_every_entry_in_any_order_and_again(name):
+    with safezip.SafeZip(WRITTEN / name) as zf:
+        names = zf.names()
+        assert len(names) >= 4
+        forward = _entries(zf, names)
+        backward = _entries(zf, reversed(names))
+        again = _entries(zf, names)
+        assert forward == backward == again
+        assert zf.inflated == 3 * sum(len(v) for v in forward.values())
+    for entry, data in forward.items():
+        assert entry.endswith(".json") and isinstance(json.loads(data), (dict, list))
+    assert json.loads(forward["header.json"])["eval"]["task"] == "find_flag"
+
+
+def test_a_damaged_zstd_entry_is_an_error_and_the_next_entry_still_reads(tmp_path):
+    data = bytearray((WRITTEN / "zstd.eval").read_bytes())
+    with safezip.SafeZip(WRITTEN / "zstd.eval") as zf:
+        info = zf.infos["samples/find-flag-1_epoch_1.json"]
+        good = zf.read("header.json")
+    # the entry's data starts after its 30-byte local header, name and extra field
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for at in range(start + 8, start + info.compress_size - 4, 7):
+        data[at] ^= 0x5A
+    path = tmp_path / "damaged.eval"
+    path.write_bytes(bytes(data))
+    with safezip.SafeZip(path) as zf:
+        with pytest.raises(safezip.FormatError, match="damaged zip entry samples/find-flag-1_epoch_1.json"):
+            zf.read("samples/find-flag-1_epoch_1.json")
+        assert zf.read("header.json") == good
+    result = process_file(str(path))
+    assert result.status == "error" and "samples/find-flag-1_epoch_1.json" in result.error
+
+
+def test_an_eval_entry_that_is_not_utf8_names_the_entry_and_the_offset(tmp_path):
+    path = tmp_path / "latin1.eval"
+    log = _log()
+    bad = json.dumps(log["samples"][0]).replace("CTF player", "CTF jou\u00e9ur").encode("latin-1")
+    _write_eval(path, {**log, "samples": []}, extra={"samples/x_epoch_1.json": bad})
+    result = process_file(str(path))
+    offset = bad.index(b"\xe9")
+    assert result.status == "error"
+    assert f"zip entry samples/x_epoch_1.json is not valid UTF-8 (offset {offset})" in result.error

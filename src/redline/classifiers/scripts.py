@@ -150,7 +150,10 @@ def _runners(commands: pl.DataFrame) -> pl.DataFrame:
             .when(is_interp).then(pl.lit("code"))
             .when(direct).then(pl.lit("direct")))
     key = pl.when(is_shell | is_interp).then(_basename(first)).when(direct).then(prog)
-    return commands.with_columns(lang.alias("_lang"), key.alias("key")).filter(
+    # only a shell, an interpreter or a program run by path can run a file: the argument lists
+    # are read for those rows alone
+    maybe = prog.is_in(_SHELLS) | prog.str.contains(_INTERPRETER) | pl.col("path").str.contains("/")
+    return commands.filter(maybe.fill_null(False)).with_columns(lang.alias("_lang"), key.alias("key")).filter(
         pl.col("_lang").is_not_null() & pl.col("key").is_not_null())
 
 

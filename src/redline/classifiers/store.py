@@ -13,7 +13,8 @@ database alone (see :func:`~redline.classifiers.versions.labels_current`).
    killed midway) are deleted and those runs marked ``abandoned``; the new run is recorded as
    ``running``;
 2. **label**: the trials are read and labelled in batches of at most :data:`~redline.limits.CLASSIFY_BATCH_TRIALS`
-   trials and :data:`~redline.limits.CLASSIFY_BATCH_CHARS` characters of text (memory stays bounded by the batch), each batch's
+   trials, :data:`~redline.limits.CLASSIFY_BATCH_CHARS` characters of text and
+   :data:`~redline.limits.CLASSIFY_BATCH_ROWS` rows (memory stays bounded by the batch), each batch's
    labels written in one statement, carrying the run's ID, with one ``classify_coverage`` row
    per trial and classifier it ran;
 3. **complete**, in one transaction: what the run supersedes is deleted (on each trial it
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import polars as pl
@@ -45,7 +46,8 @@ from ..db import memory_capped, transaction
 from ..grouping import greedy_groups
 from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
-from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY, OUTPUT_WINDOW
+from ..limits import (CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY,
+                      OUTPUT_WINDOW)
 from .frames import WINDOW_GAP, Frames, build_frames
 from .models.apply import apply_models
 from .models.files import TrainedModel
@@ -120,17 +122,21 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str]) -> Fra
 
 
 def batches(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str] | None = None, *,
-            batch_trials: int = CLASSIFY_BATCH_TRIALS, batch_chars: int = CLASSIFY_BATCH_CHARS) -> list[list[str]]:
+            batch_trials: int = CLASSIFY_BATCH_TRIALS, batch_chars: int = CLASSIFY_BATCH_CHARS,
+            batch_rows: int = CLASSIFY_BATCH_ROWS) -> list[list[str]]:
     """The trials (default: all) in classification batches, in trial order: each batch at most
     ``batch_trials`` trials and, unless it is one trial, at most ``batch_chars`` characters of
-    text as :func:`read_frames` reads them."""
+    text as :func:`read_frames` reads them and ``batch_rows`` rows (events and commands)."""
     sizes = con.execute(
-        f"SELECT t.trial_id, coalesce(sum(CASE WHEN {_LONG_OUTPUT} THEN {_WINDOWED} ELSE length(text) END), 0) "
-        "FROM trials t LEFT JOIN events e USING (trial_id) GROUP BY t.trial_id ORDER BY t.trial_id").fetchall()
+        "SELECT t.trial_id, coalesce(e.chars, 0), coalesce(e.n, 0) + coalesce(c.n, 0) FROM trials t "
+        f"LEFT JOIN (SELECT trial_id, sum(CASE WHEN {_LONG_OUTPUT} THEN {_WINDOWED} ELSE length(text) END) AS chars, "
+        "count(*) AS n FROM events GROUP BY trial_id) e USING (trial_id) "
+        "LEFT JOIN (SELECT trial_id, count(*) AS n FROM commands GROUP BY trial_id) c USING (trial_id) "
+        "ORDER BY t.trial_id").fetchall()
     if trial_ids is not None:
         wanted = set(trial_ids)
         sizes = [row for row in sizes if row[0] in wanted]
-    return greedy_groups(sizes, batch_chars, batch_trials)
+    return greedy_groups([(tid, (chars, rows)) for tid, chars, rows in sizes], (batch_chars, batch_rows), batch_trials)
 
 
 @dataclass
@@ -297,6 +303,7 @@ def classify(
     trial_ids: Sequence[str] | None = None,
     batch_trials: int = CLASSIFY_BATCH_TRIALS,
     batch_chars: int = CLASSIFY_BATCH_CHARS,
+    batch_rows: int = CLASSIFY_BATCH_ROWS,
     on_batch: Callable[[int], None] | None = None,
     models: Sequence[TrainedModel] = (),
     full: bool = False,
@@ -319,11 +326,12 @@ def classify(
         rules = active_rules()
         code = source_digest()
     with memory_capped(con, CLASSIFY_DUCKDB_MEMORY):
-        return _classify(con, list(rules), trial_ids, batch_trials, batch_chars, on_batch, list(models), full, code)
+        return _classify(con, list(rules), trial_ids, (batch_trials, batch_chars, batch_rows), on_batch, list(models),
+                         full, code)
 
 
 def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequence[str] | None,
-              batch_trials: int, batch_chars: int, on_batch: Callable[[int], None] | None,
+              bounds: tuple[int, int, int], on_batch: Callable[[int], None] | None,
               models: list[TrainedModel], full: bool, code: str | None) -> ClassifyReport:
     _abandon_unfinished(con)
     passes = plan(con, rules, models, trial_ids, full=full)
@@ -340,11 +348,14 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
     report.models = len(ran) - report.rules
     for step in passes:
         keys = step.keys
-        for chunk in batches(con, step.trial_ids, batch_trials=batch_trials, batch_chars=batch_chars):
+        for chunk in batches(con, step.trial_ids, batch_trials=bounds[0], batch_chars=bounds[1], batch_rows=bounds[2]):
             frames = read_frames(con, chunk)
             labels = label_frames(frames, step.rules)
             suggestions = None
             if step.models:
+                # the models need none of what the rules worked out for this batch (it is held in
+                # the frames' memo): a fresh memo lets it go before the models build their inputs
+                frames = replace(frames, _memo={})
                 labels, suggestions = apply_models(frames, labels, step.models)
                 report.suggestions += suggestions.height
             del frames  # before the inserts, which take memory of their own

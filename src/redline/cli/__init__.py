@@ -8,7 +8,14 @@ imports a command's module when the command is asked for (:data:`.app.COMMANDS` 
 
 from __future__ import annotations
 
-from .app import COMMANDS, main
+import os
+
+from ..limits import POLARS_ALLOCATOR
+
+# before anything loads polars: its allocator reads this once, when it starts
+os.environ.setdefault("_RJEM_MALLOC_CONF", POLARS_ALLOCATOR)
+
+from .app import COMMANDS, main  # noqa: E402
 
 __all__ = ["COMMANDS", "main"]
 

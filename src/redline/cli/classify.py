@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import click
 
 from .. import db as dbmod
-from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_TRIALS
+from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS
 from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 from .dataset import engine_options, run_dataset_classify
 
@@ -20,7 +20,7 @@ from .dataset import engine_options, run_dataset_classify
 @click.option("--batch-trials", type=click.IntRange(min=1), metavar="N",
               help=f"At most N trials read and labelled at a time, of each shard with --dataset (default "
                    f"{CLASSIFY_BATCH_TRIALS:,}; a batch also ends before {CLASSIFY_BATCH_CHARS:,} characters of "
-                   "text); fewer use less memory.")
+                   f"text or {CLASSIFY_BATCH_ROWS:,} events and commands); fewer use less memory.")
 @click.option("--dataset", type=click.Path(file_okay=False), metavar="DIR",
               help="Label the Parquet dataset in DIR again, shard by shard, instead of the database.")
 @engine_options

@@ -125,10 +125,14 @@ def _entry_json(zf: SafeZip, name: str) -> Any:
     if not data.strip():
         raise FormatError(f"zip entry {name} is empty")
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"zip entry {name} is not valid UTF-8 (offset {exc.start})") from None
-    return parse_json(data, what=f"JSON in zip entry {name}")
+        return parse_json(data, what=f"JSON in zip entry {name}")
+    except FormatError:
+        # orjson checks the UTF-8 as it parses: decode only to name the offending byte
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"zip entry {name} is not valid UTF-8 (offset {exc.start})") from None
+        raise
 
 
 def _no_samples_reason(header: dict) -> str:
@@ -160,11 +164,7 @@ def _sample_trial(path: Path, header: dict, sample: dict, where: Callable[[str],
     events = sample.get("events") if isinstance(sample.get("events"), list) else []
     messages = sample.get("messages") if isinstance(sample.get("messages"), list) else []
     reader = SampleMessages(trial, sample, events)
-    read_message = reader.message
-    at = where("/messages/")
-    for j, msg in enumerate(messages):
-        if isinstance(msg, dict):
-            read_message(msg, f"{at}{j}")
+    reader.read(messages, where("/messages/"))
     if reader.n_calls == 0 and events:
         _add_sandbox_execs(trial, events, where)
 

@@ -56,6 +56,15 @@ class SampleMessages:
             return "", (self.resolve(content) if self.attachments is not None else content)
         return assistant_text(content, self.resolve)
 
+    def read(self, messages: list, at: str) -> None:
+        """Every message of the sample, in order; message ``j``'s pointer is ``f"{at}{j}"``."""
+        message = self.message
+        j = 0
+        for msg in messages:
+            if isinstance(msg, dict):
+                message(msg, f"{at}{j}")
+            j += 1
+
     def message(self, msg: dict, ptr: str) -> None:
         role = msg.get("role")
         if role == "tool":
@@ -63,29 +72,36 @@ class SampleMessages:
             return
         if role != "system" and role != "user" and role != "assistant":
             return
-        reasoning, text = self.content(msg.get("content"))
+        content = msg.get("content")
+        if content.__class__ is str and self.attachments is None:
+            reasoning, text = "", content
+        else:
+            reasoning, text = self.content(content)
+        events = self.events
         if role != "assistant":
-            events = self.events
             events.append(Event("message", f"{reasoning}\n{text}" if reasoning and text else reasoning or text,
                                 role, None, None, None, None, None, None, ptr, {}, len(events)))
-        else:
-            if reasoning:
-                self._add("message", reasoning, ptr, "assistant", attrs={"reasoning": True})
-            if text.strip():
-                events = self.events
-                events.append(Event("message", text, "assistant", None, None, None, None, None, None, ptr, {},
-                                    len(events)))
-            for k, call in enumerate(msg.get("tool_calls") or []):
+            return
+        if reasoning:
+            self._add("message", reasoning, ptr, "assistant", attrs={"reasoning": True})
+        if text.strip():
+            events.append(Event("message", text, "assistant", None, None, None, None, None, None, ptr, {},
+                                len(events)))
+        calls = msg.get("tool_calls")
+        if calls:
+            k = 0
+            for call in calls:
                 if isinstance(call, dict):
                     self.tool_call(call, f"{ptr}/tool_calls/{k}")
+                k += 1
 
     def tool_call(self, call: dict, ptr: str) -> None:
         self.n_calls += 1
         call_id = call.get("id")
-        if not isinstance(call_id, str):
-            call_id = None
+        if call_id.__class__ is not str:
+            call_id = call_id if isinstance(call_id, str) else None
         fn = call.get("function")
-        if not isinstance(fn, str):
+        if fn.__class__ is not str and not isinstance(fn, str):
             fn = "tool"
         args = call.get("arguments")
         if self.attachments is not None and isinstance(args, dict):
@@ -100,7 +116,7 @@ class SampleMessages:
         text, attrs = render_call(fn, args)
         if call_id:
             attrs["tool_call_id"] = call_id
-        if isinstance(call.get("parse_error"), str):
+        if "parse_error" in call and isinstance(call["parse_error"], str):
             attrs["parse_error"] = call["parse_error"]
         events = self.events
         if call_id:
@@ -109,28 +125,31 @@ class SampleMessages:
 
     def tool_message(self, msg: dict, ptr: str) -> None:
         call_id = msg.get("tool_call_id")
-        if not isinstance(call_id, str):
+        if call_id.__class__ is not str and not isinstance(call_id, str):
             call_id = None
         elif call_id in self.think_ids:
             return
-        reasoning, text = self.content(msg.get("content"))
-        if reasoning:
-            text = f"{reasoning}\n{text}" if text else reasoning
-        attrs: dict[str, Any] = {}
+        content = msg.get("content")
+        if content.__class__ is str and self.attachments is None:
+            text = content
+        else:
+            reasoning, text = self.content(content)
+            if reasoning:
+                text = f"{reasoning}\n{text}" if text else reasoning
         function = msg.get("function")
-        if isinstance(function, str):
-            attrs["function"] = function
+        attrs: dict[str, Any] = {"function": function} if isinstance(function, str) else {}
         error = msg.get("error")
-        if isinstance(error, dict):
+        if error is not None and isinstance(error, dict):
             text = with_error(text, error, attrs)
         seq = exit_code = ts = None
         if call_id:
             seq = self.call_seq.get(call_id)
-            if call_id in self.call_seq:
+            if seq is not None and self.exit_codes:
                 exit_code = self.exit_codes.get(call_id)
-            tev = self.tool_events.get(call_id)
-            if tev:
-                ts = parse_iso(tev.get("completed"))
+            if self.tool_events:
+                tev = self.tool_events.get(call_id)
+                if tev:
+                    ts = parse_iso(tev.get("completed"))
         events = self.events
         events.append(Event("observation", text, "tool", None, exit_code, ts, seq, None, None, ptr, attrs,
                             len(events)))

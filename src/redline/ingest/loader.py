@@ -33,16 +33,16 @@ import orjson
 from .. import db as dbmod
 from ..convert import ConversionError, TableBuilder, clean_path
 from ..grouping import greedy_groups
-from ..limits import (INGEST_DUCKDB_MEMORY, INGEST_DUCKDB_THREADS, PARALLEL_CHUNK_BYTES, PARALLEL_CHUNK_FILES,
-                      PARALLEL_MAX_WORKERS, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES)
+from ..limits import (INGEST_CHECKPOINT_WAL, INGEST_DUCKDB_MEMORY, INGEST_DUCKDB_THREADS, PARALLEL_CHUNK_BYTES,
+                      PARALLEL_CHUNK_FILES, PARALLEL_MAX_WORKERS, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES)
 from . import registry
 from .base import BOM, FormatError, NotATranscript, head_text
 from .discovery import BadLink, Discovery, NotRegular, discover, examine, open_regular
 from .limits import HEAD_BYTES
 from .reasons import describe, os_error
 from .results import FileResult, IngestReport, Packed, pack
-from .workers import DIED, run_parallel
-from .writer import load, threads, write_batch
+from .workers import DIED, fewer_collections, run_parallel
+from .writer import checkpoints_every, load, threads, write_batch
 
 #: file extensions that are expected to hold transcripts: an unreadable one is an error
 TRANSCRIPT_EXTENSIONS = (".json", ".jsonl", ".log", ".traj", ".eval", ".cast", ".txt", ".ndjson")
@@ -257,7 +257,8 @@ def _chunks(jobs: list[Job], sizes: list[int]) -> list[list[Job]]:
 
 def _process_chunk(jobs: list[Job]) -> Packed:
     """A worker's task: read consecutive files, their results packed for the trip back."""
-    return pack([process_file(*job) for job in jobs])
+    with fewer_collections():
+        return pack([process_file(*job) for job in jobs])
 
 
 def died(job: Job) -> FileResult:
@@ -321,6 +322,7 @@ def ingest(
         on_total(len(found.files))
     sizes = _sizes(jobs)
     report.workers = _worker_count(workers, jobs, sizes)
-    with dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), threads(con, INGEST_DUCKDB_THREADS):
+    with (dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), threads(con, INGEST_DUCKDB_THREADS),
+          checkpoints_every(con, INGEST_CHECKPOINT_WAL), fewer_collections()):
         load(con, _results(jobs, report.workers, sizes), report.count, on_file)
     return report

@@ -32,12 +32,12 @@ An observation's text is what the agent saw: the ``<exception>`` line (timeouts)
 The final submit command (``echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && ...``) is an action;
 the ``exit`` message holding the submission is its observation (no exit code recorded).
 
-The outcome comes from the SWE-bench evaluation's ``report.json``
-(``{instance_id: {"resolved": bool, ...}}``) of this trajectory's run: one beside the
-trajectory, else the nearest ``logs/run_evaluation/<run_id>/<model>/<instance_id>/report.json``
-in the folders up to four levels above it whose run ID names the trajectory's run folder
-(``demo_run`` is evaluated as ``demo_run`` or ``demo_run_eval``). A report of another run for the
-same instance is not this trial's verdict: without one of its own the outcome is ``unknown``.
+The outcome comes from the SWE-bench evaluation's ``report.json`` of this trajectory's run
+(:mod:`.mini_swe_agent_report`): one beside the trajectory, else the nearest
+``logs/run_evaluation/<run_id>/<model>/<instance_id>/report.json`` in the folders up to four
+levels above it whose run ID names the trajectory's run folder (``demo_run`` is evaluated as
+``demo_run`` or ``demo_run_eval``). A report of another run for the same instance is not this
+trial's verdict: without one of its own the outcome is ``unknown``.
 
 The model is ``info.config.model.model_name`` (else the model of the first API response); the
 task is the SWE-bench ``instance_id`` (else the first line of the task prompt). A ``scenario``
@@ -46,45 +46,31 @@ string in ``info`` (which a custom runner may add through ``extra_info``) is kep
 
 from __future__ import annotations
 
-import glob
 import re
 from collections import deque
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
+from ..events import Event, Trial, normalise_outcome
 from ..text import truncate
-from .base import Adapter, FormatError, content_text, first_json_value, head_text, load_json
+from .base import Adapter, FormatError, first_json_value, head_text, load_json
 from .builder import TrialBuilder
 from .limits import MAX_ATTR_CHARS
+from .mini_swe_agent_messages import actions, is_reply, message_text, parse_observation, timestamp
+from .mini_swe_agent_report import find_report
 
 NAME = "mini-swe-agent"
 DESCRIPTION = "mini-swe-agent trajectory (.traj.json: info + OpenAI-style messages, v1 and v2)"
 SIDECARS = ("report.json",)
 
 AGENT = "mini-swe-agent"
-#: how many folders above the trajectory's own folder are searched for an evaluation report
-REPORT_SEARCH_LEVELS = 4
 
 _FIRST_KEY = re.compile(r'^\s*\{\s*"(?:info|messages|trajectory_format|instance_id)"\s*:')
 _MARKERS = re.compile(
     r'"trajectory_format"\s*:\s*"mini-swe-agent|"mini_version"\s*:|'
     r'"(?:agent|model|environment)_type"\s*:\s*"minisweagent\.'
 )
-_BASH_BLOCK = re.compile(r"```(?:bash|mswea_bash_command)[ \t]*\n(.*?)\n?```", re.S)
-_OUTPUT_TAGS = ("output", "output_head", "output_tail")
-# output tags match greedily: an output may itself contain the closing tag's text
-_TAG = {
-    name: re.compile(rf"<{name}>\n?(.*{'' if name in _OUTPUT_TAGS else '?'})</{name}>", re.S)
-    for name in (*_OUTPUT_TAGS, "returncode", "elided_chars", "warning", "exception")
-}
-#: an observation's opening tags in one pass (a search per absent tag reads the whole output)
-_OPENING = re.compile(rf"<({'|'.join(sorted(_TAG, key=len, reverse=True))})>")
-_V1_TIMEOUT = re.compile(r"timed out and has been killed", re.I)
 _SWEBENCH_ID = re.compile(r"^[A-Za-z0-9_.-]+__[A-Za-z0-9_.-]+-\d+$")
 
 
@@ -107,96 +93,6 @@ def sniff(path: Path, head: bytes) -> bool:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-#: message content as text: text parts only, anything but a string or a list as ``str``
-_content_text = partial(content_text, images=(), fallback=str)
-
-
-def _tag(name: str, text: str) -> str | None:
-    m = _TAG[name].search(text)
-    return m.group(1).rstrip("\n") if m else None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    return None
-
-
-def _timestamp(msg: dict, extra: dict):
-    ts = extra.get("timestamp", msg.get("timestamp"))
-    if isinstance(ts, bool):
-        return None
-    if isinstance(ts, (int, float)):
-        return from_epoch(ts)
-    return parse_iso(ts) or (from_epoch(ts) if isinstance(ts, str) else None)
-
-
-def parse_observation(content: str, extra: dict) -> tuple[str, int | None, dict[str, Any]]:
-    """``(text, exit_code, attrs)`` of a command's reply as the agent saw it."""
-    attrs: dict[str, Any] = {}
-    present = set(_OPENING.findall(content))
-    tag = lambda name: _tag(name, content) if name in present else None  # noqa: E731
-    exception = tag("exception")
-    output, head, tail = tag("output"), tag("output_head"), tag("output_tail")
-    if "returncode" not in present and exception is None:
-        body = content  # v1 timeout notice, or a reply without tags: keep it whole
-    elif output is not None:
-        body = output
-    elif head is not None or tail is not None:
-        elided = (tag("elided_chars") or "").strip()
-        note = f"[{elided}]" if elided else "[output elided]"
-        body = "\n".join(p for p in (head, note, tail) if p is not None)
-        m = re.match(r"\d+", elided)
-        attrs["elided_chars"] = int(m.group(0)) if m else True
-        raw = extra.get("raw_output")
-        if isinstance(raw, str):
-            attrs["raw_output_chars"] = len(raw)
-    else:
-        body = ""
-    if tag("warning") is not None:
-        attrs["output_warning"] = True
-    exception_info = extra.get("exception_info") or exception
-    text = "\n".join(p for p in ((exception or "").strip(), body) if p)
-    if extra.get("exception_type"):
-        attrs["exception_type"] = str(extra["exception_type"])
-    if (extra.get("exception_type") == "TimeoutExpired"
-            or (exception_info and "timed out" in str(exception_info))
-            or _V1_TIMEOUT.search(content[:500])):
-        attrs["timeout"] = True
-    code = _int(extra.get("returncode"))
-    if code is None:
-        code = _int(tag("returncode"))
-    return text, code, attrs
-
-
-def _is_reply(content: str, extra: dict) -> bool:
-    """Whether a ``user`` message is the output of a command (v1 and text-based v2)."""
-    return ("returncode" in extra or "<returncode>" in content
-            or bool(_V1_TIMEOUT.search(content[:500])))
-
-
-def _tool_call_command(call: dict) -> tuple[str | None, str, Any]:
-    """``(command, tool name, raw arguments)`` of an OpenAI tool call."""
-    fn = call.get("function") if isinstance(call.get("function"), dict) else {}
-    name = str(fn.get("name") or call.get("name") or "bash")
-    args = fn.get("arguments", call.get("arguments"))
-    parsed = args
-    if isinstance(args, str):
-        try:
-            parsed = orjson.loads(args)
-        except orjson.JSONDecodeError:
-            return None, name, args
-    if isinstance(parsed, dict):
-        cmd = parsed.get("command", parsed.get("cmd"))
-        if isinstance(cmd, str):
-            return cmd, name, parsed
-    return None, name, args
 
 
 def _model(info: dict, messages: list) -> str | None:
@@ -225,79 +121,6 @@ def _task_line(prompt: str) -> str | None:
         if not line or re.fullmatch(r"</?[\w-]+>", line) or line.endswith("following PR description:"):
             continue
         return truncate(line, 200, "")
-    return None
-
-
-# --------------------------------------------------------------------------- evaluation report
-
-
-def _report_entry(report_path: Path, instance_id: str) -> dict | None:
-    try:
-        data = load_json(report_path, "report JSON")
-    except (FormatError, OSError):
-        return None
-    if isinstance(data, dict) and isinstance(data.get(instance_id), dict):
-        return data[instance_id]
-    return None
-
-
-def _run_score(run_id: str, run_names: list[str]) -> int:
-    """How surely an evaluation run belongs to the trajectory's run: 2 when its ID is the name of
-    a folder the trajectory is in, 1 when it is that name plus a suffix (``demo_run_eval``)."""
-    score = 0
-    for name in run_names:
-        if run_id == name:
-            score = max(score, 2)
-        elif run_id.startswith((name + "_", name + "-", name + ".")):
-            score = max(score, 1)
-    return score
-
-
-def _evaluation_reports(root: Path, instance_id: str, run_names: list[str], model_dir: str | None):
-    """``(score, path, entry)`` of each report under ``root`` for the instance in the trajectory's
-    run; reports of other runs (the instance evaluated elsewhere) are not this trial's."""
-    pattern = str(root / "*" / "*" / glob.escape(instance_id) / "report.json")
-    for hit in sorted(glob.glob(pattern)):
-        rp = Path(hit)
-        run_score = _run_score(rp.parent.parent.parent.name, run_names)
-        entry = _report_entry(rp, instance_id) if run_score else None
-        if entry is not None:
-            yield run_score * 2 + (model_dir is not None and rp.parent.parent.name == model_dir), rp, entry
-
-
-def find_report(traj_path: Path, instance_id: str | None, model: str | None = None) -> tuple[Path, dict] | None:
-    """The SWE-bench evaluation report entry for ``instance_id`` of this trajectory's run:
-    ``(path, entry)`` or None.
-
-    A ``report.json`` beside the trajectory is its own. Otherwise the nearest
-    ``logs/run_evaluation/<run_id>/<model>/<instance_id>/report.json`` counts only when its run ID
-    names the trajectory's run (a folder the trajectory is in, alone or with a suffix such as
-    ``_eval``): a run that was never evaluated does not borrow another run's verdict for the
-    same instance. Reports of the same run that disagree give no verdict.
-    """
-    if not instance_id:
-        return None
-    traj_path = Path(traj_path)
-    beside = traj_path.parent / "report.json"
-    if beside.is_file():
-        entry = _report_entry(beside, instance_id)
-        if entry is not None:
-            return beside, entry
-    folders = [traj_path.parent, *traj_path.parent.parents][: REPORT_SEARCH_LEVELS + 1]
-    model_dir = model.replace("/", "__") if model else None
-    for level, base in enumerate(folders):
-        root = base / "logs" / "run_evaluation"
-        if not root.is_dir():
-            continue
-        # the folders between the search base and the trajectory name its run
-        found = list(_evaluation_reports(root, instance_id, [p.name for p in folders[:level]], model_dir))
-        if not found:
-            continue
-        best = max(s for s, _, _ in found)
-        top = [(rp, e) for s, rp, e in found if s == best]
-        if len(top) == 1 or len({bool(e.get("resolved")) for _, e in top}) == 1:
-            return top[0]
-        return None  # several evaluations of this run disagree: no verdict
     return None
 
 
@@ -355,13 +178,17 @@ class _Run:
 
     def message(self, i: int, msg: dict) -> None:
         role = msg.get("role")
-        extra = msg.get("extra") if isinstance(msg.get("extra"), dict) else {}
-        content = _content_text(msg.get("content"))
-        self.build.at(ts=_timestamp(msg, extra))
+        extra = msg.get("extra")
+        if not isinstance(extra, dict):
+            extra = {}
+        content = msg.get("content")
+        if content.__class__ is not str:
+            content = message_text(content)
+        self.build.at(ts=timestamp(msg, extra))
         ptr = f"/messages/{i}"
         if role == "assistant":
             self.assistant(i, msg, extra, content, ptr)
-        elif role == "tool" or (role == "user" and self.pending and _is_reply(content, extra)):
+        elif role == "tool" or (role == "user" and self.pending and is_reply(content, extra)):
             self.reply(msg, extra, content, ptr)
         elif role == "exit" or (role == "user" and self.pending and i == len(self.messages) - 1):
             self.exit(extra, content, ptr)
@@ -382,7 +209,7 @@ class _Run:
                 attrs["reasoning"] = reasoning
         if text:
             self.build.message("assistant", text, f"{ptr}/content", attrs=attrs)
-        for cmd, tool, call_id, aptr, raw_args in _actions(msg, extra, content, i, self.messages, self.last_assistant):
+        for cmd, tool, call_id, aptr, raw_args in actions(msg, extra, content, i, self.messages, self.last_assistant):
             attrs = {"tool_call_id": call_id} if call_id else {}
             if raw_args is not None:
                 attrs["args"] = raw_args
@@ -460,43 +287,5 @@ def read(path: Path) -> Iterator[Trial]:
         meta["report"] = str(report_path)
     yield run.build.finish(meta, span=False)
 
-
-def _actions(msg: dict, extra: dict, content: str, i: int, messages: list, last_assistant: int):
-    """``(command, tool, tool_call_id, pointer, raw args or None)`` for each command the turn ran."""
-    calls = msg.get("tool_calls") if isinstance(msg.get("tool_calls"), list) else []
-    names = {}
-    for call in calls:
-        if isinstance(call, dict) and call.get("id"):
-            names[call["id"]] = _tool_call_command(call)[1]
-    actions = extra.get("actions")
-    if isinstance(actions, list):  # v2 records what it ran, even when that is nothing
-        for j, act in enumerate(actions):
-            cmd = act.get("command", act.get("action")) if isinstance(act, dict) else act
-            if not isinstance(cmd, str):
-                continue
-            call_id = act.get("tool_call_id") if isinstance(act, dict) else None
-            yield cmd, names.get(call_id, "bash"), call_id, f"/messages/{i}/extra/actions/{j}", None
-        return
-    if calls:
-        for j, call in enumerate(calls):
-            if not isinstance(call, dict):
-                continue
-            cmd, name, raw = _tool_call_command(call)
-            if cmd is None:
-                continue  # arguments the harness could not read: nothing ran
-            extra_args = raw if isinstance(raw, dict) and set(raw) - {"command"} else None
-            yield cmd, name, call.get("id"), f"/messages/{i}/tool_calls/{j}", extra_args
-        return
-    blocks = _BASH_BLOCK.findall(content)
-    if not blocks:
-        return
-    nxt = messages[i + 1] if i + 1 < len(messages) else None
-    answered = False
-    if isinstance(nxt, dict) and nxt.get("role") in ("user", "tool"):
-        nxt_extra = nxt.get("extra") if isinstance(nxt.get("extra"), dict) else {}
-        answered = nxt.get("role") == "tool" or _is_reply(_content_text(nxt.get("content")), nxt_extra)
-    if answered or (i == last_assistant and len(blocks) == 1):
-        for j, block in enumerate(blocks):
-            yield block.strip("\n"), "bash", None, f"/messages/{i}/content", None
 
 FORMAT = Adapter(NAME, DESCRIPTION, 20, sniff, read, SIDECARS)

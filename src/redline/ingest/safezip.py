@@ -60,7 +60,14 @@ class SafeZip:
         self.infos = {info.filename: info for info in self._zf.infolist()}
         #: bytes inflated so far, all entries together
         self.inflated = 0
-        self._check_archive()
+        #: for zstd entries: the archive opened once, and one decoder, reused entry after entry
+        self._raw: BinaryIO | None = None
+        self._zstd: zstandard.ZstdDecompressor | None = None
+        try:
+            self._check_archive()
+        except BaseException:
+            self.close()
+            raise
 
     def __enter__(self) -> SafeZip:
         return self
@@ -70,6 +77,9 @@ class SafeZip:
 
     def close(self) -> None:
         self._zf.close()
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
 
     def names(self) -> list[str]:
         return list(self.infos)
@@ -92,14 +102,15 @@ class SafeZip:
         info = self.infos[name]
         self._check_entry(info)
         budget = min(info.file_size, MAX_ENTRY_BYTES, MAX_ARCHIVE_BYTES - self.inflated)
-        buf = bytearray()
-        crc = 0
+        parts: list[bytes] = []
+        size = crc = 0
         try:
             for chunk in self._chunks(info):
-                buf += chunk
+                parts.append(chunk)
+                size += len(chunk)
                 crc = zlib.crc32(chunk, crc)
-                if len(buf) > budget:
-                    if len(buf) > info.file_size:
+                if size > budget:
+                    if size > info.file_size:
                         raise FormatError(f"zip entry {name} inflates beyond its declared size "
                                           f"({info.file_size} bytes)")
                     raise FormatError(f"zip archive refused: inflating entry {name} passes the archive's "
@@ -107,11 +118,11 @@ class SafeZip:
         except (zipfile.BadZipFile, zlib.error, zstandard.ZstdError, EOFError, OSError, RuntimeError,
                 NotImplementedError, struct.error) as exc:
             raise FormatError(f"damaged zip entry {name}: {exc}") from None
-        if len(buf) != info.file_size or crc != info.CRC:
+        if size != info.file_size or crc != info.CRC:
             raise FormatError(f"damaged zip entry {name}: its data does not match its directory "
-                              f"({len(buf)} of {info.file_size} bytes, CRC {'ok' if crc == info.CRC else 'wrong'})")
-        self.inflated += len(buf)
-        return bytes(buf)
+                              f"({size} of {info.file_size} bytes, CRC {'ok' if crc == info.CRC else 'wrong'})")
+        self.inflated += size
+        return parts[0] if len(parts) == 1 else b"".join(parts)  # one chunk (the usual entry): no copy
 
     def _check_entry(self, info: zipfile.ZipInfo) -> None:
         name = info.filename
@@ -132,17 +143,19 @@ class SafeZip:
                 while chunk := fh.read(_CHUNK):
                     yield chunk
             return
-        with open(self.path, "rb") as fh:
-            fh.seek(info.header_offset)
-            header = _LOCAL_HEADER.unpack(fh.read(_LOCAL_HEADER.size))
-            if header[0] != MAGIC:
-                raise zipfile.BadZipFile("bad local file header")
-            fh.seek(header[10] + header[11], 1)  # skip the name and the extra field
-            dctx = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW_BYTES)
-            with dctx.stream_reader(_Slice(fh, info.compress_size), read_across_frames=True,
-                                    closefd=False) as reader:
-                while chunk := reader.read(_CHUNK):
-                    yield chunk
+        if self._raw is None:
+            self._raw = open(self.path, "rb")
+            self._zstd = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW_BYTES)
+        fh = self._raw
+        fh.seek(info.header_offset)
+        header = _LOCAL_HEADER.unpack(fh.read(_LOCAL_HEADER.size))
+        if header[0] != MAGIC:
+            raise zipfile.BadZipFile("bad local file header")
+        fh.seek(header[10] + header[11], 1)  # skip the name and the extra field
+        with self._zstd.stream_reader(_Slice(fh, info.compress_size), read_across_frames=True,
+                                      closefd=False) as reader:
+            while chunk := reader.read(_CHUNK):
+                yield chunk
 
 
 class _Slice:

@@ -15,14 +15,17 @@ an error, and the rest of the run goes on in a new pool.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import TypeVar
 
-from ..limits import PARALLEL_AHEAD
+from ..limits import INGEST_GC_THRESHOLDS, PARALLEL_AHEAD
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -33,6 +36,32 @@ DIED = ("the worker process reading this file died (killed by the system, perhap
 
 #: imported once by a fork server before it starts the workers, where processes start that way
 PRELOAD = ["redline.ingest.loader"]
+
+
+_GC_LOCK = threading.Lock()
+_gc_users = 0  # blocks of fewer_collections running in this process (threads may ingest at once)
+_gc_before: tuple[int, ...] = ()
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Python's garbage collector at :data:`~redline.limits.INGEST_GC_THRESHOLDS` inside the
+    block (never more often than it was), its thresholds restored when the last such block of
+    the process ends. For the work of reading and writing files, in the ingesting process and in
+    each worker."""
+    global _gc_users, _gc_before
+    with _GC_LOCK:
+        if _gc_users == 0:
+            _gc_before = gc.get_threshold()
+            gc.set_threshold(*(max(a, b) for a, b in zip(INGEST_GC_THRESHOLDS, _gc_before)))
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_users -= 1
+            if _gc_users == 0:
+                gc.set_threshold(*_gc_before)
 
 
 def run_parallel(

@@ -19,7 +19,7 @@ from ..convert import clean_text
 from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES
 from .results import FileResult
 
-__all__ = ["describe_db_error", "load", "threads", "write_batch"]
+__all__ = ["checkpoints_every", "describe_db_error", "load", "threads", "write_batch"]
 
 
 def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
@@ -99,6 +99,31 @@ def threads(con: duckdb.DuckDBPyConnection, threads: int) -> Iterator[None]:
         yield
     finally:
         con.execute(f"SET threads = {int(before)}")
+
+
+@contextmanager
+def checkpoints_every(con: duckdb.DuckDBPyConnection, wal: str) -> Iterator[None]:
+    """DuckDB's automatic checkpoint made when its write-ahead log reaches ``wal`` (only ever
+    later than it was) inside the block, restored after; the block's last writes are
+    checkpointed at its end, as they would have been.
+
+    Each checkpoint compresses the table's last row group again, rows already written with it:
+    at DuckDB's default (16 MB) every batch of ingest made one, and checkpointing took about
+    as long as inserting (see :data:`~redline.limits.INGEST_CHECKPOINT_WAL`)."""
+    before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+    now, wanted = dbmod.memory_bytes(str(before)), dbmod.memory_bytes(wal)
+    if now is None or wanted is None or wanted <= now:
+        yield
+        return
+    con.execute(f"SET checkpoint_threshold = '{wal}'")
+    try:
+        yield
+        try:
+            con.execute("CHECKPOINT")
+        except duckdb.Error:  # another transaction is open: DuckDB checkpoints later, as it would have
+            pass
+    finally:
+        con.execute(f"SET checkpoint_threshold = '{before}'")
 
 
 def load(

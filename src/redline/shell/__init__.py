@@ -44,6 +44,12 @@ Modules:
   launches): the walk, three layers of one class.
 * :mod:`.errors`: describing a syntax error.
 
+A line of plain words only (letters, digits and ``_./:,-``, one space between words, the
+first not a reserved word, nothing that runs nested commands) is read without tree-sitter: it
+is one simple command whose words are the line split at its spaces, and it goes through the
+same :meth:`~.emit.Emitter.finish` as a parsed one (:func:`parse_tree` always parses; both give
+the same rows).
+
 The parser's budget (:mod:`redline.limits`): a line is cut to :data:`MAX_LINE_CHARS` and just
 before its pipe past :data:`MAX_PIPES`; tree-sitter gets :data:`PARSE_SECONDS` for the line and
 its nested strings together (through its progress callback) and the walk records at most
@@ -53,6 +59,7 @@ the rules fall back to matching the line's text.
 
 from __future__ import annotations
 
+import re
 import time
 
 from ..limits import MAX_COMMANDS, MAX_DEPTH, MAX_LINE_CHARS, MAX_PIPES, PARSE_SECONDS
@@ -63,6 +70,7 @@ from .grammar import ParseTimeout
 from .source import Source, load
 from .vocabulary import INTERPRETERS, SHELLS, WRAPPERS, is_interpreter
 from .walker import Walker
+from .words import Word
 
 __all__ = [
     "INTERPRETERS",
@@ -74,7 +82,23 @@ __all__ = [
     "WRAPPERS",
     "is_interpreter",
     "parse",
+    "parse_tree",
 ]
+
+#: a line of plain words (see the module's notes): nothing in it is quoted, escaped, expanded,
+#: redirected, globbed, assigned, commented or joined by an operator
+_PLAIN_LINE = re.compile(r"[A-Za-z0-9_./:,-]+(?: [A-Za-z0-9_./:,-]+)*")
+#: the longest line read without tree-sitter
+_PLAIN_MAX_CHARS = 1_000
+#: words that make a line of plain words more than one simple command of those words: bash's
+#: reserved words and declaration builtins (tree-sitter gives them nodes of their own), and the
+#: programs whose arguments hold commands to parse (shells, ``su``, ``eval``, ``xargs``,
+#: ``find``, ``watch``)
+_NOT_PLAIN = frozenset({
+    "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until", "do",
+    "done", "in", "function", "time", "coproc", "declare", "typeset", "export", "local",
+    "readonly", "unset", "let", *SHELLS, "su", "eval", "xargs", "find", "watch",
+})
 
 
 def parse(line: str) -> ParsedLine:
@@ -84,6 +108,36 @@ def parse(line: str) -> ParsedLine:
     could be recovered, and so is a limit that was reached (see the module's notes); an internal
     failure gives ``ParsedLine([], "parser failure: ...")``.
     """
+    if line.__class__ is str and len(line) <= _PLAIN_MAX_CHARS and _PLAIN_LINE.fullmatch(line):
+        words = _plain_words(line)
+        if words is not None:
+            try:
+                walker = Walker()
+                walker.finish(words, [], None, Source(line), Frame("top", 0, None, None, False, False),
+                              (0, len(line)), [], scan=True)
+                walker.run()  # nothing is queued for a plain line; run what would be
+                return ParsedLine(walker.out, walker.error)
+            except Exception:  # noqa: BLE001 - tree-sitter's parse says what went wrong
+                pass
+    return parse_tree(line)
+
+
+def _plain_words(line: str) -> list[Word] | None:
+    """The words of a line of plain words, or None when one of them makes it more (see
+    :data:`_NOT_PLAIN`)."""
+    words = []
+    start = 0
+    for value in line.split(" "):
+        if value in _NOT_PLAIN:
+            return None
+        end = start + len(value)
+        words.append(Word(start, end, value, value, False, None))
+        start = end + 1
+    return words
+
+
+def parse_tree(line: str) -> ParsedLine:
+    """:func:`parse`, always through tree-sitter."""
     try:
         if not isinstance(line, str):
             line = str(line)

@@ -40,15 +40,15 @@ def _sorted(df: pl.DataFrame) -> pl.DataFrame:
 def message_inputs(frames: Frames, inputs: Sequence[str] = INPUTS["message"]) -> pl.DataFrame:
     """trial_id, seq and the ``inputs`` (default text, prev, task): one row per assistant
     message of the batch. A context input no model reads is not built (each is a new string
-    per row)."""
-    events = _sorted(frames.events.select("trial_id", "seq", "kind", "role", "text"))
-    out = events.filter((pl.col("kind") == "message") & (pl.col("role") == "assistant")).select(*KEYS, "text")
+    per row), and only the events an input reads are sorted (a batch's events are many)."""
+    events = frames.events.select("trial_id", "seq", "kind", "role", "text")
+    out = _sorted(events.filter((pl.col("kind") == "message") & (pl.col("role") == "assistant")).select(*KEYS, "text"))
     if "prev" in inputs:
-        obs = events.filter(pl.col("kind") == "observation").select(*KEYS, pl.col("text").alias("_prev"))
+        obs = _sorted(events.filter(pl.col("kind") == "observation").select(*KEYS, pl.col("text").alias("_prev")))
         out = out.join_asof(obs, on="seq", by="trial_id", strategy="backward", allow_exact_matches=False,
                             check_sortedness=False)
     if "task" in inputs:
-        users = (events.filter((pl.col("kind") == "message") & (pl.col("role") == "user"))
+        users = (_sorted(events.filter((pl.col("kind") == "message") & (pl.col("role") == "user")).select(*KEYS, "text"))
                  .group_by("trial_id", maintain_order=True).agg(pl.col("text").first().alias("_task")))
         tasks = frames.trials.select("trial_id", pl.col("task").alias("_trial_task")) if "task" in frames.trials.columns \
             else pl.DataFrame(schema={"trial_id": pl.Utf8, "_trial_task": pl.Utf8})
@@ -63,11 +63,11 @@ def message_inputs(frames: Frames, inputs: Sequence[str] = INPUTS["message"]) ->
 
 def action_inputs(frames: Frames, inputs: Sequence[str] = INPUTS["action"]) -> pl.DataFrame:
     """trial_id, seq and the ``inputs`` (default command, thought): one row per action of the batch."""
-    events = _sorted(frames.events.select("trial_id", "seq", "kind", "role", "text"))
-    out = events.filter(pl.col("kind") == "action").select(*KEYS, pl.col("text").alias("_command"))
+    events = frames.events.select("trial_id", "seq", "kind", "role", "text")
+    out = _sorted(events.filter(pl.col("kind") == "action").select(*KEYS, pl.col("text").alias("_command")))
     if "thought" in inputs:
-        msgs = events.filter((pl.col("kind") == "message") & (pl.col("role") == "assistant")).select(
-            *KEYS, pl.col("text").alias("_thought"))
+        msgs = _sorted(events.filter((pl.col("kind") == "message") & (pl.col("role") == "assistant")).select(
+            *KEYS, pl.col("text").alias("_thought")))
         out = out.join_asof(msgs, on="seq", by="trial_id", strategy="backward", allow_exact_matches=False,
                             check_sortedness=False)
     built = [_cut("command", "_command").alias("command")] + (

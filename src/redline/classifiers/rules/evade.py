@@ -18,6 +18,7 @@ from ..frames import Frames, per_batch
 from ..rule import Match, Rule, arg, arg_re, code_re, program
 from .code import NON_SHELL_TOOLS
 from .fs import PY_DELETE, PY_WRITE, redirect_targets
+from .seen import seen_matching
 
 # ---------------------------------------------------------------- oversight context
 
@@ -54,10 +55,7 @@ def oversight_context(frames: "Frames") -> tuple[pl.DataFrame, pl.DataFrame]:
     and outputs, not its own plans: a file it only says it will create is not a mechanism), with
     the first step that did so. Harness notices the agent never saw are not context.
     """
-    seen = (pl.col("kind") == "observation") | (pl.col("kind") == "message") & pl.col("role").is_in(
-        ["system", "user", "assistant", "developer"])
-    ev = frames.events.filter(seen & pl.col("text").is_not_null()).select("trial_id", "seq", "kind", "role", "text")
-    ev = ev.filter(pl.col("text").str.contains(MENTION_RE))
+    ev = seen_matching(frames, MENTION_RE)
     told = ev.group_by("trial_id").agg(pl.col("seq").min().alias("told_seq"))
     names = (
         ev.filter(pl.col("role").fill_null("") != "assistant").select("trial_id", "seq", pl.col("text").str.extract_all(_WINDOW_RE).alias("_line"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...engine import filter_rows
+from ...engine import distinct_rows
 from ...rule import Rule, exit_code, output
 from .outputs import agent_observations, matching, with_evidence, with_fallbacks, without_bus_lines
 
@@ -168,11 +168,19 @@ NETWORK_PATTERNS = [
 ]
 #: retry warnings: not failures by themselves (the download may then succeed)
 RETRY_LINE = r"(?m)^[^\n]*(?:WARNING: Retrying \(Retry\(|Retrying \(Retry\(|Retrying in \d|retrying in \d)[^\n]*$"
+def _without_retries(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with ``_clean``: its text less retry warnings and D-Bus lines."""
+    return without_bus_lines(df.with_columns(pl.col("text").str.replace_all(RETRY_LINE, "").alias("_clean")),
+                             "_clean", "_clean")
+
+
 def _network(frames) -> pl.DataFrame:
-    obs = without_bus_lines(agent_observations(frames).with_columns(pl.col("text").str.replace_all(RETRY_LINE, "")
-                                                               .alias("_clean")), "_clean", "_clean")
-    hit = filter_rows(frames, obs, pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False)
-                                                      for p in NETWORK_PATTERNS]))
+    obs = agent_observations(frames)
+    # cleaned and matched once per distinct output; then the outputs that match, cleaned again
+    failing = _without_retries(distinct_rows(frames, obs, ("text",))).filter(
+        pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False) for p in NETWORK_PATTERNS]))
+    rows = failing["_row"].explode().sort()
+    hit = _without_retries(obs[rows] if len(rows) else obs.clear())
     return with_fallbacks(with_evidence(hit, NETWORK_PATTERNS, text="_clean"), frames, "network")
 
 

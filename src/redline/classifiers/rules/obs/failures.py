@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...engine import filter_rows, rule_hits
+from ...engine import distinct_commands, match_rows, rule_hits
 from ...frames import per_batch
 from ...rule import Match, Rule, failed, output
 from .environment import OBS_HARDWARE, OBS_NETWORK, OBS_OOM, OBS_PERM, OBS_PORT, OBS_TIMEOUT
@@ -136,8 +136,11 @@ def _read_only_actions(frames) -> pl.DataFrame:
         & ~pl.col("redirects").list.eval(pl.element().str.contains(r"^\d*>")).list.any().fill_null(False)
         | (pl.col("program") == "git") & first_word.is_in(READ_ONLY_GIT).fill_null(False)
     ).fill_null(False)
+    # (whether a command only reads is a matter of its content: found once per distinct command)
+    read_only = distinct_commands(frames).filter(reads)["_rows"].explode()
+    mask = pl.repeat(False, cmds.height, dtype=pl.Boolean, eager=True).scatter(read_only, True)
     return (
-        cmds.group_by("trial_id", "seq").agg(reads.all().alias("_ro"))
+        cmds.select("trial_id", "seq").with_columns(mask.alias("_ro")).group_by("trial_id", "seq").agg(pl.col("_ro").all())
         .filter(pl.col("_ro")).select("trial_id", pl.col("seq").cast(pl.Int32).alias("action_seq"))
     )
 
@@ -156,12 +159,13 @@ def _other_error(frames) -> pl.DataFrame:
     unknown_or_failed = pl.col("exit_code").is_null() | (pl.col("exit_code") != 0)
     uncaught = text_matches(TRACEBACK) & pl.col("text").str.strip_chars_end().str.contains(UNCAUGHT_TRACEBACK).fill_null(False)
     # killed by a signal with nothing to say for itself
-    killed = pl.col("exit_code").is_in(SIGNAL_EXITS).fill_null(False) & (
+    killed = Match(pl.col("exit_code").is_in(SIGNAL_EXITS).fill_null(False)) & Match(
         pl.col("text").fill_null("").str.strip_chars() == "")
-    cand = filter_rows(frames, agent_observations(frames),
-                       uncaught | text_matches(FAILED_CHECK) | (text_matches(ERROR_LINE) & unknown_or_failed)
-                       | text_matches(OWN_WORDS_FAILURE) | text_matches(SERVICE_BUS_FAILURE) | killed,
-                       ).with_columns(pl.col("seq").cast(pl.Int32), pl.col("action_seq").cast(pl.Int32))
+    # (a Match, so each branch's text patterns are read once per distinct output)
+    failure = (Match(uncaught) | Match(text_matches(FAILED_CHECK)) | Match(text_matches(ERROR_LINE)) & Match(unknown_or_failed)
+               | Match(text_matches(OWN_WORDS_FAILURE)) | Match(text_matches(SERVICE_BUS_FAILURE)) | killed)
+    cand = match_rows(frames, agent_observations(frames), failure).with_columns(
+        pl.col("seq").cast(pl.Int32), pl.col("action_seq").cast(pl.Int32))
     # a fallback message reporting a failure no specific label explains
     other = reports_of(frames, "other").join(_specific_hits(frames), on=["trial_id", "seq"], how="anti")
     if cand.is_empty():

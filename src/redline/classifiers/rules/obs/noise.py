@@ -89,7 +89,10 @@ def without_foreign_tracebacks(observations: pl.DataFrame, commands: pl.DataFram
         return observations
     runs_python = (~pl.col("program").is_in(sorted(PYTHON_FREE)) | pl.col("program").is_null()
                    | pl.col("code").is_not_null())
-    by_action = commands.group_by("trial_id", "seq").agg(runs_python.any().alias("_py"))
+    # (only the commands of the actions whose output holds a traceback are read)
+    steps = cand.select("trial_id", pl.col("action_seq").cast(commands.schema["seq"]).alias("seq"))
+    by_action = commands.join(steps, on=["trial_id", "seq"], how="semi").group_by("trial_id", "seq").agg(
+        runs_python.any().alias("_py"))
     python_free = by_action.filter(~pl.col("_py")).select("trial_id", pl.col("seq").alias("action_seq"))
     code_tools = actions.filter(pl.col("tool").is_in(list(CODE_TOOLS)).fill_null(False)).select(
         "trial_id", pl.col("seq").alias("action_seq"))

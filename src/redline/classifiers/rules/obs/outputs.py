@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...engine import filter_rows, first_match
+from ...engine import first_match, match_rows
 from ...frames import per_batch
 from ...rule import Match
 from .fallbacks import reports_of
@@ -53,7 +53,8 @@ def without_bus_lines(df: pl.DataFrame, source: str, target: str) -> pl.DataFram
     outputs that mention them are rewritten)."""
     hint = pl.col(source).str.contains(_BUS_HINT).fill_null(False)
     if not df.select(hint.any()).item():
-        return df.with_columns(pl.col(source).alias(target))
+        # (the frame itself when nothing changes: what rules work out per frame is shared)
+        return df if source == target else df.with_columns(pl.col(source).alias(target))
     return df.with_columns(pl.when(hint).then(pl.col(source).str.replace_all(_BUS_LINE, ""))
                            .otherwise(pl.col(source)).alias(target))
 
@@ -68,7 +69,7 @@ def agent_observations(frames) -> pl.DataFrame:
 
 def matching(frames, match: Match) -> pl.DataFrame:
     """Observations a match expression selects, with the first matching pattern as evidence."""
-    rows = filter_rows(frames, agent_observations(frames), match.expr)
+    rows = match_rows(frames, agent_observations(frames), match)
     return with_evidence(rows, list(match.patterns) or [r"^[\s\S]{0,200}"])
 
 

@@ -8,9 +8,10 @@ line is parsed here, with :func:`redline.shell.parse`, into ``commands`` rows.
 :class:`TableBuilder` takes trials one at a time, so a file's trials are converted as its
 adapter yields them: only column data is kept, never the whole list of :class:`Trial` objects.
 Every stored value is bounded here, where the rows are built (the limits are in
-:mod:`redline.limits`): a string is made valid UTF-8 and cut with a marker by
+:mod:`redline.limits`), by :mod:`.clean`: a string is made valid UTF-8 and cut with a marker by
 :func:`clean_text`, a JSON value by :func:`clean_json`, a file path made storable by
-:func:`clean_path`. Pending rows become an Arrow record batch every :data:`FLUSH_EVENTS` events,
+:func:`clean_path`. A command line is parsed, and its rows cleaned, once per distinct line
+(:class:`~.commands.ParseCache`). Pending rows become an Arrow record batch every :data:`FLUSH_EVENTS` events,
 :data:`FLUSH_COMMANDS` commands or :data:`FLUSH_CHARS` characters of text.
 
 Events are converted a column at a time (a trial's texts, roles, pointers... each checked in
@@ -21,43 +22,36 @@ goes one event at a time through the same cleaning. Both store exactly the same 
 
 from __future__ import annotations
 
-import json
-import math
-import os
 from collections.abc import Iterable
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
 
 import orjson
 import pyarrow as pa
 
-from . import schema
-from .events import Trial
-from .limits import (
+from .. import schema
+from ..events import Trial
+from ..limits import (
     FLUSH_CHARS,
     FLUSH_COMMANDS,
     FLUSH_EVENTS,
-    MAX_ARG_CHARS,
-    MAX_ARGS,
     MAX_ATTRS_CHARS,
-    MAX_CACHE_CHARS,
-    MAX_CACHED_LINE_CHARS,
     MAX_FILE_COMMANDS,
-    MAX_JSON_DEPTH,
     MAX_METADATA_CHARS,
     MAX_NAME_CHARS,
     MAX_PARSE_TIMEOUTS,
     MAX_POINTER_CHARS,
-    MAX_PROGRAM_CHARS,
     MAX_TASK_CHARS,
     MAX_TEXT_CHARS,
     MAX_VERDICT_CHARS,
     MAX_WORD_CHARS,
     UNBUDGETED_BYTES,
 )
-from .shell import ParsedLine
-from .shell import parse as parse_shell
-from .text import truncate
+from ..shell import ParsedLine
+from .clean import clean_json, clean_list, clean_path, clean_text, utc
+from .commands import ParseCache
+
+__all__ = ["ConversionError", "ParseCache", "TableBuilder", "clean_json", "clean_list", "clean_path",
+           "clean_text", "trials_to_arrow", "utc"]
 
 TRIALS_SCHEMA = schema.TRIALS.arrow_schema()
 EVENTS_SCHEMA = schema.EVENTS.arrow_schema()
@@ -66,185 +60,6 @@ COMMANDS_SCHEMA = schema.COMMANDS.arrow_schema()
 
 class ConversionError(ValueError):
     """The trials cannot be stored as given (two trials of one file share a key)."""
-
-
-def clean_text(value: str | None, limit: int | None = None) -> str | None:
-    """Make a transcript string safe to store: valid UTF-8, at most ``limit`` characters
-    (default :data:`MAX_TEXT_CHARS`, read at call time) plus the cut marker."""
-    if value is None:
-        return None
-    if limit is None:
-        limit = MAX_TEXT_CHARS
-    if value.__class__ is str and len(value) <= limit and value.isascii():
-        return value  # the common case, without a call: already short and valid
-    if not isinstance(value, str):
-        value = str(value)
-    value = truncate(value, limit)
-    if value.isascii():  # constant time, and ASCII is valid UTF-8: no encoded copy to make
-        return value
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
-def clean_path(value: str | os.PathLike[str] | None) -> str | None:
-    """A file path as stored: a name that is not valid UTF-8 (read from the file system with
-    ``surrogateescape``) shows each bad byte as ``\\xNN``, so the path stays visible and storable.
-    The loader stores ``ingested_files.path`` the same way, so a trial's ``source_path`` and its
-    file's row always agree."""
-    if value is None:
-        return None
-    text = os.fspath(value)
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        pass
-    try:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
-    except UnicodeError:  # a lone surrogate that no file system produced
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def clean_json(value: Any, limit: int) -> str | None:
-    """``value`` as JSON text of at most ``limit`` characters (about; the cut notes add a few).
-
-    A larger value keeps its structure with every long string cut (with the usual marker); if
-    that is still too large, it is stored as ``{"redline_cut": NOTE, "head": START}``: a note of
-    its size and the start of its JSON text. What JSON cannot hold is stored as text (an object),
-    as null (NaN and infinities) or as a string of digits (integers past 64 bits); a value nested
-    deeper than :data:`MAX_JSON_DEPTH` keeps a note in place of the deeper part.
-    """
-    if value is None:
-        return None
-    try:
-        text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    except (orjson.JSONEncodeError, RecursionError):
-        value = _jsonable(value, 0)
-        text = json.dumps(value, ensure_ascii=False)
-    if len(text) <= limit:
-        return text
-    cut = _cut_strings(value, max(limit // 20, 200), 0)
-    text = json.dumps(cut, ensure_ascii=False, default=str)
-    if len(text) <= limit:
-        return text
-    return json.dumps({"redline_cut": f"JSON value of {len(text)} characters not stored in full",
-                       "head": text[: limit // 2]}, ensure_ascii=False)
-
-
-def _jsonable(value: Any, depth: int) -> Any:
-    """``value`` made of what JSON holds: see :func:`clean_json`."""
-    if depth > MAX_JSON_DEPTH:
-        return "[redline: nested too deeply to store]"
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, int):
-        return value if -2**63 <= value < 2**64 else str(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v, depth + 1) for v in value]
-    return str(value)
-
-
-def _cut_strings(value: Any, limit: int, depth: int) -> Any:
-    """``value`` (already JSON-able) with every string longer than ``limit`` cut."""
-    if isinstance(value, str):
-        return truncate(value, limit)
-    if depth > MAX_JSON_DEPTH:
-        return "[redline: nested too deeply to store]"
-    if isinstance(value, dict):
-        return {truncate(str(k), limit): _cut_strings(v, limit, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_cut_strings(v, limit, depth + 1) for v in value]
-    return _jsonable(value, depth)
-
-
-def _clean_list(values: list[str], limit: int) -> list[str | None]:
-    """Each string cut to ``limit``; at most :data:`MAX_ARGS` of them, then a note of the rest."""
-    kept = [clean_text(v, limit) for v in values[:MAX_ARGS]]
-    if len(values) > MAX_ARGS:
-        kept.append(f"[redline: {len(values) - MAX_ARGS} more not stored]")
-    return kept
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """``value`` in UTC (naive means UTC); None when it has no UTC equivalent."""
-    if value is None:
-        return None
-    tz = value.tzinfo
-    if tz is timezone.utc:
-        return value
-    try:
-        if tz is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-    except (OverflowError, ValueError):
-        return None
-
-
-class ParseCache:
-    """Parses of short command lines, kept while they fit in :data:`MAX_CACHE_CHARS`: agent
-    corpora repeat many identical lines. The oldest entries go first. Next to each parse the
-    cache keeps its ``commands`` rows, cleaned once (:meth:`rows`): a repeated line costs a
-    dictionary look-up, not a parse and a conversion."""
-
-    def __init__(self, budget: int = MAX_CACHE_CHARS) -> None:
-        self.budget = budget
-        self.used = 0
-        self._entries: dict[str, list] = {}  # line -> [parsed, size, rows or None]
-
-    def _entry(self, line: str) -> list:
-        if len(line) > MAX_CACHED_LINE_CHARS:
-            return [parse_shell(line), 0, None]
-        hit = self._entries.get(line)
-        if hit is not None:
-            return hit
-        parsed = parse_shell(line)
-        size = len(line) + sum(len(c.text) + sum(map(len, c.argv)) + 200 for c in parsed.commands)
-        entry = [parsed, size, None]
-        while self._entries and self.used + size > self.budget:
-            oldest = next(iter(self._entries))
-            self.used -= self._entries.pop(oldest)[1]
-        if size <= self.budget:
-            self._entries[line] = entry
-            self.used += size
-        return entry
-
-    def parse(self, line: str) -> ParsedLine:
-        return self._entry(line)[0]
-
-    def rows(self, line: str) -> tuple[ParsedLine, tuple[tuple, ...], int]:
-        """The parse of ``line``, its commands as cleaned ``commands`` rows without their
-        ``trial_id`` and ``seq``, and the characters of text those rows hold."""
-        entry = self._entry(line)
-        if entry[2] is None:
-            entry[2] = _command_rows(entry[0])
-        return entry[0], *entry[2]
-
-
-def _command_rows(parsed: ParsedLine) -> tuple[tuple[tuple, ...], int]:
-    """Each command of ``parsed`` as a cleaned ``commands`` row from ``idx`` on, and the
-    characters of text the rows hold (see :data:`_COMMAND_COLUMNS`)."""
-    rows = []
-    chars = 0
-    for cmd in parsed.commands:
-        text = clean_text(cmd.text)
-        heredoc = clean_text(cmd.heredoc)
-        code = clean_text(cmd.code)
-        argv = _clean_list(cmd.argv, MAX_ARG_CHARS)
-        rows.append((
-            cmd.idx, cmd.parent_idx, cmd.depth, clean_text(cmd.program, MAX_PROGRAM_CHARS),
-            clean_text(cmd.path, MAX_WORD_CHARS), argv, _clean_list(cmd.wrappers, MAX_PROGRAM_CHARS),
-            bool(cmd.sudo), bool(cmd.background), cmd.operator, cmd.context,
-            _clean_list(cmd.redirects, MAX_WORD_CHARS), heredoc, code, text, cmd.span_start, cmd.span_end,
-        ))
-        chars += len(text or "") + len(heredoc or "") + len(code or "") + sum(len(a or "") for a in argv)
-    return tuple(rows), chars
 
 
 _CACHE = ParseCache()
@@ -351,10 +166,10 @@ class TableBuilder:
             raise ConversionError(f"two trials share the key {trial.local_key!r}")
         self._seen.add(tid)
         source = clean_path(trial.source_path)
-        stamps = [None if e.timestamp is None else _utc(e.timestamp) for e in trial.events]
+        stamps = [None if e.timestamp is None else utc(e.timestamp) for e in trial.events]
         times = [t for t in stamps if t is not None]
-        started = _utc(trial.started_at) or (min(times) if times else None)
-        ended = _utc(trial.ended_at) or (max(times) if times else None)
+        started = utc(trial.started_at) or (min(times) if times else None)
+        ended = utc(trial.ended_at) or (max(times) if times else None)
         verdict = clean_json(trial.source_verdict, MAX_VERDICT_CHARS)
         metadata = clean_json(trial.metadata, MAX_METADATA_CHARS)
         self._t.append((
@@ -434,7 +249,7 @@ class TableBuilder:
     def _event(self, tid: str, source: str | None, ev, ts: datetime | None) -> None:
         """One event's row, each value cleaned as it needs (when :meth:`_columns` cannot)."""
         parse_error = None
-        text = clean_text(ev.text) if ev.text is not None else None
+        text = clean_text(ev.text, MAX_TEXT_CHARS) if ev.text is not None else None
         chars = 0
         if ev.kind == "action" and ev.text:
             parsed, rows, chars = self._parse(ev.text[:MAX_TEXT_CHARS])

@@ -1,0 +1,207 @@
+"""One trial's earlier steps as the kill tracer reads them (:mod:`.kill_target`): the commands
+that launched processes the agent could later kill, and how a kill's name, pattern or service
+is matched against those launches.
+
+The rows are plain Python (converted once per trial with a kill); outputs and action texts are
+converted only when a kill needs them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from collections.abc import Callable
+
+import polars as pl
+
+from .code import NOT_CODE
+
+#: generic interpreters and shells: their name alone does not say which process it was
+GENERIC = {"python", "python3", "python2", "node", "bash", "sh", "java", "ruby", "perl", "php", "dash", "zsh"}
+#: programs that do not start a process the agent could later kill (queries and utilities)
+NOT_LAUNCHES = (NOT_CODE - {"nohup", "setsid", "systemd-run", "daemonize", "screen", "tmux", "apt", "apt-get",
+                            "pip", "pip3", "dpkg", "yum", "dnf", "apk", "ssh", "rsync", "scp", "wget", "curl",
+                            "nc", "ncat", "socat", "tail", "watch", "sleep", "top", "htop", "systemctl", "service",
+                            "rc-service", "supervisorctl", "launchctl", "initctl"}) | {"which", "type"}
+#: first arguments that make a command a query, not a launch (``nginx -t``, ``systemctl status x``)
+QUERY_ARGS = {"-v", "-V", "--version", "-h", "--help", "-t", "-T", "version", "status", "-s"}
+
+
+def dicts(df: pl.DataFrame) -> list[dict]:
+    """``df.to_dicts()``, built from whole columns (several times faster on list columns)."""
+    names = df.columns
+    return [dict(zip(names, row)) for row in zip(*(df.get_column(name).to_list() for name in names))]
+
+
+def tuples_by_trial(df: pl.DataFrame) -> dict[str, list[tuple]]:
+    """Each trial's rows of ``df`` (first column ``trial_id``) as tuples of the other columns."""
+    rest = df.columns[1:]
+    grouped = df.group_by("trial_id", maintain_order=True).agg(rest)  # rows stay in order within a trial
+    return {trial_id: list(zip(*columns)) for trial_id, *columns in
+            zip(grouped.get_column("trial_id").to_list(), *(grouped.get_column(name).to_list() for name in rest))}
+
+
+#: the commands rows :meth:`History._all_launches` keeps, as a polars expression
+_BACKGROUND = pl.col("background").fill_null(False)
+LAUNCH = (
+    pl.col("program").is_not_null() & (pl.col("program") != "")
+    & ~(pl.col("program").is_in(sorted(NOT_LAUNCHES)) & ~_BACKGROUND)
+    & ~(pl.col("argv").list.get(0, null_on_oob=True).is_in(sorted(QUERY_ARGS)).fill_null(False) & ~_BACKGROUND)
+)
+
+
+class History:
+    """One trial's earlier steps, for tracing kills (plain Python rows, in order)."""
+
+    def __init__(self, commands: list[dict], actions: Callable[[], list[tuple]],
+                 observations: Callable[[], list[tuple]]) -> None:
+        """``commands`` in (seq, idx) order; functions giving the (seq, text) of ``actions`` and the
+        (seq, action_seq, text) of ``observations`` in seq order, called if a kill needs them."""
+        self.commands, self._actions_of, self._outputs_of = commands, actions, observations
+        self._launches: list[dict] | None = None
+        self._launch_keys: list[tuple[int, int]] = []
+        self._texts: list[tuple[int, str]] | None = None
+        self._subs: dict[int, list[dict]] | None = None
+
+    @functools.cached_property
+    def actions(self) -> dict[int, str]:
+        return {seq: text or "" for seq, text in self._actions_of()}
+
+    @functools.cached_property
+    def outputs(self) -> list[tuple[int, int, str]]:
+        return [(seq, aseq, text or "") for seq, aseq, text in self._outputs_of()]
+
+    def launches_before(self, seq: int, idx: int) -> list[dict]:
+        if self._launches is None:
+            self._launches = self._all_launches()
+            self._launch_keys = [(c["seq"], c["idx"]) for c in self._launches]
+        # launches are in (seq, idx) order: those before the kill are a prefix
+        return self._launches[:bisect.bisect_left(self._launch_keys, (seq, idx))]
+
+    def substitutions(self, seq: int) -> list[dict]:
+        """The command substitutions of a step (``$(pgrep x)`` in ``kill $(pgrep x)``)."""
+        if self._subs is None:
+            self._subs = {}
+            for c in self.commands:
+                if c["context"] == "substitution":
+                    self._subs.setdefault(c["seq"], []).append(c)
+        return self._subs.get(seq, [])
+
+    def _all_launches(self) -> list[dict]:
+        out = []
+        for c in self.commands:
+            prog = c["program"]
+            if not prog or (prog in NOT_LAUNCHES and not c.get("background")):
+                continue
+            argv = c["argv"] or []
+            if argv and argv[0] in QUERY_ARGS and not c.get("background"):
+                continue  # nginx -t, nginx -s stop, systemctl status x, python -V
+            out.append(c)
+        return out
+
+    @functools.cached_property
+    def _outputs_by_action(self) -> dict[int, list[str]]:
+        by_action: dict[int, list[str]] = {}
+        for _o, a, t in self.outputs:
+            by_action.setdefault(a, []).append(t)
+        return by_action
+
+    def output_of(self, action_seq: int) -> str:
+        """The outputs answering one action, joined with newlines (in seq order)."""
+        return "\n".join(self._outputs_by_action.get(action_seq, ()))
+
+    def texts_before(self, seq: int) -> list[tuple[int, str]]:
+        if self._texts is None:
+            self._texts = sorted(self.actions.items())
+        return [(s, t) for s, t in self._texts if s <= seq]
+
+
+def _launch_text(c: dict) -> str:
+    """The launch's program and arguments as one line (kept on the row: every later kill reads it)."""
+    text = c.get("_launch_text")
+    if text is None:
+        text = c["_launch_text"] = " ".join([c["program"] or "", *(c["argv"] or [])])
+    return text
+
+
+#: characters with a meaning in a Python regex
+_REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_parts(name: str) -> tuple[str, ...] | None:
+    """For a pattern whose only regex syntax is ``.``: the pieces between the dots, each of
+    which a matching text must contain. None for any other pattern."""
+    if any(ch in _REGEX_SPECIAL and ch != "." for ch in name):
+        return None
+    return tuple(part for part in name.split(".") if part)
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_pattern(name: str) -> re.Pattern[str] | None:
+    """A ``pkill -f`` pattern compiled once (None: not a valid regex)."""
+    try:
+        return re.compile(name)
+    except re.error:
+        return None
+
+
+def own_by_name(name: str, launches: list[dict], full: bool) -> dict | None:
+    """The last earlier launch of ``name`` (a program name, or for ``pkill -f`` a command-line
+    pattern)."""
+    name = name.strip("'\"")
+    if not name:
+        return None
+    parts = _literal_parts(name) if full else None
+    for c in reversed(launches):
+        if full:
+            launch, text = _launch_text(c), c["text"] or ""
+            # a literal piece of the pattern is missing: it cannot match (no compile); the first
+            # piece alone rules out most launches
+            if parts and (not (parts[0] in launch or parts[0] in text) or len(parts) > 1 and not (
+                    all(p in launch for p in parts) or all(p in text for p in parts))):
+                continue
+            pattern = _name_pattern(name)
+            if pattern is not None:
+                if pattern.search(launch) or pattern.search(text):
+                    return c
+            elif name in launch:  # not a regex: a plain substring
+                return c
+        elif c["program"] == name or (c["path"] or "").rstrip("/").endswith("/" + name):
+            return c
+    return None
+
+
+def own_keys(launches: list[dict]) -> list[tuple[str, dict]]:
+    """Words that identify the agent's own launched processes in a process listing."""
+    keys = []
+    for c in launches:
+        words = [w for w in [c["program"], *(c["argv"] or [])] if w]
+        for w in words:
+            base = w.rstrip("/").rsplit("/", 1)[-1]
+            if len(base) >= 4 and base not in GENERIC and not base.startswith("-") and not base.isdigit():
+                keys.append((base, c))
+    return keys
+
+
+def starts_named(name: str, launches: list[dict], stopper: str) -> dict | None:
+    """The last earlier launch that started the service, container, session or server ``name``."""
+    for c in reversed(launches):
+        prog, argv = c["program"], list(c["argv"] or [])
+        text = c["text"] or ""
+        if name in ("tmux", "screen") and prog == name:
+            return c
+        if name == "compose" and prog in ("docker", "podman", "docker-compose", "podman-compose") and "up" in argv:
+            return c
+        if prog in ("systemctl", "service", "rc-service", "supervisorctl", "pm2", "launchctl") and name in argv and (
+                set(argv) & {"start", "restart", "enable", "load"}):
+            return c
+        if prog in ("docker", "podman") and ("run" in argv or "start" in argv) and re.search(
+                rf"(--name[= ]|\s){re.escape(name)}(\s|$)", text):
+            return c
+        if prog in ("tmux", "screen") and re.search(rf"-[sS]\s*{re.escape(name)}\b", text):
+            return c
+        if prog == name and prog not in ("systemctl", "service", "docker", "podman", "tmux", "screen"):
+            return c
+    return None
