@@ -111,9 +111,8 @@ def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address
             from .classify import classify_database
 
             def then(con, report):
-                # what the ingest wrote goes to the file first, as closing the connection did: its
-                # blocks in memory are then released for the classify (peak RSS ~15 MB lower, same CPU)
-                con.execute("CHECKPOINT")
+                # the ingest ended with a checkpoint (ingest.writer.checkpoints_every): what it
+                # wrote is in the file, its blocks in memory released for the classify.
                 # trials stored just now have no labels: no need to ask whether the labels are current (the run
                 # finds what is due, and says the labels are current if nothing is)
                 classify_database(db_path, models_dir, no_models, progress_mode=progress_mode, con=con,

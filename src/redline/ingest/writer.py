@@ -104,18 +104,18 @@ def threads(con: duckdb.DuckDBPyConnection, threads: int) -> Iterator[None]:
 @contextmanager
 def checkpoints_every(con: duckdb.DuckDBPyConnection, wal: str) -> Iterator[None]:
     """DuckDB's automatic checkpoint made when its write-ahead log reaches ``wal`` (only ever
-    later than it was) inside the block, restored after; the block's last writes are
-    checkpointed at its end, as they would have been.
+    later than it was) inside the block, restored after; the block's writes are checkpointed at
+    its end, so what follows (a classify in the same process) finds them in the database file,
+    their blocks in memory released, as closing the connection would have left them.
 
     Each checkpoint compresses the table's last row group again, rows already written with it:
     at DuckDB's default (16 MB) every batch of ingest made one, and checkpointing took about
     as long as inserting (see :data:`~redline.limits.INGEST_CHECKPOINT_WAL`)."""
     before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
     now, wanted = dbmod.memory_bytes(str(before)), dbmod.memory_bytes(wal)
-    if now is None or wanted is None or wanted <= now:
-        yield
-        return
-    con.execute(f"SET checkpoint_threshold = '{wal}'")
+    raise_it = now is not None and wanted is not None and wanted > now
+    if raise_it:
+        con.execute(f"SET checkpoint_threshold = '{wal}'")
     try:
         yield
         try:
@@ -123,7 +123,8 @@ def checkpoints_every(con: duckdb.DuckDBPyConnection, wal: str) -> Iterator[None
         except duckdb.Error:  # another transaction is open: DuckDB checkpoints later, as it would have
             pass
     finally:
-        con.execute(f"SET checkpoint_threshold = '{before}'")
+        if raise_it:
+            con.execute(f"SET checkpoint_threshold = '{before}'")
 
 
 def load(
