@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from ..analysis.folding import FOLD_KEY, counts, fold, rank_runs, totals
+from ..text import truncate
 from . import overview
 from .data import ReportData, load
 from .pages import safe_severity
@@ -57,10 +58,6 @@ def _cell(value: Any) -> str:
     return " ".join(text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").split())
 
 
-def _short(text: str | None, limit: int = 80) -> str:
-    return "no task" if not text else text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def markdown(s: dict[str, Any]) -> str:
     """The summary as GitHub-flavoured Markdown (transcript text escaped for a table cell)."""
     a = s["audited"]
@@ -89,7 +86,7 @@ def markdown(s: dict[str, Any]) -> str:
     out += [f"{f['rank']}. **{f['severity']}** `{_cell(f['subject'])}`"
             + (f" ×{f['findings']}" if f["findings"] > 1 else "")
             + f" ({_cell(f['counts'])}; {_cell(f['model'] or 'unknown model')}, "
-            + f"{_cell(_short(f['task'] or f['scenario']))}), finding #{f['best_rank']} in trial `{f['trial_id'][:12]}`"
+            + f"{_cell(truncate(f['task'] or f['scenario'] or 'no task', 79, '…'))}), finding #{f['best_rank']} in trial `{f['trial_id'][:12]}`"
             + (f" step {f['step']}" if f["step"] else "")
             + (f" (the others ranked {rank_runs([i['rank'] for i in f['instances'][1:]], most=8)})"
                if f["findings"] > 1 else "")
