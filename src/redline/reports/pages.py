@@ -171,8 +171,7 @@ class Pages:
             if tid not in self.meta:
                 continue
             tr = self.transcript(tid, keep=True)
-            anchor = f"step-{row['step']}" if row["step"] else (
-                tr.anchors.get(row["seq"]) if row["seq"] is not None else None)
+            anchor = _finding_anchor(row, tr.anchors)
             step = tr.step(anchor) if anchor else None
             out.append({"f": {**row, "rank": row["best_rank"]}, "row": row, "counts": counts(row),
                         "t": self.meta[tid], "slug": self.slugs[tid], "anchor": anchor, "step": step,
@@ -186,8 +185,7 @@ class Pages:
             tid = f["trial_id"]
             if tid not in self.slugs:
                 continue
-            anchor = f"step-{f['step']}" if f["step"] else (
-                self._anchor_map(tid).get(f["seq"]) if f["seq"] is not None else None)
+            anchor = _finding_anchor(f, {} if f["step"] else self._anchor_map(tid))
             out.append({**f, "href": links.trial(self.slugs[tid], anchor),
                         "where": f"step {f['step']}" if f["step"] else "the whole trial"})
         return out
@@ -263,6 +261,14 @@ class Pages:
         for s in tr.steps:
             if s.search_command or s.search_output:
                 yield [s.anchor, s.search_command, s.search_output]
+
+
+def _finding_anchor(finding: dict[str, Any], anchors: dict[int, str]) -> str | None:
+    """The anchor of the step a finding points at: its step, else the step showing its event
+    (``anchors``: seq -> anchor), else none (a finding about the whole trial)."""
+    if finding["step"]:
+        return f"step-{finding['step']}"
+    return anchors.get(finding["seq"]) if finding["seq"] is not None else None
 
 
 def _step_of(tr: Transcript, seq: int | None) -> int | None:
