@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from ..shell import parse
 from .targets import mentions
 
 #: labels and strategies that install software, and those that start or stop services
@@ -52,8 +53,6 @@ _MANIFEST = re.compile(r"(?<![\w.-])(?:[\w.-]*/)*" + _MANIFEST_NAME + r"(?![\w.-
 _VIEWERS = {"cat", "head", "tail", "less", "more", "bat", "batcat", "nl", "sed", "awk", "grep", "egrep", "rg", "jq",
             "open", "view", "str_replace_editor", "view_file", "read_file", "type", "tac"}
 _SEGMENTS = re.compile(r"&&|\|\||[;|\n]|(?<![>&])&(?!>)")
-#: redirections (``2>&1``, ``>/dev/null``, ``< in.txt``): no part of what a command installs
-_REDIRECT = re.compile(r"(?:\d|&)?(?:>>?|<)&?\s*[^\s;&|()]*")
 #: a requirement line (``numpy>=1.2``, ``Django[argon2]==4.2``), after an editor's line number
 _REQUIREMENT_LINE = re.compile(r"^\s*(?:\d+[:|\t]\s*)?(?:-\s+)?([A-Za-z0-9][\w.-]*)\s*(?:\[[^\]]*\])?\s*"
                                r"(?:==|[<>!~]=?|=(?=\s*\d)|;|@|$)", re.M)
@@ -220,10 +219,11 @@ def _install_reason(kind: str, value: str, prompt: str | None, seen: Seen | None
 
 
 def _installs(command: str) -> list[list[tuple[str, str]]]:
-    """The targets of each install in a command line (one list per install command in it)."""
+    """The targets of each install in a command line (one list per install command in it), read
+    from the shell parser's simple commands: their words, redirections (``2>&1``) left out."""
     out = []
-    for segment in _SEGMENTS.split(command or ""):
-        targets = _install_targets(_words(_REDIRECT.sub(" ", segment)))
+    for simple in parse(command or "").commands:
+        targets = _install_targets([simple.program or "", *simple.argv])
         if targets:
             out.append(targets)
     return out
