@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,20 +61,32 @@ def memory_bytes(text: str) -> float | None:
 
 
 @contextmanager
-def memory_capped(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+def setting_while(con: duckdb.DuckDBPyConnection, name: str, value: str,
+                  applies: Callable[[str], bool]) -> Iterator[bool]:
+    """DuckDB's setting ``name`` set to ``value`` inside the block when ``applies(current value)``
+    says so, and restored after; yields whether it was set. The one way redline changes a
+    connection's setting for a while (its memory cap, threads, checkpoint threshold)."""
+    before = str(con.execute("SELECT current_setting(?)", [name]).fetchone()[0])
+    if not applies(before):
+        yield False
+        return
+    con.execute(f"SET {name} = '{value}'")
+    try:
+        yield True
+    finally:
+        con.execute(f"SET {name} = '{before}'")
+
+
+def memory_capped(con: duckdb.DuckDBPyConnection, limit: str) -> AbstractContextManager[bool]:
     """DuckDB's memory capped at ``limit`` inside the block, when that is lower than its cap (a
     long ingest or classify would otherwise fill its buffer pool with table blocks it has
     finished with, up to the connection's cap); the cap is restored after."""
-    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    now, wanted = memory_bytes(str(before)), memory_bytes(limit)
-    if now is None or wanted is None or wanted >= now:
-        yield
-        return
-    con.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET memory_limit = '{before}'")
+    wanted = memory_bytes(limit)
+
+    def lower(before: str) -> bool:
+        now = memory_bytes(before)
+        return now is not None and wanted is not None and wanted < now
+    return setting_while(con, "memory_limit", limit, lower)
 
 
 #: the bytes a DuckDB database file holds at offset 8

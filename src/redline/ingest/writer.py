@@ -8,7 +8,7 @@ refuses is stored alone, as an error, so it never costs the rest of its batch.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import duckdb
 import pyarrow as pa
@@ -87,18 +87,9 @@ def describe_db_error(exc: Exception) -> str:
     return lines[0][:300] if lines else type(exc).__name__
 
 
-@contextmanager
-def threads(con: duckdb.DuckDBPyConnection, threads: int) -> Iterator[None]:
+def threads(con: duckdb.DuckDBPyConnection, threads: int) -> AbstractContextManager[bool]:
     """DuckDB's threads set to ``threads`` inside the block (fewer only), restored after."""
-    before = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    if int(before) <= threads:
-        yield
-        return
-    con.execute(f"SET threads = {int(threads)}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET threads = {int(before)}")
+    return dbmod.setting_while(con, "threads", str(int(threads)), lambda before: int(before) > threads)
 
 
 @contextmanager
@@ -111,20 +102,17 @@ def checkpoints_every(con: duckdb.DuckDBPyConnection, wal: str) -> Iterator[None
     Each checkpoint compresses the table's last row group again, rows already written with it:
     at DuckDB's default (16 MB) every batch of ingest made one, and checkpointing took about
     as long as inserting (see :data:`~redline.limits.INGEST_CHECKPOINT_WAL`)."""
-    before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
-    now, wanted = dbmod.memory_bytes(str(before)), dbmod.memory_bytes(wal)
-    raise_it = now is not None and wanted is not None and wanted > now
-    if raise_it:
-        con.execute(f"SET checkpoint_threshold = '{wal}'")
-    try:
+    wanted = dbmod.memory_bytes(wal)
+
+    def later(before: str) -> bool:
+        now = dbmod.memory_bytes(before)
+        return now is not None and wanted is not None and wanted > now
+    with dbmod.setting_while(con, "checkpoint_threshold", wal, later):
         yield
         try:
             con.execute("CHECKPOINT")
         except duckdb.Error:  # another transaction is open: DuckDB checkpoints later, as it would have
             pass
-    finally:
-        if raise_it:
-            con.execute(f"SET checkpoint_threshold = '{before}'")
 
 
 def load(
