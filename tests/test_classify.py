@@ -122,6 +122,28 @@ def test_batches_in_stored_order_follow_the_order_the_trials_were_ingested(con, 
     assert _labels_of_small_batches_are_those_of_one(con, batch_trials=2)
 
 
+def test_frames_read_from_an_attached_dataset_are_those_of_its_database(con, write_traj, tmp_path):
+    """An attached database's tables are views over Parquet files: no rowid to bound the read by."""
+    import redline
+    from redline.classifiers.store import read_frames
+    from redline.dataset import attach, export
+    for i in range(4):
+        ingest([write_traj(f"v__a-{i}", [(f"kill {i}", "", 0), ("cat > s.sh <<EOF\nls\nEOF", "", 0),
+                                         ("bash s.sh", "x", 0)])], con)
+    ids = sorted(r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall())[1:]
+    export(con, tmp_path / "ds")
+    attach(tmp_path / "ds", tmp_path / "attached.duckdb")
+    attached = redline.connect(tmp_path / "attached.duckdb", read_only=True)
+    try:
+        here, there = read_frames(con, ids), read_frames(attached, ids)
+    finally:
+        attached.close()
+    for name in ("trials", "events", "commands", "actions", "observations", "messages"):
+        mine, theirs = getattr(here, name), getattr(there, name)
+        assert mine.height and mine.sort(mine.columns).equals(theirs.sort(theirs.columns)), name
+    assert here.commands.filter(context="script").height == 3
+
+
 def test_a_long_output_is_cut_in_the_query_and_spans_point_into_the_stored_text(con, write_traj):
     from redline.limits import OUTPUT_WINDOW
     from redline.classifiers.store import read_frames

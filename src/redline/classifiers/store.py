@@ -102,7 +102,11 @@ def _stored_between(con: duckdb.DuckDBPyConnection, table: str) -> str:
     that holds any of them; a trial's rows are stored together, so a batch of trials stored
     together (:func:`batches` with ``stored_order``) is read from its own blocks, where one
     scattered over the table makes every batch read the whole table (about three times the
-    batch's own cost on a million actions). Finding the range reads the ``trial_id`` column alone."""
+    batch's own cost on a million actions). Finding the range reads the ``trial_id`` column alone.
+    A view (the tables of a database attached to a dataset) has no rowid: it is read whole."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND schema_name = current_schema() AND table_name = ?", [table]).fetchall()[0][0]:
+        return "true"
     first, last = con.execute(f"SELECT min(rowid), max(rowid) FROM {table} "
                               "WHERE trial_id IN (SELECT value FROM _classify_ids)").fetchall()[0]
     return "false" if first is None else f"rowid BETWEEN {int(first)} AND {int(last)}"
