@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import schema
-from .migrations import MIGRATIONS, MIGRATIONS_TABLE, SCHEMA_VERSION
+from .migrations import MIGRATIONS, MIGRATIONS_TABLE, SCHEMA_VERSION, dataset_readable, dataset_versions
 
 if TYPE_CHECKING:  # DuckDB itself is imported by connect: importing it costs more than the rest
     import duckdb  # of a command that has nothing to do (its Python layer, not its engine)
@@ -135,7 +135,7 @@ def connect(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = Fals
     version, attached = _bookkeeping(con)
     _refuse_attached(con, path, attached, read_only=read_only)
     if read_only:
-        if version != SCHEMA_VERSION:
+        if version != SCHEMA_VERSION and attached is None:  # (an attached one was checked above)
             con.close()
             raise SchemaError(
                 f"{path}: schema version {version}, this redline needs {SCHEMA_VERSION}; "
@@ -223,9 +223,9 @@ def _refuse_attached(con: duckdb.DuckDBPyConnection, path: str, attached: tuple[
         return
     uri, version = attached
     problem = None
-    if version != SCHEMA_VERSION:
+    if not dataset_readable(version):
         problem = (f"{path}: attached to the dataset {uri} of schema version {version}; this redline reads "
-                   f"version {SCHEMA_VERSION} (export the data again with the redline that wrote it)")
+                   f"versions {dataset_versions()} (export the data again with the redline that wrote it)")
     elif not read_only:
         problem = (f"{path}: its tables are views over the dataset {uri} (redline attach) and take no writes; "
                    f"work on the dataset instead: 'redline ingest PATH... --out {uri}', "

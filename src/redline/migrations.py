@@ -228,6 +228,28 @@ MIGRATIONS: list[tuple[int, str, Migration | None]] = [
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
+#: migrations that change no table's columns, only how a database stores its rows (indexes): a
+#: dataset (``redline export``) holds the tables' rows and no index, so it reads the same on
+#: either side of them
+STORAGE_ONLY = frozenset({6})
+
+#: the oldest dataset schema version this redline reads: every migration after it is storage-only
+OLDEST_DATASET_VERSION = min(v for v, _, _ in MIGRATIONS
+                             if all(later in STORAGE_ONLY for later, _, _ in MIGRATIONS if later > v))
+
+
+def dataset_readable(version: int) -> bool:
+    """Whether this redline reads a dataset of this schema version as it is (its tables have the
+    columns of this version's tables)."""
+    return OLDEST_DATASET_VERSION <= version <= SCHEMA_VERSION
+
+
+def dataset_versions() -> str:
+    """The dataset schema versions this redline reads, for messages: ``6`` or ``5 to 6``."""
+    if OLDEST_DATASET_VERSION == SCHEMA_VERSION:
+        return str(SCHEMA_VERSION)
+    return f"{OLDEST_DATASET_VERSION} to {SCHEMA_VERSION}"
+
 #: the table that records which migrations a database has had
 MIGRATIONS_TABLE = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

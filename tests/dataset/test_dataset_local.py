@@ -426,3 +426,36 @@ def test_without_ray_the_ray_engine_is_one_clear_line(tmp_path, write_traj):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert out.stderr.strip() == "redline: the Ray engine needs Ray: pip install 'redline[ray]'"
+
+
+def test_a_dataset_of_an_older_schema_whose_later_migrations_are_storage_only_is_read(tmp_path, write_traj):
+    from redline.migrations import OLDEST_DATASET_VERSION, STORAGE_ONLY
+
+    assert all(v in STORAGE_ONLY for v in range(OLDEST_DATASET_VERSION + 1, dbmod.SCHEMA_VERSION + 1))
+    ds_dir = tmp_path / "ds"
+    ingest_dataset([write_traj("a-1", [("sudo killall python3", "", 0)])], ds_dir, LocalExecutor())
+    manifest = _manifest(ds_dir)
+    manifest["schema_version"] = OLDEST_DATASET_VERSION  # as the redline before the last migration wrote it
+    (ds_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    db = _attached(ds_dir, tmp_path)
+    con = redline.connect(db, read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM trials").fetchall()[0][0] == 1
+    finally:
+        con.close()
+    # more files go into it, and it is read again
+    ingest_dataset([write_traj("b-2", [("sudo reboot", "", 0)], folder="more")], ds_dir, LocalExecutor())
+    assert Dataset.open(ds_dir).manifest.schema_version == OLDEST_DATASET_VERSION
+    con = redline.connect(db, read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM trials").fetchall()[0][0] == 2
+    finally:
+        con.close()
+    # one version older still has other columns: refused, naming the versions it reads
+    manifest = _manifest(ds_dir)
+    manifest["schema_version"] = OLDEST_DATASET_VERSION - 1
+    (ds_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    res = CliRunner().invoke(main, ["attach", str(ds_dir), "--db", str(tmp_path / "old.duckdb")])
+    assert res.exit_code == 2 and f"schema version {OLDEST_DATASET_VERSION - 1}" in res.output, res.output
+    with pytest.raises(DatasetError, match="reads versions"):
+        Dataset.open(ds_dir)

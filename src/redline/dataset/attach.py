@@ -26,6 +26,7 @@ import duckdb
 
 from .. import db as dbmod
 from .. import schema
+from ..migrations import dataset_readable, dataset_versions
 from ..limits import MANIFEST_MAX_BYTES
 from .layout import MANIFEST, TABLES, ident, quote, select_list
 from .manifest import DatasetError, Manifest
@@ -127,7 +128,8 @@ def _check_target(db_path: str) -> None:
 
 def attach(uri: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> Attached:
     """Make (or refresh) ``db_path`` a DuckDB file whose tables are live views over the dataset
-    at ``uri``; returns what it shows. The dataset must be at this redline's schema version."""
+    at ``uri``; returns what it shows. The dataset must be of a schema version this redline reads
+    (:func:`redline.migrations.dataset_readable`)."""
     uri = normalise(uri)
     db_path = os.fspath(db_path)
     _check_target(db_path)
@@ -135,16 +137,16 @@ def attach(uri: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> Atta
     con = duckdb.connect(db_path)
     try:
         manifest = read_manifest(con, uri)
-        if manifest.schema_version != dbmod.SCHEMA_VERSION:
+        if not dataset_readable(manifest.schema_version):
             raise DatasetError(
-                f"{uri}: a dataset of schema version {manifest.schema_version}; this redline reads version "
-                f"{dbmod.SCHEMA_VERSION}. Attach it with the redline that wrote it")
+                f"{uri}: a dataset of schema version {manifest.schema_version}; this redline reads versions "
+                f"{dataset_versions()}. Attach it with the redline that wrote it")
         with dbmod.transaction(con):
             con.execute(dbmod.MIGRATIONS_TABLE)
             con.execute("DELETE FROM schema_migrations")
+            # the views have this redline's tables (a readable dataset's columns are theirs)
             for version, name, _ in dbmod.MIGRATIONS:
-                if version <= manifest.schema_version:
-                    con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+                con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
             con.execute(f"CREATE OR REPLACE TABLE {dbmod.ATTACHED_TABLE} (uri VARCHAR NOT NULL, "
                         "schema_version INTEGER NOT NULL, attached_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
             con.execute(f"INSERT INTO {dbmod.ATTACHED_TABLE} (uri, schema_version) VALUES (?, ?)",

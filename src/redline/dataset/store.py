@@ -30,6 +30,7 @@ import duckdb
 
 from .. import db as dbmod
 from ..files import write_whole
+from ..migrations import dataset_readable, dataset_versions
 from .attach import create_views, snapshot_sources
 from ..limits import MANIFEST_MAX_BYTES
 from .layout import (EMPTY, LOCK, MANIFEST, ORDER_BY, SHARDED_TABLES, STAGING, TABLES,
@@ -123,11 +124,11 @@ class Dataset:
             what = "no such folder" if not path.exists() else f"no {MANIFEST} in it"
             raise DatasetError(f"{root}: not a redline dataset ({what})")
         manifest = cls._read(path)
-        if manifest.schema_version != dbmod.SCHEMA_VERSION:
+        if not dataset_readable(manifest.schema_version):
             raise DatasetError(
-                f"{root}: a dataset of schema version {manifest.schema_version}; this redline writes and reads "
-                f"version {dbmod.SCHEMA_VERSION}. Datasets are not migrated in place: attach it with the redline "
-                "that wrote it and export it again from a database")
+                f"{root}: a dataset of schema version {manifest.schema_version}; this redline writes version "
+                f"{dbmod.SCHEMA_VERSION} and reads versions {dataset_versions()}. Datasets are not migrated in "
+                "place: attach it with the redline that wrote it and export it again from a database")
         return cls(path, manifest)
 
     @classmethod
