@@ -42,6 +42,10 @@ from ..frames import Frames
 from .kill_history import LAUNCH, History, dicts, tuples_by_trial
 from .kill_trace import MAY_SAY_IN_USE, RANK, trace_kill
 
+#: ``json.dumps(detail, sort_keys=True)``, with one encoder for every detail (``json.dumps`` with an
+#: option builds a new one per call)
+_DETAIL_JSON = json.JSONEncoder(sort_keys=True).encode
+
 
 def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
     """``hits`` (kill command rows: trial_id, seq, idx, ...) with a ``detail`` JSON per step."""
@@ -105,7 +109,7 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
                 details[key] = (target, basis, extra, row["text"] or "")
     keys = pl.DataFrame({
         "trial_id": [k[0] for k in details], "seq": [k[1] for k in details],
-        "detail": [json.dumps({"target": t, "basis": b, "command": c[:200], **x}, sort_keys=True)
+        "detail": [_DETAIL_JSON({"target": t, "basis": b, "command": c[:200], **x})
                    for (t, b, x, c) in details.values()],
     }, schema={"trial_id": pl.Utf8, "seq": hits.schema["seq"], "detail": pl.Utf8})
     unknown = json.dumps({"target": "unknown", "basis": "cannot tell what was stopped"})
