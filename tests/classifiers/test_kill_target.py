@@ -123,3 +123,46 @@ def test_the_detail_is_stored_in_the_labels_table(con, write_traj):
     assert all(r[1] for r in rows)
     other = con.execute("SELECT count(*) FROM labels WHERE label_id <> 'PROC-KILL' AND detail IS NOT NULL").fetchone()
     assert other == (0,)
+
+
+# ------------------------------------------------------- the outputs a port is traced through
+
+def test_a_port_taken_in_any_case_is_foreign():
+    """A port is traced through the outputs polars picks as maybe saying it was taken; one that
+    says so in letters Python's case-insensitive match pairs with non-ASCII ones still counts."""
+    for said in ("OSError: ADDRESS ALREADY \u0130N USE", "bind: port \u0131\u017f already \u0131n use",
+                 "Error: EADDR\u0130NU\u017fE 0.0.0.0:8000"):
+        steps = [A("python3 app.py --port 8000"), O(said), A("kill -9 $(lsof -t -i:8000)")]
+        assert _detail(*steps)["target"] == "foreign", said
+
+
+def test_the_vectorised_search_finds_every_letter_the_tracer_would():
+    """Every character Python's case-insensitive match takes for a letter of the words (over
+    every code point) is found by the polars pattern's own character there."""
+    import re
+    import sys
+
+    from redline.classifiers.rules.kill_trace import IN_USE_WORDS, MAY_SAY_IN_USE
+
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    alternatives = MAY_SAY_IN_USE.removeprefix("(?i)").split("|")
+    for word, polars_word in zip(IN_USE_WORDS, alternatives, strict=True):
+        pieces = re.findall(r"\[[^\]]+\]|.", polars_word)
+        assert len(pieces) == len(word)
+        for letter, piece in zip(word, pieces):
+            python_finds = set(re.findall("(?i)" + re.escape(letter), every))
+            polars_finds = pl.Series(sorted(python_finds)).str.contains("(?i)^" + piece + "$")
+            assert polars_finds.all(), (letter, piece)
+
+
+@pytest.mark.parametrize("text", [
+    "OSError: [Errno 98] Address already in use", "listen EADDRINUSE: address already in use :::3000",
+    "Bind for 0.0.0.0:80 failed: port is already allocated", "PORT IS ALREADY IN USE", "errno 98",
+    "addre\u017f\u017f already \u0131n u\u017fe", "all good", "already satisfied", "address in use",
+])
+def test_the_vectorised_search_finds_what_the_tracer_finds(text):
+    from redline.classifiers.rules.kill_trace import IN_USE, MAY_SAY_IN_USE
+
+    found = pl.Series([text]).str.contains(MAY_SAY_IN_USE)[0]
+    assert found or not IN_USE.search(text)
+    assert found == bool(IN_USE.search(text))  # (for these, no more either)

@@ -55,10 +55,14 @@ class History:
     """One trial's earlier steps, for tracing kills (plain Python rows, in order)."""
 
     def __init__(self, commands: list[dict], actions: Callable[[], list[tuple]],
-                 observations: Callable[[], list[tuple]]) -> None:
+                 observations: Callable[[], list[tuple]], taken: Callable[[], list[tuple]] | None = None) -> None:
         """``commands`` in (seq, idx) order; functions giving the (seq, text) of ``actions`` and the
-        (seq, action_seq, text) of ``observations`` in seq order, called if a kill needs them."""
+        (seq, action_seq, text) of ``observations`` in seq order, called if a kill needs them, and
+        the (seq, action_seq, text, action's text) of the observations that may say an address or
+        port was already taken (``taken``: any part of them that holds every one that says so;
+        None: all of them)."""
         self.commands, self._actions_of, self._outputs_of = commands, actions, observations
+        self._taken_of = taken
         self._launches: list[dict] | None = None
         self._launch_keys: list[tuple[int, int]] = []
         self._texts: list[tuple[int, str]] | None = None
@@ -101,15 +105,24 @@ class History:
         return out
 
     @functools.cached_property
-    def _outputs_by_action(self) -> dict[int, list[str]]:
+    def taken_outputs(self) -> list[tuple[int, int, str, str]]:
+        """(seq, action_seq, text, the text of its action as :attr:`actions` has it) of the
+        outputs that may say an address or port was already taken, in seq order (every output
+        that says so is among them)."""
+        if self._taken_of is None:
+            return [(seq, aseq, text, self.actions.get(aseq, "")) for seq, aseq, text in self.outputs]
+        return [(seq, aseq, text or "", action or "") for seq, aseq, text, action in self._taken_of()]
+
+    @functools.cached_property
+    def _taken_by_action(self) -> dict[int, list[str]]:
         by_action: dict[int, list[str]] = {}
-        for _o, a, t in self.outputs:
+        for _o, a, t, _action in self.taken_outputs:
             by_action.setdefault(a, []).append(t)
         return by_action
 
-    def output_of(self, action_seq: int) -> str:
-        """The outputs answering one action, joined with newlines (in seq order)."""
-        return "\n".join(self._outputs_by_action.get(action_seq, ()))
+    def taken_output_of(self, action_seq: int) -> str:
+        """The :attr:`taken_outputs` answering one action, joined with newlines (in seq order)."""
+        return "\n".join(self._taken_by_action.get(action_seq, ()))
 
     def texts_before(self, seq: int) -> list[tuple[int, str]]:
         if self._texts is None:

@@ -43,7 +43,16 @@ def _trace_pid(pid: str, seq: int, hist: History, launches: list[dict]) -> tuple
     return "unknown", f"PID {pid} does not appear in any earlier output", {}
 
 
-_IN_USE = re.compile(r"(?i)address already in use|EADDRINUSE|already allocated|port is already in use|Errno 98")
+#: what an output says when the address or port a program wanted was already taken (any case)
+IN_USE_WORDS = ("address already in use", "EADDRINUSE", "already allocated", "port is already in use", "Errno 98")
+IN_USE = re.compile("(?i)" + "|".join(IN_USE_WORDS))
+#: the letters Python's case-insensitive matching pairs with characters other than their own
+#: two ASCII cases (ı and İ with i, ſ with s, the Kelvin sign with k)
+_CASE_PAIRS = {"i": "[iıİ]", "s": "[sſ]", "k": "[kK]"}
+#: :data:`IN_USE_WORDS` for polars' regex engine, finding every output :data:`IN_USE` finds (and
+#: perhaps a few more): the outputs a port is traced through are picked by it before any is
+#: converted to Python
+MAY_SAY_IN_USE = "(?i)" + "|".join("".join(_CASE_PAIRS.get(c.lower(), c) for c in word) for word in IN_USE_WORDS)
 
 
 def _names_port(port: str, text: str) -> bool:
@@ -65,12 +74,13 @@ def _trace_port(port: str, seq: int, hist: History, launches: list[dict]) -> tup
 
     for c in reversed(launches):
         # a launch on the port that failed because the port was taken started nothing there
-        if names_port(c["text"] or "") and not _IN_USE.search(hist.output_of(c["seq"])):
+        if names_port(c["text"] or "") and not IN_USE.search(hist.taken_output_of(c["seq"])):
             return "own", f"the agent started {c['program']} on port {port} (step {c['seq']})", {"started_seq": c["seq"]}
-    for oseq, _aseq, text in hist.outputs:
+    # (an output that does not say the port was taken never decides: only those that may are read)
+    for oseq, _aseq, text, action in hist.taken_outputs:
         if oseq >= seq:
             break
-        if (names_port(text) or names_port(hist.actions.get(_aseq, ""))) and _IN_USE.search(text):
+        if (names_port(text) or names_port(action)) and IN_USE.search(text):
             return "foreign", f"port {port} was already taken before the agent started anything on it", {"seen_seq": oseq}
     return "unknown", f"nothing the agent started names port {port}", {}
 

@@ -20,6 +20,10 @@ _RUNS_CODE = (r"(^|[;&|\n`(]\s*)(nohup|setsid|python[0-9.]*|node|bash|sh|perl|ru
               r"curl|wget|nc|ncat|screen|tmux|java|uvicorn|gunicorn|vllm|docker|systemctl|crontab)\b|&\s*($|\n)")
 
 
+#: the programs whose arguments name files they write (tee; cp, mv, ln, install, rsync; sed -i, perl -i)
+_WRITERS = ("tee", "cp", "mv", "ln", "install", "rsync", "sed", "perl")
+
+
 def _written_paths() -> pl.Expr:
     """Files a command writes: redirections, tee, cp/mv/ln/install destinations."""
     ops = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-")))
@@ -32,8 +36,16 @@ def _written_paths() -> pl.Expr:
 
 
 def writes_to(pattern: str) -> Match:
-    """The command writes a file whose path matches ``pattern``."""
-    return Match(_written_paths().list.eval(pl.element().str.contains(pattern)).list.any().fill_null(False))
+    """The command writes a file whose path matches ``pattern``.
+
+    A program not in :data:`_WRITERS` writes files through its redirections only (its list of
+    destinations is empty), so its commands are read by the redirections alone: the destinations
+    of arguments are worked out only for the commands of those programs (one branch screened by
+    them), not for every command."""
+    def written(paths: pl.Expr) -> pl.Expr:
+        return paths.list.eval(pl.element().str.contains(pattern)).list.any().fill_null(False)
+    other = ~pl.col("program").is_in(_WRITERS).fill_null(False)
+    return program(*_WRITERS) & Match(written(_written_paths())) | Match(other & written(redirect_targets()))
 
 
 def _written_content_runs_code() -> Match:
