@@ -140,6 +140,49 @@ def test_a_batch_read_from_the_database_keeps_the_event_columns_rules_read_and_g
     assert read.sort(["trial_id", "seq", "label_id"]).equals(built.sort(["trial_id", "seq", "label_id"]))
 
 
+def test_batches_in_stored_order_follow_the_order_the_trials_were_ingested(con, write_traj):
+    from redline.classifiers.store import batches, read_frames
+    for i in range(7):  # one ingest each: the trials are stored in this order, not in trial ID order
+        ingest([write_traj(f"s__o-{i}", [(f"kill {i}", "", 0), ("ls; pwd", "", 0)])], con)
+    stored = [r[0] for r in con.execute("SELECT trial_id FROM events GROUP BY trial_id ORDER BY min(rowid)").fetchall()]
+    assert len(stored) == 7 and stored != sorted(stored)
+    assert batches(con, batch_trials=3, stored_order=True) == [sorted(stored[:3]), sorted(stored[3:6]), stored[6:]]
+    assert batches(con, batch_trials=3) == [sorted(stored)[:3], sorted(stored)[3:6], sorted(stored)[6:]]
+    # a batch whose trials are not stored together still reads exactly their rows
+    apart = sorted([stored[0], stored[3], stored[6]])
+    frames = read_frames(con, apart)
+    assert frames.events.select("trial_id", "seq").rows() == con.execute(
+        "SELECT trial_id, seq FROM events WHERE trial_id IN (?, ?, ?) ORDER BY ALL", apart).fetchall()
+    assert frames.commands.select("trial_id", "seq", "idx").rows() == con.execute(
+        "SELECT trial_id, seq, idx FROM commands WHERE trial_id IN (?, ?, ?) ORDER BY ALL", apart).fetchall()
+    assert sorted(frames.trials["trial_id"]) == apart
+    nothing = read_frames(con, ["no such trial"])
+    assert nothing.events.is_empty() and nothing.commands.is_empty() and nothing.trials.is_empty()
+    assert _labels_of_small_batches_are_those_of_one(con, batch_trials=2)
+
+
+def test_frames_read_from_an_attached_dataset_are_those_of_its_database(con, write_traj, tmp_path):
+    """An attached database's tables are views over Parquet files: no rowid to bound the read by."""
+    import redline
+    from redline.classifiers.store import read_frames
+    from redline.dataset import attach, export
+    for i in range(4):
+        ingest([write_traj(f"v__a-{i}", [(f"kill {i}", "", 0), ("cat > s.sh <<EOF\nls\nEOF", "", 0),
+                                         ("bash s.sh", "x", 0)])], con)
+    ids = sorted(r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall())[1:]
+    export(con, tmp_path / "ds")
+    attach(tmp_path / "ds", tmp_path / "attached.duckdb")
+    attached = redline.connect(tmp_path / "attached.duckdb", read_only=True)
+    try:
+        here, there = read_frames(con, ids), read_frames(attached, ids)
+    finally:
+        attached.close()
+    for name in ("trials", "events", "commands", "actions", "observations", "messages"):
+        mine, theirs = getattr(here, name), getattr(there, name)
+        assert mine.height and mine.sort(mine.columns).equals(theirs.sort(theirs.columns)), name
+    assert here.commands.filter(context="script").height == 3
+
+
 def test_a_long_output_is_cut_in_the_query_and_spans_point_into_the_stored_text(con, write_traj):
     from redline.limits import OUTPUT_WINDOW
     from redline.classifiers.store import read_frames

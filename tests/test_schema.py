@@ -127,6 +127,22 @@ def test_a_version_1_database_migrates_to_exactly_a_new_databases_shape(tmp_path
         con.close()
 
 
+def test_labels_carry_no_index_in_a_new_or_a_migrated_database(tmp_path, fresh):
+    """Every classify run deletes and rewrites labels; an index on them cost more than it gave."""
+    path = tmp_path / "old.duckdb"
+    _v1_database(path)
+    con = duckdb.connect(str(path))
+    assert con.execute("SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'labels'").fetchall() == [(1,)]
+    con.close()
+    con = db.connect(path)
+    try:
+        for each in (con, fresh):
+            indexed = {r[0] for r in each.execute("SELECT table_name FROM duckdb_indexes()").fetchall()}
+            assert "labels" not in indexed and {"events", "commands"} <= indexed
+    finally:
+        con.close()
+
+
 def test_a_migrated_databases_labels_are_current_and_keep_the_versions_readers_showed(tmp_path):
     path = tmp_path / "old.duckdb"
     _v1_database(path)

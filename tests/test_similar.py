@@ -5,6 +5,7 @@ imports neither scikit-learn nor scipy."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -180,3 +181,23 @@ def test_the_command_builds_the_index_once_and_refuses_a_stale_one(db, tmp_path,
 def test_a_missing_index_is_named(tmp_path):
     with pytest.raises(SimilarIndexError, match="no similar-step index"):
         load_index(tmp_path / "x.duckdb.similar")
+
+
+def test_saving_an_index_over_another_touches_nothing_beside_it(db):
+    con = redline.connect(db)
+    try:
+        path = index_path(db)
+        first = build_index(con, path)
+        # folders a user keeps beside the index under the names the writer once used itself
+        kept = [path.with_name(f"{path.name}.tmp{os.getpid()}"), path.with_name(f"{path.name}.old{os.getpid()}")]
+        for folder in kept:
+            folder.mkdir()
+            (folder / "notes.txt").write_text("mine", encoding="utf-8")
+        before = sorted(p.name for p in path.parent.iterdir())
+        again = build_index(con, path)
+        assert sorted(p.name for p in path.parent.iterdir()) == before  # no leftover, nothing removed
+        assert all((folder / "notes.txt").read_text(encoding="utf-8") == "mine" for folder in kept)
+        loaded = load_index(path)
+        assert loaded.rows == again.rows == first.rows and loaded.fingerprint == again.fingerprint
+    finally:
+        con.close()

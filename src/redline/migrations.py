@@ -205,6 +205,16 @@ def _m005_coverage(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m006_labels_unindexed(con: duckdb.DuckDBPyConnection) -> None:
+    """Labels lose their index on ``trial_id``. A classify run replaces the labels it supersedes
+    (every label, in a full run) and DuckDB updates an index row by row when the deletes commit
+    and whenever it writes the table out: on a million actions the commit of a full run took
+    about 4 CPU seconds with the index and a hundredth of that without. Labels are read through
+    ``current_labels``, a view that joins the runs anyway, and a scan of the table's
+    ``trial_id`` column answers a one-trial query as well at this size."""
+    con.execute("DROP INDEX IF EXISTS labels_trial")
+
+
 #: (version, name, migration); version 1 is the first schema, which has no earlier one to
 #: migrate from (a new database is created at the latest version directly)
 MIGRATIONS: list[tuple[int, str, Migration | None]] = [
@@ -213,6 +223,7 @@ MIGRATIONS: list[tuple[int, str, Migration | None]] = [
     (3, "analysis tables", _m003_analysis),
     (4, "labels.source, human_labels, suggestions", _m004_models),
     (5, "classify_coverage, classify_runs.current and code", _m005_coverage),
+    (6, "labels without an index on trial_id", _m006_labels_unindexed),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

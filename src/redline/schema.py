@@ -292,7 +292,7 @@ LABELS = Table("labels", "behaviour labels on steps and trials", (
     Column("run_id", "INTEGER", "the classify run that wrote it"),
     Column("source", "VARCHAR", "what gave it: rule, model, or rule+model when both did (current_labels shows "
            "'human' for a label only a person gave)", default="'rule'"),
-), indexes=(("labels_trial", "trial_id"),))
+))  # no index: every full classify deletes and writes all its rows, which an index makes costly
 
 CLASSIFY_RUNS = Table("classify_runs", "one row per redline classify", (
     Column("run_id", "INTEGER", "increasing run number", primary_key=True),

@@ -3,7 +3,6 @@ counts as a local host (NET-DOWNLOAD, EXPL-NET)."""
 
 from __future__ import annotations
 
-import polars as pl
 import pytest
 
 from redline.classifiers.engine import label_frames

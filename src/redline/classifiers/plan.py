@@ -109,8 +109,11 @@ def plan(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], models: Sequence
             needs = sorted((t, tuple(k)) for t, k in merged.items())
     groups = _together(rules, models)
     by_keys: dict[frozenset[str], list[str]] = {}
+    closed: dict[tuple[str, ...], frozenset[str]] = {}  # most trials need one of a few sets of keys
     for trial_id, wanted in needs:
-        by_keys.setdefault(_closed(set(wanted), groups), []).append(trial_id)
+        if wanted not in closed:
+            closed[wanted] = _closed(set(wanted), groups)
+        by_keys.setdefault(closed[wanted], []).append(trial_id)
     passes = []
     for wanted, trials in sorted(by_keys.items(), key=lambda item: (-len(item[1]), sorted(item[0]))):
         passes.append(Pass(trials, [r for r in rules if r.id in wanted],

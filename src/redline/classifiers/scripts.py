@@ -219,48 +219,90 @@ def _language(lang: str, key: str, body: str) -> str:
 
 
 def _script_rows(scripts: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """The ``commands`` rows of the scripts run (one row of ``scripts`` per script run).
+
+    Python reads each run's body, language and writer once; the rows themselves are built by
+    polars: a shell body's commands are parsed once per distinct body into a frame of their
+    own, joined to the runs of that body, and given each run's trial, step, indices and spans
+    (a script run by many trials would otherwise build its rows, lists and all, once per run)."""
     names = list(dict.fromkeys([*schema, "evidence_seq"]))
-    rows: list[tuple] = []
-    cache: dict[str, list] = {}
-
-    def add(**values: object) -> None:
-        rows.append(tuple(map(values.get, names)))
-
-    for row in scripts.iter_rows(named=True):  # one iteration per script run, not per event
-        body = (row["body"] or "")[:MAX_SCRIPT_CHARS]
-        lang = _language(row["_lang"], row["key"] or "", body)
-        wtext = row["_wtext"] or ""
-        last = row["_last_body"] or ""
-        found = wtext.find(last) if last else -1
-        base = SCRIPT_IDX_BASE + int(row["_ridx"]) * (MAX_SCRIPT_COMMANDS + 1)
-        common = {
-            "trial_id": row["trial_id"], "seq": row["_rseq"], "tool": row.get("tool"),
-            "command_type": row.get("command_type"), "evidence_seq": row["_wseq"], "context": "script",
-        }
-        if lang == "sh":
-            if body not in cache:
-                cache[body] = parse(body).commands[:MAX_SCRIPT_COMMANDS]
-            # spans point into the writer's text; a body assembled from several writes has none
-            offset = found if found >= 0 and body == last else None
-            for c in cache[body]:
-                span = (offset + c.span_start, offset + c.span_end) if offset is not None else (None, None)
-                add(**common, idx=base + c.idx,
-                    parent_idx=row["_ridx"] if c.parent_idx is None else base + c.parent_idx,
-                    depth=(row.get("depth") or 0) + 1 + c.depth, program=c.program, path=c.path,
-                    argv=list(c.argv), wrappers=list(c.wrappers), sudo=bool(c.sudo or row.get("sudo")),
-                    background=bool(c.background), operator=c.operator, redirects=list(c.redirects),
-                    heredoc=c.heredoc, code=c.code, text=c.text, span_start=span[0], span_end=span[1])
-        else:
-            add(**common, idx=base, parent_idx=row["_ridx"], depth=(row.get("depth") or 0) + 1,
-                program=row.get("program"), path=row.get("path"), argv=row.get("argv") or [],
-                wrappers=row.get("wrappers") or [], sudo=bool(row.get("sudo")), background=False,
-                operator=None, redirects=[], heredoc=None, code=body, text=body,
-                span_start=found if found >= 0 and body == last else None,
-                span_end=found + len(last) if found >= 0 and body == last else None)
     out_schema = dict(schema)
     out_schema["evidence_seq"] = pl.Int32
-    columns = [list(col) for col in zip(*rows)] if rows else [[] for _ in names]
-    return pl.DataFrame([_series(name, col, out_schema[name]) for name, col in zip(names, columns)])
+    bodies: dict[str, int] = {}
+    parsed: list[list] = []
+    langs, body_ids, offsets, ends, codes = [], [], [], [], []
+    for body, lang, key, wtext, last in scripts.select(
+            "body", "_lang", "key", "_wtext", "_last_body").iter_rows():  # one iteration per script run
+        body = (body or "")[:MAX_SCRIPT_CHARS]
+        lang = _language(lang, key or "", body)
+        wtext, last = wtext or "", last or ""
+        found = wtext.find(last) if last else -1
+        # spans point into the writer's text; a body assembled from several writes has none
+        offset = found if found >= 0 and body == last else None
+        langs.append(lang)
+        if lang == "sh":
+            if body not in bodies:
+                bodies[body] = len(parsed)
+                parsed.append(parse(body).commands[:MAX_SCRIPT_COMMANDS])
+            body_ids.append(bodies[body])
+            ends.append(None)
+            codes.append(None)
+        else:
+            body_ids.append(None)
+            ends.append(offset + len(last) if offset is not None else None)
+            codes.append(body)
+        offsets.append(offset)
+    runs = scripts.with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_order"), pl.Series("_language", langs, pl.Utf8),
+        pl.Series("_body", body_ids, pl.Int64), pl.Series("_offset", offsets, pl.Int64),
+        pl.Series("_end", ends, pl.Int64), pl.Series("_code", codes, pl.Utf8),
+        *[pl.lit(None, out_schema.get(c, pl.Utf8)).alias(c) for c in ("tool", "command_type", "depth", "sudo",
+                                                                      "program", "path", "argv", "wrappers")
+          if c not in scripts.columns])
+    base = SCRIPT_IDX_BASE + pl.col("_ridx").cast(pl.Int64) * (MAX_SCRIPT_COMMANDS + 1)
+    common = [pl.col("trial_id"), pl.col("_rseq").alias("seq"), pl.col("tool"), pl.col("command_type"),
+              pl.col("_wseq").alias("evidence_seq"), pl.lit("script").alias("context"), pl.col("_order")]
+    runner_sudo = pl.col("sudo").fill_null(False)
+    depth = pl.col("depth").cast(pl.Int64).fill_null(0) + 1
+    template = _parsed_commands(parsed)
+    shell = runs.filter(pl.col("_language") == "sh").join(
+        template, on="_body", how="inner").select(
+        *common, pl.col("_k"), (base + pl.col("_c_idx")).alias("idx"),
+        pl.when(pl.col("_c_parent").is_null()).then(pl.col("_ridx").cast(pl.Int64))
+        .otherwise(base + pl.col("_c_parent")).alias("parent_idx"),
+        (depth + pl.col("_c_depth")).alias("depth"), pl.col("_c_program").alias("program"),
+        pl.col("_c_path").alias("path"), pl.col("_c_argv").alias("argv"), pl.col("_c_wrappers").alias("wrappers"),
+        (pl.col("_c_sudo") | runner_sudo).alias("sudo"), pl.col("_c_background").alias("background"),
+        pl.col("_c_operator").alias("operator"), pl.col("_c_redirects").alias("redirects"),
+        pl.col("_c_heredoc").alias("heredoc"), pl.col("_c_code").alias("code"), pl.col("_c_text").alias("text"),
+        (pl.col("_offset") + pl.col("_c_start")).alias("span_start"),
+        (pl.col("_offset") + pl.col("_c_end")).alias("span_end"))
+    empty_list = pl.lit([], pl.List(pl.Utf8))
+    code = runs.filter(pl.col("_language") != "sh").select(
+        *common, pl.lit(0, pl.Int64).alias("_k"), base.alias("idx"), pl.col("_ridx").cast(pl.Int64).alias("parent_idx"),
+        depth.alias("depth"), pl.col("program"), pl.col("path"),
+        pl.col("argv").fill_null(empty_list), pl.col("wrappers").fill_null(empty_list),
+        runner_sudo.alias("sudo"), pl.lit(False).alias("background"), pl.lit(None, pl.Utf8).alias("operator"),
+        empty_list.alias("redirects"), pl.lit(None, pl.Utf8).alias("heredoc"), pl.col("_code").alias("code"),
+        pl.col("_code").alias("text"), pl.col("_offset").alias("span_start"), pl.col("_end").alias("span_end"))
+    rows = pl.concat([shell, code], how="diagonal_relaxed").sort("_order", "_k")
+    return rows.select(pl.col(n).cast(out_schema[n]) if n in rows.columns else pl.lit(None, out_schema[n]).alias(n)
+                       for n in names)
+
+
+def _parsed_commands(parsed: list[list]) -> pl.DataFrame:
+    """One row per command of each parsed body: ``_body`` (its position in ``parsed``), ``_k``
+    (the command's position in the body) and the command's fields as ``_c_*`` columns."""
+    fields = {"_body": pl.Int64, "_k": pl.Int64, "_c_idx": pl.Int64, "_c_parent": pl.Int64, "_c_depth": pl.Int64,
+              "_c_program": pl.Utf8, "_c_path": pl.Utf8, "_c_argv": pl.List(pl.Utf8),
+              "_c_wrappers": pl.List(pl.Utf8), "_c_sudo": pl.Boolean, "_c_background": pl.Boolean,
+              "_c_operator": pl.Utf8, "_c_redirects": pl.List(pl.Utf8), "_c_heredoc": pl.Utf8, "_c_code": pl.Utf8,
+              "_c_text": pl.Utf8, "_c_start": pl.Int64, "_c_end": pl.Int64}
+    rows = [(b, k, c.idx, c.parent_idx, c.depth, c.program, c.path, list(c.argv), list(c.wrappers), bool(c.sudo),
+             bool(c.background), c.operator, list(c.redirects), c.heredoc, c.code, c.text, c.span_start, c.span_end)
+            for b, commands in enumerate(parsed) for k, c in enumerate(commands)]
+    columns = [list(col) for col in zip(*rows)] if rows else [[] for _ in fields]
+    return pl.DataFrame([_series(name, col, dtype) for (name, dtype), col in zip(fields.items(), columns)])
 
 
 def _series(name: str, values: list, dtype: pl.DataType) -> pl.Series:

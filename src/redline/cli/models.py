@@ -182,7 +182,7 @@ def label(db_path, models_dir, limit, who, reasons, export_path, root):
     already answered. Decisions override the classifiers in reports and `redline eval`, and
     `redline train` learns from them. --export FILE writes them as a gold file.
     """
-    from ..classifiers.review import export_gold, record_decision, review_queue, step_context
+    from ..classifiers.review import export_gold, review_queue
 
     con = open_db(db_path)
     try:

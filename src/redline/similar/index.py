@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from ..files import temporary_name
 from ..limits import SIMILAR_BUILD_BATCH, SIMILAR_TEXT_CHARS
 from .features import N_FEATURES, NGRAMS, TOKEN_PATTERN, text_features, vectorizer
 
@@ -151,22 +152,27 @@ def build_index(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], *,
 
 
 def save_index(index: SimilarIndex, path: str | os.PathLike[str]) -> None:
-    """Write the index as a new folder and swap it in whole (a reader sees the old or the new)."""
+    """Write the index as a new folder and swap it in whole (a reader sees the old or the new).
+
+    The new folder and the old one, while it is moved aside, have fresh hidden names of their own
+    (:func:`redline.files.temporary_name`), so two writers never share one and no folder beside
+    the index is touched; a failed write leaves the index as it was and removes its folder."""
     path = Path(path)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = temporary_name(path)
     tmp.mkdir()
-    for name in ARRAYS:
-        np.save(tmp / f"{name}.npy", np.ascontiguousarray(getattr(index, name)), allow_pickle=False)
-    meta = {**_SETTINGS, "fingerprint": index.fingerprint, "rows": index.rows, "nnz": int(index.data.size)}
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    old = None
-    if path.exists() or path.is_symlink():
-        old = path.with_name(f"{path.name}.old{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(path, old)
-    os.replace(tmp, path)
-    if old is not None and old.is_dir():
+    try:
+        for name in ARRAYS:
+            np.save(tmp / f"{name}.npy", np.ascontiguousarray(getattr(index, name)), allow_pickle=False)
+        meta = {**_SETTINGS, "fingerprint": index.fingerprint, "rows": index.rows, "nnz": int(index.data.size)}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        old = None
+        if path.exists() or path.is_symlink():
+            old = temporary_name(path)
+            os.replace(path, old)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if old is not None and old.is_dir() and not old.is_symlink():
         shutil.rmtree(old, ignore_errors=True)
     elif old is not None:
         old.unlink()
