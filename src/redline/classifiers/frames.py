@@ -54,13 +54,19 @@ if TYPE_CHECKING:
 #: what stands for the unread middle of a long output
 WINDOW_GAP = "\n[... output elided for classification ...]\n"
 
+#: the columns of :attr:`Frames.events` that rules and models read (a step's place, kind, who
+#: wrote it, its text and an output's exit code and action); a batch read from the database
+#: (:func:`redline.classifiers.store.read_frames`) keeps only these
+EVENT_CONTEXT_COLUMNS = ("trial_id", "seq", "kind", "role", "text", "exit_code", "action_seq")
+
 
 @dataclass
 class Frames:
     """The rows of a batch of trials, shaped for rules (build one with :func:`build_frames`).
 
-    ``trials`` — the trials rows; ``events`` — every event (for context rules), with
-    ``command_type`` (read from the database, a long output comes cut as in ``observations``); ``commands`` — commands rows with the action's ``tool`` and
+    ``trials`` — the trials rows; ``events`` — every event (for context rules and models: a
+    rule reads only :data:`EVENT_CONTEXT_COLUMNS` of it, all a batch read from the database
+    keeps; a long output comes cut as in ``observations``); ``commands`` — commands rows with the action's ``tool`` and
     ``command_type``, the rows of scripts run at a step and of commands run by code or a
     session manager, and ``evidence_seq``; ``actions`` —
     action events (``text``, ``tool``, ``parse_error``, ``command_type``); ``observations`` —

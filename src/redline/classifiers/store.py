@@ -49,7 +49,7 @@ from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
 from ..limits import (CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY,
                       OUTPUT_WINDOW)
-from .frames import WINDOW_GAP, Frames, build_frames
+from .frames import EVENT_CONTEXT_COLUMNS, WINDOW_GAP, Frames, build_frames
 from .models.apply import apply_models
 from .models.files import TrainedModel
 from .plan import expected, label_models, plan
@@ -116,12 +116,16 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str]) -> Fra
     """The :class:`~redline.classifiers.frames.Frames` of these trials, read from the database.
 
     Outputs longer than the window come as their head and tail, with their length in
-    ``text_chars``, so a batch never holds a long output whole."""
+    ``text_chars``, so a batch never holds a long output whole. ``events`` keeps only the
+    columns the rules and models read (:data:`~redline.classifiers.frames.EVENT_CONTEXT_COLUMNS`)
+    once the other frames are built from it: a string column costs 16 bytes a row even where it
+    is empty, and the event's tool, parse error and attributes (about a third of a batch's
+    events frame for Inspect logs) are read from ``actions``, or only while building."""
     con.register("_classify_ids", _strings(trial_ids))
     try:
         trials = _frame(con, "SELECT * FROM trials WHERE trial_id IN (SELECT value FROM _classify_ids)")
         events = _frame(con,
-            "SELECT trial_id, seq, ts, kind, role, "
+            "SELECT trial_id, seq, kind, role, "
             f"CASE WHEN {_LONG_OUTPUT} THEN left(text, {OUTPUT_WINDOW}) || ? || right(text, {OUTPUT_WINDOW}) "
             "ELSE text END AS text, "
             f"CASE WHEN {_LONG_OUTPUT} THEN length(text) END AS text_chars, "
@@ -137,7 +141,8 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str]) -> Fra
     finally:
         con.unregister("_classify_ids")
     _release(con)
-    return build_frames(trials, events, commands)
+    frames = build_frames(trials, events, commands)
+    return replace(frames, events=frames.events.select(EVENT_CONTEXT_COLUMNS))
 
 
 def batches(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str] | None = None, *,
