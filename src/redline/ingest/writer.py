@@ -11,33 +11,36 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import duckdb
-import pyarrow as pa
 
 from .. import db as dbmod
 from .. import schema
-from ..convert import clean_text
+from ..convert import Layout, clean_text, concat, rows_of
 from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES
 from .results import FileResult
 
 __all__ = ["checkpoints_every", "describe_db_error", "load", "threads", "write_batch"]
+
+_FILES = Layout(schema.INGESTED_FILES)
+#: the columns of each table a file's rows are written to, in the order its rows hold them
+_COLUMNS = {t.name: ", ".join(c.name for c in t.written()) for t in (schema.TRIALS, schema.EVENTS, schema.COMMANDS)}
+_PATHS = Layout(schema.Table("_batch_paths", "the paths of a batch's files",
+                             (schema.Column("path", "VARCHAR", "a file's path as stored"),)))
 
 
 def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
     """Replace what the database holds for these files with the new results, atomically."""
     if not results:
         return
-    paths = pa.table({"path": [r.path for r in results]})
+    paths = rows_of(_PATHS, [[r.path for r in results]])
     tables = {
         "trials": [r.trials for r in results if r.trials is not None],
         "events": [r.events for r in results if r.events is not None],
         "commands": [r.commands for r in results if r.commands is not None],
     }
-    files = pa.table({
-        "path": [r.path for r in results], "sha256": [r.sha256 for r in results],
-        "size_bytes": [r.size_bytes for r in results], "format": [r.format for r in results],
-        "status": [r.status for r in results], "error": [clean_text(r.error, 4000) for r in results],
-        "trials": [r.n_trials for r in results], "events": [r.n_events for r in results],
-    }, schema=schema.INGESTED_FILES.arrow_schema())
+    files = rows_of(_FILES, [
+        [r.path for r in results], [r.sha256 for r in results], [r.size_bytes for r in results],
+        [r.format for r in results], [r.status for r in results], [clean_text(r.error, 4000) for r in results],
+        [r.n_trials for r in results], [r.n_events for r in results]])
     with dbmod.transaction(con):
         con.register("_batch_paths", paths)
         con.execute("CREATE OR REPLACE TEMP TABLE _old AS SELECT trial_id FROM trials WHERE source_path IN (SELECT path FROM _batch_paths)")
@@ -47,13 +50,13 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
         con.execute("DELETE FROM ingested_files WHERE path IN (SELECT path FROM _batch_paths)")
         for table, parts in tables.items():
             if parts:
-                data = pa.concat_tables(parts)
+                data = concat(parts)
                 con.register("_batch_data", data)
-                cols = ", ".join(data.schema.names)
+                cols = _COLUMNS[table]
                 con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch_data")
                 con.unregister("_batch_data")
         con.register("_batch_files", files)
-        cols = ", ".join(files.schema.names)
+        cols = ", ".join(_FILES.names)
         con.execute(f"INSERT INTO ingested_files ({cols}) SELECT {cols} FROM _batch_files")
         con.unregister("_batch_files")
         con.unregister("_batch_paths")
