@@ -119,6 +119,9 @@ def test_rows_are_the_arrow_data_pyarrow_makes_of_the_same_values():
     con.register("rows", rows)  # DuckDB reads them itself, as often as asked
     for _ in range(2):
         assert con.execute("SELECT count(*), count(c_varchar_list) FROM rows").fetchone() == (4, 3)
+    empty = [[None] * 3 for _ in table.columns]  # a column of nulls alone is built apart
+    assert convert.rows_of(convert.Layout(table), empty).to_arrow().equals(
+        pa.table([pa.array(col, type=c.arrow) for col, c in zip(empty, table.columns)], schema=table.arrow_schema()))
     two = convert.concat([rows, rows])
     assert two.num_rows == 8 and two.nbytes == 2 * rows.nbytes
     assert convert.concat([rows, expected]).equals(pa.concat_tables([expected, expected]))

@@ -56,24 +56,48 @@ class Layout:
         return na.c_array_from_buffers(self.schema, length, [None], children=children, validation_level="none")
 
 
-def _validity(values: list) -> tuple[bytes | None, int]:
-    """Arrow's validity bitmap of ``values`` (None where every value is present) and its nulls."""
-    nulls = values.count(None)
-    if not nulls:
-        return None, 0
+def _validity(values: list) -> bytes:
+    """Arrow's validity bitmap of ``values``: bit ``i`` set when value ``i`` is not None."""
     bits = "".join(["0" if v is None else "1" for v in values])[::-1]
-    return int(bits, 2).to_bytes((len(values) + 7) // 8, "little"), nulls
+    return int(bits, 2).to_bytes((len(values) + 7) // 8, "little")
+
+
+#: bytes per value of the fixed-width types (an all-null column is zeros of this width)
+_WIDTH = {"INTEGER": 4, "BIGINT": 8, "DOUBLE": 8, "TIMESTAMP": 8, "TIMESTAMPTZ": 8}
 
 
 def _column(sql: str, values: list) -> Any:
+    n = len(values)
+    # (a list's count of None compares every value with it: only a column that starts with one)
+    if n and values[0] is None and values.count(None) == n:  # no value to convert: exit codes,
+        return _nulls(sql, n)  # times a format does not record...
     if sql == "VARCHAR[]":
         return _lists(values)
     if sql in ("TIMESTAMPTZ", "TIMESTAMP"):
         values = [None if v is None else _micros(v) for v in values]
-    elif sql in ("INTEGER", "BIGINT") and None not in values:  # no nulls: the values as they are
-        return na.c_array_from_buffers(_type(sql), len(values), [None, array("i" if sql == "INTEGER" else "q", values)],
-                                       null_count=0, validation_level="none")
+    elif sql in ("INTEGER", "BIGINT"):
+        try:
+            data = array("i" if sql == "INTEGER" else "q", values)
+        except TypeError:  # a None among them: nanoarrow makes the validity bitmap
+            pass
+        else:
+            return na.c_array_from_buffers(_type(sql), n, [None, data], null_count=0, validation_level="none")
     return na.c_array(values, _type(sql))
+
+
+def _nulls(sql: str, n: int) -> Any:
+    """A column of ``n`` nulls."""
+    validity = bytes((n + 7) // 8)
+    if sql in _WIDTH:
+        return na.c_array_from_buffers(_type(sql), n, [validity, bytes(_WIDTH[sql] * n)], null_count=n,
+                                       validation_level="none")
+    if sql == "BOOLEAN":
+        return na.c_array_from_buffers(_type(sql), n, [validity, validity], null_count=n, validation_level="none")
+    offsets = bytes(4 * (n + 1))
+    if sql == "VARCHAR[]":
+        return na.c_array_from_buffers(_type(sql), n, [validity, offsets], null_count=n,
+                                       children=[na.c_array([], na.string())], validation_level="none")
+    return na.c_array_from_buffers(_type(sql), n, [validity, offsets, b""], null_count=n, validation_level="none")
 
 
 def _micros(value: datetime) -> int:
@@ -84,9 +108,15 @@ def _micros(value: datetime) -> int:
 
 
 def _lists(values: list[list[str | None] | None]) -> Any:
-    validity, nulls = _validity(values)
-    lists = [() if v is None else v for v in values]
-    offsets = array("i", itertools.accumulate(map(len, lists), initial=0))
+    validity, nulls, lists = None, 0, values
+    try:
+        sizes = list(map(len, values))
+    except TypeError:  # a None among them
+        nulls = values.count(None)
+        validity = _validity(values)
+        lists = [() if v is None else v for v in values]
+        sizes = list(map(len, lists))
+    offsets = array("i", itertools.accumulate(sizes, initial=0))
     items = na.c_array(list(itertools.chain.from_iterable(lists)), na.string())
     return na.c_array_from_buffers(_type("VARCHAR[]"), len(values), [validity, offsets], null_count=nulls,
                                    children=[items], validation_level="none")
