@@ -98,6 +98,10 @@ BATCH_EVENTS = 20_000
 BATCH_FILES = 500
 #: ...or this many bytes of Arrow data
 BATCH_BYTES = 256 * 1024**2
+#: batches read and waiting for ingest's writer thread (:mod:`redline.ingest.writer`), beside
+#: the one it writes and the one being read: reading goes on while DuckDB writes, and the rows
+#: waiting stay bounded
+WRITE_AHEAD = 1
 #: DuckDB's memory while ingest writes (lower than the connection's cap, never higher): each
 #: batch is written and done with, and its buffer pool would otherwise keep the blocks already
 #: written up to the connection's cap, so ingest's memory would grow with the corpus
