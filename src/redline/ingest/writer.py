@@ -206,13 +206,15 @@ def load(
     results: Iterable[FileResult],
     on_stored: Callable[[FileResult], None],
     on_file: Callable[[FileResult], None] | None = None,
+    on_read: Callable[[], None] | None = None,
 ) -> None:
     """Write files' results to the database in batches (bounded by :data:`~redline.limits.BATCH_EVENTS`,
     :data:`~redline.limits.BATCH_FILES` and :data:`~redline.limits.BATCH_BYTES`), stored by a
     writer thread while the next are read; ``on_stored`` gets each result as stored (an error,
     when the database refused its rows), in the writer thread; ``on_file`` each file read, in
-    this one, once the batches before its own are stored (see :class:`_Writer`). The local
-    ingest and each shard of a dataset ingest (:mod:`redline.distributed.tasks`) load through it."""
+    this one, once the batches before its own are stored (see :class:`_Writer`); ``on_read()``
+    once every result is taken, while the last batches may still be written. The local ingest
+    and each shard of a dataset ingest (:mod:`redline.distributed.tasks`) load through it."""
     batch: list[FileResult] = []
     pending_events = pending_bytes = 0
     with _Writer(con, on_stored, on_file) as writer:
@@ -226,3 +228,5 @@ def load(
                 batch, pending_events, pending_bytes = [], 0, 0
         if batch:
             writer.put(batch)
+        if on_read:
+            on_read()
