@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import redline
 from redline.ingest import ingest
 
@@ -235,7 +237,11 @@ def test_two_cores_read_a_large_corpus_in_two_workers_and_one_core_in_process(tm
         con.close()
 
 
-def test_ingest_checkpoints_and_collects_garbage_less_often_and_restores_both_after(con, write_traj, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ingest_checkpoints_and_collects_garbage_less_often_and_restores_both_after(con, write_traj, tmp_path,
+                                                                                     workers):
+    """With worker processes reading, the writer checkpoints less often; reading in this
+    process, its writer thread checkpoints as DuckDB would (it has time to spare)."""
     import gc
 
     from redline.db import memory_bytes
@@ -246,10 +252,13 @@ def test_ingest_checkpoints_and_collects_garbage_less_often_and_restores_both_af
     setting = "SELECT current_setting('checkpoint_threshold')"
     before = (con.execute(setting).fetchone()[0], gc.get_threshold())
     during = []
-    report = ingest([tmp_path / "runs"], con,
+    report = ingest([tmp_path / "runs"], con, workers=workers,  # (one batch: nothing is being written yet)
                     on_file=lambda _r: during.append((con.execute(setting).fetchone()[0], gc.get_threshold())))
-    assert report.ok == 3 and len(during) == 3
-    assert all(memory_bytes(wal) >= memory_bytes(INGEST_CHECKPOINT_WAL) for wal, _ in during)
+    assert report.ok == 3 and len(during) == 3 and report.workers == workers
+    if workers > 1:
+        assert all(memory_bytes(wal) >= memory_bytes(INGEST_CHECKPOINT_WAL) for wal, _ in during)
+    else:
+        assert all(wal == before[0] for wal, _ in during)
     assert all(all(now >= want for now, want in zip(gen, INGEST_GC_THRESHOLDS)) for _, gen in during)
     assert (con.execute(setting).fetchone()[0], gc.get_threshold()) == before
     # what ingest wrote is checkpointed into the database file, not left in the write-ahead log

@@ -7,12 +7,16 @@ refuses is stored alone, as an error, so it never costs the rest of its batch.
 Batches are written by a thread of their own (:class:`_Writer`) while the caller reads the next
 files: DuckDB lets go of Python's interpreter lock while it inserts and commits, so on two cores
 the writing (about a third of a small ingest) is done beside the reading instead of after it.
-At most :data:`~redline.limits.WRITE_AHEAD` batches wait for the writer.
+At most :data:`~redline.limits.WRITE_AHEAD` batches wait for the writer. DuckDB takes the lock
+back for moments while it reads a batch's rows (each record batch handed over, each one let go):
+Python hands the lock to a thread asking for it only every switch interval (5 ms by default),
+so while the writer runs the interval is :data:`~redline.limits.INGEST_SWITCH_INTERVAL`.
 """
 
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +27,7 @@ import duckdb
 from .. import db as dbmod
 from .. import schema
 from ..convert import Layout, clean_text, concat, rows_of
-from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES, WRITE_AHEAD
+from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES, INGEST_SWITCH_INTERVAL, WRITE_AHEAD
 from .results import FileResult
 
 __all__ = ["checkpoints_every", "describe_db_error", "load", "threads", "write_batch"]
@@ -104,21 +108,21 @@ def threads(con: duckdb.DuckDBPyConnection, threads: int) -> AbstractContextMana
 
 
 @contextmanager
-def checkpoints_every(con: duckdb.DuckDBPyConnection, wal: str) -> Iterator[None]:
+def checkpoints_every(con: duckdb.DuckDBPyConnection, wal: str | None) -> Iterator[None]:
     """DuckDB's automatic checkpoint made when its write-ahead log reaches ``wal`` (only ever
-    later than it was) inside the block, restored after; the block's writes are checkpointed at
-    its end, so what follows (a classify in the same process) finds them in the database file,
-    their blocks in memory released, as closing the connection would have left them.
+    later than it was; None: as it was) inside the block, restored after; the block's writes are
+    checkpointed at its end, so what follows (a classify in the same process) finds them in the
+    database file, their blocks in memory released, as closing the connection would have left them.
 
     Each checkpoint compresses the table's last row group again, rows already written with it:
     at DuckDB's default (16 MB) every batch of ingest made one, and checkpointing took about
     as long as inserting (see :data:`~redline.limits.INGEST_CHECKPOINT_WAL`)."""
-    wanted = dbmod.memory_bytes(wal)
+    wanted = None if wal is None else dbmod.memory_bytes(wal)
 
     def later(before: str) -> bool:
         now = dbmod.memory_bytes(before)
         return now is not None and wanted is not None and wanted > now
-    with dbmod.setting_while(con, "checkpoint_threshold", wal, later):
+    with dbmod.setting_while(con, "checkpoint_threshold", wal or "", later):
         yield
         try:
             con.execute("CHECKPOINT")
@@ -189,12 +193,15 @@ class _Writer:
         self.given += 1
 
     def __enter__(self) -> _Writer:
+        self.interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self.interval, INGEST_SWITCH_INTERVAL))
         self.thread.start()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.queue.put(None)
         self.thread.join()
+        sys.setswitchinterval(self.interval)
         if exc is None:
             self._say_done()
             if self.error is not None:
