@@ -281,3 +281,37 @@ def test_overlapping_ingests_leave_the_collector_raised_until_the_last_one_ends(
     assert gc.get_threshold() == raised != before
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
+
+
+def test_files_said_done_follow_the_batches_stored(con, write_traj, tmp_path, monkeypatch):
+    import time
+
+    from redline.ingest import writer
+    from redline.ingest.loader import process_file
+
+    monkeypatch.setattr(writer, "BATCH_FILES", 2)
+    paths = [write_traj(f"repo__s-{i}", [("ls", f"{i}\n", 0)]) for i in range(7)]
+    stored, seen = [], []
+
+    def on_stored(result):
+        time.sleep(0.02)  # the writer lags behind the reading
+        stored.append(result)
+    writer.load(con, (process_file(str(p)) for p in paths), on_stored, on_file=lambda _r: seen.append(len(stored)))
+    assert len(stored) == 7 and len(seen) == 7
+    # file i belongs to batch i // 2: every batch before it is stored when it is said done
+    assert all(done >= (i // 2) * 2 for i, done in enumerate(seen)), seen
+    assert _count(con, "trials") == 7
+
+
+def test_a_database_that_fails_while_the_writer_thread_writes_fails_the_ingest(con, write_traj, tmp_path,
+                                                                                monkeypatch):
+    from redline.ingest import writer
+
+    def broken(con_, results):
+        raise RuntimeError("disk gone")
+    monkeypatch.setattr(writer, "write_batch", broken)
+    write_traj("repo__f-0", [("ls", "0\n", 0)])
+    with pytest.raises(RuntimeError, match="disk gone"):
+        ingest([tmp_path / "runs"], con)
+    monkeypatch.undo()  # the connection is the caller's again, usable
+    assert ingest([tmp_path / "runs"], con).ok == 1
