@@ -315,3 +315,34 @@ def test_a_database_that_fails_while_the_writer_thread_writes_fails_the_ingest(c
         ingest([tmp_path / "runs"], con)
     monkeypatch.undo()  # the connection is the caller's again, usable
     assert ingest([tmp_path / "runs"], con).ok == 1
+
+
+_CLI_INGEST = """
+import sys
+from redline.cli import main
+try:
+    main(["ingest", *sys.argv[2:], "--db", sys.argv[1]], standalone_mode=False)
+finally:
+    print(sorted(m for m in ("pyarrow", "numpy") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("classify", [False, True])
+def test_the_ingest_command_runs_without_importing_pyarrow_or_numpy(tmp_path, write_traj, classify):
+    """pyarrow and the NumPy it loads add about 40 MB to a process: ingest builds its rows with
+    nanoarrow and DuckDB reads them itself (with --classify, the learned models load NumPy)."""
+    import subprocess
+    import sys
+
+    write_traj("r__p-1", [("ls -la", "a\n", 0), ("pkill -f server", "", 0)])
+    db = tmp_path / "p.duckdb"
+    args = [str(db), str(tmp_path / "runs"), *(["--classify"] if classify else [])]
+    done = subprocess.run([sys.executable, "-c", _CLI_INGEST, *args], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == ("['numpy']" if classify else "[]")
+    con = redline.connect(db)
+    try:
+        assert con.execute("SELECT count(*) FROM events WHERE kind = 'action'").fetchone()[0] == 2
+        assert _count(con, "commands") >= 2
+        assert (_count(con, "labels") > 0) == classify
+    finally:
+        con.close()
