@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from redline import convert, limits
+from redline import convert, limits, schema
 from redline.convert import TableBuilder
 from redline.events import Event, Trial
 
@@ -43,7 +43,7 @@ def _converted(*trials: Trial):
     builder = TableBuilder()
     for trial in trials:
         builder.add(trial)
-    return builder.tables()
+    return tuple(rows.to_arrow() for rows in builder.tables())
 
 
 def test_clean_and_unclean_events_are_stored_the_same_in_either_path():
@@ -88,12 +88,42 @@ def test_a_trial_longer_than_a_batch_keeps_its_rows_in_order(monkeypatch):
     assert len(rows) == 2 * 20 + 2 * 2
 
 
-def test_few_and_many_rows_become_the_same_arrow_data(monkeypatch):
-    """A batch of a few rows is converted as structs in one call, a big one a column at a time."""
-    trials = [_trial(f"t{i}", _events()) for i in range(3)]
-    few = _converted(*trials)
-    monkeypatch.setattr(convert, "_FEW_ROWS", 0)
-    many = _converted(*trials)
-    for a, b in zip(few, many):
-        assert a.schema == b.schema and a.num_rows == b.num_rows > 0
-        assert a.to_pylist() == b.to_pylist()
+def test_rows_are_the_arrow_data_pyarrow_makes_of_the_same_values():
+    """Rows are built without pyarrow (nanoarrow, read by DuckDB through the Arrow C stream
+    interface): every column type, nulls, non-ASCII text, times with and without a zone and
+    lists must come out as pyarrow makes them, schema included."""
+    import datetime as dt
+
+    import duckdb
+    import pyarrow as pa
+
+    table = schema.Table("t", "every column type", tuple(
+        schema.Column(f"c_{sql.lower().replace('[]', '_list')}", sql) for sql in schema.SQL_TYPES))
+    paris = dt.timezone(dt.timedelta(hours=1))
+    values = {
+        "VARCHAR": ["a", None, "café ✓", ""], "JSON": ['{"k": 1}', None, "[]", "null"],
+        "INTEGER": [1, None, -2**31, 2**31 - 1], "BIGINT": [2**40, -1, None, 0],
+        "DOUBLE": [0.5, None, -1e300, 3.0], "BOOLEAN": [True, False, None, True],
+        "TIMESTAMP": [dt.datetime(2026, 3, 2, 10, 0, 0, 123456), None, dt.datetime(1970, 1, 1), dt.datetime(1, 1, 1)],
+        "TIMESTAMPTZ": [dt.datetime(2026, 3, 2, 10, 0, tzinfo=paris), None,
+                        dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc), dt.datetime(1969, 12, 31, 23, 59, 59)],
+        "VARCHAR[]": [["ls", "-la"], None, [], ["naïve", None]],
+    }
+    columns = [values[c.type] for c in table.columns]
+    rows = convert.rows_of(convert.Layout(table), columns)
+    expected = pa.table([pa.array(col, type=c.arrow) for col, c in zip(columns, table.columns)],
+                        schema=table.arrow_schema())
+    assert rows.num_rows == 4 and rows.nbytes > 0
+    assert rows.to_arrow().equals(expected, check_metadata=True)
+    con = duckdb.connect()
+    con.register("rows", rows)  # DuckDB reads them itself, as often as asked
+    for _ in range(2):
+        assert con.execute("SELECT count(*), count(c_varchar_list) FROM rows").fetchone() == (4, 3)
+    empty = [[None] * 3 for _ in table.columns]  # a column of nulls alone is built apart
+    assert convert.rows_of(convert.Layout(table), empty).to_arrow().equals(
+        pa.table([pa.array(col, type=c.arrow) for col, c in zip(empty, table.columns)], schema=table.arrow_schema()))
+    two = convert.concat([rows, rows])
+    assert two.num_rows == 8 and two.nbytes == 2 * rows.nbytes
+    assert convert.concat([rows, expected]).equals(pa.concat_tables([expected, expected]))
+
+

@@ -29,7 +29,7 @@ def _tables(*trials: Trial):
     builder = TableBuilder()
     for t in trials:
         builder.add(t)
-    return builder, builder.tables()
+    return builder, tuple(rows.to_arrow() for rows in builder.tables())
 
 
 # --------------------------------------------------------------------------- stored columns
@@ -129,7 +129,7 @@ def test_record_batches_are_cut_by_characters(monkeypatch):
     builder = TableBuilder()
     builder.add(trial)
     _, events, _ = builder.tables()
-    assert events.num_rows == 20 and len(events.column("text").chunks) >= 5
+    assert events.num_rows == 20 and len(events.to_arrow().column("text").chunks) >= 5
 
 
 # --------------------------------------------------------------------------- the shell parser's budget

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import redline
 from redline.ingest import ingest
 
@@ -235,7 +237,11 @@ def test_two_cores_read_a_large_corpus_in_two_workers_and_one_core_in_process(tm
         con.close()
 
 
-def test_ingest_checkpoints_and_collects_garbage_less_often_and_restores_both_after(con, write_traj, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ingest_checkpoints_and_collects_garbage_less_often_and_restores_both_after(con, write_traj, tmp_path,
+                                                                                     workers):
+    """With worker processes reading, the writer checkpoints less often; reading in this
+    process, its writer thread checkpoints as DuckDB would (it has time to spare)."""
     import gc
 
     from redline.db import memory_bytes
@@ -246,10 +252,13 @@ def test_ingest_checkpoints_and_collects_garbage_less_often_and_restores_both_af
     setting = "SELECT current_setting('checkpoint_threshold')"
     before = (con.execute(setting).fetchone()[0], gc.get_threshold())
     during = []
-    report = ingest([tmp_path / "runs"], con,
+    report = ingest([tmp_path / "runs"], con, workers=workers,  # (one batch: nothing is being written yet)
                     on_file=lambda _r: during.append((con.execute(setting).fetchone()[0], gc.get_threshold())))
-    assert report.ok == 3 and len(during) == 3
-    assert all(memory_bytes(wal) >= memory_bytes(INGEST_CHECKPOINT_WAL) for wal, _ in during)
+    assert report.ok == 3 and len(during) == 3 and report.workers == workers
+    if workers > 1:
+        assert all(memory_bytes(wal) >= memory_bytes(INGEST_CHECKPOINT_WAL) for wal, _ in during)
+    else:
+        assert all(wal == before[0] for wal, _ in during)
     assert all(all(now >= want for now, want in zip(gen, INGEST_GC_THRESHOLDS)) for _, gen in during)
     assert (con.execute(setting).fetchone()[0], gc.get_threshold()) == before
     # what ingest wrote is checkpointed into the database file, not left in the write-ahead log
@@ -272,3 +281,68 @@ def test_overlapping_ingests_leave_the_collector_raised_until_the_last_one_ends(
     assert gc.get_threshold() == raised != before
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
+
+
+def test_files_said_done_follow_the_batches_stored(con, write_traj, tmp_path, monkeypatch):
+    import time
+
+    from redline.ingest import writer
+    from redline.ingest.loader import process_file
+
+    monkeypatch.setattr(writer, "BATCH_FILES", 2)
+    paths = [write_traj(f"repo__s-{i}", [("ls", f"{i}\n", 0)]) for i in range(7)]
+    stored, seen = [], []
+
+    def on_stored(result):
+        time.sleep(0.02)  # the writer lags behind the reading
+        stored.append(result)
+    writer.load(con, (process_file(str(p)) for p in paths), on_stored, on_file=lambda _r: seen.append(len(stored)))
+    assert len(stored) == 7 and len(seen) == 7
+    # file i belongs to batch i // 2: every batch before it is stored when it is said done
+    assert all(done >= (i // 2) * 2 for i, done in enumerate(seen)), seen
+    assert _count(con, "trials") == 7
+
+
+def test_a_database_that_fails_while_the_writer_thread_writes_fails_the_ingest(con, write_traj, tmp_path,
+                                                                                monkeypatch):
+    from redline.ingest import writer
+
+    def broken(con_, results):
+        raise RuntimeError("disk gone")
+    monkeypatch.setattr(writer, "write_batch", broken)
+    write_traj("repo__f-0", [("ls", "0\n", 0)])
+    with pytest.raises(RuntimeError, match="disk gone"):
+        ingest([tmp_path / "runs"], con)
+    monkeypatch.undo()  # the connection is the caller's again, usable
+    assert ingest([tmp_path / "runs"], con).ok == 1
+
+
+_CLI_INGEST = """
+import sys
+from redline.cli import main
+try:
+    main(["ingest", *sys.argv[2:], "--db", sys.argv[1]], standalone_mode=False)
+finally:
+    print(sorted(m for m in ("pyarrow", "numpy") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("classify", [False, True])
+def test_the_ingest_command_runs_without_importing_pyarrow_or_numpy(tmp_path, write_traj, classify):
+    """pyarrow and the NumPy it loads add about 40 MB to a process: ingest builds its rows with
+    nanoarrow and DuckDB reads them itself (with --classify, the learned models load NumPy)."""
+    import subprocess
+    import sys
+
+    write_traj("r__p-1", [("ls -la", "a\n", 0), ("pkill -f server", "", 0)])
+    db = tmp_path / "p.duckdb"
+    args = [str(db), str(tmp_path / "runs"), *(["--classify"] if classify else [])]
+    done = subprocess.run([sys.executable, "-c", _CLI_INGEST, *args], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == ("['numpy']" if classify else "[]")
+    con = redline.connect(db)
+    try:
+        assert con.execute("SELECT count(*) FROM events WHERE kind = 'action'").fetchone()[0] == 2
+        assert _count(con, "commands") >= 2
+        assert (_count(con, "labels") > 0) == classify
+    finally:
+        con.close()

@@ -98,6 +98,15 @@ BATCH_EVENTS = 20_000
 BATCH_FILES = 500
 #: ...or this many bytes of Arrow data
 BATCH_BYTES = 256 * 1024**2
+#: batches read and waiting for ingest's writer thread (:mod:`redline.ingest.writer`), beside
+#: the one it writes and the one being read: reading goes on while DuckDB writes, and the rows
+#: waiting stay bounded
+WRITE_AHEAD = 1
+#: Python's thread switch interval (seconds) while ingest's writer thread runs (never longer than
+#: it was; restored after): DuckDB takes Python's lock back for moments while it reads a batch's
+#: rows, and at Python's default (0.005 s) each moment waited for the reading thread to let go,
+#: so an insert took ten times as long beside the reading as alone
+INGEST_SWITCH_INTERVAL = 0.0002
 #: DuckDB's memory while ingest writes (lower than the connection's cap, never higher): each
 #: batch is written and done with, and its buffer pool would otherwise keep the blocks already
 #: written up to the connection's cap, so ingest's memory would grow with the corpus
@@ -106,10 +115,13 @@ INGEST_DUCKDB_MEMORY = "256MB"
 #: two (benchmarks/run.py, on two cores), and the parsing process needs the other core
 INGEST_DUCKDB_THREADS = 1
 #: DuckDB checkpoints while ingest writes once its write-ahead log holds this much (its default
-#: is 16 MB): a checkpoint compresses the last row group of each table again, with the rows an
-#: earlier checkpoint wrote, and at the default every batch made one (writing took a third
-#: more CPU); committed rows wait in DuckDB's buffer pool until the checkpoint, within
-#: :data:`INGEST_DUCKDB_MEMORY`
+#: is 16 MB), when worker processes read the files: a checkpoint compresses the last row group
+#: of each table again, with the rows an earlier checkpoint wrote, and at the default every
+#: batch made one (writing took a third more CPU, and the writer is then the busiest); committed
+#: rows wait in DuckDB's buffer pool until the checkpoint, within :data:`INGEST_DUCKDB_MEMORY`.
+#: When ingest reads the files itself, its writer thread waits for the reading: it checkpoints
+#: at DuckDB's default, beside the reading, and leaves less to the last checkpoint, which
+#: nothing runs beside (1,000 Inspect samples: about 0.1 s less, and 10 MB less memory)
 INGEST_CHECKPOINT_WAL = "128MiB"
 #: Python's garbage-collector thresholds while ingest reads and writes (generation 0, 1, 2;
 #: restored after): reading makes millions of short-lived objects and keeps a growing parse

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import sys
+import threading
 
 import click
 
@@ -12,30 +15,56 @@ from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_opti
 
 
 
+#: what classifying imports, when ingest hands over to it in the same process (``--classify``)
+CLASSIFY_MODULES = ("redline.classifiers.store", "redline.classifiers.registry",
+                    "redline.classifiers.models.available", "redline.classifiers.models.compact")
+
+
+def _import_in_thread(modules) -> threading.Thread:
+    """Import ``modules`` in a thread of their own (the caller joins it before using them)."""
+    def work() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the caller's own import says what is wrong
+                return
+    thread = threading.Thread(target=work, name="redline-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force: bool,
                progress_mode: str | None = None, then=None):
     """Ingest ``paths`` into the database and print the report; ``then(con, report)``, when
     given, runs after the report on the same connection (``--classify``: one open and one
-    checkpoint of the database, not one per half)."""
-    import pyarrow as pa
-
+    checkpoint of the database, not one per half). What ``then`` classifies with is imported
+    once every file is read, while DuckDB writes the last batches and checkpoints: those hold
+    no Python lock, importing holds little else (importing beside the reading slowed both)."""
     from ..ingest import ingest
 
-    # Arrow's default allocator (mimalloc) keeps freed blocks for reuse; each file's tables are
-    # built, written and freed, so the system allocator gives the memory back (peak ~20 MB lower)
-    pa.set_memory_pool(pa.system_memory_pool())
+    # pyarrow, when rows come back from worker processes as its tables: its default allocator
+    # (mimalloc) keeps freed blocks for reuse; each file's tables are built, written and freed,
+    # so the system allocator gives the memory back (peak ~20 MB lower). Read when pyarrow loads.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     con = open_db(db_path, create=True)
+    imports: list[threading.Thread] = []
+
+    def on_read() -> None:
+        if then is not None:
+            imports.append(_import_in_thread(CLASSIFY_MODULES))
     try:
         try:
             with progress("ingest", mode=progress_mode) as bar:
                 report = ingest(paths, con, format=fmt, workers=workers, force=force,
-                                on_file=lambda _r: bar.advance(), on_total=bar.total)
+                                on_file=lambda _r: bar.advance(), on_total=bar.total, on_read=on_read)
         except KeyError as exc:
             fail(str(exc.args[0]))
         for line in report.messages:
             echo(line, err=True)
         echo(report.summary())
         if then is not None:
+            for thread in imports:
+                thread.join()
             then(con, report)
     finally:
         con.close()

@@ -12,7 +12,9 @@ Every stored value is bounded here, where the rows are built (the limits are in
 :func:`clean_text`, a JSON value by :func:`clean_json`, a file path made storable by
 :func:`clean_path`. A command line is parsed, and its rows cleaned, once per distinct line
 (:class:`~.commands.ParseCache`). Pending rows become an Arrow record batch every :data:`FLUSH_EVENTS` events,
-:data:`FLUSH_COMMANDS` commands or :data:`FLUSH_CHARS` characters of text.
+:data:`FLUSH_COMMANDS` commands or :data:`FLUSH_CHARS` characters of text, built without pyarrow
+(:class:`~.arrow.Rows`: DuckDB reads them through the Arrow C stream interface);
+:func:`trials_to_arrow` gives them as pyarrow tables.
 
 Events are converted a column at a time (a trial's texts, roles, pointers... each checked in
 bulk) when every string among them is stored as it is, which is nearly always; a trial with a
@@ -24,9 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import orjson
-import pyarrow as pa
 
 from .. import schema
 from ..events import Trial
@@ -47,15 +49,19 @@ from ..limits import (
     UNBUDGETED_BYTES,
 )
 from ..shell import ParsedLine
+from .arrow import Layout, Rows, concat, rows_of, to_arrow
 from .clean import clean_json, clean_list, clean_path, clean_text, utc
 from .commands import ParseCache
 
-__all__ = ["ConversionError", "ParseCache", "TableBuilder", "clean_json", "clean_list", "clean_path",
-           "clean_text", "trials_to_arrow", "utc"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
 
-TRIALS_SCHEMA = schema.TRIALS.arrow_schema()
-EVENTS_SCHEMA = schema.EVENTS.arrow_schema()
-COMMANDS_SCHEMA = schema.COMMANDS.arrow_schema()
+__all__ = ["ConversionError", "Layout", "ParseCache", "Rows", "TableBuilder", "clean_json", "clean_list",
+           "clean_path", "clean_text", "concat", "rows_of", "to_arrow", "trials_to_arrow", "utc"]
+
+TRIALS = Layout(schema.TRIALS)
+EVENTS = Layout(schema.EVENTS)
+COMMANDS = Layout(schema.COMMANDS)
 
 
 class ConversionError(ValueError):
@@ -73,24 +79,9 @@ _EVENT_COLUMNS = ("trial_id", "seq", "ts", "kind", "role", "text", "tool", "exit
 _COMMAND_COLUMNS = ("trial_id", "seq", "idx", "parent_idx", "depth", "program", "path", "argv", "wrappers",
                     "sudo", "background", "operator", "context", "redirects", "heredoc", "code", "text",
                     "span_start", "span_end")
-for _names, _schema in ((_TRIAL_COLUMNS, TRIALS_SCHEMA), (_EVENT_COLUMNS, EVENTS_SCHEMA),
-                        (_COMMAND_COLUMNS, COMMANDS_SCHEMA)):
-    if tuple(_schema.names) != _names:  # pragma: no cover - a schema change must be made here too
-        raise RuntimeError(f"convert's columns {_names} differ from the schema's {_schema.names}")
-
-
-#: a few rows become a record batch in one call, as structs (a call per column costs more)
-_ROW_TYPES = {id(sch): pa.struct(list(sch)) for sch in (TRIALS_SCHEMA, EVENTS_SCHEMA, COMMANDS_SCHEMA)}
-_FEW_ROWS = 2_000
-
-
-def _batch(sch: pa.Schema, rows: list[tuple] | None = None, columns: list[list] | None = None) -> pa.RecordBatch:
-    """Rows (tuples in the schema's column order) or columns as one record batch."""
-    if len(rows if rows is not None else columns[0]) <= _FEW_ROWS:  # type: ignore[index]
-        rows = rows if rows is not None else list(zip(*columns))  # type: ignore[misc]
-        return pa.RecordBatch.from_struct_array(pa.array(rows, type=_ROW_TYPES[id(sch)]))
-    columns = columns if columns is not None else list(zip(*rows))  # type: ignore[misc]
-    return pa.RecordBatch.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, sch)], schema=sch)
+for _names, _layout in ((_TRIAL_COLUMNS, TRIALS), (_EVENT_COLUMNS, EVENTS), (_COMMAND_COLUMNS, COMMANDS)):
+    if _layout.names != _names:  # pragma: no cover - a schema change must be made here too
+        raise RuntimeError(f"convert's columns {_names} differ from the schema's {_layout.names}")
 
 
 def _int32(value: int | None) -> int | None:
@@ -151,7 +142,7 @@ class TableBuilder:
         self._commands = 0  # commands recorded from this file
         #: what the conversion left out of this file, for the file's warnings
         self.warnings: set[str] = set()
-        self._batches: dict[str, list[pa.RecordBatch]] = {"trials": [], "events": [], "commands": []}
+        self._batches: dict[str, list] = {"trials": [], "events": [], "commands": []}
         self._t: list[tuple] = []  # pending trials and commands rows; events a list per column
         self._ecols: list[list] = [[] for _ in _EVENT_COLUMNS]
         self._c: list[tuple] = []
@@ -288,28 +279,25 @@ class TableBuilder:
         return parsed, rows, chars
 
     def _flush(self) -> None:
-        for name, rows, sch in (("trials", self._t, TRIALS_SCHEMA), ("commands", self._c, COMMANDS_SCHEMA)):
+        for name, rows, layout in (("trials", self._t, TRIALS), ("commands", self._c, COMMANDS)):
             if rows:
-                self._batches[name].append(_batch(sch, rows=rows))
+                self._batches[name].append(layout.batch(list(zip(*rows))))
         if self._ecols[0]:
-            self._batches["events"].append(_batch(EVENTS_SCHEMA, columns=self._ecols))
+            self._batches["events"].append(EVENTS.batch(self._ecols))
         self._t, self._c = [], []
         self._ecols = [[] for _ in _EVENT_COLUMNS]
         self._chars = 0
 
-    def tables(self) -> tuple[pa.Table, pa.Table, pa.Table]:
-        """The trials, events and commands tables of every trial added so far."""
+    def tables(self) -> tuple[Rows, Rows, Rows]:
+        """The trials, events and commands rows of every trial added so far."""
         self._flush()
-        return (
-            pa.Table.from_batches(self._batches["trials"], schema=TRIALS_SCHEMA),
-            pa.Table.from_batches(self._batches["events"], schema=EVENTS_SCHEMA),
-            pa.Table.from_batches(self._batches["commands"], schema=COMMANDS_SCHEMA),
-        )
+        return (Rows(TRIALS, self._batches["trials"]), Rows(EVENTS, self._batches["events"]),
+                Rows(COMMANDS, self._batches["commands"]))
 
 
 def trials_to_arrow(trials: Iterable[Trial]) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """Columns for the trials, events and commands tables; command lines are parsed here."""
+    """pyarrow tables of the trials, events and commands rows; command lines are parsed here."""
     builder = TableBuilder()
     for trial in trials:
         builder.add(trial)
-    return builder.tables()
+    return tuple(rows.to_arrow() for rows in builder.tables())  # type: ignore[return-value]

@@ -290,11 +290,15 @@ def ingest(
     force: bool = False,
     on_file: Callable[[FileResult], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    on_read: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Ingest transcripts into an open database (see :func:`redline.db.connect`).
 
     ``format`` forces one adapter for every file. Unchanged files (same content hash) are not
-    re-read unless ``force``. ``on_file`` is called once per file (for progress display).
+    re-read unless ``force``. ``on_file`` is called once per file (for progress display; it
+    may run while the writer thread writes: it must not use ``con``);
+    ``on_read()`` once every file is read, while DuckDB may still be writing the last of them
+    (and then checkpoints): it lets go of Python's lock meanwhile, for other work of the caller.
     The report names the inputs that matched nothing (``missing``) and, in ``messages``, every
     file with an error or a warning, every notable skip and every folder that could not be read.
     """
@@ -322,7 +326,9 @@ def ingest(
         on_total(len(found.files))
     sizes = _sizes(jobs)
     report.workers = _worker_count(workers, jobs, sizes)
+    # (read here, the writer thread has time to spare: checkpoints beside the reading, as DuckDB's default has them)
+    wal = INGEST_CHECKPOINT_WAL if report.workers > 1 else None
     with (dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), threads(con, INGEST_DUCKDB_THREADS),
-          checkpoints_every(con, INGEST_CHECKPOINT_WAL), fewer_collections()):
-        load(con, _results(jobs, report.workers, sizes), report.count, on_file)
+          checkpoints_every(con, wal), fewer_collections()):
+        load(con, _results(jobs, report.workers, sizes), report.count, on_file, on_read)
     return report

@@ -4,8 +4,12 @@ the results of many files travel from a worker process to the writer (:class:`Pa
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+from ..convert import to_arrow
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
 
 __all__ = ["FileResult", "IngestReport", "Packed", "pack"]
 
@@ -29,9 +33,11 @@ class FileResult:
     format: str | None
     status: str  # ok | error | skipped | unchanged
     error: str | None = None
-    trials: pa.Table | None = None
-    events: pa.Table | None = None
-    commands: pa.Table | None = None
+    #: the file's rows of each table: :class:`~redline.convert.Rows` as read, pyarrow tables once
+    #: they travelled from a worker process (DuckDB reads either)
+    trials: Any = None
+    events: Any = None
+    commands: Any = None
     notice: bool = False
     #: the bytes of its tables, kept when they become slices of larger ones (see :class:`Packed`)
     arrow_bytes: int | None = None
@@ -105,7 +111,8 @@ class Packed:
     Pickling many small Arrow tables costs far more than the bytes they hold (each column of
     each table is an object of its own, rebuilt on arrival); one table per kind for many files
     travels at the speed of copying its buffers. :meth:`results` cuts the tables back into each
-    file's rows without copying them."""
+    file's rows without copying them. They travel as pyarrow tables (a worker's
+    :class:`~redline.convert.Rows` become one there): pyarrow pickles its buffers."""
 
     results: list[FileResult]
     #: per table: every file's rows, in the files' order (None when no file has any)
@@ -133,7 +140,7 @@ def pack(results: list[FileResult]) -> Packed:
     tables: dict[str, pa.Table | None] = {}
     rows: dict[str, list[int]] = {}
     for name in TABLES:
-        parts = [getattr(r, name) for r in results]
+        parts = [None if (t := getattr(r, name)) is None else to_arrow(t) for r in results]
         # -1: the file has no such table at all (as opposed to one of no rows)
         rows[name] = [-1 if t is None else t.num_rows for t in parts]
         present = [t for t in parts if t is not None]
@@ -145,6 +152,8 @@ def pack(results: list[FileResult]) -> Packed:
 def _joined(tables: list[pa.Table]) -> pa.Table:
     """The tables one after the other, in one chunk per column when there are several files'
     (a single file's table is left in its record batches, already large)."""
+    import pyarrow as pa
+
     joined = pa.concat_tables(tables)
     if len(tables) == 1:
         return joined

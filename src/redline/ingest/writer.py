@@ -3,41 +3,56 @@
 A batch is bounded by :data:`~redline.limits.BATCH_EVENTS`, :data:`~redline.limits.BATCH_FILES`
 and :data:`~redline.limits.BATCH_BYTES` and written in one transaction; a file the database
 refuses is stored alone, as an error, so it never costs the rest of its batch.
+
+Batches are written by a thread of their own (:class:`_Writer`) while the caller reads the next
+files: DuckDB lets go of Python's interpreter lock while it inserts and commits, so on two cores
+the writing (about a third of a small ingest) is done beside the reading instead of after it.
+At most :data:`~redline.limits.WRITE_AHEAD` batches wait for the writer. DuckDB takes the lock
+back for moments while it reads a batch's rows (each record batch handed over, each one let go):
+Python hands the lock to a thread asking for it only every switch interval (5 ms by default),
+so while the writer runs the interval is :data:`~redline.limits.INGEST_SWITCH_INTERVAL`.
 """
 
 from __future__ import annotations
 
+import queue
+import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import duckdb
-import pyarrow as pa
 
 from .. import db as dbmod
 from .. import schema
-from ..convert import clean_text
-from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES
+from ..convert import Layout, clean_text, concat, rows_of
+from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES, INGEST_SWITCH_INTERVAL, WRITE_AHEAD
 from .results import FileResult
 
 __all__ = ["checkpoints_every", "describe_db_error", "load", "threads", "write_batch"]
+
+_FILES = Layout(schema.INGESTED_FILES)
+#: the columns of each table a file's rows are written to, in the order its rows hold them
+_COLUMNS = {t.name: ", ".join(c.name for c in t.written()) for t in (schema.TRIALS, schema.EVENTS, schema.COMMANDS)}
+_PATHS = Layout(schema.Table("_batch_paths", "the paths of a batch's files",
+                             (schema.Column("path", "VARCHAR", "a file's path as stored"),)))
 
 
 def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
     """Replace what the database holds for these files with the new results, atomically."""
     if not results:
         return
-    paths = pa.table({"path": [r.path for r in results]})
+    paths = rows_of(_PATHS, [[r.path for r in results]])
     tables = {
         "trials": [r.trials for r in results if r.trials is not None],
         "events": [r.events for r in results if r.events is not None],
         "commands": [r.commands for r in results if r.commands is not None],
     }
-    files = pa.table({
-        "path": [r.path for r in results], "sha256": [r.sha256 for r in results],
-        "size_bytes": [r.size_bytes for r in results], "format": [r.format for r in results],
-        "status": [r.status for r in results], "error": [clean_text(r.error, 4000) for r in results],
-        "trials": [r.n_trials for r in results], "events": [r.n_events for r in results],
-    }, schema=schema.INGESTED_FILES.arrow_schema())
+    files = rows_of(_FILES, [
+        [r.path for r in results], [r.sha256 for r in results], [r.size_bytes for r in results],
+        [r.format for r in results], [r.status for r in results], [clean_text(r.error, 4000) for r in results],
+        [r.n_trials for r in results], [r.n_events for r in results]])
     with dbmod.transaction(con):
         con.register("_batch_paths", paths)
         con.execute("CREATE OR REPLACE TEMP TABLE _old AS SELECT trial_id FROM trials WHERE source_path IN (SELECT path FROM _batch_paths)")
@@ -47,13 +62,13 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
         con.execute("DELETE FROM ingested_files WHERE path IN (SELECT path FROM _batch_paths)")
         for table, parts in tables.items():
             if parts:
-                data = pa.concat_tables(parts)
+                data = concat(parts)
                 con.register("_batch_data", data)
-                cols = ", ".join(data.schema.names)
+                cols = _COLUMNS[table]
                 con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch_data")
                 con.unregister("_batch_data")
         con.register("_batch_files", files)
-        cols = ", ".join(files.schema.names)
+        cols = ", ".join(_FILES.names)
         con.execute(f"INSERT INTO ingested_files ({cols}) SELECT {cols} FROM _batch_files")
         con.unregister("_batch_files")
         con.unregister("_batch_paths")
@@ -93,21 +108,21 @@ def threads(con: duckdb.DuckDBPyConnection, threads: int) -> AbstractContextMana
 
 
 @contextmanager
-def checkpoints_every(con: duckdb.DuckDBPyConnection, wal: str) -> Iterator[None]:
+def checkpoints_every(con: duckdb.DuckDBPyConnection, wal: str | None) -> Iterator[None]:
     """DuckDB's automatic checkpoint made when its write-ahead log reaches ``wal`` (only ever
-    later than it was) inside the block, restored after; the block's writes are checkpointed at
-    its end, so what follows (a classify in the same process) finds them in the database file,
-    their blocks in memory released, as closing the connection would have left them.
+    later than it was; None: as it was) inside the block, restored after; the block's writes are
+    checkpointed at its end, so what follows (a classify in the same process) finds them in the
+    database file, their blocks in memory released, as closing the connection would have left them.
 
     Each checkpoint compresses the table's last row group again, rows already written with it:
     at DuckDB's default (16 MB) every batch of ingest made one, and checkpointing took about
     as long as inserting (see :data:`~redline.limits.INGEST_CHECKPOINT_WAL`)."""
-    wanted = dbmod.memory_bytes(wal)
+    wanted = None if wal is None else dbmod.memory_bytes(wal)
 
     def later(before: str) -> bool:
         now = dbmod.memory_bytes(before)
         return now is not None and wanted is not None and wanted > now
-    with dbmod.setting_while(con, "checkpoint_threshold", wal, later):
+    with dbmod.setting_while(con, "checkpoint_threshold", wal or "", later):
         yield
         try:
             con.execute("CHECKPOINT")
@@ -115,28 +130,110 @@ def checkpoints_every(con: duckdb.DuckDBPyConnection, wal: str) -> Iterator[None
             pass
 
 
+class _Writer:
+    """Batches stored (:func:`_store`) in order by a thread of its own, ``on_stored`` called
+    there; the caller's connection is the writer's until the block ends, which waits for the
+    last batch to be stored and raises what storing raised.
+
+    ``on_file`` is called in the caller's thread for each file read, as soon as every batch
+    before the file's own is stored, never sooner: a file said to be done has had every batch
+    before its own stored, as when ingest wrote each batch before reading on (a run killed after
+    the N-th file said done holds every batch completed before it)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, on_stored: Callable[[FileResult], None],
+                 on_file: Callable[[FileResult], None] | None) -> None:
+        self.con, self.on_stored, self.on_file = con, on_stored, on_file
+        self.queue: queue.Queue[list[FileResult] | None] = queue.Queue(maxsize=WRITE_AHEAD)
+        self.changed = threading.Condition()  # a batch taken from the queue, or stored
+        self.given = 0  # batches put
+        self.stored = 0  # batches stored
+        self.error: BaseException | None = None
+        self.held: deque[tuple[int, FileResult]] = deque()  # files read, not yet said done
+        self.thread = threading.Thread(target=self._run, name="redline-ingest-writer", daemon=True)
+
+    def _run(self) -> None:
+        while (batch := self.queue.get()) is not None:
+            with self.changed:
+                self.changed.notify_all()
+            if self.error is None:  # after an error, drain: the caller raises it
+                try:
+                    for stored in _store(self.con, batch):
+                        self.on_stored(stored)
+                except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+                    self.error = exc
+            with self.changed:
+                self.stored += 1
+                self.changed.notify_all()
+
+    def read(self, result: FileResult) -> None:
+        """A file read: said done as soon as the batches before its own are stored."""
+        self.held.append((self.given, result))
+        self._say_done()
+
+    def _say_done(self) -> None:
+        stored = self.stored
+        while self.held and self.held[0][0] <= stored:
+            result = self.held.popleft()[1]
+            if self.on_file:
+                self.on_file(result)
+
+    def put(self, batch: list[FileResult]) -> None:
+        """Hand a batch to the writer, waiting while :data:`~redline.limits.WRITE_AHEAD` wait
+        already (saying files done as batches are stored)."""
+        while True:
+            if self.error is not None:
+                raise self.error
+            with self.changed:
+                try:
+                    self.queue.put_nowait(batch)
+                    break
+                except queue.Full:
+                    self.changed.wait()
+            self._say_done()
+        self.given += 1
+
+    def __enter__(self) -> _Writer:
+        self.interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self.interval, INGEST_SWITCH_INTERVAL))
+        self.thread.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        sys.setswitchinterval(self.interval)
+        if exc is None:
+            self._say_done()
+            if self.error is not None:
+                raise self.error
+
+
 def load(
     con: duckdb.DuckDBPyConnection,
     results: Iterable[FileResult],
     on_stored: Callable[[FileResult], None],
     on_file: Callable[[FileResult], None] | None = None,
+    on_read: Callable[[], None] | None = None,
 ) -> None:
     """Write files' results to the database in batches (bounded by :data:`~redline.limits.BATCH_EVENTS`,
-    :data:`~redline.limits.BATCH_FILES` and :data:`~redline.limits.BATCH_BYTES`); ``on_stored``
-    gets each result as stored (an error, when the database refused its rows). The local ingest
+    :data:`~redline.limits.BATCH_FILES` and :data:`~redline.limits.BATCH_BYTES`), stored by a
+    writer thread while the next are read; ``on_stored`` gets each result as stored (an error,
+    when the database refused its rows), in the writer thread; ``on_file`` each file read, in
+    this one, once the batches before its own are stored (see :class:`_Writer`); ``on_read()``
+    once every result is taken, while the last batches may still be written. The local ingest
     and each shard of a dataset ingest (:mod:`redline.distributed.tasks`) load through it."""
     batch: list[FileResult] = []
     pending_events = pending_bytes = 0
-    for result in results:
-        batch.append(result)
-        pending_events += result.n_events
-        pending_bytes += result.nbytes
-        if on_file:
-            on_file(result)
-        if pending_events >= BATCH_EVENTS or len(batch) >= BATCH_FILES or pending_bytes >= BATCH_BYTES:
-            for stored in _store(con, batch):
-                on_stored(stored)
-            batch, pending_events, pending_bytes = [], 0, 0
-    if batch:
-        for stored in _store(con, batch):
-            on_stored(stored)
+    with _Writer(con, on_stored, on_file) as writer:
+        for result in results:
+            batch.append(result)
+            pending_events += result.n_events
+            pending_bytes += result.nbytes
+            writer.read(result)
+            if pending_events >= BATCH_EVENTS or len(batch) >= BATCH_FILES or pending_bytes >= BATCH_BYTES:
+                writer.put(batch)
+                batch, pending_events, pending_bytes = [], 0, 0
+        if batch:
+            writer.put(batch)
+        if on_read:
+            on_read()
