@@ -14,7 +14,6 @@ from .app import db_option, echo, fail, main, models_option, open_db, progress, 
 from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_option
 
 
-
 #: what classifying imports, when ingest hands over to it in the same process (``--classify``)
 CLASSIFY_MODULES = ("redline.classifiers.store", "redline.classifiers.registry",
                     "redline.classifiers.models.available", "redline.classifiers.models.compact")
@@ -69,6 +68,21 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
     finally:
         con.close()
     return report
+
+
+def _classify_after(db_path: str, models_dir, no_models: bool, progress_mode: str | None):
+    """What ``--classify`` runs once the ingest is reported: a classify of the database on the
+    ingest's connection, as ``redline classify`` does."""
+    def then(con, report) -> None:
+        from .classify import classify_database
+
+        # the ingest ended with a checkpoint (ingest.writer.checkpoints_every): what it wrote is
+        # in the file, its blocks in memory released for the classify. Trials stored just now
+        # have no labels: no need to ask whether the labels are current (the run finds what is
+        # due, and says the labels are current if nothing is)
+        classify_database(db_path, models_dir, no_models, progress_mode=progress_mode, con=con,
+                          maybe_current=not report.trials)
+    return then
 
 
 def exit_status(report, strict: bool) -> int:
@@ -135,17 +149,7 @@ def ingest(paths, db_path, fmt, workers, force, strict, out, engine, ray_address
         models = [] if no_models else load_models(models_dir)
         report = run_dataset_ingest(paths, out, fmt, force, engine, ray_address, shard_bytes(shard_mb), models)
     else:
-        then = None
-        if then_classify:
-            from .classify import classify_database
-
-            def then(con, report):
-                # the ingest ended with a checkpoint (ingest.writer.checkpoints_every): what it
-                # wrote is in the file, its blocks in memory released for the classify.
-                # trials stored just now have no labels: no need to ask whether the labels are current (the run
-                # finds what is due, and says the labels are current if nothing is)
-                classify_database(db_path, models_dir, no_models, progress_mode=progress_mode, con=con,
-                                  maybe_current=not report.trials)
+        then = _classify_after(db_path, models_dir, no_models, progress_mode) if then_classify else None
         report = run_ingest(paths, db_path, fmt, workers, force, progress_mode, then)
     if report.named and len(report.missing) == report.named:
         echo("redline: nothing to ingest: none of the paths given exists", err=True)
