@@ -283,7 +283,9 @@ def test_overlapping_ingests_leave_the_collector_raised_until_the_last_one_ends(
     assert gc.get_threshold() == before
 
 
-def test_files_said_done_follow_the_batches_stored(con, write_traj, tmp_path, monkeypatch):
+@pytest.mark.parametrize("threaded", [True, False])
+def test_files_said_done_follow_the_batches_stored(con, write_traj, tmp_path, monkeypatch, threaded):
+    import threading
     import time
 
     from redline.ingest import writer
@@ -293,11 +295,17 @@ def test_files_said_done_follow_the_batches_stored(con, write_traj, tmp_path, mo
     paths = [write_traj(f"repo__s-{i}", [("ls", f"{i}\n", 0)]) for i in range(7)]
     stored, seen = [], []
 
+    threads = set()
+
     def on_stored(result):
         time.sleep(0.02)  # the writer lags behind the reading
+        threads.add(threading.current_thread().name)
         stored.append(result)
-    writer.load(con, (process_file(str(p)) for p in paths), on_stored, on_file=lambda _r: seen.append(len(stored)))
+    writer.load(con, (process_file(str(p)) for p in paths), on_stored, on_file=lambda _r: seen.append(len(stored)),
+                threaded=threaded)
     assert len(stored) == 7 and len(seen) == 7
+    # stored by the writer's thread, or (not threaded) by the reading one
+    assert threads == ({"redline-ingest-writer"} if threaded else {threading.current_thread().name})
     # file i belongs to batch i // 2: every batch before it is stored when it is said done
     assert all(done >= (i // 2) * 2 for i, done in enumerate(seen)), seen
     assert _count(con, "trials") == 7
@@ -346,3 +354,24 @@ def test_the_ingest_command_runs_without_importing_pyarrow_or_numpy(tmp_path, wr
         assert (_count(con, "labels") > 0) == classify
     finally:
         con.close()
+
+
+def test_a_writer_thread_only_where_the_ingest_process_reads_the_files(tmp_path, write_traj, monkeypatch):
+    from redline.ingest import loader
+
+    asked = []
+    real = loader.load
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("threaded"))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(loader, "load", spy)
+    root = write_traj("repo__t-0", [("ls", "a\n", 0)]).parent.parent
+    for i in range(1, 9):
+        write_traj(f"repo__t-{i}", [(f"echo {i}", f"{i}\n", 0)])
+    for workers, threaded in ((1, True), (2, False)):
+        con = redline.connect(tmp_path / f"w{workers}.duckdb")
+        assert ingest([root], con, workers=workers).ok == 9
+        assert _count(con, "trials") == 9
+        con.close()
+        assert asked[-1] is threaded

@@ -98,9 +98,9 @@ BATCH_EVENTS = 20_000
 BATCH_FILES = 500
 #: ...or this many bytes of Arrow data
 BATCH_BYTES = 256 * 1024**2
-#: batches read and waiting for ingest's writer thread (:mod:`redline.ingest.writer`), beside
-#: the one it writes and the one being read: reading goes on while DuckDB writes, and the rows
-#: waiting stay bounded
+#: batches read and waiting for ingest's writer thread (:mod:`redline.ingest.writer`; only when
+#: the ingest process reads the files itself), beside the one it writes and the one being read:
+#: reading goes on while DuckDB writes, and the rows waiting stay bounded
 WRITE_AHEAD = 1
 #: Python's thread switch interval (seconds) while ingest's writer thread runs (never longer than
 #: it was; restored after): DuckDB takes Python's lock back for moments while it reads a batch's

@@ -330,5 +330,7 @@ def ingest(
     wal = INGEST_CHECKPOINT_WAL if report.workers > 1 else None
     with (dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), threads(con, INGEST_DUCKDB_THREADS),
           checkpoints_every(con, wal), fewer_collections()):
-        load(con, _results(jobs, report.workers, sizes), report.count, on_file, on_read)
+        # a writer thread beside the reading only where this process reads (see writer.load)
+        load(con, _results(jobs, report.workers, sizes), report.count, on_file, on_read,
+             threaded=report.workers == 1)
     return report
