@@ -326,11 +326,11 @@ def ingest(
         on_total(len(found.files))
     sizes = _sizes(jobs)
     report.workers = _worker_count(workers, jobs, sizes)
-    # (read here, the writer thread has time to spare: checkpoints beside the reading, as DuckDB's default has them)
-    wal = INGEST_CHECKPOINT_WAL if report.workers > 1 else None
+    # read here, the files are written by a thread beside the reading (see writer.load), which
+    # has time to spare: it checkpoints beside the reading too, as DuckDB's default has it
+    reads_here = report.workers == 1
+    wal = None if reads_here else INGEST_CHECKPOINT_WAL
     with (dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), threads(con, INGEST_DUCKDB_THREADS),
           checkpoints_every(con, wal), fewer_collections()):
-        # a writer thread beside the reading only where this process reads (see writer.load)
-        load(con, _results(jobs, report.workers, sizes), report.count, on_file, on_read,
-             threaded=report.workers == 1)
+        load(con, _results(jobs, report.workers, sizes), report.count, on_file, on_read, threaded=reads_here)
     return report

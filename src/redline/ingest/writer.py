@@ -5,8 +5,9 @@ and :data:`~redline.limits.BATCH_BYTES` and written in one transaction; a file t
 refuses is stored alone, as an error, so it never costs the rest of its batch.
 
 Where this process reads the files (one worker), batches are written by a thread of their own
-(:class:`_Writer`) while the caller reads the next files: DuckDB lets go of Python's interpreter lock while it inserts and commits, so on two cores
-the writing (about a third of a small ingest) is done beside the reading instead of after it.
+(:class:`_Writer`) while the caller reads the next files: DuckDB lets go of Python's interpreter
+lock while it inserts and commits, so on two cores the writing (about a third of a small ingest)
+is done beside the reading instead of after it.
 At most :data:`~redline.limits.WRITE_AHEAD` batches wait for the writer. DuckDB takes the lock
 back for moments while it reads a batch's rows (each record batch handed over, each one let go):
 Python hands the lock to a thread asking for it only every switch interval (5 ms by default),
@@ -230,8 +231,9 @@ def load(
 ) -> None:
     """Write files' results to the database in batches (bounded by :data:`~redline.limits.BATCH_EVENTS`,
     :data:`~redline.limits.BATCH_FILES` and :data:`~redline.limits.BATCH_BYTES`), stored by a
-    writer thread while the next are read; ``on_stored`` gets each result as stored (an error,
-    when the database refused its rows), in the writer thread; ``on_file`` each file read, in
+    writer thread while the next are read (unless ``threaded`` is false); ``on_stored`` gets
+    each result as stored (an error, when the database refused its rows), in the thread that
+    stored it; ``on_file`` each file read, in
     this one, once the batches before its own are stored (see :class:`_Writer`); ``on_read()``
     once every result is taken, while the last batches may still be written. The local ingest
     and each shard of a dataset ingest (:mod:`redline.distributed.tasks`) load through it.
