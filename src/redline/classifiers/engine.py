@@ -137,7 +137,7 @@ def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame
     roots = tuple(sorted(set(expr.meta.root_names())))
     if df.height < 2 or not roots or not row_wise(expr):
         return df.filter(expr)
-    rows = _distinct_rows(frames, df, expr, roots)
+    rows = _distinct_rows(frames, df, [expr], roots)
     if rows.is_empty():
         return df.clear()
     return df[rows.sort()]
@@ -157,15 +157,10 @@ def distinct_rows(frames: Frames, df: pl.DataFrame, columns: tuple[str, ...]) ->
     return known[1]
 
 
-def _distinct_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr, roots: tuple[str, ...]) -> pl.Series:
-    """The positions (in no order) of the rows of ``df`` where the row-wise ``expr`` holds,
-    evaluated once per distinct combination of ``roots``, the columns it reads."""
-    return distinct_rows(frames, df, roots).filter(expr)["_row"].explode()
-
-
-def _distinct_rows_all(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], roots: tuple[str, ...]) -> pl.Series:
-    """:func:`_distinct_rows` of the AND of row-wise ``conjuncts``, each evaluated only on the
-    distinct values the ones before it keep (polars evaluates both sides of an ``&`` on every
+def _distinct_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], roots: tuple[str, ...]) -> pl.Series:
+    """The positions (in no order) of the rows of ``df`` where every row-wise conjunct holds,
+    evaluated once per distinct combination of ``roots``, the columns they read: each only on
+    the distinct values the ones before it keep (polars evaluates both sides of an ``&`` on every
     row: a rare first conjunct spares the rest most of their work)."""
     kept = distinct_rows(frames, df, roots)
     for conjunct in conjuncts:
@@ -191,14 +186,14 @@ def match_rows(frames: Frames, df: pl.DataFrame, match: Match) -> pl.DataFrame:
         on_text = [c for c in cs if set(c.meta.root_names()) == {"text"}]
         rest = [c for c in cs if not any(c is t for t in on_text)]
         if on_text:
-            rows = _distinct_rows_all(frames, df, on_text, ("text",))
+            rows = _distinct_rows(frames, df, on_text, ("text",))
             if rest and len(rows):
                 rest_expr = _and(rest).alias("_holds")  # type: ignore[union-attr]
                 rows = rows.filter(df[rows].with_columns(rest_expr)["_holds"])
         else:
             rest_expr = _and(rest)  # type: ignore[assignment]
             roots = tuple(sorted(set(rest_expr.meta.root_names())))
-            rows = (_distinct_rows(frames, df, rest_expr, roots) if roots else
+            rows = (_distinct_rows(frames, df, [rest_expr], roots) if roots else
                     df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
                               rest_expr.alias("_holds")).filter("_holds")["_row"])
         found.append(rows)
