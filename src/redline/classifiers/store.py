@@ -55,6 +55,7 @@ from .models.files import TrainedModel
 from .plan import expected, label_models, plan
 from .registry import active_rules
 from .rule import Rule
+from .verdicts import Verdicts
 from .versions import MODEL_PREFIX, recorded_versions, source_digest
 
 #: an output longer than this is read by its head and tail only (see
@@ -378,10 +379,13 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
     report.models = len(ran) - report.rules
     for step in passes:
         keys = step.keys
-        for chunk in batches(con, step.trial_ids, batch_trials=bounds[0], batch_chars=bounds[1], batch_rows=bounds[2],
-                             stored_order=True):
+        chunks = batches(con, step.trial_ids, batch_trials=bounds[0], batch_chars=bounds[1], batch_rows=bounds[2],
+                         stored_order=True)
+        # what one batch works out about a text serves the pass's later batches (one batch: nothing to share)
+        verdicts = Verdicts() if len(chunks) > 1 else None
+        for chunk in chunks:
             frames = read_frames(con, chunk)
-            labels = label_frames(frames, step.rules)
+            labels = label_frames(frames, step.rules, verdicts)
             suggestions = None
             if step.models:
                 # the models need none of what the rules worked out for this batch (it is held in
@@ -398,6 +402,7 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
             report.pairs += len(chunk) * len(keys)
             if on_batch:
                 on_batch(len(chunk))
+        del verdicts
         _cover(con, run_id, step.trial_ids, keys)
     report.trials = len({t for p in passes for t in p.trial_ids})
     report.labels = _complete_run(con, run_id, rules, models)
