@@ -123,7 +123,7 @@ def test_the_memo_keeps_within_its_bound_and_evaluates_what_it_cannot_hold():
         verdicts = Verdicts(limit)
         for _ in range(2):
             rows = values.with_columns(verdicts.slots(table, values).alias("_slot"))
-            assert verdicts.holds(table, "even", rows, expr).to_list() == values.select(expr)["text"].to_list()
+            assert verdicts.holds(table, rows, expr).to_list() == values.select(expr)["text"].to_list()
             assert verdicts.bytes() <= limit
         if limit == 1_000_000:
             assert verdicts.remembered == 1000 and verdicts.evaluated == 1000

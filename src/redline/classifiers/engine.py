@@ -46,7 +46,7 @@ def rule_hits(rule: Rule, frames: Frames) -> pl.DataFrame:
 #: kept, so its id is never reused). Held in an object the version fingerprints do not read
 #: (:mod:`redline.classifiers.fingerprint`): what a process happened to evaluate before must not
 #: change a rule's version
-_SEEN = SimpleNamespace(plans={}, texts={})
+_SEEN = SimpleNamespace(plans={})
 
 #: the key under which a batch's memo holds the run's :class:`~redline.classifiers.verdicts.Verdicts`
 #: (put there by :func:`label_frames`)
@@ -55,14 +55,6 @@ _VERDICTS = "verdicts"
 
 def _verdicts(frames: Frames) -> Verdicts | None:
     return frames._memo.get(_VERDICTS)
-
-
-def _text(expr: pl.Expr) -> str:
-    """:func:`expression_text` of an expression, worked out once per expression object."""
-    known = _SEEN.texts.get(id(expr))
-    if known is None or known[0] is not expr:
-        known = _SEEN.texts[id(expr)] = (expr, expression_text(expr))
-    return known[1]
 
 
 def _table(df: pl.DataFrame, columns: tuple[str, ...]) -> tuple:
@@ -86,7 +78,7 @@ def _where(frames: Frames, table: tuple, rows: pl.DataFrame, expr: pl.Expr) -> p
     verdicts = _verdicts(frames)
     if verdicts is None or "_slot" not in rows.columns or rows.is_empty():
         return rows.filter(expr)
-    return rows.filter(verdicts.holds(table, _text(expr), rows, expr))
+    return rows.filter(verdicts.holds(table, rows, expr))
 
 
 @dataclass(frozen=True)

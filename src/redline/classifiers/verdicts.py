@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from ..limits import CLASSIFY_VERDICT_BYTES
+from .expressions import expression_text
 
 #: the seeds of the two hashes that make a value's 128-bit key
 _SEEDS = (0x2545F4914F6CDD1D, 0x9E3779B97F4A7C15)
@@ -67,6 +68,15 @@ class Verdicts:
         #: rows judged from memory, and rows evaluated, since the run began
         self.remembered = 0
         self.evaluated = 0
+        #: each expression met (by id: it is kept, so its id is not reused while the run lasts)
+        #: with its text
+        self._texts: dict[int, tuple[pl.Expr, str]] = {}
+
+    def _text(self, expr: pl.Expr) -> str:
+        known = self._texts.get(id(expr))
+        if known is None or known[0] is not expr:
+            known = self._texts[id(expr)] = (expr, expression_text(expr))
+        return known[1]
 
     def bytes(self) -> int:
         """What the memo holds now, as estimated for :attr:`limit`."""
@@ -90,11 +100,12 @@ class Verdicts:
             memo.known = pl.concat([memo.known, keys[positions].with_columns(fresh.alias("_slot"))], rechunk=False)
         return slot
 
-    def holds(self, table: tuple, key: str, rows: pl.DataFrame, expr: pl.Expr) -> pl.Series:
-        """``expr`` (row-wise, reading only ``table``'s key columns; known by ``key``, its
-        complete text) on each of ``rows`` (rows of ``table``, with their ``_slot``), null read
-        as false: from memory where an earlier batch evaluated it, evaluated on the others."""
+    def holds(self, table: tuple, rows: pl.DataFrame, expr: pl.Expr) -> pl.Series:
+        """``expr`` (row-wise, reading only ``table``'s key columns) on each of ``rows`` (rows
+        of ``table``, with their ``_slot``), null read as false: from memory where an earlier
+        batch evaluated it (the same expression: the same complete text), evaluated on the others."""
         memo = self._tables[table]
+        key = self._text(expr)
         stored = memo.verdicts.get(key)
         if stored is None and self.bytes() + memo.size * _VERDICT_BITS // 8 <= self.limit:
             stored = memo.verdicts[key] = pl.Series(key, [], pl.Boolean)
