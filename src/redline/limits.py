@@ -170,11 +170,6 @@ CLASSIFY_BATCH_ROWS = 250_000
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
 #: by earlier batches up to the connection's cap
 CLASSIFY_DUCKDB_MEMORY = "256MB"
-#: bytes a classify run's memory of row-wise verdicts may hold (:mod:`redline.classifiers.verdicts`:
-#: about 20 bytes per distinct command, action, output or message seen and 2 bits per such
-#: value and expression evaluated on it); values seen once it is full are evaluated in every
-#: batch that has them, as without it. A million generated actions need about 20 MB
-CLASSIFY_VERDICT_BYTES = 32 * 1024**2
 #: how polars' memory allocator (jemalloc, in its Linux builds) keeps freed memory: in one arena
 #: for all threads (its default, one per thread up to four per core, keeps what one thread freed
 #: from the others), and handed back to the system 25 ms after it was freed (its default: about

@@ -25,7 +25,6 @@ from .expressions import expression_text
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .rowwise import PLACE_COLUMNS, row_wise, within_step
 from .rule import Match, Rule
-from .verdicts import Verdicts
 
 #: the columns of a frame of labels: the labels table's, less what the writer adds
 LABEL_COLUMNS = schema.LABELS.polars_schema(without=("run_id",))
@@ -48,38 +47,6 @@ def rule_hits(rule: Rule, frames: Frames) -> pl.DataFrame:
 #: change a rule's version
 _SEEN = SimpleNamespace(plans={})
 
-#: the key under which a batch's memo holds the run's :class:`~redline.classifiers.verdicts.Verdicts`
-#: (put there by :func:`label_frames`)
-_VERDICTS = "verdicts"
-
-
-def _verdicts(frames: Frames) -> Verdicts | None:
-    return frames._memo.get(_VERDICTS)
-
-
-def _table(df: pl.DataFrame, columns: tuple[str, ...]) -> tuple:
-    """The :class:`~redline.classifiers.verdicts.Verdicts` table of the distinct ``columns`` of
-    frames shaped like ``df`` (its columns and their types)."""
-    return (columns, tuple((name, str(dtype)) for name, dtype in df.schema.items()))
-
-
-def _with_slots(frames: Frames, table: tuple, distinct: pl.DataFrame, columns: list[str] | tuple[str, ...]) -> pl.DataFrame:
-    """``distinct`` (rows distinct in ``columns``) with each row's ``_slot`` in the run's
-    verdicts, when the batch has them."""
-    verdicts = _verdicts(frames)
-    if verdicts is None:
-        return distinct
-    return distinct.with_columns(verdicts.slots(table, distinct.select(columns)).alias("_slot"))
-
-
-def _where(frames: Frames, table: tuple, rows: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
-    """``rows.filter(expr)`` for distinct rows of ``table`` and a :func:`row_wise` ``expr``
-    reading only its columns: from the run's verdicts where an earlier batch evaluated it."""
-    verdicts = _verdicts(frames)
-    if verdicts is None or "_slot" not in rows.columns or rows.is_empty():
-        return rows.filter(expr)
-    return rows.filter(verdicts.holds(table, rows, expr))
-
 
 @dataclass(frozen=True)
 class _Plan:
@@ -88,8 +55,6 @@ class _Plan:
     conjuncts are kept apart, so each is evaluated once per batch."""
 
     groups: tuple[tuple[frozenset[str] | None, tuple[pl.Expr, ...], tuple[pl.Expr | None, ...]], ...]
-    #: per group, the OR of its row-wise parts (None where a part is None)
-    either: tuple[pl.Expr | None, ...] = ()
 
 
 def _and(exprs: list[pl.Expr]) -> pl.Expr | None:
@@ -106,10 +71,7 @@ def _plan(match: Match) -> _Plan:
         place = tuple(c for c in conjuncts if not row_wise(c))
         key = (screen, tuple(expression_text(c) for c in place))
         grouped.setdefault(key, (place, []))[1].append(_and(content))
-    groups = tuple((screen, place, tuple(parts)) for (screen, _), (place, parts) in grouped.items())
-    either = tuple(None if any(p is None for p in parts) else functools.reduce(operator.or_, parts)
-                   for _, _, parts in groups)
-    plan = _Plan(groups, either)
+    plan = _Plan(tuple((screen, place, tuple(parts)) for (screen, _), (place, parts) in grouped.items()))
     _SEEN.plans[id(match)] = (match, plan)
     return plan
 
@@ -121,15 +83,9 @@ def distinct_commands(frames: Frames) -> pl.DataFrame:
     batch."""
     def compute() -> pl.DataFrame:
         content = [c for c in frames.commands.columns if c not in PLACE_COLUMNS]
-        distinct = (frames.commands.select(content).with_row_index("_row")
-                    .group_by(content, maintain_order=True).agg("_row").rename({"_row": "_rows"}))
-        return _with_slots(frames, _command_table(frames), distinct, content)
+        return (frames.commands.select(content).with_row_index("_row")
+                .group_by(content, maintain_order=True).agg("_row").rename({"_row": "_rows"}))
     return frames.memo("distinct_commands", compute)
-
-
-def _command_table(frames: Frames) -> tuple:
-    """The verdicts table of the batch's distinct commands (:func:`distinct_commands`)."""
-    return _table(frames.commands, tuple(c for c in frames.commands.columns if c not in PLACE_COLUMNS))
 
 
 def commands_by_program(frames: Frames) -> dict[str | None, pl.DataFrame]:
@@ -193,8 +149,7 @@ def distinct_rows(frames: Frames, df: pl.DataFrame, columns: tuple[str, ...]) ->
     that reads them: a row-wise expression over these columns is evaluated once per
     combination (agents and tools repeat their outputs and words)."""
     def group() -> tuple[pl.DataFrame, pl.DataFrame]:
-        distinct = df.select(columns).with_row_index("_row").group_by(columns).agg("_row")
-        return df, _with_slots(frames, _table(df, columns), distinct, columns)
+        return df, df.select(columns).with_row_index("_row").group_by(columns).agg("_row")
     key = ("distinct", id(df), columns)
     known = frames.memo(key, group)
     if known[0] is not df:  # another frame since collected at the same address
@@ -208,9 +163,8 @@ def _distinct_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], r
     the distinct values the ones before it keep (polars evaluates both sides of an ``&`` on every
     row: a rare first conjunct spares the rest most of their work)."""
     kept = distinct_rows(frames, df, roots)
-    table = _table(df, roots)
     for conjunct in conjuncts:
-        kept = _where(frames, table, kept, conjunct)
+        kept = kept.filter(conjunct)
         if kept.is_empty():
             break
     return kept["_row"].explode()
@@ -277,7 +231,7 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
     if columns is not None:
         commands = commands.select(columns)
     found: list[pl.Series] = []
-    for (screen, place, parts), either in zip(plan.groups, plan.either):
+    for screen, place, parts in plan.groups:
         if screen is None:
             candidates = distinct_commands(frames)
         else:
@@ -286,10 +240,10 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
             if not present:
                 continue
             candidates = pl.concat(present, rechunk=False) if len(present) > 1 else present[0]
-        if either is None:  # a branch with no row-wise conjunct: all candidates
+        if any(p is None for p in parts):  # a branch with no row-wise conjunct: all candidates
             rows = candidates["_rows"].explode()
         else:
-            rows = _where(frames, _command_table(frames), candidates, either)["_rows"].explode()
+            rows = candidates.filter(functools.reduce(operator.or_, parts))["_rows"].explode()
         if place and len(rows):
             rows = rows.filter(_place_mask(frames, place, rows))
         found.append(rows)
@@ -429,14 +383,8 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
     return _finish(out, rule)
 
 
-def label_frames(frames: Frames, rules: Iterable[Rule], verdicts: Verdicts | None = None) -> pl.DataFrame:
-    """All labels the rules give to the rows in ``frames``: one row per (step, label).
-
-    ``verdicts``: what earlier batches of the same run worked out
-    (:mod:`redline.classifiers.verdicts`): row-wise expressions are then evaluated only on the
-    values none of them evaluated; the labels are the same either way."""
-    if verdicts is not None:
-        frames._memo[_VERDICTS] = verdicts
+def label_frames(frames: Frames, rules: Iterable[Rule]) -> pl.DataFrame:
+    """All labels the rules give to the rows in ``frames``: one row per (step, label)."""
     parts = [rule_hits(rule, frames) for rule in rules]
     parts = [p for p in parts if not p.is_empty()]
     if not parts:

@@ -55,7 +55,6 @@ from .models.files import TrainedModel
 from .plan import expected, label_models, plan
 from .registry import active_rules
 from .rule import Rule
-from .verdicts import Verdicts
 from .versions import MODEL_PREFIX, recorded_versions, source_digest
 
 #: an output longer than this is read by its head and tail only (see
@@ -412,12 +411,10 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
         keys = step.keys
         chunks = batches(con, step.trial_ids, batch_trials=bounds[0], batch_chars=bounds[1], batch_rows=bounds[2],
                          stored_order=True)
-        # what one batch works out about a text serves the pass's later batches (one batch: nothing to share)
-        verdicts = Verdicts() if len(chunks) > 1 else None
         stored = stored_rows(con) if len(chunks) > 1 else None
         for chunk in chunks:
             frames = read_frames(con, chunk, stored=stored)
-            labels = label_frames(frames, step.rules, verdicts)
+            labels = label_frames(frames, step.rules)
             suggestions = None
             if step.models:
                 # the models need none of what the rules worked out for this batch (it is held in
@@ -434,7 +431,7 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
             report.pairs += len(chunk) * len(keys)
             if on_batch:
                 on_batch(len(chunk))
-        del verdicts, stored
+        del stored
         _cover(con, run_id, step.trial_ids, keys)
     report.trials = len({t for p in passes for t in p.trial_ids})
     report.labels = _complete_run(con, run_id, rules, models)
