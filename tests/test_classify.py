@@ -335,3 +335,20 @@ def test_the_classify_command_runs_without_importing_pyarrow(tmp_path, write_tra
     # the script's kill is found on the step that runs it, from the step that wrote it
     assert [r[0] for r in rows] == ["PKG-INSTALL", "PROC-KILL"]
     assert rows[1][1] > rows[1][2]
+
+
+def test_frames_read_with_the_runs_stored_ranges_are_those_read_alone(con, write_traj):
+    """classify finds where each trial's rows are stored once per pass (:func:`stored_rows`),
+    not once per batch: each batch read so is the batch read alone."""
+    from redline.classifiers.store import batches, read_frames, stored_rows
+    for i in range(6):
+        write_traj(f"r__s-{i}", [(f"kill {i}", "x" * 50 * i, 0), ("ls; pwd", "", 0)])
+    ingest([write_traj("r__s-6", [("ls", "", 0)]).parent.parent], con)
+    stored = stored_rows(con)
+    chunks = batches(con, batch_trials=2, stored_order=True)
+    assert len(chunks) > 2
+    for chunk in [*chunks, chunks[0] + chunks[-1], ["no such trial"]]:
+        alone, ranged = read_frames(con, chunk), read_frames(con, chunk, stored=stored)
+        assert ranged.commands.height or chunk == ["no such trial"]
+        for name in ("trials", "events", "commands", "actions", "observations", "messages"):
+            assert getattr(alone, name).equals(getattr(ranged, name)), name

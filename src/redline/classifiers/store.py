@@ -95,25 +95,56 @@ def _release(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"SET memory_limit = '{limit}'")
 
 
-def _stored_between(con: duckdb.DuckDBPyConnection, table: str) -> str:
+def _is_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``table`` is a table of the current schema (a view, such as the tables of a
+    database attached to a dataset, has no rowid)."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                            "AND schema_name = current_schema() AND table_name = ?", [table]).fetchall()[0][0])
+
+
+#: the tables whose rows :func:`read_frames` reads by stored range
+_RANGED = ("events", "commands")
+
+
+def stored_rows(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame | None]:
+    """Where each trial's rows are stored, per table of :data:`_RANGED`: a frame of
+    (``trial_id``, ``first``, ``last`` rowid), or None for a view (no rowid). Read once for
+    a whole run (a scan of each table's ``trial_id``), it spares every batch's
+    :func:`read_frames` a scan of its own."""
+    return {table: _frame(con, f"SELECT trial_id, min(rowid) AS first, max(rowid) AS last FROM {table} "
+                               "GROUP BY trial_id") if _is_table(con, table) else None for table in _RANGED}
+
+
+def _stored_between(con: duckdb.DuckDBPyConnection, table: str, trial_ids: Sequence[str],
+                    stored: dict[str, pl.DataFrame | None] | None) -> str:
     """A condition on ``rowid`` that holds the rows of ``table`` of the trials in ``_classify_ids``:
     from the first to the last of them as stored. DuckDB skips the blocks outside it unread,
     where a join with the trials reads (and decompresses) every block of the columns asked for
     that holds any of them; a trial's rows are stored together, so a batch of trials stored
     together (:func:`batches` with ``stored_order``) is read from its own blocks, where one
     scattered over the table makes every batch read the whole table (about three times the
-    batch's own cost on a million actions). Finding the range reads the ``trial_id`` column alone.
+    batch's own cost on a million actions). The range comes from ``stored``
+    (:func:`stored_rows`) when given, else from reading the ``trial_id`` column.
     A view (the tables of a database attached to a dataset) has no rowid: it is read whole."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                       "AND schema_name = current_schema() AND table_name = ?", [table]).fetchall()[0][0]:
-        return "true"
-    first, last = con.execute(f"SELECT min(rowid), max(rowid) FROM {table} "
-                              "WHERE trial_id IN (SELECT value FROM _classify_ids)").fetchall()[0]
+    if stored is None:
+        if not _is_table(con, table):
+            return "true"
+        first, last = con.execute(f"SELECT min(rowid), max(rowid) FROM {table} "
+                                  "WHERE trial_id IN (SELECT value FROM _classify_ids)").fetchall()[0]
+    else:
+        ranges = stored[table]
+        if ranges is None:
+            return "true"
+        first, last = ranges.filter(pl.col("trial_id").is_in(list(trial_ids))).select(
+            pl.col("first").min(), pl.col("last").max()).row(0)
     return "false" if first is None else f"rowid BETWEEN {int(first)} AND {int(last)}"
 
 
-def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str]) -> Frames:
-    """The :class:`~redline.classifiers.frames.Frames` of these trials, read from the database.
+def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str], *,
+                stored: dict[str, pl.DataFrame | None] | None = None) -> Frames:
+    """The :class:`~redline.classifiers.frames.Frames` of these trials, read from the database
+    (``stored``: where each trial's rows are, :func:`stored_rows`, when the caller reads many
+    batches).
 
     Outputs longer than the window come as their head and tail, with their length in
     ``text_chars``, so a batch never holds a long output whole. ``events`` keeps only the
@@ -131,11 +162,11 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str]) -> Fra
             f"CASE WHEN {_LONG_OUTPUT} THEN length(text) END AS text_chars, "
             "tool, exit_code, action_seq, parse_error, "
             "attrs->>'command_type' AS command_type, attrs FROM events "
-            f"WHERE {_stored_between(con, 'events')} AND trial_id IN (SELECT value FROM _classify_ids) "
+            f"WHERE {_stored_between(con, 'events', trial_ids, stored)} AND trial_id IN (SELECT value FROM _classify_ids) "
             "ORDER BY trial_id, seq", [WINDOW_GAP]
         )
         commands = _frame(con,
-            f"SELECT * FROM commands WHERE {_stored_between(con, 'commands')} "
+            f"SELECT * FROM commands WHERE {_stored_between(con, 'commands', trial_ids, stored)} "
             "AND trial_id IN (SELECT value FROM _classify_ids) ORDER BY trial_id, seq, idx"
         )
     finally:
@@ -378,9 +409,11 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
     report.models = len(ran) - report.rules
     for step in passes:
         keys = step.keys
-        for chunk in batches(con, step.trial_ids, batch_trials=bounds[0], batch_chars=bounds[1], batch_rows=bounds[2],
-                             stored_order=True):
-            frames = read_frames(con, chunk)
+        chunks = batches(con, step.trial_ids, batch_trials=bounds[0], batch_chars=bounds[1], batch_rows=bounds[2],
+                         stored_order=True)
+        stored = stored_rows(con) if len(chunks) > 1 else None
+        for chunk in chunks:
+            frames = read_frames(con, chunk, stored=stored)
             labels = label_frames(frames, step.rules)
             suggestions = None
             if step.models:
@@ -398,6 +431,7 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
             report.pairs += len(chunk) * len(keys)
             if on_batch:
                 on_batch(len(chunk))
+        del stored
         _cover(con, run_id, step.trial_ids, keys)
     report.trials = len({t for p in passes for t in p.trial_ids})
     report.labels = _complete_run(con, run_id, rules, models)
