@@ -15,8 +15,10 @@ from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_opti
 
 
 #: what classifying imports, when ingest hands over to it in the same process (``--classify``)
+#: (not NumPy and the models' scoring: those load once the first batch's rules are done, so that
+#: they are not in memory beside the rules' work)
 CLASSIFY_MODULES = ("redline.classifiers.store", "redline.classifiers.registry",
-                    "redline.classifiers.models.available", "redline.classifiers.models.compact")
+                    "redline.classifiers.models.available")
 
 
 def _import_in_thread(modules) -> threading.Thread:
