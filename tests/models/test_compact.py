@@ -174,3 +174,40 @@ def test_a_classify_with_the_shipped_models_imports_neither_scikit_learn_scipy_n
     applied, decided, imported = done.stdout.split(" ", 2)
     assert int(applied) == len(MODELS) and int(decided) > 0
     assert imported.strip() == "[]"
+
+
+_LOAD_THEN_SCORE = """
+import sys
+import polars as pl
+from redline.classifiers.models.available import available_models
+from redline.classifiers.models.inputs import example_inputs
+models = available_models()
+before = "numpy" in sys.modules
+from redline.classifiers.models.scoring import scores
+inputs = example_inputs([{"text": "I will copy my files before the shutdown."}], "message").with_columns(
+    pl.lit("t").alias("trial_id"), pl.lit(0, pl.Int32).alias("seq"))
+print(before, scores(models[0], inputs).shape)
+"""
+
+
+def test_loading_the_shipped_models_needs_no_numpy_until_they_score(tmp_path, monkeypatch):
+    # a classify run loads the models before its first batch and scores them after the batch's
+    # rules: NumPy and the arrays are not in memory while the rules run
+    monkeypatch.setenv("REDLINE_MODELS", str(tmp_path / "none"))
+    out = subprocess.run([sys.executable, "-c", _LOAD_THEN_SCORE], capture_output=True, text=True, check=True)
+    assert out.stdout.split(" ", 1) == ["False", "(1, 1)\n"]
+
+
+def test_compact_arrays_that_match_their_hash_but_not_their_parameters_are_refused_when_they_score(tmp_path,
+                                                                                                   small_model):
+    path = save(small_model, tmp_path)
+    meta = json.loads(path.read_text())
+    meta["compact"]["parts"] = meta["compact"]["parts"][:1] + meta["compact"]["parts"]  # one part too many
+    path.write_text(json.dumps(meta))
+    model = load(get_model("MSG-SELFPRES"), tmp_path)  # the bytes are the ones saved
+    with pytest.raises(ModelError, match="not a compact model redline can score"):
+        scores(model, _inputs(["Copy my files before they stop me."], "message"))
+    meta["compact"]["parts"][0]["column"] = "task"
+    path.write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="reads inputs the model does not declare"):
+        load(get_model("MSG-SELFPRES"), tmp_path)  # what it reads is checked on loading

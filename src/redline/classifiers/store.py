@@ -52,6 +52,7 @@ from ..limits import (CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_
 from .frames import EVENT_CONTEXT_COLUMNS, WINDOW_GAP, Frames, build_frames
 from .models.apply import apply_models
 from .models.files import TrainedModel
+from .models.inputs import model_frames
 from .plan import expected, label_models, plan
 from .registry import active_rules
 from .rule import Rule
@@ -418,8 +419,9 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
             suggestions = None
             if step.models:
                 # the models need none of what the rules worked out for this batch (it is held in
-                # the frames' memo): a fresh memo lets it go before the models build their inputs
-                frames = replace(frames, _memo={})
+                # the frames' memo) and read only the events and trials: the rest goes before the
+                # models build their inputs
+                frames = model_frames(frames)
                 labels, suggestions = apply_models(frames, labels, step.models)
                 report.suggestions += suggestions.height
             del frames  # before the inserts, which take memory of their own

@@ -15,8 +15,10 @@ from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_opti
 
 
 #: what classifying imports, when ingest hands over to it in the same process (``--classify``)
+#: (not NumPy and the models' scoring: those load once the first batch's rules are done, so that
+#: they are not in memory beside the rules' work)
 CLASSIFY_MODULES = ("redline.classifiers.store", "redline.classifiers.registry",
-                    "redline.classifiers.models.available", "redline.classifiers.models.compact")
+                    "redline.classifiers.models.available")
 
 
 def _import_in_thread(modules) -> threading.Thread:
@@ -72,7 +74,12 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
 
 def _classify_after(db_path: str, models_dir, no_models: bool, progress_mode: str | None):
     """What ``--classify`` runs once the ingest is reported: a classify of the database on the
-    ingest's connection, as ``redline classify`` does."""
+    ingest's connection, as ``redline classify`` does. The process is set up for classifying
+    now, before the ingest imports what classifying needs."""
+    from .classify import classifying_process
+
+    classifying_process()
+
     def then(con, report) -> None:
         from .classify import classify_database
 

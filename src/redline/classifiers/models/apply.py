@@ -23,8 +23,8 @@ threshold (at least the best one).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from ... import schema
@@ -32,8 +32,10 @@ from ..engine import EVIDENCE_CHARS, LABEL_COLUMNS
 from ..frames import Frames
 from .files import TrainedModel
 from .inputs import step_inputs
-from .scoring import scores as fast_scores
 from .spec import INPUTS
+
+if TYPE_CHECKING:  # NumPy (and the scoring that needs it) is imported when a model first scores:
+    import numpy as np  # a classify run's first batch is then labelled by its rules without it
 
 #: characters of a step's text kept as a model label's or suggestion's evidence
 MODEL_EVIDENCE_CHARS = 200
@@ -51,6 +53,8 @@ def model_inputs(frames: Frames, unit: str, inputs: Sequence[str] | None = None)
 def model_scores(frames: Frames, model: TrainedModel) -> np.ndarray:
     """``model.scores`` of the batch's inputs of its unit, computed by :mod:`.scoring`: each
     distinct input once, hashed features shared with the batch's other models of the same inputs."""
+    from .scoring import scores as fast_scores
+
     cache = frames.memo(("model-cache", model.spec.unit, model.spec.inputs), dict)
     return fast_scores(model, model_inputs(frames, model.spec.unit, model.spec.inputs), cache)
 
@@ -58,6 +62,8 @@ def model_scores(frames: Frames, model: TrainedModel) -> np.ndarray:
 def scored_steps(frames: Frames, model: TrainedModel) -> pl.DataFrame:
     """trial_id, seq, score (highest class probability), best (its class), text: every step of
     the model's unit in the batch."""
+    import numpy as np
+
     inputs = model_inputs(frames, model.spec.unit, model.spec.inputs)
     scores = model_scores(frames, model)
     best = scores.argmax(axis=1) if scores.size else np.zeros(0, dtype=int)
@@ -103,6 +109,8 @@ def _merge_label_model(labels: pl.DataFrame, frames: Frames, model: TrainedModel
 
 
 def _suggestions(labels: pl.DataFrame, frames: Frames, model: TrainedModel) -> pl.DataFrame:
+    import numpy as np
+
     inputs = model_inputs(frames, model.spec.unit, model.spec.inputs)
     scores = model_scores(frames, model)
     if inputs.height == 0:

@@ -87,6 +87,9 @@ def sklearn_version() -> str:
 class _Pipeline:
     """The ``pipeline`` field of :class:`TrainedModel`: read by the model's loader on first use."""
 
+    #: the model's attribute holding the loader
+    loader = "load_pipeline"
+
     def __set_name__(self, owner: type, name: str) -> None:
         self.attr = f"_{name}"
 
@@ -94,21 +97,30 @@ class _Pipeline:
         if obj is None:
             return None  # the field's default
         value = obj.__dict__.get(self.attr)
-        if value is None and obj.load_pipeline is not None:
-            value = obj.__dict__[self.attr] = obj.load_pipeline()
+        load = getattr(obj, self.loader)
+        if value is None and load is not None:
+            value = obj.__dict__[self.attr] = load()
         return value
 
     def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__[self.attr] = value
 
 
+class _Compact(_Pipeline):
+    """The ``compact`` field of :class:`TrainedModel`: decoded by the model's loader on first use."""
+
+    loader = "load_compact"
+
+
 @dataclass(eq=False, repr=False)
 class TrainedModel:
     """A fitted pipeline with what it is: its spec, threshold, classes and metadata.
 
-    A loaded model with a compact form (:mod:`.compact`) is scored from that form; its
-    scikit-learn pipeline is read from the skops file (``load_pipeline``) only when something
-    asks for :attr:`pipeline` (:meth:`scores`, saving it again)."""
+    A loaded model with a compact form (:mod:`.compact`) is scored from that form, decoded
+    (``load_compact``) when it first scores: the arrays need NumPy, which a classify run then
+    imports only once a batch's rules are done, not beside them. Its scikit-learn pipeline is
+    read from the skops file (``load_pipeline``) only when something asks for :attr:`pipeline`
+    (:meth:`scores`, saving it again)."""
 
     spec: ModelSpec
     pipeline: Any = _Pipeline()
@@ -118,9 +130,11 @@ class TrainedModel:
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     #: the pipeline's compact inference form, when it has one
-    compact: Compact | None = None
+    compact: Compact | None = _Compact()
     #: reads the pipeline when it is first asked for (a loaded model with a compact form)
     load_pipeline: Callable[[], Any] | None = None
+    #: decodes the compact form when it is first asked for (a loaded model with one)
+    load_compact: Callable[[], Compact] | None = None
 
     def __repr__(self) -> str:
         return f"TrainedModel({self.id!r}, version={self.version!r}, threshold={self.threshold!r})"
@@ -287,17 +301,25 @@ def load(spec: ModelSpec, folder: str | os.PathLike[str]) -> TrainedModel:
     if isinstance(meta.get("compact"), dict):
         npz_path = json_path.with_suffix(".npz")
         arrays = _read(npz_path, meta["compact"].get("sha256"), json_path)
-        try:
-            from . import compact as compact_form
-
-            model.compact = compact_form.from_files(meta["compact"], arrays)
-        except (ValueError, KeyError, OSError) as exc:
-            raise ModelError(f"{npz_path}: not a compact model redline can score ({exc}): retrain it") from None
-        if any(p.column not in spec.inputs for p in model.compact.parts):
+        parts = meta["compact"].get("parts")
+        if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+            raise ModelError(f"{npz_path}: not a compact model redline can score (no parts): retrain it")
+        if any(str(p.get("column")) not in spec.inputs for p in parts):
             raise ModelError(f"{npz_path}: reads inputs the model does not declare: retrain it")
+        model.load_compact = partial(_compact, meta["compact"], arrays, npz_path)
     else:
         model.pipeline  # noqa: B018 - no compact form: the pipeline is what scores, checked now
     return model
+
+
+def _compact(params: dict[str, Any], arrays: bytes, npz_path: Path) -> Compact:
+    """The compact form of a model's ``.npz`` bytes (already checked against its metadata)."""
+    from . import compact as compact_form  # NumPy: once the model scores
+
+    try:
+        return compact_form.from_files(params, arrays)
+    except (ValueError, KeyError, OSError) as exc:
+        raise ModelError(f"{npz_path}: not a compact model redline can score ({exc}): retrain it") from None
 
 
 def _pipeline(spec: ModelSpec, meta: dict[str, Any], data: bytes, json_path: Path) -> Any:

@@ -14,6 +14,7 @@ labelling loop see exactly the same inputs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import polars as pl
 
@@ -73,6 +74,16 @@ def action_inputs(frames: Frames, inputs: Sequence[str] = INPUTS["action"]) -> p
     built = [_cut("command", "_command").alias("command")] + (
         [_context("thought", "_thought")] if "thought" in inputs else [])
     return out.select("trial_id", pl.col("seq").cast(pl.Int32), *built)
+
+
+def model_frames(frames: Frames) -> Frames:
+    """``frames`` with only what the models' inputs are built from (``events`` and ``trials``),
+    the other frames empty and no memo: classifying lets the rest of a batch go (its commands,
+    outputs and what the rules worked out: about a third of the batch's memory) before the
+    models build their inputs."""
+    return replace(frames, commands=frames.commands.clear(), actions=frames.actions.clear(),
+                   observations=frames.observations.clear(), messages=frames.messages.clear(),
+                   output_shift=frames.output_shift.clear(), _memo={})
 
 
 def step_inputs(frames: Frames, unit: str, inputs: Sequence[str] | None = None) -> pl.DataFrame:
