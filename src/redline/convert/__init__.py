@@ -281,9 +281,9 @@ class TableBuilder:
     def _flush(self) -> None:
         for name, rows, layout in (("trials", self._t, TRIALS), ("commands", self._c, COMMANDS)):
             if rows:
-                self._batches[name].append(layout.batch(list(zip(*rows))))
+                self._batches[name].append(list(zip(*rows)))
         if self._ecols[0]:
-            self._batches["events"].append(EVENTS.batch(self._ecols))
+            self._batches["events"].append(self._ecols)
         self._t, self._c = [], []
         self._ecols = [[] for _ in _EVENT_COLUMNS]
         self._chars = 0
