@@ -96,7 +96,7 @@ FLUSH_CHARS = 64 * 1024**2
 BATCH_EVENTS = 20_000
 #: ...or this many files...
 BATCH_FILES = 500
-#: ...or this many bytes of Arrow data
+#: ...or about this many bytes of Arrow data (text and eight bytes a value, as the rows are built)
 BATCH_BYTES = 256 * 1024**2
 #: batches read and waiting for ingest's writer thread (:mod:`redline.ingest.writer`; only when
 #: the ingest process reads the files itself), beside the one it writes and the one being read:

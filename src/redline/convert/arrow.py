@@ -4,7 +4,8 @@ Ingest hands its rows to DuckDB through the Arrow C stream interface, which Duck
 itself; building them needs Arrow's memory layout, not pyarrow's library. pyarrow (with NumPy,
 which it loads) costs an ingest about 0.07 s to import and 38 MB of resident memory, a fifth of
 the whole process on a small corpus; nanoarrow costs 0.01 s and 5 MB, and builds string and
-integer columns from Python lists about as fast. :meth:`Rows.to_arrow` gives a pyarrow table
+integer columns from Python lists about as fast, value for value; each call costs as much as
+a thousand values, so rows are built once for many files (see :class:`Rows`). :meth:`Rows.to_arrow` gives a pyarrow table
 (loading pyarrow then) to what needs one: a Parquet writer, a rule example's frames, rows
 travelling between processes.
 """
