@@ -26,7 +26,7 @@ from ..limits import FLUSH_CHARS, FLUSH_COMMANDS
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-__all__ = ["Rows", "concat", "rows_of", "to_arrow"]
+__all__ = ["Rows", "concat", "rows_of", "share", "to_arrow"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
@@ -200,6 +200,26 @@ def concat(parts: list) -> Any:
     import pyarrow as pa
 
     return pa.concat_tables([to_arrow(p) for p in parts])
+
+
+def share(tables: list[Rows]) -> Rows:
+    """The rows of ``tables`` joined (:func:`concat`) and built, each table's own batches
+    turned into slices of the joined ones (no copy): their Python values are let go, and the
+    joined rows are built once for all of them. Returns the joined rows."""
+    joined = concat(tables)
+    chunks = joined.chunks
+    at, offset = 0, 0  # the joined batch the next table's rows start in, and where in it
+    for table in tables:
+        parts, wanted = [], table.num_rows
+        while wanted:
+            chunk = chunks[at]
+            take = min(wanted, chunk.length - offset)
+            parts.append(chunk[offset:offset + take])
+            wanted, offset = wanted - take, offset + take
+            if offset == chunk.length:
+                at, offset = at + 1, 0
+        table.parts = parts
+    return joined
 
 
 def _joined(tables: list[Rows]) -> list[Any]:
