@@ -174,7 +174,12 @@ class Rows:
         """The rows as a pyarrow table (one chunk per record batch)."""
         import pyarrow as pa
 
-        return pa.table(self)
+        chunks = self.chunks
+        if all(c.offset == 0 for c in chunks):
+            return pa.table(self)
+        # slices of joined rows (see share): pyarrow imports a record batch only at offset 0
+        return pa.Table.from_batches([pa.RecordBatch.from_struct_array(pa.array(c)) for c in chunks],
+                                     schema=pa.schema(self.layout.schema))
 
     def to_pylist(self) -> list[dict]:
         return self.to_arrow().to_pylist()
