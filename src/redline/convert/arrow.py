@@ -5,9 +5,9 @@ itself; building them needs Arrow's memory layout, not pyarrow's library. pyarro
 which it loads) costs an ingest about 0.07 s to import and 38 MB of resident memory, a fifth of
 the whole process on a small corpus; nanoarrow costs 0.01 s and 5 MB, and builds string and
 integer columns from Python lists about as fast, value for value; each call costs as much as
-a thousand values, so rows are built once for many files (see :class:`Rows`). :meth:`Rows.to_arrow` gives a pyarrow table
-(loading pyarrow then) to what needs one: a Parquet writer, a rule example's frames, rows
-travelling between processes.
+a thousand values, so rows are built once for many files (see :class:`Rows`).
+:meth:`Rows.to_arrow` gives a pyarrow table (loading pyarrow then) to what needs one: a Parquet
+writer, a rule example's frames, rows travelling between processes.
 """
 
 from __future__ import annotations
@@ -154,7 +154,9 @@ class Rows:
         self.parts = parts
         self.num_rows: int = sum(_length(p) for p in parts)
         #: about the bytes of its buffers (see :func:`_estimate`)
-        self.nbytes: int = sum(_estimate(layout, p) for p in parts if isinstance(p, list)) if nbytes is None else nbytes
+        if nbytes is None:
+            nbytes = sum(_estimate(layout, p) for p in parts if isinstance(p, list))
+        self.nbytes: int = nbytes
 
     @property
     def chunks(self) -> list[Any]:

@@ -43,15 +43,22 @@ _PATHS = Layout(schema.Table("_batch_paths", "the paths of a batch's files",
 
 def joined(results: list[FileResult]) -> dict[str, Any]:
     """Each table's rows of these files, one after the other (None where none has any): built
-    once for all of them, each file's own rows then slices of these (:func:`~redline.convert.share`)."""
-    tables = {}
+    once for all of them, each file's own rows then slices of these
+    (:func:`~redline.convert.share`); rows from worker processes are joined as they are."""
+    tables: dict[str, Any] = {}
     for name in TABLES:
         parts = [t for r in results if (t := getattr(r, name)) is not None]
-        tables[name] = (share(parts) if all(isinstance(p, Rows) for p in parts) else concat(parts)) if parts else None
+        if not parts:
+            tables[name] = None
+        elif all(isinstance(p, Rows) for p in parts):
+            tables[name] = share(parts)
+        else:
+            tables[name] = concat(parts)
     return tables
 
 
-def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult], tables: dict[str, Any] | None = None) -> None:
+def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult],
+                tables: dict[str, Any] | None = None) -> None:
     """Replace what the database holds for these files with the new results, atomically
     (``tables``: their rows as :func:`joined` gives them, when joined already)."""
     if not results:
