@@ -127,7 +127,7 @@ INGEST_CHECKPOINT_WAL = "128MiB"
 #: files read by the ingest process itself that add up to this many bytes are checkpointed at
 #: :data:`INGEST_CHECKPOINT_WAL` too: past a few batches, checkpointing each one costs more
 #: CPU than the writer thread hides (2,000 trajectories, 540 MB, one worker: 6.9 CPU s against
-#: 7.5 at DuckDB's default; at 64 MB the default is no slower)
+#: 7.5 at DuckDB's default); a small ingest is faster at the default (the Scout-like logs, 3.5 MB)
 INGEST_CHECKPOINT_MIN_BYTES = 64 * 1024**2
 #: Python's garbage-collector thresholds while ingest reads and writes (generation 0, 1, 2;
 #: restored after): reading makes millions of short-lived objects and keeps a growing parse
