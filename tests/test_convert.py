@@ -127,3 +127,48 @@ def test_rows_are_the_arrow_data_pyarrow_makes_of_the_same_values():
     assert convert.concat([rows, expected]).equals(pa.concat_tables([expected, expected]))
 
 
+
+
+def _file_rows(key: str, events: list[Event]):
+    builder = TableBuilder()
+    builder.add(_trial(key, events))
+    return builder.tables()
+
+
+def test_many_files_rows_are_built_as_one_record_batch_with_the_same_values():
+    """Each file's rows wait as Python values; joined, the files' rows are one record batch per
+    table (built once), holding what each file's rows hold, in order."""
+    files = _file_rows_each(5)
+    alone = [[rows.to_arrow().to_pylist() for rows in tables] for tables in _file_rows_each(5)]
+    for t in range(3):
+        joined = convert.concat([tables[t] for tables in files])
+        table = joined.to_arrow()
+        assert table.column(0).num_chunks == 1
+        assert table.to_pylist() == [row for tables in alone for row in tables[t]]
+        assert joined.num_rows == sum(tables[t].num_rows for tables in files)
+
+
+def _file_rows_each(n: int):
+    return [_file_rows(f"k{i}", _events()) for i in range(n)]
+
+
+def test_shared_rows_are_slices_of_the_joined_rows_and_read_the_same(monkeypatch):
+    """convert.share joins files' rows and turns each file's own into slices of the joined ones:
+    each file still reads as its own rows (the writer stores a file alone that way when the
+    database refuses its batch), across the joined record batches' boundaries too."""
+    import duckdb
+
+    monkeypatch.setattr(convert.arrow, "FLUSH_COMMANDS", 12)  # joined batches end mid-way
+    files = _file_rows_each(4)
+    expected = [[rows.to_arrow().to_pylist() for rows in tables] for tables in _file_rows_each(4)]
+    con = duckdb.connect()
+    for t in range(3):
+        joined = convert.share([tables[t] for tables in files])
+        assert joined.to_arrow().to_pylist() == [row for tables in expected for row in tables[t]]
+        for tables, want in zip(files, expected):
+            assert tables[t].to_arrow().to_pylist() == want[t]
+            con.register("one", tables[t])
+            assert con.execute("SELECT count(*) FROM one").fetchall() == [(len(want[t]),)]
+            con.unregister("one")
+    fresh = _file_rows_each(2)  # 10 events a file, 12 rows at most a joined batch: two batches
+    assert len(convert.share([fresh[0][1], fresh[1][1]]).chunks) == 2

@@ -267,6 +267,26 @@ def test_ingest_checkpoints_and_collects_garbage_less_often_and_restores_both_af
     assert _count(con, "events") == report.events > 0
 
 
+def test_reading_much_in_this_process_checkpoints_less_often_too(con, write_traj, tmp_path, monkeypatch):
+    """Files adding up to INGEST_CHECKPOINT_MIN_BYTES, read by one worker, are checkpointed at
+    INGEST_CHECKPOINT_WAL as with worker processes; the setting is restored after."""
+    from redline.db import memory_bytes
+    from redline.ingest import loader
+    from redline.limits import INGEST_CHECKPOINT_WAL
+
+    for i in range(3):
+        write_traj(f"repo__a-{i}", [("ls", "a\n", 0)])
+    monkeypatch.setattr(loader, "INGEST_CHECKPOINT_MIN_BYTES", 1)
+    setting = "SELECT current_setting('checkpoint_threshold')"
+    before = con.execute(setting).fetchone()[0]
+    during = []
+    report = ingest([tmp_path / "runs"], con, workers=1,
+                    on_file=lambda _r: during.append(con.execute(setting).fetchone()[0]))
+    assert report.ok == 3 and report.workers == 1 and len(during) == 3
+    assert all(memory_bytes(wal) >= memory_bytes(INGEST_CHECKPOINT_WAL) for wal in during)
+    assert con.execute(setting).fetchone()[0] == before
+
+
 def test_overlapping_ingests_leave_the_collector_raised_until_the_last_one_ends():
     import gc
 

@@ -96,7 +96,7 @@ FLUSH_CHARS = 64 * 1024**2
 BATCH_EVENTS = 20_000
 #: ...or this many files...
 BATCH_FILES = 500
-#: ...or this many bytes of Arrow data
+#: ...or about this many bytes of Arrow data (text and eight bytes a value, as the rows are built)
 BATCH_BYTES = 256 * 1024**2
 #: batches read and waiting for ingest's writer thread (:mod:`redline.ingest.writer`; only when
 #: the ingest process reads the files itself), beside the one it writes and the one being read:
@@ -121,8 +121,14 @@ INGEST_DUCKDB_THREADS = 1
 #: rows wait in DuckDB's buffer pool until the checkpoint, within :data:`INGEST_DUCKDB_MEMORY`.
 #: When ingest reads the files itself, its writer thread waits for the reading: it checkpoints
 #: at DuckDB's default, beside the reading, and leaves less to the last checkpoint, which
-#: nothing runs beside (1,000 Inspect samples: about 0.1 s less, and 10 MB less memory)
+#: nothing runs beside (1,000 Inspect samples: about 0.1 s less, and 10 MB less memory), unless
+#: the files add up to :data:`INGEST_CHECKPOINT_MIN_BYTES`
 INGEST_CHECKPOINT_WAL = "128MiB"
+#: files read by the ingest process itself that add up to this many bytes are checkpointed at
+#: :data:`INGEST_CHECKPOINT_WAL` too: past a few batches, checkpointing each one costs more
+#: CPU than the writer thread hides (2,000 trajectories, 540 MB, one worker: 6.9 CPU s against
+#: 7.5 at DuckDB's default); a small ingest is faster at the default (the Scout-like logs, 3.5 MB)
+INGEST_CHECKPOINT_MIN_BYTES = 64 * 1024**2
 #: Python's garbage-collector thresholds while ingest reads and writes (generation 0, 1, 2;
 #: restored after): reading makes millions of short-lived objects and keeps a growing parse
 #: cache, and at the default (700, 10, 10) the full collections that walk every live object

@@ -11,8 +11,9 @@ Every stored value is bounded here, where the rows are built (the limits are in
 :mod:`redline.limits`), by :mod:`.clean`: a string is made valid UTF-8 and cut with a marker by
 :func:`clean_text`, a JSON value by :func:`clean_json`, a file path made storable by
 :func:`clean_path`. A command line is parsed, and its rows cleaned, once per distinct line
-(:class:`~.commands.ParseCache`). Pending rows become an Arrow record batch every :data:`FLUSH_EVENTS` events,
-:data:`FLUSH_COMMANDS` commands or :data:`FLUSH_CHARS` characters of text, built without pyarrow
+(:class:`~.commands.ParseCache`). Pending rows become a record batch every :data:`FLUSH_EVENTS` events,
+:data:`FLUSH_COMMANDS` commands or :data:`FLUSH_CHARS` characters of text, its columns built into
+Arrow arrays without pyarrow when they are first read, joined with the other files' of a batch
 (:class:`~.arrow.Rows`: DuckDB reads them through the Arrow C stream interface);
 :func:`trials_to_arrow` gives them as pyarrow tables.
 
@@ -49,7 +50,7 @@ from ..limits import (
     UNBUDGETED_BYTES,
 )
 from ..shell import ParsedLine
-from .arrow import Layout, Rows, concat, rows_of, to_arrow
+from .arrow import Layout, Rows, concat, rows_of, share, to_arrow
 from .clean import clean_json, clean_list, clean_path, clean_text, utc
 from .commands import ParseCache
 
@@ -57,7 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
 __all__ = ["ConversionError", "Layout", "ParseCache", "Rows", "TableBuilder", "clean_json", "clean_list",
-           "clean_path", "clean_text", "concat", "rows_of", "to_arrow", "trials_to_arrow", "utc"]
+           "clean_path", "clean_text", "concat", "rows_of", "share", "to_arrow", "trials_to_arrow", "utc"]
 
 TRIALS = Layout(schema.TRIALS)
 EVENTS = Layout(schema.EVENTS)
@@ -143,6 +144,7 @@ class TableBuilder:
         #: what the conversion left out of this file, for the file's warnings
         self.warnings: set[str] = set()
         self._batches: dict[str, list] = {"trials": [], "events": [], "commands": []}
+        self._bytes = dict.fromkeys(self._batches, 0)  # about the bytes of each table's batches
         self._t: list[tuple] = []  # pending trials and commands rows; events a list per column
         self._ecols: list[list] = [[] for _ in _EVENT_COLUMNS]
         self._c: list[tuple] = []
@@ -279,20 +281,27 @@ class TableBuilder:
         return parsed, rows, chars
 
     def _flush(self) -> None:
+        # each part's bytes as Rows estimates them: its text (counted as it was added, whatever
+        # the table) and eight bytes a value
+        text = self._chars
         for name, rows, layout in (("trials", self._t, TRIALS), ("commands", self._c, COMMANDS)):
             if rows:
-                self._batches[name].append(layout.batch(list(zip(*rows))))
+                self._batches[name].append(list(zip(*rows)))
+                self._bytes[name] += 8 * len(rows) * len(layout.names) + text
+                text = 0
         if self._ecols[0]:
-            self._batches["events"].append(EVENTS.batch(self._ecols))
+            self._batches["events"].append(self._ecols)
+            self._bytes["events"] += 8 * len(self._ecols[0]) * len(_EVENT_COLUMNS) + text
         self._t, self._c = [], []
         self._ecols = [[] for _ in _EVENT_COLUMNS]
         self._chars = 0
 
     def tables(self) -> tuple[Rows, Rows, Rows]:
-        """The trials, events and commands rows of every trial added so far."""
+        """The trials, events and commands rows of every trial added so far, their Arrow
+        arrays not built yet (see :class:`~.arrow.Rows`)."""
         self._flush()
-        return (Rows(TRIALS, self._batches["trials"]), Rows(EVENTS, self._batches["events"]),
-                Rows(COMMANDS, self._batches["commands"]))
+        return tuple(Rows(layout, self._batches[name], self._bytes[name])  # type: ignore[return-value]
+                     for name, layout in (("trials", TRIALS), ("events", EVENTS), ("commands", COMMANDS)))
 
 
 def trials_to_arrow(trials: Iterable[Trial]) -> tuple[pa.Table, pa.Table, pa.Table]:

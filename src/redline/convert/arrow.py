@@ -4,9 +4,10 @@ Ingest hands its rows to DuckDB through the Arrow C stream interface, which Duck
 itself; building them needs Arrow's memory layout, not pyarrow's library. pyarrow (with NumPy,
 which it loads) costs an ingest about 0.07 s to import and 38 MB of resident memory, a fifth of
 the whole process on a small corpus; nanoarrow costs 0.01 s and 5 MB, and builds string and
-integer columns from Python lists about as fast. :meth:`Rows.to_arrow` gives a pyarrow table
-(loading pyarrow then) to what needs one: a Parquet writer, a rule example's frames, rows
-travelling between processes.
+integer columns from Python lists about as fast, value for value; each call costs as much as
+a thousand values, so rows are built once for many files (see :class:`Rows`).
+:meth:`Rows.to_arrow` gives a pyarrow table (loading pyarrow then) to what needs one: a Parquet
+writer, a rule example's frames, rows travelling between processes.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 import nanoarrow as na
 
 from .. import schema
+from ..limits import FLUSH_CHARS, FLUSH_COMMANDS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-__all__ = ["Rows", "concat", "rows_of", "to_arrow"]
+__all__ = ["Rows", "concat", "rows_of", "share", "to_arrow"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
@@ -122,54 +124,139 @@ def _lists(values: list[list[str | None] | None]) -> Any:
                                    children=[items], validation_level="none")
 
 
-def _size(view: Any) -> int:
-    return (sum(len(memoryview(b)) for b in view.buffers if b is not None)
-            + sum(_size(child) for child in view.children))
+def _estimate(layout: Layout, columns: list[list]) -> int:
+    """About the bytes of ``columns``' Arrow buffers: their strings' characters and eight bytes
+    a value (exact for ASCII text and 64-bit numbers, near for the rest)."""
+    n = len(columns[0]) if columns else 0
+    chars = 0
+    for sql, values in zip(layout.sql, columns):
+        if sql in ("VARCHAR", "JSON"):
+            chars += sum(map(len, filter(None, values)))
+        elif sql == "VARCHAR[]":
+            chars += sum(len(v) for lst in values if lst for v in lst if v)
+    return chars + 8 * n * len(columns)
 
 
 class Rows:
-    """One table's rows as Arrow record batches (nanoarrow arrays). DuckDB reads them through
-    the Arrow C stream interface (``con.register(name, rows)``), every scan from the start."""
+    """One table's rows, as Arrow record batches (nanoarrow arrays) once they are asked for.
 
-    __slots__ = ("layout", "chunks", "num_rows", "nbytes")
+    Until then each batch is its columns' Python values (a part), and :func:`concat` joins the
+    parts of many files' rows into one batch: building Arrow arrays costs about as much per call
+    as per thousand values, so a batch of a few hundred files built at once costs a fraction of
+    building each file's rows apart. DuckDB reads them through the Arrow C stream interface
+    (``con.register(name, rows)``), every scan from the start; they are built at the first."""
 
-    def __init__(self, layout: Layout, chunks: list[Any], nbytes: int | None = None) -> None:
+    __slots__ = ("layout", "parts", "num_rows", "nbytes")
+
+    def __init__(self, layout: Layout, parts: list[Any], nbytes: int | None = None) -> None:
         self.layout = layout
-        self.chunks = chunks
-        self.num_rows: int = sum(c.length for c in chunks)
-        #: the bytes of its buffers
-        self.nbytes: int = sum(_size(c.view()) for c in chunks) if nbytes is None else nbytes
+        #: each record batch: a list of its columns' values, or the nanoarrow array built of them
+        self.parts = parts
+        self.num_rows: int = sum(_length(p) for p in parts)
+        #: about the bytes of its buffers (see :func:`_estimate`)
+        if nbytes is None:
+            nbytes = sum(_estimate(layout, p) for p in parts if isinstance(p, list))
+        self.nbytes: int = nbytes
+
+    @property
+    def chunks(self) -> list[Any]:
+        """Its record batches as nanoarrow arrays (built once)."""
+        self.parts = [self.layout.batch(p) if isinstance(p, list) else p for p in self.parts]
+        return self.parts
 
     def get_total_buffer_size(self) -> int:
         return self.nbytes
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
-        chunks = na.Array.from_chunks(self.chunks) if self.chunks else na.Array.from_chunks([], self.layout.schema)
+        chunks = self.chunks
+        chunks = na.Array.from_chunks(chunks) if chunks else na.Array.from_chunks([], self.layout.schema)
         return chunks.__arrow_c_stream__(requested_schema)
 
     def to_arrow(self) -> pa.Table:
         """The rows as a pyarrow table (one chunk per record batch)."""
         import pyarrow as pa
 
-        return pa.table(self)
+        chunks = self.chunks
+        if all(c.offset == 0 for c in chunks):
+            return pa.table(self)
+        # slices of joined rows (see share): pyarrow imports a record batch only at offset 0
+        return pa.Table.from_batches([pa.RecordBatch.from_struct_array(pa.array(c)) for c in chunks],
+                                     schema=pa.schema(self.layout.schema))
 
     def to_pylist(self) -> list[dict]:
         return self.to_arrow().to_pylist()
 
 
+def _length(part: Any) -> int:
+    if isinstance(part, list):
+        return len(part[0]) if part else 0
+    return part.length
+
+
 def rows_of(layout: Layout, columns: list[list]) -> Rows:
     """Rows of one record batch of ``columns`` (each a list of values, in the layout's order)."""
-    return Rows(layout, [layout.batch(columns)])
+    return Rows(layout, [columns])
 
 
 def concat(parts: list) -> Any:
     """Several tables' rows one after the other, for DuckDB to read in one scan: a :class:`Rows`
-    when every part is one, else a pyarrow table (rows that came back from a worker process)."""
+    when every part is one, else a pyarrow table (rows that came back from a worker process).
+    Tables of one batch not yet built are joined into one (see :func:`_joined`)."""
     if all(isinstance(p, Rows) for p in parts):
-        return Rows(parts[0].layout, [c for p in parts for c in p.chunks], sum(p.nbytes for p in parts))
+        return Rows(parts[0].layout, _joined(parts), sum(p.nbytes for p in parts))
     import pyarrow as pa
 
     return pa.concat_tables([to_arrow(p) for p in parts])
+
+
+def share(tables: list[Rows]) -> Rows:
+    """The rows of ``tables`` joined (:func:`concat`) and built, each table's own batches
+    turned into slices of the joined ones (no copy): their Python values are let go, and the
+    joined rows are built once for all of them. Returns the joined rows."""
+    joined = concat(tables)
+    chunks = joined.chunks
+    at, offset = 0, 0  # the joined batch the next table's rows start in, and where in it
+    for table in tables:
+        parts, wanted = [], table.num_rows
+        while wanted:
+            chunk = chunks[at]
+            take = min(wanted, chunk.length - offset)
+            parts.append(chunk[offset:offset + take])
+            wanted, offset = wanted - take, offset + take
+            if offset == chunk.length:
+                at, offset = at + 1, 0
+        table.parts = parts
+    return joined
+
+
+def _joined(tables: list[Rows]) -> list[Any]:
+    """The record batches of ``tables`` in order, consecutive tables of one batch not yet built
+    joined into one, up to :data:`~redline.limits.FLUSH_CHARS` bytes and
+    :data:`~redline.limits.FLUSH_COMMANDS` rows (a table of several batches was cut by those
+    bounds: its batches stay as they are)."""
+    out: list[Any] = []
+    run: list[list[list]] = []
+    rows = size = 0
+    for table in tables:
+        single = len(table.parts) == 1 and isinstance(table.parts[0], list)
+        if run and (not single or rows + table.num_rows > FLUSH_COMMANDS or size + table.nbytes > FLUSH_CHARS):
+            out.append(_join(run))
+            run, rows, size = [], 0, 0
+        if single:
+            run.append(table.parts[0])
+            rows, size = rows + table.num_rows, size + table.nbytes
+        else:
+            out.extend(table.parts)
+    if run:
+        out.append(_join(run))
+    return out
+
+
+def _join(parts: list[list[list]]) -> list[list]:
+    """Batches' columns, each batch's values after the one before's."""
+    if len(parts) == 1:
+        return parts[0]
+    return [list(itertools.chain.from_iterable(columns)) for columns in zip(*parts)]
 
 
 def to_arrow(rows: Any) -> pa.Table:

@@ -33,8 +33,9 @@ import orjson
 from .. import db as dbmod
 from ..convert import ConversionError, TableBuilder, clean_path
 from ..grouping import greedy_groups
-from ..limits import (INGEST_CHECKPOINT_WAL, INGEST_DUCKDB_MEMORY, INGEST_DUCKDB_THREADS, PARALLEL_CHUNK_BYTES,
-                      PARALLEL_CHUNK_FILES, PARALLEL_MAX_WORKERS, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES)
+from ..limits import (INGEST_CHECKPOINT_MIN_BYTES, INGEST_CHECKPOINT_WAL, INGEST_DUCKDB_MEMORY,
+                      INGEST_DUCKDB_THREADS, PARALLEL_CHUNK_BYTES, PARALLEL_CHUNK_FILES, PARALLEL_MAX_WORKERS,
+                      PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES)
 from . import registry
 from .base import BOM, FormatError, NotATranscript, head_text
 from .discovery import BadLink, Discovery, NotRegular, discover, examine, open_regular
@@ -327,9 +328,10 @@ def ingest(
     sizes = _sizes(jobs)
     report.workers = _worker_count(workers, jobs, sizes)
     # read here, the files are written by a thread beside the reading (see writer.load), which
-    # has time to spare: it checkpoints beside the reading too, as DuckDB's default has it
+    # has time to spare: it checkpoints beside the reading too, as DuckDB's default has it,
+    # unless there is much to read (see INGEST_CHECKPOINT_MIN_BYTES)
     reads_here = report.workers == 1
-    wal = None if reads_here else INGEST_CHECKPOINT_WAL
+    wal = None if reads_here and sum(sizes) < INGEST_CHECKPOINT_MIN_BYTES else INGEST_CHECKPOINT_WAL
     with (dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), threads(con, INGEST_DUCKDB_THREADS),
           checkpoints_every(con, wal), fewer_collections()):
         load(con, _results(jobs, report.workers, sizes), report.count, on_file, on_read, threaded=reads_here)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ..convert import to_arrow
+from ..convert import concat, to_arrow
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -140,7 +140,7 @@ def pack(results: list[FileResult]) -> Packed:
     tables: dict[str, pa.Table | None] = {}
     rows: dict[str, list[int]] = {}
     for name in TABLES:
-        parts = [None if (t := getattr(r, name)) is None else to_arrow(t) for r in results]
+        parts = [getattr(r, name) for r in results]
         # -1: the file has no such table at all (as opposed to one of no rows)
         rows[name] = [-1 if t is None else t.num_rows for t in parts]
         present = [t for t in parts if t is not None]
@@ -149,13 +149,14 @@ def pack(results: list[FileResult]) -> Packed:
     return Packed(bare, tables, rows)
 
 
-def _joined(tables: list[pa.Table]) -> pa.Table:
+def _joined(tables: list) -> pa.Table:
     """The tables one after the other, in one chunk per column when there are several files'
-    (a single file's table is left in its record batches, already large)."""
+    (a single file's table is left in its record batches, already large). Rows not yet built
+    are built here, joined (:func:`redline.convert.concat`): once for all the files."""
     import pyarrow as pa
 
-    joined = pa.concat_tables(tables)
-    if len(tables) == 1:
+    joined = to_arrow(concat(tables))
+    if len(tables) == 1 or joined.column(0).num_chunks <= 1:
         return joined
     try:
         return joined.combine_chunks()

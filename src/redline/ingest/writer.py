@@ -22,16 +22,17 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import duckdb
 
 from .. import db as dbmod
 from .. import schema
-from ..convert import Layout, clean_text, concat, rows_of
+from ..convert import Layout, Rows, clean_text, concat, rows_of, share
 from ..limits import BATCH_BYTES, BATCH_EVENTS, BATCH_FILES, INGEST_SWITCH_INTERVAL, WRITE_AHEAD
-from .results import FileResult
+from .results import TABLES, FileResult
 
-__all__ = ["checkpoints_every", "describe_db_error", "load", "threads", "write_batch"]
+__all__ = ["checkpoints_every", "describe_db_error", "joined", "load", "threads", "write_batch"]
 
 _FILES = Layout(schema.INGESTED_FILES)
 #: the columns of each table a file's rows are written to, in the order its rows hold them
@@ -40,16 +41,31 @@ _PATHS = Layout(schema.Table("_batch_paths", "the paths of a batch's files",
                              (schema.Column("path", "VARCHAR", "a file's path as stored"),)))
 
 
-def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
-    """Replace what the database holds for these files with the new results, atomically."""
+def joined(results: list[FileResult]) -> dict[str, Any]:
+    """Each table's rows of these files, one after the other (None where none has any): built
+    once for all of them, each file's own rows then slices of these
+    (:func:`~redline.convert.share`); rows from worker processes are joined as they are."""
+    tables: dict[str, Any] = {}
+    for name in TABLES:
+        parts = [t for r in results if (t := getattr(r, name)) is not None]
+        if not parts:
+            tables[name] = None
+        elif all(isinstance(p, Rows) for p in parts):
+            tables[name] = share(parts)
+        else:
+            tables[name] = concat(parts)
+    return tables
+
+
+def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult],
+                tables: dict[str, Any] | None = None) -> None:
+    """Replace what the database holds for these files with the new results, atomically
+    (``tables``: their rows as :func:`joined` gives them, when joined already)."""
     if not results:
         return
     paths = rows_of(_PATHS, [[r.path for r in results]])
-    tables = {
-        "trials": [r.trials for r in results if r.trials is not None],
-        "events": [r.events for r in results if r.events is not None],
-        "commands": [r.commands for r in results if r.commands is not None],
-    }
+    if tables is None:
+        tables = joined(results)
     files = rows_of(_FILES, [
         [r.path for r in results], [r.sha256 for r in results], [r.size_bytes for r in results],
         [r.format for r in results], [r.status for r in results], [clean_text(r.error, 4000) for r in results],
@@ -61,9 +77,8 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
             for table in ("labels", "suggestions", "commands", "events", "trials"):
                 con.execute(f"DELETE FROM {table} WHERE trial_id IN (SELECT trial_id FROM _old)")
         con.execute("DELETE FROM ingested_files WHERE path IN (SELECT path FROM _batch_paths)")
-        for table, parts in tables.items():
-            if parts:
-                data = concat(parts)
+        for table, data in tables.items():
+            if data is not None:
                 con.register("_batch_data", data)
                 cols = _COLUMNS[table]
                 con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch_data")
@@ -76,12 +91,13 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> No
         con.execute("DROP TABLE IF EXISTS _old")
 
 
-def _store(con: duckdb.DuckDBPyConnection, batch: list[FileResult]) -> list[FileResult]:
-    """Write a batch; if the database refuses it, write its files one at a time, so one file
-    the database cannot hold becomes an error row instead of costing the batch. Returns the
-    results as stored."""
+def _store(con: duckdb.DuckDBPyConnection, batch: list[FileResult],
+           tables: dict[str, Any] | None = None) -> list[FileResult]:
+    """Write a batch (its rows joined already: ``tables``); if the database refuses it, write
+    its files one at a time, so one file the database cannot hold becomes an error row instead
+    of costing the batch. Returns the results as stored."""
     try:
-        write_batch(con, batch)
+        write_batch(con, batch, tables)
         return batch
     except Exception:  # noqa: BLE001 - find the file at fault below
         pass
@@ -131,6 +147,10 @@ def checkpoints_every(con: duckdb.DuckDBPyConnection, wal: str | None) -> Iterat
             pass
 
 
+#: a batch's files and their rows joined (see :func:`joined`)
+_Batch = tuple[list[FileResult], dict[str, Any]]
+
+
 class _Writer:
     """Batches stored (:func:`_store`) in order by a thread of its own, ``on_stored`` called
     there; the caller's connection is the writer's until the block ends, which waits for the
@@ -144,7 +164,7 @@ class _Writer:
     def __init__(self, con: duckdb.DuckDBPyConnection, on_stored: Callable[[FileResult], None],
                  on_file: Callable[[FileResult], None] | None, threaded: bool = True) -> None:
         self.con, self.on_stored, self.on_file, self.threaded = con, on_stored, on_file, threaded
-        self.queue: queue.Queue[list[FileResult] | None] = queue.Queue(maxsize=WRITE_AHEAD)
+        self.queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=WRITE_AHEAD)
         self.changed = threading.Condition()  # a batch taken from the queue, or stored
         self.given = 0  # batches put
         self.stored = 0  # batches stored
@@ -158,10 +178,10 @@ class _Writer:
                 self.changed.notify_all()
             self._write(batch)
 
-    def _write(self, batch: list[FileResult]) -> None:
+    def _write(self, batch: _Batch) -> None:
         if self.error is None:  # after an error, drain: the caller raises it
             try:
-                for stored in _store(self.con, batch):
+                for stored in _store(self.con, *batch):
                     self.on_stored(stored)
             except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
                 self.error = exc
@@ -183,10 +203,12 @@ class _Writer:
 
     def put(self, batch: list[FileResult]) -> None:
         """Hand a batch to the writer, waiting while :data:`~redline.limits.WRITE_AHEAD` wait
-        already (saying files done as batches are stored); not threaded, store it here."""
+        already (saying files done as batches are stored); not threaded, store it here. Its
+        rows are joined here first (:func:`joined`), so a batch waiting holds them as Arrow data."""
+        item: _Batch = (batch, joined(batch))
         if not self.threaded:
             self.given += 1
-            self._write(batch)
+            self._write(item)
             if self.error is not None:
                 raise self.error
             self._say_done()
@@ -196,7 +218,7 @@ class _Writer:
                 raise self.error
             with self.changed:
                 try:
-                    self.queue.put_nowait(batch)
+                    self.queue.put_nowait(item)
                     break
                 except queue.Full:
                     self.changed.wait()
