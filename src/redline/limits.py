@@ -172,13 +172,6 @@ CLASSIFY_BATCH_CHARS = 32_000_000
 #: is a batch of its own. Each batch also costs the rules a fixed pass (about a quarter of a
 #: second), so smaller batches trade time for memory
 CLASSIFY_BATCH_ROWS = 250_000
-#: polars' threads in the process of ``redline classify`` (and of ``redline ingest --classify``),
-#: set before polars loads unless the environment sets ``POLARS_MAX_THREADS``: each of polars'
-#: threads compiles the rules' regular expressions for itself and keeps its own caches, so on
-#: the Scout benchmark's 1,000 trials two threads peaked about 10 MB higher than one for no less
-#: CPU and no shorter wall time (the rules run hundreds of small queries a batch, too small to
-#: gain from a second thread). DuckDB keeps its own threads
-CLASSIFY_POLARS_THREADS = 1
 #: DuckDB's memory during a classify run (lower than the connection's cap, never higher): each
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
 #: by earlier batches up to the connection's cap

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from contextlib import contextmanager
 
 import click
 
 from .. import db as dbmod
-from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS, CLASSIFY_POLARS_THREADS
+from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS
 from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 from .dataset import engine_options, run_dataset_classify
 
@@ -59,21 +58,12 @@ def classify(db_path, only, batch_trials, dataset, engine, ray_address, models_d
     if dataset is None and engine == "ray":
         fail("--engine ray labels a dataset: give --dataset DIR")
     if dataset is None:
-        classifying_process()
         classify_database(db_path, models_dir, no_models, only, batch_trials, full, progress_mode)
         return
     rules, models = _selected(only, models_dir, no_models)
     report = run_dataset_classify(dataset, rules if only else None, engine, ray_address,
                                   batch_trials or CLASSIFY_BATCH_TRIALS, models)
     _say(report, "dataset")
-
-
-def classifying_process() -> None:
-    """Settings of a process that classifies a database, made before polars loads (they take
-    effect only then): polars' threads (:data:`~redline.limits.CLASSIFY_POLARS_THREADS`), unless
-    the environment sets them."""
-    if "polars" not in sys.modules:
-        os.environ.setdefault("POLARS_MAX_THREADS", str(CLASSIFY_POLARS_THREADS))
 
 
 def _selected(only, models_dir, no_models):

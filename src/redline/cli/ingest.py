@@ -74,12 +74,7 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
 
 def _classify_after(db_path: str, models_dir, no_models: bool, progress_mode: str | None):
     """What ``--classify`` runs once the ingest is reported: a classify of the database on the
-    ingest's connection, as ``redline classify`` does. The process is set up for classifying
-    now, before the ingest imports what classifying needs."""
-    from .classify import classifying_process
-
-    classifying_process()
-
+    ingest's connection, as ``redline classify`` does."""
     def then(con, report) -> None:
         from .classify import classify_database
 
