@@ -72,6 +72,8 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=None, help="Where to write the corpora and databases.")
     args = ap.parse_args()
     results = []
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         for i, size in enumerate(float(s) for s in args.sizes.split(",")):
             root, db = Path(tmp) / f"corpus{i}", Path(tmp) / f"db{i}.duckdb"
