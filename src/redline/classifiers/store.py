@@ -408,11 +408,13 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
     report.run_id = run_id = _start_run(con, ran, current, len({t for p in passes for t in p.trial_ids}), code)
     report.rules = sum(1 for k in ran if not k.startswith(MODEL_PREFIX))
     report.models = len(ran) - report.rules
+    stored = None  # where each trial's rows are: read once a run (it writes none), if a pass has several batches
     for step in passes:
         keys = step.keys
         chunks = batches(con, step.trial_ids, batch_trials=bounds[0], batch_chars=bounds[1], batch_rows=bounds[2],
                          stored_order=True)
-        stored = stored_rows(con) if len(chunks) > 1 else None
+        if stored is None and len(chunks) > 1:
+            stored = stored_rows(con)
         for chunk in chunks:
             frames = read_frames(con, chunk, stored=stored)
             labels = label_frames(frames, step.rules)
@@ -433,7 +435,6 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
             report.pairs += len(chunk) * len(keys)
             if on_batch:
                 on_batch(len(chunk))
-        del stored
         _cover(con, run_id, step.trial_ids, keys)
     report.trials = len({t for p in passes for t in p.trial_ids})
     report.labels = _complete_run(con, run_id, rules, models)
