@@ -17,7 +17,11 @@
    - *re-classify, nothing changed*: ``redline classify`` of a classified database again (only
      what is not current runs: here nothing);
    - *re-classify, everything*: ``redline classify --all`` of it (every classifier on every
-     trial again, as every classify did before incremental runs).
+     trial again, as every classify did before incremental runs);
+   - *classify of one log*: ``redline classify`` of a database of the first log alone
+     (``--samples`` trials, ingested once and copied afresh for each run): what a classify
+     process costs whatever its data (its imports, the libraries' code it runs, the rules' and
+     models' state), the part of the peak RSS that smaller batches cannot cut.
 
 Every step runs as its own process, ``--repeat`` times (the median is reported, Scout's too);
 wall time is measured around it and peak RSS is the largest sum of the resident memory of the
@@ -171,7 +175,12 @@ def main() -> None:
                         "tool_calls": args.logs * args.samples * args.steps, "bytes": size, "repeat": args.repeat,
                         "load_average_at_start": [round(x, 1) for x in os.getloadavg()]}
         print(f"{args.logs} logs, {result['samples']} samples, {size / 1e6:.1f} MB", file=sys.stderr)
-        scout, two, one, idle, full = [], [], [], [], []
+        small_logs = work / "one-log"
+        small_logs.mkdir()
+        shutil.copy(min(logs.iterdir()), small_logs)
+        small = work / "one-log.duckdb"
+        measure([redline, "ingest", str(small_logs), "--db", str(small)], env)
+        scout, two, one, idle, full, floor = [], [], [], [], [], []
         for n in range(args.repeat):
             shutil.rmtree(work / "scans", ignore_errors=True)
             scout.append(measure([str(python), "-c", SCANNER, str(logs), str(work / "scans"), json.dumps(PATTERNS)]))
@@ -182,8 +191,12 @@ def main() -> None:
             one.append(measure([redline, "ingest", str(logs), "--db", str(db1), "--classify"], env))
             idle.append(measure([redline, "classify", "--db", str(db)], env))
             full.append(measure([redline, "classify", "--db", str(db), "--all"], env))
+            copy = work / f"one-log{n}.duckdb"
+            shutil.copy(small, copy)
+            floor.append(measure([redline, "classify", "--db", str(copy)], env))
             print(f"run {n + 1}: scout {scout[-1]['seconds']} s; redline two commands {two[-1]['seconds']} s, one "
-                  f"{one[-1]['seconds']} s, re-classify {idle[-1]['seconds']} s, --all {full[-1]['seconds']} s",
+                  f"{one[-1]['seconds']} s, re-classify {idle[-1]['seconds']} s, --all {full[-1]['seconds']} s, classify of "
+                  f"one log {floor[-1]['peak_rss_mb']} MB",
                   file=sys.stderr)
         # the first run computed the rule versions (empty cache); the others read them
         result["rule_versions_cold"] = {"two_commands": two[0], "note": "first run, empty REDLINE_CACHE"}
@@ -195,6 +208,7 @@ def main() -> None:
         result["redline_end_to_end_one_command"] = median_of(one)
         result["redline_reclassify_nothing_changed"] = median_of(idle)
         result["redline_reclassify_all"] = median_of(full)
+        result["redline_classify_one_log"] = median_of(floor)
         base = result["scout_scan"]
         ratios = {}
         for key, name in (("end_to_end_two_commands", "redline_end_to_end_two_commands"),
@@ -203,6 +217,8 @@ def main() -> None:
                           ("reclassify_all", "redline_reclassify_all")):
             ratios[f"scout_vs_redline_{key}"] = round(base["seconds"] / result[name]["seconds"], 2)
             ratios[f"redline_peak_rss_vs_scout_{key}"] = round(result[name]["peak_rss_mb"] / base["peak_rss_mb"], 3)
+        ratios["redline_peak_rss_vs_scout_classify_one_log"] = round(
+            result["redline_classify_one_log"]["peak_rss_mb"] / base["peak_rss_mb"], 3)
         result["ratios"] = ratios
         result["targets"] = {"scout_vs_redline_end_to_end_*": ">= 10", "scout_vs_redline_reclassify_*": ">= 100",
                              "redline_peak_rss_vs_scout_*": "<= 0.25"}

@@ -183,7 +183,7 @@ CLASSIFY_DUCKDB_MEMORY = "256MB"
 #: models' inputs and drops each within a second, so with the defaults the pages of what was
 #: already dropped stayed resident beside the next stage: about 30 MB of a 330 MB peak for
 #: 1,000 Inspect trials, for a few per cent more CPU (handing memory back at once saves about
-#: 15 MB more but costs a tenth more CPU in page faults). The ``redline`` command sets it
+#: 5 to 10 MB more but costs a tenth more CPU in page faults). The ``redline`` command sets it
 #: (``_RJEM_MALLOC_CONF``, jemalloc's own setting in polars' build) before polars is loaded,
 #: unless the environment already sets that variable; from Python, set it before importing polars
 POLARS_ALLOCATOR = "narenas:1,dirty_decay_ms:25,muzzy_decay_ms:0"
