@@ -25,7 +25,9 @@
 
 Every step runs as its own process, ``--repeat`` times (the median is reported, Scout's too);
 wall time is measured around it and peak RSS is the largest sum of the resident memory of the
-process and its children, sampled every 20 ms. The registry computes its rules' versions once
+process and its children, sampled every 20 ms; peak PSS likewise sums their proportional set
+sizes, in which library code that several of a tool's processes map counts once (the target is
+stated for RSS; PSS shows how much of a tree's RSS is code its processes share). The registry computes its rules' versions once
 per redline source and keeps them in its cache folder (``REDLINE_CACHE``): the benchmark gives
 redline an empty one, so the first end-to-end run pays that once (reported apart as ``cold``)
 and the repeats read it. redline runs with its modules' bytecode compiled, as ``pip install``
@@ -133,15 +135,17 @@ def versions(python: Path) -> dict:
 
 
 def median_of(runs: list[dict]) -> dict:
-    """The median time and peak RSS of repeated runs, with every run's time."""
+    """The median time, peak RSS and peak PSS of repeated runs, with every run's time."""
     return {"seconds": round(statistics.median(r["seconds"] for r in runs), 3),
             "peak_rss_mb": round(statistics.median(r["peak_rss_mb"] for r in runs), 1),
+            "peak_pss_mb": round(statistics.median(r["peak_pss_mb"] for r in runs), 1),
             "runs": [r["seconds"] for r in runs], "stdout": runs[-1].get("stdout", "")}
 
 
 def combine(*steps: dict) -> dict:
     """Steps run one after the other: their times add, the peak is the largest."""
-    return {"seconds": round(sum(s["seconds"] for s in steps), 3), "peak_rss_mb": max(s["peak_rss_mb"] for s in steps)}
+    return {"seconds": round(sum(s["seconds"] for s in steps), 3), "peak_rss_mb": max(s["peak_rss_mb"] for s in steps),
+            "peak_pss_mb": max(s["peak_pss_mb"] for s in steps)}
 
 
 def compile_redline() -> None:
@@ -216,9 +220,12 @@ def main() -> None:
                           ("reclassify_nothing_changed", "redline_reclassify_nothing_changed"),
                           ("reclassify_all", "redline_reclassify_all")):
             ratios[f"scout_vs_redline_{key}"] = round(base["seconds"] / result[name]["seconds"], 2)
-            ratios[f"redline_peak_rss_vs_scout_{key}"] = round(result[name]["peak_rss_mb"] / base["peak_rss_mb"], 3)
-        ratios["redline_peak_rss_vs_scout_classify_one_log"] = round(
-            result["redline_classify_one_log"]["peak_rss_mb"] / base["peak_rss_mb"], 3)
+            for kind in ("rss", "pss"):
+                ratios[f"redline_peak_{kind}_vs_scout_{key}"] = round(
+                    result[name][f"peak_{kind}_mb"] / base[f"peak_{kind}_mb"], 3)
+        for kind in ("rss", "pss"):
+            ratios[f"redline_peak_{kind}_vs_scout_classify_one_log"] = round(
+                result["redline_classify_one_log"][f"peak_{kind}_mb"] / base[f"peak_{kind}_mb"], 3)
         result["ratios"] = ratios
         result["targets"] = {"scout_vs_redline_end_to_end_*": ">= 10", "scout_vs_redline_reclassify_*": ">= 100",
                              "redline_peak_rss_vs_scout_*": "<= 0.25"}
