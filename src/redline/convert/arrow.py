@@ -213,7 +213,7 @@ def rows_of(layout: Layout, columns: list[list]) -> Rows:
 
 def concat(parts: list) -> Any:
     """Several tables' rows one after the other, for DuckDB to read in one scan: a :class:`Rows`
-    when every part is one, else a pyarrow table (rows that came back from a worker process).
+    when every part is one, else a pyarrow table (a part is one).
     Tables of one batch not yet built are joined into one (see :func:`_joined`)."""
     if all(isinstance(p, Rows) for p in parts):
         return Rows(parts[0].layout, _joined(parts), sum(p.nbytes for p in parts))
