@@ -55,6 +55,28 @@ def test_a_command_imports_its_own_module_only(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "['redline.cli.app', 'redline.cli.dataset', 'redline.cli.ingest']"
 
 
+def test_the_program_exits_with_its_commands_status_and_sets_aside_what_is_alive(monkeypatch, capsys):
+    """``redline`` (the installed program) runs the command, then sets every object still alive
+    aside from the collections Python makes at exit (they would only free memory the system
+    takes back)."""
+    import gc
+    import sys
+
+    from redline.cli import run
+
+    for argv, status in ((["redline", "formats"], 0), (["redline", "no-such-command"], 2)):
+        monkeypatch.setattr(sys, "argv", argv)
+        gc.unfreeze()
+        try:
+            with pytest.raises(SystemExit) as done:
+                run()
+            assert (done.value.code or 0) == status
+            assert gc.get_freeze_count() > 0
+        finally:
+            gc.unfreeze()
+    assert "inspect-ai" in capsys.readouterr().out
+
+
 def test_ingest_classify_trials_show_and_sql(tmp_path, write_traj):
     path = write_traj("repo__x-1", [("sudo killall python3", "", 0), ("netstat -tlnp", "tcp LISTEN\n", 0)])
     db = str(tmp_path / "r.duckdb")

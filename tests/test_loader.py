@@ -161,8 +161,9 @@ def test_ingest_caps_duckdb_memory_while_it_writes_and_restores_it(con, write_tr
     paths = [write_traj(f"repo__a-{i}", [("ls", "a\n", 0)]) for i in range(3)]
     before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     seen = []
+    watch = con.cursor()  # on_file may run while the writer thread holds the connection
     ingest(paths, con, workers=1,
-           on_file=lambda r: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+           on_file=lambda r: seen.append(watch.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
     assert len(seen) == 3 and all(memory_bytes(s) <= memory_bytes(INGEST_DUCKDB_MEMORY) for s in seen)
     after = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     assert abs(memory_bytes(after) - memory_bytes(before)) < 0.001 * memory_bytes(before)
@@ -175,8 +176,9 @@ def test_ingest_writes_on_one_duckdb_thread_and_restores_the_setting(con, write_
     con.execute("SET threads = 2")
     paths = [write_traj(f"repo__t-{i}", [("ls", "a\n", 0)]) for i in range(2)]
     seen = []
+    watch = con.cursor()  # on_file may run while the writer thread holds the connection
     ingest(paths, con, workers=1,
-           on_file=lambda r: seen.append(con.execute("SELECT current_setting('threads')").fetchall()[0][0]))
+           on_file=lambda r: seen.append(watch.execute("SELECT current_setting('threads')").fetchall()[0][0]))
     assert seen == [INGEST_DUCKDB_THREADS] * 2
     assert con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 2
     assert _count(con, "trials") == 2
@@ -252,8 +254,9 @@ def test_ingest_checkpoints_and_collects_garbage_less_often_and_restores_both_af
     setting = "SELECT current_setting('checkpoint_threshold')"
     before = (con.execute(setting).fetchone()[0], gc.get_threshold())
     during = []
-    report = ingest([tmp_path / "runs"], con, workers=workers,  # (one batch: nothing is being written yet)
-                    on_file=lambda _r: during.append((con.execute(setting).fetchone()[0], gc.get_threshold())))
+    watch = con.cursor()  # on_file may run while the writer thread holds the connection
+    report = ingest([tmp_path / "runs"], con, workers=workers,
+                    on_file=lambda _r: during.append((watch.execute(setting).fetchone()[0], gc.get_threshold())))
     assert report.ok == 3 and len(during) == 3 and report.workers == workers
     if workers > 1:
         assert all(memory_bytes(wal) >= memory_bytes(INGEST_CHECKPOINT_WAL) for wal, _ in during)
@@ -280,8 +283,9 @@ def test_reading_much_in_this_process_checkpoints_less_often_too(con, write_traj
     setting = "SELECT current_setting('checkpoint_threshold')"
     before = con.execute(setting).fetchone()[0]
     during = []
+    watch = con.cursor()  # on_file may run while the writer thread holds the connection
     report = ingest([tmp_path / "runs"], con, workers=1,
-                    on_file=lambda _r: during.append(con.execute(setting).fetchone()[0]))
+                    on_file=lambda _r: during.append(watch.execute(setting).fetchone()[0]))
     assert report.ok == 3 and report.workers == 1 and len(during) == 3
     assert all(memory_bytes(wal) >= memory_bytes(INGEST_CHECKPOINT_WAL) for wal in during)
     assert con.execute(setting).fetchone()[0] == before
@@ -329,6 +333,34 @@ def test_files_said_done_follow_the_batches_stored(con, write_traj, tmp_path, mo
     # file i belongs to batch i // 2: every batch before it is stored when it is said done
     assert all(done >= (i // 2) * 2 for i, done in enumerate(seen)), seen
     assert _count(con, "trials") == 7
+
+
+def test_the_writer_threads_last_batches_shrink_so_that_little_is_left_to_write_at_the_end(con, write_traj,
+                                                                                            monkeypatch):
+    from redline.ingest import writer
+    from redline.ingest.loader import process_file
+
+    monkeypatch.setattr(writer, "BATCH_FILES", 4)
+    paths = [write_traj(f"repo__s-{i}", [("ls", f"{i}\n", 0)]) for i in range(20)]
+    batches = []
+    real = writer._store
+
+    def store(con_, batch, tables=None):
+        batches.append(len(batch))
+        return real(con_, batch, tables)
+    monkeypatch.setattr(writer, "_store", store)
+    sizes = [1000] * 20  # the files' bytes: the same for each
+    stored = []
+    writer.load(con, (process_file(str(p)) for p in paths), stored.append, sizes=sizes)
+    assert batches == [4, 4, 4, 3, 2, 1, 1, 1] and len(stored) == 20  # the last file alone
+    # without the sizes (or not threaded) the batches are the limits' alone
+    batches.clear()
+    writer.load(con, (process_file(str(p)) for p in paths), stored.append)
+    assert batches == [4, 4, 4, 4, 4]
+    batches.clear()
+    writer.load(con, (process_file(str(p)) for p in paths), stored.append, threaded=False, sizes=sizes)
+    assert batches == [4, 4, 4, 4, 4]
+    assert _count(con, "trials") == 20
 
 
 def test_a_database_that_fails_while_the_writer_thread_writes_fails_the_ingest(con, write_traj, tmp_path,

@@ -132,9 +132,10 @@ INGEST_CHECKPOINT_MIN_BYTES = 64 * 1024**2
 #: Python's garbage-collector thresholds while ingest reads and writes (generation 0, 1, 2;
 #: restored after): reading makes millions of short-lived objects and keeps a growing parse
 #: cache, and at the default (700, 10, 10) the full collections that walk every live object
-#: took about a fifth of a worker's time (benchmarks/run.py); ingest's objects hold no
-#: reference cycles worth collecting sooner (they are freed by reference counting)
-INGEST_GC_THRESHOLDS = (10_000, 50, 1_000)
+#: took about a fifth of a worker's time (benchmarks/run.py), and at 10,000 young objects a
+#: tenth of reading Inspect logs still went to collections of the JSON just parsed; ingest's
+#: objects hold no reference cycles worth collecting sooner (they are freed by reference counting)
+INGEST_GC_THRESHOLDS = (100_000, 50, 1_000)
 #: ingest starts worker processes (on two cores or more, unless ``--workers`` says how many)
 #: only for at least this many files...
 PARALLEL_MIN_FILES = 8

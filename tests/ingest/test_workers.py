@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
+import subprocess
+import sys
 import time
 
-import pyarrow as pa
 import pytest
 
+from redline.convert import TableBuilder
+from redline.events import Event, Trial
 from redline.ingest.results import FileResult, pack
 from redline.ingest.workers import run_parallel
 
@@ -49,23 +53,60 @@ def test_a_worker_killed_by_one_item_costs_that_item_only_and_the_order_holds():
     assert all(isinstance(pid, int) and pid != os.getpid() for item, pid in results if item != 13)
 
 
-def _result(name: str, events: int | None) -> FileResult:
-    if events is None:
+def _result(name: str, actions: int | None) -> FileResult:
+    """A file's result as ingest makes it: one trial of ``actions`` shell commands (None: an error)."""
+    if actions is None:
         return FileResult(name, None, None, None, "error", "unreadable")
-    schema = pa.schema([("trial_id", pa.string()), ("seq", pa.int32())])
-    table = pa.table({"trial_id": [name] * events, "seq": list(range(events))}, schema=schema)
-    return FileResult(name, "sha", 10, "fmt", "ok", None, pa.table({"trial_id": [name]}), table, table.slice(0, 0))
+    trial = Trial("fmt", name)
+    for i in range(actions):
+        trial.add(Event("action", f"grep -n 'x{i}' {name}.log | head -{i + 1}", role="assistant"))
+    builder = TableBuilder()
+    builder.add(trial)
+    return FileResult(name, "sha", 10, "fmt", "ok", None, *builder.tables())
 
 
 def test_packed_results_unpack_to_each_files_own_rows():
     results = [_result("a", 3), _result("b", None), _result("c", 0), _result("d", 2)]
-    packed = pack(results)
-    assert packed.tables["events"].num_rows == 5 and packed.tables["events"].column(0).num_chunks == 1
+    expected = [{name: None if getattr(r, name) is None else getattr(r, name).to_pylist()
+                 for name in ("trials", "events", "commands")} for r in results]
+    sizes = [(r.n_events, r.nbytes) for r in results]
+    packed = pickle.loads(pickle.dumps(pack(results)))  # as it travels from a worker
+    assert all(isinstance(data, bytes) for data in packed.tables.values())
     back = packed.unpack()
     assert [r.path for r in back] == ["a", "b", "c", "d"]
-    for before, after in zip(results, back):
+    for want, after in zip(expected, back):
         for name in ("trials", "events", "commands"):
-            old, new = getattr(before, name), getattr(after, name)
-            assert (old is None and new is None) or old.equals(new)
-        assert (after.n_events, after.nbytes) == (before.n_events, before.nbytes)
+            table = getattr(after, name)
+            assert (None if table is None else table.to_pylist()) == want[name]
+    assert [(r.n_events, r.nbytes) for r in back] == sizes
+    assert [len(e["commands"] or []) for e in expected] == [6, 0, 0, 4]  # each line holds two commands
     assert back[1].trials is None and back[1].error == "unreadable"
+
+
+def test_packed_rows_are_stored_as_the_files_rows_are_read_here(tmp_path):
+    """Rows that travelled from a worker are stored exactly as the same files read here."""
+    import redline
+    from redline.ingest.writer import write_batch
+
+    stored = []
+    for name, results in (("here", [_result("a", 3), _result("c", 0), _result("d", 2)]),
+                          ("packed", pack([_result("a", 3), _result("c", 0), _result("d", 2)]).unpack())):
+        con = redline.connect(tmp_path / f"{name}.duckdb")
+        write_batch(con, results)
+        stored.append({table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+                       for table in ("trials", "events", "commands")})
+        con.close()
+    assert stored[0] == stored[1]
+    assert [len(stored[0][t]) for t in ("trials", "events", "commands")] == [3, 5, 10]
+
+
+def test_packing_rows_for_the_trip_does_not_load_pyarrow():
+    script = ("import sys, pickle\n"
+              "sys.path[:0] = [{here!r}]\n"
+              "from test_workers import _result\n"
+              "from redline.ingest.results import pack\n"
+              "back = pickle.loads(pickle.dumps(pack([_result('a', 2), _result('b', 1)]))).unpack()\n"
+              "assert [r.n_events for r in back] == [2, 1]\n"
+              "print('pyarrow' in sys.modules)\n").format(here=os.path.dirname(__file__))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -43,7 +43,7 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
     no Python lock, importing holds little else (importing beside the reading slowed both)."""
     from ..ingest import ingest
 
-    # pyarrow, when rows come back from worker processes as its tables: its default allocator
+    # pyarrow, should anything of the ingest load it (its rows need it no longer): its default allocator
     # (mimalloc) keeps freed blocks for reuse; each file's tables are built, written and freed,
     # so the system allocator gives the memory back (peak ~20 MB lower). Read when pyarrow loads.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")

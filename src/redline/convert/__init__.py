@@ -50,15 +50,16 @@ from ..limits import (
     UNBUDGETED_BYTES,
 )
 from ..shell import ParsedLine
-from .arrow import Layout, Rows, concat, rows_of, share, to_arrow
+from .arrow import Layout, Rows, concat, deserialize, rows_of, serialize, share, to_arrow
 from .clean import clean_json, clean_list, clean_path, clean_text, utc
 from .commands import ParseCache
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-__all__ = ["ConversionError", "Layout", "ParseCache", "Rows", "TableBuilder", "clean_json", "clean_list",
-           "clean_path", "clean_text", "concat", "rows_of", "share", "to_arrow", "trials_to_arrow", "utc"]
+__all__ = ["COMMANDS", "EVENTS", "TRIALS", "ConversionError", "Layout", "ParseCache", "Rows", "TableBuilder",
+           "clean_json", "clean_list", "clean_path", "clean_text", "concat", "deserialize", "rows_of", "serialize",
+           "share", "to_arrow", "trials_to_arrow", "utc"]
 
 TRIALS = Layout(schema.TRIALS)
 EVENTS = Layout(schema.EVENTS)

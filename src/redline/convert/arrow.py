@@ -7,11 +7,13 @@ the whole process on a small corpus; nanoarrow costs 0.01 s and 5 MB, and builds
 integer columns from Python lists about as fast, value for value; each call costs as much as
 a thousand values, so rows are built once for many files (see :class:`Rows`).
 :meth:`Rows.to_arrow` gives a pyarrow table (loading pyarrow then) to what needs one: a Parquet
-writer, a rule example's frames, rows travelling between processes.
+writer, a rule example's frames. Rows travel between processes as Arrow IPC streams
+(:func:`serialize`, :func:`deserialize`), written and read with nanoarrow too.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 from array import array
 from datetime import datetime, timedelta, timezone
@@ -19,6 +21,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import nanoarrow as na
+import nanoarrow.ipc as ipc
 
 from .. import schema
 from ..limits import FLUSH_CHARS, FLUSH_COMMANDS
@@ -26,7 +29,7 @@ from ..limits import FLUSH_CHARS, FLUSH_COMMANDS
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-__all__ = ["Rows", "concat", "rows_of", "share", "to_arrow"]
+__all__ = ["Rows", "concat", "deserialize", "rows_of", "serialize", "share", "to_arrow"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
@@ -150,7 +153,9 @@ class Rows:
 
     def __init__(self, layout: Layout, parts: list[Any], nbytes: int | None = None) -> None:
         self.layout = layout
-        #: each record batch: a list of its columns' values, or the nanoarrow array built of them
+        #: each record batch: a list of its columns' values, the nanoarrow array built of them,
+        #: or a span of such an array, ``(array, start, stop)``: spans of one array that follow
+        #: each other are joined back into one batch when rows are joined (:func:`concat`)
         self.parts = parts
         self.num_rows: int = sum(_length(p) for p in parts)
         #: about the bytes of its buffers (see :func:`_estimate`)
@@ -161,7 +166,8 @@ class Rows:
     @property
     def chunks(self) -> list[Any]:
         """Its record batches as nanoarrow arrays (built once)."""
-        self.parts = [self.layout.batch(p) if isinstance(p, list) else p for p in self.parts]
+        self.parts = [self.layout.batch(p) if isinstance(p, list) else _slice(p) if isinstance(p, tuple) else p
+                      for p in self.parts]
         return self.parts
 
     def get_total_buffer_size(self) -> int:
@@ -190,7 +196,14 @@ class Rows:
 def _length(part: Any) -> int:
     if isinstance(part, list):
         return len(part[0]) if part else 0
+    if isinstance(part, tuple):
+        return part[2] - part[1]
     return part.length
+
+
+def _slice(span: tuple[Any, int, int]) -> Any:
+    array, start, stop = span
+    return array if start == 0 and stop == array.length else array[start:stop]
 
 
 def rows_of(layout: Layout, columns: list[list]) -> Rows:
@@ -200,7 +213,7 @@ def rows_of(layout: Layout, columns: list[list]) -> Rows:
 
 def concat(parts: list) -> Any:
     """Several tables' rows one after the other, for DuckDB to read in one scan: a :class:`Rows`
-    when every part is one, else a pyarrow table (rows that came back from a worker process).
+    when every part is one, else a pyarrow table (a part is one).
     Tables of one batch not yet built are joined into one (see :func:`_joined`)."""
     if all(isinstance(p, Rows) for p in parts):
         return Rows(parts[0].layout, _joined(parts), sum(p.nbytes for p in parts))
@@ -214,19 +227,46 @@ def share(tables: list[Rows]) -> Rows:
     turned into slices of the joined ones (no copy): their Python values are let go, and the
     joined rows are built once for all of them. Returns the joined rows."""
     joined = concat(tables)
-    chunks = joined.chunks
-    at, offset = 0, 0  # the joined batch the next table's rows start in, and where in it
-    for table in tables:
-        parts, wanted = [], table.num_rows
+    for table, parts in zip(tables, _spans(joined.chunks, [t.num_rows for t in tables])):
+        table.parts = parts
+    return joined
+
+
+def _spans(chunks: list[Any], counts: list[int]) -> list[list[tuple[Any, int, int]]]:
+    """Consecutive parts of the rows of ``chunks`` (record batches), ``counts[i]`` rows for
+    part ``i``: each part its batches' spans, ``(batch, start, stop)`` (sliced, without
+    copying, when they are read)."""
+    out = []
+    at, offset = 0, 0  # the batch the next part's rows start in, and where in it
+    for wanted in counts:
+        parts = []
         while wanted:
             chunk = chunks[at]
             take = min(wanted, chunk.length - offset)
-            parts.append(chunk[offset:offset + take])
+            parts.append((chunk, offset, offset + take))
             wanted, offset = wanted - take, offset + take
             if offset == chunk.length:
                 at, offset = at + 1, 0
-        table.parts = parts
-    return joined
+        out.append(parts)
+    return out
+
+
+def serialize(rows: Rows) -> bytes:
+    """The rows as an Arrow IPC stream: what travels from a worker process (bytes pickle at
+    the speed of copying them; :func:`deserialize` reads them back without pyarrow)."""
+    buffer = io.BytesIO()
+    writer = ipc.StreamWriter.from_writable(buffer)
+    writer.write_stream(rows)
+    writer.close()
+    return buffer.getvalue()
+
+
+def deserialize(layout: Layout, data: bytes, counts: list[int]) -> list[Rows]:
+    """Consecutive parts of the rows :func:`serialize` wrote, ``counts[i]`` rows for part
+    ``i``, each spans of the batches read (see :class:`Rows`: the parts of a batch of files
+    are written as the batches they came in, not one small batch per file)."""
+    chunks = [na.c_array(chunk) for chunk in na.ArrayStream.from_readable(io.BytesIO(data)).iter_chunks()]
+    return [Rows(layout, parts, 0) for parts in _spans(chunks, counts)]
 
 
 def _joined(tables: list[Rows]) -> list[Any]:
@@ -246,7 +286,12 @@ def _joined(tables: list[Rows]) -> list[Any]:
             run.append(table.parts[0])
             rows, size = rows + table.num_rows, size + table.nbytes
         else:
-            out.extend(table.parts)
+            for part in table.parts:  # a span that follows the one before in its batch: joined
+                last = out[-1] if out else None
+                if isinstance(part, tuple) and isinstance(last, tuple) and last[0] is part[0] and last[2] == part[1]:
+                    out[-1] = (part[0], last[1], part[2])
+                else:
+                    out.append(part)
     if run:
         out.append(_join(run))
     return out

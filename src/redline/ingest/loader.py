@@ -334,5 +334,6 @@ def ingest(
     wal = None if reads_here and sum(sizes) < INGEST_CHECKPOINT_MIN_BYTES else INGEST_CHECKPOINT_WAL
     with (dbmod.memory_capped(con, INGEST_DUCKDB_MEMORY), threads(con, INGEST_DUCKDB_THREADS),
           checkpoints_every(con, wal), fewer_collections()):
-        load(con, _results(jobs, report.workers, sizes), report.count, on_file, on_read, threaded=reads_here)
+        load(con, _results(jobs, report.workers, sizes), report.count, on_file, on_read, threaded=reads_here,
+             sizes=sizes)
     return report

@@ -4,17 +4,16 @@ the results of many files travel from a worker process to the writer (:class:`Pa
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..convert import concat, to_arrow
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pyarrow as pa
+from ..convert import COMMANDS, EVENTS, TRIALS, concat, deserialize, serialize
 
 __all__ = ["FileResult", "IngestReport", "Packed", "pack"]
 
 #: the tables a file's rows are written to, in the order they are written
 TABLES = ("trials", "events", "commands")
+#: the layout of each table's rows
+LAYOUTS = {"trials": TRIALS, "events": EVENTS, "commands": COMMANDS}
 
 
 @dataclass
@@ -33,8 +32,7 @@ class FileResult:
     format: str | None
     status: str  # ok | error | skipped | unchanged
     error: str | None = None
-    #: the file's rows of each table: :class:`~redline.convert.Rows` as read, pyarrow tables once
-    #: they travelled from a worker process (DuckDB reads either)
+    #: the file's rows of each table (:class:`~redline.convert.Rows`)
     trials: Any = None
     events: Any = None
     commands: Any = None
@@ -106,59 +104,47 @@ class IngestReport:
 @dataclass
 class Packed:
     """The results of consecutive files, packed to travel between processes: each table's rows
-    of all the files as one contiguous Arrow table, and the files' results without their tables.
+    of all the files as one Arrow IPC stream, and the files' results without their tables.
 
-    Pickling many small Arrow tables costs far more than the bytes they hold (each column of
-    each table is an object of its own, rebuilt on arrival); one table per kind for many files
-    travels at the speed of copying its buffers. :meth:`results` cuts the tables back into each
-    file's rows without copying them. They travel as pyarrow tables (a worker's
-    :class:`~redline.convert.Rows` become one there): pyarrow pickles its buffers."""
+    Pickling many small tables costs far more than the bytes they hold (each column of each
+    table an object of its own, rebuilt on arrival); one stream of bytes per kind for many
+    files travels at the speed of copying them. The rows are built, written and read back with
+    nanoarrow (:func:`redline.convert.serialize`), as the rows of files read in this process
+    are: neither side loads pyarrow (its import and its memory in every process). :meth:`unpack`
+    cuts the rows back into each file's without copying them."""
 
     results: list[FileResult]
-    #: per table: every file's rows, in the files' order (None when no file has any)
-    tables: dict[str, pa.Table | None]
+    #: per table: every file's rows, in the files' order, as an Arrow IPC stream (None when no
+    #: file has any)
+    tables: dict[str, bytes | None]
     #: per table: each file's number of rows
     rows: dict[str, list[int]]
 
     def unpack(self) -> list[FileResult]:
         """Each file's result with its tables (slices of the packed ones, not copies)."""
-        out = []
-        offsets = dict.fromkeys(TABLES, 0)
-        for i, result in enumerate(self.results):
-            tables = {}
-            for name in TABLES:
-                n = self.rows[name][i]
-                table = self.tables[name]
-                tables[name] = table.slice(offsets[name], n) if n >= 0 and table is not None else None
-                offsets[name] += max(n, 0)
-            out.append(replace(result, **tables))
-        return out
+        parts: dict[str, list[Any]] = {}
+        for name in TABLES:
+            counts = self.rows[name]
+            data = self.tables[name]
+            if data is None:
+                parts[name] = [None] * len(counts)
+                continue
+            sliced = deserialize(LAYOUTS[name], data, [max(n, 0) for n in counts])
+            parts[name] = [rows if n >= 0 else None for rows, n in zip(sliced, counts)]
+        return [replace(result, **{name: parts[name][i] for name in TABLES})
+                for i, result in enumerate(self.results)]
 
 
 def pack(results: list[FileResult]) -> Packed:
-    """The results of consecutive files packed for the trip to the writer (see :class:`Packed`)."""
-    tables: dict[str, pa.Table | None] = {}
+    """The results of consecutive files packed for the trip to the writer (see :class:`Packed`):
+    each table's rows of all the files built once, joined (:func:`redline.convert.concat`)."""
+    tables: dict[str, bytes | None] = {}
     rows: dict[str, list[int]] = {}
     for name in TABLES:
         parts = [getattr(r, name) for r in results]
         # -1: the file has no such table at all (as opposed to one of no rows)
         rows[name] = [-1 if t is None else t.num_rows for t in parts]
         present = [t for t in parts if t is not None]
-        tables[name] = _joined(present) if present else None
+        tables[name] = serialize(concat(present)) if present else None
     bare = [replace(r, trials=None, events=None, commands=None, arrow_bytes=r.nbytes) for r in results]
     return Packed(bare, tables, rows)
-
-
-def _joined(tables: list) -> pa.Table:
-    """The tables one after the other, in one chunk per column when there are several files'
-    (a single file's table is left in its record batches, already large). Rows not yet built
-    are built here, joined (:func:`redline.convert.concat`): once for all the files."""
-    import pyarrow as pa
-
-    joined = to_arrow(concat(tables))
-    if len(tables) == 1 or joined.column(0).num_chunks <= 1:
-        return joined
-    try:
-        return joined.combine_chunks()
-    except (pa.ArrowInvalid, pa.ArrowCapacityError):  # a column past 2 GiB of text: stays in chunks
-        return joined
