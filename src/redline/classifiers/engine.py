@@ -23,7 +23,7 @@ import polars as pl
 from .. import schema
 from .expressions import expression_text
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
-from .rowwise import PLACE_COLUMNS, row_wise, within_step
+from .rowwise import PLACE_COLUMNS, program_screen, row_wise, within_step
 from .rule import Match, Rule
 
 #: the columns of a frame of labels: the labels table's, less what the writer adds
@@ -214,6 +214,51 @@ def unparsed_actions(frames: Frames) -> pl.DataFrame:
     return frames.memo("unparsed_actions", lambda: frames.actions.filter(pl.col("parse_error").is_not_null()))
 
 
+def _indexed_commands(frames: Frames) -> pl.DataFrame:
+    """:func:`distinct_commands` with ``_i``, each row's position there, once per batch."""
+    return frames.memo("indexed_commands", lambda: distinct_commands(frames).with_row_index("_i"))
+
+
+def _screened_commands(frames: Frames, screen: pl.Expr) -> pl.DataFrame:
+    """The rows of :func:`_indexed_commands` whose program passes ``screen`` (an expression over
+    ``program`` alone, :func:`~redline.classifiers.rowwise.program_screen`), evaluated once per
+    distinct program; once per batch for each screen, whichever rules share it."""
+    def compute() -> pl.DataFrame:
+        indexed = _indexed_commands(frames)
+        programs = distinct_rows(frames, distinct_commands(frames), ("program",))
+        return indexed[programs.filter(screen)["_row"].explode().sort()]
+    return frames.memo(("screened", expression_text(screen)), compute)
+
+
+def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
+    """The ``commands`` rows (positions, unordered, perhaps repeated) where the OR of ``parts``
+    (row-wise expressions of a branch group that names no programs) holds, read as cheaply as
+    each part allows: a part that reads one column once per distinct value of that column (the
+    code of a command, its redirections and its tool repeat far more than whole commands do); a
+    part that implies a test of the program (:func:`~redline.classifiers.rowwise.program_screen`)
+    only over the distinct commands of the programs that pass it; the rest together over every
+    distinct command (:func:`distinct_commands`). Each is exact: a row-wise part gives each row
+    the same value over any subset of the rows or over distinct values."""
+    commands = distinct_commands(frames)
+    found: list[pl.Series] = []
+    screened: dict[str, tuple[pl.Expr, list[pl.Expr]]] = {}
+    general: list[pl.Expr] = []
+    for part in parts:
+        roots = tuple(sorted(set(part.meta.root_names())))
+        screen = None if len(roots) == 1 else program_screen(part)
+        if len(roots) == 1:
+            found.append(_distinct_rows(frames, commands, [part], roots))
+        elif screen is not None:
+            screened.setdefault(expression_text(screen), (screen, []))[1].append(part)
+        else:
+            general.append(part)
+    for screen, group in screened.values():
+        found.append(_screened_commands(frames, screen).filter(functools.reduce(operator.or_, group))["_i"])
+    if general:
+        found.append(_indexed_commands(frames).filter(functools.reduce(operator.or_, general))["_i"])
+    return commands["_rows"].gather(pl.concat(found).unique()).explode()
+
+
 def command_rows(frames: Frames, match: Match, columns: list[str] | None = None) -> pl.DataFrame:
     """The ``commands`` rows where ``match`` holds, in frame order: the rows of
     ``frames.commands.filter(match.expr)``, found faster (only ``columns``, when given).
@@ -242,6 +287,8 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
             candidates = pl.concat(present, rechunk=False) if len(present) > 1 else present[0]
         if any(p is None for p in parts):  # a branch with no row-wise conjunct: all candidates
             rows = candidates["_rows"].explode()
+        elif screen is None:
+            rows = _unscreened_rows(frames, parts)  # type: ignore[arg-type]
         else:
             rows = candidates.filter(functools.reduce(operator.or_, parts))["_rows"].explode()
         if place and len(rows):

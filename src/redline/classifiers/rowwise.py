@@ -8,6 +8,7 @@ rows only; both are told from the expression's serialised form.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from types import SimpleNamespace
@@ -64,10 +65,11 @@ def _cross_row(node: Any) -> bool:
 
 #: what this process worked out about the expressions it has seen, by id (each is kept, so its
 #: id is never reused): ``row_wise`` (:func:`row_wise`; AND distributed over OR puts one
-#: conjunct object in many branches) and ``within_step`` (:func:`within_step`). Held in an
+#: conjunct object in many branches), ``within_step`` (:func:`within_step`) and ``screens``
+#: (:func:`program_screen`). Held in an
 #: object the version fingerprints do not read (:mod:`redline.classifiers.fingerprint`): what
 #: a process happened to evaluate before must not change a rule's version
-_SEEN = SimpleNamespace(row_wise={}, within_step={})
+_SEEN = SimpleNamespace(row_wise={}, within_step={}, screens={})
 
 
 def row_wise(expr: pl.Expr) -> bool:
@@ -137,4 +139,73 @@ def within_step(expr: pl.Expr) -> bool:
     except Exception:  # cannot tell
         answer = False
     _SEEN.within_step[id(expr)] = (expr, answer)
+    return answer
+
+
+#: the binary operators of a serialised expression that are a logical AND / OR of booleans
+_AND, _OR = frozenset({"And", "LogicalAnd"}), frozenset({"Or", "LogicalOr"})
+
+
+def _screen_nodes(node: Any) -> Any:
+    """A boolean expression (serialised) that reads ``program`` only and holds wherever ``node``
+    does (``None``: none found). ``A & B`` holds only where both do, ``A | B`` where either does,
+    ``A.fill_null(False)`` where ``A`` does: through those, a conjunct that reads ``program``
+    alone is implied by the whole."""
+    if not isinstance(node, dict):
+        return None
+    binary = node.get("BinaryExpr")
+    if isinstance(binary, dict) and binary.get("op") in _AND | _OR:
+        left, right = _screen_nodes(binary.get("left")), _screen_nodes(binary.get("right"))
+        if binary["op"] in _OR:
+            return None if left is None or right is None else {"BinaryExpr": {"left": left, "op": "Or", "right": right}}
+        if left is None or right is None:
+            return left if right is None else right
+        return {"BinaryExpr": {"left": left, "op": "And", "right": right}}
+    call = node.get("Function")
+    if (isinstance(call, dict) and call.get("function") == "FillNull" and len(call.get("input") or ()) == 2
+            and call["input"][1] == {"Literal": {"Scalar": {"Boolean": False}}}):
+        inner = _screen_nodes(call["input"][0])
+        return None if inner is None else {"Function": {**call, "input": [inner, call["input"][1]]}}
+    return node if _reads_program_only(node) else None
+
+
+def _columns(node: Any, out: set[str]) -> set[str]:
+    """The columns a serialised expression reads (and ``element()``, as ``""``)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Column" and isinstance(value, str):
+                out.add(value)
+            elif key == "Element":
+                out.add("")
+            elif isinstance(value, (dict, list)):
+                _columns(value, out)
+    elif isinstance(node, list) and not (node and isinstance(node[0], int)):
+        for value in node:
+            _columns(value, out)
+    return out
+
+
+def _reads_program_only(node: Any) -> bool:
+    """Whether a serialised expression reads no column but ``program``, and reads it."""
+    return _columns(node, set()) == {"program"}
+
+
+def program_screen(expr: pl.Expr) -> pl.Expr | None:
+    """For a :func:`row_wise` boolean expression over commands that reads other columns too: an
+    expression over ``program`` alone that is true wherever ``expr`` is (a conjunct that tests
+    the program, through the ANDs, ORs and ``fill_null(False)`` above it), or None. The engine
+    evaluates it once per distinct program, and ``expr`` only on the commands of the programs
+    it passes."""
+    known = _SEEN.screens.get(id(expr))
+    if known is not None and known[0] is expr:
+        return known[1]
+    answer = None
+    if row_wise(expr) and set(expr.meta.root_names()) != {"program"}:
+        try:
+            found = _screen_nodes(json.loads(expr.meta.serialize(format="json")))
+            if found is not None:
+                answer = pl.Expr.deserialize(io.StringIO(json.dumps(found)), format="json")
+        except Exception:  # a form it cannot read back: no screen
+            answer = None
+    _SEEN.screens[id(expr)] = (expr, answer)
     return answer
