@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import polars as pl
 
 from .. import schema
-from .expressions import expression_text
+from .expressions import expression_text, merged_contains
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .rowwise import PLACE_COLUMNS, program_screen, row_wise, within_step
 from .rule import Match, Rule
@@ -42,10 +42,11 @@ def rule_hits(rule: Rule, frames: Frames) -> pl.DataFrame:
 
 
 #: the plans (:func:`_plan`) this process made for the matches it has seen, by id (each match is
-#: kept, so its id is never reused). Held in an object the version fingerprints do not read
+#: kept, so its id is never reused), and the ORs it made of a group's parts (:func:`_any`), by
+#: the parts' ids (each kept). Held in an object the version fingerprints do not read
 #: (:mod:`redline.classifiers.fingerprint`): what a process happened to evaluate before must not
 #: change a rule's version
-_SEEN = SimpleNamespace(plans={})
+_SEEN = SimpleNamespace(plans={}, ors={})
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame
     every rule that reads the same columns of the same frame)."""
     roots = tuple(sorted(set(expr.meta.root_names())))
     if df.height < 2 or not roots or not row_wise(expr):
-        return df.filter(expr)
+        return df.filter(merged_contains(expr))
     rows = _distinct_rows(frames, df, [expr], roots)
     if rows.is_empty():
         return df.clear()
@@ -164,7 +165,7 @@ def _distinct_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], r
     row: a rare first conjunct spares the rest most of their work)."""
     kept = distinct_rows(frames, df, roots)
     for conjunct in conjuncts:
-        kept = kept.filter(conjunct)
+        kept = kept.filter(merged_contains(conjunct))
         if kept.is_empty():
             break
     return kept["_row"].explode()
@@ -214,6 +215,18 @@ def unparsed_actions(frames: Frames) -> pl.DataFrame:
     return frames.memo("unparsed_actions", lambda: frames.actions.filter(pl.col("parse_error").is_not_null()))
 
 
+def _any(parts: Iterable[pl.Expr]) -> pl.Expr:
+    """The OR of ``parts``, with their regex tests of one column merged
+    (:func:`~redline.classifiers.expressions.merged_contains`); made once per process for the
+    same parts."""
+    parts = tuple(parts)
+    key = tuple(id(p) for p in parts)
+    known = _SEEN.ors.get(key)
+    if known is None or any(a is not b for a, b in zip(known[0], parts)):
+        known = _SEEN.ors[key] = (parts, merged_contains(functools.reduce(operator.or_, parts)))
+    return known[1]
+
+
 def _indexed_commands(frames: Frames) -> pl.DataFrame:
     """:func:`distinct_commands` with ``_i``, each row's position there, once per batch."""
     return frames.memo("indexed_commands", lambda: distinct_commands(frames).with_row_index("_i"))
@@ -253,9 +266,9 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
         else:
             general.append(part)
     for screen, group in screened.values():
-        found.append(_screened_commands(frames, screen).filter(functools.reduce(operator.or_, group))["_i"])
+        found.append(_screened_commands(frames, screen).filter(_any(group))["_i"])
     if general:
-        found.append(_indexed_commands(frames).filter(functools.reduce(operator.or_, general))["_i"])
+        found.append(_indexed_commands(frames).filter(_any(general))["_i"])
     return commands["_rows"].gather(pl.concat(found).unique()).explode()
 
 
@@ -290,7 +303,7 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
         elif screen is None:
             rows = _unscreened_rows(frames, parts)  # type: ignore[arg-type]
         else:
-            rows = candidates.filter(functools.reduce(operator.or_, parts))["_rows"].explode()
+            rows = candidates.filter(_any(parts))["_rows"].explode()
         if place and len(rows):
             rows = rows.filter(_place_mask(frames, place, rows))
         found.append(rows)
