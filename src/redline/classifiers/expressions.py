@@ -96,8 +96,8 @@ def check_expression(owner: str, expr: pl.Expr, columns: Iterable[str] | None = 
 
 #: a ``fill_null(False)`` literal, serialised
 _FALSE = {"Literal": {"Scalar": {"Boolean": False}}}
-#: what this process merged (:func:`merged_contains`), by id of the expression (each kept, so its
-#: id is never reused); held apart from the version fingerprints, like :data:`_SEEN`
+#: what this process merged (:func:`merged_contains`), by the serialised expression (None:
+#: nothing merges); held apart from the version fingerprints, like :data:`_SEEN`
 _MERGED = SimpleNamespace(exprs={})
 
 
@@ -183,18 +183,20 @@ def merged_contains(expr: pl.Expr) -> pl.Expr:
     value on every row (a text has a match of the alternation exactly where it has one of
     ``p`` or of ``q``; inline flags such as ``(?m)`` stay within their group), read in one
     scan of the text instead of one per pattern. Where nothing merges, ``expr`` itself."""
-    known = _MERGED.exprs.get(id(expr))
-    if known is not None and known[0] is expr:
-        return known[1]
-    answer = expr
     try:
         text = expr.meta.serialize(format="json")
-        if text.count('"Contains"') > 1:
+    except Exception:  # a form it cannot read back: evaluate it as it is
+        return expr
+    if text.count('"Contains"') < 2:
+        return expr
+    if text not in _MERGED.exprs:
+        answer = None
+        try:
             tree = json.loads(text)
             merged = _merge(tree)
             if merged != tree:
                 answer = pl.Expr.deserialize(io.StringIO(json.dumps(merged)), format="json")
-    except Exception:  # a form it cannot read back: evaluate it as it is
-        answer = expr
-    _MERGED.exprs[id(expr)] = (expr, answer)
-    return answer
+        except Exception:  # a form it cannot read back: evaluate it as it is
+            answer = None
+        _MERGED.exprs[text] = answer
+    return _MERGED.exprs[text] if _MERGED.exprs[text] is not None else expr
