@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from redline.classifiers import engine, rules as rule_modules
 from redline.classifiers.engine import command_rows, filter_rows, label_frames, match_rows
-from redline.classifiers.rowwise import program_screen, row_wise, within_step
+from redline.classifiers.rowwise import SCREEN_COLUMNS, row_wise, screen, within_step
 from redline.classifiers.examples import example_trial, steps_trial
 from redline.classifiers.frames import Frames
 from redline.classifiers.registry import active_rules
@@ -164,39 +164,44 @@ def test_screens_follow_the_expression():
     assert [screen for screen, _ in (program("a") & program("b")).or_branches()] == [None]
 
 
-def test_program_screens_hold_wherever_their_expression_does(corpora):
+def test_screens_hold_wherever_their_expression_does(corpora):
     """The engine reads a part of a branch group that names no programs only over the commands
-    of the programs its screen passes: every row where the part holds must pass the screen."""
-    screened = 0
+    that pass the tests it implies of single columns: every row where the part holds must pass
+    each of them."""
+    screened: set[str] = set()
     for name, match in _command_matches():
         for _, _, parts in engine._plan(match).groups:
             for part in (p for p in parts if p is not None):
-                screen = program_screen(part)
-                if screen is None:
-                    continue
-                assert set(screen.meta.root_names()) == {"program"}, name
-                screened += 1
-                for frames in corpora:
-                    if not set(part.meta.root_names()) <= set(frames.commands.columns):
+                for column in SCREEN_COLUMNS:
+                    test = screen(part, column)
+                    if test is None:
                         continue
-                    held = frames.commands.select(part.fill_null(False).alias("part"),
-                                                  screen.fill_null(False).alias("screen"))
-                    assert held.filter(pl.col("part") & ~pl.col("screen")).is_empty(), name
-    assert screened >= 10
+                    assert set(test.meta.root_names()) == {column}, name
+                    screened.add(column)
+                    for frames in corpora:
+                        if not set(part.meta.root_names()) <= set(frames.commands.columns):
+                            continue
+                        held = frames.commands.select(part.fill_null(False).alias("part"),
+                                                      test.fill_null(False).alias("test"))
+                        assert held.filter(pl.col("part") & ~pl.col("test")).is_empty(), (name, column)
+    assert {"program", "tool", "code"} <= screened
 
 
-def test_program_screen_is_read_through_ands_ors_and_fill_null():
+def test_a_screen_is_read_through_ands_ors_and_fill_null():
     prog, argv = pl.col("program"), pl.col("argv")
     pip = prog.str.contains("^pip").fill_null(False)
     one = argv.list.len() == 1
-    assert str(program_screen(pip & one)) == str(pip)
-    assert str(program_screen((pip & one) | (prog.is_in(["npx"]) & one))) == str(pip | prog.is_in(["npx"]))
-    assert str(program_screen((pip & one).fill_null(False))) == str(pip.fill_null(False))
-    assert program_screen((pip & one) | one) is None  # a branch with no test of the program
-    assert program_screen(~(pip & one)) is None
-    assert program_screen((pip & one).fill_null(True)) is None  # true where the program is unknown
-    assert program_screen(argv.list.eval(pl.element() == "x").list.any() & one) is None
-    assert program_screen(pl.col("program").shift(1).is_in(["x"]) & one) is None  # not row-wise
+    assert str(screen(pip & one, "program")) == str(pip)
+    assert str(screen((pip & one) | (prog.is_in(["npx"]) & one), "program")) == str(pip | prog.is_in(["npx"]))
+    assert str(screen((pip & one).fill_null(False), "program")) == str(pip.fill_null(False))
+    assert screen(pip & one, "tool") is None  # no test of that column
+    assert screen((pip & one) | one, "program") is None  # a branch with no test of the program
+    assert screen(~(pip & one), "program") is None
+    assert screen((pip & one).fill_null(True), "program") is None  # true where the program is unknown
+    assert screen(argv.list.eval(pl.element() == "x").list.any() & one, "argv") is None  # argv alone
+    assert screen(pl.col("program").shift(1).is_in(["x"]) & one, "program") is None  # not row-wise
+    edit = pl.col("tool").is_in(["Edit"]).fill_null(False)
+    assert str(screen(pip & edit & one, "tool")) == str(edit)
 
 
 def test_cross_row_expressions_are_not_row_wise():

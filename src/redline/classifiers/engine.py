@@ -23,7 +23,7 @@ import polars as pl
 from .. import schema
 from .expressions import expression_text, merged_contains
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
-from .rowwise import PLACE_COLUMNS, program_screen, row_wise, within_step
+from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, row_wise, screen, within_step
 from .rule import Match, Rule
 
 #: the columns of a frame of labels: the labels table's, less what the writer adds
@@ -232,15 +232,26 @@ def _indexed_commands(frames: Frames) -> pl.DataFrame:
     return frames.memo("indexed_commands", lambda: distinct_commands(frames).with_row_index("_i"))
 
 
-def _screened_commands(frames: Frames, screen: pl.Expr) -> pl.DataFrame:
-    """The rows of :func:`_indexed_commands` whose program passes ``screen`` (an expression over
-    ``program`` alone, :func:`~redline.classifiers.rowwise.program_screen`), evaluated once per
-    distinct program; once per batch for each screen, whichever rules share it."""
+def _passing(frames: Frames, column: str, test: pl.Expr) -> pl.Series:
+    """The positions in :func:`distinct_commands` (sorted) of the commands whose ``column`` passes
+    ``test`` (an expression over that column alone), evaluated once per distinct value of the
+    column; once per batch for each test, whichever rules share it."""
+    def compute() -> pl.Series:
+        values = distinct_rows(frames, distinct_commands(frames), (column,))
+        return values.filter(test)["_row"].explode().sort()
+    return frames.memo(("passing", column, expression_text(test)), compute)
+
+
+def _screened_commands(frames: Frames, screens: tuple[tuple[str, pl.Expr], ...]) -> pl.DataFrame:
+    """The rows of :func:`_indexed_commands` that pass every one of ``screens`` ((column, an
+    expression over that column alone): :func:`~redline.classifiers.rowwise.screen`)."""
     def compute() -> pl.DataFrame:
-        indexed = _indexed_commands(frames)
-        programs = distinct_rows(frames, distinct_commands(frames), ("program",))
-        return indexed[programs.filter(screen)["_row"].explode().sort()]
-    return frames.memo(("screened", expression_text(screen)), compute)
+        passing = sorted((_passing(frames, column, test) for column, test in screens), key=len)
+        rows = passing[0]
+        for other in passing[1:]:
+            rows = rows.filter(rows.is_in(other.implode()))
+        return _indexed_commands(frames)[rows]
+    return frames.memo(("screened", tuple((c, expression_text(t)) for c, t in screens)), compute)
 
 
 def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
@@ -248,25 +259,30 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     (row-wise expressions of a branch group that names no programs) holds, read as cheaply as
     each part allows: a part that reads one column once per distinct value of that column (the
     code of a command, its redirections and its tool repeat far more than whole commands do); a
-    part that implies a test of the program (:func:`~redline.classifiers.rowwise.program_screen`)
-    only over the distinct commands of the programs that pass it; the rest together over every
-    distinct command (:func:`distinct_commands`). Each is exact: a row-wise part gives each row
-    the same value over any subset of the rows or over distinct values."""
+    part that implies tests of columns whose values repeat (:data:`~redline.classifiers.rowwise.SCREEN_COLUMNS`:
+    the program, the tool, the code; :func:`~redline.classifiers.rowwise.screen`), each test
+    evaluated once per distinct value of its column, only over the distinct commands that pass
+    them all; the rest together over every distinct command (:func:`distinct_commands`). Each is
+    exact: a row-wise part gives each row the same value over any subset of the rows or over
+    distinct values, and it holds nowhere its tests do not."""
     commands = distinct_commands(frames)
     found: list[pl.Series] = []
-    screened: dict[str, tuple[pl.Expr, list[pl.Expr]]] = {}
+    screened: dict[tuple[str, ...], tuple[tuple[tuple[str, pl.Expr], ...], list[pl.Expr]]] = {}
     general: list[pl.Expr] = []
     for part in parts:
         roots = tuple(sorted(set(part.meta.root_names())))
-        screen = None if len(roots) == 1 else program_screen(part)
         if len(roots) == 1:
             found.append(_distinct_rows(frames, commands, [part], roots))
-        elif screen is not None:
-            screened.setdefault(expression_text(screen), (screen, []))[1].append(part)
+            continue
+        tests = tuple((column, test) for column in SCREEN_COLUMNS if column in roots
+                      for test in [screen(part, column)] if test is not None)
+        if tests:
+            key = tuple(f"{column}:{expression_text(test)}" for column, test in tests)
+            screened.setdefault(key, (tests, []))[1].append(part)
         else:
             general.append(part)
-    for screen, group in screened.values():
-        found.append(_screened_commands(frames, screen).filter(_any(group))["_i"])
+    for tests, group in screened.values():
+        found.append(_screened_commands(frames, tests).filter(_any(group))["_i"])
     if general:
         found.append(_indexed_commands(frames).filter(_any(general))["_i"])
     return commands["_rows"].gather(pl.concat(found).unique()).explode()

@@ -66,7 +66,7 @@ def _cross_row(node: Any) -> bool:
 #: what this process worked out about the expressions it has seen, by id (each is kept, so its
 #: id is never reused): ``row_wise`` (:func:`row_wise`; AND distributed over OR puts one
 #: conjunct object in many branches), ``within_step`` (:func:`within_step`) and ``screens``
-#: (:func:`program_screen`). Held in an
+#: (:func:`screen`). Held in an
 #: object the version fingerprints do not read (:mod:`redline.classifiers.fingerprint`): what
 #: a process happened to evaluate before must not change a rule's version
 _SEEN = SimpleNamespace(row_wise={}, within_step={}, screens={})
@@ -142,20 +142,27 @@ def within_step(expr: pl.Expr) -> bool:
     return answer
 
 
+#: command-frame columns whose values repeat far more than whole commands do (most commands run
+#: no code, write no file, come through one of a few tools): a test of one of them is evaluated
+#: once per distinct value (:func:`screen`)
+SCREEN_COLUMNS = ("program", "path", "tool", "command_type", "context", "code", "heredoc", "redirects",
+                  "wrappers", "operator", "sudo", "background")
+
+
 #: the binary operators of a serialised expression that are a logical AND / OR of booleans
 _AND, _OR = frozenset({"And", "LogicalAnd"}), frozenset({"Or", "LogicalOr"})
 
 
-def _screen_nodes(node: Any) -> Any:
-    """A boolean expression (serialised) that reads ``program`` only and holds wherever ``node``
+def _screen_nodes(node: Any, column: str) -> Any:
+    """A boolean expression (serialised) that reads ``column`` only and holds wherever ``node``
     does (``None``: none found). ``A & B`` holds only where both do, ``A | B`` where either does,
-    ``A.fill_null(False)`` where ``A`` does: through those, a conjunct that reads ``program``
+    ``A.fill_null(False)`` where ``A`` does: through those, a conjunct that reads ``column``
     alone is implied by the whole."""
     if not isinstance(node, dict):
         return None
     binary = node.get("BinaryExpr")
     if isinstance(binary, dict) and binary.get("op") in _AND | _OR:
-        left, right = _screen_nodes(binary.get("left")), _screen_nodes(binary.get("right"))
+        left, right = _screen_nodes(binary.get("left"), column), _screen_nodes(binary.get("right"), column)
         if binary["op"] in _OR:
             return None if left is None or right is None else {"BinaryExpr": {"left": left, "op": "Or", "right": right}}
         if left is None or right is None:
@@ -164,19 +171,17 @@ def _screen_nodes(node: Any) -> Any:
     call = node.get("Function")
     if (isinstance(call, dict) and call.get("function") == "FillNull" and len(call.get("input") or ()) == 2
             and call["input"][1] == {"Literal": {"Scalar": {"Boolean": False}}}):
-        inner = _screen_nodes(call["input"][0])
+        inner = _screen_nodes(call["input"][0], column)
         return None if inner is None else {"Function": {**call, "input": [inner, call["input"][1]]}}
-    return node if _reads_program_only(node) else None
+    return node if _columns(node, set()) == {column} else None
 
 
 def _columns(node: Any, out: set[str]) -> set[str]:
-    """The columns a serialised expression reads (and ``element()``, as ``""``)."""
+    """The columns a serialised expression reads."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "Column" and isinstance(value, str):
                 out.add(value)
-            elif key == "Element":
-                out.add("")
             elif isinstance(value, (dict, list)):
                 _columns(value, out)
     elif isinstance(node, list) and not (node and isinstance(node[0], int)):
@@ -185,27 +190,24 @@ def _columns(node: Any, out: set[str]) -> set[str]:
     return out
 
 
-def _reads_program_only(node: Any) -> bool:
-    """Whether a serialised expression reads no column but ``program``, and reads it."""
-    return _columns(node, set()) == {"program"}
-
-
-def program_screen(expr: pl.Expr) -> pl.Expr | None:
+def screen(expr: pl.Expr, column: str) -> pl.Expr | None:
     """For a :func:`row_wise` boolean expression over commands that reads other columns too: an
-    expression over ``program`` alone that is true wherever ``expr`` is (a conjunct that tests
-    the program, through the ANDs, ORs and ``fill_null(False)`` above it), or None. The engine
-    evaluates it once per distinct program, and ``expr`` only on the commands of the programs
-    it passes."""
-    known = _SEEN.screens.get(id(expr))
+    expression over ``column`` alone that is true wherever ``expr`` is (a conjunct that tests
+    that column, through the ANDs, ORs and ``fill_null(False)`` above it), or None. The engine
+    evaluates it once per distinct value of the column, and ``expr`` only on the commands whose
+    value passes it."""
+    key = (id(expr), column)
+    known = _SEEN.screens.get(key)
     if known is not None and known[0] is expr:
         return known[1]
     answer = None
-    if row_wise(expr) and set(expr.meta.root_names()) != {"program"}:
+    roots = set(expr.meta.root_names())
+    if column in roots and roots != {column} and row_wise(expr):
         try:
-            found = _screen_nodes(json.loads(expr.meta.serialize(format="json")))
+            found = _screen_nodes(json.loads(expr.meta.serialize(format="json")), column)
             if found is not None:
                 answer = pl.Expr.deserialize(io.StringIO(json.dumps(found)), format="json")
         except Exception:  # a form it cannot read back: no screen
             answer = None
-    _SEEN.screens[id(expr)] = (expr, answer)
+    _SEEN.screens[key] = (expr, answer)
     return answer
