@@ -295,7 +295,9 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
     The match is evaluated branch by branch (:attr:`~redline.classifiers.rule.Match.branches`):
     a branch that requires some programs only over the distinct commands that run one of them
     (:func:`distinct_commands`), its row-wise conjuncts (:func:`row_wise`) once per distinct
-    command, and its other conjuncts (a step's context, a neighbouring command) over every row.
+    command (the branches that name no programs part by part, each over the commands that pass
+    the tests it implies of columns whose values repeat: :func:`_unscreened_rows`), and its other
+    conjuncts (a step's context, a neighbouring command) over every row.
     """
     commands = frames.commands
     plan = None if commands.is_empty() else _plan(match)
