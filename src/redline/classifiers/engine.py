@@ -257,22 +257,24 @@ def _screened_commands(frames: Frames, screens: tuple[tuple[str, pl.Expr], ...])
 def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     """The ``commands`` rows (positions, unordered, perhaps repeated) where the OR of ``parts``
     (row-wise expressions of a branch group that names no programs) holds, read as cheaply as
-    each part allows: a part that reads one column once per distinct value of that column (the
-    code of a command, its redirections and its tool repeat far more than whole commands do); a
-    part that implies tests of columns whose values repeat (:data:`~redline.classifiers.rowwise.SCREEN_COLUMNS`:
-    the program, the tool, the code; :func:`~redline.classifiers.rowwise.screen`), each test
+    each part allows: the parts that read one column whose values repeat far more than whole
+    commands do (:data:`~redline.classifiers.rowwise.SCREEN_COLUMNS`: the code of a command, its
+    redirections, its tool) together once per distinct value of that column; a part that
+    implies tests of such columns (the program, the tool, the code:
+    :func:`~redline.classifiers.rowwise.screen`), each test
     evaluated once per distinct value of its column, only over the distinct commands that pass
     them all; the rest together over every distinct command (:func:`distinct_commands`). Each is
     exact: a row-wise part gives each row the same value over any subset of the rows or over
     distinct values, and it holds nowhere its tests do not."""
     commands = distinct_commands(frames)
     found: list[pl.Series] = []
+    single: dict[str, list[pl.Expr]] = {}
     screened: dict[tuple[str, ...], tuple[tuple[tuple[str, pl.Expr], ...], list[pl.Expr]]] = {}
     general: list[pl.Expr] = []
     for part in parts:
         roots = tuple(sorted(set(part.meta.root_names())))
-        if len(roots) == 1:
-            found.append(_distinct_rows(frames, commands, [part], roots))
+        if len(roots) == 1 and roots[0] in SCREEN_COLUMNS:
+            single.setdefault(roots[0], []).append(part)
             continue
         tests = tuple((column, test) for column in SCREEN_COLUMNS if column in roots
                       for test in [screen(part, column)] if test is not None)
@@ -281,6 +283,8 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
             screened.setdefault(key, (tests, []))[1].append(part)
         else:
             general.append(part)
+    for column, group in single.items():
+        found.append(_distinct_rows(frames, commands, [_any(group)], (column,)))
     for tests, group in screened.values():
         found.append(_screened_commands(frames, tests).filter(_any(group))["_i"])
     if general:
