@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from redline.classifiers import engine, rules as rule_modules
 from redline.classifiers.engine import command_rows, filter_rows, label_frames, match_rows
-from redline.classifiers.rowwise import row_wise, within_step
+from redline.classifiers.rowwise import SCREEN_COLUMNS, row_wise, screen, within_step
 from redline.classifiers.examples import example_trial, steps_trial
 from redline.classifiers.frames import Frames
 from redline.classifiers.registry import active_rules
@@ -162,6 +162,46 @@ def test_screens_follow_the_expression():
     assert [screen for screen, _ in distributed.or_branches()] == [frozenset({"b"}), frozenset({"c"})]
     assert [screen for screen, _ in (~program("a")).or_branches()] == [None]
     assert [screen for screen, _ in (program("a") & program("b")).or_branches()] == [None]
+
+
+def test_screens_hold_wherever_their_expression_does(corpora):
+    """The engine reads a part of a branch group that names no programs only over the commands
+    that pass the tests it implies of single columns: every row where the part holds must pass
+    each of them."""
+    screened: set[str] = set()
+    for name, match in _command_matches():
+        for _, _, parts in engine._plan(match).groups:
+            for part in (p for p in parts if p is not None):
+                for column in SCREEN_COLUMNS:
+                    test = screen(part, column)
+                    if test is None:
+                        continue
+                    assert set(test.meta.root_names()) == {column}, name
+                    screened.add(column)
+                    for frames in corpora:
+                        if not set(part.meta.root_names()) <= set(frames.commands.columns):
+                            continue
+                        held = frames.commands.select(part.fill_null(False).alias("part"),
+                                                      test.fill_null(False).alias("test"))
+                        assert held.filter(pl.col("part") & ~pl.col("test")).is_empty(), (name, column)
+    assert {"program", "tool", "code"} <= screened
+
+
+def test_a_screen_is_read_through_ands_ors_and_fill_null():
+    prog, argv = pl.col("program"), pl.col("argv")
+    pip = prog.str.contains("^pip").fill_null(False)
+    one = argv.list.len() == 1
+    assert str(screen(pip & one, "program")) == str(pip)
+    assert str(screen((pip & one) | (prog.is_in(["npx"]) & one), "program")) == str(pip | prog.is_in(["npx"]))
+    assert str(screen((pip & one).fill_null(False), "program")) == str(pip.fill_null(False))
+    assert screen(pip & one, "tool") is None  # no test of that column
+    assert screen((pip & one) | one, "program") is None  # a branch with no test of the program
+    assert screen(~(pip & one), "program") is None
+    assert screen((pip & one).fill_null(True), "program") is None  # true where the program is unknown
+    assert screen(argv.list.eval(pl.element() == "x").list.any() & one, "argv") is None  # argv alone
+    assert screen(pl.col("program").shift(1).is_in(["x"]) & one, "program") is None  # not row-wise
+    edit = pl.col("tool").is_in(["Edit"]).fill_null(False)
+    assert str(screen(pip & edit & one, "tool")) == str(edit)
 
 
 def test_cross_row_expressions_are_not_row_wise():

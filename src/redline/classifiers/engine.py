@@ -21,9 +21,9 @@ from types import SimpleNamespace
 import polars as pl
 
 from .. import schema
-from .expressions import expression_text
+from .expressions import expression_text, merged_contains
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
-from .rowwise import PLACE_COLUMNS, row_wise, within_step
+from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, row_wise, screen, within_step
 from .rule import Match, Rule
 
 #: the columns of a frame of labels: the labels table's, less what the writer adds
@@ -42,10 +42,11 @@ def rule_hits(rule: Rule, frames: Frames) -> pl.DataFrame:
 
 
 #: the plans (:func:`_plan`) this process made for the matches it has seen, by id (each match is
-#: kept, so its id is never reused). Held in an object the version fingerprints do not read
+#: kept, so its id is never reused), and the ORs it made of a group's parts (:func:`_any`), by
+#: the parts' ids (each kept). Held in an object the version fingerprints do not read
 #: (:mod:`redline.classifiers.fingerprint`): what a process happened to evaluate before must not
 #: change a rule's version
-_SEEN = SimpleNamespace(plans={})
+_SEEN = SimpleNamespace(plans={}, ors={})
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame
     every rule that reads the same columns of the same frame)."""
     roots = tuple(sorted(set(expr.meta.root_names())))
     if df.height < 2 or not roots or not row_wise(expr):
-        return df.filter(expr)
+        return df.filter(merged_contains(expr))
     rows = _distinct_rows(frames, df, [expr], roots)
     if rows.is_empty():
         return df.clear()
@@ -164,7 +165,7 @@ def _distinct_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], r
     row: a rare first conjunct spares the rest most of their work)."""
     kept = distinct_rows(frames, df, roots)
     for conjunct in conjuncts:
-        kept = kept.filter(conjunct)
+        kept = kept.filter(merged_contains(conjunct))
         if kept.is_empty():
             break
     return kept["_row"].explode()
@@ -214,6 +215,83 @@ def unparsed_actions(frames: Frames) -> pl.DataFrame:
     return frames.memo("unparsed_actions", lambda: frames.actions.filter(pl.col("parse_error").is_not_null()))
 
 
+def _any(parts: Iterable[pl.Expr]) -> pl.Expr:
+    """The OR of ``parts``, with their regex tests of one column merged
+    (:func:`~redline.classifiers.expressions.merged_contains`); made once per process for the
+    same parts."""
+    parts = tuple(parts)
+    key = tuple(id(p) for p in parts)
+    known = _SEEN.ors.get(key)
+    if known is None or any(a is not b for a, b in zip(known[0], parts)):
+        known = _SEEN.ors[key] = (parts, merged_contains(functools.reduce(operator.or_, parts)))
+    return known[1]
+
+
+def _indexed_commands(frames: Frames) -> pl.DataFrame:
+    """:func:`distinct_commands` with ``_i``, each row's position there, once per batch."""
+    return frames.memo("indexed_commands", lambda: distinct_commands(frames).with_row_index("_i"))
+
+
+def _passing(frames: Frames, column: str, test: pl.Expr) -> pl.Series:
+    """The positions in :func:`distinct_commands` (sorted) of the commands whose ``column`` passes
+    ``test`` (an expression over that column alone), evaluated once per distinct value of the
+    column; once per batch for each test, whichever rules share it."""
+    def compute() -> pl.Series:
+        values = distinct_rows(frames, distinct_commands(frames), (column,))
+        return values.filter(test)["_row"].explode().sort()
+    return frames.memo(("passing", column, expression_text(test)), compute)
+
+
+def _screened_commands(frames: Frames, screens: tuple[tuple[str, pl.Expr], ...]) -> pl.DataFrame:
+    """The rows of :func:`_indexed_commands` that pass every one of ``screens`` ((column, an
+    expression over that column alone): :func:`~redline.classifiers.rowwise.screen`)."""
+    def compute() -> pl.DataFrame:
+        passing = sorted((_passing(frames, column, test) for column, test in screens), key=len)
+        rows = passing[0]
+        for other in passing[1:]:
+            rows = rows.filter(rows.is_in(other.implode()))
+        return _indexed_commands(frames)[rows]
+    return frames.memo(("screened", tuple((c, expression_text(t)) for c, t in screens)), compute)
+
+
+def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
+    """The ``commands`` rows (positions, unordered, perhaps repeated) where the OR of ``parts``
+    (row-wise expressions of a branch group that names no programs) holds, read as cheaply as
+    each part allows: the parts that read one column whose values repeat far more than whole
+    commands do (:data:`~redline.classifiers.rowwise.SCREEN_COLUMNS`: the code of a command, its
+    redirections, its tool) together once per distinct value of that column; a part that
+    implies tests of such columns (the program, the tool, the code:
+    :func:`~redline.classifiers.rowwise.screen`), each test
+    evaluated once per distinct value of its column, only over the distinct commands that pass
+    them all; the rest together over every distinct command (:func:`distinct_commands`). Each is
+    exact: a row-wise part gives each row the same value over any subset of the rows or over
+    distinct values, and it holds nowhere its tests do not."""
+    commands = distinct_commands(frames)
+    found: list[pl.Series] = []
+    single: dict[str, list[pl.Expr]] = {}
+    screened: dict[tuple[str, ...], tuple[tuple[tuple[str, pl.Expr], ...], list[pl.Expr]]] = {}
+    general: list[pl.Expr] = []
+    for part in parts:
+        roots = tuple(sorted(set(part.meta.root_names())))
+        if len(roots) == 1 and roots[0] in SCREEN_COLUMNS:
+            single.setdefault(roots[0], []).append(part)
+            continue
+        tests = tuple((column, test) for column in SCREEN_COLUMNS if column in roots
+                      for test in [screen(part, column)] if test is not None)
+        if tests:
+            key = tuple(f"{column}:{expression_text(test)}" for column, test in tests)
+            screened.setdefault(key, (tests, []))[1].append(part)
+        else:
+            general.append(part)
+    for column, group in single.items():
+        found.append(_distinct_rows(frames, commands, [_any(group)], (column,)))
+    for tests, group in screened.values():
+        found.append(_screened_commands(frames, tests).filter(_any(group))["_i"])
+    if general:
+        found.append(_indexed_commands(frames).filter(_any(general))["_i"])
+    return commands["_rows"].gather(pl.concat(found).unique()).explode()
+
+
 def command_rows(frames: Frames, match: Match, columns: list[str] | None = None) -> pl.DataFrame:
     """The ``commands`` rows where ``match`` holds, in frame order: the rows of
     ``frames.commands.filter(match.expr)``, found faster (only ``columns``, when given).
@@ -221,7 +299,9 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
     The match is evaluated branch by branch (:attr:`~redline.classifiers.rule.Match.branches`):
     a branch that requires some programs only over the distinct commands that run one of them
     (:func:`distinct_commands`), its row-wise conjuncts (:func:`row_wise`) once per distinct
-    command, and its other conjuncts (a step's context, a neighbouring command) over every row.
+    command (the branches that name no programs part by part, each over the commands that pass
+    the tests it implies of columns whose values repeat: :func:`_unscreened_rows`), and its other
+    conjuncts (a step's context, a neighbouring command) over every row.
     """
     commands = frames.commands
     plan = None if commands.is_empty() else _plan(match)
@@ -242,8 +322,10 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
             candidates = pl.concat(present, rechunk=False) if len(present) > 1 else present[0]
         if any(p is None for p in parts):  # a branch with no row-wise conjunct: all candidates
             rows = candidates["_rows"].explode()
+        elif screen is None:
+            rows = _unscreened_rows(frames, parts)  # type: ignore[arg-type]
         else:
-            rows = candidates.filter(functools.reduce(operator.or_, parts))["_rows"].explode()
+            rows = candidates.filter(_any(parts))["_rows"].explode()
         if place and len(rows):
             rows = rows.filter(_place_mask(frames, place, rows))
         found.append(rows)

@@ -10,6 +10,7 @@ rule.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable
 from types import SimpleNamespace
@@ -91,3 +92,111 @@ def check_expression(owner: str, expr: pl.Expr, columns: Iterable[str] | None = 
         if missing:
             raise ValueError(f"{owner}: no column {', '.join(missing)} in the rows it reads")
     check_regexes(owner, regexes_in(expr))
+
+
+#: a ``fill_null(False)`` literal, serialised
+_FALSE = {"Literal": {"Scalar": {"Boolean": False}}}
+#: what this process merged (:func:`merged_contains`), by the serialised expression (None:
+#: nothing merges); held apart from the version fingerprints, like :data:`_SEEN`
+_MERGED = SimpleNamespace(exprs={})
+
+
+def _contains_leaf(node: Any) -> tuple[str, str] | None:
+    """(the serialised input, the pattern) of ``input.str.contains(pattern).fill_null(False)``
+    (a regex, not a literal), else None: such a test is never null."""
+    call = node.get("Function") if isinstance(node, dict) else None
+    if not (isinstance(call, dict) and call.get("function") == "FillNull" and len(call.get("input") or ()) == 2
+            and call["input"][1] == _FALSE):
+        return None
+    inner = call["input"][0].get("Function") if isinstance(call["input"][0], dict) else None
+    if not (isinstance(inner, dict) and inner.get("function") == {"StringExpr": {"Contains": {"literal": False,
+                                                                                             "strict": True}}}
+            and len(inner.get("input") or ()) == 2):
+        return None
+    pattern = inner["input"][1].get("Literal", {}).get("Scalar", {}).get("String") if isinstance(
+        inner["input"][1], dict) else None
+    return None if not isinstance(pattern, str) else (json.dumps(inner["input"][0], sort_keys=True), pattern)
+
+
+def _or_leaves(node: Any) -> list[Any]:
+    binary = node.get("BinaryExpr") if isinstance(node, dict) else None
+    if isinstance(binary, dict) and binary.get("op") in ("Or", "LogicalOr"):
+        return _or_leaves(binary["left"]) + _or_leaves(binary["right"])
+    return [node]
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        pl.select(pl.lit("").str.contains(pattern))
+    except pl.exceptions.PolarsError:
+        return False
+    return True
+
+
+def _merge_leaves(leaves: list[Any]) -> list[Any]:
+    """``leaves`` (OR-ed) with the regex tests of one input merged into one test of the
+    alternation of their patterns, at the place of the first."""
+    groups: dict[str, list[int]] = {}
+    for i, leaf in enumerate(leaves):
+        found = _contains_leaf(leaf)
+        if found is not None:
+            groups.setdefault(found[0], []).append(i)
+    out, dropped = list(leaves), set()
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        merged = "|".join(f"(?:{_contains_leaf(leaves[i])[1]})" for i in members)  # type: ignore[index]
+        if not _compiles(merged):  # (a size limit of the regex engine): keep them apart
+            continue
+        first = json.loads(json.dumps(leaves[members[0]]))
+        first["Function"]["input"][0]["Function"]["input"][1] = {"Literal": {"Scalar": {"String": merged}}}
+        out[members[0]] = first
+        dropped.update(members[1:])
+    return [leaf for i, leaf in enumerate(out) if i not in dropped]
+
+
+def _merge(node: Any) -> Any:
+    if isinstance(node, list):
+        return node if node and isinstance(node[0], int) else [_merge(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    binary = node.get("BinaryExpr")
+    if isinstance(binary, dict) and binary.get("op") in ("Or", "LogicalOr"):
+        leaves = _merge_leaves([_merge(leaf) for leaf in _or_leaves(node)])
+        chain = leaves[0]
+        for leaf in leaves[1:]:
+            chain = {"BinaryExpr": {"left": chain, "op": binary["op"], "right": leaf}}
+        return chain
+    call = node.get("Function")
+    if isinstance(call, dict) and call.get("function") == {"Boolean": "AnyHorizontal"}:
+        inputs = _merge_leaves([_merge(v) for v in call.get("input") or []])
+        if len(inputs) == 1 and _contains_leaf(inputs[0]) is not None:
+            return inputs[0]  # (never null: the OR of one never-null test is that test)
+        return {"Function": {**call, "input": inputs}}
+    return {key: _merge(value) for key, value in node.items()}
+
+
+def merged_contains(expr: pl.Expr) -> pl.Expr:
+    """``expr`` with the regex tests of one input that are OR-ed together
+    (``a.str.contains(p).fill_null(False) | a.str.contains(q).fill_null(False)``, or in
+    ``pl.any_horizontal``) merged into one test of the alternation ``(?:p)|(?:q)``: the same
+    value on every row (a text has a match of the alternation exactly where it has one of
+    ``p`` or of ``q``; inline flags such as ``(?m)`` stay within their group), read in one
+    scan of the text instead of one per pattern. Where nothing merges, ``expr`` itself."""
+    try:
+        text = expr.meta.serialize(format="json")
+    except Exception:  # a form it cannot read back: evaluate it as it is
+        return expr
+    if text.count('"Contains"') < 2:
+        return expr
+    if text not in _MERGED.exprs:
+        answer = None
+        try:
+            tree = json.loads(text)
+            merged = _merge(tree)
+            if merged != tree:
+                answer = pl.Expr.deserialize(io.StringIO(json.dumps(merged)), format="json")
+        except Exception:  # a form it cannot read back: evaluate it as it is
+            answer = None
+        _MERGED.exprs[text] = answer
+    return _MERGED.exprs[text] if _MERGED.exprs[text] is not None else expr

@@ -8,6 +8,7 @@ rows only; both are told from the expression's serialised form.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from types import SimpleNamespace
@@ -64,10 +65,11 @@ def _cross_row(node: Any) -> bool:
 
 #: what this process worked out about the expressions it has seen, by id (each is kept, so its
 #: id is never reused): ``row_wise`` (:func:`row_wise`; AND distributed over OR puts one
-#: conjunct object in many branches) and ``within_step`` (:func:`within_step`). Held in an
+#: conjunct object in many branches), ``within_step`` (:func:`within_step`) and ``screens``
+#: (:func:`screen`). Held in an
 #: object the version fingerprints do not read (:mod:`redline.classifiers.fingerprint`): what
 #: a process happened to evaluate before must not change a rule's version
-_SEEN = SimpleNamespace(row_wise={}, within_step={})
+_SEEN = SimpleNamespace(row_wise={}, within_step={}, screens={})
 
 
 def row_wise(expr: pl.Expr) -> bool:
@@ -137,4 +139,75 @@ def within_step(expr: pl.Expr) -> bool:
     except Exception:  # cannot tell
         answer = False
     _SEEN.within_step[id(expr)] = (expr, answer)
+    return answer
+
+
+#: command-frame columns whose values repeat far more than whole commands do (most commands run
+#: no code, write no file, come through one of a few tools): a test of one of them is evaluated
+#: once per distinct value (:func:`screen`)
+SCREEN_COLUMNS = ("program", "path", "tool", "command_type", "context", "code", "heredoc", "redirects",
+                  "wrappers", "operator", "sudo", "background")
+
+
+#: the binary operators of a serialised expression that are a logical AND / OR of booleans
+_AND, _OR = frozenset({"And", "LogicalAnd"}), frozenset({"Or", "LogicalOr"})
+
+
+def _screen_nodes(node: Any, column: str) -> Any:
+    """A boolean expression (serialised) that reads ``column`` only and holds wherever ``node``
+    does (``None``: none found). ``A & B`` holds only where both do, ``A | B`` where either does,
+    ``A.fill_null(False)`` where ``A`` does: through those, a conjunct that reads ``column``
+    alone is implied by the whole."""
+    if not isinstance(node, dict):
+        return None
+    binary = node.get("BinaryExpr")
+    if isinstance(binary, dict) and binary.get("op") in _AND | _OR:
+        left, right = _screen_nodes(binary.get("left"), column), _screen_nodes(binary.get("right"), column)
+        if binary["op"] in _OR:
+            return None if left is None or right is None else {"BinaryExpr": {"left": left, "op": "Or", "right": right}}
+        if left is None or right is None:
+            return left if right is None else right
+        return {"BinaryExpr": {"left": left, "op": "And", "right": right}}
+    call = node.get("Function")
+    if (isinstance(call, dict) and call.get("function") == "FillNull" and len(call.get("input") or ()) == 2
+            and call["input"][1] == {"Literal": {"Scalar": {"Boolean": False}}}):
+        inner = _screen_nodes(call["input"][0], column)
+        return None if inner is None else {"Function": {**call, "input": [inner, call["input"][1]]}}
+    return node if _columns(node, set()) == {column} else None
+
+
+def _columns(node: Any, out: set[str]) -> set[str]:
+    """The columns a serialised expression reads."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Column" and isinstance(value, str):
+                out.add(value)
+            elif isinstance(value, (dict, list)):
+                _columns(value, out)
+    elif isinstance(node, list) and not (node and isinstance(node[0], int)):
+        for value in node:
+            _columns(value, out)
+    return out
+
+
+def screen(expr: pl.Expr, column: str) -> pl.Expr | None:
+    """For a :func:`row_wise` boolean expression over commands that reads other columns too: an
+    expression over ``column`` alone that is true wherever ``expr`` is (a conjunct that tests
+    that column, through the ANDs, ORs and ``fill_null(False)`` above it), or None. The engine
+    evaluates it once per distinct value of the column, and ``expr`` only on the commands whose
+    value passes it."""
+    key = (id(expr), column)
+    known = _SEEN.screens.get(key)
+    if known is not None and known[0] is expr:
+        return known[1]
+    answer = None
+    roots = set(expr.meta.root_names())
+    if column in roots and roots != {column} and row_wise(expr):
+        try:
+            found = _screen_nodes(json.loads(expr.meta.serialize(format="json")), column)
+            if found is not None:
+                answer = pl.Expr.deserialize(io.StringIO(json.dumps(found)), format="json")
+        except Exception:  # a form it cannot read back: no screen
+            answer = None
+    _SEEN.screens[key] = (expr, answer)
     return answer

@@ -57,13 +57,17 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
     cols = ["trial_id", "seq", "idx", "parent_idx", "program", "path", "argv", "background", "context", "text"]
     up_to_kill = pl.col("seq") <= pl.col("_last_kill")
 
-    def kept(df: pl.DataFrame, keep: pl.Expr = up_to_kill) -> pl.DataFrame:
+    def kept(df: pl.DataFrame, keep: pl.Expr = up_to_kill, first: pl.Expr | None = None) -> pl.DataFrame:
+        # (``first``: a condition on ``df``'s own columns, applied before the join, so the join
+        # copies only the rows that pass it)
+        if first is not None:
+            df = df.filter(first.fill_null(False))
         return df.join(trials, on="trial_id", how="inner").filter(keep.fill_null(False)).drop("_last_kill")
 
     # only launches (:meth:`History.launches_before`) and substitutions are ever read
     # (sorted here, stably, in the order :class:`History` reads them)
     cmds: dict[str, list] = {}
-    for row in dicts(kept(frames.commands.select(cols), up_to_kill & (LAUNCH | (pl.col("context") == "substitution")))
+    for row in dicts(kept(frames.commands.select(cols), up_to_kill, LAUNCH | (pl.col("context") == "substitution"))
                       .sort("trial_id", "seq", "idx", maintain_order=True)):
         cmds.setdefault(row["trial_id"], []).append(row)
 
@@ -83,7 +87,7 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
         # a port is traced through these alone (few outputs), each with the text of its action as
         # History.actions has it (the last action of that step, up to the trial's last kill)
         said = kept(frames.observations.select("trial_id", "seq", "action_seq", "text"),
-                    outputs_read & pl.col("text").str.contains(MAY_SAY_IN_USE))
+                    outputs_read, pl.col("text").str.contains(MAY_SAY_IN_USE))
         if said.is_empty():
             return {}
         acted = kept(frames.actions.select("trial_id", "seq", "text")).select(
