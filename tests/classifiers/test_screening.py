@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from redline.classifiers import engine, rules as rule_modules
 from redline.classifiers.engine import command_rows, filter_rows, label_frames, match_rows
-from redline.classifiers.rowwise import SCREEN_COLUMNS, row_wise, screen, within_step
+from redline.classifiers.rowwise import SCREEN_COLUMNS, implied_test, row_wise, within_step
 from redline.classifiers.examples import example_trial, steps_trial
 from redline.classifiers.frames import Frames
 from redline.classifiers.registry import active_rules
@@ -173,7 +173,7 @@ def test_screens_hold_wherever_their_expression_does(corpora):
         for _, _, parts in engine._plan(match).groups:
             for part in (p for p in parts if p is not None):
                 for column in SCREEN_COLUMNS:
-                    test = screen(part, column)
+                    test = implied_test(part, column)
                     if test is None:
                         continue
                     assert set(test.meta.root_names()) == {column}, name
@@ -191,17 +191,17 @@ def test_a_screen_is_read_through_ands_ors_and_fill_null():
     prog, argv = pl.col("program"), pl.col("argv")
     pip = prog.str.contains("^pip").fill_null(False)
     one = argv.list.len() == 1
-    assert str(screen(pip & one, "program")) == str(pip)
-    assert str(screen((pip & one) | (prog.is_in(["npx"]) & one), "program")) == str(pip | prog.is_in(["npx"]))
-    assert str(screen((pip & one).fill_null(False), "program")) == str(pip.fill_null(False))
-    assert screen(pip & one, "tool") is None  # no test of that column
-    assert screen((pip & one) | one, "program") is None  # a branch with no test of the program
-    assert screen(~(pip & one), "program") is None
-    assert screen((pip & one).fill_null(True), "program") is None  # true where the program is unknown
-    assert screen(argv.list.eval(pl.element() == "x").list.any() & one, "argv") is None  # argv alone
-    assert screen(pl.col("program").shift(1).is_in(["x"]) & one, "program") is None  # not row-wise
+    assert str(implied_test(pip & one, "program")) == str(pip)
+    assert str(implied_test((pip & one) | (prog.is_in(["npx"]) & one), "program")) == str(pip | prog.is_in(["npx"]))
+    assert str(implied_test((pip & one).fill_null(False), "program")) == str(pip.fill_null(False))
+    assert implied_test(pip & one, "tool") is None  # no test of that column
+    assert implied_test((pip & one) | one, "program") is None  # a branch with no test of the program
+    assert implied_test(~(pip & one), "program") is None
+    assert implied_test((pip & one).fill_null(True), "program") is None  # true where the program is unknown
+    assert implied_test(argv.list.eval(pl.element() == "x").list.any() & one, "argv") is None  # argv alone
+    assert implied_test(pl.col("program").shift(1).is_in(["x"]) & one, "program") is None  # not row-wise
     edit = pl.col("tool").is_in(["Edit"]).fill_null(False)
-    assert str(screen(pip & edit & one, "tool")) == str(edit)
+    assert str(implied_test(pip & edit & one, "tool")) == str(edit)
 
 
 def test_cross_row_expressions_are_not_row_wise():

@@ -23,7 +23,7 @@ import polars as pl
 from .. import schema
 from .expressions import expression_text, merged_contains
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
-from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, row_wise, screen, within_step
+from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, implied_test, row_wise, within_step
 from .rule import Match, Rule
 
 #: the columns of a frame of labels: the labels table's, less what the writer adds
@@ -244,7 +244,7 @@ def _passing(frames: Frames, column: str, test: pl.Expr) -> pl.Series:
 
 def _screened_commands(frames: Frames, screens: tuple[tuple[str, pl.Expr], ...]) -> pl.DataFrame:
     """The rows of :func:`_indexed_commands` that pass every one of ``screens`` ((column, an
-    expression over that column alone): :func:`~redline.classifiers.rowwise.screen`)."""
+    expression over that column alone): :func:`~redline.classifiers.rowwise.implied_test`)."""
     def compute() -> pl.DataFrame:
         passing = sorted((_passing(frames, column, test) for column, test in screens), key=len)
         rows = passing[0]
@@ -261,7 +261,7 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     commands do (:data:`~redline.classifiers.rowwise.SCREEN_COLUMNS`: the code of a command, its
     redirections, its tool) together once per distinct value of that column; a part that
     implies tests of such columns (the program, the tool, the code:
-    :func:`~redline.classifiers.rowwise.screen`), each test
+    :func:`~redline.classifiers.rowwise.implied_test`), each test
     evaluated once per distinct value of its column, only over the distinct commands that pass
     them all; the rest together over every distinct command (:func:`distinct_commands`). Each is
     exact: a row-wise part gives each row the same value over any subset of the rows or over
@@ -277,7 +277,7 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
             single.setdefault(roots[0], []).append(part)
             continue
         tests = tuple((column, test) for column in SCREEN_COLUMNS if column in roots
-                      for test in [screen(part, column)] if test is not None)
+                      for test in [implied_test(part, column)] if test is not None)
         if tests:
             key = tuple(f"{column}:{expression_text(test)}" for column, test in tests)
             screened.setdefault(key, (tests, []))[1].append(part)

@@ -66,7 +66,7 @@ def _cross_row(node: Any) -> bool:
 #: what this process worked out about the expressions it has seen, by id (each is kept, so its
 #: id is never reused): ``row_wise`` (:func:`row_wise`; AND distributed over OR puts one
 #: conjunct object in many branches), ``within_step`` (:func:`within_step`) and ``screens``
-#: (:func:`screen`). Held in an
+#: (:func:`implied_test`). Held in an
 #: object the version fingerprints do not read (:mod:`redline.classifiers.fingerprint`): what
 #: a process happened to evaluate before must not change a rule's version
 _SEEN = SimpleNamespace(row_wise={}, within_step={}, screens={})
@@ -144,7 +144,7 @@ def within_step(expr: pl.Expr) -> bool:
 
 #: command-frame columns whose values repeat far more than whole commands do (most commands run
 #: no code, write no file, come through one of a few tools): a test of one of them is evaluated
-#: once per distinct value (:func:`screen`)
+#: once per distinct value (:func:`implied_test`)
 SCREEN_COLUMNS = ("program", "path", "tool", "command_type", "context", "code", "heredoc", "redirects",
                   "wrappers", "operator", "sudo", "background")
 
@@ -190,7 +190,7 @@ def _columns(node: Any, out: set[str]) -> set[str]:
     return out
 
 
-def screen(expr: pl.Expr, column: str) -> pl.Expr | None:
+def implied_test(expr: pl.Expr, column: str) -> pl.Expr | None:
     """For a :func:`row_wise` boolean expression over commands that reads other columns too: an
     expression over ``column`` alone that is true wherever ``expr`` is (a conjunct that tests
     that column, through the ANDs, ORs and ``fill_null(False)`` above it), or None. The engine
