@@ -58,6 +58,22 @@ def test_hashed_counts_are_the_hashing_vectorizers(docs):
         assert np.array_equal(got.data, want.data), a
 
 
+@settings(max_examples=30, deadline=None)
+@given(docs=st.lists(TEXT, min_size=1, max_size=8), at_once=st.integers(1, 40), words=st.integers(1, 5))
+def test_counts_taken_in_slices_are_the_hashing_vectorizers(docs, at_once, words):
+    """However few n-grams and words are expanded at once, the counts are the same."""
+    from redline.classifiers.models import analyzers
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(analyzers, "MODEL_NGRAMS_AT_ONCE", at_once)
+        mp.setattr(analyzers, "MODEL_WORDS_AT_ONCE", words)
+        for a in ANALYZERS:
+            got, want = counts(docs, a), _hashing(a).transform(docs)
+            assert np.array_equal(got.indptr, want.indptr), a
+            assert np.array_equal(got.indices, want.indices), a
+            assert np.array_equal(got.data, want.data), a
+
+
 @given(st.text())
 def test_mmh3_is_scikit_learns_murmurhash(text):
     import mmh3

@@ -95,6 +95,9 @@ class Compact:
         """What the pipeline's ``predict_proba`` gives for the documents whose parts are rows
         ``rows[:, i]`` of ``counts[i]`` (each part's counts of its column's distinct values)."""
         n = len(rows)
+        # an entry's coefficients are found by its feature's position among every part's features
+        # (one int64 an entry, not a row of float64 coefficients a class)
+        offsets = np.cumsum([0] + [len(p.features) for p in self.parts])
         r_all, c_all, v_all = [], [], []
         for i, (part, cnt) in enumerate(zip(self.parts, counts)):
             weights = self.tfidf(part, cnt)
@@ -104,16 +107,21 @@ class Compact:
             take = start + np.arange(int(lengths.sum()), dtype=np.int64)
             pos, hit = _lookup(part.features, cnt.indices[take])
             r_all.append(np.repeat(np.arange(n, dtype=np.int64), lengths)[hit])
-            c_all.append(part.coef[pos[hit]])
+            c_all.append(pos[hit] + offsets[i])
             v_all.append(weights[take][hit].astype(np.float64))
         # the rows' entries in the pipeline's column order: by row, then part, then column
-        order = np.argsort(np.concatenate(r_all), kind="stable")
-        r = np.concatenate(r_all)[order]
-        coef = np.concatenate(c_all)[order]
+        r = np.concatenate(r_all)
+        del r_all
+        order = np.argsort(r, kind="stable")
+        r = r[order]
+        at = np.concatenate(c_all)[order]
+        del c_all
         x = np.concatenate(v_all)[order]
+        del v_all
         out = np.empty((n, len(self.intercept)))
         for k in range(len(self.intercept)):
-            decision = np.bincount(r, weights=x * coef[:, k], minlength=n) + self.intercept[k]
+            coef = np.concatenate([p.coef[:, k] for p in self.parts])[at]
+            decision = np.bincount(r, weights=x * coef, minlength=n) + self.intercept[k]
             a, b = self.calibration[k]
             out[:, k] = [_expit(v) for v in (-(a * decision + b)).tolist()]
         if self.binary:
