@@ -205,8 +205,8 @@ MODEL_INPUT_CHARS: dict[str, int] = {"text": 4000, "prev": 1500, "task": 1500, "
 #: (expanded whole, a batch of 2,000 trials of short commands took about 470 MB)
 MODEL_NGRAMS_AT_ONCE = 1_000_000
 #: distinct words whose character n-grams are cut and hashed at once (each n-gram a Python
-#: string while it is hashed)
-MODEL_WORDS_AT_ONCE = 20_000
+#: string of about 55 bytes while it is hashed, some 50 of them for a word of 20 characters)
+MODEL_WORDS_AT_ONCE = 4_000
 #: rule-labelled rows ``redline train`` adds as weak supervision at most (a fixed sample of them
 #: beyond that), so training on a large database keeps its memory bounded
 MAX_WEAK_ROWS = 200_000

@@ -103,6 +103,19 @@ def test_the_shipped_models_compact_scores_are_their_pipelines_bit_for_bit(shipp
         assert np.array_equal(scores(model, inputs), model.scores(inputs)), model.id
 
 
+@pytest.mark.parametrize("at_once", [1, 7, 300])
+def test_scored_a_few_entries_at_a_time_the_compact_scores_are_still_the_pipelines(shipped, at_once, monkeypatch):
+    """Slices of documents as small as one (each summed apart) give the very same scores."""
+    from redline.classifiers.models import analyzers, compact
+
+    monkeypatch.setattr(compact, "MODEL_NGRAMS_AT_ONCE", at_once)
+    monkeypatch.setattr(analyzers, "MODEL_NGRAMS_AT_ONCE", at_once)
+    monkeypatch.setattr(analyzers, "MODEL_WORDS_AT_ONCE", max(1, at_once // 10))
+    for model in shipped:
+        inputs = example_set(model.spec).inputs
+        assert np.array_equal(scores(model, inputs), model.scores(inputs)), model.id
+
+
 def test_on_every_bundled_example_the_compact_scores_are_the_pipelines(shipped):
     for model in shipped:
         inputs = example_set(model.spec).inputs

@@ -157,7 +157,7 @@ def _counted(lengths: np.ndarray, cols: np.ndarray, starts: np.ndarray, per_doc:
     gram_end = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=gram_end[1:])
     doc_grams = gram_end[piece_end]  # n-grams before each document's end
-    keys_all, n_all = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    per_row, indices, data = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.float32)]
     d0 = 0
     while d0 < len(per_doc):
         p0 = int(piece_end[d0] - per_doc[d0])
@@ -167,15 +167,16 @@ def _counted(lengths: np.ndarray, cols: np.ndarray, starts: np.ndarray, per_doc:
         size = lengths[p0:p1]
         first = np.repeat(starts[p0:p1] - (np.cumsum(size) - size), size)
         first += np.arange(int(size.sum()), dtype=np.int64)
-        rows = np.repeat(np.repeat(np.arange(d0, d1, dtype=np.int64), per_doc[d0:d1]), size)
-        rows *= n_features
-        rows += cols[first]
+        keys = np.repeat(np.repeat(np.arange(d1 - d0, dtype=np.int64), per_doc[d0:d1]), size)
+        keys *= n_features
+        keys += cols[first]
         del first
-        keys, n = np.unique(rows, return_counts=True)
-        keys_all.append(keys)
-        n_all.append(n)
+        keys, n = np.unique(keys, return_counts=True)
+        per_row.append(np.bincount(keys // n_features, minlength=d1 - d0))
+        indices.append((keys % n_features).astype(np.int32))
+        data.append(n.astype(np.float32))
+        del keys, n
         d0 = d1
-    keys, n = np.concatenate(keys_all), np.concatenate(n_all)
     indptr = np.zeros(len(per_doc) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(keys // n_features, minlength=len(per_doc)), out=indptr[1:])
-    return Counts(indptr, (keys % n_features).astype(np.int32), n.astype(np.float32))
+    np.cumsum(np.concatenate(per_row), out=indptr[1:])
+    return Counts(indptr, np.concatenate(indices), np.concatenate(data))
