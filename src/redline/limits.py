@@ -199,6 +199,14 @@ MAX_BRANCHES = 64
 #: (the observation before a message), ``task`` (the trial's task) and ``thought`` (the agent's
 #: last message before an action)
 MODEL_INPUT_CHARS: dict[str, int] = {"text": 4000, "prev": 1500, "task": 1500, "command": 2000, "thought": 2000}
+#: hashed n-gram occurrences a model's scorer expands at once (about 56 bytes each while a slice of
+#: a batch's distinct inputs is counted): the counts are the same, a batch's inputs are counted in
+#: slices of whole inputs, so the memory a model's counting takes stays bounded whatever the batch
+#: (expanded whole, a batch of 2,000 trials of short commands took about 470 MB)
+MODEL_NGRAMS_AT_ONCE = 1_000_000
+#: distinct words whose character n-grams are cut and hashed at once (each n-gram a Python
+#: string of about 55 bytes while it is hashed, some 50 of them for a word of 20 characters)
+MODEL_WORDS_AT_ONCE = 4_000
 #: rule-labelled rows ``redline train`` adds as weak supervision at most (a fixed sample of them
 #: beyond that), so training on a large database keeps its memory bounded
 MAX_WEAK_ROWS = 200_000

@@ -58,6 +58,22 @@ def test_hashed_counts_are_the_hashing_vectorizers(docs):
         assert np.array_equal(got.data, want.data), a
 
 
+@settings(max_examples=30, deadline=None)
+@given(docs=st.lists(TEXT, min_size=1, max_size=8), at_once=st.integers(1, 40), words=st.integers(1, 5))
+def test_counts_taken_in_slices_are_the_hashing_vectorizers(docs, at_once, words):
+    """However few n-grams and words are expanded at once, the counts are the same."""
+    from redline.classifiers.models import analyzers
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(analyzers, "MODEL_NGRAMS_AT_ONCE", at_once)
+        mp.setattr(analyzers, "MODEL_WORDS_AT_ONCE", words)
+        for a in ANALYZERS:
+            got, want = counts(docs, a), _hashing(a).transform(docs)
+            assert np.array_equal(got.indptr, want.indptr), a
+            assert np.array_equal(got.indices, want.indices), a
+            assert np.array_equal(got.data, want.data), a
+
+
 @given(st.text())
 def test_mmh3_is_scikit_learns_murmurhash(text):
     import mmh3
@@ -84,6 +100,19 @@ def _inputs(texts: list[str], unit: str) -> pl.DataFrame:
 def test_the_shipped_models_compact_scores_are_their_pipelines_bit_for_bit(shipped, texts):
     for model in shipped:
         inputs = _inputs(texts + texts[:2], model.spec.unit)
+        assert np.array_equal(scores(model, inputs), model.scores(inputs)), model.id
+
+
+@pytest.mark.parametrize("at_once", [1, 7, 300])
+def test_scored_a_few_entries_at_a_time_the_compact_scores_are_still_the_pipelines(shipped, at_once, monkeypatch):
+    """Slices of documents as small as one (each summed apart) give the very same scores."""
+    from redline.classifiers.models import analyzers, compact
+
+    monkeypatch.setattr(compact, "MODEL_NGRAMS_AT_ONCE", at_once)
+    monkeypatch.setattr(analyzers, "MODEL_NGRAMS_AT_ONCE", at_once)
+    monkeypatch.setattr(analyzers, "MODEL_WORDS_AT_ONCE", max(1, at_once // 10))
+    for model in shipped:
+        inputs = example_set(model.spec).inputs
         assert np.array_equal(scores(model, inputs), model.scores(inputs)), model.id
 
 

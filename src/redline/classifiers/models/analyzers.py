@@ -31,6 +31,8 @@ from functools import lru_cache
 import mmh3
 import numpy as np
 
+from ...limits import MODEL_NGRAMS_AT_ONCE, MODEL_WORDS_AT_ONCE
+
 #: what scikit-learn's char_wb analyzer turns into one space
 _WHITE_SPACES = re.compile(r"\s\s+")
 
@@ -111,28 +113,70 @@ def columns(ngrams: list[str], n_features: int) -> np.ndarray:
 
 
 def counts(docs: list[str], a: Analyzer) -> Counts:
-    """The hashed n-gram counts of ``docs`` (one row each), float32 as the vectorizer gives them."""
-    rows: np.ndarray
+    """The hashed n-gram counts of ``docs`` (one row each), float32 as the vectorizer gives them.
+    The n-gram occurrences are expanded and counted a slice of whole documents at a time
+    (:data:`~redline.limits.MODEL_NGRAMS_AT_ONCE`): each row depends on its document alone, and
+    the slices' sorted keys, in document order, are the sorted keys of the whole."""
     if a.analyzer == "word":
         grams = [word_ngrams(d, a) for d in docs]
         sizes = np.fromiter(map(len, grams), dtype=np.int64, count=len(docs))
         cols = columns([g for gs in grams for g in gs], a.n_features)
-        rows = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
-    else:
-        index: dict[str, int] = {}
-        doc_words = [[index.setdefault(w, len(index)) for w in char_wb_words(d, a)] for d in docs]
-        per_word = [char_wb_ngrams(w, a) for w in index]
-        word_sizes = np.fromiter(map(len, per_word), dtype=np.int64, count=len(per_word))
-        word_cols = columns([g for gs in per_word for g in gs], a.n_features)
-        starts = np.cumsum(word_sizes) - word_sizes
-        ids = np.fromiter((w for ws in doc_words for w in ws), dtype=np.int64)
-        words_per_doc = np.fromiter(map(len, doc_words), dtype=np.int64, count=len(docs))
-        lengths = word_sizes[ids]
-        # each occurrence of a word contributes its n-grams' columns
-        first = np.repeat(starts[ids] - (np.cumsum(lengths) - lengths), lengths)
-        cols = word_cols[first + np.arange(int(lengths.sum()), dtype=np.int64)]
-        rows = np.repeat(np.repeat(np.arange(len(docs), dtype=np.int64), words_per_doc), lengths)
-    keys, n = np.unique(rows * a.n_features + cols, return_counts=True)
-    indptr = np.zeros(len(docs) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(keys // a.n_features, minlength=len(docs)), out=indptr[1:])
-    return Counts(indptr, (keys % a.n_features).astype(np.int32), n.astype(np.float32))
+        del grams
+        # each n-gram a piece of one column
+        return _counted(np.ones(len(cols), dtype=np.int64), cols, np.arange(len(cols), dtype=np.int64), sizes,
+                        a.n_features)
+    index: dict[str, int] = {}
+    doc_words = [[index.setdefault(w, len(index)) for w in char_wb_words(d, a)] for d in docs]
+    word_sizes, word_cols = _word_columns(list(index), a)
+    del index
+    ids = np.fromiter((w for ws in doc_words for w in ws), dtype=np.int64)
+    words_per_doc = np.fromiter(map(len, doc_words), dtype=np.int64, count=len(docs))
+    del doc_words
+    starts = np.cumsum(word_sizes) - word_sizes
+    # each occurrence of a word contributes its n-grams' columns: word_cols[starts[id]:][:size]
+    return _counted(word_sizes[ids], word_cols, starts[ids], words_per_doc, a.n_features)
+
+
+def _word_columns(words: list[str], a: Analyzer) -> tuple[np.ndarray, np.ndarray]:
+    """(each word's n-gram count, the hashed columns of all their char_wb n-grams, word after
+    word), hashed :data:`~redline.limits.MODEL_WORDS_AT_ONCE` words at a time."""
+    sizes, cols = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for at in range(0, len(words), MODEL_WORDS_AT_ONCE):
+        per_word = [char_wb_ngrams(w, a) for w in words[at:at + MODEL_WORDS_AT_ONCE]]
+        sizes.append(np.fromiter(map(len, per_word), dtype=np.int64, count=len(per_word)))
+        cols.append(columns([g for gs in per_word for g in gs], a.n_features))
+    return np.concatenate(sizes), np.concatenate(cols)
+
+
+def _counted(lengths: np.ndarray, cols: np.ndarray, starts: np.ndarray, per_doc: np.ndarray,
+             n_features: int) -> Counts:
+    """The counts of documents made of ``per_doc[d]`` consecutive pieces each, a piece ``p``
+    being the ``lengths[p]`` columns ``cols[starts[p]:starts[p] + lengths[p]]`` (a word's
+    n-grams; for the word analyzer, one n-gram). Expanded a slice of documents at a time."""
+    piece_end = np.cumsum(per_doc)
+    gram_end = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=gram_end[1:])
+    doc_grams = gram_end[piece_end]  # n-grams before each document's end
+    per_row, indices, data = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.float32)]
+    d0 = 0
+    while d0 < len(per_doc):
+        p0 = int(piece_end[d0] - per_doc[d0])
+        d1 = max(d0 + 1, int(np.searchsorted(doc_grams, gram_end[p0] + MODEL_NGRAMS_AT_ONCE, side="right")))
+        d1 = min(d1, len(per_doc))
+        p1 = int(piece_end[d1 - 1])
+        size = lengths[p0:p1]
+        first = np.repeat(starts[p0:p1] - (np.cumsum(size) - size), size)
+        first += np.arange(int(size.sum()), dtype=np.int64)
+        keys = np.repeat(np.repeat(np.arange(d1 - d0, dtype=np.int64), per_doc[d0:d1]), size)
+        keys *= n_features
+        keys += cols[first]
+        del first
+        keys, n = np.unique(keys, return_counts=True)
+        per_row.append(np.bincount(keys // n_features, minlength=d1 - d0))
+        indices.append((keys % n_features).astype(np.int32))
+        data.append(n.astype(np.float32))
+        del keys, n
+        d0 = d1
+    indptr = np.zeros(len(per_doc) + 1, dtype=np.int64)
+    np.cumsum(np.concatenate(per_row), out=indptr[1:])
+    return Counts(indptr, np.concatenate(indices), np.concatenate(data))

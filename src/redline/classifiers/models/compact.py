@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from ...limits import MODEL_NGRAMS_AT_ONCE
 from .analyzers import Analyzer, Counts
 
 #: the compact form's format (in the model's metadata)
@@ -93,32 +94,60 @@ class Compact:
 
     def proba(self, counts: list[Counts], rows: np.ndarray) -> np.ndarray:
         """What the pipeline's ``predict_proba`` gives for the documents whose parts are rows
-        ``rows[:, i]`` of ``counts[i]`` (each part's counts of its column's distinct values)."""
+        ``rows[:, i]`` of ``counts[i]`` (each part's counts of its column's distinct values).
+        Each document's decisions depend on its entries alone: they are summed a slice of
+        documents at a time (:data:`~redline.limits.MODEL_NGRAMS_AT_ONCE` entries), so the
+        memory it takes stays bounded (about 50 bytes an entry while a slice is summed)."""
         n = len(rows)
+        weights = [self.tfidf(part, cnt) for part, cnt in zip(self.parts, counts)]
+        sizes = sum(np.diff(cnt.indptr)[rows[:, i]] for i, cnt in enumerate(counts))
+        ends = np.cumsum(sizes) if n else np.zeros(0, dtype=np.int64)
+        decision = np.empty((n, len(self.intercept)))
+        r0 = 0
+        while r0 < n:
+            r1 = max(r0 + 1, int(np.searchsorted(ends, ends[r0] - sizes[r0] + MODEL_NGRAMS_AT_ONCE, side="right")))
+            r1 = min(r1, n)
+            decision[r0:r1] = self._decisions(counts, weights, rows[r0:r1])
+            r0 = r1
+        out = np.empty((n, len(self.intercept)))
+        for k in range(len(self.intercept)):
+            a, b = self.calibration[k]
+            out[:, k] = [_expit(v) for v in (-(a * decision[:, k] + b)).tolist()]
+        if self.binary:
+            return np.stack([1.0 - out[:, 0], out[:, 0]], axis=1)
+        return out
+
+    def _decisions(self, counts: list[Counts], weights: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """The linear decisions (documents x classes) of the documents ``rows`` (as in :meth:`proba`)."""
+        n = len(rows)
+        # an entry's coefficients are found by its feature's position among every part's features
+        # (one int64 an entry, not a row of float64 coefficients a class)
+        offsets = np.cumsum([0] + [len(p.features) for p in self.parts])
         r_all, c_all, v_all = [], [], []
         for i, (part, cnt) in enumerate(zip(self.parts, counts)):
-            weights = self.tfidf(part, cnt)
             sel = rows[:, i]
             lengths = np.diff(cnt.indptr)[sel]
             start = np.repeat(cnt.indptr[sel] - (np.cumsum(lengths) - lengths), lengths)
             take = start + np.arange(int(lengths.sum()), dtype=np.int64)
+            del start
             pos, hit = _lookup(part.features, cnt.indices[take])
             r_all.append(np.repeat(np.arange(n, dtype=np.int64), lengths)[hit])
-            c_all.append(part.coef[pos[hit]])
-            v_all.append(weights[take][hit].astype(np.float64))
+            c_all.append(pos[hit] + offsets[i])
+            v_all.append(weights[i][take][hit].astype(np.float64))
         # the rows' entries in the pipeline's column order: by row, then part, then column
-        order = np.argsort(np.concatenate(r_all), kind="stable")
-        r = np.concatenate(r_all)[order]
-        coef = np.concatenate(c_all)[order]
+        r = np.concatenate(r_all)
+        del r_all
+        order = np.argsort(r, kind="stable")
+        r = r[order]
+        at = np.concatenate(c_all)[order]
+        del c_all
         x = np.concatenate(v_all)[order]
-        out = np.empty((n, len(self.intercept)))
+        del v_all, order
+        decision = np.empty((n, len(self.intercept)))
         for k in range(len(self.intercept)):
-            decision = np.bincount(r, weights=x * coef[:, k], minlength=n) + self.intercept[k]
-            a, b = self.calibration[k]
-            out[:, k] = [_expit(v) for v in (-(a * decision + b)).tolist()]
-        if self.binary:
-            return np.stack([1.0 - out[:, 0], out[:, 0]], axis=1)
-        return out
+            coef = np.concatenate([p.coef[:, k] for p in self.parts])[at]
+            decision[:, k] = np.bincount(r, weights=x * coef, minlength=n) + self.intercept[k]
+        return decision
 
 
 def _lookup(features: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
