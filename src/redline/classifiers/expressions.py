@@ -34,6 +34,17 @@ def expression_text(expr: pl.Expr) -> str:
         return str(expr)
 
 
+def expression_tree(expr: pl.Expr) -> Any:
+    """A polars expression's serialised form, parsed (what the helpers here walk); raises
+    when polars cannot serialise it."""
+    return json.loads(expr.meta.serialize(format="json"))
+
+
+def from_tree(tree: Any) -> pl.Expr:
+    """The polars expression of a (rewritten) serialised form: :func:`expression_tree`'s inverse."""
+    return pl.Expr.deserialize(io.StringIO(json.dumps(tree)), format="json")
+
+
 def _walk(node: Any, out: list[str]) -> None:
     if isinstance(node, dict):
         call = node.get("Function")
@@ -59,7 +70,7 @@ def _walk(node: Any, out: list[str]) -> None:
 def regexes_in(expr: pl.Expr) -> list[str]:
     """Every regex pattern a polars expression uses, wherever in it."""
     try:
-        tree = json.loads(expr.meta.serialize(format="json"))
+        tree = expression_tree(expr)
     except Exception:  # cannot serialise: nothing to find
         return []
     found: list[str] = []
@@ -95,7 +106,9 @@ def check_expression(owner: str, expr: pl.Expr, columns: Iterable[str] | None = 
 
 
 #: a ``fill_null(False)`` literal, serialised
-_FALSE = {"Literal": {"Scalar": {"Boolean": False}}}
+FALSE_LITERAL = {"Literal": {"Scalar": {"Boolean": False}}}
+#: the binary operators of a serialised expression that are a logical AND / OR of booleans
+AND_OPS, OR_OPS = frozenset({"And", "LogicalAnd"}), frozenset({"Or", "LogicalOr"})
 #: what this process merged (:func:`merged_contains`), by the serialised expression (None:
 #: nothing merges); held apart from the version fingerprints, like :data:`_SEEN`
 _MERGED = SimpleNamespace(exprs={})
@@ -106,7 +119,7 @@ def _contains_leaf(node: Any) -> tuple[str, str] | None:
     (a regex, not a literal), else None: such a test is never null."""
     call = node.get("Function") if isinstance(node, dict) else None
     if not (isinstance(call, dict) and call.get("function") == "FillNull" and len(call.get("input") or ()) == 2
-            and call["input"][1] == _FALSE):
+            and call["input"][1] == FALSE_LITERAL):
         return None
     inner = call["input"][0].get("Function") if isinstance(call["input"][0], dict) else None
     if not (isinstance(inner, dict) and inner.get("function") == {"StringExpr": {"Contains": {"literal": False,
@@ -120,7 +133,7 @@ def _contains_leaf(node: Any) -> tuple[str, str] | None:
 
 def _or_leaves(node: Any) -> list[Any]:
     binary = node.get("BinaryExpr") if isinstance(node, dict) else None
-    if isinstance(binary, dict) and binary.get("op") in ("Or", "LogicalOr"):
+    if isinstance(binary, dict) and binary.get("op") in OR_OPS:
         return _or_leaves(binary["left"]) + _or_leaves(binary["right"])
     return [node]
 
@@ -161,7 +174,7 @@ def _merge(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     binary = node.get("BinaryExpr")
-    if isinstance(binary, dict) and binary.get("op") in ("Or", "LogicalOr"):
+    if isinstance(binary, dict) and binary.get("op") in OR_OPS:
         leaves = _merge_leaves([_merge(leaf) for leaf in _or_leaves(node)])
         chain = leaves[0]
         for leaf in leaves[1:]:
@@ -195,7 +208,7 @@ def merged_contains(expr: pl.Expr) -> pl.Expr:
             tree = json.loads(text)
             merged = _merge(tree)
             if merged != tree:
-                answer = pl.Expr.deserialize(io.StringIO(json.dumps(merged)), format="json")
+                answer = from_tree(merged)
         except Exception:  # a form it cannot read back: evaluate it as it is
             answer = None
         _MERGED.exprs[text] = answer

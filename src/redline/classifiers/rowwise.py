@@ -8,13 +8,14 @@ rows only; both are told from the expression's serialised form.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
+
+from .expressions import AND_OPS, FALSE_LITERAL, OR_OPS, expression_tree, from_tree
 
 
 #: command-frame columns that say where a row is, not what it runs
@@ -135,7 +136,7 @@ def within_step(expr: pl.Expr) -> bool:
     if known is not None and known[0] is expr:
         return known[1]
     try:
-        answer = _within_step(json.loads(expr.meta.serialize(format="json")))
+        answer = _within_step(expression_tree(expr))
     except Exception:  # cannot tell
         answer = False
     _SEEN.within_step[id(expr)] = (expr, answer)
@@ -149,10 +150,6 @@ SCREEN_COLUMNS = ("program", "path", "tool", "command_type", "context", "code", 
                   "wrappers", "operator", "sudo", "background")
 
 
-#: the binary operators of a serialised expression that are a logical AND / OR of booleans
-_AND, _OR = frozenset({"And", "LogicalAnd"}), frozenset({"Or", "LogicalOr"})
-
-
 def _screen_nodes(node: Any, column: str) -> Any:
     """A boolean expression (serialised) that reads ``column`` only and holds wherever ``node``
     does (``None``: none found). ``A & B`` holds only where both do, ``A | B`` where either does,
@@ -161,16 +158,16 @@ def _screen_nodes(node: Any, column: str) -> Any:
     if not isinstance(node, dict):
         return None
     binary = node.get("BinaryExpr")
-    if isinstance(binary, dict) and binary.get("op") in _AND | _OR:
+    if isinstance(binary, dict) and binary.get("op") in AND_OPS | OR_OPS:
         left, right = _screen_nodes(binary.get("left"), column), _screen_nodes(binary.get("right"), column)
-        if binary["op"] in _OR:
+        if binary["op"] in OR_OPS:
             return None if left is None or right is None else {"BinaryExpr": {"left": left, "op": "Or", "right": right}}
         if left is None or right is None:
             return left if right is None else right
         return {"BinaryExpr": {"left": left, "op": "And", "right": right}}
     call = node.get("Function")
     if (isinstance(call, dict) and call.get("function") == "FillNull" and len(call.get("input") or ()) == 2
-            and call["input"][1] == {"Literal": {"Scalar": {"Boolean": False}}}):
+            and call["input"][1] == FALSE_LITERAL):
         inner = _screen_nodes(call["input"][0], column)
         return None if inner is None else {"Function": {**call, "input": [inner, call["input"][1]]}}
     return node if _columns(node, set()) == {column} else None
@@ -204,9 +201,9 @@ def implied_test(expr: pl.Expr, column: str) -> pl.Expr | None:
     roots = set(expr.meta.root_names())
     if column in roots and roots != {column} and row_wise(expr):
         try:
-            found = _screen_nodes(json.loads(expr.meta.serialize(format="json")), column)
+            found = _screen_nodes(expression_tree(expr), column)
             if found is not None:
-                answer = pl.Expr.deserialize(io.StringIO(json.dumps(found)), format="json")
+                answer = from_tree(found)
         except Exception:  # a form it cannot read back: no screen
             answer = None
     _SEEN.screens[key] = (expr, answer)
