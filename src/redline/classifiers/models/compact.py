@@ -100,6 +100,10 @@ class Compact:
         memory it takes stays bounded (about 50 bytes an entry while a slice is summed)."""
         n = len(rows)
         weights = [self.tfidf(part, cnt) for part, cnt in zip(self.parts, counts)]
+        # every part's coefficients, one row a feature (an entry finds its row by its feature's
+        # position among every part's features: one int64 an entry, not a row of coefficients)
+        coef = np.concatenate([p.coef for p in self.parts])
+        offsets = np.cumsum([0] + [len(p.features) for p in self.parts])
         sizes = sum(np.diff(cnt.indptr)[rows[:, i]] for i, cnt in enumerate(counts))
         ends = np.cumsum(sizes) if n else np.zeros(0, dtype=np.int64)
         decision = np.empty((n, len(self.intercept)))
@@ -107,7 +111,7 @@ class Compact:
         while r0 < n:
             r1 = max(r0 + 1, int(np.searchsorted(ends, ends[r0] - sizes[r0] + MODEL_NGRAMS_AT_ONCE, side="right")))
             r1 = min(r1, n)
-            decision[r0:r1] = self._decisions(counts, weights, rows[r0:r1])
+            decision[r0:r1] = self._decisions(counts, weights, coef, offsets, rows[r0:r1])
             r0 = r1
         out = np.empty((n, len(self.intercept)))
         for k in range(len(self.intercept)):
@@ -117,12 +121,11 @@ class Compact:
             return np.stack([1.0 - out[:, 0], out[:, 0]], axis=1)
         return out
 
-    def _decisions(self, counts: list[Counts], weights: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
-        """The linear decisions (documents x classes) of the documents ``rows`` (as in :meth:`proba`)."""
+    def _decisions(self, counts: list[Counts], weights: list[np.ndarray], coef: np.ndarray, offsets: np.ndarray,
+                   rows: np.ndarray) -> np.ndarray:
+        """The linear decisions (documents x classes) of the documents ``rows`` (as in :meth:`proba`;
+        ``coef``, every part's coefficients, ``offsets``, where each part's features start there)."""
         n = len(rows)
-        # an entry's coefficients are found by its feature's position among every part's features
-        # (one int64 an entry, not a row of float64 coefficients a class)
-        offsets = np.cumsum([0] + [len(p.features) for p in self.parts])
         r_all, c_all, v_all = [], [], []
         for i, (part, cnt) in enumerate(zip(self.parts, counts)):
             sel = rows[:, i]
@@ -145,8 +148,7 @@ class Compact:
         del v_all, order
         decision = np.empty((n, len(self.intercept)))
         for k in range(len(self.intercept)):
-            coef = np.concatenate([p.coef[:, k] for p in self.parts])[at]
-            decision[:, k] = np.bincount(r, weights=x * coef, minlength=n) + self.intercept[k]
+            decision[:, k] = np.bincount(r, weights=x * coef[at, k], minlength=n) + self.intercept[k]
         return decision
 
 
