@@ -57,13 +57,15 @@ from .commands import ParseCache
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-__all__ = ["COMMANDS", "EVENTS", "TRIALS", "ConversionError", "Layout", "ParseCache", "Rows", "TableBuilder",
+__all__ = ["LAYOUTS", "ConversionError", "Layout", "ParseCache", "Rows", "TableBuilder",
            "clean_json", "clean_list", "clean_path", "clean_text", "concat", "deserialize", "rows_of", "serialize",
            "share", "to_arrow", "trials_to_arrow", "utc"]
 
 TRIALS = Layout(schema.TRIALS)
 EVENTS = Layout(schema.EVENTS)
 COMMANDS = Layout(schema.COMMANDS)
+#: the tables a transcript's rows are written to, in the order they are written, and their layouts
+LAYOUTS = {"trials": TRIALS, "events": EVENTS, "commands": COMMANDS}
 
 
 class ConversionError(ValueError):
@@ -144,7 +146,7 @@ class TableBuilder:
         self._commands = 0  # commands recorded from this file
         #: what the conversion left out of this file, for the file's warnings
         self.warnings: set[str] = set()
-        self._batches: dict[str, list] = {"trials": [], "events": [], "commands": []}
+        self._batches: dict[str, list] = {name: [] for name in LAYOUTS}
         self._bytes = dict.fromkeys(self._batches, 0)  # about the bytes of each table's batches
         self._t: list[tuple] = []  # pending trials and commands rows; events a list per column
         self._ecols: list[list] = [[] for _ in _EVENT_COLUMNS]
@@ -302,7 +304,7 @@ class TableBuilder:
         arrays not built yet (see :class:`~.arrow.Rows`)."""
         self._flush()
         return tuple(Rows(layout, self._batches[name], self._bytes[name])  # type: ignore[return-value]
-                     for name, layout in (("trials", TRIALS), ("events", EVENTS), ("commands", COMMANDS)))
+                     for name, layout in LAYOUTS.items())
 
 
 def trials_to_arrow(trials: Iterable[Trial]) -> tuple[pa.Table, pa.Table, pa.Table]:

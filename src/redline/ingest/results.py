@@ -6,14 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..convert import COMMANDS, EVENTS, TRIALS, concat, deserialize, serialize
+from ..convert import LAYOUTS, concat, deserialize, serialize
 
 __all__ = ["FileResult", "IngestReport", "Packed", "pack"]
 
 #: the tables a file's rows are written to, in the order they are written
-TABLES = ("trials", "events", "commands")
-#: the layout of each table's rows
-LAYOUTS = {"trials": TRIALS, "events": EVENTS, "commands": COMMANDS}
+TABLES = tuple(LAYOUTS)
 
 
 @dataclass
