@@ -221,6 +221,41 @@ def test_a_new_source_that_finds_every_label_current_records_it_for_the_quick_an
     con.close()
 
 
+def test_pending_groups_trials_by_the_classifiers_they_need(tmp_path, write_traj):
+    """Trials that need different classifiers come in different groups, each group's trials in
+    trial order and its classifiers sorted; the trials of one group share one tuple of keys; a
+    selection of trials keeps only those; a pass of the plan runs each group's classifiers."""
+    from redline.classifiers.plan import plan
+    from redline.classifiers.versions import pending, recorded_versions
+
+    paths = [write_traj(f"p__t-{i}", steps) for i, steps in enumerate(STEPS)]
+    con = redline.connect(tmp_path / "p.duckdb")
+    ingest(paths[:3], con)
+    classify(con)
+    expected = recorded_versions(con)
+    rules = sorted(expected)
+    trials = [r[0] for r in con.execute("SELECT trial_id FROM trials ORDER BY trial_id").fetchall()]
+    # two rules labelled under older versions on the first two trials, one of them on the third
+    con.execute("UPDATE classify_coverage SET version = 'older' WHERE classifier IN (?, ?) AND trial_id IN (?, ?)",
+                [rules[0], rules[5], trials[0], trials[1]])
+    con.execute("UPDATE classify_coverage SET version = 'older' WHERE classifier = ? AND trial_id = ?",
+                [rules[5], trials[2]])
+    ingest(paths[3:], con)  # two new trials: every classifier
+    new = sorted(set(r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall()) - set(trials))
+    groups = pending(con, expected)
+    assert groups == {(rules[0], rules[5]): trials[:2], (rules[5],): [trials[2]], tuple(rules): new}
+    keys = [k for k, ts in groups.items() for _ in ts]
+    assert len({id(k) for k in keys}) == 3, "one tuple per group, not one per trial"
+    assert pending(con, expected, [trials[1], new[0], "no-such-trial"]) == \
+        {(rules[0], rules[5]): [trials[1]], tuple(rules): [new[0]]}
+    rule_set = [r for r in active_rules() if r.id in expected]
+    passes = plan(con, rule_set, [])
+    assert [(p.trial_ids, sorted(r.id for r in p.rules)) for p in passes] == \
+        sorted([(trials[:2], [rules[0], rules[5]]), (new, rules), ([trials[2]], [rules[5]])],
+               key=lambda p: (-len(p[0]), p[1]))
+    con.close()
+
+
 def test_the_quick_answer_agrees_with_the_pairs_a_run_would_label(tmp_path, write_traj):
     from redline.classifiers.models.available import available_models
     from redline.classifiers.versions import MODEL_PREFIX, labels_current, pending, recorded_versions
@@ -241,14 +276,14 @@ def test_the_quick_answer_agrees_with_the_pairs_a_run_would_label(tmp_path, writ
     rule = next(k for k in expected if not k.startswith(MODEL_PREFIX))
     trial = con.execute("SELECT min(trial_id) FROM trials").fetchall()[0][0]
     con.execute("UPDATE classify_coverage SET version = 'older' WHERE classifier = ? AND trial_id = ?", [rule, trial])
-    assert labels_current(con) is None and pending(con, expected) == [(trial, (rule,))]
+    assert labels_current(con) is None and pending(con, expected) == {(rule,): [trial]}
     classify(con, models=available_models())
     assert labels_current(con) == (3, n)
     # a file read again since: its trial is not current for any classifier
     paths[1].write_text(paths[1].read_text().replace("kill -9 4242", "kill -9 4343"))
     ingest([paths[1]], con)
     assert labels_current(con) is None
-    assert [len(keys) for _, keys in pending(con, expected)] == [n]
+    assert [len(keys) for keys in pending(con, expected)] == [n]
     classify(con, models=available_models())
     assert labels_current(con) == (3, n)
     con.close()

@@ -88,34 +88,49 @@ def _absent_models(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule],
     return out
 
 
+def _add_absent(needs: dict[tuple[str, ...], list[str]], extra: dict[str, set[str]],
+                trial_ids: Sequence[str] | None) -> dict[tuple[str, ...], list[str]]:
+    """``needs`` (pending classifiers -> trials) with, on each trial of ``extra`` (of
+    ``trial_ids``, default any), the rule IDs it names added."""
+    wanted = None if trial_ids is None else set(trial_ids)
+    out: dict[tuple[str, ...], list[str]] = {}
+    seen: set[str] = set()
+    for keys, trials in needs.items():
+        for trial_id in trials:
+            grown = keys
+            if trial_id in extra:
+                seen.add(trial_id)
+                grown = tuple(sorted(set(keys) | extra[trial_id]))
+            out.setdefault(grown, []).append(trial_id)
+    for trial_id, ids in extra.items():
+        if trial_id not in seen and (wanted is None or trial_id in wanted):
+            out.setdefault(tuple(sorted(ids)), []).append(trial_id)
+    for trials in out.values():
+        trials.sort()
+    return out
+
+
 def plan(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], models: Sequence[TrainedModel],
          trial_ids: Sequence[str] | None = None, *, full: bool = False) -> list[Pass]:
     """The passes that bring every (classifier, trial) pair up to date (``full``: every pair,
     current or not), over ``trial_ids`` (default: every stored trial). No pass: nothing to do."""
     keys = expected(rules, models)
     if full:
-        ids = trial_ids if trial_ids is not None else \
+        ids = list(trial_ids) if trial_ids is not None else \
             [r[0] for r in con.execute("SELECT trial_id FROM trials ORDER BY trial_id").fetchall()]
-        needs = [(t, tuple(keys)) for t in ids]
+        needs = {tuple(keys): ids} if ids else {}
     else:
         needs = pending(con, keys, trial_ids)
         extra = _absent_models(con, rules, models)
         if extra:
-            wanted = None if trial_ids is None else set(trial_ids)
-            merged = {t: set(k) for t, k in needs}
-            for trial_id, ids in extra.items():
-                if wanted is None or trial_id in wanted:
-                    merged.setdefault(trial_id, set()).update(ids)
-            needs = sorted((t, tuple(k)) for t, k in merged.items())
+            needs = _add_absent(needs, extra, trial_ids)
     groups = _together(rules, models)
     by_keys: dict[frozenset[str], list[str]] = {}
-    closed: dict[tuple[str, ...], frozenset[str]] = {}  # most trials need one of a few sets of keys
-    for trial_id, wanted in needs:
-        if wanted not in closed:
-            closed[wanted] = _closed(set(wanted), groups)
-        by_keys.setdefault(closed[wanted], []).append(trial_id)
+    for wanted, trials in needs.items():
+        by_keys.setdefault(_closed(set(wanted), groups), []).append(trials)
     passes = []
-    for wanted, trials in sorted(by_keys.items(), key=lambda item: (-len(item[1]), sorted(item[0]))):
+    for wanted, parts in sorted(by_keys.items(), key=lambda item: (-sum(map(len, item[1])), sorted(item[0]))):
+        trials = parts[0] if len(parts) == 1 else sorted(t for part in parts for t in part)
         passes.append(Pass(trials, [r for r in rules if r.id in wanted],
                            [m for m in models if MODEL_PREFIX + m.id in wanted]))
     return passes

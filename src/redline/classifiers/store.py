@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 import duckdb
 import polars as pl
 
-from ..db import memory_capped, transaction
+from ..db import memory_capped, release_memory, transaction
 from ..grouping import greedy_groups
 from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
@@ -84,16 +84,6 @@ def _strings(values) -> _Stream:
 def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pl.DataFrame:
     """A query's result as a polars frame, taken through the Arrow C stream interface (no pyarrow)."""
     return pl.DataFrame(con.sql(query, params=params))
-
-
-def _release(con: duckdb.DuckDBPyConnection) -> None:
-    """Hand the memory DuckDB freed back to the system. DuckDB's allocator keeps what a query
-    freed (a batch's sort and result buffers: about 35 MB for 1000 Inspect trials) until its
-    memory limit is set; setting it, even to the same value, flushes the allocator (under a
-    millisecond). Classify reads the next batch only after building and labelling this one, so
-    without this the buffers would sit beside the batch's frames."""
-    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    con.execute(f"SET memory_limit = '{limit}'")
 
 
 def _is_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -175,7 +165,7 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str], *,
         ).sort("trial_id", "seq", "idx", maintain_order=True)
     finally:
         con.unregister("_classify_ids")
-    _release(con)
+    release_memory(con)
     frames = build_frames(trials, events, commands)
     return replace(frames, events=frames.events.select(EVENT_CONTEXT_COLUMNS))
 
@@ -434,7 +424,7 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
             if suggestions is not None:
                 _write(con, "suggestions", suggestions, run_id)
             del labels, suggestions
-            _release(con)
+            release_memory(con)
             report.pairs += len(chunk) * len(keys)
             if on_batch:
                 on_batch(len(chunk))

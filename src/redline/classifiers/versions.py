@@ -19,7 +19,8 @@ The same digest keys a cache of the registry's rule versions in the user's cache
 (:func:`cached_rule_versions`): the registry computes its rules' versions and checks their
 regexes once per source, and a later process loading the same source reads the versions back.
 
-This module imports nothing but the standard library, DuckDB and the models' declarations.
+This module imports nothing but the standard library, DuckDB, redline's database module and the
+models' declarations.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .models.declared import MODELS
+from ..db import release_memory
 from ..files import write_whole
 from .models.files import ModelError, model_folder, read_meta, user_models_dir
 
@@ -208,31 +210,47 @@ def _values(expected: dict[str, str]) -> tuple[str, list[str]]:
 
 
 def pending(con: duckdb.DuckDBPyConnection, expected: dict[str, str],
-            trial_ids: Sequence[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
-    """(trial, the classifiers of ``expected`` not current on it) for every trial (default: all
-    stored trials) where some are not, in trial order. ``expected``: classifier key -> version."""
+            trial_ids: Sequence[str] | None = None) -> dict[tuple[str, ...], list[str]]:
+    """The trials (default: all stored trials) where some classifiers of ``expected`` are not
+    current, grouped by which: each set of classifier keys not current (sorted) -> the trials,
+    in trial order, where exactly those are not. ``expected``: classifier key -> version.
+
+    The database groups them: a few sets of classifiers are pending (typically all of them on
+    the trials ingested since the last run, and those whose version changed on every other
+    trial), and each is held once, whatever the number of trials. Classifiers are numbered in
+    the query, so what DuckDB aggregates per trial is a list of small integers."""
     if not expected:
-        return []
-    values, params = _values(expected)
+        return {}
+    names = sorted(expected)
+    values = ", ".join(f"({i}, ?, ?)" for i in range(len(names)))
+    params = [x for key in names for x in (key, expected[key])]
     rows = con.execute(f"""
-        WITH expected(classifier, version) AS (VALUES {values}),
+        WITH expected(idx, classifier, version) AS (VALUES {values}),
         covered AS (
-            SELECT c.trial_id, c.classifier FROM classify_coverage c
+            SELECT c.trial_id, e.idx FROM classify_coverage c
             JOIN expected e ON e.classifier = c.classifier AND e.version = c.version
             JOIN trials t ON t.trial_id = c.trial_id
             LEFT JOIN ingested_files f ON f.path = t.source_path
             WHERE c.run_id IN (SELECT run_id FROM classify_runs WHERE status = 'complete')
               AND c.ingested_at IS NOT DISTINCT FROM f.ingested_at
+        ),
+        missing AS (
+            SELECT t.trial_id, list(e.idx ORDER BY e.idx) AS keys
+            FROM trials t CROSS JOIN expected e
+            ANTI JOIN covered v ON v.trial_id = t.trial_id AND v.idx = e.idx
+            GROUP BY t.trial_id
         )
-        SELECT t.trial_id, list(e.classifier ORDER BY e.classifier)
-        FROM trials t CROSS JOIN expected e
-        ANTI JOIN covered v ON v.trial_id = t.trial_id AND v.classifier = e.classifier
-        GROUP BY t.trial_id ORDER BY t.trial_id
+        SELECT keys, list(trial_id ORDER BY trial_id) FROM missing GROUP BY keys ORDER BY keys
     """, params).fetchall()
-    if trial_ids is not None:
-        wanted = set(trial_ids)
-        rows = [row for row in rows if row[0] in wanted]
-    return [(trial_id, tuple(keys)) for trial_id, keys in rows]
+    release_memory(con)
+    wanted = None if trial_ids is None else set(trial_ids)
+    out: dict[tuple[str, ...], list[str]] = {}
+    for idx, trials in rows:
+        if wanted is not None:
+            trials = [t for t in trials if t in wanted]
+        if trials:
+            out[tuple(names[i] for i in idx)] = trials
+    return out
 
 
 def recorded_versions(con: duckdb.DuckDBPyConnection, digest: str | None = None) -> dict[str, str] | None:
