@@ -102,8 +102,10 @@ def stored_rows(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame | None
     (``trial_id``, ``first``, ``last`` rowid), or None for a view (no rowid). Read once for
     a whole run (a scan of each table's ``trial_id``), it spares every batch's
     :func:`read_frames` a scan of its own."""
-    return {table: _frame(con, f"SELECT trial_id, min(rowid) AS first, max(rowid) AS last FROM {table} "
-                               "GROUP BY trial_id") if _is_table(con, table) else None for table in _RANGED}
+    out = {table: _frame(con, f"SELECT trial_id, min(rowid) AS first, max(rowid) AS last FROM {table} "
+                              "GROUP BY trial_id") if _is_table(con, table) else None for table in _RANGED}
+    release_memory(con)  # the aggregates' buffers (about 6 MB for 1,000 Inspect trials)
+    return out
 
 
 def _stored_between(con: duckdb.DuckDBPyConnection, table: str, trial_ids: Sequence[str],
@@ -187,6 +189,7 @@ def batches(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str] | None = No
         "count(*) AS n, min(rowid) AS first FROM events GROUP BY trial_id) e USING (trial_id) "
         "LEFT JOIN (SELECT trial_id, count(*) AS n FROM commands GROUP BY trial_id) c USING (trial_id) "
         f"ORDER BY {order}").fetchall()
+    release_memory(con)  # the aggregates' buffers (about 8 MB for 1,000 Inspect trials)
     if trial_ids is not None:
         wanted = set(trial_ids)
         sizes = [row for row in sizes if row[0] in wanted]
