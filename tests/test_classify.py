@@ -141,6 +141,8 @@ def test_a_batch_read_from_the_database_keeps_the_event_columns_rules_read_and_g
 
 
 def test_batches_in_stored_order_follow_the_order_the_trials_were_ingested(con, write_traj):
+    import polars as pl
+
     from redline.classifiers.store import batches, read_frames
     for i in range(7):  # one ingest each: the trials are stored in this order, not in trial ID order
         ingest([write_traj(f"s__o-{i}", [(f"kill {i}", "", 0), ("ls; pwd", "", 0)])], con)
@@ -155,6 +157,20 @@ def test_batches_in_stored_order_follow_the_order_the_trials_were_ingested(con, 
         "SELECT trial_id, seq FROM events WHERE trial_id IN (?, ?, ?) ORDER BY ALL", apart).fetchall()
     assert frames.commands.select("trial_id", "seq", "idx").rows() == con.execute(
         "SELECT trial_id, seq, idx FROM commands WHERE trial_id IN (?, ?, ?) ORDER BY ALL", apart).fetchall()
+    # every column follows its row into order, whether the rows came in order (one trial) or not
+    for ids in (apart, [stored[2]]):
+        got = read_frames(con, ids)
+        marks = ", ".join("?" for _ in ids)
+        assert got.events.select("trial_id", "seq", "kind", "text", "exit_code").rows() == con.execute(
+            f"SELECT trial_id, seq, kind, text, exit_code FROM events WHERE trial_id IN ({marks}) "
+            "ORDER BY trial_id, seq", ids).fetchall()
+        assert got.actions.select("trial_id", "seq", "text").rows() == con.execute(
+            f"SELECT trial_id, seq, text FROM events WHERE kind = 'action' AND trial_id IN ({marks}) "
+            "ORDER BY trial_id, seq", ids).fetchall()
+        assert got.commands.filter(pl.col("evidence_seq").is_null()).select(
+            "trial_id", "seq", "idx", "program", "text").rows() == con.execute(
+            f"SELECT trial_id, seq, idx, program, text FROM commands WHERE trial_id IN ({marks}) "
+            "ORDER BY trial_id, seq, idx", ids).fetchall()
     assert sorted(frames.trials["trial_id"]) == apart
     nothing = read_frames(con, ["no such trial"])
     assert nothing.events.is_empty() and nothing.commands.is_empty() and nothing.trials.is_empty()
