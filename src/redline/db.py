@@ -89,13 +89,25 @@ def memory_capped(con: duckdb.DuckDBPyConnection, limit: str) -> AbstractContext
     return setting_while(con, "memory_limit", limit, lower)
 
 
-def release_memory(con: duckdb.DuckDBPyConnection) -> None:
+def release_memory(con: duckdb.DuckDBPyConnection, evict_to: str | None = None) -> None:
     """Hand the memory DuckDB freed back to the system. DuckDB's allocator keeps what a query
     freed (its sort, aggregate and result buffers: about 35 MB for the rows of 1000 Inspect
     trials) until its memory limit is set; setting it, even to the same value, flushes the
     allocator (under a millisecond). A long command that goes on to hold memory of its own
-    (classify's batches) calls this after the queries whose buffers would sit beside it."""
+    (classify's batches) calls this after the queries whose buffers would sit beside it.
+
+    ``evict_to`` (a size, e.g. ``"1MB"``): the limit is first set that low for an instant, so
+    the buffer pool also lets go of the table blocks it keeps cached, for a reader that has
+    finished with them (what has not been written to the database file yet is moved to DuckDB's
+    temporary files instead; should DuckDB refuse the low limit, the cache stays)."""
+    import duckdb
+
     limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    if evict_to is not None:
+        try:
+            con.execute(f"SET memory_limit = '{evict_to}'")
+        except duckdb.Error:
+            pass
     con.execute(f"SET memory_limit = '{limit}'")
 
 

@@ -177,6 +177,13 @@ CLASSIFY_BATCH_ROWS = 250_000
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
 #: by earlier batches up to the connection's cap
 CLASSIFY_DUCKDB_MEMORY = "256MB"
+#: ...and for an instant after each batch is read (and after the sizes of the batches are), so
+#: its buffer pool lets go of the table blocks it read: a batch's blocks are read once (the
+#: batches follow the order the trials are stored in), and they sat, up to the cap above, beside
+#: the batch's frames (about 90 MB of a 430 MB classify of 3,333 trials of 100,000 actions).
+#: Rows not yet written to the database file (labels of earlier batches) go to DuckDB's
+#: temporary files meanwhile (about 3 MB there)
+CLASSIFY_EVICT_MEMORY = "1MB"
 #: how polars' memory allocator (jemalloc, in its Linux builds) keeps freed memory: in one arena
 #: for all threads (its default, one per thread up to four per core, keeps what one thread freed
 #: from the others), and handed back to the system 25 ms after it was freed (its default: about

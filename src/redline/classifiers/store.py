@@ -48,7 +48,7 @@ from ..grouping import greedy_groups
 from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
 from ..limits import (CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY,
-                      OUTPUT_WINDOW)
+                      CLASSIFY_EVICT_MEMORY, OUTPUT_WINDOW)
 from .frames import EVENT_CONTEXT_COLUMNS, WINDOW_GAP, Frames, build_frames
 from .models.apply import apply_models
 from .models.files import TrainedModel
@@ -183,7 +183,7 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str], *,
         ), ("trial_id", "seq", "idx"))
     finally:
         con.unregister("_classify_ids")
-    release_memory(con)
+    release_memory(con, CLASSIFY_EVICT_MEMORY)  # the query buffers, and the table blocks read
     frames = build_frames(trials, events, commands)
     return replace(frames, events=frames.events.select(EVENT_CONTEXT_COLUMNS))
 
@@ -205,7 +205,7 @@ def batches(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str] | None = No
         "count(*) AS n, min(rowid) AS first FROM events GROUP BY trial_id) e USING (trial_id) "
         "LEFT JOIN (SELECT trial_id, count(*) AS n FROM commands GROUP BY trial_id) c USING (trial_id) "
         f"ORDER BY {order}").fetchall()
-    release_memory(con)  # the aggregates' buffers (about 8 MB for 1,000 Inspect trials)
+    release_memory(con, CLASSIFY_EVICT_MEMORY)  # the aggregates' buffers and the blocks of text read
     if trial_ids is not None:
         wanted = set(trial_ids)
         sizes = [row for row in sizes if row[0] in wanted]
