@@ -227,7 +227,7 @@ def pending(con: duckdb.DuckDBPyConnection, expected: dict[str, str],
     rows = con.execute(f"""
         WITH expected(idx, classifier, version) AS (VALUES {values}),
         covered AS (
-            SELECT c.trial_id, e.idx FROM classify_coverage c
+            SELECT c.trial_id, c.classifier FROM classify_coverage c
             JOIN expected e ON e.classifier = c.classifier AND e.version = c.version
             JOIN trials t ON t.trial_id = c.trial_id
             LEFT JOIN ingested_files f ON f.path = t.source_path
@@ -237,7 +237,7 @@ def pending(con: duckdb.DuckDBPyConnection, expected: dict[str, str],
         missing AS (
             SELECT t.trial_id, list(e.idx ORDER BY e.idx) AS keys
             FROM trials t CROSS JOIN expected e
-            ANTI JOIN covered v ON v.trial_id = t.trial_id AND v.idx = e.idx
+            ANTI JOIN covered v ON v.trial_id = t.trial_id AND v.classifier = e.classifier
             GROUP BY t.trial_id
         )
         SELECT keys, list(trial_id ORDER BY trial_id) FROM missing GROUP BY keys ORDER BY keys
