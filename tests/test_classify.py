@@ -368,3 +368,44 @@ def test_frames_read_with_the_runs_stored_ranges_are_those_read_alone(con, write
         assert ranged.commands.height or chunk == ["no such trial"]
         for name in ("trials", "events", "commands", "actions", "observations", "messages"):
             assert getattr(alone, name).equals(getattr(ranged, name)), name
+
+
+def _cached_table_bytes(con) -> int:
+    return con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
+                       "WHERE tag IN ('BASE_TABLE', 'IN_MEMORY_TABLE')").fetchall()[0][0]
+
+
+def test_reading_a_batch_lets_duckdb_drop_the_table_blocks_it_read(con, write_traj):
+    """A batch's table blocks are read once: once read_frames has them, DuckDB's buffer pool no
+    longer keeps them (a plain query of the same rows leaves them cached)."""
+    from redline.classifiers.store import read_frames
+    import hashlib
+
+    def output(i: int, j: int) -> str:  # text that compresses poorly: DuckDB stores it as it is
+        return "\n".join(hashlib.sha256(f"{i}.{j}.{k}".encode()).hexdigest() for k in range(100))
+    ingest([write_traj(f"e__v-{i}", [(f"python3 build_{i}_{j}.py", output(i, j), 0) for j in range(20)])
+            for i in range(30)], con)
+    con.execute("CHECKPOINT")
+    ids = [r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall()]
+    con.execute("SELECT sum(length(text)) FROM events").fetchall()
+    cached = _cached_table_bytes(con)
+    assert cached > 4 * 2**20
+    frames = read_frames(con, ids)
+    assert frames.observations.height == 600
+    assert _cached_table_bytes(con) < cached / 4
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] != "976.5 KiB"
+
+
+def test_an_in_memory_database_is_classified_without_spilling_it(tmp_path, monkeypatch, write_traj):
+    """An in-memory database's tables are its buffer pool: classify leaves them in memory (no
+    temporary files in the working folder) and labels them."""
+    import redline
+    monkeypatch.chdir(tmp_path)
+    paths = [write_traj(f"m__e-{i}", [("pkill -f server", "", 0), ("ls", "a", 0)]) for i in range(3)]
+    con = redline.connect(":memory:")
+    ingest(paths, con)
+    cached = _cached_table_bytes(con)
+    report = classify(con)
+    assert report.labels and not (tmp_path / ".tmp").exists()
+    assert _cached_table_bytes(con) >= cached
+    con.close()

@@ -96,14 +96,16 @@ def release_memory(con: duckdb.DuckDBPyConnection, evict_to: str | None = None) 
     allocator (under a millisecond). A long command that goes on to hold memory of its own
     (classify's batches) calls this after the queries whose buffers would sit beside it.
 
-    ``evict_to`` (a size, e.g. ``"1MB"``): the limit is first set that low for an instant, so
-    the buffer pool also lets go of the table blocks it keeps cached, for a reader that has
-    finished with them (what has not been written to the database file yet is moved to DuckDB's
-    temporary files instead; should DuckDB refuse the low limit, the cache stays)."""
+    ``evict_to`` (a size, e.g. ``"1MB"``): for a database in a file, the limit is first set that
+    low for an instant, so the buffer pool also lets go of the table blocks it keeps cached, for
+    a reader that has finished with them (what has not been written to the file yet is moved to
+    DuckDB's temporary files instead; should DuckDB refuse the low limit, the cache stays). An
+    in-memory database is left as it is: its tables are nothing but such blocks."""
     import duckdb
 
     limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    if evict_to is not None:
+    if evict_to is not None and con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]:
         try:
             con.execute(f"SET memory_limit = '{evict_to}'")
         except duckdb.Error:
