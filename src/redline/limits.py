@@ -180,7 +180,7 @@ CLASSIFY_DUCKDB_MEMORY = "256MB"
 #: ...and for an instant after each batch is read (and after the sizes of the batches are), so
 #: its buffer pool lets go of the table blocks it read: a batch's blocks are read once (the
 #: batches follow the order the trials are stored in), and they sat, up to the cap above, beside
-#: the batch's frames (about 90 MB of a 430 MB classify of 3,333 trials of 100,000 actions).
+#: the batch's frames (about 100 MB of a 540 MB classify of 3,333 trials of 100,000 actions).
 #: Rows not yet written to the database file (labels of earlier batches) go to DuckDB's
 #: temporary files meanwhile (about 3 MB there)
 CLASSIFY_EVICT_MEMORY = "1MB"
