@@ -181,6 +181,10 @@ CLASSIFY_WRITE_ROWS = 10_000
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
 #: by earlier batches up to the connection's cap
 CLASSIFY_DUCKDB_MEMORY = "256MB"
+#: ``redline ingest --classify`` caps DuckDB's memory at this for a moment between the two: its
+#: buffer pool lets go of the blocks the ingest wrote (they are in the file), which the classify
+#: would otherwise keep beside its own work
+HANDOVER_DUCKDB_MEMORY = "1MB"
 #: how polars' memory allocator (jemalloc, in its Linux builds) keeps freed memory: in one arena
 #: for all threads (its default, one per thread up to four per core, keeps what one thread freed
 #: from the others), and handed back to the system 25 ms after it was freed (its default: about
