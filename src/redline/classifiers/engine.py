@@ -23,7 +23,7 @@ import polars as pl
 from .. import schema
 from .expressions import expression_text, merged_contains
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
-from .reach import helpers
+from .reach import helpers_done
 from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, implied_test, row_wise, within_step
 from .rule import Match, Rule
 
@@ -474,35 +474,6 @@ def _first_per_step(df: pl.DataFrame) -> pl.DataFrame:
     return df.unique(subset=["trial_id", "seq"], keep="first", maintain_order=True)
 
 
-def _helpers_done(rules: list[Rule]) -> list[list]:
-    """For each rule, the once-per-batch helpers (:func:`~redline.classifiers.reach.helpers`)
-    no later rule can read: their results can go once it has run. A helper's own helpers are
-    read only when it first runs (later it reads its kept result), likewise a rule's."""
-    last: dict = {}
-    started: set = set()
-
-    def reads(node, i: int) -> None:
-        if isinstance(node, Rule):
-            key = (node.id, node.classifier_version)
-            inner = node.custom
-        else:
-            key = node
-            last[node] = i
-            inner = node
-        if key in started:
-            return
-        started.add(key)
-        for other in helpers(inner) if inner is not None else ():
-            reads(other, i)
-
-    for i, rule in enumerate(rules):
-        reads(rule, i)
-    done: list[list] = [[] for _ in rules]
-    for key, i in last.items():
-        done[i].append(key)
-    return done
-
-
 def _forget(frames: Frames, key) -> None:
     """Let the memo's result for ``key`` go, with the groupings of its frames
     (:func:`distinct_rows`)."""
@@ -521,7 +492,7 @@ def label_frames(frames: Frames, rules: Iterable[Rule]) -> pl.DataFrame:
     duplicates among them costs about three times their size in memory at the batch's peak."""
     rules = list(rules)
     parts = []
-    for rule, done in zip(rules, _helpers_done(rules)):
+    for rule, done in zip(rules, helpers_done(rules)):
         parts.append(rule_hits(rule, frames))
         for key in done:
             _forget(frames, key)

@@ -6,13 +6,14 @@ A ``custom`` rule's helpers are found by following the names its code uses, as i
 (:mod:`redline.classifiers.fingerprint`): functions and classes of redline or of the rule's own
 module, through modules, closures and defaults, and the lists and mappings of them it reads;
 the rules it builds on (:func:`~redline.classifiers.engine.rule_hits`) and the helpers' own
-helpers are followed by the engine, which knows which have already run. Letting a result go
-too early costs time, never a label: a helper whose result is gone computes it again.
+helpers are followed by :func:`helpers_done`, which knows which have already run. Letting a
+result go too early costs time, never a label: a helper whose result is gone computes it again.
 """
 
 from __future__ import annotations
 
 import types
+from collections.abc import Sequence
 from typing import Any
 
 #: what :func:`helpers` found, by the rule's ``custom`` function (kept, so its id is never reused)
@@ -32,6 +33,40 @@ def helpers(custom: Any) -> tuple:
     answer = tuple(found.values())
     _FOUND[id(custom)] = (custom, answer)
     return answer
+
+
+def helpers_done(rules: Sequence[Any]) -> list[list]:
+    """For each of ``rules`` (in the order they run), the once-per-batch helpers (:func:`helpers`)
+    no later rule can read: their results can go once it has run. A helper's own helpers are
+    read only when it first runs (later it reads its kept result), likewise a rule's."""
+    last: dict = {}
+    started: set = set()
+
+    def reads(node, i: int) -> None:
+        if _is_rule(node):
+            key = (node.id, node.classifier_version)
+            inner = node.custom
+        else:
+            key = node
+            last[node] = i
+            inner = node
+        if key in started:
+            return
+        started.add(key)
+        for other in helpers(inner) if inner is not None else ():
+            reads(other, i)
+
+    for i, rule in enumerate(rules):
+        reads(rule, i)
+    done: list[list] = [[] for _ in rules]
+    for key, i in last.items():
+        done[i].append(key)
+    return done
+
+
+def _is_rule(value: Any) -> bool:
+    """A :class:`~redline.classifiers.rule.Rule`, known by its attributes (as the fingerprints know it)."""
+    return isinstance(getattr(value, "classifier_version", None), str) and hasattr(value, "custom")
 
 
 def _names(code: types.CodeType) -> set[str]:
@@ -57,7 +92,7 @@ class _Walk:
         key = getattr(value, "per_batch_key", None)
         if key is not None:
             self.found[id(key)] = key
-        elif isinstance(getattr(value, "classifier_version", None), str) and hasattr(value, "custom"):
+        elif _is_rule(value):
             self.found[id(value)] = value  # a rule it builds on (rule_hits)
         elif isinstance(value, (list, tuple, set, frozenset)):
             for item in value:
