@@ -23,6 +23,7 @@ import polars as pl
 from .. import schema
 from .expressions import expression_text, merged_contains
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
+from .reach import helpers_done
 from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, implied_test, row_wise, within_step
 from .rule import Match, Rule
 
@@ -37,7 +38,8 @@ RULE_SCORE = 1.0
 
 
 def rule_hits(rule: Rule, frames: Frames) -> pl.DataFrame:
-    """The labels ``rule`` gives in this batch, computed once per batch."""
+    """The labels ``rule`` gives in this batch (one per step: the first evidence found),
+    computed once per batch."""
     return frames.memo(("rule", rule.id, rule.classifier_version), lambda: _run_rule(rule, frames))
 
 
@@ -440,7 +442,7 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
             return _empty_labels()
         if "score" not in out.columns:
             out = out.with_columns(pl.lit(RULE_SCORE).alias("score"))
-        return _finish(out, rule)
+        return _finish(_first_per_step(out), rule)
     assert rule.match is not None
     parts: list[pl.DataFrame] = []
     if rule.on == "command":
@@ -461,16 +463,43 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
         return _empty_labels()
     out = pl.concat([p.with_columns(pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32)) for p in parts],
                     how="diagonal_relaxed")
+    if len(parts) > 1:  # a step whose command matched and whose line did not parse: the first
+        out = _first_per_step(out)
     out = out.with_columns(pl.lit(RULE_SCORE).alias("score"))
     return _finish(out, rule)
 
 
+def _first_per_step(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per (trial, step): the first."""
+    return df.unique(subset=["trial_id", "seq"], keep="first", maintain_order=True)
+
+
+def _forget(frames: Frames, key) -> None:
+    """Let the memo's result for ``key`` go, with the groupings of its frames
+    (:func:`distinct_rows`)."""
+    value = frames._memo.pop(key, None)
+    held = {id(v) for v in (value if isinstance(value, tuple) else (value,)) if isinstance(v, pl.DataFrame)}
+    for k in [k for k in frames._memo if isinstance(k, tuple) and k[0] == "distinct" and k[1] in held]:
+        del frames._memo[k]
+
+
 def label_frames(frames: Frames, rules: Iterable[Rule]) -> pl.DataFrame:
-    """All labels the rules give to the rows in ``frames``: one row per (step, label)."""
-    parts = [rule_hits(rule, frames) for rule in rules]
+    """All labels the rules give to the rows in ``frames``: one row per (step, label), the first
+    evidence found.
+
+    A rule's labels are one per step already (:func:`rule_hits`) and carry its ID, so rules of
+    distinct IDs need no deduplication of the whole: a batch's labels are many, and finding the
+    duplicates among them costs about three times their size in memory at the batch's peak."""
+    rules = list(rules)
+    parts = []
+    for rule, done in zip(rules, helpers_done(rules)):
+        parts.append(rule_hits(rule, frames))
+        for key in done:
+            _forget(frames, key)
     parts = [p for p in parts if not p.is_empty()]
     if not parts:
         return _empty_labels()
     labels = pl.concat(parts)
-    # one label per (trial, step, ID): keep the first evidence found
+    if len({rule.id for rule in rules}) == len(rules):
+        return labels
     return labels.unique(subset=["trial_id", "seq", "label_id"], keep="first", maintain_order=True)

@@ -100,10 +100,12 @@ class Frames:
 
 def per_batch(fn: Callable[[Frames], Any]) -> Callable[[Frames], Any]:
     """Decorate a function of a batch's Frames so it runs once per batch, however many rules
-    call it."""
+    call it (its result is let go once the last rule that can call it has run:
+    :func:`~redline.classifiers.engine.label_frames`)."""
     @functools.wraps(fn)
     def wrapper(frames: Frames):
         return frames.memo(fn, lambda: fn(frames))
+    wrapper.per_batch_key = fn  # type: ignore[attr-defined]  # its memo key
     return wrapper
 
 

@@ -76,12 +76,17 @@ def _classify_after(db_path: str, models_dir, no_models: bool, progress_mode: st
     """What ``--classify`` runs once the ingest is reported: a classify of the database on the
     ingest's connection, as ``redline classify`` does."""
     def then(con, report) -> None:
+        from ..db import release_memory
+        from ..limits import CLASSIFY_EVICT_MEMORY
         from .classify import classify_database
 
         # the ingest ended with a checkpoint (ingest.writer.checkpoints_every): what it wrote is
-        # in the file, its blocks in memory released for the classify. Trials stored just now
-        # have no labels: no need to ask whether the labels are current (the run finds what is
-        # due, and says the labels are current if nothing is)
+        # in the file, so the table blocks DuckDB still holds can go before the classify (which
+        # reads again only what it needs): ~4 MB lower at the classify's peak for 1,000 Inspect
+        # trials; a database in memory keeps them (they are its only copy: release_memory leaves
+        # it). Trials stored just now have no labels: no need to ask whether the labels are
+        # current (the run finds what is due, and says the labels are current if nothing is)
+        release_memory(con, CLASSIFY_EVICT_MEMORY)
         classify_database(db_path, models_dir, no_models, progress_mode=progress_mode, con=con,
                           maybe_current=not report.trials)
     return then

@@ -1,0 +1,165 @@
+"""label_frames gives one label per (step, ID), the first evidence found, however the rules'
+rows come: a custom rule's repeated rows, a command rule whose line also matches its fallback,
+two rules of one ID; and it lets a once-per-batch helper's result go once no later rule reads it."""
+
+from __future__ import annotations
+
+import weakref
+
+import polars as pl
+import pytest
+
+from redline.classifiers.engine import label_frames, rule_hits
+from redline.classifiers.examples import steps_trial
+from redline.classifiers.frames import Frames, per_batch
+from redline.classifiers.rule import Rule, program
+from redline.convert import trials_to_arrow
+
+
+def _frames(*steps: dict) -> Frames:
+    return Frames.from_arrow(*trials_to_arrow([steps_trial(steps)]))
+
+
+def _twice(frames: Frames) -> pl.DataFrame:
+    """Each action twice, the second copy with other evidence."""
+    actions = frames.actions.select("trial_id", "seq", pl.lit("first").alias("evidence"))
+    return pl.concat([actions, actions.with_columns(pl.lit("second").alias("evidence"))])
+
+
+def _keys(labels: pl.DataFrame) -> list[tuple]:
+    return labels.select("seq", "label_id", "evidence").rows()
+
+
+def test_a_custom_rule_that_finds_a_step_twice_labels_it_once_with_the_first_evidence():
+    frames = _frames({"kind": "action", "text": "ls"}, {"kind": "observation", "text": "a"},
+                     {"kind": "action", "text": "pwd"})
+    rule = Rule(id="TEST-TWICE", name="twice", on="action", summary="s", custom=_twice)
+    labels = label_frames(frames, [rule])
+    assert _keys(labels) == [(0, "TEST-TWICE", "first"), (2, "TEST-TWICE", "first")]
+    assert _keys(rule_hits(rule, frames)) == _keys(labels)
+
+
+def test_a_step_found_by_a_command_match_and_by_the_fallback_is_labelled_once():
+    # the line does not parse as a whole (an unclosed quote), so its text is read by the
+    # fallback; the parser still gives its first command, which the match finds
+    frames = _frames({"kind": "action", "text": "zork --go; echo 'unclosed"})
+    rule = Rule(id="TEST-BOTH", name="both", on="command", summary="s", match=program("zork"),
+                fallback=r"zork")
+    assert frames.commands.filter(pl.col("program") == "zork").height == 1
+    assert frames.actions.filter(pl.col("parse_error").is_not_null()).height == 1
+    labels = label_frames(frames, [rule])
+    assert _keys(labels) == [(0, "TEST-BOTH", "zork --go")]
+    assert _keys(rule_hits(rule, frames)) == _keys(labels)
+
+
+def test_two_rules_of_one_id_give_one_label_per_step_the_first_rules():
+    frames = _frames({"kind": "action", "text": "ls"})
+    first = Rule(id="TEST-SAME", name="same", on="action", summary="s", custom=_twice)
+    second = Rule(id="TEST-SAME", name="same", on="action", summary="s2",
+                  custom=lambda f: f.actions.select("trial_id", "seq", pl.lit("other").alias("evidence")))
+    labels = label_frames(frames, [second, first])
+    assert _keys(labels) == [(0, "TEST-SAME", "other")]
+
+
+def test_labels_of_distinct_rules_keep_each_rules_rows_in_rule_order():
+    frames = _frames({"kind": "action", "text": "ls"}, {"kind": "action", "text": "pwd"})
+    a = Rule(id="TEST-A", name="a", on="action", summary="s", custom=_twice)
+    b = Rule(id="TEST-B", name="b", on="action", summary="s",
+             custom=lambda f: f.actions.filter(pl.col("text") == "pwd").select("trial_id", "seq"))
+    labels = label_frames(frames, [b, a])
+    assert labels.select("seq", "label_id").rows() == [(1, "TEST-B"), (0, "TEST-A"), (1, "TEST-A")]
+
+
+# --------------------------------------------------------------------------- helpers' results let go
+
+CALLS: list[str] = []
+KEPT: dict[str, weakref.ref] = {}
+
+
+@per_batch
+def _actions_seen(frames: Frames) -> pl.DataFrame:
+    CALLS.append("actions_seen")
+    out = frames.actions.select("trial_id", "seq")
+    KEPT["actions_seen"] = weakref.ref(out)
+    return out
+
+
+@per_batch
+def _built_on(frames: Frames) -> pl.DataFrame:
+    CALLS.append("built_on")
+    return _actions_seen(frames).head(1)
+
+
+def _first(frames: Frames) -> pl.DataFrame:
+    return _actions_seen(frames)
+
+
+def _second(frames: Frames) -> pl.DataFrame:
+    return _actions_seen(frames).tail(1)
+
+
+def _after(frames: Frames) -> pl.DataFrame:
+    import gc
+    gc.collect()
+    gone = KEPT["actions_seen"]() is None
+    return frames.actions.select("trial_id", "seq", pl.lit(f"gone={gone}").alias("evidence"))
+
+
+def _through(frames: Frames) -> pl.DataFrame:
+    return _built_on(frames)
+
+
+def _uses_rule(frames: Frames) -> pl.DataFrame:
+    return rule_hits(SECOND, frames).select("trial_id", "seq")
+
+
+FIRST = Rule(id="TEST-FIRST", name="first", on="action", summary="s", custom=_first)
+SECOND = Rule(id="TEST-SECOND", name="second", on="action", summary="s", custom=_second)
+AFTER = Rule(id="TEST-AFTER", name="after", on="action", summary="s", custom=_after)
+
+
+@pytest.fixture
+def calls():
+    CALLS.clear()
+    KEPT.clear()
+    return CALLS
+
+
+def test_a_helpers_result_goes_once_the_last_rule_that_reads_it_has_run(calls):
+    frames = _frames({"kind": "action", "text": "ls"}, {"kind": "action", "text": "pwd"})
+    labels = label_frames(frames, [FIRST, SECOND, AFTER])
+    assert calls == ["actions_seen"]  # computed once for both rules that read it
+    assert labels.filter(pl.col("label_id") == "TEST-AFTER")["evidence"].unique().to_list() == ["gone=True"]
+    assert labels.filter(pl.col("label_id") == "TEST-SECOND")["seq"].to_list() == [1]
+
+
+def test_a_helper_read_through_another_helper_or_rule_is_kept_while_a_later_rule_reads_it(calls):
+    frames = _frames({"kind": "action", "text": "ls"}, {"kind": "action", "text": "pwd"})
+    through = Rule(id="TEST-THROUGH", name="through", on="action", summary="s", custom=_through)
+    uses = Rule(id="TEST-USES", name="uses", on="action", summary="s", custom=_uses_rule)
+    labels = label_frames(frames, [FIRST, through, uses, AFTER])
+    # TEST-USES runs TEST-SECOND (not in the list), which reads the helper: kept until then
+    assert calls == ["actions_seen", "built_on"]
+    assert labels.filter(pl.col("label_id") == "TEST-USES")["seq"].to_list() == [1]
+    assert labels.filter(pl.col("label_id") == "TEST-AFTER")["evidence"].unique().to_list() == ["gone=True"]
+
+
+def test_a_helper_no_rule_after_reads_is_not_kept_past_the_batch_but_computes_again_when_asked(calls):
+    frames = _frames({"kind": "action", "text": "ls"})
+    label_frames(frames, [FIRST])
+    assert _actions_seen(frames).height == 1
+    assert calls == ["actions_seen", "actions_seen"]
+
+
+def _through_again(frames: Frames) -> pl.DataFrame:
+    _built_on(frames)  # kept: it does not run again, so neither does what it read
+    return _after(frames)
+
+
+def test_what_a_kept_helper_read_goes_once_the_helper_has_run(calls):
+    frames = _frames({"kind": "action", "text": "ls"}, {"kind": "action", "text": "pwd"})
+    through = Rule(id="TEST-THROUGH", name="through", on="action", summary="s", custom=_through)
+    again = Rule(id="TEST-AGAIN", name="again", on="action", summary="s", custom=_through_again)
+    labels = label_frames(frames, [through, again])
+    assert calls == ["built_on", "actions_seen"]
+    assert labels.filter(pl.col("label_id") == "TEST-AGAIN")["evidence"].unique().to_list() == ["gone=True"]
