@@ -135,6 +135,8 @@ def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame
     once per distinct combination of the columns it reads (agents and tools repeat their
     outputs and words; the grouping of ``df`` by those columns is made once per batch, for
     every rule that reads the same columns of the same frame)."""
+    if df.is_empty():  # (a regex is compiled even for no rows: never for none)
+        return df
     roots = tuple(sorted(set(expr.meta.root_names())))
     if df.height < 2 or not roots or not row_wise(expr):
         return df.filter(merged_contains(expr))
@@ -165,9 +167,9 @@ def _distinct_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], r
     row: a rare first conjunct spares the rest most of their work)."""
     kept = distinct_rows(frames, df, roots)
     for conjunct in conjuncts:
-        kept = kept.filter(merged_contains(conjunct))
         if kept.is_empty():
             break
+        kept = kept.filter(merged_contains(conjunct))
     return kept["_row"].explode()
 
 
@@ -286,9 +288,13 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     for column, group in single.items():
         found.append(_distinct_rows(frames, commands, [_any(group)], (column,)))
     for tests, group in screened.values():
-        found.append(_screened_commands(frames, tests).filter(_any(group))["_i"])
+        candidates = _screened_commands(frames, tests)
+        if not candidates.is_empty():
+            found.append(candidates.filter(_any(group))["_i"])
     if general:
         found.append(_indexed_commands(frames).filter(_any(general))["_i"])
+    if not found:
+        return pl.Series("_rows", [], dtype=pl.UInt32)
     return commands["_rows"].gather(pl.concat(found).unique()).explode()
 
 
@@ -447,7 +453,7 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
         hit = command_hits(frames, rule.match)
         if not hit.is_empty():
             parts.append(hit)
-        if rule.fallback:
+        if rule.fallback and not unparsed_actions(frames).is_empty():
             unparsed = unparsed_actions(frames).filter(pl.col("text").str.contains(rule.fallback).fill_null(False))
             if not unparsed.is_empty():
                 parts.append(_with_evidence(unparsed, (rule.fallback,)))
