@@ -188,6 +188,15 @@ CLASSIFY_DUCKDB_MEMORY = "256MB"
 #: (``_RJEM_MALLOC_CONF``, jemalloc's own setting in polars' build) before polars is loaded,
 #: unless the environment already sets that variable; from Python, set it before importing polars
 POLARS_ALLOCATOR = "narenas:1,dirty_decay_ms:25,muzzy_decay_ms:0"
+#: a rule's regex test over a frame of at most this many rows (the distinct commands that run
+#: some programs, the distinct values of a column) is evaluated only on the values no earlier
+#: batch of the run tested (:mod:`redline.classifiers.answers`): polars compiles each regex again
+#: every time it runs (it keeps 32 per thread; the rules use about 300, a millisecond apiece), so
+#: a batch whose values were all seen before skips that cost. Larger frames are filtered whole
+RULE_ANSWERS_ROWS = 1000
+#: ...and the answers kept for later batches hold about this many bytes at most (values and
+#: entries); past it new answers are computed but no longer kept
+RULE_ANSWERS_BYTES = 4 * 1024**2
 #: a command rule's OR-branches are distributed over an AND up to this many branches; past it
 #: both sides are evaluated whole, so a rule's plan stays small
 MAX_BRANCHES = 64

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import polars as pl
 
 from .. import schema
+from .answers import known_filter
 from .expressions import expression_text, merged_contains
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, implied_test, row_wise, within_step
@@ -169,7 +170,7 @@ def _distinct_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], r
     for conjunct in conjuncts:
         if kept.is_empty():
             break
-        kept = kept.filter(merged_contains(conjunct))
+        kept = known_filter(kept, merged_contains(conjunct))
     return kept["_row"].explode()
 
 
@@ -240,7 +241,7 @@ def _passing(frames: Frames, column: str, test: pl.Expr) -> pl.Series:
     column; once per batch for each test, whichever rules share it."""
     def compute() -> pl.Series:
         values = distinct_rows(frames, distinct_commands(frames), (column,))
-        return values.filter(test)["_row"].explode().sort()
+        return known_filter(values, test)["_row"].explode().sort()
     return frames.memo(("passing", column, expression_text(test)), compute)
 
 
@@ -290,9 +291,9 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     for tests, group in screened.values():
         candidates = _screened_commands(frames, tests)
         if not candidates.is_empty():
-            found.append(candidates.filter(_any(group))["_i"])
+            found.append(known_filter(candidates, _any(group))["_i"])
     if general:
-        found.append(_indexed_commands(frames).filter(_any(general))["_i"])
+        found.append(known_filter(_indexed_commands(frames), _any(general))["_i"])
     if not found:
         return pl.Series("_rows", [], dtype=pl.UInt32)
     return commands["_rows"].gather(pl.concat(found).unique()).explode()
@@ -331,7 +332,7 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
         elif screen is None:
             rows = _unscreened_rows(frames, parts)  # type: ignore[arg-type]
         else:
-            rows = candidates.filter(_any(parts))["_rows"].explode()
+            rows = known_filter(candidates, _any(parts))["_rows"].explode()
         if place and len(rows):
             rows = rows.filter(_place_mask(frames, place, rows))
         found.append(rows)
