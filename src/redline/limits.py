@@ -196,7 +196,7 @@ POLARS_ALLOCATOR = "narenas:1,dirty_decay_ms:25,muzzy_decay_ms:0"
 RULE_ANSWERS_ROWS = 1000
 #: ...and the answers kept for later batches hold about this many bytes at most (values and
 #: entries); past it new answers are computed but no longer kept
-RULE_ANSWERS_BYTES = 4 * 1024**2
+RULE_ANSWERS_BYTES = 2 * 1024**2
 #: a command rule's OR-branches are distributed over an AND up to this many branches; past it
 #: both sides are evaluated whole, so a rule's plan stays small
 MAX_BRANCHES = 64
