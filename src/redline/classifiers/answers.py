@@ -25,8 +25,11 @@ import polars as pl
 
 from ..limits import RULE_ANSWERS_BYTES, RULE_ANSWERS_ROWS
 
-#: per test (its serialised text), each value's answer; and about how many bytes they hold
-_ANSWERS = SimpleNamespace(by_test={}, size=0)
+#: per test (its serialised text), each value's answer; about how many bytes they hold; and
+#: the texts of the expressions seen, by id
+_ANSWERS = SimpleNamespace(by_test={}, size=0, texts={})
+#: expressions whose texts are kept by id at most (the engine's own tests are a few hundred)
+_TEXTS_KEPT = 4096
 
 
 def _key(value: Any) -> Any:
@@ -45,6 +48,22 @@ def _size(key: Any) -> int:
     return 56 + len(key) if isinstance(key, str) else 32
 
 
+def _text(expr: pl.Expr) -> str | None:
+    """``expr``'s serialised form (None: it has none), once per expression object (the engine
+    passes the same objects batch after batch; each is kept, so its id is never reused)."""
+    known = _ANSWERS.texts.get(id(expr))
+    if known is not None and known[0] is expr:
+        return known[1]
+    try:
+        text = expr.meta.serialize(format="json")
+    except Exception:
+        text = None
+    if len(_ANSWERS.texts) >= _TEXTS_KEPT:  # (rules that build their tests anew for each batch)
+        _ANSWERS.texts.clear()
+    _ANSWERS.texts[id(expr)] = (expr, text)
+    return text
+
+
 def known_filter(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     """``df.filter(expr)`` for a row-wise ``expr``: on a small frame, evaluated only on the rows
     whose values (of the columns ``expr`` reads) no earlier call answered for this test."""
@@ -53,11 +72,10 @@ def known_filter(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     roots = sorted(set(expr.meta.root_names()))
     if df.height > RULE_ANSWERS_ROWS or not roots:
         return df.filter(expr)
-    try:
-        test = expr.meta.serialize(format="json")
-    except Exception:  # no complete text to know it by: evaluate it
+    text = _text(expr)
+    if text is None:  # no complete text to know it by: evaluate it
         return df.filter(expr)
-    answers = _ANSWERS.by_test.setdefault(test, {})
+    answers = _ANSWERS.by_test.setdefault(text, {})
     keys = [_key(row) for row in df.select(roots).rows()]
     unknown = [i for i, key in enumerate(keys) if key not in answers]
     if unknown:

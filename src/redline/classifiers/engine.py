@@ -354,8 +354,13 @@ def command_hits(frames: Frames, match: Match) -> pl.DataFrame:
     )
 
 
+#: a frame of no labels, copied for each rule that gives none (building one from the schema
+#: costs far more than copying it, and most rules give none in a small batch)
+_NO_LABELS = pl.DataFrame(schema=LABEL_COLUMNS)
+
+
 def _empty_labels() -> pl.DataFrame:
-    return pl.DataFrame(schema=LABEL_COLUMNS)
+    return _NO_LABELS.clear()
 
 
 def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -> pl.DataFrame:
