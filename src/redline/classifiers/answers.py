@@ -18,6 +18,7 @@ held in an object the version fingerprints do not read (:mod:`redline.classifier
 
 from __future__ import annotations
 
+import hashlib
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,11 +26,11 @@ import polars as pl
 
 from ..limits import RULE_ANSWERS_BYTES, RULE_ANSWERS_ROWS
 
-#: per test (its serialised text), each value's answer; about how many bytes they hold; and
+#: per test (a digest of its serialised form), each value's answer; about how many bytes they hold; and
 #: the texts of the expressions seen, by id
 _ANSWERS = SimpleNamespace(by_test={}, size=0, texts={})
 #: expressions whose texts are kept by id at most (the engine's own tests are a few hundred)
-_TEXTS_KEPT = 4096
+_TEXTS_KEPT = 2048
 
 
 def _key(value: Any) -> Any:
@@ -49,13 +50,13 @@ def _size(key: Any) -> int:
 
 
 def _text(expr: pl.Expr) -> str | None:
-    """``expr``'s serialised form (None: it has none), once per expression object (the engine
+    """A digest of ``expr``'s serialised form (None: it has none), once per expression object (the engine
     passes the same objects batch after batch; each is kept, so its id is never reused)."""
     known = _ANSWERS.texts.get(id(expr))
     if known is not None and known[0] is expr:
         return known[1]
     try:
-        text = expr.meta.serialize(format="json")
+        text = hashlib.blake2b(expr.meta.serialize(format="json").encode(), digest_size=16).hexdigest()
     except Exception:
         text = None
     if len(_ANSWERS.texts) >= _TEXTS_KEPT:  # (rules that build their tests anew for each batch)
