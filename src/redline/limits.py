@@ -170,8 +170,9 @@ CLASSIFY_BATCH_CHARS = 32_000_000
 #: its rows as well as its text (every frame the rules build holds each row's keys and columns:
 #: about half a kilobyte a row, short texts and all, for Inspect logs of bash calls), so trials
 #: of many short steps are cut here where their characters would not be; a single trial over it
-#: is a batch of its own. Each batch also costs the rules a fixed pass (about a quarter of a
-#: second), so smaller batches trade time for memory
+#: is a batch of its own. Each batch also costs the rules a fixed pass (polars compiles their
+#: regexes again for each batch: about a quarter of a second, less where earlier batches already
+#: answered a test's values, :data:`RULE_ANSWERS_ROWS`), so smaller batches trade time for memory
 CLASSIFY_BATCH_ROWS = 250_000
 #: DuckDB's memory during a classify run (lower than the connection's cap, never higher): each
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
