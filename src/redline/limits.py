@@ -170,8 +170,9 @@ CLASSIFY_BATCH_CHARS = 32_000_000
 #: its rows as well as its text (every frame the rules build holds each row's keys and columns:
 #: about half a kilobyte a row, short texts and all, for Inspect logs of bash calls), so trials
 #: of many short steps are cut here where their characters would not be; a single trial over it
-#: is a batch of its own. Each batch also costs the rules a fixed pass (about a quarter of a
-#: second), so smaller batches trade time for memory
+#: is a batch of its own. Each batch also costs the rules a fixed pass (polars compiles their
+#: regexes again for each batch: about a quarter of a second, less where earlier batches already
+#: answered a test's values, :data:`RULE_ANSWERS_ROWS`), so smaller batches trade time for memory
 CLASSIFY_BATCH_ROWS = 250_000
 #: a batch's labels are inserted this many rows at a time, DuckDB's freed memory handed back
 #: after each: DuckDB's insert holds about three times what it inserts until then (58,767 labels
@@ -201,6 +202,15 @@ CLASSIFY_EVICT_MEMORY = "1MB"
 #: (``_RJEM_MALLOC_CONF``, jemalloc's own setting in polars' build) before polars is loaded,
 #: unless the environment already sets that variable; from Python, set it before importing polars
 POLARS_ALLOCATOR = "narenas:1,dirty_decay_ms:25,muzzy_decay_ms:0"
+#: a rule's regex test over a frame of at most this many rows (the distinct commands that run
+#: some programs, the distinct values of a column) is evaluated only on the values no earlier
+#: batch of the run tested (:mod:`redline.classifiers.answers`): polars compiles each regex again
+#: every time it runs (it keeps 32 per thread; the rules use about 300, a millisecond apiece), so
+#: a batch whose values were all seen before skips that cost. Larger frames are filtered whole
+RULE_ANSWERS_ROWS = 1000
+#: ...and the answers kept for later batches hold about this many bytes at most (values and
+#: entries); past it new answers are computed but no longer kept
+RULE_ANSWERS_BYTES = 2 * 1024**2
 #: a command rule's OR-branches are distributed over an AND up to this many branches; past it
 #: both sides are evaluated whole, so a rule's plan stays small
 MAX_BRANCHES = 64

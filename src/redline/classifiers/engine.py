@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import polars as pl
 
 from .. import schema
+from .answers import known_filter
 from .expressions import expression_text, merged_contains
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .reach import helpers_done
@@ -137,6 +138,8 @@ def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame
     once per distinct combination of the columns it reads (agents and tools repeat their
     outputs and words; the grouping of ``df`` by those columns is made once per batch, for
     every rule that reads the same columns of the same frame)."""
+    if df.is_empty():  # (a regex is compiled even for no rows: never for none)
+        return df
     roots = tuple(sorted(set(expr.meta.root_names())))
     if df.height < 2 or not roots or not row_wise(expr):
         return df.filter(merged_contains(expr))
@@ -167,9 +170,9 @@ def _distinct_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], r
     row: a rare first conjunct spares the rest most of their work)."""
     kept = distinct_rows(frames, df, roots)
     for conjunct in conjuncts:
-        kept = kept.filter(merged_contains(conjunct))
         if kept.is_empty():
             break
+        kept = known_filter(kept, merged_contains(conjunct))
     return kept["_row"].explode()
 
 
@@ -240,7 +243,7 @@ def _passing(frames: Frames, column: str, test: pl.Expr) -> pl.Series:
     column; once per batch for each test, whichever rules share it."""
     def compute() -> pl.Series:
         values = distinct_rows(frames, distinct_commands(frames), (column,))
-        return values.filter(test)["_row"].explode().sort()
+        return known_filter(values, test)["_row"].explode().sort()
     return frames.memo(("passing", column, expression_text(test)), compute)
 
 
@@ -288,9 +291,13 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     for column, group in single.items():
         found.append(_distinct_rows(frames, commands, [_any(group)], (column,)))
     for tests, group in screened.values():
-        found.append(_screened_commands(frames, tests).filter(_any(group))["_i"])
+        candidates = _screened_commands(frames, tests)
+        if not candidates.is_empty():
+            found.append(known_filter(candidates, _any(group))["_i"])
     if general:
-        found.append(_indexed_commands(frames).filter(_any(general))["_i"])
+        found.append(known_filter(_indexed_commands(frames), _any(general))["_i"])
+    if not found:
+        return pl.Series("_rows", [], dtype=pl.UInt32)
     return commands["_rows"].gather(pl.concat(found).unique()).explode()
 
 
@@ -327,7 +334,7 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
         elif screen is None:
             rows = _unscreened_rows(frames, parts)  # type: ignore[arg-type]
         else:
-            rows = candidates.filter(_any(parts))["_rows"].explode()
+            rows = known_filter(candidates, _any(parts))["_rows"].explode()
         if place and len(rows):
             rows = rows.filter(_place_mask(frames, place, rows))
         found.append(rows)
@@ -349,8 +356,13 @@ def command_hits(frames: Frames, match: Match) -> pl.DataFrame:
     )
 
 
+#: a frame of no labels, copied for each rule that gives none (building one from the schema
+#: costs far more than copying it, and most rules give none in a small batch)
+_NO_LABELS = pl.DataFrame(schema=LABEL_COLUMNS)
+
+
 def _empty_labels() -> pl.DataFrame:
-    return pl.DataFrame(schema=LABEL_COLUMNS)
+    return _NO_LABELS.clear()
 
 
 def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -> pl.DataFrame:
@@ -449,7 +461,7 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
         hit = command_hits(frames, rule.match)
         if not hit.is_empty():
             parts.append(hit)
-        if rule.fallback:
+        if rule.fallback and not unparsed_actions(frames).is_empty():
             unparsed = unparsed_actions(frames).filter(pl.col("text").str.contains(rule.fallback).fill_null(False))
             if not unparsed.is_empty():
                 parts.append(_with_evidence(unparsed, (rule.fallback,)))

@@ -213,3 +213,13 @@ def merged_contains(expr: pl.Expr) -> pl.Expr:
             answer = None
         _MERGED.exprs[text] = answer
     return _MERGED.exprs[text] if _MERGED.exprs[text] is not None else expr
+
+
+def collected(query: pl.LazyFrame, rows: int) -> pl.DataFrame:
+    """``query.collect()``; or, when the frame it reads has no rows (``rows`` is 0), the empty
+    frame of its schema, found without running it. Polars compiles every regex of a query each
+    time the query runs, rows or none (it keeps only the last 32 per thread, and a batch's rules
+    use hundreds: about a millisecond each), so a query over nothing is never run. (Only for a
+    query whose result has no rows when its input has none: row-wise steps, filters, explodes,
+    joins, grouped aggregations.)"""
+    return query.collect() if rows else pl.DataFrame(schema=query.collect_schema())

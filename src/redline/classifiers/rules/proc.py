@@ -64,7 +64,9 @@ def _proc_kill(frames) -> pl.DataFrame:
             "trial_id", "seq", pl.col("text").str.slice(0, 500).alias("evidence"),
             pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32),
             pl.col("evidence_seq").cast(pl.Int32), "detail"))
-    unparsed = unparsed_actions(frames).filter(pl.col("text").str.contains(KILL_FALLBACK).fill_null(False))
+    unparsed = unparsed_actions(frames)
+    if not unparsed.is_empty():
+        unparsed = unparsed.filter(pl.col("text").str.contains(KILL_FALLBACK).fill_null(False))
     if not unparsed.is_empty():
         rows.append(unparsed.select(
             "trial_id", "seq", pl.col("text").str.extract(f"({KILL_FALLBACK})", 1).str.slice(0, 500).alias("evidence"),

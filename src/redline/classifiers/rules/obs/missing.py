@@ -132,7 +132,7 @@ def _file_missing(frames) -> pl.DataFrame:
     # the program's own path missing is OBS-CMD-MISSING; wrappers failing to run a program too
     wrapper = pl.any_horizontal([text_matches(p) for p in CMD_MISSING_PATTERNS[4:8]])
     only_program = (pl.col("_prog") | wrapper) & (no_such <= 1) & ~others
-    keep = cand.filter(~only_program)
+    keep = cand.filter(~only_program) if cand.height else cand
     return with_fallbacks(with_evidence(keep, FILE_MISSING_PATTERNS), frames, "file")
 
 

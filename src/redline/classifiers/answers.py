@@ -1,0 +1,92 @@
+"""What row-wise tests answered for values that earlier batches of a run already tested.
+
+Polars compiles every regex of a query each time the query runs, rows or none, and keeps only
+the last 32 per thread; the rules use some three hundred, so every batch compiled each of them
+again (about a millisecond apiece): a fixed cost per batch whatever its size. Most of a rule's
+regex tests run over few values (the distinct commands that run one of a few programs, the
+distinct values of a column such as the program), and agents repeat their commands and tools'
+outputs across trials, so a small batch's values have often all been tested before.
+:func:`known_filter` keeps the answer of a row-wise test (one whose value on a row depends on
+that row's values alone: :func:`~redline.classifiers.rowwise.row_wise`) for each value it was
+evaluated on, and evaluates a test only on values it has not answered, so a test whose values
+were all seen is not run at all.
+
+Only small frames are answered this way (:data:`~redline.limits.RULE_ANSWERS_ROWS`); the answers
+kept are bounded (:data:`~redline.limits.RULE_ANSWERS_BYTES` in all) and
+held in an object the version fingerprints do not read (:mod:`redline.classifiers.fingerprint`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from types import SimpleNamespace
+from typing import Any
+
+import polars as pl
+
+from ..limits import RULE_ANSWERS_BYTES, RULE_ANSWERS_ROWS
+
+#: per test (a digest of its serialised form), each value's answer; about how many bytes they hold; and
+#: the texts of the expressions seen, by id
+_ANSWERS = SimpleNamespace(by_test={}, size=0, texts={})
+#: expressions whose texts are kept by id at most (the engine's own tests are a few hundred)
+_TEXTS_KEPT = 2048
+
+
+def _key(value: Any) -> Any:
+    """A value of a row (a tuple of its columns) in a hashable form."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_key(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, _key(v)) for k, v in value.items())
+    return value
+
+
+def _size(key: Any) -> int:
+    """About the bytes an answer for ``key`` holds (its entry, its tuple, its strings)."""
+    if isinstance(key, tuple):
+        return 64 + sum(_size(k) for k in key)
+    return 56 + len(key) if isinstance(key, str) else 32
+
+
+def _text(expr: pl.Expr) -> str | None:
+    """A digest of ``expr``'s serialised form (None: it has none), once per expression object (the engine
+    passes the same objects batch after batch; each is kept, so its id is never reused)."""
+    known = _ANSWERS.texts.get(id(expr))
+    if known is not None and known[0] is expr:
+        return known[1]
+    try:
+        text = hashlib.blake2b(expr.meta.serialize(format="json").encode(), digest_size=16).hexdigest()
+    except Exception:
+        text = None
+    if len(_ANSWERS.texts) >= _TEXTS_KEPT:  # (rules that build their tests anew for each batch)
+        _ANSWERS.texts.clear()
+    _ANSWERS.texts[id(expr)] = (expr, text)
+    return text
+
+
+def known_filter(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
+    """``df.filter(expr)`` for a row-wise ``expr``: on a small frame, evaluated only on the rows
+    whose values (of the columns ``expr`` reads) no earlier call answered for this test."""
+    if df.is_empty():
+        return df
+    roots = sorted(set(expr.meta.root_names()))
+    if df.height > RULE_ANSWERS_ROWS or not roots:
+        return df.filter(expr)
+    text = _text(expr)
+    if text is None:  # no complete text to know it by: evaluate it
+        return df.filter(expr)
+    answers = _ANSWERS.by_test.setdefault(text, {})
+    keys = [_key(row) for row in df.select(roots).rows()]
+    unknown = [i for i, key in enumerate(keys) if key not in answers]
+    if unknown:
+        found = df[unknown].select(expr.alias("_holds"))["_holds"].to_list()
+        new = {keys[i]: holds is True for i, holds in zip(unknown, found)}
+        size = sum(_size(key) for key in new)
+        if _ANSWERS.size + size <= RULE_ANSWERS_BYTES:
+            answers.update(new)
+            _ANSWERS.size += size
+        mask = [answers[key] if key in answers else new[key] for key in keys]
+    else:
+        mask = [answers[key] for key in keys]
+    return df.filter(pl.Series(mask, dtype=pl.Boolean))
