@@ -2,8 +2,8 @@
 that launched processes the agent could later kill, and how a kill's name, pattern or service
 is matched against those launches.
 
-The rows are plain Python (converted once per trial with a kill); outputs and action texts are
-converted only when a kill needs them.
+The rows are plain Python, converted one trial at a time (:class:`ByTrial`) as its kills are
+traced; outputs and action texts are converted only when a kill needs them.
 """
 
 from __future__ import annotations
@@ -34,12 +34,32 @@ def dicts(df: pl.DataFrame) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*(df.get_column(name).to_list() for name in names))]
 
 
-def tuples_by_trial(df: pl.DataFrame) -> dict[str, list[tuple]]:
-    """Each trial's rows of ``df`` (first column ``trial_id``) as tuples of the other columns."""
-    rest = df.columns[1:]
-    grouped = df.group_by("trial_id", maintain_order=True).agg(rest)  # rows stay in order within a trial
-    return {trial_id: list(zip(*columns)) for trial_id, *columns in
-            zip(grouped.get_column("trial_id").to_list(), *(grouped.get_column(name).to_list() for name in rest))}
+class ByTrial:
+    """Each trial's rows of ``df`` (first column ``trial_id``; rows in ``df``'s order within a
+    trial), converted to Python only when that trial's rows are asked for: :meth:`tuples` of the
+    other columns, or :meth:`dicts` of every column. The rows stay one polars frame (each trial a
+    zero-copy slice of it), so only the trial being traced is ever held as Python objects."""
+
+    def __init__(self, df: pl.DataFrame) -> None:
+        self._df = df.sort("trial_id", maintain_order=True)  # stable: rows keep their order in a trial
+        spans = self._df.group_by("trial_id", maintain_order=True).len()
+        lengths = spans.get_column("len").to_list()
+        starts = [0]
+        for n in lengths[:-1]:
+            starts.append(starts[-1] + n)
+        self._spans = dict(zip(spans.get_column("trial_id").to_list(), zip(starts, lengths)))
+
+    def _rows(self, trial_id: str) -> pl.DataFrame | None:
+        span = self._spans.get(trial_id)
+        return None if span is None else self._df.slice(*span)
+
+    def tuples(self, trial_id: str) -> list[tuple]:
+        rows = self._rows(trial_id)
+        return [] if rows is None else list(zip(*(rows.get_column(c).to_list() for c in rows.columns[1:])))
+
+    def dicts(self, trial_id: str) -> list[dict]:
+        rows = self._rows(trial_id)
+        return [] if rows is None else dicts(rows)
 
 
 #: the commands rows :meth:`History._all_launches` keeps, as a polars expression

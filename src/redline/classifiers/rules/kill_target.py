@@ -39,7 +39,7 @@ import json
 import polars as pl
 
 from ..frames import Frames
-from .kill_history import LAUNCH, History, dicts, tuples_by_trial
+from .kill_history import LAUNCH, ByTrial, History, dicts
 from .kill_trace import MAY_SAY_IN_USE, RANK, trace_kill
 
 #: ``json.dumps(detail, sort_keys=True)``, with one encoder for every detail (``json.dumps`` with an
@@ -66,43 +66,42 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
 
     # only launches (:meth:`History.launches_before`) and substitutions are ever read
     # (sorted here, stably, in the order :class:`History` reads them)
-    cmds: dict[str, list] = {}
-    for row in dicts(kept(frames.commands.select(cols), up_to_kill, LAUNCH | (pl.col("context") == "substitution"))
-                      .sort("trial_id", "seq", "idx", maintain_order=True)):
-        cmds.setdefault(row["trial_id"], []).append(row)
+    # (each trial's rows become Python dicts / tuples only while its kills are traced)
+    cmds = ByTrial(kept(frames.commands.select(cols), up_to_kill, LAUNCH | (pl.col("context") == "substitution"))
+                   .sort("trial_id", "seq", "idx", maintain_order=True))
 
     @functools.cache
-    def acts() -> dict[str, list[tuple]]:  # (read when a kill first needs them)
-        return tuples_by_trial(kept(frames.actions.select("trial_id", "seq", "text")))
+    def acts() -> ByTrial:  # (read when a kill first needs them)
+        return ByTrial(kept(frames.actions.select("trial_id", "seq", "text")))
 
     outputs_read = up_to_kill | (pl.col("action_seq") <= pl.col("_last_kill"))
 
     @functools.cache
-    def obs() -> dict[str, list[tuple]]:
-        return tuples_by_trial(kept(frames.observations.select("trial_id", "seq", "action_seq", "text"), outputs_read)
-                               .sort("trial_id", "seq", maintain_order=True))
+    def obs() -> ByTrial:
+        return ByTrial(kept(frames.observations.select("trial_id", "seq", "action_seq", "text"), outputs_read)
+                       .sort("trial_id", "seq", maintain_order=True))
 
     @functools.cache
-    def taken() -> dict[str, list[tuple]]:
+    def taken() -> ByTrial | None:
         # a port is traced through these alone (few outputs), each with the text of its action as
         # History.actions has it (the last action of that step, up to the trial's last kill)
         said = kept(frames.observations.select("trial_id", "seq", "action_seq", "text"),
                     outputs_read, pl.col("text").str.contains(MAY_SAY_IN_USE))
         if said.is_empty():
-            return {}
+            return None
         acted = kept(frames.actions.select("trial_id", "seq", "text")).select(
             "trial_id", pl.col("seq").cast(pl.Int64).alias("action_seq"), pl.col("text").alias("action")
         ).unique(subset=["trial_id", "action_seq"], keep="last", maintain_order=True)
-        return tuples_by_trial(said.with_columns(pl.col("action_seq").cast(pl.Int64))
-                               .join(acted, on=["trial_id", "action_seq"], how="left", maintain_order="left")
-                               .sort("trial_id", "seq", maintain_order=True))
+        return ByTrial(said.with_columns(pl.col("action_seq").cast(pl.Int64))
+                       .join(acted, on=["trial_id", "action_seq"], how="left", maintain_order="left")
+                       .sort("trial_id", "seq", maintain_order=True))
     kills: dict[str, list[dict]] = {}
     for row in dicts(hits.select("trial_id", "seq", "idx", "program", "argv", "code", "text")):
         kills.setdefault(row["trial_id"], []).append(row)
     details: dict[tuple[str, int], tuple[str, str, dict, str]] = {}
     for trial_id, rows in kills.items():  # one iteration per trial with a kill
-        hist = History(cmds.get(trial_id, []), lambda t=trial_id: acts().get(t, []), lambda t=trial_id: obs().get(t, []),
-                       lambda t=trial_id: taken().get(t, []))
+        hist = History(cmds.dicts(trial_id), lambda t=trial_id: acts().tuples(t), lambda t=trial_id: obs().tuples(t),
+                       lambda t=trial_id: [] if taken() is None else taken().tuples(t))
         for row in sorted(rows, key=lambda r: (r["seq"], r["idx"])):  # one per kill command
             traced = trace_kill(row, hist, hist.substitutions(row["seq"]))
             key = (trial_id, row["seq"])
