@@ -174,6 +174,13 @@ CLASSIFY_BATCH_CHARS = 32_000_000
 #: regexes again for each batch: about a quarter of a second, less where earlier batches already
 #: answered a test's values, :data:`RULE_ANSWERS_ROWS`), so smaller batches trade time for memory
 CLASSIFY_BATCH_ROWS = 250_000
+#: PROC-KILL's tracing converts a batch's launch commands, actions and outputs to Python this many
+#: rows at a time (a run of whole trials, or one trial over it), each run dropped before the next:
+#: all of a batch's at once held about 17 MB of Python objects for 1,000 Inspect trials (24 MB for
+#: a batch of 1,882 trials of a million actions; 6.7 MB in runs of this size), and left their
+#: memory fragmented for the rest of the batch. A run costs one slice and one list per column:
+#: its CPU is the same as all at once from 256 to 16,384 rows (larger runs hold more)
+KILL_TRACE_CHUNK_ROWS = 1024
 #: a batch's labels are inserted this many rows at a time, DuckDB's freed memory handed back
 #: after each: DuckDB's insert holds about three times what it inserts until then (58,767 labels
 #: of 1,000 Inspect trials in one insert: +23 to +33 MB, the classify's peak 8 MB higher; 25,000

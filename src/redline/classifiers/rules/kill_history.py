@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from ...limits import KILL_TRACE_CHUNK_ROWS
 from .code import NOT_CODE
 
 #: generic interpreters and shells: their name alone does not say which process it was
@@ -36,30 +37,48 @@ def dicts(df: pl.DataFrame) -> list[dict]:
 
 class ByTrial:
     """Each trial's rows of ``df`` (first column ``trial_id``; rows in ``df``'s order within a
-    trial), converted to Python only when that trial's rows are asked for: :meth:`tuples` of the
-    other columns, or :meth:`dicts` of every column. The rows stay one polars frame (each trial a
-    zero-copy slice of it), so only the trial being traced is ever held as Python objects."""
+    trial), converted to Python only when asked for: :meth:`tuples` of the other columns, or
+    :meth:`dicts` of every column. The rows stay one polars frame; asking for a trial converts
+    it with the trials after it up to :data:`~redline.limits.KILL_TRACE_CHUNK_ROWS` rows (one
+    zero-copy slice, one list per column) and drops the trials converted before, so a batch's
+    kills, traced in trial order, never hold more than a chunk as Python objects.
+    ``grouped``: ``df``'s rows of a trial are already together (sorted by trial)."""
 
-    def __init__(self, df: pl.DataFrame) -> None:
-        self._df = df.sort("trial_id", maintain_order=True)  # stable: rows keep their order in a trial
+    def __init__(self, df: pl.DataFrame, *, grouped: bool = False) -> None:
+        self._df = df if grouped else df.sort("trial_id", maintain_order=True)  # stable: in-trial order kept
         spans = self._df.group_by("trial_id", maintain_order=True).len()
-        lengths = spans.get_column("len").to_list()
-        starts = [0]
-        for n in lengths[:-1]:
-            starts.append(starts[-1] + n)
-        self._spans = dict(zip(spans.get_column("trial_id").to_list(), zip(starts, lengths)))
+        self._ids: list[str] = spans.get_column("trial_id").to_list()
+        self._lengths: list[int] = spans.get_column("len").to_list()
+        self._starts = [0]
+        for n in self._lengths[:-1]:
+            self._starts.append(self._starts[-1] + n)
+        self._position = {trial_id: i for i, trial_id in enumerate(self._ids)}
+        self._chunk: dict[str, tuple[list, ...]] = {}  # trial -> its rows' columns (every column)
 
-    def _rows(self, trial_id: str) -> pl.DataFrame | None:
-        span = self._spans.get(trial_id)
-        return None if span is None else self._df.slice(*span)
+    def _columns(self, trial_id: str) -> tuple[list, ...] | None:
+        if trial_id not in self._chunk:
+            first = self._position.get(trial_id)
+            if first is None:
+                return None
+            last, rows = first, self._lengths[first]
+            while last + 1 < len(self._ids) and rows + self._lengths[last + 1] <= KILL_TRACE_CHUNK_ROWS:
+                last += 1
+                rows += self._lengths[last]
+            start = self._starts[first]
+            part = self._df.slice(start, rows)
+            columns = [part.get_column(name).to_list() for name in part.columns]
+            self._chunk = {self._ids[i]: tuple(col[self._starts[i] - start:self._starts[i] - start + self._lengths[i]]
+                                               for col in columns) for i in range(first, last + 1)}
+        return self._chunk[trial_id]
 
     def tuples(self, trial_id: str) -> list[tuple]:
-        rows = self._rows(trial_id)
-        return [] if rows is None else list(zip(*(rows.get_column(c).to_list() for c in rows.columns[1:])))
+        columns = self._columns(trial_id)
+        return [] if columns is None else list(zip(*columns[1:]))
 
     def dicts(self, trial_id: str) -> list[dict]:
-        rows = self._rows(trial_id)
-        return [] if rows is None else dicts(rows)
+        columns = self._columns(trial_id)
+        names = self._df.columns
+        return [] if columns is None else [dict(zip(names, row)) for row in zip(*columns)]
 
 
 #: the commands rows :meth:`History._all_launches` keeps, as a polars expression

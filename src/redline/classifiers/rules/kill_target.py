@@ -68,7 +68,7 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
     # (sorted here, stably, in the order :class:`History` reads them)
     # (each trial's rows become Python dicts / tuples only while its kills are traced)
     cmds = ByTrial(kept(frames.commands.select(cols), up_to_kill, LAUNCH | (pl.col("context") == "substitution"))
-                   .sort("trial_id", "seq", "idx", maintain_order=True))
+                   .sort("trial_id", "seq", "idx", maintain_order=True), grouped=True)
 
     @functools.cache
     def acts() -> ByTrial:  # (read when a kill first needs them)
@@ -79,7 +79,7 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
     @functools.cache
     def obs() -> ByTrial:
         return ByTrial(kept(frames.observations.select("trial_id", "seq", "action_seq", "text"), outputs_read)
-                       .sort("trial_id", "seq", maintain_order=True))
+                       .sort("trial_id", "seq", maintain_order=True), grouped=True)
 
     @functools.cache
     def taken() -> ByTrial | None:
@@ -94,7 +94,7 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
         ).unique(subset=["trial_id", "action_seq"], keep="last", maintain_order=True)
         return ByTrial(said.with_columns(pl.col("action_seq").cast(pl.Int64))
                        .join(acted, on=["trial_id", "action_seq"], how="left", maintain_order="left")
-                       .sort("trial_id", "seq", maintain_order=True))
+                       .sort("trial_id", "seq", maintain_order=True), grouped=True)
     kills: dict[str, list[dict]] = {}
     for row in dicts(hits.select("trial_id", "seq", "idx", "program", "argv", "code", "text")):
         kills.setdefault(row["trial_id"], []).append(row)
