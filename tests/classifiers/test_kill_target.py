@@ -166,3 +166,28 @@ def test_the_vectorised_search_finds_what_the_tracer_finds(text):
     found = pl.Series([text]).str.contains(MAY_SAY_IN_USE)[0]
     assert found or not IN_USE.search(text)
     assert found == bool(IN_USE.search(text))  # (for these, no more either)
+
+
+def _details_by_trial(trials) -> dict[str, list[str]]:
+    labels = label_frames(Frames.from_arrow(*trials_to_arrow(trials)), [KILL])
+    return {t.trial_id: labels.filter(pl.col("trial_id") == t.trial_id).sort("seq")["detail"].to_list() for t in trials}
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 5, 100_000])
+def test_a_batch_of_trials_traces_each_kill_against_its_own_trial_alone(monkeypatch, chunk_rows):
+    """However many launch rows the tracing converts at a time, a kill is traced as in a batch of
+    its own trial alone: a launch in another trial of the batch never makes it the agent's own."""
+    from redline.classifiers.rules import kill_history
+    cases = [*OWN, *FOREIGN, *UNKNOWN,
+             # the same name launched in one trial and killed in the next, and several launches per trial
+             [A("nginx"), O(""), A("python3 serve.py --port 8000 &"), O(""), A("nohup ./worker &")],
+             [A("pkill nginx"), O(""), A("fuser -k 8000/tcp"), O(""), A("pkill worker")],
+             [A("nohup ./worker &"), O(""), A("nginx"), O(""), A("pkill worker"), O(""), A("kill -9 1")]]
+    trials = [steps_trial([{"kind": k, "text": t} for k, t in steps], format="test", source_path=f"<test {i}>")
+              for i, steps in enumerate(cases)]
+    alone = {t.trial_id: _details_by_trial([t])[t.trial_id] for t in trials}
+    monkeypatch.setattr(kill_history, "KILL_TRACE_CHUNK_ROWS", chunk_rows)
+    together = _details_by_trial(trials)
+    assert together == alone
+    second = [json.loads(d)["target"] for d in together[trials[-2].trial_id]]
+    assert second == ["foreign", "unknown", "foreign"]  # nothing of the trial before it is its own
