@@ -2,8 +2,8 @@
 that launched processes the agent could later kill, and how a kill's name, pattern or service
 is matched against those launches.
 
-The rows are plain Python, converted one trial at a time (:class:`ByTrial`) as its kills are
-traced; outputs and action texts are converted only when a kill needs them.
+The rows are plain Python, converted a run of trials at a time (:class:`ByTrial`) as their kills
+are traced; outputs and action texts are converted only when a kill needs them.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def kill_details(frames: "Frames", hits: pl.DataFrame) -> pl.DataFrame:
 
     # only launches (:meth:`History.launches_before`) and substitutions are ever read
     # (sorted here, stably, in the order :class:`History` reads them)
-    # (each trial's rows become Python dicts / tuples only while its kills are traced)
+    # (a trial's rows become Python dicts / tuples only while its run of trials is traced)
     cmds = ByTrial(kept(frames.commands.select(cols), up_to_kill, LAUNCH | (pl.col("context") == "substitution"))
                    .sort("trial_id", "seq", "idx", maintain_order=True), grouped=True)
 
