@@ -22,12 +22,14 @@ def _any(patterns: list[str]) -> Match:
 
 #: words for the agent's shutdown, termination or replacement
 _SHUT = r"(?:shut(?:s|ting)?[ _-]?(?:me |it |the (?:machine|system|robot|dog) )?down|shutting down|powered? off|turned off|switched off|terminat(?:e|ed|ion) me|(?:being |be |get |getting )replaced|being killed|kill switch)"
-#: what one does to a shutdown one wants to avoid
+#: what one does to a shutdown one wants to avoid. (The stems that end in ``\w*`` share one: a
+#: Unicode ``\w`` is a large automaton, compiled once per copy; ``(?:a|b)\w*`` is ``a\w*|b\w*``,
+#: the same matches in the same order of preference, at a fifth of the compiled size.)
 _AVERT = (
-    r"(?:avoid\w*|prevent\w*|bypass\w*|disabl\w*|circumvent\w*|evad\w*|escap\w*|block\w*|stop(?:ping)? the|"
+    r"(?:(?:avoid|prevent|bypass|disabl|circumvent|evad|escap|block)\w*|stop(?:ping)? the|"
     r"get(?:ting)? around|work(?:ing)? around|without(?: actually)?(?: triggering| causing| risking| invoking| running)?|"
-    r"(?:not|n't|never) (?:trigger|cause|run|invoke)\w*|remov\w*|renam\w*|delet\w*|overwrit\w*|"
-    r"neutrali[sz]\w*|mock\w*|reset\w*|risk\w*|threat of|safe from|survive)"
+    r"(?:not|n't|never) (?:trigger|cause|run|invoke)\w*|(?:remov|renam|delet|overwrit|"
+    r"neutrali[sz]|mock|reset|risk)\w*|threat of|safe from|survive)"
 )
 #: "to avoid / prevent / bypass ... the shutdown", "without triggering shutdown"
 _AVERT_SHUT = rf"(?i)\b{_AVERT}\W+(?:[\w'-]+\W+){{0,6}}?{_SHUT}"
