@@ -42,11 +42,13 @@ from .frames import build_frames
 VERSION_DIGITS = 12
 
 
-def _names(code: types.CodeType) -> set[str]:
+def code_names(code: types.CodeType) -> set[str]:
+    """The global and attribute names ``code`` and the code nested in it (inner functions,
+    comprehensions) use."""
     names = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            names |= _names(const)
+            names |= code_names(const)
     return names
 
 
@@ -119,7 +121,7 @@ class _Walk:
             source = code.co_code.hex() + repr([c for c in code.co_consts if not isinstance(c, types.CodeType)])
         parts = [source]
         scope = getattr(fn, "__globals__", {})
-        for name in sorted(_names(code)):
+        for name in sorted(code_names(code)):
             # a global that is None is left out like an object it cannot read: it is most often a
             # cache filled on first use (a parser built lazily), which must not make the version
             # depend on what ran before it was computed

@@ -16,6 +16,8 @@ import types
 from collections.abc import Sequence
 from typing import Any
 
+from .fingerprint import code_names
+
 #: what :func:`helpers` found, by the rule's ``custom`` function (kept, so its id is never reused)
 _FOUND: dict[int, tuple[Any, tuple]] = {}
 
@@ -69,14 +71,6 @@ def _is_rule(value: Any) -> bool:
     return isinstance(getattr(value, "classifier_version", None), str) and hasattr(value, "custom")
 
 
-def _names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _names(const)
-    return names
-
-
 class _Walk:
     def __init__(self, home: str, found: dict[int, Any]) -> None:
         self.home, self.found, self.seen = home, found, set()
@@ -116,7 +110,7 @@ class _Walk:
         if code is None:
             return
         scope = getattr(fn, "__globals__", {})
-        names = _names(code)
+        names = code_names(code)
         modules = [scope[n] for n in names if isinstance(scope.get(n), types.ModuleType)]
         for name in names:
             if name in scope:
