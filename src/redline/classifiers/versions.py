@@ -203,10 +203,22 @@ def model_versions(folder: str | Path | None = None, ids: Iterable[str] | None =
     return out
 
 
-def _values(expected: dict[str, str]) -> tuple[str, list[str]]:
-    """A VALUES list of (classifier, version) and its parameters."""
+def _values(expected: dict[str, str], *, numbered: bool = False) -> tuple[str, list[str]]:
+    """A VALUES list of (classifier, version), in classifier order, and its parameters
+    (``numbered``: (index, classifier, version), the index the classifier's place in that order)."""
     params = [x for pair in sorted(expected.items()) for x in pair]
-    return ", ".join("(?, ?)" for _ in expected), params
+    rows = (f"({i}, ?, ?)" if numbered else "(?, ?)" for i in range(len(expected)))
+    return ", ".join(rows), params
+
+
+#: the coverage rows of ``expected`` (a VALUES list of classifier, version) that are current: the
+#: classifier's version, written by a complete run, for the trial as it was last ingested
+_CURRENT_COVERAGE = """classify_coverage c
+            JOIN expected e ON e.classifier = c.classifier AND e.version = c.version
+            JOIN trials t ON t.trial_id = c.trial_id
+            LEFT JOIN ingested_files f ON f.path = t.source_path
+            WHERE c.run_id IN (SELECT run_id FROM classify_runs WHERE status = 'complete')
+              AND c.ingested_at IS NOT DISTINCT FROM f.ingested_at"""
 
 
 def pending(con: duckdb.DuckDBPyConnection, expected: dict[str, str],
@@ -222,18 +234,10 @@ def pending(con: duckdb.DuckDBPyConnection, expected: dict[str, str],
     if not expected:
         return {}
     names = sorted(expected)
-    values = ", ".join(f"({i}, ?, ?)" for i in range(len(names)))
-    params = [x for key in names for x in (key, expected[key])]
+    values, params = _values(expected, numbered=True)
     rows = con.execute(f"""
         WITH expected(idx, classifier, version) AS (VALUES {values}),
-        covered AS (
-            SELECT c.trial_id, c.classifier FROM classify_coverage c
-            JOIN expected e ON e.classifier = c.classifier AND e.version = c.version
-            JOIN trials t ON t.trial_id = c.trial_id
-            LEFT JOIN ingested_files f ON f.path = t.source_path
-            WHERE c.run_id IN (SELECT run_id FROM classify_runs WHERE status = 'complete')
-              AND c.ingested_at IS NOT DISTINCT FROM f.ingested_at
-        ),
+        covered AS (SELECT c.trial_id, c.classifier FROM {_CURRENT_COVERAGE}),
         missing AS (
             SELECT t.trial_id, list(e.idx ORDER BY e.idx) AS keys
             FROM trials t CROSS JOIN expected e
@@ -297,12 +301,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, expected: dict[str, str]) -> tuple
         complete AS (SELECT run_id FROM classify_runs WHERE status = 'complete')
         SELECT
             (SELECT count(*) FROM trials),
-            (SELECT count(DISTINCT hash(c.trial_id, c.classifier)) FROM classify_coverage c
-                JOIN expected e ON e.classifier = c.classifier AND e.version = c.version
-                JOIN trials t ON t.trial_id = c.trial_id
-                LEFT JOIN ingested_files f ON f.path = t.source_path
-                WHERE c.run_id IN (SELECT run_id FROM complete)
-                  AND c.ingested_at IS NOT DISTINCT FROM f.ingested_at),
+            (SELECT count(DISTINCT hash(c.trial_id, c.classifier)) FROM {_CURRENT_COVERAGE}),
             (SELECT count(*) FROM classify_coverage
              WHERE classifier LIKE 'model:%' AND run_id IN (SELECT run_id FROM complete))
     """, params).fetchall()[0]
