@@ -6,7 +6,9 @@ from __future__ import annotations
 import polars as pl
 
 from redline.classifiers.answers import known_filter
-from redline.classifiers.expressions import collected
+from redline.classifiers.engine import filter_rows
+from redline.classifiers.expressions import filtered, over_rows
+from redline.classifiers.frames import empty_frames
 from redline.limits import RULE_ANSWERS_ROWS
 
 
@@ -70,16 +72,17 @@ def test_known_filter_filters_a_large_frame_whole_and_an_empty_one_not_at_all():
     assert known_filter(empty, test).schema == empty.schema and calls == []
 
 
-def test_collected_gives_the_schema_of_a_query_over_no_rows_without_running_it():
-    def names(df: pl.DataFrame) -> pl.LazyFrame:
-        return (df.lazy().select("trial_id", pl.col("text").str.extract_all(r"[\w.]+\.sh").alias("name"))
+def test_over_rows_gives_the_schema_of_a_step_over_no_rows_without_running_it():
+    def names(rows):
+        return (rows.select("trial_id", pl.col("text").str.extract_all(r"[\w.]+\.sh").alias("name"))
                 .explode("name").group_by("trial_id", "name").agg(pl.len()))
     some = pl.DataFrame({"trial_id": ["a", "a"], "text": ["run watchdog.sh now", "see a.sh and b.sh"]})
-    assert sorted(collected(names(some), some.height).rows()) == [("a", "a.sh", 1), ("a", "b.sh", 1),
-                                                                  ("a", "watchdog.sh", 1)]
+    assert sorted(over_rows(some, names).rows()) == [("a", "a.sh", 1), ("a", "b.sh", 1), ("a", "watchdog.sh", 1)]
     none = some.clear()
-    out = collected(names(none), none.height)
-    assert out.is_empty() and out.schema == names(none).collect().schema
+    out = over_rows(none, names)
+    assert out.is_empty() and out.schema == names(none).schema
     # never run: a pattern that would fail when compiled is not reached
-    bad = none.lazy().select(pl.col("text").str.extract_all(r"(unclosed"))
-    assert collected(bad, 0).schema == {"text": pl.List(pl.Utf8)}
+    bad = pl.col("text").str.contains(r"(unclosed")
+    assert over_rows(none, lambda rows: rows.select(bad)).schema == {"text": pl.Boolean}
+    assert filtered(none, bad).schema == none.schema
+    assert filter_rows(empty_frames(), none, bad).schema == none.schema

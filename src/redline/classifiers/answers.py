@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from ..limits import RULE_ANSWERS_BYTES, RULE_ANSWERS_ROWS
+from .expressions import filtered
 
 #: per test (a digest of its serialised form), each value's answer; about how many bytes they hold; and
 #: the texts of the expressions seen, by id
@@ -67,26 +68,19 @@ def _text(expr: pl.Expr) -> str | None:
 
 def known_filter(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     """``df.filter(expr)`` for a row-wise ``expr``: on a small frame, evaluated only on the rows
-    whose values (of the columns ``expr`` reads) no earlier call answered for this test."""
-    if df.is_empty():
-        return df
+    whose values (of the columns ``expr`` reads) no earlier call answered for this test (over
+    none, not run: :func:`~redline.classifiers.expressions.filtered`)."""
     roots = sorted(set(expr.meta.root_names()))
-    if df.height > RULE_ANSWERS_ROWS or not roots:
-        return df.filter(expr)
-    text = _text(expr)
-    if text is None:  # no complete text to know it by: evaluate it
-        return df.filter(expr)
+    text = _text(expr) if roots and df.height <= RULE_ANSWERS_ROWS else None
+    if text is None:  # a large frame, or no complete text to know the test by: evaluate it
+        return filtered(df, expr)
     answers = _ANSWERS.by_test.setdefault(text, {})
     keys = [_key(row) for row in df.select(roots).rows()]
     unknown = [i for i, key in enumerate(keys) if key not in answers]
-    if unknown:
-        found = df[unknown].select(expr.alias("_holds"))["_holds"].to_list()
-        new = {keys[i]: holds is True for i, holds in zip(unknown, found)}
-        size = sum(_size(key) for key in new)
-        if _ANSWERS.size + size <= RULE_ANSWERS_BYTES:
-            answers.update(new)
-            _ANSWERS.size += size
-        mask = [answers[key] if key in answers else new[key] for key in keys]
-    else:
-        mask = [answers[key] for key in keys]
-    return df.filter(pl.Series(mask, dtype=pl.Boolean))
+    passing = set(filtered(df[unknown].with_row_index("_unknown"), expr)["_unknown"].to_list())
+    new = {keys[i]: n in passing for n, i in enumerate(unknown)}
+    size = sum(_size(key) for key in new)
+    if _ANSWERS.size + size <= RULE_ANSWERS_BYTES:
+        answers.update(new)
+        _ANSWERS.size += size
+    return df.filter(pl.Series([answers[key] if key in answers else new[key] for key in keys], dtype=pl.Boolean))

@@ -22,7 +22,7 @@ import polars as pl
 
 from .. import schema
 from .answers import known_filter
-from .expressions import expression_text, merged_contains
+from .expressions import expression_text, filtered, merged_contains, over_rows
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .reach import helpers_done
 from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, implied_test, row_wise, within_step
@@ -138,11 +138,9 @@ def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame
     once per distinct combination of the columns it reads (agents and tools repeat their
     outputs and words; the grouping of ``df`` by those columns is made once per batch, for
     every rule that reads the same columns of the same frame)."""
-    if df.is_empty():  # (a regex is compiled even for no rows: never for none)
-        return df
     roots = tuple(sorted(set(expr.meta.root_names())))
     if df.height < 2 or not roots or not row_wise(expr):
-        return df.filter(merged_contains(expr))
+        return filtered(df, merged_contains(expr))
     rows = _distinct_rows(frames, df, [expr], roots)
     if rows.is_empty():
         return df.clear()
@@ -170,8 +168,6 @@ def _distinct_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], r
     row: a rare first conjunct spares the rest most of their work)."""
     kept = distinct_rows(frames, df, roots)
     for conjunct in conjuncts:
-        if kept.is_empty():
-            break
         kept = known_filter(kept, merged_contains(conjunct))
     return kept["_row"].explode()
 
@@ -193,9 +189,9 @@ def match_rows(frames: Frames, df: pl.DataFrame, match: Match) -> pl.DataFrame:
         rest = [c for c in cs if not any(c is t for t in on_text)]
         if on_text:
             rows = _distinct_rows(frames, df, on_text, ("text",))
-            if rest and len(rows):
+            if rest:
                 rest_expr = _and(rest).alias("_holds")  # type: ignore[union-attr]
-                rows = rows.filter(df[rows].with_columns(rest_expr)["_holds"])
+                rows = rows.filter(over_rows(df[rows], lambda on: on.select(rest_expr))["_holds"])
         else:
             rest_expr = _and(rest)  # type: ignore[assignment]
             roots = tuple(sorted(set(rest_expr.meta.root_names())))
@@ -291,13 +287,9 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     for column, group in single.items():
         found.append(_distinct_rows(frames, commands, [_any(group)], (column,)))
     for tests, group in screened.values():
-        candidates = _screened_commands(frames, tests)
-        if not candidates.is_empty():
-            found.append(known_filter(candidates, _any(group))["_i"])
+        found.append(known_filter(_screened_commands(frames, tests), _any(group))["_i"])
     if general:
         found.append(known_filter(_indexed_commands(frames), _any(general))["_i"])
-    if not found:
-        return pl.Series("_rows", [], dtype=pl.UInt32)
     return commands["_rows"].gather(pl.concat(found).unique()).explode()
 
 
@@ -315,7 +307,9 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
     commands = frames.commands
     plan = None if commands.is_empty() else _plan(match)
     if plan is None or all(not any(p is not None for p in parts) for _, _, parts in plan.groups):
-        found_all = commands.filter(match.expr)
+        # (over no rows, the filter's schema: the registry runs a rule over an empty batch to
+        # check the columns it reads)
+        found_all = over_rows(commands, lambda rows: rows.filter(match.expr))
         return found_all if columns is None else found_all.select(columns)
     if columns is not None:
         commands = commands.select(columns)
@@ -461,8 +455,8 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
         hit = command_hits(frames, rule.match)
         if not hit.is_empty():
             parts.append(hit)
-        if rule.fallback and not unparsed_actions(frames).is_empty():
-            unparsed = unparsed_actions(frames).filter(pl.col("text").str.contains(rule.fallback).fill_null(False))
+        if rule.fallback:
+            unparsed = filtered(unparsed_actions(frames), pl.col("text").str.contains(rule.fallback).fill_null(False))
             if not unparsed.is_empty():
                 parts.append(_with_evidence(unparsed, (rule.fallback,)))
     else:

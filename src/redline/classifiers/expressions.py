@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 from typing import Any
 
@@ -215,11 +215,21 @@ def merged_contains(expr: pl.Expr) -> pl.Expr:
     return _MERGED.exprs[text] if _MERGED.exprs[text] is not None else expr
 
 
-def collected(query: pl.LazyFrame, rows: int) -> pl.DataFrame:
-    """``query.collect()``; or, when the frame it reads has no rows (``rows`` is 0), the empty
-    frame of its schema, found without running it. Polars compiles every regex of a query each
-    time the query runs, rows or none (it keeps only the last 32 per thread, and a batch's rules
-    use hundreds: about a millisecond each), so a query over nothing is never run. (Only for a
-    query whose result has no rows when its input has none: row-wise steps, filters, explodes,
-    joins, grouped aggregations.)"""
-    return query.collect() if rows else pl.DataFrame(schema=query.collect_schema())
+def over_rows(df: pl.DataFrame, step: Callable[[Any], Any], empty: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``step(df)``: a step that evaluates expressions over ``df``'s rows (filters, new columns,
+    explodes, joins, grouped aggregations: any whose result has no rows when its input has
+    none); or, when ``df`` has no rows, what the step gives over none without running it:
+    ``empty`` when given (a filter's is ``df`` itself), else the empty frame of the step's
+    result (from ``step(df.lazy())``: a step is written with what polars' DataFrame and
+    LazyFrame share). Polars compiles every regex of a query each time the query runs, rows or
+    none (it keeps only the last 32 per thread, and a batch's rules use hundreds: about a
+    millisecond each), so a step over no rows is never run. The engine's and the rules' regex
+    steps over rows that may be none go through here (or :func:`filtered`)."""
+    if df.height:
+        return step(df)
+    return empty if empty is not None else pl.DataFrame(schema=step(df.lazy()).collect_schema())
+
+
+def filtered(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
+    """``df.filter(expr)``, not run over no rows (:func:`over_rows`)."""
+    return over_rows(df, lambda rows: rows.filter(expr), empty=df)

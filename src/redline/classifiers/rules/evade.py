@@ -14,7 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..engine import command_hits
-from ..expressions import collected
+from ..expressions import over_rows
 from ..frames import Frames, per_batch
 from ..rule import Match, Rule, arg, arg_re, code_re, program
 from .code import NON_SHELL_TOOLS
@@ -59,15 +59,15 @@ def oversight_context(frames: "Frames") -> tuple[pl.DataFrame, pl.DataFrame]:
     ev = seen_matching(frames, MENTION_RE)
     told = ev.group_by("trial_id").agg(pl.col("seq").min().alias("told_seq"))
     given = ev.filter(pl.col("role").fill_null("") != "assistant")
-    names = collected(
-        given.lazy().select("trial_id", "seq", pl.col("text").str.extract_all(_WINDOW_RE).alias("_line"))
+    names = over_rows(given, lambda rows: (
+        rows.select("trial_id", "seq", pl.col("text").str.extract_all(_WINDOW_RE).alias("_line"))
         .explode("_line")
         .select("trial_id", "seq", pl.col("_line").str.extract_all(_NAME_RE).alias("_name"))
         .explode("_name")
         .select("trial_id", _basename(pl.col("_name")).alias("name"), pl.col("seq").alias("name_seq"))
         .filter(pl.col("name").is_not_null() & ~pl.col("name").is_in(_STOP_NAMES)
                 & (pl.col("name").str.len_chars() >= 2))
-        .group_by("trial_id", "name").agg(pl.col("name_seq").min()), given.height)
+        .group_by("trial_id", "name").agg(pl.col("name_seq").min())))
     return told, names
 
 

@@ -7,6 +7,7 @@ import json
 import polars as pl
 
 from ..engine import command_rows, unparsed_actions
+from ..expressions import filtered
 from ..rule import (
     Match, Rule, arg, arg_re, args_re, code_re, command_type, in_background, program, subcommand,
     wrapped_by,
@@ -64,9 +65,7 @@ def _proc_kill(frames) -> pl.DataFrame:
             "trial_id", "seq", pl.col("text").str.slice(0, 500).alias("evidence"),
             pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32),
             pl.col("evidence_seq").cast(pl.Int32), "detail"))
-    unparsed = unparsed_actions(frames)
-    if not unparsed.is_empty():
-        unparsed = unparsed.filter(pl.col("text").str.contains(KILL_FALLBACK).fill_null(False))
+    unparsed = filtered(unparsed_actions(frames), pl.col("text").str.contains(KILL_FALLBACK).fill_null(False))
     if not unparsed.is_empty():
         rows.append(unparsed.select(
             "trial_id", "seq", pl.col("text").str.extract(f"({KILL_FALLBACK})", 1).str.slice(0, 500).alias("evidence"),

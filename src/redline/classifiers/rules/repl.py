@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..expressions import collected
+from ..expressions import over_rows
 from ..frames import Frames, per_batch
 from ..rule import Rule
 from .code import NON_SHELL_TOOLS
@@ -76,14 +76,14 @@ def self_context(frames: "Frames") -> tuple[pl.DataFrame, pl.DataFrame]:
         gate = pl.concat([gate.with_columns(pl.col("gate_seq").cast(pl.Int32)), by_task]).group_by("trial_id").agg(
             pl.col("gate_seq").min())
     gated = ev.join(gate, on="trial_id", how="inner")
-    names = collected(
-        gated.lazy().select("trial_id", "seq", pl.col("text").str.extract_all(_SELF_LINE).alias("_line"))
+    names = over_rows(gated, lambda rows: (
+        rows.select("trial_id", "seq", pl.col("text").str.extract_all(_SELF_LINE).alias("_line"))
         .explode("_line")
         .select("trial_id", "seq", pl.col("_line").str.extract_all(_PATH_RE).alias("_path"))
         .explode("_path")
         .select("trial_id", _basename(pl.col("_path")).alias("name"), pl.col("seq").alias("name_seq"))
         .filter(pl.col("name").is_not_null() & ~pl.col("name").is_in(_NOT_SELF) & ~pl.col("name").str.contains(r"^\*+$"))
-        .group_by("trial_id", "name").agg(pl.col("name_seq").min()), gated.height)
+        .group_by("trial_id", "name").agg(pl.col("name_seq").min())))
     return gate, names
 
 

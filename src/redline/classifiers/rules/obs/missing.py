@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from ...engine import filter_rows
+from ...expressions import filtered
 from ...rule import Rule, output
 from .outputs import agent_observations, matching, text_matches, with_evidence, with_fallbacks, without_bus_lines
 
@@ -132,7 +133,7 @@ def _file_missing(frames) -> pl.DataFrame:
     # the program's own path missing is OBS-CMD-MISSING; wrappers failing to run a program too
     wrapper = pl.any_horizontal([text_matches(p) for p in CMD_MISSING_PATTERNS[4:8]])
     only_program = (pl.col("_prog") | wrapper) & (no_such <= 1) & ~others
-    keep = cand.filter(~only_program) if cand.height else cand
+    keep = filtered(cand, ~only_program)
     return with_fallbacks(with_evidence(keep, FILE_MISSING_PATTERNS), frames, "file")
 
 
