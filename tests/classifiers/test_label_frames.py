@@ -4,12 +4,13 @@ two rules of one ID; and it lets a once-per-batch helper's result go once no lat
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 
 import polars as pl
 import pytest
 
-from redline.classifiers.engine import label_frames, rule_hits
+from redline.classifiers.engine import filter_rows, label_frames, rule_hits
 from redline.classifiers.examples import steps_trial
 from redline.classifiers.frames import Frames, per_batch
 from redline.classifiers.rule import Rule, program
@@ -163,3 +164,45 @@ def test_what_a_kept_helper_read_goes_once_the_helper_has_run(calls):
     labels = label_frames(frames, [through, again])
     assert calls == ["built_on", "actions_seen"]
     assert labels.filter(pl.col("label_id") == "TEST-AGAIN")["evidence"].unique().to_list() == ["gone=True"]
+
+
+@per_batch
+def _texts(frames: Frames) -> pl.DataFrame:
+    out = frames.actions.select("trial_id", "seq", "text")
+    KEPT["texts"] = weakref.ref(out)
+    return out
+
+
+def _grouped(frames: Frames) -> pl.DataFrame:
+    # a row-wise test over two rows or more: evaluated per distinct text, through a grouping of the frame
+    return filter_rows(frames, _texts(frames), pl.col("text").str.contains("^ls")).select("trial_id", "seq")
+
+
+def _texts_after(frames: Frames) -> pl.DataFrame:
+    import gc
+    gc.collect()
+    gone = KEPT["texts"]() is None
+    return frames.actions.select("trial_id", "seq", pl.lit(f"gone={gone}").alias("evidence"))
+
+
+def test_a_helpers_frame_that_a_rule_filtered_goes_with_its_grouping(calls):
+    frames = _frames({"kind": "action", "text": "ls"}, {"kind": "action", "text": "pwd"},
+                     {"kind": "action", "text": "ls"})
+    grouped = Rule(id="TEST-GROUPED", name="grouped", on="action", summary="s", custom=_grouped)
+    after = Rule(id="TEST-TEXTS-AFTER", name="after", on="action", summary="s", custom=_texts_after)
+    labels = label_frames(frames, [grouped, after])
+    assert labels.filter(pl.col("label_id") == "TEST-GROUPED")["seq"].to_list() == [0, 2]
+    assert labels.filter(pl.col("label_id") == "TEST-TEXTS-AFTER")["evidence"].unique().to_list() == ["gone=True"]
+
+
+def test_the_memo_computes_once_peeks_without_computing_and_forgets_on_request():
+    frames = _frames({"kind": "action", "text": "ls"})
+    made: list[int] = []
+    assert frames.memoized("k") is None
+    assert frames.memo("k", lambda: made.append(1) or len(made)) == 1
+    assert frames.memo("k", lambda: made.append(1) or len(made)) == 1 and made == [1]
+    assert frames.memoized("k") == 1
+    assert frames.forget("k") == 1 and frames.memoized("k") is None and frames.forget("k") is None
+    assert frames.memo("k", lambda: made.append(1) or len(made)) == 2
+    # a copy with other rows keeps nothing the original worked out
+    assert dataclasses.replace(frames, actions=frames.actions.clear()).memoized("k") is None

@@ -120,7 +120,7 @@ def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series)
     however many rules and branches share it."""
     def one(expr: pl.Expr) -> pl.Series:
         key = ("place", expression_text(expr))
-        known = frames._memo.get(key)
+        known = frames.memoized(key)
         if known is None and 4 * len(rows) < frames.commands.height and within_step(expr):
             step_of, step_rows = _step_rows(frames)
             subset = step_rows.gather(step_of.gather(rows).unique()).explode().sort()
@@ -151,13 +151,14 @@ def distinct_rows(frames: Frames, df: pl.DataFrame, columns: tuple[str, ...]) ->
     """The distinct combinations of ``columns`` in ``df``, each with ``_row``: the positions of
     the rows that carry it. Made once per batch for each frame and columns, shared by every rule
     that reads them: a row-wise expression over these columns is evaluated once per
-    combination (agents and tools repeat their outputs and words)."""
-    def group() -> tuple[pl.DataFrame, pl.DataFrame]:
-        return df, df.select(columns).with_row_index("_row").group_by(columns).agg("_row")
-    key = ("distinct", id(df), columns)
-    known = frames.memo(key, group)
-    if known[0] is not df:  # another frame since collected at the same address
-        known = frames._memo[key] = group()
+    combination (agents and tools repeat their outputs and words). Kept in one table of the
+    batch's memo, by the frame's id and the columns, with the frame (:func:`_forget` lets a
+    frame's groupings go with it)."""
+    groupings = frames.memo("distinct_rows", dict)
+    key = (id(df), columns)
+    known = groupings.get(key)
+    if known is None or known[0] is not df:  # (or another frame since collected at the same address)
+        known = groupings[key] = (df, df.select(columns).with_row_index("_row").group_by(columns).agg("_row"))
     return known[1]
 
 
@@ -483,10 +484,11 @@ def _first_per_step(df: pl.DataFrame) -> pl.DataFrame:
 def _forget(frames: Frames, key) -> None:
     """Let the memo's result for ``key`` go, with the groupings of its frames
     (:func:`distinct_rows`)."""
-    value = frames._memo.pop(key, None)
+    value = frames.forget(key)
     held = {id(v) for v in (value if isinstance(value, tuple) else (value,)) if isinstance(v, pl.DataFrame)}
-    for k in [k for k in frames._memo if isinstance(k, tuple) and k[0] == "distinct" and k[1] in held]:
-        del frames._memo[k]
+    groupings = frames.memoized("distinct_rows") or {}
+    for k in [k for k in groupings if k[0] in held]:
+        del groupings[k]
 
 
 def label_frames(frames: Frames, rules: Iterable[Rule]) -> pl.DataFrame:

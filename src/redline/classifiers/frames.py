@@ -74,6 +74,9 @@ class Frames:
     ``messages`` — message events (all roles; message rules see only the assistant's);
     ``output_shift`` — (trial_id, seq, _shift) of windowed outputs: add ``_shift`` to a span
     found in the tail to get its offset in the stored text.
+
+    What rules work out once per batch is kept with the frames (:meth:`memo`); a copy made with
+    :func:`dataclasses.replace` starts with nothing kept.
     """
 
     trials: pl.DataFrame
@@ -83,7 +86,7 @@ class Frames:
     observations: pl.DataFrame
     messages: pl.DataFrame
     output_shift: pl.DataFrame
-    _memo: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, init=False, repr=False)
 
     def memo(self, key, compute: Callable[[], Any]):
         """``compute()`` once per batch for ``key``: rules that build on the same context or on
@@ -91,6 +94,15 @@ class Frames:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def memoized(self, key) -> Any:
+        """What :meth:`memo` keeps for ``key``, computing nothing (None: nothing is kept)."""
+        return self._memo.get(key)
+
+    def forget(self, key) -> Any:
+        """Let go of what :meth:`memo` keeps for ``key`` (a later call computes it again);
+        returns it (None: nothing was kept)."""
+        return self._memo.pop(key, None)
 
     @staticmethod
     def from_arrow(trials: pa.Table, events: pa.Table, commands: pa.Table) -> Frames:

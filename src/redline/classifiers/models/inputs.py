@@ -83,7 +83,7 @@ def model_frames(frames: Frames) -> Frames:
     models build their inputs."""
     return replace(frames, commands=frames.commands.clear(), actions=frames.actions.clear(),
                    observations=frames.observations.clear(), messages=frames.messages.clear(),
-                   output_shift=frames.output_shift.clear(), _memo={})
+                   output_shift=frames.output_shift.clear())
 
 
 def step_inputs(frames: Frames, unit: str, inputs: Sequence[str] | None = None) -> pl.DataFrame:
