@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -29,10 +29,14 @@ NOT_LAUNCHES = (NOT_CODE - {"nohup", "setsid", "systemd-run", "daemonize", "scre
 QUERY_ARGS = {"-v", "-V", "--version", "-h", "--help", "-t", "-T", "version", "status", "-s"}
 
 
-def dicts(df: pl.DataFrame) -> list[dict]:
-    """``df.to_dicts()``, built from whole columns (several times faster on list columns)."""
+def dicts(df: pl.DataFrame, columns: Sequence[list] | None = None) -> list[dict]:
+    """``df.to_dicts()``, built from whole columns (several times faster on list columns); or,
+    given ``columns`` (a list of values for each of ``df``'s columns, such as a trial's part of
+    them), the rows those hold, keyed by ``df``'s column names."""
     names = df.columns
-    return [dict(zip(names, row)) for row in zip(*(df.get_column(name).to_list() for name in names))]
+    if columns is None:
+        columns = [df.get_column(name).to_list() for name in names]
+    return [dict(zip(names, row)) for row in zip(*columns)]
 
 
 class ByTrial:
@@ -77,8 +81,7 @@ class ByTrial:
 
     def dicts(self, trial_id: str) -> list[dict]:
         columns = self._columns(trial_id)
-        names = self._df.columns
-        return [] if columns is None else [dict(zip(names, row)) for row in zip(*columns)]
+        return [] if columns is None else dicts(self._df, columns)
 
 
 #: the commands rows :meth:`History._all_launches` keeps, as a polars expression
