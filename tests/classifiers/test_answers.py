@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from redline.classifiers.answers import known_filter
-from redline.classifiers.engine import filter_rows
+from redline.classifiers.distinct import filter_rows
 from redline.classifiers.expressions import filtered, over_rows
 from redline.classifiers.frames import empty_frames
 from redline.limits import RULE_ANSWERS_ROWS

@@ -10,7 +10,8 @@ import weakref
 import polars as pl
 import pytest
 
-from redline.classifiers.engine import filter_rows, label_frames, rule_hits
+from redline.classifiers.distinct import filter_rows
+from redline.classifiers.engine import label_frames, rule_hits
 from redline.classifiers.examples import steps_trial
 from redline.classifiers.frames import Frames, per_batch
 from redline.classifiers.rule import Rule, program

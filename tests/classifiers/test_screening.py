@@ -4,7 +4,7 @@ The engine evaluates a command match branch by branch, over the distinct command
 programs each branch names (:func:`redline.classifiers.engine.command_rows`), a conjunct that
 looks within a step over the candidates' steps only (:func:`~redline.classifiers.engine.within_step`),
 and a row-wise match over outputs or messages once per distinct value
-(:func:`~redline.classifiers.engine.filter_rows`), each branch's conjuncts over one unit's
+(:func:`~redline.classifiers.distinct.filter_rows`), each branch's conjuncts over one unit's
 ``text`` once per distinct text and its other conjuncts on the rows that pass them
 (:func:`~redline.classifiers.engine.match_rows`). These tests
 evaluate every command match of the registry, and every match a rule module keeps for its own
@@ -25,7 +25,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redline.classifiers import engine, rules as rule_modules
-from redline.classifiers.engine import command_rows, filter_rows, label_frames, match_rows
+from redline.classifiers.distinct import filter_rows
+from redline.classifiers.engine import command_rows, label_frames, match_rows
 from redline.classifiers.rowwise import SCREEN_COLUMNS, implied_test, row_wise, within_step
 from redline.classifiers.examples import example_trial, steps_trial
 from redline.classifiers.frames import Frames

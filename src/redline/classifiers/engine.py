@@ -4,7 +4,9 @@
 to a frame of labels (columns :data:`LABEL_COLUMNS`), so the same code runs over a DuckDB
 database (:func:`redline.classifiers.store.classify`), over in-memory examples (the rule
 tests) or over Parquet shards elsewhere. Reading and writing the database is
-:mod:`redline.classifiers.store`'s job.
+:mod:`redline.classifiers.store`'s job. A rule's row-wise tests are evaluated once per distinct
+value of what they read (:mod:`redline.classifiers.distinct`), and not at all over no rows
+(:func:`~redline.classifiers.expressions.over_rows`).
 
 A rule's output may carry a ``detail`` column of JSON text (structured evidence, such as whose
 process a kill targeted); every other rule's labels get NULL there.
@@ -22,6 +24,7 @@ import polars as pl
 
 from .. import schema
 from .answers import known_filter
+from .distinct import distinct_rows, filter_rows, forget_groupings, matching_rows
 from .expressions import expression_text, filtered, merged_contains, over_rows
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .reach import helpers_done
@@ -133,46 +136,6 @@ def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series)
     return functools.reduce(operator.and_, [one(expr) for expr in conjuncts])
 
 
-def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
-    """``df.filter(expr)``, found faster: an expression that is :func:`row_wise` is evaluated
-    once per distinct combination of the columns it reads (agents and tools repeat their
-    outputs and words; the grouping of ``df`` by those columns is made once per batch, for
-    every rule that reads the same columns of the same frame)."""
-    roots = tuple(sorted(set(expr.meta.root_names())))
-    if df.height < 2 or not roots or not row_wise(expr):
-        return filtered(df, merged_contains(expr))
-    rows = _distinct_rows(frames, df, [expr], roots)
-    if rows.is_empty():
-        return df.clear()
-    return df[rows.sort()]
-
-
-def distinct_rows(frames: Frames, df: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    """The distinct combinations of ``columns`` in ``df``, each with ``_row``: the positions of
-    the rows that carry it. Made once per batch for each frame and columns, shared by every rule
-    that reads them: a row-wise expression over these columns is evaluated once per
-    combination (agents and tools repeat their outputs and words). Kept in one table of the
-    batch's memo, by the frame's id and the columns, with the frame (:func:`_forget` lets a
-    frame's groupings go with it)."""
-    groupings = frames.memo("distinct_rows", dict)
-    key = (id(df), columns)
-    known = groupings.get(key)
-    if known is None or known[0] is not df:  # (or another frame since collected at the same address)
-        known = groupings[key] = (df, df.select(columns).with_row_index("_row").group_by(columns).agg("_row"))
-    return known[1]
-
-
-def _distinct_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], roots: tuple[str, ...]) -> pl.Series:
-    """The positions (in no order) of the rows of ``df`` where every row-wise conjunct holds,
-    evaluated once per distinct combination of ``roots``, the columns they read: each only on
-    the distinct values the ones before it keep (polars evaluates both sides of an ``&`` on every
-    row: a rare first conjunct spares the rest most of their work)."""
-    kept = distinct_rows(frames, df, roots)
-    for conjunct in conjuncts:
-        kept = known_filter(kept, merged_contains(conjunct))
-    return kept["_row"].explode()
-
-
 def match_rows(frames: Frames, df: pl.DataFrame, match: Match) -> pl.DataFrame:
     """``df.filter(match.expr)`` for a text unit (actions, outputs, messages), found faster:
     branch by branch (:meth:`~redline.classifiers.rule.Match.or_branches`), the conjuncts of a
@@ -189,14 +152,14 @@ def match_rows(frames: Frames, df: pl.DataFrame, match: Match) -> pl.DataFrame:
         on_text = [c for c in cs if set(c.meta.root_names()) == {"text"}]
         rest = [c for c in cs if not any(c is t for t in on_text)]
         if on_text:
-            rows = _distinct_rows(frames, df, on_text, ("text",))
+            rows = matching_rows(frames, df, on_text, ("text",))
             if rest:
                 rest_expr = _and(rest).alias("_holds")  # type: ignore[union-attr]
                 rows = rows.filter(over_rows(df[rows], lambda on: on.select(rest_expr))["_holds"])
         else:
             rest_expr = _and(rest)  # type: ignore[assignment]
             roots = tuple(sorted(set(rest_expr.meta.root_names())))
-            rows = (_distinct_rows(frames, df, [rest_expr], roots) if roots else
+            rows = (matching_rows(frames, df, [rest_expr], roots) if roots else
                     df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
                               rest_expr.alias("_holds")).filter("_holds")["_row"])
         found.append(rows)
@@ -286,7 +249,7 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
         else:
             general.append(part)
     for column, group in single.items():
-        found.append(_distinct_rows(frames, commands, [_any(group)], (column,)))
+        found.append(matching_rows(frames, commands, [_any(group)], (column,)))
     for tests, group in screened.values():
         found.append(known_filter(_screened_commands(frames, tests), _any(group))["_i"])
     if general:
@@ -481,16 +444,6 @@ def _first_per_step(df: pl.DataFrame) -> pl.DataFrame:
     return df.unique(subset=["trial_id", "seq"], keep="first", maintain_order=True)
 
 
-def _forget(frames: Frames, key) -> None:
-    """Let the memo's result for ``key`` go, with the groupings of its frames
-    (:func:`distinct_rows`)."""
-    value = frames.forget(key)
-    held = {id(v) for v in (value if isinstance(value, tuple) else (value,)) if isinstance(v, pl.DataFrame)}
-    groupings = frames.memoized("distinct_rows") or {}
-    for k in [k for k in groupings if k[0] in held]:
-        del groupings[k]
-
-
 def label_frames(frames: Frames, rules: Iterable[Rule]) -> pl.DataFrame:
     """All labels the rules give to the rows in ``frames``: one row per (step, label), the first
     evidence found.
@@ -502,8 +455,8 @@ def label_frames(frames: Frames, rules: Iterable[Rule]) -> pl.DataFrame:
     parts = []
     for rule, done in zip(rules, helpers_done(rules)):
         parts.append(rule_hits(rule, frames))
-        for key in done:
-            _forget(frames, key)
+        for key in done:  # (with the groupings of its frames)
+            forget_groupings(frames, frames.forget(key))
     parts = [p for p in parts if not p.is_empty()]
     if not parts:
         return _empty_labels()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..engine import filter_rows
+from ..distinct import filter_rows
 from ..frames import Frames, per_batch
 
 

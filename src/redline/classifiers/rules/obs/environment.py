@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...engine import distinct_rows
+from ...distinct import distinct_rows
 from ...rule import Rule, exit_code, output
 from .outputs import agent_observations, matching, with_evidence, with_fallbacks, without_bus_lines
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...engine import filter_rows
+from ...distinct import filter_rows
 from ...expressions import filtered
 from ...rule import Rule, output
 from .outputs import agent_observations, matching, text_matches, with_evidence, with_fallbacks, without_bus_lines
