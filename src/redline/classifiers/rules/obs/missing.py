@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from ...distinct import filter_rows
-from ...expressions import filtered
+from ...expressions import filtered, over_rows
 from ...rule import Rule, output
 from .outputs import agent_observations, matching, text_matches, with_evidence, with_fallbacks, without_bus_lines
 
@@ -38,7 +38,8 @@ SHELL_NO_SUCH_FILE = (
 def _program_missing_by_path(frames) -> pl.DataFrame:
     """Observations whose shell 'X: No such file or directory' names a program the action ran."""
     missing = pl.col("text").str.extract(SHELL_NO_SUCH_FILE, 1).str.strip_chars()
-    obs = filter_rows(frames, agent_observations(frames), missing.is_not_null()).with_columns(missing.alias("_missing"))
+    obs = over_rows(filter_rows(frames, agent_observations(frames), missing.is_not_null()),
+                    lambda rows: rows.with_columns(missing.alias("_missing")))
     if obs.is_empty():
         return obs.select("trial_id", "seq")
     cmds = frames.commands.select(
