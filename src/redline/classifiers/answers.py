@@ -25,13 +25,15 @@ from typing import Any
 import polars as pl
 
 from ..limits import RULE_ANSWERS_BYTES, RULE_ANSWERS_ROWS
-from .expressions import filtered
+from .expressions import filtered, over_rows
 
 #: per test (a digest of its serialised form), each value's answer; about how many bytes they hold; and
 #: the texts of the expressions seen, by id
 _ANSWERS = SimpleNamespace(by_test={}, size=0, texts={})
 #: expressions whose texts are kept by id at most (the engine's own tests are a few hundred)
 _TEXTS_KEPT = 2048
+#: a test's answers over no values (every value answered before: the test is not run)
+_NO_VALUES = pl.DataFrame(schema={"_holds": pl.Boolean})
 
 
 def _key(value: Any) -> Any:
@@ -69,7 +71,7 @@ def _text(expr: pl.Expr) -> str | None:
 def known_filter(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     """``df.filter(expr)`` for a row-wise ``expr``: on a small frame, evaluated only on the rows
     whose values (of the columns ``expr`` reads) no earlier call answered for this test (over
-    none, not run: :func:`~redline.classifiers.expressions.filtered`)."""
+    none, not run: :func:`~redline.classifiers.expressions.over_rows`)."""
     roots = sorted(set(expr.meta.root_names()))
     text = _text(expr) if roots and df.height <= RULE_ANSWERS_ROWS else None
     if text is None:  # a large frame, or no complete text to know the test by: evaluate it
@@ -77,8 +79,8 @@ def known_filter(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     answers = _ANSWERS.by_test.setdefault(text, {})
     keys = [_key(row) for row in df.select(roots).rows()]
     unknown = [i for i, key in enumerate(keys) if key not in answers]
-    passing = set(filtered(df[unknown].with_row_index("_unknown"), expr)["_unknown"].to_list())
-    new = {keys[i]: n in passing for n, i in enumerate(unknown)}
+    found = over_rows(df[unknown], lambda rows: rows.select(expr.alias("_holds")), empty=_NO_VALUES)["_holds"]
+    new = {keys[i]: holds is True for i, holds in zip(unknown, found.to_list())}
     size = sum(_size(key) for key in new)
     if _ANSWERS.size + size <= RULE_ANSWERS_BYTES:
         answers.update(new)
