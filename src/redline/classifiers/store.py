@@ -48,7 +48,7 @@ from ..grouping import greedy_groups
 from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
 from ..limits import (CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY,
-                      CLASSIFY_EVICT_MEMORY, CLASSIFY_WRITE_ROWS, OUTPUT_WINDOW)
+                      CLASSIFY_EVICT_MEMORY, CLASSIFY_FIRST_WRITE_ROWS, CLASSIFY_WRITE_ROWS, OUTPUT_WINDOW)
 from .frames import EVENT_CONTEXT_COLUMNS, WINDOW_GAP, Frames, build_frames
 from .models.apply import apply_models
 from .models.files import TrainedModel
@@ -372,16 +372,18 @@ def _complete_run(con: duckdb.DuckDBPyConnection, run_id: int, rules: Sequence[R
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, rows, run_id: int) -> None:
     """Insert a frame's rows into ``table``, carrying the run's ID, :data:`CLASSIFY_WRITE_ROWS`
-    rows per statement, DuckDB's freed memory handed back after each
-    (:func:`~redline.db.release_memory`)."""
+    rows per statement (the first :data:`CLASSIFY_FIRST_WRITE_ROWS`), DuckDB's freed memory
+    handed back after each (:func:`~redline.db.release_memory`)."""
     cols = ", ".join(rows.columns)
-    for start in range(0, rows.height, CLASSIFY_WRITE_ROWS):
-        con.register("_rows", _Stream(rows.slice(start, CLASSIFY_WRITE_ROWS)))
+    start, size = 0, CLASSIFY_FIRST_WRITE_ROWS
+    while start < rows.height:
+        con.register("_rows", _Stream(rows.slice(start, size)))
         try:
             con.execute(f"INSERT INTO {table} ({cols}, run_id) SELECT {cols}, ? FROM _rows", [run_id])
         finally:
             con.unregister("_rows")
         release_memory(con)
+        start, size = start + size, CLASSIFY_WRITE_ROWS
 
 
 def classify(
