@@ -11,10 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import threading
-from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any
 
 import click
 
@@ -145,33 +142,6 @@ def open_db(db_path: str, read_only: bool = False, create: bool = False):
         fail(str(exc))
     except Exception as exc:  # duckdb.IOException and friends: say which file
         fail(f"{db_path}: cannot open database: {exc}")
-
-
-def open_db_beside(db_path: str, create: bool = False) -> Callable[[], Any]:
-    """Start opening the database (:func:`open_db`) in a thread of its own; returns a function
-    that waits for it and gives the connection, or fails as :func:`open_db` would. Creating a
-    new database (its tables, views and column descriptions: about 0.1 s, nearly all of it in
-    DuckDB, which lets go of Python's lock) then runs beside what the caller does meanwhile,
-    such as importing what it works with. DuckDB is imported here first, so that the caller's
-    own import of it waits for nothing."""
-    importlib.import_module("duckdb")  # once, here: not by both threads at once
-
-    outcome: list[Any] = []
-
-    def work() -> None:
-        try:
-            outcome.append(open_db(db_path, create=create))
-        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
-            outcome.append(exc)
-    thread = threading.Thread(target=work, name="redline-open-db", daemon=True)
-    thread.start()
-
-    def wait() -> Any:
-        thread.join()
-        if isinstance(outcome[0], BaseException):
-            raise outcome[0]
-        return outcome[0]
-    return wait
 
 
 #: every command, and the module of this package that defines it (and registers it on

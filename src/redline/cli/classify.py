@@ -10,7 +10,7 @@ import click
 
 from .. import db as dbmod
 from ..limits import CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS
-from .app import db_option, echo, fail, main, models_option, open_db, open_db_beside, progress, progress_option
+from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 from .dataset import engine_options, run_dataset_classify
 
 
@@ -96,26 +96,9 @@ def classify_database(db_path, models_dir=None, no_models=False, only=(), batch_
     current (the caller knows some are not: the classify run itself finds what is)."""
     if not full and not only and maybe_current and labels_current(db_path, models_dir, no_models, con):
         return
-    # the database is opened for writing beside the import of the classifiers (polars, the rules)
-    opener = (lambda: con) if con is not None else open_db_beside(db_path)
-    try:
-        rules, models = _selected(only, models_dir, no_models)
-    except BaseException:
-        if con is None:
-            _discard(opener)
-        raise
-    report = run_classify(db_path, rules if only else None, models, batch_trials, progress_mode, full, con,
-                          opener=opener)
+    rules, models = _selected(only, models_dir, no_models)
+    report = run_classify(db_path, rules if only else None, models, batch_trials, progress_mode, full, con)
     _say(report, "database")
-
-
-def _discard(opener) -> None:
-    """Close the connection ``opener()`` gives, if it gives one (what went wrong meanwhile is
-    what the caller raises)."""
-    try:
-        opener().close()
-    except BaseException:  # noqa: BLE001 - the database could not be opened either: said by the caller's error
-        pass
 
 
 def load_models(models_dir, ids=None):
@@ -147,13 +130,12 @@ def labels_current(db_path, models_dir, no_models, con=None) -> bool:
     return True
 
 
-def run_classify(db_path, rules, models, batch_trials, progress_mode=None, full=False, con=None, opener=None):
+def run_classify(db_path, rules, models, batch_trials, progress_mode=None, full=False, con=None):
     """Classify the database at ``db_path`` (``rules`` None: every active classifier), through
-    ``con`` when given (left open), else a connection of its own (``opener()``'s, when given:
-    see :func:`~.app.open_db_beside`)."""
+    ``con`` when given (left open), else a connection of its own."""
     from ..classifiers.store import classify as run
 
-    with _connection(con, opener or (lambda: open_db(db_path))) as con:
+    with _connection(con, lambda: open_db(db_path)) as con:
         total = con.execute("SELECT count(*) FROM trials").fetchall()[0][0]
         with progress("classify", total, mode=progress_mode) as bar:
             return run(con, rules, on_batch=bar.advance, batch_trials=batch_trials or CLASSIFY_BATCH_TRIALS,

@@ -10,7 +10,7 @@ import threading
 
 import click
 
-from .app import db_option, echo, fail, main, models_option, open_db_beside, progress, progress_option
+from .app import db_option, echo, fail, main, models_option, open_db, progress, progress_option
 from .dataset import engine_options, run_dataset_ingest, shard_bytes, shard_option
 
 
@@ -41,15 +41,13 @@ def run_ingest(paths, db_path: str, fmt: str | None, workers: int | None, force:
     checkpoint of the database, not one per half). What ``then`` classifies with is imported
     once every file is read, while DuckDB writes the last batches and checkpoints: those hold
     no Python lock, importing holds little else (importing beside the reading slowed both)."""
-    # the database is opened (a new one created) beside the import of what reads the files
-    opening = open_db_beside(db_path, create=True)
     from ..ingest import ingest
 
     # pyarrow, should anything of the ingest load it (its rows need it no longer): its default allocator
     # (mimalloc) keeps freed blocks for reuse; each file's tables are built, written and freed,
     # so the system allocator gives the memory back (peak ~20 MB lower). Read when pyarrow loads.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-    con = opening()
+    con = open_db(db_path, create=True)
     imports: list[threading.Thread] = []
 
     def on_read() -> None:
