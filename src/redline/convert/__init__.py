@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import compress
 from typing import TYPE_CHECKING
 
 import orjson
@@ -120,7 +121,7 @@ def _attrs_json(values: list) -> list[str | None]:
         out = [dumps(v, default=str, option=orjson.OPT_NON_STR_KEYS).decode() if v else None for v in values]
     except (orjson.JSONEncodeError, RecursionError):
         return [clean_json(v, MAX_ATTRS_CHARS) if v else None for v in values]
-    if any(len(v) > MAX_ATTRS_CHARS for v in out if v is not None):
+    if max(map(len, filter(None, out)), default=0) > MAX_ATTRS_CHARS:
         return [v if v is None or len(v) <= MAX_ATTRS_CHARS else clean_json(a, MAX_ATTRS_CHARS)
                 for v, a in zip(out, values)]
     return out
@@ -216,11 +217,12 @@ class TableBuilder:
             answers = [e.action_seq for e in events]
         except Exception:  # noqa: BLE001 - one at a time, the failing event raises as it would alone
             return False
-        chars = text_chars + sum(len(a) for a in attrs if a)
+        chars = text_chars + sum(map(len, filter(None, attrs)))
         errors: list[str | None] = [None] * len(events)
-        for i, kind in enumerate(kinds):  # each action's command line parsed into commands rows
+        # each action's command line parsed into commands rows (the actions found without a loop here)
+        for i in compress(range(len(kinds)), map("action".__eq__, kinds)):
             raw = texts[i]
-            if not raw or kind != "action":
+            if not raw:
                 continue
             parsed, rows, n_chars = self._parse(raw[:MAX_TEXT_CHARS])
             error = parsed.error

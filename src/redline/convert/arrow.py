@@ -301,7 +301,13 @@ def _join(parts: list[list[list]]) -> list[list]:
     """Batches' columns, each batch's values after the one before's."""
     if len(parts) == 1:
         return parts[0]
-    return [list(itertools.chain.from_iterable(columns)) for columns in zip(*parts)]
+    joined = []
+    for columns in zip(*parts):
+        values: list = []
+        for column in columns:  # (extending a list copies a list's or a tuple's items at once:
+            values += column  # a quarter of the time of chaining them one by one)
+        joined.append(values)
+    return joined
 
 
 def to_arrow(rows: Any) -> pa.Table:

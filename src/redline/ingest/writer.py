@@ -37,6 +37,8 @@ __all__ = ["checkpoints_every", "describe_db_error", "joined", "load", "threads"
 _FILES = Layout(schema.INGESTED_FILES)
 #: the columns of each table a file's rows are written to, in the order its rows hold them
 _COLUMNS = {t.name: ", ".join(c.name for c in t.written()) for t in (schema.TRIALS, schema.EVENTS, schema.COMMANDS)}
+#: the stored trials of a batch's files (files read before, whose rows the batch replaces)
+_OLD = "SELECT trial_id FROM trials WHERE source_path IN (SELECT path FROM _batch_paths)"
 _PATHS = Layout(schema.Table("_batch_paths", "the paths of a batch's files",
                              (schema.Column("path", "VARCHAR", "a file's path as stored"),)))
 
@@ -72,10 +74,12 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult],
         [r.n_trials for r in results], [r.n_events for r in results]])
     with dbmod.transaction(con):
         con.register("_batch_paths", paths)
-        con.execute("CREATE OR REPLACE TEMP TABLE _old AS SELECT trial_id FROM trials WHERE source_path IN (SELECT path FROM _batch_paths)")
-        if con.execute("SELECT count(*) FROM _old").fetchone()[0]:  # files read before: replace them
+        if con.execute(f"SELECT count(*) FROM ({_OLD})").fetchone()[0]:  # files read before: replace them
+            # (their trials kept apart first: deleting from trials changes what _OLD selects)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _old AS {_OLD}")
             for table in ("labels", "suggestions", "commands", "events", "trials"):
                 con.execute(f"DELETE FROM {table} WHERE trial_id IN (SELECT trial_id FROM _old)")
+            con.execute("DROP TABLE _old")
         con.execute("DELETE FROM ingested_files WHERE path IN (SELECT path FROM _batch_paths)")
         for table, data in tables.items():
             if data is not None:
@@ -88,7 +92,6 @@ def write_batch(con: duckdb.DuckDBPyConnection, results: list[FileResult],
         con.execute(f"INSERT INTO ingested_files ({cols}) SELECT {cols} FROM _batch_files")
         con.unregister("_batch_files")
         con.unregister("_batch_paths")
-        con.execute("DROP TABLE IF EXISTS _old")
 
 
 def _store(con: duckdb.DuckDBPyConnection, batch: list[FileResult],
