@@ -134,10 +134,6 @@ def test_a_batch_read_from_the_database_keeps_the_event_columns_rules_read_and_g
                          stored("events", "trial_id, seq").with_columns(pl.col("attrs").cast(pl.Utf8)),
                          stored("commands", "trial_id, seq, idx"))
     assert len(whole.events.columns) > len(EVENT_CONTEXT_COLUMNS)
-    # the same rows and values, strings and lists of strings (copied out of DuckDB's results) included
-    assert frames.events.equals(whole.events.select(EVENT_CONTEXT_COLUMNS))
-    for name in ("commands", "actions", "observations", "messages"):
-        assert getattr(frames, name).equals(getattr(whole, name)), name
     rules = active_rules()
     read, built = label_frames(frames, rules), label_frames(whole, rules)
     assert {"PROC-KILL", "SYS-SERVICE", "EVADE-TAMPER", "OBS-PORT"} <= set(read["label_id"])

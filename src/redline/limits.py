@@ -184,15 +184,8 @@ KILL_TRACE_CHUNK_ROWS = 1024
 #: a batch's labels are inserted this many rows at a time, DuckDB's freed memory handed back
 #: after each: DuckDB's insert holds about three times what it inserts until then (58,767 labels
 #: of 1,000 Inspect trials in one insert: +23 to +33 MB, the classify's peak 8 MB higher; 25,000
-#: at a time: +17 to +20 MB). Each insert costs about 5 ms of its own, so not fewer rows...
+#: at a time: +17 to +20 MB). Each insert costs about 5 ms of its own, so not fewer rows
 CLASSIFY_WRITE_ROWS = 25_000
-#: ...but the first insert of a batch only this many (+6 to +8 MB): it comes just after the
-#: batch's frames are dropped, while polars' allocator still holds about 25 MB of them (it hands
-#: freed memory back from a thread of its own, within about a tenth of a second), and was the
-#: classify's peak for 1,000 Inspect trials once their query results no longer stayed beside the
-#: frames: 3 MB lower than 25,000 at first. Every insert 10,000 rows was as low for about 20 ms
-#: more CPU there (six inserts instead of three; about half a second for a million actions)
-CLASSIFY_FIRST_WRITE_ROWS = 10_000
 #: DuckDB's memory during a classify run (lower than the connection's cap, never higher): each
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
 #: by earlier batches up to the connection's cap

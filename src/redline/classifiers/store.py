@@ -48,7 +48,7 @@ from ..grouping import greedy_groups
 from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
 from ..limits import (CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY,
-                      CLASSIFY_EVICT_MEMORY, CLASSIFY_FIRST_WRITE_ROWS, CLASSIFY_WRITE_ROWS, OUTPUT_WINDOW)
+                      CLASSIFY_EVICT_MEMORY, CLASSIFY_WRITE_ROWS, OUTPUT_WINDOW)
 from .frames import EVENT_CONTEXT_COLUMNS, WINDOW_GAP, Frames, build_frames
 from .models.apply import apply_models
 from .models.files import TrainedModel
@@ -84,33 +84,6 @@ def _strings(values) -> _Stream:
 def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pl.DataFrame:
     """A query's result as a polars frame, taken through the Arrow C stream interface (no pyarrow)."""
     return pl.DataFrame(con.sql(query, params=params))
-
-
-#: the longest string a polars string view holds in itself; a longer one points into a buffer
-#: of its column
-_INLINE_BYTES = 12
-
-
-def _owned(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with the strings polars keeps outside its string views (those longer than
-    :data:`_INLINE_BYTES`, and every list of strings) copied into polars' own memory.
-
-    A frame read through the Arrow C stream interface (:func:`_frame`) takes DuckDB's result
-    without copying it: its string columns point into the buffers DuckDB allocated for the whole
-    result (every column's values and offsets, grown in powers of two), and those are freed only
-    once nothing points into any of them. A sort copies the numbers but keeps the pointers, and
-    so do the strings the rules and models cut from a frame (a label's trial ID and evidence),
-    so a batch's query results stayed allocated until its labels were written: about 26 MB for
-    the events of 1,000 Inspect trials, 10 MB for their commands, 60 MB for the events of a batch
-    of the generated million actions. Copied before the sort, they go as soon as the batch is
-    read, for about 15 ms of CPU per 100,000 events. A column whose strings all fit in their
-    views (kinds, roles, most tools) points into nothing once sorted, and is not copied."""
-    strings = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    long = frame.select(pl.col(strings).str.len_bytes().max().fill_null(0) > _INLINE_BYTES).row(0) if strings else ()
-    copied = [pl.concat_str(pl.col(name), pl.lit("")).alias(name) for name, out in zip(strings, long) if out]
-    copied += [pl.col(name).list.eval(pl.concat_str(pl.element(), pl.lit("")))
-               for name, dtype in frame.schema.items() if dtype == pl.List(pl.String)]
-    return frame.with_columns(copied) if copied else frame
 
 
 def _is_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -173,13 +146,12 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str], *,
     is empty, and the event's tool, parse error and attributes (about a third of a batch's
     events frame for Inspect logs) are read from ``actions``, or only while building."""
     con.register("_classify_ids", _strings(trial_ids))
-    # the events' and commands' long strings are copied out of DuckDB's result (:func:`_owned`;
-    # the sort copies the rest), and the rows put in order by polars, not DuckDB: DuckDB's sort
-    # copies every text it carries (about two fifths of the query's CPU), polars' moves 16-byte
-    # views of them; stable, so rows that tie keep their stored order
+    # the rows are put in order by polars, not DuckDB: DuckDB's sort copies every text it carries
+    # (about two fifths of the query's CPU), polars' moves 16-byte views of them; stable, so rows
+    # that tie keep their stored order
     try:
         trials = _frame(con, "SELECT * FROM trials WHERE trial_id IN (SELECT value FROM _classify_ids)")
-        events = _owned(_frame(con,
+        events = _frame(con,
             "SELECT trial_id, seq, kind, role, "
             f"CASE WHEN {_LONG_OUTPUT} THEN left(text, {OUTPUT_WINDOW}) || ? || right(text, {OUTPUT_WINDOW}) "
             "ELSE text END AS text, "
@@ -188,11 +160,11 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str], *,
             "attrs->>'command_type' AS command_type, attrs FROM events "
             f"WHERE {_stored_between(con, 'events', trial_ids, stored)} AND trial_id IN (SELECT value FROM _classify_ids)",
             [WINDOW_GAP]
-        )).sort("trial_id", "seq", maintain_order=True)
-        commands = _owned(_frame(con,
+        ).sort("trial_id", "seq", maintain_order=True)
+        commands = _frame(con,
             f"SELECT * FROM commands WHERE {_stored_between(con, 'commands', trial_ids, stored)} "
             "AND trial_id IN (SELECT value FROM _classify_ids)"
-        )).sort("trial_id", "seq", "idx", maintain_order=True)
+        ).sort("trial_id", "seq", "idx", maintain_order=True)
     finally:
         con.unregister("_classify_ids")
     release_memory(con, CLASSIFY_EVICT_MEMORY)  # the query buffers, and the table blocks read
@@ -372,18 +344,16 @@ def _complete_run(con: duckdb.DuckDBPyConnection, run_id: int, rules: Sequence[R
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, rows, run_id: int) -> None:
     """Insert a frame's rows into ``table``, carrying the run's ID, :data:`CLASSIFY_WRITE_ROWS`
-    rows per statement (the first :data:`CLASSIFY_FIRST_WRITE_ROWS`), DuckDB's freed memory
-    handed back after each (:func:`~redline.db.release_memory`)."""
+    rows per statement, DuckDB's freed memory handed back after each
+    (:func:`~redline.db.release_memory`)."""
     cols = ", ".join(rows.columns)
-    start, size = 0, CLASSIFY_FIRST_WRITE_ROWS
-    while start < rows.height:
-        con.register("_rows", _Stream(rows.slice(start, size)))
+    for start in range(0, rows.height, CLASSIFY_WRITE_ROWS):
+        con.register("_rows", _Stream(rows.slice(start, CLASSIFY_WRITE_ROWS)))
         try:
             con.execute(f"INSERT INTO {table} ({cols}, run_id) SELECT {cols}, ? FROM _rows", [run_id])
         finally:
             con.unregister("_rows")
         release_memory(con)
-        start, size = start + size, CLASSIFY_WRITE_ROWS
 
 
 def classify(
