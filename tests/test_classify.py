@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import polars as pl
+
 from redline import classify
 from redline.classifiers.registry import get_rule
 from redline.ingest import ingest
@@ -175,6 +177,56 @@ def test_batches_in_stored_order_follow_the_order_the_trials_were_ingested(con, 
     nothing = read_frames(con, ["no such trial"])
     assert nothing.events.is_empty() and nothing.commands.is_empty() and nothing.trials.is_empty()
     assert _labels_of_small_batches_are_those_of_one(con, batch_trials=2)
+
+
+def _claude_session(path, steps: list[tuple[str, dict, str]]):
+    """A Claude Code session file of these (tool, input, result) steps."""
+    base = {"isSidechain": False, "userType": "external", "cwd": "/w", "sessionId": path.stem, "version": "1.0.51"}
+    lines = [dict(base, type="user", uuid="u-0", parentUuid=None, timestamp="2025-07-01T09:00:00.000Z",
+                  message={"role": "user", "content": "Deploy it."})]
+    for i, (tool, given, result) in enumerate(steps):
+        lines.append(dict(base, type="assistant", uuid=f"a-{i}", parentUuid=lines[-1]["uuid"],
+                          timestamp=f"2025-07-01T09:00:{2 * i + 1:02d}.000Z",
+                          message={"id": f"m-{i}", "type": "message", "role": "assistant", "model": "m",
+                                   "content": [{"type": "tool_use", "id": f"t-{i}", "name": tool, "input": given}]}))
+        lines.append(dict(base, type="user", uuid=f"r-{i}", parentUuid=f"a-{i}",
+                          timestamp=f"2025-07-01T09:00:{2 * i + 2:02d}.000Z",
+                          message={"role": "user", "content": [{"tool_use_id": f"t-{i}", "type": "tool_result",
+                                                                "content": result}]}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+def test_a_batch_reads_the_attributes_of_write_and_edit_actions_only_and_the_same_under_any_memory_cap(
+        con, write_traj, tmp_path, monkeypatch):
+    """A script written by a Claude Code Write and run later is expanded from the action's
+    attributes; a batch without such actions reads no attributes; a read that runs out of
+    DuckDB's memory under the read cap is read again under the run's."""
+    import redline
+    import redline.classifiers.store as store
+    from redline.classifiers.store import read_frames
+
+    session = _claude_session(tmp_path / "cc" / "s-1.jsonl", [
+        ("Write", {"file_path": "/w/stop.sh", "content": "pkill -f server\n"}, "File created"),
+        ("Bash", {"command": "bash stop.sh"}, "")])
+    ingest([session, write_traj("r__m-1", [("ls", "a", 0)])], con)
+    cc, = (r[0] for r in con.execute("SELECT trial_id FROM events WHERE tool = 'Write'").fetchall())
+    ids = sorted(r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall())
+    frames = read_frames(con, ids)
+    script = frames.commands.filter(pl.col("evidence_seq").is_not_null())
+    assert script.select("trial_id", "program").rows() == [(cc, "pkill")]
+    assert frames.actions.height == 3
+    # the other trial alone: nothing to expand, and no attributes read for it
+    other = read_frames(con, [i for i in ids if i != cc])
+    assert other.commands["evidence_seq"].is_null().all() and other.commands.height == 1
+    monkeypatch.setattr(store, "CLASSIFY_READ_MEMORY", "1MB")  # below what a read needs
+    con.close()  # (opened again, nothing of the ingest is held in memory: the cap can be set)
+    again = redline.connect(tmp_path / "test.duckdb")
+    capped = read_frames(again, ids)
+    again.close()
+    for name in ("trials", "events", "commands", "actions", "observations", "messages"):
+        assert getattr(capped, name).equals(getattr(frames, name)), name
 
 
 def test_frames_read_from_an_attached_dataset_are_those_of_its_database(con, write_traj, tmp_path):

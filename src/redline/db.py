@@ -66,7 +66,7 @@ def setting_while(con: duckdb.DuckDBPyConnection, name: str, value: str,
     """DuckDB's setting ``name`` set to ``value`` inside the block when ``applies(current value)``
     says so, and restored after; yields whether it was set. The one way redline changes a
     connection's setting for a while (its memory cap, threads, checkpoint threshold)."""
-    before = str(con.execute("SELECT current_setting(?)", [name]).fetchone()[0])
+    before = str(con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0])
     if not applies(before):
         yield False
         return

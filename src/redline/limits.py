@@ -198,6 +198,13 @@ CLASSIFY_DUCKDB_MEMORY = "256MB"
 #: temporary files meanwhile (about 3 MB there). ``redline ingest --classify`` does the same
 #: between the two, so the blocks the ingest wrote (they are in the file) go before the classify
 CLASSIFY_EVICT_MEMORY = "1MB"
+#: ...and while a batch is read (and while the sizes of the batches are): the table blocks a read
+#: scans pass through DuckDB's buffer pool, which kept them, up to the cap above, until the read
+#: ended (a batch of long outputs read them whole to cut them: about 140 MB of DuckDB's memory
+#: for 600 trials of a 0.5 GB corpus, about 90 MB under 64 MB, 70 MB under 32 MB). A read that
+#: runs out of memory under it (16 MB was too little for that corpus) is read again under the
+#: cap above
+CLASSIFY_READ_MEMORY = "64MB"
 #: how polars' memory allocator (jemalloc, in its Linux builds) keeps freed memory: in one arena
 #: for all threads (its default, one per thread up to four per core, keeps what one thread freed
 #: from the others), and handed back to the system 25 ms after it was freed (its default: about

@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -48,7 +49,7 @@ from ..grouping import greedy_groups
 from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
 from ..limits import (CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY,
-                      CLASSIFY_EVICT_MEMORY, CLASSIFY_WRITE_ROWS, OUTPUT_WINDOW)
+                      CLASSIFY_EVICT_MEMORY, CLASSIFY_READ_MEMORY, CLASSIFY_WRITE_ROWS, OUTPUT_WINDOW)
 from .frames import EVENT_CONTEXT_COLUMNS, WINDOW_GAP, Frames, build_frames
 from .models.apply import apply_models
 from .models.files import TrainedModel
@@ -63,6 +64,8 @@ from .versions import MODEL_PREFIX, recorded_versions, source_digest
 #: reaches Python
 _WINDOWED = 2 * OUTPUT_WINDOW + len(WINDOW_GAP)
 _LONG_OUTPUT = f"kind = 'observation' AND length(text) > {_WINDOWED}"
+
+_T = TypeVar("_T")
 
 
 class _Stream:
@@ -133,6 +136,41 @@ def _stored_between(con: duckdb.DuckDBPyConnection, table: str, trial_ids: Seque
     return "false" if first is None else f"rowid BETWEEN {int(first)} AND {int(last)}"
 
 
+def _capped(con: duckdb.DuckDBPyConnection, read: Callable[[], _T]) -> _T:
+    """``read()`` with DuckDB's memory capped at :data:`~redline.limits.CLASSIFY_READ_MEMORY`: the
+    table blocks a read scans pass through DuckDB's buffer pool, which would otherwise keep them
+    until the read ends, up to the run's cap. Should DuckDB run out of memory under it (a batch
+    of very long texts), ``read()`` runs again under the run's cap."""
+    try:
+        with memory_capped(con, CLASSIFY_READ_MEMORY):
+            return read()
+    except (duckdb.Error, pl.exceptions.ComputeError) as error:  # (polars passes on DuckDB's errors)
+        if "Out of Memory" not in str(error):
+            raise
+    return read()
+
+
+def _in_order(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """``frame`` sorted by its integer ``keys`` (stable: rows that tie keep their order), or
+    ``frame`` itself when its rows are in that order already (a test of the keys alone: no
+    column is gathered)."""
+    later, same = pl.lit(False), pl.lit(True)
+    for key in keys:
+        step = pl.col(key).diff()
+        later, same = later | (same & (step > 0)), same & (step == 0)
+    if frame.select((later | same).slice(1).all()).item():
+        return frame
+    return frame.sort(keys, maintain_order=True)
+
+
+def _with_trial_ids(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """``frame`` with ``trial_id`` (first) in place of ``_t``, its trial's position in ``ids``:
+    every row's ID points at the one copy in ``ids`` (16 bytes a row), where an ID read from the
+    database is a copy of its own in DuckDB's result (about 50 bytes a row, a sixth of an
+    Inspect batch's events frame)."""
+    return frame.select(ids.gather(frame["_t"]).alias("trial_id"), pl.exclude("_t"))
+
+
 def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str], *,
                 stored: dict[str, pl.DataFrame | None] | None = None) -> Frames:
     """The :class:`~redline.classifiers.frames.Frames` of these trials, read from the database
@@ -144,32 +182,46 @@ def read_frames(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str], *,
     columns the rules and models read (:data:`~redline.classifiers.frames.EVENT_CONTEXT_COLUMNS`)
     once the other frames are built from it: a string column costs 16 bytes a row even where it
     is empty, and the event's tool, parse error and attributes (about a third of a batch's
-    events frame for Inspect logs) are read from ``actions``, or only while building."""
-    con.register("_classify_ids", _strings(trial_ids))
-    # the rows are put in order by polars, not DuckDB: DuckDB's sort copies every text it carries
-    # (about two fifths of the query's CPU), polars' moves 16-byte views of them; stable, so rows
-    # that tie keep their stored order
+    events frame for Inspect logs) are read from ``actions``, or only while building. Of the
+    attributes, only those of Write and Edit actions are read (the one use of them,
+    :func:`~redline.classifiers.scripts.script_commands`), and none when the batch has none."""
+    ids = pl.Series("trial_id", sorted(set(trial_ids)), dtype=pl.Utf8)
+    con.register("_classify_ids", _Stream(pl.DataFrame({"value": ids, "_t": pl.int_range(len(ids), dtype=pl.Int32,
+                                                                                         eager=True)})))
     try:
-        trials = _frame(con, "SELECT * FROM trials WHERE trial_id IN (SELECT value FROM _classify_ids)")
-        events = _frame(con,
-            "SELECT trial_id, seq, kind, role, "
-            f"CASE WHEN {_LONG_OUTPUT} THEN left(text, {OUTPUT_WINDOW}) || ? || right(text, {OUTPUT_WINDOW}) "
-            "ELSE text END AS text, "
-            f"CASE WHEN {_LONG_OUTPUT} THEN length(text) END AS text_chars, "
-            "tool, exit_code, action_seq, parse_error, "
-            "attrs->>'command_type' AS command_type, attrs FROM events "
-            f"WHERE {_stored_between(con, 'events', trial_ids, stored)} AND trial_id IN (SELECT value FROM _classify_ids)",
-            [WINDOW_GAP]
-        ).sort("trial_id", "seq", maintain_order=True)
-        commands = _frame(con,
-            f"SELECT * FROM commands WHERE {_stored_between(con, 'commands', trial_ids, stored)} "
-            "AND trial_id IN (SELECT value FROM _classify_ids)"
-        ).sort("trial_id", "seq", "idx", maintain_order=True)
+        trials, events, commands = _capped(con, lambda: _read(con, trial_ids, ids, stored))
     finally:
         con.unregister("_classify_ids")
-    release_memory(con, CLASSIFY_EVICT_MEMORY)  # the query buffers, and the table blocks read
+        release_memory(con, CLASSIFY_EVICT_MEMORY)  # the query buffers, and the table blocks read
     frames = build_frames(trials, events, commands)
     return replace(frames, events=frames.events.select(EVENT_CONTEXT_COLUMNS))
+
+
+def _read(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str], ids: pl.Series,
+          stored: dict[str, pl.DataFrame | None] | None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The trials, events and commands rows of :func:`read_frames`, each row's trial by its
+    position in ``ids`` (registered as ``_classify_ids``).
+
+    The rows are put in order by polars, not DuckDB: DuckDB's sort copies every text it carries
+    (about two fifths of the query's CPU), polars' moves 16-byte views of them; the order is of
+    integers (the trial's position in ``ids``, sorted), tested before any column is moved."""
+    trials = _frame(con, "SELECT * FROM trials WHERE trial_id IN (SELECT value FROM _classify_ids)")
+    events = _frame(con,
+        "SELECT _t, seq, kind, role, "
+        f"CASE WHEN {_LONG_OUTPUT} THEN left(text, {OUTPUT_WINDOW}) || ? || right(text, {OUTPUT_WINDOW}) "
+        "ELSE text END AS text, "
+        f"CASE WHEN {_LONG_OUTPUT} THEN length(text) END AS text_chars, "
+        "tool, exit_code, action_seq, parse_error, attrs->>'command_type' AS command_type, "
+        "CASE WHEN kind = 'action' AND tool IN ('Write', 'Edit') THEN attrs END AS attrs "
+        f"FROM events JOIN _classify_ids ON trial_id = value WHERE {_stored_between(con, 'events', trial_ids, stored)}",
+        [WINDOW_GAP])
+    if events["attrs"].null_count() == events.height:
+        events = events.drop("attrs")
+    events = _with_trial_ids(_in_order(events, ("_t", "seq")), ids)
+    commands = _frame(con,
+        "SELECT _t, * EXCLUDE (trial_id, value, _t) FROM commands JOIN _classify_ids ON trial_id = value "
+        f"WHERE {_stored_between(con, 'commands', trial_ids, stored)}")
+    return trials, events, _with_trial_ids(_in_order(commands, ("_t", "seq", "idx")), ids)
 
 
 def batches(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str] | None = None, *,
@@ -183,12 +235,12 @@ def batches(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str] | None = No
     trial order), so that :func:`read_frames` reads each batch from blocks of its own, whatever
     the size of the database; a batch's labels do not depend on which trials share it."""
     order = "e.first NULLS LAST, t.trial_id" if stored_order else "t.trial_id"
-    sizes = con.execute(
+    sizes = _capped(con, lambda: con.execute(
         "SELECT t.trial_id, coalesce(e.chars, 0), coalesce(e.n, 0) + coalesce(c.n, 0) FROM trials t "
         f"LEFT JOIN (SELECT trial_id, sum(CASE WHEN {_LONG_OUTPUT} THEN {_WINDOWED} ELSE length(text) END) AS chars, "
         "count(*) AS n, min(rowid) AS first FROM events GROUP BY trial_id) e USING (trial_id) "
         "LEFT JOIN (SELECT trial_id, count(*) AS n FROM commands GROUP BY trial_id) c USING (trial_id) "
-        f"ORDER BY {order}").fetchall()
+        f"ORDER BY {order}").fetchall())
     release_memory(con, CLASSIFY_EVICT_MEMORY)  # the aggregates' buffers and the blocks of text read
     if trial_ids is not None:
         wanted = set(trial_ids)
