@@ -26,6 +26,11 @@ import polars as pl
 
 from ..shell import parse
 
+#: the tools whose actions write a file from their attrs (Claude Code's ``Write`` and ``Edit``:
+#: ``file_path`` and ``content`` / ``new_string``); the classify reader reads the attrs of these
+#: actions only
+WRITE_TOOLS = ("Write", "Edit")
+
 #: first ``idx`` used for rows found in scripts (parsed commands keep their small indices)
 SCRIPT_IDX_BASE = 100_000
 #: rows kept per script
@@ -117,7 +122,7 @@ def _writers(commands: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
                 "trial_id", "seq", pl.lit(0, pl.Int32).alias("idx"), "path", "body", pl.lit(True).alias("append")))
     # Claude Code Write / Edit (content in the action's attrs)
     if "attrs" in actions.columns:
-        cc = actions.filter(pl.col("tool").is_in(["Write", "Edit"]) & pl.col("attrs").is_not_null())
+        cc = actions.filter(pl.col("tool").is_in(WRITE_TOOLS) & pl.col("attrs").is_not_null())
         if cc.height:
             parts.append(cc.select(
                 "trial_id", "seq", pl.lit(0, pl.Int32).alias("idx"),

@@ -57,6 +57,7 @@ from .models.inputs import model_frames
 from .plan import expected, label_models, plan
 from .registry import active_rules
 from .rule import Rule
+from .scripts import WRITE_TOOLS
 from .versions import MODEL_PREFIX, recorded_versions, source_digest
 
 #: an output longer than this is read by its head and tail only (see
@@ -212,7 +213,7 @@ def _read(con: duckdb.DuckDBPyConnection, trial_ids: Sequence[str], ids: pl.Seri
         "ELSE text END AS text, "
         f"CASE WHEN {_LONG_OUTPUT} THEN length(text) END AS text_chars, "
         "tool, exit_code, action_seq, parse_error, attrs->>'command_type' AS command_type, "
-        "CASE WHEN kind = 'action' AND tool IN ('Write', 'Edit') THEN attrs END AS attrs "
+        f"CASE WHEN kind = 'action' AND tool IN ({', '.join(map(repr, WRITE_TOOLS))}) THEN attrs END AS attrs "
         f"FROM events JOIN _classify_ids ON trial_id = value WHERE {_stored_between(con, 'events', trial_ids, stored)}",
         [WINDOW_GAP])
     if events["attrs"].null_count() == events.height:
