@@ -475,6 +475,7 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
                 # the frames' memo) and read only the events and trials: the rest goes before the
                 # models build their inputs
                 frames = model_frames(frames)
+                labels = detached(labels)
                 labels, suggestions = apply_models(frames, labels, step.models)
                 report.suggestions += suggestions.height
             # the labels' strings copied out of the frames' buffers, so that these go now,
