@@ -207,3 +207,16 @@ def test_the_memo_computes_once_peeks_without_computing_and_forgets_on_request()
     assert frames.memo("k", lambda: made.append(1) or len(made)) == 2
     # a copy with other rows keeps nothing the original worked out
     assert dataclasses.replace(frames, actions=frames.actions.clear()).memoized("k") is None
+
+
+def test_events_with_their_long_strings_copied_are_the_same_events():
+    """build_frames first copies the events' long strings into buffers of their own: the same
+    values, nulls and order, short and long strings alike."""
+    from redline.classifiers.frames import INLINE_BYTES, own_strings
+
+    long = "x" * (INLINE_BYTES + 1)
+    events = pl.DataFrame({"trial_id": ["t-with-a-long-id", "t-with-a-long-id", "t2"], "seq": [0, 1, 0],
+                           "kind": ["action", "observation", "message"], "text": [long, None, "é" * 40],
+                           "attrs": ['{"a": 1}', None, None]})
+    assert own_strings(events).equals(events, null_equal=True)
+    assert own_strings(events.clear()).equals(events.clear())
