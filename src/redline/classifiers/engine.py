@@ -251,9 +251,13 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     for column, group in single.items():
         found.append(matching_rows(frames, commands, [_any(group)], (column,)))
     for tests, group in screened.values():
-        found.append(known_filter(_screened_commands(frames, tests), _any(group))["_i"])
+        candidates = _screened_commands(frames, tests)
+        if not candidates.is_empty():  # (merging the group's regexes compiles them: not for no rows)
+            found.append(known_filter(candidates, _any(group))["_i"])
     if general:
         found.append(known_filter(_indexed_commands(frames), _any(general))["_i"])
+    if not found:
+        return commands["_rows"].explode().clear()
     return commands["_rows"].gather(pl.concat(found).unique()).explode()
 
 
