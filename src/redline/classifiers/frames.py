@@ -199,14 +199,15 @@ INLINE_BYTES = 12
 
 def own_strings(events: pl.DataFrame) -> pl.DataFrame:
     """``events`` with the string columns the frames keep that hold longer strings than fit in
-    their views (:data:`INLINE_BYTES`; such as the trial ID and the text) copied into buffers of
-    their own. Rows read from the database point into the buffers polars made of the query's
-    result, and keep all of that result while any of them is kept (the frames' events and every
-    frame split from them, and the labels whose evidence or trial ID comes from them); copied
-    here, before the other frames are split from them, the result goes once the batch is read
-    (measured on 1,000 Inspect trials: classify's peak about 6-9 MB lower). ``attrs`` is read
-    while building only."""
-    long = [name for name, dtype in events.schema.items() if dtype == pl.String and name != "attrs"
+    their views (:data:`INLINE_BYTES`; such as the text) copied into buffers of their own. Rows
+    read from the database point into the buffers polars made of the query's result, and keep
+    all of that result while any of them is kept (the frames' events and every frame split from
+    them, and the labels whose evidence comes from them); copied here, before the other frames
+    are split from them, the result goes once the batch is read (measured on 1,000 Inspect
+    trials: classify's peak about 8-11 MB lower, and as much on a generated corpus). Not
+    ``trial_id``, which :func:`~redline.classifiers.store.read_frames` gives as views of one copy
+    per trial (copying it cost 3 MB more), nor ``attrs``, read while building only."""
+    long = [name for name, dtype in events.schema.items() if dtype == pl.String and name not in ("attrs", "trial_id")
             and (events[name].str.len_bytes().max() or 0) > INLINE_BYTES]
     return events.with_columns(pl.concat_str([pl.col(name), pl.lit("")]).alias(name) for name in long)
 
