@@ -142,6 +142,23 @@ def test_a_batch_read_from_the_database_keeps_the_event_columns_rules_read_and_g
     assert read.sort(["trial_id", "seq", "label_id"]).equals(built.sort(["trial_id", "seq", "label_id"]))
 
 
+def test_labels_detached_from_their_frames_are_the_same_labels(con, write_traj):
+    """The copy of a batch's labels that classify keeps after letting the frames go (strings of
+    their own) has the same rows, values and nulls."""
+    from redline.classifiers.engine import detached, label_frames
+    from redline.classifiers.registry import active_rules
+    from redline.classifiers.store import read_frames
+
+    ingest([write_traj("r__d-1", [("sudo systemctl restart nginx", "", 0), ("pkill -f server", "", 0),
+                                  ("python app.py", "OSError: [Errno 98] Address already in use", 1)])], con)
+    frames = read_frames(con, [r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall()])
+    labels = label_frames(frames, active_rules())
+    assert labels.height and labels["evidence"].null_count() < labels.height
+    copied = detached(labels)
+    del frames
+    assert copied.equals(labels, null_equal=True)
+
+
 def test_batches_in_stored_order_follow_the_order_the_trials_were_ingested(con, write_traj):
     import polars as pl
 

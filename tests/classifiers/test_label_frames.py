@@ -207,3 +207,33 @@ def test_the_memo_computes_once_peeks_without_computing_and_forgets_on_request()
     assert frames.memo("k", lambda: made.append(1) or len(made)) == 2
     # a copy with other rows keeps nothing the original worked out
     assert dataclasses.replace(frames, actions=frames.actions.clear()).memoized("k") is None
+
+
+def test_events_with_their_long_strings_copied_are_the_same_events():
+    """build_frames first copies the events' long strings into buffers of their own: the same
+    values, nulls and order, short and long strings alike."""
+    from redline.classifiers.frames import INLINE_BYTES, own_strings
+
+    long = "x" * (INLINE_BYTES + 1)
+    events = pl.DataFrame({"trial_id": ["t-with-a-long-id", "t-with-a-long-id", "t2"], "seq": [0, 1, 0],
+                           "kind": ["action", "observation", "message"], "text": [long, None, "é" * 40],
+                           "attrs": ['{"a": 1}', None, None]})
+    assert own_strings(events).equals(events, null_equal=True)
+    assert own_strings(events.clear()).equals(events.clear())
+
+
+def test_conjuncts_after_one_that_keeps_nothing_are_not_evaluated():
+    """matching_rows stops at the first conjunct that keeps no row: a later one is not read at
+    all (here a pattern that would not even compile), and over no rows filter_rows gives the
+    frame as it is."""
+    from redline.classifiers.distinct import matching_rows
+
+    frames = _frames({"kind": "action", "text": "ls"}, {"kind": "observation", "text": "ok"},
+                     {"kind": "action", "text": "pwd"})
+    never = pl.col("text").str.contains("^nothing here$").fill_null(False)
+    broken = pl.col("text").str.contains("(").fill_null(False)
+    assert matching_rows(frames, frames.actions, [never, broken], ("text",)).is_empty()
+    with pytest.raises(pl.exceptions.PolarsError):
+        matching_rows(frames, frames.actions, [broken], ("text",))
+    none = frames.actions.clear()
+    assert filter_rows(frames, none, broken).equals(none)

@@ -50,9 +50,13 @@ def matching_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], ro
     """The positions (in no order) of the rows of ``df`` where every row-wise conjunct holds,
     evaluated once per distinct combination of ``roots``, the columns they read: each only on
     the distinct values the ones before it keep (polars evaluates both sides of an ``&`` on every
-    row: a rare first conjunct spares the rest most of their work)."""
+    row: a rare first conjunct spares the rest most of their work), and not at all once none is
+    kept: merging a conjunct's regexes (:func:`~redline.classifiers.expressions.merged_contains`)
+    compiles their alternation, which polars keeps (the largest of the rules' take about 10 MB)."""
     kept = distinct_rows(frames, df, roots)
     for conjunct in conjuncts:
+        if kept.is_empty():  # (nothing to test: not even the merged regexes are compiled)
+            break
         kept = known_filter(kept, merged_contains(conjunct))
     return kept["_row"].explode()
 
@@ -60,6 +64,8 @@ def matching_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], ro
 def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     """``df.filter(expr)``, found faster: an expression that is :func:`row_wise` is evaluated
     once per distinct combination of the columns it reads (:func:`matching_rows`)."""
+    if df.is_empty():
+        return df
     roots = tuple(sorted(set(expr.meta.root_names())))
     if df.height < 2 or not roots or not row_wise(expr):
         return filtered(df, merged_contains(expr))

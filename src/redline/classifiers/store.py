@@ -47,7 +47,7 @@ import polars as pl
 from ..db import memory_capped, release_memory, transaction
 from ..grouping import greedy_groups
 from ..queries import labelled_versions
-from .engine import LABEL_COLUMNS, label_frames
+from .engine import LABEL_COLUMNS, detached, label_frames
 from ..limits import (CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY,
                       CLASSIFY_EVICT_MEMORY, CLASSIFY_READ_MEMORY, CLASSIFY_WRITE_ROWS, OUTPUT_WINDOW)
 from .frames import EVENT_CONTEXT_COLUMNS, WINDOW_GAP, Frames, build_frames
@@ -475,9 +475,14 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
                 # the frames' memo) and read only the events and trials: the rest goes before the
                 # models build their inputs
                 frames = model_frames(frames)
+                labels = detached(labels)
                 labels, suggestions = apply_models(frames, labels, step.models)
                 report.suggestions += suggestions.height
-            del frames  # before the inserts, which take memory of their own
+            # the labels' strings copied out of the frames' buffers, so that these go now,
+            # before the inserts, which take memory of their own
+            labels = detached(labels)
+            suggestions = None if suggestions is None else detached(suggestions)
+            del frames
             _write(con, "labels", labels.select(list(LABEL_COLUMNS)), run_id)
             if suggestions is not None:
                 _write(con, "suggestions", suggestions, run_id)
