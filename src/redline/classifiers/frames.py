@@ -197,6 +197,13 @@ def expand_embedded(commands: pl.DataFrame) -> pl.DataFrame:
 INLINE_BYTES = 12
 
 
+def copied(name: str) -> pl.Expr:
+    """Column ``name``'s strings copied into a buffer of their own. polars' ``str.slice(0)``,
+    casts and ``rechunk`` keep pointing into the buffers the strings came from (so a frame made
+    of a few rows of another keeps all of the other's strings); a concatenation writes new ones."""
+    return pl.concat_str([pl.col(name), pl.lit("")]).alias(name)
+
+
 def own_strings(events: pl.DataFrame) -> pl.DataFrame:
     """``events`` with the string columns the frames keep that hold longer strings than fit in
     their views (:data:`INLINE_BYTES`; such as the text) copied into buffers of their own. Rows
@@ -209,7 +216,7 @@ def own_strings(events: pl.DataFrame) -> pl.DataFrame:
     per trial (copying it cost 3 MB more), nor ``attrs``, read while building only."""
     long = [name for name, dtype in events.schema.items() if dtype == pl.String and name not in ("attrs", "trial_id")
             and (events[name].str.len_bytes().max() or 0) > INLINE_BYTES]
-    return events.with_columns(pl.concat_str([pl.col(name), pl.lit("")]).alias(name) for name in long)
+    return events.with_columns(copied(name) for name in long)
 
 
 def build_frames(trials: pl.DataFrame, events: pl.DataFrame, commands: pl.DataFrame) -> Frames:
