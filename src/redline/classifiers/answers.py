@@ -80,14 +80,24 @@ def known_filter(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     keys = _keys(df, roots)
     unknown = [i for i, key in enumerate(keys) if key not in answers]
     if not unknown:  # (most of a later batch's tests: nothing to evaluate, nothing to keep)
-        return df.filter(pl.Series([answers[key] for key in keys], dtype=pl.Boolean))
+        return _kept(df, [answers[key] for key in keys])
     found = over_rows(df[unknown], lambda rows: rows.select(expr.alias("_holds")), empty=_NO_VALUES)["_holds"]
     new = {keys[i]: holds is True for i, holds in zip(unknown, found.to_list())}
     size = sum(_size(key) for key in new)
     if _ANSWERS.size + size <= RULE_ANSWERS_BYTES:
         answers.update(new)
         _ANSWERS.size += size
-    return df.filter(pl.Series([answers[key] if key in answers else new[key] for key in keys], dtype=pl.Boolean))
+    return _kept(df, [answers[key] if key in answers else new[key] for key in keys])
+
+
+def _kept(df: pl.DataFrame, holds: list[bool]) -> pl.DataFrame:
+    """The rows of ``df`` where ``holds`` is true (none or all, as they are: most tests of a
+    batch hold nowhere)."""
+    if not any(holds):
+        return df.clear()
+    if all(holds):
+        return df
+    return df.filter(pl.Series(holds, dtype=pl.Boolean))
 
 
 def _roots(expr: pl.Expr) -> tuple[str, ...]:

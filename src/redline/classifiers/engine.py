@@ -262,6 +262,9 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
         found.append(known_filter(_screened_commands(frames, tests), _any(group))["_i"])
     if general:
         found.append(known_filter(_indexed_commands(frames), _any(general))["_i"])
+    found = [f for f in found if len(f)]
+    if not found:  # (most groups of a small batch)
+        return commands["_rows"].head(0).explode()
     return commands["_rows"].gather(pl.concat(found).unique()).explode()
 
 
