@@ -115,12 +115,11 @@ def _roots(expr: pl.Expr) -> tuple[str, ...]:
 
 def _keys(df: pl.DataFrame, roots: tuple[str, ...]) -> list:
     """Each row's values of ``roots``, as :func:`known_filter` keeps answers by them: a tuple of
-    the row's values, each in a hashable form (:func:`_key`); a column of strings or numbers is
-    read as it is, without a row's tuple built and walked first."""
-    if all(df.schema[name] in _FLAT for name in roots):
-        columns = [df.get_column(name).to_list() for name in roots]
-        return [(v,) for v in columns[0]] if len(columns) == 1 else list(zip(*columns))
-    return [_key(row) for row in df.select(roots).rows()]
+    the row's values, each in a hashable form (:func:`_key`), read column by column (a column of
+    strings or numbers as it comes, without a walk over its values)."""
+    columns = [values if df.schema[name] in _FLAT else [_key(v) for v in values]
+               for name in roots for values in [df.get_column(name).to_list()]]
+    return [(v,) for v in columns[0]] if len(columns) == 1 else list(zip(*columns))
 
 
 #: column types whose values are hashable as they come (what :func:`_key` leaves as it is)
