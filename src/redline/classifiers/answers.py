@@ -28,8 +28,8 @@ from ..limits import RULE_ANSWERS_BYTES, RULE_ANSWERS_ROWS
 from .expressions import filtered, over_rows
 
 #: per test (a digest of its serialised form), each value's answer; about how many bytes they hold; and
-#: the texts of the expressions seen, by id
-_ANSWERS = SimpleNamespace(by_test={}, size=0, texts={})
+#: the texts and the columns read of the expressions seen, by id
+_ANSWERS = SimpleNamespace(by_test={}, size=0, texts={}, roots={})
 #: expressions whose texts are kept by id at most (the engine's own tests are a few hundred)
 _TEXTS_KEPT = 2048
 #: a test's answers over no values (every value answered before: the test is not run)
@@ -72,17 +72,56 @@ def known_filter(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     """``df.filter(expr)`` for a row-wise ``expr``: on a small frame, evaluated only on the rows
     whose values (of the columns ``expr`` reads) no earlier call answered for this test (over
     none, not run: :func:`~redline.classifiers.expressions.over_rows`)."""
-    roots = sorted(set(expr.meta.root_names()))
+    roots = _roots(expr)
     text = _text(expr) if roots and df.height <= RULE_ANSWERS_ROWS else None
     if text is None:  # a large frame, or no complete text to know the test by: evaluate it
         return filtered(df, expr)
     answers = _ANSWERS.by_test.setdefault(text, {})
-    keys = [_key(row) for row in df.select(roots).rows()]
+    keys = _keys(df, roots)
     unknown = [i for i, key in enumerate(keys) if key not in answers]
+    if not unknown:  # (most of a later batch's tests: nothing to evaluate, nothing to keep)
+        return _kept(df, [answers[key] for key in keys])
     found = over_rows(df[unknown], lambda rows: rows.select(expr.alias("_holds")), empty=_NO_VALUES)["_holds"]
     new = {keys[i]: holds is True for i, holds in zip(unknown, found.to_list())}
     size = sum(_size(key) for key in new)
     if _ANSWERS.size + size <= RULE_ANSWERS_BYTES:
         answers.update(new)
         _ANSWERS.size += size
-    return df.filter(pl.Series([answers[key] if key in answers else new[key] for key in keys], dtype=pl.Boolean))
+    return _kept(df, [answers[key] if key in answers else new[key] for key in keys])
+
+
+def _kept(df: pl.DataFrame, holds: list[bool]) -> pl.DataFrame:
+    """The rows of ``df`` where ``holds`` is true (none or all, as they are: most tests of a
+    batch hold nowhere)."""
+    if not any(holds):
+        return df.clear()
+    if all(holds):
+        return df
+    return df.filter(pl.Series(holds, dtype=pl.Boolean))
+
+
+def _roots(expr: pl.Expr) -> tuple[str, ...]:
+    """The columns ``expr`` reads, sorted, once per expression object (kept with it, like
+    :func:`_text`'s)."""
+    known = _ANSWERS.roots.get(id(expr))
+    if known is not None and known[0] is expr:
+        return known[1]
+    roots = tuple(sorted(set(expr.meta.root_names())))
+    if len(_ANSWERS.roots) >= _TEXTS_KEPT:
+        _ANSWERS.roots.clear()
+    _ANSWERS.roots[id(expr)] = (expr, roots)
+    return roots
+
+
+def _keys(df: pl.DataFrame, roots: tuple[str, ...]) -> list:
+    """Each row's values of ``roots``, as :func:`known_filter` keeps answers by them: a tuple of
+    the row's values, each in a hashable form (:func:`_key`), read column by column (a column of
+    strings or numbers as it comes, without a walk over its values)."""
+    columns = [values if df.schema[name] in _FLAT else [_key(v) for v in values]
+               for name in roots for values in [df.get_column(name).to_list()]]
+    return [(v,) for v in columns[0]] if len(columns) == 1 else list(zip(*columns))
+
+
+#: column types whose values are hashable as they come (what :func:`_key` leaves as it is)
+_FLAT = frozenset({pl.Utf8, pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32,
+                   pl.UInt64, pl.Float32, pl.Float64})

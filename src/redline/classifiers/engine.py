@@ -117,23 +117,31 @@ def _step_rows(frames: Frames) -> tuple[pl.Series, pl.Series]:
 
 def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series) -> pl.Series:
     """For the command rows ``rows``: the AND of conjuncts that read where rows are (or other
-    rows). A conjunct that looks only within a step (:func:`within_step`; such as "not in a
-    scaffold's edit body", a window over every step) is evaluated over the steps of ``rows``
-    only, while they are a small part of the batch; otherwise over every row, once per batch
-    however many rules and branches share it."""
-    def one(expr: pl.Expr) -> pl.Series:
+    rows). The conjuncts that look only within a step (:func:`within_step`; such as "not in a
+    scaffold's edit body", a window over every step) are evaluated over the steps of ``rows``
+    only, while they are a small part of the batch, together (the steps found once, one pass
+    over them); the others over every row, once per batch however many rules and branches share
+    them."""
+    masks: list[pl.Series] = []
+    in_steps: list[pl.Expr] = []
+    for expr in conjuncts:
         key = ("place", expression_text(expr))
         known = frames.memoized(key)
         if known is None and 4 * len(rows) < frames.commands.height and within_step(expr):
-            step_of, step_rows = _step_rows(frames)
-            subset = step_rows.gather(step_of.gather(rows).unique()).explode().sort()
-            read = sorted(set(expr.meta.root_names())) or frames.commands.columns
-            mask = frames.commands.select(read)[subset].select(expr.fill_null(False).alias("m"))["m"]
-            return mask.gather(subset.search_sorted(rows))
+            in_steps.append(expr)
+            continue
         if known is None:
             known = frames.memo(key, lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
-        return known.gather(rows)
-    return functools.reduce(operator.and_, [one(expr) for expr in conjuncts])
+        masks.append(known.gather(rows))
+    if in_steps:
+        step_of, step_rows = _step_rows(frames)
+        subset = step_rows.gather(step_of.gather(rows).unique()).explode().sort()
+        roots = [set(expr.meta.root_names()) for expr in in_steps]
+        read = sorted(set().union(*roots)) if all(roots) else frames.commands.columns
+        both = _and([expr.fill_null(False) for expr in in_steps]).alias("m")  # type: ignore[union-attr]
+        mask = frames.commands.select(read)[subset].select(both)["m"]
+        masks.append(mask.gather(subset.search_sorted(rows)))
+    return functools.reduce(operator.and_, masks)
 
 
 def match_rows(frames: Frames, df: pl.DataFrame, match: Match) -> pl.DataFrame:
@@ -256,8 +264,9 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
             found.append(known_filter(candidates, _any(group))["_i"])
     if general:
         found.append(known_filter(_indexed_commands(frames), _any(general))["_i"])
-    if not found:
-        return commands["_rows"].explode().clear()
+    found = [f for f in found if len(f)]
+    if not found:  # (most groups of a small batch)
+        return commands["_rows"].head(0).explode()
     return commands["_rows"].gather(pl.concat(found).unique()).explode()
 
 
@@ -311,6 +320,19 @@ def command_hits(frames: Frames, match: Match) -> pl.DataFrame:
     first matching command) with ``trial_id``, ``seq``, ``evidence`` (the command's text),
     ``span_start``, ``span_end`` and ``evidence_seq``."""
     hit = command_rows(frames, match, ["trial_id", "seq", "idx", "text", "span_start", "span_end", "evidence_seq"])
+    if hit.is_empty():  # (most rules in a small batch: the frame of none, made once per schema)
+        key = tuple(hit.schema.items())
+        if key not in _NO_HITS:
+            _NO_HITS[key] = over_rows(hit, _first_command)
+        return _NO_HITS[key].clear()
+    return _first_command(hit)
+
+
+#: :func:`command_hits` over no rows, by the schema of the rows
+_NO_HITS: dict[tuple, pl.DataFrame] = {}
+
+
+def _first_command(hit: pl.DataFrame | pl.LazyFrame):
     return hit.sort("idx").group_by(["trial_id", "seq"], maintain_order=True).first().select(
         "trial_id", "seq",
         pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
@@ -378,16 +400,23 @@ def _with_evidence(df: pl.DataFrame, patterns: tuple[str, ...]) -> pl.DataFrame:
 
 def _finish(df: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     """A rule's rows as labels: every column of :data:`LABEL_COLUMNS` (NULL where the rule gives
-    none), the rule's ID, unit and version, and evidence cut to :data:`EVIDENCE_CHARS`."""
-    out = df.with_columns(
-        pl.lit(rule.unit).alias("unit"),
-        pl.lit(rule.id).alias("label_id"),
-        pl.lit(rule.classifier_version).alias("classifier_version"),
-        pl.lit("rule").alias("source"),
-    ).select([pl.col(name).cast(dtype) if name in df.columns or name in ("unit", "label_id", "classifier_version",
-                                                                         "source")
-              else pl.lit(None, dtype).alias(name) for name, dtype in LABEL_COLUMNS.items()])
-    return out.with_columns(pl.col("evidence").str.slice(0, EVIDENCE_CHARS))
+    none; a ``score`` of :data:`RULE_SCORE` where it gives none), the rule's ID, unit and version,
+    and evidence cut to :data:`EVIDENCE_CHARS`; in one pass over the rows."""
+    given = {"unit": rule.unit, "label_id": rule.id, "classifier_version": rule.classifier_version, "source": "rule"}
+    if "score" not in df.columns:
+        given["score"] = RULE_SCORE
+    columns = []
+    for name, dtype in LABEL_COLUMNS.items():
+        if name in given:
+            column = pl.lit(given[name]).cast(dtype)
+        elif name in df.columns:
+            column = pl.col(name).cast(dtype)
+        else:
+            column = pl.lit(None, dtype)
+        if name == "evidence":
+            column = column.str.slice(0, EVIDENCE_CHARS)
+        columns.append(column.alias(name))
+    return df.select(columns)
 
 
 def _unwindow(labels: pl.DataFrame, frames: Frames) -> pl.DataFrame:
@@ -414,8 +443,6 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
         out = rule.custom(frames)
         if out.is_empty():
             return _empty_labels()
-        if "score" not in out.columns:
-            out = out.with_columns(pl.lit(RULE_SCORE).alias("score"))
         return _finish(_first_per_step(out), rule)
     assert rule.match is not None
     parts: list[pl.DataFrame] = []
@@ -435,12 +462,12 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
             parts.append(_with_evidence(hit, rule.match.patterns))
     if not parts:
         return _empty_labels()
+    if len(parts) == 1:  # (its spans are cast with every other column: :func:`_finish`)
+        return _finish(parts[0], rule)
     out = pl.concat([p.with_columns(pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32)) for p in parts],
                     how="diagonal_relaxed")
-    if len(parts) > 1:  # a step whose command matched and whose line did not parse: the first
-        out = _first_per_step(out)
-    out = out.with_columns(pl.lit(RULE_SCORE).alias("score"))
-    return _finish(out, rule)
+    # a step whose command matched and whose line did not parse: the first
+    return _finish(_first_per_step(out), rule)
 
 
 def detached(labels: pl.DataFrame) -> pl.DataFrame:

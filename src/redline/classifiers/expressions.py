@@ -23,11 +23,32 @@ _REGEX_FUNCTIONS = {"Contains", "Find", "CountMatches", "Replace", "Extract", "E
 #: patterns compiled successfully in this process (rules share many helpers); held in an object
 #: the version fingerprints do not read (:mod:`redline.classifiers.fingerprint`), since what a
 #: process happened to check before must not change a rule's version
-_SEEN = SimpleNamespace(checked=set())
+_SEEN = SimpleNamespace(checked=set(), texts={})
+#: expressions whose answers (:func:`expression_text`, :func:`merged_contains`) are kept by id at
+#: most, each cache (the engine's and the rules' own are a few hundred; past it, a cache starts again)
+_KEPT_BY_ID = 4096
+
+
+def by_identity(cache: dict, expr: pl.Expr, compute: Callable[[pl.Expr], Any]) -> Any:
+    """``compute(expr)``, once per expression object: the engine asks the same questions of
+    the same expressions in every batch (serialising one costs some 40 microseconds). Each
+    expression is kept with its answer, so its id is never reused while the answer is."""
+    known = cache.get(id(expr))
+    if known is not None and known[0] is expr:
+        return known[1]
+    answer = compute(expr)
+    if len(cache) >= _KEPT_BY_ID:  # (expressions built anew for each batch)
+        cache.clear()
+    cache[id(expr)] = (expr, answer)
+    return answer
 
 
 def expression_text(expr: pl.Expr) -> str:
     """A polars expression in a stable, complete text form (its JSON serialisation)."""
+    return by_identity(_SEEN.texts, expr, _expression_text)
+
+
+def _expression_text(expr: pl.Expr) -> str:
     try:
         return expr.meta.serialize(format="json")
     except Exception:  # a polars that cannot serialise it: the display form
@@ -111,7 +132,7 @@ FALSE_LITERAL = {"Literal": {"Scalar": {"Boolean": False}}}
 AND_OPS, OR_OPS = frozenset({"And", "LogicalAnd"}), frozenset({"Or", "LogicalOr"})
 #: what this process merged (:func:`merged_contains`), by the serialised expression (None:
 #: nothing merges); held apart from the version fingerprints, like :data:`_SEEN`
-_MERGED = SimpleNamespace(exprs={})
+_MERGED = SimpleNamespace(exprs={}, by_id={})
 
 
 def _contains_leaf(node: Any) -> tuple[str, str] | None:
@@ -196,6 +217,10 @@ def merged_contains(expr: pl.Expr) -> pl.Expr:
     value on every row (a text has a match of the alternation exactly where it has one of
     ``p`` or of ``q``; inline flags such as ``(?m)`` stay within their group), read in one
     scan of the text instead of one per pattern. Where nothing merges, ``expr`` itself."""
+    return by_identity(_MERGED.by_id, expr, _merged_contains)
+
+
+def _merged_contains(expr: pl.Expr) -> pl.Expr:
     try:
         text = expr.meta.serialize(format="json")
     except Exception:  # a form it cannot read back: evaluate it as it is
