@@ -26,7 +26,7 @@ from .. import schema
 from .answers import known_filter
 from .distinct import distinct_rows, filter_rows, forget_groupings, matching_rows
 from .expressions import expression_text, filtered, merged_contains, over_rows
-from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames, copied
+from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .reach import helpers_done
 from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, implied_test, row_wise, within_step
 from .rule import Match, Rule
@@ -468,16 +468,6 @@ def _run_rule_unshifted(rule: Rule, frames: Frames) -> pl.DataFrame:
                     how="diagonal_relaxed")
     # a step whose command matched and whose line did not parse: the first
     return _finish(_first_per_step(out), rule)
-
-
-def detached(labels: pl.DataFrame) -> pl.DataFrame:
-    """``labels`` with their trial IDs and evidence in strings of their own. A string taken from
-    a frame (a gather, a slice) points into the frame's buffers and keeps them whole: a batch's
-    labels, kept after its frames are let go (for the insert), would hold those buffers until
-    they are written (measured: 31 MB of the frames of 1,000 Inspect trials before the events'
-    strings were copied on reading, :func:`~redline.classifiers.frames.own_strings`; with that
-    copy, classify's peak on a generated corpus is still about 5 MB lower with this one)."""
-    return labels.with_columns(copied(name) for name in ("trial_id", "evidence") if name in labels.columns)
 
 
 def _first_per_step(df: pl.DataFrame) -> pl.DataFrame:

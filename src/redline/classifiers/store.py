@@ -47,10 +47,10 @@ import polars as pl
 from ..db import memory_capped, release_memory, transaction
 from ..grouping import greedy_groups
 from ..queries import labelled_versions
-from .engine import LABEL_COLUMNS, detached, label_frames
+from .engine import LABEL_COLUMNS, label_frames
 from ..limits import (CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY,
                       CLASSIFY_EVICT_MEMORY, CLASSIFY_READ_MEMORY, CLASSIFY_WRITE_ROWS, OUTPUT_WINDOW)
-from .frames import EVENT_CONTEXT_COLUMNS, WINDOW_GAP, Frames, build_frames
+from .frames import EVENT_CONTEXT_COLUMNS, WINDOW_GAP, Frames, build_frames, detached
 from .models.apply import apply_models
 from .models.files import TrainedModel
 from .models.inputs import model_frames
