@@ -145,7 +145,8 @@ def test_a_batch_read_from_the_database_keeps_the_event_columns_rules_read_and_g
 def test_labels_detached_from_their_frames_are_the_same_labels(con, write_traj):
     """The copy of a batch's labels that classify keeps after letting the frames go (strings of
     their own) has the same rows, values and nulls."""
-    from redline.classifiers.engine import detached, label_frames
+    from redline.classifiers.engine import label_frames
+    from redline.classifiers.frames import detached
     from redline.classifiers.registry import active_rules
     from redline.classifiers.store import read_frames
 
