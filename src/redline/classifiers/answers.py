@@ -25,13 +25,11 @@ from typing import Any
 import polars as pl
 
 from ..limits import RULE_ANSWERS_BYTES, RULE_ANSWERS_ROWS
-from .expressions import filtered, over_rows
+from .expressions import by_identity, filtered, over_rows
 
 #: per test (a digest of its serialised form), each value's answer; about how many bytes they hold; and
 #: the texts and the columns read of the expressions seen, by id
 _ANSWERS = SimpleNamespace(by_test={}, size=0, texts={}, roots={})
-#: expressions whose texts are kept by id at most (the engine's own tests are a few hundred)
-_TEXTS_KEPT = 2048
 #: a test's answers over no values (every value answered before: the test is not run)
 _NO_VALUES = pl.DataFrame(schema={"_holds": pl.Boolean})
 
@@ -53,19 +51,16 @@ def _size(key: Any) -> int:
 
 
 def _text(expr: pl.Expr) -> str | None:
-    """A digest of ``expr``'s serialised form (None: it has none), once per expression object (the engine
-    passes the same objects batch after batch; each is kept, so its id is never reused)."""
-    known = _ANSWERS.texts.get(id(expr))
-    if known is not None and known[0] is expr:
-        return known[1]
+    """A digest of ``expr``'s serialised form (None: it has none), once per expression object (the
+    engine passes the same objects batch after batch)."""
+    return by_identity(_ANSWERS.texts, expr, _digest)
+
+
+def _digest(expr: pl.Expr) -> str | None:
     try:
-        text = hashlib.blake2b(expr.meta.serialize(format="json").encode(), digest_size=16).hexdigest()
+        return hashlib.blake2b(expr.meta.serialize(format="json").encode(), digest_size=16).hexdigest()
     except Exception:
-        text = None
-    if len(_ANSWERS.texts) >= _TEXTS_KEPT:  # (rules that build their tests anew for each batch)
-        _ANSWERS.texts.clear()
-    _ANSWERS.texts[id(expr)] = (expr, text)
-    return text
+        return None
 
 
 def known_filter(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
@@ -101,16 +96,8 @@ def _kept(df: pl.DataFrame, holds: list[bool]) -> pl.DataFrame:
 
 
 def _roots(expr: pl.Expr) -> tuple[str, ...]:
-    """The columns ``expr`` reads, sorted, once per expression object (kept with it, like
-    :func:`_text`'s)."""
-    known = _ANSWERS.roots.get(id(expr))
-    if known is not None and known[0] is expr:
-        return known[1]
-    roots = tuple(sorted(set(expr.meta.root_names())))
-    if len(_ANSWERS.roots) >= _TEXTS_KEPT:
-        _ANSWERS.roots.clear()
-    _ANSWERS.roots[id(expr)] = (expr, roots)
-    return roots
+    """The columns ``expr`` reads, sorted, once per expression object."""
+    return by_identity(_ANSWERS.roots, expr, lambda e: tuple(sorted(set(e.meta.root_names()))))
 
 
 def _keys(df: pl.DataFrame, roots: tuple[str, ...]) -> list:
