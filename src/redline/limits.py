@@ -215,7 +215,9 @@ CLASSIFY_READ_MEMORY = "64MB"
 #: 1,000 Inspect trials, for a few per cent more CPU (handing memory back at once saves about
 #: 5 to 10 MB more but costs a tenth more CPU in page faults). The ``redline`` command sets it
 #: (``_RJEM_MALLOC_CONF``, jemalloc's own setting in polars' build) before polars is loaded,
-#: unless the environment already sets that variable; from Python, set it before importing polars
+#: unless the environment already sets that variable (polars' own defaults, inherited from a parent
+#: that imported polars, excepted: :func:`redline.cli.allocator_setting`); from Python, set it
+#: before importing polars
 POLARS_ALLOCATOR = "narenas:1,dirty_decay_ms:25,muzzy_decay_ms:0"
 #: a rule's regex test over a frame of at most this many rows (the distinct commands that run
 #: some programs, the distinct values of a column) is evaluated only on the values no earlier
