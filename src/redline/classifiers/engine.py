@@ -25,7 +25,7 @@ import polars as pl
 from .. import schema
 from .answers import known_filter
 from .distinct import distinct_rows, filter_rows, forget_groupings, matching_rows
-from .expressions import expression_text, filtered, merged_contains, over_rows
+from .expressions import by_identity, expression_text, filtered, merged_contains, over_rows
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .reach import helpers_done
 from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, implied_test, row_wise, within_step
@@ -47,8 +47,8 @@ def rule_hits(rule: Rule, frames: Frames) -> pl.DataFrame:
     return frames.memo(("rule", rule.id, rule.classifier_version), lambda: _run_rule(rule, frames))
 
 
-#: the plans (:func:`_plan`) this process made for the matches it has seen, by id (each match is
-#: kept, so its id is never reused), and the ORs it made of a group's parts (:func:`_any`), by
+#: the plans (:func:`_plan`) this process made for the matches it has seen, by id
+#: (:func:`~redline.classifiers.expressions.by_identity`), and the ORs it made of a group's parts (:func:`_any`), by
 #: the parts' ids (each kept). Held in an object the version fingerprints do not read
 #: (:mod:`redline.classifiers.fingerprint`): what a process happened to evaluate before must not
 #: change a rule's version
@@ -69,18 +69,18 @@ def _and(exprs: list[pl.Expr]) -> pl.Expr | None:
 
 
 def _plan(match: Match) -> _Plan:
-    known = _SEEN.plans.get(id(match))
-    if known is not None and known[0] is match:
-        return known[1]
+    """How ``match`` is evaluated, made once per match object (:func:`~redline.classifiers.expressions.by_identity`)."""
+    return by_identity(_SEEN.plans, match, _make_plan)
+
+
+def _make_plan(match: Match) -> _Plan:
     grouped: dict[tuple[frozenset[str] | None, tuple[str, ...]], tuple[tuple[pl.Expr, ...], list[pl.Expr | None]]] = {}
     for screen, conjuncts in match.or_branches():
         content = [c for c in conjuncts if row_wise(c)]
         place = tuple(c for c in conjuncts if not row_wise(c))
         key = (screen, tuple(expression_text(c) for c in place))
         grouped.setdefault(key, (place, []))[1].append(_and(content))
-    plan = _Plan(tuple((screen, place, tuple(parts)) for (screen, _), (place, parts) in grouped.items()))
-    _SEEN.plans[id(match)] = (match, plan)
-    return plan
+    return _Plan(tuple((screen, place, tuple(parts)) for (screen, _), (place, parts) in grouped.items()))
 
 
 def distinct_commands(frames: Frames) -> pl.DataFrame:

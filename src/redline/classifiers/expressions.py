@@ -14,7 +14,7 @@ import io
 import json
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -24,22 +24,25 @@ _REGEX_FUNCTIONS = {"Contains", "Find", "CountMatches", "Replace", "Extract", "E
 #: the version fingerprints do not read (:mod:`redline.classifiers.fingerprint`), since what a
 #: process happened to check before must not change a rule's version
 _SEEN = SimpleNamespace(checked=set(), texts={})
-#: expressions whose answers (:func:`expression_text`, :func:`merged_contains`) are kept by id at
-#: most, each cache (the engine's and the rules' own are a few hundred; past it, a cache starts again)
+#: objects whose answers (:func:`by_identity`: :func:`expression_text`, :func:`merged_contains`, the
+#: engine's plans, the answers' digests and columns) are kept by id at most, each cache (the
+#: engine's and the rules' own are a few hundred; past it, a cache starts again)
 _KEPT_BY_ID = 4096
+_K = TypeVar("_K")
 
 
-def by_identity(cache: dict, expr: pl.Expr, compute: Callable[[pl.Expr], Any]) -> Any:
-    """``compute(expr)``, once per expression object: the engine asks the same questions of
-    the same expressions in every batch (serialising one costs some 40 microseconds). Each
-    expression is kept with its answer, so its id is never reused while the answer is."""
-    known = cache.get(id(expr))
-    if known is not None and known[0] is expr:
+def by_identity(cache: dict, obj: _K, compute: Callable[[_K], Any]) -> Any:
+    """``compute(obj)``, once per object (an expression, a rule's match): the engine asks the same
+    questions of the same expressions in every batch (serialising one costs some 40
+    microseconds). Each object is kept with its answer, so its id is never reused while the
+    answer is."""
+    known = cache.get(id(obj))
+    if known is not None and known[0] is obj:
         return known[1]
-    answer = compute(expr)
+    answer = compute(obj)
     if len(cache) >= _KEPT_BY_ID:  # (expressions built anew for each batch)
         cache.clear()
-    cache[id(expr)] = (expr, answer)
+    cache[id(obj)] = (obj, answer)
     return answer
 
 
