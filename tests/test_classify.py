@@ -239,10 +239,14 @@ def test_a_batch_reads_the_attributes_of_write_and_edit_actions_only_and_the_sam
     other = read_frames(con, [i for i in ids if i != cc])
     assert other.commands["evidence_seq"].is_null().all() and other.commands.height == 1
     monkeypatch.setattr(store, "CLASSIFY_READ_MEMORY", "1MB")  # below what a read needs
+    reads = []
+    read = store._read
+    monkeypatch.setattr(store, "_read", lambda *args: reads.append(1) or read(*args))
     con.close()  # (opened again, nothing of the ingest is held in memory: the cap can be set)
     again = redline.connect(tmp_path / "test.duckdb")
     capped = read_frames(again, ids)
     again.close()
+    assert len(reads) == 2  # (the first, under the cap, ran out of memory: read again)
     for name in ("trials", "events", "commands", "actions", "observations", "messages"):
         assert getattr(capped, name).equals(getattr(frames, name)), name
 
