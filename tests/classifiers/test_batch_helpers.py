@@ -1,10 +1,15 @@
 """The once-per-batch helpers the rules share give the same answers however they are computed:
 the batch's distinct commands found a piece of rows at a time, the agent's text around each
-action placed by step order, the actions that only read found by step."""
+action placed by step order, the actions that only read found by step; and the compiled regexes
+polars keeps after a batch's rules are let go."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 
 import polars as pl
 
@@ -78,3 +83,33 @@ def test_a_failure_is_data_only_where_every_command_of_its_step_reads():
     assert _other_errors(_action("cat t.py"), {"kind": "observation", "text": traceback, "exit_code": 1},
                          _action("python3 t.py"), {"kind": "observation", "text": traceback,
                                                    "exit_code": 1}) == [3]
+
+
+#: compiles large regexes in the calling thread, then lets go of them: the memory they held
+_RELEASE_PROBE = """
+import json, time
+import polars as pl
+from redline.classifiers.expressions import release_regexes
+def anon():
+    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('RssAnon')) / 1024
+release_regexes()
+time.sleep(0.05)
+before = anon()
+for i in range(20):
+    pl.select(pl.lit('').str.contains(r'(?m)^[^\\n]{0,300}: not found %d$' % i))
+time.sleep(0.05)
+held = anon()
+release_regexes()
+time.sleep(0.05)
+print(json.dumps([before, held, anon()]))
+"""
+
+
+def test_the_regexes_polars_compiled_are_let_go():
+    if not sys.platform.startswith("linux"):
+        return
+    env = {**os.environ, "_RJEM_MALLOC_CONF": "narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0"}
+    out = subprocess.run([sys.executable, "-c", _RELEASE_PROBE], env=env, capture_output=True, text=True, check=True)
+    before, held, after = json.loads(out.stdout)
+    assert held - before > 5, (before, held, after)  # (about 0.6 MB apiece)
+    assert held - after > 0.6 * (held - before), (before, held, after)
