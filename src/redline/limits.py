@@ -228,6 +228,18 @@ RULE_ANSWERS_ROWS = 1000
 #: ...and the answers kept for later batches hold about this many bytes at most (values and
 #: entries); past it new answers are computed but no longer kept
 RULE_ANSWERS_BYTES = 2 * 1024**2
+#: how many compiled regexes polars keeps in each of its threads (the last ones compiled
+#: there): after a batch's rules ran, classify pushes them out with as many tiny ones
+#: (:func:`~redline.classifiers.expressions.release_regexes`)...
+POLARS_KEPT_REGEXES = 32
+#: ...in the calling thread, and in this many queries spread over polars' pool
+REGEX_RELEASE_PASSES = 3
+#: a batch's distinct commands (what the command rules read, each once) are found this many
+#: command rows at a time, then merged: polars' grouping by a command's many columns holds about
+#: four times their size for a moment (1,000 Inspect trials' 59,000 commands, 37 of them
+#: distinct: a 25 MB peak at once, 4 MB in pieces, for less CPU; where most commands differ, as
+#: much as at once, for about a quarter more of its CPU)
+DISTINCT_CHUNK_ROWS = 8192
 #: a command rule's OR-branches are distributed over an AND up to this many branches; past it
 #: both sides are evaluated whole, so a rule's plan stays small
 MAX_BRANCHES = 64

@@ -23,6 +23,7 @@ from types import SimpleNamespace
 import polars as pl
 
 from .. import schema
+from ..limits import DISTINCT_CHUNK_ROWS
 from .answers import known_filter
 from .distinct import distinct_rows, filter_rows, forget_groupings, matching_rows
 from .expressions import by_identity, expression_text, filtered, merged_contains, over_rows
@@ -90,8 +91,14 @@ def distinct_commands(frames: Frames) -> pl.DataFrame:
     batch."""
     def compute() -> pl.DataFrame:
         content = [c for c in frames.commands.columns if c not in PLACE_COLUMNS]
-        return (frames.commands.select(content).with_row_index("_row")
-                .group_by(content, maintain_order=True).agg("_row").rename({"_row": "_rows"}))
+        rows = frames.commands.select(content).with_row_index("_row")
+        # (a piece of rows at a time, then the pieces' groups: :data:`~redline.limits.DISTINCT_CHUNK_ROWS`;
+        # the same groups in the same order, each with its rows in order)
+        parts = [rows.slice(start, DISTINCT_CHUNK_ROWS).group_by(content, maintain_order=True).agg("_row")
+                 for start in range(0, max(rows.height, 1), DISTINCT_CHUNK_ROWS)]
+        if len(parts) > 1:
+            parts = [pl.concat(parts).group_by(content, maintain_order=True).agg(pl.col("_row").explode())]
+        return parts[0].rename({"_row": "_rows"})
     return frames.memo("distinct_commands", compute)
 
 
@@ -105,8 +112,9 @@ def commands_by_program(frames: Frames) -> dict[str | None, pl.DataFrame]:
     return frames.memo("commands_by_program", compute)
 
 
-def _step_rows(frames: Frames) -> tuple[pl.Series, pl.Series]:
-    """(each command row's step number, each step's rows), once per batch."""
+def step_rows(frames: Frames) -> tuple[pl.Series, pl.Series]:
+    """(each ``commands`` row's step number, each step's rows), once per batch (what reads the
+    rows by step groups them here, once: grouping by the keys held some 6 MB for a moment)."""
     def compute() -> tuple[pl.Series, pl.Series]:
         steps = frames.commands.select("trial_id", "seq").with_row_index("_row").group_by(
             ["trial_id", "seq"], maintain_order=True).agg("_row")
@@ -134,8 +142,8 @@ def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series)
             known = frames.memo(key, lambda: frames.commands.select(expr.fill_null(False).alias("m"))["m"])
         masks.append(known.gather(rows))
     if in_steps:
-        step_of, step_rows = _step_rows(frames)
-        subset = step_rows.gather(step_of.gather(rows).unique()).explode().sort()
+        step_of, of_step = step_rows(frames)
+        subset = of_step.gather(step_of.gather(rows).unique()).explode().sort()
         roots = [set(expr.meta.root_names()) for expr in in_steps]
         read = sorted(set().union(*roots)) if all(roots) else frames.commands.columns
         both = _and([expr.fill_null(False) for expr in in_steps]).alias("m")  # type: ignore[union-attr]

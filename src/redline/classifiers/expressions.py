@@ -18,6 +18,10 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from ..limits import POLARS_KEPT_REGEXES, REGEX_RELEASE_PASSES
+
+#: a frame of one row, over which :func:`release_regexes` runs its tests
+_ONE_ROW = pl.DataFrame({"_": [0]})
 #: polars string functions whose pattern argument is a regex (unless flagged literal)
 _REGEX_FUNCTIONS = {"Contains", "Find", "CountMatches", "Replace", "Extract", "ExtractAll", "ExtractGroups"}
 #: patterns compiled successfully in this process (rules share many helpers); held in an object
@@ -256,6 +260,22 @@ def over_rows(df: pl.DataFrame, step: Callable[[Any], Any], empty: pl.DataFrame 
     if df.height:
         return step(df)
     return empty if empty is not None else pl.DataFrame(schema=step(df.lazy()).collect_schema())
+
+
+def release_regexes() -> None:
+    """Let go of the compiled regexes polars keeps after a batch's rules ran: it keeps the last
+    :data:`~redline.limits.POLARS_KEPT_REGEXES` it compiled in each thread (the calling thread
+    and each of its pool's), and the rules' large ones take up to a megabyte apiece; kept, they
+    sat beside the models and the labels' insert. Each thread's are pushed out by as many tiny
+    ones: one query at a time in the calling thread, and queries of many such tests, which
+    polars spreads over its pool's threads. The next batch compiles the rules' regexes again
+    in any case (they are many more than polars keeps)."""
+    flush = [pl.lit("").str.contains(f"^{i}$").alias(f"f{i}") for i in range(POLARS_KEPT_REGEXES)]
+    for test in flush:
+        pl.select(test)
+    spread = flush + [pl.lit("").str.contains(f"^-{i}$").alias(f"g{i}") for i in range(POLARS_KEPT_REGEXES)]
+    for _ in range(REGEX_RELEASE_PASSES):
+        _ONE_ROW.select(spread)
 
 
 def filtered(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:

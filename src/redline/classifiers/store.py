@@ -48,6 +48,7 @@ from ..db import memory_capped, release_memory, transaction
 from ..grouping import greedy_groups
 from ..queries import labelled_versions
 from .engine import LABEL_COLUMNS, label_frames
+from .expressions import release_regexes
 from ..limits import (CLASSIFY_BATCH_CHARS, CLASSIFY_BATCH_ROWS, CLASSIFY_BATCH_TRIALS, CLASSIFY_DUCKDB_MEMORY,
                       CLASSIFY_EVICT_MEMORY, CLASSIFY_READ_MEMORY, CLASSIFY_WRITE_ROWS, OUTPUT_WINDOW)
 from .frames import EVENT_CONTEXT_COLUMNS, WINDOW_GAP, Frames, build_frames, detached
@@ -469,6 +470,7 @@ def _classify(con: duckdb.DuckDBPyConnection, rules: list[Rule], trial_ids: Sequ
         for chunk in chunks:
             frames = read_frames(con, chunk, stored=stored)
             labels = label_frames(frames, step.rules)
+            release_regexes()  # (the rules' compiled regexes, which polars keeps, before the models and the insert)
             suggestions = None
             if step.models:
                 # the models need none of what the rules worked out for this batch (it is held in

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...engine import distinct_commands, match_rows, rule_hits
+from ...engine import distinct_commands, match_rows, rule_hits, step_rows
 from ...frames import per_batch
 from ...rule import Match, Rule, failed, output
 from .environment import OBS_HARDWARE, OBS_NETWORK, OBS_OOM, OBS_PERM, OBS_PORT, OBS_TIMEOUT
@@ -139,10 +139,13 @@ def _read_only_actions(frames) -> pl.DataFrame:
     # (whether a command only reads is a matter of its content: found once per distinct command)
     read_only = distinct_commands(frames).filter(reads)["_rows"].explode()
     mask = pl.repeat(False, cmds.height, dtype=pl.Boolean, eager=True).scatter(read_only, True)
-    return (
-        cmds.select("trial_id", "seq").with_columns(mask.alias("_ro")).group_by("trial_id", "seq").agg(pl.col("_ro").all())
-        .filter(pl.col("_ro")).select("trial_id", pl.col("seq").cast(pl.Int32).alias("action_seq"))
-    )
+    # a step only reads where none of its rows does more (every step has a row): by the batch's
+    # steps (:func:`step_rows`), not a grouping of the rows by their keys of its own
+    step_of, of_step = step_rows(frames)
+    other = step_of.filter(~mask).unique()
+    reading = pl.repeat(True, len(of_step), dtype=pl.Boolean, eager=True).scatter(other, False)
+    return cmds.select("trial_id", pl.col("seq").cast(pl.Int32).alias("action_seq"))[
+        of_step.filter(reading).list.first()]
 
 
 @per_batch

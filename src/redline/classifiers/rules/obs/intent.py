@@ -53,35 +53,42 @@ def turn_texts(frames) -> pl.DataFrame:
 
 
 def turn_texts_of(frames, wanted: pl.DataFrame | None = None) -> pl.DataFrame:
-    """:func:`turn_texts` of the actions in ``wanted`` (trial_id, action_seq; None: every action).
-    Messages are placed between all actions either way; only the texts of the wanted ones are
-    put together."""
+    """:func:`turn_texts` of the actions in ``wanted`` (trial_id, action_seq; None: every action),
+    in step order. A message lies between two actions of its trial (before the first, after
+    the last), and only the texts of the wanted actions' messages are read and put together:
+    the actions and messages are placed by their order alone (each action numbered in step
+    order, a message after action *k* and before *k* + 1), and are not joined by their trial
+    and step, which held a few times the batch's messages for a moment."""
     ev = frames.events
-    acts = ev.filter(pl.col("kind") == "action").select(
-        "trial_id", pl.col("seq").cast(pl.Int64).alias("act_seq")).sort("trial_id", "act_seq")
-    msgs = ev.filter((pl.col("kind") == "message") & (pl.col("role") == "assistant")).select(
-        "trial_id", pl.col("seq").cast(pl.Int64).alias("msg_seq"), pl.col("text").fill_null("")
-    ).sort("trial_id", "msg_seq")
-    if acts.is_empty() or msgs.is_empty():
+    marks = ev.select((pl.col("kind") == "action").fill_null(False).alias("_a"),
+                      ((pl.col("kind") == "message") & (pl.col("role") == "assistant")).fill_null(False).alias("_m"))
+    if not marks["_a"].any() or not marks["_m"].any():
         return pl.DataFrame(schema={"trial_id": pl.Utf8, "action_seq": pl.Int32, "before": pl.Utf8, "after": pl.Utf8})
-    keep = None if wanted is None else wanted.select(
-        "trial_id", pl.col("action_seq").cast(pl.Int64).alias("act_seq")).unique()
-
-    def placed(strategy: str) -> pl.DataFrame:
-        rows = msgs.join_asof(acts, left_on="msg_seq", right_on="act_seq", by="trial_id", strategy=strategy,
-                              check_sortedness=False).filter(pl.col("act_seq").is_not_null())
-        return rows if keep is None else rows.join(keep, on=["trial_id", "act_seq"], how="semi", maintain_order="left")
-
-    before = placed("forward").group_by("trial_id", "act_seq").agg(pl.col("text").str.join("\n").alias("before"))
-    after = placed("backward").group_by("trial_id", "act_seq").agg(pl.col("text").str.join("\n").alias("after"))
-    if keep is not None:
+    order = ev.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), "trial_id", "seq", marks["_a"]).filter(
+        marks["_a"] | marks["_m"])
+    trial, seq = order["trial_id"], order["seq"]
+    if not trial.is_sorted() or ((trial == trial.shift(1)) & (seq <= seq.shift(1))).any():
+        order = order.sort("trial_id", "seq")
+    order = order.with_columns(pl.col("_a").cum_sum().cast(pl.UInt32).alias("_k"))
+    acts = order.filter("_a").select("_k", "trial_id", pl.col("seq").cast(pl.Int64).alias("act_seq"))
+    if wanted is not None:
+        keep = wanted.select("trial_id", pl.col("action_seq").cast(pl.Int64).alias("act_seq")).unique()
         acts = acts.join(keep, on=["trial_id", "act_seq"], how="semi", maintain_order="left")
-    return (
-        acts.join(before, on=["trial_id", "act_seq"], how="left")
-        .join(after, on=["trial_id", "act_seq"], how="left")
-        .select("trial_id", pl.col("act_seq").cast(pl.Int32).alias("action_seq"),
-                pl.col("before").fill_null(""), pl.col("after").fill_null(""))
-    )
+    msgs = order.filter(~pl.col("_a")).select("_r", "trial_id", "_k")
+
+    def texts(number: pl.Expr, name: str) -> pl.DataFrame:
+        """The messages of each wanted action (its number ``_n``) on one side, joined."""
+        rows = msgs.with_columns(number.alias("_n")).filter(pl.col("_n").is_in(acts["_k"].implode()))
+        rows = rows.join(acts.select("_k", pl.col("trial_id").alias("_t")), left_on="_n", right_on="_k",
+                         maintain_order="left").filter(pl.col("trial_id") == pl.col("_t"))
+        text = ev["text"].gather(rows["_r"]).fill_null("")
+        return rows.select("_n", text.alias(name)).group_by("_n", maintain_order=True).agg(pl.col(name).str.join("\n"))
+
+    before, after = texts(pl.col("_k") + 1, "before"), texts(pl.col("_k"), "after")
+    return (acts.join(before, left_on="_k", right_on="_n", how="left", maintain_order="left")
+            .join(after, left_on="_k", right_on="_n", how="left", maintain_order="left")
+            .select("trial_id", pl.col("act_seq").cast(pl.Int32).alias("action_seq"),
+                    pl.col("before").fill_null(""), pl.col("after").fill_null("")))
 
 
 def deliberate() -> pl.Expr:
