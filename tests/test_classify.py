@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import polars as pl
+import pytest
 
 from redline import classify
 from redline.classifiers.registry import get_rule
@@ -140,6 +141,46 @@ def test_a_batch_read_from_the_database_keeps_the_event_columns_rules_read_and_g
     read, built = label_frames(frames, rules), label_frames(whole, rules)
     assert {"PROC-KILL", "SYS-SERVICE", "EVADE-TAMPER", "OBS-PORT"} <= set(read["label_id"])
     assert read.sort(["trial_id", "seq", "label_id"]).equals(built.sort(["trial_id", "seq", "label_id"]))
+
+
+def test_a_batch_read_holds_each_distinct_string_once_and_the_stored_values(con, write_traj):
+    """read_frames copies the rows out of DuckDB's result with each distinct string of a column
+    once (a string repeated on many steps and trials is held once) and a column with no value
+    as a constant: every frame has the values, nulls, types and order of frames built from the
+    stored rows."""
+    import polars as pl
+
+    pytest.importorskip("pyarrow")  # (to see the column's buffers)
+    from redline.classifiers.frames import EVENT_CONTEXT_COLUMNS, build_frames
+    from redline.classifiers.store import read_frames
+
+    repeated = "Traceback (most recent call last): the same long output on every step\n" * 4
+    ingest([write_traj(f"r__r-{i}", [(f"python run_{j}.py --flag", repeated, 1) for j in range(10)]
+                       + [(f"cat notes_{i}.txt", f"a note of its own, number {i}, long enough", 0)])
+            for i in range(8)], con)
+    ids = sorted(r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall())
+    frames = read_frames(con, ids)
+
+    def stored(table: str, order: str) -> pl.DataFrame:
+        return pl.DataFrame(con.sql(f"SELECT * FROM {table} ORDER BY {order}"))
+    whole = build_frames(stored("trials", "trial_id"),
+                         stored("events", "trial_id, seq").with_columns(pl.col("attrs").cast(pl.Utf8)),
+                         stored("commands", "trial_id, seq, idx"))
+    assert frames.events.equals(whole.events.select(EVENT_CONTEXT_COLUMNS), null_equal=True)
+    for name in ("trials", "commands", "actions", "observations", "messages"):
+        read, built = getattr(frames, name), getattr(whole, name)
+        if name == "trials":  # (read in no particular order)
+            read = read.sort("trial_id")
+        assert read.schema == built.schema and read.equals(built, null_equal=True), name
+    assert frames.actions["parse_error"].null_count() == frames.actions.height > 0
+
+    text = frames.observations["text"]
+    same = text.filter(text.str.starts_with("Traceback"))
+    assert same.len() == 80 and same.n_unique() == 1
+    size = len(same[0].encode())
+    data = sum(b.size for b in text.to_arrow(compat_level=pl.CompatLevel.newest()).buffers()[2:] if b is not None)
+    # the events' distinct texts (the steps' too: the frames share them), not 80 copies of the output
+    assert size <= data < 20 * size
 
 
 def test_labels_detached_from_their_frames_are_the_same_labels(con, write_traj):
