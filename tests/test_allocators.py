@@ -25,9 +25,15 @@ def _run(code: str, **env) -> str:
 
 
 def test_nothing_is_applied_where_the_c_library_is_not_glibc(monkeypatch):
+    import ctypes
+
     def not_glibc(name):
         raise ValueError("unrecognized configuration name")
+
+    def no_call(*args):
+        raise AssertionError("the C library was called")
     monkeypatch.setattr(os, "confstr", not_glibc)
+    monkeypatch.setattr(ctypes, "CDLL", no_call)
     assert allocators.glibc_version() is None
     assert allocators.tune_c_malloc() == {}
     monkeypatch.setattr(os, "confstr", lambda name: None)  # (a C library that answers nothing)

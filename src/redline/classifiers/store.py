@@ -365,34 +365,30 @@ def _complete_run(con: duckdb.DuckDBPyConnection, run_id: int, rules: Sequence[R
     merged = [(key, lid) for key, ids in label_models().items() for lid in ids]
     con.register("_label_models", _Stream(pl.DataFrame(merged, schema={"model": pl.Utf8, "label_id": pl.Utf8},
                                                        orient="row")))
+    run, prefixed = {"run": run_id}, {"run": run_id, "prefix": MODEL_PREFIX}
+    deletions = [
+        ("DELETE FROM labels USING (SELECT DISTINCT c.trial_id, m.label_id FROM classify_coverage c "
+         "JOIN _run_map m USING (classifier) WHERE c.run_id = $run) AS s "
+         "WHERE labels.trial_id = s.trial_id AND labels.label_id = s.label_id "
+         "AND labels.run_id IS DISTINCT FROM $run", run),
+        ("DELETE FROM suggestions USING (SELECT trial_id, classifier FROM classify_coverage "
+         "WHERE run_id = $run) AS s WHERE suggestions.trial_id = s.trial_id "
+         "AND $prefix || suggestions.model = s.classifier AND suggestions.run_id IS DISTINCT FROM $run", prefixed),
+        ("DELETE FROM classify_coverage USING (SELECT trial_id, classifier FROM classify_coverage "
+         "WHERE run_id = $run) AS s WHERE classify_coverage.trial_id = s.trial_id "
+         "AND classify_coverage.classifier = s.classifier AND classify_coverage.run_id <> $run", run),
+        # a rule run again without the label model of its ID: that model's part is gone
+        ("DELETE FROM classify_coverage USING (SELECT c.trial_id, m.model FROM classify_coverage c "
+         "JOIN _label_models m ON m.label_id = c.classifier WHERE c.run_id = $run) AS s "
+         "WHERE classify_coverage.trial_id = s.trial_id AND classify_coverage.classifier = s.model "
+         "AND classify_coverage.run_id <> $run", run),
+        ("DELETE FROM classify_coverage WHERE trial_id NOT IN (SELECT trial_id FROM trials)", None),
+    ]
     try:
         with transaction(con):
-            con.execute(
-                "DELETE FROM labels USING (SELECT DISTINCT c.trial_id, m.label_id FROM classify_coverage c "
-                "JOIN _run_map m USING (classifier) WHERE c.run_id = $run) AS s "
-                "WHERE labels.trial_id = s.trial_id AND labels.label_id = s.label_id "
-                "AND labels.run_id IS DISTINCT FROM $run", {"run": run_id})
-            release_memory(con)
-            con.execute(
-                "DELETE FROM suggestions USING (SELECT trial_id, classifier FROM classify_coverage "
-                "WHERE run_id = $run) AS s WHERE suggestions.trial_id = s.trial_id "
-                "AND $prefix || suggestions.model = s.classifier AND suggestions.run_id IS DISTINCT FROM $run",
-                {"run": run_id, "prefix": MODEL_PREFIX})
-            release_memory(con)
-            con.execute(
-                "DELETE FROM classify_coverage USING (SELECT trial_id, classifier FROM classify_coverage "
-                "WHERE run_id = $run) AS s WHERE classify_coverage.trial_id = s.trial_id "
-                "AND classify_coverage.classifier = s.classifier AND classify_coverage.run_id <> $run",
-                {"run": run_id})
-            release_memory(con)
-            # a rule run again without the label model of its ID: that model's part is gone
-            con.execute(
-                "DELETE FROM classify_coverage USING (SELECT c.trial_id, m.model FROM classify_coverage c "
-                "JOIN _label_models m ON m.label_id = c.classifier WHERE c.run_id = $run) AS s "
-                "WHERE classify_coverage.trial_id = s.trial_id AND classify_coverage.classifier = s.model "
-                "AND classify_coverage.run_id <> $run", {"run": run_id})
-            release_memory(con)
-            con.execute("DELETE FROM classify_coverage WHERE trial_id NOT IN (SELECT trial_id FROM trials)")
+            for statement, params in deletions:
+                con.execute(statement, params)
+                release_memory(con)
             count = con.execute("SELECT count(*) FROM labels WHERE run_id = ?", [run_id]).fetchall()[0][0]
             con.execute("UPDATE classify_runs SET status = 'complete', ended_at = current_timestamp, labels = ? "
                         "WHERE run_id = ?", [count, run_id])
