@@ -185,8 +185,9 @@ KILL_TRACE_CHUNK_ROWS = 1024
 #: a batch's labels are inserted this many rows at a time, DuckDB's freed memory handed back
 #: after each: DuckDB's insert holds about three times what it inserts until then (58,767 labels
 #: of 1,000 Inspect trials in one insert: +23 to +33 MB, the classify's peak 8 MB higher; 25,000
-#: at a time: +17 to +20 MB). Each insert costs about 5 ms of its own, so not fewer rows
-CLASSIFY_WRITE_ROWS = 25_000
+#: at a time: +17 to +20 MB; 10,000 at a time: the inserts' peak about 7 MB lower again, 5,000
+#: hardly lower still). Each insert costs about 5 ms of its own, so not fewer rows
+CLASSIFY_WRITE_ROWS = 10_000
 #: DuckDB's memory during a classify run (lower than the connection's cap, never higher): each
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
 #: by earlier batches up to the connection's cap
@@ -219,6 +220,16 @@ CLASSIFY_READ_MEMORY = "64MB"
 #: that imported polars, excepted: :func:`redline.cli.allocator_setting`); from Python, set it
 #: before importing polars
 POLARS_ALLOCATOR = "narenas:1,dirty_decay_ms:25,muzzy_decay_ms:0"
+#: glibc's ``mallopt`` settings (bytes) for the memory that goes through the C library's allocator
+#: (Python's large objects, DuckDB's objects and some of its query results' buffers; not polars'
+#: nor DuckDB's data, which have allocators of their own, jemalloc, in their Linux builds):
+#: blocks from 128 KiB up are mapped apart and handed back when freed, and a heap's free top past
+#: 128 KiB is trimmed. These are glibc's initial values, but it raises both to the largest block
+#: freed so far (up to 32 MiB), keeping later blocks freed in its heaps: about 15 MB of them stayed
+#: resident after a batch's read, through its rules. The ``redline`` command applies them when it
+#: starts (:func:`redline.allocators.tune_c_malloc`; not where the C library is not glibc, nor a
+#: setting the environment made with glibc's ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``)
+C_MALLOC = {"M_MMAP_THRESHOLD": 128 * 1024, "M_TRIM_THRESHOLD": 128 * 1024}
 #: a rule's regex test over a frame of at most this many rows (the distinct commands that run
 #: some programs, the distinct values of a column) is evaluated only on the values no earlier
 #: batch of the run tested (:mod:`redline.classifiers.answers`): polars compiles each regex again
