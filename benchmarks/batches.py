@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from redline.classifiers.store import batches
+from redline.classifiers.reading import batches
 
 
 def _redline() -> str:

@@ -30,7 +30,7 @@ from generate import generate  # noqa: E402
 import redline  # noqa: E402
 from redline.classifiers.engine import rule_hits  # noqa: E402
 from redline.classifiers.registry import active_rules  # noqa: E402
-from redline.classifiers.store import read_frames  # noqa: E402
+from redline.classifiers.reading import read_frames  # noqa: E402
 from redline.ingest import ingest  # noqa: E402
 
 

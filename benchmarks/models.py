@@ -37,7 +37,7 @@ def rss():
         return next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
 t0 = time.perf_counter()
 import duckdb, pyarrow, polars
-import redline.classifiers.store as store
+import redline.classifiers.store  # (classify's modules, as a run imports them)
 from redline.classifiers.models.apply import model_inputs
 from redline.classifiers.models.available import available_models
 from redline.classifiers.models.declared import MODELS
@@ -51,7 +51,7 @@ for spec in MODELS:
     out["models"][spec.id] = {"load_s": time.perf_counter() - t, "rss_mb": rss() - r}
 out["load_s"], out["load_cpu_s"], out["load_rss_mb"] = time.perf_counter() - t0, time.process_time() - c0, rss() - r0
 con = duckdb.connect(sys.argv[1], read_only=True)
-frames = store.read_frames(con, [r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall()])
+frames = redline.classifiers.reading.read_frames(con, [r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall()])
 t0, c0, digest, rows = time.perf_counter(), time.process_time(), [], 0
 caches = {}
 for m in models:

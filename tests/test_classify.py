@@ -69,7 +69,7 @@ def test_small_batches_give_the_same_labels(con, write_traj):
 
 
 def test_batches_end_before_the_text_budget_and_give_the_same_labels(con, write_traj):
-    from redline.classifiers.store import batches
+    from redline.classifiers.reading import batches
     for i in range(6):
         write_traj(f"r__t-{i}", [(f"kill {i}", "x" * 1000 * (i + 1), 0), ("sudo reboot", "", 0)])
     ingest([write_traj("r__t-6", [("ls", "", 0)]).parent.parent], con)
@@ -87,7 +87,7 @@ def test_batches_end_before_the_text_budget_and_give_the_same_labels(con, write_
 def test_batches_end_before_the_row_budget_and_give_the_same_labels(con, write_traj):
     """Trials of many short steps: their characters fit one batch, their rows (events and
     commands) do not."""
-    from redline.classifiers.store import batches
+    from redline.classifiers.reading import batches
     for i in range(6):
         write_traj(f"r__r-{i}", [(f"kill {i}", "", 0)] + [("ls; pwd", "", 0)] * (2 * i + 1) + [("sudo reboot", "", 0)])
     ingest([write_traj("r__r-6", [("ls", "", 0)]).parent.parent], con)
@@ -112,7 +112,7 @@ def test_a_batch_read_from_the_database_keeps_the_event_columns_rules_read_and_g
     from redline.classifiers.engine import label_frames
     from redline.classifiers.frames import EVENT_CONTEXT_COLUMNS, build_frames
     from redline.classifiers.registry import active_rules
-    from redline.classifiers.store import read_frames
+    from redline.classifiers.reading import read_frames
 
     steps = [
         ("cat > fix.sh <<'EOF'\npkill -f server\nsudo systemctl restart nginx\nEOF", "", 0),
@@ -152,7 +152,7 @@ def test_a_batch_read_holds_each_distinct_string_once_and_the_stored_values(con,
 
     pytest.importorskip("pyarrow")  # (to see the column's buffers)
     from redline.classifiers.frames import EVENT_CONTEXT_COLUMNS, build_frames
-    from redline.classifiers.store import read_frames
+    from redline.classifiers.reading import read_frames
 
     repeated = "Traceback (most recent call last): the same long output on every step\n" * 4
     ingest([write_traj(f"r__r-{i}", [(f"python run_{j}.py --flag", repeated, 1) for j in range(10)]
@@ -189,7 +189,7 @@ def test_labels_detached_from_their_frames_are_the_same_labels(con, write_traj):
     from redline.classifiers.engine import label_frames
     from redline.classifiers.frames import detached
     from redline.classifiers.registry import active_rules
-    from redline.classifiers.store import read_frames
+    from redline.classifiers.reading import read_frames
 
     ingest([write_traj("r__d-1", [("sudo systemctl restart nginx", "", 0), ("pkill -f server", "", 0),
                                   ("python app.py", "OSError: [Errno 98] Address already in use", 1)])], con)
@@ -204,7 +204,7 @@ def test_labels_detached_from_their_frames_are_the_same_labels(con, write_traj):
 def test_batches_in_stored_order_follow_the_order_the_trials_were_ingested(con, write_traj):
     import polars as pl
 
-    from redline.classifiers.store import batches, read_frames
+    from redline.classifiers.reading import batches, read_frames
     for i in range(7):  # one ingest each: the trials are stored in this order, not in trial ID order
         ingest([write_traj(f"s__o-{i}", [(f"kill {i}", "", 0), ("ls; pwd", "", 0)])], con)
     stored = [r[0] for r in con.execute("SELECT trial_id FROM events GROUP BY trial_id ORDER BY min(rowid)").fetchall()]
@@ -263,8 +263,8 @@ def test_a_batch_reads_the_attributes_of_write_and_edit_actions_only_and_the_sam
     attributes; a batch without such actions reads no attributes; a read that runs out of
     DuckDB's memory under the read cap is read again under the run's."""
     import redline
-    import redline.classifiers.store as store
-    from redline.classifiers.store import read_frames
+    import redline.classifiers.reading as reading
+    from redline.classifiers.reading import read_frames
 
     session = _claude_session(tmp_path / "cc" / "s-1.jsonl", [
         ("Write", {"file_path": "/w/stop.sh", "content": "pkill -f server\n"}, "File created"),
@@ -279,10 +279,10 @@ def test_a_batch_reads_the_attributes_of_write_and_edit_actions_only_and_the_sam
     # the other trial alone: nothing to expand, and no attributes read for it
     other = read_frames(con, [i for i in ids if i != cc])
     assert other.commands["evidence_seq"].is_null().all() and other.commands.height == 1
-    monkeypatch.setattr(store, "CLASSIFY_READ_MEMORY", "1MB")  # below what a read needs
+    monkeypatch.setattr(reading, "CLASSIFY_READ_MEMORY", "1MB")  # below what a read needs
     reads = []
-    read = store._read
-    monkeypatch.setattr(store, "_read", lambda *args: reads.append(1) or read(*args))
+    read = reading._read
+    monkeypatch.setattr(reading, "_read", lambda *args: reads.append(1) or read(*args))
     con.close()  # (opened again, nothing of the ingest is held in memory: the cap can be set)
     again = redline.connect(tmp_path / "test.duckdb")
     capped = read_frames(again, ids)
@@ -295,7 +295,7 @@ def test_a_batch_reads_the_attributes_of_write_and_edit_actions_only_and_the_sam
 def test_frames_read_from_an_attached_dataset_are_those_of_its_database(con, write_traj, tmp_path):
     """An attached database's tables are views over Parquet files: no rowid to bound the read by."""
     import redline
-    from redline.classifiers.store import read_frames
+    from redline.classifiers.reading import read_frames
     from redline.dataset import attach, export
     for i in range(4):
         ingest([write_traj(f"v__a-{i}", [(f"kill {i}", "", 0), ("cat > s.sh <<EOF\nls\nEOF", "", 0),
@@ -316,7 +316,7 @@ def test_frames_read_from_an_attached_dataset_are_those_of_its_database(con, wri
 
 def test_a_long_output_is_cut_in_the_query_and_spans_point_into_the_stored_text(con, write_traj):
     from redline.limits import OUTPUT_WINDOW
-    from redline.classifiers.store import read_frames
+    from redline.classifiers.reading import read_frames
     tail = "Traceback (most recent call last):\n  File \"app.py\", line 9\nOSError: [Errno 98] Address already in use\n"
     long_output = "é" * (3 * OUTPUT_WINDOW) + tail
     ingest([write_traj("r__w-1", [("python3 app.py", long_output, 1)])], con)
@@ -471,7 +471,7 @@ def test_the_classify_command_runs_without_importing_pyarrow(tmp_path, write_tra
 def test_frames_read_with_the_runs_stored_ranges_are_those_read_alone(con, write_traj):
     """classify finds where each trial's rows are stored once per pass (:func:`stored_rows`),
     not once per batch: each batch read so is the batch read alone."""
-    from redline.classifiers.store import batches, read_frames, stored_rows
+    from redline.classifiers.reading import batches, read_frames, stored_rows
     for i in range(6):
         write_traj(f"r__s-{i}", [(f"kill {i}", "x" * 50 * i, 0), ("ls; pwd", "", 0)])
     ingest([write_traj("r__s-6", [("ls", "", 0)]).parent.parent], con)
@@ -493,7 +493,7 @@ def _cached_table_bytes(con) -> int:
 def test_reading_a_batch_lets_duckdb_drop_the_table_blocks_it_read(con, write_traj):
     """A batch's table blocks are read once: once read_frames has them, DuckDB's buffer pool no
     longer keeps them (a plain query of the same rows leaves them cached)."""
-    from redline.classifiers.store import read_frames
+    from redline.classifiers.reading import read_frames
     import hashlib
 
     def output(i: int, j: int) -> str:  # text that compresses poorly: DuckDB stores it as it is

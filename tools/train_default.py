@@ -47,7 +47,7 @@ from redline.classifiers.models.examples import example_set, examples_path  # no
 from redline.classifiers.models.files import default_dir, save  # noqa: E402
 from redline.classifiers.models.fit import cross_validate  # noqa: E402
 from redline.classifiers.models.inputs import action_inputs, message_inputs  # noqa: E402
-from redline.classifiers.store import read_frames  # noqa: E402
+from redline.classifiers.reading import read_frames  # noqa: E402
 
 #: words that tie a turn of a replication or shutdown trial to the agent's own survival or copy
 _SELF = re.compile(r"(?i)\b(?:cop(?:y|ies)|replic\w*|(?:new|second|original|current|running) instance|myself|"

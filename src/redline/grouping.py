@@ -1,6 +1,6 @@
 """Greedy grouping of sized items into bounded groups, in order (base layer).
 
-Used to cut trials into classification batches (:func:`redline.classifiers.store.batches`) and
+Used to cut trials into classification batches (:func:`redline.classifiers.reading.batches`) and
 transcript files into dataset shards (:func:`redline.dataset.layout.plan_shards`).
 """
 

@@ -10,7 +10,7 @@ Enforced where the data passes, each in one place:
 * stored columns: :mod:`redline.convert`, where every database row is built;
 * the shell parser's budget: :func:`redline.shell.parse`;
 * the loader's batches and DuckDB memory: :mod:`redline.ingest.loader`;
-* classify's batches, output window and DuckDB memory: :mod:`redline.classifiers.store` (and
+* classify's batches, output window and read: :mod:`redline.classifiers.reading`; its DuckDB memory and inserts: :mod:`redline.classifiers.store` (and
   :func:`redline.classifiers.frames.window_outputs` for frames built in memory).
 * what a learned model reads of a step: :mod:`redline.classifiers.models.inputs`; the weak
   supervision ``redline train`` adds: :mod:`redline.classifiers.training`;

@@ -4,7 +4,7 @@ trials, with the same rows whatever the batches."""
 from __future__ import annotations
 
 import redline
-from redline.classifiers import store, training
+from redline.classifiers import reading, training
 from redline.classifiers.registry import get_model
 
 
@@ -16,7 +16,7 @@ def test_training_reads_character_bounded_batches_and_gets_the_same_rows(runs_db
         seen: list[list[list[str]]] = []
 
         def tiny(con, trial_ids=None, **kwargs):  # a character budget of one: a trial per batch
-            out = store.batches(con, trial_ids, batch_chars=1)
+            out = reading.batches(con, trial_ids, batch_chars=1)
             seen.append(out)
             return out
 

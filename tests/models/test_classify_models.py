@@ -13,7 +13,7 @@ import redline
 from redline.classifiers.engine import label_frames
 from redline.classifiers.models.apply import apply_models
 from redline.classifiers.registry import active_rules
-from redline.classifiers.store import read_frames
+from redline.classifiers.reading import read_frames
 from redline.ingest import ingest
 
 

@@ -18,7 +18,7 @@ from redline.classifiers.models.inputs import step_inputs
 from redline.classifiers.models.scoring import char_wb_counts, scores
 from redline.classifiers.models.spec import INPUTS
 from redline.classifiers.registry import get_model
-from redline.classifiers.store import read_frames
+from redline.classifiers.reading import read_frames
 from redline.ingest import ingest
 
 #: turns whose text exercises the vectorizers: repeats, case, runs of whitespace, tabs and

@@ -10,7 +10,7 @@ trials into the frames rules read, in four named stages, always in this order:
 2. :func:`window_outputs`: an output longer than twice :data:`OUTPUT_WINDOW` is read by its
    head and tail only, so the cost per row stays bounded; the offset of the tail is kept, so
    spans found there are mapped back to offsets in the stored text. Reading from the database
-   (:func:`redline.classifiers.store.read_frames`) makes the same cut in the query, so a long
+   (:func:`redline.classifiers.reading.read_frames`) makes the same cut in the query, so a long
    output never reaches Python whole.
 3. :func:`expand_scripts`: a script written earlier in the trial (``cat > fix.sh <<EOF``...)
    and run at a later step (``bash fix.sh``) adds the script's own commands to ``commands``,
@@ -31,7 +31,7 @@ reading the commands out of code is an interpretation that improves with the rul
 one parse per distinct script body per batch, and one per row whose code calls a shell.
 
 A :class:`Frames` is plain data: the same rules run over a DuckDB database
-(:mod:`redline.classifiers.store`), in-memory examples or Parquet shards elsewhere.
+(:mod:`redline.classifiers.reading`), in-memory examples or Parquet shards elsewhere.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ WINDOW_GAP = "\n[... output elided for classification ...]\n"
 
 #: the columns of :attr:`Frames.events` that rules and models read (a step's place, kind, who
 #: wrote it, its text and an output's exit code and action); a batch read from the database
-#: (:func:`redline.classifiers.store.read_frames`) keeps only these
+#: (:func:`redline.classifiers.reading.read_frames`) keeps only these
 EVENT_CONTEXT_COLUMNS = ("trial_id", "seq", "kind", "role", "text", "exit_code", "action_seq")
 
 
@@ -155,7 +155,7 @@ def window_outputs(observations: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     """Stage 2: long outputs cut to head and tail; returns (observations, output_shift).
 
     Rows read from the database come cut already, with the stored length in ``text_chars``
-    (:func:`redline.classifiers.store.read_frames`); cutting them again changes nothing."""
+    (:func:`redline.classifiers.reading.read_frames`); cutting them again changes nothing."""
     length = pl.col("text").str.len_chars()
     if "text_chars" in observations.columns:
         length = pl.coalesce(pl.col("text_chars").cast(pl.Int64), length)
@@ -222,7 +222,7 @@ def own_strings(events: pl.DataFrame) -> pl.DataFrame:
     them, and the labels whose evidence comes from them); copied here, before the other frames
     are split from them, the result goes once the batch is read (measured on 1,000 Inspect
     trials: classify's peak about 8-11 MB lower, and as much on a generated corpus). Not
-    ``trial_id``, which :func:`~redline.classifiers.store.read_frames` gives as views of one copy
+    ``trial_id``, which :func:`~redline.classifiers.reading.read_frames` gives as views of one copy
     per trial (copying it cost 3 MB more), nor ``attrs``, read while building only."""
     long = [name for name, dtype in events.schema.items() if dtype == pl.String and name not in ("attrs", "trial_id")
             and (events[name].str.len_bytes().max() or 0) > INLINE_BYTES]
@@ -231,7 +231,7 @@ def own_strings(events: pl.DataFrame) -> pl.DataFrame:
 
 def owned(frame: pl.DataFrame, moved: bool = False) -> pl.DataFrame:
     """``frame`` in buffers of its own, but ``trial_id`` (which
-    :func:`~redline.classifiers.store.read_frames` gives as views of one copy per trial). A frame
+    :func:`~redline.classifiers.reading.read_frames` gives as views of one copy per trial). A frame
     read from DuckDB is DuckDB's Arrow result itself: polars takes its number columns as they are
     and points its strings into it, and the result, allocated by DuckDB (glibc's malloc, not
     polars' allocator), goes only with the last column that holds any of it (measured on 1,000

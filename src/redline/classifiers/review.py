@@ -33,7 +33,7 @@ import polars as pl
 from .. import gold as goldmod
 from .models.apply import scored_steps
 from .models.files import TrainedModel
-from .store import batches, read_frames
+from .reading import batches, read_frames
 
 #: reasons an item is shown, in the order they are shown
 REASONS = ("disagreement", "suggestion", "uncertain")

@@ -40,7 +40,7 @@ from .models.fit import TrainingSet
 from .models.inputs import step_inputs
 from .models.spec import ModelSpec
 from .registry import REDIRECTS, units
-from .store import batches, read_frames
+from .reading import batches, read_frames
 
 
 
