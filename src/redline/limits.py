@@ -227,7 +227,8 @@ POLARS_ALLOCATOR = "narenas:1,dirty_decay_ms:25,muzzy_decay_ms:0"
 #: 128 KiB is trimmed. These are glibc's initial values, but it raises both to the largest block
 #: freed so far (up to 32 MiB), keeping later blocks freed in its heaps: about 15 MB of them stayed
 #: resident after a batch's read, through its rules. The ``redline`` command applies them when it
-#: starts (:func:`redline.allocators.tune_c_malloc`; not where the C library is not glibc, nor a
+#: classifies, not for an ingest, which allocates large blocks all the time (mapping each apart
+#: cost it about a third more wall time) (:func:`redline.allocators.tune_c_malloc`; not where the C library is not glibc, nor a
 #: setting the environment made with glibc's ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``)
 C_MALLOC = {"M_MMAP_THRESHOLD": 128 * 1024, "M_TRIM_THRESHOLD": 128 * 1024}
 #: a rule's regex test over a frame of at most this many rows (the distinct commands that run

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import os
 
-from ..allocators import tune_c_malloc
 from ..limits import POLARS_ALLOCATOR
 
 #: what importing polars writes to ``_RJEM_MALLOC_CONF`` ahead of any setting it found there (its
@@ -35,7 +34,6 @@ def allocator_setting(inherited: str | None) -> str:
 
 # before anything loads polars: its allocator reads this once, when it starts
 os.environ["_RJEM_MALLOC_CONF"] = allocator_setting(os.environ.get("_RJEM_MALLOC_CONF"))
-tune_c_malloc()
 
 from .app import COMMANDS, main  # noqa: E402
 
