@@ -213,8 +213,8 @@ CLASSIFY_READ_MEMORY = "64MB"
 #: ten seconds). A classify builds a batch's frames, the rules' intermediate frames and the
 #: models' inputs and drops each within a second, so with the defaults the pages of what was
 #: already dropped stayed resident beside the next stage: about 30 MB of a 330 MB peak for
-#: 1,000 Inspect trials, for a few per cent more CPU (handing memory back at once saves about
-#: 5 to 10 MB more but costs a tenth more CPU in page faults). The ``redline`` command sets it
+#: 1,000 Inspect trials, for a few per cent more CPU (handing memory back at once saved about
+#: 10 MB more there for 5% more CPU, but cost a million actions 40% more CPU in page faults). The ``redline`` command sets it
 #: (``_RJEM_MALLOC_CONF``, jemalloc's own setting in polars' build) before polars is loaded,
 #: unless the environment already sets that variable (polars' own defaults, inherited from a parent
 #: that imported polars, excepted: :func:`redline.cli.allocator_setting`); from Python, set it
