@@ -198,10 +198,21 @@ INLINE_BYTES = 12
 
 
 def copied(name: str) -> pl.Expr:
-    """Column ``name``'s strings copied into a buffer of their own. polars' ``str.slice(0)``,
-    casts and ``rechunk`` keep pointing into the buffers the strings came from (so a frame made
-    of a few rows of another keeps all of the other's strings); a concatenation writes new ones."""
-    return pl.concat_str([pl.col(name), pl.lit("")]).alias(name)
+    """Column ``name``'s strings copied into a buffer of their own (:func:`_copy`)."""
+    return _copy(pl.col(name)).alias(name)
+
+
+def _copy(strings: pl.Expr) -> pl.Expr:
+    """``strings`` written anew. polars' ``str.slice(0)``, casts and ``rechunk`` keep pointing into
+    the buffers the strings came from (so a frame made of a few rows of another keeps all of the
+    other's strings); a concatenation writes new ones."""
+    return pl.concat_str([strings, pl.lit("")])
+
+
+def _shares_buffers(column: pl.Series) -> bool:
+    """Whether some string of ``column`` is longer than its view holds (:data:`INLINE_BYTES`), so
+    points into a buffer the column shares with where it came from."""
+    return (column.str.len_bytes().max() or 0) > INLINE_BYTES
 
 
 def detached(labels: pl.DataFrame) -> pl.DataFrame:
@@ -225,7 +236,7 @@ def own_strings(events: pl.DataFrame) -> pl.DataFrame:
     ``trial_id``, which :func:`~redline.classifiers.reading.read_frames` gives as views of one copy
     per trial (copying it cost 3 MB more), nor ``attrs``, read while building only."""
     long = [name for name, dtype in events.schema.items() if dtype == pl.String and name not in ("attrs", "trial_id")
-            and (events[name].str.len_bytes().max() or 0) > INLINE_BYTES]
+            and _shares_buffers(events[name])]
     return events.with_columns(copied(name) for name in long)
 
 
@@ -250,13 +261,13 @@ def owned(frame: pl.DataFrame, moved: bool = False) -> pl.DataFrame:
         if empty(name):
             return pl.lit(None, dtype).alias(name)
         if dtype == pl.List(pl.String):
-            return pl.col(name).list.eval(pl.concat_str([pl.element(), pl.lit("")])).alias(name)
+            return pl.col(name).list.eval(_copy(pl.element())).alias(name)
         return pl.col(name) if moved else pl.col(name).gather(pl.int_range(pl.len())).alias(name)
 
     def own_string(name: str) -> pl.Expr | pl.Series:
         if empty(name):
             return pl.lit(None, pl.String).alias(name)
-        if (frame[name].str.len_bytes().max() or 0) <= INLINE_BYTES:  # in their views: no buffer to share
+        if not _shares_buffers(frame[name]):  # in their views: no buffer to share
             return copied(name)
         return distinct_copy(frame[name])
     strings = [name for name, dtype in frame.schema.items() if dtype == pl.String and name != "trial_id"]
