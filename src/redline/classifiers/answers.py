@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 from ..limits import RULE_ANSWERS_BYTES, RULE_ANSWERS_ROWS
-from .expressions import by_identity, filtered, over_rows
+from .expressions import by_identity, filtered, over_rows, read_columns
 
 #: per test (a digest of its serialised form), each value's answer; about how many bytes they hold; and
 #: the texts and the columns read of the expressions seen, by id
@@ -96,8 +96,9 @@ def _kept(df: pl.DataFrame, holds: list[bool]) -> pl.DataFrame:
 
 
 def _roots(expr: pl.Expr) -> tuple[str, ...]:
-    """The columns ``expr`` reads, sorted, once per expression object."""
-    return by_identity(_ANSWERS.roots, expr, lambda e: tuple(sorted(set(e.meta.root_names()))))
+    """The columns ``expr`` reads (:func:`~redline.classifiers.expressions.read_columns`), once per
+    expression object."""
+    return by_identity(_ANSWERS.roots, expr, read_columns)
 
 
 def _keys(df: pl.DataFrame, roots: tuple[str, ...]) -> list:

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from .answers import known_filter
-from .expressions import filtered, merged_contains
+from .expressions import filtered, merged_contains, read_columns
 from .frames import Frames
 from .rowwise import row_wise
 
@@ -66,7 +66,7 @@ def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame
     once per distinct combination of the columns it reads (:func:`matching_rows`)."""
     if df.is_empty():
         return df
-    roots = tuple(sorted(set(expr.meta.root_names())))
+    roots = read_columns(expr)
     if df.height < 2 or not roots or not row_wise(expr):
         return filtered(df, merged_contains(expr))
     rows = matching_rows(frames, df, [expr], roots)

@@ -26,7 +26,7 @@ from .. import schema
 from ..limits import DISTINCT_CHUNK_ROWS
 from .answers import known_filter
 from .distinct import distinct_rows, filter_rows, forget_groupings, matching_rows
-from .expressions import by_identity, expression_text, filtered, merged_contains, over_rows
+from .expressions import by_identity, expression_text, filtered, merged_contains, over_rows, read_columns
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .reach import helpers_done
 from .rowwise import PLACE_COLUMNS, SCREEN_COLUMNS, implied_test, row_wise, within_step
@@ -144,7 +144,7 @@ def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series)
     if in_steps:
         step_of, of_step = step_rows(frames)
         subset = of_step.gather(step_of.gather(rows).unique()).explode().sort()
-        roots = [set(expr.meta.root_names()) for expr in in_steps]
+        roots = [read_columns(expr) for expr in in_steps]
         read = sorted(set().union(*roots)) if all(roots) else frames.commands.columns
         both = _and([expr.fill_null(False) for expr in in_steps]).alias("m")  # type: ignore[union-attr]
         mask = frames.commands.select(read)[subset].select(both)["m"]
@@ -165,7 +165,7 @@ def match_rows(frames: Frames, df: pl.DataFrame, match: Match) -> pl.DataFrame:
         return filter_rows(frames, df, match.expr)
     found: list[pl.Series] = []
     for _, cs in branches:
-        on_text = [c for c in cs if set(c.meta.root_names()) == {"text"}]
+        on_text = [c for c in cs if read_columns(c) == ("text",)]
         rest = [c for c in cs if not any(c is t for t in on_text)]
         if on_text:
             rows = matching_rows(frames, df, on_text, ("text",))
@@ -174,7 +174,7 @@ def match_rows(frames: Frames, df: pl.DataFrame, match: Match) -> pl.DataFrame:
                 rows = rows.filter(over_rows(df[rows], lambda on: on.select(rest_expr))["_holds"])
         else:
             rest_expr = _and(rest)  # type: ignore[assignment]
-            roots = tuple(sorted(set(rest_expr.meta.root_names())))
+            roots = read_columns(rest_expr)
             rows = (matching_rows(frames, df, [rest_expr], roots) if roots else
                     df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
                               rest_expr.alias("_holds")).filter("_holds")["_row"])
@@ -253,7 +253,7 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     screened: dict[tuple[str, ...], tuple[tuple[tuple[str, pl.Expr], ...], list[pl.Expr]]] = {}
     general: list[pl.Expr] = []
     for part in parts:
-        roots = tuple(sorted(set(part.meta.root_names())))
+        roots = read_columns(part)
         if len(roots) == 1 and roots[0] in SCREEN_COLUMNS:
             single.setdefault(roots[0], []).append(part)
             continue

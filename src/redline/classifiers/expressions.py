@@ -50,6 +50,11 @@ def by_identity(cache: dict, obj: _K, compute: Callable[[_K], Any]) -> Any:
     return answer
 
 
+def read_columns(expr: pl.Expr) -> tuple[str, ...]:
+    """The columns ``expr`` reads, each once, sorted."""
+    return tuple(sorted(set(expr.meta.root_names())))
+
+
 def expression_text(expr: pl.Expr) -> str:
     """A polars expression in a stable, complete text form (its JSON serialisation)."""
     return by_identity(_SEEN.texts, expr, _expression_text)
