@@ -252,6 +252,13 @@ REGEX_RELEASE_PASSES = 3
 #: distinct: a 25 MB peak at once, 4 MB in pieces, for less CPU; where most commands differ, as
 #: much as at once, for about a quarter more of its CPU)
 DISTINCT_CHUNK_ROWS = 8192
+#: a command rule's conjuncts about where a command is (its step's context, a neighbouring
+#: command) are evaluated over every command row of a batch of at most this many (once per
+#: batch, shared by every rule); in a larger batch, those that look within a step only over the
+#: steps of the rows a rule's other tests kept, while they are few: each such evaluation costs
+#: several polars queries, about 2 ms a rule that reaches them in a batch of 10 trials, while
+#: every row of such a batch costs less than one
+PLACE_WHOLE_ROWS = 10_000
 #: a command rule's OR-branches are distributed over an AND up to this many branches; past it
 #: both sides are evaluated whole, so a rule's plan stays small
 MAX_BRANCHES = 64

@@ -67,32 +67,50 @@ def known_filter(df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     """``df.filter(expr)`` for a row-wise ``expr``: on a small frame, evaluated only on the rows
     whose values (of the columns ``expr`` reads) no earlier call answered for this test (over
     none, not run: :func:`~redline.classifiers.expressions.over_rows`)."""
+    holds = _answers(df, expr)
+    if holds is None:  # a large frame, or no complete text to know the test by: evaluate it
+        return filtered(df, expr)
+    if not any(holds):  # (most tests of a batch hold nowhere)
+        return df.clear()
+    if all(holds):
+        return df
+    # (a gather of the rows that hold: a filter by a mask costs a query several times over)
+    return df[[i for i, h in enumerate(holds) if h]]
+
+
+def known_column(df: pl.DataFrame, expr: pl.Expr, column: str) -> pl.Series:
+    """``known_filter(df, expr)[column]``: only that column of the rows kept is taken (the
+    engine's frames of distinct commands carry every column of a command, and it reads one)."""
+    holds = _answers(df, expr)
+    if holds is None:
+        return filtered(df, expr).get_column(column)
+    values = df.get_column(column)
+    if not any(holds):
+        return values.clear()
+    return values if all(holds) else values.filter(pl.Series(holds, dtype=pl.Boolean))
+
+
+def _answers(df: pl.DataFrame, expr: pl.Expr) -> list[bool] | None:
+    """Whether ``expr`` holds on each row of ``df``, evaluated only on the values no earlier call
+    answered (None: not answered this way, a large frame or a test with no text to know it by)."""
     roots = _roots(expr)
     text = _text(expr) if roots and df.height <= RULE_ANSWERS_ROWS else None
-    if text is None:  # a large frame, or no complete text to know the test by: evaluate it
-        return filtered(df, expr)
+    if text is None:
+        return None
     answers = _ANSWERS.by_test.setdefault(text, {})
     keys = _keys(df, roots)
     unknown = [i for i, key in enumerate(keys) if key not in answers]
     if not unknown:  # (most of a later batch's tests: nothing to evaluate, nothing to keep)
-        return _kept(df, [answers[key] for key in keys])
-    found = over_rows(df[unknown], lambda rows: rows.select(expr.alias("_holds")), empty=_NO_VALUES)["_holds"]
+        return [answers[key] for key in keys]
+    # (the rows of values not answered, and only the columns the test reads)
+    found = over_rows(df.select(roots)[unknown], lambda rows: rows.select(expr.alias("_holds")),
+                      empty=_NO_VALUES)["_holds"]
     new = {keys[i]: holds is True for i, holds in zip(unknown, found.to_list())}
     size = sum(_size(key) for key in new)
     if _ANSWERS.size + size <= RULE_ANSWERS_BYTES:
         answers.update(new)
         _ANSWERS.size += size
-    return _kept(df, [answers[key] if key in answers else new[key] for key in keys])
-
-
-def _kept(df: pl.DataFrame, holds: list[bool]) -> pl.DataFrame:
-    """The rows of ``df`` where ``holds`` is true (none or all, as they are: most tests of a
-    batch hold nowhere)."""
-    if not any(holds):
-        return df.clear()
-    if all(holds):
-        return df
-    return df.filter(pl.Series(holds, dtype=pl.Boolean))
+    return [answers[key] if key in answers else new[key] for key in keys]
 
 
 def _roots(expr: pl.Expr) -> tuple[str, ...]:

@@ -20,6 +20,12 @@ from .expressions import filtered, merged_contains, read_columns
 from .frames import Frames
 from .rowwise import row_wise
 
+def exploded(lists: pl.Series) -> pl.Series:
+    """``lists.explode()`` for a column of lists; for none, made without a query (exploding
+    costs one, and most of a small batch's tests hold nowhere)."""
+    return lists.explode() if len(lists) else pl.Series(lists.name, [], dtype=lists.dtype.inner)  # type: ignore[union-attr]
+
+
 #: the memo key (:meth:`~redline.classifiers.frames.Frames.memo`) of a batch's groupings: by (the
 #: frame's id, the columns), the frame and its grouping
 _GROUPINGS = "distinct_rows"
@@ -58,7 +64,7 @@ def matching_rows(frames: Frames, df: pl.DataFrame, conjuncts: list[pl.Expr], ro
         if kept.is_empty():  # (nothing to test: not even the merged regexes are compiled)
             break
         kept = known_filter(kept, merged_contains(conjunct))
-    return kept["_row"].explode()
+    return exploded(kept["_row"])
 
 
 def filter_rows(frames: Frames, df: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:

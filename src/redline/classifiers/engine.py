@@ -23,9 +23,9 @@ from types import SimpleNamespace
 import polars as pl
 
 from .. import schema
-from ..limits import DISTINCT_CHUNK_ROWS
-from .answers import known_filter
-from .distinct import distinct_rows, filter_rows, forget_groupings, matching_rows
+from ..limits import DISTINCT_CHUNK_ROWS, PLACE_WHOLE_ROWS
+from .answers import known_column
+from .distinct import distinct_rows, exploded, filter_rows, forget_groupings, matching_rows
 from .expressions import by_identity, expression_text, filtered, merged_contains, over_rows, read_columns
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .reach import helpers_done
@@ -135,7 +135,8 @@ def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series)
     for expr in conjuncts:
         key = ("place", expression_text(expr))
         known = frames.memoized(key)
-        if known is None and 4 * len(rows) < frames.commands.height and within_step(expr):
+        if (known is None and frames.commands.height > PLACE_WHOLE_ROWS and 4 * len(rows) < frames.commands.height
+                and within_step(expr)):
             in_steps.append(expr)
             continue
         if known is None:
@@ -219,7 +220,7 @@ def _passing(frames: Frames, column: str, test: pl.Expr) -> pl.Series:
     column; once per batch for each test, whichever rules share it."""
     def compute() -> pl.Series:
         values = distinct_rows(frames, distinct_commands(frames), (column,))
-        return known_filter(values, test)["_row"].explode().sort()
+        return exploded(known_column(values, test, "_row")).sort()
     return frames.memo(("passing", column, expression_text(test)), compute)
 
 
@@ -230,6 +231,8 @@ def _screened_commands(frames: Frames, screens: tuple[tuple[str, pl.Expr], ...])
         passing = sorted((_passing(frames, column, test) for column, test in screens), key=len)
         rows = passing[0]
         for other in passing[1:]:
+            if rows.is_empty():
+                break
             rows = rows.filter(rows.is_in(other.implode()))
         return _indexed_commands(frames)[rows]
     return frames.memo(("screened", tuple((c, expression_text(t)) for c, t in screens)), compute)
@@ -269,13 +272,13 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     for tests, group in screened.values():
         candidates = _screened_commands(frames, tests)
         if not candidates.is_empty():  # (merging the group's regexes compiles them: not for no rows)
-            found.append(known_filter(candidates, _any(group))["_i"])
+            found.append(known_column(candidates, _any(group), "_i"))
     if general:
-        found.append(known_filter(_indexed_commands(frames), _any(general))["_i"])
+        found.append(known_column(_indexed_commands(frames), _any(general), "_i"))
     found = [f for f in found if len(f)]
     if not found:  # (most groups of a small batch)
-        return commands["_rows"].head(0).explode()
-    return commands["_rows"].gather(pl.concat(found).unique()).explode()
+        return exploded(commands["_rows"].head(0))
+    return commands["_rows"].gather(pl.concat(found).unique(maintain_order=True)).explode()
 
 
 def command_rows(frames: Frames, match: Match, columns: list[str] | None = None) -> pl.DataFrame:
@@ -296,8 +299,8 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
         # check the columns it reads)
         found_all = over_rows(commands, lambda rows: rows.filter(match.expr))
         return found_all if columns is None else found_all.select(columns)
-    if columns is not None:
-        commands = commands.select(columns)
+    if columns is not None:  # (the same few columns for every command rule: projected once per batch)
+        commands = frames.memo(("command_columns", tuple(columns)), lambda: frames.commands.select(columns))
     found: list[pl.Series] = []
     for screen, place, parts in plan.groups:
         if screen is None:
@@ -309,18 +312,18 @@ def command_rows(frames: Frames, match: Match, columns: list[str] | None = None)
                 continue
             candidates = pl.concat(present, rechunk=False) if len(present) > 1 else present[0]
         if any(p is None for p in parts):  # a branch with no row-wise conjunct: all candidates
-            rows = candidates["_rows"].explode()
+            rows = exploded(candidates["_rows"])
         elif screen is None:
             rows = _unscreened_rows(frames, parts)  # type: ignore[arg-type]
         else:
-            rows = known_filter(candidates, _any(parts))["_rows"].explode()
+            rows = exploded(known_column(candidates, _any(parts), "_rows"))
         if place and len(rows):
             rows = rows.filter(_place_mask(frames, place, rows))
         found.append(rows)
     found = [r for r in found if len(r)]
     if not found:
         return commands.clear()
-    return commands[pl.concat(found).unique().sort()]
+    return commands[pl.concat(found).unique(maintain_order=True).sort()]
 
 
 def command_hits(frames: Frames, match: Match) -> pl.DataFrame:
@@ -370,29 +373,34 @@ def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -
     for pattern in patterns:
         if rows.is_empty():
             break
-        matches = pl.col("_text").str.contains(pattern).fill_null(False)
-        hit = rows.filter(matches)
-        if hit.height:
-            # the two passes that locate the match, each run once (a column each, read twice
-            # below); group 0 of the pattern itself is the whole match, and reuses its compiled form
-            hit = hit.with_columns(pl.col("_text").str.find(pattern).alias("_start")).with_columns(
-                pl.col("_text").str.extract(pattern, 0).alias("evidence"))
-            # str.find gives byte offsets; convert to character offsets through the prefix length
-            char_start = (pl.col("_text").cast(pl.Binary).bin.slice(0, pl.col("_start")).cast(pl.Utf8, strict=False)
-                          .str.len_chars())
-            found.append(hit.select("_i", "evidence", char_start.cast(pl.Int32).alias("span_start"),
-                                    (char_start + pl.col("evidence").str.len_chars()).cast(pl.Int32).alias("span_end")))
-            rows = rows.filter(~matches)
+        # (the test evaluated once: its mask picks the rows it matches and the rows left)
+        matches = rows.select(pl.col("_text").str.contains(pattern).fill_null(False)).to_series()
+        if not matches.any():
+            continue
+        everywhere = bool(matches.all())
+        hit = rows if everywhere else rows.filter(matches)
+        # the two passes that locate the match, each run once (a column each, read twice
+        # below); group 0 of the pattern itself is the whole match, and reuses its compiled form
+        hit = hit.with_columns(pl.col("_text").str.find(pattern).alias("_start"),
+                               pl.col("_text").str.extract(pattern, 0).alias("evidence"))
+        # str.find gives byte offsets; convert to character offsets through the prefix length
+        char_start = (pl.col("_text").cast(pl.Binary).bin.slice(0, pl.col("_start")).cast(pl.Utf8, strict=False)
+                      .str.len_chars())
+        found.append(hit.select("_i", "evidence", char_start.cast(pl.Int32).alias("span_start"),
+                                (char_start + pl.col("evidence").str.len_chars()).cast(pl.Int32).alias("span_end")))
+        rows = rows.clear() if everywhere else rows.filter(~matches)
     if rows.height:
         # where no pattern matches, the span starts at the text's length (a slice to a null
         # offset reads the whole text) and has no end, as labels have always had it
         found.append(rows.select("_i", pl.lit(None, pl.Utf8).alias("evidence"), pl.col("_text").cast(pl.Binary)
                                  .bin.slice(0, pl.lit(None, pl.Int64)).cast(pl.Utf8, strict=False).str.len_chars()
                                  .cast(pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end")))
-    index = pl.DataFrame({"_i": pl.int_range(0, df.height, dtype=pl.UInt32, eager=True)})
-    located = pl.concat(found) if found else pl.DataFrame(
-        schema={"_i": pl.UInt32, "evidence": pl.Utf8, "span_start": pl.Int32, "span_end": pl.Int32})
-    return index.join(located, on="_i", how="left", maintain_order="left").drop("_i")
+    if not found:  # (no rows)
+        return pl.DataFrame(schema={"evidence": pl.Utf8, "span_start": pl.Int32, "span_end": pl.Int32})
+    # every row is in one part, each part in row order: one part is every row in order, and
+    # several are put back in order by the rows' positions
+    located = found[0] if len(found) == 1 else pl.concat(found).sort("_i")
+    return located.drop("_i")
 
 
 def _with_evidence(df: pl.DataFrame, patterns: tuple[str, ...]) -> pl.DataFrame:
