@@ -127,9 +127,10 @@ def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series)
     """For the command rows ``rows``: the AND of conjuncts that read where rows are (or other
     rows). The conjuncts that look only within a step (:func:`within_step`; such as "not in a
     scaffold's edit body", a window over every step) are evaluated over the steps of ``rows``
-    only, while they are a small part of the batch, together (the steps found once, one pass
-    over them); the others over every row, once per batch however many rules and branches share
-    them."""
+    only, while they are a small part of a large batch (past :data:`~redline.limits.PLACE_WHOLE_ROWS`
+    rows), together (the steps found once, one pass over them); the others over every row, once
+    per batch however many rules and branches share them (in a small batch that costs less than
+    the queries that find the steps)."""
     masks: list[pl.Series] = []
     in_steps: list[pl.Expr] = []
     for expr in conjuncts:
