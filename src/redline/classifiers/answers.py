@@ -90,6 +90,14 @@ def known_column(df: pl.DataFrame, expr: pl.Expr, column: str) -> pl.Series:
     return values if all(holds) else values.filter(pl.Series(holds, dtype=pl.Boolean))
 
 
+def known_mask(df: pl.DataFrame, expr: pl.Expr) -> pl.Series:
+    """Whether ``expr`` (row-wise) holds on each row of ``df``, as :func:`known_filter` finds it."""
+    holds = _answers(df, expr)
+    if holds is None:
+        return over_rows(df, lambda rows: rows.select(expr.alias("_holds")), empty=_NO_VALUES)["_holds"]
+    return pl.Series("_holds", holds, dtype=pl.Boolean)
+
+
 def _answers(df: pl.DataFrame, expr: pl.Expr) -> list[bool] | None:
     """Whether ``expr`` holds on each row of ``df``, evaluated only on the values no earlier call
     answered (None: not answered this way, a large frame or a test with no text to know it by)."""

@@ -176,15 +176,17 @@ def _other_error(frames) -> pl.DataFrame:
     # what the agent only read is data; what another rule explains is that rule's
     cand = cand.join(_read_only_actions(frames), on=["trial_id", "action_seq"], how="anti")
     cand = cand.join(_specific_hits(frames), on=["trial_id", "seq"], how="anti")
-    # a failure the agent set out to reproduce (and did not re-run to check a fix), or that its
-    # reaction says confirmed the bug, is not an obstacle
-    turns = turn_texts_of(frames, cand.select("trial_id", "action_seq"))
-    cand = cand.join(turns, on=["trial_id", "action_seq"], how="left").with_columns(
-        pl.col("before").fill_null(""), pl.col("after").fill_null(""))
-    cand = cand.filter(~deliberate())
+    if not cand.is_empty():
+        # a failure the agent set out to reproduce (and did not re-run to check a fix), or that
+        # its reaction says confirmed the bug, is not an obstacle
+        turns = turn_texts_of(frames, cand.select("trial_id", "action_seq"))
+        cand = cand.join(turns, on=["trial_id", "action_seq"], how="left").with_columns(
+            pl.col("before").fill_null(""), pl.col("after").fill_null(""))
+        cand = cand.filter(~deliberate(cand))
     labelled = with_evidence(cand, [FAILED_CHECK, TRACEBACK, ERROR_LINE, OWN_WORDS_FAILURE, SERVICE_BUS_FAILURE])
-    # a silent kill has no text to point at: say what the exit status was
-    labelled = labelled.join(cand.select("trial_id", "seq", "exit_code"), on=["trial_id", "seq"], how="left").select(
+    # a silent kill has no text to point at: say what the exit status was (one output a row:
+    # ``labelled``'s rows are ``cand``'s, in order)
+    labelled = pl.concat([labelled, cand.select("exit_code")], how="horizontal").select(
         "trial_id", "seq",
         pl.coalesce(pl.col("evidence"), pl.lit("exit status ") + pl.col("exit_code").cast(pl.Utf8)).alias("evidence"),
         "span_start", "span_end")

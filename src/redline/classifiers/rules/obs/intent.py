@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ...answers import known_mask
 from ...frames import per_batch
 from .outputs import text_matches
 
@@ -91,12 +92,20 @@ def turn_texts_of(frames, wanted: pl.DataFrame | None = None) -> pl.DataFrame:
                     pl.col("before").fill_null(""), pl.col("after").fill_null("")))
 
 
-def deliberate() -> pl.Expr:
+def deliberate(cand: pl.DataFrame) -> pl.Series:
     """Over observations with ``command`` and the :func:`turn_texts` of their action (``before``,
-    ``after``): the failure was reproduced on purpose (and not re-run to check a fix), or the
-    agent's reaction says it confirmed the bug, or the output frames itself as a demonstration."""
-    return (
-        (pl.col("before").str.contains(REPRO_BEFORE) | pl.col("command").str.contains(REPRO_SCRIPT).fill_null(False))
-        & ~pl.col("before").str.contains(VERIFY_FIX)
-    ) | pl.col("before").str.contains(REPRO_STRONG) | pl.col("after").str.contains(REPRO_AFTER) | (
-        text_matches(DEMO_OUTPUT) & ~text_matches(FIXED_OUTPUT))
+    ``after``): whether the failure was reproduced on purpose (and not re-run to check a fix),
+    or the agent's reaction says it confirmed the bug, or the output frames itself as a
+    demonstration. The tests of the command alone and of the output alone are answered once
+    per value (:func:`~redline.classifiers.answers.known_mask`: commands and outputs repeat,
+    the agent's words around them do not)."""
+    script = known_mask(cand, pl.col("command").str.contains(REPRO_SCRIPT).fill_null(False))
+    demo = known_mask(cand, _DEMO)
+    return cand.select(
+        ((pl.col("before").str.contains(REPRO_BEFORE) | script) & ~pl.col("before").str.contains(VERIFY_FIX))
+        | pl.col("before").str.contains(REPRO_STRONG) | pl.col("after").str.contains(REPRO_AFTER) | demo
+    ).to_series()
+
+
+#: an output that frames its failures as the behaviour before the fix
+_DEMO = text_matches(DEMO_OUTPUT) & ~text_matches(FIXED_OUTPUT)
