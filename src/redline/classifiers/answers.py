@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from types import SimpleNamespace
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -98,6 +99,24 @@ def known_mask(df: pl.DataFrame, expr: pl.Expr) -> pl.Series:
     return pl.Series("_holds", holds, dtype=pl.Boolean)
 
 
+def known_values(test: str, values: list, compute: Callable[[list], list]) -> list:
+    """``compute(values)`` (one result per value, a function of the value alone) for a small
+    list of values: computed only for the distinct values no earlier call answered for ``test``
+    (a name for what ``compute`` does), each result kept within the answers' bound."""
+    if len(values) > RULE_ANSWERS_ROWS:
+        return compute(values)
+    answers = _ANSWERS.by_test.setdefault(test, {})
+    unknown = list(dict.fromkeys(v for v in values if v not in answers))
+    if not unknown:
+        return [answers[v] for v in values]
+    new = dict(zip(unknown, compute(unknown)))
+    size = sum(_size(v) + _size(result) for v, result in new.items())
+    if _ANSWERS.size + size <= RULE_ANSWERS_BYTES:
+        answers.update(new)
+        _ANSWERS.size += size
+    return [answers[v] if v in answers else new[v] for v in values]
+
+
 def _answers(df: pl.DataFrame, expr: pl.Expr) -> list[bool] | None:
     """Whether ``expr`` holds on each row of ``df``, evaluated only on the values no earlier call
     answered (None: not answered this way, a large frame or a test with no text to know it by)."""
@@ -131,8 +150,8 @@ def _keys(df: pl.DataFrame, roots: tuple[str, ...]) -> list:
     """Each row's values of ``roots``, as :func:`known_filter` keeps answers by them: a tuple of
     the row's values, each in a hashable form (:func:`_key`), read column by column (a column of
     strings or numbers as it comes, without a walk over its values)."""
-    columns = [values if df.schema[name] in _FLAT else [_key(v) for v in values]
-               for name in roots for values in [df.get_column(name).to_list()]]
+    columns = [values if column.dtype in _FLAT else [_key(v) for v in values]
+               for name in roots for column in [df.get_column(name)] for values in [column.to_list()]]
     return [(v,) for v in columns[0]] if len(columns) == 1 else list(zip(*columns))
 
 

@@ -23,8 +23,8 @@ from types import SimpleNamespace
 import polars as pl
 
 from .. import schema
-from ..limits import DISTINCT_CHUNK_ROWS, PLACE_WHOLE_ROWS
-from .answers import known_column
+from ..limits import DISTINCT_CHUNK_ROWS, PLACE_WHOLE_ROWS, RULE_ANSWERS_ROWS
+from .answers import known_column, known_values
 from .distinct import distinct_rows, exploded, filter_rows, forget_groupings, matching_rows
 from .expressions import by_identity, expression_text, filtered, merged_contains, over_rows, read_columns
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
@@ -369,8 +369,25 @@ def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -
     does, no evidence and no end, and the start at the text's length.
 
     Finding where a regex matches costs many times more than finding whether it does, so each
-    pattern is located only in the rows where it is the first to match."""
+    pattern is located only in the rows where it is the first to match. A row's evidence is a
+    function of its text alone: in a small frame, only texts no earlier batch located for
+    these patterns are (:func:`~redline.classifiers.answers.known_values`: outputs repeat, and
+    locating them compiles the patterns)."""
     patterns = list(patterns)
+    if 0 < df.height <= RULE_ANSWERS_ROWS:
+        def locate(texts: list) -> list:
+            found = _first_match(pl.DataFrame({"_text": texts}, schema={"_text": pl.Utf8}), patterns, "_text")
+            return list(zip(*(found.get_column(c).to_list() for c in found.columns)))
+        rows = known_values("first_match:" + "\0".join(patterns), df.get_column(text).to_list(), locate)
+        return pl.DataFrame(rows, schema=_LOCATED, orient="row")
+    return _first_match(df, patterns, text)
+
+
+#: what :func:`first_match` gives per row
+_LOCATED = {"evidence": pl.Utf8, "span_start": pl.Int32, "span_end": pl.Int32}
+
+
+def _first_match(df: pl.DataFrame, patterns: list[str], text: str) -> pl.DataFrame:
     rows = df.select(pl.col(text).alias("_text")).with_row_index("_i")
     found: list[pl.DataFrame] = []
     for pattern in patterns:
@@ -399,7 +416,7 @@ def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -
                                  .bin.slice(0, pl.lit(None, pl.Int64)).cast(pl.Utf8, strict=False).str.len_chars()
                                  .cast(pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end")))
     if not found:  # (no rows)
-        return pl.DataFrame(schema={"evidence": pl.Utf8, "span_start": pl.Int32, "span_end": pl.Int32})
+        return pl.DataFrame(schema=_LOCATED)
     # every row is in one part, each part in row order: one part is every row in order, and
     # several are put back in order by the rows' positions
     located = found[0] if len(found) == 1 else pl.concat(found).sort("_i")
