@@ -102,14 +102,38 @@ def distinct_commands(frames: Frames) -> pl.DataFrame:
     return frames.memo("distinct_commands", compute)
 
 
-def commands_by_program(frames: Frames) -> dict[str | None, pl.DataFrame]:
+def commands_by_program(frames: Frames) -> _ByProgram:
     """:func:`distinct_commands` by program, so a branch that names programs reads only theirs.
     (A branch that names none reads :func:`distinct_commands` whole, in one piece: scripts run by
-    path make thousands of programs, and a frame of thousands of pieces is slow to read.)"""
-    def compute() -> dict[str | None, pl.DataFrame]:
-        parts = distinct_commands(frames).partition_by("program", as_dict=True, maintain_order=True)
-        return {key[0]: part for key, part in parts.items()}
+    path make thousands of programs, and a frame of thousands of pieces is slow to read.) A
+    program's piece is taken when a rule first asks for it: most programs a rule names are not
+    in a small batch, and cutting every piece cost a query each."""
+    def compute() -> _ByProgram:
+        commands = distinct_commands(frames)
+        rows: dict[str | None, list[int]] = {}
+        for i, program in enumerate(commands.get_column("program").to_list()):
+            rows.setdefault(program, []).append(i)
+        return _ByProgram(commands, rows)
     return frames.memo("commands_by_program", compute)
+
+
+class _ByProgram:
+    """The rows of a frame of distinct commands by program (each program's in order), each
+    piece cut once, when first asked for."""
+
+    def __init__(self, commands: pl.DataFrame, rows: dict[str | None, list[int]]) -> None:
+        self._commands, self._rows, self._pieces = commands, rows, {}
+
+    def __contains__(self, program: str | None) -> bool:
+        return program in self._rows
+
+    def __getitem__(self, program: str | None) -> pl.DataFrame:
+        piece = self._pieces.get(program)
+        if piece is None:
+            rows = self._rows[program]
+            piece = self._pieces[program] = (self._commands if len(rows) == self._commands.height
+                                             else self._commands[rows])
+        return piece
 
 
 def step_rows(frames: Frames) -> tuple[pl.Series, pl.Series]:
