@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from ...answers import known_column
+from ...distinct import exploded
 from ...engine import distinct_commands, match_rows, rule_hits, step_rows
 from ...frames import per_batch
 from ...rule import Match, Rule, failed, output
@@ -123,21 +125,26 @@ READ_ONLY_PROGRAMS = [
 READ_ONLY_GIT = ["log", "show", "diff", "status", "grep", "blame", "ls-files"]
 
 
+_FIRST_WORD = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(
+    0, null_on_oob=True)
+#: a command that only reads or lists
+_READS = (
+    pl.col("program").is_in(READ_ONLY_PROGRAMS)
+    & ~((pl.col("program") == "sed") & pl.col("argv").list.eval(pl.element().str.starts_with("-i")).list.any())
+    & ~pl.col("redirects").list.eval(pl.element().str.contains(r"^\d*>")).list.any().fill_null(False)
+    | (pl.col("program") == "git") & _FIRST_WORD.is_in(READ_ONLY_GIT).fill_null(False)
+).fill_null(False)
+
+
 @per_batch
 def _read_only_actions(frames) -> pl.DataFrame:
     """Actions whose every parsed command only reads or lists (cat, grep, sed -n, open...)."""
     cmds = frames.commands
     if cmds.is_empty():
         return pl.DataFrame(schema={"trial_id": pl.Utf8, "action_seq": pl.Int32})
-    first_word = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(0, null_on_oob=True)
-    reads = (
-        pl.col("program").is_in(READ_ONLY_PROGRAMS)
-        & ~((pl.col("program") == "sed") & pl.col("argv").list.eval(pl.element().str.starts_with("-i")).list.any())
-        & ~pl.col("redirects").list.eval(pl.element().str.contains(r"^\d*>")).list.any().fill_null(False)
-        | (pl.col("program") == "git") & first_word.is_in(READ_ONLY_GIT).fill_null(False)
-    ).fill_null(False)
-    # (whether a command only reads is a matter of its content: found once per distinct command)
-    read_only = distinct_commands(frames).filter(reads)["_rows"].explode()
+    # (whether a command only reads is a matter of its content: found once per distinct command,
+    # and answered once per command for the run: :func:`~redline.classifiers.answers.known_column`)
+    read_only = exploded(known_column(distinct_commands(frames), _READS, "_rows"))
     mask = pl.repeat(False, cmds.height, dtype=pl.Boolean, eager=True).scatter(read_only, True)
     # a step only reads where none of its rows does more (every step has a row): by the batch's
     # steps (:func:`step_rows`), not a grouping of the rows by their keys of its own
