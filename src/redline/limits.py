@@ -170,10 +170,10 @@ CLASSIFY_BATCH_CHARS = 32_000_000
 #: its rows as well as its text (every frame the rules build holds each row's keys and columns:
 #: about half a kilobyte a row, short texts and all, for Inspect logs of bash calls), so trials
 #: of many short steps are cut here where their characters would not be; a single trial over it
-#: is a batch of its own. Each batch also costs a fixed pass (the rules' some 800 small polars
+#: is a batch of its own. Each batch also costs a fixed pass (the rules' some 400 small polars
 #: queries, their regexes compiled again where no earlier batch answered a test's values,
-#: :data:`RULE_ANSWERS_ROWS`, and the batch's read: about 0.2 CPU s a batch on Inspect logs whose
-#: commands repeat, the rules' part about 0.1 s), so smaller batches trade time for memory
+#: :data:`RULE_ANSWERS_ROWS`, and the batch's read: about 0.13 CPU s a batch on Inspect logs
+#: whose commands repeat, the rules' part about 0.07 s), so smaller batches trade time for memory
 CLASSIFY_BATCH_ROWS = 250_000
 #: PROC-KILL's tracing converts a batch's launch commands, actions and outputs to Python this many
 #: rows at a time (a run of whole trials, or one trial over it), each run dropped before the next:
