@@ -220,7 +220,7 @@ def test_cross_row_expressions_are_not_row_wise():
 
 
 def test_first_match_gives_what_coalescing_every_patterns_match_gives():
-    from redline.classifiers.engine import first_match
+    from redline.classifiers.evidence import first_match
     texts = ["", None, "no match here", "héllo Errno 98 wörld", "x: Address already in use\nErrno 98",
              "ünïcode ok then FAILED tests/a.py::b", "Errno 9", "ok ok"]
     patterns = [r"Address already in use", r"Errno \d+", r"(?m)^FAILED \S+", r"ok|then", r"(?i)ÜNÏ\w+"]

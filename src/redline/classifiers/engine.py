@@ -23,9 +23,10 @@ from types import SimpleNamespace
 import polars as pl
 
 from .. import schema
-from ..limits import DISTINCT_CHUNK_ROWS, PLACE_WHOLE_ROWS, RULE_ANSWERS_ROWS
-from .answers import known_column, known_values
+from ..limits import DISTINCT_CHUNK_ROWS, PLACE_WHOLE_ROWS
+from .answers import known_column
 from .distinct import distinct_rows, exploded, filter_rows, forget_groupings, matching_rows
+from .evidence import first_match
 from .expressions import by_identity, expression_text, filtered, merged_contains, over_rows, read_columns
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .reach import helpers_done
@@ -385,66 +386,6 @@ _NO_LABELS = pl.DataFrame(schema=LABEL_COLUMNS)
 
 def _empty_labels() -> pl.DataFrame:
     return _NO_LABELS.clear()
-
-
-def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -> pl.DataFrame:
-    """For each row of ``df`` (same order): the match of the first pattern that matches ``text``
-    (``evidence``, whole) and its character span (``span_start``, ``span_end``); where none
-    does, no evidence and no end, and the start at the text's length.
-
-    Finding where a regex matches costs many times more than finding whether it does, so each
-    pattern is located only in the rows where it is the first to match. A row's evidence is a
-    function of its text alone: in a small frame, only texts no earlier batch located for
-    these patterns are (:func:`~redline.classifiers.answers.known_values`: outputs repeat, and
-    locating them compiles the patterns)."""
-    patterns = list(patterns)
-    if 0 < df.height <= RULE_ANSWERS_ROWS:
-        def locate(texts: list) -> list:
-            found = _first_match(pl.DataFrame({"_text": texts}, schema={"_text": pl.Utf8}), patterns, "_text")
-            return list(zip(*(found.get_column(c).to_list() for c in found.columns)))
-        rows = known_values("first_match:" + "\0".join(patterns), df.get_column(text).to_list(), locate)
-        return pl.DataFrame(rows, schema=_LOCATED, orient="row")
-    return _first_match(df, patterns, text)
-
-
-#: what :func:`first_match` gives per row
-_LOCATED = {"evidence": pl.Utf8, "span_start": pl.Int32, "span_end": pl.Int32}
-
-
-def _first_match(df: pl.DataFrame, patterns: list[str], text: str) -> pl.DataFrame:
-    rows = df.select(pl.col(text).alias("_text")).with_row_index("_i")
-    found: list[pl.DataFrame] = []
-    for pattern in patterns:
-        if rows.is_empty():
-            break
-        # (the test evaluated once: its mask picks the rows it matches and the rows left)
-        matches = rows.select(pl.col("_text").str.contains(pattern).fill_null(False)).to_series()
-        if not matches.any():
-            continue
-        everywhere = bool(matches.all())
-        hit = rows if everywhere else rows.filter(matches)
-        # the two passes that locate the match, each run once (a column each, read twice
-        # below); group 0 of the pattern itself is the whole match, and reuses its compiled form
-        hit = hit.with_columns(pl.col("_text").str.find(pattern).alias("_start"),
-                               pl.col("_text").str.extract(pattern, 0).alias("evidence"))
-        # str.find gives byte offsets; convert to character offsets through the prefix length
-        char_start = (pl.col("_text").cast(pl.Binary).bin.slice(0, pl.col("_start")).cast(pl.Utf8, strict=False)
-                      .str.len_chars())
-        found.append(hit.select("_i", "evidence", char_start.cast(pl.Int32).alias("span_start"),
-                                (char_start + pl.col("evidence").str.len_chars()).cast(pl.Int32).alias("span_end")))
-        rows = rows.clear() if everywhere else rows.filter(~matches)
-    if rows.height:
-        # where no pattern matches, the span starts at the text's length (a slice to a null
-        # offset reads the whole text) and has no end, as labels have always had it
-        found.append(rows.select("_i", pl.lit(None, pl.Utf8).alias("evidence"), pl.col("_text").cast(pl.Binary)
-                                 .bin.slice(0, pl.lit(None, pl.Int64)).cast(pl.Utf8, strict=False).str.len_chars()
-                                 .cast(pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end")))
-    if not found:  # (no rows)
-        return pl.DataFrame(schema=_LOCATED)
-    # every row is in one part, each part in row order: one part is every row in order, and
-    # several are put back in order by the rows' positions
-    located = found[0] if len(found) == 1 else pl.concat(found).sort("_i")
-    return located.drop("_i")
 
 
 def _with_evidence(df: pl.DataFrame, patterns: tuple[str, ...]) -> pl.DataFrame:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...engine import first_match, match_rows
+from ...engine import match_rows
+from ...evidence import first_match
 from ...frames import per_batch
 from ...rule import Match
 from .fallbacks import reports_of
