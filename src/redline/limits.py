@@ -186,8 +186,7 @@ KILL_TRACE_CHUNK_ROWS = 1024
 #: after each: DuckDB's insert holds about three times what it inserts until then (58,767 labels
 #: of 1,000 Inspect trials in one insert: +23 to +33 MB, the classify's peak 8 MB higher; 25,000
 #: at a time: +17 to +20 MB; 10,000 at a time: the inserts' peak about 7 MB lower again, 5,000
-#: hardly lower still). Each insert costs about 5 ms of its own, so not fewer rows; a batch's
-#: inserts are committed together (a commit each cost DuckDB's log a write and a sync)
+#: hardly lower still). Each insert costs about 5 ms of its own, so not fewer rows
 CLASSIFY_WRITE_ROWS = 10_000
 #: DuckDB's memory during a classify run (lower than the connection's cap, never higher): each
 #: batch's rows only pass through it, and its buffer pool would otherwise keep table blocks read
