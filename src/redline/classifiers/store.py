@@ -17,7 +17,8 @@ database alone (see :func:`~redline.classifiers.versions.labels_current`).
    trials, :data:`~redline.limits.CLASSIFY_BATCH_CHARS` characters of text and
    :data:`~redline.limits.CLASSIFY_BATCH_ROWS` rows (memory stays bounded by the batch), each batch's
    labels written :data:`~redline.limits.CLASSIFY_WRITE_ROWS` rows a statement, carrying the run's
-   ID; once a pass's batches are done, one statement writes its ``classify_coverage``: a row per trial and classifier it ran;
+   ID; once a pass's batches are done, one statement writes its ``classify_coverage``: a row per
+   trial and classifier it ran;
 3. **complete**, in one transaction: what the run supersedes is deleted (on each trial it
    covered, the labels of the IDs it ran there, the suggestions of the models it ran there and
    the earlier coverage of those classifiers, written by any other run) and the run is marked
