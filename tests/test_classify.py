@@ -143,12 +143,15 @@ def test_a_batch_read_from_the_database_keeps_the_event_columns_rules_read_and_g
     assert read.sort(["trial_id", "seq", "label_id"]).equals(built.sort(["trial_id", "seq", "label_id"]))
 
 
-def test_a_batch_read_holds_each_distinct_string_once_and_the_stored_values(con, write_traj):
+def test_a_batch_read_holds_each_distinct_string_once_and_the_stored_values(con, write_traj, monkeypatch):
     """read_frames copies the rows out of DuckDB's result with each distinct string of a column
-    once (a string repeated on many steps and trials is held once) and a column with no value
+    of many bytes once (a string repeated on many steps and trials is held once; a column of
+    fewer bytes than DISTINCT_COPY_BYTES is copied row by row) and a column with no value
     as a constant: every frame has the values, nulls, types and order of frames built from the
     stored rows."""
     import polars as pl
+
+    from redline.classifiers import frames as frames_module
 
     pytest.importorskip("pyarrow")  # (to see the column's buffers)
     from redline.classifiers.frames import EVENT_CONTEXT_COLUMNS, build_frames
@@ -174,6 +177,10 @@ def test_a_batch_read_holds_each_distinct_string_once_and_the_stored_values(con,
         assert read.schema == built.schema and read.equals(built, null_equal=True), name
     assert frames.actions["parse_error"].null_count() == frames.actions.height > 0
 
+    # these outputs are fewer bytes than the limit: read as if they were more
+    monkeypatch.setattr(frames_module, "DISTINCT_COPY_BYTES", 1)
+    frames = read_frames(con, ids)
+    assert frames.observations.equals(whole.observations, null_equal=True)
     text = frames.observations["text"]
     same = text.filter(text.str.starts_with("Traceback"))
     assert same.len() == 80 and same.n_unique() == 1

@@ -103,9 +103,11 @@ def release_memory(con: duckdb.DuckDBPyConnection, evict_to: str | None = None) 
     in-memory database is left as it is: its tables are nothing but such blocks."""
     import duckdb
 
-    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    if evict_to is not None and con.execute(
-            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]:
+    limit, in_file = con.execute(
+        "SELECT current_setting('memory_limit'), coalesce((SELECT path FROM duckdb_databases() "
+        "WHERE database_name = current_database()), '') <> ''" if evict_to is not None else
+        "SELECT current_setting('memory_limit'), false").fetchall()[0]
+    if in_file:
         try:
             con.execute(f"SET memory_limit = '{evict_to}'")
         except duckdb.Error:

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from .. import schema
-from ..limits import OUTPUT_WINDOW
+from ..limits import DISTINCT_COPY_BYTES, OUTPUT_WINDOW
 from .embedded import embedded_commands
 from .scripts import script_commands
 
@@ -250,6 +250,9 @@ def owned(frame: pl.DataFrame, moved: bool = False) -> pl.DataFrame:
     insert). Strings longer than their views hold are copied each distinct string once
     (:func:`distinct_copy`), the others into views of their own, lists of strings element by
     element, the other columns unless ``moved`` (the rows were put in order, which copied them);
+    a column of fewer than :data:`~redline.limits.DISTINCT_COPY_BYTES` bytes of strings is copied
+    row by row (the search for the distinct strings, three polars operations, cost more than the
+    copy: a third of a 10-trial batch's copying);
     a column with no value becomes a constant of its type, which takes no memory (a string
     column of nulls costs 16 bytes a row)."""
     def empty(name: str) -> bool:
@@ -267,7 +270,10 @@ def owned(frame: pl.DataFrame, moved: bool = False) -> pl.DataFrame:
     def own_string(name: str) -> pl.Expr | pl.Series:
         if empty(name):
             return pl.lit(None, pl.String).alias(name)
-        if not _shares_buffers(frame[name]):  # in their views: no buffer to share
+        lengths = frame[name].str.len_bytes()
+        if (lengths.max() or 0) <= INLINE_BYTES:  # in their views: no buffer to share
+            return copied(name)
+        if (lengths.sum() or 0) < DISTINCT_COPY_BYTES:  # too few bytes for the search to pay
             return copied(name)
         return distinct_copy(frame[name])
     strings = [name for name, dtype in frame.schema.items() if dtype == pl.String and name != "trial_id"]
