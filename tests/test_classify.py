@@ -351,6 +351,32 @@ def test_classify_caps_duckdb_memory_while_it_runs_and_restores_it(con, write_tr
     assert memory_bytes(seen[-1]) <= 100e6
 
 
+def test_classify_sets_the_live_objects_aside_from_collections_while_it_runs_and_leaves_them_as_they_were(
+        con, write_traj):
+    """Python's collector leaves the objects alive when a classify starts out of its collections
+    while the run lasts, and collects them as before once it ends (a notebook's objects are not
+    kept for good); a freeze made by the caller is the caller's and stays."""
+    import gc
+
+    ingest([write_traj("r__g-1", [("ls", "", 0)])], con)
+    gc.unfreeze()
+    seen = []
+    try:
+        classify(con, on_batch=lambda n: seen.append(gc.get_freeze_count()))
+        assert seen and seen[0] > 0
+        assert gc.get_freeze_count() == 0
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        classify(con, full=True)
+        assert gc.get_freeze_count() == frozen
+        with pytest.raises(ValueError):  # a run that fails leaves nothing frozen either
+            gc.unfreeze()
+            classify(con, full=True, on_batch=lambda n: (_ for _ in ()).throw(ValueError("stop")))
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+
+
 def test_every_label_points_at_a_stored_step_and_has_evidence(con, write_traj):
     ingest([write_traj("r__c-1", [("ps aux | grep vllm", "root 1 vllm", 0), ("nohup vllm serve m &", "", 0)])], con)
     classify(con)
