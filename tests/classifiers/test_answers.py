@@ -55,6 +55,30 @@ def test_known_filter_keeps_the_rows_filter_keeps_and_runs_only_on_new_values():
     assert calls == ["ls"]
 
 
+def test_answers_past_the_bound_are_given_but_not_kept(monkeypatch):
+    """Once the answers held reach RULE_ANSWERS_BYTES, new ones are still right for the call that
+    found them, and found again by the next (none is kept)."""
+    from redline.classifiers import answers
+
+    test = _counting()
+    monkeypatch.setattr(answers, "RULE_ANSWERS_BYTES", 0)
+    frame = pl.DataFrame({"program": ["pkill", "ls", "pkill"], "argv": [["-f", "bound"], ["-a"], ["-f", "bound"]],
+                          "_row": [0, 1, 2]})
+    for _ in range(2):
+        CALLS.clear()
+        assert known_filter(frame, test)["_row"].to_list() == [0, 2]
+        assert sorted(CALLS) == ["ls", "pkill", "pkill"]  # (every row no earlier call answered)
+    computed: list = []
+
+    def lengths(values: list) -> list:
+        computed.extend(values)
+        return [len(v) for v in values]
+
+    for _ in range(2):
+        assert answers.known_values("test-of-the-bound", ["ab", "abc", "ab"], lengths) == [2, 3, 2]
+    assert computed == ["ab", "abc", "ab", "abc"]
+
+
 def test_known_filter_filters_a_large_frame_whole_and_an_empty_one_not_at_all():
     test = _counting()
     calls = CALLS

@@ -19,8 +19,9 @@ held in an object the version fingerprints do not read (:mod:`redline.classifier
 from __future__ import annotations
 
 import hashlib
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
-from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -29,8 +30,8 @@ from ..limits import RULE_ANSWERS_BYTES, RULE_ANSWERS_ROWS
 from .expressions import by_identity, filtered, over_rows, read_columns
 
 #: per test (a digest of its serialised form), each value's answer; about how many bytes they hold; and
-#: the texts and the columns read of the expressions seen, by id
-_ANSWERS = SimpleNamespace(by_test={}, size=0, texts={}, roots={})
+#: the texts of the expressions seen, by id
+_ANSWERS = SimpleNamespace(by_test={}, size=0, texts={})
 #: a test's answers over no values (every value answered before: the test is not run)
 _NO_VALUES = pl.DataFrame(schema={"_holds": pl.Boolean})
 
@@ -110,17 +111,14 @@ def known_values(test: str, values: list, compute: Callable[[list], list]) -> li
     if not unknown:
         return [answers[v] for v in values]
     new = dict(zip(unknown, compute(unknown)))
-    size = sum(_size(v) + _size(result) for v, result in new.items())
-    if _ANSWERS.size + size <= RULE_ANSWERS_BYTES:
-        answers.update(new)
-        _ANSWERS.size += size
-    return [answers[v] if v in answers else new[v] for v in values]
+    known = _kept(answers, new, sum(_size(v) + _size(result) for v, result in new.items()))
+    return [known[v] for v in values]
 
 
 def _answers(df: pl.DataFrame, expr: pl.Expr) -> list[bool] | None:
     """Whether ``expr`` holds on each row of ``df``, evaluated only on the values no earlier call
     answered (None: not answered this way, a large frame or a test with no text to know it by)."""
-    roots = _roots(expr)
+    roots = read_columns(expr)
     text = _text(expr) if roots and df.height <= RULE_ANSWERS_ROWS else None
     if text is None:
         return None
@@ -133,17 +131,19 @@ def _answers(df: pl.DataFrame, expr: pl.Expr) -> list[bool] | None:
     found = over_rows(df.select(roots)[unknown], lambda rows: rows.select(expr.alias("_holds")),
                       empty=_NO_VALUES)["_holds"]
     new = {keys[i]: holds is True for i, holds in zip(unknown, found.to_list())}
-    size = sum(_size(key) for key in new)
-    if _ANSWERS.size + size <= RULE_ANSWERS_BYTES:
-        answers.update(new)
-        _ANSWERS.size += size
-    return [answers[key] if key in answers else new[key] for key in keys]
+    known = _kept(answers, new, sum(_size(key) for key in new))
+    return [known[key] for key in keys]
 
 
-def _roots(expr: pl.Expr) -> tuple[str, ...]:
-    """The columns ``expr`` reads (:func:`~redline.classifiers.expressions.read_columns`), once per
-    expression object."""
-    return by_identity(_ANSWERS.roots, expr, read_columns)
+def _kept(answers: dict, new: dict, size: int) -> Mapping:
+    """A test's ``new`` answers (about ``size`` bytes) kept with its earlier ``answers`` while
+    every test's answers stay within :data:`~redline.limits.RULE_ANSWERS_BYTES`; what answers
+    the values asked for either way."""
+    if _ANSWERS.size + size > RULE_ANSWERS_BYTES:
+        return ChainMap(new, answers)
+    answers.update(new)
+    _ANSWERS.size += size
+    return answers
 
 
 def _keys(df: pl.DataFrame, roots: tuple[str, ...]) -> list:
