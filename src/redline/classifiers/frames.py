@@ -271,9 +271,8 @@ def owned(frame: pl.DataFrame, moved: bool = False) -> pl.DataFrame:
         if empty(name):
             return pl.lit(None, pl.String).alias(name)
         lengths = frame[name].str.len_bytes()
-        if (lengths.max() or 0) <= INLINE_BYTES:  # in their views: no buffer to share
-            return copied(name)
-        if (lengths.sum() or 0) < DISTINCT_COPY_BYTES:  # too few bytes for the search to pay
+        # in their views (no buffer to share), or too few bytes for the search to pay
+        if (lengths.max() or 0) <= INLINE_BYTES or (lengths.sum() or 0) < DISTINCT_COPY_BYTES:
             return copied(name)
         return distinct_copy(frame[name])
     strings = [name for name, dtype in frame.schema.items() if dtype == pl.String and name != "trial_id"]
