@@ -26,7 +26,8 @@ def _every_written_path() -> pl.Expr:
             .when(pl.col("program").is_in(["sed", "perl"]) & pl.col("argv").list.eval(
                 pl.element().str.contains(r"^-[a-zA-Z]*i")).list.any()).then(ops.list.slice(1))
             .otherwise(pl.lit([], pl.List(pl.Utf8))))
-    paths = pl.concat_list([dest, redirect_targets()])
+    none = pl.lit([], pl.List(pl.Utf8))  # a null list (no redirections) writes nothing
+    paths = pl.concat_list([dest.fill_null(none), redirect_targets().fill_null(none)])
     return paths.list.eval(pl.element().str.contains(PATTERN)).list.any().fill_null(False)
 
 

@@ -9,6 +9,7 @@ located (:func:`~redline.classifiers.answers.known_values`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 import polars as pl
 
@@ -54,23 +55,39 @@ def _first_match(df: pl.DataFrame, patterns: list[str], text: str) -> pl.DataFra
         hit = rows if everywhere else rows.filter(matches)
         # the two passes that locate the match, each run once (a column each, read twice
         # below); group 0 of the pattern itself is the whole match, and reuses its compiled form
-        hit = hit.with_columns(pl.col("_text").str.find(pattern).alias("_start"),
+        hit = hit.with_columns(char_find(pl.col("_text"), pattern).alias("_start"),
                                pl.col("_text").str.extract(pattern, 0).alias("evidence"))
-        # str.find gives byte offsets; convert to character offsets through the prefix length
-        char_start = (pl.col("_text").cast(pl.Binary).bin.slice(0, pl.col("_start")).cast(pl.Utf8, strict=False)
-                      .str.len_chars())
-        found.append(hit.select("_i", "evidence", char_start.cast(pl.Int32).alias("span_start"),
-                                (char_start + pl.col("evidence").str.len_chars()).cast(pl.Int32).alias("span_end")))
+        found.append(hit.select("_i", "evidence", pl.col("_start").cast(pl.Int32).alias("span_start"),
+                                (pl.col("_start") + pl.col("evidence").str.len_chars()).cast(pl.Int32)
+                                .alias("span_end")))
         rows = rows.clear() if everywhere else rows.filter(~matches)
     if rows.height:
-        # where no pattern matches, the span starts at the text's length (a slice to a null
-        # offset reads the whole text) and has no end, as labels have always had it
-        found.append(rows.select("_i", pl.lit(None, pl.Utf8).alias("evidence"), pl.col("_text").cast(pl.Binary)
-                                 .bin.slice(0, pl.lit(None, pl.Int64)).cast(pl.Utf8, strict=False).str.len_chars()
-                                 .cast(pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end")))
+        # where no pattern matches, the span starts at the text's length and has no end, as
+        # labels have always had it
+        found.append(rows.select("_i", pl.lit(None, pl.Utf8).alias("evidence"),
+                                 pl.col("_text").str.len_chars().cast(pl.Int32).alias("span_start"),
+                                 pl.lit(None, pl.Int32).alias("span_end")))
     if not found:  # (no rows)
         return pl.DataFrame(schema=_LOCATED)
     # every row is in one part, each part in row order: one part is every row in order, and
     # several are put back in order by the rows' positions
     located = found[0] if len(found) == 1 else pl.concat(found).sort("_i")
     return located.drop("_i")
+
+
+def char_find(text: pl.Expr, pattern: str | pl.Expr) -> pl.Expr:
+    """The character offset in ``text`` of ``pattern``'s first match (a regex); null where it
+    has none.
+
+    ``str.find`` gives a byte offset before polars 2.2 and a character offset from 2.2 on; the
+    byte offset is turned into characters through the length of the text before it."""
+    start = text.str.find(pattern)
+    if not _find_gives_bytes():
+        return start
+    return text.cast(pl.Binary).bin.slice(0, start).cast(pl.Utf8, strict=False).str.len_chars()
+
+
+@cache
+def _find_gives_bytes() -> bool:
+    """Whether this polars' ``str.find`` counts bytes (a two-byte letter before the match)."""
+    return pl.Series(["\u00e9."]).str.find(".", literal=True).item() == 2

@@ -118,6 +118,15 @@ def _values(items) -> list:
     return sorted(set(items))
 
 
+def concat_lists(*lists: pl.Expr) -> pl.Expr:
+    """The lists of string one after the other, row by row; a null list adds nothing (a command
+    with no redirections, code with no URLs).
+
+    Every part is filled before it is joined: besides the meaning, this keeps polars 2.2's
+    ``concat_list`` from failing on the output of ``list.eval`` over a column of nulls only."""
+    return pl.concat_list([part.fill_null(pl.lit([], pl.List(pl.Utf8))) for part in lists])
+
+
 # ----------------------------------------------------------------- command-unit helpers
 
 

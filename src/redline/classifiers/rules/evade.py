@@ -16,7 +16,7 @@ import polars as pl
 from ..engine import command_hits
 from ..expressions import over_rows
 from ..frames import Frames, per_batch
-from ..rule import Match, Rule, arg, arg_re, code_re, program
+from ..rule import Match, Rule, arg, arg_re, code_re, concat_lists, program
 from .code import NON_SHELL_TOOLS
 from .fs import PY_DELETE, PY_WRITE, redirect_targets
 from .seen import seen_matching
@@ -112,7 +112,7 @@ def _destructive_targets() -> pl.Expr:
             ["create", "str_replace", "insert"])).then(ops.list.slice(1, 1))
         .otherwise(pl.lit([], pl.List(pl.Utf8)))
     )
-    return pl.concat_list([targets, redirect_targets()]).list.eval(
+    return concat_lists(targets, redirect_targets()).list.eval(
         pl.element().str.strip_chars("'\"").str.replace(r"/+$", "").str.replace(r"^.*/", ""))
 
 

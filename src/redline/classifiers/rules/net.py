@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..rule import Match, Rule, arg, arg_re, program, redirect_re, subcommand, tool
+from ..rule import Match, Rule, arg, arg_re, concat_lists, program, redirect_re, subcommand, tool
 from .code import LOCAL_HOST_RE, LOOPBACK_RE
 
 # ---------------------------------------------------------------- URL arguments
@@ -125,7 +125,7 @@ def code_fetches() -> Match:
     code = pl.col("code")
     hostports = code.str.extract_all(_HOSTPORT_IN_CODE).list.eval(
         pl.element().str.replace(r"^[^'\"]*['\"]", "x://").str.replace(r"['\"]?\s*[:,]\s*['\"]?", ":"))
-    urls = pl.concat_list([code.str.extract_all(_URL_IN_CODE), hostports])
+    urls = concat_lists(code.str.extract_all(_URL_IN_CODE), hostports)
     remote_url = _any_remote(urls)
     no_url = urls.list.len() == 0
     hub = (code.str.contains(HUB_FETCH) | code.str.contains(_HUB_DATASET) & ~code.str.contains(_LOCAL_DATASET)) & ~(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..rule import Match, Rule, arg, arg_re, code_re, command_text_re, heredoc_re, program, subcommand
+from ..rule import (Match, Rule, arg, arg_re, code_re, command_text_re, concat_lists, heredoc_re, program,
+                    subcommand)
 from .fs import redirect_targets
 
 #: files and folders whose content the system runs on a schedule or at boot
@@ -32,7 +33,7 @@ def _written_paths() -> pl.Expr:
             .when(pl.col("program").is_in(["sed", "perl"]) & pl.col("argv").list.eval(
                 pl.element().str.contains(r"^-[a-zA-Z]*i")).list.any()).then(ops.list.slice(1))
             .otherwise(pl.lit([], pl.List(pl.Utf8))))
-    return pl.concat_list([dest, redirect_targets()])
+    return concat_lists(dest, redirect_targets())
 
 
 def writes_to(pattern: str) -> Match:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ...evidence import char_find
 from ...frames import Frames, per_batch
 
 KINDS = ("cmd", "module", "file", "perm", "network", "timeout", "other")
@@ -140,8 +141,7 @@ def fallback_reports(frames: "Frames") -> pl.DataFrame:
         pl.col("text").str.contains(pl.col("_re")).fill_null(False))
     if hit.is_empty():
         return empty
-    start = pl.col("text").str.find(pl.col("_re"))
-    char_start = pl.col("text").cast(pl.Binary).bin.slice(0, start).cast(pl.Utf8, strict=False).str.len_chars()
+    char_start = char_find(pl.col("text"), pl.col("_re"))
     return hit.select(
         "trial_id", "seq", "kind", pl.col("_msg").str.slice(0, 500).alias("evidence"),
         char_start.cast(pl.Int32).alias("span_start"),
