@@ -1,0 +1,89 @@
+"""What the project declares it depends on, and what the README's commands install.
+
+``constraints.txt`` pins the versions the tests last passed with, and the README's set-up
+commands install with it, so a fresh checkout installs what was tested (a release of a
+dependency made after the last run cannot change what CI runs). These tests keep the pins and
+``pyproject.toml`` in step: every direct dependency pinned, each pin inside its declared range,
+nothing else pinned; and every runtime dependency is imported by the package, every third-party
+import of the package declared.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from importlib.metadata import distributions, packages_distributions
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+RUNTIME = [Requirement(r) for r in PROJECT["dependencies"]]
+EXTRAS = [Requirement(r) for reqs in PROJECT["optional-dependencies"].values() for r in reqs]
+
+
+def _pins() -> dict[str, Version]:
+    pins: dict[str, Version] = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not an exact pin"
+            assert canonicalize_name(name) not in pins, f"constraints.txt pins {name} twice"
+            pins[canonicalize_name(name)] = Version(version)
+    return pins
+
+
+def test_every_direct_dependency_is_pinned_within_its_range_and_nothing_else_is():
+    pins = _pins()
+    declared = {canonicalize_name(r.name): r for r in RUNTIME + EXTRAS}
+    assert set(pins) == set(declared)
+    for name, requirement in declared.items():
+        assert requirement.specifier.contains(pins[name], prereleases=True), (name, str(pins[name]))
+
+
+def test_the_readme_commands_install_with_the_pins():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.search(r"```sh\n(.*?)```", readme, re.S).group(1).strip().splitlines()
+    assert len(commands) == 2
+    for command in commands:
+        installs = re.findall(r"pip install ([^&]+)", command)
+        assert installs and all("-c constraints.txt" in i for i in installs), command
+
+
+def _imported_top_names() -> set[str]:
+    names: set[str] = set()
+    for path in (ROOT / "src" / "redline").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"redline", "__future__"}
+
+
+def _distributions_of(names: set[str]) -> set[str]:
+    """The installed distributions that provide these top-level modules: by their packages, and
+    for a module that is a single file (an extension such as ``_duckdb``), by the files each
+    distribution installed; a module no distribution provides stands for itself."""
+    by_package = packages_distributions()
+    found = {name: set(by_package.get(name, ())) for name in names}
+    single = {name for name, dists in found.items() if not dists}
+    for dist in distributions() if single else ():
+        for file in dist.files or ():
+            if len(file.parts) == 1 and file.parts[0].split(".")[0] in single:
+                found[file.parts[0].split(".")[0]].add(dist.metadata["Name"])
+    return {canonicalize_name(d) for name, dists in found.items() for d in dists or {name}}
+
+
+def test_every_runtime_dependency_is_imported_and_every_import_is_declared():
+    imported = _distributions_of(_imported_top_names())
+    runtime = {canonicalize_name(r.name) for r in RUNTIME}
+    optional = {canonicalize_name(r.name) for r in EXTRAS}
+    assert runtime <= imported, f"declared but never imported: {sorted(runtime - imported)}"
+    assert imported <= runtime | optional, f"imported but not declared: {sorted(imported - runtime - optional)}"
