@@ -338,6 +338,21 @@ def test_a_long_output_is_cut_in_the_query_and_spans_point_into_the_stored_text(
     assert start > 3 * OUTPUT_WINDOW and stored[start:end] == evidence
 
 
+def test_spans_count_characters_after_letters_of_several_bytes(con, write_traj):
+    # an obstacle found by a pattern (a port in use) and one a fallback reports (its own message),
+    # each after letters of two and four bytes: every span selects its evidence in the stored text
+    ingest([write_traj("r__u-1", [("python3 serve.py", "démarrage… 🚀\nOSError: [Errno 98] Address already in use\n", 1),
+                                  ("which ffmpeg || echo 'ffmpeg not installed'", "vérifié 🚀\nffmpeg not installed\n", 0)])],
+           con)
+    classify(con)
+    rows = con.execute(
+        "SELECT l.label_id, l.span_start, l.span_end, l.evidence, e.text FROM labels l JOIN events e "
+        "ON e.trial_id = l.trial_id AND e.seq = l.seq WHERE e.kind = 'observation' AND l.evidence IS NOT NULL").fetchall()
+    assert {evidence for _, _, _, evidence, _ in rows} >= {"Errno 98", "ffmpeg not installed"}, rows
+    for label_id, start, end, evidence, text in rows:
+        assert text[start:end] == evidence, (label_id, start, end, evidence)
+
+
 def test_classify_caps_duckdb_memory_while_it_runs_and_restores_it(con, write_traj):
     ingest([write_traj("r__m-1", [("ls", "", 0)])], con)
     before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
