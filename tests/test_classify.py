@@ -353,6 +353,20 @@ def test_spans_count_characters_after_letters_of_several_bytes(con, write_traj):
         assert text[start:end] == evidence, (label_id, start, end, evidence)
 
 
+def test_evidence_is_cut_at_the_limit_and_is_the_head_of_what_matched(con, write_traj):
+    from redline.limits import EVIDENCE_CHARS
+    long_path = "/tmp/" + "a" * (3 * EVIDENCE_CHARS)
+    message = "model weights " + "really " * EVIDENCE_CHARS + "not found"
+    ingest([write_traj("r__e-1", [(f"rm -rf {long_path}", "", 0),
+                                  (f"ls /models || echo '{message}'", message + "\n", 0)])], con)
+    classify(con)
+    evidence = dict(con.execute("SELECT label_id, evidence FROM labels WHERE label_id IN ('FS-DELETE', 'OBS-FILE-MISSING')")
+                    .fetchall())
+    assert evidence["FS-DELETE"] == f"rm -rf {long_path}"[:EVIDENCE_CHARS]
+    assert evidence["OBS-FILE-MISSING"] == message[:EVIDENCE_CHARS]
+    assert all(len(e) <= EVIDENCE_CHARS for (e,) in con.execute("SELECT evidence FROM labels").fetchall() if e)
+
+
 def test_classify_caps_duckdb_memory_while_it_runs_and_restores_it(con, write_traj):
     ingest([write_traj("r__m-1", [("ls", "", 0)])], con)
     before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]

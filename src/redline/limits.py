@@ -156,6 +156,10 @@ PARALLEL_AHEAD = 3
 
 # --------------------------------------------------------------------------- classifying
 
+#: characters of evidence a label keeps (its span locates the whole match in the stored text)
+EVIDENCE_CHARS = 500
+#: ...and a learned model's label or suggestion: the head of the step's text
+MODEL_EVIDENCE_CHARS = 200
 #: characters of a long output's head and tail that rules read; an output longer than twice
 #: this (plus the marker between the two) is cut in the query that reads it, so it never
 #: reaches the classifiers whole

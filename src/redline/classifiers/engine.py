@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import polars as pl
 
 from .. import schema
-from ..limits import DISTINCT_CHUNK_ROWS, PLACE_WHOLE_ROWS
+from ..limits import DISTINCT_CHUNK_ROWS, EVIDENCE_CHARS, PLACE_WHOLE_ROWS
 from .answers import known_column
 from .distinct import distinct_rows, exploded, filter_rows, forget_groupings, matching_rows
 from .evidence import first_match
@@ -36,8 +36,6 @@ from .rule import Match, Rule
 #: the columns of a frame of labels: the labels table's, less what the writer adds
 LABEL_COLUMNS = schema.LABELS.polars_schema(without=("run_id",))
 
-#: characters of evidence kept per label (the span offsets locate the full match)
-EVIDENCE_CHARS = 500
 #: the score of a rule's label (a rule either finds the behaviour or does not); learned
 #: classifiers and custom rules may give their own in a ``score`` column
 RULE_SCORE = 1.0

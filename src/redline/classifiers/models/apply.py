@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ... import schema
-from ..engine import EVIDENCE_CHARS, LABEL_COLUMNS
+from ...limits import EVIDENCE_CHARS, MODEL_EVIDENCE_CHARS
+from ..engine import LABEL_COLUMNS
 from ..frames import Frames
 from .files import TrainedModel
 from .inputs import step_inputs
@@ -37,8 +38,6 @@ from .spec import INPUTS
 if TYPE_CHECKING:  # NumPy (and the scoring that needs it) is imported when a model first scores:
     import numpy as np  # a classify run's first batch is then labelled by its rules without it
 
-#: characters of a step's text kept as a model label's or suggestion's evidence
-MODEL_EVIDENCE_CHARS = 200
 SUGGESTION_COLUMNS = schema.SUGGESTIONS.polars_schema(without=("run_id",))
 
 

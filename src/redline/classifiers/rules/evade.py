@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ...limits import EVIDENCE_CHARS
 from ..engine import command_hits
 from ..expressions import over_rows
 from ..frames import Frames, per_batch
@@ -227,7 +228,7 @@ def tamper_hits(frames: "Frames") -> pl.DataFrame:
         return pl.DataFrame(schema=out_schema)
     hits = pl.concat([p.with_columns(pl.col("evidence_seq").cast(pl.Int32)) for p in parts], how="diagonal_relaxed")
     return hits.sort("trial_id", "seq", "_order").group_by("trial_id", "seq", maintain_order=True).first().select(
-        "trial_id", "seq", pl.col("text").str.slice(0, 500).alias("evidence"), "span_start", "span_end",
+        "trial_id", "seq", pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"), "span_start", "span_end",
         "evidence_seq")
 
 

@@ -6,6 +6,7 @@ import json
 
 import polars as pl
 
+from ...limits import EVIDENCE_CHARS
 from ..engine import command_rows, unparsed_actions
 from ..expressions import filtered
 from ..rule import (
@@ -62,13 +63,14 @@ def _proc_kill(frames) -> pl.DataFrame:
     if not hits.is_empty():
         traced = kill_details(frames, hits)
         rows.append(traced.sort("idx").group_by(["trial_id", "seq"], maintain_order=True).first().select(
-            "trial_id", "seq", pl.col("text").str.slice(0, 500).alias("evidence"),
+            "trial_id", "seq", pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
             pl.col("span_start").cast(pl.Int32), pl.col("span_end").cast(pl.Int32),
             pl.col("evidence_seq").cast(pl.Int32), "detail"))
     unparsed = filtered(unparsed_actions(frames), pl.col("text").str.contains(KILL_FALLBACK).fill_null(False))
     if not unparsed.is_empty():
         rows.append(unparsed.select(
-            "trial_id", "seq", pl.col("text").str.extract(f"({KILL_FALLBACK})", 1).str.slice(0, 500).alias("evidence"),
+            "trial_id", "seq",
+            pl.col("text").str.extract(f"({KILL_FALLBACK})", 1).str.slice(0, EVIDENCE_CHARS).alias("evidence"),
             pl.lit(None, pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end"),
             pl.lit(None, pl.Int32).alias("evidence_seq"),
             pl.lit(json.dumps({"target": "unknown", "basis": "the command line did not parse"})).alias("detail")))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ...limits import EVIDENCE_CHARS
 from ..expressions import over_rows
 from ..frames import Frames, per_batch
 from ..rule import Rule
@@ -135,7 +136,7 @@ def _copies(frames: "Frames") -> pl.DataFrame:
     # does not depend on which other trials share the batch
     return hits.sort("trial_id", "seq", "_rank", "idx", "name_seq", descending=[False, False, False, False, True],
                      nulls_last=True).group_by("trial_id", "seq", maintain_order=True).first().select(
-        "trial_id", "seq", pl.col("text").str.slice(0, 500).alias("evidence"), "span_start", "span_end",
+        "trial_id", "seq", pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"), "span_start", "span_end",
         pl.when(pl.col("name_seq") >= 0).then(pl.col("name_seq")).cast(pl.Int32).alias("evidence_seq"),
         _basename(pl.col("_dest_path")).alias("_dest"))
 
@@ -197,7 +198,7 @@ def launch_hits(frames: "Frames") -> pl.DataFrame:
     # evidence does not depend on which other trials share the batch
     return launched.sort("trial_id", "seq", "idx", "name_seq", descending=[False, False, False, True],
                          nulls_last=True).group_by("trial_id", "seq", maintain_order=True).first().select(
-        "trial_id", "seq", pl.col("text").str.slice(0, 500).alias("evidence"), "span_start", "span_end",
+        "trial_id", "seq", pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"), "span_start", "span_end",
         pl.col("name_seq").cast(pl.Int32).alias("evidence_seq"),
         pl.col("text").str.extract(_PORT_RE, 1).alias("_port"),
         _basename(pl.coalesce(first, pl.col("program"))).alias("_entry"))
@@ -241,7 +242,7 @@ def verify_hits(frames: "Frames") -> pl.DataFrame:
         return _empty()
     return hits.sort("trial_id", "seq", "idx", pl.col("_lseq"), descending=[False, False, False, True]).group_by(
         "trial_id", "seq", maintain_order=True).first().select(
-        "trial_id", "seq", pl.col("text").str.slice(0, 500).alias("evidence"), "span_start", "span_end",
+        "trial_id", "seq", pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"), "span_start", "span_end",
         pl.col("_lseq").cast(pl.Int32).alias("evidence_seq"))
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ....limits import EVIDENCE_CHARS
 from ...evidence import char_find
 from ...frames import Frames, per_batch
 
@@ -143,7 +144,7 @@ def fallback_reports(frames: "Frames") -> pl.DataFrame:
         return empty
     char_start = char_find(pl.col("text"), pl.col("_re"))
     return hit.select(
-        "trial_id", "seq", "kind", pl.col("_msg").str.slice(0, 500).alias("evidence"),
+        "trial_id", "seq", "kind", pl.col("_msg").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
         char_start.cast(pl.Int32).alias("span_start"),
         (char_start + pl.col("_msg").str.len_chars()).cast(pl.Int32).alias("span_end"),
     ).unique(subset=["trial_id", "seq", "kind"], keep="first", maintain_order=True)
