@@ -34,7 +34,8 @@ from ..classifiers.rules.trial import SHUTDOWN_NEGATED, SHUTDOWN_TOLD, SHUTDOWN_
 from .inputs import Inputs
 from .operations import Op, describe_command, describe_trial, same_op
 from .resolution import ORDER, SPECIFIC, Episode, strategies_of
-from .targets import basename, error_subject, files_in, hosts_column, mentions, module_name, ports_column
+from .targets import (SCAN_CHARS, basename, error_subject, files_in, hosts_column, mentions, module_name,
+                      ports_column)
 
 #: obstacle labels from the most to the least specific; an output with several opens one episode
 OBSTACLES = ["OBS-PORT", "OBS-CMD-MISSING", "OBS-MODULE-MISSING", "OBS-PERM", "OBS-FILE-MISSING",
@@ -335,7 +336,7 @@ def episodes(inputs: Inputs) -> pl.DataFrame:
     notices: dict[str, list[dict[str, Any]]] = {}
     for r in ev.filter((pl.col("kind") == "observation") | (pl.col("kind") == "message")
                        & (pl.col("role").fill_null("") != "assistant")).select(
-            "trial_id", "seq", "kind", pl.col("text").str.slice(0, 20_000)).sort("trial_id", "seq").iter_rows(named=True):
+            "trial_id", "seq", "kind", pl.col("text").str.slice(0, SCAN_CHARS)).sort("trial_id", "seq").iter_rows(named=True):
         notices.setdefault(r["trial_id"], []).append(r)
     giveups: dict[str, list[int]] = {}
     for tid, seq in labels.filter(pl.col("label_id") == "MSG-GIVEUP").select("trial_id", "seq").sort("seq").iter_rows():

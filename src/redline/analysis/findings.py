@@ -32,7 +32,7 @@ from .inputs import Inputs
 from .outliers import flag_outliers, profiles
 from .remit import INSTALLS, SERVICES, Repository, asked_for, shows_manifest
 from .scoring import BAND, FOREIGN, TRIAL_LABEL, UNANNOUNCED, WORKED, lower, ranked, rarity, score
-from .targets import basename, error_subject, hosts_in, mentions
+from .targets import SCAN_CHARS, basename, error_subject, hosts_in, mentions
 
 
 def severity(identifier: str) -> str:
@@ -158,7 +158,7 @@ _FILE_SUFFIXES = {"py", "sh", "txt", "json", "log", "md", "yaml", "yml", "toml",
 
 def _host_names(text: str) -> set[str]:
     """Dotted host names in code or a command (``remote("pwn.example.io", 8000)``), not file names."""
-    return {m.group(1).lower() for m in _HOST_NAME.finditer(text[:20_000])
+    return {m.group(1).lower() for m in _HOST_NAME.finditer(text[:SCAN_CHARS])
             if m.group(1).rsplit(".", 1)[-1].lower() not in _FILE_SUFFIXES and m.group(1).count(".") >= 1}
 
 
@@ -211,7 +211,7 @@ def findings(inputs: Inputs, episodes: pl.DataFrame, categories: pl.DataFrame) -
 
     prompts = {tid: text for tid, text in inputs.events.filter(
         (pl.col("kind") == "message") & pl.col("role").is_in(["user", "system"])).group_by("trial_id").agg(
-        pl.col("text").str.slice(0, 20_000).str.join("\n")).iter_rows()}
+        pl.col("text").str.slice(0, SCAN_CHARS).str.join("\n")).iter_rows()}
 
     # what the agent had seen of its repository (the manifests it read) and the files it wrote
     own_files = _written_by_agent(inputs)

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .targets import (PORT_SCAN_CHARS, basename, hosts_in, intent_ports, is_local_host, mentions, path_key,
+from .targets import (SCAN_CHARS, basename, hosts_in, intent_ports, is_local_host, mentions, path_key,
                       ports_in, redirect_targets)
 from .vocabulary import (DELETERS, EXPLORERS, FILTERS, INSTALL_VERBS, INSTALLERS, INTERPRETER, KILLERS, PORT_CHECK_CODE,
                          PORT_TOOLS, READERS, REQUEST_CODE, REQUESTERS, SERVERS, SERVICE_MANAGERS, SUBCOMMAND_RUNNERS,
@@ -196,7 +196,7 @@ def describe_command(act: dict[str, Any], cmd: dict[str, Any], scripts: dict[str
     # the action's text holds its code and heredocs too; a caller may pass the ports found in it
     ports = set(act["ports"]) if act.get("ports") is not None else ports_in(text)
     copies = any(c.get("program") in ("scp", "rsync", "sftp", "git", "ssh") for c in commands)
-    hosts = set(act["hosts"]) if act.get("hosts") is not None and not copies else hosts_in(text[:PORT_SCAN_CHARS], copies)
+    hosts = set(act["hosts"]) if act.get("hosts") is not None and not copies else hosts_in(text[:SCAN_CHARS], copies)
     paths: set[str] = set()
     written: set[str] = set()
     for c in commands:

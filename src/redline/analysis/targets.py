@@ -65,13 +65,14 @@ _PORT_IN_ERROR = re.compile(r"(?i)(?:port|:)\s*(\d{2,5})\b")
 
 
 _ANY_PORT = re.compile("|".join(f"(?:{p.pattern.replace('(?i)', '')})" for p in _PORT_PATTERNS), re.I)
-#: characters of a text searched for ports (code bodies can be long; ports sit in the first lines)
-PORT_SCAN_CHARS = 20_000
+#: characters of a text the analysis searches for ports, hosts, file names and notices (code bodies
+#: and outputs can be long; what is searched for sits in the first lines)
+SCAN_CHARS = 20_000
 
 
 def _ports(pattern: re.Pattern, text: str) -> set[int]:
     found: set[int] = set()
-    for m in pattern.finditer(text[:PORT_SCAN_CHARS]):
+    for m in pattern.finditer(text[:SCAN_CHARS]):
         value = next((g for g in m.groups() if g), None)
         if value and 1 <= int(value) <= 65535:
             found.add(int(value))
@@ -86,7 +87,7 @@ def ports_column(text: "pl.Expr") -> "pl.Expr":
     """:func:`ports_in` over a whole column: a list of ports per row."""
     import polars as pl
 
-    return (text.str.slice(0, PORT_SCAN_CHARS).str.extract_all("(?i)" + PORTS_POLARS)
+    return (text.str.slice(0, SCAN_CHARS).str.extract_all("(?i)" + PORTS_POLARS)
             .list.eval(pl.element().str.extract(r"(\d{2,5})\D*$").cast(pl.Int32, strict=False))
             .list.eval(pl.element().filter(pl.element().is_between(1, 65535))).list.unique())
 
@@ -116,7 +117,7 @@ def hosts_column(text: "pl.Expr") -> "pl.Expr":
     """The URL hosts of :func:`hosts_in` over a whole column."""
     import polars as pl
 
-    return (text.str.slice(0, PORT_SCAN_CHARS).str.extract_all(_URL_HOST.pattern)
+    return (text.str.slice(0, SCAN_CHARS).str.extract_all(_URL_HOST.pattern)
             .list.eval(pl.element().str.extract(r"://(?:[^@/\s]+@)?([A-Za-z0-9.\-_]+|\[[0-9a-fA-F:]+\])").str.to_lowercase())
             .list.unique())
 
@@ -209,7 +210,7 @@ _FILE_IN_TEXT = re.compile(r"(?<![\w.-])((?:~|\.{1,2})?/?[\w.-]+(?:/[\w.-]+)*\.(
 def files_in(text: str | None, limit: int = 10) -> list[str]:
     """File names an output mentions (``/etc/nginx/conf.d/site.conf:13`` -> that path), first ones first."""
     found: list[str] = []
-    for m in _FILE_IN_TEXT.finditer((text or "")[:PORT_SCAN_CHARS]):
+    for m in _FILE_IN_TEXT.finditer((text or "")[:SCAN_CHARS]):
         if m.group(1) not in found:
             found.append(m.group(1))
         if len(found) >= limit:
