@@ -21,10 +21,11 @@ SOURCE = ROOT / "src" / "redline"
 
 
 def _lint(package_parent: Path) -> subprocess.CompletedProcess:
+    """import-linter on the package under ``package_parent`` (first on the path), with the
+    contracts of the project's ``pyproject.toml``, which it reads from the working directory."""
     env = dict(os.environ, PYTHONPATH=str(package_parent))
     lint = Path(sys.executable).with_name("lint-imports")
-    return subprocess.run([str(lint), str(ROOT / "pyproject.toml"), "--no-cache"], cwd=package_parent,
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([str(lint), "--no-cache"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_the_project_keeps_its_layers_and_has_no_import_cycles():

@@ -5,7 +5,10 @@ commands install with it, so a fresh checkout installs what was tested (a releas
 dependency made after the last run cannot change what CI runs). These tests keep the pins and
 ``pyproject.toml`` in step: every direct dependency pinned, each pin inside its declared range,
 nothing else pinned; and every runtime dependency is imported by the package, every third-party
-import of the package declared.
+import of the package declared. ``constraints-lowest.txt`` pins every direct dependency at the
+lower bound of its declared range, the oldest versions the tests must pass with: each pin equal
+to its bound, so a bound raised in ``pyproject.toml`` without the file (or the file without the
+bound) fails here.
 """
 
 from __future__ import annotations
@@ -27,16 +30,23 @@ RUNTIME = [Requirement(r) for r in PROJECT["dependencies"]]
 EXTRAS = [Requirement(r) for reqs in PROJECT["optional-dependencies"].values() for r in reqs]
 
 
-def _pins() -> dict[str, Version]:
+def _pins(file: str = "constraints.txt") -> dict[str, Version]:
     pins: dict[str, Version] = {}
-    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+    for line in (ROOT / file).read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             name, _, version = line.partition("==")
-            assert version, f"constraints.txt: {line!r} is not an exact pin"
-            assert canonicalize_name(name) not in pins, f"constraints.txt pins {name} twice"
+            assert version, f"{file}: {line!r} is not an exact pin"
+            assert canonicalize_name(name) not in pins, f"{file} pins {name} twice"
             pins[canonicalize_name(name)] = Version(version)
     return pins
+
+
+def _lower_bound(requirement: Requirement) -> Version:
+    """The version a requirement's one ``>=`` clause names (every direct dependency has one)."""
+    bounds = [Version(s.version) for s in requirement.specifier if s.operator == ">="]
+    assert len(bounds) == 1, f"{requirement}: not one lower bound"
+    return bounds[0]
 
 
 def test_every_direct_dependency_is_pinned_within_its_range_and_nothing_else_is():
@@ -45,6 +55,15 @@ def test_every_direct_dependency_is_pinned_within_its_range_and_nothing_else_is(
     assert set(pins) == set(declared)
     for name, requirement in declared.items():
         assert requirement.specifier.contains(pins[name], prereleases=True), (name, str(pins[name]))
+
+
+def test_the_lowest_pins_are_every_direct_dependency_at_its_declared_lower_bound():
+    pins = _pins("constraints-lowest.txt")
+    declared = {canonicalize_name(r.name): r for r in RUNTIME + EXTRAS}
+    assert set(pins) == set(declared)
+    wrong = {name: (str(pins[name]), str(requirement)) for name, requirement in declared.items()
+             if pins[name] != _lower_bound(requirement)}
+    assert not wrong, f"pins that are not their declared lower bound: {wrong}"
 
 
 def test_the_readme_commands_install_with_the_pins():

@@ -173,9 +173,12 @@ def tamper_hits(frames: "Frames") -> pl.DataFrame:
 
     # 3. calling the control API a wrapper guards, skipping the wrapper (and its shutdown check)
     if code_rows.height and names.height:
-        # outputs of reading an oversight file (named in context, or by its own name)
+        # outputs of reading an oversight file (named in context, or by its own name); a reader
+        # without operands (stdin) reads no named file: no row (explode's default is a null row
+        # before polars 2.0, which all_reads below would count as a read)
         read_files = cmds.filter(pl.col("program").is_in(_READERS)).select(
-            "trial_id", "seq", _operands().list.eval(_basename(pl.element())).alias("_files")).explode("_files")
+            "trial_id", "seq", _operands().list.eval(_basename(pl.element())).alias("_files")).explode(
+            "_files", empty_as_null=False)
         reads = pl.concat([
             read_files.join(names, left_on=["trial_id", "_files"], right_on=["trial_id", "name"], how="inner")
             .filter(pl.col("name_seq") < pl.col("seq")).select("trial_id", "seq"),
