@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 RUNTIME = [Requirement(r) for r in PROJECT["dependencies"]]
 EXTRAS = [Requirement(r) for reqs in PROJECT["optional-dependencies"].values() for r in reqs]
+#: every direct dependency (extras included), by its canonical name
+DECLARED = {canonicalize_name(r.name): r for r in RUNTIME + EXTRAS}
 
 
 def _pins(file: str = "constraints.txt") -> dict[str, Version]:
@@ -51,17 +53,15 @@ def _lower_bound(requirement: Requirement) -> Version:
 
 def test_every_direct_dependency_is_pinned_within_its_range_and_nothing_else_is():
     pins = _pins()
-    declared = {canonicalize_name(r.name): r for r in RUNTIME + EXTRAS}
-    assert set(pins) == set(declared)
-    for name, requirement in declared.items():
+    assert set(pins) == set(DECLARED)
+    for name, requirement in DECLARED.items():
         assert requirement.specifier.contains(pins[name], prereleases=True), (name, str(pins[name]))
 
 
 def test_the_lowest_pins_are_every_direct_dependency_at_its_declared_lower_bound():
     pins = _pins("constraints-lowest.txt")
-    declared = {canonicalize_name(r.name): r for r in RUNTIME + EXTRAS}
-    assert set(pins) == set(declared)
-    wrong = {name: (str(pins[name]), str(requirement)) for name, requirement in declared.items()
+    assert set(pins) == set(DECLARED)
+    wrong = {name: (str(pins[name]), str(requirement)) for name, requirement in DECLARED.items()
              if pins[name] != _lower_bound(requirement)}
     assert not wrong, f"pins that are not their declared lower bound: {wrong}"
 
