@@ -1,0 +1,187 @@
+"""A regex's form for texts that are all ASCII: the same matches there, found many times faster.
+
+polars matches with Rust's ``regex``, in which ``\\w``, ``\\W``, ``\\s``, ``\\d``, ``\\b``,
+``.`` and negated classes such as ``[^\\n]`` are Unicode's: a class such as ``\\W`` holds most
+of Unicode, and a pattern that repeats one (``(?:[\\w'-]+\\W+){0,10}?``, ``[^\\n]{0,200}``)
+compiles to an automaton too large for the fast engine, so finding *where* it matches falls to
+the slow one (about 2 µs a byte: locating the message rules' evidence was a quarter of a
+classify of the development corpus). In a text with no character past ASCII, each class can
+only match its ASCII members, so :func:`ascii_form` writes every class as its intersection
+with ASCII (``[\\x00-\\x7F&&\\W]``) and every word boundary as ASCII's (``(?-u:\\b)``): on such
+a text the two forms find the same matches at the same places, and the second is small.
+
+The rewrite reads the pattern's syntax only as far as it must (escapes, classes, groups and
+their flags); a pattern with syntax it does not know (verbose mode, ``.`` under the ``s`` flag,
+``\\b{start}``, ``\\<``...) has no ASCII form, and is matched as it is everywhere.
+
+Where a match is located (:func:`~redline.classifiers.evidence.first_match`), the rows whose
+text is ASCII are searched with the ASCII forms. Whether a text matches at all is left to the
+pattern as written: that test is fast either way, and a second form of each of the rules'
+regexes would be compiled in every batch beside the first (measured: no faster).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import polars as pl
+
+#: the ASCII part of a class, written as an intersection (the class itself is kept as written)
+_ASCII = r"\x00-\x7F"
+#: escapes that stand for a class (``\\pL``, ``\\p{Greek}`` and their negations are read apart)
+_CLASS_ESCAPES = frozenset("wWsSdD")
+#: escapes that stand for a literal character or an anchor, kept as they are (``\\<`` and
+#: ``\\>`` are word boundaries, read as unknown)
+_KEPT_ESCAPES = frozenset("AzntrfvaxuU0123456789") | frozenset(r"\.+*?()|[]{}^$#&-~ /'\"!%,:;=@`_")
+
+
+class _Unknown(ValueError):
+    """Syntax the rewrite does not read."""
+
+
+@functools.lru_cache(maxsize=4096)
+def ascii_form(pattern: str) -> str | None:
+    """``pattern`` with every class narrowed to ASCII and every word boundary ASCII's: on a text
+    of ASCII characters only it matches exactly where ``pattern`` does. None when the pattern
+    has syntax the rewrite does not read, or nothing it would change."""
+    try:
+        out, folds = _rewrite(pattern)
+    except _Unknown:
+        return None
+    if folds and (not pattern.isascii() or any(e in pattern for e in ("\\x{", "\\u", "\\U"))):
+        # case folding joins a few characters past ASCII to ASCII letters (the Kelvin sign to
+        # k): a class that names one would lose its ASCII partner when narrowed first
+        return None
+    if out == pattern or not _compiles(out):
+        return None
+    return out
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        pl.select(pl.lit("").str.contains(pattern))
+    except pl.exceptions.PolarsError:  # (a size limit of the regex engine, say)
+        return False
+    return True
+
+
+def _rewrite(p: str) -> tuple[str, bool]:
+    """The rewritten pattern, and whether it turns case-insensitive matching on anywhere."""
+    out: list[str] = []
+    folds = False
+    i, n = 0, len(p)
+    while i < n:
+        c = p[i]
+        if c == "\\":
+            atom, i = _escape(p, i)
+            out.append(atom)
+        elif c == "[":
+            end = _class_end(p, i)
+            out.append(f"[{_ASCII}&&{p[i:end]}]")
+            i = end
+        elif c == ".":
+            out.append(f"[{_ASCII}&&[^\\n]]")
+            i += 1
+        elif c == "(" and p.startswith("(?", i):
+            end, flags = _group_head_end(p, i)
+            folds = folds or "i" in flags.split("-")[0]
+            out.append(p[i:end])
+            i = end
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out), folds
+
+
+def _escape(p: str, i: int) -> tuple[str, int]:
+    """The rewritten escape at ``p[i]`` (a backslash), and where what follows it starts."""
+    if i + 1 >= len(p):
+        raise _Unknown("a trailing backslash")
+    e = p[i + 1]
+    if e in _CLASS_ESCAPES:
+        return f"[{_ASCII}&&\\{e}]", i + 2
+    if e in "bB":
+        if p.startswith("{", i + 2):
+            raise _Unknown("a word-boundary assertion of a kind")
+        return f"(?-u:\\{e})", i + 2
+    if e in "pP":
+        if p.startswith("{", i + 2):
+            end = p.find("}", i + 2)
+            if end < 0:
+                raise _Unknown("an unclosed \\p{...}")
+            return f"[{_ASCII}&&{p[i:end + 1]}]", end + 1
+        if i + 2 >= len(p):
+            raise _Unknown("a \\p without a name")
+        return f"[{_ASCII}&&{p[i:i + 3]}]", i + 3
+    if e == "x" and p.startswith("{", i + 2):
+        end = p.find("}", i + 2)
+        if end < 0:
+            raise _Unknown("an unclosed \\x{...}")
+        return p[i:end + 1], end + 1
+    if e in _KEPT_ESCAPES:
+        return p[i:i + 2], i + 2
+    raise _Unknown(f"the escape \\{e}")
+
+
+def _class_end(p: str, i: int) -> int:
+    """Where the bracketed class that opens at ``p[i]`` ends (just past its ``]``)."""
+    depth, j, n = 0, i, len(p)
+    while j < n:
+        c = p[j]
+        if c == "\\":
+            if j + 1 < n and p[j + 1] in "pPx" and p.startswith("{", j + 2):
+                end = p.find("}", j + 2)
+                if end < 0:
+                    raise _Unknown("an unclosed escape in a class")
+                j = end + 1
+            else:
+                j += 2
+            continue
+        if c == "[":
+            if p.startswith("[:", j):  # an ASCII class by name, [:alpha:]
+                end = p.find(":]", j + 2)
+                if end < 0:
+                    raise _Unknown("an unclosed [:name:]")
+                j = end + 2
+                continue
+            depth += 1
+            j += 1
+            # a ']' first in a class (after an optional '^') is a literal
+            if p.startswith("^", j):
+                j += 1
+            if p.startswith("]", j):
+                j += 1
+            continue
+        if c == "]":
+            depth -= 1
+            j += 1
+            if depth == 0:
+                return j
+            continue
+        j += 1
+    raise _Unknown("an unclosed class")
+
+
+def _group_head_end(p: str, i: int) -> tuple[int, str]:
+    """Where the head of the group opening at ``p[i]`` with ``(?`` ends: a name
+    (``(?P<x>``, ``(?<x>``) or flags (``(?i)``, ``(?-u:``), kept as written; a flag the rewrite
+    cannot keep equivalent (``x``: spaces and ``#`` mean something else; ``s`` and ``R``: ``.``
+    takes a newline, or not a carriage return) makes the pattern unknown."""
+    j = i + 2
+    if p.startswith("P<", j) or (p.startswith("<", j) and not p.startswith(("<=", "<!"), j)):
+        end = p.find(">", j)
+        if end < 0:
+            raise _Unknown("an unclosed group name")
+        return end + 1, ""
+    k = j
+    while k < len(p) and p[k] not in ":)":
+        if p[k] not in "imsuUxR-":
+            raise _Unknown(f"the group syntax (?{p[j:k + 1]}")
+        k += 1
+    if k >= len(p):
+        raise _Unknown("an unclosed group")
+    flags = p[j:k]
+    if "x" in flags or (("s" in flags or "R" in flags) and "." in p):
+        raise _Unknown(f"the flags (?{flags}")
+    return k + 1, flags
+
