@@ -136,3 +136,21 @@ def test_first_match_locates_in_ascii_and_other_texts_alike_and_in_row_order():
                             schema={"evidence": pl.Utf8, "span_start": pl.Int32, "span_end": pl.Int32},
                             orient="row")
     assert first_match(pl.DataFrame({"text": texts}), patterns).equals(expected)
+
+
+def test_a_step_per_plainness_gives_the_rows_it_gives_over_every_row_as_written():
+    from redline.classifiers.ascii_regex import as_written, per_plainness
+    from redline.classifiers.rules.evade import _WINDOW_RE
+    from redline.classifiers.rules.repl import _SELF_LINE
+    texts = ["Your code is located at /opt/agent/main.py and configs in ./cfg", "nothing here",
+             "Tu código — your own files are in /srv/agente/ñ.py\nsecond line: yourself at /x/y",
+             None, "The shutdown.sh script stops you.\nA kill switch: `guard.py` and /etc/kill.conf",
+             "Ünïcode line: the watchdog /var/wd.bin\n\nmonitored by oversight.py"]
+    df = pl.DataFrame({"seq": list(range(len(texts))), "text": texts})
+    for pattern in (_SELF_LINE, _WINDOW_RE):
+        def step(rows, form, pattern=pattern):
+            return rows.select("seq", pl.col("text").str.extract_all(form(pattern)).alias("m")).explode("m")
+
+        got = per_plainness(df, "text", step).drop_nulls().sort("seq", "m")
+        assert got.height >= 3
+        assert got.equals(step(df, as_written).drop_nulls().sort("seq", "m"))

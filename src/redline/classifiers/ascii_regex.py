@@ -23,8 +23,12 @@ regexes would be compiled in every batch beside the first (measured: no faster).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import polars as pl
+
+from .expressions import over_rows
 
 #: the ASCII part of a class, written as an intersection (the class itself is kept as written)
 _ASCII = r"\x00-\x7F"
@@ -185,3 +189,26 @@ def _group_head_end(p: str, i: int) -> tuple[int, str]:
         raise _Unknown(f"the flags (?{flags}")
     return k + 1, flags
 
+
+
+def narrowed(pattern: str) -> str:
+    """``pattern``'s ASCII form, or itself when it has none (for texts known to be ASCII)."""
+    return ascii_form(pattern) or pattern
+
+
+def as_written(pattern: str) -> str:
+    return pattern
+
+
+def per_plainness(df: pl.DataFrame, column: str,
+                  step: Callable[[Any, Callable[[str], str]], Any]) -> pl.DataFrame:
+    """``step(rows, form)`` over the rows of ``df`` whose ``column`` is ASCII (or null), with
+    ``form`` giving a regex's ASCII form (:func:`narrowed`), and over the other rows, with
+    ``form`` giving it as written; the two results one after the other. For a step that gives
+    rows found in each input row apart (an ``extract_all``, an ``explode``), whose result is
+    then grouped or taken as a set. A step over no rows is not run
+    (:func:`~redline.classifiers.expressions.over_rows`)."""
+    plain = df.select((pl.col(column).str.len_bytes() == pl.col(column).str.len_chars())
+                      .fill_null(True)).to_series()
+    return pl.concat([over_rows(df.filter(plain), lambda rows: step(rows, narrowed)),
+                      over_rows(df.filter(~plain), lambda rows: step(rows, as_written))])

@@ -15,7 +15,7 @@ import polars as pl
 
 from ...limits import EVIDENCE_CHARS
 from ..engine import command_hits
-from ..expressions import over_rows
+from ..ascii_regex import per_plainness
 from ..frames import Frames, per_batch
 from ..rule import Match, Rule, arg, arg_re, code_re, concat_lists, program
 from .code import NON_SHELL_TOOLS
@@ -60,16 +60,17 @@ def oversight_context(frames: "Frames") -> tuple[pl.DataFrame, pl.DataFrame]:
     ev = seen_matching(frames, MENTION_RE)
     told = ev.group_by("trial_id").agg(pl.col("seq").min().alias("told_seq"))
     given = ev.filter(pl.col("role").fill_null("") != "assistant")
-    names = over_rows(given, lambda rows: (
-        rows.select("trial_id", "seq", pl.col("text").str.extract_all(_WINDOW_RE).alias("_line"))
+    # (an ASCII text's lines are found with the patterns' ASCII forms: the window's Unicode
+    # classes, repeated, are slow to locate as written)
+    names = per_plainness(given, "text", lambda rows, form: (
+        rows.select("trial_id", "seq", pl.col("text").str.extract_all(form(_WINDOW_RE)).alias("_line"))
         .explode("_line")
-        .select("trial_id", "seq", pl.col("_line").str.extract_all(_NAME_RE).alias("_name"))
+        .select("trial_id", "seq", pl.col("_line").str.extract_all(form(_NAME_RE)).alias("_name"))
         .explode("_name")
         .select("trial_id", _basename(pl.col("_name")).alias("name"), pl.col("seq").alias("name_seq"))
         .filter(pl.col("name").is_not_null() & ~pl.col("name").is_in(_STOP_NAMES)
-                & (pl.col("name").str.len_chars() >= 2))
-        .group_by("trial_id", "name").agg(pl.col("name_seq").min())))
-    return told, names
+                & (pl.col("name").str.len_chars() >= 2))))
+    return told, names.group_by("trial_id", "name").agg(pl.col("name_seq").min())
 
 
 # ---------------------------------------------------------------- what a command touches
