@@ -14,9 +14,9 @@ from __future__ import annotations
 import polars as pl
 
 from ...limits import EVIDENCE_CHARS
-from ..engine import command_hits
 from ..expressions import over_rows
 from ..frames import Frames, per_batch
+from ..matching import command_hits
 from ..rule import Match, Rule, arg, arg_re, code_re, concat_lists, program
 from .code import NON_SHELL_TOOLS
 from .fs import PY_DELETE, PY_WRITE, redirect_targets
