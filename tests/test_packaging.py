@@ -148,3 +148,16 @@ def test_the_shipped_models_were_trained_with_the_declared_lowest_scikit_learn()
         assert trained == bound, (f"{meta_path.stem} was trained with scikit-learn {trained}, and the declared "
                                   f"lower bound is {bound}: retrain the shipped models or move the bound "
                                   f"(pyproject.toml and constraints-lowest.txt)")
+
+
+def test_every_explode_says_what_an_empty_list_gives():
+    """polars before 2.0 explodes an empty list into a null row (and warns that the default
+    changes), 2.0 and later into no row: across the declared range, only an explicit
+    ``empty_as_null`` gives the same rows."""
+    unsaid = []
+    for path in (ROOT / "src" / "redline").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "explode"
+                    and not any(k.arg == "empty_as_null" for k in node.keywords)):
+                unsaid.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not unsaid, unsaid

@@ -77,7 +77,8 @@ def distinct_commands(frames: Frames) -> pl.DataFrame:
         parts = [rows.slice(start, DISTINCT_CHUNK_ROWS).group_by(content, maintain_order=True).agg("_row")
                  for start in range(0, max(rows.height, 1), DISTINCT_CHUNK_ROWS)]
         if len(parts) > 1:
-            parts = [pl.concat(parts).group_by(content, maintain_order=True).agg(pl.col("_row").explode())]
+            parts = [pl.concat(parts).group_by(content, maintain_order=True)
+                     .agg(pl.col("_row").explode(empty_as_null=False))]
         return parts[0].rename({"_row": "_rows"})
     return frames.memo("distinct_commands", compute)
 
@@ -122,7 +123,8 @@ def step_rows(frames: Frames) -> tuple[pl.Series, pl.Series]:
     def compute() -> tuple[pl.Series, pl.Series]:
         steps = frames.commands.select("trial_id", "seq").with_row_index("_row").group_by(
             ["trial_id", "seq"], maintain_order=True).agg("_row")
-        numbered = steps.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_step"), "_row").explode("_row")
+        numbered = steps.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_step"), "_row").explode(
+            "_row", empty_as_null=False)
         return numbered.sort("_row")["_step"], steps["_row"]
     return frames.memo("step_rows", compute)
 
@@ -149,7 +151,7 @@ def _place_mask(frames: Frames, conjuncts: tuple[pl.Expr, ...], rows: pl.Series)
         masks.append(known.gather(rows))
     if in_steps:
         step_of, of_step = step_rows(frames)
-        subset = of_step.gather(step_of.gather(rows).unique()).explode().sort()
+        subset = of_step.gather(step_of.gather(rows).unique()).explode(empty_as_null=False).sort()
         roots = [read_columns(expr) for expr in in_steps]
         read = sorted(set().union(*roots)) if all(roots) else frames.commands.columns
         both = _and([expr.fill_null(False) for expr in in_steps]).alias("m")  # type: ignore[union-attr]
@@ -239,7 +241,7 @@ def _unscreened_rows(frames: Frames, parts: list[pl.Expr]) -> pl.Series:
     found = [f for f in found if len(f)]
     if not found:  # (most groups of a small batch)
         return exploded(commands["_rows"].head(0))
-    return commands["_rows"].gather(pl.concat(found).unique(maintain_order=True)).explode()
+    return commands["_rows"].gather(pl.concat(found).unique(maintain_order=True)).explode(empty_as_null=False)
 
 
 def command_rows(frames: Frames, match: Match, columns: list[str] | None = None) -> pl.DataFrame:
