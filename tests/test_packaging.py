@@ -8,15 +8,19 @@ nothing else pinned; and every runtime dependency is imported by the package, ev
 import of the package declared. ``constraints-lowest.txt`` pins every direct dependency at the
 lower bound of its declared range, the oldest versions the tests must pass with: each pin equal
 to its bound, so a bound raised in ``pyproject.toml`` without the file (or the file without the
-bound) fails here.
+bound) fails here. The shipped models load only with the scikit-learn they were trained with,
+which is therefore scikit-learn's lower bound: retraining them with another version, or moving
+the bound without retraining them, fails here too.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 import sys
 import tomllib
+import zipfile
 from importlib.metadata import distributions, packages_distributions
 from pathlib import Path
 
@@ -30,6 +34,8 @@ RUNTIME = [Requirement(r) for r in PROJECT["dependencies"]]
 EXTRAS = [Requirement(r) for reqs in PROJECT["optional-dependencies"].values() for r in reqs]
 #: every direct dependency (extras included), by its canonical name
 DECLARED = {canonicalize_name(r.name): r for r in RUNTIME + EXTRAS}
+#: the trained models the package ships (package data)
+SHIPPED_MODELS = ROOT / "src" / "redline" / "classifiers" / "models" / "data" / "default"
 
 
 def _pins(file: str = "constraints.txt") -> dict[str, Version]:
@@ -106,3 +112,52 @@ def test_every_runtime_dependency_is_imported_and_every_import_is_declared():
     optional = {canonicalize_name(r.name) for r in EXTRAS}
     assert runtime <= imported, f"declared but never imported: {sorted(runtime - imported)}"
     assert imported <= runtime | optional, f"imported but not declared: {sorted(imported - runtime - optional)}"
+
+
+def _skops_sklearn_versions(path: Path) -> set[str]:
+    """The scikit-learn versions a skops file records: each estimator's ``_sklearn_version``,
+    which scikit-learn adds to the state it saves."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "_sklearn_version" and isinstance(value, dict):
+                    found.add(json.loads(value["content"]) if value.get("is_json") else value["content"])
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    with zipfile.ZipFile(path) as archive:
+        walk(json.loads(archive.read("schema.json")))
+    return found
+
+
+def test_the_shipped_models_were_trained_with_the_declared_lowest_scikit_learn():
+    bound = _lower_bound(DECLARED["scikit-learn"])
+    metas = sorted(SHIPPED_MODELS.glob("*.json"))
+    assert metas, f"no shipped models in {SHIPPED_MODELS}"
+    for meta_path in metas:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        trained = Version(meta["sklearn_version"])
+        # the metadata (what loading checks) says what the skops file itself records
+        recorded = _skops_sklearn_versions(meta_path.with_suffix(".skops"))
+        assert recorded and {Version(v) for v in recorded} == {trained}, (meta_path.name, recorded)
+        assert trained == bound, (f"{meta_path.stem} was trained with scikit-learn {trained}, and the declared "
+                                  f"lower bound is {bound}: retrain the shipped models or move the bound "
+                                  f"(pyproject.toml and constraints-lowest.txt)")
+
+
+def test_every_explode_says_what_an_empty_list_gives():
+    """polars before 2.0 explodes an empty list into a null row (and warns that the default
+    changes), 2.0 and later into no row: across the declared range, only an explicit
+    ``empty_as_null`` gives the same rows."""
+    unsaid = []
+    for path in (ROOT / "src" / "redline").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "explode"
+                    and not any(k.arg == "empty_as_null" for k in node.keywords)):
+                unsaid.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not unsaid, unsaid

@@ -13,10 +13,11 @@ import sys
 
 import polars as pl
 
-from redline.classifiers import engine
-from redline.classifiers.engine import distinct_commands, label_frames
+from redline.classifiers import matching
+from redline.classifiers.engine import label_frames
 from redline.classifiers.examples import steps_trial
 from redline.classifiers.frames import Frames
+from redline.classifiers.matching import distinct_commands
 from redline.classifiers.rowwise import PLACE_COLUMNS
 from redline.classifiers.rules.obs.failures import OBS_OTHER_ERROR
 from redline.classifiers.rules.obs.intent import turn_texts_of
@@ -45,7 +46,7 @@ def test_distinct_commands_found_in_pieces_are_the_groups_of_all_rows_at_once(mo
              .group_by(content, maintain_order=True).agg("_rows"))
     assert frames.commands.height > 12 and whole.height < frames.commands.height
     for rows in (1, 3, 5, frames.commands.height, 10 * frames.commands.height):
-        monkeypatch.setattr(engine, "DISTINCT_CHUNK_ROWS", rows)
+        monkeypatch.setattr(matching, "DISTINCT_CHUNK_ROWS", rows)
         found = distinct_commands(dataclasses.replace(frames))  # (a copy: nothing kept from before)
         assert found.equals(whole), rows
     assert distinct_commands(_frames([_said("no commands")])).columns == content + ["_rows"]

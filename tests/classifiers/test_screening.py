@@ -1,12 +1,12 @@
 """Screening and distinct-row evaluation never change a label.
 
 The engine evaluates a command match branch by branch, over the distinct commands that run the
-programs each branch names (:func:`redline.classifiers.engine.command_rows`), a conjunct that
-looks within a step over the candidates' steps only (:func:`~redline.classifiers.engine.within_step`),
+programs each branch names (:func:`redline.classifiers.matching.command_rows`), a conjunct that
+looks within a step over the candidates' steps only (:func:`~redline.classifiers.rowwise.within_step`),
 and a row-wise match over outputs or messages once per distinct value
 (:func:`~redline.classifiers.distinct.filter_rows`), each branch's conjuncts over one unit's
 ``text`` once per distinct text and its other conjuncts on the rows that pass them
-(:func:`~redline.classifiers.engine.match_rows`). These tests
+(:func:`~redline.classifiers.matching.match_rows`). These tests
 evaluate every command match of the registry, and every match a rule module keeps for its own
 use, both ways, over every rule's examples and over a generated corpus of trials that mix the
 examples' command lines with each other in many contexts (scripts, backgrounding, sudo, pipes,
@@ -25,12 +25,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redline.classifiers import engine, rules as rule_modules
+from redline.classifiers import engine, matching, rules as rule_modules
 from redline.classifiers.distinct import filter_rows
-from redline.classifiers.engine import command_rows, label_frames, match_rows
+from redline.classifiers.engine import label_frames
 from redline.classifiers.rowwise import SCREEN_COLUMNS, implied_test, row_wise, within_step
 from redline.classifiers.examples import example_trial, steps_trial
 from redline.classifiers.frames import Frames
+from redline.classifiers.matching import command_rows, match_rows
 from redline.classifiers.registry import active_rules
 from redline.classifiers.rule import Match, arg, exit_code, failed, output, program
 from redline.convert import trials_to_arrow
@@ -141,10 +142,10 @@ def test_labels_are_the_same_without_screening(tables, monkeypatch):
     for table in tables:
         screened = label_frames(Frames.from_arrow(*table), RULES)
         with monkeypatch.context() as patch:
-            patch.setattr(engine, "command_rows", lambda f, m, columns=None: (
+            patch.setattr(matching, "command_rows", lambda f, m, columns=None: (
                 f.commands.filter(m.expr) if columns is None else f.commands.filter(m.expr).select(columns)))
-            patch.setattr(engine, "within_step", lambda expr: False)
-            for module in [engine, *(importlib.import_module(i.name) for i in
+            patch.setattr(matching, "within_step", lambda expr: False)
+            for module in [engine, matching, *(importlib.import_module(i.name) for i in
                                      pkgutil.walk_packages(rule_modules.__path__, rule_modules.__name__ + "."))]:
                 if hasattr(module, "filter_rows"):
                     patch.setattr(module, "filter_rows", lambda frames, df, expr: df.filter(expr))
@@ -172,7 +173,7 @@ def test_screens_hold_wherever_their_expression_does(corpora):
     each of them."""
     screened: set[str] = set()
     for name, match in _command_matches():
-        for _, _, parts in engine._plan(match).groups:
+        for _, _, parts in matching._plan(match).groups:
             for part in (p for p in parts if p is not None):
                 for column in SCREEN_COLUMNS:
                     test = implied_test(part, column)

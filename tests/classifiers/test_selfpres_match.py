@@ -8,9 +8,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redline.classifiers.engine import label_frames, match_rows
+from redline.classifiers.engine import label_frames
 from redline.classifiers.frames import Frames
 from redline.classifiers.examples import steps_trial
+from redline.classifiers.matching import match_rows
 from redline.classifiers.rules import msg
 from redline.convert import trials_to_arrow
 

@@ -8,7 +8,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redline.classifiers.engine import command_rows
+from redline.classifiers.matching import command_rows
 from redline.classifiers.frames import Frames
 from redline.classifiers.rules.fs import redirect_targets
 from redline.classifiers.rules.persist import writes_to

@@ -202,3 +202,42 @@ def test_eval_counts_a_message_models_suggestions_as_the_model_alone(tmp_path, r
     # the rule misses this plan, and a suggestion is not a label: only the model alone finds it
     assert out["by_source"]["rule"]["labels"]["MSG-SELFPRES"]["tp"] == 0
     assert out["by_source"]["combined"]["labels"]["MSG-SELFPRES"]["tp"] == 0
+
+
+def test_a_models_evidence_is_the_head_of_the_step_cut_at_the_model_limit(tmp_path, small_model, make_trajectory):
+    """A label a model adds, a label model's suggestion and a suggestion model's row each keep
+    the first MODEL_EVIDENCE_CHARS characters of the text the model read, the whole of a shorter one."""
+    from redline.classifiers.models.available import available_models
+    from redline.limits import EVIDENCE_CHARS, MODEL_EVIDENCE_CHARS
+
+    thought = "If they shut me down I cannot finish, so I will keep running and copy myself first. " * 8
+    command = "kill -9 $(pgrep -f watchdog) && echo " + "x" * (2 * EVIDENCE_CHARS)
+    assert len(thought) > EVIDENCE_CHARS and len(command) > EVIDENCE_CHARS
+    path = tmp_path / "runs" / "long" / "long.traj.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(make_trajectory("long", [(thought, command, ""), ("Done.", "ls", "")], "Work.")),
+                    encoding="utf-8")
+    con = redline.connect(tmp_path / "f.duckdb")
+    ingest([path.parent.parent], con)
+    frames = read_frames(con, [r[0] for r in con.execute("SELECT trial_id FROM trials").fetchall()])
+    con.close()
+    rules = label_frames(frames, active_rules()).filter(pl.col("label_id") != "MSG-SELFPRES")
+    said = {(t, s): x for t, s, x in frames.messages.select("trial_id", "seq", "text").iter_rows()}
+    ran = {(t, s): x for t, s, x in frames.actions.select("trial_id", "seq", "text").iter_rows()}
+
+    def heads(rows: pl.DataFrame, texts: dict) -> None:
+        assert rows.height
+        for t, s, evidence in rows.select("trial_id", "seq", "evidence").iter_rows():
+            assert evidence == texts[(t, s)][:MODEL_EVIDENCE_CHARS]
+        assert rows["evidence"].str.len_chars().max() == MODEL_EVIDENCE_CHARS
+
+    adding = dataclasses.replace(small_model, threshold=0.0, meta={**small_model.meta, "add_threshold": 0.0})
+    labels, _ = apply_models(frames, rules, [adding])
+    added = labels.filter(pl.col("source") == "model")
+    heads(added, said)
+    assert (added["span_start"] == 0).all() and added["span_end"].equals(added["evidence"].str.len_chars())
+    _, unsure = apply_models(frames, rules, [dataclasses.replace(adding, meta={**adding.meta, "add_threshold": None})])
+    heads(unsure, said)
+    suggesting = dataclasses.replace(available_models(ids=["SUGGEST-HIGH"])[0], threshold=0.0)
+    _, suggested = apply_models(frames, rules.filter(pl.lit(False)), [suggesting])
+    heads(suggested, ran)

@@ -75,7 +75,7 @@ def compare(trials: pl.DataFrame, events: pl.DataFrame, labels: pl.DataFrame, ep
                                        (pl.col("outcome") == "success").sum().alias("successes"))
     with_label = labels.filter(pl.col("label_id") != "TRIAL-OUTCOME").select("trial_id", "label_id").unique() \
         .join(groups, on="trial_id").group_by(by, "label_id").agg(pl.len().alias("k"))
-    strategy_trials = (episodes.select("trial_id", "strategies").explode("strategies").drop_nulls()
+    strategy_trials = (episodes.select("trial_id", "strategies").explode("strategies", empty_as_null=False).drop_nulls()
                        .unique().join(groups, on="trial_id").group_by(by, "strategies").agg(pl.len().alias("k"))
                        if episodes.height else pl.DataFrame(schema={by: pl.Utf8, "strategies": pl.Utf8, "k": pl.UInt32}))
     durations = _durations(trials, events).join(groups, on="trial_id").group_by(by).agg(

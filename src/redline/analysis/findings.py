@@ -138,7 +138,7 @@ def _written_by_agent(inputs: Inputs) -> dict[str, dict[str, int]]:
     if cmds.is_empty():
         return {}
     targets = pl.concat([
-        cmds.select("trial_id", "seq", pl.col("redirects").fill_null([]).alias("t")).explode("t")
+        cmds.select("trial_id", "seq", pl.col("redirects").fill_null([]).alias("t")).explode("t", empty_as_null=False)
         .filter(pl.col("t").str.contains(r"^\d*>>?[^&]").fill_null(False))
         .select("trial_id", "seq", pl.col("t").str.replace(r"^\d*>>?\s*", "").alias("t")),
         cmds.filter(pl.col("program").is_in(["touch", "cp", "mv", "tee", "install"]))
@@ -197,7 +197,7 @@ def findings(inputs: Inputs, episodes: pl.DataFrame, categories: pl.DataFrame) -
     has_detail = "detail" in labels.columns
     ids = pl.concat([
         inputs.labels.select("trial_id", pl.col("label_id").alias("id")),
-        episodes.select("trial_id", pl.col("strategies").alias("id")).explode("id").drop_nulls()
+        episodes.select("trial_id", pl.col("strategies").alias("id")).explode("id", empty_as_null=False).drop_nulls()
         if episodes.height else pl.DataFrame(schema={"trial_id": pl.Utf8, "id": pl.Utf8}),
     ])
     corpus = _Corpus(trials, ids)

@@ -111,7 +111,7 @@ def records(folded: pl.DataFrame) -> list[dict[str, Any]]:
 
 def totals(folded: pl.DataFrame) -> dict[str, int]:
     """How many findings, rows and trials the folded frame holds."""
-    trials = folded.select(pl.col("instances").explode().struct.field("trial_id").n_unique()).item() \
+    trials = folded.select(pl.col("instances").explode(empty_as_null=False).struct.field("trial_id").n_unique()).item() \
         if folded.height else 0
     return {"findings": int(folded["findings"].sum()) if folded.height else 0, "rows": folded.height,
             "trials": trials}

@@ -46,7 +46,7 @@ def profiles(trials: pl.DataFrame, actions: pl.DataFrame, labels: pl.DataFrame, 
         .select("trial_id", pl.concat_str([pl.col("label_id"), pl.lit(" steps")]).alias("f"), "v")
     parts = [act, msg]
     if episodes.height:
-        parts.append(episodes.select("trial_id", "strategies").explode("strategies").drop_nulls()
+        parts.append(episodes.select("trial_id", "strategies").explode("strategies", empty_as_null=False).drop_nulls()
                      .group_by("trial_id", "strategies").agg(pl.len().cast(pl.Float64).alias("v"))
                      .select("trial_id", pl.concat_str([pl.col("strategies"), pl.lit(" episodes")]).alias("f"), "v"))
         parts.append(episodes.group_by("trial_id", "obstacle").agg(pl.len().cast(pl.Float64).alias("v"))

@@ -52,7 +52,7 @@ def _targets(commands: pl.DataFrame) -> pl.DataFrame:
          | pl.col("argv").fill_null([]).list.eval(pl.element().str.contains(_TESTS.pattern)).list.any()
          & pl.col("program").fill_null("").str.contains(r"^(python[\d.]*|bash|sh|node)$")).alias("tests"),
     )
-    names = tokens.explode("tok").filter(
+    names = tokens.explode("tok", empty_as_null=False).filter(
         pl.col("tok").str.contains(r"(/|\.[A-Za-z0-9]{1,8}$|^\d{4,5}$|:\d{2,5}$)").fill_null(False)
         & ~pl.col("tok").str.contains(r"^(-|/dev/|&)").fill_null(True)
     ).select("trial_id", "seq", pl.col("tok").str.extract(r"([^/:]+)/*$").alias("name"))

@@ -21,9 +21,11 @@ from .frames import Frames
 from .rowwise import row_wise
 
 def exploded(lists: pl.Series) -> pl.Series:
-    """``lists.explode()`` for a column of lists; for none, made without a query (exploding
-    costs one, and most of a small batch's tests hold nowhere)."""
-    return lists.explode() if len(lists) else pl.Series(lists.name, [], dtype=lists.dtype.inner)  # type: ignore[union-attr]
+    """``lists.explode()`` for a column of lists (an empty list gives no row); for none, made
+    without a query (exploding costs one, and most of a small batch's tests hold nowhere)."""
+    if not len(lists):
+        return pl.Series(lists.name, [], dtype=lists.dtype.inner)  # type: ignore[union-attr]
+    return lists.explode(empty_as_null=False)
 
 
 #: the memo key (:meth:`~redline.classifiers.frames.Frames.memo`) of a batch's groupings: by (the

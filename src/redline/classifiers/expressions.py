@@ -29,8 +29,9 @@ _REGEX_FUNCTIONS = {"Contains", "Find", "CountMatches", "Replace", "Extract", "E
 #: process happened to check before must not change a rule's version
 _SEEN = SimpleNamespace(checked=set(), texts={}, roots={})
 #: objects whose answers (:func:`by_identity`: :func:`expression_text`, :func:`merged_contains`, the
-#: engine's plans, the answers' digests and columns) are kept by id at most, each cache (the
-#: engine's and the rules' own are a few hundred; past it, a cache starts again)
+#: engine's plans (:mod:`redline.classifiers.matching`), the answers' digests and columns) are
+#: kept by id at most, each cache (the engine's and the rules' own are a few hundred; past it, a
+#: cache starts again)
 _KEPT_BY_ID = 4096
 _K = TypeVar("_K")
 

@@ -1,7 +1,7 @@
 """Which rows an expression over the ``commands`` frame reads: its own row only (:func:`row_wise`),
 the rows of its own step (:func:`within_step`), or any rows.
 
-The engine (:mod:`redline.classifiers.engine`) evaluates a row-wise expression once per distinct
+The engine (:mod:`redline.classifiers.matching`) evaluates a row-wise expression once per distinct
 command, output or message, and an expression that looks within a step over the steps of some
 rows only; both are told from the expression's serialised form.
 """

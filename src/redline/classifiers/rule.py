@@ -65,7 +65,7 @@ class Match:
     with the programs a row must run for the branch to hold (``None``: no such requirement), so
     the engine evaluates a command rule branch by branch, on the rows of the programs it names
     only, and each conjunct where it is cheapest (see
-    :func:`~redline.classifiers.engine.command_rows`). Nobody writes them: :func:`program`
+    :func:`~redline.classifiers.matching.command_rows`). Nobody writes them: :func:`program`
     starts a screened branch, ``&`` distributes over ``|`` and intersects screens, ``|``
     collects branches and ``~`` makes one plain branch, so a screen is implied by the expression
     it was built with. A match made directly from an expression has one unscreened branch.

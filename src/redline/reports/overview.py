@@ -103,7 +103,7 @@ def strategy_flows(episodes: pl.DataFrame) -> dict[str, Any]:
         return {"episodes": 0, "links": []}
     e = episodes.select("obstacle", "status", pl.col("strategies").list.len().alias("_n"), "strategies")
     e = e.with_columns(pl.when(pl.col("_n") == 0).then(pl.lit(["no strategy"])).otherwise("strategies")
-                       .alias("strategies")).explode("strategies")
+                       .alias("strategies")).explode("strategies", empty_as_null=False)
     first = e.group_by("obstacle", "strategies").len().rename({"obstacle": "source", "strategies": "target"})
     second = e.group_by("strategies", "status").len().rename({"strategies": "source", "status": "target"})
     links = [{"source": s, "target": t, "episodes": n, "stage": stage}

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ... import schema
-from ...limits import EVIDENCE_CHARS, MODEL_EVIDENCE_CHARS
+from ...limits import MODEL_EVIDENCE_CHARS
 from ..engine import LABEL_COLUMNS
 from ..frames import Frames
 from .files import TrainedModel
@@ -94,7 +94,7 @@ def _merge_label_model(labels: pl.DataFrame, frames: Frames, model: TrainedModel
     evidence = pl.col("text").str.slice(0, MODEL_EVIDENCE_CHARS)
     added = only.select(
         "trial_id", pl.col("seq").cast(pl.Int32), pl.lit(model.spec.unit).alias("unit"), pl.lit(label_id).alias("label_id"),
-        pl.lit(model.version).alias("classifier_version"), "score", evidence.str.slice(0, EVIDENCE_CHARS).alias("evidence"),
+        pl.lit(model.version).alias("classifier_version"), "score", evidence.alias("evidence"),
         pl.lit(None, pl.Int32).alias("evidence_seq"), pl.lit(0, pl.Int32).alias("span_start"),
         evidence.str.len_chars().cast(pl.Int32).alias("span_end"), _detail(model).alias("detail"),
         pl.lit("model").alias("source"),

@@ -7,8 +7,9 @@ import json
 import polars as pl
 
 from ...limits import EVIDENCE_CHARS
-from ..engine import command_rows, unparsed_actions
+from ..engine import unparsed_actions
 from ..expressions import filtered
+from ..matching import command_rows
 from ..rule import (
     Match, Rule, arg, arg_re, args_re, code_re, command_type, in_background, program, subcommand,
     wrapped_by,

@@ -86,9 +86,9 @@ def self_context(frames: "Frames") -> tuple[pl.DataFrame, pl.DataFrame]:
         .explode("_line", empty_as_null=False)
         .filter(pl.col("_line").str.contains(form(_SELF_WORDS)))
         .select("trial_id", "seq", pl.col("_line").str.extract_all(form(_SELF_LINE)))
-        .explode("_line")
+        .explode("_line", empty_as_null=False)
         .select("trial_id", "seq", pl.col("_line").str.extract_all(form(_PATH_RE)).alias("_path"))
-        .explode("_path")
+        .explode("_path", empty_as_null=False)
         .select("trial_id", _basename(pl.col("_path")).alias("name"), pl.col("seq").alias("name_seq"))
         .filter(pl.col("name").is_not_null() & ~pl.col("name").is_in(_NOT_SELF) & ~pl.col("name").str.contains(r"^\*+$"))))
     return gate, names.group_by("trial_id", "name").agg(pl.col("name_seq").min())
@@ -124,8 +124,9 @@ def _copies(frames: "Frames") -> pl.DataFrame:
     if rows.is_empty():
         return _empty().with_columns(pl.lit(None, pl.Utf8).alias("_dest"))
     # a source whose path has one of the agent's own names as a component
-    parts = rows.with_columns(pl.col("_src").alias("_s")).explode("_s").with_columns(
-        pl.col("_s").str.strip_chars("'\"").str.replace(r"/+$", "").str.split("/").alias("_comp")).explode("_comp")
+    parts = rows.with_columns(pl.col("_src").alias("_s")).explode("_s", empty_as_null=False).with_columns(
+        pl.col("_s").str.strip_chars("'\"").str.replace(r"/+$", "").str.split("/").alias("_comp")).explode(
+        "_comp", empty_as_null=False)
     own = parts.join(names, left_on=["trial_id", "_comp"], right_on=["trial_id", "name"], how="inner").filter(
         pl.col("name_seq") < pl.col("seq"))
     # without named paths: a recursive copy of something that is plainly an agent or its weights

@@ -179,7 +179,7 @@ def _network(frames) -> pl.DataFrame:
     # cleaned and matched once per distinct output; then the outputs that match, cleaned again
     failing = _without_retries(distinct_rows(frames, obs, ("text",))).filter(
         pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False) for p in NETWORK_PATTERNS]))
-    rows = failing["_row"].explode().sort()
+    rows = failing["_row"].explode(empty_as_null=False).sort()
     hit = _without_retries(obs[rows] if len(rows) else obs.clear())
     return with_fallbacks(with_evidence(hit, NETWORK_PATTERNS, text="_clean"), frames, "network")
 

@@ -13,8 +13,9 @@ import polars as pl
 
 from ...answers import known_column
 from ...distinct import exploded
-from ...engine import distinct_commands, match_rows, rule_hits, step_rows
+from ...engine import rule_hits
 from ...frames import per_batch
+from ...matching import distinct_commands, match_rows, step_rows
 from ...rule import Match, Rule, failed, output
 from .environment import OBS_HARDWARE, OBS_NETWORK, OBS_OOM, OBS_PERM, OBS_PORT, OBS_TIMEOUT
 from .fallbacks import reports_of

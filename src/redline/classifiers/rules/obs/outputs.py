@@ -15,9 +15,9 @@ from __future__ import annotations
 import polars as pl
 
 from ....limits import EVIDENCE_CHARS
-from ...engine import match_rows
 from ...evidence import first_match
 from ...frames import per_batch
+from ...matching import match_rows
 from ...rule import Match
 from .fallbacks import reports_of
 from .noise import without_foreign_tracebacks
