@@ -41,6 +41,32 @@ def test_versions_are_the_same_in_every_process(tmp_path):
     assert len({r.classifier_version for r in all_rules()}) == len(all_rules())
 
 
+#: each rule's version computed afresh before and after a classify of the bundled sample, in one process
+AFTER_A_CLASSIFY = """
+import redline
+from redline.classifiers.fingerprint import rule_fingerprint
+from redline.classifiers.registry import all_rules
+from redline.ingest import ingest
+from redline.sample import sample_dir
+before = {r.id: rule_fingerprint(r) for r in all_rules()}
+con = redline.connect(":memory:")
+ingest([sample_dir()], con)
+redline.classify(con)
+print(sorted((i, v, rule_fingerprint(r)) for r in all_rules() for i, v in [(r.id, before[r.id])]))
+"""
+
+
+def test_a_rules_version_does_not_change_with_what_the_process_ran(tmp_path):
+    # (caches a rule's code reaches, filled as it runs, must be held where versions do not read)
+    env = dict(os.environ, REDLINE_CACHE=str(tmp_path))
+    # (the versions cached first, as a command does: a later process computes nothing on loading)
+    subprocess.run([sys.executable, "-c", VERSIONS], env=env, capture_output=True, check=True, timeout=120)
+    found = eval(subprocess.run([sys.executable, "-c", AFTER_A_CLASSIFY], env=env, capture_output=True, text=True,  # noqa: S307
+                                check=True, timeout=300).stdout)
+    assert len(found) == len(all_rules())
+    assert [(i, before) for i, before, _ in found] == [(i, after) for i, _, after in found]
+
+
 def test_versions_are_computed_once_per_source_and_read_back_after(tmp_path):
     env = dict(os.environ, REDLINE_CACHE=str(tmp_path))
     computed = subprocess.run([sys.executable, "-c", VERSIONS], env=env, capture_output=True, text=True,

@@ -30,10 +30,11 @@ from .rule import Match
 
 #: the plans (:func:`_plan`) this process made for the matches it has seen, by id
 #: (:func:`~redline.classifiers.expressions.by_identity`), and the ORs it made of a group's parts
-#: (:func:`_any`), by the parts' ids (each kept). Held in an object the version fingerprints do
+#: (:func:`_any`), by the parts' ids (each kept), and :func:`command_hits` over no rows, by the
+#: rows' schema. Held in an object the version fingerprints do
 #: not read (:mod:`redline.classifiers.fingerprint`): what a process happened to evaluate before
 #: must not change a rule's version
-_SEEN = SimpleNamespace(plans={}, ors={})
+_SEEN = SimpleNamespace(plans={}, ors={}, no_hits={})
 
 
 @dataclass(frozen=True)
@@ -296,14 +297,11 @@ def command_hits(frames: Frames, match: Match) -> pl.DataFrame:
     hit = command_rows(frames, match, ["trial_id", "seq", "idx", "text", "span_start", "span_end", "evidence_seq"])
     if hit.is_empty():  # (most rules in a small batch: the frame of none, made once per schema)
         key = tuple(hit.schema.items())
-        if key not in _NO_HITS:
-            _NO_HITS[key] = over_rows(hit, _first_command)
-        return _NO_HITS[key].clear()
+        if key not in _SEEN.no_hits:
+            _SEEN.no_hits[key] = over_rows(hit, _first_command)
+        return _SEEN.no_hits[key].clear()
     return _first_command(hit)
 
-
-#: :func:`command_hits` over no rows, by the schema of the rows
-_NO_HITS: dict[tuple, pl.DataFrame] = {}
 
 
 def _first_command(hit: pl.DataFrame | pl.LazyFrame):
