@@ -120,6 +120,40 @@ def test_a_custom_rules_version_follows_the_helpers_it_calls(monkeypatch):
     assert dataclasses.replace(rule).classifier_version != before
 
 
+def _documented():
+    def _helper(frames):
+        """What the helper finds, in words: the same code as the module's own ``_helper``."""
+        # zap is the word looked for (a comment changes nothing)
+
+        return frames.actions.filter(pl.col("text").str.contains("zap")).select("trial_id", "seq")  # the steps
+    return _helper
+
+
+def test_a_custom_rules_version_leaves_out_its_helpers_docstrings_and_comments(monkeypatch):
+    rule = Rule(id="TEST-CUSTOM", name="test-custom", on="action", summary="s", custom=_custom)
+    before = rule.classifier_version
+    monkeypatch.setattr(sys.modules[__name__], "_helper", _documented())
+    assert dataclasses.replace(rule).classifier_version == before
+
+
+def test_logic_source_keeps_the_code_and_leaves_out_what_it_says_about_it():
+    source = (
+        "    @staticmethod\n"
+        "    def f(x):  # a comment after code, é\n"
+        "        \"\"\"A docstring\n        over two lines.\"\"\"\n"
+        "        # a comment\n"
+        "        y = '# not a comment'  # but this is\n"
+        "\n"
+        "        class K:\n"
+        "            'its docstring'\n"
+        "            z = 'é' + \"\"\"kept: not a docstring\"\"\"\n"
+        "        return f'{x}#{y}'\n")
+    assert fingerprint.logic_source(source) == (
+        "@staticmethod\ndef f(x):\n    y = '# not a comment'\n    class K:\n"
+        "        z = 'é' + \"\"\"kept: not a docstring\"\"\"\n    return f'{x}#{y}'")
+    assert fingerprint.logic_source("def broken(:\n") == "def broken(:\n"  # not Python alone: kept
+
+
 @pytest.mark.parametrize("make", [
     lambda: Match(pl.col("text").str.contains("(unclosed")),
     lambda: arg_re("(?<=look)behind"),  # inside list.eval: runs only where rows reach it

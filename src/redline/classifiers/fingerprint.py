@@ -18,6 +18,7 @@ The fingerprint hashes what decides which rows a rule labels and with what evide
   changes which rows rules see.
 
 Documentation, name, summary and ATT&CK techniques are left out: they do not change a label.
+So are the docstrings and comments of the code followed (:func:`logic_source`), and blank lines.
 Labels keep the version of the rule that wrote them (``labels.classifier_version``), so labels
 written by an older rule are visibly stale, and ``redline classify`` names the rules whose
 version changed since the database was last labelled.
@@ -25,11 +26,15 @@ version changed since the database was last labelled.
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import inspect
+import io
 import json
 import re
+import textwrap
+import tokenize
 import types
 from typing import Any
 
@@ -40,6 +45,45 @@ from .frames import build_frames
 
 #: hex digits of the hash kept as the version
 VERSION_DIGITS = 12
+
+
+def logic_source(source: str) -> str:
+    """``source`` (a function's or a class's, as :func:`inspect.getsource` gives it) without its
+    docstrings, comments, blank lines and trailing spaces: what the code does, not what it says
+    about it. Source that does not parse alone is kept as it is."""
+    text = textwrap.dedent(source)
+    try:
+        tree = ast.parse(text)
+        comments = [(tok.start, tok.end) for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+                    if tok.type == tokenize.COMMENT]
+    except (SyntaxError, tokenize.TokenError, IndentationError):
+        return source
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(row: int, col_bytes: int | None = None, col_chars: int | None = None) -> int:
+        line = lines[row - 1] if row - 1 < len(lines) else ""
+        col = col_chars if col_chars is not None else len(line.encode("utf-8")[:col_bytes].decode("utf-8", "ignore"))
+        return starts[row - 1] + col
+
+    # (tokenize counts columns in characters, ast in UTF-8 bytes)
+    cuts = [(offset(a[0], col_chars=a[1]), offset(b[0], col_chars=b[1])) for a, b in comments]
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(
+                    first.value.value, str) and first.end_lineno is not None:
+                cuts.append((offset(first.lineno, first.col_offset), offset(first.end_lineno, first.end_col_offset)))
+    kept, at = [], 0
+    for start, end in sorted(cuts):
+        if start >= at:
+            kept.append(text[at:start])
+            at = end
+    kept.append(text[at:])
+    return "\n".join(line.rstrip() for line in "".join(kept).splitlines() if line.strip())
 
 
 def code_names(code: types.CodeType) -> set[str]:
@@ -95,7 +139,7 @@ class _Walk:
             return f"<{cls.__qualname__}>"
         self.seen.add(id(cls))
         try:
-            source, path = inspect.getsource(cls), inspect.getsourcefile(cls)
+            source, path = logic_source(inspect.getsource(cls)), inspect.getsourcefile(cls)
         except (OSError, TypeError):  # defined where no source is kept
             return cls.__qualname__
         parts = [source]
@@ -116,7 +160,7 @@ class _Walk:
         if code is None:
             return getattr(fn, "__qualname__", type(fn).__name__)
         try:
-            source = inspect.getsource(fn)
+            source = logic_source(inspect.getsource(fn))
         except (OSError, TypeError):  # defined where no source is kept: its compiled form
             source = code.co_code.hex() + repr([c for c in code.co_consts if not isinstance(c, types.CodeType)])
         parts = [source]
