@@ -47,10 +47,12 @@ from .frames import build_frames
 VERSION_DIGITS = 12
 
 
+@functools.lru_cache(maxsize=4096)
 def logic_source(source: str) -> str:
     """``source`` (a function's or a class's, as :func:`inspect.getsource` gives it) without its
     docstrings, comments, blank lines and trailing spaces: what the code does, not what it says
-    about it. Source that does not parse alone is kept as it is."""
+    about it. Source that does not parse alone is kept as it is. (Once per source: the rules
+    share most of the helpers their versions follow.)"""
     text = textwrap.dedent(source)
     try:
         tree = ast.parse(text)
