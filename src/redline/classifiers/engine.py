@@ -76,8 +76,7 @@ def _with_evidence(df: pl.DataFrame, patterns: tuple[str, ...]) -> pl.DataFrame:
         return df.select("trial_id", "seq", pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
                          pl.lit(None, pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end"))
     located = first_match(df, patterns)
-    return pl.concat([df.select("trial_id", "seq"), located.with_columns(
-        pl.col("evidence").str.slice(0, EVIDENCE_CHARS))], how="horizontal")
+    return df.select("trial_id", "seq").hstack(located.with_columns(pl.col("evidence").str.slice(0, EVIDENCE_CHARS)))
 
 
 def _finish(df: pl.DataFrame, rule: Rule) -> pl.DataFrame:

@@ -194,7 +194,7 @@ def _other_error(frames) -> pl.DataFrame:
     labelled = with_evidence(cand, [FAILED_CHECK, TRACEBACK, ERROR_LINE, OWN_WORDS_FAILURE, SERVICE_BUS_FAILURE])
     # a silent kill has no text to point at: say what the exit status was (one output a row:
     # ``labelled``'s rows are ``cand``'s, in order)
-    labelled = pl.concat([labelled, cand.select("exit_code")], how="horizontal").select(
+    labelled = labelled.hstack(cand.select("exit_code")).select(
         "trial_id", "seq",
         pl.coalesce(pl.col("evidence"), pl.lit("exit status ") + pl.col("exit_code").cast(pl.Utf8)).alias("evidence"),
         "span_start", "span_end")

@@ -34,8 +34,7 @@ def with_evidence(df: pl.DataFrame, patterns: list[str], text: str = "text") -> 
             pl.lit(None, pl.Utf8).alias("evidence"), pl.lit(None, pl.Int32).alias("span_start"),
             pl.lit(None, pl.Int32).alias("span_end"))
     located = first_match(df, patterns, text)
-    return pl.concat([df.select("trial_id", "seq"),
-                      located.with_columns(pl.col("evidence").str.slice(0, EVIDENCE_CHARS))], how="horizontal")
+    return df.select("trial_id", "seq").hstack(located.with_columns(pl.col("evidence").str.slice(0, EVIDENCE_CHARS)))
 
 
 #: D-Bus and service-manager failures: a local IPC problem, not the network ("Failed to connect to
