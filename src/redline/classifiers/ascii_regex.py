@@ -190,6 +190,10 @@ def _group_head_end(p: str, i: int) -> tuple[int, str]:
     return k + 1, flags
 
 
+def is_plain(column: str) -> pl.Expr:
+    """Whether a row's text in ``column`` is all ASCII (a null is: nothing matches it either way)."""
+    return (pl.col(column).str.len_bytes() == pl.col(column).str.len_chars()).fill_null(True)
+
 
 def narrowed(pattern: str) -> str:
     """``pattern``'s ASCII form, or itself when it has none (for texts known to be ASCII)."""
@@ -197,6 +201,7 @@ def narrowed(pattern: str) -> str:
 
 
 def as_written(pattern: str) -> str:
+    """``pattern`` itself (for texts that may not be ASCII)."""
     return pattern
 
 
@@ -208,7 +213,6 @@ def per_plainness(df: pl.DataFrame, column: str,
     rows found in each input row apart (an ``extract_all``, an ``explode``), whose result is
     then grouped or taken as a set. A step over no rows is not run
     (:func:`~redline.classifiers.expressions.over_rows`)."""
-    plain = df.select((pl.col(column).str.len_bytes() == pl.col(column).str.len_chars())
-                      .fill_null(True)).to_series()
+    plain = df.select(is_plain(column)).to_series()
     return pl.concat([over_rows(df.filter(plain), lambda rows: step(rows, narrowed)),
                       over_rows(df.filter(~plain), lambda rows: step(rows, as_written))])

@@ -17,7 +17,7 @@ import polars as pl
 
 from ..limits import RULE_ANSWERS_ROWS
 from .answers import known_values
-from .ascii_regex import ascii_form
+from .ascii_regex import is_plain, narrowed
 
 
 def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -> pl.DataFrame:
@@ -48,11 +48,10 @@ def _first_match(df: pl.DataFrame, patterns: list[str], text: str) -> pl.DataFra
     rows = df.select(pl.col(text).alias("_text")).with_row_index("_i")
     # a text of ASCII characters only is searched with the patterns' ASCII forms: the same
     # matches, found many times faster (:mod:`~redline.classifiers.ascii_regex`)
-    narrowed = [ascii_form(p) or p for p in patterns]
-    if narrowed != patterns and rows.height:
-        plain = rows.select((pl.col("_text").str.len_bytes() == pl.col("_text").str.len_chars())
-                            .fill_null(False)).to_series()
-        parts = [(rows.filter(plain), narrowed), (rows.filter(~plain), patterns)]
+    forms = [narrowed(p) for p in patterns]
+    if forms != patterns and rows.height:
+        plain = rows.select(is_plain("_text")).to_series()
+        parts = [(rows.filter(plain), forms), (rows.filter(~plain), patterns)]
     else:
         parts = [(rows, patterns)]
     found = [located for part, tried in parts for located in _located(part, tried)]
