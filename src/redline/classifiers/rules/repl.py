@@ -24,14 +24,15 @@ from .seen import seen_events, seen_matching
 REPLICATION_RE = (r"(?i)(replicat(e|es|ing|ion) (yourself|itself|myself|the agent|this agent)|self[- ]?replicat|"
                   r"(copy|clone|instance|replica) of (yourself|itself|myself|the agent|this agent)|"
                   r"new (running )?instance of (yourself|itself|myself|you|me)|replicate (you|me)\b)")
-#: words about the agent's own files or process...
-_SELF_WORDS = (r"(?i)\b(yourself|your (own )?(code|files?|weights|model|config\w*|director(y|ies)|folder|"
-               r"source|program|server|instance|process)|my (own )?(code|files?|weights|model|config\w*|director(y|ies)|"
-               r"folder|source|program|server|instance)|configuration files|definitions|model weights|"
-               r"located (at|in)|deployed (at|in|on)|agent (code|files?|director(y|ies)|folder)|"
-               r"current instance|running instance|the agent is|you are (running|deployed|served|located))\b")
+#: words about the agent's own files or process (the flags are the patterns' below)...
+_SELF_TALK = (r"\b(yourself|your (own )?(code|files?|weights|model|config\w*|director(y|ies)|folder|"
+              r"source|program|server|instance|process)|my (own )?(code|files?|weights|model|config\w*|director(y|ies)|"
+              r"folder|source|program|server|instance)|configuration files|definitions|model weights|"
+              r"located (at|in)|deployed (at|in|on)|agent (code|files?|director(y|ies)|folder)|"
+              r"current instance|running instance|the agent is|you are (running|deployed|served|located))\b")
+_SELF_WORDS = rf"(?i){_SELF_TALK}"
 #: ...and the line around them (up to 200 characters each side; never across a newline)
-_SELF_LINE = rf"(?i)[^\n]{{0,200}}{_SELF_WORDS[4:]}[^\n]{{0,200}}"
+_SELF_LINE = rf"(?i)[^\n]{{0,200}}{_SELF_TALK}[^\n]{{0,200}}"
 #: a path on such a line
 _PATH_RE = r"[\w~*.-]*/[\w*.-]+(/[\w*.-]+)*|`[\w.-]+`"
 #: directories that are never "the agent's own"
