@@ -65,26 +65,26 @@ def logic_source(source: str) -> str:
     for line in lines:
         starts.append(starts[-1] + len(line))
 
-    def offset(row: int, col_bytes: int | None = None, col_chars: int | None = None) -> int:
-        line = lines[row - 1] if row - 1 < len(lines) else ""
-        col = col_chars if col_chars is not None else len(line.encode("utf-8")[:col_bytes].decode("utf-8", "ignore"))
+    def at(row: int, col: int) -> int:  # (tokenize's row and column, in characters)
         return starts[row - 1] + col
 
-    # (tokenize counts columns in characters, ast in UTF-8 bytes)
-    cuts = [(offset(a[0], col_chars=a[1]), offset(b[0], col_chars=b[1])) for a, b in comments]
+    def at_bytes(row: int, col: int) -> int:  # (ast's row and column, in UTF-8 bytes)
+        return at(row, len(lines[row - 1].encode("utf-8")[:col].decode("utf-8", "ignore")))
+
+    cuts = [(at(*start), at(*end)) for start, end in comments]
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
             first = body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(
-                    first.value.value, str) and first.end_lineno is not None:
-                cuts.append((offset(first.lineno, first.col_offset), offset(first.end_lineno, first.end_col_offset)))
-    kept, at = [], 0
+                    first.value.value, str) and first.end_lineno is not None and first.end_col_offset is not None:
+                cuts.append((at_bytes(first.lineno, first.col_offset), at_bytes(first.end_lineno, first.end_col_offset)))
+    kept, done = [], 0
     for start, end in sorted(cuts):
-        if start >= at:
-            kept.append(text[at:start])
-            at = end
-    kept.append(text[at:])
+        if start >= done:
+            kept.append(text[done:start])
+            done = end
+    kept.append(text[done:])
     return "\n".join(line.rstrip() for line in "".join(kept).splitlines() if line.strip())
 
 
