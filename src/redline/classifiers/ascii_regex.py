@@ -110,21 +110,25 @@ def _escape(p: str, i: int) -> tuple[str, int]:
         return f"(?-u:\\{e})", i + 2
     if e in "pP":
         if p.startswith("{", i + 2):
-            end = p.find("}", i + 2)
-            if end < 0:
-                raise _Unknown("an unclosed \\p{...}")
-            return f"[{_ASCII}&&{p[i:end + 1]}]", end + 1
+            end = _past(p, "}", i + 2, "an unclosed \\p{...}")
+            return f"[{_ASCII}&&{p[i:end]}]", end
         if i + 2 >= len(p):
             raise _Unknown("a \\p without a name")
         return f"[{_ASCII}&&{p[i:i + 3]}]", i + 3
     if e == "x" and p.startswith("{", i + 2):
-        end = p.find("}", i + 2)
-        if end < 0:
-            raise _Unknown("an unclosed \\x{...}")
-        return p[i:end + 1], end + 1
+        end = _past(p, "}", i + 2, "an unclosed \\x{...}")
+        return p[i:end], end
     if e in _KEPT_ESCAPES:
         return p[i:i + 2], i + 2
     raise _Unknown(f"the escape \\{e}")
+
+
+def _past(p: str, closing: str, start: int, what: str) -> int:
+    """Where ``p`` goes on after the first ``closing`` from ``start``; unknown (``what``) if none."""
+    end = p.find(closing, start)
+    if end < 0:
+        raise _Unknown(what)
+    return end + len(closing)
 
 
 def _class_end(p: str, i: int) -> int:
@@ -134,19 +138,13 @@ def _class_end(p: str, i: int) -> int:
         c = p[j]
         if c == "\\":
             if j + 1 < n and p[j + 1] in "pPx" and p.startswith("{", j + 2):
-                end = p.find("}", j + 2)
-                if end < 0:
-                    raise _Unknown("an unclosed escape in a class")
-                j = end + 1
+                j = _past(p, "}", j + 2, "an unclosed escape in a class")
             else:
                 j += 2
             continue
         if c == "[":
             if p.startswith("[:", j):  # an ASCII class by name, [:alpha:]
-                end = p.find(":]", j + 2)
-                if end < 0:
-                    raise _Unknown("an unclosed [:name:]")
-                j = end + 2
+                j = _past(p, ":]", j + 2, "an unclosed [:name:]")
                 continue
             depth += 1
             j += 1
@@ -173,10 +171,7 @@ def _group_head_end(p: str, i: int) -> tuple[int, str]:
     takes a newline, or not a carriage return) makes the pattern unknown."""
     j = i + 2
     if p.startswith("P<", j) or (p.startswith("<", j) and not p.startswith(("<=", "<!"), j)):
-        end = p.find(">", j)
-        if end < 0:
-            raise _Unknown("an unclosed group name")
-        return end + 1, ""
+        return _past(p, ">", j, "an unclosed group name"), ""
     k = j
     while k < len(p) and p[k] not in ":)":
         if p[k] not in "imsuUxR-":
