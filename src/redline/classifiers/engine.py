@@ -22,7 +22,7 @@ import polars as pl
 from .. import schema
 from ..limits import EVIDENCE_CHARS
 from .distinct import forget_groupings
-from .evidence import first_match
+from .evidence import located_evidence
 from .expressions import filtered
 from .frames import OUTPUT_WINDOW, WINDOW_GAP, Frames
 from .matching import command_hits, match_rows
@@ -75,8 +75,7 @@ def _with_evidence(df: pl.DataFrame, patterns: tuple[str, ...]) -> pl.DataFrame:
     if not patterns:
         return df.select("trial_id", "seq", pl.col("text").str.slice(0, EVIDENCE_CHARS).alias("evidence"),
                          pl.lit(None, pl.Int32).alias("span_start"), pl.lit(None, pl.Int32).alias("span_end"))
-    located = first_match(df, patterns)
-    return df.select("trial_id", "seq").hstack(located.with_columns(pl.col("evidence").str.slice(0, EVIDENCE_CHARS)))
+    return located_evidence(df, patterns)
 
 
 def _finish(df: pl.DataFrame, rule: Rule) -> pl.DataFrame:

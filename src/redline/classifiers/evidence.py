@@ -15,7 +15,7 @@ from functools import cache
 
 import polars as pl
 
-from ..limits import RULE_ANSWERS_ROWS
+from ..limits import EVIDENCE_CHARS, RULE_ANSWERS_ROWS
 from .answers import known_values
 from .ascii_regex import is_plain, narrowed
 
@@ -38,6 +38,13 @@ def first_match(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -
         rows = known_values("first_match:" + "\0".join(patterns), df.get_column(text).to_list(), locate)
         return pl.DataFrame(rows, schema=_LOCATED, orient="row")
     return _first_match(df, patterns, text)
+
+
+def located_evidence(df: pl.DataFrame, patterns: Iterable[str], text: str = "text") -> pl.DataFrame:
+    """``df``'s ``trial_id`` and ``seq`` with :func:`first_match`'s evidence (cut to
+    :data:`~redline.limits.EVIDENCE_CHARS`) and span: a text-unit label's evidence."""
+    located = first_match(df, patterns, text)
+    return df.select("trial_id", "seq").hstack(located.with_columns(pl.col("evidence").str.slice(0, EVIDENCE_CHARS)))
 
 
 #: what :func:`first_match` gives per row

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ....limits import EVIDENCE_CHARS
-from ...evidence import first_match
+from ...evidence import located_evidence
 from ...frames import per_batch
 from ...matching import match_rows
 from ...rule import Match
@@ -33,8 +32,7 @@ def with_evidence(df: pl.DataFrame, patterns: list[str], text: str = "text") -> 
         return df.select("trial_id", "seq").with_columns(
             pl.lit(None, pl.Utf8).alias("evidence"), pl.lit(None, pl.Int32).alias("span_start"),
             pl.lit(None, pl.Int32).alias("span_end"))
-    located = first_match(df, patterns, text)
-    return df.select("trial_id", "seq").hstack(located.with_columns(pl.col("evidence").str.slice(0, EVIDENCE_CHARS)))
+    return located_evidence(df, patterns, text)
 
 
 #: D-Bus and service-manager failures: a local IPC problem, not the network ("Failed to connect to
