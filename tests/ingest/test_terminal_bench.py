@@ -395,6 +395,36 @@ def test_asciicast_v3_intervals_add_up(tmp_path):
     assert trial.metadata["cast"]["version"] == 3
 
 
+def test_asciicast_v3_comment_lines_are_skipped_and_the_exit_status_kept(tmp_path):
+    # asciinema 3.x writes "# ..." comment lines and ends with an "x" (exit status) record
+    path = tmp_path / "agent.cast"
+    prompt = "root@box:/app# "
+    header = {"version": 3, "term": {"cols": 80, "rows": 24, "type": "xterm-256color"}, "timestamp": 1767347880}
+    lines = [json.dumps(header), "# recorded by the harness",
+             json.dumps([0.1, "o", prompt]),
+             json.dumps([0.4, "i", "pkill nginx\r"]),
+             json.dumps([0.1, "o", "pkill nginx\r\n" + prompt]),
+             "# terminal resized", json.dumps([0.5, "r", "100x30"]),
+             json.dumps([0.5, "i", "exit\r"]), json.dumps([0.25, "x", "1"])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert detect(path, read_head(path)) == "terminal-bench"
+    result = process_file(str(path))
+    assert result.status == "ok", result.error
+    trial = _trial(path)
+    assert [(e.kind, e.text, e.source_line) for e in trial.actions()] == [("action", "pkill nginx", 4)]
+    assert trial.ended_at == T0 + timedelta(seconds=1.85)
+    assert trial.metadata["cast"]["exit_status"] == "1"
+
+
+def test_a_comment_line_in_a_v2_cast_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "agent.cast"
+    path.write_text('{"version": 2, "width": 80, "height": 24}\n[0.1, "o", "a"]\n# note\n[0.2, "o", "b"]\n',
+                    encoding="utf-8")
+    result = process_file(str(path))
+    assert result.status == "error"
+    assert "line 3" in result.error and "comment" in result.error
+
+
 def test_runaway_escapes_and_lines_stay_bounded():
     term = Terminal(height=24)
     term.feed("\x1b]0;" + "x" * 10_000, 2, 0.1)  # an OSC that never ends

@@ -8,7 +8,9 @@ A cast is JSON lines: a header object, then one ``[time, code, data]`` array per
 
 v2 stores each event's time since the start; v3 the interval since the previous event (and the
 terminal size under ``"term"``). Both are read into the same :class:`Cast` with times since the
-start. ``"m"`` (marker) and ``"r"`` (resize) records carry no terminal I/O and are skipped.
+start. ``"m"`` (marker) and ``"r"`` (resize) records carry no terminal I/O and are skipped; v3's
+``"x"`` record (the recorded program's exit status) is kept as :attr:`Cast.exit_status`, and its
+comment lines (starting with ``#``) are skipped.
 
 A recording whose last line was cut off mid-write (the process was killed, the disk filled), even
 inside a multi-byte character, is read up to that line, with a warning; damage anywhere else is
@@ -27,7 +29,7 @@ from typing import Any
 
 from ..text import truncate
 from .base import FormatError, head_text
-from .records import TRUNCATED_LINE, iter_json_lines
+from .records import COMMENT_LINE, TRUNCATED_LINE, iter_json_lines
 
 SUPPORTED_VERSIONS = (2, 3)
 
@@ -49,6 +51,8 @@ def looks_like_cast(head: bytes) -> bool:
         if int(m.group(1)) == 3 and '"term"' not in header:
             return False
         nxt = rest.lstrip(b" \t\r\n")
+        while int(m.group(1)) == 3 and nxt.startswith(b"#"):  # v3 comment lines
+            nxt = nxt.partition(b"\n")[2].lstrip(b" \t\r\n")
         return not nxt or bool(_EVENT_LINE_RE.match(nxt))
     except Exception:
         return False
@@ -61,6 +65,8 @@ class Cast:
     inputs: list[tuple[int, float, str]]    # (cast line, time, data) of "i" records
     warnings: list[str]
     n_lines: int                            # line number of the last non-blank line read
+    exit_status: str | None = None          # v3 "x" record: the recorded program's exit status
+    exit_time: float | None = None          # ... and its time since the start
 
 
 def read_cast(path: Path) -> Cast:
@@ -72,9 +78,16 @@ def read_cast(path: Path) -> Cast:
     warnings: list[str] = []
     clock = 0.0
     last_line = 0
+    exit_status: str | None = None
+    exit_time: float | None = None
     try:
-        for number, value in iter_json_lines(path, cut_character_truncates=True, lone_damaged_ok=True):
+        for number, value in iter_json_lines(path, cut_character_truncates=True, lone_damaged_ok=True,
+                                             comments=True):
             last_line = number
+            if value is COMMENT_LINE:
+                if header is not None and version == 3:
+                    continue
+                raise FormatError(f"line {number}: a comment line, which only asciicast v3 allows")
             if header is None:
                 if value is TRUNCATED_LINE:
                     raise FormatError(f"line {number}: the asciicast header is damaged or cut off")
@@ -98,6 +111,8 @@ def read_cast(path: Path) -> Cast:
                 outputs.append((number, t, data))
             elif value[1] == "i":
                 inputs.append((number, t, data))
+            elif value[1] == "x":
+                exit_status, exit_time = data, t
             # "m" (marker) and "r" (resize) records carry no terminal output
     except FormatError as exc:
         if header is None and str(exc) != "empty file":
@@ -105,7 +120,7 @@ def read_cast(path: Path) -> Cast:
         raise
     if header is None:
         raise FormatError("empty file")
-    return Cast(header, outputs, inputs, warnings, last_line)
+    return Cast(header, outputs, inputs, warnings, last_line, exit_status, exit_time)
 
 
 def pointer(line: int | None, time: float | None) -> str | None:

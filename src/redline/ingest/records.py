@@ -28,15 +28,18 @@ from .base import BOM, FormatError
 
 #: yielded by :func:`iter_json_lines` in place of a damaged last line (a file cut off mid-write)
 TRUNCATED_LINE = object()
+#: yielded by :func:`iter_json_lines` with ``comments=True`` for a line starting with ``#``
+COMMENT_LINE = object()
 
 
 def iter_json_lines(path: Path, *, cut_character_truncates: bool = False,
-                    lone_damaged_ok: bool = False) -> Iterator[tuple[int, Any]]:
+                    lone_damaged_ok: bool = False, comments: bool = False) -> Iterator[tuple[int, Any]]:
     """Yield ``(line_number, value)`` for each non-blank line of a JSON-lines file.
 
     ``cut_character_truncates``: a last line that is not valid UTF-8 (cut inside a character)
     is yielded as truncated instead of failing the file. ``lone_damaged_ok``: a file whose only line is damaged yields it as truncated instead of
-    raising.
+    raising. ``comments``: a line after the first that starts with ``#`` is yielded as
+    :data:`COMMENT_LINE` instead of being parsed (asciicast v3 allows comment lines).
     """
     number = 0
     seen = 0
@@ -52,6 +55,9 @@ def iter_json_lines(path: Path, *, cut_character_truncates: bool = False,
                 continue
             if b"\x00" in raw:
                 raise FormatError(f"line {number}: binary content, not JSON text")
+            if comments and number > 1 and raw.lstrip().startswith(b"#"):
+                yield number, COMMENT_LINE  # the caller decides whether its format allows comments
+                continue
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as exc:

@@ -114,10 +114,13 @@ def read(path: Path) -> Iterator[Trial]:
     _apply_trial_folder(trial, path, cast, results, run_meta, metadata, warnings)
     if trial.started_at is None and base is not None:
         trial.started_at = from_epoch(base)
-    if trial.ended_at is None and base is not None and (cast.outputs or cast.inputs):
-        trial.ended_at = from_epoch(base + max([t for _, t, _ in cast.outputs + cast.inputs]))
+    if trial.ended_at is None and base is not None and (cast.outputs or cast.inputs or cast.exit_time is not None):
+        times = [t for _, t, _ in cast.outputs + cast.inputs] + [t for t in (cast.exit_time,) if t is not None]
+        trial.ended_at = from_epoch(base + max(times))
     metadata["cast"] = {"version": header["version"], "width": width, "height": int(header["height"]),
                         "records": cast.n_lines - 1}
+    if cast.exit_status is not None:
+        metadata["cast"]["exit_status"] = cast.exit_status
     if warnings:
         metadata["warnings"] = warnings
     trial.metadata = metadata
