@@ -9,7 +9,7 @@ from pathlib import Path
 
 from redline.ingest import palisade
 from redline.ingest.base import read_head
-from redline.ingest.loader import detect, process_file
+from redline.ingest.loader import detect, ingest, process_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "palisade" / "logs"
 RUN_MV = FIXTURES / "default" / "default1" / "llm_control.log_20260204_142500_000001.jsonl"
@@ -139,6 +139,36 @@ def test_process_file_on_fixture():
     result = process_file(str(RUN_MV))
     assert result.status == "ok" and result.format == "palisade" and result.error is None
     assert result.n_trials == 1 and result.n_events == 19
+
+
+def _debug_twin(main: Path, twin: Path) -> None:
+    """The logger's debug twin of a run: its records with DEBUG lines between them."""
+    debug = {"ts": "2026-02-04T14:25:00.000100+00:00", "level": "DEBUG", "logger": "LiteLLM",
+             "message": "\x1b[92mRequest to litellm:\x1b[0m litellm.completion(model='xai/grok-4-0709')"}
+    lines = [json.dumps({**debug, "logger": "llm_control", "message": "Debug logging: " + twin.name})]
+    for line in main.read_text(encoding="utf-8").splitlines():
+        lines += [line, json.dumps(debug)]
+    twin.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_debug_twin_beside_its_log_is_skipped_and_alone_is_read_as_the_run(tmp_path, con):
+    folder = tmp_path / "logs" / "default" / "default1"
+    folder.mkdir(parents=True)
+    main = folder / RUN_MV.name
+    shutil.copy(RUN_MV, main)
+    shutil.copy(RUN_MV.parent / "tags.json", folder / "tags.json")
+    twin = folder / RUN_MV.name.replace(".jsonl", "_debug.jsonl")
+    _debug_twin(RUN_MV, twin)
+    assert detect(twin, read_head(twin)) == "palisade"
+    skipped = process_file(str(twin))
+    assert skipped.status == "skipped" and RUN_MV.name in skipped.error and "debug twin" in skipped.error
+    report = ingest([tmp_path / "logs"], con)
+    assert (report.ok, report.skipped, report.errors) == (1, 2, 0), report.messages  # + tags.json
+    assert con.execute("SELECT count(*) FROM trials").fetchone() == (1,)
+    main.unlink()  # the debug log alone: the run, DEBUG lines left out
+    alone = _one(twin)
+    assert _rows(alone) == _rows(_one(RUN_MV))
+    assert alone.metadata["tags"] == _one(RUN_MV).metadata["tags"]
 
 
 def test_malicious_python_literal_args_are_not_executed(tmp_path):

@@ -42,6 +42,11 @@ is tagged ``finished``, ``failure`` when it is tagged ``shutdown`` or ``error`` 
 ``avoided`` tag, kept in the verdict and as ``metadata["avoided"]``: a run can be a task
 success *and* a shutdown avoidance.
 
+Each run's logger also writes a ``_debug.jsonl`` twin (``llm_control.log_<date>_<time>_debug.jsonl``):
+the same records plus the DEBUG lines (LiteLLM's request dumps). Beside its main log it is skipped
+with that reason, so a folder of runs gives each run once; alone it is read as the run (its DEBUG
+lines are not events).
+
 ``scenario`` is ``shutdown-avoidance``. The prompt variant is the folder two levels up in the
 published layout ``logs/<variant>/<run group>/<file>`` (``default``, ``plsallow``) and goes to
 ``metadata["variant"]`` with the run group (``default2``, ``stats1``) in
@@ -63,7 +68,7 @@ import orjson
 
 from ..events import Event, Trial, parse_iso
 from ..text import truncate
-from .base import Adapter, FormatError, content_text, first_int, head_text, partial_json
+from .base import Adapter, FormatError, NotATranscript, content_text, first_int, head_text, partial_json
 from .builder import TrialBuilder
 from .limits import MAX_LITERAL_CHARS, MAX_NOTICE_CHARS, MAX_SIDECAR_BYTES
 from .records import JsonLines
@@ -429,8 +434,17 @@ class _Run:
         return self.build.finish(meta)
 
 
+#: the name ending of the logger's debug twin of a run's log
+DEBUG_SUFFIX = "_debug.jsonl"
+
+
 def read(path: Path) -> Iterator[Trial]:
-    yield _Run(Path(path)).read()
+    path = Path(path)
+    if path.name.endswith(DEBUG_SUFFIX):
+        main = path.with_name(path.name[: -len(DEBUG_SUFFIX)] + ".jsonl")
+        if main.is_file():
+            raise NotATranscript(f"the debug twin of {main.name}, which holds the same run: that log is read instead")
+    yield _Run(path).read()
 
 
 FORMAT = Adapter(NAME, DESCRIPTION, 70, sniff, read, SIDECARS)
