@@ -24,6 +24,7 @@ def traj(instance_id: str) -> Path:
 
 
 V1 = FIXTURES / "v1-text" / "acme__gadgets-7" / "acme__gadgets-7.traj.json"
+RESPONSES = FIXTURES / "v2-response-api" / "acme__gadgets-12" / "acme__gadgets-12.traj.json"
 PATCH = ("diff --git a/widgets/parser.py b/widgets/parser.py\nindex 3f2a1c4..9b8e7d0 100644\n"
          "--- a/widgets/parser.py\n+++ b/widgets/parser.py\n@@ -41,7 +41,7 @@ def parse_size(text):\n"
          "-    return int(text.rstrip('px'))\n+    return int(text.removesuffix('px'))")
@@ -246,6 +247,37 @@ def test_v1_text_trajectory_counts_only_commands_that_ran():
     assert roles == [("message", "system"), ("message", "user"), ("message", "assistant"),
                      ("message", "assistant"), ("message", "user"), ("message", "assistant"),
                      ("message", "assistant"), ("message", "assistant")]
+
+
+def test_responses_api_trajectory_reads_its_response_objects_and_call_outputs():
+    # a v2 run with a Responses API model: the assistant turns are stored response objects and the
+    # replies function_call_output items, neither with a chat "role"
+    assert detect(RESPONSES, RESPONSES.read_bytes()[:65536]) == "mini-swe-agent"
+    result = process_file(str(RESPONSES))
+    assert (result.status, result.n_trials) == ("ok", 1), result.error
+    trial = _read(RESPONSES)
+    assert (trial.model, trial.task) == ("openai/gpt-5-mini", "acme__gadgets-12")
+    assert (trial.outcome, trial.source_verdict) == ("failure", {"resolved": False})
+    actions = trial.actions()
+    assert [(a.text, a.tool, a.attrs["tool_call_id"]) for a in actions] == [
+        ("grep -rn 'def resize' gadgets/", "bash", "call_a1"),
+        ("python -m pytest tests/test_core.py -q", "bash", "call_a2"),
+        ("sed -i '13a\\        if width == 0:\\n            raise ValueError(\"width must be positive\")' gadgets/core.py",
+         "bash", "call_a3"),
+        ("git diff --stat", "bash", "call_a4"),
+        ("echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git diff", "bash", "call_a5"),
+    ]
+    obs = [e for e in trial.events if e.kind == "observation"]
+    assert [o.action_seq for o in obs] == [a.seq for a in actions]
+    assert [o.exit_code for o in obs] == [0, -1, 0, 0, None]
+    assert obs[0].text == "gadgets/core.py:13:    def resize(self, width):"
+    assert obs[1].attrs["timeout"] is True and "timed out after 60 seconds" in obs[1].text
+    assert obs[3].text == " gadgets/core.py | 2 ++\n 1 file changed, 2 insertions(+)"
+    assert obs[4].attrs["final"] is True and obs[4].text.startswith("diff --git a/gadgets/core.py")
+    said = [e.text for e in trial.events if e.kind == "message" and e.role == "assistant"]
+    assert said == ["Find where resize is defined.",  # the reasoning summary of a turn with no text
+                    "I will run the test suite for the gadget module first.", "The fix is in place; submitting."]
+    assert actions[0].timestamp == _utc(1767688203.7)
 
 
 # --------------------------------------------------------------------------- detection and bad input

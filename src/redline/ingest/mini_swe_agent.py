@@ -20,6 +20,10 @@ Both generations are read:
 * v2 (``mini-swe-agent-1.1``): commands in ``extra.actions`` (what was executed), else in the
   assistant's ``tool_calls`` (``bash`` with JSON arguments ``{"command": ...}``); replies are
   ``tool`` messages matched by ``tool_call_id``; exit codes and Unix timestamps in ``extra``.
+* v2 with a Responses API model (``litellm_response``, ``openrouter_response``...): the
+  assistant's turn is the stored ``response`` object (``output`` items: ``message``,
+  ``reasoning``, ``function_call``) and each reply a ``function_call_output`` item; both are read
+  as the chat messages they stand for (:func:`~.mini_swe_agent_messages.as_chat`).
 * v1 (``mini-swe-agent-1``): the command is the ```` ```bash ```` block of the assistant's text
   and the reply a ``user`` message with ``<returncode>``/``<output>``. A block counts as run when
   a reply answers it (or it is the last one, the final submit); a message with several blocks
@@ -57,7 +61,7 @@ from ..text import truncate
 from .base import Adapter, FormatError, first_json_value, head_text, load_json
 from .builder import TrialBuilder
 from .limits import MAX_ATTR_CHARS
-from .mini_swe_agent_messages import actions, is_reply, message_text, parse_observation, timestamp
+from .mini_swe_agent_messages import actions, as_chat, is_reply, message_text, parse_observation, timestamp
 from .mini_swe_agent_report import find_report
 
 NAME = "mini-swe-agent"
@@ -155,7 +159,7 @@ class _Run:
     """One trajectory's messages, in order, into its trial."""
 
     def __init__(self, path: Path, data: dict):
-        self.messages: list = data["messages"]
+        self.messages: list = [as_chat(m) for m in data["messages"]]
         self.info = data.get("info") if isinstance(data.get("info"), dict) else {}
         self.build = TrialBuilder(Trial(format=NAME, source_path=str(path), agent=AGENT,
                                         model=_model(self.info, self.messages)))

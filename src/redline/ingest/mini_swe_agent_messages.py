@@ -7,7 +7,10 @@ Used by :mod:`.mini_swe_agent`, which walks a trajectory's messages in order:
   (``extra.returncode``, else the ``<returncode>`` tag) and its attributes (timeout, elision);
 * :func:`actions`: the commands an assistant turn ran: v2's ``extra.actions``, else its
   ``tool_calls``, else (v1) its ```` ```bash ```` blocks when a reply answers them;
-* :func:`is_reply`, :func:`timestamp`, :func:`tool_call_command`: the small questions in between.
+* :func:`is_reply`, :func:`timestamp`, :func:`tool_call_command`: the small questions in between;
+* :func:`as_chat`: an OpenAI Responses API item (mini-swe-agent's ``*_response`` models store the
+  model's ``response`` object and ``function_call_output`` items instead of chat messages) as the
+  chat message it stands for.
 """
 
 from __future__ import annotations
@@ -114,6 +117,46 @@ def is_reply(content: str, extra: dict) -> bool:
     """Whether a ``user`` message is the output of a command (v1 and text-based v2)."""
     return ("returncode" in extra or "<returncode>" in content
             or bool(_V1_TIMEOUT.search(content[:500])))
+
+
+def as_chat(msg: Any) -> Any:
+    """A Responses API item as a chat message; a chat message (it has a ``role``) as it is.
+
+    ``{"object": "response", "output": [...]}`` is the assistant's turn: its ``message`` items'
+    text is the content, its ``reasoning`` summaries ``reasoning_content``, its ``function_call``
+    items the ``tool_calls``. ``{"type": "function_call_output", "call_id", "output"}`` is the
+    ``tool`` reply to that call. ``extra`` (the commands run, exit codes, times) is kept.
+    """
+    if not isinstance(msg, dict) or "role" in msg:
+        return msg
+    if msg.get("type") == "function_call_output":
+        return {"role": "tool", "tool_call_id": msg.get("call_id"), "content": msg.get("output"),
+                "extra": msg.get("extra")}
+    output = msg.get("output")
+    if msg.get("object") != "response" or not isinstance(output, list):
+        return msg
+    text: list[str] = []
+    reasoning: list[str] = []
+    calls: list[dict] = []
+    for item in output:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type")
+        if kind == "message":
+            text.append(content_text(item.get("content"), images=(), fallback=str))
+        elif kind == "reasoning":
+            reasoning.append(content_text(item.get("summary"), images=(), fallback=str))
+        elif kind == "function_call":
+            calls.append({"id": item.get("call_id") or item.get("id"),
+                          "function": {"name": item.get("name"), "arguments": item.get("arguments")}})
+    chat: dict[str, Any] = {"role": "assistant", "content": "\n".join(t for t in text if t),
+                            "tool_calls": calls, "extra": msg.get("extra")}
+    if any(reasoning):
+        chat["reasoning_content"] = "\n".join(r for r in reasoning if r)
+    if isinstance(msg.get("model"), str):
+        chat["extra"] = {**(msg["extra"] if isinstance(msg.get("extra"), dict) else {}),
+                         "response": {"model": msg["model"]}}
+    return chat
 
 
 def _function(call: dict) -> dict:
