@@ -95,6 +95,63 @@ def test_model_from_folder_name(tmp_path, folder, model):
     assert trial.model == model
 
 
+RUN_V1 = "default__claude-sonnet-4-20250514__t-0.00__p-1.00__c-3.00___swe_bench_verified_test"
+
+
+def _v1_trajectory(instance_id: str) -> dict:
+    """A SWE-agent 1.x function-calling trajectory, saved without a replay_config."""
+    steps = [
+        ("Find the widget module.", "find /testbed -name 'widget*.py'", "/testbed/widgets/widget.py\n"),
+        ("Reject negative sizes.", "str_replace_editor str_replace /testbed/widgets/widget.py --old_str "
+         "'self.size = size' --new_str 'self.size = max(0, size)'",
+         "The file /testbed/widgets/widget.py has been edited."),
+        ("", "submit", "diff --git a/widgets/widget.py b/widgets/widget.py"),
+    ]
+    trajectory = [{"action": action, "observation": obs, "response": f"{thought}\n\n🎬 ACTION\n{action}",
+                   "thought": thought, "execution_time": 0.25,
+                   "state": {"working_dir": "/testbed", "open_file": "n/a"}, "query": [], "extra_info": {}}
+                  for thought, action, obs in steps]
+    history = [
+        {"role": "system", "content": "You are a helpful assistant that can interact with a computer to solve tasks.",
+         "agent": "main", "message_type": "system_prompt"},
+        {"role": "user", "content": [{"type": "text", "text": "<uploaded_files>\n/testbed\n</uploaded_files>\n"
+                                      "Widget accepts negative sizes"}],
+         "agent": "main", "message_type": "observation"},
+        {"role": "assistant", "content": steps[0][0], "thought": steps[0][0], "action": steps[0][1],
+         "agent": "main", "message_type": "action",
+         "tool_calls": [{"id": "toolu_01", "type": "function",
+                         "function": {"name": "bash", "arguments": json.dumps({"command": steps[0][1]})}}]},
+        {"role": "tool", "content": [{"type": "text", "text": "OBSERVATION:\n" + steps[0][2]}],
+         "agent": "main", "message_type": "observation", "tool_call_ids": ["toolu_01"]},
+    ]
+    return {"trajectory": trajectory, "history": history, "replay_config": None, "environment": "main",
+            "info": {"swe_agent_version": "1.0.1", "exit_status": "submitted",
+                     "submission": steps[2][2], "model_stats": {"instance_cost": 0.12, "api_calls": 3}}}
+
+
+def test_a_1x_run_folder_names_the_model_and_its_swebench_report_the_outcome(tmp_path):
+    # 1.x writes <run>/<instance_id>/<instance_id>.traj: the instance folder is no model name
+    root = tmp_path / "trajectories" / "alice"
+    path = _write(root, _v1_trajectory("acme__widgets-7"), "acme__widgets-7.traj", f"{RUN_V1}/acme__widgets-7")
+    report = root / "logs" / "run_evaluation" / RUN_V1 / "claude-sonnet-4-20250514" / "acme__widgets-7" / "report.json"
+    report.parent.mkdir(parents=True)
+    report.write_text(json.dumps({"acme__widgets-7": {"patch_exists": True, "resolved": True}}), encoding="utf-8")
+    assert detect(path, read_head(path)) == "swe-agent"
+    [trial] = list(swe_agent.read(path))
+    assert (trial.model, trial.metadata["model_source"]) == ("claude-sonnet-4-20250514", "folder")
+    assert trial.task == "acme__widgets-7"
+    assert (trial.outcome, trial.source_verdict) == ("success", {"resolved": True})
+    assert trial.metadata["report"] == str(report)
+    assert [(a.text.split()[0], a.tool) for a in trial.actions()] == [
+        ("find", "bash"), ("str_replace_editor", "str_replace_editor"), ("submit", "submit")]
+    obs = [e for e in trial.events if e.kind == "observation"]
+    assert [o.action_seq for o in obs] == [a.seq for a in trial.actions()]
+    other = _write(tmp_path / "elsewhere", _v1_trajectory("acme__widgets-7"), "acme__widgets-7.traj",
+                   "acme__widgets-7")  # an instance folder outside a named run: no model guessed from it
+    [alone] = list(swe_agent.read(other))
+    assert (alone.model, alone.outcome) == (None, "unknown")
+
+
 def test_history_is_read_when_trajectory_is_absent(tmp_path):
     data = {"history": [
         {"role": "system", "content": "SETTING: ...", "agent": "main", "message_type": "system_prompt"},

@@ -24,9 +24,13 @@ Model: ``replay_config.agent.model.name`` (or ``args.model.model_name`` in old r
 present, else the leading part of the parent folder name, which SWE-agent writes as
 ``<model>__<dataset>__<config>__t-...`` (``gpt4__swe-bench-dev__default__t-0.00...`` gives
 ``gpt4``; ``replay__...`` and ``human_thought__...`` are SWE-agent's replay / human models).
-``metadata["model_source"]`` says which rule applied. Exit codes are not recorded by SWE-agent
-(only kept if a step carries one). Outcome is ``unknown`` unless ``info`` carries an evaluation
-verdict (``resolved``); ``info.exit_status`` is kept in metadata.
+SWE-agent 1.x writes ``<run>/<instance_id>/<instance_id>.traj`` with the run folder named
+``<config>__<model>__t-...__p-...__c-...___<instances>``: there the model is read from the run
+folder, never from the instance folder. ``metadata["model_source"]`` says which rule applied.
+Exit codes are not recorded by SWE-agent (only kept if a step carries one). Outcome is the
+evaluation verdict (``resolved``) that ``info`` carries, else the SWE-bench harness's
+``report.json`` of this run (found as for mini-swe-agent: :mod:`.mini_swe_agent_report`), else
+``unknown``; ``info.exit_status`` is kept in metadata.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import orjson
 from ..events import Event, Trial, normalise_outcome
 from ..text import truncate
 from .base import Adapter, FormatError, content_text, first_int, first_json_value, head_text, load_json
+from .mini_swe_agent_report import find_report
 
 NAME = "swe-agent"
 DESCRIPTION = "SWE-agent trajectories (.traj JSON: trajectory of action/observation/thought steps)"
@@ -65,6 +70,8 @@ _TRAJ_KEY = re.compile(r'"trajectory"\s*:\s*\[')
 _HISTORY_KEY = re.compile(r'"history"\s*:\s*\[')
 _OPENHANDS_SOURCE = re.compile(r'"source"\s*:\s*"(?:agent|user|environment)"')
 _FOLDER_MODEL = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9.:+@-]|_(?!_))*)__[^_].*")
+#: a 1.x run folder: ``<config>__<model>__t-<temperature>__p-<top_p>__c-<cost limit>___<instances>``
+_RUN_FOLDER_V1 = re.compile(r"^[^_][^/]*?__(.+?)__t-[\d.]+__p-[\d.]+__c-[\d.]+___.")
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -110,6 +117,11 @@ def read(path: Path) -> Iterator[Trial]:
     )
     trial.metadata = _metadata(data, info, model_source, use_history)
     verdict = _verdict(info)
+    if verdict is None:
+        found = find_report(Path(path), trial.task, model)
+        if found is not None:
+            verdict = {"resolved": found[1].get("resolved")}
+            trial.metadata["report"] = str(found[0])
     if verdict is not None:
         trial.source_verdict = verdict
         trial.outcome = normalise_outcome(verdict.get("resolved"))
@@ -286,10 +298,20 @@ def _model(data: dict, replay: dict, info: dict, path: Path) -> tuple[str | None
     stats = info.get("model_stats") if isinstance(info.get("model_stats"), dict) else {}
     if isinstance(stats.get("model_name"), str) and stats["model_name"]:
         return stats["model_name"], "model_stats"
-    match = _FOLDER_MODEL.match(path.parent.name)
+    run = path.parent
+    if run.name == _stem(path):  # 1.x: <run>/<instance_id>/<instance_id>.traj
+        match = _RUN_FOLDER_V1.match(run.parent.name)
+        if match:
+            return match.group(1), "folder"
+        run = run.parent
+    match = _FOLDER_MODEL.match(run.name)
     if match:
         return match.group(1), "folder"
     return None, None
+
+
+def _stem(path: Path) -> str:
+    return path.name[: -len(".traj")] if path.name.endswith(".traj") else path.stem
 
 
 def _task(data: dict, replay: dict, info: dict, path: Path) -> str:
@@ -297,7 +319,7 @@ def _task(data: dict, replay: dict, info: dict, path: Path) -> str:
     for value in (problem.get("id"), info.get("instance_id"), data.get("instance_id")):
         if isinstance(value, str) and value:
             return value
-    return path.name[: -len(".traj")] if path.name.endswith(".traj") else path.stem
+    return _stem(path)
 
 
 def _verdict(info: dict) -> dict | None:
