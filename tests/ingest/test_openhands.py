@@ -167,6 +167,57 @@ def test_evaluation_records_one_trial_per_line(tmp_path):
         "failure", "litellm_proxy/claude", "Agent got stuck in a loop")
 
 
+def _opendevin_record() -> dict:
+    """An OpenDevin evaluation record of 2024: ``history`` holds [action, observation] pairs."""
+    def ts(second: int) -> str:
+        return f"2024-06-12T10:01:{second:02d}.250000"
+    history = [
+        [{"id": 1, "timestamp": ts(0), "source": "user", "message": "Fix the widget size check.",
+          "action": "message", "args": {"content": "Fix the widget size check.", "wait_for_response": False}},
+         {"message": "No observation", "observation": "null", "content": "", "extras": {}}],
+        [{"id": 5, "timestamp": ts(3), "source": "agent", "message": "Running command: grep -rn size widgets/",
+          "action": "run", "args": {"command": "grep -rn size widgets/", "background": False,
+                                    "thought": "Let me find the size check."}},
+         {"id": 6, "timestamp": ts(4), "source": "agent", "cause": 5, "observation": "run",
+          "message": "Command `grep -rn size widgets/` executed with exit code 0.",
+          "content": "widgets/widget.py:12:        self.size = size",
+          "extras": {"command_id": -1, "command": "grep -rn size widgets/", "exit_code": 0}}],
+        # an older event pair without ids: the observation answers its pair's action
+        [{"source": "agent", "action": "run", "args": {"command": "pkill -f widget_server", "background": False,
+                                                        "thought": ""}},
+         {"source": "agent", "observation": "run", "content": "",
+          "extras": {"command_id": -1, "command": "pkill -f widget_server", "exit_code": 1}}],
+        [{"id": 9, "timestamp": ts(9), "source": "agent", "message": "All done.", "action": "finish",
+          "args": {"outputs": {}, "thought": "All done."}},
+         {"message": "No observation", "observation": "null", "content": "", "extras": {}}],
+    ]
+    return {"instance_id": "acme__widgets-5", "instruction": "Fix the widget size check.",
+            "metadata": {"agent_class": "CodeActAgent", "model_name": "gpt-4o-2024-05-13", "max_iterations": 30},
+            "history": history, "git_patch": "", "error": None,
+            "test_result": {"result": {"resolved": False}, "report": {"resolved": True}}}
+
+
+def test_opendevin_records_of_action_observation_pairs(tmp_path, con):
+    path = _write(tmp_path, json.dumps(_opendevin_record()) + "\n", "output.jsonl")
+    assert detect(path, read_head(path)) == "openhands"
+    [trial] = list(openhands.read(path))
+    assert (trial.task, trial.model, trial.outcome) == ("acme__widgets-5", "gpt-4o-2024-05-13", "success")
+    got = [(e.seq, e.kind, e.role, e.text, e.exit_code, e.action_seq, e.source_pointer) for e in trial.events]
+    assert got == [
+        (0, "message", "user", "Fix the widget size check.", None, None, "/history/0/0"),
+        (1, "message", "assistant", "Let me find the size check.", None, None, "/history/1/0/args/thought"),
+        (2, "action", "assistant", "grep -rn size widgets/", None, None, "/history/1/0"),
+        (3, "observation", "tool", "widgets/widget.py:12:        self.size = size", 0, 2, "/history/1/1"),
+        (4, "action", "assistant", "pkill -f widget_server", None, None, "/history/2/0"),
+        (5, "observation", "tool", "", 1, 4, "/history/2/1"),
+        (6, "message", "assistant", "All done.", None, None, "/history/3/0"),
+    ]
+    from redline.ingest.loader import ingest
+    report = ingest([path], con)
+    assert (report.ok, report.errors) == (1, 0), report.messages
+    assert con.execute("SELECT seq, argv FROM commands WHERE program = 'pkill'").fetchall() == [(4, ['-f', 'widget_server'])]
+
+
 # --------------------------------------------------------------------------- detection
 
 

@@ -4,8 +4,8 @@ Each event has ``id``, ``timestamp``, ``source`` (``agent``/``user``/``environme
 ``action`` + ``args`` or ``observation`` + ``content`` + ``extras``; an observation's ``cause``
 is the ``id`` of the action it answers. Also read: a JSON object holding such a list under
 ``history`` or ``events`` (OpenHands evaluation records: ``instance_id``, ``metadata``,
-``test_result``), and JSON lines of either events (one trial) or evaluation records (one
-trial per line).
+``test_result``; OpenDevin's 2024 records hold ``history`` as ``[action, observation]`` pairs),
+and JSON lines of either events (one trial) or evaluation records (one trial per line).
 
 Mapping:
 
@@ -25,7 +25,7 @@ Mapping:
   ``attrs["raw_exit_code"] = -1``.
 
 Model: the first ``tool_call_metadata.model_response.model``, else ``llm_metrics``, else the
-record's ``metadata.llm_config.model``. Outcome: a ``finish`` action's ``outputs`` or an
+record's ``metadata.llm_config.model`` (``metadata.model_name`` in OpenDevin's records). Outcome: a ``finish`` action's ``outputs`` or an
 evaluation record's ``test_result`` when they hold a verdict, else unknown.
 """
 
@@ -160,14 +160,16 @@ def _record_key(record: dict, fallback: str) -> str:
 
 def _record_trial(path: Path, record: dict, prefix: str, key: str, line: int | None = None) -> Trial:
     events_key = "history" if isinstance(record.get("history"), list) else "events"
-    history = record[events_key]
-    trial = _events_trial(path, history, lambda i: f"{prefix}/{events_key}/{i}",
+    history, places = _unpaired(record[events_key])
+    trial = _events_trial(path, history, lambda i: f"{prefix}/{events_key}/{places[i]}",
                           lines=[line] * len(history) if line else None)
     trial.local_key = key
     meta = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     llm = meta.get("llm_config") if isinstance(meta.get("llm_config"), dict) else {}
     if not trial.model and isinstance(llm.get("model"), str):
         trial.model = llm["model"]
+    if not trial.model and isinstance(meta.get("model_name"), str) and meta["model_name"]:
+        trial.model = meta["model_name"]  # OpenDevin's 2024 records
     if isinstance(meta.get("agent_class"), str):
         trial.metadata["agent_class"] = meta["agent_class"]
     if record.get("instance_id") not in (None, ""):
@@ -182,6 +184,32 @@ def _record_trial(path: Path, record: dict, prefix: str, key: str, line: int | N
     if isinstance(record.get("error"), str) and record["error"]:
         trial.metadata["error"] = truncate(record["error"], 500, "")
     return trial
+
+
+def _unpaired(history: list) -> tuple[list, list[str]]:
+    """The events of a ``history`` and where each is in it (its index, as a pointer suffix).
+
+    OpenDevin's evaluation records (2024) store ``history`` as ``[action, observation]`` pairs;
+    each pair becomes its two events, the observation answering the pair's action (its
+    ``cause``) when it names none of its own. A flat history is returned as it is."""
+    if not any(isinstance(x, list) for x in history):
+        return history, [str(i) for i in range(len(history))]
+    events: list = []
+    places: list[str] = []
+    for i, item in enumerate(history):
+        if not isinstance(item, list):
+            events.append(item)
+            places.append(str(i))
+            continue
+        pair = list(item)
+        if (len(pair) == 2 and all(isinstance(x, dict) for x in pair) and isinstance(pair[0].get("action"), str)
+                and isinstance(pair[1].get("observation"), str) and "cause" not in pair[1]):
+            link = pair[0]["id"] if "id" in pair[0] else f"pair:{i}"
+            pair = [{**pair[0], "id": link}, {**pair[1], "cause": link}]
+        for j, ev in enumerate(pair):
+            events.append(ev)
+            places.append(f"{i}/{j}")
+    return events, places
 
 
 def _is_event(value: Any) -> bool:
