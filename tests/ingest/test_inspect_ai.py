@@ -156,6 +156,24 @@ def test_header_only_log_is_skipped(tmp_path):
     assert result.status == "skipped" and "status: error; error: boom" in result.error
 
 
+def test_an_eval_set_log_directory_gives_its_samples_once_and_skips_its_manifest(tmp_path, con):
+    # inspect eval-set writes logs.json beside the logs: their headers keyed by file name
+    log = _log()
+    name = "2025-04-01T12-00-00+00-00_find-flag_abc.json"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / name).write_text(json.dumps(log))
+    header = {k: v for k, v in log.items() if k != "samples"}
+    (logs / "logs.json").write_text(json.dumps({name: header}, indent=2))
+    manifest = process_file(str(logs / "logs.json"))
+    assert (manifest.status, manifest.format) == ("skipped", "inspect-ai")
+    assert "manifest" in manifest.error and "1 eval logs" in manifest.error
+    from redline.ingest.loader import ingest
+    report = ingest([logs], con)
+    assert (report.ok, report.skipped, report.errors) == (1, 1, 0), report.messages
+    assert con.execute("SELECT count(*) FROM trials").fetchone() == (len(log["samples"]),)
+
+
 # --------------------------------------------------------------------------- detection
 
 

@@ -27,7 +27,9 @@ Trial fields: model ``eval.model``; agent ``eval.solver``, else the plan's solve
 with ``+``; task ``<eval.task>/<sample id>``; outcome from the first scorer (in
 ``eval.scorers`` order): ``C``→success, ``I``/``N``→failure, ``P``→unknown, other values via
 :func:`normalise_outcome`; all scores in ``source_verdict``. A log with no samples (samples
-not logged, or the run failed before any) is skipped with the reason.
+not logged, or the run failed before any) is skipped with the reason, and so is the
+``logs.json`` manifest ``inspect eval-set`` writes beside its logs (their headers, keyed by file
+name).
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ def read(path: Path) -> Iterator[Trial]:
 
 def _read_json(path: Path) -> Iterator[Trial]:
     data = load_json(path)
+    if _is_manifest(data):
+        raise NotATranscript(f"an Inspect log directory manifest: the headers of {len(data)} eval logs "
+                             "(no samples): each log is read from its own file")
     if not isinstance(data, dict) or not isinstance(data.get("eval"), dict):
         raise FormatError("not an Inspect eval log: expected a JSON object with an 'eval' object")
     samples = data.get("samples")
@@ -96,6 +101,13 @@ def _read_json(path: Path) -> Iterator[Trial]:
         if not isinstance(sample, dict):
             raise FormatError(f"sample {i} is not a JSON object")
         yield _sample_trial(path, data, sample, lambda sub, i=i: f"/samples/{i}{sub}")
+
+
+def _is_manifest(data: Any) -> bool:
+    """A log directory's ``logs.json`` (``inspect eval-set`` writes one): eval log headers keyed
+    by log file name."""
+    return (isinstance(data, dict) and bool(data) and "eval" not in data
+            and all(isinstance(v, dict) and isinstance(v.get("eval"), dict) for v in data.values()))
 
 
 def _read_zip(path: Path) -> Iterator[Trial]:
