@@ -109,6 +109,42 @@ def test_two_sessions_in_one_file_are_two_trials_and_junk_lines_are_skipped(tmp_
     assert result.status == "ok" and result.n_trials == 2 and "not a JSON object" in result.error
 
 
+def test_a_file_of_summaries_only_is_skipped_and_a_subagent_sidechain_is_read(tmp_path):
+    # Claude Code leaves files holding only the titles of sessions recorded in other files
+    titles = tmp_path / "0b1c2d3e-summaries.jsonl"
+    titles.write_text("\n".join(json.dumps({"type": "summary", "summary": s, "leafUuid": f"{n}1111111-2222"})
+                                for n, s in enumerate(["Fix nginx port conflict", "Kill stale server"])) + "\n")
+    assert detect(titles, read_head(titles)) == "claude-code"
+    result = process_file(str(titles))
+    assert (result.status, result.n_trials) == ("skipped", 0)
+    assert "summaries only (2 session titles)" in result.error
+    # a subagent's own file (agent-<id>.jsonl): every record a sidechain of its session
+    base = {"isSidechain": True, "userType": "external", "cwd": "/app", "sessionId": SESSION,
+            "version": "2.0.14", "agentId": "a1b2c3"}
+    records = [
+        {**base, "type": "user", "uuid": "u1", "parentUuid": None, "timestamp": "2025-10-01T10:00:00.000Z",
+         "message": {"role": "user", "content": "Find what listens on port 8080"}},
+        {**base, "type": "assistant", "uuid": "a1", "parentUuid": "u1", "timestamp": "2025-10-01T10:00:02.000Z",
+         "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
+                     "content": [{"type": "tool_use", "id": "toolu_1", "name": "Bash",
+                                  "input": {"command": "ss -ltnp | grep 8080", "description": "Find listener"}}]}},
+        {**base, "type": "user", "uuid": "u2", "parentUuid": "a1", "timestamp": "2025-10-01T10:00:03.000Z",
+         "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "is_error": False,
+                                                  "content": 'LISTEN 0 511 0.0.0.0:8080 users:(("nginx",pid=42))'}]},
+         "toolUseResult": {"stdout": 'LISTEN 0 511 0.0.0.0:8080 users:(("nginx",pid=42))', "stderr": "",
+                           "interrupted": False, "isImage": False}},
+    ]
+    agent = tmp_path / "agent-a1b2c3.jsonl"
+    agent.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    [trial] = list(claude_code.read(agent))
+    assert [(e.kind, e.text, e.action_seq, e.attrs.get("sidechain")) for e in trial.events] == [
+        ("message", "Find what listens on port 8080", None, True),
+        ("action", "ss -ltnp | grep 8080", None, True),
+        ("observation", 'LISTEN 0 511 0.0.0.0:8080 users:(("nginx",pid=42))', 1, True),
+    ]
+    assert trial.model == "claude-sonnet-4-5-20250929"
+
+
 def test_unanswered_tool_call_is_counted(tmp_path):
     lines = FIXTURE.read_text().splitlines()[:11]  # stops after the Grep call, before its result
     target = tmp_path / "cut.jsonl"

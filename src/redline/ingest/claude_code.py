@@ -16,7 +16,9 @@ the raw input in ``attrs["input"]``. A ``tool_result`` → the observation of th
 that ``tool_use_id``; ``is_error`` is kept in ``attrs``, and the ``Exit code N`` first line
 Claude Code writes for a failing Bash command gives ``exit_code`` (otherwise ``None``: the
 format records no exit status for successes). ``summary`` records go to
-``metadata["summary"]``; ``system`` records with text become ``system`` messages. Damaged or
+``metadata["summary"]`` (a file of summary lines only, which Claude Code leaves beside the
+sessions it names, is skipped with that reason); ``system`` records with text become
+``system`` messages. Damaged or
 foreign lines inside a session (non-objects, records without a ``message`` object) are
 skipped with a warning; a file where no line is a Claude Code record is an error.
 """
@@ -33,7 +35,7 @@ import orjson
 
 from ..events import Trial, parse_iso
 from ..text import truncate
-from .base import Adapter, FormatError, content_text, first_line, head_text
+from .base import Adapter, FormatError, NotATranscript, content_text, first_line, head_text
 from .builder import TrialBuilder
 from .records import JsonLines
 NAME = "claude-code"
@@ -185,7 +187,9 @@ class _Reader:
                 f"(first line has keys {self.lines.first_shape})"
             )
         if not self.sessions:
-            self.sessions[""] = _Session(self.path, "", self.warnings)
+            # Claude Code leaves files of summary lines only (titles of sessions kept elsewhere)
+            raise NotATranscript(f"Claude Code summaries only ({len(self.summaries)} session titles), "
+                                 "no messages: the sessions they name are in other files")
         many = len(self.sessions) > 1
         for session in self.sessions.values():
             yield session.trial(many, self.summaries)
