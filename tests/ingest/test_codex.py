@@ -13,6 +13,8 @@ from redline.ingest.loader import detect, process_file
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "codex"
 ROLLOUT = FIXTURES / "rollout-2025-10-20T08-15-00-0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b.jsonl"
 LEGACY = FIXTURES / "rollout-2025-08-18T01-16-13-legacy.jsonl"
+#: the TypeScript CLI's rollout (spring 2025): one JSON document of the session and its items
+DOCUMENT = FIXTURES / "rollout-2025-05-02-0f6c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b.json"
 
 
 def _rows(trial):
@@ -85,6 +87,33 @@ def test_bare_era_rollout():
     assert trial.task == "List the TODO comments in src."
     assert trial.metadata["session_id"] == "5b8f0c1e-2d3a-4b5c-8d9e-0f1a2b3c4d5e"
     assert trial.started_at == datetime(2025, 8, 18, 1, 16, 13, 522000, tzinfo=timezone.utc)
+
+
+def test_typescript_cli_rollout_document():
+    assert detect(DOCUMENT, read_head(DOCUMENT)) == "codex"
+    result = process_file(str(DOCUMENT))
+    assert (result.status, result.n_trials, result.error) == ("ok", 1, None)
+    [trial] = list(codex.read(DOCUMENT))
+    assert trial.task == "The dev server on port 3000 is stuck; restart it."
+    assert trial.metadata["session_id"] == "0f6c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+    assert trial.started_at == datetime(2025, 5, 2, 9, 14, 3, 120000, tzinfo=timezone.utc)
+    assert [(e.kind, e.role, e.text, e.exit_code, e.action_seq, e.source_pointer) for e in trial.events] == [
+        ("message", "user", "The dev server on port 3000 is stuck; restart it.", None, None, "/items/0/content"),
+        ("message", "assistant", "Find the process on port 3000 first.", None, None, "/items/1/summary"),
+        ("action", "assistant", "lsof -i :3000", None, None, "/items/2/arguments"),
+        ("observation", "tool", "node 4242 dev 23u IPv4 TCP *:3000 (LISTEN)\n", 0, 2, "/items/3/output"),
+        ("action", "assistant", "kill -9 4242", None, None, "/items/4/arguments"),
+        ("observation", "tool", "", 0, 4, "/items/5/output"),
+        ("message", "assistant", "Killed the stuck server (pid 4242).", None, None, "/items/6/content"),
+    ]
+
+
+def test_a_cut_typescript_cli_rollout_is_an_error_naming_it(tmp_path):
+    cut = tmp_path / DOCUMENT.name
+    cut.write_text(DOCUMENT.read_text()[:600])
+    result = process_file(str(cut))
+    assert (result.status, result.format) == ("error", "codex")
+    assert "JSON" in result.error
 
 
 def test_argv_rendering():

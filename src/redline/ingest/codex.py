@@ -4,7 +4,9 @@ Current files wrap every line as ``{"timestamp", "type", "payload"}`` with ``typ
 ``session_meta`` (id, cwd, cli_version, originator...), ``turn_context`` (model, approval and
 sandbox policy), ``response_item`` (what the model saw and said) and ``event_msg`` (UI events);
 older files ("bare" era, 2025) start with ``{"id", "timestamp", "instructions"}`` and hold
-bare response items and ``{"record_type": "state"}`` markers. Both are read.
+bare response items and ``{"record_type": "state"}`` markers; the first, TypeScript CLI (spring
+2025) wrote one JSON document per session, ``rollout-<date>-<id>.json``:
+``{"session": {"timestamp", "id", "instructions"}, "items": [<response items>]}``. All are read.
 
 Mapping (one trial per file): ``response_item`` ``message`` → a message (``developer`` is
 shown as ``system``; user messages the CLI injects, such as ``<environment_context>`` or
@@ -35,7 +37,7 @@ from typing import Any
 import orjson
 
 from ..events import Event, Trial, parse_iso
-from .base import Adapter, FormatError, content_text, first_line, head_text
+from .base import Adapter, FormatError, content_text, first_line, head_text, load_json, read_head
 from .builder import TrialBuilder
 from .records import JsonLines
 
@@ -57,6 +59,8 @@ INJECTED_MARKERS = ("<environment_context>", "<user_instructions>", "# AGENTS.md
                     "<user_shell_command>", "<turn_aborted>")
 _REQUEST_MARKER = "## My request for Codex:"
 _META_PREFIX = re.compile(r'\{\s*"timestamp"\s*:\s*"[^"]*"\s*,\s*"type"\s*:\s*"session_meta"\s*,\s*"payload"\s*:\s*\{')
+#: the TypeScript CLI's rollout: one JSON document ``{"session": {...}, "items": [...]}``
+_DOCUMENT_PREFIX = re.compile(r'^\s*\{\s*"session"\s*:\s*\{')
 _EXIT_RES = (re.compile(r"^Exit code: (-?\d+)\s*$", re.M), re.compile(r"^Process exited with code (-?\d+)\s*$", re.M))
 
 
@@ -83,8 +87,16 @@ def _is_bare_item(obj: Any) -> bool:
         _stype(obj) in ITEM_TYPES and "payload" not in obj and "sessionId" not in obj))
 
 
+def _is_document(text: str, path: Path) -> bool:
+    """The head of a TypeScript CLI rollout (its items may lie past a long ``instructions``)."""
+    return bool(_DOCUMENT_PREFIX.match(text)) and (
+        bool(re.search(r'"items"\s*:\s*\[', text)) or (path.name.startswith("rollout-") and path.suffix == ".json"))
+
+
 def sniff(path: Path, head: bytes) -> bool:
     try:
+        if _is_document(head_text(head), path):
+            return True
         lines = [ln for ln in head_text(head).splitlines() if ln.strip()]
         objs = []
         for i, line in enumerate(lines[:6]):
@@ -412,10 +424,27 @@ _RECORD_READERS = {"session_meta": _Rollout.session_meta, "turn_context": _Rollo
                    "response_item": _Rollout.response_item}
 
 
+def _document_rows(path: Path) -> list[tuple[int | None, str | None, Any, str, Any]]:
+    """The rows of a TypeScript CLI rollout (one JSON document): its session, then its items."""
+    data = load_json(path, "Codex rollout JSON")
+    if not isinstance(data, dict) or not isinstance(data.get("session"), dict) or not isinstance(
+            data.get("items"), list):
+        raise FormatError("not a Codex rollout: expected a JSON object with a 'session' object and an 'items' list")
+    rows: list[tuple[int | None, str | None, Any, str, Any]] = [(None, "session_meta", data["session"], "/session",
+                                                                 None)]
+    for i, item in enumerate(data["items"]):
+        if isinstance(item, dict) and _stype(item) in ITEM_TYPES:
+            rows.append((None, "response_item", item, f"/items/{i}", None))
+    return rows
+
+
 def read(path: Path) -> Iterator[Trial]:
     path = Path(path)
     warnings: list[str] = []
-    rows = _rows(JsonLines(path, warnings))
+    if _is_document(head_text(read_head(path)), path):
+        rows = _document_rows(path)
+    else:
+        rows = _rows(JsonLines(path, warnings))
     has_item_messages = any(kind == "response_item" and isinstance(p, dict) and p.get("type") == "message"
                             for _, kind, p, _, _ in rows)
     rollout = _Rollout(path, warnings, use_event_messages=not has_item_messages)

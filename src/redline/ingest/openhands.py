@@ -25,8 +25,9 @@ Mapping:
   ``attrs["raw_exit_code"] = -1``.
 
 Model: the first ``tool_call_metadata.model_response.model``, else ``llm_metrics``, else the
-record's ``metadata.llm_config.model`` (``metadata.model_name`` in OpenDevin's records). Outcome: a ``finish`` action's ``outputs`` or an
-evaluation record's ``test_result`` when they hold a verdict, else unknown.
+record's ``metadata.llm_config.model`` (``metadata.model_name`` in OpenDevin's records).
+Outcome: a ``finish`` action's ``outputs`` or an evaluation record's ``test_result`` when they
+hold a verdict, else unknown.
 """
 
 from __future__ import annotations
