@@ -351,6 +351,32 @@ def test_a_recording_of_another_agent_falls_back_to_its_keystrokes(tmp_path):
     assert trial.metadata["harness_commands"] == ["clear"]
 
 
+def test_an_installed_agent_that_crashed_at_launch_has_no_steps(tmp_path):
+    # the harness types the install and launch lines; mini-swe-agent dies before its first step:
+    # the launch line (with the task text in it) is the harness's, not an agent command
+    prompt = "root@4c2f1a:/app# "
+    launch = ("mini -m anthropic/claude-sonnet-4-20250514 -t 'Port 8080 is taken by a stale server; kill it "
+              "with pkill and start nginx.' -y --exit-immediately")
+    path = _write_cast(tmp_path / "agent.cast", [
+        [0.1, "o", prompt],
+        [0.2, "i", "clear\r"],
+        [0.21, "o", "clear\r\n\x1b[H\x1b[J" + prompt],
+        [1.0, "i", "source /installed-agent/install-agent.sh && echo 'INSTALL_SUCCESS'; tmux wait -S done\r"],
+        [1.01, "o", "source /installed-agent/install-agent.sh && echo 'INSTALL_SUCCESS'; tmux wait -S done\r\n"
+                    "Successfully installed mini-swe-agent-1.9.0\r\nINSTALL_SUCCESS\r\n" + prompt],
+        [2.0, "i", launch + "; tmux wait -S done\r"],
+        [2.01, "o", launch + "; tmux wait -S done\r\nTraceback (most recent call last):\r\n"
+                    "litellm.exceptions.AuthenticationError: AnthropicException - invalid x-api-key\r\n" + prompt],
+    ], width=200)
+    trial = _trial(path)
+    assert trial.events == []
+    assert trial.metadata["harness_commands"][-1] == launch
+    assert any(w.startswith("no agent steps recognised") for w in trial.metadata["warnings"])
+    assert trial.model == "anthropic/claude-sonnet-4-20250514"  # from the launch line
+    result = process_file(str(path))
+    assert (result.status, result.n_events) == ("ok", 0)
+
+
 def test_a_recording_with_no_steps_says_so(tmp_path):
     path = _write_cast(tmp_path / "session.cast", [[0.1, "o", "hello\r\n"]])
     trial = _trial(path)

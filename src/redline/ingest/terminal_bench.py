@@ -20,8 +20,12 @@ recovered from the rendered rows by :mod:`.mini_swe_agent_console`. Everything p
 the agent starts (asciinema, ``clear``, the harness installing the agent, the launch command)
 is harness set-up; its keystrokes are kept in ``metadata["harness_commands"]``.
 
-Recordings of other agents (no mini-swe-agent markers) fall back to the keystrokes sent into
-the pane (``"i"`` records): each line typed after the harness set-up is an action and the
+An agent the harness installed (``source /installed-agent/install-agent.sh``) runs its commands
+itself: every line typed into its pane is the harness's, the launch line (``mini -m MODEL -t
+'TASK' ...``) included, so when its output holds no steps this reader knows (mini-swe-agent
+crashed before its first step, or another installed agent) the trial has no steps and says so.
+Recordings of agents that drive the pane themselves (no installed agent, no mini-swe-agent
+markers) fall back to the keystrokes sent into the pane (``"i"`` records): each line typed after the harness set-up is an action and the
 output up to the next one its observation. Keys typed into an editor the agent started
 (``vim``, ``nano``, ``emacs``) are not commands: they belong to the editor's action, which is
 an ``edit_file`` action when they saved the file (:mod:`.editor_keys`). A full-screen program
@@ -61,6 +65,8 @@ TESTS_CAST = "tests.cast"
 _HARNESS_INPUT_RE = re.compile(
     r"^(?:clear|asciinema rec\b.*|source /installed-agent/.*|bash\s+/tests/run-tests\.sh.*|exit)$"
 )
+#: the harness installing an agent that then runs by itself (mini-swe-agent, Claude Code, Codex...)
+_INSTALLED_AGENT_RE = re.compile(r"^source /installed-agent/install-agent\.sh\b")
 #: what the harness appends to each command it types, to wait for it
 _WAIT_SUFFIX_RE = re.compile(r";\s*tmux wait -S done\s*$")
 
@@ -103,6 +109,12 @@ def read(path: Path) -> Iterator[Trial]:
         _mini_swe_agent_steps(trial, rows, found, width, when, metadata)
         if harness:
             metadata["harness_commands"] = harness
+    elif any(_INSTALLED_AGENT_RE.match(h) for h in harness):
+        # an agent the harness installed and launched: it runs its commands itself, so every line
+        # typed into the pane is the harness's (the launch line included), never an agent step
+        warnings.append("no agent steps recognised in the terminal stream (the installed agent's own "
+                        "output holds none that this reader knows)")
+        metadata["harness_commands"] = harness
     else:
         n = _keystroke_events(trial, cast, rows, when)
         if n == 0:
