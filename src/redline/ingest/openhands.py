@@ -205,7 +205,8 @@ def _unpaired(history: list) -> tuple[list, list[str]]:
         pair = list(item)
         if (len(pair) == 2 and all(isinstance(x, dict) for x in pair) and isinstance(pair[0].get("action"), str)
                 and isinstance(pair[1].get("observation"), str) and "cause" not in pair[1]):
-            link = pair[0]["id"] if "id" in pair[0] else f"pair:{i}"
+            own = pair[0].get("id")
+            link = own if isinstance(own, (str, int)) and not isinstance(own, bool) else f"pair:{i}"
             pair = [{**pair[0], "id": link}, {**pair[1], "cause": link}]
         for j, ev in enumerate(pair):
             events.append(ev)
