@@ -130,7 +130,7 @@ def as_chat(msg: Any) -> Any:
     if not isinstance(msg, dict) or "role" in msg:
         return msg
     if msg.get("type") == "function_call_output":
-        return {"role": "tool", "tool_call_id": msg.get("call_id"), "content": msg.get("output"),
+        return {"role": "tool", "tool_call_id": _str_or_none(msg.get("call_id")), "content": msg.get("output"),
                 "extra": msg.get("extra")}
     output = msg.get("output")
     if msg.get("object") != "response" or not isinstance(output, list):
@@ -147,7 +147,7 @@ def as_chat(msg: Any) -> Any:
         elif kind == "reasoning":
             reasoning.append(content_text(item.get("summary"), images=(), fallback=str))
         elif kind == "function_call":
-            calls.append({"id": item.get("call_id") or item.get("id"),
+            calls.append({"id": _str_or_none(item.get("call_id") or item.get("id")),
                           "function": {"name": item.get("name"), "arguments": item.get("arguments")}})
     chat: dict[str, Any] = {"role": "assistant", "content": "\n".join(t for t in text if t),
                             "tool_calls": calls, "extra": msg.get("extra")}
@@ -157,6 +157,10 @@ def as_chat(msg: Any) -> Any:
         chat["extra"] = {**(msg["extra"] if isinstance(msg.get("extra"), dict) else {}),
                          "response": {"model": msg["model"]}}
     return chat
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _function(call: dict) -> dict:
