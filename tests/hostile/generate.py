@@ -30,7 +30,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 #: format -> seed files (relative to tests/fixtures), each read as: doc | lines | text | zip | cast
 SEEDS: dict[str, list[tuple[str, str]]] = {
     "fudan-log": [("fudan-log/llama3.1-70b-replication-full.log", "text")],
-    "mini-swe-agent": [("mini-swe-agent/swebench-run/output/demo_run/acme__widgets-101/acme__widgets-101.traj.json", "doc")],
+    "mini-swe-agent": [("mini-swe-agent/swebench-run/output/demo_run/acme__widgets-101/acme__widgets-101.traj.json", "doc"),
+                       ("mini-swe-agent/v2-response-api/acme__gadgets-12/acme__gadgets-12.traj.json", "doc")],
     "terminal-bench": [("terminal-bench/2026-01-02__09-58-00/nginx-port-conflict/"
                         "nginx-port-conflict.1-of-1.2026-01-02__09-58-00/sessions/agent.cast", "cast")],
     "inspect-ai": [("inspect-ai/2025-04-01T12-00-00+00-00_find-flag.json", "doc"),
@@ -41,7 +42,8 @@ SEEDS: dict[str, list[tuple[str, str]]] = {
     "openhands": [("openhands/rename_and_serve.json", "doc")],
     "palisade": [("palisade/logs/default/default1/llm_control.log_20260204_142500_000001.jsonl", "lines")],
     "claude-code": [("claude-code/session.jsonl", "lines")],
-    "codex": [("codex/rollout-2025-10-20T08-15-00-0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b.jsonl", "lines")],
+    "codex": [("codex/rollout-2025-10-20T08-15-00-0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b.jsonl", "lines"),
+              ("codex/rollout-2025-05-02-0f6c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b.json", "doc")],
     "otel-genai": [("otel-genai/agent_trace.json", "doc"), ("otel-genai/collector_export.jsonl", "lines")],
     "chat-json": [("chat-json/openai_run.json", "doc"), ("chat-json/conversations.jsonl", "lines")],
 }
