@@ -37,7 +37,7 @@ The final submit command (``echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && ...``)
 the ``exit`` message holding the submission is its observation (no exit code recorded).
 
 The outcome comes from the SWE-bench evaluation's ``report.json`` of this trajectory's run
-(:mod:`.mini_swe_agent_report`): one beside the trajectory, else the nearest
+(:mod:`.swebench_report`): one beside the trajectory, else the nearest
 ``logs/run_evaluation/<run_id>/<model>/<instance_id>/report.json`` in the folders up to four
 levels above it whose run ID names the trajectory's run folder (``demo_run`` is evaluated as
 ``demo_run`` or ``demo_run_eval``). A report of another run for the same instance is not this
@@ -62,7 +62,7 @@ from .base import Adapter, FormatError, first_json_value, head_text, load_json
 from .builder import TrialBuilder
 from .limits import MAX_ATTR_CHARS
 from .mini_swe_agent_messages import actions, as_chat, is_reply, message_text, parse_observation, timestamp
-from .mini_swe_agent_report import find_report
+from .swebench_report import find_report
 
 NAME = "mini-swe-agent"
 DESCRIPTION = "mini-swe-agent trajectory (.traj.json: info + OpenAI-style messages, v1 and v2)"

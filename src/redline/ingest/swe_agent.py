@@ -29,7 +29,7 @@ SWE-agent 1.x writes ``<run>/<instance_id>/<instance_id>.traj`` with the run fol
 folder, never from the instance folder. ``metadata["model_source"]`` says which rule applied.
 Exit codes are not recorded by SWE-agent (only kept if a step carries one). Outcome is the
 evaluation verdict (``resolved``) that ``info`` carries, else the SWE-bench harness's
-``report.json`` of this run (found as for mini-swe-agent: :mod:`.mini_swe_agent_report`), else
+``report.json`` of this run (:mod:`.swebench_report`, as for mini-swe-agent), else
 ``unknown``; ``info.exit_status`` is kept in metadata.
 """
 
@@ -46,7 +46,7 @@ import orjson
 from ..events import Event, Trial, normalise_outcome
 from ..text import truncate
 from .base import Adapter, FormatError, content_text, first_int, first_json_value, head_text, load_json
-from .mini_swe_agent_report import find_report
+from .swebench_report import find_report
 
 NAME = "swe-agent"
 DESCRIPTION = "SWE-agent trajectories (.traj JSON: trajectory of action/observation/thought steps)"

@@ -1,4 +1,5 @@
-"""The SWE-bench evaluation verdict of a mini-swe-agent trajectory (:func:`find_report`).
+"""The SWE-bench evaluation verdict of a trajectory (:func:`find_report`), for the scaffolds
+that run on SWE-bench (mini-swe-agent, SWE-agent).
 
 The outcome comes from the SWE-bench evaluation's ``report.json``
 (``{instance_id: {"resolved": bool, ...}}``) of this trajectory's run: one beside the
