@@ -11,7 +11,7 @@ import polars as pl
 
 from ...distinct import distinct_rows
 from ...rule import Rule, exit_code, output
-from .outputs import agent_observations, matching, with_evidence, with_fallbacks, without_bus_lines
+from .outputs import agent_observations, matching, reported_observations, with_evidence, with_fallbacks, without_bus_lines
 
 # ----------------------------------------------------------------------------- OBS-PORT
 
@@ -175,7 +175,7 @@ def _without_retries(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _network(frames) -> pl.DataFrame:
-    obs = agent_observations(frames)
+    obs = reported_observations(frames)
     # cleaned and matched once per distinct output; then the outputs that match, cleaned again
     failing = _without_retries(distinct_rows(frames, obs, ("text",))).filter(
         pl.any_horizontal([pl.col("_clean").str.contains(p).fill_null(False) for p in NETWORK_PATTERNS]))
@@ -232,7 +232,7 @@ TIMEOUT_PATTERN = (
 OBS_TIMEOUT = Rule(
     id="OBS-TIMEOUT", name="timed-out", on="observation",
     summary="The command or step ran out of time (harness timeout message, TimeoutExpired, exit 124).",
-    custom=lambda frames: with_fallbacks(matching(frames, output(TIMEOUT_PATTERN) | exit_code(124)), frames,
+    custom=lambda frames: with_fallbacks(matching(frames, output(TIMEOUT_PATTERN) | exit_code(124), agent_observations), frames,
                                           "timeout"),
     hits=({"text": "server timed out", "exit_code": 0, "command": "timeout 60 ./wait_ready.sh || echo 'server timed out'"},
           {"text": "finished", "exit_code": 0, "command": "timeout 30 make -j2 >/dev/null 2>&1 || echo finished"},

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...answers import known_column
-from ...distinct import exploded
 from ...engine import rule_hits
 from ...frames import per_batch
-from ...matching import distinct_commands, match_rows, step_rows
+from ...matching import match_rows
 from ...rule import Match, Rule, failed, output
+from .content import read_only_actions
 from .environment import OBS_HARDWARE, OBS_NETWORK, OBS_OOM, OBS_PERM, OBS_PORT, OBS_TIMEOUT
 from .fallbacks import reports_of
 from .intent import deliberate, turn_texts_of
@@ -114,48 +113,6 @@ ERROR_LINE = (
     r"((?m:^(?:[\w./-]+: )*(?:error|ERROR|Error|fatal|FATAL|Fatal)(?:\[\w+\])?(?::|!| -) )|npm ERR!|"
     r"(?m:\*\*\* [^\n]*Error \d+)|\[emerg\]|(?m:test failed\s*$)|(?m:^E: ))"
 )
-#: programs whose output is file contents or listings: their text is data, not a failure
-READ_ONLY_PROGRAMS = [
-    "cat", "head", "tail", "less", "more", "nl", "sed", "grep", "egrep", "fgrep", "rg", "ag", "ack", "find",
-    "ls", "tree", "wc", "sort", "uniq", "cut", "awk", "echo", "printf", "cd", "pwd", "diff", "cmp", "file",
-    "stat", "du", "which", "type", "whereis", "xxd", "od", "hexdump", "strings", "objdump", "readelf", "nm",
-    "jq", "open", "goto", "scroll_up", "scroll_down", "search_file", "search_dir", "find_file", "view",
-    "true", "column", "tr", "basename", "dirname", "realpath", "readlink", "printenv", "date", "whoami",
-    "id", "hostname", "uname", "tac", "fold", "fmt", "paste", "join", "comm",
-]
-READ_ONLY_GIT = ["log", "show", "diff", "status", "grep", "blame", "ls-files"]
-
-
-_FIRST_WORD = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(
-    0, null_on_oob=True)
-#: a command that only reads or lists
-_READS = (
-    pl.col("program").is_in(READ_ONLY_PROGRAMS)
-    & ~((pl.col("program") == "sed") & pl.col("argv").list.eval(pl.element().str.starts_with("-i")).list.any())
-    & ~pl.col("redirects").list.eval(pl.element().str.contains(r"^\d*>")).list.any().fill_null(False)
-    | (pl.col("program") == "git") & _FIRST_WORD.is_in(READ_ONLY_GIT).fill_null(False)
-).fill_null(False)
-
-
-@per_batch
-def _read_only_actions(frames) -> pl.DataFrame:
-    """Actions whose every parsed command only reads or lists (cat, grep, sed -n, open...)."""
-    cmds = frames.commands
-    if cmds.is_empty():
-        return pl.DataFrame(schema={"trial_id": pl.Utf8, "action_seq": pl.Int32})
-    # (whether a command only reads is a matter of its content: found once per distinct command,
-    # and answered once per command for the run: :func:`~redline.classifiers.answers.known_column`)
-    read_only = exploded(known_column(distinct_commands(frames), _READS, "_rows"))
-    mask = pl.repeat(False, cmds.height, dtype=pl.Boolean, eager=True).scatter(read_only, True)
-    # a step only reads where none of its rows does more (every step has a row): by the batch's
-    # steps (:func:`step_rows`), not a grouping of the rows by their keys of its own
-    step_of, of_step = step_rows(frames)
-    other = step_of.filter(~mask).unique()
-    reading = pl.repeat(True, len(of_step), dtype=pl.Boolean, eager=True).scatter(other, False)
-    return cmds.select("trial_id", pl.col("seq").cast(pl.Int32).alias("action_seq"))[
-        of_step.filter(reading).list.first()]
-
-
 @per_batch
 def _specific_hits(frames) -> pl.DataFrame:
     """(trial_id, seq) of observations that another OBS rule labels."""
@@ -182,7 +139,7 @@ def _other_error(frames) -> pl.DataFrame:
     if cand.is_empty():
         return other if not other.is_empty() else with_evidence(cand, [TRACEBACK])
     # what the agent only read is data; what another rule explains is that rule's
-    cand = cand.join(_read_only_actions(frames), on=["trial_id", "action_seq"], how="anti")
+    cand = cand.join(read_only_actions(frames), on=["trial_id", "action_seq"], how="anti")
     cand = cand.join(_specific_hits(frames), on=["trial_id", "seq"], how="anti")
     if not cand.is_empty():
         # a failure the agent set out to reproduce (and did not re-run to check a fix), or that

@@ -13,7 +13,7 @@ import polars as pl
 from ...distinct import filter_rows
 from ...expressions import filtered, over_rows
 from ...rule import Rule, output
-from .outputs import agent_observations, matching, text_matches, with_evidence, with_fallbacks, without_bus_lines
+from .outputs import matching, reported_observations, text_matches, with_evidence, with_fallbacks, without_bus_lines
 
 # ----------------------------------------------------------------------------- OBS-CMD-MISSING
 
@@ -38,7 +38,7 @@ SHELL_NO_SUCH_FILE = (
 def _program_missing_by_path(frames) -> pl.DataFrame:
     """Observations whose shell 'X: No such file or directory' names a program the action ran."""
     missing = pl.col("text").str.extract(SHELL_NO_SUCH_FILE, 1).str.strip_chars()
-    obs = over_rows(filter_rows(frames, agent_observations(frames), missing.is_not_null()),
+    obs = over_rows(filter_rows(frames, reported_observations(frames), missing.is_not_null()),
                     lambda rows: rows.with_columns(missing.alias("_missing")))
     if obs.is_empty():
         return obs.select("trial_id", "seq")
@@ -52,7 +52,7 @@ def _program_missing_by_path(frames) -> pl.DataFrame:
 
 
 def _cmd_missing(frames) -> pl.DataFrame:
-    obs = agent_observations(frames)
+    obs = reported_observations(frames)
     by_text = filter_rows(frames, obs, pl.any_horizontal([text_matches(p) for p in CMD_MISSING_PATTERNS]))
     parts = [with_evidence(by_text, CMD_MISSING_PATTERNS)]
     by_path = _program_missing_by_path(frames)
@@ -124,7 +124,7 @@ FILE_MISSING_PATTERNS = [
 def _file_missing(frames) -> pl.DataFrame:
     # a missing D-Bus socket ("Failed to connect to bus: No such file or directory") is not a file
     # the agent referred to
-    obs = without_bus_lines(agent_observations(frames), "text", "text")
+    obs = without_bus_lines(reported_observations(frames), "text", "text")
     no_such = pl.col("text").str.count_matches("No such file or directory").fill_null(0)
     others = pl.any_horizontal([text_matches(p) for p in FILE_MISSING_PATTERNS[1:]])
     by_path = _program_missing_by_path(frames).with_columns(pl.lit(True).alias("_prog"))

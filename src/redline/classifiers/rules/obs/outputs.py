@@ -18,6 +18,7 @@ from ...evidence import located_evidence
 from ...frames import per_batch
 from ...matching import match_rows
 from ...rule import Match
+from .content import without_read_content
 from .fallbacks import reports_of
 from .noise import without_foreign_tracebacks
 
@@ -66,9 +67,17 @@ def agent_observations(frames) -> pl.DataFrame:
     return without_foreign_tracebacks(frames.observations, frames.commands, frames.actions)
 
 
-def matching(frames, match: Match) -> pl.DataFrame:
+@per_batch
+def reported_observations(frames) -> pl.DataFrame:
+    """:func:`agent_observations` less the content that reading actions show (``grep`` hits in
+    source code, a README that quotes an error): the rules of specific obstacles read outputs
+    through this (see :mod:`.content`)."""
+    return without_read_content(agent_observations(frames), frames)
+
+
+def matching(frames, match: Match, observations=reported_observations) -> pl.DataFrame:
     """Observations a match expression selects, with the first matching pattern as evidence."""
-    rows = match_rows(frames, agent_observations(frames), match)
+    rows = match_rows(frames, observations(frames), match)
     return with_evidence(rows, list(match.patterns) or [r"^[\s\S]{0,200}"])
 
 
