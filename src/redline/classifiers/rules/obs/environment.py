@@ -294,7 +294,7 @@ TIMEOUT_PATTERN = (
     r"\btimed out after \d+(?:\.\d+)? ?s(?:ec(?:ond)?s?)?\b|timed out and has been killed|TimeoutExpired|"
     r"(?i:time ?limit exceeded)|deadline exceeded|\+{3,} Timeout \+{3,}|"
     # a test runner's per-test limit (mocha, pytest-timeout); a future or coroutine that ran out of time
-    r"Timeout of \d+ ?ms exceeded|Failed: Timeout >|"
+    r"Timeout of \d+ ?ms exceeded|Failed: Timeout >|was cancelled because it took more than \d+|"
     r"(?m:^(?:concurrent\.futures\.(?:_base\.)?|asyncio\.(?:exceptions\.)?)TimeoutError\b))"
 )
 
@@ -311,7 +311,9 @@ OBS_TIMEOUT = Rule(
           "subprocess.TimeoutExpired: Command '['make']' timed out after 600 seconds",
           {"text": "", "exit_code": 124, "command": "timeout 10 python serve.py"},
           "EXECUTION TIMED OUT BECAUSE THE COMMAND WAS INACTIVE FOR MORE THAN 60 SECONDS",
-          "Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure \"done()\" is called"),
+          "Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure \"done()\" is called",
+          "The command 'pip install -e .' was cancelled because it took more than 300 seconds. Please try a "
+          "different command that completes more quickly."),
     misses=({"text": "build output\nok", "exit_code": 0, "command": "timeout 30 make -j2 || echo finished"},
             "pip._vendor.urllib3.exceptions.ReadTimeoutError: Read timed out.",
             "curl: (28) Connection timed out after 5001 milliseconds",

@@ -148,8 +148,10 @@ FILE_MISSING_PATTERNS = [
 ]
 #: lines whose "No such file or directory" is explained by another obstacle: the program itself
 #: (:data:`PROGRAM_NO_SUCH_FILE`), a library or header (OBS-MODULE-MISSING), or the socket of a
-#: server that is not running
+#: server that is not running; or that a package install prints on its way to success (debconf
+#: has no terminal, update-alternatives skips a man page the image left out)
 EXPLAINED_NO_SUCH_FILE = "|".join([
+    r"^dpkg-preconfigure: unable to re-open stdin", r"^update-alternatives: warning: skip creation of",
     *PROGRAM_NO_SUCH_FILE, r"cannot open shared object file", r"cannot find -l\S+",
     r"fatal error: [\w./+-]+\.h(?:pp)?: No such file or directory",
     r"(?i:connect[^\n]{0,40} (?:to )?(?:server on )?socket[^\n]*: No such file or directory)",
