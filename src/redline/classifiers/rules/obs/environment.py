@@ -94,7 +94,10 @@ OBS_PERM = Rule(
             "chmod: changing permissions of 'x': done", "Permissions updated.",
             "Authentication succeeded for user agent", "session opened for user root by (uid=0)",
             {"text": "/app/src/io.py:12:            raise PermissionError('Permission denied: %s' % path)",
-             "exit_code": 0, "command": "grep -rn 'Permission denied' /app/src"}),
+             "exit_code": 0, "command": "grep -rn 'Permission denied' /app/src"},
+            # sudo's warning in a container that does not let it raise the core limit; the command ran
+            {"text": "sudo: setrlimit(RLIMIT_CORE): Operation not permitted\nnotes.txt", "exit_code": 0,
+             "command": "sudo ls /root"}),
     doc="""What it finds: outputs reporting a permission problem: 'Permission denied',
 'Operation not permitted', EACCES/EPERM, 'must be root', 'are you root?', sudoers and sudo
 password prompts failing, and authentication refused: polkit's 'Interactive authentication
@@ -180,11 +183,16 @@ Known false positives: 'CUDA error' text printed by a test the agent runs on pur
 # ----------------------------------------------------------------------------- OBS-NETWORK
 
 NETWORK_PATTERNS = [
-    r"Connection refused", r"Could not resolve host", r"Network is unreachable", r"Connection timed out",
+    r"Connection refused", r"Could not resolve host", r"Network is unreachable", r"(?i:connection timed out)",
     r"Temporary failure in name resolution", r"Temporary failure resolving", r"Name or service not known",
     r"No route to host", r"Read timed out", r"Failed to establish a new connection", r"Max retries exceeded",
     r"Connection reset by peer", r"\bECONNREFUSED\b", r"\bENOTFOUND\b", r"\bETIMEDOUT\b", r"\bECONNRESET\b",
-    r"\bEAI_AGAIN\b", r"(?:Could not|Failed to|Unable to) connect to",
+    # (not gunicorn's "Can't connect to ('0.0.0.0', 8000)": it could not bind, OBS-PORT)
+    r"\bEAI_AGAIN\b", r"(?:Could not|Couldn't|couldn't|Failed to|Unable to|Cannot) connect to",
+    r"Can't connect to (?:local )?MySQL server",
+    # DNS as ping, nslookup, busybox and musl report it; asyncio's refused connection; conda
+    r"\bunknown host\b", r"unable to resolve host address", r"no servers could be reached", r"\bbad address '",
+    r"Name does not resolve", r"Connect call failed", r"CONNECTION FAILED for url",
     # git's "unable to access" for a network reason (an HTTP error status is no network failure)
     r"unable to access '[^\n']*': (?:SSL|OpenSSL|GnuTLS|gnutls|Recv failure|Send failure|Empty reply|Failed|Could not|"
     r"Couldn't|Connection|Operation timed out|Proxy|Received HTTP code \d+ from proxy)",
@@ -254,7 +262,9 @@ OBS_NETWORK = Rule(
           {"text": "", "exit_code": 7, "command": "curl -s http://localhost:8001/health"},
           "Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io "
           "on 127.0.0.11:53: no such host",
-          "openai.APIConnectionError: Connection error."),
+          "openai.APIConnectionError: Connection error.",
+          "ping: unknown host example.com", ";; connection timed out; no servers could be reached",
+          "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"),
     misses=("  WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after "
             "connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='files.pythonhosted.org', port=443): "
             "Read timed out. (read timeout=15)\")': /simple/pytz/\nSuccessfully installed pytz-2024.1",
@@ -266,12 +276,19 @@ OBS_NETWORK = Rule(
             "remote: Permission to org/repo.git denied to bot.\nfatal: unable to access 'https://github.com/org/repo.git/': "
             "The requested URL returned error: 403",
             {"text": "src/client.py:30:        except ConnectionRefusedError:  # Connection refused: not up yet",
-             "exit_code": 0, "command": "grep -rn 'Connection refused' src/"}),
+             "exit_code": 0, "command": "grep -rn 'Connection refused' src/"},
+            # sudo's warning in a container whose host name does not resolve; the command ran
+            {"text": "sudo: unable to resolve host 4f3a2b1c9d8e: Name or service not known\nroot", "exit_code": 0,
+             "command": "sudo whoami"},
+            # gunicorn could not bind (OBS-PORT), not connect
+            "[ERROR] Connection in use: ('0.0.0.0', 8000)\n[ERROR] Can't connect to ('0.0.0.0', 8000)"),
     doc="""What it finds: outputs reporting a network failure: connection refused, DNS failures,
 unreachable networks, connection and read timeouts, urllib3's 'Max retries exceeded', curl's
 connection error codes (and a silent `curl -s` or `wget -q` that exits with one), git's
 'unable to access' for a network reason (not an HTTP error status), apt fetch errors, Go's 'dial
-tcp ... no such host', API clients' connection errors. Retry warnings ('WARNING:
+tcp ... no such host', API clients' connection errors, DNS failures as ping, nslookup, busybox
+and musl word them, a local server that refuses (Docker's daemon, MySQL's socket). sudo's
+'unable to resolve host' warning in a container is not a failure: the command ran. Retry warnings ('WARNING:
 Retrying (Retry(...)) after connection broken by ...') are removed first, so a download that
 retried and then succeeded is not a failure (unless pip then found no version at all: the
 retries never reached the index). D-Bus and systemd errors ('Failed to connect to

@@ -34,7 +34,7 @@ SYNTAX_PATTERN = (
     r"(?m:^[\w./-]+: error: the following arguments are required)|"
     r"(?m:^[\w./-]+: error: argument [^\n]*: invalid choice)|unterminated `s' command|unknown option to `s'|"
     r"syntax error near unexpected token|(?m:^[\w./-]+: missing argument to )|invalid signal specification|"
-    r"here-document at line \d+ delimited by end-of-file|parse error near |contained syntax errors and was NOT executed|(?m:^[\w./-]+: invalid argument '[^\n']*' for '-))"
+    r"here-document at line \d+ delimited by end-of-file|parse error near |contained syntax errors and was NOT executed|Invalid requirement: |(?m:^[\w./-]+: invalid argument '[^\n']*' for '-))"
 )
 _USAGE = r"(?m)^[Uu]sage: "
 _HELP_REQUESTED = r"(?:^|\s)(?:-h|--help|help)(?:\s|$)"

@@ -134,9 +134,10 @@ FILE_MISSING_PATTERNS = [
     r"(?i)no such file(?: or directory)?",
     r"(?m)^\s*(?:[\w.]+\.)?FileNotFoundError\b|FileNotFoundError: \[Errno",
     r"(?i)cannot access '?[^\n]*'?: No such",
-    r"can't open file",
-    r"(?m)^[\w./-]+: cannot (?:open|stat|access|read)\b",
-    r"(?m)^[\w./-]+: can't (?:open|read|stat)\b",
+    # (a program that cannot open a path for another reason, permission or a directory, is not this)
+    r"can't open file[^\n]*\[Errno 2\]",
+    r"(?m)^[\w./-]+: cannot (?:open|stat|access|read)\b[^\n]*(?:No such|not found|does not exist)",
+    r"(?m)^[\w./-]+: can't (?:open|read|stat)\b[^\n]*(?:No such|not found|does not exist)",
     r"ENOENT",
     r"(?i)\b(?:file|directory|folder|path) [^\n]{0,200}?(?:does not|doesn't) exist",
     r"(?i)(?:^|\n)(?:Error: )?File [^\n]{1,300} not found",
@@ -148,10 +149,8 @@ FILE_MISSING_PATTERNS = [
 ]
 #: lines whose "No such file or directory" is explained by another obstacle: the program itself
 #: (:data:`PROGRAM_NO_SUCH_FILE`), a library or header (OBS-MODULE-MISSING), or the socket of a
-#: server that is not running; or that a package install prints on its way to success (debconf
-#: has no terminal, update-alternatives skips a man page the image left out)
+#: server that is not running
 EXPLAINED_NO_SUCH_FILE = "|".join([
-    r"^dpkg-preconfigure: unable to re-open stdin", r"^update-alternatives: warning: skip creation of",
     *PROGRAM_NO_SUCH_FILE, r"cannot open shared object file", r"cannot find -l\S+",
     r"fatal error: [\w./+-]+\.h(?:pp)?: No such file or directory",
     r"(?i:connect[^\n]{0,40} (?:to )?(?:server on )?socket[^\n]*: No such file or directory)",
@@ -192,6 +191,7 @@ OBS_FILE_MISSING = Rule(
           "cat: robot_control.py: No such file or directory",
           "ls: cannot access '/opt/model': No such file or directory",
           "python3: can't open file '/app/start.py': [Errno 2] No such file or directory",
+          "cat: can't open 'missing.txt': No such file or directory",
           "FileNotFoundError: [Errno 2] No such file or directory: 'config.yaml'",
           "File src/app.py not found",
           {"text": "bash: line 1: input.txt: No such file or directory", "command": "sort < input.txt"},
@@ -209,6 +209,9 @@ OBS_FILE_MISSING = Rule(
             "No such file or directory",
             "main.c:1:10: fatal error: openssl/ssl.h: No such file or directory",
             'OCI runtime exec failed: exec: "curl": executable file not found in $PATH: unknown',
+            # a path that exists but cannot be opened
+            "ls: cannot open directory '/root': Permission denied",
+            "python3: can't open file '/root/x.py': [Errno 13] Permission denied",
             # source code the agent searches
             {"text": "django/db/utils.py:88:    # the database file does not exist yet", "exit_code": 0,
              "command": "grep -rn 'does not exist' django/db/"}),
