@@ -7,9 +7,9 @@ traceback after an action that ran no Python: the recording harness's noise, see
 matching pattern as evidence; :func:`with_fallbacks` adds the outputs where a fallback's message
 reports the same kind of obstacle (see :mod:`.fallbacks`). The rules of specific obstacles read
 :func:`reported_observations`: also without the content lines of reading actions (:mod:`.content`)
-and the warnings commands print on their way to success in a container (:data:`BENIGN_LINE`). D-Bus and service-manager failures
-(:data:`SERVICE_BUS_FAILURE`) are a local problem: the file and network rules read outputs
-without those lines (:func:`without_bus_lines`).
+and the warnings commands print on their way to success in a container (:data:`BENIGN_LINE`).
+D-Bus and service-manager failures (:data:`SERVICE_BUS_FAILURE`) are a local problem: the file
+and network rules read outputs without those lines (:func:`without_bus_lines`).
 """
 
 from __future__ import annotations
