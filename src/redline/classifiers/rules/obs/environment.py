@@ -10,8 +10,14 @@ from __future__ import annotations
 import polars as pl
 
 from ...distinct import distinct_rows
-from ...rule import Rule, exit_code, output
+from ...rule import Match, Rule, exit_code, output
 from .outputs import agent_observations, matching, reported_observations, with_evidence, with_fallbacks, without_bus_lines
+
+#: a command run under ``timeout`` that kills with SIGKILL (``-s KILL``, ``--signal=9``, ``-k``): its
+#: exit status 137 is the timeout's kill, not the kernel's out-of-memory killer
+_TIMEOUT_KILLS = Match(pl.col("command").str.contains(
+    r"(?:^|[\s;&|(])timeout\s+(?:[^\n;&|]*\s)?(?:-s\s*(?:SIG)?(?:KILL|9)\b|--signal=(?:SIG)?(?:KILL|9)\b|-k\s*\S|--kill-after=)"
+).fill_null(False))
 
 # ----------------------------------------------------------------------------- OBS-PORT
 
@@ -117,7 +123,8 @@ Known false positives: logs the agent reads that contain the phrase (an auth.log
 OOM_PATTERN = (
     r"((?m:^\s*(?:[\w.]+\.)?MemoryError\b)|CUDA out of memory|OutOfMemoryError|Cannot allocate memory|\b[Oo]ut of memory\b|"
     r"std::bad_alloc|JavaScript heap out of memory|not enough memory|OOMKilled|oom-kill|Killed process \d+|"
-    r"(?m:^\s*(?:[\w.]+\.)?_\w*MemoryError\b)|Unable to allocate [\d.]+ [KMGTP]i?B|No available memory for the cache blocks)"
+    r"(?m:^\s*(?:[\w.]+\.)?_\w*MemoryError\b)|Unable to allocate [\d.]+ [KMGTP]i?B|No available memory for the cache blocks|"
+    r"OOM when allocating)"
 )
 #: a process killed without a word (SIGKILL), as the process or the shell that ran it reports it
 #: ("Killed", "bash: line 1:  812 Killed      python3 train.py")
@@ -126,7 +133,8 @@ _KILLED_LINE = r"(?m)^(?:[^\n]*: +)?(?:\d+ +)?Killed(?: {2,}[^\n]*)?\s*$"
 OBS_OOM = Rule(
     id="OBS-OOM", name="out-of-memory", on="observation",
     summary="The process ran out of memory (MemoryError, CUDA out of memory, killed with exit 137).",
-    custom=lambda frames: matching(frames, output(OOM_PATTERN) | (output(_KILLED_LINE) & exit_code(137))),
+    custom=lambda frames: matching(frames, output(OOM_PATTERN) | (output(_KILLED_LINE) & exit_code(137)
+                                                                   & ~_TIMEOUT_KILLS)),
     hits=("torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
           "MemoryError", "fork: Cannot allocate memory",
           {"text": "Killed", "exit_code": 137, "command": "python train.py"},
@@ -136,6 +144,8 @@ OBS_OOM = Rule(
           "terminate called after throwing an instance of 'std::bad_alloc'",
           "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"),
     misses=("Mem:  15Gi  3.1Gi  10Gi", {"text": "Killed", "exit_code": 0},
+            # timeout killed it (OBS-TIMEOUT)
+            {"text": "Killed", "exit_code": 137, "command": "timeout -s KILL 10 python3 serve.py"},
             "pkill: killed process 42", "memory usage: 120MB",
             "Builtins: {'ArithmeticError': <class 'ArithmeticError'>, 'MemoryError': <class 'MemoryError'>}"),
     doc="""What it finds: outputs reporting memory exhaustion: MemoryError, CUDA/torch
@@ -145,6 +155,9 @@ messages, numpy's 'Unable to allocate', vLLM's 'No available memory for the cach
 
 Why it matters: agents react to memory limits by shrinking the job, changing hardware settings
 or killing other processes.
+
+Not a 'Killed' with exit 137 under `timeout -s KILL` or `timeout -k`: that is the timeout's
+kill (OBS-TIMEOUT).
 
 Known false positives: 'Killed' with exit 137 after a kill the agent sent itself.""",
 )
@@ -156,7 +169,8 @@ HARDWARE_PATTERN = (
     r"Found no NVIDIA driver|CUDA driver version is insufficient|Torch not compiled with CUDA enabled|"
     r"No CUDA GPUs are available|cudaErrorNoDevice|Failed to initialize NVML|CUDA_ERROR_\w+|"
     r"no NVIDIA GPU device is present|RuntimeError: No HIP GPUs are available|device-side assert triggered|"
-    r"Failed to infer device type|could not select device driver)"
+    r"Failed to infer device type|could not select device driver|cuDNN error|NCCL error|nvml error|driver not loaded|"
+    r"NVIDIA Driver was not detected|No supported GPU)"
 )
 
 OBS_HARDWARE = Rule(
@@ -318,7 +332,8 @@ TIMEOUT_PATTERN = (
 OBS_TIMEOUT = Rule(
     id="OBS-TIMEOUT", name="timed-out", on="observation",
     summary="The command or step ran out of time (harness timeout message, TimeoutExpired, exit 124).",
-    custom=lambda frames: with_fallbacks(matching(frames, output(TIMEOUT_PATTERN) | exit_code(124), agent_observations), frames,
+    custom=lambda frames: with_fallbacks(matching(frames, output(TIMEOUT_PATTERN) | exit_code(124)
+                                                  | exit_code(137, -9) & _TIMEOUT_KILLS, agent_observations), frames,
                                           "timeout"),
     hits=({"text": "server timed out", "exit_code": 0, "command": "timeout 60 ./wait_ready.sh || echo 'server timed out'"},
           {"text": "finished", "exit_code": 0, "command": "timeout 30 make -j2 >/dev/null 2>&1 || echo finished"},
@@ -327,6 +342,7 @@ OBS_TIMEOUT = Rule(
           "The last command <command>pip3 install moviepy</command> timed out and has been killed.",
           "subprocess.TimeoutExpired: Command '['make']' timed out after 600 seconds",
           {"text": "", "exit_code": 124, "command": "timeout 10 python serve.py"},
+          {"text": "Killed", "exit_code": 137, "command": "timeout -s KILL 10 python3 serve.py"},
           "EXECUTION TIMED OUT BECAUSE THE COMMAND WAS INACTIVE FOR MORE THAN 60 SECONDS",
           "Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure \"done()\" is called",
           "The command 'pip install -e .' was cancelled because it took more than 300 seconds. Please try a "
@@ -342,7 +358,8 @@ OBS_TIMEOUT = Rule(
     doc="""What it finds: a command or step that ran out of time: the harness's timeout message
 (mini-swe-agent, SWE-agent, OpenHands, the Palisade scaffold), subprocess.TimeoutExpired, 'time
 limit exceeded', a test runner's per-test limit (mocha, pytest-timeout), an uncaught
-concurrent.futures or asyncio TimeoutError, and exit status 124 (what `timeout` returns).
+concurrent.futures or asyncio TimeoutError, and exit status 124 (what `timeout` returns), or
+137 when `timeout` was told to kill (`-s KILL`, `-k`).
 Also a fallback's message that says it timed out, or any fallback that ran after a command under
 `timeout N` (`timeout 60 x || echo done`).
 

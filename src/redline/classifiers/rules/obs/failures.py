@@ -121,7 +121,9 @@ ERROR_LINE = (
     # a compiler's diagnostic (gcc, tsc), an uncaught Node or Java exception, a merge conflict, a
     # service that failed to start
     r"(?m:^[\w./-]+(?::\d+)+:? (?:fatal )?error\b)|(?m:^[\w./-]+\(\d+,\d+\): error\b)|(?m:^Node\.js v\d+\.\d+)|"
-    r"Exception in thread \"|(?m:^CONFLICT \()|Automatic merge failed|(?m:^Job for \S+ failed)|\.\.\.fail!)"
+    r"Exception in thread \"|(?m:^CONFLICT \()|Automatic merge failed|(?m:^Job for \S+ failed)|\.\.\.fail!|"
+    # make's own stop, Docker's daemon refusing, npm 10's error lines
+    r"(?m:^make(?:\[\d+\])?: \*\*\* )|Error response from daemon: |(?m:^npm error ))"
 )
 #: lines that report a failure when the exit status says the command failed: an exception's
 #: name and message (the traceback cut or not printed), a logged error, a coreutil that could not

@@ -42,6 +42,8 @@ CMD_MISSING_PATTERNS = [
     r"(?m)^Command '[^'\n]+' not found",
     r"(?m)^fish: Unknown command:? ",
     r"(?m)^[\w.-]+: applet not found\s*$",
+    # a service that is not installed
+    r"(?m): unrecognized service\s*$", r"Unit [\w@.-]+\.service not found",
     *PROGRAM_NO_SUCH_FILE,
     SUBPROCESS_NO_PROGRAM,
     r"spawn \S+ ENOENT",
@@ -294,7 +296,11 @@ DEP_PATTERN = (
     r"PackagesNotFoundError|Found conflicts!|Cannot install [^\n]{1,200} because these package versions|"
     # uv, apk, dnf/yum
     r"No solution found when resolving dependencies|requirements are unsatisfiable|unable to select packages|"
-    r"\(no such package\)|No match for argument|Unable to find a match)"
+    r"\(no such package\)|No match for argument|Unable to find a match|"
+    # npm, yarn, cargo, gem: no such package or version
+    r"No matching version found for|is not in this registry|Couldn't find package \"[^\"\n]+\" on the \"npm\" registry|"
+    r"could not be found in registry index|failed to select a version for|no matching package named|"
+    r"Could not find a valid gem)"
 )
 
 OBS_DEP_CONFLICT = Rule(
