@@ -77,7 +77,7 @@ CONTENT_READERS = [
 #: ``logs/run.txt``, ``output.txt``)
 LOG_PATH = (
     r"(?i)(?:\.(?:log|out|err)(?:\.\d+)?$|(?:^|/)(?:var/log|logs?)/|"
-    r"(?:^|[/_.-])(?:log|logs|output|stdout|stderr)(?:[_.-][^/]*)?\.txt$)"
+    r"(?:^|[/_.-])(?:log|logs|out|output|stdout|stderr|err|errors?)(?:[_.-][^/]*)?\.txt$)"
 )
 #: shells and wrappers whose own messages may stand in a reading action's output
 _OWN_PREFIXES = ["bash", "sh", "dash", "zsh", "ksh", "ash", "busybox", "sudo", "env", "xargs", "timeout", "git"]
