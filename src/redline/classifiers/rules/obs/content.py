@@ -4,11 +4,11 @@ not its obstacles.
 An action that only reads or lists (:func:`read_only_actions`) and shows a file's content
 (``cat``, ``grep``, ``sed -n``, ``open``, ``search_dir``: :func:`content_reading_actions`; not a
 listing such as ``ls``, ``file`` or ``stat``, whose lines are about the files) prints the file's
-lines; ``grep -rn 'No such file' src/`` or ``cat
-README.md`` quoting ``[Errno 98] Address already in use`` reports nothing about the agent's own
-step. What such an action says about its own run is a line the reading program or the shell
-prints under its own name (``cat: x: No such file or directory``, ``bash: cd: /x: No such file
-or directory``, ``ls: cannot access ...``) or a scaffold's message (``File x not found``,
+lines: ``grep -rn 'No such file' src/``, or ``cat README.md`` quoting ``[Errno 98] Address
+already in use``, reports nothing about the agent's own step. What such an action says about its
+own run is a line the reading program or the shell prints under its own name (``cat: x: No such
+file or directory``, ``bash: cd: /x: No such file or directory``, ``ls: cannot access ...``) or
+a scaffold's message (``File x not found``,
 ``Usage: ...``): :func:`without_read_content` keeps those lines and blanks the others with
 spaces (offsets kept, as :mod:`.noise` does). A log is the exception: reading the log of a
 process the agent started (``cat server.log``, ``tail nohup.out``) is how it learns that the
@@ -84,7 +84,8 @@ _OWN_PREFIXES = ["bash", "sh", "dash", "zsh", "ksh", "ash", "busybox", "sudo", "
 #: a line the reading program, the shell or the scaffold printed about the run itself
 OWN_LINE = (
     r"^[ \t]*-?(?:[\w./-]*/)?(?:" + "|".join(sorted({*READ_ONLY_PROGRAMS, *_OWN_PREFIXES}, key=lambda p: (-len(p), p)))
-    + r")(?:\[\d+\])?: |^(?:fatal|error): |^(?:File|Directory) [^\n]* not found\s*$|^[Uu]sage: |^Error: |^Try '[^\n']+ --help'"
+    + r")(?:\[\d+\])?: |^(?:fatal|error): |^(?:File|Directory) [^\n]* not found\s*$|^[Uu]sage: |^Error: |"
+    r"^Try '[^\n']+ --help'"
 )
 
 

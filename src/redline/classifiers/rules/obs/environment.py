@@ -11,12 +11,14 @@ import polars as pl
 
 from ...distinct import distinct_rows
 from ...rule import Match, Rule, exit_code, output
-from .outputs import agent_observations, matching, reported_observations, with_evidence, with_fallbacks, without_bus_lines
+from .outputs import (agent_observations, matching, reported_observations, with_evidence, with_fallbacks,
+                      without_bus_lines)
 
 #: a command run under ``timeout`` that kills with SIGKILL (``-s KILL``, ``--signal=9``, ``-k``): its
 #: exit status 137 is the timeout's kill, not the kernel's out-of-memory killer
 _TIMEOUT_KILLS = Match(pl.col("command").str.contains(
-    r"(?:^|[\s;&|(])timeout\s+(?:[^\n;&|]*\s)?(?:-s\s*(?:SIG)?(?:KILL|9)\b|--signal=(?:SIG)?(?:KILL|9)\b|-k\s*\S|--kill-after=)"
+    r"(?:^|[\s;&|(])timeout\s+(?:[^\n;&|]*\s)?"
+    r"(?:-s\s*(?:SIG)?(?:KILL|9)\b|--signal=(?:SIG)?(?:KILL|9)\b|-k\s*\S|--kill-after=)"
 ).fill_null(False))
 
 # ----------------------------------------------------------------------------- OBS-PORT
@@ -123,7 +125,8 @@ Known false positives: logs the agent reads that contain the phrase (an auth.log
 OOM_PATTERN = (
     r"((?m:^\s*(?:[\w.]+\.)?MemoryError\b)|CUDA out of memory|OutOfMemoryError|Cannot allocate memory|\b[Oo]ut of memory\b|"
     r"std::bad_alloc|JavaScript heap out of memory|not enough memory|OOMKilled|oom-kill|Killed process \d+|"
-    r"(?m:^\s*(?:[\w.]+\.)?_\w*MemoryError\b)|Unable to allocate [\d.]+ [KMGTP]i?B|No available memory for the cache blocks|"
+    r"(?m:^\s*(?:[\w.]+\.)?_\w*MemoryError\b)|Unable to allocate [\d.]+ [KMGTP]i?B|"
+    r"No available memory for the cache blocks|"
     r"OOM when allocating)"
 )
 #: a process killed without a word (SIGKILL), as the process or the shell that ran it reports it

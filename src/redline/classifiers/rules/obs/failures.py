@@ -34,7 +34,8 @@ SYNTAX_PATTERN = (
     r"(?m:^[\w./-]+: error: the following arguments are required)|"
     r"(?m:^[\w./-]+: error: argument [^\n]*: invalid choice)|unterminated `s' command|unknown option to `s'|"
     r"syntax error near unexpected token|(?m:^[\w./-]+: missing argument to )|invalid signal specification|"
-    r"here-document at line \d+ delimited by end-of-file|parse error near |contained syntax errors and was NOT executed|Invalid requirement: |(?m:^[\w./-]+: invalid argument '[^\n']*' for '-))"
+    r"here-document at line \d+ delimited by end-of-file|parse error near |contained syntax errors and was NOT executed|"
+    r"Invalid requirement: |(?m:^[\w./-]+: invalid argument '[^\n']*' for '-))"
 )
 _USAGE = r"(?m)^[Uu]sage: "
 _HELP_REQUESTED = r"(?:^|\s)(?:-h|--help|help)(?:\s|$)"
@@ -88,7 +89,8 @@ FAILED_CHECK = (
     r"(?m:^\s*[✗✘❌]\s)|(?m:[✗✘❌]\s*(?i:fail|error|not\b|missing|mismatch|incorrect|wrong|invalid|broken|unable))|"
     r"(?m:[:\-–]\s*[✗✘❌]\s*$)|(?m:\.\.\. (?:FAIL(?:ED)?|ERROR)\s*$)|(?m::[ \t]*FAILED[ \t]*$)|"
     # go test, jest, mocha
-    r"(?m:^[^\n]*\w: FAIL(?:ED)? [-–] )|(?m:^--- FAIL: )|(?m:^FAIL\t)|(?m:^FAIL [\w./-]+\.\w+\s*$)|(?m:^Tests:\s+\d+ failed)|(?m:^\s*\d+ failing\s*$)|"
+    r"(?m:^[^\n]*\w: FAIL(?:ED)? [-–] )|(?m:^--- FAIL: )|(?m:^FAIL\t)|(?m:^FAIL [\w./-]+\.\w+\s*$)|"
+    r"(?m:^Tests:\s+\d+ failed)|(?m:^\s*\d+ failing\s*$)|"
     r"(?i:\b(?:pass(?:ed)?|success(?:ful)?|succeeded|ok|correct|match(?:es)?|valid|met|satisfied|works?|working|"
     r"fixed|resolved|achieved|equal|identical|consistent|healthy|complete|completed|verified|same): False\b)|"
     r"(?i:\btests? failed\b)|(?m:^\s*(?:[\w.]+\.)?AssertionError\b))"
