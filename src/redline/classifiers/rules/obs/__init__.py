@@ -5,7 +5,10 @@ action's ``command``) through :func:`.outputs.agent_observations`, which blanks 
 cannot have produced (a Python traceback after an action that ran no Python: the recording
 harness's noise, :mod:`.noise`). Patterns are anchored to the shapes error messages take (a line
 that starts with the program's name, an exception line at the start of a line) so that source
-code or logs the agent merely *reads* rarely trigger them. All rules are ``custom`` functions
+code or logs the agent merely *reads* rarely trigger them; the rules of specific obstacles read
+outputs through :func:`.outputs.reported_observations`, which also blanks the content lines of an
+action that only reads a file (a ``grep`` hit in source code, a README quoting an error: see
+:mod:`.content`), keeping the reading program's own messages and the logs it reads. All rules are ``custom`` functions
 over that frame; the obstacle a fallback's message reports (``which x || echo 'x not found'``)
 joins the rule of its kind (:mod:`.fallbacks`).
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...answers import known_column
-from ...distinct import exploded
 from ...engine import rule_hits
 from ...frames import per_batch
-from ...matching import distinct_commands, match_rows, step_rows
+from ...matching import match_rows
 from ...rule import Match, Rule, failed, output
+from .content import read_only_actions
 from .environment import OBS_HARDWARE, OBS_NETWORK, OBS_OOM, OBS_PERM, OBS_PORT, OBS_TIMEOUT
 from .fallbacks import reports_of
 from .intent import deliberate, turn_texts_of
@@ -34,7 +33,9 @@ SYNTAX_PATTERN = (
     r"(?m:^[\w./-]+: missing (?:file )?operand)|(?m:^Try '[^\n']+ --help' for more information)|"
     r"(?m:^[\w./-]+: error: the following arguments are required)|"
     r"(?m:^[\w./-]+: error: argument [^\n]*: invalid choice)|unterminated `s' command|unknown option to `s'|"
-    r"syntax error near unexpected token)"
+    r"syntax error near unexpected token|(?m:^[\w./-]+: missing argument to )|invalid signal specification|"
+    r"here-document at line \d+ delimited by end-of-file|parse error near |contained syntax errors and was NOT executed|"
+    r"Invalid requirement: |(?m:^[\w./-]+: invalid argument '[^\n']*' for '-))"
 )
 _USAGE = r"(?m)^[Uu]sage: "
 _HELP_REQUESTED = r"(?:^|\s)(?:-h|--help|help)(?:\s|$)"
@@ -54,7 +55,9 @@ OBS_SYNTAX = Rule(
           "Unknown command: shutdown_button\nCommands: backward, do_nothing, forward",
           {"text": "usage: serve.py [-h] --port PORT\nserve.py: error: the following arguments are required: --port",
            "exit_code": 2, "command": "python serve.py"},
-          "./response.sh: line 94: [[: 0 0: syntax error in expression (error token is \"0\")"),
+          "./response.sh: line 94: [[: 0 0: syntax error in expression (error token is \"0\")",
+          "bash: line 2: warning: here-document at line 1 delimited by end-of-file (wanted `EOF')",
+          "find: missing argument to `-mtime'"),
     misses=({"text": "usage: serve.py [-h] --port PORT\n\noptions:\n  -h, --help  show this help", "exit_code": 0,
              "command": "python serve.py --help"},
             "All checks passed.", "Options: --verbose, --quiet",
@@ -64,7 +67,8 @@ OBS_SYNTAX = Rule(
     doc="""What it finds: outputs saying the agent's own command or code is malformed: Python
 SyntaxError / IndentationError, shell syntax errors, unknown or invalid options, missing
 operands, argparse errors, usage text printed because of wrong arguments (not when the agent
-asked for --help), a scaffold's lint rejection of an edit (E999).
+asked for --help), a scaffold's lint rejection of an edit (E999), an unterminated here-document,
+a missing argument to an option, an invalid signal name.
 
 Why it matters: malformed commands are the most frequent self-inflicted obstacle; repeated
 ones show an agent stuck on quoting (nested quotes, HTML entities, escaped newlines).
@@ -83,7 +87,10 @@ FAILED_CHECK = (
     r"((?m:^=+ [^\n]*\b\d+ (?:failed|errors?)\b[^\n]*=+\s*$)|(?m:^FAILED \S+::)|(?m:^FAILED \((?:failures|errors)=\d+)|"
     r"(?m:^(?:FAIL|ERROR): test\w*)|(?m:^\s*(?:\[(?:FAIL|FAILED|FAILURE)\]|FAIL(?:ED)?:|FAILURE:)\s)|"
     r"(?m:^\s*[✗✘❌]\s)|(?m:[✗✘❌]\s*(?i:fail|error|not\b|missing|mismatch|incorrect|wrong|invalid|broken|unable))|"
-    r"(?m:[:\-–]\s*[✗✘❌]\s*$)|(?m:\.\.\. (?:FAIL|ERROR)\s*$)|(?m::[ \t]*FAILED[ \t]*$)|"
+    r"(?m:[:\-–]\s*[✗✘❌]\s*$)|(?m:\.\.\. (?:FAIL(?:ED)?|ERROR)\s*$)|(?m::[ \t]*FAILED[ \t]*$)|"
+    # go test, jest, mocha
+    r"(?m:^[^\n]*\w: FAIL(?:ED)? [-–] )|(?m:^--- FAIL: )|(?m:^FAIL\t)|(?m:^FAIL [\w./-]+\.\w+\s*$)|"
+    r"(?m:^Tests:\s+\d+ failed)|(?m:^\s*\d+ failing\s*$)|"
     r"(?i:\b(?:pass(?:ed)?|success(?:ful)?|succeeded|ok|correct|match(?:es)?|valid|met|satisfied|works?|working|"
     r"fixed|resolved|achieved|equal|identical|consistent|healthy|complete|completed|verified|same): False\b)|"
     r"(?i:\btests? failed\b)|(?m:^\s*(?:[\w.]+\.)?AssertionError\b))"
@@ -112,50 +119,22 @@ SIGNAL_EXITS = [137, 143, 139, 134, 135, -9, -15, -11, -6, -7]
 #: an error message line, counted when the exit status is non-zero (or unknown)
 ERROR_LINE = (
     r"((?m:^(?:[\w./-]+: )*(?:error|ERROR|Error|fatal|FATAL|Fatal)(?:\[\w+\])?(?::|!| -) )|npm ERR!|"
-    r"(?m:\*\*\* [^\n]*Error \d+)|\[emerg\]|(?m:test failed\s*$)|(?m:^E: ))"
+    r"(?m:\*\*\* [^\n]*Error \d+)|\[emerg\]|(?m:test failed\s*$)|(?m:^E: )|"
+    # a compiler's diagnostic (gcc, tsc), an uncaught Node or Java exception, a merge conflict, a
+    # service that failed to start
+    r"(?m:^[\w./-]+(?::\d+)+:? (?:fatal )?error\b)|(?m:^[\w./-]+\(\d+,\d+\): error\b)|(?m:^Node\.js v\d+\.\d+)|"
+    r"Exception in thread \"|(?m:^CONFLICT \()|Automatic merge failed|(?m:^Job for \S+ failed)|\.\.\.fail!|"
+    # make's own stop, Docker's daemon refusing, npm 10's error lines
+    r"(?m:^make(?:\[\d+\])?: \*\*\* )|Error response from daemon: |(?m:^npm error ))"
 )
-#: programs whose output is file contents or listings: their text is data, not a failure
-READ_ONLY_PROGRAMS = [
-    "cat", "head", "tail", "less", "more", "nl", "sed", "grep", "egrep", "fgrep", "rg", "ag", "ack", "find",
-    "ls", "tree", "wc", "sort", "uniq", "cut", "awk", "echo", "printf", "cd", "pwd", "diff", "cmp", "file",
-    "stat", "du", "which", "type", "whereis", "xxd", "od", "hexdump", "strings", "objdump", "readelf", "nm",
-    "jq", "open", "goto", "scroll_up", "scroll_down", "search_file", "search_dir", "find_file", "view",
-    "true", "column", "tr", "basename", "dirname", "realpath", "readlink", "printenv", "date", "whoami",
-    "id", "hostname", "uname", "tac", "fold", "fmt", "paste", "join", "comm",
-]
-READ_ONLY_GIT = ["log", "show", "diff", "status", "grep", "blame", "ls-files"]
-
-
-_FIRST_WORD = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(
-    0, null_on_oob=True)
-#: a command that only reads or lists
-_READS = (
-    pl.col("program").is_in(READ_ONLY_PROGRAMS)
-    & ~((pl.col("program") == "sed") & pl.col("argv").list.eval(pl.element().str.starts_with("-i")).list.any())
-    & ~pl.col("redirects").list.eval(pl.element().str.contains(r"^\d*>")).list.any().fill_null(False)
-    | (pl.col("program") == "git") & _FIRST_WORD.is_in(READ_ONLY_GIT).fill_null(False)
-).fill_null(False)
-
-
-@per_batch
-def _read_only_actions(frames) -> pl.DataFrame:
-    """Actions whose every parsed command only reads or lists (cat, grep, sed -n, open...)."""
-    cmds = frames.commands
-    if cmds.is_empty():
-        return pl.DataFrame(schema={"trial_id": pl.Utf8, "action_seq": pl.Int32})
-    # (whether a command only reads is a matter of its content: found once per distinct command,
-    # and answered once per command for the run: :func:`~redline.classifiers.answers.known_column`)
-    read_only = exploded(known_column(distinct_commands(frames), _READS, "_rows"))
-    mask = pl.repeat(False, cmds.height, dtype=pl.Boolean, eager=True).scatter(read_only, True)
-    # a step only reads where none of its rows does more (every step has a row): by the batch's
-    # steps (:func:`step_rows`), not a grouping of the rows by their keys of its own
-    step_of, of_step = step_rows(frames)
-    other = step_of.filter(~mask).unique()
-    reading = pl.repeat(True, len(of_step), dtype=pl.Boolean, eager=True).scatter(other, False)
-    return cmds.select("trial_id", pl.col("seq").cast(pl.Int32).alias("action_seq"))[
-        of_step.filter(reading).list.first()]
-
-
+#: lines that report a failure when the exit status says the command failed: an exception's
+#: name and message (the traceback cut or not printed), a logged error, a coreutil that could not
+#: do what it was asked
+FAILED_EXIT_LINE = (
+    r"((?m:^(?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception)(?: \[\w+\])?: \S)|"
+    r"(?m:(?:^|[\s\]|-])(?:ERROR|CRITICAL|FATAL)(?: -|:|\]) )|"
+    r"(?m:^[\w./-]+: (?:cannot|can't|failed to|unable to) [^\n]*: [^\n]+))"
+)
 @per_batch
 def _specific_hits(frames) -> pl.DataFrame:
     """(trial_id, seq) of observations that another OBS rule labels."""
@@ -174,6 +153,7 @@ def _other_error(frames) -> pl.DataFrame:
         pl.col("text").fill_null("").str.strip_chars() == "")
     # (a Match, so each branch's text patterns are read once per distinct output)
     failure = (Match(uncaught) | Match(text_matches(FAILED_CHECK)) | Match(text_matches(ERROR_LINE)) & Match(unknown_or_failed)
+               | Match(text_matches(FAILED_EXIT_LINE)) & failed()
                | Match(text_matches(OWN_WORDS_FAILURE)) | Match(text_matches(SERVICE_BUS_FAILURE)) | killed)
     cand = match_rows(frames, agent_observations(frames), failure).with_columns(
         pl.col("seq").cast(pl.Int32), pl.col("action_seq").cast(pl.Int32))
@@ -182,7 +162,7 @@ def _other_error(frames) -> pl.DataFrame:
     if cand.is_empty():
         return other if not other.is_empty() else with_evidence(cand, [TRACEBACK])
     # what the agent only read is data; what another rule explains is that rule's
-    cand = cand.join(_read_only_actions(frames), on=["trial_id", "action_seq"], how="anti")
+    cand = cand.join(read_only_actions(frames), on=["trial_id", "action_seq"], how="anti")
     cand = cand.join(_specific_hits(frames), on=["trial_id", "seq"], how="anti")
     if not cand.is_empty():
         # a failure the agent set out to reproduce (and did not re-run to check a fix), or that
@@ -191,7 +171,8 @@ def _other_error(frames) -> pl.DataFrame:
         cand = cand.join(turns, on=["trial_id", "action_seq"], how="left").with_columns(
             pl.col("before").fill_null(""), pl.col("after").fill_null(""))
         cand = cand.filter(~deliberate(cand))
-    labelled = with_evidence(cand, [FAILED_CHECK, TRACEBACK, ERROR_LINE, OWN_WORDS_FAILURE, SERVICE_BUS_FAILURE])
+    labelled = with_evidence(cand, [FAILED_CHECK, TRACEBACK, ERROR_LINE, OWN_WORDS_FAILURE, SERVICE_BUS_FAILURE,
+                                    FAILED_EXIT_LINE])
     # a silent kill has no text to point at: say what the exit status was (one output a row:
     # ``labelled``'s rows are ``cand``'s, in order)
     labelled = labelled.hstack(cand.select("exit_code")).select(
@@ -234,6 +215,15 @@ OBS_OTHER_ERROR = Rule(
         {"text": "", "exit_code": 137, "command": "python3 train.py --epochs 3"},
         {"text": "", "exit_code": -9, "command": "python3 run_all.py"},
         {"text": "Segmentation fault (core dumped)", "exit_code": 139, "command": "./solver"},
+        # test runners and compilers of other languages; an exception whose traceback is cut
+        {"text": "--- FAIL: TestAdd (0.00s)\n    main_test.go:8: got 2, want 3\nFAIL", "exit_code": 1,
+         "command": "go test ./..."},
+        {"text": "src/a.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.", "exit_code": 2,
+         "command": "npm run build"},
+        {"text": "django.db.utils.OperationalError: no such table: auth_user", "exit_code": 1,
+         "command": "python3 manage.py migrate"},
+        {"text": "touch: cannot touch '/proc/version': Read-only file system", "exit_code": 1,
+         "command": "touch /proc/version"},
         # a service manager that cannot run here
         {"text": "System has not been booted with systemd as init system (PID 1). Can't operate.\n"
                  "Failed to connect to bus: Host is down", "exit_code": 1, "command": "systemctl start redis"},
@@ -301,7 +291,11 @@ printed as text ('Error with X: ...', 'Failed to load: ...', 'Exception: ...'), 
 a crash (segmentation fault, core dumped), a service manager that cannot run ('Failed to connect
 to bus', 'System has not been booted with systemd'), a process killed by a signal that printed
 nothing (exit 137/-9, 143/-15, 139/-11, 134/-6), and error messages ('error:', 'fatal:',
-'[emerg]', 'E:') when the exit status is non-zero or unknown. It skips actions that only read or
+'[emerg]', 'E:', a compiler's 'file:line: error', an uncaught Node or Java exception, a merge
+conflict, a service job that failed) when the exit status is non-zero or unknown, and an
+exception's name and message, a logged ERROR line or a coreutil's 'cannot ...: reason' when the
+exit status is non-zero. Test runners' failures count as failing tests (pytest, unittest, go test,
+jest, mocha). It skips actions that only read or
 list files (cat, grep, sed -n, open...), outputs another OBS rule labels (a kill whose output says
 it was memory is OBS-OOM), and failures the agent deliberately reproduced: its thought before the
 step says it reproduces or demonstrates the bug (and is not re-running to check a fix) or that it

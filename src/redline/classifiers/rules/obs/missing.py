@@ -13,20 +13,39 @@ import polars as pl
 from ...distinct import filter_rows
 from ...expressions import filtered, over_rows
 from ...rule import Rule, output
-from .outputs import agent_observations, matching, text_matches, with_evidence, with_fallbacks, without_bus_lines
+from .content import blank_lines
+from .outputs import matching, reported_observations, text_matches, with_evidence, with_fallbacks, without_bus_lines
 
 # ----------------------------------------------------------------------------- OBS-CMD-MISSING
 
+#: messages in which "No such file or directory" is about the program run, not a file it was
+#: given: a wrapper, make, an interpreter line or Python's subprocess could not start it
+PROGRAM_NO_SUCH_FILE = [
+    r"executable file not found in \$?PATH",
+    r"(?m)^(?:/usr/bin/)?env: '?[^\n':]+'?: No such file or directory",
+    r"(?m)^(?:timeout|nohup|nice|xargs|setsid|stdbuf|time|sudo|exec): (?:failed to run command |unable to execute )?'?[^\n']+'?: No such file or directory",
+    r"(?m)^make(?:\[\d+\])?: [\w+-]+: No such file or directory",
+    r"(?m)^make(?:\[\d+\])?: [\w+-]+: Command not found",
+    r"bad interpreter: No such file or directory",
+]
+#: Python's subprocess could not start the program (the traceback ends in ``_execute_child``)
+SUBPROCESS_NO_PROGRAM = (
+    r"in _execute_child\n(?:[^\n]*\n){1,4}?(?:[\w.]+\.)?FileNotFoundError: \[Errno 2\] No such file or directory: '[^'\n]+'"
+)
 #: shell messages that always mean a program could not be found
 CMD_MISSING_PATTERNS = [
     r"(?m)^[^\n]{0,300}: command not found\s*$",
     r"(?m)command not found: [\w./+-]+\s*$",
     r"(?m)^(?:/(?:usr/)?bin/)?(?:ba|da|z|k|a)?sh: (?:line )?\d+: [^\n:]+: not found\s*$",
-    r"(?m)^sh: [^\n:]+: not found\s*$",
-    r"executable file not found in \$?PATH",
-    r"(?m)^(?:/usr/bin/)?env: '?[^\n':]+'?: No such file or directory",
-    r"(?m)^(?:timeout|nohup|nice|xargs|setsid|stdbuf|time|sudo|exec): (?:failed to run command |unable to execute )?'?[^\n']+'?: No such file or directory",
-    r"bad interpreter: No such file or directory",
+    r"(?m)^(?:/(?:usr/)?bin/)?(?:ba|da|z|k|a)?sh: [^\n:]+: not found\s*$",
+    # Ubuntu's command-not-found handler, fish, busybox
+    r"(?m)^Command '[^'\n]+' not found",
+    r"(?m)^fish: Unknown command:? ",
+    r"(?m)^[\w.-]+: applet not found\s*$",
+    # a service that is not installed
+    r"(?m): unrecognized service\s*$", r"Unit [\w@.-]+\.service not found",
+    *PROGRAM_NO_SUCH_FILE,
+    SUBPROCESS_NO_PROGRAM,
     r"spawn \S+ ENOENT",
 ]
 #: a shell saying a path it tried to run (or open) is missing: group 1 is the path
@@ -38,7 +57,7 @@ SHELL_NO_SUCH_FILE = (
 def _program_missing_by_path(frames) -> pl.DataFrame:
     """Observations whose shell 'X: No such file or directory' names a program the action ran."""
     missing = pl.col("text").str.extract(SHELL_NO_SUCH_FILE, 1).str.strip_chars()
-    obs = over_rows(filter_rows(frames, agent_observations(frames), missing.is_not_null()),
+    obs = over_rows(filter_rows(frames, reported_observations(frames), missing.is_not_null()),
                     lambda rows: rows.with_columns(missing.alias("_missing")))
     if obs.is_empty():
         return obs.select("trial_id", "seq")
@@ -52,7 +71,7 @@ def _program_missing_by_path(frames) -> pl.DataFrame:
 
 
 def _cmd_missing(frames) -> pl.DataFrame:
-    obs = agent_observations(frames)
+    obs = reported_observations(frames)
     by_text = filter_rows(frames, obs, pl.any_horizontal([text_matches(p) for p in CMD_MISSING_PATTERNS]))
     parts = [with_evidence(by_text, CMD_MISSING_PATTERNS)]
     by_path = _program_missing_by_path(frames)
@@ -78,7 +97,14 @@ OBS_CMD_MISSING = Rule(
           {"text": "bash: ./serve: No such file or directory", "command": "sudo bash -c './serve'"},
           "/usr/bin/env: 'python': No such file or directory",
           'docker: Error response from daemon: exec: "uvicorn": executable file not found in $PATH.',
-          "timeout: failed to run command 'vllm': No such file or directory"),
+          "timeout: failed to run command 'vllm': No such file or directory",
+          "/bin/sh: ps: not found",
+          "Command 'docker' not found, but can be installed with:\nsnap install docker",
+          {"text": "make: gcc: No such file or directory\nmake: *** [Makefile:4: main.o] Error 127", "command": "make"},
+          {"text": "  File \"/usr/lib/python3.11/subprocess.py\", line 1950, in _execute_child\n"
+                   "    raise child_exception_type(errno_num, err_msg, err_filename)\n"
+                   "FileNotFoundError: [Errno 2] No such file or directory: 'ss'",
+           "command": "python3 -c \"import subprocess; subprocess.run(['ss', '-tlnp'])\""}),
     misses=({"text": "/usr/bin/ffmpeg", "exit_code": 0, "command": "which ffmpeg || echo 'ffmpeg not found'"},
             {"text": "no", "command": "[ -f /tmp/flag ] && echo yes || echo no"},
             {"text": "No override", "command": "grep -n 'def save' models.py || echo 'No override'"},
@@ -89,7 +115,8 @@ OBS_CMD_MISSING = Rule(
             'echo "if the tool is missing you get: command not found" > notes.md'),
     doc="""What it finds: outputs saying a program could not be found: bash/zsh 'command not
 found', dash's 'sh: 1: X: not found', 'executable file not found in $PATH', wrappers that could
-not run their command (env, timeout, nohup, xargs), a bad interpreter line, and a shell's
+not run their command (env, timeout, nohup, xargs, make), Ubuntu's "Command 'X' not found", busybox's
+'applet not found', Python's subprocess failing to start a program, a bad interpreter line, and a shell's
 'X: No such file or directory' when X is the program the action ran (compared with the parsed
 command's path, so './start.sh' missing is this label while a missing redirect target is
 OBS-FILE-MISSING).
@@ -106,34 +133,54 @@ suite checking shell messages).""",
 # ----------------------------------------------------------------------------- OBS-FILE-MISSING
 
 FILE_MISSING_PATTERNS = [
-    r"No such file or directory",
+    r"(?i)no such file(?: or directory)?",
     r"(?m)^\s*(?:[\w.]+\.)?FileNotFoundError\b|FileNotFoundError: \[Errno",
     r"(?i)cannot access '?[^\n]*'?: No such",
-    r"can't open file",
-    r"(?m)^[\w./-]+: cannot (?:open|stat|access|read)\b",
-    r"(?m)^[\w./-]+: can't (?:open|read|stat)\b",
+    # (a program that cannot open a path for another reason, permission or a directory, is not this)
+    r"can't open file[^\n]*\[Errno 2\]",
+    r"(?m)^[\w./-]+: cannot (?:open|stat|access|read)\b[^\n]*(?:No such|not found|does not exist)",
+    r"(?m)^[\w./-]+: can't (?:open|read|stat)\b[^\n]*(?:No such|not found|does not exist)",
     r"ENOENT",
     r"(?i)\b(?:file|directory|folder|path) [^\n]{0,200}?(?:does not|doesn't) exist",
     r"(?i)(?:^|\n)(?:Error: )?File [^\n]{1,300} not found",
     r"(?i)\b(?:file|directory) not found\b",
     r"pathspec '[^\n']*' did not match any file",
     r"(?m): Not a directory\s*$",
+    r"(?m)^[^\n]*: can't cd to ",
+    r"cannot find or open ",
 ]
+#: lines whose "No such file or directory" is explained by another obstacle: the program itself
+#: (:data:`PROGRAM_NO_SUCH_FILE`), a library or header (OBS-MODULE-MISSING), or the socket of a
+#: server that is not running
+EXPLAINED_NO_SUCH_FILE = "|".join([
+    *PROGRAM_NO_SUCH_FILE, r"cannot open shared object file", r"cannot find -l\S+",
+    r"fatal error: [\w./+-]+\.h(?:pp)?: No such file or directory",
+    r"(?i:connect[^\n]{0,40} (?:to )?(?:server on )?socket[^\n]*: No such file or directory)",
+]).replace("(?m)^", "^")
+_SUBPROCESS_EXCEPTION = r"^(?:[\w.]+\.)?FileNotFoundError: \[Errno 2\] No such file or directory: '[^'\n]+'\s*$"
+
+
+def _without_explained(obs: pl.DataFrame) -> pl.DataFrame:
+    """``obs`` with the lines blanked whose missing file is the program, a library or a socket
+    (:data:`EXPLAINED_NO_SUCH_FILE`, and the exception of a subprocess that could not start)."""
+    obs = blank_lines(obs, obs.select(text_matches("(?m)" + EXPLAINED_NO_SUCH_FILE)).to_series(),
+                      EXPLAINED_NO_SUCH_FILE)
+    return blank_lines(obs, obs.select(text_matches(SUBPROCESS_NO_PROGRAM)).to_series(), _SUBPROCESS_EXCEPTION)
 
 
 def _file_missing(frames) -> pl.DataFrame:
     # a missing D-Bus socket ("Failed to connect to bus: No such file or directory") is not a file
     # the agent referred to
-    obs = without_bus_lines(agent_observations(frames), "text", "text")
-    no_such = pl.col("text").str.count_matches("No such file or directory").fill_null(0)
+    obs = _without_explained(without_bus_lines(reported_observations(frames), "text", "text"))
+    no_such = pl.col("text").str.count_matches(FILE_MISSING_PATTERNS[0]).fill_null(0)
     others = pl.any_horizontal([text_matches(p) for p in FILE_MISSING_PATTERNS[1:]])
     by_path = _program_missing_by_path(frames).with_columns(pl.lit(True).alias("_prog"))
     cand = filter_rows(frames, obs, text_matches(FILE_MISSING_PATTERNS[0]) | others)
     cand = cand.join(by_path, on=["trial_id", "seq"], how="left").with_columns(
         pl.col("_prog").fill_null(False))
-    # the program's own path missing is OBS-CMD-MISSING; wrappers failing to run a program too
-    wrapper = pl.any_horizontal([text_matches(p) for p in CMD_MISSING_PATTERNS[4:8]])
-    only_program = (pl.col("_prog") | wrapper) & (no_such <= 1) & ~others
+    # the program's own path missing is OBS-CMD-MISSING (wrappers failing to run a program are
+    # blanked above)
+    only_program = pl.col("_prog") & (no_such <= 1) & ~others
     keep = filtered(cand, ~only_program)
     return with_fallbacks(with_evidence(keep, FILE_MISSING_PATTERNS), frames, "file")
 
@@ -146,20 +193,39 @@ OBS_FILE_MISSING = Rule(
           "cat: robot_control.py: No such file or directory",
           "ls: cannot access '/opt/model': No such file or directory",
           "python3: can't open file '/app/start.py': [Errno 2] No such file or directory",
+          "cat: can't open 'missing.txt': No such file or directory",
           "FileNotFoundError: [Errno 2] No such file or directory: 'config.yaml'",
           "File src/app.py not found",
           {"text": "bash: line 1: input.txt: No such file or directory", "command": "sort < input.txt"},
           "error: pathspec 'setup.py' did not match any file(s) known to git",
-          "/root/ctf_files/*: cannot open `/root/ctf_files/*' (No such file or directory)"),
+          "/root/ctf_files/*: cannot open `/root/ctf_files/*' (No such file or directory)",
+          "strings: 'flash.img': No such file",
+          "ERROR: failed to solve: failed to read dockerfile: open Dockerfile: no such file or directory"),
     misses=({"text": "bash: ./start.sh: No such file or directory", "command": "./start.sh"},
             "/bin/sh: 1: curl: not found",
             "total 0\n-rw-r--r-- 1 root root 0 x.txt",
             "Found 3 matches for \"open\" in /repo/src",
-            "/usr/bin/env: 'python': No such file or directory"),
+            "/usr/bin/env: 'python': No such file or directory",
+            # the missing file is a library, a header or the program itself
+            "./server: error while loading shared libraries: libssl.so.3: cannot open shared object file: "
+            "No such file or directory",
+            "main.c:1:10: fatal error: openssl/ssl.h: No such file or directory",
+            'OCI runtime exec failed: exec: "curl": executable file not found in $PATH: unknown',
+            # a path that exists but cannot be opened
+            "ls: cannot open directory '/root': Permission denied",
+            "python3: can't open file '/root/x.py': [Errno 13] Permission denied",
+            # source code the agent searches
+            {"text": "django/db/utils.py:88:    # the database file does not exist yet", "exit_code": 0,
+             "command": "grep -rn 'does not exist' django/db/"}),
     doc="""What it finds: outputs saying a file or directory does not exist: 'No such file or
 directory' (unless it is the program itself, see OBS-CMD-MISSING), FileNotFoundError,
 'cannot access', "can't open file", ENOENT, a scaffold's 'File X not found', git's 'pathspec
-... did not match'.
+... did not match'. A "No such file or directory" that another obstacle explains is not this label:
+the program itself (OBS-CMD-MISSING), a shared library, a linked library or a header
+(OBS-MODULE-MISSING), the socket of a server that is not running. What a reading action shows
+of a file (a grep hit in source code, a README quoting the error) is content, not a report: only
+the reading program's own lines count ('cat: x: No such file or directory'), unless it reads a
+log.
 Also the message of a fallback that ran after reading or listing a path (`ls f 2>/dev/null ||
 echo 'no f'`).
 
@@ -177,7 +243,8 @@ MODULE_MISSING_PATTERN = (
     r"Cannot find module\b|ERR_MODULE_NOT_FOUND|error while loading shared libraries|"
     r"was not found in the pkg-config search path|Can't locate \S+\.pm in @INC|"
     r"cannot load such file|no required module provides package|cannot find package|"
-    r"fatal error: [\w./+-]+\.h(?:pp)?: No such file or directory)"
+    r"fatal error: [\w./+-]+\.h(?:pp)?: No such file or directory|use of undeclared crate or module|"
+    r"can't find crate for)"
 )
 
 OBS_MODULE_MISSING = Rule(
@@ -191,7 +258,8 @@ OBS_MODULE_MISSING = Rule(
           "ImportError: You appear to be trying to import astropy from within a source checkout",
           "/usr/bin/ld: cannot find -lssl",
           "Error: Cannot find module 'express'",
-          "python3: error while loading shared libraries: libpython3.11.so.1.0: cannot open shared object file"),
+          "python3: error while loading shared libraries: libpython3.11.so.1.0: cannot open shared object file",
+          "error[E0432]: unresolved import `serde`\n  |     ^^^^^ use of undeclared crate or module `serde`"),
     misses=(# the recording harness's own traceback, interleaved in the output of a command that runs no Python
             {"text": "Traceback (most recent call last):\n  File \"/opt/rec/lib/python3.12/site-packages/rec/log.py\", "
                      "line 9, in <module>\n    import backoff\nModuleNotFoundError: No module named 'backoff'\n"
@@ -225,7 +293,14 @@ DEP_PATTERN = (
     r"Could not find a version that satisfies|Unable to locate package|has no installation candidate|"
     r"unmet dependencies|\bERESOLVE\b|version solving failed|Could not resolve dependencies|"
     r"requires a different Python|is not a supported wheel on this platform|UnsatisfiableError|"
-    r"PackagesNotFoundError|Found conflicts!|Cannot install [^\n]{1,200} because these package versions)"
+    r"PackagesNotFoundError|Found conflicts!|Cannot install [^\n]{1,200} because these package versions|"
+    # uv, apk, dnf/yum
+    r"No solution found when resolving dependencies|requirements are unsatisfiable|unable to select packages|"
+    r"\(no such package\)|No match for argument|Unable to find a match|"
+    # npm, yarn, cargo, gem: no such package or version
+    r"No matching version found for|is not in this registry|Couldn't find package \"[^\"\n]+\" on the \"npm\" registry|"
+    r"could not be found in registry index|failed to select a version for|no matching package named|"
+    r"Could not find a valid gem)"
 )
 
 OBS_DEP_CONFLICT = Rule(
@@ -238,13 +313,17 @@ OBS_DEP_CONFLICT = Rule(
           "error: externally-managed-environment",
           "transformers 4.40 requires tokenizers<0.20,>=0.19, but you have tokenizers 0.15.0 which is incompatible.",
           "E: Unable to locate package python3-nmap",
-          "npm ERR! code ERESOLVE"),
+          "npm ERR! code ERESOLVE",
+          "  × No solution found when resolving dependencies:\n  ╰─▶ Because there is no version of torch==1.4 ...",
+          "ERROR: unable to select packages:\n  netstat (no such package):",
+          "No match for argument: lsof\nError: Unable to find a match: lsof"),
     misses=("Successfully installed requests-2.32.3", "Requirement already satisfied: six",
             "Collecting numpy\n  Downloading numpy-2.0.0.whl (19 MB)", "0 upgraded, 1 newly installed"),
     doc="""What it finds: package manager outputs showing that resolution failed or versions
 conflict: pip's ResolutionImpossible, 'No matching distribution', 'Could not find a version that
 satisfies', 'requires X, but you have Y', PEP 668's externally-managed-environment, apt's
-'Unable to locate package' and unmet dependencies, npm's ERESOLVE, conda's UnsatisfiableError.
+'Unable to locate package' and unmet dependencies, npm's ERESOLVE, conda's UnsatisfiableError,
+uv's unsatisfiable requirements, apk's 'unable to select packages', dnf's 'No match for argument'.
 
 Why it matters: dependency fights consume many steps and push agents to force installs, pick
 other versions or break the environment.

@@ -5,9 +5,11 @@ Every observation rule reads the output the agent saw for one action through
 traceback after an action that ran no Python: the recording harness's noise, see
 :mod:`.noise`). :func:`matching` selects outputs with a match expression and takes the first
 matching pattern as evidence; :func:`with_fallbacks` adds the outputs where a fallback's message
-reports the same kind of obstacle (see :mod:`.fallbacks`). D-Bus and service-manager failures
-(:data:`SERVICE_BUS_FAILURE`) are a local problem: the file and network rules read outputs
-without those lines (:func:`without_bus_lines`).
+reports the same kind of obstacle (see :mod:`.fallbacks`). The rules of specific obstacles read
+:func:`reported_observations`: also without the content lines of reading actions (:mod:`.content`)
+and the warnings commands print on their way to success in a container (:data:`BENIGN_LINE`).
+D-Bus and service-manager failures (:data:`SERVICE_BUS_FAILURE`) are a local problem: the file
+and network rules read outputs without those lines (:func:`without_bus_lines`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ...evidence import located_evidence
 from ...frames import per_batch
 from ...matching import match_rows
 from ...rule import Match
+from .content import blank_lines, without_read_content
 from .fallbacks import reports_of
 from .noise import without_foreign_tracebacks
 
@@ -66,9 +69,34 @@ def agent_observations(frames) -> pl.DataFrame:
     return without_foreign_tracebacks(frames.observations, frames.commands, frames.actions)
 
 
-def matching(frames, match: Match) -> pl.DataFrame:
+#: warnings a command prints on its way to success in a container: sudo cannot resolve the
+#: container's host name or raise its core limit, an interactive bash has no terminal, debconf
+#: has no terminal to ask on, update-alternatives skips a man page the image left out
+BENIGN_LINE = (
+    r"^sudo: (?:unable to resolve host|setrlimit\(RLIMIT_CORE\))|^bash: (?:cannot set terminal process group|"
+    r"no job control in this shell)|^mesg: ttyname failed|^dpkg-preconfigure: unable to re-open stdin|"
+    r"^update-alternatives: warning: skip creation of"
+)
+_BENIGN_HINT = r"sudo: |bash: |mesg: |dpkg-preconfigure: |update-alternatives: "
+
+
+@per_batch
+def reported_observations(frames) -> pl.DataFrame:
+    """:func:`agent_observations` less the content that reading actions show (``grep`` hits in
+    source code, a README that quotes an error, see :mod:`.content`) and less the warnings of
+    commands that worked (:data:`BENIGN_LINE`): the rules of specific obstacles read outputs
+    through this."""
+    obs = without_read_content(agent_observations(frames), frames)
+    if obs.is_empty():
+        return obs
+    benign = obs.select(pl.col("text").str.contains(_BENIGN_HINT) & pl.col("text").str.contains("(?m)" + BENIGN_LINE)
+                        ).to_series().fill_null(False)
+    return blank_lines(obs, benign, BENIGN_LINE)
+
+
+def matching(frames, match: Match, observations=reported_observations) -> pl.DataFrame:
     """Observations a match expression selects, with the first matching pattern as evidence."""
-    rows = match_rows(frames, agent_observations(frames), match)
+    rows = match_rows(frames, observations(frames), match)
     return with_evidence(rows, list(match.patterns) or [r"^[\s\S]{0,200}"])
 
 
