@@ -127,13 +127,26 @@ def blank_lines(df: pl.DataFrame, rows: pl.Series, pattern: str, *, keep: bool =
                 text: str = "text") -> pl.DataFrame:
     """``df`` with, in the rows ``rows`` selects, every line of ``text`` that matches ``pattern``
     (``keep``: that does not match it) replaced by as many spaces: offsets kept. Only those
-    rows are split into lines."""
-    el = pl.element()
-    hit = el.str.contains(pattern)
-    blanked = pl.col(text).str.split("\n").list.eval(
-        pl.when(~hit if keep else hit).then(el.str.replace_all(r".", " ")).otherwise(el)).list.join("\n")
+    rows are split into lines, and of them only those where ``pattern`` matches somewhere
+    (a line's match is one in the whole text, ``^`` and ``$`` at its line's ends). A row where
+    it matches nowhere is left as it is, or, with ``keep``, made as many spaces as it has
+    characters (its line breaks with them: a row no rule can match, made without splitting it,
+    about fifty times faster than a space for each character by a regex replacement)."""
     index = rows.arg_true()
     if index.is_empty():
         return df
-    column = df.get_column(text).clone().scatter(index, df[index].select(blanked).to_series())
+    el = pl.element()
+    hit = el.str.contains(pattern)
+    by_line = pl.col(text).str.split("\n").list.eval(
+        pl.when(~hit if keep else hit).then(el.str.replace_all(r".", " ")).otherwise(el)).list.join("\n")
+    chosen = df[index]
+    somewhere = chosen.select(pl.col(text).str.contains("(?m)" + pattern).fill_null(False)).to_series()
+    new = chosen.get_column(text).clone()
+    if somewhere.any():
+        new = new.scatter(somewhere.arg_true(), chosen.filter(somewhere).select(by_line).to_series())
+    if keep and not somewhere.all():
+        nowhere = ~somewhere
+        new = new.scatter(nowhere.arg_true(), chosen.filter(nowhere).select(
+            pl.lit("").str.pad_end(pl.col(text).str.len_chars(), " ")).to_series())
+    column = df.get_column(text).clone().scatter(index, new)
     return df.with_columns(column)
