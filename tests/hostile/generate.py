@@ -33,7 +33,9 @@ SEEDS: dict[str, list[tuple[str, str]]] = {
     "mini-swe-agent": [("mini-swe-agent/swebench-run/output/demo_run/acme__widgets-101/acme__widgets-101.traj.json", "doc"),
                        ("mini-swe-agent/v2-response-api/acme__gadgets-12/acme__gadgets-12.traj.json", "doc")],
     "terminal-bench": [("terminal-bench/2026-01-02__09-58-00/nginx-port-conflict/"
-                        "nginx-port-conflict.1-of-1.2026-01-02__09-58-00/sessions/agent.cast", "cast")],
+                        "nginx-port-conflict.1-of-1.2026-01-02__09-58-00/sessions/agent.cast", "cast"),
+                       ("terminal-bench/2026-03-10__14-20-00/redis-port-conflict/"
+                        "redis-port-conflict.1-of-1.2026-03-10__14-20-00/sessions/agent.cast", "cast")],
     "inspect-ai": [("inspect-ai/2025-04-01T12-00-00+00-00_find-flag.json", "doc"),
                    ("inspect-ai/written-by-inspect/deflate.eval", "zip"),
                    ("inspect-ai/written-by-inspect/zstd.eval", "bytes")],
