@@ -52,7 +52,8 @@ from .limits import MAX_HARNESS_CHARS, MAX_ROW_CHARS, MAX_TERMINAL_CELLS, MAX_TE
 from .terminal import SHELL_PROMPT_RE, Row, Terminal, Typed, rows_text, typed_lines
 
 NAME = "terminal-bench"
-DESCRIPTION = "Terminal-Bench trial recordings (asciinema v2 sessions/agent.cast beside results.json)"
+DESCRIPTION = ("Terminal-Bench trial recordings (asciinema v2 sessions/agent.cast beside results.json; "
+               "the mini-swe-agent 1.x and 2.x consoles, or the keystrokes)")
 #: files of a Terminal-Bench trial folder that are not transcripts (read as metadata or
 #: duplicates of the cast: agent.log is the same stream as raw text)
 SIDECARS = (
