@@ -126,13 +126,18 @@ def test_a_tool_call_error_is_a_format_error(tmp_path):
     header, records = _records(CAST)
     step2 = next(i for i, r in enumerate(records) if r[1] == "o" and "pid 88) already holds" in r[2])
     t = records[step2][0]
-    error = [[t, "o", "I will look at the port.\r\n"], [t + 0.01, "o", "\r\n\x1b[1;32mUser\x1b[0m:\r\n"],
+    # a reply without a tool call, whose text ends in a code block: the block did not run
+    error = [[t, "o", "I will look at the port with\r\n\r\n```\r\nnc -z localhost 6379\r\n```\r\n"],
+             [t + 0.01, "o", "\r\n\x1b[1;32mUser\x1b[0m:\r\n"],
              [t + 0.02, "o", "Tool call error:\r\n\r\n<error>\r\nNo tool calls found in the response.\r\n</error>\r\n"]]
     records = records[:step2] + error + records[step2 + 5:]
     events = _events(_write_cast(tmp_path / "agent.cast", header, records))
     result = process_file(str(tmp_path / "agent.cast"))
     assert json.loads(result.trials.to_pylist()[0]["metadata"])["format_errors"] == 1
     assert any(e["role"] == "user" and e["text"].startswith("Tool call error:") for e in events)
+    assert [e["text"] for e in events if e["kind"] == "action"][:2] == ["ss -ltnp | grep 6379", "pkill redis-server "
+                                                                      "&& sleep 1 && redis-server /etc/redis/redis.conf "
+                                                                      "--daemonize yes"]
 
 
 def test_text_based_actions_of_2x_are_read_like_1x(tmp_path):

@@ -145,7 +145,9 @@ def add_events(trial: Trial, sections: list[Section], width: int, when) -> dict[
         if sec.kind == "step":
             facts["steps"] += 1
             facts["cost"] = sec.cost
-            calls = _tools_after(sections, i) if toolcalls else None
+            # 2.x: a call per Tool: message after the reply; none when something else follows
+            # (a format error); every trailing fence when nothing does (the recording ends)
+            calls = (_tools_after(sections, i) or (-1 if i == len(sections) - 1 else 0)) if toolcalls else None
             pending = _reply_events(trial, sec, width, when, calls)
             continue
         if sec.kind == "system":
@@ -208,7 +210,7 @@ def _tools_after(sections: list[Section], i: int) -> int:
 
 def _reply_events(trial: Trial, sec: Section, width: int, when, calls: int | None) -> list[Event]:
     """The reply's message and the actions it ran (``calls``: how many tool calls the 2.x console
-    showed the output of, None for text-based actions); returns the actions."""
+    showed the output of, -1 for all it shows, None for text-based actions); returns the actions."""
     head = sec.header
     rows = unwrap(trim(_drop_noise(sec.rows)), width)
     reply = rows_text(rows)
@@ -244,12 +246,12 @@ def _reply_events(trial: Trial, sec: Section, width: int, when, calls: int | Non
 
 def _trailing_calls(reply: str, n: int) -> list[re.Match[str]]:
     """The fenced tool calls that end a 2.x reply: the last ``n`` (every trailing one when ``n``
-    is 0), each followed by nothing but blank space and the next."""
-    found = list(_CALL_RE.finditer(reply))
+    is -1), each followed by nothing but blank space and the next."""
+    found = list(_CALL_RE.finditer(reply)) if n else []
     calls: list[re.Match[str]] = []
     end = len(reply.rstrip())
     for m in reversed(found):
-        if reply[m.end():end].strip() or (n and len(calls) == n):
+        if reply[m.end():end].strip() or len(calls) == n:
             break
         calls.insert(0, m)
         end = m.start()
