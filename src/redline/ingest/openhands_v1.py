@@ -110,10 +110,11 @@ def read(path: Path) -> Iterator[Trial]:
 def _event_files(folder: Path) -> list[Path]:
     """The folder's event files, in the SDK's order (by number, then name)."""
     try:
-        names = [e.name for e in os.scandir(folder) if EVENT_NAME_RE.match(e.name) and e.is_file()]
+        found = [(int(m.group(1)), e.name) for e in os.scandir(folder)
+                 if (m := EVENT_NAME_RE.match(e.name)) and e.is_file()]
     except OSError:
         return []
-    return [folder / n for n in sorted(names, key=lambda n: (int(EVENT_NAME_RE.match(n).group(1)), n))]  # type: ignore[union-attr]
+    return [folder / name for _, name in sorted(found)]
 
 
 def _owner(path: Path) -> Path | None:
