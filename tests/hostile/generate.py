@@ -76,10 +76,15 @@ class Corpus:
     #: special files -> (status, words the recorded reason holds)
     expected: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def add(self, family: str, variant: str, seed: Path, data: bytes) -> Path:
-        folder = self.root / family / seed.stem.replace(".", "-")[:40] / variant
+    def add(self, family: str, variant: str, seed: Path, data: bytes, index: int = 0) -> Path:
+        """Write one variant of the format's ``index``-th seed (in a folder of its own: two seeds
+        may have the same name, as Terminal-Bench's ``agent.cast`` recordings do)."""
+        name = seed.stem.replace(".", "-")[:40] + (f"-{index}" if index else "")
+        folder = self.root / family / name / variant
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / seed.name
+        if path.exists():
+            raise ValueError(f"two hostile variants would be written to {path}")
         path.write_bytes(data)
         self.cases.append(Case(path, family, variant))
         return path
@@ -104,7 +109,7 @@ def generate(root: Path) -> Corpus:
             shutil.copyfile(seed, good)
             corpus.good.append(good)
             for variant, content in _variants(fmt, seed, good, data, kind, number * 10 + index):
-                corpus.add(fmt, variant, seed, content)
+                corpus.add(fmt, variant, seed, content, index)
     _special(corpus)
     return corpus
 
