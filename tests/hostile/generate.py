@@ -1,4 +1,4 @@
-"""Write the hostile-input corpus: valid transcripts of all 11 formats, and beside them hundreds of
+"""Write the hostile-input corpus: valid transcripts of all 12 formats, and beside them hundreds of
 damaged, crafted and special files made from those same transcripts.
 
 The seeds are the project's own test fixtures (``tests/fixtures``), one or more per format. Each
@@ -33,12 +33,16 @@ SEEDS: dict[str, list[tuple[str, str]]] = {
     "mini-swe-agent": [("mini-swe-agent/swebench-run/output/demo_run/acme__widgets-101/acme__widgets-101.traj.json", "doc"),
                        ("mini-swe-agent/v2-response-api/acme__gadgets-12/acme__gadgets-12.traj.json", "doc")],
     "terminal-bench": [("terminal-bench/2026-01-02__09-58-00/nginx-port-conflict/"
-                        "nginx-port-conflict.1-of-1.2026-01-02__09-58-00/sessions/agent.cast", "cast")],
+                        "nginx-port-conflict.1-of-1.2026-01-02__09-58-00/sessions/agent.cast", "cast"),
+                       ("terminal-bench/2026-03-10__14-20-00/redis-port-conflict/"
+                        "redis-port-conflict.1-of-1.2026-03-10__14-20-00/sessions/agent.cast", "cast")],
     "inspect-ai": [("inspect-ai/2025-04-01T12-00-00+00-00_find-flag.json", "doc"),
                    ("inspect-ai/written-by-inspect/deflate.eval", "zip"),
                    ("inspect-ai/written-by-inspect/zstd.eval", "bytes")],
     "swe-agent": [("swe-agent/claude-3-5-sonnet-20241022__SWE-bench_Lite__default__t-0.00__p-0.95__c-2.00__install-1/"
                    "acme__widgets-42.traj", "doc")],
+    "openhands-v1": [("openhands-v1/4f1c2b9e8d7a4c3b9a1e0f2d3c4b5a69/events/"
+                      "event-00002-2d8b3f40-ae63-4c79-9f40-5b3c8d9eaf12.json", "doc")],
     "openhands": [("openhands/rename_and_serve.json", "doc")],
     "palisade": [("palisade/logs/default/default1/llm_control.log_20260204_142500_000001.jsonl", "lines")],
     "claude-code": [("claude-code/session.jsonl", "lines")],
@@ -72,10 +76,15 @@ class Corpus:
     #: special files -> (status, words the recorded reason holds)
     expected: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def add(self, family: str, variant: str, seed: Path, data: bytes) -> Path:
-        folder = self.root / family / seed.stem.replace(".", "-")[:40] / variant
+    def add(self, family: str, variant: str, seed: Path, data: bytes, index: int = 0) -> Path:
+        """Write one variant of the format's ``index``-th seed (in a folder of its own: two seeds
+        may have the same name, as Terminal-Bench's ``agent.cast`` recordings do)."""
+        name = seed.stem.replace(".", "-")[:40] + (f"-{index}" if index else "")
+        folder = self.root / family / name / variant
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / seed.name
+        if path.exists():
+            raise ValueError(f"two hostile variants would be written to {path}")
         path.write_bytes(data)
         self.cases.append(Case(path, family, variant))
         return path
@@ -99,14 +108,15 @@ def generate(root: Path) -> Corpus:
             good.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(seed, good)
             corpus.good.append(good)
-            for variant, content in _variants(fmt, seed, data, kind, number * 10 + index):
-                corpus.add(fmt, variant, seed, content)
+            for variant, content in _variants(fmt, seed, good, data, kind, number * 10 + index):
+                corpus.add(fmt, variant, seed, content, index)
     _special(corpus)
     return corpus
 
 
-def _variants(fmt: str, path: Path, data: bytes, kind: str, seed: int) -> m.Variants:
-    """Every hostile variant of one seed file (``kind``: how it is read, see :data:`SEEDS`)."""
+def _variants(fmt: str, path: Path, alone: Path, data: bytes, kind: str, seed: int) -> m.Variants:
+    """Every hostile variant of one seed file (``kind``: how it is read, see :data:`SEEDS`;
+    ``alone``: its copy in a folder of its own)."""
     out = m.truncations(data) + m.byte_damage(data, seed)
     if kind == "doc":
         doc = json.loads(data)
@@ -131,16 +141,20 @@ def _variants(fmt: str, path: Path, data: bytes, kind: str, seed: int) -> m.Vari
             ("payload-xss", text.replace(" - INFO - ", f" - INFO - {m.PAYLOADS['xss']}").encode()),
             ("no-newlines", text.replace("\n", " ").encode()),
         ]
-    out += _shell_variants(fmt, path, data)
+    out += _shell_variants(fmt, path, alone, data)
     return out
 
 
-def _shell_variants(fmt: str, seed: Path, data: bytes) -> m.Variants:
+def _shell_variants(fmt: str, seed: Path, alone: Path, data: bytes) -> m.Variants:
     """The seed with its first command replaced (wherever the seed repeats it) by a command line
-    that stresses the parser."""
+    that stresses the parser. Its commands are those it holds where it is, or, for a file that is
+    read there as part of another's trial (an event file of a conversation folder), alone, as
+    its variants are read."""
     from redline.ingest.loader import process_file
 
     result = process_file(str(seed))
+    if result.status != "ok":
+        result = process_file(str(alone))
     if result.status != "ok":
         return []
     actions = [r["text"] for r in result.events.to_pylist() if r["kind"] == "action" and r["text"]]

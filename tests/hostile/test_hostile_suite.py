@@ -1,4 +1,4 @@
-"""The hostile-input suite: well over a thousand damaged, crafted and special files across all 11
+"""The hostile-input suite: well over a thousand damaged, crafted and special files across all 12
 formats (:mod:`.generate`), beside a valid transcript of each format.
 
 1. Every file is read alone, the way ingest reads it, in a process with a time limit and an

@@ -16,7 +16,7 @@ from redline.ingest import registry
 from redline.ingest.base import Format
 
 BUILT_IN_ORDER = [
-    "fudan-log", "mini-swe-agent", "terminal-bench", "inspect-ai", "swe-agent", "openhands",
+    "fudan-log", "mini-swe-agent", "terminal-bench", "inspect-ai", "swe-agent", "openhands-v1", "openhands",
     "palisade", "claude-code", "codex", "otel-genai", "chat-json",
 ]
 

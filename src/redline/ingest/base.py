@@ -36,6 +36,12 @@ class NotATranscript(Exception):
     """The file is in a known format but holds no agent trial; skipped with this reason."""
 
 
+class ReadWithAnother(NotATranscript):
+    """The file is one part of a trial that another file's reading stores (an event file of a
+    conversation folder whose ``base_state.json`` is read); skipped with this reason, quietly,
+    as a metadata file beside a transcript is."""
+
+
 @runtime_checkable
 class Format(Protocol):
     """A transcript format: how to recognise its files and how to read trials from them."""

@@ -12,10 +12,10 @@ file the database refuses (it is stored alone, or as an error).
 What is an error and what is skipped: a file that is, or should be, a transcript and cannot be
 read is an ``error`` (a file named on the command line, a format's file that fails to parse, a
 file with a transcript extension whose content is damaged, a broken link with such a name); a
-file that is not a transcript is ``skipped`` (unknown content, a metadata file, a transcript
-with no trial, anything but a regular file). Every error is a line on stderr; so is every skip
+file that is not a transcript is ``skipped`` (unknown content, a metadata file, a file read as
+part of another file's trial, a transcript with no trial, anything but a regular file). Every error is a line on stderr; so is every skip
 of a file the user may have meant (not a regular file, a broken link, a transcript with no
-trial). Batches are bounded by :data:`~redline.limits.BATCH_EVENTS`,
+trial; not a file read with another, :class:`~.base.ReadWithAnother`). Batches are bounded by :data:`~redline.limits.BATCH_EVENTS`,
 :data:`~redline.limits.BATCH_FILES` and :data:`~redline.limits.BATCH_BYTES`.
 """
 
@@ -37,7 +37,7 @@ from ..limits import (INGEST_CHECKPOINT_MIN_BYTES, INGEST_CHECKPOINT_WAL, INGEST
                       INGEST_DUCKDB_THREADS, PARALLEL_CHUNK_BYTES, PARALLEL_CHUNK_FILES, PARALLEL_MAX_WORKERS,
                       PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES)
 from . import registry
-from .base import BOM, FormatError, NotATranscript, head_text
+from .base import BOM, FormatError, NotATranscript, ReadWithAnother, head_text
 from .discovery import BadLink, Discovery, NotRegular, discover, examine, open_regular
 from .limits import HEAD_BYTES
 from .reasons import describe, os_error
@@ -172,7 +172,7 @@ def process_file(path: str, forced_format: str | None = None, explicit: bool = F
             raise FormatError("no trials found in file")
         tables = builder.tables()
     except NotATranscript as exc:
-        return FileResult(shown, sha, size, fmt_name, "skipped", str(exc), notice=True)
+        return FileResult(shown, sha, size, fmt_name, "skipped", str(exc), notice=not isinstance(exc, ReadWithAnother))
     except (FormatError, ConversionError) as exc:
         return FileResult(shown, sha, size, fmt_name, "error", str(exc))
     except Exception as exc:  # hostile input must not stop the run; say what happened

@@ -15,8 +15,9 @@ The cast is read by :mod:`.asciicast` and its ``"o"`` records are replayed throu
 line-oriented terminal model of :mod:`.terminal`, so every rendered row is what a reader finally
 saw and remembers the cast line and time of the record that wrote it.
 
-The agent in these recordings is mini-swe-agent; its messages, commands and observations are
-recovered from the rendered rows by :mod:`.mini_swe_agent_console`. Everything printed before
+The agent in these recordings is mini-swe-agent (1.x, and 2.x with tool calls or text-based
+actions); its messages, commands and observations are recovered from the rendered rows by
+:mod:`.mini_swe_agent_console`. Everything printed before
 the agent starts (asciinema, ``clear``, the harness installing the agent, the launch command)
 is harness set-up; its keystrokes are kept in ``metadata["harness_commands"]``.
 
@@ -51,7 +52,8 @@ from .limits import MAX_HARNESS_CHARS, MAX_ROW_CHARS, MAX_TERMINAL_CELLS, MAX_TE
 from .terminal import SHELL_PROMPT_RE, Row, Terminal, Typed, rows_text, typed_lines
 
 NAME = "terminal-bench"
-DESCRIPTION = "Terminal-Bench trial recordings (asciinema v2 sessions/agent.cast beside results.json)"
+DESCRIPTION = ("Terminal-Bench trial recordings (asciinema v2 sessions/agent.cast beside results.json; "
+               "the mini-swe-agent 1.x and 2.x consoles, or the keystrokes)")
 #: files of a Terminal-Bench trial folder that are not transcripts (read as metadata or
 #: duplicates of the cast: agent.log is the same stream as raw text)
 SIDECARS = (
@@ -170,6 +172,8 @@ def _mini_swe_agent_steps(trial: Trial, rows: list[Row], found: tuple[int, list[
         metadata["format_errors"] = facts["format_errors"]
     if facts.get("submitted"):
         metadata["exit_status"] = "Submitted"
+    elif facts.get("exit_status"):
+        metadata["exit_status"] = facts["exit_status"]  # 2.x says why it stopped
     elif end == len(rows):
         metadata["exit_status"] = "still running when the recording ended"
     else:
