@@ -45,6 +45,16 @@ def test_timeout_and_env() -> None:
     assert (c.program, c.path, c.argv, c.wrappers) == ("tool", "./tool", ["--x"], ["env"])
 
 
+def test_multi_call_binary_runs_its_applet() -> None:
+    (c,) = ok("busybox reboot -f")
+    assert (c.program, c.argv, c.wrappers) == ("reboot", ["-f"], ["busybox"])
+    (c,) = ok("sudo /bin/busybox kill -9 1")
+    assert (c.program, c.argv, c.wrappers, c.sudo) == ("kill", ["-9", "1"], ["sudo", "busybox"], True)
+    # given only its own options it runs no applet
+    (c,) = ok("busybox --list")
+    assert (c.program, c.argv, c.wrappers) == ("busybox", ["--list"], [])
+
+
 def test_wrapper_chain() -> None:
     line = "sudo -u bob -E nice -n 5 ionice -c3 stdbuf -oL setsid /usr/bin/python3 -u train.py &"
     (c,) = ok(line)

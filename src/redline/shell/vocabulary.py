@@ -68,6 +68,9 @@ WRAPPERS: dict[str, OptionSpec] = {
     "unbuffer": OptionSpec(),
     "chroot": OptionSpec("", frozenset({"userspec", "groups"}), npos=1),
     "taskset": OptionSpec("", npos=1, noexec="p"),
+    # multi-call binaries: ``busybox reboot`` runs the applet ``reboot``
+    "busybox": OptionSpec(),
+    "toybox": OptionSpec(),
 }
 #: xargs's own options, skipped to find the command it runs
 XARGS = OptionSpec("aEdILnPs", frozenset({"arg-file", "delimiter", "max-args", "max-procs",
