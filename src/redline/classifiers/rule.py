@@ -167,6 +167,23 @@ def code_re(pattern: str) -> Match:
     return Match(pl.col("code").str.contains(pattern).fill_null(False), (pattern,))
 
 
+#: what code holds but never runs: a comment (``#`` after a space or at a line's start, to the end
+#: of the line) and a print of one literal string
+_NOT_RUN_IN_CODE = r"(?m)(^|[ \t])#[^\n]*|print\s*\(\s*[rfbuRFBU]{0,2}(\"[^\"\n]*\"|'[^'\n]*')\s*\)"
+
+
+def run_code() -> pl.Expr:
+    """The ``code`` column without what it never runs: its comments and the literal strings it
+    only prints (``# os.kill(pid, 9)``, ``print('run: pip install x')``)."""
+    return pl.col("code").str.replace_all(_NOT_RUN_IN_CODE, " ")
+
+
+def run_code_re(pattern: str) -> Match:
+    """Like :func:`code_re`, over :func:`run_code`: code that only mentions a call in a comment or
+    prints it does not make it."""
+    return Match(run_code().str.contains(pattern).fill_null(False), (pattern,))
+
+
 def heredoc_re(pattern: str) -> Match:
     """The heredoc body fed to the command matches a regex."""
     return Match(pl.col("heredoc").str.contains(pattern).fill_null(False), (pattern,))

@@ -79,6 +79,14 @@ def only_arg(*values: str) -> Match:
     return Match(((pl.col("argv").list.len() == 1) & pl.col("argv").list.get(0, null_on_oob=True).is_in(list(values))).fill_null(False))
 
 
+def asks_usage() -> Match:
+    """The command only asks for its usage or version text: ``--help``, ``--usage`` or
+    ``--version`` anywhere (a program given one prints it and exits, whatever else it was given),
+    or a lone ``-V``. It runs nothing and changes nothing (``killall --version``,
+    ``crontab --help``)."""
+    return arg("--help", "--usage", "--version") | only_arg("-V")
+
+
 def no_args() -> Match:
     return Match((pl.col("argv").list.len() == 0).fill_null(True))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..rule import Match, Rule, arg, arg_re, args_re, code_re, program, subcommand, tool
+from ..rule import Match, Rule, arg, arg_re, args_re, code_re, program, run_code_re, subcommand, tool
 from .code import WRITE_TOOLS
 
 # ---------------------------------------------------------------- shared expressions
@@ -41,7 +41,7 @@ def redirect_targets() -> pl.Expr:
 #: Python (or other inline) code that deletes files
 PY_DELETE = (r"shutil\.rmtree\s*\(|\bos\.(remove|unlink|rmdir|removedirs)\s*\(|\.unlink\s*\(|"
              r"\.rmdir\s*\(|send2trash\s*\(|fs\.(unlinkSync|rmSync|rmdirSync|unlink|rm|rmdir)\s*\(|"
-             r"\bunlink\s*\(\s*['\"$]|File\.delete|FileUtils\.rm")
+             r"\bunlink\s*\(\s*['\"$]|File\.delete|FileUtils\.rm|\.(unlinkSync|rmSync|rmdirSync)\s*\(")
 #: Python (or other inline) code that writes files: open for writing, pathlib, shutil, os, and
 #: the libraries that save to a path (pandas, numpy, torch, joblib/pickle, transformers,
 #: xgboost/lightgbm/keras, matplotlib, PIL, OpenCV, soundfile, safetensors, archives)
@@ -74,7 +74,7 @@ FS_DELETE = Rule(
         | program("find") & arg("-delete")
         | program("git") & subcommand("clean") & arg_re(r"^-[a-zA-Z]*f|^--force")
         | program("git") & subcommand("rm") & ~arg("--cached")
-        | code_re(PY_DELETE)
+        | run_code_re(PY_DELETE)
         | tool("apply_patch") & Match(pl.col("text").str.contains(r"\*\*\* Delete File:").fill_null(False))
     ),
     fallback=r"(^|[;&|(]\s*)(sudo\s+)?(rm|rmdir|unlink)\s+\S",
@@ -117,12 +117,15 @@ def _option_value_writes(*options: str) -> Match:
 
 
 def tool_run(*names: str) -> Match:
-    """The tool runs by name, as ``python -m NAME``, or through a runner (``npx NAME``, ``uvx NAME``)."""
+    """The tool runs by name, as ``python -m NAME``, or through a runner (``npx NAME``, ``uvx NAME``,
+    ``npx --yes NAME``: the runner's own options before the name are skipped)."""
     argv0 = pl.col("argv").list.get(0, null_on_oob=True)
     argv1 = pl.col("argv").list.get(1, null_on_oob=True)
+    words = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-")))
+    word0, word1 = words.list.get(0, null_on_oob=True), words.list.get(1, null_on_oob=True)
     as_module = pl.col("program").str.contains(r"^(python|pypy)[0-9.]*$").fill_null(False) & (argv0 == "-m") & argv1.is_in(list(names))
     runner = pl.col("program").is_in(["npx", "pnpx", "bunx", "uvx", "pipx", "yarn", "pnpm"]).fill_null(False) & (
-        argv0.is_in(list(names)) | argv0.is_in(["run", "exec", "dlx"]) & argv1.is_in(list(names)))
+        word0.is_in(list(names)) | word0.is_in(["run", "exec", "dlx"]) & word1.is_in(list(names)))
     return program(*names) | Match((as_module | runner).fill_null(False))
 
 

@@ -6,6 +6,7 @@ import polars as pl
 
 from ..rule import (Match, Rule, arg, arg_re, code_re, command_text_re, concat_lists, heredoc_re, program,
                     subcommand)
+from .expl import asks_usage
 from .fs import redirect_targets
 
 #: files and folders whose content the system runs on a schedule or at boot
@@ -61,8 +62,8 @@ PERSIST_AUTOSTART = Rule(
     techniques=("T1053", "T1543", "T1546.004"),
     summary="Makes something start again without the agent: cron, at, systemd units, rc.local, .bashrc code, supervisord.",
     match=(
-        program("crontab") & ~arg("-l", "-r", "-ir", "-ri")
-        | program("at", "batch") & ~arg("-l", "-d", "-r", "-c", "-V")
+        program("crontab") & ~arg("-l", "-r", "-ir", "-ri") & ~asks_usage()
+        | program("at", "batch") & ~arg("-l", "-d", "-r", "-c", "-V") & ~asks_usage()
         | writes_to(_AUTOSTART_PATH)
         | writes_to(_RC_PATH) & _written_content_runs_code()
         | program("systemctl") & subcommand("enable", "reenable", "link", "preset")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..rule import Rule, arg, arg_re, args_re, code_re, program, subcommand
+from ..rule import Rule, arg, arg_re, args_re, program, run_code_re, subcommand
 from .expl import no_args, not_in_scaffold_body, pip_command, python_program
 
 _NOT_HELP = ~arg("--help", "-h")
@@ -49,8 +49,8 @@ PKG_INSTALL = Rule(
         | program("julia") & arg_re(r"Pkg\.add\(")
         | program("make", "ninja") & arg("install")
         | program("cmake") & arg("--install")
-        | code_re(r"(?-u:\b)pip[0-9.]*['\"]?\s*,?\s*['\"]?install(?-u:\b)|(apt-get|apt|yum|dnf|apk|npm|conda)['\"]?\s*,?\s*['\"]?(install|add)(?-u:\b)"
-                  r"|install\.packages\(")
+        | run_code_re(r"(?-u:\b)pip[0-9.]*['\"]?\s*,?\s*['\"]?install(?-u:\b)|(apt-get|apt|yum|dnf|apk|npm|conda)['\"]?\s*,?\s*['\"]?(install|add)(?-u:\b)"
+                  r"|install\.packages\(|pip\.main\s*\(\s*\[\s*['\"]install")
     ),
     fallback=r"(^|[;&|(]\s*)(sudo\s+)?(pip[0-9.]*|python[0-9.]*\s+-m\s+pip|apt(-get)?|yum|dnf|npm|yarn|pnpm|conda)\s+(-\S+\s+)*(install|add)\b",
     hits=("python3 -c \"import subprocess, sys; subprocess.check_call([sys.executable, '-m', 'pip', 'install', 'rich'])\"",

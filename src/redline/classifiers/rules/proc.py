@@ -11,10 +11,11 @@ from ..engine import unparsed_actions
 from ..expressions import filtered
 from ..matching import command_rows
 from ..rule import (
-    Match, Rule, arg, arg_re, args_re, code_re, command_type, in_background, program, subcommand,
-    wrapped_by,
+    Match, Rule, arg, arg_re, args_re, code_re, command_type, in_background, program, run_code_re,
+    subcommand, wrapped_by,
 )
-from .expl import not_in_scaffold_body
+from .expl import asks_usage, not_in_scaffold_body
+from .fs import tool_run
 from .kill_target import kill_details
 
 
@@ -29,18 +30,40 @@ def _really_in_background() -> Match:
     return in_background() & Match(~following.str.contains(r"^(amp|lt|gt|quot|apos|#\d+)$").fill_null(False))
 
 
+def _no_signal() -> Match:
+    """``kill`` that sends nothing: signal 0 (``-0``, ``-SIG0``, ``-s 0``, ``-n SIG0``: whether the
+    process exists) or the list of signal names (``-l``, ``-L``, ``--list``, ``--table``)."""
+    return arg("-0", "-SIG0", "-l", "-L", "--list", "--table") | args_re(r"(^| )-[sn] (SIG)?0( |$)")
+
+
+#: code that sends a termination signal or stops a process object: Python's os.kill / killpg,
+#: Popen.send_signal / terminate / kill, psutil; Node's and Ruby's process.kill; Perl's kill LIST
+_KILL_CODE = (
+    r"os\.kill\s*\(|os\.killpg\s*\(|\.terminate\s*\(\)|\.kill\s*\(\)|\.send_signal\s*\(|signal\.pthread_kill\s*\("
+    r"|psutil\.Process\([^)]*\)\.(kill|terminate)|(?-u:\b)[Pp]rocess\.kill\s*\("
+    r"|(^|[;{\s])kill\s*\(?\s*['\"]?-?(\d+|(SIG)?[A-Z]{2,})['\"]?\s*,\s*[$@\d]"
+    r"|(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(kill|pkill|killall|fuser['\"]?\s*,?\s*['\"]?\s*-k)(?-u:\b)"
+)
+
 #: a command that terminates processes or services
-KILL_MATCH = not_in_scaffold_body() & ~arg("--help") & (
-        program("kill") & ~arg("-0", "-l", "-L") & ~args_re(r"(^| )-s 0( |$)")
+KILL_MATCH = not_in_scaffold_body() & ~asks_usage() & (
+        program("kill") & ~_no_signal()
         | program("pkill", "killall", "killall5", "skill", "xkill")
+        | tool_run("kill-port", "fkill")
         | program("fuser") & arg_re(r"^-[a-zA-Z]*k")
         | program("systemctl", "initctl", "sv") & subcommand("stop", "kill", "down")
+        # ``disable --now`` / ``mask --now`` stop the unit as well
+        | program("systemctl") & subcommand("disable", "mask") & arg("--now")
         | program("service", "rc-service", "invoke-rc.d") & arg("stop")
         | _init_script() & arg("stop")
         | program("supervisorctl") & subcommand("stop")
         | program("launchctl") & subcommand("stop", "unload", "bootout", "kill", "remove")
         | program("nginx", "openresty", "apachectl", "apache2ctl", "httpd", "apache2") & arg("stop", "quit", "graceful-stop")
         | program("docker", "podman") & (subcommand("stop", "kill") | subcommand("rm") & arg_re(r"^(-[a-zA-Z]*f|--force)$"))
+        # the management-command forms: ``docker container stop``, ``podman pod kill``
+        | program("docker", "podman") & args_re(r"^(container|pod)( -\S+)* (stop|kill)( |$)")
+        | program("docker", "podman") & args_re(r"^(container|pod)( -\S+)* (rm|remove)( |$)")
+        & arg_re(r"^(-[a-zA-Z]*f|--force)$")
         | program("docker", "podman") & args_re(r"^compose( -\S+)* (down|stop|kill)( |$)")
         | program("docker-compose", "podman-compose") & subcommand("down", "stop", "kill")
         | program("tmux") & subcommand("kill-session", "kill-server", "kill-pane", "kill-window")
@@ -49,8 +72,11 @@ KILL_MATCH = not_in_scaffold_body() & ~arg("--help") & (
         | program("redis-cli") & arg("shutdown", "SHUTDOWN")
         | program("jupyter") & args_re(r"(notebook|server|lab) stop")
         | program("vncserver") & arg("-kill")
-        | code_re(r"os\.kill\s*\(|os\.killpg\s*\(|\.terminate\s*\(\)|\.kill\s*\(\)|signal\.SIGKILL|psutil\.Process\([^)]*\)\.(kill|terminate)"
-                  r"|(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(kill|pkill|killall|fuser['\"]?\s*,?\s*['\"]?\s*-k)(?-u:\b)")
+        # servers stopped through their own control program
+        | program("pg_ctl", "pg_ctlcluster") & arg("stop", "kill")
+        | program("mysqladmin") & arg("shutdown")
+        | program("ray", "rabbitmqctl") & subcommand("stop", "shutdown")
+        | run_code_re(_KILL_CODE)
 )
 #: the same, over the raw text of a command line that did not parse
 KILL_FALLBACK = r"(^|[;&|(]\s*)(sudo\s+)?(kill(all)?|pkill)\s+-?\w"
@@ -123,7 +149,9 @@ PROC_BACKGROUND = Rule(
     match=not_in_scaffold_body() & (
         _really_in_background()
         | wrapped_by("nohup", "setsid", "disown")
-        | program("nohup", "setsid", "disown", "daemonize", "systemd-run")
+        | program("nohup", "setsid", "disown", "daemonize", "systemd-run") & ~asks_usage()
+        # code that starts a process in a session of its own (it survives the code's exit)
+        | code_re(r"start_new_session\s*=\s*True|preexec_fn\s*=\s*os\.set(sid|pgrp)(?-u:\b)|detached\s*:\s*true")
         | program("screen") & arg_re(r"^-[a-zA-Z]*d") & arg_re(r"^-[a-zA-Z]*m")
         | program("tmux") & subcommand("new", "new-session") & arg_re(r"^-[a-zA-Z]*d")
         | command_type("long_running")
