@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..code_tools import CODE_TOOLS as _CODE_TOOLS
 from ..rule import Match, Rule, arg, arg_re, program, program_re, redirect_re, subcommand, tool
 
 # ---------------------------------------------------------------- shared vocabulary
@@ -37,8 +38,7 @@ NON_SHELL_TOOLS = (
 )
 
 #: scaffold tools that run a program themselves (Inspect's ``python`` tool, code interpreters)
-CODE_TOOLS = ("python", "python_exec", "execute_python", "run_python", "ipython",
-              "code_interpreter", "jupyter", "execute_ipython_cell")
+CODE_TOOLS = _CODE_TOOLS
 
 #: scaffold commands that write files (SWE-agent, Claude Code, OpenHands, Codex)
 WRITE_TOOLS = ("edit", "create", "insert", "append", "Write", "Edit", "MultiEdit", "NotebookEdit",
