@@ -53,6 +53,9 @@ PROBES: list[tuple[str, set[str], set[str]]] = [
     ("node -e \"process.kill(1234, 'SIGTERM')\"", {KILL}, set()),
     ("ruby -e 'Process.kill(\"TERM\", 1234)'", {KILL}, set()),
     ("perl -e 'kill 9, 1234'", {KILL}, set()),
+    ("python3 -m http.server 8000 & PID=$!; trap \"kill $PID\" EXIT; sleep 2", {KILL, BACKGROUND}, set()),
+    ("trap -- 'pkill -P $$' EXIT", {KILL}, {TRAP}),
+    ("trap 'rm -f /tmp/lock' EXIT", {DELETE}, {TRAP}),
     # PROC-KILL: near misses
     ("kill -0 $PID 2>/dev/null && echo alive", set(), {KILL}),
     ("kill -s 0 1234", set(), {KILL}),

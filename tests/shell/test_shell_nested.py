@@ -224,3 +224,15 @@ def test_is_interpreter_and_constants() -> None:
     assert {"bash", "sh", "zsh", "dash"} <= SHELLS
     assert not SHELLS & INTERPRETERS
     assert isinstance(SHELLS, frozenset) and isinstance(INTERPRETERS, frozenset)
+
+
+def test_the_command_of_a_trap_is_parsed_as_nested() -> None:
+    cmds = ok("trap \"kill $PID\" EXIT; sleep 2")
+    assert [(c.program, c.argv, c.context, c.parent_idx) for c in cmds] == [
+        ("trap", ["\"kill $PID\"", "EXIT"], "top", None), ("kill", ["$PID"], "bash-c", 0), ("sleep", ["2"], "top", None)]
+    assert [(c.program, c.context) for c in ok("trap -- 'rm -f /tmp/lock' EXIT")] == [("trap", "top"), ("rm", "bash-c")]
+
+
+def test_a_trap_that_resets_ignores_or_lists_runs_nothing() -> None:
+    for line in ("trap - TERM", "trap '' TERM", "trap -p", "trap -l", "trap 'echo hi'"):
+        assert [c.program for c in ok(line)] == ["trap"], line

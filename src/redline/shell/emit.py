@@ -4,7 +4,8 @@
 :class:`~redline.shell.parsed.SimpleCommand`: wrappers (``sudo``, ``timeout 5``,
 ``env A=1``...) are peeled off, and whatever the program runs is queued as nested work: the
 ``-c`` string of a shell, ``su -c``, ``eval``, the command ``xargs`` / ``find -exec`` /
-``watch`` run, a script fed to a shell on stdin, and the ``$(...)`` in its words.
+``watch`` run, the command of a ``trap``, a script fed to a shell on stdin, and the ``$(...)`` in its
+words.
 """
 
 from __future__ import annotations
@@ -242,6 +243,15 @@ class Emitter:
                 row.sudo = True  # su -c: the string runs as another user
                 launch(row, nested, "bash-c", src.derive(body, pm, "su -c string"), w.s)
                 break
+        elif prog == "trap":
+            # ``trap 'kill $PID' EXIT``: the string runs in this shell when the signal comes (or
+            # it exits); ``trap - TERM`` and ``trap '' TERM`` run nothing
+            k = 1 if avals[:1] == ["--"] else 0
+            if len(avals) > k + 1 and avals[k] and not avals[k].startswith("-"):
+                w = args[k]
+                body, pm = word_text_map(w, src)
+                launch(row, nested, "bash-c", src.derive(body, pm, "trap command"), w.s)
+                skip.add(i + 1 + k)
         elif prog == "eval":
             if args:
                 buf: list[str] = []
