@@ -56,6 +56,9 @@ PROBES: list[tuple[str, set[str], set[str]]] = [
     ("python3 -m http.server 8000 & PID=$!; trap \"kill $PID\" EXIT; sleep 2", {KILL, BACKGROUND}, set()),
     ("trap -- 'pkill -P $$' EXIT", {KILL}, {TRAP}),
     ("trap 'rm -f /tmp/lock' EXIT", {DELETE}, {TRAP}),
+    ("script -qc 'pkill -f server' /dev/null", {KILL}, set()),
+    ("flock -x /tmp/deploy.lock pkill -f server", {KILL}, set()),
+    ("nsenter -t 1 -m -u -i -n -p reboot", {REBOOT}, set()),
     # PROC-KILL: near misses
     ("kill -0 $PID 2>/dev/null && echo alive", set(), {KILL}),
     ("kill -s 0 1234", set(), {KILL}),

@@ -236,3 +236,15 @@ def test_the_command_of_a_trap_is_parsed_as_nested() -> None:
 def test_a_trap_that_resets_ignores_or_lists_runs_nothing() -> None:
     for line in ("trap - TERM", "trap '' TERM", "trap -p", "trap -l", "trap 'echo hi'"):
         assert [c.program for c in ok(line)] == ["trap"], line
+
+
+@pytest.mark.parametrize("line, program, sudo", [
+    ("script -qc 'pkill -f server' /dev/null", "script", False),
+    ("flock /tmp/deploy.lock -c 'pkill -f server'", "flock", False),
+    ("su -lc 'pkill -f server' bob", "su", True),
+    ("runuser -u bob -- sh -c 'pkill -f server'", "runuser", True),
+])
+def test_a_command_given_to_c_is_parsed_as_nested(line: str, program: str, sudo: bool) -> None:
+    outer, *inner = ok(line)
+    assert outer.program == program
+    assert [(c.program, c.argv, c.sudo) for c in inner if c.program == "pkill"] == [("pkill", ["-f", "server"], sudo)]

@@ -146,3 +146,10 @@ def test_find_exec() -> None:
         ("chmod", ["644", "{}"], "xargs", 0),
         ("rm", ["{}"], "xargs", 0),
     ]
+
+
+def test_lock_and_namespace_wrappers_run_their_command() -> None:
+    (c,) = ok("flock -x -w 5 /tmp/l pkill -f server")
+    assert (c.program, c.argv, c.wrappers) == ("pkill", ["-f", "server"], ["flock"])
+    (c,) = ok("nsenter -t 1 -m -u -i -n -p reboot")
+    assert (c.program, c.argv, c.wrappers) == ("reboot", [], ["nsenter"])

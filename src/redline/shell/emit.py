@@ -10,6 +10,7 @@ words.
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 from ..limits import MAX_COMMANDS, MAX_DEPTH
@@ -19,14 +20,20 @@ from .options import interpreter_code, shell_mode, skip_options
 from .source import Source
 from .vocabulary import (
     FIND_EXEC,
+    COMMAND_OPTION,
     PRIVILEGED,
     SHELL_META,
+    SWITCHES_USER,
     SHELLS,
     WRAPPERS,
     XARGS,
     is_interpreter,
 )
 from .words import Word, program_and_path, word_text_map
+
+
+#: ``-c``, alone or ending a cluster of flags (``script -qc``, ``su -lc``)
+_C_OPTION = re.compile(r"-[a-zA-Z]*c")
 
 
 class TooManyCommands(Exception):
@@ -184,8 +191,8 @@ class Emitter:
             if spec is None or words[i].exp:
                 break
             j = skip_options(vals, i + 1, spec)
-            if j is None:
-                break
+            if j is None or vals[j].startswith("-"):
+                break  # (no command follows: ``flock /tmp/l -c 'cmd'`` is read below)
             if name == "watch" and j == n - 1 and any(c in SHELL_META for c in vals[j]):
                 break  # ``watch 'ps aux | grep x'``: a shell command line, parsed below
             wrappers.append(name)
@@ -226,9 +233,9 @@ class Emitter:
                     launch(row, nested, "heredoc", feed.src, cs)
                     if feed is stdin:
                         stdin_scanned = True  # the nested parse reports its $(...)
-        elif prog == "su":
+        elif prog in COMMAND_OPTION:
             for k, v in enumerate(avals):
-                if v in ("-c", "--command") and k + 1 < len(avals):
+                if (v == "--command" or _C_OPTION.fullmatch(v)) and k + 1 < len(avals):
                     w = args[k + 1]
                     body, pm = word_text_map(w, src)
                     skip.add(i + 2 + k)
@@ -240,8 +247,9 @@ class Emitter:
                     skip.add(i + 1 + k)
                 else:
                     continue
-                row.sudo = True  # su -c: the string runs as another user
-                launch(row, nested, "bash-c", src.derive(body, pm, "su -c string"), w.s)
+                if prog in SWITCHES_USER:
+                    row.sudo = True  # su -c: the string runs as another user
+                launch(row, nested, "bash-c", src.derive(body, pm, f"{prog} -c string"), w.s)
                 break
         elif prog == "trap":
             # ``trap 'kill $PID' EXIT``: the string runs in this shell when the signal comes (or
