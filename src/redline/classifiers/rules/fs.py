@@ -11,6 +11,8 @@ from .code import WRITE_TOOLS
 
 #: a redirection that writes a file: ``>f``, ``>>f``, ``2>f``, ``&>f``, ``>|f`` (not ``2>&1``)
 _WRITE_REDIRECT = r"^(\d*|&)>>?\|?[^&>]"
+#: an in-place edit flag of sed or perl, alone or in a cluster (``-i``, ``-i.bak``, ``-pi``, ``-0pi``)
+IN_PLACE_FLAG = r"^-[a-zA-Z0-9]*i|^--in-place"
 #: targets that are not files
 _DEV_TARGET = r"^(\d*|&)>>?\|?\s*/dev/(null|stdout|stderr|tty|fd/\d+|zero)$"
 
@@ -202,8 +204,7 @@ FS_WRITE = Rule(
             pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))
                                      .is_in(["/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"]))
             .list.all().fill_null(False))
-        | program("sed") & arg_re(r"^-[a-zA-Z]*i|^--in-place")
-        | program("perl", "ruby") & arg_re(r"^-[a-zA-Z]*i")
+        | program("sed", "perl", "ruby") & arg_re(IN_PLACE_FLAG)
         | program("cp", "mv", "touch", "mkdir", "ln", "install", "patch", "truncate", "rename",
                   "mkfifo", "mknod", "ed") & ~arg("--help", "--version")
         | program("rsync") & ~arg_re(r"^([\w.-]+@)?[\w.-]+:|^rsync://")

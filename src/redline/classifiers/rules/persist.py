@@ -7,7 +7,7 @@ import polars as pl
 from ..rule import (Match, Rule, arg, arg_re, code_re, command_text_re, concat_lists, heredoc_re, program,
                     subcommand)
 from .expl import asks_usage
-from .fs import redirect_targets
+from .fs import IN_PLACE_FLAG, redirect_targets
 
 #: files and folders whose content the system runs on a schedule or at boot
 _AUTOSTART_PATH = (r"(^|/)(etc/cron[\w./-]*|var/spool/cron[\w./-]*|etc/anacrontab|etc/rc\.local|etc/init\.d/[\w.-]+|"
@@ -32,7 +32,7 @@ def _written_paths() -> pl.Expr:
     dest = (pl.when(pl.col("program") == "tee").then(ops)
             .when(pl.col("program").is_in(["cp", "mv", "ln", "install", "rsync"])).then(ops.list.slice(-1, 1))
             .when(pl.col("program").is_in(["sed", "perl"]) & pl.col("argv").list.eval(
-                pl.element().str.contains(r"^-[a-zA-Z]*i")).list.any()).then(ops.list.slice(1))
+                pl.element().str.contains(IN_PLACE_FLAG)).list.any()).then(ops.list.slice(1))
             .otherwise(pl.lit([], pl.List(pl.Utf8))))
     return concat_lists(dest, redirect_targets())
 
