@@ -11,7 +11,7 @@ from ..engine import unparsed_actions
 from ..expressions import filtered
 from ..matching import command_rows
 from ..rule import (
-    Match, Rule, arg, arg_re, args_re, code_re, command_type, in_background, program, run_code_re,
+    Match, Rule, arg, arg_re, args_re, code_re, command_type, in_background, program, run_code,
     subcommand, wrapped_by,
 )
 from .expl import asks_usage, not_in_scaffold_body
@@ -30,12 +30,22 @@ def _really_in_background() -> Match:
     return in_background() & Match(~following.str.contains(r"^(amp|lt|gt|quot|apos|#\d+)$").fill_null(False))
 
 
+def _signal_zero() -> Match:
+    """Signal 0 (``-0``, ``-SIG0``, ``-s 0``, ``-n SIG0``, ``--signal=0``): whether the process
+    exists, nothing sent (``kill -0``, ``pkill -0 name``, ``killall -s 0 name``)."""
+    return arg("-0", "-SIG0") | args_re(r"(^| )(-[sn]|--signal) (SIG)?0( |$)") | arg_re(r"^--signal=(SIG)?0$")
+
+
 def _no_signal() -> Match:
-    """``kill`` that sends nothing: signal 0 (``-0``, ``-SIG0``, ``-s 0``, ``-n SIG0``: whether the
-    process exists) or the list of signal names (``-l``, ``-L``, ``--list``, ``--table``)."""
-    return arg("-0", "-SIG0", "-l", "-L", "--list", "--table") | args_re(r"(^| )-[sn] (SIG)?0( |$)")
+    """``kill`` that sends nothing: signal 0 (:func:`_signal_zero`) or the list of signal names
+    (``-l``, ``-L``, ``--list``, ``--table``)."""
+    return _signal_zero() | arg("-l", "-L", "--list", "--table")
 
 
+#: signal 0 in code: ``os.kill(pid, 0)``, ``subprocess.run(['kill', '-0', pid])``: whether the
+#: process exists, nothing sent
+_KILL_ZERO_CODE = (r"os\.kill\s*\((?:[^,()]|\((?:[^()]|\([^()]*\))*\))*,\s*0\s*\)"
+                   r"|['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(kill|pkill|killall)['\"]?\s*,?\s*['\"]?\s*-(0|SIG0)(?-u:\b)")
 #: code that sends a termination signal or stops a process object: Python's os.kill / killpg,
 #: Popen.send_signal / terminate / kill, psutil; Node's and Ruby's process.kill; Perl's kill LIST
 _KILL_CODE = (
@@ -48,7 +58,7 @@ _KILL_CODE = (
 #: a command that terminates processes or services
 KILL_MATCH = not_in_scaffold_body() & ~asks_usage() & (
         program("kill") & ~_no_signal()
-        | program("pkill", "killall", "killall5", "skill", "xkill")
+        | program("pkill", "killall", "killall5", "skill", "xkill") & ~_signal_zero() & ~(program("killall") & arg("-l", "--list"))
         | tool_run("kill-port", "fkill")
         | program("fuser") & arg_re(r"^-[a-zA-Z]*k")
         | program("systemctl", "initctl", "sv") & subcommand("stop", "kill", "down")
@@ -76,7 +86,7 @@ KILL_MATCH = not_in_scaffold_body() & ~asks_usage() & (
         | program("pg_ctl", "pg_ctlcluster") & arg("stop", "kill")
         | program("mysqladmin") & arg("shutdown")
         | program("ray", "rabbitmqctl") & subcommand("stop", "shutdown")
-        | run_code_re(_KILL_CODE)
+        | Match(run_code().str.replace_all(_KILL_ZERO_CODE, "").str.contains(_KILL_CODE).fill_null(False), (_KILL_CODE,))
 )
 #: the same, over the raw text of a command line that did not parse
 KILL_FALLBACK = r"(^|[;&|(]\s*)(sudo\s+)?(kill(all)?|pkill)\s+-?\w"
