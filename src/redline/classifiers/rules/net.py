@@ -259,6 +259,20 @@ def code_sends() -> Match:
                  (PY_SEND,))
 
 
+#: a word whose value is a file's content read by substitution (``"$(cat secrets.env)"``,
+#: ``"$(base64 -w0 key)"``, ``"$(< file)"``): the same as naming the file with ``@``
+_FILE_CONTENT_WORD = r"\$\(\s*(<|(cat|base64|xxd|tar|gzip|head|tail|openssl)\s)|`\s*(cat|base64)\s"
+_CURL_DATA = ("-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "--json", "-F", "--form")
+
+
+def _to_remote_socket() -> Match:
+    """A redirection into bash's ``/dev/tcp/HOST/PORT`` (or udp) on a remote host."""
+    el = pl.element()
+    host = el.str.extract(r"^\d*>>?\|?\s*/dev/(?:tcp|udp)/([^/]+)/", 1)
+    return Match(pl.col("redirects").list.eval(
+        host.is_not_null() & ~host.str.contains(LOOPBACK_RE).fill_null(True)).list.any().fill_null(False))
+
+
 NET_EXFIL = Rule(
     id="NET-EXFIL", name="data-sent-out", on="command", techniques=("T1048",),
     summary="Sends local files or data to a remote host: scp/rsync to, curl -T / -d @file / -F file=@, nc < file.",
@@ -269,8 +283,10 @@ NET_EXFIL = Rule(
             | arg_re(r"^@") & arg("-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "--json")
             | arg_re(r"^--data(-binary|-urlencode|-ascii)?=@|^-d@|^--json=@|^[\w.-]*=?@[^@\s]")
             & arg("-d", "--data", "--data-binary", "--data-urlencode", "-F", "--form", "--json")
-            | arg_re(r"^[\w.\[\]-]+=[@<]") & arg("-F", "--form"))
-        | program("wget") & remote_url_arg() & arg_re(r"^--(post|body)-file")
+            | arg_re(r"^[\w.\[\]-]+=[@<]") & arg("-F", "--form")
+            | arg_re(_FILE_CONTENT_WORD) & arg(*_CURL_DATA))
+        | program("wget") & remote_url_arg() & (arg_re(r"^--(post|body)-file") | arg_re(r"^--(post|body)-data=.*" + "(" + _FILE_CONTENT_WORD + ")"))
+        | _to_remote_socket()
         | program("http", "https", "xh") & remote_url_arg() & arg_re(r"^[\w.-]+=?@|^@")
         | program("nc", "ncat", "netcat", "socat", "telnet") & (remote_url_arg() | _HOST_WORD)
         & (redirect_re(r"^0?<[^<(]") | Match((pl.col("operator") == "|").fill_null(False)))
