@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..rule import Match, Rule, arg, arg_re, concat_lists, program, redirect_re, subcommand, tool
+from ..rule import Match, Rule, arg, arg_re, args_re, concat_lists, program, redirect_re, subcommand, tool
 from .code import LOCAL_HOST_RE, LOOPBACK_RE
 
 # ---------------------------------------------------------------- URL arguments
@@ -96,7 +96,10 @@ HUB_FETCH = (r"hf_hub_download\s*\(|snapshot_download\s*\(|torch\.hub\.(load|loa
              r"from_pretrained\s*\(\s*[rfRF]?['\"][^'\"./~\s$][^'\"\s]*['\"]|"
              r"\bpipeline\s*\((?:[^()]|\([^()]*\))*model\s*=\s*[rfRF]?['\"][^'\"./~\s$][^'\"\s]*['\"]|"
              r"SentenceTransformer\s*\(\s*[rfRF]?['\"][^'\"./~\s$][^'\"\s]*['\"]|"
-             r"create_model\s*\([^)\n]*pretrained\s*=\s*True|whisper\.load_model\s*\(")
+             r"create_model\s*\([^)\n]*pretrained\s*=\s*True|whisper\.load_model\s*\(|"
+             # libraries' own downloaders: corpora, datasets, models fetched from their hubs
+             r"nltk\.download\s*\(|tfds\.load\s*\(|gensim\.downloader|kagglehub\.\w*download\w*\s*\(|"
+             r"spacy\.cli\.download\s*\(|\bdownload\s*=\s*True|get_file\s*\([^)\n]*(https?://|origin\s*=)")
 #: a dataset loaded by hub name (the local builders below are not)
 _HUB_DATASET = r"load_dataset\s*\(\s*[rfRF]?['\"][^'\"./~\s$][^'\"\s]*['\"]"
 #: dataset builders that read local files (``load_dataset("json", data_files=...)``)
@@ -164,6 +167,9 @@ NET_DOWNLOAD = Rule(
         | git_subcommand("clone", "fetch", "pull") & remote_url_arg()
         | git_subcommand("submodule") & arg("update") & arg("--init")
         | program("huggingface-cli", "hf") & subcommand("download")
+        | program("kaggle") & args_re(r"^(datasets|competitions|kernels|models)( -\S+)* (download|pull)( |$)")
+        | git_subcommand("lfs") & args_re(r"(^| )lfs( -\S+)* (pull|fetch|clone)( |$)")
+        | program("dvc") & subcommand("pull", "fetch", "get", "import", "import-url")
         | program("ollama", "docker", "podman") & subcommand("pull")
         | program("yt-dlp", "youtube-dl", "gdown", "you-get", "spotdl") & arg_re(r"^[^-]")
         | program("scp", "rsync", "sftp") & remote_source()
