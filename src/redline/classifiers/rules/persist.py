@@ -65,8 +65,9 @@ def _written_content_runs_code() -> Match:
     content = pl.coalesce(pl.col("heredoc"), words, piped, pl.col("argv").list.join(" "))
     script = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(
         0, null_on_oob=True)
-    sed_adds = (pl.col("program") == "sed") & script.str.contains(rf"^[$0-9,]*[aiI]\\?\s*{_RUN_PROGRAMS}")
-    return Match((content.str.contains(_RUNS_CODE) | sed_adds).fill_null(False))
+    # (two branches: the pipe's is read within each step, the sed script's row by row)
+    return (Match(content.str.contains(_RUNS_CODE).fill_null(False))
+            | program("sed") & Match(script.str.contains(rf"^[$0-9,]*[aiI]\\?\s*{_RUN_PROGRAMS}").fill_null(False)))
 
 
 #: code that appends to or writes a start-up file a line that runs a program
