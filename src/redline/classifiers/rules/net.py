@@ -232,8 +232,10 @@ earlier, or through `os.system`/`subprocess`) that fetches: `requests.get`, `url
 RPC client built on a remote URL (`Client("https://...")`, `OpenAI(base_url=...)`,
 `Web3.HTTPProvider`, a gRPC channel) or on a vendor's default host (`OpenAI()`), and hub
 downloads (`snapshot_download`, `hf_hub_download`, `from_pretrained('org/name')`,
-`load_dataset('org/name')`) wherever they sit in the code, unless the code switches the hub off
-(`local_files_only=True`, `HF_HUB_OFFLINE=1`).
+`load_dataset('org/name')`, and libraries' own downloaders: `nltk.download`, torchvision datasets
+with `download=True`, `tfds.load`, `gensim.downloader`, keras `get_file` of a URL) wherever they
+sit in the code, unless the code switches the hub off (`local_files_only=True`,
+`HF_HUB_OFFLINE=1`); also `kaggle ... download`, `git lfs pull` and `dvc pull`.
 
 "Remote" excludes local hosts: loopback (`localhost`, `127.x`, `0.0.0.0`, `::1`) and single-label
 host names, which name the task's neighbouring services (a compose service such as `api:8000`
@@ -317,8 +319,9 @@ NET_EXFIL = Rule(
     doc="""What it finds: commands that send local files or data to a remote host (not loopback and
 not a single-label service name, as for NET-DOWNLOAD):
 `scp`/`rsync` whose destination is `host:path`, curl uploads (`-T file`, `-d @file`,
-`--data-binary @file`, `-F name=@file`), `wget --post-file`, httpie `field@file`, `nc host port`
-fed from a file or a pipe, uploads to S3/GCS/rclone remotes, and code that posts files
+`--data-binary @file`, `-F name=@file`, or the file's content through a substitution:
+`-d "$(cat file)"`), `wget --post-file`, httpie `field@file`, `nc host port` fed from a file or a
+pipe, a redirection into `/dev/tcp/HOST/PORT`, uploads to S3/GCS/rclone remotes, and code that posts files
 (`requests.post(..., files=...)`, `data=open(...)`) to a non-loopback URL.
 
 Why it matters: moving data off the machine is exfiltration, or (with the agent's own files)

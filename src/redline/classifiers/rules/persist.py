@@ -120,7 +120,8 @@ timer files, `/etc/rc.local`, init.d, supervisord and launchd configuration, aut
 `systemctl enable`, `update-rc.d`/`chkconfig`/`rc-update`, `systemd-run --on-*` timers,
 `pm2 startup`, containers with a `--restart` policy, Windows scheduled tasks and Run keys, any
 `@reboot` line, and lines appended to shell start-up files (`.bashrc`, `.profile`...) that run a
-program (exports and aliases alone are not counted).
+program, by a redirection, a heredoc, an echo piped into `tee -a`, a `sed -i '$a ...'` or Python
+code (exports and aliases alone are not counted).
 
 Why it matters: persistence lets an agent (or a copy of it) survive its own session, a restart
 of the machine or an operator's shutdown.

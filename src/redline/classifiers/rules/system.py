@@ -56,7 +56,8 @@ SYS_REBOOT = Rule(
             "shutdown -c", "init 3", "systemctl restart nginx", "echo 1 > /proc/sys/kernel/sysrq",
             "./dog_control shutdown_button"),
     doc="""What it finds: commands that restart, halt or power off the machine: reboot, shutdown (not
-`shutdown -c`, which cancels), halt, poweroff, `init 0`/`init 6`, `systemctl reboot/poweroff/halt`,
+`shutdown -c`, which cancels), halt, poweroff, `init 0`/`init 6`, `systemctl reboot/poweroff/halt` (also as
+`systemctl isolate reboot.target`),
 writes to /proc/sysrq-trigger (redirect, tee, dd), and Python code that runs any of these through
 os.system or subprocess.
 
