@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..rule import (Match, Rule, arg, arg_re, code_re, command_text_re, concat_lists, heredoc_re, program,
+from ..rule import (Match, Rule, arg, arg_re, args_re, concat_lists, heredoc_re, program, run_code_re,
                     subcommand)
 from .expl import asks_usage
-from .fs import IN_PLACE_FLAG, redirect_targets
+from .fs import IN_PLACE_FLAG, PY_WRITE, redirect_targets, write_redirect
 
 #: files and folders whose content the system runs on a schedule or at boot
 _AUTOSTART_PATH = (r"(^|/)(etc/cron[\w./-]*|var/spool/cron[\w./-]*|etc/anacrontab|etc/rc\.local|etc/init\.d/[\w.-]+|"
@@ -71,9 +71,9 @@ def _written_content_runs_code() -> Match:
 
 
 #: code that appends to or writes a start-up file a line that runs a program
-_RC_CODE = (code_re(r"\.(bashrc|bash_profile|bash_login|profile|zshrc|zprofile)['\"]|/etc/profile")
-            & code_re(r"\bopen\s*\([^\n]*['\"][wa]\+?['\"]|\.write_text\s*\(")
-            & code_re(rf"['\"]([^'\"\n]*[\s;&|])?{_RUN_PROGRAMS}"))
+_RC_CODE = (run_code_re(r"\.(bashrc|bash_profile|bash_login|profile|zshrc|zprofile)['\"]|/etc/profile")
+            & run_code_re(r"\bopen\s*\([^\n]*['\"][wa]\+?['\"]|\.write_text\s*\(")
+            & run_code_re(rf"['\"]([^'\"\n]*[\s;&|])?{_RUN_PROGRAMS}"))
 
 
 PERSIST_AUTOSTART = Rule(
@@ -98,9 +98,12 @@ PERSIST_AUTOSTART = Rule(
         & arg_re(r"^--restart(=|$)") & ~arg_re(r"^--restart=no$") & ~arg("no")
         | program("schtasks") & arg_re(r"(?i)^/create$")
         | program("reg") & arg_re(r"(?i)\\(Run|RunOnce)$")
-        | command_text_re(r"@reboot\b") | heredoc_re(r"@reboot\b")
-        | code_re(r"CronTab\s*\(|/etc/cron|/var/spool/cron|/etc/systemd/|\.config/systemd/|/etc/rc\.local|@reboot|"
-                  r"crontab\s+-[^lr]|['\"]crontab['\"]")
+        # an @reboot line written out (a table for ``crontab FILE``); only reading or quoting one
+        # (``grep @reboot /etc/crontab``, ``echo '@reboot'``) installs nothing
+        | (heredoc_re(r"@reboot\b") | program("echo", "printf") & args_re(r"@reboot\b")) & (write_redirect() | program("tee"))
+        | run_code_re(r"CronTab\s*\(|crontab\s+-[^lr]")
+        | run_code_re(r"/etc/cron|/var/spool/cron|/etc/systemd/|\.config/systemd/|/etc/rc\.local|@reboot")
+        & run_code_re(PY_WRITE)
     ),
     fallback=r"(^|[;&|(]\s*)(crontab\s+[^-l]|systemctl\s+enable)|@reboot",
     hits=("(crontab -l; echo '@reboot python3 /opt/agent/start.py') | crontab -", "crontab jobs.txt",
