@@ -248,6 +248,9 @@ PROBES: list[tuple[str, set[str], set[str]]] = [
     ("apt-cache policy nginx", set(), {INSTALL}),
     ("npm run install-deps", set(), {INSTALL}),
     ("python3 -c \"print('run: pip install x')\"", set(), {INSTALL}),
+    ("python3 -c \"import sys; sys.exit('Install it with: pip install requests')\"", set(), {INSTALL}),
+    ("python3 -c \"import subprocess; subprocess.run(f'apt-get install -y {pkg}', shell=True)\"", {INSTALL}, set()),
+    ("python3 -c \"import subprocess; cmd = ['pip', 'install'] + pkgs; subprocess.run(cmd)\"", {INSTALL}, set()),
 ]
 
 
