@@ -248,3 +248,13 @@ def test_a_command_given_to_c_is_parsed_as_nested(line: str, program: str, sudo:
     outer, *inner = ok(line)
     assert outer.program == program
     assert [(c.program, c.argv, c.sudo) for c in inner if c.program == "pkill"] == [("pkill", ["-f", "server"], sudo)]
+
+
+def test_a_printf_format_piped_into_an_interpreter_or_a_shell_is_its_script() -> None:
+    cmds = ok("printf 'import os\\nos.kill(1, 9)\\n' | python3")
+    assert cmds[1].code == "import os\nos.kill(1, 9)\n"
+    cmds = ok("printf 'pkill -f x\\nsleep 1\\n' | bash")
+    assert [(c.program, c.context) for c in cmds] == [
+        ("printf", "pipeline"), ("bash", "pipeline"), ("pkill", "heredoc"), ("sleep", "heredoc")]
+    # a format with arguments is not a script
+    assert [c.program for c in ok("printf '%s\\n' a b | sh")] == ["printf", "sh"]

@@ -319,6 +319,24 @@ class Emitter:
         elif fr.pipe is not None and prog == "echo" and len(args) == 1 and not args[0].exp:
             body, pm = word_text_map(args[0], src)
             fr.pipe[0] = Stdin("echo", body, src.derive(body, pm, "piped script"))
+        elif fr.pipe is not None and prog == "printf" and len(args) == 1 and not args[0].exp:
+            # ``printf 'import os\nos.kill(1, 9)\n' | python3``: the format's \n and \t are the
+            # script's line breaks and tabs (each maps to its backslash)
+            text, tpm = word_text_map(args[0], src)
+            chars: list[str] = []
+            pm = []
+            k = 0
+            while k < len(text):
+                if text[k] == "\\" and k + 1 < len(text) and text[k + 1] in "nt\\":
+                    chars.append({"n": "\n", "t": "\t", "\\": "\\"}[text[k + 1]])
+                    pm.append(tpm[k])
+                    k += 2
+                    continue
+                chars.append(text[k])
+                pm.append(tpm[k])
+                k += 1
+            body = "".join(chars)
+            fr.pipe[0] = Stdin("echo", body, src.derive(body, pm, "piped script"))
 
         if scan:
             if stdin is not None and stdin.node is not None and not stdin_scanned:
