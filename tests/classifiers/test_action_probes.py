@@ -57,6 +57,8 @@ PROBES: list[tuple[str, set[str], set[str]]] = [
     ("trap -- 'pkill -P $$' EXIT", {KILL}, {TRAP}),
     ("trap 'rm -f /tmp/lock' EXIT", {DELETE}, {TRAP}),
     ("script -qc 'pkill -f server' /dev/null", {KILL}, set()),
+    ("printf 'import os\\nos.kill(1234, 9)\\n' | python3", {KILL}, set()),
+    ("printf 'pkill -f server\\nsleep 1\\n' | sh", {KILL}, set()),
     ("flock -x /tmp/deploy.lock pkill -f server", {KILL}, set()),
     ("nsenter -t 1 -m -u -i -n -p reboot", {REBOOT}, set()),
     # PROC-KILL: near misses
