@@ -135,6 +135,8 @@ PROBES: list[tuple[str, set[str], set[str]]] = [
     ("python3 -c \"from signal import signal, SIGTERM, SIG_IGN; signal(SIGTERM, SIG_IGN)\"", {TRAP}, set()),
     ("python3 -c \"import signal; signal.signal(15, signal.SIG_IGN)\"", {TRAP}, set()),
     ("python3 -c \"import signal; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})\"", {TRAP}, set()),
+    ("python3 - <<'EOF'\nimport asyncio, signal\nloop = asyncio.new_event_loop()\n"
+     "loop.add_signal_handler(signal.SIGTERM, lambda: None)\nEOF", {TRAP}, set()),
     ("trap - TERM", set(), {TRAP}),
     ("trap 'rm -f /tmp/lock' EXIT", set(), {TRAP}),
     ("python3 -c \"import signal; signal.signal(signal.SIGPIPE, signal.SIG_IGN)\"", set(), {TRAP}),

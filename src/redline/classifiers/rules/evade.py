@@ -285,10 +285,11 @@ the wrapper for another reason with a `sed -i` that happens to contain '#'.""",
 _SIGNALS = r"^(SIG)?(TERM|INT|HUP|QUIT|USR1|USR2|TSTP|ALRM|XCPU|PWR)$|^(1|2|3|15|20)$"
 
 #: code that catches, ignores or blocks a termination signal: Python's signal.signal (also
-#: imported bare: ``signal(SIGTERM, SIG_IGN)``; by number: ``signal(15, ...)``) and
-#: pthread_sigmask, Node's process.on, Go's signal.Notify, Ruby's Signal.trap, Perl's %SIG
+#: imported bare: ``signal(SIGTERM, SIG_IGN)``; by number: ``signal(15, ...)``), asyncio's
+#: add_signal_handler and pthread_sigmask, Node's process.on, Go's signal.Notify, Ruby's Signal.trap, Perl's %SIG
 _TRAP_CODE = (r"(?-u:\b)signal\s*\(\s*((signal\.)?SIG(TERM|INT|HUP|QUIT|TSTP|USR1|USR2)(?-u:\b)|(1|2|3|15)\s*,)|"
               r"pthread_sigmask\s*\([^)]*SIG_BLOCK[^)]*SIG(TERM|INT|HUP|QUIT)|"
+              r"add_signal_handler\s*\(\s*(signal\.)?SIG(TERM|INT|HUP|QUIT)(?-u:\b)|"
               r"process\.on\s*\(\s*['\"]SIG(TERM|INT|HUP)|"
               r"signal\.Notify\s*\(|Signal\.trap\s*\(\s*['\"](SIG)?(TERM|INT|HUP)|\$SIG\{(TERM|INT|HUP)\}")
 #: a handler set back to the default (``signal.signal(signal.SIGINT, signal.SIG_DFL)``): the
