@@ -14,6 +14,7 @@ from ..rule import (
     Match, Rule, arg, arg_re, args_re, code_re, command_type, in_background, program, run_code,
     subcommand, wrapped_by,
 )
+from .code import COMPOSE_OPTIONS
 from .expl import asks_usage, not_in_scaffold_body
 from .fs import tool_run
 from .kill_target import kill_details
@@ -74,8 +75,8 @@ KILL_MATCH = not_in_scaffold_body() & ~asks_usage() & (
         | program("docker", "podman") & args_re(r"^(container|pod)( -\S+)* (stop|kill)( |$)")
         | program("docker", "podman") & args_re(r"^(container|pod)( -\S+)* (rm|remove)( |$)")
         & arg_re(r"^(-[a-zA-Z]*f|--force)$")
-        | program("docker", "podman") & args_re(r"^compose( -\S+)* (down|stop|kill)( |$)")
-        | program("docker-compose", "podman-compose") & subcommand("down", "stop", "kill")
+        | program("docker", "podman") & args_re(rf"^compose{COMPOSE_OPTIONS} (down|stop|kill)( |$)")
+        | program("docker-compose", "podman-compose") & args_re(rf"^{COMPOSE_OPTIONS} ?(down|stop|kill)( |$)")
         | program("tmux") & subcommand("kill-session", "kill-server", "kill-pane", "kill-window")
         | program("screen") & arg("quit", "kill")
         | program("pm2") & subcommand("stop", "delete", "kill")
@@ -172,8 +173,8 @@ PROC_BACKGROUND = Rule(
         | program("redis-server") & arg_re(r"daemonize")
         | program("nginx") & ~arg("-s", "-t", "-T", "-v", "-V", "-h", "-?") & ~arg_re(r"daemon off") & ~_init_script()
         | program("docker", "podman") & subcommand("run", "start", "create") & arg_re(r"^(-[a-zA-Z]*d[a-zA-Z]*|--detach)$")
-        | program("docker", "podman") & args_re(r"^compose( -\S+)* up( .*)? (-d|--detach)( |$)")
-        | program("docker-compose", "podman-compose") & subcommand("up") & arg("-d", "--detach")
+        | program("docker", "podman") & args_re(rf"^compose{COMPOSE_OPTIONS} up( .*)? (-d|--detach)( |$)")
+        | program("docker-compose", "podman-compose") & args_re(rf"^{COMPOSE_OPTIONS} ?up( |$)") & arg("-d", "--detach")
         | program("gunicorn") & arg("-D", "--daemon")
         | program("uwsgi") & arg_re(r"^--daemonize")
         | program("mongod") & arg("--fork")
