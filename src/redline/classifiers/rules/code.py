@@ -168,6 +168,15 @@ _RUNNERS = ("npm", "pnpm", "yarn", "bun", "deno", "cargo", "go", "dotnet", "uv",
             "hatch", "rye", "conda", "mamba", "micromamba", "pipenv", "pipx", "bundle", "docker",
             "podman", "nerdctl", "docker-compose", "kubectl", "ollama", "source", ".") + SHELLS
 
+def git_subcommand(*names: str) -> Match:
+    """``git`` subcommand, skipping git's own options and their values (``git -C repo pull``)."""
+    el = pl.element()
+    first = pl.col("argv").list.eval(el.filter(
+        ~el.str.starts_with("-") & ~el.shift(1).is_in(["-C", "-c", "--git-dir", "--work-tree", "--namespace",
+                                                       "--exec-path"]).fill_null(False))).list.get(0, null_on_oob=True)
+    return program("git") & Match(first.is_in(list(names)).fill_null(False))
+
+
 #: compose's own options before its subcommand, with their values (``-f docker-compose.yml``, ``-p app``)
 COMPOSE_OPTIONS = r"( ?-\S+( [^-\s]\S*)?)*"
 

@@ -12,6 +12,7 @@ from ..rule import (
     Match, Rule, arg, arg_re, args_re, code_re, in_context, program, program_re, redirect_re,
     subcommand, tool,
 )
+from .code import git_subcommand
 
 # ----------------------------------------------------------------------------- shared helpers
 
@@ -303,7 +304,7 @@ EXPL_FILE = Rule(
         & ~arg("--help")
         | program("find") & ~arg("-delete") & ~args_re(r"-(exec|execdir|ok) (rm|rmdir|shred|unlink)(?-u:\b)")
         | program("[", "[[", "test") & arg_re(_FILE_TESTS)
-        | program("git") & subcommand("status", "ls-files", "ls-tree")
+        | git_subcommand("status", "ls-files", "ls-tree")
         | program(*_EDITOR_TOOLS) & first_arg_is("view") & arg_re(r"^/([^/]+/)*[^./]*/?$") & ~arg_re(r"\.[A-Za-z0-9]{1,6}$")
         | program(*_AGENT_LIST_TOOLS) | tool(*_AGENT_LIST_TOOLS)
         | Match(code_without_proc_walk().str.contains(
@@ -392,7 +393,7 @@ EXPL_READ = Rule(
         | program("sed") & (_sed_reads | stdin_from_file())
         | program("awk", "gawk", "mawk", "nawk") & (_awk_reads | stdin_from_file())
         | program("diff", "colordiff", "cmp", "sdiff", "vimdiff") & operands(2)
-        | program("git") & subcommand("diff", "show", "blame", "grep", "cat-file")
+        | git_subcommand("diff", "show", "blame", "grep", "cat-file")
         | program("tshark", "tcpdump") & arg_re(r"^-[a-zA-Z]*r")
         | program(*_SWE_READ)
         | program(*_EDITOR_TOOLS) & first_arg_is("view") & arg_re(r"\.[A-Za-z0-9]{1,6}$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..rule import Match, Rule, arg, arg_re, args_re, code_re, program, run_code_re, subcommand, tool
-from .code import WRITE_TOOLS
+from .code import WRITE_TOOLS, git_subcommand
 
 # ---------------------------------------------------------------- shared expressions
 
@@ -74,8 +74,8 @@ FS_DELETE = Rule(
         program("rm", "rmdir", "unlink", "srm", "wipe") & ~arg("--help", "--version")
         | program("shred") & arg_re(r"^-[a-zA-Z]*u|^--remove")
         | program("find") & arg("-delete")
-        | program("git") & subcommand("clean") & arg_re(r"^-[a-zA-Z]*f|^--force")
-        | program("git") & subcommand("rm") & ~arg("--cached")
+        | git_subcommand("clean") & arg_re(r"^-[a-zA-Z]*f|^--force")
+        | git_subcommand("rm") & ~arg("--cached")
         | run_code_re(PY_DELETE)
         | tool("apply_patch") & Match(pl.col("text").str.contains(r"\*\*\* Delete File:").fill_null(False))
     ),
@@ -189,10 +189,10 @@ WRITING_PROGRAMS = (
 
 
 _GIT_WRITES = (
-    subcommand("apply", "am", "restore", "mv", "cherry-pick", "revert")
-    | subcommand("checkout") & (arg("--", ".") | arg_re(r"\.\w+$"))
-    | subcommand("stash") & ~arg("list", "show")
-    | subcommand("reset") & arg("--hard")
+    git_subcommand("apply", "am", "restore", "mv", "cherry-pick", "revert")
+    | git_subcommand("checkout") & (arg("--", ".") | arg_re(r"\.\w+$"))
+    | git_subcommand("stash") & ~arg("list", "show")
+    | git_subcommand("reset") & arg("--hard")
 )
 
 FS_WRITE = Rule(
@@ -209,7 +209,7 @@ FS_WRITE = Rule(
                   "mkfifo", "mknod", "ed") & ~arg("--help", "--version")
         | program("rsync") & ~arg_re(r"^([\w.-]+@)?[\w.-]+:|^rsync://")
         | program("dd") & arg_re(r"^of=") & ~arg("of=/dev/null")
-        | program("git") & _GIT_WRITES
+        | _GIT_WRITES
         | tool(*WRITE_TOOLS)
         | program("str_replace_editor", "edit_file", "apply_patch")
         & subcommand("create", "str_replace", "insert", "undo_edit", "write", "append")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..rule import Match, Rule, arg, arg_re, args_re, concat_lists, program, redirect_re, subcommand, tool
-from .code import LOCAL_HOST_RE, LOOPBACK_RE
+from .code import LOCAL_HOST_RE, LOOPBACK_RE, git_subcommand
 
 # ---------------------------------------------------------------- URL arguments
 
@@ -147,13 +147,6 @@ _HOST_WORD = Match(pl.col("argv").list.eval(
     pl.element().str.contains(r"^([\w-]+\.)+[a-zA-Z]{2,}$|^\d+(\.\d+){3}$")
     & ~pl.element().str.contains(r"^127\.|^0\.0\.0\.0$")).list.any().fill_null(False))
 
-def git_subcommand(*names: str) -> Match:
-    """``git`` subcommand, skipping git's own options and their values (``git -C repo pull``)."""
-    el = pl.element()
-    first = pl.col("argv").list.eval(el.filter(
-        ~el.str.starts_with("-") & ~el.shift(1).is_in(["-C", "-c", "--git-dir", "--work-tree", "--namespace",
-                                                       "--exec-path"]).fill_null(False))).list.get(0, null_on_oob=True)
-    return program("git") & Match(first.is_in(list(names)).fill_null(False))
 
 
 _HTTP_CLIENTS = ("curl", "wget", "http", "https", "xh", "httpie", "aria2c", "axel", "lynx", "links",
