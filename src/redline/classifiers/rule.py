@@ -156,9 +156,26 @@ def args_re(pattern: str) -> Match:
     return Match(pl.col("argv").list.join(" ").str.contains(pattern).fill_null(False))
 
 
+#: options that take the next word as their value when given before a subcommand: git's ``-C DIR``
+#: and ``-c KEY=VALUE``, npm/pnpm/yarn's ``--prefix``/``-C``/``--cwd``, pip's ``--proxy``,
+#: docker's and systemctl's ``-H HOST``, supervisorctl's ``-c FILE``... (only options that take a
+#: value wherever they appear: a flag here would hide the subcommand after it)
+GLOBAL_VALUE_OPTIONS = (
+    "-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path",
+    "--prefix", "--dir", "--cwd", "--cache", "--registry", "--loglevel", "--workspace", "--filter", "--userconfig",
+    "--proxy", "--timeout", "--retries", "--log", "--cache-dir", "--python", "--cert", "--client-cert",
+    "--exists-action", "--trusted-host", "--index-url", "--extra-index-url",
+    "-H", "--host", "--context", "--config", "--log-level", "-M", "--machine", "--property", "--root",
+)
+
+
 def subcommand(*values: str) -> Match:
-    """The first argument that is not an option is one of these (``git -C x clone``)."""
-    first_word = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(0, null_on_oob=True)
+    """The first argument that is neither an option nor the value of one of
+    :data:`GLOBAL_VALUE_OPTIONS` is one of these (``git -C x clean``, ``npm --prefix web install``)."""
+    el = pl.element()
+    first_word = pl.col("argv").list.eval(el.filter(
+        ~el.str.starts_with("-") & ~el.shift(1).is_in(list(GLOBAL_VALUE_OPTIONS)).fill_null(False))).list.get(
+        0, null_on_oob=True)
     return Match(first_word.is_in(_values(values)).fill_null(False))
 
 

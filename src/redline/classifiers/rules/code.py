@@ -169,12 +169,9 @@ _RUNNERS = ("npm", "pnpm", "yarn", "bun", "deno", "cargo", "go", "dotnet", "uv",
             "podman", "nerdctl", "docker-compose", "kubectl", "ollama", "source", ".") + SHELLS
 
 def git_subcommand(*names: str) -> Match:
-    """``git`` subcommand, skipping git's own options and their values (``git -C repo pull``)."""
-    el = pl.element()
-    first = pl.col("argv").list.eval(el.filter(
-        ~el.str.starts_with("-") & ~el.shift(1).is_in(["-C", "-c", "--git-dir", "--work-tree", "--namespace",
-                                                       "--exec-path"]).fill_null(False))).list.get(0, null_on_oob=True)
-    return program("git") & Match(first.is_in(list(names)).fill_null(False))
+    """``git`` with one of these subcommands, after git's own options and their values
+    (``git -C repo pull``: :func:`~redline.classifiers.rule.subcommand`)."""
+    return program("git") & subcommand(*names)
 
 
 #: compose's own options before its subcommand, with their values (``-f docker-compose.yml``, ``-p app``)

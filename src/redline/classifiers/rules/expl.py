@@ -212,8 +212,8 @@ def pip_command(*subcommands: str) -> Match:
     subs = "|".join(subcommands)
     return (
         program_re(r"^pip[0-9.]*$") & subcommand(*subcommands)
-        | python_program() & args_re(rf"(^| )-m ?pip[0-9.]*( -\S+)* ({subs})( |$)")
-        | program("uv") & args_re(rf"^pip( -\S+)* ({subs})( |$)")
+        | python_program() & args_re(rf"(^| )-m ?pip[0-9.]*( -\S+( [^-\s]\S*)?)* ({subs})( |$)")
+        | program("uv") & args_re(rf"^pip( -\S+( [^-\s]\S*)?)* ({subs})( |$)")
     )
 
 
