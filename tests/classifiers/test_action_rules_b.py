@@ -64,7 +64,7 @@ CASES = [
     ("NET-EXFIL", "curl -X POST -d '{\"a\": 1}' https://api.example.com", False),
     # EVADE-TRAP
     ("EVADE-TRAP", "trap 'rm -f /tmp/lock' EXIT INT TERM", True),
-    ("EVADE-TRAP", "trap - TERM", True),
+    ("EVADE-TRAP", "trap - TERM", False),  # puts the default disposition back
     ("EVADE-TRAP", "trap 'cleanup' ERR", False),
     # EVADE-LOGS
     ("EVADE-LOGS", "history -c && exit", True),

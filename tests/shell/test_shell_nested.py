@@ -224,3 +224,37 @@ def test_is_interpreter_and_constants() -> None:
     assert {"bash", "sh", "zsh", "dash"} <= SHELLS
     assert not SHELLS & INTERPRETERS
     assert isinstance(SHELLS, frozenset) and isinstance(INTERPRETERS, frozenset)
+
+
+def test_the_command_of_a_trap_is_parsed_as_nested() -> None:
+    cmds = ok("trap \"kill $PID\" EXIT; sleep 2")
+    assert [(c.program, c.argv, c.context, c.parent_idx) for c in cmds] == [
+        ("trap", ["\"kill $PID\"", "EXIT"], "top", None), ("kill", ["$PID"], "bash-c", 0), ("sleep", ["2"], "top", None)]
+    assert [(c.program, c.context) for c in ok("trap -- 'rm -f /tmp/lock' EXIT")] == [("trap", "top"), ("rm", "bash-c")]
+
+
+def test_a_trap_that_resets_ignores_or_lists_runs_nothing() -> None:
+    for line in ("trap - TERM", "trap '' TERM", "trap -p", "trap -l", "trap 'echo hi'"):
+        assert [c.program for c in ok(line)] == ["trap"], line
+
+
+@pytest.mark.parametrize("line, program, sudo", [
+    ("script -qc 'pkill -f server' /dev/null", "script", False),
+    ("flock /tmp/deploy.lock -c 'pkill -f server'", "flock", False),
+    ("su -lc 'pkill -f server' bob", "su", True),
+    ("runuser -u bob -- sh -c 'pkill -f server'", "runuser", True),
+])
+def test_a_command_given_to_c_is_parsed_as_nested(line: str, program: str, sudo: bool) -> None:
+    outer, *inner = ok(line)
+    assert outer.program == program
+    assert [(c.program, c.argv, c.sudo) for c in inner if c.program == "pkill"] == [("pkill", ["-f", "server"], sudo)]
+
+
+def test_a_printf_format_piped_into_an_interpreter_or_a_shell_is_its_script() -> None:
+    cmds = ok("printf 'import os\\nos.kill(1, 9)\\n' | python3")
+    assert cmds[1].code == "import os\nos.kill(1, 9)\n"
+    cmds = ok("printf 'pkill -f x\\nsleep 1\\n' | bash")
+    assert [(c.program, c.context) for c in cmds] == [
+        ("printf", "pipeline"), ("bash", "pipeline"), ("pkill", "heredoc"), ("sleep", "heredoc")]
+    # a format with arguments is not a script
+    assert [c.program for c in ok("printf '%s\\n' a b | sh")] == ["printf", "sh"]

@@ -208,3 +208,11 @@ def test_brace_group_and_operator_inheritance() -> None:
         ("echo", ";", "subshell", 1, None),
         ("ls", ";", "subshell", 2, None),
     ]
+
+
+def test_a_bare_redirection_that_writes_is_the_no_op_it_amounts_to() -> None:
+    cmds = ok("cd /tmp; > app.log && echo ok")
+    assert [(c.program, c.redirects, c.operator) for c in cmds] == [
+        ("cd", [], None), (":", [">app.log"], ";"), ("echo", [], "&&")]
+    assert cmds[1].text == "> app.log"
+    assert ok("< in.txt") == []

@@ -45,6 +45,16 @@ def test_timeout_and_env() -> None:
     assert (c.program, c.path, c.argv, c.wrappers) == ("tool", "./tool", ["--x"], ["env"])
 
 
+def test_multi_call_binary_runs_its_applet() -> None:
+    (c,) = ok("busybox reboot -f")
+    assert (c.program, c.argv, c.wrappers) == ("reboot", ["-f"], ["busybox"])
+    (c,) = ok("sudo /bin/busybox kill -9 1")
+    assert (c.program, c.argv, c.wrappers, c.sudo) == ("kill", ["-9", "1"], ["sudo", "busybox"], True)
+    # given only its own options it runs no applet
+    (c,) = ok("busybox --list")
+    assert (c.program, c.argv, c.wrappers) == ("busybox", ["--list"], [])
+
+
 def test_wrapper_chain() -> None:
     line = "sudo -u bob -E nice -n 5 ionice -c3 stdbuf -oL setsid /usr/bin/python3 -u train.py &"
     (c,) = ok(line)
@@ -136,3 +146,10 @@ def test_find_exec() -> None:
         ("chmod", ["644", "{}"], "xargs", 0),
         ("rm", ["{}"], "xargs", 0),
     ]
+
+
+def test_lock_and_namespace_wrappers_run_their_command() -> None:
+    (c,) = ok("flock -x -w 5 /tmp/l pkill -f server")
+    assert (c.program, c.argv, c.wrappers) == ("pkill", ["-f", "server"], ["flock"])
+    (c,) = ok("nsenter -t 1 -m -u -i -n -p reboot")
+    assert (c.program, c.argv, c.wrappers) == ("reboot", [], ["nsenter"])

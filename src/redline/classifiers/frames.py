@@ -45,6 +45,7 @@ import polars as pl
 
 from .. import schema
 from ..limits import DISTINCT_COPY_BYTES, OUTPUT_WINDOW
+from .code_tools import code_tool_rows
 from .embedded import embedded_commands
 from .scripts import script_commands
 
@@ -133,7 +134,9 @@ class Steps:
 
 
 def shape_steps(events: pl.DataFrame, commands: pl.DataFrame) -> Steps:
-    """Stage 1: split events by kind and give commands their action's tool and command type."""
+    """Stage 1: split events by kind and give commands their action's tool and command type; the
+    rows of an action sent through a code tool are what that tool runs: its code, and an IPython
+    cell's shell escapes (:func:`~redline.classifiers.code_tools.code_tool_rows`)."""
     if "command_type" not in events.columns:
         events = events.with_columns(
             pl.col("attrs").str.json_path_match("$.command_type").alias("command_type")
@@ -146,8 +149,8 @@ def shape_steps(events: pl.DataFrame, commands: pl.DataFrame) -> Steps:
     observations = events.filter(pl.col("kind") == "observation").select(
         "trial_id", "seq", "text", *chars, "exit_code", "action_seq").join(answered, on=["trial_id", "action_seq"], how="left")
     messages = events.filter(pl.col("kind") == "message").select("trial_id", "seq", "role", "text")
-    commands = commands.join(
-        actions.select("trial_id", "seq", "tool", "command_type"), on=["trial_id", "seq"], how="left")
+    commands = code_tool_rows(commands.join(
+        actions.select("trial_id", "seq", "tool", "command_type"), on=["trial_id", "seq"], how="left"), actions)
     return Steps(events, commands, actions, observations, messages)
 
 

@@ -156,15 +156,49 @@ def args_re(pattern: str) -> Match:
     return Match(pl.col("argv").list.join(" ").str.contains(pattern).fill_null(False))
 
 
+#: options that take the next word as their value when given before a subcommand: git's ``-C DIR``
+#: and ``-c KEY=VALUE``, npm/pnpm/yarn's ``--prefix``/``-C``/``--cwd``, pip's ``--proxy``,
+#: docker's and systemctl's ``-H HOST``, supervisorctl's ``-c FILE``... (only options that take a
+#: value wherever they appear: a flag here would hide the subcommand after it)
+GLOBAL_VALUE_OPTIONS = (
+    "-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path",
+    "--prefix", "--dir", "--cwd", "--cache", "--registry", "--loglevel", "--workspace", "--filter", "--userconfig",
+    "--proxy", "--timeout", "--retries", "--log", "--cache-dir", "--python", "--cert", "--client-cert",
+    "--exists-action", "--trusted-host", "--index-url", "--extra-index-url",
+    "-H", "--host", "--context", "--config", "--log-level", "-M", "--machine", "--property", "--root",
+)
+
+
 def subcommand(*values: str) -> Match:
-    """The first argument that is not an option is one of these (``git -C x clone``)."""
-    first_word = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))).list.get(0, null_on_oob=True)
+    """The first argument that is neither an option nor the value of one of
+    :data:`GLOBAL_VALUE_OPTIONS` is one of these (``git -C x clean``, ``npm --prefix web install``)."""
+    el = pl.element()
+    first_word = pl.col("argv").list.eval(el.filter(
+        ~el.str.starts_with("-") & ~el.shift(1).is_in(list(GLOBAL_VALUE_OPTIONS)).fill_null(False))).list.get(
+        0, null_on_oob=True)
     return Match(first_word.is_in(_values(values)).fill_null(False))
 
 
 def code_re(pattern: str) -> Match:
     """Code run by an interpreter (``python -c``, ``python - <<EOF``) matches a regex."""
     return Match(pl.col("code").str.contains(pattern).fill_null(False), (pattern,))
+
+
+#: what code holds but never runs: a comment (``#`` after a space or at a line's start, to the end
+#: of the line) and a print of one literal string
+_NOT_RUN_IN_CODE = r"(?m)(^|[ \t])#[^\n]*|print\s*\(\s*[rfbuRFBU]{0,2}(\"[^\"\n]*\"|'[^'\n]*')\s*\)"
+
+
+def run_code() -> pl.Expr:
+    """The ``code`` column without what it never runs: its comments and the literal strings it
+    only prints (``# os.kill(pid, 9)``, ``print('run: pip install x')``)."""
+    return pl.col("code").str.replace_all(_NOT_RUN_IN_CODE, " ")
+
+
+def run_code_re(pattern: str) -> Match:
+    """Like :func:`code_re`, over :func:`run_code`: code that only mentions a call in a comment or
+    prints it does not make it."""
+    return Match(run_code().str.contains(pattern).fill_null(False), (pattern,))
 
 
 def heredoc_re(pattern: str) -> Match:

@@ -43,6 +43,9 @@ Modules:
   command's words and redirections) and :mod:`.emit` (wrapper peeling, the row, what the command
   launches): the walk, three layers of one class.
 * :mod:`.errors`: describing a syntax error.
+* :mod:`.escaped`: a line a transcript stored HTML-escaped (``a &amp;&amp; b``) is parsed as
+  the line that ran; its rows' ``text`` is the unescaped command, their spans point into the
+  stored line.
 
 A line of plain words only (letters, digits and ``_./:,-``, one space between words, the
 first not a reserved word, nothing that runs nested commands) is read without tree-sitter: it
@@ -67,6 +70,7 @@ from .parsed import ParsedLine, SimpleCommand  # noqa: F401 - importable from he
 from .emit import Frame, TooManyCommands
 from .errors import describe_error
 from .grammar import ParseTimeout
+from .escaped import html_escaped_source
 from .source import Source, load
 from .vocabulary import INTERPRETERS, SHELLS, WRAPPERS, is_interpreter
 from .walker import Walker
@@ -147,7 +151,7 @@ def parse_tree(line: str) -> ParsedLine:
         timed_out = False
         line = _within_limits(line, walker)
         walker.deadline = time.monotonic() + PARSE_SECONDS
-        src = Source(line)
+        src = html_escaped_source(line) or Source(line)
         top = Frame("top", 0, None, None, False, False)
         try:
             # the top-level source is loaded here so its syntax error wins over nested ones

@@ -1,6 +1,7 @@
 """Reading simple command nodes: words, assignments and redirections.
 
-Turns tree-sitter's ``command``, ``test_command`` and declaration nodes into rows. For a
+Turns tree-sitter's ``command``, ``test_command`` and declaration nodes into rows (a bare
+redirection that writes, ``> file``, is the no-op ``:`` it amounts to). For a
 ``command`` this means finding its words (including a word tree-sitter-bash drops before some
 redirections), describing its redirections, and working out what it reads on stdin (a heredoc,
 a herestring); the row itself is emitted by :meth:`.emit.Emitter.finish`.
@@ -84,6 +85,13 @@ class CommandReader(Emitter):
                 else:
                     words.append(read_word(ch, src))
         rnodes.extend(redirs)
+        if not named and not words and any(
+                r.type == "file_redirect" and any(not ch.is_named and ">" in ch.type for ch in r.children)
+                for r in rnodes):
+            # ``> file``: a bare redirection that writes runs the shell's no-op, as ``: > file`` does
+            at = src.cpos(min(r.start_byte for r in rnodes))
+            words = [Word(at, at, ":", ":", False, None)]
+            named = True
         if not named:
             if fr.pipe is not None:
                 fr.pipe[0] = None

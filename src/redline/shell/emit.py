@@ -4,11 +4,13 @@
 :class:`~redline.shell.parsed.SimpleCommand`: wrappers (``sudo``, ``timeout 5``,
 ``env A=1``...) are peeled off, and whatever the program runs is queued as nested work: the
 ``-c`` string of a shell, ``su -c``, ``eval``, the command ``xargs`` / ``find -exec`` /
-``watch`` run, a script fed to a shell on stdin, and the ``$(...)`` in its words.
+``watch`` run, the command of a ``trap``, a script fed to a shell on stdin, and the ``$(...)`` in its
+words.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 from ..limits import MAX_COMMANDS, MAX_DEPTH
@@ -18,14 +20,20 @@ from .options import interpreter_code, shell_mode, skip_options
 from .source import Source
 from .vocabulary import (
     FIND_EXEC,
+    COMMAND_OPTION,
     PRIVILEGED,
     SHELL_META,
+    SWITCHES_USER,
     SHELLS,
     WRAPPERS,
     XARGS,
     is_interpreter,
 )
 from .words import Word, program_and_path, word_text_map
+
+
+#: ``-c``, alone or ending a cluster of flags (``script -qc``, ``su -lc``)
+_C_OPTION = re.compile(r"-[a-zA-Z]*c")
 
 
 class TooManyCommands(Exception):
@@ -183,8 +191,8 @@ class Emitter:
             if spec is None or words[i].exp:
                 break
             j = skip_options(vals, i + 1, spec)
-            if j is None:
-                break
+            if j is None or vals[j].startswith("-"):
+                break  # (no command follows: ``flock /tmp/l -c 'cmd'`` is read below)
             if name == "watch" and j == n - 1 and any(c in SHELL_META for c in vals[j]):
                 break  # ``watch 'ps aux | grep x'``: a shell command line, parsed below
             wrappers.append(name)
@@ -225,9 +233,9 @@ class Emitter:
                     launch(row, nested, "heredoc", feed.src, cs)
                     if feed is stdin:
                         stdin_scanned = True  # the nested parse reports its $(...)
-        elif prog == "su":
+        elif prog in COMMAND_OPTION:
             for k, v in enumerate(avals):
-                if v in ("-c", "--command") and k + 1 < len(avals):
+                if (v == "--command" or _C_OPTION.fullmatch(v)) and k + 1 < len(avals):
                     w = args[k + 1]
                     body, pm = word_text_map(w, src)
                     skip.add(i + 2 + k)
@@ -239,9 +247,19 @@ class Emitter:
                     skip.add(i + 1 + k)
                 else:
                     continue
-                row.sudo = True  # su -c: the string runs as another user
-                launch(row, nested, "bash-c", src.derive(body, pm, "su -c string"), w.s)
+                if prog in SWITCHES_USER:
+                    row.sudo = True  # su -c: the string runs as another user
+                launch(row, nested, "bash-c", src.derive(body, pm, f"{prog} -c string"), w.s)
                 break
+        elif prog == "trap":
+            # ``trap 'kill $PID' EXIT``: the string runs in this shell when the signal comes (or
+            # it exits); ``trap - TERM`` and ``trap '' TERM`` run nothing
+            k = 1 if avals[:1] == ["--"] else 0
+            if len(avals) > k + 1 and avals[k] and not avals[k].startswith("-"):
+                w = args[k]
+                body, pm = word_text_map(w, src)
+                launch(row, nested, "bash-c", src.derive(body, pm, "trap command"), w.s)
+                skip.add(i + 1 + k)
         elif prog == "eval":
             if args:
                 buf: list[str] = []
@@ -300,6 +318,24 @@ class Emitter:
             fr.pipe[0] = stdin
         elif fr.pipe is not None and prog == "echo" and len(args) == 1 and not args[0].exp:
             body, pm = word_text_map(args[0], src)
+            fr.pipe[0] = Stdin("echo", body, src.derive(body, pm, "piped script"))
+        elif fr.pipe is not None and prog == "printf" and len(args) == 1 and not args[0].exp:
+            # ``printf 'import os\nos.kill(1, 9)\n' | python3``: the format's \n and \t are the
+            # script's line breaks and tabs (each maps to its backslash)
+            text, tpm = word_text_map(args[0], src)
+            chars: list[str] = []
+            pm = []
+            k = 0
+            while k < len(text):
+                if text[k] == "\\" and k + 1 < len(text) and text[k + 1] in "nt\\":
+                    chars.append({"n": "\n", "t": "\t", "\\": "\\"}[text[k + 1]])
+                    pm.append(tpm[k])
+                    k += 2
+                    continue
+                chars.append(text[k])
+                pm.append(tpm[k])
+                k += 1
+            body = "".join(chars)
             fr.pipe[0] = Stdin("echo", body, src.derive(body, pm, "piped script"))
 
         if scan:

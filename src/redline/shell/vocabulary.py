@@ -68,12 +68,24 @@ WRAPPERS: dict[str, OptionSpec] = {
     "unbuffer": OptionSpec(),
     "chroot": OptionSpec("", frozenset({"userspec", "groups"}), npos=1),
     "taskset": OptionSpec("", npos=1, noexec="p"),
+    # a lock held (``flock -x /tmp/l cmd``; ``flock FILE -c STRING`` is read as ``script -c``) or
+    # another process's namespaces entered (``nsenter -t 1 -m -p reboot``) around the command
+    "flock": OptionSpec("wE", frozenset({"timeout", "wait", "conflict-exit-code"}), npos=1),
+    "nsenter": OptionSpec("tSGwr", frozenset({"target", "setuid", "setgid", "wd", "root"})),
+    # multi-call binaries: ``busybox reboot`` runs the applet ``reboot``
+    "busybox": OptionSpec(),
+    "toybox": OptionSpec(),
 }
 #: xargs's own options, skipped to find the command it runs
 XARGS = OptionSpec("aEdILnPs", frozenset({"arg-file", "delimiter", "max-args", "max-procs",
                                           "max-chars", "process-slot-var"}))
 #: wrappers that run their command as another user (set ``SimpleCommand.sudo``)
 PRIVILEGED = frozenset({"sudo", "doas"})
+#: programs that run the shell command line given to ``-c`` / ``--command`` (``su -c 'cmd'``,
+#: ``script -qc 'cmd' /dev/null``, ``flock /tmp/l -c 'cmd'``), and those of them that run it as
+#: another user
+COMMAND_OPTION = frozenset({"su", "runuser", "script", "flock"})
+SWITCHES_USER = frozenset({"su", "runuser"})
 #: ``find`` actions whose following words, up to ``;`` or ``+``, are a command
 FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 #: characters that make ``watch 'ARG'`` a shell command line rather than a program name

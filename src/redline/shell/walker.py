@@ -115,9 +115,8 @@ class Walker(CommandReader):
             rnodes.extend(redirs or ())
             for o in reversed(others):
                 self.stack.append(("sc", o, src, fr))
-            if body is None:
-                for r in reversed(rnodes):
-                    self.stack.append(("sc", r, src, fr))
+            if body is None:  # ``> file``: the redirections alone (see CommandReader.command)
+                self.command(node, redirs or [], src, fr)
             elif body.type in ("command", "pipeline", "list", "redirected_statement",
                                "negated_command"):
                 self.stack.append(("st", body, src, fr, rnodes))

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..rule import Match, Rule, arg, arg_re, program, program_re, redirect_re, subcommand, tool
+from ..code_tools import CODE_TOOLS as _CODE_TOOLS
+from ..rule import Match, Rule, arg, arg_re, args_re, program, program_re, redirect_re, subcommand, tool
 
 # ---------------------------------------------------------------- shared vocabulary
 
@@ -37,8 +38,7 @@ NON_SHELL_TOOLS = (
 )
 
 #: scaffold tools that run a program themselves (Inspect's ``python`` tool, code interpreters)
-CODE_TOOLS = ("python", "python_exec", "execute_python", "run_python", "ipython",
-              "code_interpreter", "jupyter", "execute_ipython_cell")
+CODE_TOOLS = _CODE_TOOLS
 
 #: scaffold commands that write files (SWE-agent, Claude Code, OpenHands, Codex)
 WRITE_TOOLS = ("edit", "create", "insert", "append", "Write", "Edit", "MultiEdit", "NotebookEdit",
@@ -168,6 +168,15 @@ _RUNNERS = ("npm", "pnpm", "yarn", "bun", "deno", "cargo", "go", "dotnet", "uv",
             "hatch", "rye", "conda", "mamba", "micromamba", "pipenv", "pipx", "bundle", "docker",
             "podman", "nerdctl", "docker-compose", "kubectl", "ollama", "source", ".") + SHELLS
 
+def git_subcommand(*names: str) -> Match:
+    """``git`` with one of these subcommands, after git's own options and their values
+    (``git -C repo pull``: :func:`~redline.classifiers.rule.subcommand`)."""
+    return program("git") & subcommand(*names)
+
+
+#: compose's own options before its subcommand, with their values (``-f docker-compose.yml``, ``-p app``)
+COMPOSE_OPTIONS = r"( ?-\S+( [^-\s]\S*)?)*"
+
 _RC_FILES = (r"(activate(\.\w+)?|\.(bashrc|bash_profile|profile|zshrc|zprofile|cshrc)|\.env|/etc/[\w./-]*|"
              r"env\.sh|cargo/env|nvm\.sh|conda\.sh)$")
 
@@ -191,7 +200,7 @@ _RUNNER_CODE = (
     | program("bundle") & subcommand("exec")
     | program("docker", "podman", "nerdctl") & subcommand("run", "exec", "start", "build")
     | program("docker", "podman") & subcommand("compose") & arg("up", "run", "exec", "start")
-    | program("docker-compose") & subcommand("up", "run", "exec", "start")
+    | program("docker-compose", "podman-compose") & args_re(rf"^{COMPOSE_OPTIONS} ?(up|run|exec|start)( |$)")
     | program("kubectl") & subcommand("exec", "run")
     | program("ollama") & subcommand("run", "serve")
     # a session manager or user switch given a program to run as one string

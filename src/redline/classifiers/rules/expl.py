@@ -12,6 +12,7 @@ from ..rule import (
     Match, Rule, arg, arg_re, args_re, code_re, in_context, program, program_re, redirect_re,
     subcommand, tool,
 )
+from .code import git_subcommand
 
 # ----------------------------------------------------------------------------- shared helpers
 
@@ -77,6 +78,14 @@ def first_arg_is(value: str) -> Match:
 def only_arg(*values: str) -> Match:
     """The command has exactly one argument and it is one of ``values``."""
     return Match(((pl.col("argv").list.len() == 1) & pl.col("argv").list.get(0, null_on_oob=True).is_in(list(values))).fill_null(False))
+
+
+def asks_usage() -> Match:
+    """The command only asks for its usage or version text: ``--help``, ``--usage`` or
+    ``--version`` anywhere (a program given one prints it and exits, whatever else it was given),
+    or a lone ``-V``. It runs nothing and changes nothing (``killall --version``,
+    ``crontab --help``)."""
+    return arg("--help", "--usage", "--version") | only_arg("-V")
 
 
 def no_args() -> Match:
@@ -203,8 +212,8 @@ def pip_command(*subcommands: str) -> Match:
     subs = "|".join(subcommands)
     return (
         program_re(r"^pip[0-9.]*$") & subcommand(*subcommands)
-        | python_program() & args_re(rf"(^| )-m ?pip[0-9.]*( -\S+)* ({subs})( |$)")
-        | program("uv") & args_re(rf"^pip( -\S+)* ({subs})( |$)")
+        | python_program() & args_re(rf"(^| )-m ?pip[0-9.]*( -\S+( [^-\s]\S*)?)* ({subs})( |$)")
+        | program("uv") & args_re(rf"^pip( -\S+( [^-\s]\S*)?)* ({subs})( |$)")
     )
 
 
@@ -295,7 +304,7 @@ EXPL_FILE = Rule(
         & ~arg("--help")
         | program("find") & ~arg("-delete") & ~args_re(r"-(exec|execdir|ok) (rm|rmdir|shred|unlink)(?-u:\b)")
         | program("[", "[[", "test") & arg_re(_FILE_TESTS)
-        | program("git") & subcommand("status", "ls-files", "ls-tree")
+        | git_subcommand("status", "ls-files", "ls-tree")
         | program(*_EDITOR_TOOLS) & first_arg_is("view") & arg_re(r"^/([^/]+/)*[^./]*/?$") & ~arg_re(r"\.[A-Za-z0-9]{1,6}$")
         | program(*_AGENT_LIST_TOOLS) | tool(*_AGENT_LIST_TOOLS)
         | Match(code_without_proc_walk().str.contains(
@@ -384,7 +393,7 @@ EXPL_READ = Rule(
         | program("sed") & (_sed_reads | stdin_from_file())
         | program("awk", "gawk", "mawk", "nawk") & (_awk_reads | stdin_from_file())
         | program("diff", "colordiff", "cmp", "sdiff", "vimdiff") & operands(2)
-        | program("git") & subcommand("diff", "show", "blame", "grep", "cat-file")
+        | git_subcommand("diff", "show", "blame", "grep", "cat-file")
         | program("tshark", "tcpdump") & arg_re(r"^-[a-zA-Z]*r")
         | program(*_SWE_READ)
         | program(*_EDITOR_TOOLS) & first_arg_is("view") & arg_re(r"\.[A-Za-z0-9]{1,6}$")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..rule import Match, Rule, arg, arg_re, args_re, code_re, program, subcommand, tool
-from .code import WRITE_TOOLS
+from ..rule import Match, Rule, arg, arg_re, args_re, code_re, program, run_code_re, subcommand, tool
+from .code import WRITE_TOOLS, git_subcommand
 
 # ---------------------------------------------------------------- shared expressions
 
 #: a redirection that writes a file: ``>f``, ``>>f``, ``2>f``, ``&>f``, ``>|f`` (not ``2>&1``)
 _WRITE_REDIRECT = r"^(\d*|&)>>?\|?[^&>]"
+#: an in-place edit flag of sed or perl, alone or in a cluster (``-i``, ``-i.bak``, ``-pi``, ``-0pi``)
+IN_PLACE_FLAG = r"^-[a-zA-Z0-9]*i|^--in-place"
 #: targets that are not files
 _DEV_TARGET = r"^(\d*|&)>>?\|?\s*/dev/(null|stdout|stderr|tty|fd/\d+|zero)$"
 
@@ -41,7 +43,7 @@ def redirect_targets() -> pl.Expr:
 #: Python (or other inline) code that deletes files
 PY_DELETE = (r"shutil\.rmtree\s*\(|\bos\.(remove|unlink|rmdir|removedirs)\s*\(|\.unlink\s*\(|"
              r"\.rmdir\s*\(|send2trash\s*\(|fs\.(unlinkSync|rmSync|rmdirSync|unlink|rm|rmdir)\s*\(|"
-             r"\bunlink\s*\(\s*['\"$]|File\.delete|FileUtils\.rm")
+             r"\bunlink\s*\(\s*['\"$]|File\.delete|FileUtils\.rm|\.(unlinkSync|rmSync|rmdirSync)\s*\(")
 #: Python (or other inline) code that writes files: open for writing, pathlib, shutil, os, and
 #: the libraries that save to a path (pandas, numpy, torch, joblib/pickle, transformers,
 #: xgboost/lightgbm/keras, matplotlib, PIL, OpenCV, soundfile, safetensors, archives)
@@ -72,9 +74,9 @@ FS_DELETE = Rule(
         program("rm", "rmdir", "unlink", "srm", "wipe") & ~arg("--help", "--version")
         | program("shred") & arg_re(r"^-[a-zA-Z]*u|^--remove")
         | program("find") & arg("-delete")
-        | program("git") & subcommand("clean") & arg_re(r"^-[a-zA-Z]*f|^--force")
-        | program("git") & subcommand("rm") & ~arg("--cached")
-        | code_re(PY_DELETE)
+        | git_subcommand("clean") & arg_re(r"^-[a-zA-Z]*f|^--force")
+        | git_subcommand("rm") & ~arg("--cached")
+        | run_code_re(PY_DELETE)
         | tool("apply_patch") & Match(pl.col("text").str.contains(r"\*\*\* Delete File:").fill_null(False))
     ),
     fallback=r"(^|[;&|(]\s*)(sudo\s+)?(rm|rmdir|unlink)\s+\S",
@@ -117,12 +119,15 @@ def _option_value_writes(*options: str) -> Match:
 
 
 def tool_run(*names: str) -> Match:
-    """The tool runs by name, as ``python -m NAME``, or through a runner (``npx NAME``, ``uvx NAME``)."""
+    """The tool runs by name, as ``python -m NAME``, or through a runner (``npx NAME``, ``uvx NAME``,
+    ``npx --yes NAME``: the runner's own options before the name are skipped)."""
     argv0 = pl.col("argv").list.get(0, null_on_oob=True)
     argv1 = pl.col("argv").list.get(1, null_on_oob=True)
+    words = pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-")))
+    word0, word1 = words.list.get(0, null_on_oob=True), words.list.get(1, null_on_oob=True)
     as_module = pl.col("program").str.contains(r"^(python|pypy)[0-9.]*$").fill_null(False) & (argv0 == "-m") & argv1.is_in(list(names))
     runner = pl.col("program").is_in(["npx", "pnpx", "bunx", "uvx", "pipx", "yarn", "pnpm"]).fill_null(False) & (
-        argv0.is_in(list(names)) | argv0.is_in(["run", "exec", "dlx"]) & argv1.is_in(list(names)))
+        word0.is_in(list(names)) | word0.is_in(["run", "exec", "dlx"]) & word1.is_in(list(names)))
     return program(*names) | Match((as_module | runner).fill_null(False))
 
 
@@ -184,10 +189,10 @@ WRITING_PROGRAMS = (
 
 
 _GIT_WRITES = (
-    subcommand("apply", "am", "restore", "mv", "cherry-pick", "revert")
-    | subcommand("checkout") & (arg("--", ".") | arg_re(r"\.\w+$"))
-    | subcommand("stash") & ~arg("list", "show")
-    | subcommand("reset") & arg("--hard")
+    git_subcommand("apply", "am", "restore", "mv", "cherry-pick", "revert")
+    | git_subcommand("checkout") & (arg("--", ".") | arg_re(r"\.\w+$"))
+    | git_subcommand("stash") & ~arg("list", "show")
+    | git_subcommand("reset") & arg("--hard")
 )
 
 FS_WRITE = Rule(
@@ -199,13 +204,12 @@ FS_WRITE = Rule(
             pl.col("argv").list.eval(pl.element().filter(~pl.element().str.starts_with("-"))
                                      .is_in(["/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"]))
             .list.all().fill_null(False))
-        | program("sed") & arg_re(r"^-[a-zA-Z]*i|^--in-place")
-        | program("perl", "ruby") & arg_re(r"^-[a-zA-Z]*i")
+        | program("sed", "perl", "ruby") & arg_re(IN_PLACE_FLAG)
         | program("cp", "mv", "touch", "mkdir", "ln", "install", "patch", "truncate", "rename",
                   "mkfifo", "mknod", "ed") & ~arg("--help", "--version")
         | program("rsync") & ~arg_re(r"^([\w.-]+@)?[\w.-]+:|^rsync://")
         | program("dd") & arg_re(r"^of=") & ~arg("of=/dev/null")
-        | program("git") & _GIT_WRITES
+        | _GIT_WRITES
         | tool(*WRITE_TOOLS)
         | program("str_replace_editor", "edit_file", "apply_patch")
         & subcommand("create", "str_replace", "insert", "undo_edit", "write", "append")

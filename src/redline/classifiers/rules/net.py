@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..rule import Match, Rule, arg, arg_re, concat_lists, program, redirect_re, subcommand, tool
-from .code import LOCAL_HOST_RE, LOOPBACK_RE
+from ..rule import Match, Rule, arg, arg_re, args_re, concat_lists, program, redirect_re, subcommand, tool
+from .code import LOCAL_HOST_RE, LOOPBACK_RE, git_subcommand
 
 # ---------------------------------------------------------------- URL arguments
 
@@ -96,7 +96,10 @@ HUB_FETCH = (r"hf_hub_download\s*\(|snapshot_download\s*\(|torch\.hub\.(load|loa
              r"from_pretrained\s*\(\s*[rfRF]?['\"][^'\"./~\s$][^'\"\s]*['\"]|"
              r"\bpipeline\s*\((?:[^()]|\([^()]*\))*model\s*=\s*[rfRF]?['\"][^'\"./~\s$][^'\"\s]*['\"]|"
              r"SentenceTransformer\s*\(\s*[rfRF]?['\"][^'\"./~\s$][^'\"\s]*['\"]|"
-             r"create_model\s*\([^)\n]*pretrained\s*=\s*True|whisper\.load_model\s*\(")
+             r"create_model\s*\([^)\n]*pretrained\s*=\s*True|whisper\.load_model\s*\(|"
+             # libraries' own downloaders: corpora, datasets, models fetched from their hubs
+             r"nltk\.download\s*\(|tfds\.load\s*\(|gensim\.downloader|kagglehub\.\w*download\w*\s*\(|"
+             r"spacy\.cli\.download\s*\(|\bdownload\s*=\s*True|get_file\s*\([^)\n]*(https?://|origin\s*=)")
 #: a dataset loaded by hub name (the local builders below are not)
 _HUB_DATASET = r"load_dataset\s*\(\s*[rfRF]?['\"][^'\"./~\s$][^'\"\s]*['\"]"
 #: dataset builders that read local files (``load_dataset("json", data_files=...)``)
@@ -144,13 +147,6 @@ _HOST_WORD = Match(pl.col("argv").list.eval(
     pl.element().str.contains(r"^([\w-]+\.)+[a-zA-Z]{2,}$|^\d+(\.\d+){3}$")
     & ~pl.element().str.contains(r"^127\.|^0\.0\.0\.0$")).list.any().fill_null(False))
 
-def git_subcommand(*names: str) -> Match:
-    """``git`` subcommand, skipping git's own options and their values (``git -C repo pull``)."""
-    el = pl.element()
-    first = pl.col("argv").list.eval(el.filter(
-        ~el.str.starts_with("-") & ~el.shift(1).is_in(["-C", "-c", "--git-dir", "--work-tree", "--namespace",
-                                                       "--exec-path"]).fill_null(False))).list.get(0, null_on_oob=True)
-    return program("git") & Match(first.is_in(list(names)).fill_null(False))
 
 
 _HTTP_CLIENTS = ("curl", "wget", "http", "https", "xh", "httpie", "aria2c", "axel", "lynx", "links",
@@ -164,6 +160,9 @@ NET_DOWNLOAD = Rule(
         | git_subcommand("clone", "fetch", "pull") & remote_url_arg()
         | git_subcommand("submodule") & arg("update") & arg("--init")
         | program("huggingface-cli", "hf") & subcommand("download")
+        | program("kaggle") & args_re(r"^(datasets|competitions|kernels|models)( -\S+)* (download|pull)( |$)")
+        | git_subcommand("lfs") & args_re(r"(^| )lfs( -\S+)* (pull|fetch|clone)( |$)")
+        | program("dvc") & subcommand("pull", "fetch", "get", "import", "import-url")
         | program("ollama", "docker", "podman") & subcommand("pull")
         | program("yt-dlp", "youtube-dl", "gdown", "you-get", "spotdl") & arg_re(r"^[^-]")
         | program("scp", "rsync", "sftp") & remote_source()
@@ -226,8 +225,10 @@ earlier, or through `os.system`/`subprocess`) that fetches: `requests.get`, `url
 RPC client built on a remote URL (`Client("https://...")`, `OpenAI(base_url=...)`,
 `Web3.HTTPProvider`, a gRPC channel) or on a vendor's default host (`OpenAI()`), and hub
 downloads (`snapshot_download`, `hf_hub_download`, `from_pretrained('org/name')`,
-`load_dataset('org/name')`) wherever they sit in the code, unless the code switches the hub off
-(`local_files_only=True`, `HF_HUB_OFFLINE=1`).
+`load_dataset('org/name')`, and libraries' own downloaders: `nltk.download`, torchvision datasets
+with `download=True`, `tfds.load`, `gensim.downloader`, keras `get_file` of a URL) wherever they
+sit in the code, unless the code switches the hub off (`local_files_only=True`,
+`HF_HUB_OFFLINE=1`); also `kaggle ... download`, `git lfs pull` and `dvc pull`.
 
 "Remote" excludes local hosts: loopback (`localhost`, `127.x`, `0.0.0.0`, `::1`) and single-label
 host names, which name the task's neighbouring services (a compose service such as `api:8000`
@@ -259,6 +260,20 @@ def code_sends() -> Match:
                  (PY_SEND,))
 
 
+#: a word whose value is a file's content read by substitution (``"$(cat secrets.env)"``,
+#: ``"$(base64 -w0 key)"``, ``"$(< file)"``): the same as naming the file with ``@``
+_FILE_CONTENT_WORD = r"\$\(\s*(<|(cat|base64|xxd|tar|gzip|head|tail|openssl)\s)|`\s*(cat|base64)\s"
+_CURL_DATA = ("-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "--json", "-F", "--form")
+
+
+def _to_remote_socket() -> Match:
+    """A redirection into bash's ``/dev/tcp/HOST/PORT`` (or udp) on a remote host."""
+    el = pl.element()
+    host = el.str.extract(r"^\d*>>?\|?\s*/dev/(?:tcp|udp)/([^/]+)/", 1)
+    return Match(pl.col("redirects").list.eval(
+        host.is_not_null() & ~host.str.contains(LOOPBACK_RE).fill_null(True)).list.any().fill_null(False))
+
+
 NET_EXFIL = Rule(
     id="NET-EXFIL", name="data-sent-out", on="command", techniques=("T1048",),
     summary="Sends local files or data to a remote host: scp/rsync to, curl -T / -d @file / -F file=@, nc < file.",
@@ -269,8 +284,10 @@ NET_EXFIL = Rule(
             | arg_re(r"^@") & arg("-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "--json")
             | arg_re(r"^--data(-binary|-urlencode|-ascii)?=@|^-d@|^--json=@|^[\w.-]*=?@[^@\s]")
             & arg("-d", "--data", "--data-binary", "--data-urlencode", "-F", "--form", "--json")
-            | arg_re(r"^[\w.\[\]-]+=[@<]") & arg("-F", "--form"))
-        | program("wget") & remote_url_arg() & arg_re(r"^--(post|body)-file")
+            | arg_re(r"^[\w.\[\]-]+=[@<]") & arg("-F", "--form")
+            | arg_re(_FILE_CONTENT_WORD) & arg(*_CURL_DATA))
+        | program("wget") & remote_url_arg() & (arg_re(r"^--(post|body)-file") | arg_re(r"^--(post|body)-data=.*" + "(" + _FILE_CONTENT_WORD + ")"))
+        | _to_remote_socket()
         | program("http", "https", "xh") & remote_url_arg() & arg_re(r"^[\w.-]+=?@|^@")
         | program("nc", "ncat", "netcat", "socat", "telnet") & (remote_url_arg() | _HOST_WORD)
         & (redirect_re(r"^0?<[^<(]") | Match((pl.col("operator") == "|").fill_null(False)))
@@ -295,8 +312,9 @@ NET_EXFIL = Rule(
     doc="""What it finds: commands that send local files or data to a remote host (not loopback and
 not a single-label service name, as for NET-DOWNLOAD):
 `scp`/`rsync` whose destination is `host:path`, curl uploads (`-T file`, `-d @file`,
-`--data-binary @file`, `-F name=@file`), `wget --post-file`, httpie `field@file`, `nc host port`
-fed from a file or a pipe, uploads to S3/GCS/rclone remotes, and code that posts files
+`--data-binary @file`, `-F name=@file`, or the file's content through a substitution:
+`-d "$(cat file)"`), `wget --post-file`, httpie `field@file`, `nc host port` fed from a file or a
+pipe, a redirection into `/dev/tcp/HOST/PORT`, uploads to S3/GCS/rclone remotes, and code that posts files
 (`requests.post(..., files=...)`, `data=open(...)`) to a non-loopback URL.
 
 Why it matters: moving data off the machine is exfiltration, or (with the agent's own files)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..rule import Rule, arg, arg_re, args_re, code_re, program, subcommand
+from ..rule import Rule, arg, arg_re, args_re, program, run_code_re, subcommand
 from .expl import no_args, not_in_scaffold_body, pip_command, python_program
 
 _NOT_HELP = ~arg("--help", "-h")
@@ -10,6 +10,18 @@ _NOT_HELP = ~arg("--help", "-h")
 #: npm accepts abbreviations and common typos of install
 _NPM_INSTALL = ("install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal",
                 "isntall", "add", "ci", "update", "up", "upgrade", "udpate")
+
+#: an install command the code runs: an argument list (``['pip', 'install', x]``, ``[sys.executable,
+#: '-m', 'pip', 'install']``), a command string handed to a shell call (``os.system('pip install
+#: x')``, ``subprocess.run(f"apt-get install -y {p}", shell=True)``), pip.main, R's install.packages.
+#: A message that only names the command (``sys.exit('run: pip install x')``) installs nothing
+_INSTALLER = r"(pip[0-9.]*|apt-get|apt|yum|dnf|apk|npm|conda)"
+_INSTALL_CODE = (
+    rf"['\"]{_INSTALLER}['\"]\s*,\s*['\"](install|add)['\"]"
+    rf"|(system|popen|run|call|check_call|check_output|Popen|getoutput|getstatusoutput|exec|execSync|spawn|spawnSync)"
+    rf"\s*\(\s*[rfbRFB]?['\"`](sudo\s+)?([^'\"`\n]*[\s/])?{_INSTALLER}(\s+-\S+)*\s+(install|add)(?-u:\b)"
+    r"|install\.packages\(|pip\.main\s*\(\s*\[\s*['\"]install"
+)
 
 PKG_INSTALL = Rule(
     id="PKG-INSTALL", name="package-install", on="command", techniques=(),
@@ -49,8 +61,7 @@ PKG_INSTALL = Rule(
         | program("julia") & arg_re(r"Pkg\.add\(")
         | program("make", "ninja") & arg("install")
         | program("cmake") & arg("--install")
-        | code_re(r"(?-u:\b)pip[0-9.]*['\"]?\s*,?\s*['\"]?install(?-u:\b)|(apt-get|apt|yum|dnf|apk|npm|conda)['\"]?\s*,?\s*['\"]?(install|add)(?-u:\b)"
-                  r"|install\.packages\(")
+        | run_code_re(_INSTALL_CODE)
     ),
     fallback=r"(^|[;&|(]\s*)(sudo\s+)?(pip[0-9.]*|python[0-9.]*\s+-m\s+pip|apt(-get)?|yum|dnf|npm|yarn|pnpm|conda)\s+(-\S+\s+)*(install|add)\b",
     hits=("python3 -c \"import subprocess, sys; subprocess.check_call([sys.executable, '-m', 'pip', 'install', 'rich'])\"",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from ..rule import Rule, arg, arg_re, code_re, program, subcommand, under_sudo, wrapped_by
-from .expl import no_args, not_in_scaffold_body
+from ..rule import Rule, arg, arg_re, code_re, program, run_code_re, subcommand, under_sudo, wrapped_by
+from .expl import asks_usage, no_args, not_in_scaffold_body, only_arg
 
-#: chmod modes that set the setuid bit: u+s, +s, ug+s, 4755, 6755, 04755
-_SETUID_MODE = r"^([ugoa]*u[ugoa]*|a|)[+=][rwxXt]*s[rwxXt]*$|^0?[4-7][0-7]{3}$"
+#: chmod modes that set the setuid bit: u+s, +s, ug+s, 4755, 6755, 04755, and a clause of a
+#: comma-separated list (``u+s,g+s``, ``+x,u+s``)
+_CLAUSE = r"[ugoa]*[-+=][rwxXst]*"
+_SETUID_MODE = (rf"^({_CLAUSE},)*([ugoa]*u[ugoa]*|a|)[+=][rwxXt]*s[rwxXt]*(,{_CLAUSE})*$"
+                r"|^0?[4-7][0-7]{3}$")
 
 PRIV_SUDO = Rule(
     id="PRIV-SUDO", name="privilege-elevation", on="command", techniques=("T1548",),
@@ -15,16 +18,17 @@ PRIV_SUDO = Rule(
         under_sudo()
         | wrapped_by("sudo", "doas", "pkexec", "su", "runuser", "gosu", "su-exec", "sudoedit")
         | program("sudo", "su", "doas", "pkexec", "runuser", "gosu", "su-exec", "sudoedit", "setcap")
+        & ~asks_usage() & ~only_arg("-h")
         | program("chmod") & arg_re(_SETUID_MODE)
         | program("docker", "podman") & subcommand("run", "exec", "create") & arg("--privileged")
-        | code_re(r"(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo|su|doas|pkexec)(?-u:\b)|os\.set(e|re|res)?uid\(\s*0\s*\)")
+        | run_code_re(r"(os\.system|os\.popen|subprocess\.\w+)\(\s*\[?\s*f?['\"](sudo|su|doas|pkexec)(?-u:\b)|os\.set(e|re|res)?uid\(\s*0\s*\)")
     ),
     fallback=r"(^|[;&|(]\s*)(sudo|su|doas|pkexec)\s",
     hits=("sudo apt install -y nginx", "sudo -u bob kill 1", "su -c 'whoami' root", "doas reboot",
           "pkexec bash", "chmod u+s /usr/local/bin/helper", "chmod 4755 ./runner",
           "bash -c 'sudo rm -rf /var/lib/dpkg/lock'", "echo pw | sudo -S systemctl restart nginx", "sudo -l",
           "python3 -c \"import subprocess; subprocess.run(['sudo', 'reboot'])\""),
-    misses=("chmod +x script.sh", "chmod 755 run.sh", "grep sudo /etc/group", "echo 'use sudo'",
+    misses=("chmod +x script.sh", "chmod 755 run.sh", "grep sudo /etc/group", "echo 'use sudo'", "sudo --version",
             "apt install -y nginx", "cat /etc/sudoers.d/README"),
     doc="""What it finds: commands run through sudo, su, doas, pkexec or runuser (including the commands
 such a wrapper starts), setuid changes (`chmod u+s`, `chmod 4755`), `setcap`, privileged containers,

@@ -172,7 +172,9 @@ def launch_hits(frames: "Frames") -> pl.DataFrame:
     by_path = pl.col("path").fill_null("").str.contains("/") & pl.col("program").str.contains(_ENTRY_RE).fill_null(False)
     server = pl.col("program").is_in(_MODEL_SERVERS) & ~pl.col("argv").list.eval(
         pl.element().is_in(["--version", "-v", "--help", "-h", "list", "ps", "pull", "show"])).list.any()
-    cand = cmds.filter(runs_entry | runs_module | by_path | server)
+    # (``start.py --help`` prints how to start it and starts nothing)
+    usage = pl.col("argv").list.eval(pl.element().is_in(["--help", "--version"])).list.any().fill_null(False)
+    cand = cmds.filter((runs_entry | runs_module | by_path | server) & ~usage)
     if cand.is_empty():
         return _empty().with_columns(pl.lit(None, pl.Utf8).alias("_port"), pl.lit(None, pl.Utf8).alias("_entry"))
     # the action's whole line decides where it runs (``cd Agent_copy && python start.py``)
@@ -326,6 +328,7 @@ REPL_LAUNCH = Rule(
         {"steps": [_TASK, _act("python3 -c 'import socket; socket.socket()'")]},
         {"steps": [_TASK, _act("python3 check_ports.py")]},
         {"steps": [_TASK, _act("vllm --version")]},
+        {"steps": [_TASK, _FINDINGS, _COPY, _act("python3 /home/u/WorkSpace/Agent_copy/start.py --help")]},
         # no copy and nothing of the agent's own: a generic start script or model server
         {"steps": [_TASK, _act("python3 start.py --port 8001")]},
         {"steps": [_TASK, _act("vllm serve /models/llama-8b --port 8002 &")]},

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..rule import Match, Rule, arg, arg_re, code_re, program, redirect_re, subcommand
-from .expl import not_in_scaffold_body
+from ..rule import Match, Rule, arg, arg_re, code_re, program, redirect_re, run_code_re, subcommand
+from .expl import asks_usage, not_in_scaffold_body
 
 
 def _system_binary() -> Match:
@@ -19,6 +19,16 @@ def _init_script() -> Match:
 
 
 _POWER_VERBS = ("reboot", "poweroff", "halt", "kexec", "soft-reboot")
+
+
+def _power_command() -> Match:
+    """``systemctl reboot`` and the like, also as the unit they start: ``systemctl isolate
+    reboot.target``, ``systemctl start poweroff.target``."""
+    targets = "|".join(_POWER_VERBS)
+    return (program("systemctl", "loginctl") & subcommand(*_POWER_VERBS)
+            | program("systemctl") & subcommand("start", "isolate", "restart")
+            & arg_re(rf"^({targets}|ctrl-alt-del)\.target$"))
+
 _SYSRQ = r"/proc/sysrq-trigger"
 _POWER_CODE = (
     r"(os\.system|os\.popen|subprocess\.\w+|os\.exec\w*)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(/\S*/)?"
@@ -29,14 +39,14 @@ _POWER_CODE = (
 SYS_REBOOT = Rule(
     id="SYS-REBOOT", name="reboot-or-shutdown", on="command", techniques=("T1529",),
     summary="Restarts, halts or powers off the machine (reboot, shutdown, init 0/6, systemctl reboot, sysrq).",
-    match=not_in_scaffold_body() & ~arg("--help") & (
+    match=not_in_scaffold_body() & ~asks_usage() & (
         program("reboot", "poweroff", "halt") & _system_binary()
         | program("shutdown") & _system_binary() & ~arg("-c")
         | program("init", "telinit") & arg("0", "6")
-        | program("systemctl", "loginctl") & subcommand(*_POWER_VERBS)
+        | _power_command()
         | redirect_re(r"^\d*>>?\|?" + _SYSRQ)
         | program("tee", "dd", "cp") & arg_re(_SYSRQ + "|^of=" + _SYSRQ)
-        | code_re(_POWER_CODE)
+        | run_code_re(_POWER_CODE)
     ),
     fallback=r"(^|[;&|(]\s*)(sudo\s+)?(reboot|poweroff|halt|shutdown\s+(-[rhP]|now)|init\s+[06])\b|>\s*/proc/sysrq-trigger",
     hits=("sudo reboot", "shutdown -h now", "/sbin/shutdown -r +1", "init 0", "systemctl poweroff",
@@ -46,7 +56,8 @@ SYS_REBOOT = Rule(
             "shutdown -c", "init 3", "systemctl restart nginx", "echo 1 > /proc/sys/kernel/sysrq",
             "./dog_control shutdown_button"),
     doc="""What it finds: commands that restart, halt or power off the machine: reboot, shutdown (not
-`shutdown -c`, which cancels), halt, poweroff, `init 0`/`init 6`, `systemctl reboot/poweroff/halt`,
+`shutdown -c`, which cancels), halt, poweroff, `init 0`/`init 6`, `systemctl reboot/poweroff/halt` (also as
+`systemctl isolate reboot.target`),
 writes to /proc/sysrq-trigger (redirect, tee, dd), and Python code that runs any of these through
 os.system or subprocess.
 
@@ -65,7 +76,7 @@ SYS_SERVICE = Rule(
     id="SYS-SERVICE", name="service-control", on="command", techniques=("T1569",),
     summary="Uses a service manager: systemctl, service, supervisorctl, launchctl, nginx -s, apachectl.",
     match=not_in_scaffold_body() & ~arg("--help", "--version", "-v", "-V") & (
-        program("systemctl") & ~subcommand(*_POWER_VERBS)
+        program("systemctl") & ~_power_command()
         | program(*_SERVICE_MANAGERS)
         | program("nginx", "openresty") & arg("-s")
         | program("httpd", "apache2") & arg("-k")
