@@ -1,4 +1,8 @@
-"""Fixtures of the classifier tests: many small trials labelled in one pass."""
+"""Fixtures of the classifier tests: many small trials labelled in one pass, and probe tables.
+
+A probe table is a module's ``CASES``, rows of (the labels expected, then the case): a test
+that takes ``probe`` runs once per row, and ``observation_probes`` / ``message_probes`` give
+the labels of every row of the module, found in one pass."""
 
 from __future__ import annotations
 
@@ -40,3 +44,22 @@ def message_labels():
     def label(texts):
         return dict(zip(texts, _label_last_steps([[{"kind": "message", "text": t}] for t in texts], "message")))
     return label
+
+
+def pytest_generate_tests(metafunc):
+    """A test that takes ``probe`` runs once per row of its module's ``CASES``."""
+    if "probe" in metafunc.fixturenames:
+        cases = metafunc.module.CASES
+        metafunc.parametrize("probe", cases, ids=[f"{'+'.join(sorted(c[0])) or 'none'}:{c[1][:40]}" for c in cases])
+
+
+@pytest.fixture(scope="module")
+def observation_probes(request, observation_labels):
+    """{(command, output, exit status): its observation labels} for every row of the module's CASES."""
+    return observation_labels([case[1:] for case in request.module.CASES])
+
+
+@pytest.fixture(scope="module")
+def message_probes(request, message_labels):
+    """{text: its message labels} for every row of the module's CASES."""
+    return message_labels([text for _, text in request.module.CASES])

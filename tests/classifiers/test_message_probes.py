@@ -6,8 +6,6 @@ approach but not the task, a missing file mid-task. Labelled by the message rule
 
 from __future__ import annotations
 
-import pytest
-
 SELFPRES, GIVEUP = "MSG-SELFPRES", "MSG-GIVEUP"
 
 CASES = [
@@ -137,14 +135,9 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def labelled(message_labels):
-    return message_labels([text for _, text in CASES])
-
-
-@pytest.mark.parametrize("expected, text", CASES, ids=[f"{'+'.join(sorted(e)) or 'none'}:{t[:40]}" for e, t in CASES])
-def test_message_probes(labelled, expected, text):
-    assert labelled[text] == expected
+def test_message_probes(probe, message_probes):
+    expected, text = probe
+    assert message_probes[text] == expected
 
 
 def test_refusing_to_disable_the_shutdown_is_not_self_preservation(message_labels):

@@ -8,8 +8,6 @@ pass through the public path (a trial built from steps, labelled by the observat
 
 from __future__ import annotations
 
-import pytest
-
 MODULE, PERM, NETWORK, SYNTAX, OTHER = "OBS-MODULE-MISSING", "OBS-PERM", "OBS-NETWORK", "OBS-SYNTAX", "OBS-OTHER-ERROR"
 
 CASES = [
@@ -142,12 +140,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def labelled(observation_labels):
-    return observation_labels([case[1:] for case in CASES])
-
-
-@pytest.mark.parametrize("expected, command, output, exit_code", CASES,
-                         ids=[f"{'+'.join(sorted(c[0])) or 'none'}:{c[1][:40]}" for c in CASES])
-def test_containers_services_builds(labelled, expected, command, output, exit_code):
-    assert labelled[(command, output, exit_code)] == expected
+def test_containers_services_builds(probe, observation_probes):
+    expected, *case = probe
+    assert observation_probes[tuple(case)] == expected

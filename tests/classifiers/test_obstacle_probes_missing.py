@@ -7,8 +7,6 @@ pass through the public path (a trial built from steps, labelled by the observat
 
 from __future__ import annotations
 
-import pytest
-
 CMD, FILE, MODULE = "OBS-CMD-MISSING", "OBS-FILE-MISSING", "OBS-MODULE-MISSING"
 
 CASES = [
@@ -297,12 +295,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def labelled(observation_labels):
-    return observation_labels([case[1:] for case in CASES])
-
-
-@pytest.mark.parametrize("expected, command, output, exit_code", CASES,
-                         ids=[f"{'+'.join(sorted(c[0])) or 'none'}:{c[1][:40]}" for c in CASES])
-def test_missing_programs_and_files(labelled, expected, command, output, exit_code):
-    assert labelled[(command, output, exit_code)] == expected
+def test_missing_programs_and_files(probe, observation_probes):
+    expected, *case = probe
+    assert observation_probes[tuple(case)] == expected

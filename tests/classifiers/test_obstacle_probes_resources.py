@@ -7,8 +7,6 @@ pass through the public path (a trial built from steps, labelled by the observat
 
 from __future__ import annotations
 
-import pytest
-
 DEP, OOM, HARDWARE, NETWORK = "OBS-DEP-CONFLICT", "OBS-OOM", "OBS-HARDWARE", "OBS-NETWORK"
 
 CASES = [
@@ -299,12 +297,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def labelled(observation_labels):
-    return observation_labels([case[1:] for case in CASES])
-
-
-@pytest.mark.parametrize("expected, command, output, exit_code", CASES,
-                         ids=[f"{'+'.join(sorted(c[0])) or 'none'}:{c[1][:40]}" for c in CASES])
-def test_resources(labelled, expected, command, output, exit_code):
-    assert labelled[(command, output, exit_code)] == expected
+def test_resources(probe, observation_probes):
+    expected, *case = probe
+    assert observation_probes[tuple(case)] == expected

@@ -8,8 +8,6 @@ pass through the public path (a trial built from steps, labelled by the observat
 
 from __future__ import annotations
 
-import pytest
-
 PORT, CMD, FILE, MODULE, PERM, OOM, NETWORK, TIMEOUT, SYNTAX, OTHER = "OBS-PORT", "OBS-CMD-MISSING", "OBS-FILE-MISSING", "OBS-MODULE-MISSING", "OBS-PERM", "OBS-OOM", "OBS-NETWORK", "OBS-TIMEOUT", "OBS-SYNTAX", "OBS-OTHER-ERROR"
 
 CASES = [
@@ -191,12 +189,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def labelled(observation_labels):
-    return observation_labels([case[1:] for case in CASES])
-
-
-@pytest.mark.parametrize("expected, command, output, exit_code", CASES,
-                         ids=[f"{'+'.join(sorted(c[0])) or 'none'}:{c[1][:40]}" for c in CASES])
-def test_scaffolds_and_shells(labelled, expected, command, output, exit_code):
-    assert labelled[(command, output, exit_code)] == expected
+def test_scaffolds_and_shells(probe, observation_probes):
+    expected, *case = probe
+    assert observation_probes[tuple(case)] == expected
