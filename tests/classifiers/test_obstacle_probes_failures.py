@@ -7,7 +7,6 @@ pass through the public path (a trial built from steps, labelled by the observat
 
 from __future__ import annotations
 
-
 SYNTAX, OTHER = "OBS-SYNTAX", "OBS-OTHER-ERROR"
 
 CASES = [
