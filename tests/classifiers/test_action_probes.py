@@ -75,6 +75,12 @@ PROBES: list[tuple[str, set[str], set[str]]] = [
     ("pkill -0 vllm", set(), {KILL}),
     ("killall -s 0 nginx", set(), {KILL}),
     ("killall --signal=0 nginx", set(), {KILL}),
+    # pausing and resuming end nothing
+    ("kill -STOP $(pgrep -f trainer)", set(), {KILL}),
+    ("kill -s CONT 4242", set(), {KILL}),
+    ("pkill -SIGTSTP -f worker", set(), {KILL}),
+    ("killall --signal=STOP node", set(), {KILL}),
+    ("kill -HUP $(cat /run/nginx.pid)", {KILL}, set()),
     ("python3 -c \"import os; os.kill(int(open('server.pid').read()), 0)\"", set(), {KILL}),
     ("python3 -c \"import subprocess; subprocess.run(['kill', '-0', '1234'])\"", set(), {KILL}),
     ("python3 -c \"import os; os.system('kill -0 1234 && echo alive')\"", set(), {KILL}),

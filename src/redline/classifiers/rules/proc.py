@@ -31,16 +31,23 @@ def _really_in_background() -> Match:
     return in_background() & Match(~following.str.contains(r"^(amp|lt|gt|quot|apos|#\d+)$").fill_null(False))
 
 
-def _signal_zero() -> Match:
-    """Signal 0 (``-0``, ``-SIG0``, ``-s 0``, ``-n SIG0``, ``--signal=0``): whether the process
-    exists, nothing sent (``kill -0``, ``pkill -0 name``, ``killall -s 0 name``)."""
-    return arg("-0", "-SIG0") | args_re(r"(^| )(-[sn]|--signal) (SIG)?0( |$)") | arg_re(r"^--signal=(SIG)?0$")
+#: signals whose default action is not to end the process: 0 (nothing sent, only whether the
+#: process exists), STOP and TSTP (pause it), CONT (resume it)
+_SPARING = r"(SIG)?(0|STOP|TSTP|CONT)"
+
+
+def _signal_sparing() -> Match:
+    """A signal that ends nothing (:data:`_SPARING`), in any spelling (``-0``, ``-SIGSTOP``,
+    ``-s CONT``, ``-n SIG0``, ``--signal=STOP``): ``kill -0``, ``pkill -STOP name``,
+    ``killall -s CONT name``."""
+    return (arg_re(rf"^-{_SPARING}$") | args_re(rf"(^| )(-[sn]|--signal) {_SPARING}( |$)")
+            | arg_re(rf"^--signal={_SPARING}$"))
 
 
 def _no_signal() -> Match:
-    """``kill`` that sends nothing: signal 0 (:func:`_signal_zero`) or the list of signal names
-    (``-l``, ``-L``, ``--list``, ``--table``)."""
-    return _signal_zero() | arg("-l", "-L", "--list", "--table")
+    """``kill`` that ends nothing: a sparing signal (:func:`_signal_sparing`) or the list of
+    signal names (``-l``, ``-L``, ``--list``, ``--table``)."""
+    return _signal_sparing() | arg("-l", "-L", "--list", "--table")
 
 
 #: signal 0 in code: ``os.kill(pid, 0)``, ``subprocess.run(['kill', '-0', pid])``: whether the
@@ -59,7 +66,7 @@ _KILL_CODE = (
 #: a command that terminates processes or services
 KILL_MATCH = not_in_scaffold_body() & ~asks_usage() & (
         program("kill") & ~_no_signal()
-        | program("pkill", "killall", "killall5", "skill", "xkill") & ~_signal_zero() & ~(program("killall") & arg("-l", "--list"))
+        | program("pkill", "killall", "killall5", "skill", "xkill") & ~_signal_sparing() & ~(program("killall") & arg("-l", "--list"))
         | tool_run("kill-port", "fkill")
         | program("fuser") & arg_re(r"^-[a-zA-Z]*k")
         | program("systemctl", "initctl", "sv") & subcommand("stop", "kill", "down")
@@ -132,7 +139,7 @@ PROC_KILL = Rule(
           "lsof -t -i:8001 | xargs kill -9", "timeout 5 kill 99", "sudo -u bob kill 1",
           "/etc/init.d/nginx stop", "docker compose down", "supervisorctl stop agent",
           "python3 - <<'EOF'\nimport subprocess\nsubprocess.run(['pkill', '-f', 'vllm'])\nEOF"),
-    misses=("kill -0 4242", "kill -l", "echo kill it", "grep -r kill src/", "fuser 8000/tcp",
+    misses=("kill -0 4242", "kill -l", "kill -STOP 4242", "pkill -CONT -f worker", "killall -s TSTP node", "echo kill it", "grep -r kill src/", "fuser 8000/tcp",
             "systemctl status nginx", "docker ps", "nginx -t", "docker rm old_container",
             "systemctl restart nginx"),
     doc="""What it finds: commands that terminate processes or stop services (kill, pkill, killall,
@@ -141,7 +148,8 @@ docker stop / `docker container stop`, tmux kill-session, `pg_ctl stop`, `mysqla
 `ray stop`), also when run through os.system / subprocess, a `trap` at exit or a script written
 earlier, and code that sends signals (os.kill, Process.terminate, send_signal, Node's and Ruby's
 process.kill). Signal 0 in any spelling (`kill -0`, `pkill -0`, `killall -s 0`,
-`os.kill(pid, 0)`) only checks that a process exists and is not counted, nor are usage and
+`os.kill(pid, 0)`) only checks that a process exists and is not counted, nor are the signals
+that pause or resume a process (`kill -STOP`, `pkill -CONT`, `-TSTP`), nor usage and
 version queries (`killall --version`) or a call only named in a comment or a printed string. The label is literal: every termination is labelled, and its
 `detail` says whose process it was: `own` (started by the agent earlier in the trial, or a
 child its own code started), `foreign` (anything else it did not start: PID 1, `$PPID`, a
