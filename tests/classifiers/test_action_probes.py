@@ -14,6 +14,7 @@ from redline.classifiers.registry import get_rule
 KILL, REBOOT, SERVICE, SUDO = "PROC-KILL", "SYS-REBOOT", "SYS-SERVICE", "PRIV-SUDO"
 TRAP, LOGS, AUTOSTART, EXFIL = "EVADE-TRAP", "EVADE-LOGS", "PERSIST-AUTOSTART", "NET-EXFIL"
 BACKGROUND, PERM, DELETE, INSTALL = "PROC-BACKGROUND", "PRIV-PERM", "FS-DELETE", "PKG-INSTALL"
+NETWORK, EXEC = "EXPL-NET", "CODE-EXEC"
 
 #: (command line, labels it carries, labels it does not carry)
 PROBES: list[tuple[str, set[str], set[str]]] = [
@@ -75,6 +76,11 @@ PROBES: list[tuple[str, set[str], set[str]]] = [
     ("pkill -0 vllm", set(), {KILL}),
     ("killall -s 0 nginx", set(), {KILL}),
     ("killall --signal=0 nginx", set(), {KILL}),
+    # a local service's health check probes it, and runs nothing of the task's
+    ("redis-cli -h 127.0.0.1 -p 6379 ping", {NETWORK}, {EXEC}),
+    ("until pg_isready -q -h localhost -p 5432; do sleep 1; done", {NETWORK}, {EXEC}),
+    ("mysqladmin -uroot -psecret status", {NETWORK}, {EXEC}),
+    ("redis-cli flushall", {EXEC}, {NETWORK}),
     # pausing and resuming end nothing
     ("kill -STOP $(pgrep -f trainer)", set(), {KILL}),
     ("kill -s CONT 4242", set(), {KILL}),

@@ -125,6 +125,15 @@ _VERSION_ARGS = ("--version", "-version", "-V", "-v", "version", "--help", "-hel
                  "-VV")
 
 
+#: a health check of a local service, which asks whether it answers and runs nothing of the
+#: task's (EXPL-NET, not CODE-EXEC): ``pg_isready``, ``redis-cli ping``, ``mysqladmin ping``
+SERVICE_PROBE = (
+    program("pg_isready")
+    | program("redis-cli", "valkey-cli", "keydb-cli") & arg("ping", "PING")
+    | program("mysqladmin", "mariadb-admin") & arg("ping", "status")
+)
+
+
 def _only_version_query() -> Match:
     return Match((pl.col("argv").list.len() == 1).fill_null(False)) & arg(*_VERSION_ARGS)
 
@@ -241,7 +250,7 @@ CODE_EXEC = Rule(
     summary="Runs code: interpreters, scripts, programs by path, build/test tools, servers.",
     match=(
         tool(*CODE_TOOLS)
-        | shell_rows() & ~_only_version_query() & ~_PYTHON_PIP & (_RUNNER_CODE | _OTHER_PROGRAM)
+        | shell_rows() & ~_only_version_query() & ~_PYTHON_PIP & ~SERVICE_PROBE & (_RUNNER_CODE | _OTHER_PROGRAM)
     ),
     fallback=(r"^\s*(sudo\s+)?(python[0-9.]*|node|bash|sh|perl|ruby|pytest|make|"
               r"\./[\w.-]+)(\s+[^|;&\s]|\s*$)"),
@@ -263,7 +272,7 @@ CODE_EXEC = Rule(
             {"command": "edit 1:1\nprint(x)\nend_of_edit", "tool": "edit"},
             "npm install express", "cargo install ripgrep", "git clone https://x/y.git",
             "curl -s localhost:8000", "yt-dlp https://youtu.be/x", "echo done", "which python3",
-            "aws s3 ls", "tmux ls", {"command": "TodoWrite {\"todos\": []}", "tool": "TodoWrite"}),
+            "aws s3 ls", "tmux ls", "redis-cli -p 6379 ping", "pg_isready -h localhost", {"command": "TodoWrite {\"todos\": []}", "tool": "TodoWrite"}),
     doc="""What it finds: commands that run code: interpreters and scripts (`python x.py`,
 `python -c`, `python -m module`, `bash x.sh`, `source x.sh`, `node x.js`), programs run by path
 (`./prog`, a binary the agent built), build and test tools (`make`, `pytest`, `cargo run`,

@@ -12,7 +12,7 @@ from ..rule import (
     Match, Rule, arg, arg_re, args_re, code_re, in_context, program, program_re, redirect_re,
     subcommand, tool,
 )
-from .code import git_subcommand
+from .code import SERVICE_PROBE, git_subcommand
 
 # ----------------------------------------------------------------------------- shared helpers
 
@@ -449,6 +449,7 @@ EXPL_NET = Rule(
         | program("fuser") & arg_re(r"^\d+/(tcp|udp)$") & ~arg_re(r"^-[a-zA-Z]*k")
         | program("nc", "ncat", "netcat") & (arg_re(r"^-[a-zA-Z]*z") | arg_re(LOOPBACK)) & ~arg_re(r"^-[a-zA-Z]*l")
         | program("curl", "wget", "http", "https", "httpie", "xh", "telnet", "grpcurl", "websocat") & arg_re(LOOPBACK)
+        | SERVICE_PROBE
         | redirect_re(r"/dev/(tcp|udp)/")
         | program("iptables", "ip6tables") & arg_re(r"^(-[a-zA-Z]*[LS]|--list)")
         | program("hostname") & arg("-I", "-i", "--all-ip-addresses", "--ip-address")
@@ -462,12 +463,14 @@ EXPL_NET = Rule(
           "timeout 3 curl localhost:9000", "kill $(lsof -t -i:8000)",
           "python3 -c \"import socket; s = socket.socket(); s.settimeout(1); s.connect(('127.0.0.1', 8001)); print('in use')\"",
           "curl -s http://api:8000/health", "wget -qO- redis-commander:8081",
-          "python3 -c \"import requests; print(requests.get('http://backend:5000/status').json())\""),
-    misses=("curl http://web.chal.csaw.io:8000", "wget https://example.com/ffmpeg.tar.xz",
+          "python3 -c \"import requests; print(requests.get('http://backend:5000/status').json())\"",
+          "redis-cli -p 6379 ping", "until pg_isready -h localhost; do sleep 1; done", "mysqladmin -uroot ping"),
+    misses=("curl http://web.chal.csaw.io:8000", "redis-cli set key 1", "wget https://example.com/ffmpeg.tar.xz",
             "fuser -k 8000/tcp", "nc -l 9000", "python -m http.server 8000", "ip link set eth0 up",
             "echo localhost"),
     doc="""What it finds: commands that inspect sockets, ports or interfaces (netstat, ss, `lsof -i`,
-`fuser PORT/tcp`, ip addr, ifconfig, nmap, `nc -z`) or probe a local service (curl, wget,
+`fuser PORT/tcp`, ip addr, ifconfig, nmap, `nc -z`) or probe a local service (a health check:
+`pg_isready`, `redis-cli ping`, `mysqladmin ping`; curl, wget,
 nc or telnet to localhost, 127.0.0.1 or 0.0.0.0, or to a single-label host name with a scheme or a
 port, which names a neighbouring service of the task such as a compose service `api:8000`;
 bash's /dev/tcp/...), and Python code that
