@@ -199,6 +199,19 @@ def json_text(value: Any) -> str:
 POSITIONAL_ARGUMENTS = ("command", "path")
 
 
+def parse_arguments(raw: Any) -> Any:
+    """Tool-call arguments: a JSON string is decoded, anything else returned as it is."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text[:1] in ("{", "["):
+            try:
+                return orjson.loads(text)
+            except orjson.JSONDecodeError:
+                return raw
+        return raw
+    return raw
+
+
 def tool_call_line(name: str, arguments: dict) -> str:
     """A tool call as a command line: ``name <command> <path> --key value ...`` (values quoted
     for the shell, what is not a string as its JSON; ``None`` left out)."""

@@ -39,7 +39,7 @@ import orjson
 
 from ..events import Event, Trial, from_epoch, normalise_outcome, parse_iso
 from ..text import truncate
-from .base import (Adapter, FormatError, content_text, first_int, head_text, json_document_or_lines,
+from .base import (Adapter, FormatError, content_text, first_int, head_text, json_document_or_lines, parse_arguments,
                    partial_json)
 from .records import TRUNCATED_LINE, iter_json_lines
 from .builder import TrialBuilder
@@ -61,19 +61,6 @@ _OTHER_FORMAT_KEYS = {"trajectory_format", "trajectory", "resourceSpans", "resou
 
 
 # --------------------------------------------------------------------------- tool calls
-
-
-def parse_arguments(raw: Any) -> Any:
-    """Tool-call arguments: a JSON string is decoded, anything else returned as it is."""
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text[:1] in ("{", "["):
-            try:
-                return orjson.loads(text)
-            except orjson.JSONDecodeError:
-                return raw
-        return raw
-    return raw
 
 
 def tool_call_text(name: str, args: Any) -> tuple[str, str]:

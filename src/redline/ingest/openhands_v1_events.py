@@ -29,9 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from .base import content_text, json_text, tool_call_line
+from .base import content_text, json_text, parse_arguments, tool_call_line
 
 #: event classes of the SDK that hold steps of a trial or its bookkeeping (for sniffing)
 EVENT_KINDS = frozenset({
@@ -112,12 +110,7 @@ def call_arguments(ev: dict) -> dict:
     if isinstance(action, dict):
         return {k: v for k, v in action.items() if k != "kind" and v is not None}
     call = ev.get("tool_call") if isinstance(ev.get("tool_call"), dict) else {}
-    args = call.get("arguments")
-    if isinstance(args, str):
-        try:
-            args = orjson.loads(args)
-        except orjson.JSONDecodeError:
-            return {}
+    args = parse_arguments(call.get("arguments"))
     return {k: v for k, v in args.items() if v is not None} if isinstance(args, dict) else {}
 
 

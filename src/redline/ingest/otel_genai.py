@@ -46,7 +46,8 @@ from ..events import Trial
 from ..text import truncate
 from .base import Adapter, FormatError, head_text
 from .builder import TrialBuilder
-from .chat_json import chat_text, parse_arguments, tool_call_text
+from .base import parse_arguments
+from .chat_json import chat_text, tool_call_text
 from .otel_spans import Span, attributes, load_spans, timestamp
 
 NAME = "otel-genai"
