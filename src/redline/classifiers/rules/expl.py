@@ -13,6 +13,7 @@ from ..rule import (
     subcommand, tool,
 )
 from .code import SERVICE_PROBE, git_subcommand
+from .fs import IN_PLACE_FLAG
 
 # ----------------------------------------------------------------------------- shared helpers
 
@@ -358,7 +359,7 @@ _grep_files = (
     _operands_beyond_program(r"^(-[a-zA-Z]*[ef]$|-e.|--regexp|--file)", "ABCmefdD", _GREP_VALUES)
     | arg_re(r"^-[a-zA-Z]*[rR]") | arg("--recursive", "--dereference-recursive")
 )
-_sed_reads = ~arg_re(r"^-[a-zA-Z]*i|^--in-place") & _operands_beyond_program(
+_sed_reads = ~arg_re(IN_PLACE_FLAG) & _operands_beyond_program(
     r"^(-[a-zA-Z]*[ef]$|--expression|--file)", "efl", ("expression", "file", "line-length"))
 _awk_reads = _operands_beyond_program(r"^-[a-zA-Z]*f$", "fFv", ("file", "field-separator", "assign"))
 #: code that opens a file for reading (no mode, or an 'r' mode)
