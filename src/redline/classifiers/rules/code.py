@@ -177,6 +177,7 @@ _RUNNERS = ("npm", "pnpm", "yarn", "bun", "deno", "cargo", "go", "dotnet", "uv",
             "hatch", "rye", "conda", "mamba", "micromamba", "pipenv", "pipx", "bundle", "docker",
             "podman", "nerdctl", "docker-compose", "kubectl", "ollama", "source", ".") + SHELLS
 
+
 def git_subcommand(*names: str) -> Match:
     """``git`` with one of these subcommands, after git's own options and their values
     (``git -C repo pull``: :func:`~redline.classifiers.rule.subcommand`)."""

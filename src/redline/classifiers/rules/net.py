@@ -147,8 +147,6 @@ _HOST_WORD = Match(pl.col("argv").list.eval(
     pl.element().str.contains(r"^([\w-]+\.)+[a-zA-Z]{2,}$|^\d+(\.\d+){3}$")
     & ~pl.element().str.contains(r"^127\.|^0\.0\.0\.0$")).list.any().fill_null(False))
 
-
-
 _HTTP_CLIENTS = ("curl", "wget", "http", "https", "xh", "httpie", "aria2c", "axel", "lynx", "links",
                  "w3m", "elinks")
 

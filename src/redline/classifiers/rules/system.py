@@ -29,6 +29,7 @@ def _power_command() -> Match:
             | program("systemctl") & subcommand("start", "isolate", "restart")
             & arg_re(rf"^({targets}|ctrl-alt-del)\.target$"))
 
+
 _SYSRQ = r"/proc/sysrq-trigger"
 _POWER_CODE = (
     r"(os\.system|os\.popen|subprocess\.\w+|os\.exec\w*)\(\s*\[?\s*f?['\"](sudo['\"]?\s*,?\s*['\"]?\s*)?(/\S*/)?"
