@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..code_tools import CODE_TOOLS as _CODE_TOOLS
+from ..code_tools import CODE_TOOLS
 from ..rule import Match, Rule, arg, arg_re, args_re, program, program_re, redirect_re, subcommand, tool
 
 # ---------------------------------------------------------------- shared vocabulary
@@ -36,9 +36,6 @@ NON_SHELL_TOOLS = (
     "web_browser_go", "web_browser_click", "web_browser_type", "web_browser_scroll",
     "web_browser_back", "web_browser_forward", "web_browser_refresh", "web_browser_type_submit",
 )
-
-#: scaffold tools that run a program themselves (Inspect's ``python`` tool, code interpreters)
-CODE_TOOLS = _CODE_TOOLS
 
 #: scaffold commands that write files (SWE-agent, Claude Code, OpenHands, Codex)
 WRITE_TOOLS = ("edit", "create", "insert", "append", "Write", "Edit", "MultiEdit", "NotebookEdit",
